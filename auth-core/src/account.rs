@@ -1,0 +1,158 @@
+//! Changes a signed-in user makes to their own account. Sensitive ones need proof beyond the
+//! session: the current password to change it, and for the e-mail address or disabling the
+//! authenticator app a one-time code (step-up).
+
+use crate::Provider;
+use crate::audit::{self, Entry};
+use crate::otp::codes::{self, CodePurpose};
+use crate::otp::{OtpError, totp};
+use crate::password_reset;
+use crate::store::StoreError;
+use crate::throttle::{self, Throttled};
+use crate::users::password::{self, Password};
+use crate::users::{Email, Profile, User, UserError, parse_phone};
+use crate::verification;
+
+/// Why an account change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// The current password is wrong.
+    #[error("the current password is not correct")]
+    WrongPassword,
+    /// Too many wrong passwords.
+    #[error(transparent)]
+    Throttled(#[from] Throttled),
+    /// The one-time code was not accepted.
+    #[error(transparent)]
+    Otp(#[from] OtpError),
+    /// The new value is invalid.
+    #[error(transparent)]
+    User(#[from] UserError),
+}
+
+impl From<StoreError> for AccountError {
+    fn from(e: StoreError) -> Self {
+        Self::User(e.into())
+    }
+}
+
+/// Checks the current password, counting failures like logins.
+async fn check_password(
+    provider: &Provider,
+    user: &User,
+    current: &Password,
+) -> Result<(), AccountError> {
+    let key = format!(
+        "login-account:{}",
+        throttle::key_digest(provider, user.email.normalized())
+    );
+    let policy = provider.settings().login.per_account.clone();
+    throttle::check(provider, &key, &policy).await?;
+    if password::verify(current, user.password_hash.as_deref()).await {
+        Ok(())
+    } else {
+        throttle::record(provider, &key, &policy).await?;
+        Err(AccountError::WrongPassword)
+    }
+}
+
+/// Changes the password. Other sessions end and their tokens are revoked; `session` (the one
+/// making the change) stays.
+pub async fn change_password(
+    provider: &Provider,
+    user: &User,
+    session: Option<&str>,
+    current: &Password,
+    new: &Password,
+    ip: &str,
+) -> Result<(), AccountError> {
+    check_password(provider, user, current).await?;
+    provider
+        .settings()
+        .users
+        .password
+        .check(new, user.email.as_str())
+        .map_err(UserError::from)?;
+    password_reset::set_password(provider, user, new, session).await?;
+    audit::record(
+        provider,
+        Entry::new("password_changed").user(&user.id).ip(ip),
+    )
+    .await;
+    Ok(())
+}
+
+/// Replaces the profile and phone number.
+pub async fn update_profile(
+    provider: &Provider,
+    user: &User,
+    profile: &Profile,
+    phone: Option<&str>,
+) -> Result<User, AccountError> {
+    profile.validate()?;
+    let phone = phone
+        .filter(|p| !p.trim().is_empty())
+        .map(parse_phone)
+        .transpose()?;
+    let now = provider.clock().unix();
+    provider
+        .store()
+        .update_profile(&user.id, profile, now)
+        .await?;
+    provider
+        .store()
+        .set_phone_number(&user.id, phone.as_deref(), now)
+        .await?;
+    provider
+        .store()
+        .user(&user.id)
+        .await?
+        .ok_or_else(|| AccountError::User(UserError::NotFound(user.id.to_string())))
+}
+
+/// Changes the e-mail address after a step-up code sent to the current address. The new address
+/// is unverified until the user opens the link sent to it.
+pub async fn change_email(
+    provider: &Provider,
+    user: &User,
+    new_email: &Email,
+    code: &str,
+    ip: &str,
+) -> Result<User, AccountError> {
+    codes::verify(provider, user, CodePurpose::StepUp, code).await?;
+    match provider
+        .store()
+        .set_email(&user.id, new_email, provider.clock().unix())
+        .await
+    {
+        Ok(()) => {}
+        Err(StoreError::Conflict(_)) => return Err(UserError::EmailTaken.into()),
+        Err(e) => return Err(e.into()),
+    }
+    let updated = provider
+        .store()
+        .user(&user.id)
+        .await?
+        .ok_or_else(|| AccountError::User(UserError::NotFound(user.id.to_string())))?;
+    verification::send_link(provider, &updated).await?;
+    audit::record(provider, Entry::new("email_changed").user(&user.id).ip(ip)).await;
+    Ok(updated)
+}
+
+/// Turns off the authenticator app: needs the password and a code (from the app, or a step-up
+/// code sent by e-mail).
+pub async fn disable_totp(
+    provider: &Provider,
+    user: &User,
+    current: &Password,
+    code: &str,
+    ip: &str,
+) -> Result<(), AccountError> {
+    check_password(provider, user, current).await?;
+    if totp::verify(provider, user, code).await.is_err() {
+        codes::verify(provider, user, CodePurpose::StepUp, code).await?;
+    }
+    totp::disable(provider, user).await?;
+    audit::record(provider, Entry::new("totp_disabled").user(&user.id).ip(ip)).await;
+    Ok(())
+}

@@ -1,0 +1,437 @@
+//! The authorization endpoint, [RFC 6749 section 4.1.1](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1)
+//! and [OIDC Core section 3.1.2](https://openid.net/specs/openid-connect-core-1_0.html#AuthorizationEndpoint).
+//!
+//! [`validate`] turns query parameters into an [`AuthorizationRequest`] or an error that is
+//! either shown to the user (unknown client, unregistered redirect URI: never redirect there) or
+//! sent back to the client's registered redirect URI. [`next_step`] decides whether the user must
+//! log in or consent, and [`issue_code`] completes the request.
+
+mod pending;
+
+pub use pending::{PendingRequest, forget_pending, load_pending, save_pending};
+
+use crate::Provider;
+use crate::clients::{Client, ClientId, GrantType};
+use crate::error::OAuthError;
+use crate::params::Params;
+use crate::pkce;
+use crate::roles::ADMIN;
+use crate::scope::Scope;
+use crate::secrets::{new_id, new_token};
+use crate::sessions::Session;
+use crate::store::StoredCode;
+use auth_proto::error::ErrorCode;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// Prefix of authorization codes.
+pub const CODE_PREFIX: &str = "ac_";
+
+/// A validated authorization request, as kept while the user logs in and consents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizationRequest {
+    /// The client.
+    pub client_id: String,
+    /// Where the response goes: the requested URI, or the only registered one.
+    pub redirect_uri: String,
+    /// Whether `redirect_uri` was in the request (then the token request must repeat it,
+    /// RFC 6749 section 4.1.3).
+    pub redirect_uri_sent: bool,
+    /// Requested scope, within the client's.
+    pub scope: String,
+    /// Opaque client state, returned as is.
+    pub state: Option<String>,
+    /// OIDC nonce, put in the ID token.
+    pub nonce: Option<String>,
+    /// PKCE S256 challenge.
+    pub code_challenge: String,
+    /// `prompt` values.
+    pub prompt: Vec<Prompt>,
+    /// `max_age` in seconds.
+    pub max_age: Option<i64>,
+    /// `login_hint`, to pre-fill the login form.
+    pub login_hint: Option<String>,
+}
+
+/// OIDC `prompt` values (OIDC Core section 3.1.2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Prompt {
+    /// No user interaction: fail instead.
+    None,
+    /// Authenticate again.
+    Login,
+    /// Ask for consent again.
+    Consent,
+}
+
+/// Why an authorization request failed, and where the answer goes.
+#[derive(Debug)]
+pub enum AuthorizeError {
+    /// Shown to the user; the client or its redirect URI cannot be trusted with a redirect.
+    Page(String),
+    /// Sent to the client's redirect URI (RFC 6749 section 4.1.2.1).
+    Redirect {
+        /// The URL to redirect to.
+        location: String,
+        /// The error, for logs and metrics.
+        error: OAuthError,
+    },
+}
+
+impl AuthorizationRequest {
+    /// The scope as a set.
+    pub fn scope(&self) -> Scope {
+        Scope::parse(&self.scope).unwrap_or_default()
+    }
+
+    /// The redirect carrying `error` (with `state` and RFC 9207 `iss`).
+    pub fn error_redirect(&self, provider: &Provider, error: OAuthError) -> AuthorizeError {
+        let location = redirect_with(&self.redirect_uri, provider, self.state.as_deref(), |q| {
+            q.append_pair("error", error.code().as_str());
+            q.append_pair("error_description", error.description());
+        });
+        AuthorizeError::Redirect { location, error }
+    }
+}
+
+/// Appends response parameters to a redirect URI, keeping its own query (RFC 6749 section 3.1.2).
+fn redirect_with(
+    redirect_uri: &str,
+    provider: &Provider,
+    state: Option<&str>,
+    add: impl FnOnce(&mut url::form_urlencoded::Serializer<'_, url::UrlQuery<'_>>),
+) -> String {
+    let Ok(mut url) = Url::parse(redirect_uri) else {
+        return redirect_uri.to_owned();
+    };
+    {
+        let mut query = url.query_pairs_mut();
+        add(&mut query);
+        if let Some(state) = state {
+            query.append_pair("state", state);
+        }
+        // RFC 9207 section 2: the issuer identifies the server that sent the response.
+        query.append_pair("iss", provider.settings().issuer.as_str());
+    }
+    url.into()
+}
+
+/// Validates the parameters of `GET /authorize`.
+pub async fn validate(
+    provider: &Provider,
+    params: &Params,
+) -> Result<(Client, AuthorizationRequest), AuthorizeError> {
+    // RFC 6749 section 4.1.2.1: while the client or redirect URI is in doubt, inform the
+    // resource owner and MUST NOT redirect.
+    let Some(client_id) = params.get("client_id") else {
+        return Err(AuthorizeError::Page("The request has no client_id.".into()));
+    };
+    let unknown = || {
+        AuthorizeError::Page(format!(
+            "No application is registered with client_id `{client_id}`."
+        ))
+    };
+    let id = ClientId::parse(client_id).map_err(|_| unknown())?;
+    let client = provider
+        .store()
+        .client(&id)
+        .await
+        .map_err(|e| AuthorizeError::Page(format!("The request cannot be handled now ({e}).")))?
+        .ok_or_else(unknown)?;
+    let scope_text = params.get("scope");
+    let is_oidc = scope_text.is_some_and(|s| s.split(' ').any(|t| t == "openid"));
+    let (redirect_uri, redirect_uri_sent) = match params.get("redirect_uri") {
+        Some(requested) => {
+            if !client.redirect_uris.iter().any(|r| r.matches(requested)) {
+                return Err(AuthorizeError::Page(format!(
+                    "redirect_uri `{requested}` does not match any URI registered for client `{client_id}`."
+                )));
+            }
+            (requested.to_owned(), true)
+        }
+        // OIDC Core section 3.1.2.1: redirect_uri is REQUIRED. RFC 6749 section 3.1.2.3 allows
+        // omitting it when exactly one is registered.
+        None if !is_oidc && client.redirect_uris.len() == 1 => {
+            (client.redirect_uris[0].as_str().to_owned(), false)
+        }
+        None => {
+            return Err(AuthorizeError::Page(format!(
+                "The request from client `{client_id}` has no redirect_uri."
+            )));
+        }
+    };
+
+    let mut request = AuthorizationRequest {
+        client_id: client_id.to_owned(),
+        redirect_uri,
+        redirect_uri_sent,
+        scope: String::new(),
+        state: params.get("state").map(str::to_owned),
+        nonce: None,
+        code_challenge: String::new(),
+        prompt: Vec::new(),
+        max_age: None,
+        login_hint: None,
+    };
+    // From here on, errors go to the client.
+    match check_parameters(&client, params, &mut request) {
+        Ok(()) => Ok((client, request)),
+        Err(error) => Err(request.error_redirect(provider, error)),
+    }
+}
+
+fn check_parameters(
+    client: &Client,
+    params: &Params,
+    request: &mut AuthorizationRequest,
+) -> Result<(), OAuthError> {
+    for (name, code) in [
+        ("request", ErrorCode::RequestNotSupported),
+        ("request_uri", ErrorCode::RequestUriNotSupported),
+        ("registration", ErrorCode::RegistrationNotSupported),
+    ] {
+        if params.contains(name) {
+            return Err(OAuthError::new(
+                code,
+                format!("the `{name}` parameter is not supported"),
+            ));
+        }
+    }
+    match params.get("response_type") {
+        None => {
+            return Err(OAuthError::invalid_request(
+                "required parameter `response_type` is missing",
+            ));
+        }
+        Some("code") => {}
+        Some(other) => {
+            return Err(OAuthError::new(
+                ErrorCode::UnsupportedResponseType,
+                format!("response_type `{other}` is not supported; use `code`"),
+            ));
+        }
+    }
+    if let Some(mode) = params.get("response_mode")
+        && mode != "query"
+    {
+        return Err(OAuthError::invalid_request(format!(
+            "response_mode `{mode}` is not supported; use `query`"
+        )));
+    }
+    if !client.may_use(GrantType::AuthorizationCode) {
+        return Err(OAuthError::unauthorized_client(format!(
+            "client `{}` is not allowed to use the authorization code flow",
+            client.id
+        )));
+    }
+    let scope = match params.get("scope") {
+        Some(text) => Scope::parse(text).map_err(|e| OAuthError::invalid_scope(e.to_string()))?,
+        // RFC 6749 section 3.3: a pre-defined default: the client's scope, as plain OAuth.
+        None => client.scope.iter().filter(|s| *s != "openid").collect(),
+    };
+    let refused: Vec<&str> = scope.not_in(&client.scope).collect();
+    if !refused.is_empty() {
+        return Err(OAuthError::invalid_scope(format!(
+            "client `{}` may not request scope `{}`",
+            client.id,
+            refused.join(" ")
+        )));
+    }
+    request.scope = scope.to_string();
+
+    // PKCE is required of every client (RFC 9700 section 2.1.1 recommends it for all).
+    let challenge = params.get("code_challenge").ok_or_else(|| {
+        OAuthError::invalid_request(
+            "code_challenge is required: use PKCE with code_challenge_method S256",
+        )
+    })?;
+    request.code_challenge = pkce::parse_challenge(challenge, params.get("code_challenge_method"))?;
+
+    if let Some(prompt) = params.get("prompt") {
+        let mut values = Vec::new();
+        for value in prompt.split(' ') {
+            values.push(match value {
+                "none" => Prompt::None,
+                "login" => Prompt::Login,
+                "consent" => Prompt::Consent,
+                other => {
+                    return Err(OAuthError::invalid_request(format!(
+                        "prompt value `{other}` is not supported; use none, login or consent"
+                    )));
+                }
+            });
+        }
+        // OIDC Core section 3.1.2.1: `none` MUST NOT be combined with another value.
+        if values.contains(&Prompt::None) && values.len() > 1 {
+            return Err(OAuthError::invalid_request(
+                "prompt `none` cannot be combined with other values",
+            ));
+        }
+        request.prompt = values;
+    }
+    if let Some(max_age) = params.get("max_age") {
+        let max_age: i64 = max_age.parse().ok().filter(|v| *v >= 0).ok_or_else(|| {
+            OAuthError::invalid_request("max_age must be a non-negative number of seconds")
+        })?;
+        request.max_age = Some(max_age);
+    }
+    for (name, max) in [("state", 2048), ("nonce", 512), ("login_hint", 254)] {
+        if params.get(name).is_some_and(|v| v.len() > max) {
+            return Err(OAuthError::invalid_request(format!(
+                "{name} must be at most {max} characters"
+            )));
+        }
+    }
+    request.nonce = params.get("nonce").map(str::to_owned);
+    request.login_hint = params.get("login_hint").map(str::to_owned);
+    Ok(())
+}
+
+/// What the user must do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextStep {
+    /// Log in (again).
+    Login,
+    /// Approve the scopes.
+    Consent,
+    /// Nothing: a code can be issued.
+    IssueCode,
+}
+
+/// Decides the next step for `request` (begun at `requested_at`) given the browser's session.
+/// With `prompt=none`, a step needing the user is an error for the client instead.
+pub async fn next_step(
+    provider: &Provider,
+    client: &Client,
+    request: &AuthorizationRequest,
+    requested_at: i64,
+    session: Option<&Session>,
+) -> Result<NextStep, OAuthError> {
+    let now = provider.clock().unix();
+    let silent = request.prompt.contains(&Prompt::None);
+    let must_login = match session {
+        None => true,
+        Some(session) => {
+            // A login that happened after the request began satisfies prompt=login.
+            let fresh = session.auth_time >= requested_at;
+            (request.prompt.contains(&Prompt::Login) && !fresh)
+                || request
+                    .max_age
+                    .is_some_and(|max_age| now - session.auth_time > max_age)
+        }
+    };
+    if must_login {
+        return if silent {
+            Err(OAuthError::new(
+                ErrorCode::LoginRequired,
+                "the user is not logged in",
+            ))
+        } else {
+            Ok(NextStep::Login)
+        };
+    }
+    let Some(session) = session else {
+        return Ok(NextStep::Login);
+    };
+    if client.trusted && !request.prompt.contains(&Prompt::Consent) {
+        return Ok(NextStep::IssueCode);
+    }
+    let remembered = provider
+        .store()
+        .consent(&session.user_id, &client.id)
+        .await?
+        .and_then(|scope| Scope::parse(&scope).ok());
+    let covered = remembered.is_some_and(|granted| request.scope().is_subset(&granted));
+    if covered && !request.prompt.contains(&Prompt::Consent) {
+        return Ok(NextStep::IssueCode);
+    }
+    if silent {
+        return Err(OAuthError::new(
+            ErrorCode::ConsentRequired,
+            "the user has not consented to this scope",
+        ));
+    }
+    Ok(NextStep::Consent)
+}
+
+/// Records the user's consent to the request's scope (widening what was remembered).
+pub async fn remember_consent(
+    provider: &Provider,
+    client: &Client,
+    request: &AuthorizationRequest,
+    session: &Session,
+) -> Result<(), OAuthError> {
+    let mut scope = request.scope();
+    if let Some(previous) = provider
+        .store()
+        .consent(&session.user_id, &client.id)
+        .await?
+        && let Ok(previous) = Scope::parse(&previous)
+    {
+        scope = previous.iter().chain(scope.iter()).collect();
+    }
+    provider
+        .store()
+        .save_consent(
+            &session.user_id,
+            &client.id,
+            &scope.to_string(),
+            provider.clock().unix(),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Issues a single-use code for the request and returns the redirect carrying it.
+pub async fn issue_code(
+    provider: &Provider,
+    request: &AuthorizationRequest,
+    session: &Session,
+) -> Result<String, OAuthError> {
+    let grants = provider.store().user_grants(&session.user_id).await?;
+    // Scopes that need a role are dropped for users without it.
+    let scope: Scope = request
+        .scope()
+        .iter()
+        .filter(|s| *s != "admin" || grants.has_role(ADMIN))
+        .collect();
+    let code = new_token(CODE_PREFIX);
+    let now = provider.clock().unix();
+    let stored = StoredCode {
+        client_id: request.client_id.clone(),
+        user_id: session.user_id.clone(),
+        session_id: Some(session.id.clone()),
+        redirect_uri: request
+            .redirect_uri_sent
+            .then(|| request.redirect_uri.clone()),
+        scope: scope.to_string(),
+        nonce: request.nonce.clone(),
+        code_challenge: request.code_challenge.clone(),
+        auth_time: session.auth_time,
+        amr: session.amr.clone(),
+        family_id: new_id(),
+        created_at: now,
+        // RFC 6749 section 4.1.2: a maximum lifetime of 10 minutes is RECOMMENDED; we use 60 s.
+        expires_at: now
+            + i64::try_from(provider.settings().authorization_code_ttl.as_secs()).unwrap_or(60),
+        used_at: None,
+    };
+    provider
+        .store()
+        .insert_code(
+            &provider
+                .hasher()
+                .hash(secrecy::ExposeSecret::expose_secret(&code)),
+            &stored,
+        )
+        .await?;
+    Ok(redirect_with(
+        &request.redirect_uri,
+        provider,
+        request.state.as_deref(),
+        |q| {
+            q.append_pair("code", secrecy::ExposeSecret::expose_secret(&code));
+        },
+    ))
+}

@@ -1,0 +1,394 @@
+//! OAuth clients: their identity, what they may do, and their registration.
+//!
+//! A client secret is shown once, when it is created, and stored only as a keyed hash.
+//! [`authentication`] checks a client's credentials at the token, introspection and revocation
+//! endpoints.
+
+pub mod authentication;
+mod redirect_uri;
+
+pub use redirect_uri::RedirectUri;
+
+use crate::Provider;
+use crate::scope::Scope;
+use crate::secrets::{TokenHash, new_token};
+use crate::store::StoreError;
+use secrecy::{ExposeSecret, SecretString};
+use std::fmt;
+
+/// Prefix of client secrets, for secret scanners.
+pub const CLIENT_SECRET_PREFIX: &str = "cs_";
+
+/// A client identifier: 1 to 128 characters from `A-Z a-z 0-9 . _ ~ -`.
+///
+/// UUID-shaped ids are refused: user ids are UUIDs, and RFC 9068 section 5 asks that the `sub`
+/// of a client-credentials token (the client id) never collide with a user's.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClientId(String);
+
+impl ClientId {
+    /// Validates a client id.
+    pub fn parse(id: &str) -> Result<Self, ClientError> {
+        let valid_chars = id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'~' | b'-'));
+        if id.is_empty() || id.len() > 128 || !valid_chars {
+            return Err(ClientError::InvalidId(format!(
+                "client id `{id}` must be 1 to 128 characters from A-Z a-z 0-9 . _ ~ -"
+            )));
+        }
+        if uuid::Uuid::try_parse(id).is_ok() {
+            return Err(ClientError::InvalidId(format!(
+                "client id `{id}` must not be a UUID: UUIDs are user ids"
+            )));
+        }
+        Ok(Self(id.to_owned()))
+    }
+
+    /// A new random client id.
+    pub fn generate() -> Self {
+        Self(format!("client-{}", crate::secrets::new_id()))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            /// Every value.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The value as it appears in requests, metadata and storage.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $wire),+ }
+            }
+
+            /// Parses the wire value.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($wire => Some(Self::$variant),)+ _ => None }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+wire_enum! {
+    /// Grant types of the token endpoint.
+    GrantType {
+        /// RFC 6749 section 4.1 with PKCE.
+        AuthorizationCode = "authorization_code",
+        /// RFC 6749 section 4.4.
+        ClientCredentials = "client_credentials",
+        /// RFC 6749 section 6.
+        RefreshToken = "refresh_token",
+    }
+}
+
+wire_enum! {
+    /// How a client authenticates at the token endpoint (RFC 7591 section 2).
+    AuthMethod {
+        /// HTTP Basic with the client id and secret (RFC 6749 section 2.3.1).
+        ClientSecretBasic = "client_secret_basic",
+        /// Client id and secret in the request body (RFC 6749 section 2.3.1).
+        ClientSecretPost = "client_secret_post",
+        /// A public client: no secret.
+        None = "none",
+    }
+}
+
+/// A registered client.
+#[derive(Clone)]
+pub struct Client {
+    /// Its id.
+    pub id: ClientId,
+    /// Human-readable name, shown on the consent page.
+    pub name: String,
+    /// How it authenticates; [`AuthMethod::None`] makes it a public client.
+    pub auth_method: AuthMethod,
+    /// Keyed hash of its secret; `None` for public clients.
+    pub secret_hash: Option<TokenHash>,
+    /// Grant types it may use.
+    pub grant_types: Vec<GrantType>,
+    /// The scopes it may obtain; also its default scope.
+    pub scope: Scope,
+    /// Redirect URIs, matched exactly.
+    pub redirect_uris: Vec<RedirectUri>,
+    /// Where RP-initiated logout may send the user afterwards.
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
+    /// A first-party client: users are not asked for consent.
+    pub trusted: bool,
+    /// Descriptive RFC 7591 metadata.
+    pub extras: ClientExtras,
+    /// Hash of the RFC 7592 registration access token, for dynamically registered clients.
+    pub registration_token_hash: Option<TokenHash>,
+    /// Creation time, seconds since the epoch.
+    pub created_at: i64,
+}
+
+/// Descriptive client metadata (RFC 7591 section 2), shown to users and returned by RFC 7592.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ClientExtras {
+    /// Home page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_uri: Option<String>,
+    /// Logo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_uri: Option<String>,
+    /// Contacts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contacts: Vec<String>,
+    /// Terms of service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tos_uri: Option<String>,
+    /// Privacy policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_uri: Option<String>,
+    /// Software id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub software_id: Option<String>,
+    /// Software version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub software_version: Option<String>,
+}
+
+impl Client {
+    /// Whether the client has no secret (RFC 6749 section 2.1).
+    pub fn is_public(&self) -> bool {
+        self.auth_method == AuthMethod::None
+    }
+
+    /// Whether the client may use `grant`.
+    pub fn may_use(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("auth_method", &self.auth_method)
+            .field("grant_types", &self.grant_types)
+            .field("scope", &self.scope.to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What is needed to register a client.
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    /// The id to use; generated when `None`.
+    pub id: Option<ClientId>,
+    /// Human-readable name.
+    pub name: String,
+    /// Authentication method; [`AuthMethod::None`] for a public client.
+    pub auth_method: AuthMethod,
+    /// Grant types.
+    pub grant_types: Vec<GrantType>,
+    /// Allowed scopes.
+    pub scope: Scope,
+    /// Redirect URIs.
+    pub redirect_uris: Vec<RedirectUri>,
+    /// Post-logout redirect URIs.
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
+    /// First-party client (no consent screen).
+    pub trusted: bool,
+    /// Descriptive metadata.
+    pub extras: ClientExtras,
+    /// Hash of the registration access token (dynamic registration only).
+    pub registration_token_hash: Option<TokenHash>,
+}
+
+impl NewClient {
+    /// A client with this name, method and grants, and nothing else.
+    pub fn new(
+        name: impl Into<String>,
+        auth_method: AuthMethod,
+        grant_types: Vec<GrantType>,
+    ) -> Self {
+        Self {
+            id: None,
+            name: name.into(),
+            auth_method,
+            grant_types,
+            scope: Scope::empty(),
+            redirect_uris: Vec::new(),
+            post_logout_redirect_uris: Vec::new(),
+            trusted: false,
+            extras: ClientExtras::default(),
+            registration_token_hash: None,
+        }
+    }
+}
+
+/// Why a client could not be registered or found.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The id is malformed.
+    #[error("{0}")]
+    InvalidId(String),
+    /// A redirect URI is unacceptable.
+    #[error("{0}")]
+    InvalidRedirectUri(String),
+    /// Some other metadata is unacceptable.
+    #[error("{0}")]
+    InvalidMetadata(String),
+    /// The id is taken.
+    #[error("a client with id `{0}` already exists")]
+    Duplicate(ClientId),
+    /// No client has this id.
+    #[error("no client is registered with id `{0}`")]
+    NotFound(ClientId),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl NewClient {
+    /// Checks that the metadata is consistent (RFC 6749 sections 2.1, 3.1.2 and 4.4).
+    pub fn validate(&self) -> Result<(), ClientError> {
+        let invalid = |m: &str| Err(ClientError::InvalidMetadata(m.to_owned()));
+        if self.name.trim().is_empty() || self.name.len() > 200 {
+            return invalid("client name must be 1 to 200 characters");
+        }
+        if self.grant_types.is_empty() {
+            return invalid("a client needs at least one grant type");
+        }
+        let public = self.auth_method == AuthMethod::None;
+        // RFC 6749 section 4.4: the client credentials grant MUST only be used by confidential clients.
+        if public && self.grant_types.contains(&GrantType::ClientCredentials) {
+            return invalid(
+                "a public client (token_endpoint_auth_method `none`) cannot use client_credentials",
+            );
+        }
+        let uses_code = self.grant_types.contains(&GrantType::AuthorizationCode);
+        // RFC 6749 section 3.1.2.2: public clients and code-flow clients MUST register redirect URIs.
+        if uses_code && self.redirect_uris.is_empty() {
+            return Err(ClientError::InvalidRedirectUri(
+                "a client using authorization_code must register at least one redirect URI"
+                    .to_owned(),
+            ));
+        }
+        if self.grant_types.contains(&GrantType::RefreshToken) && !uses_code {
+            return invalid("refresh_token is only issued with authorization_code");
+        }
+        if !uses_code && !self.redirect_uris.is_empty() {
+            return Err(ClientError::InvalidRedirectUri(
+                "redirect URIs are only used with authorization_code".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A client secret, as handed out once at registration. `Debug` never shows it.
+pub struct ClientSecret(SecretString);
+
+impl ClientSecret {
+    /// The secret, to show to the operator once.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ClientSecret(..)")
+    }
+}
+
+/// Registers a client. Returns it with its secret, which is not stored and cannot be shown again.
+pub async fn register(
+    provider: &Provider,
+    new: NewClient,
+) -> Result<(Client, Option<ClientSecret>), ClientError> {
+    new.validate()?;
+    let secret = (new.auth_method != AuthMethod::None)
+        .then(|| ClientSecret(new_token(CLIENT_SECRET_PREFIX)));
+    let client = Client {
+        id: new.id.unwrap_or_else(ClientId::generate),
+        name: new.name.trim().to_owned(),
+        auth_method: new.auth_method,
+        secret_hash: secret.as_ref().map(|s| provider.hasher().hash(s.expose())),
+        grant_types: new.grant_types,
+        scope: new.scope,
+        redirect_uris: new.redirect_uris,
+        post_logout_redirect_uris: new.post_logout_redirect_uris,
+        trusted: new.trusted,
+        extras: new.extras,
+        registration_token_hash: new.registration_token_hash,
+        created_at: provider.clock().unix(),
+    };
+    match provider.store().insert_client(&client).await {
+        Ok(()) => Ok((client, secret)),
+        Err(StoreError::Conflict(_)) => Err(ClientError::Duplicate(client.id)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Deletes a client.
+pub async fn delete(provider: &Provider, id: &ClientId) -> Result<(), ClientError> {
+    match provider.store().delete_client(id).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::NotFound) => Err(ClientError::NotFound(id.clone())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_ids_follow_the_charset_and_are_never_uuids() {
+        assert!(ClientId::parse("shop.example-1_~").is_ok());
+        assert!(ClientId::parse("").is_err());
+        assert!(ClientId::parse("a b").is_err());
+        assert!(ClientId::parse(&"x".repeat(129)).is_err());
+        let err = ClientId::parse("0190a8c4-5b8e-7d4e-9c1a-2f3b4c5d6e7f").unwrap_err();
+        assert!(err.to_string().contains("must not be a UUID"));
+    }
+
+    fn new_client(auth: AuthMethod, grants: &[GrantType]) -> NewClient {
+        NewClient::new("Shop", auth, grants.to_vec())
+    }
+
+    #[test]
+    fn public_clients_cannot_use_client_credentials() {
+        let err = new_client(AuthMethod::None, &[GrantType::ClientCredentials])
+            .validate()
+            .unwrap_err();
+        assert!(err.to_string().contains("cannot use client_credentials"));
+    }
+
+    #[test]
+    fn code_clients_need_a_redirect_uri() {
+        let err = new_client(
+            AuthMethod::ClientSecretBasic,
+            &[GrantType::AuthorizationCode],
+        )
+        .validate()
+        .unwrap_err();
+        assert!(matches!(err, ClientError::InvalidRedirectUri(_)));
+    }
+}

@@ -1,0 +1,111 @@
+//! The authorization code grant with PKCE, [RFC 6749 section 4.1.3](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3)
+//! and [RFC 7636 section 4.5](https://www.rfc-editor.org/rfc/rfc7636#section-4.5).
+//!
+//! A code is redeemed at most once: the conditional update that marks it used, the new token
+//! family, its refresh token and the access token id are one transaction, so of two concurrent
+//! redemptions exactly one wins. A second use revokes every token issued from the code
+//! (RFC 6749 section 4.1.2).
+
+use super::user_tokens::{active_user, mint, respond};
+use crate::Provider;
+use crate::clients::Client;
+use crate::error::OAuthError;
+use crate::params::Params;
+use crate::pkce;
+use crate::scope::Scope;
+use crate::store::TokenFamily;
+use auth_proto::token::TokenResponse;
+
+/// Exchanges a code for tokens.
+pub async fn exchange(
+    provider: &Provider,
+    client: &Client,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    let code = params.require("code")?;
+    let code_hash = provider.hasher().hash(code);
+    let now = provider.clock().unix();
+    let stored = provider
+        .store()
+        .authorization_code(&code_hash)
+        .await?
+        .ok_or_else(|| OAuthError::invalid_grant("the authorization code is invalid"))?;
+    if stored.used_at.is_some() {
+        reused(provider, &stored.family_id).await?;
+    }
+    if stored.client_id != client.id.as_str() {
+        return Err(OAuthError::invalid_grant(
+            "the authorization code was issued to another client",
+        ));
+    }
+    if stored.expires_at <= now {
+        return Err(OAuthError::invalid_grant(
+            "the authorization code has expired",
+        ));
+    }
+    // RFC 6749 section 4.1.3: redirect_uri is REQUIRED if it was in the authorization request,
+    // and the values MUST be identical.
+    if let Some(expected) = &stored.redirect_uri {
+        let sent = params.require("redirect_uri")?;
+        if sent != expected {
+            return Err(OAuthError::invalid_grant(
+                "redirect_uri differs from the one in the authorization request",
+            ));
+        }
+    }
+    let verifier = params.require("code_verifier")?;
+    pkce::verify(&stored.code_challenge, verifier)?;
+
+    let family = TokenFamily {
+        id: stored.family_id.clone(),
+        client_id: stored.client_id.clone(),
+        user_id: stored.user_id.clone(),
+        session_id: stored.session_id.clone(),
+        scope: stored.scope.clone(),
+        auth_time: stored.auth_time,
+        amr: stored.amr.clone(),
+        created_at: now,
+        revoked_at: None,
+    };
+    let (user, grants) = active_user(provider, &family).await?;
+    let minted = mint(provider, client);
+    let redeemed = provider
+        .store()
+        .redeem_code(
+            &code_hash,
+            now,
+            &family,
+            minted.refresh.as_ref().map(|(_, r)| r),
+            &minted.access,
+        )
+        .await?;
+    if !redeemed {
+        // Another request redeemed it between our read and our update.
+        reused(provider, &stored.family_id).await?;
+    }
+    let scope = Scope::parse(&stored.scope).unwrap_or_default();
+    respond(
+        provider,
+        &family,
+        &user,
+        &grants,
+        &scope,
+        minted,
+        stored.nonce.as_deref(),
+    )
+}
+
+async fn reused(provider: &Provider, family_id: &str) -> Result<(), OAuthError> {
+    // RFC 6749 section 4.1.2: deny, and revoke the tokens previously issued from this code.
+    provider
+        .store()
+        .revoke_family(family_id, provider.clock().unix())
+        .await?;
+    tracing::warn!(
+        event = "authorization_code_reused",
+        "an authorization code was used twice"
+    );
+    Err(OAuthError::invalid_grant(
+        "the authorization code was already used; the tokens issued with it are revoked",
+    ))
+}

@@ -1,0 +1,116 @@
+//! The token endpoint: parse the grant, authenticate the client, run the grant.
+//!
+//! Each grant lives in its own module and returns a [`TokenResponse`] or an [`OAuthError`];
+//! HTTP is the server's business.
+
+pub mod authorization_code;
+pub mod client_credentials;
+pub mod refresh_token;
+mod user_tokens;
+
+pub use user_tokens::REFRESH_PREFIX;
+
+use crate::Provider;
+use crate::clients::GrantType;
+use crate::clients::authentication::{Accept, Credentials, authenticate};
+use crate::error::OAuthError;
+use crate::params::Params;
+use crate::throttle;
+use auth_proto::error::ErrorCode;
+use auth_proto::token::TokenResponse;
+
+/// What the token endpoint issued, and for which grant (for metrics).
+#[derive(Debug)]
+pub struct Issued {
+    /// The grant that was used.
+    pub grant: GrantType,
+    /// The response body.
+    pub response: TokenResponse,
+}
+
+/// Handles a token request ([RFC 6749 section 3.2](https://www.rfc-editor.org/rfc/rfc6749#section-3.2)).
+/// `authorization` is the raw `Authorization` header, if any.
+pub async fn token(
+    provider: &Provider,
+    authorization: Option<&str>,
+    params: &Params,
+    client_ip: &str,
+) -> Result<Issued, OAuthError> {
+    let grant_name = params.require("grant_type")?;
+    let grant = GrantType::parse(grant_name)
+        .filter(|grant| SUPPORTED.contains(grant))
+        .ok_or_else(|| {
+            OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                format!(
+                    "grant_type `{grant_name}` is not supported; use one of: {}",
+                    supported_list()
+                ),
+            )
+        })?;
+    let credentials = Credentials::extract(authorization, params)?;
+    let client = authenticate_throttled(provider, &credentials, client_ip).await?;
+    if !client.may_use(grant) {
+        return Err(OAuthError::unauthorized_client(format!(
+            "client `{}` is not allowed to use grant_type `{grant}`",
+            client.id
+        )));
+    }
+    let response = match grant {
+        GrantType::ClientCredentials => client_credentials::exchange(provider, &client, params)?,
+        GrantType::AuthorizationCode => {
+            authorization_code::exchange(provider, &client, params).await?
+        }
+        GrantType::RefreshToken => refresh_token::exchange(provider, &client, params).await?,
+    };
+    Ok(Issued { grant, response })
+}
+
+/// Authenticates the client, refusing clients and addresses with too many recent failures
+/// (so client secrets cannot be guessed at speed).
+async fn authenticate_throttled(
+    provider: &Provider,
+    credentials: &Credentials,
+    client_ip: &str,
+) -> Result<crate::clients::Client, OAuthError> {
+    let limits = &provider.settings().limits;
+    let client_key = credentials
+        .client_id()
+        .map(|id| format!("token-client:{id}"));
+    let ip_key = format!("token-ip:{client_ip}");
+    let what = "failed client authentications";
+    if let Some(key) = &client_key {
+        throttle::check(provider, key, &limits.token_failures_per_client)
+            .await
+            .map_err(|t| OAuthError::throttled(&t, what))?;
+    }
+    throttle::check(provider, &ip_key, &limits.token_failures_per_ip)
+        .await
+        .map_err(|t| OAuthError::throttled(&t, what))?;
+    match authenticate(provider, credentials, Accept::AnyClient).await {
+        Ok(client) => Ok(client),
+        Err(e) if e.code() == ErrorCode::InvalidClient => {
+            if let Some(key) = &client_key {
+                throttle::record(provider, key, &limits.token_failures_per_client).await?;
+            }
+            throttle::record(provider, &ip_key, &limits.token_failures_per_ip).await?;
+            Err(e)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Grant types the token endpoint implements.
+pub const SUPPORTED: &[GrantType] = &[
+    GrantType::AuthorizationCode,
+    GrantType::ClientCredentials,
+    GrantType::RefreshToken,
+];
+
+fn supported_list() -> String {
+    SUPPORTED
+        .iter()
+        .map(|g| g.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

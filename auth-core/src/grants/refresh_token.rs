@@ -1,0 +1,104 @@
+//! The refresh token grant, [RFC 6749 section 6](https://www.rfc-editor.org/rfc/rfc6749#section-6),
+//! with rotation and reuse detection (RFC 9700 section 4.14.2).
+//!
+//! Every use returns a new refresh token and retires the old one in one conditional update, so
+//! of two concurrent refreshes exactly one wins. Presenting a retired token revokes the whole
+//! family: the token was stolen, or a client is misbehaving. A grace period
+//! (`refresh_reuse_grace`, default 0) lets a client that lost a response retry without that.
+
+use super::user_tokens::{active_user, mint, respond};
+use crate::Provider;
+use crate::clients::Client;
+use crate::error::OAuthError;
+use crate::params::Params;
+use crate::scope::Scope;
+use auth_proto::token::TokenResponse;
+
+/// Exchanges a refresh token for new tokens.
+pub async fn exchange(
+    provider: &Provider,
+    client: &Client,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    let token = params.require("refresh_token")?;
+    let hash = provider.hasher().hash(token);
+    let now = provider.clock().unix();
+    let (stored, family) = provider
+        .store()
+        .refresh_token(&hash)
+        .await?
+        .ok_or_else(|| OAuthError::invalid_grant("the refresh token is invalid"))?;
+    if family.client_id != client.id.as_str() {
+        return Err(OAuthError::invalid_grant(
+            "the refresh token was issued to another client",
+        ));
+    }
+    if family.revoked_at.is_some() {
+        return Err(OAuthError::invalid_grant(
+            "the refresh token has been revoked",
+        ));
+    }
+    if let Some(rotated_at) = stored.rotated_at {
+        return Err(reused(provider, &family.id, now - rotated_at).await);
+    }
+    if stored.expires_at <= now {
+        return Err(OAuthError::invalid_grant("the refresh token has expired"));
+    }
+    // RFC 6749 section 6: the requested scope MUST NOT include any scope not originally
+    // granted; omitted, it equals the original scope. The new refresh token keeps the original.
+    let granted = Scope::parse(&family.scope).unwrap_or_default();
+    let scope = match params.get("scope") {
+        None => granted,
+        Some(requested) => {
+            let requested =
+                Scope::parse(requested).map_err(|e| OAuthError::invalid_scope(e.to_string()))?;
+            let extra: Vec<&str> = requested.not_in(&granted).collect();
+            if !extra.is_empty() {
+                return Err(OAuthError::invalid_scope(format!(
+                    "scope `{}` was not granted to this refresh token; a refresh can only narrow the scope",
+                    extra.join(" ")
+                )));
+            }
+            requested
+        }
+    };
+    let (user, grants) = active_user(provider, &family).await?;
+    let minted = mint(provider, client);
+    let Some((_, new_refresh)) = &minted.refresh else {
+        return Err(OAuthError::unauthorized_client(format!(
+            "client `{}` is not allowed to use grant_type `refresh_token`",
+            client.id
+        )));
+    };
+    let rotated = provider
+        .store()
+        .rotate_refresh_token(&hash, now, &family.id, new_refresh, &minted.access)
+        .await?;
+    if !rotated {
+        // A concurrent request rotated it first: this one is a reuse.
+        return Err(reused(provider, &family.id, 0).await);
+    }
+    // OIDC Core section 12.2: a refreshed ID token has no nonce.
+    respond(provider, &family, &user, &grants, &scope, minted, None)
+}
+
+async fn reused(provider: &Provider, family_id: &str, seconds_since_rotation: i64) -> OAuthError {
+    let grace = i64::try_from(provider.settings().refresh_reuse_grace.as_secs()).unwrap_or(0);
+    if seconds_since_rotation < grace {
+        return OAuthError::invalid_grant("the refresh token was already used");
+    }
+    if let Err(e) = provider
+        .store()
+        .revoke_family(family_id, provider.clock().unix())
+        .await
+    {
+        return e.into();
+    }
+    tracing::warn!(
+        event = "refresh_token_reused",
+        "a rotated refresh token was presented again"
+    );
+    OAuthError::invalid_grant(
+        "the refresh token was already used; every token of its grant is revoked",
+    )
+}

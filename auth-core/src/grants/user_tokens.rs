@@ -1,0 +1,121 @@
+//! The token response of the grants that act for a user (authorization code, refresh token):
+//! an access token carrying the user's roles, a rotated refresh token, and an ID token when
+//! `openid` was granted.
+
+use crate::Provider;
+use crate::clients::{Client, GrantType};
+use crate::error::OAuthError;
+use crate::roles::Grants;
+use crate::scope::Scope;
+use crate::secrets::{TokenHash, new_id, new_token};
+use crate::store::{IssuedAccess, NewRefreshToken, TokenFamily};
+use crate::tokens::access::AccessTokenRequest;
+use crate::tokens::id_token::IdTokenRequest;
+use crate::users::User;
+use auth_proto::token::TokenResponse;
+use secrecy::{ExposeSecret, SecretString};
+
+/// Prefix of refresh tokens.
+pub const REFRESH_PREFIX: &str = "rt_";
+
+/// The ids and secrets minted before the database transaction that records them.
+pub(crate) struct Minted {
+    pub access: IssuedAccess,
+    pub refresh: Option<(SecretString, NewRefreshToken)>,
+}
+
+/// Mints an access token id, and a refresh token when the client may refresh.
+pub(crate) fn mint(provider: &Provider, client: &Client) -> Minted {
+    let refresh = client.may_use(GrantType::RefreshToken).then(|| {
+        let token = new_token(REFRESH_PREFIX);
+        let hash: TokenHash = provider.hasher().hash(token.expose_secret());
+        let ttl =
+            i64::try_from(provider.settings().refresh_token_ttl.as_secs()).unwrap_or(i64::MAX);
+        let expires_at = provider.clock().unix().saturating_add(ttl);
+        (token, NewRefreshToken { hash, expires_at })
+    });
+    Minted {
+        access: IssuedAccess {
+            jti: new_id(),
+            expires_at: provider.access_token_expiry(),
+        },
+        refresh,
+    }
+}
+
+/// Signs the tokens recorded for `family` and builds the response.
+pub(crate) fn respond(
+    provider: &Provider,
+    family: &TokenFamily,
+    user: &User,
+    grants: &Grants,
+    scope: &Scope,
+    minted: Minted,
+    nonce: Option<&str>,
+) -> Result<TokenResponse, OAuthError> {
+    let access = provider.issue_access_token(AccessTokenRequest {
+        jti: minted.access.jti,
+        subject: user.id.as_str(),
+        client_id: &family.client_id,
+        scope,
+        auth_time: Some(family.auth_time),
+        roles: grants.roles.clone(),
+        permissions: if scope.contains("permissions") {
+            grants.permissions.clone()
+        } else {
+            Vec::new()
+        },
+    })?;
+    let id_token = if scope.contains("openid") {
+        Some(provider.issue_id_token(IdTokenRequest {
+            user,
+            client_id: &family.client_id,
+            scope,
+            roles: &grants.roles,
+            auth_time: family.auth_time,
+            amr: &family.amr,
+            nonce,
+            access_token: &access.token,
+            sid: family.session_id.as_deref(),
+        })?)
+    } else {
+        None
+    };
+    Ok(TokenResponse {
+        access_token: access.token,
+        token_type: "Bearer".to_owned(),
+        expires_in: access.expires_in,
+        refresh_token: minted
+            .refresh
+            .map(|(token, _)| token.expose_secret().to_owned()),
+        scope: Some(scope.to_string()),
+        id_token,
+    })
+}
+
+/// Loads the user of a grant, refusing disabled or deleted accounts.
+pub(crate) async fn active_user(
+    provider: &Provider,
+    family: &TokenFamily,
+) -> Result<(User, Grants), OAuthError> {
+    let user = provider
+        .store()
+        .user(&family.user_id)
+        .await?
+        .filter(User::is_active);
+    match user {
+        Some(user) => {
+            let grants = provider.store().user_grants(&user.id).await?;
+            Ok((user, grants))
+        }
+        None => {
+            provider
+                .store()
+                .revoke_family(&family.id, provider.clock().unix())
+                .await?;
+            Err(OAuthError::invalid_grant(
+                "the user account is disabled or deleted",
+            ))
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! Request parameters of the OAuth endpoints, parsed by the rules of RFC 6749 section 3.1.
+//!
+//! - Parameters sent without a value are treated as if they were omitted.
+//! - A parameter MUST NOT be included more than once: a repeated one is refused, naming it.
+//! - Names and values must be valid UTF-8 after percent-decoding; invalid UTF-8 is refused
+//!   instead of being replaced.
+
+use crate::error::OAuthError;
+use percent_encoding::percent_decode;
+use std::collections::BTreeMap;
+
+/// Most parameters one request may carry; far above what any OAuth request needs.
+const MAX_PARAMS: usize = 64;
+
+/// The parameters of one request (query string or `application/x-www-form-urlencoded` body).
+#[derive(Debug, Clone, Default)]
+pub struct Params {
+    values: BTreeMap<String, String>,
+}
+
+impl Params {
+    /// Parses an `application/x-www-form-urlencoded` body or query string.
+    pub fn parse(encoded: &[u8]) -> Result<Self, OAuthError> {
+        let mut values = BTreeMap::new();
+        for pair in encoded.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
+            let (name, value) = match pair.iter().position(|&b| b == b'=') {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &[][..]),
+            };
+            let name = decode(name, None)?;
+            let value = decode(value, Some(&name))?;
+            if value.is_empty() {
+                continue;
+            }
+            if values.len() >= MAX_PARAMS {
+                return Err(OAuthError::invalid_request(format!(
+                    "the request carries more than {MAX_PARAMS} parameters"
+                )));
+            }
+            if values.contains_key(&name) {
+                // RFC 6749 section 3.1: parameters MUST NOT be included more than once.
+                return Err(OAuthError::invalid_request(format!(
+                    "parameter `{name}` is included more than once"
+                )));
+            }
+            values.insert(name, value);
+        }
+        Ok(Self { values })
+    }
+
+    /// The value of `name`, if present and non-empty.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
+    /// The value of `name`, or `invalid_request` saying it is missing.
+    pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
+        self.get(name).ok_or_else(|| {
+            OAuthError::invalid_request(format!("required parameter `{name}` is missing"))
+        })
+    }
+
+    /// Whether `name` was sent.
+    pub fn contains(&self, name: &str) -> bool {
+        self.values.contains_key(name)
+    }
+
+    /// All parameters, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+impl FromIterator<(String, String)> for Params {
+    /// Builds parameters directly (for callers that already hold decoded pairs; later pairs win).
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
+        Self {
+            values: iter.into_iter().filter(|(_, v)| !v.is_empty()).collect(),
+        }
+    }
+}
+
+/// Decodes one form-urlencoded component: `+` is a space, then percent-decoding, then UTF-8.
+fn decode(raw: &[u8], parameter: Option<&str>) -> Result<String, OAuthError> {
+    let plus_as_space: Vec<u8> = raw
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
+    let bytes: Vec<u8> = percent_decode(&plus_as_space).collect();
+    String::from_utf8(bytes).map_err(|_| {
+        OAuthError::invalid_request(match parameter {
+            Some(name) => format!("parameter `{name}` is not valid UTF-8"),
+            None => "a parameter name is not valid UTF-8".to_owned(),
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_form_decoded() {
+        let p = Params::parse(b"grant_type=client_credentials&scope=a+b%20c&x=%C3%A9").unwrap();
+        assert_eq!(p.get("grant_type"), Some("client_credentials"));
+        assert_eq!(p.get("scope"), Some("a b c"));
+        assert_eq!(p.get("x"), Some("é"));
+    }
+
+    #[test]
+    fn empty_values_count_as_omitted() {
+        let p = Params::parse(b"scope=&grant_type=x&flag").unwrap();
+        assert_eq!(p.get("scope"), None);
+        assert!(!p.contains("flag"));
+        let err = p.require("scope").unwrap_err();
+        assert_eq!(err.description(), "required parameter `scope` is missing");
+    }
+
+    #[test]
+    fn repeated_parameters_are_refused_by_name() {
+        let err = Params::parse(b"scope=a&scope=b").unwrap_err();
+        assert_eq!(err.code().as_str(), "invalid_request");
+        assert_eq!(
+            err.description(),
+            "parameter `scope` is included more than once"
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_refused_not_replaced() {
+        let err = Params::parse(b"client_id=%FF%FE").unwrap_err();
+        assert_eq!(
+            err.description(),
+            "parameter `client_id` is not valid UTF-8"
+        );
+    }
+}

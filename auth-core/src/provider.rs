@@ -1,0 +1,382 @@
+//! [`Provider`]: the authorization server as a value: settings, store, clock, keys and the
+//! token hasher. Grants and endpoints are functions over it.
+
+use crate::clock::Clock;
+use crate::kek::KeyEncryptionKey;
+use crate::keys::{KeyError, KeyPolicy, KeyService};
+use crate::mail::{MailComposer, PlainComposer};
+use crate::otp::sms::SmsSender;
+use crate::roles::RoleName;
+use crate::secrets::TokenHasher;
+use crate::store::Store;
+use crate::throttle::Limiter;
+use crate::throttle::ThrottlePolicy;
+use crate::users::password::PasswordPolicy;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+use url::Url;
+
+/// The issuer identifier: an `https` URL without query or fragment (OIDC Discovery section 3,
+/// RFC 8414 section 2); `http` is accepted for loopback hosts, for development.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issuer(String);
+
+/// Why an issuer URL was refused.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("issuer `{0}` {1}")]
+pub struct IssuerError(String, &'static str);
+
+impl Issuer {
+    /// Validates an issuer URL. A trailing slash is removed so endpoint URLs join cleanly.
+    pub fn parse(text: &str) -> Result<Self, IssuerError> {
+        let err = |why| Err(IssuerError(text.to_owned(), why));
+        let Ok(url) = Url::parse(text) else {
+            return err("is not an absolute URL");
+        };
+        if url.query().is_some() || url.fragment().is_some() {
+            return err("must not have a query or fragment (RFC 8414 section 2)");
+        }
+        let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+        match url.scheme() {
+            "https" => {}
+            "http" if loopback => {}
+            _ => return err("must use https (http only on localhost, 127.0.0.1 or [::1])"),
+        }
+        Ok(Self(text.trim_end_matches('/').to_owned()))
+    }
+
+    /// The issuer as it appears in `iss`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether the issuer uses https (browser cookies are then `Secure`).
+    pub fn is_https(&self) -> bool {
+        self.0.starts_with("https://")
+    }
+
+    /// The URL of an endpoint at `path` (which starts with `/`).
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{path}", self.0)
+    }
+}
+
+impl fmt::Display for Issuer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What the provider needs to know beyond its collaborators.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Issuer identifier.
+    pub issuer: Issuer,
+    /// `aud` of access tokens.
+    pub audience: String,
+    /// Access token lifetime.
+    pub access_token_ttl: Duration,
+    /// ID token lifetime.
+    pub id_token_ttl: Duration,
+    /// Refresh token lifetime (each rotation starts a new one).
+    pub refresh_token_ttl: Duration,
+    /// How long a rotated refresh token may be retried without revoking its family.
+    pub refresh_reuse_grace: Duration,
+    /// Authorization code lifetime (at most 60 s).
+    pub authorization_code_ttl: Duration,
+    /// Browser session lifetime.
+    pub session_ttl: Duration,
+    /// Signing key policy.
+    pub keys: KeyPolicy,
+    /// Account rules.
+    pub users: UserPolicy,
+    /// Login throttling.
+    pub login: LoginPolicy,
+    /// Verification, reset and one-time codes.
+    pub account: AccountPolicy,
+    /// Rate limits of sensitive endpoints.
+    pub limits: RateLimits,
+}
+
+/// Rules of the account lifecycle.
+#[derive(Debug, Clone)]
+pub struct AccountPolicy {
+    /// Whether users must verify their address before they may log in.
+    pub require_verified_email: bool,
+    /// Whether users without TOTP get an e-mailed code as second factor at login.
+    pub email_code_second_factor: bool,
+    /// How long a verification link works.
+    pub verification_link_ttl: Duration,
+    /// How long a password reset link works.
+    pub reset_link_ttl: Duration,
+    /// How long a one-time code works.
+    pub one_time_code_ttl: Duration,
+    /// Wrong tries allowed per one-time code.
+    pub one_time_code_attempts: i64,
+}
+
+impl Default for AccountPolicy {
+    fn default() -> Self {
+        Self {
+            require_verified_email: true,
+            email_code_second_factor: false,
+            verification_link_ttl: Duration::from_secs(24 * 3600),
+            reset_link_ttl: Duration::from_secs(30 * 60),
+            one_time_code_ttl: Duration::from_secs(10 * 60),
+            one_time_code_attempts: 5,
+        }
+    }
+}
+
+/// Rate limits of the sensitive endpoints, per client address and per account. Exceeding one
+/// answers 429 with `Retry-After`, except where that would reveal whether an account exists
+/// (then the request is silently not acted on).
+#[derive(Debug, Clone)]
+pub struct RateLimits {
+    /// Sign-ups (pages, account API, dynamic client registration) per address.
+    pub signup_per_ip: ThrottlePolicy,
+    /// Forgot-password requests per address.
+    pub forgot_password_per_ip: ThrottlePolicy,
+    /// Reset mails per account (silent).
+    pub forgot_password_per_account: ThrottlePolicy,
+    /// Verification mails per account (silent).
+    pub verification_per_account: ThrottlePolicy,
+    /// One-time codes sent per account.
+    pub otp_send_per_account: ThrottlePolicy,
+    /// One-time code and second-factor attempts per address.
+    pub otp_verify_per_ip: ThrottlePolicy,
+    /// Failed client authentications at the token endpoint per client.
+    pub token_failures_per_client: ThrottlePolicy,
+    /// Failed client authentications at the token endpoint per address.
+    pub token_failures_per_ip: ThrottlePolicy,
+    /// Login form posts per address.
+    pub login_per_ip: ThrottlePolicy,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        let per = |limit, secs| ThrottlePolicy {
+            limit,
+            window: Duration::from_secs(secs),
+        };
+        Self {
+            signup_per_ip: per(20, 3600),
+            forgot_password_per_ip: per(20, 3600),
+            forgot_password_per_account: per(3, 3600),
+            verification_per_account: per(3, 3600),
+            otp_send_per_account: per(5, 900),
+            otp_verify_per_ip: per(30, 900),
+            token_failures_per_client: per(20, 900),
+            token_failures_per_ip: per(100, 900),
+            login_per_ip: per(60, 60),
+        }
+    }
+}
+
+/// Services the provider uses besides storage.
+#[derive(Clone)]
+pub struct Services {
+    /// Turns mails into messages.
+    pub mail: Arc<dyn MailComposer>,
+    /// Where rate-limit counters live.
+    pub limiter: Limiter,
+    /// Text messages, when configured.
+    pub sms: Option<Arc<dyn SmsSender>>,
+}
+
+impl Services {
+    /// The built-in composer, counters in the database, no text messages.
+    pub fn defaults(issuer: &Issuer) -> Self {
+        Self {
+            mail: Arc::new(PlainComposer {
+                issuer: issuer.as_str().to_owned(),
+            }),
+            limiter: Limiter::Database,
+            sms: None,
+        }
+    }
+}
+
+impl Settings {
+    /// Settings with the documented defaults for everything but the issuer and keys.
+    pub fn new(issuer: Issuer, keys: KeyPolicy) -> Self {
+        Self {
+            audience: issuer.as_str().to_owned(),
+            issuer,
+            access_token_ttl: Duration::from_secs(600),
+            id_token_ttl: Duration::from_secs(600),
+            refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            refresh_reuse_grace: Duration::ZERO,
+            authorization_code_ttl: Duration::from_secs(60),
+            session_ttl: Duration::from_secs(12 * 3600),
+            keys,
+            users: UserPolicy::default(),
+            login: LoginPolicy::default(),
+            account: AccountPolicy::default(),
+            limits: RateLimits::default(),
+        }
+    }
+}
+
+/// Account rules.
+#[derive(Debug, Clone, Default)]
+pub struct UserPolicy {
+    /// What a password must meet.
+    pub password: PasswordPolicy,
+    /// Roles a user may pick at sign-up (never `admin`).
+    pub signup_roles: Vec<RoleName>,
+    /// Roles every self-registered user gets.
+    pub default_roles: Vec<RoleName>,
+}
+
+/// Login throttling: failures allowed per account and per client address.
+#[derive(Debug, Clone)]
+pub struct LoginPolicy {
+    /// Per account.
+    pub per_account: ThrottlePolicy,
+    /// Per client address.
+    pub per_ip: ThrottlePolicy,
+}
+
+impl Default for LoginPolicy {
+    fn default() -> Self {
+        Self {
+            per_account: ThrottlePolicy {
+                limit: 5,
+                window: Duration::from_secs(900),
+            },
+            per_ip: ThrottlePolicy {
+                limit: 50,
+                window: Duration::from_secs(900),
+            },
+        }
+    }
+}
+
+/// The authorization server. Cheap to clone.
+#[derive(Clone)]
+pub struct Provider {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: Settings,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    keys: KeyService,
+    hasher: TokenHasher,
+    kek: Arc<KeyEncryptionKey>,
+    services: Services,
+    mail_notify: Notify,
+}
+
+impl fmt::Debug for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Provider")
+            .field("settings", &self.inner.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Provider {
+    /// Builds the provider and loads (or, on an empty database, creates) the signing keys.
+    /// Fails with [`KeyError::WrongKek`] when `kek` is not the key the stored keys were sealed
+    /// with.
+    pub async fn open(
+        settings: Settings,
+        store: Arc<dyn Store>,
+        kek: Arc<KeyEncryptionKey>,
+        clock: Arc<dyn Clock>,
+        services: Services,
+    ) -> Result<Self, KeyError> {
+        let hasher = kek.token_hasher();
+        let keys = KeyService::open(
+            store.clone(),
+            kek.clone(),
+            clock.clone(),
+            settings.keys.clone(),
+        )
+        .await?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                settings,
+                store,
+                clock,
+                keys,
+                hasher,
+                kek,
+                services,
+                mail_notify: Notify::new(),
+            }),
+        })
+    }
+
+    /// The key-encryption key.
+    pub fn kek(&self) -> &KeyEncryptionKey {
+        &self.inner.kek
+    }
+
+    /// The mail composer.
+    pub fn mail_composer(&self) -> &dyn MailComposer {
+        self.inner.services.mail.as_ref()
+    }
+
+    /// Signalled when this replica queues a mail.
+    pub fn mail_notify(&self) -> &Notify {
+        &self.inner.mail_notify
+    }
+
+    /// Where rate-limit counters live.
+    pub fn limiter(&self) -> &Limiter {
+        &self.inner.services.limiter
+    }
+
+    /// The text-message sender, if configured.
+    pub fn sms(&self) -> Option<&dyn SmsSender> {
+        self.inner.services.sms.as_deref()
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    /// The store.
+    pub fn store(&self) -> &dyn Store {
+        self.inner.store.as_ref()
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &dyn Clock {
+        self.inner.clock.as_ref()
+    }
+
+    /// The signing keys.
+    pub fn keys(&self) -> &KeyService {
+        &self.inner.keys
+    }
+
+    /// The keyed hash for stored tokens.
+    pub fn hasher(&self) -> &TokenHasher {
+        &self.inner.hasher
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issuers_must_be_https_except_on_loopback() {
+        assert!(Issuer::parse("https://id.example.com").is_ok());
+        assert_eq!(
+            Issuer::parse("http://127.0.0.1:8080/").unwrap().as_str(),
+            "http://127.0.0.1:8080"
+        );
+        assert!(Issuer::parse("http://id.example.com").is_err());
+        assert!(Issuer::parse("https://id.example.com/?a=b").is_err());
+        assert!(Issuer::parse("id.example.com").is_err());
+    }
+}

@@ -1,0 +1,684 @@
+//! Storage: one trait per aggregate, and the SQL implementation in [`sql`].
+//!
+//! Protocol code talks to `Arc<dyn Store>` only, so an embedder can bring its own storage. The
+//! traits speak in domain types and plain records; `sqlx` never appears in their signatures.
+//! Operations that must be atomic (rotating keys; later redeeming codes and refresh tokens) are
+//! single trait methods, so each implementation can make them one transaction.
+
+pub mod sql;
+
+use crate::clients::{Client, ClientId};
+use crate::roles::{Grants, Role, RoleName};
+use crate::secrets::TokenHash;
+use crate::sessions::Session;
+use crate::users::{Profile, User, UserId};
+use async_trait::async_trait;
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The row does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint was violated (the row exists already, or a concurrent writer won).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database failed or could not be reached.
+    #[error("database error: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A stored value could not be read back into a domain type.
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+/// A signing key as stored: public part in the clear, private part sealed under the KEK.
+#[derive(Clone)]
+pub struct StoredKey {
+    /// Key id (RFC 7638 thumbprint).
+    pub kid: String,
+    /// JWS algorithm name.
+    pub alg: String,
+    /// Monotonic number of the key; unique, so concurrent rotations cannot both win.
+    pub generation: i64,
+    /// The public JWK as JSON.
+    pub public_jwk: String,
+    /// PKCS#8 private key sealed with the KEK, `kid` as associated data.
+    pub sealed_private_key: Vec<u8>,
+    /// When the key was created (seconds since the epoch).
+    pub created_at: i64,
+    /// From when the key signs; it is published from creation.
+    pub activates_at: i64,
+    /// From when the key no longer signs; `None` while it is the newest key.
+    pub retires_at: Option<i64>,
+    /// From when the key is no longer published; `None` while it is the newest key.
+    pub expires_at: Option<i64>,
+}
+
+impl std::fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("generation", &self.generation)
+            .field("activates_at", &self.activates_at)
+            .field("retires_at", &self.retires_at)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Registered clients.
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    /// Stores a new client; [`StoreError::Conflict`] if the id is taken.
+    async fn insert_client(&self, client: &Client) -> Result<(), StoreError>;
+    /// The client with this id.
+    async fn client(&self, id: &ClientId) -> Result<Option<Client>, StoreError>;
+    /// All clients, ordered by id.
+    async fn clients(&self) -> Result<Vec<Client>, StoreError>;
+    /// Deletes a client; [`StoreError::NotFound`] if there is none.
+    async fn delete_client(&self, id: &ClientId) -> Result<(), StoreError>;
+    /// Replaces a client's metadata (not its id, secret or registration token).
+    async fn update_client(&self, client: &Client) -> Result<(), StoreError>;
+}
+
+/// Signing keys.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// Every stored key, newest generation first.
+    async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError>;
+    /// In one transaction: stores `key`, and gives every key that has no retirement time yet
+    /// `retires_at = key.activates_at` and `expires_at = expire_at`. Fails with
+    /// [`StoreError::Conflict`] when `key.generation` is taken (another rotation won).
+    async fn rotate_signing_key(&self, key: &StoredKey, expire_at: i64) -> Result<(), StoreError>;
+    /// Deletes keys whose `expires_at` is before `now`; returns how many.
+    async fn delete_expired_keys(&self, now: i64) -> Result<u64, StoreError>;
+}
+
+/// Token state that outlives a request: revocations (and, later, codes and refresh tokens).
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    /// Records that the access token `jti` is revoked until it expires. Idempotent.
+    async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<(), StoreError>;
+    /// Whether the access token `jti` was revoked, alone or with its family.
+    async fn is_access_token_revoked(&self, jti: &str) -> Result<bool, StoreError>;
+    /// Forgets revocations of tokens that expired before `now`; returns how many.
+    async fn purge_expired_revocations(&self, now: i64) -> Result<u64, StoreError>;
+}
+
+/// User accounts.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Stores a new user with `roles`; [`StoreError::Conflict`] if the e-mail is taken,
+    /// [`StoreError::NotFound`] if a role does not exist. One transaction.
+    async fn insert_user(
+        &self,
+        user: &User,
+        roles: &[RoleName],
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// The user with this id.
+    async fn user(&self, id: &UserId) -> Result<Option<User>, StoreError>;
+    /// The user with this normalized (lowercase) e-mail.
+    async fn user_by_email(&self, normalized_email: &str) -> Result<Option<User>, StoreError>;
+    /// Users ordered by creation, at most `limit` after `after` (an id), for paging.
+    async fn users(&self, after: Option<&UserId>, limit: u32) -> Result<Vec<User>, StoreError>;
+    /// Replaces the profile.
+    async fn update_profile(
+        &self,
+        id: &UserId,
+        profile: &Profile,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// Sets or clears `disabled_at`.
+    async fn set_user_disabled(
+        &self,
+        id: &UserId,
+        disabled_at: Option<i64>,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// Replaces the password hash.
+    async fn set_password_hash(
+        &self,
+        id: &UserId,
+        password_hash: &str,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// Marks `email` verified, if it is still the user's address. Returns whether it was.
+    async fn set_email_verified(
+        &self,
+        id: &UserId,
+        email: &str,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+    /// Changes the address (unverified); [`StoreError::Conflict`] if another account has it.
+    async fn set_email(
+        &self,
+        id: &UserId,
+        email: &crate::users::Email,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// Sets or clears the phone number (for text-message codes).
+    async fn set_phone_number(
+        &self,
+        id: &UserId,
+        phone: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError>;
+}
+
+/// Roles and their grants to users.
+#[async_trait]
+pub trait RoleStore: Send + Sync {
+    /// Creates a role with its permissions; [`StoreError::Conflict`] if it exists.
+    async fn create_role(&self, role: &Role, now: i64) -> Result<(), StoreError>;
+    /// Every role with its permissions.
+    async fn roles(&self) -> Result<Vec<Role>, StoreError>;
+    /// Replaces a role's permissions; [`StoreError::NotFound`] if there is no such role.
+    async fn set_role_permissions(
+        &self,
+        role: &RoleName,
+        permissions: &[RoleName],
+    ) -> Result<(), StoreError>;
+    /// Grants a role; idempotent; [`StoreError::NotFound`] if the role or user does not exist.
+    async fn grant_role(&self, user: &UserId, role: &RoleName, now: i64) -> Result<(), StoreError>;
+    /// Revokes a role; [`StoreError::NotFound`] if the user did not have it.
+    async fn revoke_role(&self, user: &UserId, role: &RoleName) -> Result<(), StoreError>;
+    /// The user's roles and their permissions.
+    async fn user_grants(&self, user: &UserId) -> Result<Grants, StoreError>;
+}
+
+/// Browser sessions.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Stores a new session under the hash of its cookie secret.
+    async fn insert_session(
+        &self,
+        session: &Session,
+        secret_hash: &TokenHash,
+    ) -> Result<(), StoreError>;
+    /// The unexpired session whose secret hashes to `secret_hash`.
+    async fn session_by_secret(
+        &self,
+        secret_hash: &TokenHash,
+        now: i64,
+    ) -> Result<Option<Session>, StoreError>;
+    /// The user's unexpired sessions, newest first.
+    async fn user_sessions(&self, user: &UserId, now: i64) -> Result<Vec<Session>, StoreError>;
+    /// Deletes a session and revokes the token families issued in it. One transaction.
+    async fn end_session(&self, session_id: &str, now: i64) -> Result<(), StoreError>;
+    /// Deletes every session of a user and revokes every token family of the user.
+    async fn end_user_sessions(&self, user: &UserId, now: i64) -> Result<(), StoreError>;
+    /// Like [`end_user_sessions`](Self::end_user_sessions), but keeps one session and the
+    /// families issued in it.
+    async fn end_other_sessions(
+        &self,
+        user: &UserId,
+        keep_session: &str,
+        now: i64,
+    ) -> Result<(), StoreError>;
+}
+
+/// A pending authorization request as stored.
+#[derive(Debug, Clone)]
+pub struct StoredRequest {
+    /// The client.
+    pub client_id: String,
+    /// The request as JSON.
+    pub request: String,
+    /// Hash of the secret of the browser that began it.
+    pub browser_hash: TokenHash,
+    /// When it began.
+    pub created_at: i64,
+}
+
+/// An authorization code as stored (under the hash of the code).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCode {
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The user.
+    pub user_id: UserId,
+    /// The browser session it was issued in.
+    pub session_id: Option<String>,
+    /// The redirect URI of the request, when the request named one.
+    pub redirect_uri: Option<String>,
+    /// Granted scope.
+    pub scope: String,
+    /// The request's nonce.
+    pub nonce: Option<String>,
+    /// PKCE S256 challenge.
+    pub code_challenge: String,
+    /// When the user authenticated.
+    pub auth_time: i64,
+    /// How.
+    pub amr: Vec<String>,
+    /// The token family its tokens will form.
+    pub family_id: String,
+    /// Issue time.
+    pub created_at: i64,
+    /// Expiry.
+    pub expires_at: i64,
+    /// When it was redeemed.
+    pub used_at: Option<i64>,
+}
+
+/// The tokens issued from one authorization: revoked together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenFamily {
+    /// Id.
+    pub id: String,
+    /// The client.
+    pub client_id: String,
+    /// The user.
+    pub user_id: UserId,
+    /// The browser session of the authorization.
+    pub session_id: Option<String>,
+    /// Granted scope.
+    pub scope: String,
+    /// When the user authenticated.
+    pub auth_time: i64,
+    /// How.
+    pub amr: Vec<String>,
+    /// Creation time.
+    pub created_at: i64,
+    /// Revocation time.
+    pub revoked_at: Option<i64>,
+}
+
+/// A refresh token as stored (under its hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRefreshToken {
+    /// Its family.
+    pub family_id: String,
+    /// Issue time.
+    pub created_at: i64,
+    /// Expiry.
+    pub expires_at: i64,
+    /// When it was exchanged for its successor.
+    pub rotated_at: Option<i64>,
+}
+
+/// A refresh token about to be stored.
+#[derive(Debug, Clone)]
+pub struct NewRefreshToken {
+    /// Hash of the token.
+    pub hash: TokenHash,
+    /// Expiry.
+    pub expires_at: i64,
+}
+
+/// An access token recorded against its family, so revoking the family revokes it.
+#[derive(Debug, Clone)]
+pub struct IssuedAccess {
+    /// Its `jti`.
+    pub jti: String,
+    /// Its `exp`.
+    pub expires_at: i64,
+}
+
+/// The authorization code flow and refresh tokens.
+#[async_trait]
+pub trait GrantStore: Send + Sync {
+    /// Stores a pending authorization request.
+    async fn insert_authorization_request(
+        &self,
+        handle_hash: &TokenHash,
+        client_id: &str,
+        request: &str,
+        browser_hash: &TokenHash,
+        created_at: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
+    /// The unexpired pending request with this handle.
+    async fn authorization_request(
+        &self,
+        handle_hash: &TokenHash,
+        now: i64,
+    ) -> Result<Option<StoredRequest>, StoreError>;
+    /// Forgets a pending request.
+    async fn delete_authorization_request(&self, handle_hash: &TokenHash)
+    -> Result<(), StoreError>;
+    /// The scope the user consented to for the client.
+    async fn consent(&self, user: &UserId, client: &ClientId)
+    -> Result<Option<String>, StoreError>;
+    /// Remembers consent (replacing what was remembered).
+    async fn save_consent(
+        &self,
+        user: &UserId,
+        client: &ClientId,
+        scope: &str,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// Stores a new code under its hash.
+    async fn insert_code(&self, code_hash: &TokenHash, code: &StoredCode)
+    -> Result<(), StoreError>;
+    /// The code with this hash, used or not.
+    async fn authorization_code(
+        &self,
+        code_hash: &TokenHash,
+    ) -> Result<Option<StoredCode>, StoreError>;
+    /// In one transaction: marks the code used if it is not yet, and if so creates `family`
+    /// with its refresh token and access token id. Returns false (and changes nothing) when
+    /// the code was already used.
+    async fn redeem_code(
+        &self,
+        code_hash: &TokenHash,
+        now: i64,
+        family: &TokenFamily,
+        refresh: Option<&NewRefreshToken>,
+        access: &IssuedAccess,
+    ) -> Result<bool, StoreError>;
+    /// The refresh token with this hash and its family.
+    async fn refresh_token(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<(StoredRefreshToken, TokenFamily)>, StoreError>;
+    /// In one transaction: retires the token if it is current, stores its successor and the
+    /// new access token id. Returns false (and changes nothing) when it was already retired.
+    async fn rotate_refresh_token(
+        &self,
+        old_hash: &TokenHash,
+        now: i64,
+        family_id: &str,
+        new: &NewRefreshToken,
+        access: &IssuedAccess,
+    ) -> Result<bool, StoreError>;
+    /// The family an access token (by `jti`) belongs to, for user tokens.
+    async fn family_of_access_token(&self, jti: &str) -> Result<Option<TokenFamily>, StoreError>;
+    /// Revokes a family: its refresh tokens stop working and its access tokens read inactive.
+    async fn revoke_family(&self, family_id: &str, now: i64) -> Result<(), StoreError>;
+}
+
+/// Failure and rate counters.
+#[async_trait]
+pub trait ThrottleStore: Send + Sync {
+    /// The count and window start of `key`, if its window started after `window_floor`.
+    async fn throttle_count(
+        &self,
+        key: &str,
+        window_floor: i64,
+    ) -> Result<Option<(i64, i64)>, StoreError>;
+    /// Adds one to `key`, starting a new window at `now` when the current one started at or
+    /// before `window_floor`. Returns the new count and the window start.
+    async fn throttle_hit(
+        &self,
+        key: &str,
+        now: i64,
+        window_floor: i64,
+    ) -> Result<(i64, i64), StoreError>;
+    /// Forgets `key`.
+    async fn throttle_reset(&self, key: &str) -> Result<(), StoreError>;
+}
+
+/// What an e-mail token is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailTokenPurpose {
+    /// Confirming an address.
+    VerifyEmail,
+    /// Resetting a forgotten password.
+    ResetPassword,
+}
+
+impl EmailTokenPurpose {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::VerifyEmail => "verify_email",
+            Self::ResetPassword => "reset_password",
+        }
+    }
+}
+
+/// A TOTP credential as stored.
+#[derive(Clone)]
+pub struct StoredTotp {
+    /// The secret, sealed under the KEK with the user id as context.
+    pub sealed_secret: Vec<u8>,
+    /// When enrolment was confirmed with a first code; `None` while pending.
+    pub confirmed_at: Option<i64>,
+    /// The last accepted time step (replays of it or earlier steps are refused).
+    pub last_step: i64,
+}
+
+/// The outcome of presenting a one-time code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeCheck {
+    /// Correct; the code is consumed.
+    Valid,
+    /// Wrong; this many attempts remain.
+    Wrong {
+        /// Attempts left.
+        attempts_left: i64,
+    },
+    /// No live code (never sent, expired, used, or out of attempts).
+    Missing,
+}
+
+/// Second factors: TOTP, recovery codes, one-time codes, and logins waiting for one.
+#[async_trait]
+pub trait MfaStore: Send + Sync {
+    /// The user's TOTP credential.
+    async fn totp(&self, user: &UserId) -> Result<Option<StoredTotp>, StoreError>;
+    /// Starts (or restarts) an enrolment; [`StoreError::Conflict`] if a confirmed one exists.
+    async fn put_pending_totp(
+        &self,
+        user: &UserId,
+        sealed_secret: &[u8],
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// Confirms a pending enrolment at `step`. False if there was none pending.
+    async fn confirm_totp(&self, user: &UserId, step: i64, now: i64) -> Result<bool, StoreError>;
+    /// Accepts `step` if it is later than the last accepted one (RFC 6238 section 5.2: a code
+    /// is accepted once). False on replay.
+    async fn use_totp_step(&self, user: &UserId, step: i64) -> Result<bool, StoreError>;
+    /// Removes TOTP and the recovery codes.
+    async fn delete_totp(&self, user: &UserId) -> Result<(), StoreError>;
+    /// Replaces the recovery codes.
+    async fn replace_recovery_codes(
+        &self,
+        user: &UserId,
+        hashes: &[TokenHash],
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// Uses a recovery code once. False if unknown or used.
+    async fn use_recovery_code(
+        &self,
+        user: &UserId,
+        hash: &TokenHash,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+    /// Unused recovery codes left.
+    async fn recovery_codes_left(&self, user: &UserId) -> Result<i64, StoreError>;
+    /// Stores a one-time code for `purpose`, replacing any previous one.
+    async fn put_one_time_code(
+        &self,
+        user: &UserId,
+        purpose: &str,
+        hash: &TokenHash,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
+    /// Checks a code: spends one attempt atomically, and consumes the code when it matches, so
+    /// of concurrent correct attempts exactly one succeeds.
+    async fn check_one_time_code(
+        &self,
+        user: &UserId,
+        purpose: &str,
+        hash: &TokenHash,
+        now: i64,
+        max_attempts: i64,
+    ) -> Result<CodeCheck, StoreError>;
+    /// Stores a login waiting for its second factor.
+    async fn insert_login_challenge(
+        &self,
+        challenge: &StoredChallenge,
+        handle_hash: &TokenHash,
+    ) -> Result<(), StoreError>;
+    /// The live challenge with this handle, after spending one attempt (None when out of
+    /// attempts or expired).
+    async fn attempt_login_challenge(
+        &self,
+        handle_hash: &TokenHash,
+        now: i64,
+        max_attempts: i64,
+    ) -> Result<Option<StoredChallenge>, StoreError>;
+    /// Removes a challenge.
+    async fn delete_login_challenge(&self, handle_hash: &TokenHash) -> Result<(), StoreError>;
+}
+
+/// A login waiting for its second factor.
+#[derive(Debug, Clone)]
+pub struct StoredChallenge {
+    /// The user who passed the first factor.
+    pub user_id: UserId,
+    /// The browser it belongs to.
+    pub browser_hash: TokenHash,
+    /// The authorization request to continue afterwards.
+    pub request_handle: Option<String>,
+    /// `totp` or `email`.
+    pub method: String,
+    /// Attempts spent.
+    pub attempts: i64,
+    /// When the password was checked.
+    pub created_at: i64,
+    /// Expiry.
+    pub expires_at: i64,
+}
+
+/// Single-use e-mail tokens (verification and reset links).
+#[async_trait]
+pub trait EmailTokenStore: Send + Sync {
+    /// Stores a token for `user` and `email`.
+    async fn insert_email_token(
+        &self,
+        hash: &TokenHash,
+        user: &UserId,
+        purpose: EmailTokenPurpose,
+        email: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
+    /// A live token's user and address, without using it.
+    async fn email_token(
+        &self,
+        hash: &TokenHash,
+        purpose: EmailTokenPurpose,
+        now: i64,
+    ) -> Result<Option<(UserId, String)>, StoreError>;
+    /// Uses a live token once; returns its user and address.
+    async fn consume_email_token(
+        &self,
+        hash: &TokenHash,
+        purpose: EmailTokenPurpose,
+        now: i64,
+    ) -> Result<Option<(UserId, String)>, StoreError>;
+}
+
+/// A queued mail as stored.
+#[derive(Clone)]
+pub struct QueuedMail {
+    /// Id (also the sealing context).
+    pub id: String,
+    /// The message, sealed under the KEK.
+    pub sealed_message: Vec<u8>,
+    /// Failed attempts so far.
+    pub attempts: i64,
+}
+
+/// The mail outbox.
+#[async_trait]
+pub trait MailStore: Send + Sync {
+    /// Queues a sealed message, due now.
+    async fn enqueue_mail(
+        &self,
+        id: &str,
+        sealed_message: &[u8],
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// Claims up to `limit` due messages, leasing them for `lease_secs`.
+    async fn claim_due_mail(
+        &self,
+        now: i64,
+        lease_secs: i64,
+        limit: u32,
+    ) -> Result<Vec<QueuedMail>, StoreError>;
+    /// Forgets a delivered message.
+    async fn mail_sent(&self, id: &str) -> Result<(), StoreError>;
+    /// Records a failed attempt; `failed_at` gives the message up.
+    async fn mail_failed(
+        &self,
+        id: &str,
+        attempts: i64,
+        next_attempt_at: i64,
+        error: &str,
+        failed_at: Option<i64>,
+    ) -> Result<(), StoreError>;
+    /// Messages not yet delivered nor given up.
+    async fn pending_mail(&self) -> Result<i64, StoreError>;
+}
+
+/// A security event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    /// Sortable id (UUID v7).
+    pub id: String,
+    /// When.
+    pub at: i64,
+    /// What, e.g. `login`, `password_reset`, `totp_enabled`.
+    pub event: String,
+    /// `success` or `failure`.
+    pub outcome: String,
+    /// The user concerned.
+    pub user_id: Option<String>,
+    /// The client concerned.
+    pub client_id: Option<String>,
+    /// Who did it, when not the user (an admin token's subject, `cli`).
+    pub actor: Option<String>,
+    /// Client address.
+    pub ip: Option<String>,
+    /// More, as a JSON object.
+    pub details: String,
+}
+
+/// Which audit events to read.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Only this user's.
+    pub user_id: Option<String>,
+    /// Only this kind.
+    pub event: Option<String>,
+    /// Only events older than this id (paging backwards from the newest).
+    pub before: Option<String>,
+    /// At most this many.
+    pub limit: u32,
+}
+
+/// The audit log.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Appends an event.
+    async fn insert_audit(&self, event: &AuditEvent) -> Result<(), StoreError>;
+    /// Events, newest first.
+    async fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError>;
+}
+
+/// Everything the provider needs, in one object.
+#[async_trait]
+pub trait Store:
+    ClientStore
+    + KeyStore
+    + TokenStore
+    + UserStore
+    + RoleStore
+    + SessionStore
+    + GrantStore
+    + ThrottleStore
+    + MfaStore
+    + EmailTokenStore
+    + MailStore
+    + AuditStore
+{
+    /// Checks the database answers (readiness).
+    async fn ping(&self) -> Result<(), StoreError>;
+}

@@ -1,0 +1,199 @@
+//! Clients in SQL.
+
+use super::{SqlStore, corrupt, on_pool};
+use crate::clients::{AuthMethod, Client, ClientId, GrantType, RedirectUri};
+use crate::scope::Scope;
+use crate::secrets::TokenHash;
+use crate::store::{ClientStore, StoreError};
+use async_trait::async_trait;
+
+const COLUMNS: &str = "client_id, client_name, auth_method, secret_hash, grant_types, scope, \
+     redirect_uris, post_logout_redirect_uris, trusted, metadata, registration_token_hash, created_at";
+
+#[derive(sqlx::FromRow)]
+struct ClientRow {
+    client_id: String,
+    client_name: String,
+    auth_method: String,
+    secret_hash: Option<Vec<u8>>,
+    grant_types: String,
+    scope: String,
+    redirect_uris: String,
+    post_logout_redirect_uris: String,
+    trusted: bool,
+    metadata: String,
+    registration_token_hash: Option<Vec<u8>>,
+    created_at: i64,
+}
+
+impl ClientRow {
+    fn from_client(client: &Client) -> Result<Self, StoreError> {
+        Ok(Self {
+            client_id: client.id.as_str().to_owned(),
+            client_name: client.name.clone(),
+            auth_method: client.auth_method.as_str().to_owned(),
+            secret_hash: client.secret_hash.as_ref().map(|h| h.as_bytes().to_vec()),
+            grant_types: client
+                .grant_types
+                .iter()
+                .map(|g| g.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            scope: client.scope.to_string(),
+            redirect_uris: uris_to_json(&client.redirect_uris)?,
+            post_logout_redirect_uris: uris_to_json(&client.post_logout_redirect_uris)?,
+            trusted: client.trusted,
+            metadata: serde_json::to_string(&client.extras)
+                .map_err(|e| corrupt("client metadata", e))?,
+            registration_token_hash: client
+                .registration_token_hash
+                .as_ref()
+                .map(|h| h.as_bytes().to_vec()),
+            created_at: client.created_at,
+        })
+    }
+
+    fn into_client(self) -> Result<Client, StoreError> {
+        let what = |field: &str| format!("client `{}` {field}", self.client_id);
+        Ok(Client {
+            id: ClientId::parse(&self.client_id).map_err(|e| corrupt(&what("id"), e))?,
+            auth_method: AuthMethod::parse(&self.auth_method)
+                .ok_or_else(|| corrupt(&what("auth_method"), &self.auth_method))?,
+            secret_hash: match self.secret_hash {
+                Some(bytes) => Some(
+                    TokenHash::from_slice(&bytes)
+                        .ok_or_else(|| corrupt(&what("secret_hash"), "wrong length"))?,
+                ),
+                None => None,
+            },
+            grant_types: self
+                .grant_types
+                .split_whitespace()
+                .map(|g| GrantType::parse(g).ok_or_else(|| corrupt(&what("grant_types"), g)))
+                .collect::<Result<_, _>>()?,
+            scope: if self.scope.is_empty() {
+                Scope::empty()
+            } else {
+                Scope::parse(&self.scope).map_err(|e| corrupt(&what("scope"), e))?
+            },
+            redirect_uris: uris_from_json(&self.redirect_uris)
+                .map_err(|e| corrupt(&what("redirect_uris"), e))?,
+            post_logout_redirect_uris: uris_from_json(&self.post_logout_redirect_uris)
+                .map_err(|e| corrupt(&what("post_logout_redirect_uris"), e))?,
+            extras: serde_json::from_str(&self.metadata)
+                .map_err(|e| corrupt(&what("metadata"), e))?,
+            registration_token_hash: match self.registration_token_hash {
+                Some(bytes) => Some(
+                    TokenHash::from_slice(&bytes)
+                        .ok_or_else(|| corrupt(&what("registration_token_hash"), "wrong length"))?,
+                ),
+                None => None,
+            },
+            name: self.client_name,
+            trusted: self.trusted,
+            created_at: self.created_at,
+        })
+    }
+}
+
+fn uris_to_json(uris: &[RedirectUri]) -> Result<String, StoreError> {
+    serde_json::to_string(&uris.iter().map(RedirectUri::as_str).collect::<Vec<_>>())
+        .map_err(|e| corrupt("redirect URIs", e))
+}
+
+fn uris_from_json(json: &str) -> Result<Vec<RedirectUri>, String> {
+    let texts: Vec<String> = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    texts
+        .iter()
+        .map(|t| RedirectUri::parse(t).map_err(|e| e.to_string()))
+        .collect()
+}
+
+#[async_trait]
+impl ClientStore for SqlStore {
+    async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
+        let row = ClientRow::from_client(client)?;
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO clients (client_id, client_name, auth_method, secret_hash, grant_types, \
+                 scope, redirect_uris, post_logout_redirect_uris, trusted, metadata, \
+                 registration_token_hash, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(&row.client_id)
+            .bind(&row.client_name)
+            .bind(&row.auth_method)
+            .bind(&row.secret_hash)
+            .bind(&row.grant_types)
+            .bind(&row.scope)
+            .bind(&row.redirect_uris)
+            .bind(&row.post_logout_redirect_uris)
+            .bind(row.trusted)
+            .bind(&row.metadata)
+            .bind(&row.registration_token_hash)
+            .bind(row.created_at)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    async fn client(&self, id: &ClientId) -> Result<Option<Client>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM clients WHERE client_id = $1"
+        ));
+        let row: Option<ClientRow> = on_pool!(self, pool => {
+            sqlx::query_as(sql).bind(id.as_str()).fetch_optional(pool).await
+        })?;
+        row.map(ClientRow::into_client).transpose()
+    }
+
+    async fn clients(&self) -> Result<Vec<Client>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM clients ORDER BY client_id"));
+        let rows: Vec<ClientRow> =
+            on_pool!(self, pool => sqlx::query_as(sql).fetch_all(pool).await)?;
+        rows.into_iter().map(ClientRow::into_client).collect()
+    }
+
+    async fn delete_client(&self, id: &ClientId) -> Result<(), StoreError> {
+        let result = on_pool!(self, pool => {
+            sqlx::query("DELETE FROM clients WHERE client_id = $1")
+                .bind(id.as_str())
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        if result == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn update_client(&self, client: &Client) -> Result<(), StoreError> {
+        let row = ClientRow::from_client(client)?;
+        let updated = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE clients SET client_name = $2, auth_method = $3, grant_types = $4, scope = $5, \
+                 redirect_uris = $6, post_logout_redirect_uris = $7, trusted = $8, metadata = $9 \
+                 WHERE client_id = $1",
+            )
+            .bind(&row.client_id)
+            .bind(&row.client_name)
+            .bind(&row.auth_method)
+            .bind(&row.grant_types)
+            .bind(&row.scope)
+            .bind(&row.redirect_uris)
+            .bind(&row.post_logout_redirect_uris)
+            .bind(row.trusted)
+            .bind(&row.metadata)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        if updated == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}

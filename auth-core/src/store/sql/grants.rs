@@ -1,0 +1,421 @@
+//! The authorization code flow and refresh tokens in SQL.
+//!
+//! Single use is one conditional `UPDATE ... WHERE used_at IS NULL` (or `rotated_at IS NULL`)
+//! inside the transaction that records what it issues; its row count says who won.
+
+use super::{SqlStore, WritePool, amr, on_pool, token_hash, user_id};
+use crate::clients::ClientId;
+use crate::secrets::TokenHash;
+use crate::store::{
+    GrantStore, IssuedAccess, NewRefreshToken, StoreError, StoredCode, StoredRefreshToken,
+    StoredRequest, TokenFamily,
+};
+use crate::users::UserId;
+use async_trait::async_trait;
+
+#[derive(sqlx::FromRow)]
+struct RequestRow {
+    client_id: String,
+    request: String,
+    browser_hash: Vec<u8>,
+    created_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct CodeRow {
+    client_id: String,
+    user_id: String,
+    session_id: Option<String>,
+    redirect_uri: Option<String>,
+    scope: String,
+    nonce: Option<String>,
+    code_challenge: String,
+    auth_time: i64,
+    amr: String,
+    family_id: String,
+    created_at: i64,
+    expires_at: i64,
+    used_at: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct RefreshRow {
+    family_id: String,
+    created_at: i64,
+    expires_at: i64,
+    rotated_at: Option<i64>,
+    client_id: String,
+    user_id: String,
+    session_id: Option<String>,
+    scope: String,
+    auth_time: i64,
+    amr: String,
+    family_created_at: i64,
+    revoked_at: Option<i64>,
+}
+
+#[async_trait]
+impl GrantStore for SqlStore {
+    async fn insert_authorization_request(
+        &self,
+        handle_hash: &TokenHash,
+        client_id: &str,
+        request: &str,
+        browser_hash: &TokenHash,
+        created_at: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO authorization_requests (handle_hash, client_id, request, browser_hash, \
+                 created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(handle_hash.as_bytes())
+            .bind(client_id)
+            .bind(request)
+            .bind(browser_hash.as_bytes())
+            .bind(created_at)
+            .bind(expires_at)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    async fn authorization_request(
+        &self,
+        handle_hash: &TokenHash,
+        now: i64,
+    ) -> Result<Option<StoredRequest>, StoreError> {
+        let row: Option<RequestRow> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT client_id, request, browser_hash, created_at FROM authorization_requests \
+                 WHERE handle_hash = $1 AND expires_at > $2",
+            )
+            .bind(handle_hash.as_bytes())
+            .bind(now)
+            .fetch_optional(pool)
+            .await
+        })?;
+        row.map(|r| {
+            Ok(StoredRequest {
+                browser_hash: token_hash("authorization request browser", &r.browser_hash)?,
+                client_id: r.client_id,
+                request: r.request,
+                created_at: r.created_at,
+            })
+        })
+        .transpose()
+    }
+
+    async fn delete_authorization_request(
+        &self,
+        handle_hash: &TokenHash,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("DELETE FROM authorization_requests WHERE handle_hash = $1")
+                .bind(handle_hash.as_bytes())
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    async fn consent(
+        &self,
+        user: &UserId,
+        client: &ClientId,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT scope FROM consents WHERE user_id = $1 AND client_id = $2")
+                .bind(user.as_str())
+                .bind(client.as_str())
+                .fetch_optional(pool)
+                .await
+        })?)
+    }
+
+    async fn save_consent(
+        &self,
+        user: &UserId,
+        client: &ClientId,
+        scope: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO consents (user_id, client_id, scope, granted_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (user_id, client_id) DO UPDATE SET scope = $3, granted_at = $4",
+            )
+            .bind(user.as_str())
+            .bind(client.as_str())
+            .bind(scope)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    async fn insert_code(
+        &self,
+        code_hash: &TokenHash,
+        code: &StoredCode,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO authorization_codes (code_hash, client_id, user_id, session_id, redirect_uri, \
+                 scope, nonce, code_challenge, auth_time, amr, family_id, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            )
+            .bind(code_hash.as_bytes())
+            .bind(&code.client_id)
+            .bind(code.user_id.as_str())
+            .bind(&code.session_id)
+            .bind(&code.redirect_uri)
+            .bind(&code.scope)
+            .bind(&code.nonce)
+            .bind(&code.code_challenge)
+            .bind(code.auth_time)
+            .bind(code.amr.join(" "))
+            .bind(&code.family_id)
+            .bind(code.created_at)
+            .bind(code.expires_at)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    async fn authorization_code(
+        &self,
+        code_hash: &TokenHash,
+    ) -> Result<Option<StoredCode>, StoreError> {
+        let row: Option<CodeRow> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT client_id, user_id, session_id, redirect_uri, scope, nonce, code_challenge, \
+                 auth_time, amr, family_id, created_at, expires_at, used_at \
+                 FROM authorization_codes WHERE code_hash = $1",
+            )
+            .bind(code_hash.as_bytes())
+            .fetch_optional(pool)
+            .await
+        })?;
+        row.map(|r| {
+            Ok(StoredCode {
+                user_id: user_id(&r.user_id)?,
+                amr: amr(&r.amr),
+                client_id: r.client_id,
+                session_id: r.session_id,
+                redirect_uri: r.redirect_uri,
+                scope: r.scope,
+                nonce: r.nonce,
+                code_challenge: r.code_challenge,
+                auth_time: r.auth_time,
+                family_id: r.family_id,
+                created_at: r.created_at,
+                expires_at: r.expires_at,
+                used_at: r.used_at,
+            })
+        })
+        .transpose()
+    }
+
+    async fn redeem_code(
+        &self,
+        code_hash: &TokenHash,
+        now: i64,
+        family: &TokenFamily,
+        refresh: Option<&NewRefreshToken>,
+        access: &IssuedAccess,
+    ) -> Result<bool, StoreError> {
+        Ok(on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let claimed = sqlx::query(
+                "UPDATE authorization_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL",
+            )
+            .bind(code_hash.as_bytes())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if claimed == 1 {
+                sqlx::query(
+                    "INSERT INTO token_families (id, client_id, user_id, session_id, scope, auth_time, amr, \
+                     created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(&family.id)
+                .bind(&family.client_id)
+                .bind(family.user_id.as_str())
+                .bind(&family.session_id)
+                .bind(&family.scope)
+                .bind(family.auth_time)
+                .bind(family.amr.join(" "))
+                .bind(family.created_at)
+                .execute(&mut *tx)
+                .await?;
+                if let Some(refresh) = refresh {
+                    sqlx::query(
+                        "INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at) \
+                         VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(refresh.hash.as_bytes())
+                    .bind(&family.id)
+                    .bind(now)
+                    .bind(refresh.expires_at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                sqlx::query("INSERT INTO family_access_tokens (jti, family_id, expires_at) VALUES ($1, $2, $3)")
+                    .bind(&access.jti)
+                    .bind(&family.id)
+                    .bind(access.expires_at)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }
+            claimed == 1
+        }))
+    }
+
+    async fn refresh_token(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<(StoredRefreshToken, TokenFamily)>, StoreError> {
+        let row: Option<RefreshRow> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT r.family_id, r.created_at, r.expires_at, r.rotated_at, f.client_id, f.user_id, \
+                 f.session_id, f.scope, f.auth_time, f.amr, f.created_at AS family_created_at, f.revoked_at \
+                 FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id WHERE r.token_hash = $1",
+            )
+            .bind(hash.as_bytes())
+            .fetch_optional(pool)
+            .await
+        })?;
+        row.map(|r| {
+            let family = TokenFamily {
+                id: r.family_id.clone(),
+                client_id: r.client_id,
+                user_id: user_id(&r.user_id)?,
+                session_id: r.session_id,
+                scope: r.scope,
+                auth_time: r.auth_time,
+                amr: amr(&r.amr),
+                created_at: r.family_created_at,
+                revoked_at: r.revoked_at,
+            };
+            let token = StoredRefreshToken {
+                family_id: r.family_id,
+                created_at: r.created_at,
+                expires_at: r.expires_at,
+                rotated_at: r.rotated_at,
+            };
+            Ok((token, family))
+        })
+        .transpose()
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        old_hash: &TokenHash,
+        now: i64,
+        family_id: &str,
+        new: &NewRefreshToken,
+        access: &IssuedAccess,
+    ) -> Result<bool, StoreError> {
+        Ok(on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let claimed = sqlx::query(
+                "UPDATE refresh_tokens SET rotated_at = $2 WHERE token_hash = $1 AND rotated_at IS NULL",
+            )
+            .bind(old_hash.as_bytes())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if claimed == 1 {
+                sqlx::query(
+                    "INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(new.hash.as_bytes())
+                .bind(family_id)
+                .bind(now)
+                .bind(new.expires_at)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("INSERT INTO family_access_tokens (jti, family_id, expires_at) VALUES ($1, $2, $3)")
+                    .bind(&access.jti)
+                    .bind(family_id)
+                    .bind(access.expires_at)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }
+            claimed == 1
+        }))
+    }
+
+    async fn revoke_family(&self, family_id: &str, now: i64) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("UPDATE token_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                .bind(family_id)
+                .bind(now)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    async fn family_of_access_token(&self, jti: &str) -> Result<Option<TokenFamily>, StoreError> {
+        let row: Option<(
+            String,
+            String,
+            String,
+            Option<String>,
+            String,
+            i64,
+            String,
+            i64,
+            Option<i64>,
+        )> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT f.id, f.client_id, f.user_id, f.session_id, f.scope, f.auth_time, f.amr, f.created_at, f.revoked_at \
+                 FROM family_access_tokens a JOIN token_families f ON f.id = a.family_id WHERE a.jti = $1",
+            )
+            .bind(jti)
+            .fetch_optional(pool)
+            .await
+        })?;
+        row.map(
+            |(
+                id,
+                client_id,
+                user,
+                session_id,
+                scope,
+                auth_time,
+                amr_text,
+                created_at,
+                revoked_at,
+            )| {
+                Ok(TokenFamily {
+                    id,
+                    client_id,
+                    user_id: user_id(&user)?,
+                    session_id,
+                    scope,
+                    auth_time,
+                    amr: amr(&amr_text),
+                    created_at,
+                    revoked_at,
+                })
+            },
+        )
+        .transpose()
+    }
+}

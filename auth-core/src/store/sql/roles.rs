@@ -1,0 +1,142 @@
+//! Roles in SQL.
+
+use super::{SqlStore, WritePool, corrupt, on_pool};
+use crate::roles::{Grants, Role, RoleName};
+use crate::store::{RoleStore, StoreError};
+use crate::users::UserId;
+use async_trait::async_trait;
+use std::collections::BTreeMap;
+
+fn role_name(text: &str) -> Result<RoleName, StoreError> {
+    RoleName::parse(text).map_err(|e| corrupt("role name", e))
+}
+
+#[async_trait]
+impl RoleStore for SqlStore {
+    async fn create_role(&self, role: &Role, now: i64) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query("INSERT INTO roles (name, description, created_at) VALUES ($1, $2, $3)")
+                .bind(role.name.as_str())
+                .bind(&role.description)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            for permission in &role.permissions {
+                sqlx::query("INSERT INTO role_permissions (role, permission) VALUES ($1, $2)")
+                    .bind(role.name.as_str())
+                    .bind(permission.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    async fn roles(&self) -> Result<Vec<Role>, StoreError> {
+        let rows: Vec<(String, String, Option<String>)> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT r.name, r.description, p.permission FROM roles r \
+                 LEFT JOIN role_permissions p ON p.role = r.name ORDER BY r.name, p.permission",
+            )
+            .fetch_all(pool)
+            .await
+        })?;
+        let mut roles: BTreeMap<String, Role> = BTreeMap::new();
+        for (name, description, permission) in rows {
+            if !roles.contains_key(&name) {
+                let role = Role {
+                    name: role_name(&name)?,
+                    description,
+                    permissions: Vec::new(),
+                };
+                roles.insert(name.clone(), role);
+            }
+            if let (Some(permission), Some(role)) = (permission, roles.get_mut(&name)) {
+                role.permissions.push(role_name(&permission)?);
+            }
+        }
+        Ok(roles.into_values().collect())
+    }
+
+    async fn set_role_permissions(
+        &self,
+        role: &RoleName,
+        permissions: &[RoleName],
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let exists: Option<String> = sqlx::query_scalar("SELECT name FROM roles WHERE name = $1")
+                .bind(role.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+            if exists.is_none() {
+                return Err(StoreError::NotFound);
+            }
+            sqlx::query("DELETE FROM role_permissions WHERE role = $1")
+                .bind(role.as_str())
+                .execute(&mut *tx)
+                .await?;
+            for permission in permissions {
+                sqlx::query("INSERT INTO role_permissions (role, permission) VALUES ($1, $2)")
+                    .bind(role.as_str())
+                    .bind(permission.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    async fn grant_role(&self, user: &UserId, role: &RoleName, now: i64) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO user_roles (user_id, role, granted_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (user_id, role) DO NOTHING",
+            )
+            .bind(user.as_str())
+            .bind(role.as_str())
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    async fn revoke_role(&self, user: &UserId, role: &RoleName) -> Result<(), StoreError> {
+        let deleted = on_pool!(self, pool => {
+            sqlx::query("DELETE FROM user_roles WHERE user_id = $1 AND role = $2")
+                .bind(user.as_str())
+                .bind(role.as_str())
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        if deleted == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn user_grants(&self, user: &UserId) -> Result<Grants, StoreError> {
+        let rows: Vec<(String, Option<String>)> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT ur.role, p.permission FROM user_roles ur \
+                 LEFT JOIN role_permissions p ON p.role = ur.role WHERE ur.user_id = $1",
+            )
+            .bind(user.as_str())
+            .fetch_all(pool)
+            .await
+        })?;
+        let mut roles: Vec<String> = rows.iter().map(|(r, _)| r.clone()).collect();
+        let mut permissions: Vec<String> = rows.into_iter().filter_map(|(_, p)| p).collect();
+        roles.sort();
+        roles.dedup();
+        permissions.sort();
+        permissions.dedup();
+        Ok(Grants { roles, permissions })
+    }
+}

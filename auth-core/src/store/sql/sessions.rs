@@ -1,0 +1,159 @@
+//! Browser sessions in SQL.
+
+use super::{SqlStore, WritePool, amr, on_pool, user_id};
+use crate::secrets::TokenHash;
+use crate::sessions::Session;
+use crate::store::{SessionStore, StoreError};
+use crate::users::UserId;
+use async_trait::async_trait;
+
+const COLUMNS: &str =
+    "id, user_id, auth_time, amr, created_at, last_seen_at, expires_at, user_agent, ip";
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    id: String,
+    user_id: String,
+    auth_time: i64,
+    amr: String,
+    created_at: i64,
+    last_seen_at: i64,
+    expires_at: i64,
+    user_agent: String,
+    ip: String,
+}
+
+impl SessionRow {
+    fn into_session(self) -> Result<Session, StoreError> {
+        Ok(Session {
+            user_id: user_id(&self.user_id)?,
+            amr: amr(&self.amr),
+            id: self.id,
+            auth_time: self.auth_time,
+            created_at: self.created_at,
+            last_seen_at: self.last_seen_at,
+            expires_at: self.expires_at,
+            user_agent: self.user_agent,
+            ip: self.ip,
+        })
+    }
+}
+
+#[async_trait]
+impl SessionStore for SqlStore {
+    async fn insert_session(
+        &self,
+        session: &Session,
+        secret_hash: &TokenHash,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO sessions (id, secret_hash, user_id, auth_time, amr, created_at, \
+                 last_seen_at, expires_at, user_agent, ip) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(&session.id)
+            .bind(secret_hash.as_bytes())
+            .bind(session.user_id.as_str())
+            .bind(session.auth_time)
+            .bind(session.amr.join(" "))
+            .bind(session.created_at)
+            .bind(session.last_seen_at)
+            .bind(session.expires_at)
+            .bind(&session.user_agent)
+            .bind(&session.ip)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    async fn session_by_secret(
+        &self,
+        secret_hash: &TokenHash,
+        now: i64,
+    ) -> Result<Option<Session>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM sessions WHERE secret_hash = $1 AND expires_at > $2"
+        ));
+        let row: Option<SessionRow> = on_pool!(self, pool => {
+            sqlx::query_as(sql).bind(secret_hash.as_bytes()).bind(now).fetch_optional(pool).await
+        })?;
+        row.map(SessionRow::into_session).transpose()
+    }
+
+    async fn user_sessions(&self, user: &UserId, now: i64) -> Result<Vec<Session>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM sessions WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at DESC"
+        ));
+        let rows: Vec<SessionRow> = on_pool!(self, pool => {
+            sqlx::query_as(sql).bind(user.as_str()).bind(now).fetch_all(pool).await
+        })?;
+        rows.into_iter().map(SessionRow::into_session).collect()
+    }
+
+    async fn end_session(&self, session_id: &str, now: i64) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query("DELETE FROM sessions WHERE id = $1")
+                .bind(session_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "UPDATE token_families SET revoked_at = $2 WHERE session_id = $1 AND revoked_at IS NULL",
+            )
+            .bind(session_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    async fn end_user_sessions(&self, user: &UserId, now: i64) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(user.as_str())
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "UPDATE token_families SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+            )
+            .bind(user.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    async fn end_other_sessions(
+        &self,
+        user: &UserId,
+        keep_session: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+                .bind(user.as_str())
+                .bind(keep_session)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "UPDATE token_families SET revoked_at = $3 WHERE user_id = $1 AND revoked_at IS NULL \
+                 AND (session_id IS NULL OR session_id <> $2)",
+            )
+            .bind(user.as_str())
+            .bind(keep_session)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,59 @@
+//! Throttle counters in SQL: one upsert per attempt, so concurrent replicas count together.
+
+use super::{SqlStore, on_pool};
+use crate::store::{StoreError, ThrottleStore};
+use async_trait::async_trait;
+
+#[async_trait]
+impl ThrottleStore for SqlStore {
+    async fn throttle_count(
+        &self,
+        key: &str,
+        window_floor: i64,
+    ) -> Result<Option<(i64, i64)>, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT count, window_start FROM throttle_counters WHERE key = $1 AND window_start > $2",
+            )
+            .bind(key)
+            .bind(window_floor)
+            .fetch_optional(pool)
+            .await
+        })?)
+    }
+
+    async fn throttle_hit(
+        &self,
+        key: &str,
+        now: i64,
+        window_floor: i64,
+    ) -> Result<(i64, i64), StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as(
+                "INSERT INTO throttle_counters (key, window_start, count) VALUES ($1, $2, 1) \
+                 ON CONFLICT (key) DO UPDATE SET \
+                   count = CASE WHEN throttle_counters.window_start <= $3 THEN 1 \
+                                ELSE throttle_counters.count + 1 END, \
+                   window_start = CASE WHEN throttle_counters.window_start <= $3 THEN $2 \
+                                       ELSE throttle_counters.window_start END \
+                 RETURNING count, window_start",
+            )
+            .bind(key)
+            .bind(now)
+            .bind(window_floor)
+            .fetch_one(pool)
+            .await
+        })?)
+    }
+
+    async fn throttle_reset(&self, key: &str) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("DELETE FROM throttle_counters WHERE key = $1")
+                .bind(key)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })?;
+        Ok(())
+    }
+}

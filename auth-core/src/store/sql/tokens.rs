@@ -1,0 +1,57 @@
+//! Token state in SQL.
+
+use super::{SqlStore, on_pool};
+use crate::store::{StoreError, TokenStore};
+use async_trait::async_trait;
+
+#[async_trait]
+impl TokenStore for SqlStore {
+    async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2) \
+                 ON CONFLICT (jti) DO NOTHING",
+            )
+            .bind(jti)
+            .bind(expires_at)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    async fn is_access_token_revoked(&self, jti: &str) -> Result<bool, StoreError> {
+        let found: Option<i64> = on_pool!(self, pool => {
+            sqlx::query_scalar(
+                // CAST: a bare 1 is INT4 on PostgreSQL and INTEGER on SQLite.
+                "SELECT CAST(1 AS BIGINT) FROM revoked_access_tokens WHERE jti = $1 \
+                 UNION ALL \
+                 SELECT CAST(1 AS BIGINT) FROM family_access_tokens a \
+                 JOIN token_families f ON f.id = a.family_id \
+                 WHERE a.jti = $1 AND f.revoked_at IS NOT NULL",
+            )
+            .bind(jti)
+            .fetch_optional(pool)
+            .await
+        })?;
+        Ok(found.is_some())
+    }
+
+    async fn purge_expired_revocations(&self, now: i64) -> Result<u64, StoreError> {
+        let mut purged = 0;
+        for sql in [
+            "DELETE FROM revoked_access_tokens WHERE expires_at < $1",
+            "DELETE FROM family_access_tokens WHERE expires_at < $1",
+            "DELETE FROM refresh_tokens WHERE expires_at < $1",
+            "DELETE FROM authorization_codes WHERE expires_at < $1 - 3600",
+            "DELETE FROM authorization_requests WHERE expires_at < $1",
+            "DELETE FROM sessions WHERE expires_at < $1",
+        ] {
+            purged += on_pool!(self, pool => {
+                sqlx::query(sql).bind(now).execute(pool).await.map(|r| r.rows_affected())
+            })?;
+        }
+        Ok(purged)
+    }
+}

@@ -1,0 +1,243 @@
+//! Users in SQL.
+
+use super::{SqlStore, WritePool, corrupt, on_pool, user_id};
+use crate::roles::RoleName;
+use crate::store::{StoreError, UserStore};
+use crate::users::{Email, Profile, User, UserId};
+use async_trait::async_trait;
+
+const COLUMNS: &str = "id, email, email_verified, password_hash, name, given_name, family_name, \
+     locale, phone_number, disabled_at, created_at, updated_at";
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: String,
+    email: String,
+    email_verified: bool,
+    password_hash: Option<String>,
+    name: String,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    locale: Option<String>,
+    phone_number: Option<String>,
+    disabled_at: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl UserRow {
+    fn into_user(self) -> Result<User, StoreError> {
+        Ok(User {
+            id: user_id(&self.id)?,
+            email: Email::parse(&self.email).map_err(|e| corrupt("user e-mail", e))?,
+            email_verified: self.email_verified,
+            password_hash: self.password_hash,
+            profile: Profile {
+                name: self.name,
+                given_name: self.given_name,
+                family_name: self.family_name,
+                locale: self.locale,
+            },
+            phone_number: self.phone_number,
+            disabled_at: self.disabled_at,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+#[async_trait]
+impl UserStore for SqlStore {
+    async fn insert_user(
+        &self,
+        user: &User,
+        roles: &[RoleName],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(
+                "INSERT INTO users (id, email, email_normalized, email_verified, password_hash, name, \
+                 given_name, family_name, locale, disabled_at, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(user.id.as_str())
+            .bind(user.email.as_str())
+            .bind(user.email.normalized())
+            .bind(user.email_verified)
+            .bind(&user.password_hash)
+            .bind(&user.profile.name)
+            .bind(&user.profile.given_name)
+            .bind(&user.profile.family_name)
+            .bind(&user.profile.locale)
+            .bind(user.disabled_at)
+            .bind(user.created_at)
+            .bind(user.updated_at)
+            .execute(&mut *tx)
+            .await?;
+            for role in roles {
+                sqlx::query("INSERT INTO user_roles (user_id, role, granted_at) VALUES ($1, $2, $3)")
+                    .bind(user.id.as_str())
+                    .bind(role.as_str())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    async fn user(&self, id: &UserId) -> Result<Option<User>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users WHERE id = $1"));
+        let row: Option<UserRow> = on_pool!(self, pool => sqlx::query_as(sql).bind(id.as_str()).fetch_optional(pool).await)?;
+        row.map(UserRow::into_user).transpose()
+    }
+
+    async fn user_by_email(&self, normalized_email: &str) -> Result<Option<User>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM users WHERE email_normalized = $1"
+        ));
+        let row: Option<UserRow> = on_pool!(self, pool => sqlx::query_as(sql).bind(normalized_email).fetch_optional(pool).await)?;
+        row.map(UserRow::into_user).transpose()
+    }
+
+    async fn users(&self, after: Option<&UserId>, limit: u32) -> Result<Vec<User>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM users WHERE id > $1 ORDER BY id LIMIT $2"
+        ));
+        let after = after.map_or("", UserId::as_str);
+        let rows: Vec<UserRow> = on_pool!(self, pool => {
+            sqlx::query_as(sql).bind(after).bind(i64::from(limit)).fetch_all(pool).await
+        })?;
+        rows.into_iter().map(UserRow::into_user).collect()
+    }
+
+    async fn update_profile(
+        &self,
+        id: &UserId,
+        profile: &Profile,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let updated = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE users SET name = $2, given_name = $3, family_name = $4, locale = $5, \
+                 updated_at = $6 WHERE id = $1",
+            )
+            .bind(id.as_str())
+            .bind(&profile.name)
+            .bind(&profile.given_name)
+            .bind(&profile.family_name)
+            .bind(&profile.locale)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        if updated == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn set_user_disabled(
+        &self,
+        id: &UserId,
+        disabled_at: Option<i64>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let updated = on_pool!(self, pool => {
+            sqlx::query("UPDATE users SET disabled_at = $2, updated_at = $3 WHERE id = $1")
+                .bind(id.as_str())
+                .bind(disabled_at)
+                .bind(now)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        if updated == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn set_password_hash(
+        &self,
+        id: &UserId,
+        password_hash: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let updated = on_pool!(self, pool => {
+            sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+                .bind(id.as_str())
+                .bind(password_hash)
+                .bind(now)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        if updated == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn set_email_verified(
+        &self,
+        id: &UserId,
+        email: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let updated = on_pool!(self, pool => {
+            sqlx::query("UPDATE users SET email_verified = TRUE, updated_at = $3 WHERE id = $1 AND email = $2")
+                .bind(id.as_str())
+                .bind(email)
+                .bind(now)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(updated == 1)
+    }
+
+    async fn set_email(&self, id: &UserId, email: &Email, now: i64) -> Result<(), StoreError> {
+        let updated = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE users SET email = $2, email_normalized = $3, email_verified = FALSE, updated_at = $4 \
+                 WHERE id = $1",
+            )
+            .bind(id.as_str())
+            .bind(email.as_str())
+            .bind(email.normalized())
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        if updated == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn set_phone_number(
+        &self,
+        id: &UserId,
+        phone: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let updated = on_pool!(self, pool => {
+            sqlx::query("UPDATE users SET phone_number = $2, updated_at = $3 WHERE id = $1")
+                .bind(id.as_str())
+                .bind(phone)
+                .bind(now)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        if updated == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}

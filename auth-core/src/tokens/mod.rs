@@ -1,0 +1,6 @@
+//! Tokens this server issues: JWS compact serialization ([`jws`]), RFC 9068 access tokens
+//! ([`access`]) and OIDC ID tokens ([`id_token`]).
+
+pub mod access;
+pub mod id_token;
+pub mod jws;

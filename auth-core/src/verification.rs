@@ -1,0 +1,116 @@
+//! E-mail verification: a single-use, expiring link sent at sign-up and on request.
+
+use crate::Provider;
+use crate::mail::Mail;
+use crate::secrets::new_token;
+use crate::store::EmailTokenPurpose;
+use crate::throttle;
+use crate::users::{User, UserError};
+use secrecy::ExposeSecret;
+
+/// Prefix of verification link tokens.
+pub const VERIFY_PREFIX: &str = "ev_";
+
+/// Why a link was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    /// Unknown, used or expired.
+    #[error("this link is invalid, was already used, or has expired")]
+    Invalid,
+    /// Storage failed.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<crate::store::StoreError> for LinkError {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+/// Sends a verification link to the user's current address.
+pub async fn send_link(provider: &Provider, user: &User) -> Result<(), UserError> {
+    let policy = &provider.settings().account;
+    let token = new_token(VERIFY_PREFIX);
+    let now = provider.clock().unix();
+    let ttl = i64::try_from(policy.verification_link_ttl.as_secs()).unwrap_or(86_400);
+    provider
+        .store()
+        .insert_email_token(
+            &provider.hasher().hash(token.expose_secret()),
+            &user.id,
+            EmailTokenPurpose::VerifyEmail,
+            user.email.as_str(),
+            now,
+            now + ttl,
+        )
+        .await?;
+    provider
+        .send_mail(Mail::VerifyEmail {
+            to: user.email.as_str().to_owned(),
+            name: user.profile.name.clone(),
+            token: token.expose_secret().to_owned(),
+            valid_minutes: policy.verification_link_ttl.as_secs().div_ceil(60),
+        })
+        .await
+        .map_err(|e| UserError::Internal(e.to_string()))
+}
+
+/// Sends a new link to `email` if an unverified account has it. Answers the same whether or not
+/// it does; mails per account are limited silently.
+pub async fn resend(provider: &Provider, email: &str) -> Result<(), UserError> {
+    let normalized = email.trim().to_lowercase();
+    let Some(user) = provider.store().user_by_email(&normalized).await? else {
+        return Ok(());
+    };
+    if user.email_verified || !user.is_active() {
+        return Ok(());
+    }
+    let key = format!("verify-mail:{}", user.id);
+    if throttle::hit(
+        provider,
+        &key,
+        &provider.settings().limits.verification_per_account,
+    )
+    .await
+    .is_err()
+    {
+        tracing::info!(
+            event = "verification_mail_limited",
+            "verification mail not sent: limit reached"
+        );
+        return Ok(());
+    }
+    send_link(provider, &user).await
+}
+
+/// Uses a verification link: marks the address verified (if it is still the account's).
+pub async fn verify(provider: &Provider, token: &str) -> Result<User, LinkError> {
+    let now = provider.clock().unix();
+    let (user_id, email) = provider
+        .store()
+        .consume_email_token(
+            &provider.hasher().hash(token),
+            EmailTokenPurpose::VerifyEmail,
+            now,
+        )
+        .await?
+        .ok_or(LinkError::Invalid)?;
+    if !provider
+        .store()
+        .set_email_verified(&user_id, &email, now)
+        .await?
+    {
+        return Err(LinkError::Invalid);
+    }
+    crate::audit::record(
+        provider,
+        crate::audit::Entry::new("email_verified").user(&user_id),
+    )
+    .await;
+    provider
+        .store()
+        .user(&user_id)
+        .await?
+        .ok_or(LinkError::Invalid)
+}
