@@ -1,0 +1,1 @@
+//! Client crate for sibling services: grows in issue 5.

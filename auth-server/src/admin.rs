@@ -1,0 +1,653 @@
+//! The admin API: JSON over HTTP for users, roles, clients and signing keys.
+//!
+//! Every route needs a bearer access token of this server with the `admin` scope: a
+//! client-credentials token of a client registered with that scope, or a user token, which only
+//! carries `admin` when the user has the `admin` role.
+
+use crate::bearer;
+use crate::error::no_store;
+use crate::state::AppState;
+use crate::views::{ClientView, KeyView, RoleView, UserView};
+use auth_core::Provider;
+use auth_core::audit::{self, Entry};
+use auth_core::clients::{
+    self, AuthMethod, ClientError, ClientId, GrantType, NewClient, RedirectUri,
+};
+use auth_core::keys::Activation;
+use auth_core::roles::{self, Role, RoleError, RoleName};
+use auth_core::scope::Scope;
+use auth_core::store::{AuditEvent, AuditFilter};
+use auth_core::tokens::access::ValidationFailure;
+use auth_core::userinfo::ResourceError;
+use auth_core::users::{
+    self, Email, NewUser, Origin, Profile, UserError, UserId, password::Password,
+};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+/// The scope every admin route requires.
+pub const ADMIN_SCOPE: &str = "admin";
+
+/// The admin routes, under `/admin`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/users", get(list_users).post(create_user))
+        .route("/users/{id}", get(show_user))
+        .route("/users/{id}/disable", post(disable_user))
+        .route("/users/{id}/enable", post(enable_user))
+        .route(
+            "/users/{id}/roles/{role}",
+            put(grant_role).delete(revoke_role),
+        )
+        .route("/roles", get(list_roles).post(create_role))
+        .route("/roles/{name}/permissions", put(set_permissions))
+        .route("/clients", get(list_clients).post(create_client))
+        .route("/clients/{id}", get(show_client).delete(delete_client))
+        .route("/keys", get(list_keys))
+        .route("/keys/rotate", post(rotate_key))
+        .route("/audit", get(audit_log))
+}
+
+/// Proof that the caller holds an `admin` token.
+pub struct Admin {
+    /// The token's subject (user id or client id), for the log.
+    pub subject: String,
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> std::result::Result<Self, Self::Rejection> {
+        let token = match bearer::from_header(&parts.headers) {
+            Ok(Some(token)) => token,
+            Ok(None) => return Err(bearer::refuse(ResourceError::Missing, ADMIN_SCOPE)),
+            Err(e) => return Err(bearer::refuse(e, ADMIN_SCOPE)),
+        };
+        let claims = match state.provider.validate_access_token(&token).await {
+            Ok(claims) => claims,
+            Err(ValidationFailure::Invalid(e)) => {
+                return Err(bearer::refuse(
+                    ResourceError::InvalidToken(e.to_string()),
+                    ADMIN_SCOPE,
+                ));
+            }
+            Err(ValidationFailure::Internal(e)) => {
+                return Err(bearer::refuse(ResourceError::Internal(e), ADMIN_SCOPE));
+            }
+        };
+        if !claims.scopes().any(|s| s == ADMIN_SCOPE) {
+            return Err(bearer::refuse(
+                ResourceError::InsufficientScope(
+                    "the admin API needs a token with the `admin` scope".into(),
+                ),
+                ADMIN_SCOPE,
+            ));
+        }
+        Ok(Self {
+            subject: claims.sub,
+        })
+    }
+}
+
+/// An admin API error as JSON.
+#[derive(Debug)]
+pub struct AdminError(StatusCode, String);
+
+impl AdminError {
+    fn bad_request(message: impl Into<String>) -> Self {
+        Self(StatusCode::BAD_REQUEST, message.into())
+    }
+
+    fn not_found(message: impl Into<String>) -> Self {
+        Self(StatusCode::NOT_FOUND, message.into())
+    }
+
+    fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "admin request failed");
+        Self(StatusCode::INTERNAL_SERVER_ERROR, "internal error".into())
+    }
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        let code = match self.0 {
+            StatusCode::NOT_FOUND => "not_found",
+            StatusCode::CONFLICT => "conflict",
+            StatusCode::INTERNAL_SERVER_ERROR => "server_error",
+            _ => "invalid_request",
+        };
+        (
+            self.0,
+            no_store(),
+            Json(json!({"error": code, "error_description": self.1})),
+        )
+            .into_response()
+    }
+}
+
+impl From<JsonRejection> for AdminError {
+    fn from(rejection: JsonRejection) -> Self {
+        Self::bad_request(format!(
+            "the request body is not the expected JSON: {}",
+            rejection.body_text()
+        ))
+    }
+}
+
+impl From<UserError> for AdminError {
+    fn from(e: UserError) -> Self {
+        match e {
+            UserError::NotFound(_) => Self::not_found(e.to_string()),
+            UserError::EmailTaken => Self(StatusCode::CONFLICT, e.to_string()),
+            UserError::Internal(cause) => Self::internal(cause),
+            other => Self::bad_request(other.to_string()),
+        }
+    }
+}
+
+impl From<RoleError> for AdminError {
+    fn from(e: RoleError) -> Self {
+        match e {
+            RoleError::NotFound(m) => Self::not_found(m),
+            RoleError::Duplicate(_) => Self(StatusCode::CONFLICT, e.to_string()),
+            RoleError::Store(cause) => Self::internal(cause),
+            RoleError::InvalidName(_) => Self::bad_request(e.to_string()),
+        }
+    }
+}
+
+impl From<ClientError> for AdminError {
+    fn from(e: ClientError) -> Self {
+        match e {
+            ClientError::NotFound(_) => Self::not_found(e.to_string()),
+            ClientError::Duplicate(_) => Self(StatusCode::CONFLICT, e.to_string()),
+            ClientError::Store(cause) => Self::internal(cause),
+            other => Self::bad_request(other.to_string()),
+        }
+    }
+}
+
+impl From<auth_core::store::StoreError> for AdminError {
+    fn from(e: auth_core::store::StoreError) -> Self {
+        Self::internal(e)
+    }
+}
+
+type Result<T> = std::result::Result<T, AdminError>;
+
+fn user_id(id: &str) -> Result<UserId> {
+    UserId::parse(id).ok_or_else(|| AdminError::not_found(format!("no user has id `{id}`")))
+}
+
+fn role_name(name: &str) -> Result<RoleName> {
+    RoleName::parse(name).map_err(|e| AdminError::bad_request(e.to_string()))
+}
+
+async fn user_view(provider: &Provider, id: &UserId) -> Result<Json<UserView>> {
+    let user = users::get(provider, id).await?;
+    let grants = provider.store().user_grants(id).await?;
+    Ok(Json(UserView::new(&user, grants)))
+}
+
+#[derive(Debug, Deserialize)]
+struct Page {
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
+async fn list_users(
+    _: Admin,
+    State(state): State<AppState>,
+    Query(page): Query<Page>,
+) -> Result<Json<Vec<UserView>>> {
+    let provider = &state.provider;
+    let after = page.after.as_deref().map(user_id).transpose()?;
+    let limit = page.limit.unwrap_or(100).clamp(1, 1000);
+    let mut views = Vec::new();
+    for user in provider.store().users(after.as_ref(), limit).await? {
+        let grants = provider.store().user_grants(&user.id).await?;
+        views.push(UserView::new(&user, grants));
+    }
+    Ok(Json(views))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateUser {
+    email: String,
+    password: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    roles: Vec<String>,
+    #[serde(default)]
+    email_verified: bool,
+}
+
+async fn create_user(
+    admin: Admin,
+    State(state): State<AppState>,
+    body: std::result::Result<Json<CreateUser>, JsonRejection>,
+) -> Result<(StatusCode, Json<UserView>)> {
+    let Json(body) = body?;
+    let new = NewUser {
+        email: Email::parse(&body.email)?,
+        password: Password::new(body.password),
+        profile: Profile {
+            name: body.name,
+            ..Profile::default()
+        },
+        roles: body
+            .roles
+            .iter()
+            .map(|r| role_name(r))
+            .collect::<Result<_>>()?,
+        email_verified: body.email_verified,
+    };
+    let user = users::register(&state.provider, new, Origin::Admin).await?;
+    audit::record(
+        &state.provider,
+        Entry::new("user_created")
+            .actor(&admin.subject)
+            .user(&user.id),
+    )
+    .await;
+    Ok((
+        StatusCode::CREATED,
+        user_view(&state.provider, &user.id).await?,
+    ))
+}
+
+async fn show_user(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<UserView>> {
+    user_view(&state.provider, &user_id(&id)?).await
+}
+
+async fn disable_user(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<UserView>> {
+    let id = user_id(&id)?;
+    users::set_disabled(&state.provider, &id, true).await?;
+    audit::record(
+        &state.provider,
+        Entry::new("user_disabled").actor(&admin.subject).user(&id),
+    )
+    .await;
+    user_view(&state.provider, &id).await
+}
+
+async fn enable_user(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<UserView>> {
+    let id = user_id(&id)?;
+    users::set_disabled(&state.provider, &id, false).await?;
+    audit::record(
+        &state.provider,
+        Entry::new("user_enabled").actor(&admin.subject).user(&id),
+    )
+    .await;
+    user_view(&state.provider, &id).await
+}
+
+async fn grant_role(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path((id, role)): Path<(String, String)>,
+) -> Result<Json<UserView>> {
+    let id = user_id(&id)?;
+    let role = role_name(&role)?;
+    roles::grant(&state.provider, &id, &role).await?;
+    audit::record(
+        &state.provider,
+        Entry::new("role_granted")
+            .actor(&admin.subject)
+            .user(&id)
+            .detail("role", role.to_string()),
+    )
+    .await;
+    user_view(&state.provider, &id).await
+}
+
+async fn revoke_role(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path((id, role)): Path<(String, String)>,
+) -> Result<Json<UserView>> {
+    let id = user_id(&id)?;
+    let role = role_name(&role)?;
+    roles::revoke(&state.provider, &id, &role).await?;
+    audit::record(
+        &state.provider,
+        Entry::new("role_revoked")
+            .actor(&admin.subject)
+            .user(&id)
+            .detail("role", role.to_string()),
+    )
+    .await;
+    user_view(&state.provider, &id).await
+}
+
+async fn list_roles(_: Admin, State(state): State<AppState>) -> Result<Json<Vec<RoleView>>> {
+    Ok(Json(
+        state
+            .provider
+            .store()
+            .roles()
+            .await?
+            .iter()
+            .map(RoleView::from)
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateRole {
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    permissions: Vec<String>,
+}
+
+async fn create_role(
+    admin: Admin,
+    State(state): State<AppState>,
+    body: std::result::Result<Json<CreateRole>, JsonRejection>,
+) -> Result<(StatusCode, Json<RoleView>)> {
+    let Json(body) = body?;
+    let role = Role {
+        name: role_name(&body.name)?,
+        description: body.description,
+        permissions: body
+            .permissions
+            .iter()
+            .map(|p| role_name(p))
+            .collect::<Result<_>>()?,
+    };
+    roles::create(&state.provider, &role).await?;
+    audit::record(
+        &state.provider,
+        Entry::new("role_created")
+            .actor(&admin.subject)
+            .detail("role", role.name.to_string()),
+    )
+    .await;
+    Ok((StatusCode::CREATED, Json(RoleView::from(&role))))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Permissions {
+    permissions: Vec<String>,
+}
+
+async fn set_permissions(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    body: std::result::Result<Json<Permissions>, JsonRejection>,
+) -> Result<Json<RoleView>> {
+    let Json(body) = body?;
+    let name = role_name(&name)?;
+    let permissions: Vec<RoleName> = body
+        .permissions
+        .iter()
+        .map(|p| role_name(p))
+        .collect::<Result<_>>()?;
+    roles::set_permissions(&state.provider, &name, &permissions).await?;
+    audit::record(
+        &state.provider,
+        Entry::new("role_permissions_set")
+            .actor(&admin.subject)
+            .detail("role", name.to_string()),
+    )
+    .await;
+    let roles = state.provider.store().roles().await?;
+    let role = roles
+        .iter()
+        .find(|r| r.name == name)
+        .ok_or_else(|| AdminError::not_found(format!("no role is named `{name}`")))?;
+    Ok(Json(RoleView::from(role)))
+}
+
+async fn list_clients(_: Admin, State(state): State<AppState>) -> Result<Json<Vec<ClientView>>> {
+    Ok(Json(
+        state
+            .provider
+            .store()
+            .clients()
+            .await?
+            .iter()
+            .map(ClientView::from)
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateClient {
+    client_name: String,
+    client_id: Option<String>,
+    #[serde(default = "default_auth_method")]
+    token_endpoint_auth_method: String,
+    grant_types: Vec<String>,
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    redirect_uris: Vec<String>,
+    #[serde(default)]
+    post_logout_redirect_uris: Vec<String>,
+    #[serde(default)]
+    trusted: bool,
+}
+
+fn default_auth_method() -> String {
+    AuthMethod::ClientSecretBasic.as_str().to_owned()
+}
+
+async fn create_client(
+    admin: Admin,
+    State(state): State<AppState>,
+    body: std::result::Result<Json<CreateClient>, JsonRejection>,
+) -> Result<(StatusCode, Json<ClientView>)> {
+    let Json(body) = body?;
+    let auth_method = AuthMethod::parse(&body.token_endpoint_auth_method).ok_or_else(|| {
+        AdminError::bad_request(format!(
+            "token_endpoint_auth_method `{}` is not one of client_secret_basic, client_secret_post, none",
+            body.token_endpoint_auth_method
+        ))
+    })?;
+    let grants = body
+        .grant_types
+        .iter()
+        .map(|g| {
+            GrantType::parse(g).ok_or_else(|| {
+                AdminError::bad_request(format!("grant type `{g}` is not supported"))
+            })
+        })
+        .collect::<Result<_>>()?;
+    let uris = |list: &[String]| -> Result<Vec<RedirectUri>> {
+        list.iter()
+            .map(|u| RedirectUri::parse(u).map_err(AdminError::from))
+            .collect()
+    };
+    let mut new = NewClient::new(body.client_name, auth_method, grants);
+    new.id = body.client_id.as_deref().map(ClientId::parse).transpose()?;
+    new.scope = if body.scope.trim().is_empty() {
+        Scope::empty()
+    } else {
+        Scope::parse(body.scope.trim()).map_err(|e| AdminError::bad_request(e.to_string()))?
+    };
+    new.redirect_uris = uris(&body.redirect_uris)?;
+    new.post_logout_redirect_uris = uris(&body.post_logout_redirect_uris)?;
+    new.trusted = body.trusted;
+    let (client, secret) = clients::register(&state.provider, new).await?;
+    audit::record(
+        &state.provider,
+        Entry::new("client_created")
+            .actor(&admin.subject)
+            .client(client.id.as_str()),
+    )
+    .await;
+    let mut view = ClientView::from(&client);
+    view.client_secret = secret.map(|s| s.expose().to_owned());
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+async fn show_client(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ClientView>> {
+    let id = ClientId::parse(&id)?;
+    let client = state
+        .provider
+        .store()
+        .client(&id)
+        .await?
+        .ok_or_else(|| AdminError::from(ClientError::NotFound(id.clone())))?;
+    Ok(Json(ClientView::from(&client)))
+}
+
+async fn delete_client(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    let id = ClientId::parse(&id)?;
+    clients::delete(&state.provider, &id).await?;
+    audit::record(
+        &state.provider,
+        Entry::new("client_deleted")
+            .actor(&admin.subject)
+            .client(id.as_str()),
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_keys(_: Admin, State(state): State<AppState>) -> Result<Json<Vec<KeyView>>> {
+    let now = state.provider.clock().unix();
+    Ok(Json(
+        state
+            .provider
+            .keys()
+            .ring()
+            .keys()
+            .iter()
+            .map(|k| KeyView::new(k, now))
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rotate {
+    #[serde(default)]
+    immediately: bool,
+}
+
+async fn rotate_key(
+    admin: Admin,
+    State(state): State<AppState>,
+    body: Option<Json<Rotate>>,
+) -> Result<Json<serde_json::Value>> {
+    let body = body.map(|Json(b)| b).unwrap_or_default();
+    let activation = if body.immediately {
+        Activation::Immediately
+    } else {
+        Activation::AfterPublishDelay
+    };
+    let rotated = state
+        .provider
+        .keys()
+        .rotate(activation)
+        .await
+        .map_err(AdminError::internal)?;
+    audit::record(
+        &state.provider,
+        Entry::new("key_rotated")
+            .actor(&admin.subject)
+            .detail("kid", rotated.kid.to_string()),
+    )
+    .await;
+    Ok(Json(json!({
+        "kid": rotated.kid,
+        "generation": rotated.generation,
+        "activates_at": crate::views::rfc3339(rotated.activates_at),
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    user: Option<String>,
+    event: Option<String>,
+    before: Option<String>,
+    limit: Option<u32>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct AuditView {
+    id: String,
+    at: String,
+    event: String,
+    outcome: String,
+    user_id: Option<String>,
+    client_id: Option<String>,
+    actor: Option<String>,
+    ip: Option<String>,
+    details: serde_json::Value,
+}
+
+impl From<AuditEvent> for AuditView {
+    fn from(e: AuditEvent) -> Self {
+        Self {
+            at: crate::views::rfc3339(e.at),
+            details: serde_json::from_str(&e.details).unwrap_or_default(),
+            id: e.id,
+            event: e.event,
+            outcome: e.outcome,
+            user_id: e.user_id,
+            client_id: e.client_id,
+            actor: e.actor,
+            ip: e.ip,
+        }
+    }
+}
+
+/// `GET /admin/audit?user=&event=&before=&limit=`: security events, newest first. Page with
+/// `before` = the id of the last event received.
+async fn audit_log(
+    _: Admin,
+    State(state): State<AppState>,
+    query: std::result::Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<AuditView>>> {
+    let Query(query) = query.map_err(|e| AdminError::bad_request(e.body_text()))?;
+    let filter = AuditFilter {
+        user_id: query.user,
+        event: query.event,
+        before: query.before,
+        limit: query.limit.unwrap_or(100),
+    };
+    let events = audit::list(&state.provider, &filter).await?;
+    Ok(Json(events.into_iter().map(AuditView::from).collect()))
+}

@@ -1,0 +1,187 @@
+//! `GET /authorize` and its continuation after login and consent.
+//!
+//! An unknown client or unregistered redirect URI gets an error page and never a redirect
+//! (RFC 6749 section 4.1.2.1); every later error goes back to the client's redirect URI with
+//! `state` and `iss`. A request that needs the user is kept in the database, so the login and
+//! consent pages can be served by any replica.
+
+use crate::pages::login::{EXPIRED_REQUEST, urlencode};
+use crate::pages::{Browser, error_page, internal_error, see_other};
+use crate::state::AppState;
+use auth_core::authorize::{
+    self, AuthorizationRequest, AuthorizeError, NextStep, forget_pending, load_pending,
+    save_pending,
+};
+use auth_core::clients::{Client, ClientId};
+use auth_core::params::Params;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+/// `GET /authorize` (RFC 6749 section 4.1.1; OIDC Core section 3.1.2.1).
+pub async fn start(
+    State(state): State<AppState>,
+    browser: Browser,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = match Params::parse(query.unwrap_or_default().as_bytes()) {
+        Ok(params) => params,
+        Err(e) => {
+            return error_page(
+                &state,
+                StatusCode::BAD_REQUEST,
+                "Invalid request",
+                e.description(),
+            );
+        }
+    };
+    match authorize::validate(&state.provider, &params).await {
+        Ok((client, request)) => {
+            let now = state.provider.clock().unix();
+            proceed(&state, &browser, &client, &request, now, None).await
+        }
+        Err(error) => answer_error(&state, &browser, error),
+    }
+}
+
+/// `GET /authorize/continue?request=...`: after login or sign-up.
+pub async fn resume(
+    State(state): State<AppState>,
+    browser: Browser,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let Some(handle) = params.get("request") else {
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            "Request expired",
+            EXPIRED_REQUEST,
+        );
+    };
+    let (client, pending) = match pending_request(&state, &browser, handle).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    proceed(
+        &state,
+        &browser,
+        &client,
+        &pending.request,
+        pending.created_at,
+        Some(handle),
+    )
+    .await
+}
+
+/// Loads a pending request and its client, or the page explaining it is gone.
+pub async fn pending_request(
+    state: &AppState,
+    browser: &Browser,
+    handle: &str,
+) -> Result<(Client, authorize::PendingRequest), Response> {
+    let expired = || {
+        error_page(
+            state,
+            StatusCode::BAD_REQUEST,
+            "Request expired",
+            EXPIRED_REQUEST,
+        )
+    };
+    let pending = match load_pending(&state.provider, handle, browser.binding()).await {
+        Ok(Some(pending)) => pending,
+        Ok(None) => return Err(expired()),
+        Err(e) => return Err(internal_error(state, &e)),
+    };
+    let client = match ClientId::parse(&pending.request.client_id) {
+        Ok(id) => state
+            .provider
+            .store()
+            .client(&id)
+            .await
+            .map_err(|e| internal_error(state, &e))?,
+        Err(_) => None,
+    };
+    match client {
+        Some(client) => Ok((client, pending)),
+        None => Err(expired()),
+    }
+}
+
+/// Takes the request one step further: login, consent, or the code.
+pub async fn proceed(
+    state: &AppState,
+    browser: &Browser,
+    client: &Client,
+    request: &AuthorizationRequest,
+    requested_at: i64,
+    handle: Option<&str>,
+) -> Response {
+    let provider = &state.provider;
+    let step = authorize::next_step(
+        provider,
+        client,
+        request,
+        requested_at,
+        browser.session.as_ref(),
+    )
+    .await;
+    let page_for = |path: &str, handle: &str| format!("{path}?request={}", urlencode(handle));
+    match step {
+        Ok(NextStep::IssueCode) => {
+            let Some(session) = &browser.session else {
+                return internal_error(state, &"no session at code issuance");
+            };
+            match authorize::issue_code(provider, request, session).await {
+                Ok(location) => {
+                    if let Some(handle) = handle
+                        && let Err(e) = forget_pending(provider, handle).await
+                    {
+                        tracing::warn!(error = %e, "cannot forget a completed authorization request");
+                    }
+                    see_other(browser, &location)
+                }
+                Err(e) => answer_error(state, browser, request.error_redirect(provider, e)),
+            }
+        }
+        Ok(next) => {
+            let handle = match handle {
+                Some(handle) => handle.to_owned(),
+                None => match save_pending(provider, request, browser.binding()).await {
+                    Ok(handle) => handle,
+                    Err(e) => return internal_error(state, &e),
+                },
+            };
+            let path = if next == NextStep::Login {
+                "/login"
+            } else {
+                "/consent"
+            };
+            see_other(browser, &page_for(path, &handle))
+        }
+        Err(e) => {
+            if let Some(handle) = handle {
+                let _ = forget_pending(provider, handle).await;
+            }
+            answer_error(state, browser, request.error_redirect(provider, e))
+        }
+    }
+}
+
+/// Sends an authorization error where it belongs.
+pub fn answer_error(state: &AppState, browser: &Browser, error: AuthorizeError) -> Response {
+    match error {
+        AuthorizeError::Page(message) => error_page(
+            state,
+            StatusCode::BAD_REQUEST,
+            "This request cannot be completed",
+            &message,
+        ),
+        AuthorizeError::Redirect { location, error } => {
+            if error.code() == auth_core::protocol::error::ErrorCode::ServerError {
+                tracing::error!(error = ?error.cause().map(ToString::to_string), "authorization failed");
+            }
+            see_other(browser, &location)
+        }
+    }
+}

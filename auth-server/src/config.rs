@@ -1,0 +1,931 @@
+//! Configuration: a TOML file (optional) overlaid with `AUTH_*` environment variables, checked
+//! into typed settings before anything starts. Every bad value is refused with a message naming
+//! the setting; nothing panics. `docs/configuration.md` is the reference for every key.
+//!
+//! Environment variables use `__` between section and key: `AUTH_DATABASE_URL`,
+//! `AUTH_KEYS__ENCRYPTION_KEY`, `AUTH_TOKENS__ACCESS_TOKEN_TTL_SECS`.
+
+use anyhow::{Context, bail};
+use auth_core::Issuer;
+use auth_core::keys::{KeyPolicy, SigningAlgorithm};
+use auth_core::mail::transport::{SmtpSecurity, SmtpSettings};
+use auth_core::provider::{AccountPolicy, LoginPolicy, UserPolicy};
+use auth_core::roles::RoleName;
+use auth_core::throttle::ThrottlePolicy;
+use auth_core::users::password::PasswordPolicy;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The whole configuration, as read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address and port to listen on.
+    pub bind: String,
+    /// Issuer URL; defaults to `http://` + `bind` when `bind` is a loopback address.
+    pub issuer: Option<String>,
+    /// `sqlite://path` or `postgres://user@host/db`.
+    pub database_url: String,
+    /// Connection pool settings.
+    pub database: DatabaseConfig,
+    /// Token lifetimes and audience.
+    pub tokens: TokensConfig,
+    /// Signing keys and the key-encryption key.
+    pub keys: KeysConfig,
+    /// Browser sessions.
+    pub sessions: SessionsConfig,
+    /// Accounts and sign-up.
+    pub users: UsersConfig,
+    /// Login throttling.
+    pub login: LoginConfig,
+    /// Dynamic client registration.
+    pub registration: RegistrationConfig,
+    /// Hosted pages.
+    pub ui: UiConfig,
+    /// HTTP details.
+    pub http: HttpConfig,
+    /// Outgoing mail.
+    pub mail: MailConfig,
+    /// Verification, reset, one-time codes.
+    pub account: AccountConfig,
+    /// Rate limits of sensitive endpoints.
+    pub rate_limits: RateLimitsConfig,
+    /// Text messages.
+    pub sms: SmsConfig,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+/// `[mail]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// Sender address, e.g. `Example <no-reply@example.com>`.
+    pub from: String,
+    /// `folder` (write `.eml` files) or `smtp`.
+    pub transport: String,
+    /// Folder of the `folder` transport.
+    pub folder: PathBuf,
+    /// SMTP host.
+    pub smtp_host: String,
+    /// SMTP port.
+    pub smtp_port: u16,
+    /// `starttls`, `tls` or `none`.
+    pub smtp_security: String,
+    /// SMTP user name.
+    pub smtp_username: Option<String>,
+    /// SMTP password.
+    pub smtp_password: Option<String>,
+    /// Seconds between outbox polls (retries and mail queued by other replicas).
+    pub poll_interval_secs: u64,
+}
+
+/// `[account]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountConfig {
+    /// Users must verify their address before they may log in.
+    pub require_verified_email: bool,
+    /// Users without an authenticator app get an e-mailed code at login.
+    pub email_code_second_factor: bool,
+    /// Minutes a verification link works.
+    pub verification_link_ttl_minutes: u64,
+    /// Minutes a password reset link works.
+    pub reset_link_ttl_minutes: u64,
+    /// Minutes a one-time code works.
+    pub one_time_code_ttl_minutes: u64,
+    /// Wrong tries per one-time code.
+    pub one_time_code_attempts: i64,
+}
+
+/// A limit: `limit` events per `window_secs`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitConfig {
+    /// Events per window.
+    pub limit: u32,
+    /// Window length in seconds.
+    pub window_secs: u64,
+}
+
+/// `[rate_limits]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitsConfig {
+    /// Keep counters in Redis (`redis://host:6379`) instead of the database.
+    pub redis_url: Option<String>,
+    /// Prefix of the Redis keys, so deployments can share one Redis.
+    pub redis_prefix: String,
+    /// Sign-ups per client address.
+    pub signup_per_ip: LimitConfig,
+    /// Forgot-password requests per client address.
+    pub forgot_password_per_ip: LimitConfig,
+    /// Reset mails per account (silently dropped beyond).
+    pub forgot_password_per_account: LimitConfig,
+    /// Verification mails per account (silently dropped beyond).
+    pub verification_per_account: LimitConfig,
+    /// One-time codes sent per account.
+    pub otp_send_per_account: LimitConfig,
+    /// One-time code and second-factor attempts per client address.
+    pub otp_verify_per_ip: LimitConfig,
+    /// Failed client authentications at the token endpoint per client.
+    pub token_failures_per_client: LimitConfig,
+    /// Failed client authentications at the token endpoint per client address.
+    pub token_failures_per_ip: LimitConfig,
+    /// Login form posts per client address.
+    pub login_per_ip: LimitConfig,
+}
+
+/// `[sms]`
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmsConfig {
+    /// HTTPS endpoint that receives `{"to", "text"}` and forwards to an SMS provider.
+    pub webhook_url: Option<String>,
+    /// Secret for the `X-Signature` HMAC of each post.
+    pub webhook_secret: Option<String>,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            from: "Account <no-reply@localhost>".into(),
+            transport: "folder".into(),
+            folder: PathBuf::from("data/mail"),
+            smtp_host: "localhost".into(),
+            smtp_port: 587,
+            smtp_security: "starttls".into(),
+            smtp_username: None,
+            smtp_password: None,
+            poll_interval_secs: 5,
+        }
+    }
+}
+
+impl Default for AccountConfig {
+    fn default() -> Self {
+        Self {
+            require_verified_email: true,
+            email_code_second_factor: false,
+            verification_link_ttl_minutes: 24 * 60,
+            reset_link_ttl_minutes: 30,
+            one_time_code_ttl_minutes: 10,
+            one_time_code_attempts: 5,
+        }
+    }
+}
+
+impl Default for RateLimitsConfig {
+    fn default() -> Self {
+        let defaults = auth_core::provider::RateLimits::default();
+        let c = |p: &ThrottlePolicy| LimitConfig {
+            limit: p.limit,
+            window_secs: p.window.as_secs(),
+        };
+        Self {
+            redis_url: None,
+            redis_prefix: "auth".into(),
+            signup_per_ip: c(&defaults.signup_per_ip),
+            forgot_password_per_ip: c(&defaults.forgot_password_per_ip),
+            forgot_password_per_account: c(&defaults.forgot_password_per_account),
+            verification_per_account: c(&defaults.verification_per_account),
+            otp_send_per_account: c(&defaults.otp_send_per_account),
+            otp_verify_per_ip: c(&defaults.otp_verify_per_ip),
+            token_failures_per_client: c(&defaults.token_failures_per_client),
+            token_failures_per_ip: c(&defaults.token_failures_per_ip),
+            login_per_ip: c(&defaults.login_per_ip),
+        }
+    }
+}
+
+/// `[database]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// Most connections per replica.
+    pub max_connections: u32,
+    /// Seconds to wait for the database when connecting.
+    pub connect_timeout_secs: u64,
+}
+
+/// `[tokens]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TokensConfig {
+    /// Access token lifetime in seconds.
+    pub access_token_ttl_secs: u64,
+    /// ID token lifetime in seconds.
+    pub id_token_ttl_secs: u64,
+    /// Refresh token lifetime in seconds (renewed by each rotation).
+    pub refresh_token_ttl_secs: u64,
+    /// Seconds a rotated refresh token may be presented again without revoking its family.
+    pub refresh_reuse_grace_secs: u64,
+    /// Authorization code lifetime in seconds (1 to 60).
+    pub authorization_code_ttl_secs: u64,
+    /// `aud` of access tokens; defaults to the issuer.
+    pub audience: Option<String>,
+}
+
+/// `[sessions]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionsConfig {
+    /// Lifetime of a browser session in seconds.
+    pub ttl_secs: u64,
+}
+
+/// `[users]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UsersConfig {
+    /// Whether the sign-up page is offered.
+    pub signup_enabled: bool,
+    /// Roles a user may choose at sign-up; `admin` is refused here.
+    pub signup_roles: Vec<String>,
+    /// Roles every self-registered user gets.
+    pub default_roles: Vec<String>,
+    /// Fewest characters in a password.
+    pub password_min_length: usize,
+    /// Refuse the most common passwords.
+    pub refuse_common_passwords: bool,
+}
+
+/// `[login]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoginConfig {
+    /// Failed logins allowed per account per window.
+    pub max_failures_per_account: u32,
+    /// Failed logins allowed per client address per window.
+    pub max_failures_per_ip: u32,
+    /// Window length in seconds.
+    pub window_secs: u64,
+}
+
+/// `[registration]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegistrationConfig {
+    /// `open`, `token` (an initial access token is required) or `disabled`.
+    pub mode: String,
+    /// The initial access token for `mode = "token"`.
+    pub initial_access_token: Option<String>,
+    /// Scopes dynamically registered clients may use.
+    pub allowed_scopes: String,
+}
+
+/// `[ui]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiConfig {
+    /// Name shown in page titles and headings.
+    pub product_name: String,
+    /// A CSS file served instead of the built-in stylesheet.
+    pub stylesheet: Option<PathBuf>,
+}
+
+/// `[http]`
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Header carrying the client address when behind a proxy (e.g. `x-forwarded-for`; the
+    /// last address in it is used). Unset: the TCP peer address.
+    pub client_ip_header: Option<String>,
+}
+
+/// `[keys]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeysConfig {
+    /// The key-encryption key: 32 bytes in standard base64.
+    pub encryption_key: Option<String>,
+    /// A file holding the key-encryption key, used when `encryption_key` is not set. Created on
+    /// first start when the database holds no keys yet.
+    pub encryption_key_file: PathBuf,
+    /// Signing algorithm of new keys.
+    pub algorithm: String,
+    /// RSA modulus size of new keys.
+    pub rsa_bits: u32,
+    /// Seconds a new key is published before it signs.
+    pub publish_delay_secs: u64,
+    /// Seconds between re-reads of the key set (to follow rotations made by other replicas).
+    pub refresh_interval_secs: u64,
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: String,
+    /// A `tracing` filter such as `info` or `auth_server=debug,info`.
+    pub filter: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            issuer: None,
+            database_url: "sqlite://data/auth.db".into(),
+            database: DatabaseConfig::default(),
+            tokens: TokensConfig::default(),
+            keys: KeysConfig::default(),
+            sessions: SessionsConfig::default(),
+            users: UsersConfig::default(),
+            login: LoginConfig::default(),
+            registration: RegistrationConfig::default(),
+            ui: UiConfig::default(),
+            http: HttpConfig::default(),
+            mail: MailConfig::default(),
+            account: AccountConfig::default(),
+            rate_limits: RateLimitsConfig::default(),
+            sms: SmsConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for SessionsConfig {
+    fn default() -> Self {
+        Self {
+            ttl_secs: 12 * 3600,
+        }
+    }
+}
+
+impl Default for UsersConfig {
+    fn default() -> Self {
+        Self {
+            signup_enabled: true,
+            signup_roles: Vec::new(),
+            default_roles: Vec::new(),
+            password_min_length: 10,
+            refuse_common_passwords: true,
+        }
+    }
+}
+
+impl Default for LoginConfig {
+    fn default() -> Self {
+        Self {
+            max_failures_per_account: 5,
+            max_failures_per_ip: 50,
+            window_secs: 900,
+        }
+    }
+}
+
+impl Default for RegistrationConfig {
+    fn default() -> Self {
+        Self {
+            mode: "open".into(),
+            initial_access_token: None,
+            allowed_scopes: "openid profile email offline_access".into(),
+        }
+    }
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        Self {
+            product_name: "Account".into(),
+            stylesheet: None,
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            connect_timeout_secs: 5,
+        }
+    }
+}
+
+impl Default for TokensConfig {
+    fn default() -> Self {
+        Self {
+            access_token_ttl_secs: 600,
+            id_token_ttl_secs: 600,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            refresh_reuse_grace_secs: 0,
+            authorization_code_ttl_secs: 60,
+            audience: None,
+        }
+    }
+}
+
+impl Default for KeysConfig {
+    fn default() -> Self {
+        Self {
+            encryption_key: None,
+            encryption_key_file: PathBuf::from("data/kek.key"),
+            algorithm: "RS256".into(),
+            rsa_bits: 2048,
+            publish_delay_secs: 300,
+            refresh_interval_secs: 60,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: "text".into(),
+            filter: "info".into(),
+        }
+    }
+}
+
+/// Top-level keys and sections, so unrelated `AUTH_*` variables in the environment are ignored
+/// rather than refused.
+const KNOWN_KEYS: &[&str] = &[
+    "bind",
+    "issuer",
+    "database_url",
+    "database",
+    "tokens",
+    "keys",
+    "sessions",
+    "users",
+    "login",
+    "registration",
+    "ui",
+    "http",
+    "mail",
+    "account",
+    "rate_limits",
+    "sms",
+    "log",
+];
+
+impl Config {
+    /// Reads defaults, then the file (if given), then the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.is_file() {
+                bail!("configuration file {} does not exist", file.display());
+            }
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment = figment.merge(Env::prefixed("AUTH_").split("__").filter(|key| {
+            // Keys are still in their environment case here.
+            let top = key.as_str().split('.').next().unwrap_or_default();
+            KNOWN_KEYS
+                .iter()
+                .any(|known| known.eq_ignore_ascii_case(top))
+        }));
+        figment
+            .extract()
+            .map_err(|e| anyhow::anyhow!(describe_figment_error(e)))
+            .context("invalid configuration")
+    }
+
+    /// Checks every value and derives the typed settings.
+    pub fn validate(&self) -> anyhow::Result<Settings> {
+        let bind: SocketAddr = self.bind.parse().with_context(|| {
+            format!(
+                "bind `{}` is not an address:port such as 127.0.0.1:8080",
+                self.bind
+            )
+        })?;
+        let issuer_text = match &self.issuer {
+            Some(issuer) => issuer.clone(),
+            None if bind.ip().is_loopback() => format!("http://{bind}"),
+            None => bail!("issuer must be set when bind `{bind}` is not a loopback address"),
+        };
+        let issuer = Issuer::parse(&issuer_text).context("issuer is invalid")?;
+        auth_core::store::sql::Backend::of_url(&self.database_url).map_err(|_| {
+            anyhow::anyhow!("database_url must start with `sqlite://` or `postgres://`")
+        })?;
+        if self.database.max_connections == 0 {
+            bail!("database.max_connections must be at least 1");
+        }
+        if self.tokens.access_token_ttl_secs == 0 || self.tokens.access_token_ttl_secs > 86_400 {
+            bail!(
+                "tokens.access_token_ttl_secs must be between 1 and 86400; got {}",
+                self.tokens.access_token_ttl_secs
+            );
+        }
+        let algorithm = SigningAlgorithm::parse(&self.keys.algorithm).with_context(|| {
+            format!(
+                "keys.algorithm `{}` is not supported; use RS256",
+                self.keys.algorithm
+            )
+        })?;
+        if !matches!(self.keys.rsa_bits, 2048 | 3072 | 4096) {
+            bail!(
+                "keys.rsa_bits must be 2048, 3072 or 4096; got {}",
+                self.keys.rsa_bits
+            );
+        }
+        if self.keys.refresh_interval_secs == 0 {
+            bail!("keys.refresh_interval_secs must be at least 1");
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            bail!(
+                "log.format must be `text` or `json`; got `{}`",
+                self.log.format
+            );
+        }
+        for (name, value, max) in [
+            (
+                "tokens.id_token_ttl_secs",
+                self.tokens.id_token_ttl_secs,
+                86_400,
+            ),
+            (
+                "tokens.refresh_token_ttl_secs",
+                self.tokens.refresh_token_ttl_secs,
+                366 * 86_400,
+            ),
+            (
+                "tokens.authorization_code_ttl_secs",
+                self.tokens.authorization_code_ttl_secs,
+                60,
+            ),
+            ("sessions.ttl_secs", self.sessions.ttl_secs, 366 * 86_400),
+            ("login.window_secs", self.login.window_secs, 86_400),
+        ] {
+            if value == 0 || value > max {
+                bail!("{name} must be between 1 and {max}; got {value}");
+            }
+        }
+        if self.login.max_failures_per_account == 0 || self.login.max_failures_per_ip == 0 {
+            bail!(
+                "login.max_failures_per_account and login.max_failures_per_ip must be at least 1"
+            );
+        }
+        if self.users.password_min_length < 8 {
+            bail!(
+                "users.password_min_length must be at least 8; got {}",
+                self.users.password_min_length
+            );
+        }
+        let roles = |list: &[String], name: &str| -> anyhow::Result<Vec<RoleName>> {
+            list.iter()
+                .map(|r| {
+                    RoleName::parse(r).with_context(|| format!("{name} holds an invalid role"))
+                })
+                .collect()
+        };
+        let signup_roles = roles(&self.users.signup_roles, "users.signup_roles")?;
+        let default_roles = roles(&self.users.default_roles, "users.default_roles")?;
+        if signup_roles
+            .iter()
+            .chain(&default_roles)
+            .any(|r| r.as_str() == auth_core::roles::ADMIN)
+        {
+            bail!(
+                "users.signup_roles and users.default_roles must not contain `admin`: nobody may make themselves an administrator"
+            );
+        }
+        let allowed_scope = auth_core::scope::Scope::parse(self.registration.allowed_scopes.trim())
+            .context("registration.allowed_scopes is invalid")?;
+        let registration_mode = match (
+            self.registration.mode.as_str(),
+            &self.registration.initial_access_token,
+        ) {
+            ("open", _) => RegistrationSetting::Open,
+            ("disabled", _) => RegistrationSetting::Disabled,
+            ("token", Some(token)) if token.len() >= 20 => {
+                RegistrationSetting::Token(token.clone())
+            }
+            ("token", _) => bail!(
+                "registration.mode = \"token\" needs registration.initial_access_token of at least 20 characters"
+            ),
+            (other, _) => {
+                bail!("registration.mode must be `open`, `token` or `disabled`; got `{other}`")
+            }
+        };
+        let stylesheet = match &self.ui.stylesheet {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("ui.stylesheet {} cannot be read", path.display()))?,
+            ),
+            None => None,
+        };
+        if let Some(header) = &self.http.client_ip_header {
+            axum::http::HeaderName::try_from(header.as_str()).with_context(|| {
+                format!("http.client_ip_header `{header}` is not a header name")
+            })?;
+        }
+        let mail = self.mail_settings()?;
+        for (name, value) in [
+            (
+                "account.verification_link_ttl_minutes",
+                self.account.verification_link_ttl_minutes,
+            ),
+            (
+                "account.reset_link_ttl_minutes",
+                self.account.reset_link_ttl_minutes,
+            ),
+            (
+                "account.one_time_code_ttl_minutes",
+                self.account.one_time_code_ttl_minutes,
+            ),
+        ] {
+            if value == 0 || value > 7 * 24 * 60 {
+                bail!("{name} must be between 1 and 10080; got {value}");
+            }
+        }
+        if !(1..=20).contains(&self.account.one_time_code_attempts) {
+            bail!("account.one_time_code_attempts must be between 1 and 20");
+        }
+        let limit = |name: &str, l: &LimitConfig| -> anyhow::Result<ThrottlePolicy> {
+            if l.limit == 0 || l.window_secs == 0 {
+                bail!("rate_limits.{name} needs limit and window_secs of at least 1");
+            }
+            Ok(ThrottlePolicy {
+                limit: l.limit,
+                window: Duration::from_secs(l.window_secs),
+            })
+        };
+        let r = &self.rate_limits;
+        let limits = auth_core::provider::RateLimits {
+            signup_per_ip: limit("signup_per_ip", &r.signup_per_ip)?,
+            forgot_password_per_ip: limit("forgot_password_per_ip", &r.forgot_password_per_ip)?,
+            forgot_password_per_account: limit(
+                "forgot_password_per_account",
+                &r.forgot_password_per_account,
+            )?,
+            verification_per_account: limit(
+                "verification_per_account",
+                &r.verification_per_account,
+            )?,
+            otp_send_per_account: limit("otp_send_per_account", &r.otp_send_per_account)?,
+            otp_verify_per_ip: limit("otp_verify_per_ip", &r.otp_verify_per_ip)?,
+            token_failures_per_client: limit(
+                "token_failures_per_client",
+                &r.token_failures_per_client,
+            )?,
+            token_failures_per_ip: limit("token_failures_per_ip", &r.token_failures_per_ip)?,
+            login_per_ip: limit("login_per_ip", &r.login_per_ip)?,
+        };
+        if let Some(url) = &r.redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            bail!("rate_limits.redis_url must start with redis:// or rediss://");
+        }
+        let sms = match (&self.sms.webhook_url, &self.sms.webhook_secret) {
+            (None, _) => None,
+            (Some(url), Some(secret)) if secret.len() >= 16 => {
+                let parsed = url::Url::parse(url)
+                    .with_context(|| format!("sms.webhook_url `{url}` is not a URL"))?;
+                if parsed.scheme() != "https"
+                    && !matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"))
+                {
+                    bail!("sms.webhook_url must use https (http only on loopback)");
+                }
+                Some((url.clone(), secret.clone()))
+            }
+            (Some(_), _) => bail!(
+                "sms.webhook_secret of at least 16 characters is required with sms.webhook_url"
+            ),
+        };
+        let access_token_ttl = Duration::from_secs(self.tokens.access_token_ttl_secs);
+        let mut core = auth_core::Settings::new(
+            issuer,
+            KeyPolicy {
+                algorithm,
+                rsa_bits: self.keys.rsa_bits,
+                publish_delay: Duration::from_secs(self.keys.publish_delay_secs),
+                // A retired key verifies every token it signed, plus a minute for clock skew.
+                retired_key_lifetime: access_token_ttl
+                    .max(Duration::from_secs(self.tokens.id_token_ttl_secs))
+                    + Duration::from_secs(60),
+            },
+        );
+        if let Some(audience) = &self.tokens.audience {
+            core.audience = audience.clone();
+        }
+        core.access_token_ttl = access_token_ttl;
+        core.id_token_ttl = Duration::from_secs(self.tokens.id_token_ttl_secs);
+        core.refresh_token_ttl = Duration::from_secs(self.tokens.refresh_token_ttl_secs);
+        core.refresh_reuse_grace = Duration::from_secs(self.tokens.refresh_reuse_grace_secs);
+        core.authorization_code_ttl = Duration::from_secs(self.tokens.authorization_code_ttl_secs);
+        core.session_ttl = Duration::from_secs(self.sessions.ttl_secs);
+        core.users = UserPolicy {
+            password: PasswordPolicy {
+                min_length: self.users.password_min_length,
+                refuse_common: self.users.refuse_common_passwords,
+            },
+            signup_roles,
+            default_roles,
+        };
+        let window = Duration::from_secs(self.login.window_secs);
+        core.login = LoginPolicy {
+            per_account: ThrottlePolicy {
+                limit: self.login.max_failures_per_account,
+                window,
+            },
+            per_ip: ThrottlePolicy {
+                limit: self.login.max_failures_per_ip,
+                window,
+            },
+        };
+        core.account = AccountPolicy {
+            require_verified_email: self.account.require_verified_email,
+            email_code_second_factor: self.account.email_code_second_factor,
+            verification_link_ttl: Duration::from_secs(
+                self.account.verification_link_ttl_minutes * 60,
+            ),
+            reset_link_ttl: Duration::from_secs(self.account.reset_link_ttl_minutes * 60),
+            one_time_code_ttl: Duration::from_secs(self.account.one_time_code_ttl_minutes * 60),
+            one_time_code_attempts: self.account.one_time_code_attempts,
+        };
+        core.limits = limits;
+        Ok(Settings {
+            bind,
+            core,
+            key_refresh_interval: Duration::from_secs(self.keys.refresh_interval_secs),
+            signup_enabled: self.users.signup_enabled,
+            registration: registration_mode,
+            registration_scope: allowed_scope,
+            product_name: self.ui.product_name.clone(),
+            stylesheet,
+            client_ip_header: self.http.client_ip_header.clone(),
+            mail,
+            redis_url: r.redis_url.clone().map(|url| (url, r.redis_prefix.clone())),
+            sms,
+        })
+    }
+
+    fn mail_settings(&self) -> anyhow::Result<MailSettings> {
+        let from: lettre::message::Mailbox = self.mail.from.parse().with_context(|| {
+            format!(
+                "mail.from `{}` is not an address such as `Example <no-reply@example.com>`",
+                self.mail.from
+            )
+        })?;
+        let transport = match self.mail.transport.as_str() {
+            "folder" => MailTransportSetting::Folder(self.mail.folder.clone()),
+            "smtp" => {
+                let security = match self.mail.smtp_security.as_str() {
+                    "starttls" => SmtpSecurity::StartTls,
+                    "tls" => SmtpSecurity::Tls,
+                    "none" => SmtpSecurity::None,
+                    other => bail!(
+                        "mail.smtp_security must be `starttls`, `tls` or `none`; got `{other}`"
+                    ),
+                };
+                let credentials = match (&self.mail.smtp_username, &self.mail.smtp_password) {
+                    (Some(user), Some(password)) => Some((user.clone(), password.clone())),
+                    (None, None) => None,
+                    _ => bail!("mail.smtp_username and mail.smtp_password go together"),
+                };
+                MailTransportSetting::Smtp(SmtpSettings {
+                    host: self.mail.smtp_host.clone(),
+                    port: self.mail.smtp_port,
+                    security,
+                    credentials,
+                    timeout: Duration::from_secs(20),
+                })
+            }
+            other => bail!("mail.transport must be `folder` or `smtp`; got `{other}`"),
+        };
+        if self.mail.poll_interval_secs == 0 {
+            bail!("mail.poll_interval_secs must be at least 1");
+        }
+        Ok(MailSettings {
+            from,
+            transport,
+            poll_interval: Duration::from_secs(self.mail.poll_interval_secs),
+        })
+    }
+}
+
+/// Where mail goes.
+#[derive(Debug, Clone)]
+pub enum MailTransportSetting {
+    /// `.eml` files in a folder.
+    Folder(PathBuf),
+    /// An SMTP server.
+    Smtp(SmtpSettings),
+}
+
+/// Validated mail settings.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// Sender.
+    pub from: lettre::message::Mailbox,
+    /// Transport.
+    pub transport: MailTransportSetting,
+    /// Outbox poll interval.
+    pub poll_interval: Duration,
+}
+
+/// Who may register clients dynamically (the token is hashed once the provider is open).
+#[derive(Debug, Clone)]
+pub enum RegistrationSetting {
+    /// Anyone.
+    Open,
+    /// Holders of this initial access token.
+    Token(String),
+    /// Nobody.
+    Disabled,
+}
+
+/// Validated settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Listen address.
+    pub bind: SocketAddr,
+    /// The provider's settings.
+    pub core: auth_core::Settings,
+    /// How often to re-read the keys.
+    pub key_refresh_interval: Duration,
+    /// Whether the sign-up page is offered.
+    pub signup_enabled: bool,
+    /// Dynamic registration.
+    pub registration: RegistrationSetting,
+    /// Scopes of dynamically registered clients.
+    pub registration_scope: auth_core::scope::Scope,
+    /// Name on the hosted pages.
+    pub product_name: String,
+    /// Replacement stylesheet, read at start-up.
+    pub stylesheet: Option<String>,
+    /// Header with the client address, behind a proxy.
+    pub client_ip_header: Option<String>,
+    /// Outgoing mail.
+    pub mail: MailSettings,
+    /// Redis for rate-limit counters, and the key prefix.
+    pub redis_url: Option<(String, String)>,
+    /// SMS webhook URL and secret.
+    pub sms: Option<(String, String)>,
+}
+
+fn describe_figment_error(error: figment::Error) -> String {
+    error
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            if key.is_empty() {
+                e.kind.to_string()
+            } else {
+                format!("`{key}`: {}", e.kind)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The database URL with any password replaced, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_derive_a_loopback_issuer() {
+        let settings = Config::default().validate().unwrap();
+        assert_eq!(settings.core.issuer.as_str(), "http://127.0.0.1:8080");
+        assert_eq!(settings.core.audience, "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        type Change = fn(&mut Config);
+        let cases: [(Change, &str); 6] = [
+            (|c| c.bind = "nowhere".into(), "bind `nowhere`"),
+            (|c| c.issuer = Some("ftp://x".into()), "issuer is invalid"),
+            (|c| c.database_url = "mysql://x".into(), "database_url"),
+            (
+                |c| c.tokens.access_token_ttl_secs = 0,
+                "access_token_ttl_secs",
+            ),
+            (|c| c.keys.rsa_bits = 1024, "rsa_bits"),
+            (|c| c.keys.algorithm = "HS256".into(), "keys.algorithm"),
+        ];
+        for (change, expected) in cases {
+            let mut config = Config::default();
+            change(&mut config);
+            let err = format!("{:#}", config.validate().unwrap_err());
+            assert!(err.contains(expected), "{err} should mention {expected}");
+        }
+    }
+
+    #[test]
+    fn passwords_are_redacted_from_database_urls() {
+        assert_eq!(
+            redact_url("postgres://app:hunter2@db/auth"),
+            "postgres://app:***@db/auth"
+        );
+    }
+}

@@ -1,0 +1,52 @@
+//! The OAuth endpoints clients call with their credentials: token, introspection, revocation.
+
+use crate::error::{OAuthErrorResponse, no_store};
+use crate::extract::{ClientIp, OAuthForm};
+use crate::state::AppState;
+use auth_core::{grants, introspection, revocation};
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+
+/// `POST /token` (RFC 6749 section 3.2).
+pub async fn token(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    form: OAuthForm,
+) -> Response {
+    match grants::token(
+        &state.provider,
+        form.authorization.as_deref(),
+        &form.params,
+        &ip,
+    )
+    .await
+    {
+        Ok(issued) => {
+            metrics::counter!("auth_tokens_issued_total", "grant" => issued.grant.as_str())
+                .increment(1);
+            // RFC 6749 section 5.1: the response MUST carry Cache-Control: no-store.
+            (no_store(), Json(issued.response)).into_response()
+        }
+        Err(e) => OAuthErrorResponse(e).into_response(),
+    }
+}
+
+/// `POST /introspect` (RFC 7662 section 2).
+pub async fn introspect(State(state): State<AppState>, form: OAuthForm) -> Response {
+    match introspection::introspect(&state.provider, form.authorization.as_deref(), &form.params)
+        .await
+    {
+        Ok(answer) => (no_store(), Json(answer)).into_response(),
+        Err(e) => OAuthErrorResponse(e).into_response(),
+    }
+}
+
+/// `POST /revoke` (RFC 7009 section 2).
+pub async fn revoke(State(state): State<AppState>, form: OAuthForm) -> Response {
+    match revocation::revoke(&state.provider, form.authorization.as_deref(), &form.params).await {
+        // RFC 7009 section 2.2: 200 whether or not the token was valid.
+        Ok(()) => no_store().into_response(),
+        Err(e) => OAuthErrorResponse(e).into_response(),
+    }
+}

@@ -1,0 +1,116 @@
+//! `GET /consent` and `POST /consent`: the user approves or denies the requested scopes.
+
+use super::login::urlencode;
+use super::templates::ConsentPage;
+use super::{Browser, form, internal_error, render, see_other};
+use crate::authorize::{answer_error, pending_request, proceed};
+use crate::state::AppState;
+use auth_core::OAuthError;
+use auth_core::authorize::{self, forget_pending};
+use auth_core::params::Params;
+use auth_core::protocol::error::ErrorCode;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// What a scope lets the application do, in words for the consent page.
+pub fn describe_scope(scope: &str) -> &'static str {
+    match scope {
+        "openid" => "confirm who you are",
+        "profile" => "see your name and language",
+        "email" => "see your e-mail address",
+        "offline_access" => "keep access while you are not using it",
+        "permissions" => "see the permissions of your roles",
+        "admin" => "administer this server",
+        _ => "use this permission of your account",
+    }
+}
+
+/// `GET /consent?request=...`
+pub async fn show(
+    State(state): State<AppState>,
+    browser: Browser,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let handle = params.get("request").unwrap_or("");
+    let (client, pending) = match pending_request(&state, &browser, handle).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let Some(session) = &browser.session else {
+        return see_other(&browser, &format!("/login?request={}", urlencode(handle)));
+    };
+    let user = match state.provider.store().user(&session.user_id).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return see_other(&browser, &format!("/login?request={}", urlencode(handle))),
+        Err(e) => return internal_error(&state, &e),
+    };
+    let csrf = browser.csrf_token(&state);
+    let page = ConsentPage {
+        product: &state.web.product_name,
+        csrf: &csrf,
+        request: handle,
+        client_name: &client.name,
+        client_uri: client.extras.client_uri.as_deref(),
+        user_email: user.email.as_str(),
+        scopes: pending
+            .request
+            .scope()
+            .iter()
+            .map(|s| (s.to_owned(), describe_scope(s)))
+            .collect(),
+    };
+    (browser.jar(), render(&state, StatusCode::OK, &page)).into_response()
+}
+
+/// `POST /consent`
+pub async fn submit(State(state): State<AppState>, browser: Browser, body: Bytes) -> Response {
+    let params = match form(&state, &body) {
+        Ok(params) => params,
+        Err(response) => return response,
+    };
+    if let Err(response) = browser.check_csrf(&state, &params) {
+        return response;
+    }
+    let handle = params.get("request").unwrap_or("");
+    let (client, pending) = match pending_request(&state, &browser, handle).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let Some(session) = &browser.session else {
+        return see_other(&browser, &format!("/login?request={}", urlencode(handle)));
+    };
+    let request = &pending.request;
+    match params.get("decision") {
+        Some("allow") => {
+            if let Err(e) =
+                authorize::remember_consent(&state.provider, &client, request, session).await
+            {
+                return answer_error(&state, &browser, request.error_redirect(&state.provider, e));
+            }
+            // Consent given in this request satisfies prompt=consent.
+            let mut request = request.clone();
+            request.prompt.retain(|p| *p != authorize::Prompt::Consent);
+            proceed(
+                &state,
+                &browser,
+                &client,
+                &request,
+                pending.created_at,
+                Some(handle),
+            )
+            .await
+        }
+        _ => {
+            let _ = forget_pending(&state.provider, handle).await;
+            let denied = OAuthError::new(ErrorCode::AccessDenied, "the user denied the request");
+            answer_error(
+                &state,
+                &browser,
+                request.error_redirect(&state.provider, denied),
+            )
+        }
+    }
+}

@@ -1,0 +1,318 @@
+//! `GET /login`, `POST /login` and the second step, `POST /login/second-factor`.
+
+use super::templates::{LoginPage, SecondFactorPage};
+use super::{Browser, error_page, form, internal_error, render, see_other, too_many};
+use crate::state::AppState;
+use auth_core::authorize::load_pending;
+use auth_core::login::{self, FirstStep, FirstStepError, Method, SecondFactor, SecondStepError};
+use auth_core::otp::OtpError;
+use auth_core::params::Params;
+use auth_core::throttle;
+use auth_core::users::{LoginError, password::Password};
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// Where to go after logging in: back into the authorization request, or the account page.
+pub fn after_login(request: Option<&str>) -> String {
+    match request {
+        Some(handle) => format!("/authorize/continue?request={}", urlencode(handle)),
+        None => "/account".to_owned(),
+    }
+}
+
+pub(crate) fn urlencode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// The message for a sign-in request that cannot be continued.
+pub const EXPIRED_REQUEST: &str = "This sign-in request has expired or was started in another browser. Go back to the application and try again.";
+
+/// `GET /login`
+pub async fn show(
+    State(state): State<AppState>,
+    browser: Browser,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = match Params::parse(query.unwrap_or_default().as_bytes()) {
+        Ok(params) => params,
+        Err(e) => {
+            return error_page(
+                &state,
+                StatusCode::BAD_REQUEST,
+                "Invalid request",
+                e.description(),
+            );
+        }
+    };
+    let request = params.get("request");
+    let mut email = String::new();
+    if let Some(handle) = request {
+        match load_pending(&state.provider, handle, browser.binding()).await {
+            Ok(Some(pending)) => email = pending.request.login_hint.unwrap_or_default(),
+            Ok(None) => {
+                return error_page(
+                    &state,
+                    StatusCode::BAD_REQUEST,
+                    "Request expired",
+                    EXPIRED_REQUEST,
+                );
+            }
+            Err(e) => return internal_error(&state, &e),
+        }
+    } else if browser.session.is_some() {
+        return see_other(&browser, "/account");
+    }
+    page(
+        &state,
+        &browser,
+        StatusCode::OK,
+        request,
+        &email,
+        None,
+        false,
+    )
+}
+
+fn page(
+    state: &AppState,
+    browser: &Browser,
+    status: StatusCode,
+    request: Option<&str>,
+    email: &str,
+    error: Option<&str>,
+    unverified: bool,
+) -> Response {
+    let csrf = browser.csrf_token(state);
+    let page = LoginPage {
+        product: &state.web.product_name,
+        csrf: &csrf,
+        request,
+        email,
+        error,
+        notice: None,
+        signup_enabled: state.web.signup_enabled,
+        unverified,
+    };
+    (browser.jar(), render(state, status, &page)).into_response()
+}
+
+fn second_factor_page(
+    state: &AppState,
+    browser: &Browser,
+    status: StatusCode,
+    challenge: &str,
+    method: &str,
+    error: Option<&str>,
+) -> Response {
+    let csrf = browser.csrf_token(state);
+    let page = SecondFactorPage {
+        product: &state.web.product_name,
+        csrf: &csrf,
+        challenge,
+        method,
+        error,
+    };
+    (browser.jar(), render(state, status, &page)).into_response()
+}
+
+/// `POST /login`
+pub async fn submit(State(state): State<AppState>, mut browser: Browser, body: Bytes) -> Response {
+    let params = match form(&state, &body) {
+        Ok(params) => params,
+        Err(response) => return response,
+    };
+    if let Err(response) = browser.check_csrf(&state, &params) {
+        return response;
+    }
+    let provider = &state.provider;
+    if let Err(throttled) = throttle::hit(
+        provider,
+        &format!("login-ip-rate:{}", browser.ip),
+        &provider.settings().limits.login_per_ip,
+    )
+    .await
+    {
+        return too_many(
+            &state,
+            &browser,
+            &throttled,
+            "sign-in attempts from your network",
+        );
+    }
+    let request = params.get("request");
+    let email = params.get("email").unwrap_or("");
+    let password = Password::new(params.get("password").unwrap_or(""));
+    let step = login::password_step(
+        provider,
+        email,
+        &password,
+        &browser.ip,
+        browser.binding(),
+        request,
+    )
+    .await;
+    match step {
+        Ok(FirstStep::Done(user)) => match browser
+            .start_session(&state, &user.id, vec!["pwd".into()])
+            .await
+        {
+            Ok(_) => see_other(&browser, &after_login(request)),
+            Err(e) => internal_error(&state, &e),
+        },
+        Ok(FirstStep::SecondFactor { handle, method }) => second_factor_page(
+            &state,
+            &browser,
+            StatusCode::OK,
+            &handle,
+            method.as_str(),
+            None,
+        ),
+        Err(FirstStepError::Login(LoginError::InvalidCredentials)) => page(
+            &state,
+            &browser,
+            StatusCode::UNAUTHORIZED,
+            request,
+            email,
+            Some("The e-mail address or password is incorrect."),
+            false,
+        ),
+        Err(FirstStepError::Login(LoginError::Disabled)) => page(
+            &state,
+            &browser,
+            StatusCode::FORBIDDEN,
+            request,
+            email,
+            Some("This account is disabled. Contact the administrator."),
+            false,
+        ),
+        Err(FirstStepError::EmailNotVerified) => page(
+            &state,
+            &browser,
+            StatusCode::FORBIDDEN,
+            request,
+            email,
+            Some("Confirm your e-mail address first: open the link we sent you."),
+            true,
+        ),
+        Err(FirstStepError::Login(LoginError::Throttled(throttled))) => {
+            let message = format!(
+                "Too many failed sign-in attempts. Try again in {}.",
+                throttled.wait()
+            );
+            let mut response = page(
+                &state,
+                &browser,
+                StatusCode::TOO_MANY_REQUESTS,
+                request,
+                email,
+                Some(&message),
+                false,
+            );
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(throttled.retry_after_secs),
+            );
+            response
+        }
+        Err(FirstStepError::Otp(OtpError::Throttled(throttled))) => {
+            too_many(&state, &browser, &throttled, "codes requested")
+        }
+        Err(FirstStepError::Login(LoginError::Internal(e))) => internal_error(&state, &e),
+        Err(FirstStepError::Otp(e)) => internal_error(&state, &e),
+    }
+}
+
+/// `POST /login/second-factor`
+pub async fn second_factor(
+    State(state): State<AppState>,
+    mut browser: Browser,
+    body: Bytes,
+) -> Response {
+    let params = match form(&state, &body) {
+        Ok(params) => params,
+        Err(response) => return response,
+    };
+    if let Err(response) = browser.check_csrf(&state, &params) {
+        return response;
+    }
+    let provider = &state.provider;
+    if let Err(throttled) = throttle::hit(
+        provider,
+        &format!("otp-ip:{}", browser.ip),
+        &provider.settings().limits.otp_verify_per_ip,
+    )
+    .await
+    {
+        return too_many(
+            &state,
+            &browser,
+            &throttled,
+            "codes entered from your network",
+        );
+    }
+    let challenge = params.get("challenge").unwrap_or("");
+    let method = params
+        .get("method")
+        .and_then(Method::parse)
+        .unwrap_or(Method::Totp);
+    let input = match (params.get("recovery_code"), params.get("code")) {
+        (Some(recovery), _) => SecondFactor::RecoveryCode(recovery.to_owned()),
+        (None, Some(code)) => SecondFactor::Code(code.to_owned()),
+        (None, None) => {
+            return second_factor_page(
+                &state,
+                &browser,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                challenge,
+                method.as_str(),
+                Some("Enter the code."),
+            );
+        }
+    };
+    match login::second_step(provider, challenge, browser.binding(), input, &browser.ip).await {
+        Ok(done) => match browser.start_session(&state, &done.user.id, done.amr).await {
+            Ok(_) => see_other(&browser, &after_login(done.request.as_deref())),
+            Err(e) => internal_error(&state, &e),
+        },
+        Err(SecondStepError::Expired) => page(
+            &state,
+            &browser,
+            StatusCode::UNAUTHORIZED,
+            None,
+            "",
+            Some("This sign-in has expired or had too many wrong codes. Sign in again."),
+            false,
+        ),
+        Err(SecondStepError::Otp(OtpError::Internal(e))) => internal_error(&state, &e),
+        Err(SecondStepError::Otp(e)) => {
+            let message = match &e {
+                OtpError::Wrong {
+                    attempts_left: Some(left),
+                } => format!("The code is not correct. {left} tries left."),
+                OtpError::Wrong {
+                    attempts_left: None,
+                } => "The code is not correct.".to_owned(),
+                other => sentence(&other.to_string()),
+            };
+            second_factor_page(
+                &state,
+                &browser,
+                StatusCode::UNAUTHORIZED,
+                challenge,
+                method.as_str(),
+                Some(&message),
+            )
+        }
+    }
+}
+
+/// An error message as a sentence.
+pub fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+        None => String::new(),
+    }
+}

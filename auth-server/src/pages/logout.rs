@@ -1,0 +1,104 @@
+//! RP-initiated logout: `GET` and `POST /logout` (the `end_session_endpoint`).
+//!
+//! The session ends at once when the `id_token_hint` names it; otherwise the user confirms
+//! with a form (RP-Initiated Logout section 2: the OP SHOULD ask), so a third-party page cannot
+//! log users out.
+
+use super::templates::{LoggedOutPage, LogoutPage};
+use super::{Browser, error_page, form, internal_error, render, see_other};
+use crate::state::AppState;
+use auth_core::logout::{self, LogoutRequest};
+use auth_core::params::Params;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// `GET /logout`
+pub async fn get(
+    State(state): State<AppState>,
+    browser: Browser,
+    RawQuery(query): RawQuery,
+) -> Response {
+    match Params::parse(query.unwrap_or_default().as_bytes()) {
+        Ok(params) => handle(state, browser, params, false).await,
+        Err(e) => error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            "Invalid request",
+            e.description(),
+        ),
+    }
+}
+
+/// `POST /logout`
+pub async fn post(State(state): State<AppState>, browser: Browser, body: Bytes) -> Response {
+    match form(&state, &body) {
+        Ok(params) => {
+            let confirmed = params.get("confirm") == Some("yes");
+            if confirmed && let Err(response) = browser.check_csrf(&state, &params) {
+                return response;
+            }
+            handle(state, browser, params, confirmed).await
+        }
+        Err(response) => response,
+    }
+}
+
+async fn handle(
+    state: AppState,
+    mut browser: Browser,
+    params: Params,
+    confirmed: bool,
+) -> Response {
+    let request = match logout::validate(&state.provider, &params).await {
+        Ok(request) => request,
+        Err(message) => {
+            return error_page(&state, StatusCode::BAD_REQUEST, "Sign-out failed", &message);
+        }
+    };
+    let must_confirm = browser
+        .session
+        .as_ref()
+        .is_some_and(|session| !confirmed && !request.names_session(session));
+    if must_confirm {
+        return confirm_page(&state, &browser, &request, &params);
+    }
+    if let Err(e) = browser.end_session(&state).await {
+        return internal_error(&state, &e);
+    }
+    match request.redirect() {
+        Some(location) => see_other(&browser, &location),
+        None => {
+            let page = LoggedOutPage {
+                product: &state.web.product_name,
+            };
+            (browser.jar(), render(&state, StatusCode::OK, &page)).into_response()
+        }
+    }
+}
+
+fn confirm_page(
+    state: &AppState,
+    browser: &Browser,
+    request: &LogoutRequest,
+    params: &Params,
+) -> Response {
+    let csrf = browser.csrf_token(state);
+    let hidden = [
+        "id_token_hint",
+        "client_id",
+        "post_logout_redirect_uri",
+        "state",
+    ]
+    .into_iter()
+    .filter_map(|name| params.get(name).map(|value| (name, value.to_owned())))
+    .collect();
+    let page = LogoutPage {
+        product: &state.web.product_name,
+        csrf: &csrf,
+        client_name: request.client.as_ref().map(|c| c.name.as_str()),
+        hidden,
+    };
+    (browser.jar(), render(state, StatusCode::OK, &page)).into_response()
+}

@@ -1,0 +1,343 @@
+//! The hosted pages: login, sign-up, consent, logout, account. Server-rendered HTML forms that
+//! work with JavaScript off.
+//!
+//! Every form carries a CSRF token bound to a cookie of the browser (an HMAC of the cookie under
+//! the deployment's key), and cross-site form posts are refused by their `Origin`. Pages are
+//! never framed and never cached.
+
+pub mod account;
+pub mod consent;
+pub mod login;
+pub mod logout;
+pub mod password;
+pub mod signup;
+pub mod templates;
+pub mod verify;
+
+use crate::extract::ClientIp;
+use crate::state::AppState;
+use askama::Template;
+use auth_core::params::Params;
+use auth_core::secrets::new_token;
+use auth_core::sessions::{self, Session};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use secrecy::ExposeSecret;
+use subtle::ConstantTimeEq;
+use templates::ErrorPage;
+
+/// What the server knows about the browser making a request.
+pub struct Browser {
+    jar: CookieJar,
+    csrf_secret: String,
+    csrf_is_new: bool,
+    secure: bool,
+    /// The live session, if the browser has one.
+    pub session: Option<Session>,
+    /// Client address (for throttling and the session list).
+    pub ip: String,
+    /// `User-Agent`.
+    pub user_agent: String,
+    origin_ok: bool,
+}
+
+impl Browser {
+    fn cookie_name(&self, name: &'static str) -> String {
+        cookie_name(self.secure, name)
+    }
+
+    /// The secret that binds pending authorization requests to this browser.
+    pub fn binding(&self) -> &str {
+        &self.csrf_secret
+    }
+
+    /// The CSRF token to put in forms.
+    pub fn csrf_token(&self, state: &AppState) -> String {
+        csrf_token(state, &self.csrf_secret)
+    }
+
+    /// Checks a posted form's CSRF token and origin.
+    pub fn check_csrf(&self, state: &AppState, params: &Params) -> Result<(), Response> {
+        let expected = csrf_token(state, &self.csrf_secret);
+        let sent = params.get("csrf_token").unwrap_or("");
+        let valid = !self.csrf_is_new
+            && self.origin_ok
+            && bool::from(sent.as_bytes().ct_eq(expected.as_bytes()));
+        if valid {
+            Ok(())
+        } else {
+            Err(error_page(
+                state,
+                StatusCode::FORBIDDEN,
+                "Form expired",
+                "This form has expired or was sent from another site. Go back, reload the page and try again.",
+            ))
+        }
+    }
+
+    /// Starts a session cookie (and drops any previous session: no fixation).
+    pub async fn start_session(
+        &mut self,
+        state: &AppState,
+        user: &auth_core::users::UserId,
+        amr: Vec<String>,
+    ) -> Result<Session, auth_core::store::StoreError> {
+        if let Some(old) = self.session.take() {
+            sessions::end(&state.provider, &old.id).await?;
+        }
+        let client = sessions::ClientInfo {
+            user_agent: self.user_agent.clone(),
+            ip: self.ip.clone(),
+        };
+        let (session, secret) = sessions::start(&state.provider, user, amr, &client).await?;
+        let cookie = base_cookie(
+            self.cookie_name("session"),
+            secret.expose().to_owned(),
+            self.secure,
+        );
+        self.jar = self.jar.clone().add(cookie);
+        self.session = Some(session.clone());
+        Ok(session)
+    }
+
+    /// Ends the browser's session and clears its cookie.
+    pub async fn end_session(
+        &mut self,
+        state: &AppState,
+    ) -> Result<(), auth_core::store::StoreError> {
+        if let Some(session) = self.session.take() {
+            sessions::end(&state.provider, &session.id).await?;
+        }
+        let mut removal = base_cookie(self.cookie_name("session"), String::new(), self.secure);
+        removal.make_removal();
+        self.jar = self.jar.clone().add(removal);
+        Ok(())
+    }
+
+    /// The cookies to send back (the CSRF cookie when it was just made, session changes).
+    pub fn jar(&self) -> CookieJar {
+        if self.csrf_is_new {
+            self.jar.clone().add(base_cookie(
+                self.cookie_name("csrf"),
+                self.csrf_secret.clone(),
+                self.secure,
+            ))
+        } else {
+            self.jar.clone()
+        }
+    }
+}
+
+fn cookie_name(secure: bool, name: &'static str) -> String {
+    // The __Host- prefix pins the cookie to this origin, over https, path /.
+    if secure {
+        format!("__Host-auth_{name}")
+    } else {
+        format!("auth_{name}")
+    }
+}
+
+fn base_cookie(name: String, value: String, secure: bool) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .path("/")
+        .build()
+}
+
+fn csrf_token(state: &AppState, secret: &str) -> String {
+    let hash = state.provider.hasher().hash(&format!("csrf:{secret}"));
+    URL_SAFE_NO_PAD.encode(hash.as_bytes())
+}
+
+impl FromRequestParts<AppState> for Browser {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let secure = state.provider.settings().issuer.is_https();
+        let (csrf_secret, csrf_is_new) = match jar.get(&cookie_name(secure, "csrf")) {
+            Some(cookie) if cookie.value().len() >= 40 && cookie.value().len() <= 100 => {
+                (cookie.value().to_owned(), false)
+            }
+            _ => (new_token("csrf_").expose_secret().to_owned(), true),
+        };
+        let session = match jar.get(&cookie_name(secure, "session")) {
+            Some(cookie) => sessions::find(&state.provider, cookie.value())
+                .await
+                .map_err(|e| internal_error(state, &e))?,
+            None => None,
+        };
+        let Ok(ClientIp(ip)) = ClientIp::from_request_parts(parts, state).await;
+        let user_agent = header_text(&parts.headers, header::USER_AGENT).unwrap_or_default();
+        let origin_ok = origin_allowed(&parts.headers, state.provider.settings().issuer.as_str());
+        Ok(Self {
+            jar,
+            csrf_secret,
+            csrf_is_new,
+            secure,
+            session,
+            ip,
+            user_agent,
+            origin_ok,
+        })
+    }
+}
+
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Whether a form post comes from this site. `Sec-Fetch-Site` is decisive when the browser
+/// sends it (it reflects the real initiator; `Origin` can be `null` for a same-origin post under
+/// `Referrer-Policy: no-referrer`). Older browsers are judged by `Origin`, and requests with
+/// neither pass: the CSRF token still protects them.
+fn origin_allowed(headers: &HeaderMap, issuer: &str) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return matches!(site.as_bytes(), b"same-origin" | b"none");
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let issuer_origin = url::Url::parse(issuer).map(|u| u.origin().ascii_serialization());
+    matches!((origin.to_str(), issuer_origin), (Ok(origin), Ok(expected)) if origin == expected)
+}
+
+/// Renders a page with the headers every page carries.
+pub fn render(state: &AppState, status: StatusCode, template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => {
+            let mut response = (status, Html(html)).into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
+                ),
+            );
+            response
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "template rendering failed");
+            let _ = state;
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+/// The error page.
+pub fn error_page(state: &AppState, status: StatusCode, title: &str, message: &str) -> Response {
+    render(
+        state,
+        status,
+        &ErrorPage {
+            product: &state.web.product_name,
+            title,
+            message,
+        },
+    )
+}
+
+/// An information page with an optional link onwards.
+pub fn notice(
+    state: &AppState,
+    browser: &Browser,
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    link: Option<(String, &str)>,
+) -> Response {
+    let page = templates::NoticePage {
+        product: &state.web.product_name,
+        title,
+        message,
+        link,
+    };
+    (browser.jar(), render(state, status, &page)).into_response()
+}
+
+/// A 429 page with `Retry-After`.
+pub fn too_many(
+    state: &AppState,
+    browser: &Browser,
+    throttled: &auth_core::throttle::Throttled,
+    what: &str,
+) -> Response {
+    let message = format!("Too many {what}. Try again in {}.", throttled.wait());
+    let mut response = notice(
+        state,
+        browser,
+        StatusCode::TOO_MANY_REQUESTS,
+        "Please wait",
+        &message,
+        None,
+    );
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(throttled.retry_after_secs),
+    );
+    response
+}
+
+/// A 500 page that logs its cause.
+pub fn internal_error(state: &AppState, cause: &dyn std::fmt::Display) -> Response {
+    tracing::error!(error = %cause, "request failed");
+    error_page(
+        state,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong",
+        "The request could not be completed. Please try again in a moment.",
+    )
+}
+
+/// A form body parsed by the same rules as OAuth parameters.
+pub fn form(state: &AppState, body: &[u8]) -> Result<Params, Response> {
+    Params::parse(body).map_err(|e| {
+        error_page(
+            state,
+            StatusCode::BAD_REQUEST,
+            "Invalid form",
+            e.description(),
+        )
+    })
+}
+
+/// `303 See Other` to `location`, with the browser's cookies.
+pub fn see_other(browser: &Browser, location: &str) -> Response {
+    (browser.jar(), Redirect::to(location)).into_response()
+}
+
+/// `GET /static/auth.css`
+pub async fn stylesheet(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/css; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
+        ],
+        state.web.stylesheet.clone(),
+    )
+        .into_response()
+}
+
+/// The default stylesheet, compiled in.
+pub const DEFAULT_STYLESHEET: &str = include_str!("../../../templates/static/auth.css");

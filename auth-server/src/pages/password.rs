@@ -1,0 +1,150 @@
+//! Forgotten passwords: asking for a link, and setting a new password with it.
+
+use super::login::sentence;
+use super::templates::{EmailFormPage, ResetPasswordPage};
+use super::{Browser, form, internal_error, notice, render, too_many};
+use crate::state::AppState;
+use auth_core::params::Params;
+use auth_core::password_reset::{self, ResetError};
+use auth_core::throttle;
+use auth_core::users::UserError;
+use auth_core::users::password::Password;
+use auth_core::verification::LinkError;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// The one answer to a forgot-password request, whether or not the account exists.
+pub const SENT: &str = "If an account exists for this address, we sent it a link to choose a new password. The link works once and expires soon.";
+
+/// `GET /forgot-password`
+pub async fn forgot_show(State(state): State<AppState>, browser: Browser) -> Response {
+    let csrf = browser.csrf_token(&state);
+    let page = EmailFormPage {
+        product: &state.web.product_name,
+        csrf: &csrf,
+        title: "Forgot your password?",
+        intro: "Enter your e-mail address and we will send you a link to choose a new password.",
+        action: "/forgot-password",
+        button: "Send link",
+        error: None,
+    };
+    (browser.jar(), render(&state, StatusCode::OK, &page)).into_response()
+}
+
+/// `POST /forgot-password`
+pub async fn forgot(State(state): State<AppState>, browser: Browser, body: Bytes) -> Response {
+    let params = match form(&state, &body) {
+        Ok(params) => params,
+        Err(response) => return response,
+    };
+    if let Err(response) = browser.check_csrf(&state, &params) {
+        return response;
+    }
+    let provider = &state.provider;
+    if let Err(throttled) = throttle::hit(
+        provider,
+        &format!("forgot-ip:{}", browser.ip),
+        &provider.settings().limits.forgot_password_per_ip,
+    )
+    .await
+    {
+        return too_many(&state, &browser, &throttled, "requests from your network");
+    }
+    if let Err(e) =
+        password_reset::request(provider, params.get("email").unwrap_or(""), &browser.ip).await
+    {
+        return internal_error(&state, &e);
+    }
+    notice(
+        &state,
+        &browser,
+        StatusCode::OK,
+        "Check your e-mail",
+        SENT,
+        Some(("/login".to_owned(), "Back to sign in")),
+    )
+}
+
+fn reset_form(
+    state: &AppState,
+    browser: &Browser,
+    status: StatusCode,
+    token: &str,
+    error: Option<&str>,
+) -> Response {
+    let csrf = browser.csrf_token(state);
+    let page = ResetPasswordPage {
+        product: &state.web.product_name,
+        csrf: &csrf,
+        token,
+        min_length: state.provider.settings().users.password.min_length,
+        error,
+    };
+    (browser.jar(), render(state, status, &page)).into_response()
+}
+
+/// `GET /reset-password?token=...`
+pub async fn reset_show(
+    State(state): State<AppState>,
+    browser: Browser,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
+    reset_form(
+        &state,
+        &browser,
+        StatusCode::OK,
+        params.get("token").unwrap_or(""),
+        None,
+    )
+}
+
+/// `POST /reset-password`
+pub async fn reset(State(state): State<AppState>, mut browser: Browser, body: Bytes) -> Response {
+    let params = match form(&state, &body) {
+        Ok(params) => params,
+        Err(response) => return response,
+    };
+    if let Err(response) = browser.check_csrf(&state, &params) {
+        return response;
+    }
+    let token = params.get("token").unwrap_or("");
+    let password = Password::new(params.get("password").unwrap_or(""));
+    match password_reset::reset(&state.provider, token, &password, &browser.ip).await {
+        Ok(_) => {
+            // Every session ended, this browser's too.
+            browser.session = None;
+            if let Err(e) = browser.end_session(&state).await {
+                return internal_error(&state, &e);
+            }
+            notice(
+                &state,
+                &browser,
+                StatusCode::OK,
+                "Password changed",
+                "Your password is changed and every session was signed out.",
+                Some(("/login".to_owned(), "Sign in")),
+            )
+        }
+        Err(ResetError::Link(LinkError::Invalid)) => notice(
+            &state,
+            &browser,
+            StatusCode::BAD_REQUEST,
+            "Link not valid",
+            "This link is invalid, was already used, or has expired.",
+            Some(("/forgot-password".to_owned(), "Ask for a new link")),
+        ),
+        Err(
+            ResetError::Link(LinkError::Internal(e)) | ResetError::User(UserError::Internal(e)),
+        ) => internal_error(&state, &e),
+        Err(ResetError::User(e)) => reset_form(
+            &state,
+            &browser,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            token,
+            Some(&sentence(&e.to_string())),
+        ),
+    }
+}

@@ -1,0 +1,153 @@
+//! The askama templates of the hosted pages (files in the top-level `templates/` folder).
+
+use askama::Template;
+
+/// `login.html`
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage<'a> {
+    pub product: &'a str,
+    pub csrf: &'a str,
+    pub request: Option<&'a str>,
+    pub email: &'a str,
+    pub error: Option<&'a str>,
+    pub notice: Option<&'a str>,
+    pub signup_enabled: bool,
+    pub unverified: bool,
+}
+
+/// `signup.html`
+#[derive(Template)]
+#[template(path = "signup.html")]
+pub struct SignupPage<'a> {
+    pub product: &'a str,
+    pub csrf: &'a str,
+    pub request: Option<&'a str>,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub roles: Vec<&'a str>,
+    pub min_length: usize,
+    pub error: Option<&'a str>,
+}
+
+/// `consent.html`
+#[derive(Template)]
+#[template(path = "consent.html")]
+pub struct ConsentPage<'a> {
+    pub product: &'a str,
+    pub csrf: &'a str,
+    pub request: &'a str,
+    pub client_name: &'a str,
+    pub client_uri: Option<&'a str>,
+    pub user_email: &'a str,
+    pub scopes: Vec<(String, &'static str)>,
+}
+
+/// `error.html`
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage<'a> {
+    pub product: &'a str,
+    pub title: &'a str,
+    pub message: &'a str,
+}
+
+/// `logout.html`
+#[derive(Template)]
+#[template(path = "logout.html")]
+pub struct LogoutPage<'a> {
+    pub product: &'a str,
+    pub csrf: &'a str,
+    pub client_name: Option<&'a str>,
+    pub hidden: Vec<(&'static str, String)>,
+}
+
+/// `logged_out.html`
+#[derive(Template)]
+#[template(path = "logged_out.html")]
+pub struct LoggedOutPage<'a> {
+    pub product: &'a str,
+}
+
+/// `account.html`
+#[derive(Template)]
+#[template(path = "account.html")]
+pub struct AccountPage<'a> {
+    pub product: &'a str,
+    pub csrf: &'a str,
+    pub notice: Option<&'a str>,
+    pub error: Option<&'a str>,
+    pub email: &'a str,
+    pub email_verified: bool,
+    pub profile: &'a auth_core::users::Profile,
+    pub phone: &'a str,
+    pub roles: Vec<String>,
+    pub totp_enabled: bool,
+    pub recovery_left: i64,
+    /// (session id, description, is this browser)
+    pub sessions: Vec<(String, String, bool)>,
+}
+
+/// `notice.html`
+#[derive(Template)]
+#[template(path = "notice.html")]
+pub struct NoticePage<'a> {
+    pub product: &'a str,
+    pub title: &'a str,
+    pub message: &'a str,
+    pub link: Option<(String, &'a str)>,
+}
+
+/// `email_form.html`
+#[derive(Template)]
+#[template(path = "email_form.html")]
+pub struct EmailFormPage<'a> {
+    pub product: &'a str,
+    pub csrf: &'a str,
+    pub title: &'a str,
+    pub intro: &'a str,
+    pub action: &'a str,
+    pub button: &'a str,
+    pub error: Option<&'a str>,
+}
+
+/// `reset_password.html`
+#[derive(Template)]
+#[template(path = "reset_password.html")]
+pub struct ResetPasswordPage<'a> {
+    pub product: &'a str,
+    pub csrf: &'a str,
+    pub token: &'a str,
+    pub min_length: usize,
+    pub error: Option<&'a str>,
+}
+
+/// `second_factor.html`
+#[derive(Template)]
+#[template(path = "second_factor.html")]
+pub struct SecondFactorPage<'a> {
+    pub product: &'a str,
+    pub csrf: &'a str,
+    pub challenge: &'a str,
+    pub method: &'a str,
+    pub error: Option<&'a str>,
+}
+
+/// `totp_enrol.html`
+#[derive(Template)]
+#[template(path = "totp_enrol.html")]
+pub struct TotpEnrolPage<'a> {
+    pub product: &'a str,
+    pub csrf: &'a str,
+    pub qr_data_uri: &'a str,
+    pub secret: &'a str,
+    pub error: Option<&'a str>,
+}
+
+/// `recovery_codes.html`
+#[derive(Template)]
+#[template(path = "recovery_codes.html")]
+pub struct RecoveryCodesPage<'a> {
+    pub product: &'a str,
+    pub codes: &'a [String],
+}

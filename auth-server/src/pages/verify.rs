@@ -1,0 +1,97 @@
+//! E-mail verification: the link target, and asking for a new link.
+
+use super::templates::EmailFormPage;
+use super::{Browser, form, internal_error, notice, render, too_many};
+use crate::state::AppState;
+use auth_core::params::Params;
+use auth_core::throttle;
+use auth_core::verification::{self, LinkError};
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// `GET /verify-email?token=...`
+pub async fn verify(
+    State(state): State<AppState>,
+    browser: Browser,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let token = params.get("token").unwrap_or("");
+    match verification::verify(&state.provider, token).await {
+        Ok(_) => notice(
+            &state,
+            &browser,
+            StatusCode::OK,
+            "E-mail address confirmed",
+            "Thank you: your e-mail address is confirmed.",
+            Some(("/login".to_owned(), "Sign in")),
+        ),
+        Err(LinkError::Invalid) => notice(
+            &state,
+            &browser,
+            StatusCode::BAD_REQUEST,
+            "Link not valid",
+            "This link is invalid, was already used, or has expired.",
+            Some(("/verify-email/resend".to_owned(), "Send a new link")),
+        ),
+        Err(LinkError::Internal(e)) => internal_error(&state, &e),
+    }
+}
+
+fn resend_form(
+    state: &AppState,
+    browser: &Browser,
+    status: StatusCode,
+    error: Option<&str>,
+) -> Response {
+    let csrf = browser.csrf_token(state);
+    let page = EmailFormPage {
+        product: &state.web.product_name,
+        csrf: &csrf,
+        title: "Confirm your e-mail address",
+        intro: "Enter your address and we will send you a new confirmation link.",
+        action: "/verify-email/resend",
+        button: "Send link",
+        error,
+    };
+    (browser.jar(), render(state, status, &page)).into_response()
+}
+
+/// `GET /verify-email/resend`
+pub async fn resend_show(State(state): State<AppState>, browser: Browser) -> Response {
+    resend_form(&state, &browser, StatusCode::OK, None)
+}
+
+/// `POST /verify-email/resend`: the same answer whether or not an account needs a link.
+pub async fn resend(State(state): State<AppState>, browser: Browser, body: Bytes) -> Response {
+    let params = match form(&state, &body) {
+        Ok(params) => params,
+        Err(response) => return response,
+    };
+    if let Err(response) = browser.check_csrf(&state, &params) {
+        return response;
+    }
+    let provider = &state.provider;
+    if let Err(throttled) = throttle::hit(
+        provider,
+        &format!("forgot-ip:{}", browser.ip),
+        &provider.settings().limits.forgot_password_per_ip,
+    )
+    .await
+    {
+        return too_many(&state, &browser, &throttled, "requests from your network");
+    }
+    if let Err(e) = verification::resend(provider, params.get("email").unwrap_or("")).await {
+        return internal_error(&state, &e);
+    }
+    notice(
+        &state,
+        &browser,
+        StatusCode::OK,
+        "Check your e-mail",
+        "If an account with this address waits for confirmation, we sent it a new link.",
+        Some(("/login".to_owned(), "Back to sign in")),
+    )
+}

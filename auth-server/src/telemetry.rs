@@ -1,0 +1,85 @@
+//! Logs, request ids and metrics.
+//!
+//! Logs carry the request id, method, route and status, never headers, bodies or query
+//! strings: those hold codes, tokens and secrets.
+
+use crate::config::LogConfig;
+use axum::extract::{MatchedPath, Request};
+use axum::http::HeaderName;
+use axum::middleware::Next;
+use axum::response::Response;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+use std::time::Instant;
+use tracing_subscriber::EnvFilter;
+
+/// The request id header, set on every request and echoed on every response.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Installs the log subscriber.
+pub fn init_tracing(config: &LogConfig) -> anyhow::Result<()> {
+    let filter = EnvFilter::try_new(&config.filter)
+        .map_err(|e| anyhow::anyhow!("log.filter `{}` is invalid: {e}", config.filter))?;
+    // Logs go to stderr: stdout carries command output (JSON for scripts).
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(std::io::stderr);
+    let result = if config.format == "json" {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.try_init()
+    };
+    result.map_err(|e| anyhow::anyhow!("cannot install the log subscriber: {e}"))
+}
+
+/// The process-wide Prometheus recorder (installed on first use).
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets(&[
+                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                ])
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            let recorder = builder.build_recorder();
+            let handle = recorder.handle();
+            // Another recorder may already be installed by an embedding program; then this
+            // handle renders an empty registry rather than failing the server.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+/// Records `http_requests_total` and `http_request_duration_seconds` by route and status.
+pub async fn record_metrics(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = request.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("http_requests_total", "method" => method, "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("http_request_duration_seconds", "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// The span of one request: id, method and route only.
+pub fn request_span(request: &Request) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or(request.uri().path(), |p| p.as_str());
+    tracing::info_span!("request", id = %request_id, method = %request.method(), route = %route)
+}

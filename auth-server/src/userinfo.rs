@@ -1,0 +1,75 @@
+//! `GET` and `POST /userinfo` (OIDC Core section 5.3).
+
+use crate::bearer;
+use crate::error::no_store;
+use crate::state::AppState;
+use auth_core::params::Params;
+use auth_core::userinfo::{self, ResourceError};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+
+/// `GET /userinfo`: the token in the Authorization header.
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let query_token = query
+        .is_some_and(|q| Params::parse(q.as_bytes()).is_ok_and(|p| p.contains("access_token")));
+    if query_token {
+        // RFC 6750 section 2.3 is not offered: tokens in URLs end up in logs and referrers.
+        return bearer::refuse(
+            ResourceError::InvalidRequest(
+                "send the access token in the Authorization header, not the URL".into(),
+            ),
+            "openid",
+        );
+    }
+    answer(&state, bearer::from_header(&headers)).await
+}
+
+/// `POST /userinfo`: the token in the header, or as `access_token` in a form body (RFC 6750 section 2.2).
+pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let header_token = bearer::from_header(&headers);
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let body_token = if is_form {
+        match Params::parse(&body) {
+            Ok(params) => params.get("access_token").map(str::to_owned),
+            Err(e) => {
+                return bearer::refuse(
+                    ResourceError::InvalidRequest(e.description().to_owned()),
+                    "openid",
+                );
+            }
+        }
+    } else {
+        None
+    };
+    let token = match (header_token, body_token) {
+        (Ok(Some(_)), Some(_)) => Err(ResourceError::InvalidRequest(
+            "the access token was sent twice; RFC 6750 allows one method per request".into(),
+        )),
+        (Ok(None), Some(token)) => Ok(Some(token)),
+        (other, None) => other,
+        (Err(e), Some(_)) => Err(e),
+    };
+    answer(&state, token).await
+}
+
+async fn answer(state: &AppState, token: Result<Option<String>, ResourceError>) -> Response {
+    let token = match token {
+        Ok(Some(token)) => token,
+        Ok(None) => return bearer::refuse(ResourceError::Missing, "openid"),
+        Err(e) => return bearer::refuse(e, "openid"),
+    };
+    match userinfo::userinfo(&state.provider, &token).await {
+        Ok(claims) => (no_store(), Json(claims)).into_response(),
+        Err(e) => bearer::refuse(e, "openid"),
+    }
+}
