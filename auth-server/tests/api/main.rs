@@ -1,0 +1,27 @@
+//! Integration tests of `auth-server`: real HTTP over loopback, a fresh SQLite file or
+//! PostgreSQL database per test, and the real binary where a process is the subject.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod account_api;
+mod admin;
+mod browser;
+mod cli;
+mod client_credentials;
+mod code_flow;
+mod discovery;
+mod introspection;
+mod keys;
+mod lifecycle;
+mod logout;
+mod mail;
+mod oidc_client;
+mod ops;
+mod pages;
+mod refresh;
+mod registration;
+mod replicas;
+mod security_events;
+mod sms;
+mod userinfo;
