@@ -28,6 +28,9 @@ pub enum AccountError {
     /// The new value is invalid.
     #[error(transparent)]
     User(#[from] UserError),
+    /// The change needs a step-up code and none was given.
+    #[error("{0} needs a code sent to your e-mail address; ask for one first")]
+    StepUpRequired(&'static str),
 }
 
 impl From<StoreError> for AccountError {
@@ -82,18 +85,27 @@ pub async fn change_password(
     Ok(())
 }
 
-/// Replaces the profile and phone number.
+/// Replaces the profile and phone number. A different phone number needs a step-up `code`:
+/// text-message codes go to it, so whoever holds a stolen token must not be able to point
+/// them at a phone of their own and pass the step-up of e-mail change or TOTP removal.
 pub async fn update_profile(
     provider: &Provider,
     user: &User,
     profile: &Profile,
     phone: Option<&str>,
+    code: Option<&str>,
 ) -> Result<User, AccountError> {
     profile.validate()?;
     let phone = phone
         .filter(|p| !p.trim().is_empty())
         .map(parse_phone)
         .transpose()?;
+    if phone != user.phone_number {
+        let code = code
+            .filter(|c| !c.trim().is_empty())
+            .ok_or(AccountError::StepUpRequired("changing the phone number"))?;
+        codes::verify(provider, user, CodePurpose::StepUp, code).await?;
+    }
     let now = provider.clock().unix();
     provider
         .store()

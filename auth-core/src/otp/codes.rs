@@ -121,7 +121,11 @@ pub async fn send(
                 purpose.words()
             );
             sender.send(&SmsMessage { to, text }).await.map_err(|e| {
-                OtpError::Unavailable(format!("the text message could not be sent: {e}"))
+                tracing::warn!(error = %e, "the SMS webhook did not accept a message");
+                OtpError::DeliveryFailed(
+                    "the text message could not be sent; try again later or ask for an e-mail"
+                        .into(),
+                )
             })
         }
     }

@@ -41,6 +41,9 @@ pub enum OtpError {
     /// The channel cannot be used (no phone number, no SMS sender).
     #[error("{0}")]
     Unavailable(String),
+    /// The channel is set up but delivery failed (the SMS webhook did not accept the message).
+    #[error("{0}")]
+    DeliveryFailed(String),
     /// Storage or crypto failed.
     #[error("internal error: {0}")]
     Internal(String),

@@ -42,6 +42,11 @@ impl From<OtpError> for ApiError {
         match e {
             OtpError::Throttled(t) => Self::throttled(&t),
             OtpError::Internal(cause) => Self::internal(cause),
+            OtpError::DeliveryFailed(why) => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                why,
+            ),
             OtpError::Wrong {
                 attempts_left: Some(left),
             } => Self::invalid(format!("the code is not correct; {left} tries left")),
@@ -58,6 +63,9 @@ impl From<AccountError> for ApiError {
             AccountError::User(e) => e.into(),
             AccountError::WrongPassword => {
                 Self::new(StatusCode::FORBIDDEN, "invalid_request", e.to_string())
+            }
+            AccountError::StepUpRequired(_) => {
+                Self::new(StatusCode::FORBIDDEN, "step_up_required", e.to_string())
             }
         }
     }
@@ -198,8 +206,10 @@ pub struct ProfileUpdate {
     pub family_name: Option<String>,
     /// Language tag (empty clears it).
     pub locale: Option<String>,
-    /// Phone number in international form (empty clears it).
+    /// Phone number in international form (empty clears it). A change needs `code`.
     pub phone_number: Option<String>,
+    /// A step-up code (`POST /api/account/otp/send`), required when the phone number changes.
+    pub code: Option<String>,
 }
 
 fn merge(new: Option<String>, old: &Option<String>) -> Option<String> {
@@ -212,7 +222,7 @@ fn merge(new: Option<String>, old: &Option<String>) -> Option<String> {
 
 /// Changes the profile.
 #[utoipa::path(patch, path = "/api/account/me", tag = "account", security(("bearer" = [])), request_body = ProfileUpdate,
-    responses((status = 200, body = Me), (status = 422, description = "Invalid field", body = ApiErrorBody)))]
+    responses((status = 200, body = Me), (status = 403, description = "A new phone number needs a step-up code", body = ApiErrorBody), (status = 422, description = "Invalid field", body = ApiErrorBody)))]
 pub async fn update_me(
     State(state): State<AppState>,
     caller: AccountUser,
@@ -229,8 +239,14 @@ pub async fn update_me(
         locale: merge(body.locale, &user.profile.locale),
     };
     let phone = merge(body.phone_number, &user.phone_number);
-    let updated =
-        account::update_profile(&state.provider, user, &profile, phone.as_deref()).await?;
+    let updated = account::update_profile(
+        &state.provider,
+        user,
+        &profile,
+        phone.as_deref(),
+        body.code.as_deref(),
+    )
+    .await?;
     Ok((no_store(), Json(me_of(&state, &updated).await?)).into_response())
 }
 
@@ -350,7 +366,7 @@ pub struct SendCode {
 
 /// Sends a one-time code to confirm a sensitive action (step-up).
 #[utoipa::path(post, path = "/api/account/otp/send", tag = "account", security(("bearer" = [])), request_body = SendCode,
-    responses((status = 202, body = Accepted), (status = 400, description = "Channel unavailable", body = ApiErrorBody), (status = 429, body = ApiErrorBody)))]
+    responses((status = 202, body = Accepted), (status = 400, description = "Channel unavailable", body = ApiErrorBody), (status = 429, body = ApiErrorBody), (status = 503, description = "The text message could not be sent", body = ApiErrorBody)))]
 pub async fn send_code(
     State(state): State<AppState>,
     caller: AccountUser,

@@ -168,8 +168,14 @@ pub async fn profile(State(state): State<AppState>, browser: Browser, body: Byte
         family_name: optional(&params, "family_name"),
         locale: optional(&params, "locale"),
     };
-    match account::update_profile(&state.provider, &user, &profile, params.get("phone_number"))
-        .await
+    match account::update_profile(
+        &state.provider,
+        &user,
+        &profile,
+        params.get("phone_number"),
+        params.get("code"),
+    )
+    .await
     {
         Ok(_) => see_other(&browser, "/account?notice=saved"),
         Err(e) => refused(&state, &browser, e).await,

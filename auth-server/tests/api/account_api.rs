@@ -31,8 +31,18 @@ both_backends! {
         assert_eq!(me["email_verified"], true);
         assert_eq!(me["totp_enabled"], false);
 
+        let no_code = app.http.patch(app.url("/api/account/me")).bearer_auth(access)
+            .json(&json!({"given_name": "Api", "phone_number": "+41 44 668 18 00"})).send().await.unwrap();
+        assert_eq!(no_code.status(), 403, "a new phone number needs a step-up code");
+        let no_code: Value = no_code.json().await.unwrap();
+        assert_eq!(no_code["error"], "step_up_required");
+        let me_now: Value = app.http.get(app.url("/api/account/me")).bearer_auth(access).send().await.unwrap().json().await.unwrap();
+        assert_eq!((me_now["given_name"].as_str(), me_now["phone_number"].as_str()), (None, None), "nothing changed");
+        let sent = app.http.post(app.url("/api/account/otp/send")).bearer_auth(access).json(&json!({})).send().await.unwrap();
+        assert_eq!(sent.status(), 202);
+        let code = mail.wait_for("api@example.com", "code").await.code();
         let patched = app.http.patch(app.url("/api/account/me")).bearer_auth(access)
-            .json(&json!({"given_name": "Api", "locale": "de-CH", "phone_number": "+41 44 668 18 00"})).send().await.unwrap();
+            .json(&json!({"given_name": "Api", "locale": "de-CH", "phone_number": "+41 44 668 18 00", "code": code})).send().await.unwrap();
         assert_eq!(patched.status(), 200);
         let patched: Value = patched.json().await.unwrap();
         assert_eq!((patched["given_name"].as_str(), patched["name"].as_str(), patched["phone_number"].as_str()), (Some("Api"), Some("Api User"), Some("+41446681800")));

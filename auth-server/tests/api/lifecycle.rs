@@ -217,7 +217,12 @@ both_backends! {
         assert_eq!(b.get(&link).send().await.unwrap().status(), 200);
         let user = app.provider.store().user_by_email("ann@new.example.com").await.unwrap().unwrap();
         assert!(user.email_verified);
-        let profile = app.submit(&b, "/account", "/account/profile", &[("name", "Ann New"), ("locale", "en-GB"), ("phone_number", "+44 20 7946 0958")]).await;
+        let without_code = app.submit(&b, "/account", "/account/profile", &[("name", "Ann New"), ("phone_number", "+44 20 7946 0958")]).await;
+        assert_eq!(without_code.status(), 422);
+        assert!(without_code.text().await.unwrap().contains("Changing the phone number needs a code"));
+        app.submit(&b, "/account", "/account/code", &[]).await;
+        let code = mail.wait_for("ann@new.example.com", "code").await.code();
+        let profile = app.submit(&b, "/account", "/account/profile", &[("name", "Ann New"), ("locale", "en-GB"), ("phone_number", "+44 20 7946 0958"), ("code", &code)]).await;
         assert_eq!(profile.headers()["location"], "/account?notice=saved");
         let user = app.provider.store().user(&user.id).await.unwrap().unwrap();
         assert_eq!(user.phone_number.as_deref(), Some("+442079460958"));

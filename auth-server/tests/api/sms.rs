@@ -86,3 +86,61 @@ async fn codes_go_by_text_message_through_a_signed_webhook() {
         .unwrap();
     assert_eq!(verified.status(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_that_fails_is_reported_as_unavailable_not_as_a_bad_request() {
+    let webhook = axum::Router::new().route(
+        "/sms",
+        axum::routing::post(|| async { (axum::http::StatusCode::BAD_GATEWAY, "provider down") }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/sms", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, webhook).await });
+    let app = spawn_app_with(Backend::Sqlite, |c| {
+        c.sms.webhook_url = Some(url.clone());
+        c.sms.webhook_secret = Some("a webhook secret of some length".into());
+    })
+    .await;
+    let secret_client = app.code_client("webapp").await;
+    let user = app.user("ann@example.com").await;
+    let tokens = app
+        .tokens_for("webapp", &secret_client, "ann@example.com")
+        .await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let send = |channel: &'static str| {
+        app.http
+            .post(app.url("/api/account/otp/send"))
+            .bearer_auth(access)
+            .json(&json!({ "channel": channel }))
+            .send()
+    };
+
+    let no_phone = send("sms").await.unwrap();
+    assert_eq!(
+        no_phone.status(),
+        400,
+        "no phone number is the caller's problem"
+    );
+    let body: Value = no_phone.json().await.unwrap();
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("no phone number"),
+        "{body}"
+    );
+
+    app.provider
+        .store()
+        .set_phone_number(&user.id, Some("+447700900123"), 0)
+        .await
+        .unwrap();
+    let down = send("sms").await.unwrap();
+    assert_eq!(down.status(), 503);
+    let body: Value = down.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable", "{body}");
+    assert!(
+        !body.to_string().contains("provider down"),
+        "the provider's answer is not passed on"
+    );
+}
