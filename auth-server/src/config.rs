@@ -643,6 +643,13 @@ impl Config {
             if l.limit == 0 || l.window_secs == 0 {
                 bail!("rate_limits.{name} needs limit and window_secs of at least 1");
             }
+            // Counters older than a day are purged, so no window may be longer.
+            if l.window_secs > 86_400 {
+                bail!(
+                    "rate_limits.{name}.window_secs must be at most 86400 (one day); got {}",
+                    l.window_secs
+                );
+            }
             Ok(ThrottlePolicy {
                 limit: l.limit,
                 window: Duration::from_secs(l.window_secs),

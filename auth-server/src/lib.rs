@@ -195,10 +195,10 @@ async fn background_work(state: AppState) {
                 }
             }
             _ = purge.tick() => {
-                match provider.store().purge_expired_revocations(provider.clock().unix()).await {
+                match provider.store().purge_expired(provider.clock().unix()).await {
                     Ok(0) => {}
-                    Ok(n) => tracing::info!(purged = n, "forgot revocations of expired tokens"),
-                    Err(e) => tracing::error!(error = %e, "cannot purge expired revocations"),
+                    Ok(n) => tracing::info!(purged = n, "purged expired rows"),
+                    Err(e) => tracing::error!(error = %e, "cannot purge expired rows"),
                 }
             }
         }

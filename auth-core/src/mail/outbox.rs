@@ -14,8 +14,9 @@ use std::time::Duration;
 const LEASE_SECS: i64 = 60;
 /// Messages handled per batch.
 const BATCH: u32 = 20;
-/// After this many failed attempts (about three days of backoff) a message is given up.
-pub const MAX_ATTEMPTS: i64 = 25;
+/// After this many failed attempts a message is given up: 10 s doubling to one hour, then
+/// hourly, adds up to a little over two days of waiting.
+pub const MAX_ATTEMPTS: i64 = 60;
 
 /// Seconds to wait before retry `attempt` (1-based): 10 s, 20 s, 40 s, ... at most an hour.
 pub fn backoff_secs(attempt: i64) -> i64 {
@@ -109,5 +110,11 @@ mod tests {
         assert_eq!(backoff_secs(5), 160);
         assert_eq!(backoff_secs(12), 3600);
         assert_eq!(backoff_secs(40), 3600);
+    }
+
+    #[test]
+    fn a_message_is_retried_for_about_two_days() {
+        let waited: i64 = (1..MAX_ATTEMPTS).map(backoff_secs).sum();
+        assert!((2 * 86_400..3 * 86_400).contains(&waited), "{waited} s");
     }
 }

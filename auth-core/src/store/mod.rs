@@ -102,8 +102,9 @@ pub trait TokenStore: Send + Sync {
     async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<(), StoreError>;
     /// Whether the access token `jti` was revoked, alone or with its family.
     async fn is_access_token_revoked(&self, jti: &str) -> Result<bool, StoreError>;
-    /// Forgets revocations of tokens that expired before `now`; returns how many.
-    async fn purge_expired_revocations(&self, now: i64) -> Result<u64, StoreError>;
+    /// Deletes what expired before `now` (revocations of expired tokens, codes, sessions,
+    /// links, one-time codes, login challenges, stale throttle counters); returns how many rows.
+    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError>;
 }
 
 /// User accounts.

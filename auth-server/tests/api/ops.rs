@@ -1,11 +1,30 @@
 use crate::both_backends;
 use crate::helpers::{
-    Backend, ServerProcess, TestDb, cli_command, postgres_admin_url, postgres_skipped, spawn_app,
+    Backend, ServerProcess, TestDb, browser, cli_command, postgres_admin_url, postgres_skipped,
+    spawn_app,
 };
 use serde_json::Value;
 use sqlx::Connection;
 
 both_backends! {
+    async fn expired_links_codes_and_counters_are_purged(backend: Backend) {
+        use auth_core::clock::Clock;
+        let app = spawn_app(backend).await;
+        app.user("ann@example.com").await;
+        let b = browser();
+        assert_eq!(app.log_in(&b, &app.url("/login"), "ann@example.com", "not the password").await.status(), 401);
+        app.submit(&b, "/forgot-password", "/forgot-password", &[("email", "ann@example.com")]).await;
+        let store = app.provider.store();
+        assert_eq!(store.purge_expired(app.clock.unix()).await.unwrap(), 0, "nothing has expired yet");
+
+        app.clock.advance(time::Duration::days(2));
+        let purged = store.purge_expired(app.clock.unix()).await.unwrap();
+        // At least the reset link and the failure counters of the account and the address.
+        assert!(purged >= 3, "purged {purged}");
+        assert_eq!(store.purge_expired(app.clock.unix()).await.unwrap(), 0);
+        assert_eq!(app.log_in(&b, &app.url("/login"), "ann@example.com", "not the password").await.status(), 401, "counting starts again");
+    }
+
     async fn liveness_readiness_and_metrics_answer(backend: Backend) {
         let app = spawn_app(backend).await;
         let live = app.http.get(app.url("/healthz")).send().await.unwrap();

@@ -38,7 +38,7 @@ impl TokenStore for SqlStore {
         Ok(found.is_some())
     }
 
-    async fn purge_expired_revocations(&self, now: i64) -> Result<u64, StoreError> {
+    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
         let mut purged = 0;
         for sql in [
             "DELETE FROM revoked_access_tokens WHERE expires_at < $1",
@@ -47,6 +47,11 @@ impl TokenStore for SqlStore {
             "DELETE FROM authorization_codes WHERE expires_at < $1 - 3600",
             "DELETE FROM authorization_requests WHERE expires_at < $1",
             "DELETE FROM sessions WHERE expires_at < $1",
+            "DELETE FROM email_tokens WHERE expires_at < $1",
+            "DELETE FROM one_time_codes WHERE expires_at < $1",
+            "DELETE FROM login_challenges WHERE expires_at < $1",
+            // Windows are at most a day long (checked in the configuration).
+            "DELETE FROM throttle_counters WHERE window_start < $1 - 86400",
         ] {
             purged += on_pool!(self, pool => {
                 sqlx::query(sql).bind(now).execute(pool).await.map(|r| r.rows_affected())
