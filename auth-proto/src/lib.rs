@@ -13,10 +13,12 @@
 //! - [`discovery`]: authorization server metadata (RFC 8414, OIDC Discovery).
 //! - [`introspection`]: the RFC 7662 introspection response.
 //! - [`registration`]: RFC 7591 / 7592 client metadata and registration response.
+//! - [`events`]: user and client events published to webhooks and NATS.
 
 pub mod claims;
 pub mod discovery;
 pub mod error;
+pub mod events;
 pub mod introspection;
 pub mod jwk;
 pub mod registration;
