@@ -87,9 +87,29 @@ fn demo_clients() -> Vec<DemoClient> {
             redirects: vec!["http://127.0.0.1:8091/callback"],
             logouts: vec!["http://127.0.0.1:8091/"],
         },
+        // The example services of `examples/`: each reads users; the events service also
+        // calls the tickets service.
         DemoClient {
-            id: "demo-service",
-            name: "Demo service",
+            id: "profiles-service",
+            name: "Profiles service (example)",
+            auth_method: AuthMethod::ClientSecretBasic,
+            grants: machine.clone(),
+            scope: "users:read",
+            redirects: vec![],
+            logouts: vec![],
+        },
+        DemoClient {
+            id: "events-service",
+            name: "Events service (example)",
+            auth_method: AuthMethod::ClientSecretBasic,
+            grants: machine.clone(),
+            scope: "users:read tickets:write",
+            redirects: vec![],
+            logouts: vec![],
+        },
+        DemoClient {
+            id: "tickets-service",
+            name: "Tickets service (example)",
             auth_method: AuthMethod::ClientSecretBasic,
             grants: machine.clone(),
             scope: "users:read",
@@ -198,14 +218,14 @@ pub async fn seed(provider: &Provider) -> anyhow::Result<()> {
                 .await;
                 match secret {
                     Some(secret) => println!(
-                        "  client  {id:<14} secret {}  scope {scope}",
+                        "  client  {id:<16} secret {}  scope {scope}",
                         secret.expose()
                     ),
-                    None => println!("  client  {id:<14} (public)  scope {scope}"),
+                    None => println!("  client  {id:<16} (public)  scope {scope}"),
                 }
             }
             Err(ClientError::Duplicate(_)) => {
-                println!("  client  {id:<14} exists already (secret unchanged)")
+                println!("  client  {id:<16} exists already (secret unchanged)")
             }
             Err(e) => return Err(e.into()),
         }

@@ -253,7 +253,7 @@ async fn seed_creates_demo_accounts_once_and_they_can_sign_in() {
         .next()
         .unwrap()
         .to_owned();
-    assert!(printed.contains("client  demo-service   secret cs_"));
+    assert!(printed.contains("client  tickets-service  secret cs_"));
     let again = cli_command(&db.url, &kek).arg("seed").output().unwrap();
     assert!(stdout(&again).contains("coach@example.com      exists already"));
     assert!(!stdout(&again).contains("secret cs_"));
