@@ -1,0 +1,383 @@
+//! Client-credentials tokens for the service's own calls
+//! ([RFC 6749 section 4.4](https://www.rfc-editor.org/rfc/rfc6749#section-4.4)).
+//!
+//! One token is cached and shared. It is renewed before it expires, by one request however
+//! many tasks ask; while a still-valid token is being renewed, other tasks keep using it.
+
+use crate::clock::{Clock, SystemClock, later};
+use crate::credentials::ClientCredentials;
+use crate::discovery::{DiscoveryError, discover};
+use crate::transport::{FetchError, default_http_client, send_json};
+use auth_proto::token::TokenResponse;
+use reqwest::header::AUTHORIZATION;
+use secrecy::{ExposeSecret, SecretString};
+use std::fmt;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
+use tokio::sync::Mutex;
+
+/// Renew when less than this remains (or 10 % of the lifetime, whichever is more).
+const MIN_RENEW_MARGIN: Duration = Duration::from_secs(60);
+
+/// An access token of this service. `Debug` prints no token.
+#[derive(Clone)]
+pub struct AccessToken {
+    value: Arc<SecretString>,
+    scope: Option<String>,
+    expires_at: SystemTime,
+    renew_at: SystemTime,
+}
+
+impl AccessToken {
+    /// The token, for an `Authorization: Bearer` header.
+    pub fn secret(&self) -> &str {
+        self.value.expose_secret()
+    }
+
+    /// The `Authorization` header value: `Bearer <token>`.
+    pub fn bearer_header(&self) -> String {
+        format!("Bearer {}", self.secret())
+    }
+
+    /// The granted scope, as the server reported it.
+    pub fn scope(&self) -> Option<&str> {
+        self.scope.as_deref()
+    }
+
+    /// When the token expires.
+    pub fn expires_at(&self) -> SystemTime {
+        self.expires_at
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessToken")
+            .field("scope", &self.scope)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why no token could be had.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// The token endpoint refused (a `4xx`): wrong credentials (`invalid_client`), a scope the
+    /// client may not have (`invalid_scope`), ... Not retried.
+    #[error("the token endpoint refused the request ({status}{}){}",
+        .error.as_deref().map(|e| format!(" `{e}`")).unwrap_or_default(),
+        .description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    Rejected {
+        /// The HTTP status.
+        status: u16,
+        /// The OAuth error code (RFC 6749 section 5.2).
+        error: Option<String>,
+        /// The server's `error_description`.
+        description: Option<String>,
+    },
+    /// No usable answer after every attempt (network errors, `5xx`, `429`).
+    #[error("no token after {attempts} attempts: {last}")]
+    Unavailable {
+        /// Attempts made.
+        attempts: u32,
+        /// The last failure.
+        last: FetchError,
+    },
+    /// A success status whose body is not a bearer token response.
+    #[error("the token endpoint's answer is unusable: {0}")]
+    InvalidResponse(FetchError),
+    /// The provider metadata could not be used (only when building).
+    #[error(transparent)]
+    Discovery(#[from] DiscoveryError),
+}
+
+/// Fetches and caches this service's client-credentials token.
+///
+/// Cheap to clone: clones share the cached token.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), auth_client::TokenError> {
+/// use auth_client::{ClientCredentials, TokenSource};
+///
+/// let tokens = TokenSource::builder(
+///     "https://id.example.com",
+///     ClientCredentials::new("tickets", std::env::var("CLIENT_SECRET").unwrap_or_default()),
+/// )
+/// .scope("users:read")
+/// .build()
+/// .await?;
+/// let token = tokens.token().await?;
+/// let response = reqwest::Client::new()
+///     .get("https://profiles.example.com/v1/me")
+///     .header("authorization", token.bearer_header())
+///     .send()
+///     .await;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct TokenSource {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    endpoint: String,
+    credentials: ClientCredentials,
+    scope: Option<String>,
+    http: reqwest::Client,
+    clock: Arc<dyn Clock>,
+    attempts: u32,
+    first_backoff: Duration,
+    current: RwLock<Option<AccessToken>>,
+    /// Held while a token is requested: the single flight.
+    fetching: Mutex<()>,
+}
+
+impl fmt::Debug for TokenSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenSource")
+            .field("endpoint", &self.inner.endpoint)
+            .field("credentials", &self.inner.credentials)
+            .field("scope", &self.inner.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenSource {
+    /// Settings for tokens of client `credentials` from `issuer`.
+    pub fn builder(
+        issuer: impl Into<String>,
+        credentials: ClientCredentials,
+    ) -> TokenSourceBuilder {
+        TokenSourceBuilder {
+            issuer: issuer.into(),
+            token_endpoint: None,
+            credentials,
+            scope: None,
+            http: None,
+            clock: Arc::new(SystemClock),
+            attempts: 4,
+            first_backoff: Duration::from_millis(200),
+        }
+    }
+
+    /// A valid token: the cached one, or a new one when it is missing or due for renewal.
+    ///
+    /// A token is renewed once less than max(60 s, 10 % of its lifetime) remains (half its
+    /// lifetime for tokens living under two minutes). If the renewal fails on a network or
+    /// server error while the cached token is still valid, the cached token is returned.
+    pub async fn token(&self) -> Result<AccessToken, TokenError> {
+        let inner = &*self.inner;
+        let cached = self.cached();
+        if let Some(token) = &cached {
+            let now = inner.clock.now();
+            if now < token.renew_at {
+                return Ok(token.clone());
+            }
+            if now < token.expires_at && inner.fetching.try_lock().is_err() {
+                // Another task is renewing; this one is still good meanwhile.
+                return Ok(token.clone());
+            }
+        }
+        let _flight = inner.fetching.lock().await;
+        let cached = self.cached();
+        if let Some(token) = &cached
+            && inner.clock.now() < token.renew_at
+        {
+            // Renewed by the task this one waited for.
+            return Ok(token.clone());
+        }
+        match self.fetch().await {
+            Ok(token) => {
+                *inner
+                    .current
+                    .write()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(token.clone());
+                Ok(token)
+            }
+            Err(error @ TokenError::Unavailable { .. }) => match cached {
+                Some(token) if inner.clock.now() < token.expires_at => {
+                    tracing::warn!(%error, "cannot renew the service token; using the current one");
+                    Ok(token)
+                }
+                _ => Err(error),
+            },
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Forgets `token` if it is the cached one, so the next [`token`](Self::token) asks for a
+    /// new one: for when a service answered `401` to it.
+    pub fn invalidate(&self, token: &AccessToken) {
+        let mut current = self
+            .inner
+            .current
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if current
+            .as_ref()
+            .is_some_and(|cached| Arc::ptr_eq(&cached.value, &token.value))
+        {
+            *current = None;
+        }
+    }
+
+    fn cached(&self) -> Option<AccessToken> {
+        self.inner
+            .current
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Requests a token, retrying transient failures with exponential backoff.
+    async fn fetch(&self) -> Result<AccessToken, TokenError> {
+        let inner = &*self.inner;
+        let mut backoff = inner.first_backoff;
+        let mut attempt = 1;
+        loop {
+            match self.request().await {
+                Ok(token) => return Ok(token),
+                Err(Failure::Permanent(error)) => return Err(error),
+                Err(Failure::Transient(last)) if attempt >= inner.attempts => {
+                    return Err(TokenError::Unavailable {
+                        attempts: attempt,
+                        last,
+                    });
+                }
+                Err(Failure::Transient(error)) => {
+                    tracing::warn!(%error, attempt, "token request failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = backoff.saturating_mul(2).min(Duration::from_secs(10));
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    async fn request(&self) -> Result<AccessToken, Failure> {
+        let inner = &*self.inner;
+        let mut form = vec![("grant_type", "client_credentials")];
+        if let Some(scope) = &inner.scope {
+            form.push(("scope", scope));
+        }
+        // RFC 6749 section 4.4.2, authenticated with client_secret_basic (section 2.3.1).
+        let request = inner
+            .http
+            .post(&inner.endpoint)
+            .header(AUTHORIZATION, inner.credentials.basic_authorization())
+            .form(&form);
+        let (response, _): (TokenResponse, _) = match send_json(&inner.endpoint, request).await {
+            Ok(answer) => answer,
+            Err(error) if error.is_transient() => return Err(Failure::Transient(error)),
+            Err(FetchError::Status {
+                status,
+                error,
+                description,
+                ..
+            }) => {
+                return Err(Failure::Permanent(TokenError::Rejected {
+                    status,
+                    error,
+                    description,
+                }));
+            }
+            Err(error) => return Err(Failure::Permanent(TokenError::InvalidResponse(error))),
+        };
+        // RFC 6749 section 7.1: the client MUST NOT use a token whose type it does not
+        // understand.
+        if !response.token_type.eq_ignore_ascii_case("bearer") {
+            return Err(Failure::Permanent(TokenError::InvalidResponse(
+                FetchError::Body {
+                    url: inner.endpoint.clone(),
+                    reason: format!("token_type is `{}`, not `Bearer`", response.token_type),
+                },
+            )));
+        }
+        let now = inner.clock.now();
+        let lifetime = Duration::from_secs(response.expires_in);
+        let margin = MIN_RENEW_MARGIN.max(lifetime / 10).min(lifetime / 2);
+        Ok(AccessToken {
+            value: Arc::new(SecretString::from(response.access_token)),
+            scope: response.scope,
+            expires_at: later(now, lifetime),
+            renew_at: later(now, lifetime - margin),
+        })
+    }
+}
+
+enum Failure {
+    Transient(FetchError),
+    Permanent(TokenError),
+}
+
+/// Settings of a [`TokenSource`].
+#[must_use]
+pub struct TokenSourceBuilder {
+    issuer: String,
+    token_endpoint: Option<String>,
+    credentials: ClientCredentials,
+    scope: Option<String>,
+    http: Option<reqwest::Client>,
+    clock: Arc<dyn Clock>,
+    attempts: u32,
+    first_backoff: Duration,
+}
+
+impl TokenSourceBuilder {
+    /// The scope to ask for (space-separated). Without it, the token gets every scope the
+    /// client is registered for.
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+
+    /// Use this token endpoint instead of reading it from the provider metadata.
+    pub fn token_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.token_endpoint = Some(url.into());
+        self
+    }
+
+    /// Attempts per token on network and server errors (default 4, at least 1), and the wait
+    /// before the first retry (default 200 ms, doubling each time, at most 10 s).
+    pub fn retry(mut self, attempts: u32, first_backoff: Duration) -> Self {
+        self.attempts = attempts.max(1);
+        self.first_backoff = first_backoff;
+        self
+    }
+
+    /// The HTTP client (default: no redirects, 10 s timeout).
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// The clock (default: the system clock).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Reads the token endpoint from the provider metadata (unless given). No token is
+    /// fetched yet.
+    pub async fn build(self) -> Result<TokenSource, TokenError> {
+        let http = self.http.unwrap_or_else(default_http_client);
+        let endpoint = match self.token_endpoint {
+            Some(endpoint) => endpoint,
+            None => discover(&http, &self.issuer).await?.token_endpoint,
+        };
+        Ok(TokenSource {
+            inner: Arc::new(Inner {
+                endpoint,
+                credentials: self.credentials,
+                scope: self.scope,
+                http,
+                clock: self.clock,
+                attempts: self.attempts,
+                first_backoff: self.first_backoff,
+                current: RwLock::new(None),
+                fetching: Mutex::new(()),
+            }),
+        })
+    }
+}

@@ -1,0 +1,84 @@
+//! Why a token was refused, or could not be checked.
+
+use crate::discovery::DiscoveryError;
+use crate::transport::FetchError;
+
+/// Why [`Verifier::verify`](crate::Verifier::verify) did not return claims.
+///
+/// [`is_token_error`](Self::is_token_error) separates a bad token (answer `401`) from an
+/// authorization server that could not be asked (answer `503`).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// Not a compact JWS, or its header or claims are not an RFC 9068 access token's.
+    #[error("the token is malformed: {0}")]
+    Malformed(String),
+    /// The header's `alg` is not `RS256` (`none` and HMAC algorithms included).
+    #[error("the token is signed with `{0}`; only RS256 is accepted")]
+    AlgorithmNotAllowed(String),
+    /// The header's `typ` is not `at+jwt` (an ID token, or some other JWT).
+    #[error("the token's type is {}, not `at+jwt` (RFC 9068 section 4)",
+        .found.as_deref().map(|t| format!("`{t}`")).unwrap_or_else(|| "missing".to_owned()))]
+    WrongType {
+        /// The header's `typ`.
+        found: Option<String>,
+    },
+    /// The `kid` is not an RS256 signing key the issuer publishes.
+    #[error("the token is signed with key `{0}`, which the issuer does not publish")]
+    UnknownKey(String),
+    /// The signature does not verify: the token was altered or signed by someone else.
+    #[error("the token's signature is invalid")]
+    BadSignature,
+    /// Signed by a key of the issuer, but naming another issuer.
+    #[error("the token was issued by `{found}`, not by `{expected}`")]
+    WrongIssuer {
+        /// The configured issuer.
+        expected: String,
+        /// The token's `iss`.
+        found: String,
+    },
+    /// The configured audience is not in the token's `aud`.
+    #[error("the token is meant for {found:?}, not for `{expected}`")]
+    WrongAudience {
+        /// The configured audience.
+        expected: String,
+        /// The token's `aud`.
+        found: Vec<String>,
+    },
+    /// Past `exp` (plus the leeway).
+    #[error("the token expired at {exp} (seconds since the epoch)")]
+    Expired {
+        /// The token's `exp`.
+        exp: i64,
+    },
+    /// Before `nbf` (minus the leeway).
+    #[error("the token is not valid before {nbf} (seconds since the epoch)")]
+    NotYetValid {
+        /// The token's `nbf`.
+        nbf: i64,
+    },
+    /// Introspection mode: the authorization server says the token is no longer active
+    /// (revoked, or its grant ended).
+    #[error("the authorization server says the token is no longer active")]
+    Inactive,
+    /// The key set could not be fetched.
+    #[error("cannot read the issuer's keys: {0}")]
+    Jwks(FetchError),
+    /// Introspection mode: the authorization server could not be asked.
+    #[error("cannot ask the authorization server whether the token is active: {0}")]
+    Introspection(FetchError),
+    /// The provider metadata could not be used (only when building a [`Verifier`](crate::Verifier)).
+    #[error(transparent)]
+    Discovery(#[from] DiscoveryError),
+}
+
+impl VerifyError {
+    /// Whether the token itself is at fault. `false` means the authorization server could not
+    /// be reached or answered badly: the token may be fine.
+    pub fn is_token_error(&self) -> bool {
+        !matches!(
+            self,
+            Self::Jwks(_) | Self::Introspection(_) | Self::Discovery(_)
+        )
+    }
+}

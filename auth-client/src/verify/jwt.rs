@@ -1,0 +1,267 @@
+//! The compact JWS of an access token: header checks, signature, claim checks.
+//!
+//! Signature verification is aws-lc-rs with a key parsed once per JWKS fetch; everything
+//! else here is parsing and comparing.
+
+use super::VerifyError;
+use super::claims::{Claims, RawClaims};
+use aws_lc_rs::signature::ParsedPublicKey;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use std::time::Duration;
+
+/// Longest token accepted, in bytes.
+const MAX_TOKEN_LEN: usize = 16 * 1024;
+
+/// The only accepted signature algorithm.
+pub(crate) const RS256: &str = "RS256";
+
+/// The JOSE header members that matter here.
+#[derive(Deserialize)]
+struct Header {
+    alg: String,
+    typ: Option<String>,
+    kid: Option<String>,
+    crit: Option<serde_json::Value>,
+}
+
+/// A token whose header passed the checks; its signature is not verified yet.
+pub(crate) struct Unverified<'a> {
+    signing_input: &'a str,
+    payload: &'a str,
+    signature: Vec<u8>,
+    /// The key the header names.
+    pub kid: String,
+}
+
+impl<'a> Unverified<'a> {
+    /// Splits the token and checks its header: `alg`, `typ`, `kid`, `crit`.
+    pub fn parse(token: &'a str) -> Result<Self, VerifyError> {
+        let malformed = |why: &str| VerifyError::Malformed(why.to_owned());
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(malformed("longer than 16 KiB"));
+        }
+        let mut parts = token.split('.');
+        let (Some(encoded_header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(malformed("not three dot-separated parts (a compact JWS)"));
+        };
+        let header: Header = URL_SAFE_NO_PAD
+            .decode(encoded_header)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .ok_or_else(|| malformed("the header is not base64url-encoded JSON with `alg`"))?;
+        // RFC 9068 section 4: the resource server MUST check `alg` and refuse `none`; only the
+        // algorithm of the issuer's keys is allowed, so HMAC tokens "signed" with a public key
+        // never reach a verifier.
+        if header.alg != RS256 {
+            return Err(VerifyError::AlgorithmNotAllowed(header.alg));
+        }
+        // RFC 9068 section 4: `typ` MUST be `at+jwt` or `application/at+jwt`; media types
+        // compare case-insensitively (RFC 7515 section 4.1.9).
+        let typ_ok = header.typ.as_deref().is_some_and(|typ| {
+            typ.eq_ignore_ascii_case(auth_proto::ACCESS_TOKEN_TYP)
+                || typ.eq_ignore_ascii_case("application/at+jwt")
+        });
+        if !typ_ok {
+            return Err(VerifyError::WrongType { found: header.typ });
+        }
+        // RFC 7515 section 4.1.11: extensions listed in `crit` MUST be understood; none are.
+        if header.crit.is_some() {
+            return Err(malformed(
+                "the header lists `crit` extensions, none of which are understood",
+            ));
+        }
+        let kid = header
+            .kid
+            .ok_or_else(|| malformed("the header has no `kid`"))?;
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature)
+            .map_err(|_| malformed("the signature is not base64url"))?;
+        let signing_input = &token[..encoded_header.len() + 1 + payload.len()];
+        Ok(Self {
+            signing_input,
+            payload,
+            signature,
+            kid,
+        })
+    }
+
+    /// Checks the signature with `key`, then decodes the payload.
+    pub fn verify(self, key: &ParsedPublicKey) -> Result<RawClaims, VerifyError> {
+        key.verify_sig(self.signing_input.as_bytes(), &self.signature)
+            .map_err(|_| VerifyError::BadSignature)?;
+        URL_SAFE_NO_PAD
+            .decode(self.payload)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .ok_or_else(|| {
+                VerifyError::Malformed("the payload is not a JSON object of JWT claims".to_owned())
+            })
+    }
+}
+
+/// What the claims are checked against.
+pub(crate) struct Expectations<'a> {
+    pub issuer: &'a str,
+    pub audience: &'a str,
+    pub now: i64,
+    pub leeway: Duration,
+}
+
+/// RFC 9068 section 4: `iss` exactly the issuer, `aud` containing the audience, `exp` in the
+/// future, and the claims section 2.2 requires present.
+pub(crate) fn check(raw: RawClaims, expect: &Expectations<'_>) -> Result<Claims, VerifyError> {
+    fn required<T>(value: Option<T>, name: &str) -> Result<T, VerifyError> {
+        value.ok_or_else(|| VerifyError::Malformed(format!("the `{name}` claim is missing")))
+    }
+    let issuer = required(raw.iss, "iss")?;
+    if issuer != expect.issuer {
+        return Err(VerifyError::WrongIssuer {
+            expected: expect.issuer.to_owned(),
+            found: issuer,
+        });
+    }
+    let audience = required(raw.aud, "aud")?.into_vec();
+    if !audience.iter().any(|aud| aud == expect.audience) {
+        return Err(VerifyError::WrongAudience {
+            expected: expect.audience.to_owned(),
+            found: audience,
+        });
+    }
+    let leeway = i64::try_from(expect.leeway.as_secs()).unwrap_or(i64::MAX);
+    let exp = required(raw.exp, "exp")?;
+    // RFC 7519 section 4.1.4: the current time MUST be before `exp`.
+    if expect.now >= exp.saturating_add(leeway) {
+        return Err(VerifyError::Expired { exp });
+    }
+    if let Some(nbf) = raw.nbf
+        && expect.now.saturating_add(leeway) < nbf
+    {
+        return Err(VerifyError::NotYetValid { nbf });
+    }
+    Ok(Claims {
+        issuer,
+        audience,
+        sub: required(raw.sub, "sub")?,
+        client_id: required(raw.client_id, "client_id")?,
+        scopes: raw
+            .scope
+            .unwrap_or_default()
+            .split_ascii_whitespace()
+            .map(str::to_owned)
+            .collect(),
+        roles: raw.roles.into_iter().collect(),
+        permissions: raw.permissions.into_iter().collect(),
+        exp,
+        iat: required(raw.iat, "iat")?,
+        nbf: raw.nbf,
+        jti: required(raw.jti, "jti")?,
+        auth_time: raw.auth_time,
+        extra: raw.extra,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn part(value: &serde_json::Value) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap())
+    }
+
+    fn header_check(header: serde_json::Value) -> Result<String, VerifyError> {
+        let token = format!("{}.{}.c2ln", part(&header), part(&json!({})));
+        Unverified::parse(&token).map(|unverified| unverified.kid)
+    }
+
+    #[test]
+    fn both_spellings_of_the_access_token_type_are_accepted_in_any_case() {
+        for typ in [
+            "at+jwt",
+            "AT+JWT",
+            "application/at+jwt",
+            "Application/At+Jwt",
+        ] {
+            let kid = header_check(json!({"alg": "RS256", "typ": typ, "kid": "k1"}));
+            assert_eq!(kid.unwrap(), "k1", "{typ}");
+        }
+        let error = header_check(json!({"alg": "RS256", "kid": "k1"})).unwrap_err();
+        assert!(matches!(error, VerifyError::WrongType { found: None }));
+    }
+
+    #[test]
+    fn critical_extensions_and_a_missing_kid_are_refused() {
+        let crit = json!({"alg": "RS256", "typ": "at+jwt", "kid": "k", "crit": ["exp"]});
+        assert!(matches!(header_check(crit), Err(VerifyError::Malformed(_))));
+        let no_kid = json!({"alg": "RS256", "typ": "at+jwt"});
+        assert!(matches!(
+            header_check(no_kid),
+            Err(VerifyError::Malformed(_))
+        ));
+        assert!(matches!(
+            Unverified::parse("a.b"),
+            Err(VerifyError::Malformed(_))
+        ));
+    }
+
+    fn claims(extra: serde_json::Value) -> RawClaims {
+        let mut value = json!({
+            "iss": "https://id.test", "aud": ["https://a.test", "https://b.test"],
+            "sub": "u1", "client_id": "web", "iat": 1000, "exp": 2000, "jti": "j",
+            "scope": "openid tickets:read", "roles": ["support"], "tenant": "t1",
+        });
+        if let (Some(object), Some(extra)) = (value.as_object_mut(), extra.as_object()) {
+            object.extend(extra.clone());
+        }
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn expect(now: i64) -> Expectations<'static> {
+        Expectations {
+            issuer: "https://id.test",
+            audience: "https://b.test",
+            now,
+            leeway: Duration::from_secs(60),
+        }
+    }
+
+    #[test]
+    fn an_audience_array_containing_the_audience_is_accepted() {
+        let claims = check(claims(json!({})), &expect(1500)).unwrap();
+        assert!(claims.has_scope("tickets:read"));
+        assert!(claims.has_role("support"));
+        assert_eq!(claims.extra["tenant"], "t1");
+        let error = check(claims_for_audience("https://c.test"), &expect(1500)).unwrap_err();
+        assert!(matches!(error, VerifyError::WrongAudience { .. }));
+    }
+
+    fn claims_for_audience(aud: &str) -> RawClaims {
+        claims(json!({ "aud": aud }))
+    }
+
+    #[test]
+    fn expiry_and_not_before_allow_the_leeway_and_no_more() {
+        assert!(check(claims(json!({})), &expect(2059)).is_ok());
+        assert!(matches!(
+            check(claims(json!({})), &expect(2060)),
+            Err(VerifyError::Expired { exp: 2000 })
+        ));
+        assert!(check(claims(json!({"nbf": 1560})), &expect(1500)).is_ok());
+        assert!(matches!(
+            check(claims(json!({"nbf": 1561})), &expect(1500)),
+            Err(VerifyError::NotYetValid { nbf: 1561 })
+        ));
+    }
+
+    #[test]
+    fn a_missing_required_claim_is_named() {
+        let mut raw = claims(json!({}));
+        raw.jti = None;
+        let error = check(raw, &expect(1500)).unwrap_err();
+        assert!(error.to_string().contains("`jti`"), "{error}");
+    }
+}

@@ -1,0 +1,249 @@
+//! Verifying access tokens offline: RS256 JWTs of the RFC 9068 profile, checked against the
+//! issuer's published keys.
+//!
+//! Knows nothing of HTTP servers; the `axum` module (feature `axum`) builds on it.
+
+mod claims;
+mod error;
+mod introspection;
+mod jwt;
+mod keys;
+
+pub use claims::Claims;
+pub use error::VerifyError;
+
+use crate::clock::{Clock, SystemClock};
+use crate::credentials::ClientCredentials;
+use crate::discovery::{DiscoveryError, discover};
+use crate::transport::default_http_client;
+use introspection::Introspector;
+use keys::KeyCache;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Checks bearer tokens issued by one authorization server for one audience.
+///
+/// Cheap to clone: clones share the key cache. Build it once at start-up with
+/// [`Verifier::builder`] (or [`Verifier::new`] for the defaults).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), auth_client::VerifyError> {
+/// use auth_client::Verifier;
+///
+/// let verifier = Verifier::new("https://id.example.com", "https://tickets.example.com").await?;
+/// let claims = verifier.verify("eyJhbGciOiJSUzI1NiIs...").await?;
+/// if claims.has_scope("tickets:write") {
+///     println!("{} may write tickets", claims.sub);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Verifier {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    issuer: String,
+    audience: String,
+    realm: String,
+    leeway: Duration,
+    clock: Arc<dyn Clock>,
+    keys: KeyCache,
+    introspection: Option<Introspector>,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("issuer", &self.inner.issuer)
+            .field("audience", &self.inner.audience)
+            .field("introspection", &self.inner.introspection.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Verifier {
+    /// A verifier with the default settings; see [`VerifierBuilder::build`].
+    pub async fn new(
+        issuer: impl Into<String>,
+        audience: impl Into<String>,
+    ) -> Result<Self, VerifyError> {
+        Self::builder(issuer, audience).build().await
+    }
+
+    /// Settings for a verifier of tokens from `issuer` (the exact issuer identifier, e.g.
+    /// `https://id.example.com`) meant for `audience` (the server's `tokens.audience`, which
+    /// defaults to the issuer).
+    pub fn builder(issuer: impl Into<String>, audience: impl Into<String>) -> VerifierBuilder {
+        VerifierBuilder {
+            issuer: issuer.into(),
+            audience: audience.into(),
+            realm: None,
+            leeway: Duration::from_secs(60),
+            refresh_floor: Duration::from_secs(30),
+            max_cache_age: Duration::from_secs(600),
+            introspection: None,
+            introspection_ttl: Duration::from_secs(10),
+            http: None,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Verifies `token` (the bare JWT, without `Bearer `) and returns its claims.
+    ///
+    /// Checks, in order: the header (`alg` is RS256, `typ` is `at+jwt`, a `kid`), the
+    /// signature with the published key of that `kid`, then `iss`, `aud`, `exp` and `nbf`
+    /// (with the leeway) and the presence of `sub`, `client_id`, `iat` and `jti`
+    /// (RFC 9068 sections 2.2 and 4). In introspection mode the server is then asked whether the
+    /// token is still active.
+    pub async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
+        let inner = &self.inner;
+        let unverified = jwt::Unverified::parse(token)?;
+        let key = inner.keys.key(&unverified.kid).await?;
+        let raw = unverified.verify(&key)?;
+        let claims = jwt::check(
+            raw,
+            &jwt::Expectations {
+                issuer: &inner.issuer,
+                audience: &inner.audience,
+                now: inner.clock.unix(),
+                leeway: inner.leeway,
+            },
+        )?;
+        if let Some(introspector) = &inner.introspection
+            && !introspector
+                .is_active(token, claims.exp)
+                .await
+                .map_err(VerifyError::Introspection)?
+        {
+            return Err(VerifyError::Inactive);
+        }
+        Ok(claims)
+    }
+
+    /// The issuer tokens must come from.
+    pub fn issuer(&self) -> &str {
+        &self.inner.issuer
+    }
+
+    /// The audience tokens must be meant for.
+    pub fn audience(&self) -> &str {
+        &self.inner.audience
+    }
+
+    /// The `realm` of `WWW-Authenticate` challenges (the audience unless set).
+    pub fn realm(&self) -> &str {
+        &self.inner.realm
+    }
+}
+
+/// Settings of a [`Verifier`]; [`build`](Self::build) reads the metadata and the keys.
+#[must_use]
+pub struct VerifierBuilder {
+    issuer: String,
+    audience: String,
+    realm: Option<String>,
+    leeway: Duration,
+    refresh_floor: Duration,
+    max_cache_age: Duration,
+    introspection: Option<ClientCredentials>,
+    introspection_ttl: Duration,
+    http: Option<reqwest::Client>,
+    clock: Arc<dyn Clock>,
+}
+
+impl VerifierBuilder {
+    /// Clock-skew allowance for `exp` and `nbf` (default 60 s).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Least time between two fetches of the key set (default 30 s). Within it a token with
+    /// an unknown `kid` is refused without asking the issuer.
+    pub fn refresh_floor(mut self, floor: Duration) -> Self {
+        self.refresh_floor = floor;
+        self
+    }
+
+    /// Longest time the key set is used before it is fetched again (default 10 min); a shorter
+    /// `Cache-Control: max-age` from the issuer wins, but never below the refresh floor.
+    pub fn max_cache_age(mut self, age: Duration) -> Self {
+        self.max_cache_age = age;
+        self
+    }
+
+    /// Introspection mode (RFC 7662): after the offline checks, ask the server whether the
+    /// token is still active, authenticating as this service's client. Use it where a
+    /// revocation must take effect at once rather than at the token's expiry.
+    pub fn introspection(mut self, credentials: ClientCredentials) -> Self {
+        self.introspection = Some(credentials);
+        self
+    }
+
+    /// How long an introspection answer is reused (default 10 s); never past the token's
+    /// expiry.
+    pub fn introspection_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.introspection_ttl = ttl;
+        self
+    }
+
+    /// `realm` of the `WWW-Authenticate` challenges the axum integration sends (default: the
+    /// audience).
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.realm = Some(realm.into());
+        self
+    }
+
+    /// The HTTP client for metadata, keys and introspection (default: no redirects, 10 s
+    /// timeout).
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// The clock (default: the system clock).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Reads the provider metadata (checking its `issuer` is exactly the configured one) and
+    /// fetches the key set once, so a wrong issuer or an unreachable server fails at start-up.
+    pub async fn build(self) -> Result<Verifier, VerifyError> {
+        let http = self.http.unwrap_or_else(default_http_client);
+        let metadata = discover(&http, &self.issuer).await?;
+        let keys = KeyCache::load(
+            metadata.jwks_uri,
+            http.clone(),
+            self.clock.clone(),
+            self.refresh_floor,
+            self.max_cache_age,
+        )
+        .await
+        .map_err(VerifyError::Jwks)?;
+        let introspection = match self.introspection {
+            Some(credentials) => Some(Introspector::new(
+                metadata
+                    .introspection_endpoint
+                    .ok_or(DiscoveryError::MissingEndpoint("introspection_endpoint"))?,
+                credentials,
+                http,
+                self.clock.clone(),
+                self.introspection_ttl,
+            )),
+            None => None,
+        };
+        Ok(Verifier {
+            inner: Arc::new(Inner {
+                realm: self.realm.unwrap_or_else(|| self.audience.clone()),
+                issuer: self.issuer,
+                audience: self.audience,
+                leeway: self.leeway,
+                clock: self.clock,
+                keys,
+                introspection,
+            }),
+        })
+    }
+}
