@@ -1,0 +1,29 @@
+//! `cargo run -p examples --bin events`: the events service on 127.0.0.1:8102.
+//! Needs `EVENTS_CLIENT_SECRET` (the secret of `events-service`); calls the tickets service at
+//! `TICKETS_URL` (default `http://127.0.0.1:8103`).
+
+use auth_client::{TokenSource, Verifier};
+use examples::{events, settings};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    examples::init_logging();
+    let issuer = settings::issuer();
+    let bind = settings::bind("EVENTS", "127.0.0.1:8102")?;
+    let credentials = settings::credentials("EVENTS", "events-service")?;
+    let verifier = Verifier::new(&issuer, settings::audience()).await?;
+    // Fetched now, so a wrong secret stops the service at start-up.
+    let tokens = TokenSource::builder(&issuer, credentials)
+        .scope("tickets:write")
+        .build()
+        .await?;
+    tokens.token().await?;
+    let state = events::AppState {
+        verifier,
+        tokens,
+        tickets_url: events::TicketsUrl(settings::url("TICKETS_URL", "http://127.0.0.1:8103")?),
+        http: reqwest::Client::new(),
+        events: events::Events::default(),
+    };
+    examples::run("events", bind, events::app(state)).await
+}

@@ -1,0 +1,33 @@
+//! `cargo run -p examples --bin tickets`: the tickets service on 127.0.0.1:8103.
+//! Needs `TICKETS_CLIENT_SECRET` (the secret of `tickets-service`); `TICKETS_WEBHOOK_SECRET`
+//! (a `whsec_...` secret also configured in the server's `[events]`) turns on the webhook.
+
+use auth_client::webhooks::WebhookVerifier;
+use auth_client::{TokenSource, UserDirectory, Verifier};
+use examples::{settings, tickets};
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    examples::init_logging();
+    let issuer = settings::issuer();
+    let bind = settings::bind("TICKETS", "127.0.0.1:8103")?;
+    let credentials = settings::credentials("TICKETS", "tickets-service")?;
+    let verifier = Verifier::new(&issuer, settings::audience()).await?;
+    let tokens = TokenSource::builder(&issuer, credentials)
+        .scope("users:read")
+        .build()
+        .await?;
+    let directory = UserDirectory::new(&issuer, tokens)?;
+    directory.ensure_ready().await?;
+    let webhooks = settings::var("TICKETS_WEBHOOK_SECRET")
+        .map(|secret| WebhookVerifier::new(&secret).map(Arc::new))
+        .transpose()?;
+    let state = tickets::AppState {
+        verifier,
+        directory,
+        webhooks,
+        sales: tickets::Sales::default(),
+    };
+    examples::run("tickets", bind, tickets::app(state)).await
+}

@@ -1,0 +1,51 @@
+//! Settings of the example binaries, from environment variables with defaults that match
+//! `auth-server serve --demo` on this machine.
+
+use anyhow::{Context, bail};
+use auth_client::ClientCredentials;
+use std::net::SocketAddr;
+
+/// The authorization server's issuer (`AUTH_ISSUER`, default `http://127.0.0.1:8080`).
+pub fn issuer() -> String {
+    var("AUTH_ISSUER").unwrap_or_else(|| "http://127.0.0.1:8080".to_owned())
+}
+
+/// The `aud` access tokens carry (`AUTH_AUDIENCE`, default: the issuer, as the server does).
+pub fn audience() -> String {
+    var("AUTH_AUDIENCE").unwrap_or_else(issuer)
+}
+
+/// The address a service listens on: `<PREFIX>_BIND`, else `default`.
+pub fn bind(prefix: &str, default: &str) -> anyhow::Result<SocketAddr> {
+    let name = format!("{prefix}_BIND");
+    let value = var(&name).unwrap_or_else(|| default.to_owned());
+    value
+        .parse()
+        .with_context(|| format!("{name} `{value}` is not an address:port"))
+}
+
+/// A URL setting: `name`, else `default`.
+pub fn url(name: &str, default: &str) -> anyhow::Result<String> {
+    let value = var(name).unwrap_or_else(|| default.to_owned());
+    url::Url::parse(&value).with_context(|| format!("{name} `{value}` is not a URL"))?;
+    Ok(value.trim_end_matches('/').to_owned())
+}
+
+/// The service's client: `<PREFIX>_CLIENT_ID` (default `default_id`) and the required
+/// `<PREFIX>_CLIENT_SECRET`.
+pub fn credentials(prefix: &str, default_id: &str) -> anyhow::Result<ClientCredentials> {
+    let id = var(&format!("{prefix}_CLIENT_ID")).unwrap_or_else(|| default_id.to_owned());
+    let secret_name = format!("{prefix}_CLIENT_SECRET");
+    let Some(secret) = var(&secret_name) else {
+        bail!(
+            "{secret_name} is not set: use the secret `auth-server seed` (or `serve --demo`) \
+             printed for the client `{id}`, or create one with `auth-server client create`"
+        );
+    };
+    Ok(ClientCredentials::new(id, secret))
+}
+
+/// A variable's value; unset and empty are the same.
+pub fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
