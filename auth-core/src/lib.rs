@@ -13,6 +13,7 @@
 //! - [`login`], [`otp`]: the two-step login; TOTP, recovery codes, one-time codes, SMS.
 //! - [`verification`], [`password_reset`], [`account`]: the account lifecycle.
 //! - [`mail`]: composing mail and the durable outbox; [`audit`]: the security log.
+//! - [`events`]: user and client events for other services: outbox, webhooks, NATS.
 //! - [`throttle`]: failure and rate counters shared by all replicas (database or Redis).
 //! - [`tokens`]: JWS and RFC 9068 access tokens.
 //! - [`keys`]: signing keys, rotation, JWKS.
@@ -28,6 +29,7 @@ pub mod authorize;
 pub mod clients;
 pub mod clock;
 pub mod error;
+pub mod events;
 pub mod grants;
 pub mod introspection;
 pub mod kek;

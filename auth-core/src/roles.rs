@@ -149,7 +149,11 @@ pub async fn grant(provider: &Provider, user: &UserId, role: &RoleName) -> Resul
 
 /// Revokes `role` from `user`.
 pub async fn revoke(provider: &Provider, user: &UserId, role: &RoleName) -> Result<(), RoleError> {
-    match provider.store().revoke_role(user, role).await {
+    match provider
+        .store()
+        .revoke_role(user, role, provider.clock().unix())
+        .await
+    {
         Err(StoreError::NotFound) => Err(RoleError::NotFound(format!(
             "user `{user}` does not have role `{role}`"
         ))),

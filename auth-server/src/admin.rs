@@ -39,7 +39,7 @@ pub const ADMIN_SCOPE: &str = "admin";
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/users", get(list_users).post(create_user))
-        .route("/users/{id}", get(show_user))
+        .route("/users/{id}", get(show_user).delete(delete_user))
         .route("/users/{id}/disable", post(disable_user))
         .route("/users/{id}/enable", post(enable_user))
         .route(
@@ -304,6 +304,23 @@ async fn enable_user(
     )
     .await;
     user_view(&state.provider, &id).await
+}
+
+/// `DELETE /admin/users/{id}`: deletes the account and everything that belongs to it; its
+/// access tokens read inactive from then on.
+async fn delete_user(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    let id = user_id(&id)?;
+    users::delete(&state.provider, &id).await?;
+    audit::record(
+        &state.provider,
+        Entry::new("user_deleted").actor(&admin.subject).user(&id),
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn grant_role(

@@ -107,6 +107,11 @@ pub enum UserCommand {
         /// Id or e-mail address.
         user: String,
     },
+    /// Delete an account and everything that belongs to it; its tokens stop working.
+    Delete {
+        /// Id or e-mail address.
+        user: String,
+    },
 }
 
 /// `role ...`
@@ -652,6 +657,17 @@ async fn user_command(provider: &Provider, command: UserCommand) -> anyhow::Resu
             )
             .await;
             println!("enabled {}", user.id);
+            Ok(())
+        }
+        UserCommand::Delete { user } => {
+            let user = find_user(provider, &user).await?;
+            users::delete(provider, &user.id).await?;
+            audit::record(
+                provider,
+                Entry::new("user_deleted").actor("cli").user(&user.id),
+            )
+            .await;
+            println!("deleted {}; its tokens are revoked", user.id);
             Ok(())
         }
     }

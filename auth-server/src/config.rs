@@ -7,6 +7,9 @@
 
 use anyhow::{Context, bail};
 use auth_core::Issuer;
+use auth_core::events::nats::valid_subject_prefix;
+use auth_core::events::webhook::Webhook;
+use auth_core::events::{Destination, WebhookSecret};
 use auth_core::keys::{KeyPolicy, SigningAlgorithm};
 use auth_core::mail::transport::{SmtpSecurity, SmtpSettings};
 use auth_core::provider::{AccountPolicy, LoginPolicy, UserPolicy};
@@ -56,6 +59,8 @@ pub struct Config {
     pub rate_limits: RateLimitsConfig,
     /// Text messages.
     pub sms: SmsConfig,
+    /// User and client events for other services.
+    pub events: EventsConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -148,6 +153,49 @@ pub struct SmsConfig {
     pub webhook_url: Option<String>,
     /// Secret for the `X-Signature` HMAC of each post.
     pub webhook_secret: Option<String>,
+}
+
+/// `[events]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventsConfig {
+    /// Endpoints that receive every event (Standard Webhooks).
+    pub webhooks: Vec<WebhookConfig>,
+    /// `nats://host:4222`: also publish every event to NATS.
+    pub nats_url: Option<String>,
+    /// Events go to `<prefix>.<type>`.
+    pub nats_subject_prefix: String,
+    /// Seconds between outbox polls (new events and retries).
+    pub poll_interval_secs: u64,
+}
+
+/// One entry of `events.webhooks`.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// HTTPS endpoint (http only on loopback).
+    pub url: String,
+    /// `whsec_<base64 of 24 to 64 bytes>`.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookConfig")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for EventsConfig {
+    fn default() -> Self {
+        Self {
+            webhooks: Vec::new(),
+            nats_url: None,
+            nats_subject_prefix: "auth.events".into(),
+            poll_interval_secs: 5,
+        }
+    }
 }
 
 impl Default for MailConfig {
@@ -345,6 +393,7 @@ impl Default for Config {
             account: AccountConfig::default(),
             rate_limits: RateLimitsConfig::default(),
             sms: SmsConfig::default(),
+            events: EventsConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -462,6 +511,7 @@ const KNOWN_KEYS: &[&str] = &[
     "account",
     "rate_limits",
     "sms",
+    "events",
     "log",
 ];
 
@@ -697,6 +747,7 @@ impl Config {
                 "sms.webhook_secret of at least 16 characters is required with sms.webhook_url"
             ),
         };
+        let events = self.event_settings()?;
         let access_token_ttl = Duration::from_secs(self.tokens.access_token_ttl_secs);
         let mut core = auth_core::Settings::new(
             issuer,
@@ -762,6 +813,54 @@ impl Config {
             mail,
             redis_url: r.redis_url.clone().map(|url| (url, r.redis_prefix.clone())),
             sms,
+            events,
+        })
+    }
+
+    fn event_settings(&self) -> anyhow::Result<EventSettings> {
+        let e = &self.events;
+        let mut destinations = Vec::new();
+        for (i, hook) in e.webhooks.iter().enumerate() {
+            let setting = format!("events.webhooks[{i}]");
+            let url = url::Url::parse(&hook.url)
+                .with_context(|| format!("{setting}.url `{}` is not a URL", hook.url))?;
+            let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+            if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
+                bail!("{setting}.url must use https (http only on loopback)");
+            }
+            let secret = WebhookSecret::parse(&hook.secret)
+                .map_err(|e| anyhow::anyhow!("{setting}.secret {e}"))?;
+            let destination = Destination::Webhook(Webhook::new(url, secret));
+            if destinations
+                .iter()
+                .any(|d: &Destination| d.name() == destination.name())
+            {
+                bail!("{setting}.url `{}` is listed twice", hook.url);
+            }
+            destinations.push(destination);
+        }
+        if !valid_subject_prefix(&e.nats_subject_prefix) {
+            bail!(
+                "events.nats_subject_prefix `{}` is not a NATS subject prefix (dot-separated \
+                 tokens without spaces, `*` or `>`)",
+                e.nats_subject_prefix
+            );
+        }
+        let nats = match &e.nats_url {
+            Some(url) if url.starts_with("nats://") => {
+                destinations.push(Destination::Nats);
+                Some((url.clone(), e.nats_subject_prefix.clone()))
+            }
+            Some(url) => bail!("events.nats_url `{url}` must start with nats://"),
+            None => None,
+        };
+        if e.poll_interval_secs == 0 {
+            bail!("events.poll_interval_secs must be at least 1");
+        }
+        Ok(EventSettings {
+            destinations,
+            nats,
+            poll_interval: Duration::from_secs(e.poll_interval_secs),
         })
     }
 
@@ -829,6 +928,17 @@ pub struct MailSettings {
     pub poll_interval: Duration,
 }
 
+/// Validated event settings.
+#[derive(Debug, Clone)]
+pub struct EventSettings {
+    /// Where every event goes (webhooks, then NATS).
+    pub destinations: Vec<Destination>,
+    /// NATS URL and subject prefix.
+    pub nats: Option<(String, String)>,
+    /// Outbox poll interval.
+    pub poll_interval: Duration,
+}
+
 /// Who may register clients dynamically (the token is hashed once the provider is open).
 #[derive(Debug, Clone)]
 pub enum RegistrationSetting {
@@ -867,6 +977,8 @@ pub struct Settings {
     pub redis_url: Option<(String, String)>,
     /// SMS webhook URL and secret.
     pub sms: Option<(String, String)>,
+    /// Events.
+    pub events: EventSettings,
 }
 
 fn describe_figment_error(error: figment::Error) -> String {

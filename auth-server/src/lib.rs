@@ -173,13 +173,29 @@ pub async fn serve(
         state.mail.from.clone(),
         state.mail.poll_interval,
     ));
+    let events = tokio::spawn(deliver_events(state.clone()));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     background.abort();
     mail.abort();
+    events.abort();
     result
+}
+
+/// Runs the event delivery worker, when events have somewhere to go.
+async fn deliver_events(state: AppState) {
+    if state.events.destinations.is_empty() {
+        return;
+    }
+    match startup::event_sinks(&state.events).await {
+        Ok(sinks) => {
+            auth_core::events::delivery::run(state.provider, sinks, state.events.poll_interval)
+                .await
+        }
+        Err(e) => tracing::error!(error = %e, "cannot start delivering events"),
+    }
 }
 
 async fn background_work(state: AppState) {

@@ -1,11 +1,14 @@
 //! Opening what the server runs on: the database (migrated), the key-encryption key and the
 //! provider with its signing keys. Shared by `serve` and the CLI commands.
 
-use crate::config::{Config, MailTransportSetting, Settings, redact_url};
+use crate::config::{Config, EventSettings, MailTransportSetting, Settings, redact_url};
 use crate::mail::TemplateComposer;
 use anyhow::{Context, bail};
 use auth_core::Provider;
 use auth_core::clock::Clock;
+use auth_core::events::delivery::Sinks;
+use auth_core::events::nats::NatsPublisher;
+use auth_core::events::{Destination, EventRouting};
 use auth_core::kek::KeyEncryptionKey;
 use auth_core::mail::transport::MailTransport;
 use auth_core::otp::sms::WebhookSmsSender;
@@ -23,7 +26,16 @@ pub async fn open_provider(
     settings: &Settings,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<Provider> {
-    let store = open_store(config).await?;
+    let routing = EventRouting {
+        issuer: settings.core.issuer.as_str().to_owned(),
+        destinations: settings
+            .events
+            .destinations
+            .iter()
+            .map(Destination::name)
+            .collect(),
+    };
+    let store = open_store(config).await?.with_events(routing);
     let kek = resolve_kek(config, &store).await?;
     let services = services(settings).await?;
     Provider::open(
@@ -62,6 +74,19 @@ async fn services(settings: &Settings) -> anyhow::Result<Services> {
         services.sms = Some(Arc::new(sender));
     }
     Ok(services)
+}
+
+/// The event sinks from the settings: starts connecting to NATS when it is configured.
+pub async fn event_sinks(settings: &EventSettings) -> anyhow::Result<Sinks> {
+    let nats = match &settings.nats {
+        Some((url, prefix)) => Some(
+            NatsPublisher::connect(url, prefix.clone())
+                .await
+                .map_err(|e| anyhow::anyhow!("events.nats_url `{url}`: {e}"))?,
+        ),
+        None => None,
+    };
+    Sinks::new(settings.destinations.clone(), nats).map_err(anyhow::Error::msg)
 }
 
 /// The mail transport from the settings.

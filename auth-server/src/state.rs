@@ -1,6 +1,6 @@
 //! What every handler can reach.
 
-use crate::config::{RegistrationSetting, Settings};
+use crate::config::{EventSettings, RegistrationSetting, Settings};
 use crate::discovery::Discovery;
 use crate::pages::DEFAULT_STYLESHEET;
 use auth_core::Provider;
@@ -26,6 +26,8 @@ pub struct AppState {
     pub web: Arc<WebSettings>,
     /// Outgoing mail delivery.
     pub mail: Arc<MailDelivery>,
+    /// Where events go.
+    pub events: Arc<EventSettings>,
 }
 
 /// How queued mail leaves the server.
@@ -89,6 +91,7 @@ impl AppState {
             key_refresh_interval: settings.key_refresh_interval,
             web: Arc::new(web),
             mail: Arc::new(mail),
+            events: Arc::new(settings.events.clone()),
         })
     }
 }

@@ -348,7 +348,11 @@ pub async fn register(
 
 /// Deletes a client.
 pub async fn delete(provider: &Provider, id: &ClientId) -> Result<(), ClientError> {
-    match provider.store().delete_client(id).await {
+    match provider
+        .store()
+        .delete_client(id, provider.clock().unix())
+        .await
+    {
         Ok(()) => Ok(()),
         Err(StoreError::NotFound) => Err(ClientError::NotFound(id.clone())),
         Err(e) => Err(e.into()),

@@ -77,7 +77,7 @@ pub trait ClientStore: Send + Sync {
     /// All clients, ordered by id.
     async fn clients(&self) -> Result<Vec<Client>, StoreError>;
     /// Deletes a client; [`StoreError::NotFound`] if there is none.
-    async fn delete_client(&self, id: &ClientId) -> Result<(), StoreError>;
+    async fn delete_client(&self, id: &ClientId, now: i64) -> Result<(), StoreError>;
     /// Replaces a client's metadata (not its id, secret or registration token).
     async fn update_client(&self, client: &Client) -> Result<(), StoreError>;
 }
@@ -103,7 +103,8 @@ pub trait TokenStore: Send + Sync {
     /// Whether the access token `jti` was revoked, alone or with its family.
     async fn is_access_token_revoked(&self, jti: &str) -> Result<bool, StoreError>;
     /// Deletes what expired before `now` (revocations of expired tokens, codes, sessions,
-    /// links, one-time codes, login challenges, stale throttle counters); returns how many rows.
+    /// links, one-time codes, login challenges, stale throttle counters, events delivered more
+    /// than a week ago); returns how many rows.
     async fn purge_expired(&self, now: i64) -> Result<u64, StoreError>;
 }
 
@@ -159,6 +160,11 @@ pub trait UserStore: Send + Sync {
         email: &crate::users::Email,
         now: i64,
     ) -> Result<(), StoreError>;
+    /// In one transaction: makes the access tokens of the user's token families read revoked
+    /// (until they expire), then deletes the user and everything that belongs to them
+    /// (sessions, token families, codes, consents, roles, second factors, e-mail tokens).
+    /// [`StoreError::NotFound`] if there is no such user.
+    async fn delete_user(&self, id: &UserId, now: i64) -> Result<(), StoreError>;
     /// Sets or clears the phone number (for text-message codes).
     async fn set_phone_number(
         &self,
@@ -184,7 +190,8 @@ pub trait RoleStore: Send + Sync {
     /// Grants a role; idempotent; [`StoreError::NotFound`] if the role or user does not exist.
     async fn grant_role(&self, user: &UserId, role: &RoleName, now: i64) -> Result<(), StoreError>;
     /// Revokes a role; [`StoreError::NotFound`] if the user did not have it.
-    async fn revoke_role(&self, user: &UserId, role: &RoleName) -> Result<(), StoreError>;
+    async fn revoke_role(&self, user: &UserId, role: &RoleName, now: i64)
+    -> Result<(), StoreError>;
     /// The user's roles and their permissions.
     async fn user_grants(&self, user: &UserId) -> Result<Grants, StoreError>;
 }
@@ -619,6 +626,54 @@ pub trait MailStore: Send + Sync {
     async fn pending_mail(&self) -> Result<i64, StoreError>;
 }
 
+/// An event delivery due to be sent.
+#[derive(Debug, Clone)]
+pub struct QueuedDelivery {
+    /// The event id.
+    pub event_id: String,
+    /// The event's wire type (`user.registered`, ...).
+    pub event_type: String,
+    /// The destination's name (`webhook:<url>` or `nats`).
+    pub destination: String,
+    /// The event as JSON, sent as it is.
+    pub payload: String,
+    /// Failed attempts so far.
+    pub attempts: i64,
+}
+
+/// The event outbox. Events are written by the store methods that make the changes they
+/// describe, in the same transaction, for the destinations the store was given
+/// ([`crate::events::EventRouting`]); this trait is the delivery side.
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// Claims up to `limit` due deliveries, leasing them for `lease_secs`.
+    async fn claim_due_deliveries(
+        &self,
+        now: i64,
+        lease_secs: i64,
+        limit: u32,
+    ) -> Result<Vec<QueuedDelivery>, StoreError>;
+    /// Records a delivery.
+    async fn delivery_done(
+        &self,
+        event_id: &str,
+        destination: &str,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// Records a failed attempt; `failed_at` gives the delivery up.
+    async fn delivery_failed(
+        &self,
+        event_id: &str,
+        destination: &str,
+        attempts: i64,
+        next_attempt_at: i64,
+        error: &str,
+        failed_at: Option<i64>,
+    ) -> Result<(), StoreError>;
+    /// Deliveries not yet made nor given up.
+    async fn pending_deliveries(&self) -> Result<i64, StoreError>;
+}
+
 /// A security event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
@@ -678,6 +733,7 @@ pub trait Store:
     + MfaStore
     + EmailTokenStore
     + MailStore
+    + EventStore
     + AuditStore
 {
     /// Checks the database answers (readiness).

@@ -435,6 +435,20 @@ pub async fn set_disabled(
     Ok(())
 }
 
+/// Deletes an account and everything that belongs to it; its access tokens read inactive from
+/// then on.
+pub async fn delete(provider: &Provider, id: &UserId) -> Result<(), UserError> {
+    match provider
+        .store()
+        .delete_user(id, provider.clock().unix())
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(StoreError::NotFound) => Err(UserError::NotFound(id.to_string())),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The OIDC standard claims of `user` that `scope` allows (OIDC Core section 5.4), plus its
 /// roles. Shared by the ID token and userinfo.
 pub fn claims(user: &User, scope: &crate::scope::Scope, roles: &[String]) -> Map<String, Value> {

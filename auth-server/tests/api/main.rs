@@ -11,6 +11,7 @@ mod cli;
 mod client_credentials;
 mod code_flow;
 mod discovery;
+mod events;
 mod introspection;
 mod keys;
 mod lifecycle;

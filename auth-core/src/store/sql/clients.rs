@@ -1,11 +1,13 @@
 //! Clients in SQL.
 
-use super::{SqlStore, corrupt, on_pool};
+use super::{EventTx, SqlStore, WritePool, corrupt, on_pool};
 use crate::clients::{AuthMethod, Client, ClientId, GrantType, RedirectUri};
+use crate::events::Subject;
 use crate::scope::Scope;
 use crate::secrets::TokenHash;
 use crate::store::{ClientStore, StoreError};
 use async_trait::async_trait;
+use auth_proto::events::EventType;
 
 const COLUMNS: &str = "client_id, client_name, auth_method, secret_hash, grant_types, scope, \
      redirect_uris, post_logout_redirect_uris, trusted, metadata, registration_token_hash, created_at";
@@ -114,6 +116,7 @@ impl ClientStore for SqlStore {
     async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
         let row = ClientRow::from_client(client)?;
         on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO clients (client_id, client_name, auth_method, secret_hash, grant_types, \
                  scope, redirect_uris, post_logout_redirect_uris, trusted, metadata, \
@@ -132,10 +135,12 @@ impl ClientStore for SqlStore {
             .bind(&row.metadata)
             .bind(&row.registration_token_hash)
             .bind(row.created_at)
-            .execute(pool)
-            .await
-            .map(|_| ())
-        })?;
+            .execute(&mut *tx)
+            .await?;
+            tx.write_event(&self.events, EventType::ClientCreated, Subject::Client(&row.client_id), row.created_at)
+                .await?;
+            tx.commit().await?;
+        });
         Ok(())
     }
 
@@ -156,17 +161,21 @@ impl ClientStore for SqlStore {
         rows.into_iter().map(ClientRow::into_client).collect()
     }
 
-    async fn delete_client(&self, id: &ClientId) -> Result<(), StoreError> {
-        let result = on_pool!(self, pool => {
-            sqlx::query("DELETE FROM clients WHERE client_id = $1")
+    async fn delete_client(&self, id: &ClientId, now: i64) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let deleted = sqlx::query("DELETE FROM clients WHERE client_id = $1")
                 .bind(id.as_str())
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
-        if result == 0 {
-            return Err(StoreError::NotFound);
-        }
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if deleted == 0 {
+                return Err(StoreError::NotFound);
+            }
+            tx.write_event(&self.events, EventType::ClientDeleted, Subject::Client(id.as_str()), now)
+                .await?;
+            tx.commit().await?;
+        });
         Ok(())
     }
 

@@ -9,6 +9,7 @@
 
 mod account;
 mod clients;
+mod events;
 mod grants;
 mod keys;
 mod mfa;
@@ -19,6 +20,7 @@ mod tokens;
 mod users;
 
 use super::{Store, StoreError};
+use crate::events::EventRouting;
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
@@ -26,6 +28,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Database, Transaction};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Runs `$body` with `$pool` bound to the open pool, whichever backend it is.
@@ -37,6 +40,7 @@ macro_rules! on_pool {
         }
     };
 }
+pub(crate) use events::EventTx;
 pub(crate) use on_pool;
 
 /// Which database a URL points at.
@@ -91,6 +95,8 @@ impl Default for PoolSettings {
 #[derive(Clone)]
 pub struct SqlStore {
     pub(crate) pool: Pool,
+    /// Where events written by this store go; none by default.
+    pub(crate) events: Arc<EventRouting>,
 }
 
 impl std::fmt::Debug for SqlStore {
@@ -144,7 +150,19 @@ impl SqlStore {
                 Pool::Postgres(pool)
             }
         };
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            events: Arc::default(),
+        })
+    }
+
+    /// This store, writing an event (in the transaction of each change it describes) for each
+    /// destination of `routing`.
+    pub fn with_events(self, routing: EventRouting) -> Self {
+        Self {
+            events: Arc::new(routing),
+            ..self
+        }
     }
 
     /// Which backend this store runs on.

@@ -1,10 +1,12 @@
 //! Roles in SQL.
 
-use super::{SqlStore, WritePool, corrupt, on_pool};
+use super::{EventTx, SqlStore, WritePool, corrupt, on_pool};
+use crate::events::Subject;
 use crate::roles::{Grants, Role, RoleName};
 use crate::store::{RoleStore, StoreError};
 use crate::users::UserId;
 use async_trait::async_trait;
+use auth_proto::events::EventType;
 use std::collections::BTreeMap;
 
 fn role_name(text: &str) -> Result<RoleName, StoreError> {
@@ -92,32 +94,48 @@ impl RoleStore for SqlStore {
 
     async fn grant_role(&self, user: &UserId, role: &RoleName, now: i64) -> Result<(), StoreError> {
         on_pool!(self, pool => {
-            sqlx::query(
+            let mut tx = pool.begin_write().await?;
+            let granted = sqlx::query(
                 "INSERT INTO user_roles (user_id, role, granted_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (user_id, role) DO NOTHING",
             )
             .bind(user.as_str())
             .bind(role.as_str())
             .bind(now)
-            .execute(pool)
-            .await
-            .map(|_| ())
-        })?;
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            // Granting a role the user has changes nothing and is no event.
+            if granted == 1 {
+                tx.write_event(&self.events, EventType::UserRolesChanged, Subject::User(user.as_str()), now)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
         Ok(())
     }
 
-    async fn revoke_role(&self, user: &UserId, role: &RoleName) -> Result<(), StoreError> {
-        let deleted = on_pool!(self, pool => {
-            sqlx::query("DELETE FROM user_roles WHERE user_id = $1 AND role = $2")
+    async fn revoke_role(
+        &self,
+        user: &UserId,
+        role: &RoleName,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let deleted = sqlx::query("DELETE FROM user_roles WHERE user_id = $1 AND role = $2")
                 .bind(user.as_str())
                 .bind(role.as_str())
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
-        if deleted == 0 {
-            return Err(StoreError::NotFound);
-        }
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if deleted == 0 {
+                return Err(StoreError::NotFound);
+            }
+            tx.write_event(&self.events, EventType::UserRolesChanged, Subject::User(user.as_str()), now)
+                .await?;
+            tx.commit().await?;
+        });
         Ok(())
     }
 

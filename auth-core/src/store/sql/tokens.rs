@@ -52,6 +52,9 @@ impl TokenStore for SqlStore {
             "DELETE FROM login_challenges WHERE expires_at < $1",
             // Windows are at most a day long (checked in the configuration).
             "DELETE FROM throttle_counters WHERE window_start < $1 - 86400",
+            // Events delivered everywhere are kept a week; given-up deliveries stay for review.
+            "DELETE FROM events WHERE occurred_at < $1 - 604800 AND NOT EXISTS ( \
+               SELECT 1 FROM event_deliveries d WHERE d.event_id = events.id AND d.delivered_at IS NULL)",
         ] {
             purged += on_pool!(self, pool => {
                 sqlx::query(sql).bind(now).execute(pool).await.map(|r| r.rows_affected())

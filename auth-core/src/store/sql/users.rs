@@ -1,10 +1,12 @@
 //! Users in SQL.
 
-use super::{SqlStore, WritePool, corrupt, on_pool, user_id};
+use super::{EventTx, SqlStore, WritePool, corrupt, on_pool, user_id};
+use crate::events::Subject;
 use crate::roles::RoleName;
 use crate::store::{StoreError, UserStore};
 use crate::users::{Email, Profile, User, UserId};
 use async_trait::async_trait;
+use auth_proto::events::EventType;
 
 const COLUMNS: &str = "id, email, email_verified, password_hash, name, given_name, family_name, \
      locale, phone_number, disabled_at, created_at, updated_at";
@@ -83,6 +85,8 @@ impl UserStore for SqlStore {
                     .execute(&mut *tx)
                     .await?;
             }
+            tx.write_event(&self.events, EventType::UserRegistered, Subject::User(user.id.as_str()), now)
+                .await?;
             tx.commit().await?;
         });
         Ok(())
@@ -119,8 +123,9 @@ impl UserStore for SqlStore {
         profile: &Profile,
         now: i64,
     ) -> Result<(), StoreError> {
-        let updated = on_pool!(self, pool => {
-            sqlx::query(
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let updated = sqlx::query(
                 "UPDATE users SET name = $2, given_name = $3, family_name = $4, locale = $5, \
                  updated_at = $6 WHERE id = $1",
             )
@@ -130,13 +135,16 @@ impl UserStore for SqlStore {
             .bind(&profile.family_name)
             .bind(&profile.locale)
             .bind(now)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
-        if updated == 0 {
-            return Err(StoreError::NotFound);
-        }
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if updated == 0 {
+                return Err(StoreError::NotFound);
+            }
+            tx.write_event(&self.events, EventType::UserUpdated, Subject::User(id.as_str()), now)
+                .await?;
+            tx.commit().await?;
+        });
         Ok(())
     }
 
@@ -146,18 +154,25 @@ impl UserStore for SqlStore {
         disabled_at: Option<i64>,
         now: i64,
     ) -> Result<(), StoreError> {
-        let updated = on_pool!(self, pool => {
-            sqlx::query("UPDATE users SET disabled_at = $2, updated_at = $3 WHERE id = $1")
+        let kind = match disabled_at {
+            Some(_) => EventType::UserDisabled,
+            None => EventType::UserEnabled,
+        };
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let updated = sqlx::query("UPDATE users SET disabled_at = $2, updated_at = $3 WHERE id = $1")
                 .bind(id.as_str())
                 .bind(disabled_at)
                 .bind(now)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
-        if updated == 0 {
-            return Err(StoreError::NotFound);
-        }
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if updated == 0 {
+                return Err(StoreError::NotFound);
+            }
+            tx.write_event(&self.events, kind, Subject::User(id.as_str()), now).await?;
+            tx.commit().await?;
+        });
         Ok(())
     }
 
@@ -189,20 +204,38 @@ impl UserStore for SqlStore {
         now: i64,
     ) -> Result<bool, StoreError> {
         let updated = on_pool!(self, pool => {
-            sqlx::query("UPDATE users SET email_verified = TRUE, updated_at = $3 WHERE id = $1 AND email = $2")
-                .bind(id.as_str())
-                .bind(email)
-                .bind(now)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
-        Ok(updated == 1)
+            let mut tx = pool.begin_write().await?;
+            // Only a change is an event: an address already verified stays quiet.
+            let updated = sqlx::query(
+                "UPDATE users SET email_verified = TRUE, updated_at = $3 \
+                 WHERE id = $1 AND email = $2 AND NOT email_verified",
+            )
+            .bind(id.as_str())
+            .bind(email)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if updated == 1 {
+                tx.write_event(&self.events, EventType::UserUpdated, Subject::User(id.as_str()), now)
+                    .await?;
+            }
+            let current: Option<String> =
+                sqlx::query_scalar("SELECT id FROM users WHERE id = $1 AND email = $2")
+                    .bind(id.as_str())
+                    .bind(email)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            tx.commit().await?;
+            current.is_some()
+        });
+        Ok(updated)
     }
 
     async fn set_email(&self, id: &UserId, email: &Email, now: i64) -> Result<(), StoreError> {
-        let updated = on_pool!(self, pool => {
-            sqlx::query(
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let updated = sqlx::query(
                 "UPDATE users SET email = $2, email_normalized = $3, email_verified = FALSE, updated_at = $4 \
                  WHERE id = $1",
             )
@@ -210,13 +243,48 @@ impl UserStore for SqlStore {
             .bind(email.as_str())
             .bind(email.normalized())
             .bind(now)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
-        if updated == 0 {
-            return Err(StoreError::NotFound);
-        }
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if updated == 0 {
+                return Err(StoreError::NotFound);
+            }
+            tx.write_event(&self.events, EventType::UserUpdated, Subject::User(id.as_str()), now)
+                .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    async fn delete_user(&self, id: &UserId, now: i64) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            // The family rows go with the user; their access tokens are recorded as revoked
+            // first, so they read inactive until they expire.
+            sqlx::query(
+                "INSERT INTO revoked_access_tokens (jti, expires_at) \
+                 SELECT a.jti, a.expires_at FROM family_access_tokens a \
+                 JOIN token_families f ON f.id = a.family_id \
+                 WHERE f.user_id = $1 AND a.expires_at > $2 \
+                 ON CONFLICT (jti) DO NOTHING",
+            )
+            .bind(id.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            // Every other row of the user goes by `ON DELETE CASCADE`.
+            let deleted = sqlx::query("DELETE FROM users WHERE id = $1")
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if deleted == 0 {
+                return Err(StoreError::NotFound);
+            }
+            tx.write_event(&self.events, EventType::UserDeleted, Subject::User(id.as_str()), now)
+                .await?;
+            tx.commit().await?;
+        });
         Ok(())
     }
 
