@@ -1,6 +1,6 @@
 //! What a sibling service links to trust the authorization server.
 //!
-//! - [`Verifier`]: verifies access tokens offline. RS256 JWTs of the RFC 9068 profile,
+//! - [`Verifier`]: verifies access tokens offline. RS256, ES256 or EdDSA JWTs of the RFC 9068 profile,
 //!   checked against the issuer's published keys (cached, refreshed on an unknown `kid` with a
 //!   floor between fetches), with optional RFC 7662 introspection to see revocations at once.
 //! - `auth_client::axum` (feature `axum`): the `Authenticated` extractor and `Require` route

@@ -53,7 +53,8 @@ pub struct ProviderMetadata {
     /// OIDC subject identifier types.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subject_types_supported: Vec<String>,
-    /// Algorithms used to sign ID tokens.
+    /// Algorithms used to sign ID tokens (`RS256`, `ES256`, `EdDSA`): those of the keys in the
+    /// JWK set, so during a rotation from one algorithm to another both are listed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub id_token_signing_alg_values_supported: Vec<String>,
     /// Claims the server can supply.

@@ -354,9 +354,10 @@ pub struct KeysConfig {
     /// A file holding the key-encryption key, used when `encryption_key` is not set. Created on
     /// first start when the database holds no keys yet.
     pub encryption_key_file: PathBuf,
-    /// Signing algorithm of new keys.
+    /// Signing algorithm of new keys: `RS256`, `ES256` or `EdDSA`. Stored keys keep theirs;
+    /// a change takes effect with the next rotation.
     pub algorithm: String,
-    /// RSA modulus size of new keys.
+    /// RSA modulus size of new RS256 keys (ignored for the other algorithms).
     pub rsa_bits: u32,
     /// Seconds a new key is published before it signs.
     pub publish_delay_secs: u64,
@@ -565,12 +566,15 @@ impl Config {
             );
         }
         let algorithm = SigningAlgorithm::parse(&self.keys.algorithm).with_context(|| {
+            let supported: Vec<&str> = SigningAlgorithm::ALL.iter().map(|a| a.as_str()).collect();
             format!(
-                "keys.algorithm `{}` is not supported; use RS256",
-                self.keys.algorithm
+                "keys.algorithm `{}` is not supported; use one of {} (names are case-sensitive)",
+                self.keys.algorithm,
+                supported.join(", ")
             )
         })?;
-        if !matches!(self.keys.rsa_bits, 2048 | 3072 | 4096) {
+        if algorithm == SigningAlgorithm::Rs256 && !matches!(self.keys.rsa_bits, 2048 | 3072 | 4096)
+        {
             bail!(
                 "keys.rsa_bits must be 2048, 3072 or 4096; got {}",
                 self.keys.rsa_bits
@@ -1021,7 +1025,7 @@ mod tests {
     #[test]
     fn bad_values_name_the_setting() {
         type Change = fn(&mut Config);
-        let cases: [(Change, &str); 6] = [
+        let cases: [(Change, &str); 7] = [
             (|c| c.bind = "nowhere".into(), "bind `nowhere`"),
             (|c| c.issuer = Some("ftp://x".into()), "issuer is invalid"),
             (|c| c.database_url = "mysql://x".into(), "database_url"),
@@ -1030,7 +1034,14 @@ mod tests {
                 "access_token_ttl_secs",
             ),
             (|c| c.keys.rsa_bits = 1024, "rsa_bits"),
-            (|c| c.keys.algorithm = "HS256".into(), "keys.algorithm"),
+            (
+                |c| c.keys.algorithm = "HS256".into(),
+                "keys.algorithm `HS256` is not supported; use one of RS256, ES256, EdDSA",
+            ),
+            (
+                |c| c.keys.algorithm = "es256".into(),
+                "keys.algorithm `es256`",
+            ),
         ];
         for (change, expected) in cases {
             let mut config = Config::default();
@@ -1038,6 +1049,24 @@ mod tests {
             let err = format!("{:#}", config.validate().unwrap_err());
             assert!(err.contains(expected), "{err} should mention {expected}");
         }
+    }
+
+    #[test]
+    fn every_signing_algorithm_is_accepted_and_rsa_bits_only_matter_for_rs256() {
+        for (name, expected) in [
+            ("RS256", SigningAlgorithm::Rs256),
+            ("ES256", SigningAlgorithm::Es256),
+            ("EdDSA", SigningAlgorithm::EdDsa),
+        ] {
+            let mut config = Config::default();
+            config.keys.algorithm = name.into();
+            let settings = config.validate().unwrap();
+            assert_eq!(settings.core.keys.algorithm, expected);
+        }
+        let mut config = Config::default();
+        config.keys.algorithm = "ES256".into();
+        config.keys.rsa_bits = 1024;
+        assert!(config.validate().is_ok());
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Discovery metadata (RFC 8414, OIDC Discovery) and the JWK set.
 //!
 //! The metadata is built from the endpoint paths and the grants `auth-core` implements, so it
-//! advertises exactly what exists.
+//! advertises exactly what exists. The signing algorithms are those of the published keys, read
+//! from the key ring on each request: after `keys.algorithm` changes they follow the rotation,
+//! not the configuration.
 
 use crate::paths;
 use crate::state::{AppState, WebSettings};
@@ -12,9 +14,9 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-/// The metadata document, serialized once.
+/// The metadata document, but for what depends on the keys.
 pub struct Discovery {
-    json: String,
+    metadata: ProviderMetadata,
 }
 
 /// Scopes with a meaning defined by this server.
@@ -84,7 +86,8 @@ impl Discovery {
             introspection_endpoint_auth_methods_supported: client_auth,
             code_challenge_methods_supported: strings(&["S256"]),
             subject_types_supported: strings(&["public"]),
-            id_token_signing_alg_values_supported: strings(&[settings.keys.algorithm.as_str()]),
+            // Filled in per request from the published keys.
+            id_token_signing_alg_values_supported: Vec::new(),
             claims_supported: strings(CLAIMS),
             prompt_values_supported: strings(&["none", "login", "consent"]),
             end_session_endpoint: Some(issuer.endpoint(paths::LOGOUT)),
@@ -94,13 +97,21 @@ impl Discovery {
             request_uri_parameter_supported: Some(false),
             service_documentation: None,
         };
-        let json = serde_json::to_string(&metadata).unwrap_or_default();
-        Self { json }
+        Self { metadata }
     }
 }
 
 /// `GET /.well-known/openid-configuration` and `/.well-known/oauth-authorization-server`.
 pub async fn metadata(State(state): State<AppState>) -> Response {
+    let provider = &state.provider;
+    let mut metadata = state.discovery.metadata.clone();
+    metadata.id_token_signing_alg_values_supported = provider
+        .keys()
+        .ring()
+        .published_algorithms(provider.clock().unix())
+        .into_iter()
+        .map(|algorithm| algorithm.as_str().to_owned())
+        .collect();
     (
         [
             (
@@ -112,7 +123,7 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
                 HeaderValue::from_static("public, max-age=300"),
             ),
         ],
-        state.discovery.json.clone(),
+        serde_json::to_string(&metadata).unwrap_or_default(),
     )
         .into_response()
 }

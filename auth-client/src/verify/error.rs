@@ -13,9 +13,21 @@ pub enum VerifyError {
     /// Not a compact JWS, or its header or claims are not an RFC 9068 access token's.
     #[error("the token is malformed: {0}")]
     Malformed(String),
-    /// The header's `alg` is not `RS256` (`none` and HMAC algorithms included).
-    #[error("the token is signed with `{0}`; only RS256 is accepted")]
+    /// The header's `alg` is not one the authorization server signs with (`RS256`, `ES256`,
+    /// `EdDSA`): `none` and the HMAC algorithms are refused.
+    #[error("the token is signed with `{0}`; only RS256, ES256 and EdDSA are accepted")]
     AlgorithmNotAllowed(String),
+    /// The header's `alg` is not the algorithm of the key its `kid` names (algorithm
+    /// confusion, RFC 8725 section 2.1).
+    #[error("the token says `{alg}` but key `{kid}` is an {key_alg} key")]
+    AlgorithmMismatch {
+        /// The header's `alg`.
+        alg: String,
+        /// The header's `kid`.
+        kid: String,
+        /// The `alg` of the issuer's key.
+        key_alg: String,
+    },
     /// The header's `typ` is not `at+jwt` (an ID token, or some other JWT).
     #[error("the token's type is {}, not `at+jwt` (RFC 9068 section 4)",
         .found.as_deref().map(|t| format!("`{t}`")).unwrap_or_else(|| "missing".to_owned()))]
@@ -23,7 +35,7 @@ pub enum VerifyError {
         /// The header's `typ`.
         found: Option<String>,
     },
-    /// The `kid` is not an RS256 signing key the issuer publishes.
+    /// The `kid` is not a signing key (RS256, ES256 or EdDSA) the issuer publishes.
     #[error("the token is signed with key `{0}`, which the issuer does not publish")]
     UnknownKey(String),
     /// The signature does not verify: the token was altered or signed by someone else.

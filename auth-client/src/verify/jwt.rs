@@ -5,7 +5,7 @@
 
 use super::VerifyError;
 use super::claims::{Claims, RawClaims};
-use aws_lc_rs::signature::ParsedPublicKey;
+use super::keys::VerifyingKey;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
@@ -14,8 +14,38 @@ use std::time::Duration;
 /// Longest token accepted, in bytes.
 const MAX_TOKEN_LEN: usize = 16 * 1024;
 
-/// The only accepted signature algorithm.
-pub(crate) const RS256: &str = "RS256";
+/// The accepted signature algorithms: the ones the authorization server signs with. `none`
+/// and the HMAC algorithms are not among them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Algorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 section 3.3).
+    Rs256,
+    /// ECDSA P-256 with SHA-256 (RFC 7518 section 3.4).
+    Es256,
+    /// EdDSA with an Ed25519 key (RFC 8037 section 3.1).
+    EdDsa,
+}
+
+impl Algorithm {
+    /// The algorithm named by a JWS `alg` or JWK `alg` (case-sensitive).
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "RS256" => Some(Self::Rs256),
+            "ES256" => Some(Self::Es256),
+            "EdDSA" => Some(Self::EdDsa),
+            _ => None,
+        }
+    }
+
+    /// The JWS name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rs256 => "RS256",
+            Self::Es256 => "ES256",
+            Self::EdDsa => "EdDSA",
+        }
+    }
+}
 
 /// The JOSE header members that matter here.
 #[derive(Deserialize)]
@@ -31,6 +61,7 @@ pub(crate) struct Unverified<'a> {
     signing_input: &'a str,
     payload: &'a str,
     signature: Vec<u8>,
+    alg: Algorithm,
     /// The key the header names.
     pub kid: String,
 }
@@ -54,11 +85,11 @@ impl<'a> Unverified<'a> {
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .ok_or_else(|| malformed("the header is not base64url-encoded JSON with `alg`"))?;
         // RFC 9068 section 4: the resource server MUST check `alg` and refuse `none`; only the
-        // algorithm of the issuer's keys is allowed, so HMAC tokens "signed" with a public key
-        // never reach a verifier.
-        if header.alg != RS256 {
+        // algorithms of the issuer's keys are allowed, so HMAC tokens "signed" with a public
+        // key never reach a verifier.
+        let Some(alg) = Algorithm::parse(&header.alg) else {
             return Err(VerifyError::AlgorithmNotAllowed(header.alg));
-        }
+        };
         // RFC 9068 section 4: `typ` MUST be `at+jwt` or `application/at+jwt`; media types
         // compare case-insensitively (RFC 7515 section 4.1.9).
         let typ_ok = header.typ.as_deref().is_some_and(|typ| {
@@ -85,14 +116,28 @@ impl<'a> Unverified<'a> {
             signing_input,
             payload,
             signature,
+            alg,
             kid,
         })
     }
 
-    /// Checks the signature with `key`, then decodes the payload.
-    pub fn verify(self, key: &ParsedPublicKey) -> Result<RawClaims, VerifyError> {
-        key.verify_sig(self.signing_input.as_bytes(), &self.signature)
-            .map_err(|_| VerifyError::BadSignature)?;
+    /// Checks that `key` is a key of the header's algorithm and the signature with it, then
+    /// decodes the payload.
+    pub fn verify(self, key: &VerifyingKey) -> Result<RawClaims, VerifyError> {
+        // RFC 8725 section 3.1: a key is used with exactly one algorithm, the one its JWK
+        // states; a header naming another (an ES256 header on an RSA key's `kid`) is refused
+        // before any signature check.
+        if key.algorithm() != self.alg {
+            return Err(VerifyError::AlgorithmMismatch {
+                alg: self.alg.as_str().to_owned(),
+                kid: self.kid,
+                key_alg: key.algorithm().as_str().to_owned(),
+            });
+        }
+        // An ES256 signature is R || S, 64 bytes (RFC 7518 section 3.4), and an EdDSA one the
+        // 64-byte Ed25519 signature (RFC 8037 section 3.1); the parsed key refuses other forms,
+        // DER-encoded ECDSA signatures included.
+        key.verify_sig(self.signing_input.as_bytes(), &self.signature)?;
         URL_SAFE_NO_PAD
             .decode(self.payload)
             .ok()
@@ -191,6 +236,22 @@ mod tests {
         }
         let error = header_check(json!({"alg": "RS256", "kid": "k1"})).unwrap_err();
         assert!(matches!(error, VerifyError::WrongType { found: None }));
+    }
+
+    #[test]
+    fn only_the_issuers_algorithms_pass_the_header_check() {
+        for alg in ["RS256", "ES256", "EdDSA"] {
+            assert!(header_check(json!({"alg": alg, "typ": "at+jwt", "kid": "k"})).is_ok());
+        }
+        for alg in [
+            "none", "HS256", "RS512", "PS256", "ES384", "eddsa", "Ed25519",
+        ] {
+            let error = header_check(json!({"alg": alg, "typ": "at+jwt", "kid": "k"}));
+            assert!(
+                matches!(&error, Err(VerifyError::AlgorithmNotAllowed(a)) if a == alg),
+                "{alg}: {error:?}"
+            );
+        }
     }
 
     #[test]

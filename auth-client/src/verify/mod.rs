@@ -1,5 +1,6 @@
-//! Verifying access tokens offline: RS256 JWTs of the RFC 9068 profile, checked against the
-//! issuer's published keys.
+//! Verifying access tokens offline: JWTs of the RFC 9068 profile signed with RS256, ES256 or
+//! EdDSA (Ed25519), checked against the issuer's published keys; each key verifies only the
+//! algorithm its JWK states.
 //!
 //! Knows nothing of HTTP servers; the `axum` module (feature `axum`) builds on it.
 
@@ -91,8 +92,9 @@ impl Verifier {
 
     /// Verifies `token` (the bare JWT, without `Bearer `) and returns its claims.
     ///
-    /// Checks, in order: the header (`alg` is RS256, `typ` is `at+jwt`, a `kid`), the
-    /// signature with the published key of that `kid`, then `iss`, `aud`, `exp` and `nbf`
+    /// Checks, in order: the header (`alg` is RS256, ES256 or EdDSA, `typ` is `at+jwt`, a
+    /// `kid`), that the published key of that `kid` is a key of that `alg`, the signature with
+    /// it, then `iss`, `aud`, `exp` and `nbf`
     /// (with the leeway) and the presence of `sub`, `client_id`, `iat` and `jti`
     /// (RFC 9068 sections 2.2 and 4). In introspection mode the server is then asked whether the
     /// token is still active.

@@ -197,8 +197,15 @@ impl TestServer {
 
     /// Another provider on the same database and keys, with issuer `issuer`.
     pub async fn provider_with_issuer(&self, issuer: &str) -> Provider {
+        self.provider_with(|c| c.issuer = Some(issuer.to_owned()))
+            .await
+    }
+
+    /// Another provider on the same database and keys, with `configure` applied to a copy of
+    /// this server's configuration (as another replica, or the CLI, would run).
+    pub async fn provider_with(&self, configure: impl FnOnce(&mut Config)) -> Provider {
         let mut config = self.config.clone();
-        config.issuer = Some(issuer.to_owned());
+        configure(&mut config);
         open_provider(&config, self.clock.clone()).await
     }
 

@@ -365,3 +365,112 @@ async fn introspection_mode_sees_a_revocation_after_the_cache_ttl() {
     assert!(matches!(error, VerifyError::Inactive), "{error:?}");
     assert_eq!(server.hits("/introspect"), 2);
 }
+
+#[tokio::test]
+async fn es256_and_eddsa_tokens_are_accepted() {
+    for alg in ["ES256", "EdDSA"] {
+        let server = spawn_server_with(|c| c.keys.algorithm = alg.into()).await;
+        let secret = server.client("events", "users:read").await;
+        let token = server.machine_token("events", &secret, "users:read").await;
+        assert_eq!(decode_part(token.split('.').next().unwrap())["alg"], alg);
+        let verifier = server.verifier(&client_clock()).await;
+
+        let claims = verifier.verify(&token).await.unwrap();
+
+        assert_eq!(claims.client_id, "events", "{alg}");
+        assert!(claims.has_scope("users:read"));
+        // A changed byte in the signature is caught for these algorithms too.
+        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+        let mut signature =
+            base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &parts[2])
+                .unwrap();
+        signature[10] ^= 1;
+        parts[2] =
+            base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, signature);
+        let error = verifier.verify(&parts.join(".")).await.unwrap_err();
+        assert!(
+            matches!(error, VerifyError::BadSignature),
+            "{alg}: {error:?}"
+        );
+    }
+}
+
+/// Re-signs `token` with the header `alg` and `kid` given, using the private key `signer`
+/// names: a validly signed token whose header names a key of another algorithm.
+fn confused(
+    ring: &auth_core::keys::KeyRing,
+    token: &str,
+    alg: &str,
+    kid: &str,
+    signer: &str,
+) -> String {
+    let parts: Vec<&str> = token.split('.').collect();
+    let mut header = decode_part(parts[0]);
+    header["alg"] = alg.into();
+    header["kid"] = kid.into();
+    let input = format!("{}.{}", encode_part(&header), parts[1]);
+    let signature = ring
+        .get(signer)
+        .unwrap()
+        .material
+        .sign(input.as_bytes())
+        .unwrap();
+    format!(
+        "{input}.{}",
+        base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, signature)
+    )
+}
+
+#[tokio::test]
+async fn a_header_naming_a_key_of_another_algorithm_is_refused() {
+    // An ES256 deployment that rotated to RS256: an EC key (retired, still published) and an
+    // RSA key (signing) side by side.
+    let server = spawn_server_with(|c| c.keys.algorithm = "ES256".into()).await;
+    let secret = server.client("events", "users:read").await;
+    let es_token = server.machine_token("events", &secret, "users:read").await;
+    let rsa = server
+        .provider_with(|c| c.keys.algorithm = "RS256".into())
+        .await;
+    rsa.keys().rotate(Activation::Immediately).await.unwrap();
+    server.provider.keys().refresh().await.unwrap();
+    let rs_token = server.machine_token("events", &secret, "users:read").await;
+    let kid = |token: &str| {
+        decode_part(token.split('.').next().unwrap())["kid"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (ec_kid, rsa_kid) = (kid(&es_token), kid(&rs_token));
+    assert_ne!(ec_kid, rsa_kid);
+    let verifier = server.verifier(&client_clock()).await;
+    verifier.verify(&es_token).await.unwrap();
+    verifier.verify(&rs_token).await.unwrap();
+    let ring = server.provider.keys().ring();
+
+    // ES256 in the header, the RSA key's kid, signed with the EC key.
+    let forged = confused(&ring, &rs_token, "ES256", &rsa_kid, &ec_kid);
+    let error = verifier.verify(&forged).await.unwrap_err();
+    assert!(
+        matches!(&error, VerifyError::AlgorithmMismatch { alg, kid, key_alg }
+            if alg == "ES256" && *kid == rsa_kid && key_alg == "RS256"),
+        "{error:?}"
+    );
+
+    // RS256 in the header, the EC key's kid, signed with the RSA key.
+    let forged = confused(&ring, &es_token, "RS256", &ec_kid, &rsa_kid);
+    let error = verifier.verify(&forged).await.unwrap_err();
+    assert!(
+        matches!(&error, VerifyError::AlgorithmMismatch { alg, kid, key_alg }
+            if alg == "RS256" && *kid == ec_kid && key_alg == "ES256"),
+        "{error:?}"
+    );
+
+    // EdDSA in the header on the EC key: refused the same way.
+    let forged = confused(&ring, &es_token, "EdDSA", &ec_kid, &ec_kid);
+    let error = verifier.verify(&forged).await.unwrap_err();
+    assert!(
+        matches!(&error, VerifyError::AlgorithmMismatch { .. }),
+        "{error:?}"
+    );
+    assert!(error.is_token_error());
+}

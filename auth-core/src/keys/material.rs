@@ -1,12 +1,16 @@
 //! The cryptographic part of a signing key: aws-lc-rs key pairs, parsed once.
 //!
-//! Signing never goes through the `rsa` crate (RUSTSEC-2023-0071).
+//! Three JWS algorithms: RS256 (RFC 7518 section 3.3), ES256 (RFC 7518 section 3.4) and EdDSA
+//! with Ed25519 (RFC 8037). Each key knows its algorithm; its JWK, `kid` and signatures follow
+//! from it. Signing never goes through the `rsa` crate (RUSTSEC-2023-0071).
 
 use auth_proto::jwk::Jwk;
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeySize, PublicKeyComponents};
 use aws_lc_rs::signature::{
-    KeyPair, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256, RsaKeyPair,
+    ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, ED25519, EcdsaKeyPair,
+    Ed25519KeyPair, KeyPair, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256,
+    RsaKeyPair,
 };
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -17,21 +21,39 @@ use std::fmt;
 pub enum SigningAlgorithm {
     /// RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 section 3.3), the OIDC default.
     Rs256,
+    /// ECDSA on P-256 with SHA-256 (RFC 7518 section 3.4).
+    Es256,
+    /// EdDSA with Ed25519 (RFC 8037 section 3.1). Ed448 is not offered.
+    EdDsa,
 }
 
 impl SigningAlgorithm {
+    /// Every algorithm, in the order configuration errors list them.
+    pub const ALL: [Self; 3] = [Self::Rs256, Self::Es256, Self::EdDsa];
+
     /// The JWS `alg` name.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Rs256 => "RS256",
+            Self::Es256 => "ES256",
+            Self::EdDsa => "EdDSA",
         }
     }
 
-    /// Parses a JWS `alg` name.
+    /// Parses a JWS `alg` name (case-sensitive, RFC 7515 section 4.1.1).
     pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "RS256" => Some(Self::Rs256),
-            _ => None,
+        Self::ALL.into_iter().find(|alg| alg.as_str() == name)
+    }
+
+    /// The hash of OIDC's `at_hash` and `c_hash` claims for ID tokens signed with this
+    /// algorithm (OIDC Core section 3.1.3.6: the hash of the `alg`). RS256 and ES256 name
+    /// SHA-256. EdDSA names none; Ed25519 hashes with SHA-512 (RFC 8032 section 5.1), which is
+    /// what the OpenID Connect working group agreed (openid/connect issue 1125) and what
+    /// node-oidc-provider (oidc-token-hash) and the `openidconnect` crate do.
+    pub fn claim_hash(self) -> &'static aws_lc_rs::digest::Algorithm {
+        match self {
+            Self::Rs256 | Self::Es256 => &aws_lc_rs::digest::SHA256,
+            Self::EdDsa => &aws_lc_rs::digest::SHA512,
         }
     }
 }
@@ -58,6 +80,8 @@ pub enum MaterialError {
 
 enum Pair {
     Rsa(RsaKeyPair),
+    Ecdsa(EcdsaKeyPair),
+    Ed25519(Ed25519KeyPair),
 }
 
 /// A key pair ready to sign, its public key ready to verify, and its public JWK.
@@ -70,11 +94,13 @@ pub struct KeyMaterial {
 
 impl KeyMaterial {
     /// Generates a new key and returns it with its PKCS#8 encoding (to be sealed and stored).
-    /// CPU-heavy (about 100 ms for RSA 2048): call it off the async runtime.
+    /// `rsa_bits` only matters for RS256. CPU-heavy for RSA (about 100 ms for 2048 bits): call
+    /// it off the async runtime.
     pub fn generate(
         algorithm: SigningAlgorithm,
         rsa_bits: u32,
     ) -> Result<(Self, Vec<u8>), MaterialError> {
+        let failed = |what| move |_| MaterialError::Crypto(what);
         match algorithm {
             SigningAlgorithm::Rs256 => {
                 let size = match rsa_bits {
@@ -83,25 +109,40 @@ impl KeyMaterial {
                     4096 => KeySize::Rsa4096,
                     other => return Err(MaterialError::RsaSize(other)),
                 };
-                let pair = RsaKeyPair::generate(size)
-                    .map_err(|_| MaterialError::Crypto("generate an RSA key"))?;
-                let pkcs8 = pair
-                    .as_der()
-                    .map_err(|_| MaterialError::Crypto("encode an RSA key"))?
-                    .as_ref()
-                    .to_vec();
+                let pair = RsaKeyPair::generate(size).map_err(failed("generate an RSA key"))?;
+                let pkcs8 = pair.as_der().map_err(failed("encode an RSA key"))?;
+                let pkcs8 = pkcs8.as_ref().to_vec();
                 Ok((Self::from_rsa(pair)?, pkcs8))
+            }
+            SigningAlgorithm::Es256 => {
+                let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
+                    .map_err(failed("generate a P-256 key"))?;
+                let pkcs8 = pair.to_pkcs8v1().map_err(failed("encode a P-256 key"))?;
+                let pkcs8 = pkcs8.as_ref().to_vec();
+                Ok((Self::from_ecdsa(pair)?, pkcs8))
+            }
+            SigningAlgorithm::EdDsa => {
+                let pair = Ed25519KeyPair::generate().map_err(failed("generate an Ed25519 key"))?;
+                let pkcs8 = pair.to_pkcs8().map_err(failed("encode an Ed25519 key"))?;
+                let pkcs8 = pkcs8.as_ref().to_vec();
+                Ok((Self::from_ed25519(pair)?, pkcs8))
             }
         }
     }
 
     /// Reads a key from its PKCS#8 encoding.
     pub fn from_pkcs8(algorithm: SigningAlgorithm, pkcs8: &[u8]) -> Result<Self, MaterialError> {
+        let rejected = |_| MaterialError::Rejected(algorithm);
         match algorithm {
             SigningAlgorithm::Rs256 => {
-                let pair = RsaKeyPair::from_pkcs8(pkcs8)
-                    .map_err(|_| MaterialError::Rejected(algorithm))?;
-                Self::from_rsa(pair)
+                Self::from_rsa(RsaKeyPair::from_pkcs8(pkcs8).map_err(rejected)?)
+            }
+            SigningAlgorithm::Es256 => Self::from_ecdsa(
+                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8)
+                    .map_err(rejected)?,
+            ),
+            SigningAlgorithm::EdDsa => {
+                Self::from_ed25519(Ed25519KeyPair::from_pkcs8(pkcs8).map_err(rejected)?)
             }
         }
     }
@@ -113,16 +154,9 @@ impl KeyMaterial {
             .map_err(|_| MaterialError::Crypto("parse an RSA public key"))?;
         let n = URL_SAFE_NO_PAD.encode(&components.n);
         let e = URL_SAFE_NO_PAD.encode(&components.e);
-        // RFC 7638 section 3.2: the thumbprint input has the required members only, in
-        // lexicographic order, without white space.
-        let thumbprint_input = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
-        let kid = URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
-            &aws_lc_rs::digest::SHA256,
-            thumbprint_input.as_bytes(),
-        ));
         let jwk = Jwk {
             kty: "RSA".into(),
-            kid,
+            kid: rsa_thumbprint(&n, &e),
             use_: "sig".into(),
             alg: SigningAlgorithm::Rs256.as_str().into(),
             n: Some(n),
@@ -134,6 +168,61 @@ impl KeyMaterial {
         Ok(Self {
             algorithm: SigningAlgorithm::Rs256,
             pair: Pair::Rsa(pair),
+            verifier,
+            jwk,
+        })
+    }
+
+    fn from_ecdsa(pair: EcdsaKeyPair) -> Result<Self, MaterialError> {
+        let point = pair.public_key().as_ref();
+        let verifier = ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point)
+            .map_err(|_| MaterialError::Crypto("parse a P-256 public key"))?;
+        // An uncompressed SEC1 point: 0x04, then x and y of 32 bytes each. RFC 7518 section
+        // 6.2.1.2: `x` and `y` MUST be the full 32 bytes, leading zeros kept.
+        let (x, y) = match point {
+            [0x04, coordinates @ ..] if coordinates.len() == 64 => coordinates.split_at(32),
+            _ => return Err(MaterialError::Crypto("encode a P-256 public key")),
+        };
+        let (x, y) = (URL_SAFE_NO_PAD.encode(x), URL_SAFE_NO_PAD.encode(y));
+        let jwk = Jwk {
+            kty: "EC".into(),
+            kid: ec_thumbprint(&x, &y),
+            use_: "sig".into(),
+            alg: SigningAlgorithm::Es256.as_str().into(),
+            n: None,
+            e: None,
+            crv: Some("P-256".into()),
+            x: Some(x),
+            y: Some(y),
+        };
+        Ok(Self {
+            algorithm: SigningAlgorithm::Es256,
+            pair: Pair::Ecdsa(pair),
+            verifier,
+            jwk,
+        })
+    }
+
+    fn from_ed25519(pair: Ed25519KeyPair) -> Result<Self, MaterialError> {
+        let public = pair.public_key().as_ref();
+        let verifier = ParsedPublicKey::new(&ED25519, public)
+            .map_err(|_| MaterialError::Crypto("parse an Ed25519 public key"))?;
+        // RFC 8037 section 2: an `OKP` key with `crv` Ed25519 and the raw public key as `x`.
+        let x = URL_SAFE_NO_PAD.encode(public);
+        let jwk = Jwk {
+            kty: "OKP".into(),
+            kid: okp_thumbprint(&x),
+            use_: "sig".into(),
+            alg: SigningAlgorithm::EdDsa.as_str().into(),
+            n: None,
+            e: None,
+            crv: Some("Ed25519".into()),
+            x: Some(x),
+            y: None,
+        };
+        Ok(Self {
+            algorithm: SigningAlgorithm::EdDsa,
+            pair: Pair::Ed25519(pair),
             verifier,
             jwk,
         })
@@ -154,16 +243,27 @@ impl KeyMaterial {
         &self.jwk
     }
 
-    /// Signs `message`.
+    /// Signs `message` with the key's algorithm.
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, MaterialError> {
+        let rng = aws_lc_rs::rand::SystemRandom::new();
         match &self.pair {
             Pair::Rsa(pair) => {
                 let mut signature = vec![0; pair.public_modulus_len()];
-                let rng = aws_lc_rs::rand::SystemRandom::new();
                 pair.sign(&RSA_PKCS1_SHA256, &rng, message, &mut signature)
                     .map_err(|_| MaterialError::Crypto("sign"))?;
                 Ok(signature)
             }
+            // RFC 7518 section 3.4: the JWS signature is R || S, each 32 bytes, not DER: the
+            // FIXED signing algorithm produces exactly that.
+            Pair::Ecdsa(pair) => pair
+                .sign(&rng, message)
+                .map(|signature| signature.as_ref().to_vec())
+                .map_err(|_| MaterialError::Crypto("sign")),
+            // RFC 8037 section 3.1: the JWS signature is the 64-byte Ed25519 signature.
+            Pair::Ed25519(pair) => pair
+                .try_sign(message)
+                .map(|signature| signature.as_ref().to_vec())
+                .map_err(|_| MaterialError::Crypto("sign")),
         }
     }
 
@@ -171,6 +271,32 @@ impl KeyMaterial {
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
         self.verifier.verify_sig(message, signature).is_ok()
     }
+}
+
+/// RFC 7638 section 3.2: the thumbprint input holds the required members only, in
+/// lexicographic order, without white space; the thumbprint is its SHA-256, base64url.
+fn thumbprint(input: &str) -> String {
+    URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        input.as_bytes(),
+    ))
+}
+
+/// RFC 7638 section 3.2 for an RSA key: `e`, `kty`, `n`.
+fn rsa_thumbprint(n: &str, e: &str) -> String {
+    thumbprint(&format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#))
+}
+
+/// RFC 7638 section 3.2 for an EC key: `crv`, `kty`, `x`, `y`.
+fn ec_thumbprint(x: &str, y: &str) -> String {
+    thumbprint(&format!(
+        r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#
+    ))
+}
+
+/// RFC 8037 section 2 and appendix A.3: for an OKP key, `crv`, `kty`, `x`.
+fn okp_thumbprint(x: &str) -> String {
+    thumbprint(&format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#))
 }
 
 impl fmt::Debug for KeyMaterial {
@@ -196,6 +322,110 @@ mod tests {
         assert!(again.verify(b"message", &signature));
         assert!(!again.verify(b"messagE", &signature));
         assert_eq!(key.jwk().e.as_deref(), Some("AQAB"));
+    }
+
+    #[test]
+    fn generated_keys_of_every_algorithm_sign_and_verify_and_round_trip() {
+        for (algorithm, signature_len) in
+            [(SigningAlgorithm::Es256, 64), (SigningAlgorithm::EdDsa, 64)]
+        {
+            let (key, pkcs8) = KeyMaterial::generate(algorithm, 0).unwrap();
+            let again = KeyMaterial::from_pkcs8(algorithm, &pkcs8).unwrap();
+            assert_eq!(key.kid(), again.kid());
+            assert_eq!(key.jwk().alg, algorithm.as_str());
+            let signature = key.sign(b"message").unwrap();
+            assert_eq!(signature.len(), signature_len, "{algorithm}");
+            assert!(again.verify(b"message", &signature));
+            assert!(!again.verify(b"messagE", &signature));
+            // A key read as another algorithm is refused rather than misused.
+            let other = if algorithm == SigningAlgorithm::Es256 {
+                SigningAlgorithm::EdDsa
+            } else {
+                SigningAlgorithm::Es256
+            };
+            assert!(KeyMaterial::from_pkcs8(other, &pkcs8).is_err());
+        }
+    }
+
+    #[test]
+    fn the_rsa_thumbprint_matches_rfc_7638() {
+        // RFC 7638 section 3.1.
+        let n = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
+        assert_eq!(
+            rsa_thumbprint(n, "AQAB"),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
+    }
+
+    #[test]
+    fn the_ed25519_key_and_signature_match_rfc_8037() {
+        // RFC 8037 appendix A.1 (key), A.3 (thumbprint), A.4 (signature).
+        let seed = URL_SAFE_NO_PAD
+            .decode("nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A")
+            .unwrap();
+        let pkcs8 = Ed25519KeyPair::from_seed_unchecked(&seed)
+            .unwrap()
+            .to_pkcs8()
+            .unwrap();
+        let key = KeyMaterial::from_pkcs8(SigningAlgorithm::EdDsa, pkcs8.as_ref()).unwrap();
+        let jwk = key.jwk();
+        assert_eq!(
+            (jwk.kty.as_str(), jwk.crv.as_deref()),
+            ("OKP", Some("Ed25519"))
+        );
+        assert_eq!(
+            jwk.x.as_deref(),
+            Some("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo")
+        );
+        assert_eq!(key.kid(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+        let signature = key
+            .sign(b"eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc")
+            .unwrap();
+        assert_eq!(
+            URL_SAFE_NO_PAD.encode(signature),
+            "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg"
+        );
+    }
+
+    #[test]
+    fn the_p256_key_of_rfc_7515_verifies_its_example_signature() {
+        // RFC 7515 appendix A.3: the key as a JWK, and an R || S signature (RFC 7518
+        // section 3.4) made with it.
+        let b64 = |s: &str| URL_SAFE_NO_PAD.decode(s).unwrap();
+        let (x, y) = (
+            "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+            "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+        );
+        let public = [&[0x04][..], &b64(x), &b64(y)].concat();
+        let pair = EcdsaKeyPair::from_private_key_and_public_key(
+            &ECDSA_P256_SHA256_FIXED_SIGNING,
+            &b64("jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI"),
+            &public,
+        )
+        .unwrap();
+        let pkcs8 = pair.to_pkcs8v1().unwrap();
+        let key = KeyMaterial::from_pkcs8(SigningAlgorithm::Es256, pkcs8.as_ref()).unwrap();
+        let jwk = key.jwk();
+        assert_eq!(
+            (jwk.kty.as_str(), jwk.crv.as_deref()),
+            ("EC", Some("P-256"))
+        );
+        assert_eq!((jwk.x.as_deref(), jwk.y.as_deref()), (Some(x), Some(y)));
+        let input = "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ";
+        let signature = b64(
+            "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q",
+        );
+        assert!(key.verify(input.as_bytes(), &signature));
+        assert!(key.verify(input.as_bytes(), &key.sign(input.as_bytes()).unwrap()));
+    }
+
+    #[test]
+    fn algorithm_names_are_case_sensitive() {
+        for algorithm in SigningAlgorithm::ALL {
+            assert_eq!(SigningAlgorithm::parse(algorithm.as_str()), Some(algorithm));
+        }
+        assert_eq!(SigningAlgorithm::parse("eddsa"), None);
+        assert_eq!(SigningAlgorithm::parse("HS256"), None);
     }
 
     #[test]

@@ -12,6 +12,10 @@
 //! signed with it. The old key stops signing when the new one starts, and stays published until
 //! every token it signed has expired.
 //!
+//! Each key carries its algorithm (RS256, ES256 or EdDSA, stored with it), and a ring may mix
+//! them: `KeyPolicy::algorithm` only decides what the next key will be, so switching algorithm
+//! is an ordinary rotation (docs/decisions/0004-signing-algorithms.md).
+//!
 //! Private keys are parsed once and held for the life of the key: RSA signing costs about 1 ms,
 //! and parsing a PKCS#8 key on every signature would nearly double it.
 

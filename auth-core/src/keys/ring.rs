@@ -1,6 +1,10 @@
 //! The set of keys a replica knows, and which of them signs and which are published at a time.
+//!
+//! Keys of different algorithms may sit in one ring: after a rotation from RS256 to ES256 the
+//! retired RSA key stays published, and its tokens keep verifying, while the EC key signs. Each
+//! token names its key by `kid`, and the key decides the algorithm.
 
-use super::material::KeyMaterial;
+use super::material::{KeyMaterial, SigningAlgorithm};
 use auth_proto::jwk::JwkSet;
 use std::sync::Arc;
 
@@ -76,6 +80,19 @@ impl KeyRing {
                 .map(|k| k.material.jwk().clone())
                 .collect(),
         }
+    }
+
+    /// The algorithms of the keys published at `now`, newest key first, each once: what ID
+    /// tokens from this ring may be signed with, now or until those keys expire.
+    pub fn published_algorithms(&self, now: i64) -> Vec<SigningAlgorithm> {
+        let mut algorithms = Vec::new();
+        for key in self.keys.iter().filter(|k| k.published_at(now)) {
+            let algorithm = key.material.algorithm();
+            if !algorithms.contains(&algorithm) {
+                algorithms.push(algorithm);
+            }
+        }
+        algorithms
     }
 
     /// The highest generation known (0 when empty).

@@ -12,9 +12,10 @@ use tokio::sync::Mutex;
 /// How keys are made and rotated.
 #[derive(Debug, Clone)]
 pub struct KeyPolicy {
-    /// Algorithm of new keys.
+    /// Algorithm of new keys (the first key and every rotation). Keys already stored keep
+    /// their own algorithm.
     pub algorithm: SigningAlgorithm,
-    /// RSA modulus size of new RSA keys.
+    /// RSA modulus size of new RS256 keys; ignored for the other algorithms.
     pub rsa_bits: u32,
     /// How long a new key is published before it signs.
     pub publish_delay: Duration,
@@ -121,6 +122,18 @@ impl KeyService {
                 Ok(_) | Err(KeyError::ConcurrentRotation) => service.refresh().await?,
                 Err(e) => return Err(e),
             }
+        }
+        let configured = service.policy.algorithm;
+        if let Some(key) = service.ring().signing_key(service.clock.unix())
+            && key.material.algorithm() != configured
+        {
+            // Changing the algorithm takes a rotation, so tokens of the old key keep verifying.
+            tracing::warn!(
+                kid = %key.kid(),
+                signing = %key.material.algorithm(),
+                configured = %configured,
+                "the signing key's algorithm is not keys.algorithm; run `auth-server keys rotate` to switch"
+            );
         }
         Ok(service)
     }

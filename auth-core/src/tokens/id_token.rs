@@ -3,6 +3,7 @@
 use super::jws::{self, JwsError};
 use crate::Provider;
 use crate::error::OAuthError;
+use crate::keys::SigningAlgorithm;
 use crate::scope::Scope;
 use crate::users::User;
 use auth_proto::claims::IdTokenClaims;
@@ -32,17 +33,24 @@ pub struct IdTokenRequest<'a> {
     pub sid: Option<&'a str>,
 }
 
-/// `at_hash`: base64url of the left half of the SHA-256 of the access token (OIDC Core
-/// section 3.1.3.6, for RS256).
-pub fn at_hash(access_token: &str) -> String {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, access_token.as_bytes());
-    URL_SAFE_NO_PAD.encode(&digest.as_ref()[..16])
+/// `at_hash`: base64url of the left half of the hash of the access token, the hash being the
+/// one of the ID token's `alg` (OIDC Core section 3.1.3.6; see
+/// [`SigningAlgorithm::claim_hash`] for EdDSA).
+pub fn at_hash(algorithm: SigningAlgorithm, access_token: &str) -> String {
+    let digest = aws_lc_rs::digest::digest(algorithm.claim_hash(), access_token.as_bytes());
+    let digest = digest.as_ref();
+    URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
 }
 
 impl Provider {
     /// Signs an ID token.
     pub fn issue_id_token(&self, request: IdTokenRequest<'_>) -> Result<String, OAuthError> {
         let now = self.clock().unix();
+        // The key is chosen first: `at_hash` depends on its algorithm.
+        let ring = self.keys().ring();
+        let key = ring
+            .signing_key(now)
+            .ok_or_else(|| OAuthError::server_error("no signing key is active"))?;
         let claims = IdTokenClaims {
             iss: self.settings().issuer.as_str().to_owned(),
             sub: request.user.id.to_string(),
@@ -51,15 +59,11 @@ impl Provider {
             iat: now,
             auth_time: request.auth_time,
             nonce: request.nonce.map(str::to_owned),
-            at_hash: Some(at_hash(request.access_token)),
+            at_hash: Some(at_hash(key.material.algorithm(), request.access_token)),
             amr: request.amr.to_vec(),
             sid: request.sid.map(str::to_owned),
             extra: crate::users::claims(request.user, request.scope, request.roles),
         };
-        let ring = self.keys().ring();
-        let key = ring
-            .signing_key(now)
-            .ok_or_else(|| OAuthError::server_error("no signing key is active"))?;
         jws::sign(key, "JWT", &claims).map_err(OAuthError::server_error)
     }
 
@@ -85,8 +89,26 @@ mod tests {
     fn at_hash_matches_the_oidc_example() {
         // OIDC Core appendix A.3 (RS256).
         assert_eq!(
-            at_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
+            at_hash(
+                SigningAlgorithm::Rs256,
+                "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"
+            ),
             "77QmUPtjPfzWtF2AnpK9RQ"
         );
+    }
+
+    #[test]
+    fn at_hash_takes_the_left_half_of_the_algorithms_hash() {
+        let token = "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y";
+        // ES256 hashes with SHA-256 like RS256: 16 bytes, 22 characters.
+        assert_eq!(
+            at_hash(SigningAlgorithm::Es256, token),
+            at_hash(SigningAlgorithm::Rs256, token)
+        );
+        // Ed25519 with SHA-512: 32 bytes, 43 characters.
+        let sha512 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA512, token.as_bytes());
+        let eddsa = at_hash(SigningAlgorithm::EdDsa, token);
+        assert_eq!(eddsa.len(), 43);
+        assert_eq!(eddsa, URL_SAFE_NO_PAD.encode(&sha512.as_ref()[..32]));
     }
 }

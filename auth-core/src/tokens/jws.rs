@@ -119,3 +119,65 @@ pub fn verify(ring: &KeyRing, now: i64, token: &str) -> Result<Verified, JwsErro
         .map_err(|_| JwsError::Malformed("payload is not base64url"))?;
     Ok(Verified { header, payload })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::{KeyMaterial, SigningAlgorithm};
+    use std::sync::Arc;
+
+    fn key(algorithm: SigningAlgorithm, generation: i64) -> SigningKey {
+        let (material, _) = KeyMaterial::generate(algorithm, 2048).unwrap();
+        SigningKey {
+            generation,
+            activates_at: 0,
+            retires_at: None,
+            expires_at: None,
+            material: Arc::new(material),
+        }
+    }
+
+    /// Re-signs `token` with `signer` under a header naming `alg` and `kid`.
+    fn resigned(signer: &SigningKey, alg: &str, kid: &str) -> String {
+        let header = serde_json::to_vec(&Header {
+            alg: alg.to_owned(),
+            typ: Some("JWT".to_owned()),
+            kid: Some(kid.to_owned()),
+        })
+        .unwrap();
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(b"{}")
+        );
+        let signature = signer.material.sign(input.as_bytes()).unwrap();
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+    }
+
+    #[test]
+    fn a_mixed_ring_verifies_each_key_with_its_own_algorithm_only() {
+        let keys: Vec<SigningKey> = [
+            SigningAlgorithm::Rs256,
+            SigningAlgorithm::Es256,
+            SigningAlgorithm::EdDsa,
+        ]
+        .into_iter()
+        .zip(1..)
+        .map(|(algorithm, generation)| key(algorithm, generation))
+        .collect();
+        let ring = KeyRing::new(keys.clone());
+        for signer in &keys {
+            let token = sign(signer, "JWT", &serde_json::json!({"sub": "s"})).unwrap();
+            let verified = verify(&ring, 0, &token).unwrap();
+            assert_eq!(verified.header.alg, signer.material.algorithm().as_str());
+            for other in keys.iter().filter(|k| k.kid() != signer.kid()) {
+                // A header naming another key's kid with this key's alg and signature.
+                let confused = resigned(signer, signer.material.algorithm().as_str(), other.kid());
+                assert_eq!(
+                    verify(&ring, 0, &confused).unwrap_err(),
+                    JwsError::AlgorithmMismatch
+                );
+            }
+        }
+    }
+}

@@ -40,7 +40,7 @@ both_backends! {
         assert_eq!(id["email"], "ann@example.com");
         assert_eq!(id["email_verified"], true);
         assert_eq!(id["name"], "Test User");
-        assert_eq!(id["at_hash"], auth_core::tokens::id_token::at_hash(tokens["access_token"].as_str().unwrap()));
+        assert_eq!(id["at_hash"], auth_core::tokens::id_token::at_hash(auth_core::keys::SigningAlgorithm::Rs256, tokens["access_token"].as_str().unwrap()));
         assert!(id["sid"].is_string());
     }
 

@@ -6,6 +6,7 @@ mod helpers;
 
 mod account_api;
 mod admin;
+mod algorithms;
 mod browser;
 mod cli;
 mod client_credentials;
