@@ -1,0 +1,162 @@
+//! The command line: the benchmark's flags, and the hidden subcommands a child runs.
+
+use clap::{Args as ClapArgs, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Benchmarks the authorization server on this machine: throughput, p50/p99 latency and peak
+/// RSS of each endpoint against its ceiling, with the targets as pass/fail columns.
+#[derive(Debug, Parser)]
+#[command(name = "auth-bench", args_conflicts_with_subcommands = true)]
+pub struct Args {
+    #[command(subcommand)]
+    pub internal: Option<Internal>,
+    /// Rows to run, comma-separated (the ceilings they are compared with run too); all by default.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub only: Vec<RowName>,
+    /// How long each row is measured, e.g. `8s` or `500ms` (after a warm-up of a tenth of it).
+    #[arg(long, default_value = "8s", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Concurrent connections (and in-flight requests) of the HTTP rows.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Connections of the peak-RSS row.
+    #[arg(long, default_value_t = 256)]
+    pub rss_concurrency: usize,
+    /// Run the server on PostgreSQL: a fresh database is created on this server per child and
+    /// dropped afterwards (e.g. `postgres://postgres@127.0.0.1:5432/test`).
+    #[arg(long)]
+    pub postgres_url: Option<String>,
+    /// The server's signing algorithm (`keys.algorithm`), and the raw ceilings' algorithm.
+    #[arg(long, value_enum, default_value_t = Algorithm::Rs256)]
+    pub algorithm: Algorithm,
+}
+
+impl Args {
+    /// Whether `row` was selected.
+    pub fn selected(&self, row: RowName) -> bool {
+        self.only.is_empty() || self.only.contains(&row)
+    }
+}
+
+/// The rows of the table, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RowName {
+    RawSign,
+    RawVerify,
+    Trivial,
+    ClientCredentials,
+    Introspection,
+    Jwks,
+    Discovery,
+    Refresh,
+    CodeFlow,
+    Verify,
+    IssuanceUnderLogin,
+    Startup,
+    Rss,
+}
+
+/// A signing algorithm, spelled as in JOSE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Algorithm {
+    #[value(name = "RS256")]
+    Rs256,
+    #[value(name = "ES256")]
+    Es256,
+    #[value(name = "EdDSA")]
+    EdDsa,
+}
+
+impl Algorithm {
+    /// The JOSE name, as `keys.algorithm` takes it.
+    pub fn jose(self) -> &'static str {
+        match self {
+            Self::Rs256 => "RS256",
+            Self::Es256 => "ES256",
+            Self::EdDsa => "EdDSA",
+        }
+    }
+}
+
+/// What a child process runs; not for people.
+#[derive(Debug, Subcommand)]
+pub enum Internal {
+    /// The authorization server on a loopback port.
+    #[command(hide = true)]
+    ServeAuth(ServeAuth),
+    /// A trivial axum handler on a loopback port: the ceiling of the HTTP rows.
+    #[command(hide = true)]
+    ServeTrivial,
+}
+
+/// How a server child runs.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct ServeAuth {
+    #[arg(long)]
+    pub database_url: String,
+    #[arg(long)]
+    pub algorithm: String,
+    /// Where the mail folder goes.
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// Register the benchmark's clients after start-up, and print their credentials.
+    #[arg(long)]
+    pub seed: bool,
+    /// With `--seed`, register the benchmark's user too (one argon2id hash, 19 MiB).
+    #[arg(long, requires = "seed")]
+    pub with_user: bool,
+}
+
+/// `8s`, `500ms`, `2m`, or a number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like `8s` or `500ms`"))?;
+    let seconds = match unit {
+        "" | "s" => value,
+        "ms" => value / 1000.0,
+        "m" => value * 60.0,
+        _ => return Err(format!("`{text}`: the unit must be ms, s or m")),
+    };
+    if !(seconds.is_finite() && seconds > 0.0) {
+        return Err(format!("`{text}`: the duration must be positive"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_milliseconds_seconds_and_minutes() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("8s"), Ok(Duration::from_secs(8)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("8h").is_err());
+        assert!(parse_duration("fast").is_err());
+    }
+
+    #[test]
+    fn rows_are_selected_by_name() {
+        let args = Args::parse_from(["auth-bench", "--only", "jwks,discovery"]);
+        assert!(args.selected(RowName::Jwks));
+        assert!(args.selected(RowName::Discovery));
+        assert!(!args.selected(RowName::Trivial));
+        assert!(Args::parse_from(["auth-bench"]).selected(RowName::Trivial));
+    }
+
+    #[test]
+    fn the_algorithm_is_spelled_as_in_jose() {
+        let args = Args::parse_from(["auth-bench", "--algorithm", "EdDSA"]);
+        assert_eq!(args.algorithm.jose(), "EdDSA");
+    }
+}

@@ -1,0 +1,301 @@
+//! The HTTP requests each row repeats, as a client would send them: form posts with HTTP basic
+//! client authentication, and the browser side of the code flow with its cookies kept by hand
+//! (so every flow logs in afresh while the connections stay pooled).
+
+use crate::serve::{REDIRECT_URI, Seed};
+use anyhow::{Context, bail, ensure};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::{Client, RequestBuilder, Response, StatusCode, header};
+use serde::Deserialize;
+
+/// The HTTP client of the load: keep-alive, a pool as large as the concurrency, no redirects.
+pub fn http_client(connections: usize) -> anyhow::Result<Client> {
+    Ok(Client::builder()
+        .pool_max_idle_per_host(connections)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?)
+}
+
+/// A server under load and the credentials it was seeded with.
+#[derive(Clone)]
+pub struct Target {
+    pub http: Client,
+    pub base_url: String,
+    pub seed: Seed,
+}
+
+/// What the token endpoint answers.
+#[derive(Debug, Deserialize)]
+pub struct Tokens {
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+}
+
+impl Target {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// A client_credentials token for `bench-service`.
+    pub async fn client_credentials(&self) -> anyhow::Result<String> {
+        let response = self
+            .http
+            .post(self.url("/token"))
+            .basic_auth(Seed::SERVICE, Some(&self.seed.service_secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await?;
+        Ok(json::<Tokens>(response).await?.access_token)
+    }
+
+    /// Introspects `token` as `bench-api`; it must be active.
+    pub async fn introspect(&self, token: &str) -> anyhow::Result<()> {
+        let response = self
+            .http
+            .post(self.url("/introspect"))
+            .basic_auth(Seed::API, Some(&self.seed.api_secret))
+            .form(&[("token", token)])
+            .send()
+            .await?;
+        let body: serde_json::Value = json(response).await?;
+        ensure!(body["active"] == true, "the token introspects as inactive");
+        Ok(())
+    }
+
+    /// GETs `path`, which must answer `200`, and reads the body.
+    pub async fn get(&self, path: &str) -> anyhow::Result<()> {
+        let response = self.http.get(self.url(path)).send().await?;
+        ensure!(
+            response.status() == StatusCode::OK,
+            "{path}: {}",
+            response.status()
+        );
+        response.bytes().await?;
+        Ok(())
+    }
+
+    /// Rotates `refresh_token`; returns its successor.
+    pub async fn refresh(&self, refresh_token: &str) -> anyhow::Result<String> {
+        let response = self
+            .http
+            .post(self.url("/token"))
+            .basic_auth(Seed::WEB, Some(&self.seed.web_secret))
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+            ])
+            .send()
+            .await?;
+        json::<Tokens>(response)
+            .await?
+            .refresh_token
+            .context("no refresh token in the refresh response")
+    }
+
+    /// The whole authorization-code flow with PKCE for the seeded user, as a new browser:
+    /// authorize, log in (argon2id), consent (remembered after the first flow), redeem the code.
+    pub async fn code_flow(&self) -> anyhow::Result<Tokens> {
+        let pkce = Pkce::new()?;
+        let mut browser = Browser::default();
+        let mut authorize = url::Url::parse(&self.url("/authorize"))?;
+        authorize
+            .query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", Seed::WEB)
+            .append_pair("redirect_uri", REDIRECT_URI)
+            .append_pair("scope", "openid profile email offline_access")
+            .append_pair("state", "bench-state")
+            .append_pair("nonce", "bench-nonce")
+            .append_pair("code_challenge", &pkce.challenge)
+            .append_pair("code_challenge_method", "S256");
+        let mut location = self
+            .redirect(&mut browser, self.http.get(authorize.as_str()))
+            .await?;
+        if location.contains("/login") {
+            let page = browser.page(self.http.get(&location)).await?;
+            let mut form = vec![
+                (
+                    "csrf_token",
+                    form_field(&page, "csrf_token").context("no csrf_token")?,
+                ),
+                ("email", self.seed.email.clone()),
+                ("password", self.seed.password.clone()),
+            ];
+            if let Some(request) = form_field(&page, "request") {
+                form.push(("request", request));
+            }
+            let next = self
+                .redirect(&mut browser, self.http.post(self.url("/login")).form(&form))
+                .await?;
+            location = self.redirect(&mut browser, self.http.get(&next)).await?;
+        }
+        if location.contains("/consent") {
+            let page = browser.page(self.http.get(&location)).await?;
+            let form = [
+                (
+                    "csrf_token",
+                    form_field(&page, "csrf_token").context("no csrf_token")?,
+                ),
+                (
+                    "request",
+                    form_field(&page, "request").context("no request")?,
+                ),
+                ("decision", "allow".to_owned()),
+            ];
+            location = self
+                .redirect(
+                    &mut browser,
+                    self.http.post(self.url("/consent")).form(&form),
+                )
+                .await?;
+        }
+        ensure!(
+            location.starts_with(REDIRECT_URI),
+            "the flow ended at {location}, not the callback"
+        );
+        let code = url::Url::parse(&location)?
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.into_owned())
+            .context("no code in the callback")?;
+        let response = self
+            .http
+            .post(self.url("/token"))
+            .basic_auth(Seed::WEB, Some(&self.seed.web_secret))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT_URI),
+                ("code_verifier", &pkce.verifier),
+            ])
+            .send()
+            .await?;
+        json(response).await
+    }
+
+    /// Sends `request` as `browser`; it must redirect; returns the absolute `Location`.
+    async fn redirect(
+        &self,
+        browser: &mut Browser,
+        request: RequestBuilder,
+    ) -> anyhow::Result<String> {
+        let response = browser.send(request).await?;
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .map(str::to_owned);
+        response.bytes().await?;
+        match location {
+            Some(l) if status.is_redirection() && l.starts_with('/') => Ok(self.url(&l)),
+            Some(l) if status.is_redirection() => Ok(l),
+            _ => bail!("expected a redirect, got {status}"),
+        }
+    }
+}
+
+/// Reads a `200` JSON response.
+async fn json<T: serde::de::DeserializeOwned>(response: Response) -> anyhow::Result<T> {
+    let status = response.status();
+    if status != StatusCode::OK {
+        let body = response.text().await.unwrap_or_default();
+        bail!("{status}: {}", body.chars().take(200).collect::<String>());
+    }
+    Ok(response.json().await?)
+}
+
+/// A browser's cookies.
+#[derive(Default)]
+struct Browser {
+    cookies: Vec<(String, String)>,
+}
+
+impl Browser {
+    async fn send(&mut self, request: RequestBuilder) -> anyhow::Result<Response> {
+        let request = if self.cookies.is_empty() {
+            request
+        } else {
+            let cookie = self
+                .cookies
+                .iter()
+                .map(|(name, value)| format!("{name}={value}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            request.header(header::COOKIE, cookie)
+        };
+        let response = request.send().await?;
+        for set in response.headers().get_all(header::SET_COOKIE) {
+            let Some((name, value)) = set
+                .to_str()
+                .ok()
+                .and_then(|s| s.split(';').next())
+                .and_then(|pair| pair.split_once('='))
+            else {
+                continue;
+            };
+            self.cookies.retain(|(n, _)| n != name);
+            if !value.is_empty() {
+                self.cookies.push((name.to_owned(), value.to_owned()));
+            }
+        }
+        Ok(response)
+    }
+
+    /// GETs a page that must answer `200`; returns its HTML.
+    async fn page(&mut self, request: RequestBuilder) -> anyhow::Result<String> {
+        let response = self.send(request).await?;
+        ensure!(
+            response.status() == StatusCode::OK,
+            "page: {}",
+            response.status()
+        );
+        Ok(response.text().await?)
+    }
+}
+
+/// A PKCE verifier and its S256 challenge (RFC 7636 section 4).
+struct Pkce {
+    verifier: String,
+    challenge: String,
+}
+
+impl Pkce {
+    fn new() -> anyhow::Result<Self> {
+        let mut bytes = [0u8; 32];
+        aws_lc_rs::rand::fill(&mut bytes).map_err(|_| anyhow::anyhow!("no randomness"))?;
+        let verifier = URL_SAFE_NO_PAD.encode(bytes);
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
+        Ok(Self {
+            challenge: URL_SAFE_NO_PAD.encode(digest.as_ref()),
+            verifier,
+        })
+    }
+}
+
+/// The value of the form field `name` in an HTML page (askama escapes `/`, `=` and `&`).
+pub fn form_field(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')?;
+    Some(
+        html[start..start + end]
+            .replace("&#x2f;", "/")
+            .replace("&#x3d;", "=")
+            .replace("&amp;", "&"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_fields_are_read_and_unescaped() {
+        let html = r#"<input type="hidden" name="request" value="a&#x2f;b&#x3d;"><input name="csrf_token" value="x">"#;
+        assert_eq!(form_field(html, "request").as_deref(), Some("a/b="));
+        assert_eq!(form_field(html, "csrf_token").as_deref(), Some("x"));
+        assert_eq!(form_field(html, "email"), None);
+    }
+}

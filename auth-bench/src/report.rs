@@ -1,0 +1,290 @@
+//! The table: one line per row, and the issue's targets evaluated as pass/fail columns.
+
+use crate::cli::Args;
+use std::fmt::Write;
+use std::time::Duration;
+
+const MIB: u64 = 1024 * 1024;
+
+/// One line of the table.
+#[derive(Debug, Clone, Default)]
+pub struct RowResult {
+    pub label: String,
+    /// Connections, threads or tasks doing the work.
+    pub load: String,
+    /// Operations per second.
+    pub rate: Option<f64>,
+    pub p50: Option<Duration>,
+    pub p99: Option<Duration>,
+    /// The server child's peak RSS.
+    pub peak_rss: Option<u64>,
+    pub ratio: Option<Ratio>,
+    pub target: Option<Target>,
+    pub note: String,
+}
+
+/// How a row compares with what bounds it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ratio {
+    /// This row's rate over the rate of the named ceiling.
+    OfCeiling {
+        fraction: f64,
+        ceiling: &'static str,
+    },
+    /// This row's p99 over the same requests' p99 when idle.
+    OfIdleP99(f64),
+}
+
+/// A target of issue 6.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Target {
+    /// At least this fraction of the ceiling's rate.
+    AtLeastOfCeiling(f64),
+    /// p99 under load below this multiple of the idle p99.
+    P99RatioBelow(f64),
+    /// The server's peak RSS below this many bytes.
+    PeakRssBelow(u64),
+    /// Median start-up (spawn to ready) below this.
+    StartupBelow(Duration),
+}
+
+impl Target {
+    fn describe(self) -> String {
+        match self {
+            Self::AtLeastOfCeiling(f) => format!(">= {:.0}%", f * 100.0),
+            Self::P99RatioBelow(r) => format!("< {r}x idle"),
+            Self::PeakRssBelow(bytes) => format!("< {} MiB", bytes / MIB),
+            Self::StartupBelow(d) => format!("< {} ms", d.as_millis()),
+        }
+    }
+
+    /// Whether `row` meets the target; `None` when the row lacks the measurement.
+    pub fn met_by(self, row: &RowResult) -> Option<bool> {
+        match (self, &row.ratio) {
+            (Self::AtLeastOfCeiling(min), Some(Ratio::OfCeiling { fraction, .. })) => {
+                Some(*fraction >= min)
+            }
+            (Self::P99RatioBelow(max), Some(Ratio::OfIdleP99(ratio))) => Some(*ratio < max),
+            (Self::PeakRssBelow(max), _) => row.peak_rss.map(|rss| rss < max),
+            (Self::StartupBelow(max), _) => row.p50.map(|p50| p50 < max),
+            _ => None,
+        }
+    }
+}
+
+/// The table, as Markdown, so a run pastes into `docs/performance.md` as it is.
+pub fn table(rows: &[RowResult]) -> String {
+    let header = [
+        "row",
+        "load",
+        "ops/s",
+        "p50",
+        "p99",
+        "peak RSS",
+        "vs ceiling",
+        "target",
+        "result",
+        "note",
+    ];
+    let lines: Vec<[String; 10]> = rows
+        .iter()
+        .map(|row| {
+            let result = match row.target.map(|t| t.met_by(row)) {
+                Some(Some(true)) => "pass",
+                Some(Some(false)) => "FAIL",
+                Some(None) => "?",
+                None => "",
+            };
+            [
+                row.label.clone(),
+                row.load.clone(),
+                row.rate.map(format_rate).unwrap_or_default(),
+                row.p50.map(format_latency).unwrap_or_default(),
+                row.p99.map(format_latency).unwrap_or_default(),
+                row.peak_rss.map(format_rss).unwrap_or_default(),
+                row.ratio.as_ref().map(format_ratio).unwrap_or_default(),
+                row.target.map(Target::describe).unwrap_or_default(),
+                result.to_owned(),
+                row.note.clone(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for line in &lines {
+        for (width, cell) in widths.iter_mut().zip(line) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let numeric = |column: usize| (2..=6).contains(&column);
+    let render = |cells: &[String]| {
+        let mut out = String::from("|");
+        for (column, (cell, width)) in cells.iter().zip(widths).enumerate() {
+            if numeric(column) {
+                let _ = write!(out, " {cell:>width$} |");
+            } else {
+                let _ = write!(out, " {cell:<width$} |");
+            }
+        }
+        out
+    };
+    let mut out = render(&header.map(str::to_owned));
+    out.push('\n');
+    out.push('|');
+    for (column, width) in widths.iter().enumerate() {
+        if numeric(column) {
+            let _ = write!(out, " {}: |", "-".repeat(width - 1));
+        } else {
+            let _ = write!(out, " {} |", "-".repeat(*width));
+        }
+    }
+    for line in &lines {
+        out.push('\n');
+        out.push_str(&render(line));
+    }
+    out
+}
+
+/// What the run was: the settings a reader needs to repeat it.
+pub fn footer(args: &Args) -> String {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    format!(
+        "{cores} cores; {} per row after a warm-up; {} database; keys.algorithm = {}; \
+         the server's rate limits (rate_limits.*, login.*) raised out of reach; server logs off.",
+        format_latency(args.duration),
+        if args.postgres_url.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
+        args.algorithm.jose()
+    )
+}
+
+pub fn format_rate(rate: f64) -> String {
+    if rate >= 100.0 {
+        format!("{rate:.0}")
+    } else {
+        format!("{rate:.1}")
+    }
+}
+
+pub fn format_latency(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms >= 1000.0 {
+        format!("{:.2} s", ms / 1000.0)
+    } else if ms >= 10.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{ms:.2} ms")
+    }
+}
+
+fn format_rss(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / MIB as f64)
+}
+
+fn format_ratio(ratio: &Ratio) -> String {
+    match ratio {
+        Ratio::OfCeiling { fraction, ceiling } => format!("{:.0}% of {ceiling}", fraction * 100.0),
+        Ratio::OfIdleP99(r) => format!("{r:.1}x idle p99"),
+    }
+}
+
+/// Peak RSS target of issue 6.
+pub const RSS_TARGET: u64 = 64 * MIB;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(ratio: Option<Ratio>, target: Option<Target>) -> RowResult {
+        RowResult {
+            label: "JWKS".into(),
+            load: "64".into(),
+            rate: Some(12345.6),
+            p50: Some(Duration::from_micros(2500)),
+            p99: Some(Duration::from_micros(12_340)),
+            peak_rss: Some(40 * MIB),
+            ratio,
+            target,
+            note: String::new(),
+        }
+    }
+
+    #[test]
+    fn ceiling_targets_compare_the_fraction() {
+        let ratio = |fraction| {
+            Some(Ratio::OfCeiling {
+                fraction,
+                ceiling: "trivial",
+            })
+        };
+        let target = Target::AtLeastOfCeiling(0.3);
+        assert_eq!(target.met_by(&row(ratio(0.31), None)), Some(true));
+        assert_eq!(target.met_by(&row(ratio(0.29), None)), Some(false));
+        assert_eq!(target.met_by(&row(None, None)), None);
+    }
+
+    #[test]
+    fn latency_rss_and_startup_targets_are_strict_bounds() {
+        let p99 = Target::P99RatioBelow(3.0);
+        assert_eq!(
+            p99.met_by(&row(Some(Ratio::OfIdleP99(2.9)), None)),
+            Some(true)
+        );
+        assert_eq!(
+            p99.met_by(&row(Some(Ratio::OfIdleP99(3.0)), None)),
+            Some(false)
+        );
+        assert_eq!(
+            Target::PeakRssBelow(RSS_TARGET).met_by(&row(None, None)),
+            Some(true)
+        );
+        assert_eq!(
+            Target::StartupBelow(Duration::from_millis(2)).met_by(&row(None, None)),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn the_table_is_markdown_with_one_line_per_row() {
+        let rows = [
+            row(
+                Some(Ratio::OfCeiling {
+                    fraction: 0.25,
+                    ceiling: "trivial",
+                }),
+                Some(Target::AtLeastOfCeiling(0.3)),
+            ),
+            RowResult {
+                label: "trivial handler".into(),
+                ..RowResult::default()
+            },
+        ];
+        let table = table(&rows);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 4);
+        assert!(lines[0].starts_with("| row "));
+        assert!(lines[1].starts_with("| ---"));
+        assert!(lines[2].contains("| 12346 |"), "{}", lines[2]);
+        assert!(lines[2].contains("2.50 ms"));
+        assert!(lines[2].contains("12.3 ms"));
+        assert!(lines[2].contains("40.0 MiB"));
+        assert!(lines[2].contains("25% of trivial"));
+        assert!(lines[2].contains(">= 30%"));
+        assert!(lines[2].contains("FAIL"));
+        assert!(
+            lines
+                .iter()
+                .all(|l| l.chars().count() == lines[0].chars().count())
+        );
+    }
+
+    #[test]
+    fn latencies_keep_three_significant_figures() {
+        assert_eq!(format_latency(Duration::from_micros(420)), "0.42 ms");
+        assert_eq!(format_latency(Duration::from_millis(125)), "125.0 ms");
+        assert_eq!(format_latency(Duration::from_millis(2500)), "2.50 s");
+        assert_eq!(format_rate(12.34), "12.3");
+    }
+}

@@ -1,0 +1,209 @@
+//! What runs in a child process: the authorization server as configured for the benchmark, or
+//! the trivial handler. Each prints `{"address": ...}` on stdout as soon as it is bound; the
+//! server then prints the benchmark's credentials ([`Seed`]) when asked to register them.
+
+use crate::cli::ServeAuth;
+use anyhow::Context;
+use auth_core::Provider;
+use auth_core::clients::{self, AuthMethod, ClientId, GrantType, NewClient, RedirectUri};
+use auth_core::clock::SystemClock;
+use auth_core::scope::Scope;
+use auth_core::users::password::Password;
+use auth_core::users::{self, Email, NewUser, Origin, Profile};
+use auth_server::config::{Config, LimitConfig};
+use auth_server::state::AppState;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// The fixed key-encryption key of every benchmark server (32 bytes, base64), so a restart
+/// reads the signing keys the first start wrote.
+pub const KEK: &str = "YXV0aC1iZW5jaCBmaXhlZCBrZXktZW5jcnlwdGlvbiE=";
+
+/// Where the code-flow client redirects; nothing listens there, the bench reads the `Location`.
+pub const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
+
+/// Requests allowed per window by every rate limit of the benchmark server: never reached.
+const UNTHROTTLED: u32 = 1_000_000_000;
+
+/// The clients and the user the benchmark drives, as the server child prints them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Seed {
+    /// A client_credentials client (`bench-service`).
+    pub service_secret: String,
+    /// A second client that introspects (`bench-api`).
+    pub api_secret: String,
+    /// A code-flow client with refresh tokens (`bench-web`).
+    pub web_secret: String,
+    pub email: String,
+    pub password: String,
+}
+
+impl Seed {
+    pub const SERVICE: &'static str = "bench-service";
+    pub const API: &'static str = "bench-api";
+    pub const WEB: &'static str = "bench-web";
+}
+
+/// The first line a child prints.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Bound {
+    pub address: SocketAddr,
+}
+
+/// The benchmark's server configuration: defaults, but for the fixed KEK, the algorithm, a
+/// mail folder in the run's temporary folder, and rate limits that are never reached.
+pub fn config(options: &ServeAuth, address: SocketAddr) -> Config {
+    let mut config = Config {
+        bind: address.to_string(),
+        issuer: Some(format!("http://{address}")),
+        database_url: options.database_url.clone(),
+        ..Config::default()
+    };
+    config.keys.encryption_key = Some(KEK.to_owned());
+    config.keys.algorithm = options.algorithm.clone();
+    config.keys.encryption_key_file = options.data_dir.join("kek.key");
+    config.mail.folder = options.data_dir.join("mail");
+    let unthrottled = LimitConfig {
+        limit: UNTHROTTLED,
+        window_secs: 1,
+    };
+    let limits = &mut config.rate_limits;
+    for limit in [
+        &mut limits.signup_per_ip,
+        &mut limits.forgot_password_per_ip,
+        &mut limits.forgot_password_per_account,
+        &mut limits.verification_per_account,
+        &mut limits.otp_send_per_account,
+        &mut limits.otp_verify_per_ip,
+        &mut limits.token_failures_per_client,
+        &mut limits.token_failures_per_ip,
+        &mut limits.login_per_ip,
+    ] {
+        *limit = unthrottled.clone();
+    }
+    config.login.max_failures_per_account = UNTHROTTLED;
+    config.login.max_failures_per_ip = UNTHROTTLED;
+    config
+}
+
+/// `serve-auth`: the authorization server until the process is killed.
+pub async fn auth(options: ServeAuth) -> anyhow::Result<()> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    announce(&Bound { address })?;
+    let config = config(&options, address);
+    let settings = config.validate()?;
+    let provider =
+        auth_server::startup::open_provider(&config, &settings, Arc::new(SystemClock)).await?;
+    let state = AppState::new(provider.clone(), &settings)?;
+    let server = tokio::spawn(auth_server::serve(listener, state, std::future::pending()));
+    if options.seed {
+        announce(&seed(&provider, options.with_user).await?)?;
+    }
+    server.await?.context("the server failed")
+}
+
+/// `serve-trivial`: one handler answering `ok`, until the process is killed.
+pub async fn trivial() -> anyhow::Result<()> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    announce(&Bound {
+        address: listener.local_addr()?,
+    })?;
+    let app = axum::Router::new()
+        .route("/", axum::routing::get(|| async { "ok" }))
+        .route("/readyz", axum::routing::get(|| async { "ok" }));
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+
+fn announce(value: &impl Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string(value)?);
+    Ok(())
+}
+
+async fn seed(provider: &Provider, with_user: bool) -> anyhow::Result<Seed> {
+    let service_secret = client(
+        provider,
+        Seed::SERVICE,
+        "bench:read",
+        &[GrantType::ClientCredentials],
+        &[],
+    )
+    .await?;
+    let api_secret = client(
+        provider,
+        Seed::API,
+        "",
+        &[GrantType::ClientCredentials],
+        &[],
+    )
+    .await?;
+    let web_secret = client(
+        provider,
+        Seed::WEB,
+        "openid profile email offline_access",
+        &[GrantType::AuthorizationCode, GrantType::RefreshToken],
+        &[REDIRECT_URI],
+    )
+    .await?;
+    let email = "bench@example.com".to_owned();
+    let password = "bench-password-Zq7vX2".to_owned();
+    if with_user {
+        register_user(provider, &email, &password).await?;
+    }
+    Ok(Seed {
+        service_secret,
+        api_secret,
+        web_secret,
+        email,
+        password,
+    })
+}
+
+async fn register_user(provider: &Provider, email: &str, password: &str) -> anyhow::Result<()> {
+    users::register(
+        provider,
+        NewUser {
+            email: Email::parse(email)?,
+            password: Password::new(password),
+            profile: Profile {
+                name: "Bench User".into(),
+                ..Profile::default()
+            },
+            roles: vec![],
+            email_verified: true,
+        },
+        Origin::Admin,
+    )
+    .await?;
+    Ok(())
+}
+
+async fn client(
+    provider: &Provider,
+    id: &str,
+    scope: &str,
+    grants: &[GrantType],
+    redirect_uris: &[&str],
+) -> anyhow::Result<String> {
+    let mut new = NewClient::new(
+        format!("Benchmark {id}"),
+        AuthMethod::ClientSecretBasic,
+        grants.to_vec(),
+    );
+    new.id = Some(ClientId::parse(id)?);
+    new.scope = if scope.is_empty() {
+        Scope::empty()
+    } else {
+        Scope::parse(scope)?
+    };
+    new.redirect_uris = redirect_uris
+        .iter()
+        .map(|uri| RedirectUri::parse(uri))
+        .collect::<Result<_, _>>()?;
+    let (_, secret) = clients::register(provider, new).await?;
+    let secret = secret.context("a confidential client has a secret")?;
+    Ok(secret.expose().to_owned())
+}
