@@ -1,14 +1,19 @@
 //! Passwords: the policy they must meet and their argon2id hashes.
 //!
 //! Hashing runs on the blocking pool (`spawn_blocking`): at OWASP parameters one hash takes
-//! about 40 ms of CPU, which must never stall the async runtime. A login for an unknown e-mail
-//! is checked against a dummy hash, so it costs the same as a wrong password.
+//! about 40 ms of CPU, which must never stall the async runtime. At most half the cores (at
+//! least one) hash at a time: without that bound a burst of logins started one blocking thread
+//! and one 19 MiB block per login, crowded the runtime's workers off the cores (token p99 38x
+//! its idle value in the benchmark) and grew the heap to gigabytes. Logins beyond the bound
+//! wait their turn. A login for an unknown e-mail is checked against a dummy hash, so it costs
+//! the same as a wrong password.
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 use std::sync::OnceLock;
+use tokio::sync::Semaphore;
 
 /// OWASP password storage cheat sheet: argon2id, m=19 MiB, t=2, p=1.
 const M_COST_KIB: u32 = 19 * 1024;
@@ -199,9 +204,22 @@ fn hasher() -> Argon2<'static> {
 #[error("password hashing failed: {0}")]
 pub struct HashError(String);
 
+/// How many hashes may run at once: half the cores, at least one.
+fn hashing_slots() -> &'static Semaphore {
+    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Semaphore::new((cores / 2).max(1))
+    })
+}
+
 /// Hashes a password to an argon2id PHC string, off the async runtime.
 pub async fn hash(password: &Password) -> Result<String, HashError> {
     let password = password.clone();
+    let _slot = hashing_slots()
+        .acquire()
+        .await
+        .map_err(|e| HashError(e.to_string()))?;
     tokio::task::spawn_blocking(move || {
         hasher()
             .hash_password(password.expose().as_bytes())
@@ -217,6 +235,9 @@ pub async fn hash(password: &Password) -> Result<String, HashError> {
 pub async fn verify(password: &Password, stored: Option<&str>) -> bool {
     let password = password.clone();
     let stored = stored.map(str::to_owned);
+    let Ok(_slot) = hashing_slots().acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || {
         let (phc, real) = match stored {
             Some(phc) => (phc, true),
