@@ -281,14 +281,7 @@ async fn disable_user(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<UserView>> {
-    let id = user_id(&id)?;
-    users::set_disabled(&state.provider, &id, true).await?;
-    audit::record(
-        &state.provider,
-        Entry::new("user_disabled").actor(&admin.subject).user(&id),
-    )
-    .await;
-    user_view(&state.provider, &id).await
+    set_disabled(&admin, &state, &id, true).await
 }
 
 async fn enable_user(
@@ -296,11 +289,25 @@ async fn enable_user(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<UserView>> {
-    let id = user_id(&id)?;
-    users::set_disabled(&state.provider, &id, false).await?;
+    set_disabled(&admin, &state, &id, false).await
+}
+
+async fn set_disabled(
+    admin: &Admin,
+    state: &AppState,
+    id: &str,
+    disabled: bool,
+) -> Result<Json<UserView>> {
+    let id = user_id(id)?;
+    users::set_disabled(&state.provider, &id, disabled).await?;
+    let event = if disabled {
+        "user_disabled"
+    } else {
+        "user_enabled"
+    };
     audit::record(
         &state.provider,
-        Entry::new("user_enabled").actor(&admin.subject).user(&id),
+        Entry::new(event).actor(&admin.subject).user(&id),
     )
     .await;
     user_view(&state.provider, &id).await
