@@ -39,6 +39,11 @@ both_backends! {
         assert_eq!(missing.status(), 404);
         let disabled: Value = admin(reqwest::Method::POST, &format!("/users/{id}/disable")).send().await.unwrap().json().await.unwrap();
         assert_eq!(disabled["disabled"], true);
+        let enabled: Value = admin(reqwest::Method::POST, &format!("/users/{id}/enable")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(enabled["disabled"], false);
+        let audit: Value = admin(reqwest::Method::GET, &format!("/audit?user={id}")).send().await.unwrap().json().await.unwrap();
+        let events: Vec<&str> = audit.as_array().unwrap().iter().filter_map(|e| e["event"].as_str()).collect();
+        assert!(events.contains(&"user_disabled") && events.contains(&"user_enabled"), "{events:?}");
 
         let client = admin(reqwest::Method::POST, "/clients")
             .json(&json!({"client_name": "Tickets", "client_id": "tickets", "grant_types": ["client_credentials"], "scope": "users:read"}))
