@@ -335,18 +335,7 @@ async fn grant_role(
     State(state): State<AppState>,
     Path((id, role)): Path<(String, String)>,
 ) -> Result<Json<UserView>> {
-    let id = user_id(&id)?;
-    let role = role_name(&role)?;
-    roles::grant(&state.provider, &id, &role).await?;
-    audit::record(
-        &state.provider,
-        Entry::new("role_granted")
-            .actor(&admin.subject)
-            .user(&id)
-            .detail("role", role.to_string()),
-    )
-    .await;
-    user_view(&state.provider, &id).await
+    change_role(&admin, &state, &id, &role, RoleChange::Grant).await
 }
 
 async fn revoke_role(
@@ -354,12 +343,36 @@ async fn revoke_role(
     State(state): State<AppState>,
     Path((id, role)): Path<(String, String)>,
 ) -> Result<Json<UserView>> {
-    let id = user_id(&id)?;
-    let role = role_name(&role)?;
-    roles::revoke(&state.provider, &id, &role).await?;
+    change_role(&admin, &state, &id, &role, RoleChange::Revoke).await
+}
+
+enum RoleChange {
+    Grant,
+    Revoke,
+}
+
+async fn change_role(
+    admin: &Admin,
+    state: &AppState,
+    id: &str,
+    role: &str,
+    change: RoleChange,
+) -> Result<Json<UserView>> {
+    let id = user_id(id)?;
+    let role = role_name(role)?;
+    let event = match change {
+        RoleChange::Grant => {
+            roles::grant(&state.provider, &id, &role).await?;
+            "role_granted"
+        }
+        RoleChange::Revoke => {
+            roles::revoke(&state.provider, &id, &role).await?;
+            "role_revoked"
+        }
+    };
     audit::record(
         &state.provider,
-        Entry::new("role_revoked")
+        Entry::new(event)
             .actor(&admin.subject)
             .user(&id)
             .detail("role", role.to_string()),
