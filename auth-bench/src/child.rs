@@ -1,5 +1,6 @@
-//! Starting a server child (this binary re-executed), timing it from spawn to a `200` from
-//! `/readyz`, reading its peak RSS, stopping it; and the database it runs on.
+//! Starting a server child (this binary re-executed, or node-oidc-provider), timing it from
+//! spawn to a `200` from `/readyz`, reading its peak RSS, stopping it; and the database it runs
+//! on.
 
 use crate::cli::Algorithm;
 use crate::serve::{Bound, Seed};
@@ -142,6 +143,13 @@ impl ServerChild {
             }
         }
         Self::start(command, seeding != Seeding::Nothing).await
+    }
+
+    /// node-oidc-provider (`auth-bench/node/server.mjs`, installed), seeded as asked: it
+    /// always registers the clients, and the user with [`Seeding::ClientsAndUser`].
+    pub async fn node(algorithm: Algorithm, seeding: Seeding) -> anyhow::Result<Self> {
+        let command = crate::node::command(algorithm, seeding == Seeding::ClientsAndUser);
+        Self::start(command, true).await
     }
 
     /// The trivial handler.

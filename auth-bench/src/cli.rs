@@ -30,6 +30,12 @@ pub struct Args {
     /// The server's signing algorithm (`keys.algorithm`), and the raw ceilings' algorithm.
     #[arg(long, value_enum, default_value_t = Algorithm::Rs256)]
     pub algorithm: Algorithm,
+    /// After the table, run the rows that compare (client_credentials, introspection, JWKS,
+    /// discovery, refresh, code flow, peak RSS) against another provider, installed by the
+    /// benchmark (`auth-bench/node/install`: needs Node.js 20+ and npm), and print a second
+    /// table: its numbers and ours divided by its.
+    #[arg(long, value_enum)]
+    pub compare: Option<Compare>,
 }
 
 impl Args {
@@ -55,6 +61,13 @@ pub enum RowName {
     IssuanceUnderLogin,
     Startup,
     Rss,
+}
+
+/// Another provider to run the same workload against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Compare {
+    /// node-oidc-provider (the npm package `oidc-provider`), one Node.js process on 127.0.0.1.
+    NodeOidcProvider,
 }
 
 /// A signing algorithm, spelled as in JOSE.
@@ -152,6 +165,14 @@ mod tests {
         assert!(args.selected(RowName::Discovery));
         assert!(!args.selected(RowName::Trivial));
         assert!(Args::parse_from(["auth-bench"]).selected(RowName::Trivial));
+    }
+
+    #[test]
+    fn the_comparison_is_named_after_the_package() {
+        let args = Args::parse_from(["auth-bench", "--compare", "node-oidc-provider"]);
+        assert_eq!(args.compare, Some(Compare::NodeOidcProvider));
+        assert_eq!(Args::parse_from(["auth-bench"]).compare, None);
+        assert!(Args::try_parse_from(["auth-bench", "--compare", "keycloak"]).is_err());
     }
 
     #[test]

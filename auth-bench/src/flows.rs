@@ -1,6 +1,9 @@
 //! The HTTP requests each row repeats, as a client would send them: form posts with HTTP basic
-//! client authentication, and the browser side of the code flow with its cookies kept by hand
-//! (so every flow logs in afresh while the connections stay pooled).
+//! client authentication to the endpoints the server's discovery document names, and the
+//! browser side of the code flow with its cookies kept by hand (so every flow logs in afresh
+//! while the connections stay pooled). The browser steps between the authorization request and
+//! the callback are each implementation's own: our login and consent forms, or the interaction
+//! pages of `auth-bench/node/server.mjs`.
 
 use crate::serve::{REDIRECT_URI, Seed};
 use anyhow::{Context, bail, ensure};
@@ -8,6 +11,15 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::{Client, RequestBuilder, Response, StatusCode, header};
 use serde::Deserialize;
+use std::sync::Arc;
+
+/// Where discovery documents are, on both implementations (OpenID Connect Discovery 1.0
+/// section 4).
+pub const DISCOVERY: &str = "/.well-known/openid-configuration";
+
+/// Interactions a node-oidc-provider flow may go through (login, then consent) before the
+/// callback; more means the flow is looping.
+const MOST_NODE_INTERACTIONS: usize = 4;
 
 /// The HTTP client of the load: keep-alive, a pool as large as the concurrency, no redirects.
 pub fn http_client(connections: usize) -> anyhow::Result<Client> {
@@ -17,12 +29,36 @@ pub fn http_client(connections: usize) -> anyhow::Result<Client> {
         .build()?)
 }
 
+/// Which authorization server a target is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Implementation {
+    /// This project's server (`auth-bench serve-auth`).
+    Ours,
+    /// node-oidc-provider (`auth-bench/node/server.mjs`).
+    NodeOidcProvider,
+}
+
+/// The endpoints the flows use, as the server's discovery document names them.
+#[derive(Debug, Default, Deserialize)]
+pub struct Endpoints {
+    #[serde(rename = "authorization_endpoint")]
+    pub authorization: String,
+    #[serde(rename = "token_endpoint")]
+    pub token: String,
+    #[serde(rename = "introspection_endpoint")]
+    pub introspection: String,
+    #[serde(rename = "jwks_uri")]
+    pub jwks: String,
+}
+
 /// A server under load and the credentials it was seeded with.
 #[derive(Clone)]
 pub struct Target {
     pub http: Client,
     pub base_url: String,
     pub seed: Seed,
+    pub implementation: Implementation,
+    pub endpoints: Arc<Endpoints>,
 }
 
 /// What the token endpoint answers.
@@ -33,17 +69,58 @@ pub struct Tokens {
 }
 
 impl Target {
-    fn url(&self, path: &str) -> String {
+    /// A seeded server at `base_url`, its endpoints read from its discovery document.
+    pub async fn discover(
+        http: Client,
+        base_url: String,
+        seed: Seed,
+        implementation: Implementation,
+    ) -> anyhow::Result<Self> {
+        let response = http.get(format!("{base_url}{DISCOVERY}")).send().await?;
+        let endpoints = json(response).await.context("the discovery document")?;
+        Ok(Self {
+            http,
+            base_url,
+            seed,
+            implementation,
+            endpoints: Arc::new(endpoints),
+        })
+    }
+
+    /// A server that is not an authorization server (the trivial handler): only [`Target::get`].
+    pub fn plain(http: Client, base_url: String) -> Self {
+        Self {
+            http,
+            base_url,
+            seed: Seed::default(),
+            implementation: Implementation::Ours,
+            endpoints: Arc::default(),
+        }
+    }
+
+    /// The absolute URL of `path` on this server.
+    pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
     }
 
-    /// A client_credentials token for `bench-service`.
+    /// A client_credentials token for `bench-service`, with its scope `bench:read`.
     pub async fn client_credentials(&self) -> anyhow::Result<String> {
+        self.client_credentials_for(None).await
+    }
+
+    /// A client_credentials token for `bench-service`, for the resource server `resource`
+    /// (RFC 8707) when given.
+    pub async fn client_credentials_for(&self, resource: Option<&str>) -> anyhow::Result<String> {
+        let mut form = vec![
+            ("grant_type", "client_credentials"),
+            ("scope", "bench:read"),
+        ];
+        form.extend(resource.map(|r| ("resource", r)));
         let response = self
             .http
-            .post(self.url("/token"))
+            .post(&self.endpoints.token)
             .basic_auth(Seed::SERVICE, Some(&self.seed.service_secret))
-            .form(&[("grant_type", "client_credentials")])
+            .form(&form)
             .send()
             .await?;
         Ok(json::<Tokens>(response).await?.access_token)
@@ -53,7 +130,7 @@ impl Target {
     pub async fn introspect(&self, token: &str) -> anyhow::Result<()> {
         let response = self
             .http
-            .post(self.url("/introspect"))
+            .post(&self.endpoints.introspection)
             .basic_auth(Seed::API, Some(&self.seed.api_secret))
             .form(&[("token", token)])
             .send()
@@ -63,12 +140,12 @@ impl Target {
         Ok(())
     }
 
-    /// GETs `path`, which must answer `200`, and reads the body.
-    pub async fn get(&self, path: &str) -> anyhow::Result<()> {
-        let response = self.http.get(self.url(path)).send().await?;
+    /// GETs `url`, which must answer `200`, and reads the body.
+    pub async fn get(&self, url: &str) -> anyhow::Result<()> {
+        let response = self.http.get(url).send().await?;
         ensure!(
             response.status() == StatusCode::OK,
-            "{path}: {}",
+            "{url}: {}",
             response.status()
         );
         response.bytes().await?;
@@ -79,7 +156,7 @@ impl Target {
     pub async fn refresh(&self, refresh_token: &str) -> anyhow::Result<String> {
         let response = self
             .http
-            .post(self.url("/token"))
+            .post(&self.endpoints.token)
             .basic_auth(Seed::WEB, Some(&self.seed.web_secret))
             .form(&[
                 ("grant_type", "refresh_token"),
@@ -98,7 +175,7 @@ impl Target {
     pub async fn code_flow(&self) -> anyhow::Result<Tokens> {
         let pkce = Pkce::new()?;
         let mut browser = Browser::default();
-        let mut authorize = url::Url::parse(&self.url("/authorize"))?;
+        let mut authorize = url::Url::parse(&self.endpoints.authorization)?;
         authorize
             .query_pairs_mut()
             .append_pair("response_type", "code")
@@ -109,9 +186,47 @@ impl Target {
             .append_pair("nonce", "bench-nonce")
             .append_pair("code_challenge", &pkce.challenge)
             .append_pair("code_challenge_method", "S256");
-        let mut location = self
+        let location = self
             .redirect(&mut browser, self.http.get(authorize.as_str()))
             .await?;
+        let location = match self.implementation {
+            Implementation::Ours => self.our_login_and_consent(&mut browser, location).await?,
+            Implementation::NodeOidcProvider => {
+                self.node_interactions(&mut browser, location).await?
+            }
+        };
+        ensure!(
+            location.starts_with(REDIRECT_URI),
+            "the flow ended at {location}, not the callback"
+        );
+        let code = url::Url::parse(&location)?
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.into_owned())
+            .context("no code in the callback")?;
+        let response = self
+            .http
+            .post(&self.endpoints.token)
+            .basic_auth(Seed::WEB, Some(&self.seed.web_secret))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT_URI),
+                ("code_verifier", &pkce.verifier),
+            ])
+            .send()
+            .await?;
+        json(response).await
+    }
+
+    /// Our server's browser steps from the authorization request's redirect (`location`) to
+    /// the callback: the login form (with its CSRF token), then the consent form unless the
+    /// consent is remembered.
+    async fn our_login_and_consent(
+        &self,
+        browser: &mut Browser,
+        mut location: String,
+    ) -> anyhow::Result<String> {
         if location.contains("/login") {
             let page = browser.page(self.http.get(&location)).await?;
             let mut form = vec![
@@ -126,9 +241,9 @@ impl Target {
                 form.push(("request", request));
             }
             let next = self
-                .redirect(&mut browser, self.http.post(self.url("/login")).form(&form))
+                .redirect(browser, self.http.post(self.url("/login")).form(&form))
                 .await?;
-            location = self.redirect(&mut browser, self.http.get(&next)).await?;
+            location = self.redirect(browser, self.http.get(&next)).await?;
         }
         if location.contains("/consent") {
             let page = browser.page(self.http.get(&location)).await?;
@@ -144,34 +259,44 @@ impl Target {
                 ("decision", "allow".to_owned()),
             ];
             location = self
-                .redirect(
-                    &mut browser,
-                    self.http.post(self.url("/consent")).form(&form),
-                )
+                .redirect(browser, self.http.post(self.url("/consent")).form(&form))
                 .await?;
         }
-        ensure!(
-            location.starts_with(REDIRECT_URI),
-            "the flow ended at {location}, not the callback"
-        );
-        let code = url::Url::parse(&location)?
-            .query_pairs()
-            .find(|(k, _)| k == "code")
-            .map(|(_, v)| v.into_owned())
-            .context("no code in the callback")?;
-        let response = self
-            .http
-            .post(self.url("/token"))
-            .basic_auth(Seed::WEB, Some(&self.seed.web_secret))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT_URI),
-                ("code_verifier", &pkce.verifier),
-            ])
-            .send()
-            .await?;
-        json(response).await
+        Ok(location)
+    }
+
+    /// node-oidc-provider's browser steps from the authorization request's redirect to the
+    /// callback: each interaction page (`/interaction/<uid>`, login or consent as
+    /// `server.mjs` renders it) is shown, its form posted, and the browser sent back to the
+    /// authorization endpoint, which redirects to the next interaction or to the callback.
+    async fn node_interactions(
+        &self,
+        browser: &mut Browser,
+        mut location: String,
+    ) -> anyhow::Result<String> {
+        let interactions = self.url("/interaction/");
+        for _ in 0..MOST_NODE_INTERACTIONS {
+            if !location.starts_with(&interactions) {
+                return Ok(location);
+            }
+            let page = browser.page(self.http.get(&location)).await?;
+            let request = if page.contains("/login\"") {
+                let form = [
+                    ("email", self.seed.email.as_str()),
+                    ("password", self.seed.password.as_str()),
+                ];
+                self.http.post(format!("{location}/login")).form(&form)
+            } else if page.contains("/confirm\"") {
+                self.http
+                    .post(format!("{location}/confirm"))
+                    .form(&[("allow", "yes")])
+            } else {
+                bail!("{location} is neither a login nor a consent page");
+            };
+            let resume = self.redirect(browser, request).await?;
+            location = self.redirect(browser, self.http.get(&resume)).await?;
+        }
+        bail!("still at {location} after {MOST_NODE_INTERACTIONS} interactions")
     }
 
     /// Sends `request` as `browser`; it must redirect; returns the absolute `Location`.

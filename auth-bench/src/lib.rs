@@ -5,17 +5,22 @@
 //! its peak RSS is its own; the load comes from a task pool in this process over loopback HTTP
 //! with keep-alive. `docs/performance.md` describes the method and a run.
 //!
+//! With `--compare node-oidc-provider`, the rows that compare run again against
+//! node-oidc-provider (installed by `auth-bench/node/install`, started as a child like ours) and
+//! a second table shows its numbers and ours divided by its.
+//!
 //! Layout: [`cli`] (flags and the hidden subcommands), [`serve`] (what runs in a child),
-//! [`child`] (starting, timing and measuring a child, its database), [`load`] (the task pool
-//! and its histograms), [`ceiling`] (raw signing and verification rates), [`flows`] (the HTTP
-//! requests of each row), [`rows`] (what each row runs) and [`report`] (the table and the
-//! targets).
+//! [`child`] (starting, timing and measuring a child, its database), [`node`] (the
+//! node-oidc-provider child and its install), [`load`] (the task pool and its histograms),
+//! [`ceiling`] (raw signing and verification rates), [`flows`] (the HTTP requests of each row),
+//! [`rows`] (what each row runs) and [`report`] (the tables and the targets).
 
 pub mod ceiling;
 pub mod child;
 pub mod cli;
 pub mod flows;
 pub mod load;
+pub mod node;
 pub mod report;
 pub mod rows;
 pub mod serve;
@@ -30,8 +35,13 @@ pub async fn run() -> anyhow::Result<()> {
         Some(cli::Internal::ServeTrivial) => serve::trivial().await,
         None => {
             let results = rows::run(&args).await?;
-            println!("{}", report::table(&results));
+            println!("{}", report::table(&results.rows));
             println!("{}", report::footer(&args));
+            if let Some(versions) = &results.compared_with {
+                println!("\nAgainst node-oidc-provider:\n");
+                println!("{}", report::comparison_table(&results.comparisons, "node"));
+                println!("{}", report::comparison_footer(versions, &args));
+            }
             Ok(())
         }
     }

@@ -109,14 +109,23 @@ pub fn table(rows: &[RowResult]) -> String {
             ]
         })
         .collect();
+    markdown(&header, &lines, |column| (2..=6).contains(&column))
+}
+
+/// A Markdown table of `header` and `lines`, padded to line up; `numeric` columns are aligned
+/// right.
+fn markdown<const N: usize>(
+    header: &[&str; N],
+    lines: &[[String; N]],
+    numeric: impl Fn(usize) -> bool,
+) -> String {
     let mut widths = header.map(str::len);
-    for line in &lines {
+    for line in lines {
         for (width, cell) in widths.iter_mut().zip(line) {
             *width = (*width).max(cell.chars().count());
         }
     }
-    let numeric = |column: usize| (2..=6).contains(&column);
-    let render = |cells: &[String]| {
+    let render = |cells: &[String; N]| {
         let mut out = String::from("|");
         for (column, (cell, width)) in cells.iter().zip(widths).enumerate() {
             if numeric(column) {
@@ -137,11 +146,87 @@ pub fn table(rows: &[RowResult]) -> String {
             let _ = write!(out, " {} |", "-".repeat(*width));
         }
     }
-    for line in &lines {
+    for line in lines {
         out.push('\n');
         out.push_str(&render(line));
     }
     out
+}
+
+/// What one row measured on one server.
+#[derive(Debug, Clone, Default)]
+pub struct Sample {
+    /// Operations per second.
+    pub rate: f64,
+    pub p50: Duration,
+    pub p99: Duration,
+    /// The server's peak RSS.
+    pub peak_rss: u64,
+    /// Failed requests, if any, and the first failure.
+    pub failures: String,
+}
+
+/// A row run on both servers (`--compare`).
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    pub label: String,
+    pub load: String,
+    pub ours: Sample,
+    pub other: Sample,
+}
+
+/// The comparison table, as Markdown: the other provider's numbers (`other` is its short name),
+/// and ours divided by its (above 1 is more operations per second, or a longer p99, or more
+/// memory, for ours).
+pub fn comparison_table(rows: &[Comparison], other: &str) -> String {
+    let ratio = |what: &str| format!("{what} ours/{other}");
+    let header = [
+        "row".to_owned(),
+        "load".to_owned(),
+        format!("{other} ops/s"),
+        format!("{other} p50"),
+        format!("{other} p99"),
+        format!("{other} peak RSS"),
+        ratio("ops/s"),
+        ratio("p99"),
+        ratio("RSS"),
+        "note".to_owned(),
+    ];
+    let header = header.each_ref().map(String::as_str);
+    let lines: Vec<[String; 10]> = rows
+        .iter()
+        .map(|row| {
+            let (ours, it) = (&row.ours, &row.other);
+            let failures = [("ours", &ours.failures), (other, &it.failures)]
+                .iter()
+                .filter(|(_, f)| !f.is_empty())
+                .map(|(who, f)| format!("{who}: {f}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            [
+                row.label.clone(),
+                row.load.clone(),
+                format_rate(it.rate),
+                format_latency(it.p50),
+                format_latency(it.p99),
+                format_rss(it.peak_rss),
+                format_times(ours.rate, it.rate),
+                format_times(ours.p99.as_secs_f64(), it.p99.as_secs_f64()),
+                format_times(ours.peak_rss as f64, it.peak_rss as f64),
+                failures,
+            ]
+        })
+        .collect();
+    markdown(&header, &lines, |column| (2..=8).contains(&column))
+}
+
+/// `ours / theirs` as `1.85x`; empty when `theirs` is zero.
+fn format_times(ours: f64, theirs: f64) -> String {
+    if theirs > 0.0 {
+        format!("{:.2}x", ours / theirs)
+    } else {
+        String::new()
+    }
 }
 
 /// What the run was: the settings a reader needs to repeat it.
@@ -151,6 +236,21 @@ pub fn footer(args: &Args) -> String {
         "{cores} cores; {} per row after a warm-up; {} database; keys.algorithm = {}; \
          the server's rate limits (rate_limits.*, login.*) raised out of reach; server logs off.",
         format_latency(args.duration),
+        if args.postgres_url.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
+        args.algorithm.jose()
+    )
+}
+
+/// What the comparison was: the other provider's versions and setup, and where ours comes from.
+pub fn comparison_footer(versions: &str, args: &Args) -> String {
+    format!(
+        "{versions}: one process, its in-memory adapter (ours writes to {}), the same clients, \
+         user and lifetimes, {} keys, JWT access tokens (opaque for introspection: it cannot \
+         introspect its JWTs); the ratios divide ours (the table above, same run) by its numbers.",
         if args.postgres_url.is_some() {
             "PostgreSQL"
         } else {
@@ -273,6 +373,38 @@ mod tests {
         assert!(lines[2].contains("25% of trivial"));
         assert!(lines[2].contains(">= 30%"));
         assert!(lines[2].contains("FAIL"));
+        assert!(
+            lines
+                .iter()
+                .all(|l| l.chars().count() == lines[0].chars().count())
+        );
+    }
+
+    #[test]
+    fn the_comparison_divides_ours_by_the_other_providers_numbers() {
+        let sample = |rate, p99_ms, rss_mib, failures: &str| Sample {
+            rate,
+            p50: Duration::from_millis(1),
+            p99: Duration::from_millis(p99_ms),
+            peak_rss: rss_mib * MIB,
+            failures: failures.into(),
+        };
+        let rows = [Comparison {
+            label: "JWKS".into(),
+            load: "64".into(),
+            ours: sample(3000.0, 10, 20, ""),
+            other: sample(1000.0, 40, 80, "2 failed, first: 500"),
+        }];
+        let table = comparison_table(&rows, "node");
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].contains("| node ops/s |"), "{}", lines[0]);
+        assert!(lines[0].contains("| ops/s ours/node |"), "{}", lines[0]);
+        assert!(lines[2].contains(" 1000 |"), "{}", lines[2]);
+        assert!(lines[2].contains("80.0 MiB"));
+        assert!(lines[2].contains(" 3.00x |"), "{}", lines[2]);
+        assert!(lines[2].contains(" 0.25x |"), "{}", lines[2]);
+        assert!(lines[2].contains("node: 2 failed, first: 500"));
         assert!(
             lines
                 .iter()

@@ -1,14 +1,15 @@
 //! What each row runs. Every server row gets a fresh child (so its peak RSS is that row's), and
-//! the ceilings a selected row is compared with run first, once.
+//! the ceilings a selected row is compared with run first, once. With `--compare`, the rows
+//! that compare run again on the other provider after the whole table.
 
 use crate::ceiling;
 use crate::child::{Database, Seeding, ServerChild};
-use crate::cli::{Args, RowName};
-use crate::flows::{Target, http_client};
+use crate::cli::{Args, Compare, RowName};
+use crate::flows::{Implementation, Target, http_client};
 use crate::load::{Measured, Recorder, drive};
-use crate::report::{RSS_TARGET, Ratio, RowResult, Target as Goal};
+use crate::node;
+use crate::report::{Comparison, RSS_TARGET, Ratio, RowResult, Sample, Target as Goal};
 use anyhow::Context;
-use auth_server::paths;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,18 +21,10 @@ const PROBE_CONNECTIONS: usize = 8;
 /// Restarts timed by the start-up row.
 const RESTARTS: usize = 5;
 
-/// Runs the selected rows in table order.
-pub async fn run(args: &Args) -> anyhow::Result<Vec<RowResult>> {
-    let mut bench = Bench {
-        args,
-        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        results: Vec::new(),
-        sign: None,
-        verify: None,
-        trivial: None,
-    };
+/// The rows in table order.
+const ROWS: [RowName; 13] = {
     use RowName::*;
-    for row in [
+    [
         RawSign,
         RawVerify,
         Trivial,
@@ -45,7 +38,30 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<RowResult>> {
         IssuanceUnderLogin,
         Startup,
         Rss,
-    ] {
+    ]
+};
+
+/// What a run measured: the table, and the rows run on the other provider with `--compare`.
+pub struct Report {
+    pub rows: Vec<RowResult>,
+    pub comparisons: Vec<Comparison>,
+    /// The other provider's name and versions, when compared.
+    pub compared_with: Option<String>,
+}
+
+/// Runs the selected rows in table order, then, with `--compare`, the selected rows that
+/// compare on the other provider.
+pub async fn run(args: &Args) -> anyhow::Result<Report> {
+    let mut bench = Bench {
+        args,
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        results: Vec::new(),
+        ours: Vec::new(),
+        sign: None,
+        verify: None,
+        trivial: None,
+    };
+    for row in ROWS {
         if args.selected(row) {
             bench
                 .row(row)
@@ -53,22 +69,46 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<RowResult>> {
                 .with_context(|| format!("row `{row:?}`"))?;
         }
     }
-    Ok(bench.results)
+    let mut report = Report {
+        rows: std::mem::take(&mut bench.results),
+        comparisons: Vec::new(),
+        compared_with: None,
+    };
+    let Some(Compare::NodeOidcProvider) = args.compare else {
+        return Ok(report);
+    };
+    node::install().await?;
+    report.compared_with = Some(node::versions().await?);
+    for (row, label, load, ours) in std::mem::take(&mut bench.ours) {
+        let other = bench
+            .measure(row, Implementation::NodeOidcProvider)
+            .await
+            .with_context(|| format!("row `{row:?}` on node-oidc-provider"))?;
+        report.comparisons.push(Comparison {
+            label,
+            load,
+            ours,
+            other,
+        });
+    }
+    Ok(report)
 }
 
 struct Bench<'a> {
     args: &'a Args,
     cores: usize,
     results: Vec<RowResult>,
+    /// Our samples of the rows that compare: row, label, load, sample.
+    ours: Vec<(RowName, String, String, Sample)>,
     sign: Option<f64>,
     verify: Option<f64>,
     trivial: Option<f64>,
 }
 
-/// A seeded server child with its database.
+/// A seeded server child, with its database when it is ours.
 struct Running {
     child: ServerChild,
-    database: Database,
+    database: Option<Database>,
     target: Target,
 }
 
@@ -77,9 +117,18 @@ impl Running {
     async fn stop(self) -> anyhow::Result<u64> {
         let rss = self.child.peak_rss()?;
         self.child.stop().await?;
-        self.database.remove().await?;
+        if let Some(database) = self.database {
+            database.remove().await?;
+        }
         Ok(rss)
     }
+}
+
+/// The documents the GET rows fetch.
+#[derive(Debug, Clone, Copy)]
+enum Document {
+    Jwks,
+    Discovery,
 }
 
 impl Bench<'_> {
@@ -90,8 +139,8 @@ impl Bench<'_> {
             RowName::Trivial => self.trivial().await,
             RowName::ClientCredentials => self.client_credentials().await,
             RowName::Introspection => self.introspection().await,
-            RowName::Jwks => self.get("JWKS", paths::JWKS).await,
-            RowName::Discovery => self.get("discovery", paths::OPENID_CONFIGURATION).await,
+            RowName::Jwks => self.get("JWKS", Document::Jwks).await,
+            RowName::Discovery => self.get("discovery", Document::Discovery).await,
             RowName::Refresh => self.refresh().await,
             RowName::CodeFlow => self.code_flow().await,
             RowName::Verify => self.verify().await,
@@ -143,16 +192,12 @@ impl Bench<'_> {
 
     async fn trivial(&mut self) -> anyhow::Result<()> {
         let child = ServerChild::trivial().await?;
-        let target = Target {
-            http: http_client(self.args.concurrency)?,
-            base_url: child.base_url.clone(),
-            seed: crate::serve::Seed::default(),
-        };
+        let target = Target::plain(http_client(self.args.concurrency)?, child.base_url.clone());
         let measured = repeat(
             self.args.concurrency,
             self.args.duration,
             target,
-            |t| async move { t.get("/").await },
+            |t| async move { t.get(&t.url("/")).await },
         )
         .await?;
         let rss = child.peak_rss()?;
@@ -191,17 +236,30 @@ impl Bench<'_> {
         self.trivial.context("the trivial handler's rate")
     }
 
-    async fn server(&self, seeding: Seeding, connections: usize) -> anyhow::Result<Running> {
-        let database = Database::create(self.args.postgres_url.as_deref()).await?;
-        let child = ServerChild::auth(&database, self.args.algorithm, seeding).await?;
-        let target = Target {
-            http: http_client(connections)?,
-            base_url: child.base_url.clone(),
-            seed: child
-                .seed
-                .clone()
-                .context("the child printed no credentials")?,
+    /// A fresh server child of `implementation`, seeded as asked, with a connection pool of
+    /// `connections`.
+    async fn server(
+        &self,
+        implementation: Implementation,
+        seeding: Seeding,
+        connections: usize,
+    ) -> anyhow::Result<Running> {
+        let (child, database) = match implementation {
+            Implementation::Ours => {
+                let database = Database::create(self.args.postgres_url.as_deref()).await?;
+                let child = ServerChild::auth(&database, self.args.algorithm, seeding).await?;
+                (child, Some(database))
+            }
+            Implementation::NodeOidcProvider => {
+                (ServerChild::node(self.args.algorithm, seeding).await?, None)
+            }
         };
+        let seed = child
+            .seed
+            .clone()
+            .context("the child printed no credentials")?;
+        let http = http_client(connections)?;
+        let target = Target::discover(http, child.base_url.clone(), seed, implementation).await?;
         Ok(Running {
             child,
             database,
@@ -209,29 +267,83 @@ impl Bench<'_> {
         })
     }
 
-    async fn client_credentials(&mut self) -> anyhow::Result<()> {
-        let ceiling = self.sign_rate().await?;
-        let server = self.server(Seeding::Clients, self.args.concurrency).await?;
+    /// Runs a row that compares on `implementation`: what it measured, and the server's peak
+    /// RSS.
+    async fn measure(
+        &self,
+        row: RowName,
+        implementation: Implementation,
+    ) -> anyhow::Result<Sample> {
+        let connections = self.args.concurrency;
+        let (measured, rss) = match row {
+            RowName::ClientCredentials => {
+                self.measure_client_credentials(implementation, connections)
+                    .await?
+            }
+            RowName::Introspection => self.measure_introspection(implementation).await?,
+            RowName::Jwks => self.measure_get(implementation, Document::Jwks).await?,
+            RowName::Discovery => {
+                self.measure_get(implementation, Document::Discovery)
+                    .await?
+            }
+            RowName::Refresh => self.measure_refresh(implementation).await?,
+            RowName::CodeFlow => self.measure_code_flow(implementation).await?,
+            RowName::Rss => {
+                self.measure_client_credentials(implementation, self.args.rss_concurrency)
+                    .await?
+            }
+            _ => anyhow::bail!("row `{row:?}` does not compare"),
+        };
+        Ok(sample(&measured, rss))
+    }
+
+    /// With `--compare`, keeps our sample of a row that compares, under the label and load of
+    /// the table's last line (the row's).
+    fn keep(&mut self, row: RowName, measured: &Measured, rss: u64) {
+        let Some(line) = self.results.last() else {
+            return;
+        };
+        if self.args.compare.is_some() {
+            let (label, load) = (line.label.clone(), line.load.clone());
+            self.ours.push((row, label, load, sample(measured, rss)));
+        }
+    }
+
+    async fn measure_client_credentials(
+        &self,
+        implementation: Implementation,
+        connections: usize,
+    ) -> anyhow::Result<(Measured, u64)> {
+        let server = self
+            .server(implementation, Seeding::Clients, connections)
+            .await?;
         let measured = repeat(
-            self.args.concurrency,
+            connections,
             self.args.duration,
             server.target.clone(),
             |t| async move { t.client_credentials().await },
         )
         .await?;
-        let rss = server.stop().await?;
-        let label = "client_credentials token".into();
-        let ratio = of(&measured, ceiling, "raw sign");
-        let load = self.args.concurrency.to_string();
-        let goal = Some(Goal::AtLeastOfCeiling(0.8));
-        self.push(label, load, &measured, Some(rss), ratio, goal);
-        Ok(())
+        Ok((measured, server.stop().await?))
     }
 
-    async fn introspection(&mut self) -> anyhow::Result<()> {
-        let ceiling = self.trivial_rate().await?;
-        let server = self.server(Seeding::Clients, self.args.concurrency).await?;
-        let token: Arc<str> = server.target.client_credentials().await?.into();
+    async fn measure_introspection(
+        &self,
+        implementation: Implementation,
+    ) -> anyhow::Result<(Measured, u64)> {
+        let server = self
+            .server(implementation, Seeding::Clients, self.args.concurrency)
+            .await?;
+        let token: Arc<str> = match implementation {
+            Implementation::Ours => server.target.client_credentials().await?,
+            Implementation::NodeOidcProvider => {
+                server
+                    .target
+                    .client_credentials_for(Some(node::OPAQUE_RESOURCE))
+                    .await?
+            }
+        }
+        .into();
         let measured = repeat(
             self.args.concurrency,
             self.args.duration,
@@ -242,43 +354,45 @@ impl Bench<'_> {
             },
         )
         .await?;
-        let rss = server.stop().await?;
-        let ratio = of(&measured, ceiling, "trivial");
-        let load = self.args.concurrency.to_string();
-        let goal = Some(Goal::AtLeastOfCeiling(0.3));
-        self.push(
-            "introspection (live token)".into(),
-            load,
-            &measured,
-            Some(rss),
-            ratio,
-            goal,
-        );
-        Ok(())
+        Ok((measured, server.stop().await?))
     }
 
-    async fn get(&mut self, label: &str, path: &'static str) -> anyhow::Result<()> {
-        let ceiling = self.trivial_rate().await?;
-        let server = self.server(Seeding::Clients, self.args.concurrency).await?;
+    async fn measure_get(
+        &self,
+        implementation: Implementation,
+        document: Document,
+    ) -> anyhow::Result<(Measured, u64)> {
+        let server = self
+            .server(implementation, Seeding::Clients, self.args.concurrency)
+            .await?;
+        let url = match document {
+            Document::Jwks => server.target.endpoints.jwks.clone(),
+            Document::Discovery => server.target.url(crate::flows::DISCOVERY),
+        };
+        let url: Arc<str> = url.into();
         let measured = repeat(
             self.args.concurrency,
             self.args.duration,
             server.target.clone(),
-            move |t| async move { t.get(path).await },
+            move |t| {
+                let url = url.clone();
+                async move { t.get(&url).await }
+            },
         )
         .await?;
-        let rss = server.stop().await?;
-        let ratio = of(&measured, ceiling, "trivial");
-        let load = self.args.concurrency.to_string();
-        let goal = Some(Goal::AtLeastOfCeiling(0.3));
-        self.push(label.into(), load, &measured, Some(rss), ratio, goal);
-        Ok(())
+        Ok((measured, server.stop().await?))
     }
 
-    async fn refresh(&mut self) -> anyhow::Result<()> {
-        let ceiling = self.sign_rate().await?;
+    async fn measure_refresh(
+        &self,
+        implementation: Implementation,
+    ) -> anyhow::Result<(Measured, u64)> {
         let server = self
-            .server(Seeding::ClientsAndUser, self.args.concurrency)
+            .server(
+                implementation,
+                Seeding::ClientsAndUser,
+                self.args.concurrency,
+            )
             .await?;
         // One flow gives consent; then one refresh chain per connection.
         server.target.code_flow().await?;
@@ -309,7 +423,82 @@ impl Bench<'_> {
             }
         })
         .await?;
-        let rss = server.stop().await?;
+        Ok((measured, server.stop().await?))
+    }
+
+    async fn measure_code_flow(
+        &self,
+        implementation: Implementation,
+    ) -> anyhow::Result<(Measured, u64)> {
+        let server = self
+            .server(
+                implementation,
+                Seeding::ClientsAndUser,
+                self.args.concurrency,
+            )
+            .await?;
+        // The first flow gives consent, remembered for the others.
+        server.target.code_flow().await?;
+        let measured = repeat(
+            self.args.concurrency,
+            self.args.duration,
+            server.target.clone(),
+            |t| async move { t.code_flow().await },
+        )
+        .await?;
+        Ok((measured, server.stop().await?))
+    }
+
+    async fn client_credentials(&mut self) -> anyhow::Result<()> {
+        let ceiling = self.sign_rate().await?;
+        let (measured, rss) = self
+            .measure_client_credentials(Implementation::Ours, self.args.concurrency)
+            .await?;
+        let label = "client_credentials token".into();
+        let ratio = of(&measured, ceiling, "raw sign");
+        let load = self.args.concurrency.to_string();
+        let goal = Some(Goal::AtLeastOfCeiling(0.8));
+        self.push(label, load, &measured, Some(rss), ratio, goal);
+        self.keep(RowName::ClientCredentials, &measured, rss);
+        Ok(())
+    }
+
+    async fn introspection(&mut self) -> anyhow::Result<()> {
+        let ceiling = self.trivial_rate().await?;
+        let (measured, rss) = self.measure_introspection(Implementation::Ours).await?;
+        let ratio = of(&measured, ceiling, "trivial");
+        let load = self.args.concurrency.to_string();
+        let goal = Some(Goal::AtLeastOfCeiling(0.3));
+        self.push(
+            "introspection (live token)".into(),
+            load,
+            &measured,
+            Some(rss),
+            ratio,
+            goal,
+        );
+        self.keep(RowName::Introspection, &measured, rss);
+        Ok(())
+    }
+
+    async fn get(&mut self, label: &str, document: Document) -> anyhow::Result<()> {
+        let ceiling = self.trivial_rate().await?;
+        let (measured, rss) = self.measure_get(Implementation::Ours, document).await?;
+        let ratio = of(&measured, ceiling, "trivial");
+        let load = self.args.concurrency.to_string();
+        let goal = Some(Goal::AtLeastOfCeiling(0.3));
+        self.push(label.into(), load, &measured, Some(rss), ratio, goal);
+        let row = match document {
+            Document::Jwks => RowName::Jwks,
+            Document::Discovery => RowName::Discovery,
+        };
+        self.keep(row, &measured, rss);
+        Ok(())
+    }
+
+    async fn refresh(&mut self) -> anyhow::Result<()> {
+        let ceiling = self.sign_rate().await?;
+        let (measured, rss) = self.measure_refresh(Implementation::Ours).await?;
         let ratio = of(&measured, ceiling, "raw sign");
         let load = self.args.concurrency.to_string();
         self.push(
@@ -320,22 +509,12 @@ impl Bench<'_> {
             ratio,
             None,
         );
+        self.keep(RowName::Refresh, &measured, rss);
         Ok(())
     }
 
     async fn code_flow(&mut self) -> anyhow::Result<()> {
-        let server = self
-            .server(Seeding::ClientsAndUser, self.args.concurrency)
-            .await?;
-        server.target.code_flow().await?;
-        let measured = repeat(
-            self.args.concurrency,
-            self.args.duration,
-            server.target.clone(),
-            |t| async move { t.code_flow().await },
-        )
-        .await?;
-        let rss = server.stop().await?;
+        let (measured, rss) = self.measure_code_flow(Implementation::Ours).await?;
         let mut row = result(
             "authorization-code flow (login: argon2id)".into(),
             self.args.concurrency.to_string(),
@@ -346,12 +525,15 @@ impl Bench<'_> {
             .trim_end_matches("; ")
             .into();
         self.results.push(row);
+        self.keep(RowName::CodeFlow, &measured, rss);
         Ok(())
     }
 
     async fn verify(&mut self) -> anyhow::Result<()> {
         let ceiling = self.verify_rate().await?;
-        let server = self.server(Seeding::Clients, 1).await?;
+        let server = self
+            .server(Implementation::Ours, Seeding::Clients, 1)
+            .await?;
         let token: Arc<str> = server.target.client_credentials().await?.into();
         let issuer = server.target.base_url.clone();
         let verifier = Arc::new(auth_client::Verifier::new(issuer.clone(), issuer).await?);
@@ -384,8 +566,9 @@ impl Bench<'_> {
 
     async fn issuance_under_login(&mut self) -> anyhow::Result<()> {
         let logins = self.args.concurrency;
+        let connections = PROBE_CONNECTIONS + logins;
         let server = self
-            .server(Seeding::ClientsAndUser, PROBE_CONNECTIONS + logins)
+            .server(Implementation::Ours, Seeding::ClientsAndUser, connections)
             .await?;
         server.target.code_flow().await?;
         let duration = self.args.duration;
@@ -475,15 +658,9 @@ impl Bench<'_> {
 
     async fn rss(&mut self) -> anyhow::Result<()> {
         let connections = self.args.rss_concurrency;
-        let server = self.server(Seeding::Clients, connections).await?;
-        let measured = repeat(
-            connections,
-            self.args.duration,
-            server.target.clone(),
-            |t| async move { t.client_credentials().await },
-        )
-        .await?;
-        let rss = server.stop().await?;
+        let (measured, rss) = self
+            .measure_client_credentials(Implementation::Ours, connections)
+            .await?;
         let mut row = result(
             "peak RSS: client_credentials".into(),
             connections.to_string(),
@@ -492,6 +669,7 @@ impl Bench<'_> {
         row.peak_rss = Some(rss);
         row.target = Some(Goal::PeakRssBelow(RSS_TARGET));
         self.results.push(row);
+        self.keep(RowName::Rss, &measured, rss);
         Ok(())
     }
 
@@ -546,17 +724,31 @@ fn of(measured: &Measured, ceiling: f64, name: &'static str) -> Option<Ratio> {
 }
 
 fn result(label: String, load: String, measured: &Measured) -> RowResult {
-    let note = match (&measured.first_error, measured.errors) {
-        (Some(error), n) if n > 0 => format!("{n} failed, first: {error}"),
-        _ => String::new(),
-    };
     RowResult {
         label,
         load,
         rate: Some(measured.rate),
         p50: Some(measured.p50),
         p99: Some(measured.p99),
-        note,
+        note: failures(measured),
         ..RowResult::default()
+    }
+}
+
+fn sample(measured: &Measured, peak_rss: u64) -> Sample {
+    Sample {
+        rate: measured.rate,
+        p50: measured.p50,
+        p99: measured.p99,
+        peak_rss,
+        failures: failures(measured),
+    }
+}
+
+/// `3 failed, first: ...`, or nothing.
+fn failures(measured: &Measured) -> String {
+    match (&measured.first_error, measured.errors) {
+        (Some(error), n) if n > 0 => format!("{n} failed, first: {error}"),
+        _ => String::new(),
     }
 }
