@@ -10,7 +10,7 @@ use crate::roles::RoleName;
 use crate::secrets::TokenHasher;
 use crate::store::Store;
 use crate::throttle::Limiter;
-use crate::throttle::ThrottlePolicy;
+use crate::throttle::{ThrottlePolicy, UnderLimit};
 use crate::users::password::PasswordPolicy;
 use std::fmt;
 use std::sync::Arc;
@@ -98,6 +98,9 @@ pub struct Settings {
     pub account: AccountPolicy,
     /// Rate limits of sensitive endpoints.
     pub limits: RateLimits,
+    /// How long this replica trusts a failure counter it read below its limit (see
+    /// [`crate::throttle`]); zero reads the counter on every check.
+    pub counter_cache_ttl: Duration,
 }
 
 /// Rules of the account lifecycle.
@@ -216,6 +219,7 @@ impl Settings {
             login: LoginPolicy::default(),
             account: AccountPolicy::default(),
             limits: RateLimits::default(),
+            counter_cache_ttl: Duration::from_secs(1),
         }
     }
 }
@@ -270,6 +274,7 @@ struct Inner {
     kek: Arc<KeyEncryptionKey>,
     services: Services,
     mail_notify: Notify,
+    under_limit: UnderLimit,
 }
 
 impl fmt::Debug for Provider {
@@ -299,8 +304,10 @@ impl Provider {
             settings.keys.clone(),
         )
         .await?;
+        let under_limit = UnderLimit::new(settings.counter_cache_ttl);
         Ok(Self {
             inner: Arc::new(Inner {
+                under_limit,
                 settings,
                 store,
                 clock,
@@ -331,6 +338,11 @@ impl Provider {
     /// Where rate-limit counters live.
     pub fn limiter(&self) -> &Limiter {
         &self.inner.services.limiter
+    }
+
+    /// Failure counters this replica read below their limit recently.
+    pub(crate) fn under_limit(&self) -> &UnderLimit {
+        &self.inner.under_limit
     }
 
     /// The text-message sender, if configured.

@@ -30,7 +30,7 @@ pub async fn revoke(
             }
             provider
                 .store()
-                .revoke_access_token(&claims.jti, claims.exp)
+                .revoke_access_token(&claims.jti, claims.exp, provider.clock().unix())
                 .await?;
             Ok(())
         }

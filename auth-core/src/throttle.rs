@@ -4,12 +4,26 @@
 //! A key (an account, a client address, a client id) may count `limit` events per window;
 //! past that it is refused until the window ends. Keys that name a person are digests, so
 //! e-mail addresses are not stored.
+//!
+//! A failure counter read below its limit is trusted for `counter_cache_ttl` (one second by
+//! default), so the token endpoint does not read the counters of a well-behaved client on every
+//! request. Every failure this replica records forgets that memory for its key, so repeated
+//! failures here are always counted against the shared counter; failures recorded at other
+//! replicas are seen after at most the ttl, which lets at most one extra attempt per replica
+//! and ttl through. A counter at its limit is never remembered: it is read on every check.
 
 use crate::Provider;
 use crate::store::StoreError;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Keys kept at most by [`UnderLimit`]; past this it starts over (keys include client
+/// addresses, which an attacker can vary).
+const MAX_REMEMBERED: usize = 10_000;
 
 /// How many events a key may count per window.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +32,59 @@ pub struct ThrottlePolicy {
     pub limit: u32,
     /// Window length.
     pub window: Duration,
+}
+
+/// Failure counters this replica read below their limit, and when.
+pub struct UnderLimit {
+    ttl: Duration,
+    read_at: Mutex<HashMap<String, Instant>>,
+    /// Bumped by every forget, so a read that raced with a recorded failure is not remembered.
+    forgets: AtomicU64,
+}
+
+impl UnderLimit {
+    /// Remembers for `ttl`; zero remembers nothing.
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            read_at: Mutex::default(),
+            forgets: AtomicU64::new(0),
+        }
+    }
+
+    fn all_fresh(&self, keys: &[(&str, &ThrottlePolicy)]) -> bool {
+        if self.ttl.is_zero() {
+            return false;
+        }
+        let read_at = self.lock();
+        keys.iter()
+            .all(|(key, _)| read_at.get(*key).is_some_and(|at| at.elapsed() < self.ttl))
+    }
+
+    fn remember(&self, key: &str, at: Instant, forgets_before_read: u64) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut read_at = self.lock();
+        if self.forgets.load(Ordering::Acquire) != forgets_before_read {
+            return;
+        }
+        if read_at.len() >= MAX_REMEMBERED {
+            read_at.clear();
+        }
+        read_at.insert(key.to_owned(), at);
+    }
+
+    fn forget(&self, key: &str) {
+        let mut read_at = self.lock();
+        self.forgets.fetch_add(1, Ordering::AcqRel);
+        read_at.remove(key);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
+        // Plain data: a poisoned lock is used as it is.
+        self.read_at.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// Where the counters live.
@@ -73,24 +140,36 @@ fn window_secs(policy: &ThrottlePolicy) -> i64 {
     i64::try_from(policy.window.as_secs()).unwrap_or(i64::MAX)
 }
 
-/// (count, seconds until the window ends) of `key`, if its window is live.
+/// (count, seconds until the window ends) of each key, if its window is live; one read for
+/// all of them.
 async fn current(
     provider: &Provider,
-    key: &str,
-    policy: &ThrottlePolicy,
-) -> Result<Option<(i64, i64)>, String> {
+    checks: &[(&str, &ThrottlePolicy)],
+) -> Result<Vec<Option<(i64, i64)>>, String> {
     let now = provider.clock().unix();
-    let window = window_secs(policy);
+    let keys: Vec<&str> = checks.iter().map(|(key, _)| *key).collect();
     match provider.limiter() {
-        Limiter::Database => provider
-            .store()
-            .throttle_count(key, now - window)
-            .await
-            .map(|found| found.map(|(count, start)| (count, start + window - now)))
-            .map_err(|e| e.to_string()),
+        Limiter::Database => {
+            let rows = provider
+                .store()
+                .throttle_counts(&keys)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(checks
+                .iter()
+                .map(|(key, policy)| {
+                    let window = window_secs(policy);
+                    rows.iter()
+                        .find(|(found, _, _)| found == key)
+                        .filter(|(_, _, start)| *start > now - window)
+                        .map(|(_, count, start)| (*count, start + window - now))
+                })
+                .collect())
+        }
         #[cfg(feature = "redis")]
         Limiter::Redis(redis, prefix) => {
-            redis_current(redis.clone(), &redis_key(prefix, key)).await
+            let keys: Vec<String> = keys.iter().map(|key| redis_key(prefix, key)).collect();
+            redis_current(redis.clone(), &keys).await
         }
     }
 }
@@ -101,9 +180,12 @@ async fn increment(
     key: &str,
     policy: &ThrottlePolicy,
 ) -> Result<(i64, i64), String> {
+    // Forgotten before and after the write: a check that read the counter in between does not
+    // remember the count without this event.
+    provider.under_limit().forget(key);
     let now = provider.clock().unix();
     let window = window_secs(policy);
-    match provider.limiter() {
+    let counted = match provider.limiter() {
         Limiter::Database => provider
             .store()
             .throttle_hit(key, now, now - window)
@@ -114,7 +196,9 @@ async fn increment(
         Limiter::Redis(redis, prefix) => {
             redis_increment(redis.clone(), &redis_key(prefix, key), window).await
         }
-    }
+    };
+    provider.under_limit().forget(key);
+    counted
 }
 
 fn throttled(remaining: i64) -> Throttled {
@@ -129,11 +213,35 @@ pub async fn check(
     key: &str,
     policy: &ThrottlePolicy,
 ) -> Result<(), Throttled> {
-    match current(provider, key, policy).await {
-        Ok(Some((count, remaining))) if count >= i64::from(policy.limit) => {
-            Err(throttled(remaining))
+    check_all(provider, &[(key, policy)]).await
+}
+
+/// Refuses when any of the keys has reached its limit (with the longest wait among them);
+/// reads all counters at once.
+pub async fn check_all(
+    provider: &Provider,
+    checks: &[(&str, &ThrottlePolicy)],
+) -> Result<(), Throttled> {
+    let memory = provider.under_limit();
+    if memory.all_fresh(checks) {
+        return Ok(());
+    }
+    let read_at = Instant::now();
+    let forgets = memory.forgets.load(Ordering::Acquire);
+    match current(provider, checks).await {
+        Ok(found) => {
+            let mut wait = None;
+            for ((key, policy), found) in checks.iter().zip(found) {
+                match found {
+                    Some((count, remaining)) if count >= i64::from(policy.limit) => {
+                        memory.forget(key);
+                        wait = wait.max(Some(remaining));
+                    }
+                    _ => memory.remember(key, read_at, forgets),
+                }
+            }
+            wait.map_or(Ok(()), |remaining| Err(throttled(remaining)))
         }
-        Ok(_) => Ok(()),
         Err(e) => {
             // Failing open keeps logins working while the counter store hiccups; it is logged.
             tracing::error!(error = %e, "cannot read a throttle counter");
@@ -168,6 +276,7 @@ pub async fn hit(provider: &Provider, key: &str, policy: &ThrottlePolicy) -> Res
 
 /// Forgets `key` (after a success).
 pub async fn reset(provider: &Provider, key: &str) -> Result<(), StoreError> {
+    provider.under_limit().forget(key);
     match provider.limiter() {
         Limiter::Database => provider.store().throttle_reset(key).await,
         #[cfg(feature = "redis")]
@@ -190,15 +299,29 @@ fn redis_key(prefix: &str, key: &str) -> String {
 #[cfg(feature = "redis")]
 async fn redis_current(
     mut redis: redis::aio::ConnectionManager,
-    key: &str,
-) -> Result<Option<(i64, i64)>, String> {
-    let (count, ttl): (Option<i64>, i64) = redis::pipe()
-        .get(key)
-        .ttl(key)
-        .query_async(&mut redis)
+    keys: &[String],
+) -> Result<Vec<Option<(i64, i64)>>, String> {
+    let mut pipe = redis::pipe();
+    for key in keys {
+        pipe.get(key).ttl(key);
+    }
+    let values: Vec<(Option<i64>, i64)> = pipe
+        .query_async::<Vec<redis::Value>>(&mut redis)
         .await
-        .map_err(|e| e.to_string())?;
-    Ok(count.map(|count| (count, ttl.max(0))))
+        .map_err(|e| e.to_string())?
+        .chunks(2)
+        .map(|pair| match pair {
+            [count, ttl] => Ok((
+                redis::from_redis_value::<Option<i64>>(count.clone()).map_err(|e| e.to_string())?,
+                redis::from_redis_value::<i64>(ttl.clone()).map_err(|e| e.to_string())?,
+            )),
+            _ => Err("redis answered an odd number of values".to_owned()),
+        })
+        .collect::<Result<_, String>>()?;
+    Ok(values
+        .into_iter()
+        .map(|(count, ttl)| count.map(|count| (count, ttl.max(0))))
+        .collect())
 }
 
 #[cfg(feature = "redis")]

@@ -258,6 +258,9 @@ pub struct DatabaseConfig {
     pub max_connections: u32,
     /// Seconds to wait for the database when connecting.
     pub connect_timeout_secs: u64,
+    /// Seconds a replica keeps clients and revoked access tokens in memory before reading them
+    /// again (what other replicas changed is seen after at most this long); 0 turns it off.
+    pub cache_secs: u64,
 }
 
 /// `[tokens]`
@@ -454,6 +457,7 @@ impl Default for DatabaseConfig {
         Self {
             max_connections: 16,
             connect_timeout_secs: 5,
+            cache_secs: 1,
         }
     }
 }
@@ -556,6 +560,12 @@ impl Config {
         auth_core::store::sql::Backend::of_url(&self.database_url).map_err(|_| {
             anyhow::anyhow!("database_url must start with `sqlite://` or `postgres://`")
         })?;
+        if self.database.cache_secs > 60 {
+            bail!(
+                "database.cache_secs is {}: at most 60, since a revocation made at another replica is only seen here after that long",
+                self.database.cache_secs
+            );
+        }
         if self.database.max_connections == 0 {
             bail!("database.max_connections must be at least 1");
         }
@@ -804,6 +814,7 @@ impl Config {
             one_time_code_attempts: self.account.one_time_code_attempts,
         };
         core.limits = limits;
+        core.counter_cache_ttl = Duration::from_secs(self.database.cache_secs);
         Ok(Settings {
             bind,
             core,

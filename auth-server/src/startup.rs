@@ -102,6 +102,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<SqlStore> {
     let pool = PoolSettings {
         max_connections: config.database.max_connections,
         acquire_timeout: Duration::from_secs(config.database.connect_timeout_secs),
+        cache_ttl: Duration::from_secs(config.database.cache_secs),
     };
     let store = SqlStore::connect(&config.database_url, &pool)
         .await

@@ -79,12 +79,11 @@ async fn authenticate_throttled(
         .map(|id| format!("token-client:{id}"));
     let ip_key = format!("token-ip:{client_ip}");
     let what = "failed client authentications";
+    let mut checks = vec![(ip_key.as_str(), &limits.token_failures_per_ip)];
     if let Some(key) = &client_key {
-        throttle::check(provider, key, &limits.token_failures_per_client)
-            .await
-            .map_err(|t| OAuthError::throttled(&t, what))?;
+        checks.push((key.as_str(), &limits.token_failures_per_client));
     }
-    throttle::check(provider, &ip_key, &limits.token_failures_per_ip)
+    throttle::check_all(provider, &checks)
         .await
         .map_err(|t| OAuthError::throttled(&t, what))?;
     match authenticate(provider, credentials, Accept::AnyClient).await {

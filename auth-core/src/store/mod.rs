@@ -98,8 +98,13 @@ pub trait KeyStore: Send + Sync {
 /// Token state that outlives a request: revocations (and, later, codes and refresh tokens).
 #[async_trait]
 pub trait TokenStore: Send + Sync {
-    /// Records that the access token `jti` is revoked until it expires. Idempotent.
-    async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<(), StoreError>;
+    /// Records that the access token `jti` is revoked (at `now`) until it expires. Idempotent.
+    async fn revoke_access_token(
+        &self,
+        jti: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<(), StoreError>;
     /// Whether the access token `jti` was revoked, alone or with its family.
     async fn is_access_token_revoked(&self, jti: &str) -> Result<bool, StoreError>;
     /// Deletes what expired before `now` (revocations of expired tokens, codes, sessions,
@@ -401,12 +406,9 @@ pub trait GrantStore: Send + Sync {
 /// Failure and rate counters.
 #[async_trait]
 pub trait ThrottleStore: Send + Sync {
-    /// The count and window start of `key`, if its window started after `window_floor`.
-    async fn throttle_count(
-        &self,
-        key: &str,
-        window_floor: i64,
-    ) -> Result<Option<(i64, i64)>, StoreError>;
+    /// The count and window start of each of `keys` that has a counter, in one read; windows
+    /// that are over are returned too (the caller knows each key's window length).
+    async fn throttle_counts(&self, keys: &[&str]) -> Result<Vec<(String, i64, i64)>, StoreError>;
     /// Adds one to `key`, starting a new window at `now` when the current one started at or
     /// before `window_floor`. Returns the new count and the window start.
     async fn throttle_hit(

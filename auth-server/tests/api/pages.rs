@@ -29,16 +29,17 @@ both_backends! {
         assert!(!user.email_verified);
         let grants = app.provider.store().user_grants(&user.id).await.unwrap();
         assert_eq!(grants.roles, vec!["player"]);
-        // With the default folder transport, the verification mail lands as a file.
-        let mut files = Vec::new();
+        // With the default folder transport, the verification mail lands as a file (lettre writes
+        // it in place, so it is read until it is complete).
+        let mut eml = String::new();
         for _ in 0..50 {
-            files = std::fs::read_dir(&app.config_mail_folder).map(|d| d.flatten().collect()).unwrap_or_default();
-            if !files.is_empty() {
+            let files: Vec<_> = std::fs::read_dir(&app.config_mail_folder).map(|d| d.flatten().collect()).unwrap_or_default();
+            eml = files.first().and_then(|f| std::fs::read_to_string(f.path()).ok()).unwrap_or_default();
+            if eml.contains("\r\n\r\n") {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        let eml = std::fs::read_to_string(files[0].path()).unwrap();
         assert!(eml.contains("To: New.Player@Example.com"), "{eml}");
     }
 

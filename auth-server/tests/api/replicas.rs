@@ -84,6 +84,8 @@ async fn two_replicas_share_tokens_revocations_and_key_rotations() {
         introspect_at(&b, token.clone()).await,
         "a token from A is active at B"
     );
+    // A reads its revocations now, so its in-memory copy is fresh when B revokes.
+    assert!(introspect_at(&a, token.clone()).await);
     let revoked = http
         .post(b.url("/revoke"))
         .basic_auth("svc", Some(&secret))
@@ -93,8 +95,21 @@ async fn two_replicas_share_tokens_revocations_and_key_rotations() {
         .unwrap();
     assert_eq!(revoked.status(), 200);
     assert!(
-        !introspect_at(&a, token.clone()).await,
-        "a revocation at B is seen at A"
+        !introspect_at(&b, token.clone()).await,
+        "a revocation is seen at once by the replica that made it"
+    );
+    // database.cache_secs (1 s by default) bounds how long A may still answer from its copy.
+    let mut seen_at_a = false;
+    for _ in 0..30 {
+        if !introspect_at(&a, token.clone()).await {
+            seen_at_a = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        seen_at_a,
+        "a revocation at B is seen at A within the cache time"
     );
 
     let before_rotation = token_at(&b).await;

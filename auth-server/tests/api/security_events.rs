@@ -101,10 +101,10 @@ async fn counters_can_live_in_redis_and_expire_there() {
     assert_eq!(
         app.provider
             .store()
-            .throttle_count("login-ip:127.0.0.1", 0)
+            .throttle_counts(&["login-ip:127.0.0.1"])
             .await
             .unwrap(),
-        None
+        Vec::new()
     );
     let _: () = redis::cmd("DEL")
         .arg(keys)

@@ -148,10 +148,13 @@ impl ClientStore for SqlStore {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM clients WHERE client_id = $1"
         ));
-        let row: Option<ClientRow> = on_pool!(self, pool => {
-            sqlx::query_as(sql).bind(id.as_str()).fetch_optional(pool).await
-        })?;
-        row.map(ClientRow::into_client).transpose()
+        let load = async {
+            let row: Option<ClientRow> = on_pool!(self, pool => {
+                sqlx::query_as(sql).bind(id.as_str()).fetch_optional(pool).await
+            })?;
+            row.map(ClientRow::into_client).transpose()
+        };
+        self.caches.client(id, load).await
     }
 
     async fn clients(&self) -> Result<Vec<Client>, StoreError> {
@@ -176,6 +179,7 @@ impl ClientStore for SqlStore {
                 .await?;
             tx.commit().await?;
         });
+        self.caches.forget_client(id.as_str());
         Ok(())
     }
 
@@ -200,6 +204,7 @@ impl ClientStore for SqlStore {
             .await
             .map(|r| r.rows_affected())
         })?;
+        self.caches.forget_client(&row.client_id);
         if updated == 0 {
             return Err(StoreError::NotFound);
         }

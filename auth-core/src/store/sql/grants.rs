@@ -368,6 +368,7 @@ impl GrantStore for SqlStore {
                 .await
                 .map(|_| ())
         })?;
+        self.caches.revocations_changed();
         Ok(())
     }
 

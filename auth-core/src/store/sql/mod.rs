@@ -8,6 +8,7 @@
 //! write transactions with `BEGIN IMMEDIATE` so they queue on the write lock instead of failing.
 
 mod account;
+mod cache;
 mod clients;
 mod events;
 mod grants;
@@ -80,6 +81,9 @@ pub struct PoolSettings {
     pub max_connections: u32,
     /// How long to wait for the database at connect time and for a free connection.
     pub acquire_timeout: Duration,
+    /// How long this store trusts its in-memory copy of clients and of revoked access tokens
+    /// before reading them again; zero reads the database on every lookup (see `cache.rs`).
+    pub cache_ttl: Duration,
 }
 
 impl Default for PoolSettings {
@@ -87,6 +91,7 @@ impl Default for PoolSettings {
         Self {
             max_connections: 16,
             acquire_timeout: Duration::from_secs(5),
+            cache_ttl: Duration::from_secs(1),
         }
     }
 }
@@ -97,6 +102,8 @@ pub struct SqlStore {
     pub(crate) pool: Pool,
     /// Where events written by this store go; none by default.
     pub(crate) events: Arc<EventRouting>,
+    /// Clients and revoked access tokens in memory.
+    pub(crate) caches: Arc<cache::Caches>,
 }
 
 impl std::fmt::Debug for SqlStore {
@@ -153,6 +160,7 @@ impl SqlStore {
         Ok(Self {
             pool,
             events: Arc::default(),
+            caches: Arc::new(cache::Caches::new(settings.cache_ttl)),
         })
     }
 

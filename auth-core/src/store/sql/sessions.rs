@@ -108,6 +108,7 @@ impl SessionStore for SqlStore {
             .await?;
             tx.commit().await?;
         });
+        self.caches.revocations_changed();
         Ok(())
     }
 
@@ -127,6 +128,7 @@ impl SessionStore for SqlStore {
             .await?;
             tx.commit().await?;
         });
+        self.caches.revocations_changed();
         Ok(())
     }
 
@@ -154,6 +156,7 @@ impl SessionStore for SqlStore {
             .await?;
             tx.commit().await?;
         });
+        self.caches.revocations_changed();
         Ok(())
     }
 }

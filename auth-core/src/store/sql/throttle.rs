@@ -6,19 +6,22 @@ use async_trait::async_trait;
 
 #[async_trait]
 impl ThrottleStore for SqlStore {
-    async fn throttle_count(
-        &self,
-        key: &str,
-        window_floor: i64,
-    ) -> Result<Option<(i64, i64)>, StoreError> {
+    async fn throttle_counts(&self, keys: &[&str]) -> Result<Vec<(String, i64, i64)>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Only placeholders are formatted in; the keys are bound.
+        let placeholders: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT key, count, window_start FROM throttle_counters WHERE key IN ({})",
+            placeholders.join(", ")
+        ));
         Ok(on_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT count, window_start FROM throttle_counters WHERE key = $1 AND window_start > $2",
-            )
-            .bind(key)
-            .bind(window_floor)
-            .fetch_optional(pool)
-            .await
+            let mut query = sqlx::query_as(sql);
+            for key in keys {
+                query = query.bind(*key);
+            }
+            query.fetch_all(pool).await
         })?)
     }
 

@@ -1,27 +1,41 @@
 //! Token state in SQL.
 
+use super::cache::RevokedRow;
 use super::{SqlStore, on_pool};
 use crate::store::{StoreError, TokenStore};
 use async_trait::async_trait;
 
 #[async_trait]
 impl TokenStore for SqlStore {
-    async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
+    async fn revoke_access_token(
+        &self,
+        jti: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             sqlx::query(
-                "INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2) \
+                "INSERT INTO revoked_access_tokens (jti, expires_at, revoked_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (jti) DO NOTHING",
             )
             .bind(jti)
             .bind(expires_at)
+            .bind(now)
             .execute(pool)
             .await
             .map(|_| ())
         })?;
+        self.caches.revocations_changed();
         Ok(())
     }
 
     async fn is_access_token_revoked(&self, jti: &str) -> Result<bool, StoreError> {
+        if self.caches.enabled() {
+            return self
+                .caches
+                .is_revoked(jti, |since| self.revoked_since(since))
+                .await;
+        }
         let found: Option<i64> = on_pool!(self, pool => {
             sqlx::query_scalar(
                 // CAST: a bare 1 is INT4 on PostgreSQL and INTEGER on SQLite.
@@ -61,5 +75,23 @@ impl TokenStore for SqlStore {
             })?;
         }
         Ok(purged)
+    }
+}
+
+impl SqlStore {
+    /// The revoked access tokens, alone or with their family, revoked at or after `since`
+    /// (all of them for `None`): the feed of the revocation cache.
+    async fn revoked_since(&self, since: Option<i64>) -> Result<Vec<RevokedRow>, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT jti, expires_at, revoked_at FROM revoked_access_tokens WHERE revoked_at >= $1 \
+                 UNION ALL \
+                 SELECT a.jti, a.expires_at, f.revoked_at FROM family_access_tokens a \
+                 JOIN token_families f ON f.id = a.family_id WHERE f.revoked_at >= $1",
+            )
+            .bind(since.unwrap_or(i64::MIN))
+            .fetch_all(pool)
+            .await
+        })?)
     }
 }

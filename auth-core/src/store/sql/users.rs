@@ -262,8 +262,8 @@ impl UserStore for SqlStore {
             // The family rows go with the user; their access tokens are recorded as revoked
             // first, so they read inactive until they expire.
             sqlx::query(
-                "INSERT INTO revoked_access_tokens (jti, expires_at) \
-                 SELECT a.jti, a.expires_at FROM family_access_tokens a \
+                "INSERT INTO revoked_access_tokens (jti, expires_at, revoked_at) \
+                 SELECT a.jti, a.expires_at, $2 FROM family_access_tokens a \
                  JOIN token_families f ON f.id = a.family_id \
                  WHERE f.user_id = $1 AND a.expires_at > $2 \
                  ON CONFLICT (jti) DO NOTHING",
@@ -285,6 +285,7 @@ impl UserStore for SqlStore {
                 .await?;
             tx.commit().await?;
         });
+        self.caches.revocations_changed();
         Ok(())
     }
 

@@ -1,0 +1,259 @@
+//! This replica's memory of the two things nearly every request reads: client registrations and
+//! the set of revoked access tokens. Without it each token, introspection and bearer request
+//! makes two or three queries, and on SQLite each query is a hand-off to a worker thread and
+//! back, which costs more than verifying an RS256 signature (docs/performance.md).
+//!
+//! Both copies live at most `ttl` (`database.cache_secs`) before they are read again, and a
+//! change written through this store drops the copy it affects at once, so this replica always
+//! sees its own writes. Changes written by another replica (or by the `auth-server` command on
+//! the same database) are seen within `ttl`; RFC 7009 section 2.2 allows for such a propagation
+//! delay between servers. A `ttl` of zero turns the caches off: every lookup reads the database.
+//!
+//! Revocations are followed as a feed: each sync reads the rows revoked since the newest one it
+//! has seen, minus [`OVERLAP_SECS`] (for replicas whose clocks differ and for transactions that
+//! commit late), and every [`FULL_RELOAD`] the whole set is read again, which also forgets
+//! tokens the hourly purge removed.
+
+use crate::clients::{Client, ClientId};
+use crate::store::StoreError;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+/// How far before the newest revocation seen each sync reads again.
+pub(crate) const OVERLAP_SECS: i64 = 60;
+
+/// How often the whole set of revocations is read again.
+const FULL_RELOAD: Duration = Duration::from_secs(300);
+
+/// Clients kept at most; past this the cache starts over (registrations are bounded by the
+/// table, but open dynamic registration could make the table large).
+const MAX_CLIENTS: usize = 10_000;
+
+/// A revoked access token as the feed reads it: its `jti`, when it expires, when it was revoked.
+pub(crate) type RevokedRow = (String, i64, i64);
+
+/// The caches of one store (shared by its clones).
+pub(crate) struct Caches {
+    ttl: Duration,
+    clients: Mutex<HashMap<String, (Instant, Client)>>,
+    revoked: RwLock<Revoked>,
+    /// Bumped by every local write that may revoke tokens; a sync that started before the bump
+    /// does not count as fresh.
+    generation: AtomicU64,
+    /// One sync at a time; the others wait for its result.
+    syncing: tokio::sync::Mutex<()>,
+}
+
+#[derive(Default)]
+struct Revoked {
+    jtis: HashMap<String, i64>,
+    /// The newest `revoked_at` read so far.
+    newest: Option<i64>,
+    /// When the last sync started, and the write generation it saw then.
+    synced: Option<(Instant, u64)>,
+    full_at: Option<Instant>,
+}
+
+impl Caches {
+    pub(crate) fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            clients: Mutex::default(),
+            revoked: RwLock::default(),
+            generation: AtomicU64::new(0),
+            syncing: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Whether lookups go through the caches at all.
+    pub(crate) fn enabled(&self) -> bool {
+        !self.ttl.is_zero()
+    }
+
+    /// The client `id`, from memory when it was read less than `ttl` ago, else from `load`.
+    /// Unknown ids are not remembered, so guessing ids cannot fill the memory.
+    pub(crate) async fn client<F>(
+        &self,
+        id: &ClientId,
+        load: F,
+    ) -> Result<Option<Client>, StoreError>
+    where
+        F: Future<Output = Result<Option<Client>, StoreError>>,
+    {
+        if !self.enabled() {
+            return load.await;
+        }
+        if let Some((at, client)) = lock(&self.clients).get(id.as_str())
+            && at.elapsed() < self.ttl
+        {
+            return Ok(Some(client.clone()));
+        }
+        let started = Instant::now();
+        let loaded = load.await?;
+        if let Some(client) = &loaded {
+            let mut clients = lock(&self.clients);
+            if clients.len() >= MAX_CLIENTS {
+                clients.clear();
+            }
+            clients.insert(id.as_str().to_owned(), (started, client.clone()));
+        }
+        Ok(loaded)
+    }
+
+    /// Forgets the client `id` (it was changed or deleted through this store).
+    pub(crate) fn forget_client(&self, id: &str) {
+        lock(&self.clients).remove(id);
+    }
+
+    /// Whether the access token `jti` is revoked, syncing first (through `feed`, which reads
+    /// the rows revoked at or after its argument, or all rows for `None`) when the copy is
+    /// older than `ttl` or a local write changed revocations since.
+    pub(crate) async fn is_revoked<F, Fut>(&self, jti: &str, feed: F) -> Result<bool, StoreError>
+    where
+        F: FnOnce(Option<i64>) -> Fut,
+        Fut: Future<Output = Result<Vec<RevokedRow>, StoreError>>,
+    {
+        if let Some(answer) = self.fresh_answer(jti) {
+            return Ok(answer);
+        }
+        let _one_sync = self.syncing.lock().await;
+        // The sync this task waited for may have made the copy fresh.
+        if let Some(answer) = self.fresh_answer(jti) {
+            return Ok(answer);
+        }
+        let started = Instant::now();
+        let generation = self.generation.load(Ordering::Acquire);
+        let (full, since) = {
+            let revoked = read(&self.revoked);
+            let full = revoked
+                .full_at
+                .is_none_or(|at| started.duration_since(at) >= FULL_RELOAD);
+            (full, revoked.newest.map(|n| n.saturating_sub(OVERLAP_SECS)))
+        };
+        let rows = feed(if full { None } else { since }).await?;
+        let mut revoked = write(&self.revoked);
+        if full {
+            revoked.jtis.clear();
+            revoked.full_at = Some(started);
+        }
+        for (jti, expires_at, revoked_at) in rows {
+            revoked.newest = Some(revoked.newest.map_or(revoked_at, |n| n.max(revoked_at)));
+            revoked.jtis.insert(jti, expires_at);
+        }
+        revoked.synced = Some((started, generation));
+        Ok(revoked.jtis.contains_key(jti))
+    }
+
+    /// The answer from memory, if the copy is fresh.
+    fn fresh_answer(&self, jti: &str) -> Option<bool> {
+        let revoked = read(&self.revoked);
+        let (at, generation) = revoked.synced?;
+        let fresh =
+            at.elapsed() < self.ttl && generation == self.generation.load(Ordering::Acquire);
+        fresh.then(|| revoked.jtis.contains_key(jti))
+    }
+
+    /// Called after a local write that may have revoked access tokens: the next check syncs.
+    pub(crate) fn revocations_changed(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+// A panic while a lock is held leaves plain data behind (no invariant spans two fields that a
+// reader could see half-written), so a poisoned lock is used as it is.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    fn row(jti: &str, revoked_at: i64) -> RevokedRow {
+        (jti.to_owned(), i64::MAX, revoked_at)
+    }
+
+    #[tokio::test]
+    async fn a_fresh_copy_answers_without_reading() {
+        let caches = Caches::new(Duration::from_secs(60));
+        let reads = AtomicUsize::new(0);
+        for _ in 0..3 {
+            let revoked = caches
+                .is_revoked("a", |since| {
+                    reads.fetch_add(1, Ordering::SeqCst);
+                    assert_eq!(since, None, "the first sync reads everything");
+                    async { Ok(vec![row("a", 100)]) }
+                })
+                .await
+                .unwrap();
+            assert!(revoked);
+        }
+        assert_eq!(reads.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_local_revocation_is_seen_at_once_and_read_from_the_newest_minus_the_overlap() {
+        let caches = Caches::new(Duration::from_secs(60));
+        let first = caches
+            .is_revoked("b", |_| async { Ok(vec![row("a", 1_000)]) })
+            .await
+            .unwrap();
+        assert!(!first);
+        caches.revocations_changed();
+        let second = caches
+            .is_revoked("b", |since| {
+                assert_eq!(since, Some(1_000 - OVERLAP_SECS));
+                async { Ok(vec![row("b", 1_001)]) }
+            })
+            .await
+            .unwrap();
+        assert!(second, "the token revoked by the local write reads revoked");
+        let still_known = caches
+            .is_revoked("a", |_| async { panic!("the copy is fresh") })
+            .await
+            .unwrap();
+        assert!(still_known, "an incremental sync keeps what it knew");
+    }
+
+    #[tokio::test]
+    async fn a_stale_copy_is_read_again() {
+        let caches = Caches::new(Duration::from_millis(1));
+        caches
+            .is_revoked("a", |_| async { Ok(Vec::new()) })
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let revoked = caches
+            .is_revoked("a", |since| {
+                assert_eq!(since, None, "nothing was seen yet, so everything is read");
+                async { Ok(vec![row("a", 5)]) }
+            })
+            .await
+            .unwrap();
+        assert!(
+            revoked,
+            "a revocation by another replica is seen after the ttl"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_sync_is_an_error_not_a_valid_token() {
+        let caches = Caches::new(Duration::from_secs(60));
+        let failed = caches
+            .is_revoked("a", |_| async { Err(StoreError::Corrupt("down".into())) })
+            .await;
+        assert!(failed.is_err());
+    }
+}
