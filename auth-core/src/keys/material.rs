@@ -130,6 +130,50 @@ impl KeyMaterial {
         }
     }
 
+    /// [`KeyMaterial::generate`] on up to `parallelism` threads at once, keeping the first key
+    /// that is ready. An RSA key generation tries fresh random candidates until two are prime,
+    /// so its time varies widely (tens to hundreds of milliseconds for 2048 bits); the first of
+    /// several independent searches finishes sooner, which shortens the first start on a new
+    /// database. Every search draws its own randomness, so the winner is as random as any; the
+    /// others run to their end on their threads and are dropped. Other algorithms take
+    /// microseconds and are generated once.
+    pub fn generate_racing(
+        algorithm: SigningAlgorithm,
+        rsa_bits: u32,
+        parallelism: usize,
+    ) -> Result<(Self, Vec<u8>), MaterialError> {
+        let searches = parallelism.min(4);
+        if algorithm != SigningAlgorithm::Rs256 || searches <= 1 {
+            return Self::generate(algorithm, rsa_bits);
+        }
+        let (sender, results) = std::sync::mpsc::channel();
+        let mut started = 0;
+        for _ in 0..searches {
+            let sender = sender.clone();
+            let spawned = std::thread::Builder::new()
+                .name("rsa-keygen".into())
+                .spawn(move || {
+                    // The receiver is gone once a key has won; this one is then dropped.
+                    let _ = sender.send(Self::generate(algorithm, rsa_bits));
+                });
+            if spawned.is_ok() {
+                started += 1;
+            }
+        }
+        drop(sender);
+        if started == 0 {
+            return Self::generate(algorithm, rsa_bits);
+        }
+        let mut last_error = MaterialError::Crypto("generate an RSA key");
+        for result in results.iter().take(started) {
+            match result {
+                Ok(generated) => return Ok(generated),
+                Err(e) => last_error = e,
+            }
+        }
+        Err(last_error)
+    }
+
     /// Reads a key from its PKCS#8 encoding.
     pub fn from_pkcs8(algorithm: SigningAlgorithm, pkcs8: &[u8]) -> Result<Self, MaterialError> {
         let rejected = |_| MaterialError::Rejected(algorithm);
@@ -311,6 +355,17 @@ impl fmt::Debug for KeyMaterial {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_raced_rsa_key_is_a_whole_key_of_the_asked_size() {
+        let (key, pkcs8) = KeyMaterial::generate_racing(SigningAlgorithm::Rs256, 2048, 2).unwrap();
+        let again = KeyMaterial::from_pkcs8(SigningAlgorithm::Rs256, &pkcs8).unwrap();
+        assert_eq!(key.kid(), again.kid());
+        let n = key.jwk().n.as_deref().unwrap();
+        assert_eq!(URL_SAFE_NO_PAD.decode(n).unwrap().len(), 256, "2048 bits");
+        let err = KeyMaterial::generate_racing(SigningAlgorithm::Rs256, 1024, 2).unwrap_err();
+        assert!(matches!(err, MaterialError::RsaSize(1024)), "{err}");
+    }
 
     #[test]
     fn a_generated_key_round_trips_through_pkcs8_and_verifies_its_signatures() {
