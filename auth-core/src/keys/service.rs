@@ -207,13 +207,12 @@ impl KeyService {
         activation: Activation,
     ) -> Result<RotatedKey, KeyError> {
         let (algorithm, bits) = (self.policy.algorithm, self.policy.rsa_bits);
-        let (material, pkcs8) =
-            tokio::task::spawn_blocking(move || {
-                let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-                KeyMaterial::generate_racing(algorithm, bits, cores)
-            })
-                .await
-                .map_err(|_| MaterialError::Crypto("generate a key (task failed)"))??;
+        let (material, pkcs8) = tokio::task::spawn_blocking(move || {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            KeyMaterial::generate_racing(algorithm, bits, cores)
+        })
+        .await
+        .map_err(|_| MaterialError::Crypto("generate a key (task failed)"))??;
         let now = self.clock.unix();
         let activates_at = match activation {
             Activation::Immediately => now,
