@@ -5,10 +5,12 @@
 
 use super::VerifyError;
 use super::claims::{Claims, RawClaims};
+use super::decode::Decoded;
 use super::keys::VerifyingKey;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, Visitor};
+use std::borrow::Cow;
+use std::fmt;
 use std::time::Duration;
 
 /// Longest token accepted, in bytes.
@@ -47,20 +49,55 @@ impl Algorithm {
     }
 }
 
-/// The JOSE header members that matter here.
+/// The JOSE header members that matter here, borrowed from the decoded header.
 #[derive(Deserialize)]
-struct Header {
-    alg: String,
-    typ: Option<String>,
-    kid: Option<String>,
-    crit: Option<serde_json::Value>,
+struct Header<'a> {
+    #[serde(borrow)]
+    alg: JsonStr<'a>,
+    #[serde(borrow)]
+    typ: Option<JsonStr<'a>>,
+    #[serde(borrow)]
+    kid: Option<JsonStr<'a>>,
+    crit: Option<IgnoredAny>,
 }
+
+/// A JSON string, borrowed unless it has escapes. (`Option<Cow<str>>` would always copy.)
+struct JsonStr<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for JsonStr<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StrVisitor;
+        impl<'de> Visitor<'de> for StrVisitor {
+            type Value = JsonStr<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<JsonStr<'de>, E> {
+                Ok(JsonStr(Cow::Borrowed(s)))
+            }
+
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<JsonStr<'de>, E> {
+                Ok(JsonStr(Cow::Owned(s.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(StrVisitor)
+    }
+}
+
+/// Decoded headers up to this size stay on the stack.
+const HEADER_INLINE: usize = 256;
+/// Signatures up to this size (RSA keys up to 4096 bits) stay on the stack.
+const SIGNATURE_INLINE: usize = 512;
+/// Decoded claims up to this size stay on the stack.
+const PAYLOAD_INLINE: usize = 2048;
 
 /// A token whose header passed the checks; its signature is not verified yet.
 pub(crate) struct Unverified<'a> {
     signing_input: &'a str,
     payload: &'a str,
-    signature: Vec<u8>,
+    signature: Decoded<SIGNATURE_INLINE>,
     alg: Algorithm,
     /// The key the header names.
     pub kid: String,
@@ -79,25 +116,27 @@ impl<'a> Unverified<'a> {
         else {
             return Err(malformed("not three dot-separated parts (a compact JWS)"));
         };
-        let header: Header = URL_SAFE_NO_PAD
-            .decode(encoded_header)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        let header_json = Decoded::<HEADER_INLINE>::new(encoded_header);
+        let header: Header<'_> = header_json
+            .as_deref()
+            .and_then(json)
             .ok_or_else(|| malformed("the header is not base64url-encoded JSON with `alg`"))?;
         // RFC 9068 section 4: the resource server MUST check `alg` and refuse `none`; only the
         // algorithms of the issuer's keys are allowed, so HMAC tokens "signed" with a public
         // key never reach a verifier.
-        let Some(alg) = Algorithm::parse(&header.alg) else {
-            return Err(VerifyError::AlgorithmNotAllowed(header.alg));
+        let Some(alg) = Algorithm::parse(&header.alg.0) else {
+            return Err(VerifyError::AlgorithmNotAllowed(header.alg.0.into_owned()));
         };
         // RFC 9068 section 4: `typ` MUST be `at+jwt` or `application/at+jwt`; media types
         // compare case-insensitively (RFC 7515 section 4.1.9).
-        let typ_ok = header.typ.as_deref().is_some_and(|typ| {
-            typ.eq_ignore_ascii_case(auth_proto::ACCESS_TOKEN_TYP)
-                || typ.eq_ignore_ascii_case("application/at+jwt")
+        let typ_ok = header.typ.as_ref().is_some_and(|typ| {
+            typ.0.eq_ignore_ascii_case(auth_proto::ACCESS_TOKEN_TYP)
+                || typ.0.eq_ignore_ascii_case("application/at+jwt")
         });
         if !typ_ok {
-            return Err(VerifyError::WrongType { found: header.typ });
+            return Err(VerifyError::WrongType {
+                found: header.typ.map(|typ| typ.0.into_owned()),
+            });
         }
         // RFC 7515 section 4.1.11: extensions listed in `crit` MUST be understood; none are.
         if header.crit.is_some() {
@@ -107,10 +146,11 @@ impl<'a> Unverified<'a> {
         }
         let kid = header
             .kid
-            .ok_or_else(|| malformed("the header has no `kid`"))?;
-        let signature = URL_SAFE_NO_PAD
-            .decode(signature)
-            .map_err(|_| malformed("the signature is not base64url"))?;
+            .ok_or_else(|| malformed("the header has no `kid`"))?
+            .0
+            .into_owned();
+        let signature =
+            Decoded::new(signature).ok_or_else(|| malformed("the signature is not base64url"))?;
         let signing_input = &token[..encoded_header.len() + 1 + payload.len()];
         Ok(Self {
             signing_input,
@@ -123,14 +163,14 @@ impl<'a> Unverified<'a> {
 
     /// Checks that `key` is a key of the header's algorithm and the signature with it, then
     /// decodes the payload.
-    pub fn verify(self, key: &VerifyingKey) -> Result<RawClaims, VerifyError> {
+    pub fn verify(&self, key: &VerifyingKey) -> Result<RawClaims, VerifyError> {
         // RFC 8725 section 3.1: a key is used with exactly one algorithm, the one its JWK
         // states; a header naming another (an ES256 header on an RSA key's `kid`) is refused
         // before any signature check.
         if key.algorithm() != self.alg {
             return Err(VerifyError::AlgorithmMismatch {
                 alg: self.alg.as_str().to_owned(),
-                kid: self.kid,
+                kid: self.kid.clone(),
                 key_alg: key.algorithm().as_str().to_owned(),
             });
         }
@@ -138,14 +178,17 @@ impl<'a> Unverified<'a> {
         // 64-byte Ed25519 signature (RFC 8037 section 3.1); the parsed key refuses other forms,
         // DER-encoded ECDSA signatures included.
         key.verify_sig(self.signing_input.as_bytes(), &self.signature)?;
-        URL_SAFE_NO_PAD
-            .decode(self.payload)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        Decoded::<PAYLOAD_INLINE>::new(self.payload)
+            .and_then(|bytes| json(&bytes))
             .ok_or_else(|| {
                 VerifyError::Malformed("the payload is not a JSON object of JWT claims".to_owned())
             })
     }
+}
+
+/// Parses JSON text in `bytes`: UTF-8 checked once for the whole, not string by string.
+fn json<'b, T: Deserialize<'b>>(bytes: &'b [u8]) -> Option<T> {
+    serde_json::from_str(std::str::from_utf8(bytes).ok()?).ok()
 }
 
 /// What the claims are checked against.
@@ -169,7 +212,7 @@ pub(crate) fn check(raw: RawClaims, expect: &Expectations<'_>) -> Result<Claims,
             found: issuer,
         });
     }
-    let audience = required(raw.aud, "aud")?.into_vec();
+    let audience = required(raw.aud, "aud")?;
     if !audience.iter().any(|aud| aud == expect.audience) {
         return Err(VerifyError::WrongAudience {
             expected: expect.audience.to_owned(),
@@ -192,14 +235,9 @@ pub(crate) fn check(raw: RawClaims, expect: &Expectations<'_>) -> Result<Claims,
         audience,
         sub: required(raw.sub, "sub")?,
         client_id: required(raw.client_id, "client_id")?,
-        scopes: raw
-            .scope
-            .unwrap_or_default()
-            .split_ascii_whitespace()
-            .map(str::to_owned)
-            .collect(),
-        roles: raw.roles.into_iter().collect(),
-        permissions: raw.permissions.into_iter().collect(),
+        scopes: raw.scopes,
+        roles: raw.roles,
+        permissions: raw.permissions,
         exp,
         iat: required(raw.iat, "iat")?,
         nbf: raw.nbf,
@@ -212,6 +250,8 @@ pub(crate) fn check(raw: RawClaims, expect: &Expectations<'_>) -> Result<Claims,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use serde_json::json;
 
     fn part(value: &serde_json::Value) -> String {
@@ -236,6 +276,14 @@ mod tests {
         }
         let error = header_check(json!({"alg": "RS256", "kid": "k1"})).unwrap_err();
         assert!(matches!(error, VerifyError::WrongType { found: None }));
+    }
+
+    #[test]
+    fn escaped_header_members_are_read_like_plain_ones() {
+        let header = URL_SAFE_NO_PAD
+            .encode(r#"{"alg":"RS\u0032\u00356","typ":"at\u002Bjwt","kid":"k\u0031"}"#);
+        let token = format!("{header}.{}.c2ln", part(&json!({})));
+        assert_eq!(Unverified::parse(&token).unwrap().kid, "k1");
     }
 
     #[test]

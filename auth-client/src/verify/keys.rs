@@ -81,6 +81,21 @@ impl KeyCache {
         Ok(cache)
     }
 
+    /// Runs `use_key` with the key named `kid` when the set cached at `now` is fresh and has
+    /// it: the common case, with no waiting and no reference taken to the set or the key (the
+    /// read lock is held meanwhile; only installing a new set waits for it). `None` otherwise:
+    /// then [`key`](Self::key).
+    pub fn with_fresh_key<T>(
+        &self,
+        kid: &str,
+        now: SystemTime,
+        use_key: impl FnOnce(&VerifyingKey) -> T,
+    ) -> Option<T> {
+        let current = self.read();
+        let key = current.keys.get(kid)?;
+        (now < current.stale_at).then(|| use_key(key))
+    }
+
     /// The key named `kid`, fetching the key set again when it is unknown or stale.
     pub async fn key(&self, kid: &str) -> Result<Arc<VerifyingKey>, VerifyError> {
         let seen = self.current();
@@ -123,10 +138,13 @@ impl KeyCache {
     }
 
     fn current(&self) -> Arc<KeySet> {
+        self.read().clone()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Arc<KeySet>> {
         self.current
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
     }
 
     fn may_fetch(&self, state: &FetchState) -> bool {

@@ -5,6 +5,7 @@
 //! Knows nothing of HTTP servers; the `axum` module (feature `axum`) builds on it.
 
 mod claims;
+mod decode;
 mod error;
 mod introspection;
 mod jwt;
@@ -13,7 +14,7 @@ mod keys;
 pub use claims::Claims;
 pub use error::VerifyError;
 
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{self, Clock, SystemClock};
 use crate::credentials::ClientCredentials;
 use crate::discovery::{DiscoveryError, discover};
 use crate::transport::default_http_client;
@@ -101,20 +102,31 @@ impl Verifier {
     pub async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
         let inner = &self.inner;
         let unverified = jwt::Unverified::parse(token)?;
-        let key = inner.keys.key(&unverified.kid).await?;
-        let raw = unverified.verify(&key)?;
+        let now = inner.clock.now();
+        let (raw, now) = match inner
+            .keys
+            .with_fresh_key(&unverified.kid, now, |key| unverified.verify(key))
+        {
+            Some(raw) => (raw?, now),
+            None => {
+                // The fetch is boxed: its future is large, and every verification's future
+                // would otherwise carry (and copy) its size.
+                let key = Box::pin(inner.keys.key(&unverified.kid)).await?;
+                (unverified.verify(&key)?, inner.clock.now())
+            }
+        };
         let claims = jwt::check(
             raw,
             &jwt::Expectations {
                 issuer: &inner.issuer,
                 audience: &inner.audience,
-                now: inner.clock.unix(),
+                now: clock::unix(now),
                 leeway: inner.leeway,
             },
         )?;
+        // Boxed too, for the same reason.
         if let Some(introspector) = &inner.introspection
-            && !introspector
-                .is_active(token, claims.exp)
+            && !Box::pin(introspector.is_active(token, claims.exp))
                 .await
                 .map_err(VerifyError::Introspection)?
         {
