@@ -119,4 +119,25 @@ both_backends! {
         assert!(!app.is_active("webapp", &secret, refresh).await);
         assert!(!app.is_active("webapp", &secret, tokens["access_token"].as_str().unwrap()).await);
     }
+
+    async fn with_the_caches_off_revocations_are_read_from_the_database(backend: Backend) {
+        // database.cache_secs = 0: every check queries revoked_access_tokens and the families.
+        let app = spawn_app_with(backend, |c| c.database.cache_secs = 0).await;
+        let secret = app.code_client("webapp").await;
+        app.user("ann@example.com").await;
+        let revoke = |token: String| {
+            app.http.post(app.url("/revoke")).basic_auth("webapp", Some(&secret)).form(&[("token", token)]).send()
+        };
+        let direct = app.tokens_for("webapp", &secret, "ann@example.com").await;
+        let direct_access = direct["access_token"].as_str().unwrap().to_owned();
+        assert!(app.is_active("webapp", &secret, &direct_access).await);
+        assert_eq!(revoke(direct_access.clone()).await.unwrap().status(), 200);
+        assert!(!app.is_active("webapp", &secret, &direct_access).await, "a revoked access token");
+
+        let family = app.tokens_for("webapp", &secret, "ann@example.com").await;
+        let family_access = family["access_token"].as_str().unwrap().to_owned();
+        assert!(app.is_active("webapp", &secret, &family_access).await);
+        assert_eq!(revoke(family["refresh_token"].as_str().unwrap().to_owned()).await.unwrap().status(), 200);
+        assert!(!app.is_active("webapp", &secret, &family_access).await, "an access token of a revoked family");
+    }
 }
