@@ -239,6 +239,20 @@ impl Bench<'_> {
 
     /// A fresh server child of `implementation`, seeded as asked, with a connection pool of
     /// `connections`.
+    /// A server with the clients and the user, after one code flow that gave consent (which
+    /// the server remembers, so later flows skip it).
+    async fn consented_server(
+        &self,
+        implementation: Implementation,
+        connections: usize,
+    ) -> anyhow::Result<Running> {
+        let server = self
+            .server(implementation, Seeding::ClientsAndUser, connections)
+            .await?;
+        server.target.code_flow().await?;
+        Ok(server)
+    }
+
     async fn server(
         &self,
         implementation: Implementation,
@@ -389,14 +403,9 @@ impl Bench<'_> {
         implementation: Implementation,
     ) -> anyhow::Result<(Measured, u64)> {
         let server = self
-            .server(
-                implementation,
-                Seeding::ClientsAndUser,
-                self.args.concurrency,
-            )
+            .consented_server(implementation, self.args.concurrency)
             .await?;
-        // One flow gives consent; then one refresh chain per connection.
-        server.target.code_flow().await?;
+        // One refresh chain per connection.
         let mut flows = tokio::task::JoinSet::new();
         for _ in 0..self.args.concurrency {
             let target = server.target.clone();
@@ -432,14 +441,8 @@ impl Bench<'_> {
         implementation: Implementation,
     ) -> anyhow::Result<(Measured, u64)> {
         let server = self
-            .server(
-                implementation,
-                Seeding::ClientsAndUser,
-                self.args.concurrency,
-            )
+            .consented_server(implementation, self.args.concurrency)
             .await?;
-        // The first flow gives consent, remembered for the others.
-        server.target.code_flow().await?;
         let measured = repeat(
             self.args.concurrency,
             self.args.duration,
@@ -569,9 +572,8 @@ impl Bench<'_> {
         let logins = self.args.concurrency;
         let connections = PROBE_CONNECTIONS + logins;
         let server = self
-            .server(Implementation::Ours, Seeding::ClientsAndUser, connections)
+            .consented_server(Implementation::Ours, connections)
             .await?;
-        server.target.code_flow().await?;
         let duration = self.args.duration;
         let issue = |t: Target| async move { t.client_credentials().await };
         let idle = repeat(PROBE_CONNECTIONS, duration, server.target.clone(), issue).await?;
