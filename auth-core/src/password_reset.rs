@@ -158,10 +158,10 @@ pub async fn set_password(
         Some(session) => {
             provider
                 .store()
-                .end_other_sessions(&user.id, session, now)
+                .end_other_sessions(&user.id, session)
                 .await?
         }
-        None => provider.store().end_user_sessions(&user.id, now).await?,
+        None => provider.store().end_user_sessions(&user.id).await?,
     }
     provider
         .send_mail(Mail::PasswordChanged {

@@ -30,7 +30,7 @@ pub async fn revoke(
             }
             provider
                 .store()
-                .revoke_access_token(&claims.jti, claims.exp, provider.clock().unix())
+                .revoke_access_token(&claims.jti, claims.exp)
                 .await?;
             Ok(())
         }
@@ -64,7 +64,7 @@ async fn revoke_refresh_token(
     }
     provider
         .store()
-        .revoke_family(&family.id, provider.clock().unix())
+        .revoke_family(&family.id)
         .await?;
     Ok(())
 }

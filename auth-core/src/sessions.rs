@@ -106,6 +106,6 @@ pub async fn find(provider: &Provider, cookie: &str) -> Result<Option<Session>, 
 pub async fn end(provider: &Provider, session_id: &str) -> Result<(), StoreError> {
     provider
         .store()
-        .end_session(session_id, provider.clock().unix())
+        .end_session(session_id)
         .await
 }

@@ -99,7 +99,7 @@ async fn reused(provider: &Provider, family_id: &str) -> Result<(), OAuthError> 
     // RFC 6749 section 4.1.2: deny, and revoke the tokens previously issued from this code.
     provider
         .store()
-        .revoke_family(family_id, provider.clock().unix())
+        .revoke_family(family_id)
         .await?;
     tracing::warn!(
         event = "authorization_code_reused",

@@ -89,7 +89,7 @@ async fn reused(provider: &Provider, family_id: &str, seconds_since_rotation: i6
     }
     if let Err(e) = provider
         .store()
-        .revoke_family(family_id, provider.clock().unix())
+        .revoke_family(family_id)
         .await
     {
         return e.into();

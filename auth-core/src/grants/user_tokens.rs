@@ -111,7 +111,7 @@ pub(crate) async fn active_user(
         None => {
             provider
                 .store()
-                .revoke_family(&family.id, provider.clock().unix())
+                .revoke_family(&family.id)
                 .await?;
             Err(OAuthError::invalid_grant(
                 "the user account is disabled or deleted",

@@ -98,13 +98,10 @@ pub trait KeyStore: Send + Sync {
 /// Token state that outlives a request: revocations (and, later, codes and refresh tokens).
 #[async_trait]
 pub trait TokenStore: Send + Sync {
-    /// Records that the access token `jti` is revoked (at `now`) until it expires. Idempotent.
-    async fn revoke_access_token(
-        &self,
-        jti: &str,
-        expires_at: i64,
-        now: i64,
-    ) -> Result<(), StoreError>;
+    /// Records that the access token `jti` is revoked until it expires. Idempotent. The
+    /// revocation is stamped with the database's clock, not the caller's: replicas follow
+    /// revocations by that stamp, and their own clocks may disagree.
+    async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<(), StoreError>;
     /// Whether the access token `jti` was revoked, alone or with its family.
     async fn is_access_token_revoked(&self, jti: &str) -> Result<bool, StoreError>;
     /// Deletes what expired before `now` (revocations of expired tokens, codes, sessions,
@@ -219,17 +216,13 @@ pub trait SessionStore: Send + Sync {
     /// The user's unexpired sessions, newest first.
     async fn user_sessions(&self, user: &UserId, now: i64) -> Result<Vec<Session>, StoreError>;
     /// Deletes a session and revokes the token families issued in it. One transaction.
-    async fn end_session(&self, session_id: &str, now: i64) -> Result<(), StoreError>;
+    async fn end_session(&self, session_id: &str) -> Result<(), StoreError>;
     /// Deletes every session of a user and revokes every token family of the user.
-    async fn end_user_sessions(&self, user: &UserId, now: i64) -> Result<(), StoreError>;
+    async fn end_user_sessions(&self, user: &UserId) -> Result<(), StoreError>;
     /// Like [`end_user_sessions`](Self::end_user_sessions), but keeps one session and the
     /// families issued in it.
-    async fn end_other_sessions(
-        &self,
-        user: &UserId,
-        keep_session: &str,
-        now: i64,
-    ) -> Result<(), StoreError>;
+    async fn end_other_sessions(&self, user: &UserId, keep_session: &str)
+    -> Result<(), StoreError>;
 }
 
 /// A pending authorization request as stored.
@@ -400,7 +393,8 @@ pub trait GrantStore: Send + Sync {
     /// The family an access token (by `jti`) belongs to, for user tokens.
     async fn family_of_access_token(&self, jti: &str) -> Result<Option<TokenFamily>, StoreError>;
     /// Revokes a family: its refresh tokens stop working and its access tokens read inactive.
-    async fn revoke_family(&self, family_id: &str, now: i64) -> Result<(), StoreError>;
+    /// Stamped with the database's clock, as [`TokenStore::revoke_access_token`].
+    async fn revoke_family(&self, family_id: &str) -> Result<(), StoreError>;
 }
 
 /// Failure and rate counters.

@@ -430,7 +430,7 @@ pub async fn set_disabled(
         Err(e) => return Err(e.into()),
     }
     if disabled {
-        provider.store().end_user_sessions(id, now).await?;
+        provider.store().end_user_sessions(id).await?;
     }
     Ok(())
 }

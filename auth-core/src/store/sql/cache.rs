@@ -10,9 +10,11 @@
 //! delay between servers. A `ttl` of zero turns the caches off: every lookup reads the database.
 //!
 //! Revocations are followed as a feed: each sync reads the rows revoked since the newest one it
-//! has seen, minus [`OVERLAP_SECS`] (for replicas whose clocks differ and for transactions that
-//! commit late), and every [`FULL_RELOAD`] the whole set is read again, which also forgets
-//! tokens the hourly purge removed.
+//! has seen, minus [`OVERLAP_SECS`] (for transactions that commit after a later stamp was
+//! read), and every [`FULL_RELOAD`] the whole set is read again, which also forgets tokens the
+//! hourly purge removed. The stamps come from the database's clock (`unixepoch()`), one clock
+//! for every replica, so a replica whose own clock is behind cannot write a revocation the
+//! others' feeds have already passed.
 
 use crate::clients::{Client, ClientId};
 use crate::store::StoreError;
@@ -22,7 +24,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-/// How far before the newest revocation seen each sync reads again.
+/// How far before the newest revocation seen each sync reads again: a transaction that
+/// stamps a revocation and commits more than this later is seen only at the full reload.
 pub(crate) const OVERLAP_SECS: i64 = 60;
 
 /// How often the whole set of revocations is read again.

@@ -359,11 +359,12 @@ impl GrantStore for SqlStore {
         }))
     }
 
-    async fn revoke_family(&self, family_id: &str, now: i64) -> Result<(), StoreError> {
+    async fn revoke_family(&self, family_id: &str) -> Result<(), StoreError> {
         on_pool!(self, pool => {
-            sqlx::query("UPDATE token_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+            sqlx::query(
+                "UPDATE token_families SET revoked_at = unixepoch() WHERE id = $1 AND revoked_at IS NULL",
+            )
                 .bind(family_id)
-                .bind(now)
                 .execute(pool)
                 .await
                 .map(|_| ())

@@ -92,7 +92,7 @@ impl SessionStore for SqlStore {
         rows.into_iter().map(SessionRow::into_session).collect()
     }
 
-    async fn end_session(&self, session_id: &str, now: i64) -> Result<(), StoreError> {
+    async fn end_session(&self, session_id: &str) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM sessions WHERE id = $1")
@@ -100,10 +100,10 @@ impl SessionStore for SqlStore {
                 .execute(&mut *tx)
                 .await?;
             sqlx::query(
-                "UPDATE token_families SET revoked_at = $2 WHERE session_id = $1 AND revoked_at IS NULL",
+                "UPDATE token_families SET revoked_at = unixepoch() \
+                 WHERE session_id = $1 AND revoked_at IS NULL",
             )
             .bind(session_id)
-            .bind(now)
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
@@ -112,7 +112,7 @@ impl SessionStore for SqlStore {
         Ok(())
     }
 
-    async fn end_user_sessions(&self, user: &UserId, now: i64) -> Result<(), StoreError> {
+    async fn end_user_sessions(&self, user: &UserId) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM sessions WHERE user_id = $1")
@@ -120,10 +120,10 @@ impl SessionStore for SqlStore {
                 .execute(&mut *tx)
                 .await?;
             sqlx::query(
-                "UPDATE token_families SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+                "UPDATE token_families SET revoked_at = unixepoch() \
+                 WHERE user_id = $1 AND revoked_at IS NULL",
             )
             .bind(user.as_str())
-            .bind(now)
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
@@ -136,7 +136,6 @@ impl SessionStore for SqlStore {
         &self,
         user: &UserId,
         keep_session: &str,
-        now: i64,
     ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
@@ -146,12 +145,11 @@ impl SessionStore for SqlStore {
                 .execute(&mut *tx)
                 .await?;
             sqlx::query(
-                "UPDATE token_families SET revoked_at = $3 WHERE user_id = $1 AND revoked_at IS NULL \
-                 AND (session_id IS NULL OR session_id <> $2)",
+                "UPDATE token_families SET revoked_at = unixepoch() WHERE user_id = $1 \
+                 AND revoked_at IS NULL AND (session_id IS NULL OR session_id <> $2)",
             )
             .bind(user.as_str())
             .bind(keep_session)
-            .bind(now)
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;

@@ -7,20 +7,14 @@ use async_trait::async_trait;
 
 #[async_trait]
 impl TokenStore for SqlStore {
-    async fn revoke_access_token(
-        &self,
-        jti: &str,
-        expires_at: i64,
-        now: i64,
-    ) -> Result<(), StoreError> {
+    async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             sqlx::query(
-                "INSERT INTO revoked_access_tokens (jti, expires_at, revoked_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (jti) DO NOTHING",
+                "INSERT INTO revoked_access_tokens (jti, expires_at, revoked_at) \
+                 VALUES ($1, $2, unixepoch()) ON CONFLICT (jti) DO NOTHING",
             )
             .bind(jti)
             .bind(expires_at)
-            .bind(now)
             .execute(pool)
             .await
             .map(|_| ())
@@ -93,5 +87,48 @@ impl SqlStore {
             .fetch_all(pool)
             .await
         })?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sql::{Pool, PoolSettings};
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    /// The stamp a revocation gets is the database's time, whatever the caller's clock says:
+    /// replicas follow revocations by it (`cache.rs`), so one replica's slow clock must not
+    /// put its revocations behind the others' feeds.
+    #[tokio::test]
+    async fn revocations_are_stamped_with_the_database_clock() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("auth.db").display());
+        let store = SqlStore::connect(&url, &PoolSettings::default())
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        store.revoke_access_token("j1", i64::MAX).await.unwrap();
+        let Pool::Sqlite(pool) = &store.pool else {
+            panic!("an SQLite store");
+        };
+        let stamp: i64 =
+            sqlx::query_scalar("SELECT revoked_at FROM revoked_access_tokens WHERE jti = 'j1'")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let wall = i64::try_from(wall).unwrap();
+        assert!((wall - 5..=wall).contains(&stamp), "{stamp} vs {wall}");
+        assert_eq!(store.revoked_since(Some(stamp)).await.unwrap().len(), 1);
+        assert!(
+            store
+                .revoked_since(Some(stamp + 1))
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -263,7 +263,7 @@ impl UserStore for SqlStore {
             // first, so they read inactive until they expire.
             sqlx::query(
                 "INSERT INTO revoked_access_tokens (jti, expires_at, revoked_at) \
-                 SELECT a.jti, a.expires_at, $2 FROM family_access_tokens a \
+                 SELECT a.jti, a.expires_at, unixepoch() FROM family_access_tokens a \
                  JOIN token_families f ON f.id = a.family_id \
                  WHERE f.user_id = $1 AND a.expires_at > $2 \
                  ON CONFLICT (jti) DO NOTHING",
