@@ -87,17 +87,6 @@ impl Target {
         })
     }
 
-    /// A server that is not an authorization server (the trivial handler): only [`Target::get`].
-    pub fn plain(http: Client, base_url: String) -> Self {
-        Self {
-            http,
-            base_url,
-            seed: Seed::default(),
-            implementation: Implementation::Ours,
-            endpoints: Arc::default(),
-        }
-    }
-
     /// The absolute URL of `path` on this server.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)

@@ -19,6 +19,7 @@ pub mod ceiling;
 pub mod child;
 pub mod cli;
 pub mod flows;
+pub mod lean;
 pub mod load;
 pub mod node;
 pub mod report;

@@ -6,9 +6,11 @@ use crate::ceiling;
 use crate::child::{Database, Seeding, ServerChild};
 use crate::cli::{Args, Compare, RowName};
 use crate::flows::{Implementation, Target, http_client};
-use crate::load::{Measured, Recorder, drive};
+use crate::lean::{self, Expect, Prepared};
+use crate::load::{Measured, Recorder, drive, drive_threads};
 use crate::node;
 use crate::report::{Comparison, RSS_TARGET, Ratio, RowResult, Sample, Target as Goal};
+use crate::serve::Seed;
 use anyhow::Context;
 use std::future::Future;
 use std::sync::Arc;
@@ -193,14 +195,8 @@ impl Bench<'_> {
 
     async fn trivial(&mut self) -> anyhow::Result<()> {
         let child = ServerChild::trivial().await?;
-        let target = Target::plain(http_client(self.args.concurrency)?, child.base_url.clone());
-        let measured = repeat(
-            self.args.concurrency,
-            self.args.duration,
-            target,
-            |t| async move { t.get(&t.url("/")).await },
-        )
-        .await?;
+        let request = Prepared::get(&format!("{}/", child.base_url), Expect::Ok)?;
+        let measured = lean::repeat(self.args.concurrency, self.args.duration, request).await?;
         let rss = child.peak_rss()?;
         child.stop().await?;
         self.trivial = Some(measured.rate);
@@ -237,8 +233,6 @@ impl Bench<'_> {
         self.trivial.context("the trivial handler's rate")
     }
 
-    /// A fresh server child of `implementation`, seeded as asked, with a connection pool of
-    /// `connections`.
     /// A server with the clients and the user, after one code flow that gave consent (which
     /// the server remembers, so later flows skip it).
     async fn consented_server(
@@ -253,6 +247,8 @@ impl Bench<'_> {
         Ok(server)
     }
 
+    /// A fresh server child of `implementation`, seeded as asked, with a connection pool of
+    /// `connections`.
     async fn server(
         &self,
         implementation: Implementation,
@@ -332,13 +328,8 @@ impl Bench<'_> {
         let server = self
             .server(implementation, Seeding::Clients, connections)
             .await?;
-        let measured = repeat(
-            connections,
-            self.args.duration,
-            server.target.clone(),
-            |t| async move { t.client_credentials().await },
-        )
-        .await?;
+        let request = client_credentials_request(&server.target)?;
+        let measured = lean::repeat(connections, self.args.duration, request).await?;
         Ok((measured, server.stop().await?))
     }
 
@@ -359,16 +350,14 @@ impl Bench<'_> {
             }
         }
         .into();
-        let measured = repeat(
-            self.args.concurrency,
-            self.args.duration,
-            server.target.clone(),
-            move |t| {
-                let token = token.clone();
-                async move { t.introspect(&token).await }
-            },
-        )
-        .await?;
+        let target = &server.target;
+        let request = Prepared::form_post(
+            &target.endpoints.introspection,
+            (Seed::API, &target.seed.api_secret),
+            &[("token", &token)],
+            Expect::Active,
+        )?;
+        let measured = lean::repeat(self.args.concurrency, self.args.duration, request).await?;
         Ok((measured, server.stop().await?))
     }
 
@@ -384,17 +373,8 @@ impl Bench<'_> {
             Document::Jwks => server.target.endpoints.jwks.clone(),
             Document::Discovery => server.target.url(crate::flows::DISCOVERY),
         };
-        let url: Arc<str> = url.into();
-        let measured = repeat(
-            self.args.concurrency,
-            self.args.duration,
-            server.target.clone(),
-            move |t| {
-                let url = url.clone();
-                async move { t.get(&url).await }
-            },
-        )
-        .await?;
+        let request = Prepared::get(&url, Expect::Ok)?;
+        let measured = lean::repeat(self.args.concurrency, self.args.duration, request).await?;
         Ok((measured, server.stop().await?))
     }
 
@@ -453,16 +433,35 @@ impl Bench<'_> {
         Ok((measured, server.stop().await?))
     }
 
+    /// Measured in turns with the raw signing ceiling ([`paired`]); the ratio is to the
+    /// signing rate of those turns.
     async fn client_credentials(&mut self) -> anyhow::Result<()> {
-        let ceiling = self.sign_rate().await?;
-        let (measured, rss) = self
-            .measure_client_credentials(Implementation::Ours, self.args.concurrency)
+        self.sign_rate().await?;
+        let connections = self.args.concurrency;
+        let server = self
+            .server(Implementation::Ours, Seeding::Clients, connections)
             .await?;
-        let label = "client_credentials token".into();
-        let ratio = of(&measured, ceiling, "raw sign");
-        let load = self.args.concurrency.to_string();
-        let goal = Some(Goal::AtLeastOfCeiling(0.8));
-        self.push(label, load, &measured, Some(rss), ratio, goal);
+        let request = client_credentials_request(&server.target)?;
+        let (algorithm, cores) = (self.args.algorithm, self.cores);
+        let (measured, ceiling) = paired(
+            self.args.duration,
+            |slice| lean::repeat(connections, slice, request.clone()),
+            |slice| async move {
+                tokio::task::spawn_blocking(move || ceiling::sign(algorithm, cores, slice)).await?
+            },
+        )
+        .await?;
+        let rss = server.stop().await?;
+        let mut row = result(
+            "client_credentials token".into(),
+            connections.to_string(),
+            &measured,
+        );
+        row.peak_rss = Some(rss);
+        row.ratio = of(&measured, ceiling, "raw sign");
+        row.target = Some(Goal::AtLeastOfCeiling(0.8));
+        row.note = alongside(&row.note, "raw sign", ceiling);
+        self.results.push(row);
         self.keep(RowName::ClientCredentials, &measured, rss);
         Ok(())
     }
@@ -533,38 +532,47 @@ impl Bench<'_> {
         Ok(())
     }
 
+    /// Measured in turns with the raw verification ceiling ([`paired`]).
     async fn verify(&mut self) -> anyhow::Result<()> {
-        let ceiling = self.verify_rate().await?;
+        self.verify_rate().await?;
         let server = self
             .server(Implementation::Ours, Seeding::Clients, 1)
             .await?;
         let token: Arc<str> = server.target.client_credentials().await?.into();
         let issuer = server.target.base_url.clone();
         let verifier = Arc::new(auth_client::Verifier::new(issuer.clone(), issuer).await?);
-        let measured = drive(self.cores, self.args.duration, move |_, rec| {
-            let verifier = verifier.clone();
-            let token = token.clone();
-            async move {
-                let mut rec = rec;
-                while rec.running() {
-                    rec.time(verifier.verify(&token)).await;
+        let (algorithm, cores) = (self.args.algorithm, self.cores);
+        let (measured, ceiling) = paired(
+            self.args.duration,
+            |slice| {
+                let (verifier, token) = (verifier.clone(), token.clone());
+                // On plain threads, as the ceiling: a service's own runtime is not part of
+                // verifying. The key is cached by now, so each call completes without waiting.
+                async move {
+                    tokio::task::spawn_blocking(move || {
+                        drive_threads(cores, slice, || {
+                            futures::executor::block_on(verifier.verify(&token)).map(drop)
+                        })
+                    })
+                    .await?
                 }
-                rec
-            }
-        })
+            },
+            |slice| async move {
+                tokio::task::spawn_blocking(move || ceiling::verify(algorithm, cores, slice))
+                    .await?
+            },
+        )
         .await?;
         server.stop().await?;
-        let ratio = of(&measured, ceiling, "raw verify");
-        let load = format!("{} tasks", self.cores);
-        let goal = Some(Goal::AtLeastOfCeiling(0.9));
-        self.push(
+        let mut row = result(
             "auth-client verify (in process)".into(),
-            load,
+            format!("{cores} threads"),
             &measured,
-            None,
-            ratio,
-            goal,
         );
+        row.ratio = of(&measured, ceiling, "raw verify");
+        row.target = Some(Goal::AtLeastOfCeiling(0.9));
+        row.note = alongside(&row.note, "raw verify", ceiling);
+        self.results.push(row);
         Ok(())
     }
 
@@ -705,6 +713,82 @@ impl Bench<'_> {
         row.target = target;
         self.results.push(row);
     }
+}
+
+/// Turns each row measured against a crypto ceiling takes with it: the row and the ceiling
+/// alternate, a slice of the duration each, so a change in the machine's speed during the run
+/// (another process, frequency scaling) weighs on both alike.
+const PAIRED_TURNS: u32 = 4;
+
+/// Runs `ours` and `ceiling` in [`PAIRED_TURNS`] alternating turns of `duration /
+/// PAIRED_TURNS` each: what `ours` measured over all its turns (the mean rate, the median p50,
+/// the worst p99) and the ceiling's mean rate.
+async fn paired<O, OF, C, CF>(
+    duration: Duration,
+    mut ours: O,
+    mut ceiling: C,
+) -> anyhow::Result<(Measured, f64)>
+where
+    O: FnMut(Duration) -> OF,
+    OF: Future<Output = anyhow::Result<Measured>>,
+    C: FnMut(Duration) -> CF,
+    CF: Future<Output = anyhow::Result<Measured>>,
+{
+    let slice = duration / PAIRED_TURNS;
+    let mut turns = Vec::new();
+    let mut ceiling_rate = 0.0;
+    for _ in 0..PAIRED_TURNS {
+        turns.push(ours(slice).await?);
+        ceiling_rate += ceiling(slice).await?.rate;
+    }
+    Ok((combine(turns), ceiling_rate / f64::from(PAIRED_TURNS)))
+}
+
+/// One measurement of equally long turns.
+fn combine(mut turns: Vec<Measured>) -> Measured {
+    let n = turns.len().max(1) as f64;
+    let rate = turns.iter().map(|t| t.rate).sum::<f64>() / n;
+    let p99 = turns.iter().map(|t| t.p99).max().unwrap_or_default();
+    let errors = turns.iter().map(|t| t.errors).sum();
+    let first_error = turns.iter().find_map(|t| t.first_error.clone());
+    turns.sort_by_key(|t| t.p50);
+    let p50 = turns
+        .get(turns.len() / 2)
+        .map(|t| t.p50)
+        .unwrap_or_default();
+    Measured {
+        rate,
+        p50,
+        p99,
+        errors,
+        first_error,
+    }
+}
+
+/// A row's note with the rate of the ceiling measured in turns with it.
+fn alongside(note: &str, ceiling: &str, rate: f64) -> String {
+    let turns = format!(
+        "{ceiling} in turns with it: {}/s",
+        crate::report::format_rate(rate)
+    );
+    if note.is_empty() {
+        turns
+    } else {
+        format!("{turns}; {note}")
+    }
+}
+
+/// The client_credentials request of `bench-service` for its scope `bench:read`.
+fn client_credentials_request(target: &Target) -> anyhow::Result<Prepared> {
+    Prepared::form_post(
+        &target.endpoints.token,
+        (Seed::SERVICE, &target.seed.service_secret),
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "bench:read"),
+        ],
+        Expect::Token,
+    )
 }
 
 /// `workers` tasks each repeating `request` against `target`.

@@ -1,0 +1,263 @@
+//! The load of the rows whose request never changes (client_credentials, introspection, JWKS,
+//! discovery, the trivial handler): each worker owns one HTTP/1.1 keep-alive connection made
+//! with hyper's low-level client, and the request is built once, before the run. Per request
+//! the load generator then only copies the prepared request, writes it and reads the answer,
+//! like `wrk` would; no URL parsing, form encoding, base64 or connection-pool lookup per request.
+//! It shares the cores with the server under test, so what it spends is taken from the rows'
+//! rates.
+
+use crate::flows::Tokens;
+use crate::load::{Measured, Recorder, drive};
+use anyhow::{Context, bail, ensure};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::client::conn::http1::{SendRequest, handshake};
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::{Method, Request, StatusCode, Uri};
+use hyper_util::rt::TokioIo;
+use serde::Deserialize;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpStream;
+
+/// What an answer must be for the request to count as a success.
+#[derive(Debug, Clone, Copy)]
+pub enum Expect {
+    /// `200` and any body.
+    Ok,
+    /// `200` and a token response with an access token.
+    Token,
+    /// `200` and an introspection response with `"active": true`.
+    Active,
+}
+
+/// One request, built once and sent many times.
+#[derive(Clone)]
+pub struct Prepared {
+    /// `host:port` to connect to.
+    address: String,
+    method: Method,
+    /// Origin form: path and query.
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+    expect: Expect,
+}
+
+impl Prepared {
+    /// A GET of `url`.
+    pub fn get(url: &str, expect: Expect) -> anyhow::Result<Self> {
+        Self::new(Method::GET, url, None, Vec::new(), expect)
+    }
+
+    /// A form POST to `url` with HTTP basic client authentication (RFC 6749 section 2.3.1).
+    pub fn form_post(
+        url: &str,
+        (client_id, secret): (&str, &str),
+        form: &[(&str, &str)],
+        expect: Expect,
+    ) -> anyhow::Result<Self> {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let encode =
+            |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        let credentials: String = format!("{}:{}", encode(client_id), encode(secret));
+        let basic = format!("Basic {}", STANDARD.encode(credentials));
+        Self::new(Method::POST, url, Some(basic), body.into_bytes(), expect)
+    }
+
+    fn new(
+        method: Method,
+        url: &str,
+        authorization: Option<String>,
+        body: Vec<u8>,
+        expect: Expect,
+    ) -> anyhow::Result<Self> {
+        let parsed = url::Url::parse(url).with_context(|| format!("the URL {url}"))?;
+        let host = parsed.host_str().context("a URL without a host")?;
+        let port = parsed
+            .port_or_known_default()
+            .context("a URL without a port")?;
+        let address = format!("{host}:{port}");
+        let mut origin_form = parsed.path().to_owned();
+        if let Some(query) = parsed.query() {
+            origin_form.push('?');
+            origin_form.push_str(query);
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, HeaderValue::from_str(&address)?);
+        if let Some(authorization) = authorization {
+            headers.insert(
+                header::AUTHORIZATION,
+                HeaderValue::from_str(&authorization)?,
+            );
+        }
+        if method == Method::POST {
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-www-form-urlencoded"),
+            );
+        }
+        Ok(Self {
+            address,
+            method,
+            uri: origin_form.parse()?,
+            headers,
+            body: body.into(),
+            expect,
+        })
+    }
+
+    fn request(&self) -> Request<Full<Bytes>> {
+        let mut request = Request::new(Full::new(self.body.clone()));
+        *request.method_mut() = self.method.clone();
+        *request.uri_mut() = self.uri.clone();
+        *request.headers_mut() = self.headers.clone();
+        request
+    }
+}
+
+/// A worker's connection; made again when the server closed it.
+struct Connection {
+    sender: Option<SendRequest<Full<Bytes>>>,
+}
+
+impl Connection {
+    async fn send(&mut self, prepared: &Prepared) -> anyhow::Result<()> {
+        let sender = match &mut self.sender {
+            Some(sender) if !sender.is_closed() => sender,
+            _ => self.sender.insert(connect(&prepared.address).await?),
+        };
+        sender.ready().await?;
+        let response = match sender.send_request(prepared.request()).await {
+            Ok(response) => response,
+            Err(error) => {
+                self.sender = None;
+                return Err(error.into());
+            }
+        };
+        let status = response.status();
+        let body = response.into_body().collect().await?.to_bytes();
+        if status != StatusCode::OK {
+            bail!(
+                "{status}: {}",
+                String::from_utf8_lossy(&body)
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
+            );
+        }
+        match prepared.expect {
+            Expect::Ok => {}
+            Expect::Token => {
+                let tokens: Tokens = serde_json::from_slice(&body)?;
+                ensure!(!tokens.access_token.is_empty(), "an empty access token");
+            }
+            Expect::Active => {
+                #[derive(Deserialize)]
+                struct Introspection {
+                    active: bool,
+                }
+                let answer: Introspection = serde_json::from_slice(&body)?;
+                ensure!(answer.active, "the token introspects as inactive");
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn connect(address: &str) -> anyhow::Result<SendRequest<Full<Bytes>>> {
+    let stream = TcpStream::connect(address).await?;
+    stream.set_nodelay(true)?;
+    let (sender, connection) = handshake(TokioIo::new(stream)).await?;
+    // The connection task ends when the connection does; its error then shows in `send`.
+    tokio::spawn(connection);
+    Ok(sender)
+}
+
+/// Sends `prepared` over `connections` keep-alive connections, one request after another on
+/// each, for `duration`.
+pub async fn repeat(
+    connections: usize,
+    duration: Duration,
+    prepared: Prepared,
+) -> anyhow::Result<Measured> {
+    let prepared = Arc::new(prepared);
+    drive(connections, duration, move |_, rec: Recorder| {
+        let prepared = prepared.clone();
+        async move {
+            let mut rec = rec;
+            let mut connection = Connection { sender: None };
+            while rec.running() {
+                rec.time(connection.send(&prepared)).await;
+            }
+            rec
+        }
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::Router;
+    use axum::routing::{get, post};
+
+    async fn serve(router: Router) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        format!("http://{address}")
+    }
+
+    #[tokio::test]
+    async fn a_prepared_post_carries_its_form_and_basic_credentials() {
+        let base = serve(Router::new().route(
+            "/token",
+            post(|headers: HeaderMap, body: String| async move {
+                let auth = headers[header::AUTHORIZATION].to_str().unwrap().to_owned();
+                let expected = format!("Basic {}", STANDARD.encode("a%3Ab:s+t"));
+                if auth == expected && body == "grant_type=client_credentials&scope=x+y" {
+                    (
+                        StatusCode::OK,
+                        r#"{"access_token":"t","token_type":"Bearer"}"#,
+                    )
+                } else {
+                    (StatusCode::BAD_REQUEST, "wrong request")
+                }
+            }),
+        ))
+        .await;
+        let prepared = Prepared::form_post(
+            &format!("{base}/token"),
+            ("a:b", "s t"),
+            &[("grant_type", "client_credentials"), ("scope", "x y")],
+            Expect::Token,
+        )
+        .unwrap();
+        let mut connection = Connection { sender: None };
+        for _ in 0..3 {
+            connection.send(&prepared).await.unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn wrong_statuses_and_inactive_tokens_fail() {
+        let base = serve(
+            Router::new()
+                .route("/missing", get(|| async { StatusCode::NOT_FOUND }))
+                .route("/inactive", get(|| async { r#"{"active":false}"# })),
+        )
+        .await;
+        let mut connection = Connection { sender: None };
+        let missing = Prepared::get(&format!("{base}/missing"), Expect::Ok).unwrap();
+        let error = connection.send(&missing).await.unwrap_err().to_string();
+        assert!(error.contains("404"), "{error}");
+        let inactive = Prepared::get(&format!("{base}/inactive"), Expect::Active).unwrap();
+        let error = connection.send(&inactive).await.unwrap_err().to_string();
+        assert!(error.contains("inactive"), "{error}");
+    }
+}
