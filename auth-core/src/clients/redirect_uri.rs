@@ -32,6 +32,11 @@ impl RedirectUri {
         if text.len() > 2000 {
             return invalid("is longer than 2000 characters");
         }
+        // A URL parser drops these (leading and trailing controls and spaces, tabs and line
+        // breaks anywhere), so the URI kept for exact matching would not be the one used.
+        if text.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return invalid("must not contain spaces or control characters");
+        }
         let Ok(url) = Url::parse(text) else {
             return invalid("is not an absolute URI");
         };
@@ -73,6 +78,10 @@ impl RedirectUri {
 
     /// Whether a requested redirect URI `requested` matches this registered one: exact string
     /// match, except that the port of a loopback IP literal may differ (RFC 8252 section 7.3).
+    ///
+    /// The port is the only part compared after parsing: the rest must be the registered
+    /// string as written, since URL parsing would equate other spellings (`127.1`, `/a/../cb`,
+    /// `HTTP:`) that exact matching (RFC 9700 section 2.1) tells apart.
     pub fn matches(&self, requested: &str) -> bool {
         if self.text == requested {
             return true;
@@ -80,16 +89,28 @@ impl RedirectUri {
         if self.url.scheme() != "http" || !is_loopback_ip(&self.url) {
             return false;
         }
+        let Some((before_port, after_port)) = around_port(&self.text) else {
+            return false;
+        };
+        let Some(port) = requested
+            .strip_prefix(before_port)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .and_then(|rest| rest.strip_suffix(after_port))
+        else {
+            return false;
+        };
+        // 1 to 65535, written plainly: no sign, no leading zero.
+        let plain = !port.starts_with('0') && port.bytes().all(|b| b.is_ascii_digit());
+        let Some(port) = plain.then(|| port.parse::<u16>().ok()).flatten() else {
+            return false;
+        };
+        // And the parser must read it the same way: that port, the registered URI otherwise.
         let Ok(mut requested_url) = Url::parse(requested) else {
             return false;
         };
-        if requested.contains('#') || requested_url.port().is_none() {
-            return false;
-        }
-        if requested_url.set_port(self.url.port()).is_err() {
-            return false;
-        }
-        requested_url == self.url
+        requested_url.port_or_known_default() == Some(port)
+            && requested_url.set_port(self.url.port()).is_ok()
+            && requested_url == self.url
     }
 }
 
@@ -105,6 +126,23 @@ fn is_loopback_ip(url: &Url) -> bool {
         Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
         _ => false,
     }
+}
+
+/// Splits `scheme://host[:port]rest`, as written, into `scheme://host` and `rest`.
+fn around_port(text: &str) -> Option<(&str, &str)> {
+    let authority_start = text.find("://")? + 3;
+    let authority_len = text[authority_start..]
+        .find(['/', '?'])
+        .unwrap_or(text.len() - authority_start);
+    let authority = &text[authority_start..authority_start + authority_len];
+    let host_len = match authority.strip_prefix('[') {
+        Some(v6) => v6.find(']')? + 2,
+        None => authority.find(':').unwrap_or(authority.len()),
+    };
+    Some((
+        &text[..authority_start + host_len],
+        &text[authority_start + authority_len..],
+    ))
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -159,5 +197,44 @@ mod tests {
         assert!(!native.matches("http://localhost:53120/cb"));
         let named = RedirectUri::parse("http://localhost:3000/cb").unwrap();
         assert!(!named.matches("http://localhost:3001/cb"));
+    }
+
+    /// Found by the `redirect_uri` fuzz target: the port was compared after URL parsing, and
+    /// so was everything else.
+    #[test]
+    fn only_the_loopback_port_may_differ_as_written() {
+        let native = RedirectUri::parse("http://127.0.0.1/cb").unwrap();
+        assert!(native.matches("http://127.0.0.1:80/cb"));
+        assert!(native.matches("http://127.0.0.1:65535/cb"));
+        for other in [
+            "http://127.1:53120/cb",
+            "http://2130706433:53120/cb",
+            "http://127.0.0.1:53120/x/../cb",
+            "http://127.0.0.1:53120\\cb",
+            "HTTP://127.0.0.1:53120/cb",
+            "http://127.0.0.1:053120/cb",
+            "http://127.0.0.1:+5312/cb",
+            "http://127.0.0.1:/cb",
+            "http://127.0.0.1:65536/cb",
+            "http://127.0.0.1:5312\t0/cb",
+        ] {
+            assert!(!native.matches(other), "{other}");
+        }
+        let v6 = RedirectUri::parse("http://[::1]:8080/cb?x=1").unwrap();
+        assert!(v6.matches("http://[::1]:30500/cb?x=1"));
+        assert!(!v6.matches("http://[0:0::1]:30500/cb?x=1"));
+    }
+
+    #[test]
+    fn control_characters_and_spaces_are_refused_at_registration() {
+        for uri in [
+            "http://[::1]:8080/cb\u{8}\0",
+            " https://app.example.com/cb",
+            "https://app.example.com/c\tb",
+            "https://app.example.com/cb\n",
+        ] {
+            let err = RedirectUri::parse(uri).unwrap_err().to_string();
+            assert!(err.contains("control characters"), "{uri:?}: {err}");
+        }
     }
 }
