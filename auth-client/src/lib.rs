@@ -64,6 +64,9 @@ pub use reqwest;
 pub use token_source::{AccessToken, TokenError, TokenSource, TokenSourceBuilder};
 pub use transport::FetchError;
 pub use verify::{Claims, Verifier, VerifierBuilder, VerifyError};
+// For the fuzz targets in `fuzz/` only; not part of the supported API.
+#[doc(hidden)]
+pub use verify::fuzzing;
 
 /// The README's examples, compiled with the doc tests so they cannot rot.
 #[cfg(doctest)]

@@ -210,7 +210,7 @@ impl VerifyingKey {
 /// The verification key of a signing JWK: RSA for RS256, EC P-256 for ES256, OKP Ed25519 for
 /// EdDSA. Keys of other types, curves, algorithms or uses are left out: a token naming them
 /// is signed with an unknown key.
-fn parse_key(jwk: &Jwk) -> Option<VerifyingKey> {
+pub(super) fn parse_key(jwk: &Jwk) -> Option<VerifyingKey> {
     // RFC 7517 sections 4.2 and 4.4: honour `use` and `alg` when the key states them.
     if jwk.use_ != "sig" {
         return None;

@@ -7,6 +7,9 @@
 mod claims;
 mod decode;
 mod error;
+// Hidden entry point for the fuzz targets in `fuzz/` (see the module docs).
+#[doc(hidden)]
+pub mod fuzzing;
 mod introspection;
 mod jwt;
 mod keys;
