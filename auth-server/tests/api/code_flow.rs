@@ -144,22 +144,6 @@ both_backends! {
         assert_eq!(refreshed["error"], "invalid_grant");
     }
 
-    async fn concurrent_redemptions_of_one_code_let_exactly_one_win(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let secret = app.code_client("webapp").await;
-        app.user("ann@example.com").await;
-        for _ in 0..5 {
-            let pkce = Pkce::new();
-            let browser = browser();
-            let callback = app.authorize_as(&browser, &app.authorize_url("webapp", &pkce, &[]), "ann@example.com").await;
-            let code = query_of(&callback)["code"].clone();
-            let attempts = (0..6).map(|_| app.exchange("webapp", &secret, &code, &pkce.verifier));
-            let statuses: Vec<u16> = futures::future::join_all(attempts).await.iter().map(|r| r.status().as_u16()).collect();
-            assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
-            assert_eq!(statuses.iter().filter(|s| **s == 400).count(), 5, "{statuses:?}");
-        }
-    }
-
     async fn codes_expire_after_sixty_seconds_and_belong_to_their_client(backend: Backend) {
         let app = spawn_app(backend).await;
         let secret = app.code_client("webapp").await;

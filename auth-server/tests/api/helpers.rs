@@ -909,3 +909,16 @@ impl TestApp {
         }
     }
 }
+
+/// The single integer an SQL query (usually a `COUNT(*)`) returns, read straight from the
+/// database at `database_url` with a connection of its own.
+pub async fn db_count(database_url: &str, sql: &str) -> i64 {
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    if database_url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(database_url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
+    } else {
+        let mut conn = sqlx::PgConnection::connect(database_url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
+    }
+}

@@ -45,19 +45,6 @@ both_backends! {
         assert!(!app.is_active("webapp", &secret, &access).await, "access tokens of the family are revoked too");
     }
 
-    async fn concurrent_refreshes_with_one_token_let_exactly_one_win(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let secret = app.code_client("webapp").await;
-        app.user("ann@example.com").await;
-        for _ in 0..5 {
-            let tokens = app.tokens_for("webapp", &secret, "ann@example.com").await;
-            let token = tokens["refresh_token"].as_str().unwrap().to_owned();
-            let attempts = (0..6).map(|_| app.refresh("webapp", &secret, &token, None));
-            let statuses: Vec<u16> = futures::future::join_all(attempts).await.iter().map(|r| r.status().as_u16()).collect();
-            assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
-        }
-    }
-
     async fn a_grace_period_lets_a_client_retry_without_revoking(backend: Backend) {
         let app = spawn_app_with(backend, |c| c.tokens.refresh_reuse_grace_secs = 10).await;
         let secret = app.code_client("webapp").await;
