@@ -218,6 +218,13 @@ impl ServerChild {
         parse_vm_hwm(&status).context("no VmHWM in /proc/<pid>/status")
     }
 
+    /// The process's resident set size now (`VmRSS`), in bytes.
+    pub fn rss(&self) -> anyhow::Result<u64> {
+        let pid = self.child.id().context("the child has exited")?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+        parse_status_kib(&status, "VmRSS:").context("no VmRSS in /proc/<pid>/status")
+    }
+
     /// Kills the child and waits for it.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         self.child.start_kill()?;
@@ -259,9 +266,14 @@ async fn wait_ready(base_url: &str, child: &mut tokio::process::Child) -> anyhow
 
 /// `VmHWM` of a `/proc/<pid>/status` text, in bytes.
 pub fn parse_vm_hwm(status: &str) -> Option<u64> {
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    parse_status_kib(status, "VmHWM:")
+}
+
+/// The field `name` (e.g. `VmRSS:`, in kB) of a `/proc/<pid>/status` text, in bytes.
+fn parse_status_kib(status: &str, name: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with(name))?;
     let kib: u64 = line
-        .trim_start_matches("VmHWM:")
+        .trim_start_matches(name)
         .trim()
         .trim_end_matches("kB")
         .trim()
@@ -280,5 +292,6 @@ mod tests {
             "Name:\tauth-bench\nVmPeak:\t  200000 kB\nVmHWM:\t   41234 kB\nVmRSS:\t 40000 kB\n";
         assert_eq!(parse_vm_hwm(status), Some(41234 * 1024));
         assert_eq!(parse_vm_hwm("Name:\tx\n"), None);
+        assert_eq!(parse_status_kib(status, "VmRSS:"), Some(40000 * 1024));
     }
 }

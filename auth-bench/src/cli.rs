@@ -92,15 +92,56 @@ impl Algorithm {
     }
 }
 
-/// What a child process runs; not for people.
+/// The soak, and (hidden, not for people) what a child process runs.
 #[derive(Debug, Subcommand)]
 pub enum Internal {
+    /// Mixed open-loop load at a fraction of the measured capacity for a long time: zero 5xx
+    /// and flat memory, or a non-zero exit (`docs/operations.md`).
+    Soak(Soak),
     /// The authorization server on a loopback port.
     #[command(hide = true)]
     ServeAuth(ServeAuth),
     /// A trivial axum handler on a loopback port: the ceiling of the HTTP rows.
     #[command(hide = true)]
     ServeTrivial,
+}
+
+/// How the soak runs.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct Soak {
+    /// How long the open-loop load runs, e.g. `10m`.
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// The offered rate, as a fraction of the capacity the calibration measured.
+    #[arg(long, default_value_t = 0.7, value_parser = parse_load)]
+    pub load: f64,
+    /// How long the closed-loop calibration runs (after a warm-up of a tenth of it).
+    #[arg(long, default_value = "20s", value_parser = parse_duration)]
+    pub calibration: Duration,
+    /// Concurrent requests of the calibration.
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    /// Run the server on PostgreSQL: a fresh database is created on this server and dropped
+    /// afterwards (e.g. `postgres://postgres@127.0.0.1:5432/test`); SQLite otherwise.
+    #[arg(long, alias = "database-url")]
+    pub postgres_url: Option<String>,
+    /// The server's signing algorithm.
+    #[arg(long, value_enum, default_value_t = Algorithm::Rs256)]
+    pub algorithm: Algorithm,
+}
+
+/// A fraction of capacity: above 0, at most 1.5.
+fn parse_load(text: &str) -> Result<f64, String> {
+    let load: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a fraction like `0.7`"))?;
+    if !(load > 0.0 && load <= 1.5) {
+        return Err(format!(
+            "`{text}`: the load must be above 0 and at most 1.5"
+        ));
+    }
+    Ok(load)
 }
 
 /// How a server child runs.
@@ -173,6 +214,18 @@ mod tests {
         assert_eq!(args.compare, Some(Compare::NodeOidcProvider));
         assert_eq!(Args::parse_from(["auth-bench"]).compare, None);
         assert!(Args::try_parse_from(["auth-bench", "--compare", "keycloak"]).is_err());
+    }
+
+    #[test]
+    fn the_soak_takes_a_duration_and_a_fraction_of_capacity() {
+        let args = Args::parse_from(["auth-bench", "soak", "--duration", "1m", "--load", "0.5"]);
+        let Some(Internal::Soak(soak)) = args.internal else {
+            panic!("not the soak: {args:?}");
+        };
+        assert_eq!(soak.duration, Duration::from_secs(60));
+        assert_eq!(soak.load, 0.5);
+        assert!(Args::try_parse_from(["auth-bench", "soak", "--load", "0"]).is_err());
+        assert!(Args::try_parse_from(["auth-bench", "soak", "--load", "2"]).is_err());
     }
 
     #[test]

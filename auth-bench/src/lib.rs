@@ -13,7 +13,8 @@
 //! [`child`] (starting, timing and measuring a child, its database), [`node`] (the
 //! node-oidc-provider child and its install), [`load`] (the task pool and its histograms),
 //! [`ceiling`] (raw signing and verification rates), [`flows`] (the HTTP requests of each row),
-//! [`rows`] (what each row runs) and [`report`] (the tables and the targets).
+//! [`rows`] (what each row runs) and [`report`] (the tables and the targets); [`soak`] is the
+//! long mixed run of `auth-bench soak`, with its verdict (zero 5xx, flat memory).
 
 pub mod ceiling;
 pub mod child;
@@ -25,6 +26,7 @@ pub mod node;
 pub mod report;
 pub mod rows;
 pub mod serve;
+pub mod soak;
 
 use clap::Parser;
 
@@ -34,6 +36,11 @@ pub async fn run() -> anyhow::Result<()> {
     match args.internal {
         Some(cli::Internal::ServeAuth(options)) => serve::auth(options).await,
         Some(cli::Internal::ServeTrivial) => serve::trivial().await,
+        Some(cli::Internal::Soak(options)) => {
+            let report = soak::run(&options).await?;
+            println!("{report}");
+            report.verdict.ok()
+        }
         None => {
             let results = rows::run(&args).await?;
             println!("{}", report::table(&results.rows));
