@@ -104,8 +104,5 @@ pub async fn find(provider: &Provider, cookie: &str) -> Result<Option<Session>, 
 
 /// Ends a session and revokes the token families issued in it.
 pub async fn end(provider: &Provider, session_id: &str) -> Result<(), StoreError> {
-    provider
-        .store()
-        .end_session(session_id)
-        .await
+    provider.store().end_session(session_id).await
 }

@@ -97,10 +97,7 @@ pub async fn exchange(
 
 async fn reused(provider: &Provider, family_id: &str) -> Result<(), OAuthError> {
     // RFC 6749 section 4.1.2: deny, and revoke the tokens previously issued from this code.
-    provider
-        .store()
-        .revoke_family(family_id)
-        .await?;
+    provider.store().revoke_family(family_id).await?;
     tracing::warn!(
         event = "authorization_code_reused",
         "an authorization code was used twice"

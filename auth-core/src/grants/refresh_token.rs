@@ -87,11 +87,7 @@ async fn reused(provider: &Provider, family_id: &str, seconds_since_rotation: i6
     if seconds_since_rotation < grace {
         return OAuthError::invalid_grant("the refresh token was already used");
     }
-    if let Err(e) = provider
-        .store()
-        .revoke_family(family_id)
-        .await
-    {
+    if let Err(e) = provider.store().revoke_family(family_id).await {
         return e.into();
     }
     tracing::warn!(

@@ -109,10 +109,7 @@ pub(crate) async fn active_user(
             Ok((user, grants))
         }
         None => {
-            provider
-                .store()
-                .revoke_family(&family.id)
-                .await?;
+            provider.store().revoke_family(&family.id).await?;
             Err(OAuthError::invalid_grant(
                 "the user account is disabled or deleted",
             ))

@@ -93,8 +93,8 @@ impl SqlStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::{Clock, SystemClock};
     use crate::store::sql::{Pool, PoolSettings};
-    use std::time::{SystemTime, UNIX_EPOCH};
 
     /// The stamp a revocation gets is the database's time, whatever the caller's clock says:
     /// replicas follow revocations by it (`cache.rs`), so one replica's slow clock must not
@@ -116,11 +116,7 @@ mod tests {
                 .fetch_one(pool)
                 .await
                 .unwrap();
-        let wall = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        let wall = i64::try_from(wall).unwrap();
+        let wall = SystemClock.unix();
         assert!((wall - 5..=wall).contains(&stamp), "{stamp} vs {wall}");
         assert_eq!(store.revoked_since(Some(stamp)).await.unwrap().len(), 1);
         assert!(
