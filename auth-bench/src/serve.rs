@@ -84,6 +84,7 @@ pub fn config(options: &ServeAuth, address: SocketAddr) -> Config {
         *limit = unthrottled.clone();
     }
     config.login.max_failures_per_account = UNTHROTTLED;
+    config.login.max_failures_per_account_and_ip = UNTHROTTLED;
     config.login.max_failures_per_ip = UNTHROTTLED;
     config
 }

@@ -77,6 +77,10 @@ pub(crate) fn default_http_client() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(10))
+        // The server closes a keep-alive connection idle for `http.header_read_timeout_secs`
+        // (10 s by default); a POST sent on one it is closing fails with a reset and is not
+        // retried, so idle connections are dropped here first.
+        .pool_idle_timeout(Duration::from_secs(5))
         .build()
         .unwrap_or_default()
 }

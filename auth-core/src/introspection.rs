@@ -1,7 +1,7 @@
 //! Token introspection, [RFC 7662](https://www.rfc-editor.org/rfc/rfc7662).
 
 use crate::Provider;
-use crate::clients::authentication::{Accept, Credentials, authenticate};
+use crate::clients::authentication::{Accept, Credentials, authenticate_throttled};
 use crate::error::OAuthError;
 use crate::grants::REFRESH_PREFIX;
 use crate::params::Params;
@@ -14,9 +14,10 @@ pub async fn introspect(
     provider: &Provider,
     authorization: Option<&str>,
     params: &Params,
+    client_ip: &str,
 ) -> Result<IntrospectionResponse, OAuthError> {
     let credentials = Credentials::extract(authorization, params)?;
-    authenticate(provider, &credentials, Accept::ConfidentialOnly).await?;
+    authenticate_throttled(provider, &credentials, Accept::ConfidentialOnly, client_ip).await?;
     let token = params.require("token")?;
     // RFC 7662 section 2.1: token_type_hint is optional and the server MUST extend its search
     // past the hinted type, so the hint is not needed to find the token.

@@ -1,6 +1,6 @@
 //! Password reset by e-mailed, single-use link.
 //!
-//! Asking answers the same whether or not the address has an account. Setting the new password
+//! Asking answers the same, and as fast, whether or not the address has an account. Setting the new password
 //! ends every session of the user and revokes their refresh tokens, and a confirmation mail
 //! goes out.
 
@@ -18,9 +18,22 @@ use secrecy::ExposeSecret;
 /// Prefix of reset link tokens.
 pub const RESET_PREFIX: &str = "pr_";
 
-/// Sends a reset link if `email` belongs to an active account. The caller answers the same in
-/// every case; mails per account are limited silently.
-pub async fn request(provider: &Provider, email: &str, ip: &str) -> Result<(), UserError> {
+/// Sends a reset link if `email` belongs to an active account, in a background task, so the
+/// caller answers before anything about the address is looked up: the answer is the same, in
+/// content and in time, whether or not the address has an account (no enumeration by timing).
+/// Mails per account are limited silently; failures are logged, since nobody waits for them.
+pub fn request(provider: &Provider, email: &str, ip: &str) {
+    let provider = provider.clone();
+    let email = email.to_owned();
+    let ip = ip.to_owned();
+    tokio::spawn(async move {
+        if let Err(e) = send_link(&provider, &email, &ip).await {
+            tracing::error!(error = %e, "cannot send a password reset link");
+        }
+    });
+}
+
+async fn send_link(provider: &Provider, email: &str, ip: &str) -> Result<(), UserError> {
     let normalized = email.trim().to_lowercase();
     let Some(user) = provider
         .store()

@@ -235,10 +235,19 @@ pub struct UserPolicy {
     pub default_roles: Vec<RoleName>,
 }
 
-/// Login throttling: failures allowed per account and per client address.
+/// Login throttling: failures allowed per account from one client address, per account from
+/// everywhere, and per client address.
+///
+/// Past `per_account_and_ip`, that address may not sign in to that account (not even with the
+/// right password) until the window ends; the owner elsewhere is not affected. Only past the
+/// higher `per_account` is the account closed to everyone: locking a known account out then
+/// takes failures from several addresses, while guessing its password from many addresses is
+/// still capped.
 #[derive(Debug, Clone)]
 pub struct LoginPolicy {
-    /// Per account.
+    /// Per account and client address.
+    pub per_account_and_ip: ThrottlePolicy,
+    /// Per account, from every address.
     pub per_account: ThrottlePolicy,
     /// Per client address.
     pub per_ip: ThrottlePolicy,
@@ -247,8 +256,12 @@ pub struct LoginPolicy {
 impl Default for LoginPolicy {
     fn default() -> Self {
         Self {
-            per_account: ThrottlePolicy {
+            per_account_and_ip: ThrottlePolicy {
                 limit: 5,
+                window: Duration::from_secs(900),
+            },
+            per_account: ThrottlePolicy {
+                limit: 20,
                 window: Duration::from_secs(900),
             },
             per_ip: ThrottlePolicy {

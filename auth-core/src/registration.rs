@@ -1,8 +1,10 @@
 //! Dynamic client registration, [RFC 7591](https://www.rfc-editor.org/rfc/rfc7591), and its
 //! management protocol, [RFC 7592](https://www.rfc-editor.org/rfc/rfc7592).
 //!
-//! Dynamically registered clients are never trusted (users always see the consent screen) and
-//! may only ask for the scopes the operator allows for them.
+//! Dynamically registered clients are never trusted (users always see the consent screen), may
+//! only ask for the scopes the operator allows for them, may not use `client_credentials`, and
+//! never get an error redirect before the user has interacted
+//! ([`crate::authorize::refuse_before_interaction`]).
 
 use crate::Provider;
 use crate::clients::{
@@ -224,6 +226,14 @@ fn new_client(policy: &RegistrationPolicy, m: &ClientMetadata) -> Result<NewClie
             })
             .collect::<Result<Vec<_>, _>>()?,
     };
+    // Anyone may register when registration is open: a self-registered client must not mint
+    // access tokens on its own behalf, which every resource server would accept (RFC 9700
+    // section 2.3 asks to restrict what a token is good for).
+    if grant_types.contains(&GrantType::ClientCredentials) {
+        return Err(invalid_metadata(
+            "grant type `client_credentials` is not available to dynamically registered clients; ask an administrator to create the client",
+        ));
+    }
     // RFC 7591 section 2.1: response_types and grant_types must be consistent.
     let response_types = m.response_types.clone().unwrap_or_else(|| {
         if grant_types.contains(&GrantType::AuthorizationCode) {

@@ -2,7 +2,7 @@
 
 use crate::Provider;
 use crate::clients::Client;
-use crate::clients::authentication::{Accept, Credentials, authenticate};
+use crate::clients::authentication::{Accept, Credentials, authenticate_throttled};
 use crate::error::OAuthError;
 use crate::grants::REFRESH_PREFIX;
 use crate::params::Params;
@@ -14,9 +14,11 @@ pub async fn revoke(
     provider: &Provider,
     authorization: Option<&str>,
     params: &Params,
+    client_ip: &str,
 ) -> Result<(), OAuthError> {
     let credentials = Credentials::extract(authorization, params)?;
-    let client = authenticate(provider, &credentials, Accept::AnyClient).await?;
+    let client =
+        authenticate_throttled(provider, &credentials, Accept::AnyClient, client_ip).await?;
     let token = params.require("token")?;
     match provider.validate_access_token(token).await {
         Ok(claims) => {
@@ -62,9 +64,6 @@ async fn revoke_refresh_token(
             client.id
         )));
     }
-    provider
-        .store()
-        .revoke_family(&family.id)
-        .await?;
+    provider.store().revoke_family(&family.id).await?;
     Ok(())
 }

@@ -159,12 +159,19 @@ pub async fn proceed(
             };
             see_other(browser, &page_for(path, &handle))
         }
-        Err(e) => {
-            if let Some(handle) = handle {
+        Err(e) => match handle {
+            Some(handle) => {
                 let _ = forget_pending(provider, handle).await;
+                answer_error(state, browser, request.error_redirect(provider, e))
             }
-            answer_error(state, browser, request.error_redirect(provider, e))
-        }
+            // Straight from `/authorize` (e.g. `prompt=none` without a session): the user has
+            // not interacted yet.
+            None => answer_error(
+                state,
+                browser,
+                authorize::refuse_before_interaction(provider, client, request, e),
+            ),
+        },
     }
 }
 

@@ -1,4 +1,5 @@
-//! The command line: `serve`, `migrate`, `client ...`, `keys ...`, `user ...`, `role ...`.
+//! The command line: `serve`, `migrate`, `backup`, `client ...`, `keys ...`, `user ...`,
+//! `role ...`.
 //!
 //! Every command reads the same configuration as the server. Output is for people by default
 //! and JSON with `--json`, for scripts.
@@ -44,6 +45,9 @@ pub enum Command {
     Seed,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Copy the SQLite database to a new file while the server runs (for PostgreSQL, says how
+    /// to use pg_dump). The key-encryption key is not in the copy: back it up separately.
+    Backup(crate::backup::BackupArgs),
     /// Manage OAuth clients.
     #[command(subcommand)]
     Client(ClientCommand),
@@ -323,9 +327,12 @@ async fn run_command(command: Command, config: &Config, settings: &Settings) -> 
         println!("migrations applied");
         return Ok(());
     }
+    if let Command::Backup(args) = &command {
+        return crate::backup::backup(config, args).await;
+    }
     let provider = open_provider(config, settings, Arc::new(SystemClock)).await?;
     match command {
-        Command::Serve(_) | Command::Migrate => Ok(()),
+        Command::Serve(_) | Command::Migrate | Command::Backup(_) => Ok(()),
         Command::Seed => crate::seed::seed(&provider).await,
         Command::Client(command) => client_command(&provider, command).await,
         Command::Keys(command) => keys_command(&provider, command).await,

@@ -309,7 +309,11 @@ pub struct UsersConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LoginConfig {
-    /// Failed logins allowed per account per window.
+    /// Failed logins allowed per account from one client address per window; past it that
+    /// address cannot sign in to that account until the window ends.
+    pub max_failures_per_account_and_ip: u32,
+    /// Failed logins allowed per account from all addresses per window; past it nobody can
+    /// sign in to that account until the window ends.
     pub max_failures_per_account: u32,
     /// Failed logins allowed per client address per window.
     pub max_failures_per_ip: u32,
@@ -340,12 +344,92 @@ pub struct UiConfig {
 }
 
 /// `[http]`
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
     /// Header carrying the client address when behind a proxy (e.g. `x-forwarded-for`; the
     /// last address in it is used). Unset: the TCP peer address.
     pub client_ip_header: Option<String>,
+    /// Largest request body in bytes (413 beyond).
+    pub max_body_bytes: usize,
+    /// Largest request head (request line and headers) in bytes (431 beyond).
+    pub max_header_bytes: usize,
+    /// Seconds a connection may take to send a complete request head, counted from when it
+    /// opens or from the end of the previous response (so also the keep-alive idle limit).
+    pub header_read_timeout_secs: u64,
+    /// Seconds a request may take to send its whole body (408 beyond).
+    pub body_read_timeout_secs: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            client_ip_header: None,
+            max_body_bytes: 64 * 1024,
+            max_header_bytes: 16 * 1024,
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 30,
+        }
+    }
+}
+
+/// Limits on what one connection or request may cost, from `[http]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// Largest request body.
+    pub max_body_bytes: usize,
+    /// Largest request head.
+    pub max_header_bytes: usize,
+    /// Time to a complete request head (also the keep-alive idle limit).
+    pub header_read_timeout: Duration,
+    /// Time to a complete request body.
+    pub body_read_timeout: Duration,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpConfig::default().limits()
+    }
+}
+
+impl HttpConfig {
+    fn limits(&self) -> HttpLimits {
+        HttpLimits {
+            max_body_bytes: self.max_body_bytes,
+            max_header_bytes: self.max_header_bytes,
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            body_read_timeout: Duration::from_secs(self.body_read_timeout_secs),
+        }
+    }
+
+    /// The limits, each checked against its range.
+    fn checked_limits(&self) -> anyhow::Result<HttpLimits> {
+        if !(1024..=16 * 1024 * 1024).contains(&self.max_body_bytes) {
+            bail!(
+                "http.max_body_bytes must be between 1024 and 16777216; got {}",
+                self.max_body_bytes
+            );
+        }
+        // hyper's read buffer cannot be smaller than 8 KiB; 1 MiB is far beyond any browser.
+        if !(8 * 1024..=1024 * 1024).contains(&self.max_header_bytes) {
+            bail!(
+                "http.max_header_bytes must be between 8192 and 1048576; got {}",
+                self.max_header_bytes
+            );
+        }
+        for (name, value) in [
+            (
+                "http.header_read_timeout_secs",
+                self.header_read_timeout_secs,
+            ),
+            ("http.body_read_timeout_secs", self.body_read_timeout_secs),
+        ] {
+            if value == 0 || value > 600 {
+                bail!("{name} must be between 1 and 600; got {value}");
+            }
+        }
+        Ok(self.limits())
+    }
 }
 
 /// `[keys]`
@@ -426,7 +510,8 @@ impl Default for UsersConfig {
 impl Default for LoginConfig {
     fn default() -> Self {
         Self {
-            max_failures_per_account: 5,
+            max_failures_per_account_and_ip: 5,
+            max_failures_per_account: 20,
             max_failures_per_ip: 50,
             window_secs: 900,
         }
@@ -436,7 +521,9 @@ impl Default for LoginConfig {
 impl Default for RegistrationConfig {
     fn default() -> Self {
         Self {
-            mode: "open".into(),
+            // Closed unless the operator opens it: open registration lets anyone put a name
+            // of their choosing on the consent page.
+            mode: "disabled".into(),
             initial_access_token: None,
             allowed_scopes: "openid profile email offline_access".into(),
         }
@@ -622,9 +709,12 @@ impl Config {
                 bail!("{name} must be between 1 and {max}; got {value}");
             }
         }
-        if self.login.max_failures_per_account == 0 || self.login.max_failures_per_ip == 0 {
+        if self.login.max_failures_per_account_and_ip == 0
+            || self.login.max_failures_per_account == 0
+            || self.login.max_failures_per_ip == 0
+        {
             bail!(
-                "login.max_failures_per_account and login.max_failures_per_ip must be at least 1"
+                "login.max_failures_per_account_and_ip, login.max_failures_per_account and login.max_failures_per_ip must be at least 1"
             );
         }
         if self.users.password_min_length < 8 {
@@ -794,6 +884,10 @@ impl Config {
         };
         let window = Duration::from_secs(self.login.window_secs);
         core.login = LoginPolicy {
+            per_account_and_ip: ThrottlePolicy {
+                limit: self.login.max_failures_per_account_and_ip,
+                window,
+            },
             per_account: ThrottlePolicy {
                 limit: self.login.max_failures_per_account,
                 window,
@@ -825,6 +919,7 @@ impl Config {
             product_name: self.ui.product_name.clone(),
             stylesheet,
             client_ip_header: self.http.client_ip_header.clone(),
+            http: self.http.checked_limits()?,
             mail,
             redis_url: r.redis_url.clone().map(|url| (url, r.redis_prefix.clone())),
             sms,
@@ -986,6 +1081,8 @@ pub struct Settings {
     pub stylesheet: Option<String>,
     /// Header with the client address, behind a proxy.
     pub client_ip_header: Option<String>,
+    /// Request size and time limits.
+    pub http: HttpLimits,
     /// Outgoing mail.
     pub mail: MailSettings,
     /// Redis for rate-limit counters, and the key prefix.

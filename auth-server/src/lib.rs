@@ -17,9 +17,11 @@
 pub mod admin;
 pub mod api;
 pub mod authorize;
+pub mod backup;
 pub mod bearer;
 pub mod cli;
 pub mod config;
+pub mod connection;
 pub mod discovery;
 pub mod error;
 pub mod extract;
@@ -43,7 +45,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method, header};
 use axum::routing::{get, post};
 use std::future::Future;
-use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower_http::cors::{Any, CorsLayer};
@@ -51,11 +52,17 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-/// Largest request body accepted (413 beyond).
-pub const BODY_LIMIT: usize = 64 * 1024;
-
 /// The application's routes and middleware.
 pub fn router(state: AppState) -> Router {
+    // RFC 9700 section 4.13 / RFC 6797: with an https issuer, browsers must never fall back
+    // to plain HTTP (which would expose session cookies and codes). The TLS-terminating proxy
+    // in front of the server may set its own header; this one is only added when absent.
+    let hsts = state
+        .provider
+        .settings()
+        .issuer
+        .is_https()
+        .then(|| HeaderValue::from_static("max-age=31536000"));
     // Endpoints that browser-based clients call from their own origin. They take no cookies,
     // so any origin may call them (without credentials).
     let machine = Router::new()
@@ -136,8 +143,13 @@ pub fn router(state: AppState) -> Router {
                     .delete(registration::delete),
             );
     }
+    let body_limit = state.web.http.max_body_bytes;
     app.route_layer(axum::middleware::from_fn(telemetry::record_metrics))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            extract::read_body,
+        ))
+        .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
         .layer(PropagateRequestIdLayer::new(telemetry::REQUEST_ID))
         .layer(SetRequestIdLayer::new(
@@ -155,6 +167,10 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            move |_: &axum::response::Response| hsts.clone(),
         ))
         .with_state(state)
 }
@@ -174,10 +190,8 @@ pub async fn serve(
         state.mail.poll_interval,
     ));
     let events = tokio::spawn(deliver_events(state.clone()));
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let limits = state.web.http;
+    let result = connection::run(listener, router(state), limits, shutdown).await;
     background.abort();
     mail.abort();
     events.abort();

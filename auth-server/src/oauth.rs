@@ -33,9 +33,18 @@ pub async fn token(
 }
 
 /// `POST /introspect` (RFC 7662 section 2).
-pub async fn introspect(State(state): State<AppState>, form: OAuthForm) -> Response {
-    match introspection::introspect(&state.provider, form.authorization.as_deref(), &form.params)
-        .await
+pub async fn introspect(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    form: OAuthForm,
+) -> Response {
+    match introspection::introspect(
+        &state.provider,
+        form.authorization.as_deref(),
+        &form.params,
+        &ip,
+    )
+    .await
     {
         Ok(answer) => (no_store(), Json(answer)).into_response(),
         Err(e) => OAuthErrorResponse(e).into_response(),
@@ -43,8 +52,19 @@ pub async fn introspect(State(state): State<AppState>, form: OAuthForm) -> Respo
 }
 
 /// `POST /revoke` (RFC 7009 section 2).
-pub async fn revoke(State(state): State<AppState>, form: OAuthForm) -> Response {
-    match revocation::revoke(&state.provider, form.authorization.as_deref(), &form.params).await {
+pub async fn revoke(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    form: OAuthForm,
+) -> Response {
+    match revocation::revoke(
+        &state.provider,
+        form.authorization.as_deref(),
+        &form.params,
+        &ip,
+    )
+    .await
+    {
         // RFC 7009 section 2.2: 200 whether or not the token was valid.
         Ok(()) => no_store().into_response(),
         Err(e) => OAuthErrorResponse(e).into_response(),

@@ -1,6 +1,6 @@
 //! What every handler can reach.
 
-use crate::config::{EventSettings, RegistrationSetting, Settings};
+use crate::config::{EventSettings, HttpLimits, RegistrationSetting, Settings};
 use crate::discovery::Discovery;
 use crate::pages::DEFAULT_STYLESHEET;
 use auth_core::Provider;
@@ -49,6 +49,8 @@ pub struct WebSettings {
     pub stylesheet: String,
     /// Header with the client address, behind a proxy.
     pub client_ip_header: Option<String>,
+    /// Request size and time limits.
+    pub http: HttpLimits,
     /// Whether sign-up is offered.
     pub signup_enabled: bool,
     /// Dynamic client registration.
@@ -72,6 +74,7 @@ impl AppState {
                 .clone()
                 .unwrap_or_else(|| DEFAULT_STYLESHEET.to_owned()),
             client_ip_header: settings.client_ip_header.clone(),
+            http: settings.http,
             signup_enabled: settings.signup_enabled,
             registration: RegistrationPolicy {
                 mode,

@@ -8,12 +8,18 @@
 //!   ID token (signature, issuer, audience, expiry, nonce), and starts a session.
 //! - `GET /logout`: ends the session here and at the server (RP-initiated logout).
 //!
-//! Sessions and pending sign-ins are kept in memory, keyed by a random cookie.
+//! Sessions are kept in memory, keyed by a random cookie. A pending sign-in (PKCE verifier
+//! and nonce, keyed by `state`) belongs to the browser that began it: `/login` sets a random,
+//! short-lived, `HttpOnly`, `SameSite=Lax` cookie and `/callback` accepts the `state` only
+//! with that cookie (RFC 6749 section 10.12, RFC 9700 section 4.7). Without the binding, an
+//! attacker could begin a sign-in, stop before the callback and send the victim the callback
+//! URL, signing the victim in to the attacker's account (login CSRF). Pending sign-ins expire
+//! after [`PENDING_TTL`] and there are at most [`MAX_PENDING`] of them.
 
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
@@ -22,8 +28,15 @@ use openidconnect::{
 };
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 const COOKIE: &str = "webapp_session";
+/// The cookie binding a pending sign-in to its browser.
+const SIGN_IN_COOKIE: &str = "webapp_sign_in";
+/// How long a user may take between `/login` and `/callback`.
+pub const PENDING_TTL: Duration = Duration::from_secs(600);
+/// Most sign-ins in progress at once; anyone can start one, so the map must not grow forever.
+pub const MAX_PENDING: usize = 10_000;
 
 /// How the app is set up.
 #[derive(Clone, Debug)]
@@ -57,6 +70,9 @@ struct Inner {
 struct Pending {
     verifier: PkceCodeVerifier,
     nonce: Nonce,
+    /// The value of the browser's [`SIGN_IN_COOKIE`].
+    browser: String,
+    started: Instant,
 }
 
 #[derive(Clone)]
@@ -108,7 +124,7 @@ impl App {
     }
 
     fn session(&self, headers: &HeaderMap) -> Option<Session> {
-        let id = cookie(headers)?;
+        let id = cookie(headers, COOKIE)?;
         self.0
             .sessions
             .lock()
@@ -205,16 +221,36 @@ async fn login(State(app): State<App>) -> Result<Response, Failure> {
         .add_scope(Scope::new("permissions".into()))
         .set_pkce_challenge(challenge)
         .url();
-    app.0
-        .pending
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .insert(state.secret().clone(), Pending { verifier, nonce });
-    Ok(Redirect::to(url.as_str()).into_response())
+    let browser = uuid::Uuid::new_v4().simple().to_string();
+    {
+        let mut pending = app.0.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        pending.retain(|_, p| p.started.elapsed() < PENDING_TTL);
+        if pending.len() >= MAX_PENDING {
+            return Err(Failure::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many sign-ins are in progress; try again in a few minutes",
+            ));
+        }
+        pending.insert(
+            state.secret().clone(),
+            Pending {
+                verifier,
+                nonce,
+                browser: browser.clone(),
+                started: Instant::now(),
+            },
+        );
+    }
+    let binding = format!(
+        "{SIGN_IN_COOKIE}={browser}; Path=/callback; HttpOnly; SameSite=Lax; Max-Age={}",
+        PENDING_TTL.as_secs()
+    );
+    Ok(([(header::SET_COOKIE, binding)], Redirect::to(url.as_str())).into_response())
 }
 
 async fn callback(
     State(app): State<App>,
+    headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, Failure> {
     if let Some(error) = query.get("error") {
@@ -230,14 +266,29 @@ async fn callback(
             "the callback has no code or state",
         ));
     };
-    // The state ties the answer to a sign-in this browser started (RFC 6749 section 10.12).
-    let pending = app
-        .0
-        .pending
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .remove(state)
-        .ok_or_else(|| Failure::new(StatusCode::BAD_REQUEST, "unknown or used state"))?;
+    // The state ties the answer to a sign-in this browser started (RFC 6749 section 10.12):
+    // it must be pending, fresh, and presented with the cookie `/login` set in this browser.
+    let browser = cookie(&headers, SIGN_IN_COOKIE).ok_or_else(|| {
+        Failure::new(
+            StatusCode::BAD_REQUEST,
+            "this browser did not start a sign-in (no sign-in cookie)",
+        )
+    })?;
+    let pending = {
+        let mut pending = app.0.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        match pending.get(state) {
+            None => None,
+            Some(p) if !same_secret(&p.browser, &browser) => {
+                return Err(Failure::new(
+                    StatusCode::BAD_REQUEST,
+                    "this sign-in was started in another browser",
+                ));
+            }
+            Some(_) => pending.remove(state),
+        }
+    }
+    .filter(|p| p.started.elapsed() < PENDING_TTL)
+    .ok_or_else(|| Failure::new(StatusCode::BAD_REQUEST, "unknown, expired or used state"))?;
     let parts = parts(&app)?;
     let oidc = oidc_client!(app, parts);
     let tokens = oidc
@@ -280,18 +331,25 @@ async fn callback(
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .insert(id.clone(), session);
+    // `AppendHeaders`: a plain array would keep only the last `Set-Cookie`.
     Ok((
-        [(
-            header::SET_COOKIE,
-            format!("{COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax"),
-        )],
+        AppendHeaders([
+            (
+                header::SET_COOKIE,
+                format!("{COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax"),
+            ),
+            (
+                header::SET_COOKIE,
+                format!("{SIGN_IN_COOKIE}=; Path=/callback; HttpOnly; SameSite=Lax; Max-Age=0"),
+            ),
+        ]),
         Redirect::to("/"),
     )
         .into_response())
 }
 
 async fn logout(State(app): State<App>, headers: HeaderMap) -> Response {
-    let session = cookie(&headers).and_then(|id| {
+    let session = cookie(&headers, COOKIE).and_then(|id| {
         app.0
             .sessions
             .lock()
@@ -320,15 +378,24 @@ async fn logout(State(app): State<App>, headers: HeaderMap) -> Response {
     }
 }
 
-fn cookie(headers: &HeaderMap) -> Option<String> {
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(found, _)| *found == name)
         .map(|(_, value)| value.to_owned())
+}
+
+/// Compares two secrets in time independent of where they differ.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |diff, (x, y)| diff | (x ^ y))
+            == 0
 }
 
 fn page(body: &str) -> String {

@@ -174,10 +174,34 @@ pub async fn validate(
         max_age: None,
         login_hint: None,
     };
-    // From here on, errors go to the client.
+    // From here on, errors go to the client, unless nobody vouches for its redirect URI.
     match check_parameters(&client, params, &mut request) {
         Ok(()) => Ok((client, request)),
-        Err(error) => Err(request.error_redirect(provider, error)),
+        Err(error) => Err(refuse_before_interaction(
+            provider, &client, &request, error,
+        )),
+    }
+}
+
+/// The answer to an error found before the user has interacted with the server: a redirect
+/// to the client, or, for a dynamically registered client, an error page. RFC 9700 section
+/// 4.11.2: the server should redirect automatically only to URIs it trusts, or anyone could
+/// register `https://evil.example/` and use `/authorize` as an open redirector.
+pub fn refuse_before_interaction(
+    provider: &Provider,
+    client: &Client,
+    request: &AuthorizationRequest,
+    error: OAuthError,
+) -> AuthorizeError {
+    if client.registered_dynamically() {
+        AuthorizeError::Page(format!(
+            "The application `{}` sent a request that cannot be completed: {} ({}).",
+            client.name,
+            error.description(),
+            error.code().as_str()
+        ))
+    } else {
+        request.error_redirect(provider, error)
     }
 }
 

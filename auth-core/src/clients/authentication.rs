@@ -7,6 +7,8 @@ use super::{AuthMethod, Client, ClientId};
 use crate::Provider;
 use crate::error::OAuthError;
 use crate::params::Params;
+use crate::throttle;
+use auth_proto::error::ErrorCode;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use percent_encoding::percent_decode_str;
@@ -125,6 +127,41 @@ pub enum Accept {
     AnyClient,
     /// Only confidential clients with their secret (introspection, revocation by resource servers).
     ConfidentialOnly,
+}
+
+/// [`authenticate`], refusing clients and addresses with too many recent failures, so client
+/// secrets cannot be guessed at speed. The token, introspection and revocation endpoints share
+/// the counters: a guess counts the same wherever it is made.
+pub async fn authenticate_throttled(
+    provider: &Provider,
+    credentials: &Credentials,
+    accept: Accept,
+    client_ip: &str,
+) -> Result<Client, OAuthError> {
+    let limits = &provider.settings().limits;
+    let client_key = credentials
+        .client_id()
+        .map(|id| format!("token-client:{id}"));
+    let ip_key = format!("token-ip:{client_ip}");
+    let what = "failed client authentications";
+    let mut checks = vec![(ip_key.as_str(), &limits.token_failures_per_ip)];
+    if let Some(key) = &client_key {
+        checks.push((key.as_str(), &limits.token_failures_per_client));
+    }
+    throttle::check_all(provider, &checks)
+        .await
+        .map_err(|t| OAuthError::throttled(&t, what))?;
+    match authenticate(provider, credentials, accept).await {
+        Ok(client) => Ok(client),
+        Err(e) if e.code() == ErrorCode::InvalidClient => {
+            if let Some(key) = &client_key {
+                throttle::record(provider, key, &limits.token_failures_per_client).await?;
+            }
+            throttle::record(provider, &ip_key, &limits.token_failures_per_ip).await?;
+            Err(e)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Authenticates the client of a request, checking that it uses its registered method.

@@ -180,6 +180,13 @@ impl Client {
     pub fn may_use(&self, grant: GrantType) -> bool {
         self.grant_types.contains(&grant)
     }
+
+    /// Whether the client registered itself (RFC 7591): it holds a registration access token.
+    /// Nobody vouches for its redirect URIs, so the server never redirects to them before the
+    /// user has interacted (RFC 9700 section 4.11.2).
+    pub fn registered_dynamically(&self) -> bool {
+        self.registration_token_hash.is_some()
+    }
 }
 
 impl fmt::Debug for Client {

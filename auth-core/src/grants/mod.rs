@@ -12,10 +12,9 @@ pub use user_tokens::REFRESH_PREFIX;
 
 use crate::Provider;
 use crate::clients::GrantType;
-use crate::clients::authentication::{Accept, Credentials, authenticate};
+use crate::clients::authentication::{Accept, Credentials, authenticate_throttled};
 use crate::error::OAuthError;
 use crate::params::Params;
-use crate::throttle;
 use auth_proto::error::ErrorCode;
 use auth_proto::token::TokenResponse;
 
@@ -49,7 +48,8 @@ pub async fn token(
             )
         })?;
     let credentials = Credentials::extract(authorization, params)?;
-    let client = authenticate_throttled(provider, &credentials, client_ip).await?;
+    let client =
+        authenticate_throttled(provider, &credentials, Accept::AnyClient, client_ip).await?;
     if !client.may_use(grant) {
         return Err(OAuthError::unauthorized_client(format!(
             "client `{}` is not allowed to use grant_type `{grant}`",
@@ -64,39 +64,6 @@ pub async fn token(
         GrantType::RefreshToken => refresh_token::exchange(provider, &client, params).await?,
     };
     Ok(Issued { grant, response })
-}
-
-/// Authenticates the client, refusing clients and addresses with too many recent failures
-/// (so client secrets cannot be guessed at speed).
-async fn authenticate_throttled(
-    provider: &Provider,
-    credentials: &Credentials,
-    client_ip: &str,
-) -> Result<crate::clients::Client, OAuthError> {
-    let limits = &provider.settings().limits;
-    let client_key = credentials
-        .client_id()
-        .map(|id| format!("token-client:{id}"));
-    let ip_key = format!("token-ip:{client_ip}");
-    let what = "failed client authentications";
-    let mut checks = vec![(ip_key.as_str(), &limits.token_failures_per_ip)];
-    if let Some(key) = &client_key {
-        checks.push((key.as_str(), &limits.token_failures_per_client));
-    }
-    throttle::check_all(provider, &checks)
-        .await
-        .map_err(|t| OAuthError::throttled(&t, what))?;
-    match authenticate(provider, credentials, Accept::AnyClient).await {
-        Ok(client) => Ok(client),
-        Err(e) if e.code() == ErrorCode::InvalidClient => {
-            if let Some(key) = &client_key {
-                throttle::record(provider, key, &limits.token_failures_per_client).await?;
-            }
-            throttle::record(provider, &ip_key, &limits.token_failures_per_ip).await?;
-            Err(e)
-        }
-        Err(e) => Err(e),
-    }
 }
 
 /// Grant types the token endpoint implements.

@@ -10,6 +10,10 @@ use auth_proto::claims::IdTokenClaims;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+/// The `typ` header of ID tokens (OIDC Core section 2 leaves it open; RFC 7519 section 5.1
+/// suggests `JWT`). Access tokens carry `at+jwt` instead (RFC 9068 section 2.1).
+pub const ID_TOKEN_TYP: &str = "JWT";
+
 /// What an ID token is issued for.
 #[derive(Debug)]
 pub struct IdTokenRequest<'a> {
@@ -64,14 +68,22 @@ impl Provider {
             sid: request.sid.map(str::to_owned),
             extra: crate::users::claims(request.user, request.scope, request.roles),
         };
-        jws::sign(key, "JWT", &claims).map_err(OAuthError::server_error)
+        jws::sign(key, ID_TOKEN_TYP, &claims).map_err(OAuthError::server_error)
     }
 
-    /// Reads an ID token this server issued, checking its signature and issuer but not its
-    /// expiry: RP-initiated logout accepts expired `id_token_hint`s.
+    /// Reads an ID token this server issued, checking its signature, type and issuer but not
+    /// its expiry: RP-initiated logout accepts expired `id_token_hint`s.
     pub fn read_id_token_hint(&self, token: &str) -> Result<IdTokenClaims, JwsError> {
         let ring = self.keys().ring();
         let verified = jws::verify(&ring, self.clock().unix(), token)?;
+        // An access token (`at+jwt`) is signed by the same keys and has `sub`, `aud` and `iss`
+        // too; taken as a hint it could end a session without asking the user (RFC 8725
+        // section 3.11: use explicit typing to tell kinds of JWT apart).
+        if verified.header.typ.as_deref() != Some(ID_TOKEN_TYP) {
+            return Err(JwsError::Malformed(
+                "typ is not JWT, so it is not an ID token",
+            ));
+        }
         let claims: IdTokenClaims = serde_json::from_slice(&verified.payload)
             .map_err(|_| JwsError::Malformed("claims are not ID token claims"))?;
         if claims.iss != self.settings().issuer.as_str() {

@@ -79,8 +79,11 @@ pub struct Verified {
 }
 
 /// The `kid` of a token, read without verifying anything (to decide whether the ring needs a
-/// refresh).
+/// refresh). Nothing of an over-long token is decoded.
 pub fn peek_kid(token: &str) -> Option<String> {
+    if token.len() > MAX_TOKEN_LEN {
+        return None;
+    }
     let header = token.split('.').next()?;
     let header = URL_SAFE_NO_PAD.decode(header).ok()?;
     serde_json::from_slice::<Header>(&header).ok()?.kid

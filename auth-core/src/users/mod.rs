@@ -377,9 +377,20 @@ pub async fn login(
         "login-account:{}",
         throttle::key_digest(provider, &normalized)
     );
+    let pair_key = format!(
+        "login-account-ip:{}",
+        throttle::key_digest(provider, &format!("{normalized} {client_ip}"))
+    );
     let ip_key = format!("login-ip:{client_ip}");
-    throttle::check(provider, &account_key, &policy.per_account).await?;
-    throttle::check(provider, &ip_key, &policy.per_ip).await?;
+    throttle::check_all(
+        provider,
+        &[
+            (pair_key.as_str(), &policy.per_account_and_ip),
+            (account_key.as_str(), &policy.per_account),
+            (ip_key.as_str(), &policy.per_ip),
+        ],
+    )
+    .await?;
 
     let user = provider.store().user_by_email(&normalized).await?;
     let valid = password::verify(
@@ -389,6 +400,7 @@ pub async fn login(
     .await;
     match user {
         Some(user) if valid => {
+            throttle::reset(provider, &pair_key).await?;
             throttle::reset(provider, &account_key).await?;
             if !user.is_active() {
                 return Err(LoginError::Disabled);
@@ -396,6 +408,7 @@ pub async fn login(
             Ok(user)
         }
         _ => {
+            throttle::record(provider, &pair_key, &policy.per_account_and_ip).await?;
             throttle::record(provider, &account_key, &policy.per_account).await?;
             throttle::record(provider, &ip_key, &policy.per_ip).await?;
             tracing::info!(event = "login_failed", "failed login");

@@ -276,6 +276,25 @@ mod tests {
         assert!(!verify(&password, None).await);
     }
 
+    #[tokio::test]
+    async fn an_unknown_user_is_checked_against_a_hash_as_costly_as_a_real_one() {
+        // An empty or cheaper dummy would answer unknown addresses faster than wrong passwords.
+        let real = hash(&Password::new("correct horse")).await.unwrap();
+        let dummy = dummy_hash();
+        let parsed = |phc: &str| {
+            let parsed = argon2::PasswordHash::new(phc).unwrap();
+            (
+                parsed.algorithm.to_string(),
+                parsed.version,
+                parsed.params.to_string(),
+            )
+        };
+        assert_eq!(parsed(dummy), parsed(&real));
+        assert_ne!(dummy, real);
+        // The dummy's own password still does not log anyone in.
+        assert!(!verify(&Password::new("no account has this password"), None).await);
+    }
+
     #[test]
     fn the_policy_explains_each_refusal() {
         let policy = PasswordPolicy::default();

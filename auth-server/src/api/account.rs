@@ -314,7 +314,7 @@ pub async fn forgot_password(
     )
     .await
     .map_err(|t| ApiError::throttled(&t))?;
-    password_reset::request(provider, &body.email, &ip).await?;
+    password_reset::request(provider, &body.email, &ip);
     Ok((StatusCode::ACCEPTED, Json(ACCEPTED)).into_response())
 }
 

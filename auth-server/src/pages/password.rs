@@ -52,11 +52,7 @@ pub async fn forgot(State(state): State<AppState>, browser: Browser, body: Bytes
     {
         return too_many(&state, &browser, &throttled, "requests from your network");
     }
-    if let Err(e) =
-        password_reset::request(provider, params.get("email").unwrap_or(""), &browser.ip).await
-    {
-        return internal_error(&state, &e);
-    }
+    password_reset::request(provider, params.get("email").unwrap_or(""), &browser.ip);
     notice(
         &state,
         &browser,

@@ -4,7 +4,8 @@ use serde_json::{Value, json};
 
 both_backends! {
     async fn registration_disabled_removes_the_endpoint_from_discovery(backend: Backend) {
-        let app = crate::helpers::spawn_app_with(backend, |c| c.registration.mode = "disabled".into()).await;
+        // `disabled` is the default.
+        let app = spawn_app(backend).await;
         let body: Value = app.http.get(app.url("/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
         assert!(body.get("registration_endpoint").is_none());
         let response = app.http.post(app.url("/register")).json(&json!({})).send().await.unwrap();
@@ -12,7 +13,7 @@ both_backends! {
     }
 
     async fn both_metadata_documents_advertise_exactly_what_is_implemented(backend: Backend) {
-        let app = spawn_app(backend).await;
+        let app = crate::helpers::spawn_app_with(backend, |c| c.registration.mode = "open".into()).await;
         let base = &app.base_url;
         let expected = json!({
             "issuer": base,

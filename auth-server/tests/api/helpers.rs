@@ -893,6 +893,18 @@ pub fn without_csrf(html: &str) -> String {
 }
 
 impl TestApp {
+    /// Waits (up to 15 s) until `count` mails wait in the outbox; a reset link is queued by
+    /// a background task after the answer.
+    pub async fn wait_for_pending_mail(&self, count: i64) {
+        for _ in 0..150 {
+            if self.provider.store().pending_mail().await.unwrap() == count {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("{count} mails never waited in the outbox");
+    }
+
     /// (attempts, sealed message) of every queued mail, read straight from the table.
     pub async fn outbox(&self) -> Vec<(i64, Vec<u8>)> {
         let sql = "SELECT attempts, sealed_message FROM mail_outbox ORDER BY created_at";

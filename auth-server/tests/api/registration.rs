@@ -1,12 +1,17 @@
 //! Dynamic client registration (RFC 7591) and its management (RFC 7592).
 
 use crate::both_backends;
-use crate::helpers::{Backend, spawn_app, spawn_app_with};
+use crate::helpers::{Backend, TestApp, spawn_app_with};
 use serde_json::{Value, json};
+
+/// A server with `registration.mode = "open"` (the default is `disabled`).
+async fn open_registration(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |c| c.registration.mode = "open".into()).await
+}
 
 both_backends! {
     async fn a_client_registers_reads_updates_and_deletes_itself(backend: Backend) {
-        let app = spawn_app(backend).await;
+        let app = open_registration(backend).await;
         let response = app.http.post(app.url("/register"))
             .json(&json!({
                 "client_name": "Photo app",
@@ -53,7 +58,7 @@ both_backends! {
     }
 
     async fn invalid_metadata_is_refused_with_the_rfc7591_error(backend: Backend) {
-        let app = spawn_app(backend).await;
+        let app = open_registration(backend).await;
         let cases = [
             (json!({"redirect_uris": ["http://photos.example.com/cb"]}), "invalid_redirect_uri"),
             (json!({"redirect_uris": ["https://a.example/cb#x"]}), "invalid_redirect_uri"),

@@ -110,3 +110,101 @@ async fn a_third_party_app_signs_a_user_in_with_pkce_and_calls_the_events_servic
         .unwrap();
     assert!(home.contains("You are not signed in"));
 }
+
+/// Starts the example app for the client `webapp` of `server`; returns its base URL.
+async fn start_webapp(server: &crate::helpers::AuthServer) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let secret = server
+        .web_client("webapp", &format!("{base}/callback"), true)
+        .await;
+    let app = webapp::App::new(webapp::Settings {
+        issuer: server.issuer.clone(),
+        client_id: "webapp".into(),
+        client_secret: secret,
+        base_url: base.clone(),
+        events_url: "http://127.0.0.1:9".into(),
+    })
+    .await
+    .unwrap();
+    tokio::spawn(async move { axum::serve(listener, webapp::app(app)).await });
+    base
+}
+
+/// Login CSRF (RFC 6749 section 10.12): an attacker begins a sign-in with their own account,
+/// stops before the callback and sends the victim the callback URL. The app must refuse it in
+/// the victim's browser, whether or not that browser began a sign-in of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_from_another_browser_is_refused() {
+    let server = auth_server(|_| {}).await;
+    server
+        .user("mallory@example.com", "Mallory", &["player"])
+        .await;
+    let base = start_webapp(&server).await;
+
+    let attacker = browser();
+    let login = attacker.get(format!("{base}/login")).send().await.unwrap();
+    let set_cookie = login.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        set_cookie.starts_with("webapp_sign_in=")
+            && set_cookie.contains("HttpOnly")
+            && set_cookie.contains("SameSite=Lax")
+            && set_cookie.contains("Max-Age=600"),
+        "{set_cookie}"
+    );
+    let authorize = login.headers()["location"].to_str().unwrap().to_owned();
+    let callback = sign_in(&attacker, &server.issuer, &authorize, "mallory@example.com").await;
+    assert!(
+        callback.starts_with(&format!("{base}/callback?")),
+        "{callback}"
+    );
+
+    let fresh_victim = browser();
+    let refused = fresh_victim.get(&callback).send().await.unwrap();
+    assert_eq!(refused.status(), 400);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("did not start a sign-in")
+    );
+
+    let busy_victim = browser();
+    busy_victim
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap();
+    let refused = busy_victim.get(&callback).send().await.unwrap();
+    assert_eq!(refused.status(), 400);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("started in another browser")
+    );
+    let home = busy_victim
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("You are not signed in"), "{home}");
+
+    // The refusals did not use up the state: the browser that began the sign-in finishes it.
+    let finished = attacker.get(&callback).send().await.unwrap();
+    assert_eq!(finished.status(), 303);
+    let home = attacker
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("Signed in as"), "{home}");
+}

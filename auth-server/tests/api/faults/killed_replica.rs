@@ -149,7 +149,7 @@ impl Load {
                 "a token of replica {at} is inactive at replica {other}"
             ));
         }
-        if round % 3 != 0 {
+        if !round.is_multiple_of(3) {
             return;
         }
         let request = self
@@ -219,7 +219,7 @@ impl Load {
                 .refresh_tokens
                 .push(latest.clone());
         }
-        if chain % 2 == 0 {
+        if chain.is_multiple_of(2) {
             self.record.lock().unwrap().chains.push((previous, latest));
             return;
         }
