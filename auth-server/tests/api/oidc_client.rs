@@ -2,7 +2,7 @@
 //! wrote, runs the whole flow from discovery on.
 
 use crate::both_backends;
-use crate::helpers::{Backend, REDIRECT_URI, browser, query_of, spawn_app};
+use crate::helpers::{Backend, REDIRECT_URI, browser, query_of, spawn_app_with};
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreClientRegistrationRequest, CoreGrantType,
     CoreProviderMetadata, CoreUserInfoClaims,
@@ -14,7 +14,8 @@ use openidconnect::{
 
 both_backends! {
     async fn an_unmodified_oidc_client_library_completes_the_flow(backend: Backend) {
-        let app = spawn_app(backend).await;
+        // The library registers itself (RFC 7591), which the default configuration refuses.
+        let app = spawn_app_with(backend, |c| c.registration.mode = "open".into()).await;
         app.user("ann@example.com").await;
         let http = openidconnect::reqwest::ClientBuilder::new()
             .redirect(openidconnect::reqwest::redirect::Policy::none())
