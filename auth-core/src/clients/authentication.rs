@@ -132,6 +132,11 @@ pub enum Accept {
 /// [`authenticate`], refusing clients and addresses with too many recent failures, so client
 /// secrets cannot be guessed at speed. The token, introspection and revocation endpoints share
 /// the counters: a guess counts the same wherever it is made.
+///
+/// The client counter is per client *and* address: client ids are not secret, so a counter per
+/// client alone would let anyone lock a resource server out of introspection with a few wrong
+/// secrets. Ids that are not valid client ids (a NUL, 16 KiB of text) get no counter of their
+/// own; the address counter still takes their failures.
 pub async fn authenticate_throttled(
     provider: &Provider,
     credentials: &Credentials,
@@ -141,7 +146,8 @@ pub async fn authenticate_throttled(
     let limits = &provider.settings().limits;
     let client_key = credentials
         .client_id()
-        .map(|id| format!("token-client:{id}"));
+        .filter(|id| ClientId::parse(id).is_ok())
+        .map(|id| format!("token-client:{id}:{client_ip}"));
     let ip_key = format!("token-ip:{client_ip}");
     let what = "failed client authentications";
     let mut checks = vec![(ip_key.as_str(), &limits.token_failures_per_ip)];

@@ -235,6 +235,29 @@ both_backends! {
         assert_eq!(call("/revoke", secret).await.status(), 200);
     }
 
+    async fn failed_guesses_from_one_address_do_not_lock_the_client_out_elsewhere(backend: Backend) {
+        // Client ids are not secret: the client counter is per client and address, so a
+        // stranger's wrong secrets cannot take a resource server's introspection away.
+        let app = spawn_app_with(backend, |c| {
+            c.rate_limits.token_failures_per_client = LimitConfig { limit: 3, window_secs: 600 };
+            c.http.client_ip_header = Some("x-forwarded-for".into());
+        })
+        .await;
+        let secret = app.confidential_client("svc", "").await;
+        let introspect = |from: &'static str, secret: String| {
+            let request = app.http.post(app.url("/introspect")).header("x-forwarded-for", from).basic_auth("svc", Some(secret)).form(&[("token", "rt_unknown")]);
+            async move { request.send().await.unwrap().status() }
+        };
+        for _ in 0..3 {
+            assert_eq!(introspect("203.0.113.7", "cs_guess".into()).await, 401);
+        }
+        assert_eq!(introspect("203.0.113.7", secret.clone()).await, 429, "the guessing address waits");
+        assert_eq!(introspect("198.51.100.2", secret).await, 200, "the client's own address does not");
+        // An id that is no client id (here with a NUL) is refused as a client, never a 500.
+        let odd = app.http.post(app.url("/introspect")).basic_auth("a\0b", Some("x")).form(&[("token", "t")]).send().await.unwrap();
+        assert_eq!(odd.status(), 401);
+    }
+
     async fn an_access_token_is_not_accepted_as_id_token_hint(backend: Backend) {
         // With the access tokens' audience set to a client id, an access token carries the
         // same `sub`, `aud` and `iss` as an ID token; only its `typ` tells them apart.
