@@ -24,6 +24,21 @@ impl RedirectUri {
     ///   (RFC 8252 section 7.1);
     /// - no user information.
     pub fn parse(text: &str) -> Result<Self, ClientError> {
+        // A URL parser drops these (leading and trailing controls and spaces, tabs and line
+        // breaks anywhere), so the URI kept for exact matching would not be the one used.
+        if text.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(ClientError::InvalidRedirectUri(format!(
+                "redirect URI `{}` must not contain spaces or control characters",
+                text.escape_debug()
+            )));
+        }
+        Self::parse_stored(text)
+    }
+
+    /// [`parse`](Self::parse) without the refusal of spaces and control characters, for
+    /// URIs registered before it: a client stored then still loads (and matches only its URI
+    /// exactly as written).
+    pub(crate) fn parse_stored(text: &str) -> Result<Self, ClientError> {
         let invalid = |why: &str| {
             Err(ClientError::InvalidRedirectUri(format!(
                 "redirect URI `{text}` {why}"
@@ -31,11 +46,6 @@ impl RedirectUri {
         };
         if text.len() > 2000 {
             return invalid("is longer than 2000 characters");
-        }
-        // A URL parser drops these (leading and trailing controls and spaces, tabs and line
-        // breaks anywhere), so the URI kept for exact matching would not be the one used.
-        if text.chars().any(|c| c.is_control() || c.is_whitespace()) {
-            return invalid("must not contain spaces or control characters");
         }
         let Ok(url) = Url::parse(text) else {
             return invalid("is not an absolute URI");
@@ -236,5 +246,8 @@ mod tests {
             let err = RedirectUri::parse(uri).unwrap_err().to_string();
             assert!(err.contains("control characters"), "{uri:?}: {err}");
         }
+        // Registered before the rule: still loads from the database.
+        let stored = RedirectUri::parse_stored("https://app.example.com/c b").unwrap();
+        assert!(stored.matches("https://app.example.com/c b"));
     }
 }

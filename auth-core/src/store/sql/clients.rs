@@ -107,7 +107,7 @@ fn uris_from_json(json: &str) -> Result<Vec<RedirectUri>, String> {
     let texts: Vec<String> = serde_json::from_str(json).map_err(|e| e.to_string())?;
     texts
         .iter()
-        .map(|t| RedirectUri::parse(t).map_err(|e| e.to_string()))
+        .map(|t| RedirectUri::parse_stored(t).map_err(|e| e.to_string()))
         .collect()
 }
 
