@@ -101,12 +101,27 @@ fn carries_nul(parts: &Parts, body: &[u8]) -> bool {
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+        .is_some_and(is_json_media_type);
     if is_json {
         serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|v| json_has_nul(&v))
     } else {
         percent_nul(body)
     }
+}
+
+/// What axum's `Json` extractor accepts: `application/json` or `application/*+json`, in any
+/// case, with any parameters; a body it would read must be scanned as JSON.
+fn is_json_media_type(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || essence
+            .strip_prefix("application/")
+            .is_some_and(|subtype| subtype.ends_with("+json"))
 }
 
 fn json_has_nul(value: &serde_json::Value) -> bool {
