@@ -95,6 +95,9 @@ async fn copy_sqlite(url: &str, target: &Path) -> anyhow::Result<u64> {
         .context("the backup path names no file")?
         .to_string_lossy();
     let partial = folder.join(format!(".{file_name}.partial"));
+    // Created here, before anything can fail: the partial file removed below is always this
+    // run's, never that of another backup to the same name still running.
+    create_private(&partial)?;
     let written = write_snapshot(options, &partial).await;
     let linked = written.and_then(|bytes| {
         // A hard link fails when the target exists: a backup made meanwhile is not replaced.
@@ -123,13 +126,12 @@ fn already_exists(target: &Path) -> anyhow::Error {
     )
 }
 
-/// `VACUUM INTO` a new, owner-only file at `partial`, then checks and syncs it.
+/// `VACUUM INTO` the empty, owner-only file at `partial`, then checks and syncs it.
 async fn write_snapshot(options: SqliteConnectOptions, partial: &Path) -> anyhow::Result<u64> {
     let path = partial
         .to_str()
         .context("the backup path is not valid UTF-8")?
         .to_owned();
-    create_private(partial)?;
     let mut source = options
         .connect()
         .await
