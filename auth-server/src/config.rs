@@ -386,12 +386,6 @@ pub struct HttpLimits {
     pub body_read_timeout: Duration,
 }
 
-impl Default for HttpLimits {
-    fn default() -> Self {
-        HttpConfig::default().limits()
-    }
-}
-
 impl HttpConfig {
     fn limits(&self) -> HttpLimits {
         HttpLimits {
