@@ -11,23 +11,35 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Shared state of the HTTP server. Cheap to clone.
+/// Shared state of the HTTP server: one reference-counted pointer, cloned for every request
+/// by the middleware and the handler, so a clone is a single atomic increment.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] points to.
+pub struct Shared {
     /// The authorization server.
     pub provider: Provider,
-    /// Pre-rendered discovery metadata.
-    pub discovery: Arc<Discovery>,
+    /// Discovery metadata, and the rendered documents.
+    pub discovery: Discovery,
     /// The Prometheus registry.
     pub metrics: PrometheusHandle,
     /// How often to re-read the signing keys.
     pub key_refresh_interval: Duration,
     /// Settings of the pages and registration.
-    pub web: Arc<WebSettings>,
+    pub web: WebSettings,
     /// Outgoing mail delivery.
-    pub mail: Arc<MailDelivery>,
+    pub mail: MailDelivery,
     /// Where events go.
-    pub events: Arc<EventSettings>,
+    pub events: EventSettings,
 }
 
 /// How queued mail leaves the server.
@@ -81,20 +93,20 @@ impl AppState {
                 allowed_scope: settings.registration_scope.clone(),
             },
         };
-        let discovery = Arc::new(Discovery::new(provider.settings(), &web));
+        let discovery = Discovery::new(provider.settings(), &web);
         let mail = MailDelivery {
             transport: crate::startup::mail_transport(settings)?,
             from: settings.mail.from.clone(),
             poll_interval: settings.mail.poll_interval,
         };
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             provider,
             discovery,
             metrics: crate::telemetry::metrics_handle(),
             key_refresh_interval: settings.key_refresh_interval,
-            web: Arc::new(web),
-            mail: Arc::new(mail),
-            events: Arc::new(settings.events.clone()),
-        })
+            web,
+            mail,
+            events: settings.events.clone(),
+        })))
     }
 }
