@@ -2,21 +2,70 @@
 //!
 //! The metadata is built from the endpoint paths and the grants `auth-core` implements, so it
 //! advertises exactly what exists. The signing algorithms are those of the published keys, read
-//! from the key ring on each request: after `keys.algorithm` changes they follow the rotation,
-//! not the configuration.
+//! from the key ring: after `keys.algorithm` changes they follow the rotation, not the
+//! configuration.
+//!
+//! Both documents are rendered once and served as bytes until the key ring is replaced (a
+//! rotation, or a refresh from the database) or a published key expires.
 
 use crate::paths;
 use crate::state::{AppState, WebSettings};
 use auth_core::grants;
+use auth_core::keys::KeyRing;
 use auth_core::protocol::discovery::ProviderMetadata;
 use auth_core::registration::RegistrationMode;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use std::sync::{Arc, RwLock};
 
-/// The metadata document, but for what depends on the keys.
+/// The metadata document, but for what depends on the keys, and both documents as last
+/// rendered.
 pub struct Discovery {
     metadata: ProviderMetadata,
+    rendered_metadata: Rendered,
+    rendered_jwks: Rendered,
+}
+
+/// A document rendered from one key ring, true until `until` (when a published key expires).
+struct Document {
+    ring: Arc<KeyRing>,
+    until: Option<i64>,
+    body: Bytes,
+}
+
+/// The last rendering of a document that depends on the published keys.
+#[derive(Default)]
+struct Rendered(RwLock<Option<Document>>);
+
+impl Rendered {
+    /// The document for `ring` at `now`: the last rendering while it is still true, else a new
+    /// one from `render`.
+    fn get(&self, ring: &Arc<KeyRing>, now: i64, render: impl FnOnce() -> Bytes) -> Bytes {
+        let fresh = |document: &Document| {
+            Arc::ptr_eq(&document.ring, ring) && document.until.is_none_or(|until| now < until)
+        };
+        if let Some(document) = self
+            .0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .as_ref()
+            .filter(|d| fresh(d))
+        {
+            return document.body.clone();
+        }
+        let body = render();
+        *self
+            .0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Document {
+            ring: Arc::clone(ring),
+            until: ring.published_until(now),
+            body: body.clone(),
+        });
+        body
+    }
 }
 
 /// Scopes with a meaning defined by this server.
@@ -97,21 +146,40 @@ impl Discovery {
             request_uri_parameter_supported: Some(false),
             service_documentation: None,
         };
-        Self { metadata }
+        Self {
+            metadata,
+            rendered_metadata: Rendered::default(),
+            rendered_jwks: Rendered::default(),
+        }
+    }
+
+    /// The metadata document with the algorithms of the keys `ring` publishes at `now`.
+    fn metadata_json(&self, ring: &Arc<KeyRing>, now: i64) -> Bytes {
+        self.rendered_metadata.get(ring, now, || {
+            let mut metadata = self.metadata.clone();
+            metadata.id_token_signing_alg_values_supported = ring
+                .published_algorithms(now)
+                .into_iter()
+                .map(|algorithm| algorithm.as_str().to_owned())
+                .collect();
+            Bytes::from(serde_json::to_vec(&metadata).unwrap_or_default())
+        })
+    }
+
+    /// The JWK set `ring` publishes at `now`.
+    fn jwks_json(&self, ring: &Arc<KeyRing>, now: i64) -> Bytes {
+        self.rendered_jwks.get(ring, now, || {
+            Bytes::from(serde_json::to_vec(&ring.jwks(now)).unwrap_or_default())
+        })
     }
 }
 
 /// `GET /.well-known/openid-configuration` and `/.well-known/oauth-authorization-server`.
 pub async fn metadata(State(state): State<AppState>) -> Response {
     let provider = &state.provider;
-    let mut metadata = state.discovery.metadata.clone();
-    metadata.id_token_signing_alg_values_supported = provider
-        .keys()
-        .ring()
-        .published_algorithms(provider.clock().unix())
-        .into_iter()
-        .map(|algorithm| algorithm.as_str().to_owned())
-        .collect();
+    let body = state
+        .discovery
+        .metadata_json(&provider.keys().ring(), provider.clock().unix());
     (
         [
             (
@@ -123,7 +191,7 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
                 HeaderValue::from_static("public, max-age=300"),
             ),
         ],
-        serde_json::to_string(&metadata).unwrap_or_default(),
+        body,
     )
         .into_response()
 }
@@ -132,7 +200,9 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
 /// so a verifier always sees a new key before it signs.
 pub async fn jwks(State(state): State<AppState>) -> Response {
     let provider = &state.provider;
-    let jwks = provider.keys().ring().jwks(provider.clock().unix());
+    let body = state
+        .discovery
+        .jwks_json(&provider.keys().ring(), provider.clock().unix());
     let max_age = (provider.keys().policy().publish_delay.as_secs() / 2).min(300);
     let cache = HeaderValue::from_str(&format!("public, max-age={max_age}"))
         .unwrap_or(HeaderValue::from_static("no-cache"));
@@ -144,7 +214,7 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
             ),
             (header::CACHE_CONTROL, cache),
         ],
-        serde_json::to_string(&jwks).unwrap_or_default(),
+        body,
     )
         .into_response()
 }

@@ -95,6 +95,18 @@ impl KeyRing {
         algorithms
     }
 
+    /// When the set of keys published at `now` next changes: the earliest expiry after `now`,
+    /// or `None` when no published key expires. Documents rendered from the published keys
+    /// (the JWK set, the algorithms in discovery) stay true until then, or until the ring is
+    /// replaced.
+    pub fn published_until(&self, now: i64) -> Option<i64> {
+        self.keys
+            .iter()
+            .filter_map(|k| k.expires_at)
+            .filter(|&expires| expires > now)
+            .min()
+    }
+
     /// The highest generation known (0 when empty).
     pub fn latest_generation(&self) -> i64 {
         self.keys.first().map_or(0, |k| k.generation)
@@ -108,5 +120,34 @@ impl KeyRing {
     /// All keys, newest first.
     pub fn keys(&self) -> &[SigningKey] {
         &self.keys
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(generation: i64, expires_at: Option<i64>) -> SigningKey {
+        let (material, _) = KeyMaterial::generate(SigningAlgorithm::EdDsa, 0).unwrap();
+        SigningKey {
+            generation,
+            activates_at: 0,
+            retires_at: expires_at.map(|e| e - 10),
+            expires_at,
+            material: Arc::new(material),
+        }
+    }
+
+    #[test]
+    fn the_published_set_changes_at_the_next_expiry_only() {
+        let ring = KeyRing::new(vec![key(1, Some(100)), key(2, Some(200)), key(3, None)]);
+        assert_eq!(ring.published_until(0), Some(100));
+        assert_eq!(ring.jwks(99).keys.len(), 3);
+        // At the expiry itself the key is gone; the next change is the other expiry.
+        assert_eq!(ring.published_until(100), Some(200));
+        assert_eq!(ring.jwks(100).keys.len(), 2);
+        assert_eq!(ring.published_until(200), None);
+        assert_eq!(ring.jwks(200).keys.len(), 1);
+        assert_eq!(KeyRing::new(vec![key(1, None)]).published_until(0), None);
     }
 }
