@@ -11,6 +11,7 @@ use crate::secrets::TokenHasher;
 use crate::store::Store;
 use crate::throttle::Limiter;
 use crate::throttle::{ThrottlePolicy, UnderLimit};
+use crate::tokens::verified::VerifiedTokens;
 use crate::users::password::PasswordPolicy;
 use std::fmt;
 use std::sync::Arc;
@@ -288,6 +289,7 @@ struct Inner {
     services: Services,
     mail_notify: Notify,
     under_limit: UnderLimit,
+    verified_tokens: VerifiedTokens,
 }
 
 impl fmt::Debug for Provider {
@@ -321,6 +323,7 @@ impl Provider {
         Ok(Self {
             inner: Arc::new(Inner {
                 under_limit,
+                verified_tokens: VerifiedTokens::default(),
                 settings,
                 store,
                 clock,
@@ -351,6 +354,11 @@ impl Provider {
     /// Where rate-limit counters live.
     pub fn limiter(&self) -> &Limiter {
         &self.inner.services.limiter
+    }
+
+    /// Access tokens whose signature, type and issuer this replica has checked.
+    pub fn verified_tokens(&self) -> &VerifiedTokens {
+        &self.inner.verified_tokens
     }
 
     /// Failure counters this replica read below their limit recently.

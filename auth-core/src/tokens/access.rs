@@ -4,6 +4,7 @@
 //! seen through introspection and userinfo.
 
 use super::jws::{self, JwsError};
+use super::verified::Checked;
 use crate::Provider;
 use crate::error::OAuthError;
 use crate::scope::Scope;
@@ -103,6 +104,52 @@ impl Provider {
         token: &str,
     ) -> Result<AccessTokenClaims, ValidationFailure> {
         let now = self.clock().unix();
+        let claims = match self.verified_tokens().get(token) {
+            // Checked before: the text decides signature, type and issuer; whether its key is
+            // still published is checked again.
+            Some(checked)
+                if self
+                    .keys()
+                    .ring()
+                    .verifying_key(&checked.kid, now)
+                    .is_some() =>
+            {
+                checked.claims.clone()
+            }
+            Some(_) => return Err(InvalidAccessToken::Jws(JwsError::UnknownKey).into()),
+            None => {
+                let (kid, claims) = self.check_signed_access_token(token, now).await?;
+                self.verified_tokens().insert(
+                    token,
+                    Checked {
+                        kid,
+                        claims: claims.clone(),
+                    },
+                );
+                claims
+            }
+        };
+        if claims.exp <= now {
+            return Err(InvalidAccessToken::Expired.into());
+        }
+        if self
+            .store()
+            .is_access_token_revoked(&claims.jti)
+            .await
+            .map_err(|e| ValidationFailure::Internal(e.into()))?
+        {
+            return Err(InvalidAccessToken::Revoked.into());
+        }
+        Ok(claims)
+    }
+
+    /// What depends on the token's text alone: a signature by a key published at `now`, the
+    /// access-token type, RFC 9068 claims and this issuer. Returns the key id and the claims.
+    async fn check_signed_access_token(
+        &self,
+        token: &str,
+        now: i64,
+    ) -> Result<(String, AccessTokenClaims), ValidationFailure> {
         let mut ring = self.keys().ring();
         if let Some(kid) = jws::peek_kid(token)
             && ring.get(&kid).is_none()
@@ -123,18 +170,11 @@ impl Provider {
         if claims.iss != self.settings().issuer.as_str() {
             return Err(InvalidAccessToken::NotAnAccessToken("iss is another issuer").into());
         }
-        if claims.exp <= now {
-            return Err(InvalidAccessToken::Expired.into());
-        }
-        if self
-            .store()
-            .is_access_token_revoked(&claims.jti)
-            .await
-            .map_err(|e| ValidationFailure::Internal(e.into()))?
-        {
-            return Err(InvalidAccessToken::Revoked.into());
-        }
-        Ok(claims)
+        let kid = verified
+            .header
+            .kid
+            .ok_or(InvalidAccessToken::Jws(JwsError::Malformed("no kid")))?;
+        Ok((kid, claims))
     }
 }
 

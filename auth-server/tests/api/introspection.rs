@@ -74,6 +74,39 @@ both_backends! {
         }
     }
 
+    async fn a_token_introspected_before_is_inactive_once_revoked(backend: Backend) {
+        // The second and later introspections find the token's signature check remembered;
+        // revocation must still be seen, by this replica and through userinfo too.
+        let app = spawn_app(backend).await;
+        let secret = app.confidential_client("events", "users:read").await;
+        let token = app.client_credentials_token("events", &secret, None).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let introspect = || {
+            let request = app
+                .http
+                .post(app.url("/introspect"))
+                .basic_auth("events", Some(&secret))
+                .form(&[("token", token.as_str())]);
+            async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+        };
+        for _ in 0..3 {
+            assert_eq!(introspect().await["active"], true);
+        }
+        assert!(!app.provider.verified_tokens().is_empty());
+        let revoke = app
+            .http
+            .post(app.url("/revoke"))
+            .basic_auth("events", Some(&secret))
+            .form(&[("token", token.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(revoke.status(), 200);
+        assert_eq!(introspect().await, serde_json::json!({"active": false}));
+    }
+
     async fn an_expired_or_foreign_token_is_inactive(backend: Backend) {
         let app = spawn_app(backend).await;
         let secret = app.confidential_client("events", "").await;
