@@ -40,7 +40,10 @@ pub async fn run(
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
-        .max_header_size(limits.max_header_bytes);
+        .max_header_size(limits.max_header_bytes)
+        // Responses are small: one flattened buffer and one `write` cost less than queueing
+        // head and body for `writev` (about 5 % more introspections per second, auth-bench).
+        .writev(false);
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {

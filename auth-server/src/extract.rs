@@ -62,12 +62,19 @@ pub async fn read_body(State(state): State<AppState>, request: Request, next: Ne
     match read {
         Ok(bytes) if carries_nul(&parts, &bytes) => refuse(&state, parts.uri.path(), Refusal::Nul),
         Ok(bytes) => {
-            next.run(Request::from_parts(parts, Body::from(bytes)))
-                .await
+            let mut request = Request::from_parts(parts, Body::from(bytes.clone()));
+            request.extensions_mut().insert(ReadBody(bytes));
+            next.run(request).await
         }
         Err(refusal) => refuse(&state, parts.uri.path(), refusal),
     }
 }
+
+/// The whole body as [`read_body`] read it, for extractors that would otherwise collect the
+/// body again. Only present while the body is untouched: a layer that replaced the body must
+/// remove it.
+#[derive(Clone)]
+struct ReadBody(Bytes);
 
 /// The body's bytes, refused as soon as they pass `limit`.
 async fn collect(mut body: Body, limit: usize) -> Result<Bytes, Refusal> {
@@ -88,7 +95,9 @@ async fn collect(mut body: Body, limit: usize) -> Result<Bytes, Refusal> {
 /// body every `%00` decodes to NUL (a `%` cannot end an earlier escape); in JSON, a `\u0000`
 /// escape does, found by parsing (a raw NUL byte is not valid JSON, and the handler says so).
 fn carries_nul(parts: &Parts, body: &[u8]) -> bool {
-    let percent_nul = |bytes: &[u8]| bytes.contains(&0) || bytes.windows(3).any(|w| w == b"%00");
+    let percent_nul = |bytes: &[u8]| {
+        memchr::memchr(0, bytes).is_some() || memchr::memmem::find(bytes, b"%00").is_some()
+    };
     let target = parts
         .uri
         .path_and_query()
@@ -243,18 +252,21 @@ impl<S: Send + Sync> FromRequest<S> for OAuthForm {
             ),
             None => None,
         };
-        let body = Bytes::from_request(req, state).await.map_err(|rejection| {
-            let status = rejection.status();
-            let mut response = reject(OAuthError::invalid_request(
-                if status == StatusCode::PAYLOAD_TOO_LARGE {
-                    "the request body is too large"
-                } else {
-                    "the request body could not be read"
-                },
-            ));
-            *response.status_mut() = status;
-            response
-        })?;
+        let body = match req.extensions().get::<ReadBody>() {
+            Some(ReadBody(bytes)) => bytes.clone(),
+            None => Bytes::from_request(req, state).await.map_err(|rejection| {
+                let status = rejection.status();
+                let mut response = reject(OAuthError::invalid_request(
+                    if status == StatusCode::PAYLOAD_TOO_LARGE {
+                        "the request body is too large"
+                    } else {
+                        "the request body could not be read"
+                    },
+                ));
+                *response.status_mut() = status;
+                response
+            })?,
+        };
         let params = Params::parse(&body).map_err(reject)?;
         Ok(Self {
             authorization,

@@ -5,11 +5,13 @@
 
 use crate::config::LogConfig;
 use axum::extract::{MatchedPath, Request};
-use axum::http::HeaderName;
+use axum::http::{HeaderName, Method};
 use axum::middleware::Next;
 use axum::response::Response;
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{OnceLock, RwLock};
 use std::time::Instant;
 use tracing_subscriber::EnvFilter;
 
@@ -53,21 +55,77 @@ pub fn metrics_handle() -> PrometheusHandle {
         .clone()
 }
 
-/// Records `http_requests_total` and `http_request_duration_seconds` by route and status.
+/// Records `http_requests_total` (by method, route and status) and
+/// `http_request_duration_seconds` (by route).
 pub async fn record_metrics(request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = request.method().as_str().to_owned();
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let method = method_label(request.method());
     let started = Instant::now();
     let response = next.run(request).await;
-    let status = response.status().as_u16().to_string();
-    metrics::counter!("http_requests_total", "method" => method, "route" => route.clone(), "status" => status)
-        .increment(1);
-    metrics::histogram!("http_request_duration_seconds", "route" => route)
-        .record(started.elapsed().as_secs_f64());
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let (requests, duration) = route_metrics(route, method, response.status().as_u16());
+    requests.increment(1);
+    duration.record(started.elapsed().as_secs_f64());
     response
+}
+
+/// The metrics of one route: its duration histogram, and a request counter per method and
+/// status seen.
+struct RouteMetrics {
+    duration: Histogram,
+    requests: Vec<(&'static str, u16, Counter)>,
+}
+
+/// The method as a label: the standard ones by name, any other as `other`, so a client
+/// cannot add series.
+fn method_label(method: &Method) -> &'static str {
+    const STANDARD: [&str; 9] = [
+        "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE",
+    ];
+    STANDARD
+        .into_iter()
+        .find(|name| *name == method.as_str())
+        .unwrap_or("other")
+}
+
+/// The handles of a route's metrics, registered on first use and then reused: looking a
+/// metric up by its labels costs allocations and hashing on every request.
+fn route_metrics(route: &str, method: &'static str, status: u16) -> (Counter, Histogram) {
+    static ROUTES: OnceLock<RwLock<HashMap<Box<str>, RouteMetrics>>> = OnceLock::new();
+    let routes = ROUTES.get_or_init(RwLock::default);
+    let find = |metrics: &RouteMetrics| {
+        metrics
+            .requests
+            .iter()
+            .find(|(m, s, _)| *m == method && *s == status)
+            .map(|(_, _, counter)| (counter.clone(), metrics.duration.clone()))
+    };
+    if let Some(found) = routes
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .get(route)
+        .and_then(find)
+    {
+        return found;
+    }
+    let mut routes = routes
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let metrics = routes.entry(route.into()).or_insert_with(|| RouteMetrics {
+        duration: metrics::histogram!("http_request_duration_seconds", "route" => route.to_owned()),
+        requests: Vec::new(),
+    });
+    if let Some(found) = find(metrics) {
+        return found;
+    }
+    let counter = metrics::counter!(
+        "http_requests_total",
+        "method" => method,
+        "route" => route.to_owned(),
+        "status" => status.to_string()
+    );
+    metrics.requests.push((method, status, counter.clone()));
+    (counter, metrics.duration.clone())
 }
 
 /// The span of one request: id, method and route only.

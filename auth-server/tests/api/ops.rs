@@ -34,7 +34,15 @@ both_backends! {
 
         let secret = app.confidential_client("svc", "").await;
         app.client_credentials_token("svc", &secret, None).await;
+        // A method outside the standard ones is counted as `other`: clients cannot add series.
+        let brew = reqwest::Method::from_bytes(b"BREW").unwrap();
+        for _ in 0..2 {
+            let odd = app.http.request(brew.clone(), app.url("/healthz")).send().await.unwrap();
+            assert_eq!(odd.status(), 405);
+        }
         let metrics = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        assert!(metrics.contains(r#"http_requests_total{method="other",route="/healthz",status="405"} 2"#), "{metrics}");
+        assert!(!metrics.contains("BREW"));
         assert!(metrics.contains(r#"auth_tokens_issued_total{grant="client_credentials"}"#), "{metrics}");
         assert!(metrics.contains(r#"http_requests_total{method="POST",route="/token",status="200"}"#));
         assert!(metrics.contains("http_request_duration_seconds_bucket{route=\"/token\""));
