@@ -53,6 +53,7 @@ pub enum RowName {
     Trivial,
     ClientCredentials,
     Introspection,
+    IntrospectionUncached,
     Jwks,
     Discovery,
     Refresh,

@@ -185,14 +185,29 @@ pub async fn repeat(
     duration: Duration,
     prepared: Prepared,
 ) -> anyhow::Result<Measured> {
-    let prepared = Arc::new(prepared);
-    drive(connections, duration, move |_, rec: Recorder| {
-        let prepared = prepared.clone();
+    cycle(connections, duration, vec![prepared]).await
+}
+
+/// Sends the requests of `pool` in turn over `connections` keep-alive connections for
+/// `duration`: connection `c` sends requests `c`, `c + connections`, `c + 2 * connections`...
+/// (wrapping), so together they go through the pool in order and come back to a request only
+/// after every other one was sent.
+pub async fn cycle(
+    connections: usize,
+    duration: Duration,
+    pool: Vec<Prepared>,
+) -> anyhow::Result<Measured> {
+    anyhow::ensure!(!pool.is_empty(), "no request to send");
+    let pool: Arc<[Prepared]> = pool.into();
+    drive(connections, duration, move |worker, rec: Recorder| {
+        let pool = pool.clone();
         async move {
             let mut rec = rec;
             let mut connection = Connection { sender: None };
+            let mut next = worker % pool.len();
             while rec.running() {
-                rec.time(connection.send(&prepared)).await;
+                rec.time(connection.send(&pool[next])).await;
+                next = (next + connections) % pool.len();
             }
             rec
         }

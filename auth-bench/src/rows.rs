@@ -25,7 +25,7 @@ const PROBE_CONNECTIONS: usize = 8;
 const RESTARTS: usize = 5;
 
 /// The rows in table order.
-const ROWS: [RowName; 13] = {
+const ROWS: [RowName; 14] = {
     use RowName::*;
     [
         RawSign,
@@ -33,6 +33,7 @@ const ROWS: [RowName; 13] = {
         Trivial,
         ClientCredentials,
         Introspection,
+        IntrospectionUncached,
         Jwks,
         Discovery,
         Refresh,
@@ -142,6 +143,7 @@ impl Bench<'_> {
             RowName::Trivial => self.trivial().await,
             RowName::ClientCredentials => self.client_credentials().await,
             RowName::Introspection => self.introspection().await,
+            RowName::IntrospectionUncached => self.introspection_uncached().await,
             RowName::Jwks => self.get("JWKS", Document::Jwks).await,
             RowName::Discovery => self.get("discovery", Document::Discovery).await,
             RowName::Refresh => self.refresh().await,
@@ -291,11 +293,22 @@ impl Bench<'_> {
                 self.measure_client_credentials(implementation, connections)
                     .await?
             }
-            RowName::Introspection => self.measure_introspection(implementation).await?,
-            RowName::Jwks => self.measure_get(implementation, Document::Jwks).await?,
+            RowName::Introspection => {
+                let (measured, _, rss) =
+                    self.measure_introspection(implementation, 1, false).await?;
+                (measured, rss)
+            }
+            RowName::Jwks => {
+                let (measured, _, rss) = self
+                    .measure_get(implementation, Document::Jwks, false)
+                    .await?;
+                (measured, rss)
+            }
             RowName::Discovery => {
-                self.measure_get(implementation, Document::Discovery)
-                    .await?
+                let (measured, _, rss) = self
+                    .measure_get(implementation, Document::Discovery, false)
+                    .await?;
+                (measured, rss)
             }
             RowName::Refresh => self.measure_refresh(implementation).await?,
             RowName::CodeFlow => self.measure_code_flow(implementation).await?,
@@ -333,39 +346,67 @@ impl Bench<'_> {
         Ok((measured, server.stop().await?))
     }
 
+    /// Introspection of `tokens` live tokens, each introspected in turn. With
+    /// `with_trivial`, measured in turns with the trivial handler, whose rate comes second.
     async fn measure_introspection(
         &self,
         implementation: Implementation,
-    ) -> anyhow::Result<(Measured, u64)> {
+        tokens: usize,
+        with_trivial: bool,
+    ) -> anyhow::Result<(Measured, Option<f64>, u64)> {
         let server = self
             .server(implementation, Seeding::Clients, self.args.concurrency)
             .await?;
-        let token: Arc<str> = match implementation {
-            Implementation::Ours => server.target.client_credentials().await?,
-            Implementation::NodeOidcProvider => {
-                server
-                    .target
-                    .client_credentials_for(Some(node::OPAQUE_RESOURCE))
-                    .await?
+        let target = &server.target;
+        let mut pool = Vec::with_capacity(tokens);
+        let mut issued = tokio::task::JoinSet::new();
+        for _ in 0..tokens {
+            let target = target.clone();
+            issued.spawn(async move {
+                match implementation {
+                    Implementation::Ours => target.client_credentials().await,
+                    Implementation::NodeOidcProvider => {
+                        target
+                            .client_credentials_for(Some(node::OPAQUE_RESOURCE))
+                            .await
+                    }
+                }
+            });
+            // A bounded number of issuing requests in flight.
+            if issued.len() >= self.args.concurrency {
+                pool.push(issued.join_next().await.context("an issuing task")???);
             }
         }
-        .into();
-        let target = &server.target;
-        let request = Prepared::form_post(
-            &target.endpoints.introspection,
-            (Seed::API, &target.seed.api_secret),
-            &[("token", &token)],
-            Expect::Active,
-        )?;
-        let measured = lean::repeat(self.args.concurrency, self.args.duration, request).await?;
-        Ok((measured, server.stop().await?))
+        for token in issued.join_all().await {
+            pool.push(token?);
+        }
+        anyhow::ensure!(
+            pool.iter().collect::<std::collections::HashSet<_>>().len() == tokens,
+            "the server issued the same token twice"
+        );
+        let pool = pool
+            .iter()
+            .map(|token| {
+                Prepared::form_post(
+                    &target.endpoints.introspection,
+                    (Seed::API, &target.seed.api_secret),
+                    &[("token", token)],
+                    Expect::Active,
+                )
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let (measured, ceiling) = self.load(pool, with_trivial).await?;
+        Ok((measured, ceiling, server.stop().await?))
     }
 
+    /// GET of a document. With `with_trivial`, measured in turns with the trivial handler,
+    /// whose rate comes second.
     async fn measure_get(
         &self,
         implementation: Implementation,
         document: Document,
-    ) -> anyhow::Result<(Measured, u64)> {
+        with_trivial: bool,
+    ) -> anyhow::Result<(Measured, Option<f64>, u64)> {
         let server = self
             .server(implementation, Seeding::Clients, self.args.concurrency)
             .await?;
@@ -374,8 +415,33 @@ impl Bench<'_> {
             Document::Discovery => server.target.url(crate::flows::DISCOVERY),
         };
         let request = Prepared::get(&url, Expect::Ok)?;
-        let measured = lean::repeat(self.args.concurrency, self.args.duration, request).await?;
-        Ok((measured, server.stop().await?))
+        let (measured, ceiling) = self.load(vec![request], with_trivial).await?;
+        Ok((measured, ceiling, server.stop().await?))
+    }
+
+    /// Sends `pool` in turn for the row's duration; with `with_trivial`, in turns with the
+    /// trivial handler (a child of its own), so a ratio compares rates measured on the machine
+    /// as it was during the row.
+    async fn load(
+        &self,
+        pool: Vec<Prepared>,
+        with_trivial: bool,
+    ) -> anyhow::Result<(Measured, Option<f64>)> {
+        let connections = self.args.concurrency;
+        if !with_trivial {
+            let measured = lean::cycle(connections, self.args.duration, pool).await?;
+            return Ok((measured, None));
+        }
+        let trivial = ServerChild::trivial().await?;
+        let request = Prepared::get(&format!("{}/", trivial.base_url), Expect::Ok)?;
+        let (measured, ceiling) = paired(
+            self.args.duration,
+            |slice| lean::cycle(connections, slice, pool.clone()),
+            |slice| lean::repeat(connections, slice, request.clone()),
+        )
+        .await?;
+        trivial.stop().await?;
+        Ok((measured, Some(ceiling)))
     }
 
     async fn measure_refresh(
@@ -467,30 +533,66 @@ impl Bench<'_> {
     }
 
     async fn introspection(&mut self) -> anyhow::Result<()> {
-        let ceiling = self.trivial_rate().await?;
-        let (measured, rss) = self.measure_introspection(Implementation::Ours).await?;
-        let ratio = of(&measured, ceiling, "trivial");
+        self.trivial_rate().await?;
+        // One token per connection: each is introspected again and again, as a resource
+        // server does with the token of its caller.
+        let tokens = self.args.concurrency;
+        let (measured, ceiling, rss) = self
+            .measure_introspection(Implementation::Ours, tokens, true)
+            .await?;
+        let ceiling = ceiling.context("the trivial handler's rate")?;
         let load = self.args.concurrency.to_string();
         let goal = Some(Goal::AtLeastOfCeiling(0.3));
         self.push(
-            "introspection (live token)".into(),
+            format!("introspection ({tokens} live tokens)"),
             load,
             &measured,
             Some(rss),
-            ratio,
+            of(&measured, ceiling, "trivial"),
             goal,
         );
+        let last = self.results.len() - 1;
+        self.results[last].note = alongside(&self.results[last].note, "trivial", ceiling);
         self.keep(RowName::Introspection, &measured, rss);
         Ok(())
     }
 
+    /// Introspection of more tokens than the server keeps checked signatures for, in an order
+    /// that comes back to a token only after its check was forgotten: every answer verifies
+    /// a signature. No target; it shows what the cache saves.
+    async fn introspection_uncached(&mut self) -> anyhow::Result<()> {
+        self.trivial_rate().await?;
+        let tokens = 3 * auth_core::tokens::verified::GENERATION;
+        let (measured, ceiling, rss) = self
+            .measure_introspection(Implementation::Ours, tokens, true)
+            .await?;
+        let ceiling = ceiling.context("the trivial handler's rate")?;
+        let load = self.args.concurrency.to_string();
+        self.push(
+            format!("introspection ({tokens} tokens, uncached)"),
+            load,
+            &measured,
+            Some(rss),
+            of(&measured, ceiling, "trivial"),
+            None,
+        );
+        let last = self.results.len() - 1;
+        self.results[last].note = alongside(&self.results[last].note, "trivial", ceiling);
+        Ok(())
+    }
+
     async fn get(&mut self, label: &str, document: Document) -> anyhow::Result<()> {
-        let ceiling = self.trivial_rate().await?;
-        let (measured, rss) = self.measure_get(Implementation::Ours, document).await?;
+        self.trivial_rate().await?;
+        let (measured, ceiling, rss) = self
+            .measure_get(Implementation::Ours, document, true)
+            .await?;
+        let ceiling = ceiling.context("the trivial handler's rate")?;
         let ratio = of(&measured, ceiling, "trivial");
         let load = self.args.concurrency.to_string();
         let goal = Some(Goal::AtLeastOfCeiling(0.3));
         self.push(label.into(), load, &measured, Some(rss), ratio, goal);
+        let last = self.results.len() - 1;
+        self.results[last].note = alongside(&self.results[last].note, "trivial", ceiling);
         let row = match document {
             Document::Jwks => RowName::Jwks,
             Document::Discovery => RowName::Discovery,
