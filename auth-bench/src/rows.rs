@@ -540,19 +540,9 @@ impl Bench<'_> {
         let (measured, ceiling, rss) = self
             .measure_introspection(Implementation::Ours, tokens, true)
             .await?;
-        let ceiling = ceiling.context("the trivial handler's rate")?;
-        let load = self.args.concurrency.to_string();
+        let label = format!("introspection ({tokens} live tokens)");
         let goal = Some(Goal::AtLeastOfCeiling(0.3));
-        self.push(
-            format!("introspection ({tokens} live tokens)"),
-            load,
-            &measured,
-            Some(rss),
-            of(&measured, ceiling, "trivial"),
-            goal,
-        );
-        let last = self.results.len() - 1;
-        self.results[last].note = alongside(&self.results[last].note, "trivial", ceiling);
+        self.push_against_trivial(label, &measured, ceiling, rss, goal)?;
         self.keep(RowName::Introspection, &measured, rss);
         Ok(())
     }
@@ -566,18 +556,27 @@ impl Bench<'_> {
         let (measured, ceiling, rss) = self
             .measure_introspection(Implementation::Ours, tokens, true)
             .await?;
+        let label = format!("introspection ({tokens} tokens, uncached)");
+        self.push_against_trivial(label, &measured, ceiling, rss, None)
+    }
+
+    /// Adds a row measured in turns with the trivial handler (`ceiling`, its rate then): the
+    /// ratio to it, and its rate in the note.
+    fn push_against_trivial(
+        &mut self,
+        label: String,
+        measured: &Measured,
+        ceiling: Option<f64>,
+        rss: u64,
+        goal: Option<Goal>,
+    ) -> anyhow::Result<()> {
         let ceiling = ceiling.context("the trivial handler's rate")?;
         let load = self.args.concurrency.to_string();
-        self.push(
-            format!("introspection ({tokens} tokens, uncached)"),
-            load,
-            &measured,
-            Some(rss),
-            of(&measured, ceiling, "trivial"),
-            None,
-        );
-        let last = self.results.len() - 1;
-        self.results[last].note = alongside(&self.results[last].note, "trivial", ceiling);
+        let ratio = of(measured, ceiling, "trivial");
+        self.push(label, load, measured, Some(rss), ratio, goal);
+        if let Some(row) = self.results.last_mut() {
+            row.note = alongside(&row.note, "trivial", ceiling);
+        }
         Ok(())
     }
 
@@ -586,13 +585,8 @@ impl Bench<'_> {
         let (measured, ceiling, rss) = self
             .measure_get(Implementation::Ours, document, true)
             .await?;
-        let ceiling = ceiling.context("the trivial handler's rate")?;
-        let ratio = of(&measured, ceiling, "trivial");
-        let load = self.args.concurrency.to_string();
         let goal = Some(Goal::AtLeastOfCeiling(0.3));
-        self.push(label.into(), load, &measured, Some(rss), ratio, goal);
-        let last = self.results.len() - 1;
-        self.results[last].note = alongside(&self.results[last].note, "trivial", ceiling);
+        self.push_against_trivial(label.into(), &measured, ceiling, rss, goal)?;
         let row = match document {
             Document::Jwks => RowName::Jwks,
             Document::Discovery => RowName::Discovery,

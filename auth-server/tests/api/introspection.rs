@@ -1,7 +1,28 @@
 use crate::both_backends;
-use crate::helpers::{Backend, spawn_app};
+use crate::helpers::{Backend, TestApp, spawn_app};
 use auth_core::clients::{AuthMethod, GrantType};
 use serde_json::Value;
+
+/// A client `events` with `scope`, its secret, and a live client_credentials token of it.
+async fn events_token(app: &TestApp, scope: &str) -> (String, String) {
+    let secret = app.confidential_client("events", scope).await;
+    let token = app.client_credentials_token("events", &secret, None).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (secret, token)
+}
+
+/// `POST /revoke` of `token` by `events`.
+async fn revoke_as_events(app: &TestApp, secret: &str, token: &str) -> reqwest::Response {
+    app.http
+        .post(app.url("/revoke"))
+        .basic_auth("events", Some(secret))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+}
 
 both_backends! {
     async fn a_live_token_introspects_as_active_with_its_claims(backend: Backend) {
@@ -33,19 +54,8 @@ both_backends! {
 
     async fn a_revoked_token_introspects_as_inactive(backend: Backend) {
         let app = spawn_app(backend).await;
-        let secret = app.confidential_client("events", "users:read").await;
-        let token = app.client_credentials_token("events", &secret, None).await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let revoke = app
-            .http
-            .post(app.url("/revoke"))
-            .basic_auth("events", Some(&secret))
-            .form(&[("token", token.as_str())])
-            .send()
-            .await
-            .unwrap();
+        let (secret, token) = events_token(&app, "users:read").await;
+        let revoke = revoke_as_events(&app, &secret, &token).await;
         assert_eq!(revoke.status(), 200);
         assert_eq!(revoke.headers()["cache-control"], "no-store");
         let body: Value = app
@@ -62,15 +72,7 @@ both_backends! {
         assert_eq!(body, serde_json::json!({"active": false}));
         // Revoking again, or revoking garbage, is still a success (RFC 7009 section 2.2).
         for token in [token.as_str(), "not-a-token"] {
-            let again = app
-                .http
-                .post(app.url("/revoke"))
-                .basic_auth("events", Some(&secret))
-                .form(&[("token", token)])
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(again.status(), 200);
+            assert_eq!(revoke_as_events(&app, &secret, token).await.status(), 200);
         }
     }
 
@@ -78,11 +80,7 @@ both_backends! {
         // The second and later introspections find the token's signature check remembered;
         // revocation must still be seen, by this replica and through userinfo too.
         let app = spawn_app(backend).await;
-        let secret = app.confidential_client("events", "users:read").await;
-        let token = app.client_credentials_token("events", &secret, None).await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let (secret, token) = events_token(&app, "users:read").await;
         let introspect = || {
             let request = app
                 .http
@@ -95,25 +93,13 @@ both_backends! {
             assert_eq!(introspect().await["active"], true);
         }
         assert!(!app.provider.verified_tokens().is_empty());
-        let revoke = app
-            .http
-            .post(app.url("/revoke"))
-            .basic_auth("events", Some(&secret))
-            .form(&[("token", token.as_str())])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(revoke.status(), 200);
+        assert_eq!(revoke_as_events(&app, &secret, &token).await.status(), 200);
         assert_eq!(introspect().await, serde_json::json!({"active": false}));
     }
 
     async fn an_expired_or_foreign_token_is_inactive(backend: Backend) {
         let app = spawn_app(backend).await;
-        let secret = app.confidential_client("events", "").await;
-        let token = app.client_credentials_token("events", &secret, None).await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let (secret, token) = events_token(&app, "").await;
         let introspect = |token: String| {
             let request = app
                 .http
