@@ -198,6 +198,10 @@ async fn sign_up_and_verify(
     app.url(&continue_to)
 }
 
+/// Only the signed-out page links to the login page (the account page, where sign-out is
+/// clicked, has an `h1` too).
+const SIGNED_OUT: &str = "nav.links a[href='/login']";
+
 async fn sign_in(b: &Client, email: &str, password: &str) {
     fill(b, "email", email).await;
     fill(b, "password", password).await;
@@ -325,7 +329,7 @@ both_backends! {
         click(b, "#done").await;
         expect(b, "#sign-out", "account-with-totp").await;
         click(b, "#sign-out").await;
-        expect(b, "h1", "signed-out").await;
+        expect(b, SIGNED_OUT, "signed-out").await;
         assert_eq!(text_of(b, "h1").await, "You are signed out");
 
         // Password, then a TOTP code (of the next time step: the enrolment spent the current one).
@@ -337,6 +341,8 @@ both_backends! {
         click(b, "button[type=submit]").await;
         expect(b, "#signed-in-as", "account-after-totp").await;
         click(b, "#sign-out").await;
+        // Wait for the sign-out to land: a /login still signed in would skip the form.
+        expect(b, SIGNED_OUT, "signed-out-after-totp").await;
 
         // Lost device: a recovery code.
         b.goto(&app.url("/login")).await.unwrap();
@@ -347,6 +353,8 @@ both_backends! {
         click(b, "button[type=submit]").await;
         expect(b, "#signed-in-as", "account-after-recovery").await;
         click(b, "#sign-out").await;
+        // Wait for the sign-out to land: a /login still signed in would skip the form.
+        expect(b, SIGNED_OUT, "signed-out-after-recovery").await;
 
         // Forgotten password: the e-mailed link sets a new one.
         b.goto(&app.url("/forgot-password")).await.unwrap();
