@@ -265,9 +265,12 @@ impl<'de> Deserialize<'de> for Scopes {
             }
 
             fn visit_str<E: de::Error>(self, scope: &str) -> Result<Scopes, E> {
-                Ok(Scopes(
-                    scope.split_ascii_whitespace().map(str::to_owned).collect(),
-                ))
+                // Inserted one by one: collecting would first gather them into a vector.
+                let mut scopes = BTreeSet::new();
+                for token in scope.split_ascii_whitespace() {
+                    scopes.insert(token.to_owned());
+                }
+                Ok(Scopes(scopes))
             }
         }
         deserializer.deserialize_str(ScopesVisitor)

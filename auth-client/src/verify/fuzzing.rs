@@ -41,8 +41,8 @@ impl FixedKeys {
         let unverified = Unverified::parse(token)?;
         let key = self
             .keys
-            .get(&unverified.kid)
-            .ok_or_else(|| VerifyError::UnknownKey(unverified.kid.clone()))?;
+            .get(&*unverified.kid)
+            .ok_or_else(|| VerifyError::UnknownKey(unverified.kid.to_string()))?;
         let raw = unverified.verify(key)?;
         jwt::check(
             raw,

@@ -5,12 +5,14 @@
 
 use super::VerifyError;
 use super::claims::{Claims, RawClaims};
-use super::decode::Decoded;
+use super::decode::{decoded, is_base64url};
 use super::keys::VerifyingKey;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, Visitor};
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Longest token accepted, in bytes.
@@ -97,10 +99,11 @@ const PAYLOAD_INLINE: usize = 2048;
 pub(crate) struct Unverified<'a> {
     signing_input: &'a str,
     payload: &'a str,
-    signature: Decoded<SIGNATURE_INLINE>,
+    /// base64url, checked; decoded when verified.
+    signature: &'a str,
     alg: Algorithm,
     /// The key the header names.
-    pub kid: String,
+    pub kid: Arc<str>,
 }
 
 impl<'a> Unverified<'a> {
@@ -110,48 +113,21 @@ impl<'a> Unverified<'a> {
         if token.len() > MAX_TOKEN_LEN {
             return Err(malformed("longer than 16 KiB"));
         }
-        let mut parts = token.split('.');
-        let (Some(encoded_header), Some(payload), Some(signature), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        // The dots are ASCII, so the parts between them are `str`s too.
+        let mut dots = memchr::memchr_iter(b'.', token.as_bytes());
+        let (Some(first), Some(second), None) = (dots.next(), dots.next(), dots.next()) else {
             return Err(malformed("not three dot-separated parts (a compact JWS)"));
         };
-        let header_json = Decoded::<HEADER_INLINE>::new(encoded_header);
-        let header: Header<'_> = header_json
-            .as_deref()
-            .and_then(json)
-            .ok_or_else(|| malformed("the header is not base64url-encoded JSON with `alg`"))?;
-        // RFC 9068 section 4: the resource server MUST check `alg` and refuse `none`; only the
-        // algorithms of the issuer's keys are allowed, so HMAC tokens "signed" with a public
-        // key never reach a verifier.
-        let Some(alg) = Algorithm::parse(&header.alg.0) else {
-            return Err(VerifyError::AlgorithmNotAllowed(header.alg.0.into_owned()));
-        };
-        // RFC 9068 section 4: `typ` MUST be `at+jwt` or `application/at+jwt`; media types
-        // compare case-insensitively (RFC 7515 section 4.1.9).
-        let typ_ok = header.typ.as_ref().is_some_and(|typ| {
-            typ.0.eq_ignore_ascii_case(auth_proto::ACCESS_TOKEN_TYP)
-                || typ.0.eq_ignore_ascii_case("application/at+jwt")
-        });
-        if !typ_ok {
-            return Err(VerifyError::WrongType {
-                found: header.typ.map(|typ| typ.0.into_owned()),
-            });
+        let (encoded_header, payload, signature) = (
+            &token[..first],
+            &token[first + 1..second],
+            &token[second + 1..],
+        );
+        let (alg, kid) = checked_header(encoded_header)?;
+        if !is_base64url(signature) {
+            return Err(malformed("the signature is not base64url"));
         }
-        // RFC 7515 section 4.1.11: extensions listed in `crit` MUST be understood; none are.
-        if header.crit.is_some() {
-            return Err(malformed(
-                "the header lists `crit` extensions, none of which are understood",
-            ));
-        }
-        let kid = header
-            .kid
-            .ok_or_else(|| malformed("the header has no `kid`"))?
-            .0
-            .into_owned();
-        let signature =
-            Decoded::new(signature).ok_or_else(|| malformed("the signature is not base64url"))?;
-        let signing_input = &token[..encoded_header.len() + 1 + payload.len()];
+        let signing_input = &token[..second];
         Ok(Self {
             signing_input,
             payload,
@@ -170,20 +146,98 @@ impl<'a> Unverified<'a> {
         if key.algorithm() != self.alg {
             return Err(VerifyError::AlgorithmMismatch {
                 alg: self.alg.as_str().to_owned(),
-                kid: self.kid.clone(),
+                kid: self.kid.to_string(),
                 key_alg: key.algorithm().as_str().to_owned(),
             });
         }
         // An ES256 signature is R || S, 64 bytes (RFC 7518 section 3.4), and an EdDSA one the
         // 64-byte Ed25519 signature (RFC 8037 section 3.1); the parsed key refuses other forms,
         // DER-encoded ECDSA signatures included.
-        key.verify_sig(self.signing_input.as_bytes(), &self.signature)?;
-        Decoded::<PAYLOAD_INLINE>::new(self.payload)
-            .and_then(|bytes| json(&bytes))
+        decoded::<SIGNATURE_INLINE, _>(self.signature, |signature| {
+            key.verify_sig(self.signing_input.as_bytes(), signature)
+        })
+        .ok_or_else(|| VerifyError::Malformed("the signature is not base64url".to_owned()))??;
+        decoded::<PAYLOAD_INLINE, _>(self.payload, |bytes| json(bytes))
+            .flatten()
             .ok_or_else(|| {
                 VerifyError::Malformed("the payload is not a JSON object of JWT claims".to_owned())
             })
     }
+}
+
+/// A JOSE header that passed the checks, as sent, with what it says.
+struct CheckedHeader {
+    encoded: Box<str>,
+    alg: Algorithm,
+    kid: Arc<str>,
+}
+
+thread_local! {
+    /// The header that last passed the checks on this thread. Every token one key signs has
+    /// the same header, so most tokens skip decoding and parsing theirs; the checks depend on
+    /// the header's text alone.
+    static LAST_HEADER: RefCell<Option<CheckedHeader>> = const { RefCell::new(None) };
+}
+
+/// The algorithm and the key id of `encoded`, a JOSE header that passes the checks.
+fn checked_header(encoded: &str) -> Result<(Algorithm, Arc<str>), VerifyError> {
+    let seen = LAST_HEADER.with_borrow(|last| {
+        last.as_ref()
+            .filter(|last| *last.encoded == *encoded)
+            .map(|last| (last.alg, last.kid.clone()))
+    });
+    if let Some(seen) = seen {
+        return Ok(seen);
+    }
+    let (alg, kid) =
+        decoded::<HEADER_INLINE, _>(encoded, |bytes| json::<Header<'_>>(bytes).map(check_header))
+            .flatten()
+            .ok_or_else(|| {
+                VerifyError::Malformed(
+                    "the header is not base64url-encoded JSON with `alg`".to_owned(),
+                )
+            })??;
+    let kid: Arc<str> = kid.into();
+    LAST_HEADER.set(Some(CheckedHeader {
+        encoded: encoded.into(),
+        alg,
+        kid: kid.clone(),
+    }));
+    Ok((alg, kid))
+}
+
+/// The header checks: the algorithm and the key id, or why not.
+fn check_header(header: Header<'_>) -> Result<(Algorithm, String), VerifyError> {
+    let malformed = |why: &str| VerifyError::Malformed(why.to_owned());
+    // RFC 9068 section 4: the resource server MUST check `alg` and refuse `none`; only the
+    // algorithms of the issuer's keys are allowed, so HMAC tokens "signed" with a public
+    // key never reach a verifier.
+    let Some(alg) = Algorithm::parse(&header.alg.0) else {
+        return Err(VerifyError::AlgorithmNotAllowed(header.alg.0.into_owned()));
+    };
+    // RFC 9068 section 4: `typ` MUST be `at+jwt` or `application/at+jwt`; media types
+    // compare case-insensitively (RFC 7515 section 4.1.9).
+    let typ_ok = header.typ.as_ref().is_some_and(|typ| {
+        typ.0.eq_ignore_ascii_case(auth_proto::ACCESS_TOKEN_TYP)
+            || typ.0.eq_ignore_ascii_case("application/at+jwt")
+    });
+    if !typ_ok {
+        return Err(VerifyError::WrongType {
+            found: header.typ.map(|typ| typ.0.into_owned()),
+        });
+    }
+    // RFC 7515 section 4.1.11: extensions listed in `crit` MUST be understood; none are.
+    if header.crit.is_some() {
+        return Err(malformed(
+            "the header lists `crit` extensions, none of which are understood",
+        ));
+    }
+    let kid = header
+        .kid
+        .ok_or_else(|| malformed("the header has no `kid`"))?
+        .0
+        .into_owned();
+    Ok((alg, kid))
 }
 
 /// Parses JSON text in `bytes`: UTF-8 checked once for the whole, not string by string.
@@ -260,7 +314,7 @@ mod tests {
 
     fn header_check(header: serde_json::Value) -> Result<String, VerifyError> {
         let token = format!("{}.{}.c2ln", part(&header), part(&json!({})));
-        Unverified::parse(&token).map(|unverified| unverified.kid)
+        Unverified::parse(&token).map(|unverified| unverified.kid.to_string())
     }
 
     #[test]
@@ -283,7 +337,7 @@ mod tests {
         let header = URL_SAFE_NO_PAD
             .encode(r#"{"alg":"RS\u0032\u00356","typ":"at\u002Bjwt","kid":"k\u0031"}"#);
         let token = format!("{header}.{}.c2ln", part(&json!({})));
-        assert_eq!(Unverified::parse(&token).unwrap().kid, "k1");
+        assert_eq!(&*Unverified::parse(&token).unwrap().kid, "k1");
     }
 
     #[test]
@@ -313,6 +367,31 @@ mod tests {
         ));
         assert!(matches!(
             Unverified::parse("a.b"),
+            Err(VerifyError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn a_remembered_header_answers_only_for_its_own_text() {
+        let header = |kid: &str| json!({"alg": "RS256", "typ": "at+jwt", "kid": kid});
+        // The same thread throughout, so each parse sees what the one before remembered.
+        assert_eq!(header_check(header("k1")).unwrap(), "k1");
+        assert_eq!(header_check(header("k1")).unwrap(), "k1");
+        assert_eq!(header_check(header("k2")).unwrap(), "k2");
+        assert_eq!(header_check(header("k1")).unwrap(), "k1");
+        // A header that fails is not remembered, and does not make the last good one fail.
+        let none = json!({"alg": "none", "typ": "at+jwt", "kid": "k1"});
+        for _ in 0..2 {
+            assert!(matches!(
+                header_check(none.clone()),
+                Err(VerifyError::AlgorithmNotAllowed(_))
+            ));
+        }
+        assert_eq!(header_check(header("k1")).unwrap(), "k1");
+        // A signature that is not base64url is refused with a remembered header too.
+        let token = format!("{}.{}.c2ln=", part(&header("k1")), part(&json!({})));
+        assert!(matches!(
+            Unverified::parse(&token),
             Err(VerifyError::Malformed(_))
         ));
     }

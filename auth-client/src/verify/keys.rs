@@ -15,6 +15,7 @@ use super::VerifyError;
 use super::jwt::Algorithm;
 use crate::clock::{Clock, later};
 use crate::transport::{FetchError, send_json};
+use arc_swap::ArcSwap;
 use auth_proto::jwk::Jwk;
 use aws_lc_rs::signature::{
     ECDSA_P256_SHA256_FIXED, ED25519, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256,
@@ -25,7 +26,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::header::{CACHE_CONTROL, HeaderMap};
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::sync::Mutex;
 
@@ -48,7 +49,9 @@ pub(crate) struct KeyCache {
     clock: Arc<dyn Clock>,
     floor: Duration,
     max_age: Duration,
-    current: RwLock<Arc<KeySet>>,
+    /// Read on every verification, replaced once per fetch: an `ArcSwap`, whose reads write
+    /// nothing shared, so threads verifying at once do not contend for a lock's cache line.
+    current: ArcSwap<KeySet>,
     fetch: Mutex<FetchState>,
 }
 
@@ -64,11 +67,11 @@ impl KeyCache {
         let cache = Self {
             jwks_uri,
             http,
-            current: RwLock::new(Arc::new(KeySet {
+            current: ArcSwap::from_pointee(KeySet {
                 generation: 0,
                 keys: HashMap::new(),
                 stale_at: clock.now(),
-            })),
+            }),
             clock,
             floor,
             max_age: max_age.max(floor),
@@ -82,16 +85,15 @@ impl KeyCache {
     }
 
     /// Runs `use_key` with the key named `kid` when the set cached at `now` is fresh and has
-    /// it: the common case, with no waiting and no reference taken to the set or the key (the
-    /// read lock is held meanwhile; only installing a new set waits for it). `None` otherwise:
-    /// then [`key`](Self::key).
+    /// it: the common case, with no waiting and no reference count taken to the set or the
+    /// key. `None` otherwise: then [`key`](Self::key).
     pub fn with_fresh_key<T>(
         &self,
         kid: &str,
         now: SystemTime,
         use_key: impl FnOnce(&VerifyingKey) -> T,
     ) -> Option<T> {
-        let current = self.read();
+        let current = self.current.load();
         let key = current.keys.get(kid)?;
         (now < current.stale_at).then(|| use_key(key))
     }
@@ -138,13 +140,7 @@ impl KeyCache {
     }
 
     fn current(&self) -> Arc<KeySet> {
-        self.read().clone()
-    }
-
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Arc<KeySet>> {
-        self.current
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.current.load_full()
     }
 
     fn may_fetch(&self, state: &FetchState) -> bool {
@@ -173,10 +169,7 @@ impl KeyCache {
             keys,
             stale_at: later(now, max_age),
         });
-        *self
-            .current
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = fresh.clone();
+        self.current.store(fresh.clone());
         Ok(fresh)
     }
 }
