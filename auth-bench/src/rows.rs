@@ -14,6 +14,7 @@ use crate::serve::Seed;
 use anyhow::Context;
 use std::future::Future;
 use std::sync::Arc;
+use std::task::{self, Poll, Waker};
 use std::time::Duration;
 
 /// Client-credentials connections of the issuance-under-login row: a steady, unsaturated load
@@ -435,6 +436,7 @@ impl Bench<'_> {
         let trivial = ServerChild::trivial().await?;
         let request = Prepared::get(&format!("{}/", trivial.base_url), Expect::Ok)?;
         let (measured, ceiling) = paired(
+            PAIRED_TURNS,
             self.args.duration,
             |slice| lean::cycle(connections, slice, pool.clone()),
             |slice| lean::repeat(connections, slice, request.clone()),
@@ -508,12 +510,15 @@ impl Bench<'_> {
             .server(Implementation::Ours, Seeding::Clients, connections)
             .await?;
         let request = client_credentials_request(&server.target)?;
-        let (algorithm, cores) = (self.args.algorithm, self.cores);
+        let cores = self.cores;
+        let signing = Arc::new(ceiling::Signing::new(self.args.algorithm)?);
         let (measured, ceiling) = paired(
+            PAIRED_TURNS,
             self.args.duration,
             |slice| lean::repeat(connections, slice, request.clone()),
-            |slice| async move {
-                tokio::task::spawn_blocking(move || ceiling::sign(algorithm, cores, slice)).await?
+            |slice| {
+                let signing = signing.clone();
+                async move { tokio::task::spawn_blocking(move || signing.run(cores, slice)).await? }
             },
         )
         .await?;
@@ -637,28 +642,41 @@ impl Bench<'_> {
         let token: Arc<str> = server.target.client_credentials().await?.into();
         let issuer = server.target.base_url.clone();
         let verifier = Arc::new(auth_client::Verifier::new(issuer.clone(), issuer).await?);
-        let (algorithm, cores) = (self.args.algorithm, self.cores);
-        let (measured, ceiling) = paired(
-            self.args.duration,
-            |slice| {
-                let (verifier, token) = (verifier.clone(), token.clone());
-                // On plain threads, as the ceiling: a service's own runtime is not part of
-                // verifying. The key is cached by now, so each call completes without waiting.
-                async move {
-                    tokio::task::spawn_blocking(move || {
-                        drive_threads(cores, slice, || {
-                            futures::executor::block_on(verifier.verify(&token)).map(drop)
+        let cores = self.cores;
+        let verifying = Arc::new(ceiling::Verifying::new(self.args.algorithm)?);
+        let (measured, ceiling) =
+            paired(
+                IN_PROCESS_TURNS,
+                self.args.duration,
+                |slice| {
+                    let (verifier, token) = (verifier.clone(), token.clone());
+                    // On plain threads, as the ceiling: a service's own runtime is not part of
+                    // verifying. The key is cached by now, so each call completes when first
+                    // polled; one that would wait counts as a failure.
+                    async move {
+                        tokio::task::spawn_blocking(move || {
+                            drive_threads(cores, slice, || {
+                                let verifying = std::pin::pin!(verifier.verify(&token));
+                                let mut context = task::Context::from_waker(Waker::noop());
+                                match verifying.poll(&mut context) {
+                                    Poll::Ready(claims) => {
+                                        claims.map(drop).map_err(|e| e.to_string())
+                                    }
+                                    Poll::Pending => Err("verifying waited for the key set".into()),
+                                }
+                            })
                         })
-                    })
-                    .await?
-                }
-            },
-            |slice| async move {
-                tokio::task::spawn_blocking(move || ceiling::verify(algorithm, cores, slice))
-                    .await?
-            },
-        )
-        .await?;
+                        .await?
+                    }
+                },
+                |slice| {
+                    let verifying = verifying.clone();
+                    async move {
+                        tokio::task::spawn_blocking(move || verifying.run(cores, slice)).await?
+                    }
+                },
+            )
+            .await?;
         server.stop().await?;
         let mut row = result(
             "auth-client verify (in process)".into(),
@@ -816,10 +834,16 @@ impl Bench<'_> {
 /// (another process, frequency scaling) weighs on both alike.
 const PAIRED_TURNS: u32 = 4;
 
-/// Runs `ours` and `ceiling` in [`PAIRED_TURNS`] alternating turns of `duration /
-/// PAIRED_TURNS` each: what `ours` measured over all its turns (the mean rate, the median p50,
-/// the worst p99) and the ceiling's mean rate.
+/// Turns of the in-process rows: they start no connections, so their turns can be short, and
+/// many short turns follow this VM's speed, which drifts by a fifth from second to second.
+const IN_PROCESS_TURNS: u32 = 32;
+
+/// Runs `ours` and `ceiling` in `turns` alternating turns of `duration / turns` each, in the
+/// order ours, ceiling, ceiling, ours, ours, ... so that a drift in the machine's speed falls
+/// on both alike: what `ours` measured over all its turns (the mean rate, the median p50, the
+/// worst p99) and the ceiling's mean rate.
 async fn paired<O, OF, C, CF>(
+    turns: u32,
     duration: Duration,
     mut ours: O,
     mut ceiling: C,
@@ -830,14 +854,19 @@ where
     C: FnMut(Duration) -> CF,
     CF: Future<Output = anyhow::Result<Measured>>,
 {
-    let slice = duration / PAIRED_TURNS;
-    let mut turns = Vec::new();
+    let slice = duration / turns;
+    let mut measured = Vec::new();
     let mut ceiling_rate = 0.0;
-    for _ in 0..PAIRED_TURNS {
-        turns.push(ours(slice).await?);
-        ceiling_rate += ceiling(slice).await?.rate;
+    for turn in 0..turns {
+        if turn % 2 == 0 {
+            measured.push(ours(slice).await?);
+            ceiling_rate += ceiling(slice).await?.rate;
+        } else {
+            ceiling_rate += ceiling(slice).await?.rate;
+            measured.push(ours(slice).await?);
+        }
     }
-    Ok((combine(turns), ceiling_rate / f64::from(PAIRED_TURNS)))
+    Ok((combine(measured), ceiling_rate / f64::from(turns)))
 }
 
 /// One measurement of equally long turns.
