@@ -436,7 +436,7 @@ impl Bench<'_> {
         let trivial = ServerChild::trivial().await?;
         let request = Prepared::get(&format!("{}/", trivial.base_url), Expect::Ok)?;
         let (measured, ceiling) = paired(
-            PAIRED_TURNS,
+            HTTP_TURNS,
             self.args.duration,
             |slice| lean::cycle(connections, slice, pool.clone()),
             |slice| lean::repeat(connections, slice, request.clone()),
@@ -513,7 +513,7 @@ impl Bench<'_> {
         let cores = self.cores;
         let signing = Arc::new(ceiling::Signing::new(self.args.algorithm)?);
         let (measured, ceiling) = paired(
-            PAIRED_TURNS,
+            CRYPTO_TURNS,
             self.args.duration,
             |slice| lean::repeat(connections, slice, request.clone()),
             |slice| {
@@ -646,7 +646,7 @@ impl Bench<'_> {
         let verifying = Arc::new(ceiling::Verifying::new(self.args.algorithm)?);
         let (measured, ceiling) =
             paired(
-                IN_PROCESS_TURNS,
+                CRYPTO_TURNS,
                 self.args.duration,
                 |slice| {
                     let (verifier, token) = (verifier.clone(), token.clone());
@@ -829,14 +829,15 @@ impl Bench<'_> {
     }
 }
 
-/// Turns each row measured against a crypto ceiling takes with it: the row and the ceiling
-/// alternate, a slice of the duration each, so a change in the machine's speed during the run
-/// (another process, frequency scaling) weighs on both alike.
-const PAIRED_TURNS: u32 = 4;
+/// Turns an HTTP row takes with the trivial handler: the row and the ceiling alternate, a
+/// slice of the duration each, so a change in the machine's speed during the run (another
+/// process, frequency scaling) weighs on both alike.
+const HTTP_TURNS: u32 = 4;
 
-/// Turns of the in-process rows: they start no connections, so their turns can be short, and
-/// many short turns follow this VM's speed, which drifts by a fifth from second to second.
-const IN_PROCESS_TURNS: u32 = 32;
+/// Turns a row takes with its crypto ceiling: more and shorter, because on this VM the speed
+/// of a whole turn drifts by up to a fifth from one second to the next, and a signing or
+/// verifying ceiling needs no connections set up per turn.
+const CRYPTO_TURNS: u32 = 16;
 
 /// Runs `ours` and `ceiling` in `turns` alternating turns of `duration / turns` each, in the
 /// order ours, ceiling, ceiling, ours, ours, ... so that a drift in the machine's speed falls
