@@ -5,6 +5,7 @@ use crate::clients::{Client, ClientId};
 use crate::params::Params;
 use crate::sessions::Session;
 use auth_proto::claims::IdTokenClaims;
+use std::sync::Arc;
 use url::Url;
 
 /// A validated logout request.
@@ -97,7 +98,7 @@ pub async fn validate(provider: &Provider, params: &Params) -> Result<LogoutRequ
     };
     Ok(LogoutRequest {
         hint,
-        client,
+        client: client.map(Arc::unwrap_or_clone),
         post_logout_redirect_uri,
         state: params.get("state").map(str::to_owned),
     })

@@ -18,6 +18,7 @@ use crate::store::StoreError;
 use auth_proto::error::ErrorCode;
 use auth_proto::registration::{ClientMetadata, RegistrationResponse};
 use secrecy::{ExposeSecret, SecretString};
+use std::sync::Arc;
 
 /// Prefix of registration access tokens.
 pub const REGISTRATION_TOKEN_PREFIX: &str = "rat_";
@@ -187,7 +188,7 @@ async fn authorize(
         .as_ref()
         .is_some_and(|stored| provider.hasher().verify(&SecretString::from(token), stored));
     if valid {
-        Ok(client)
+        Ok(Arc::unwrap_or_clone(client))
     } else {
         Err(ManagementError::Unauthorized)
     }

@@ -561,7 +561,7 @@ async fn show_client(
         .client(&id)
         .await?
         .ok_or_else(|| AdminError::from(ClientError::NotFound(id.clone())))?;
-    Ok(Json(ClientView::from(&client)))
+    Ok(Json(ClientView::from(&*client)))
 }
 
 async fn delete_client(

@@ -17,6 +17,7 @@ use auth_core::params::Params;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use std::sync::Arc;
 
 /// `GET /authorize` (RFC 6749 section 4.1.1; OIDC Core section 3.1.2.1).
 pub async fn start(
@@ -103,7 +104,7 @@ pub async fn pending_request(
         Err(_) => None,
     };
     match client {
-        Some(client) => Ok((client, pending)),
+        Some(client) => Ok((Arc::unwrap_or_clone(client), pending)),
         None => Err(expired()),
     }
 }

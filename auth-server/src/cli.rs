@@ -371,7 +371,7 @@ async fn client_command(provider: &Provider, command: ClientCommand) -> anyhow::
                 .client(&id)
                 .await?
                 .with_context(|| format!("no client is registered with id `{id}`"))?;
-            let view = ClientView::from(&client);
+            let view = ClientView::from(&*client);
             if json {
                 println!("{}", serde_json::to_string_pretty(&view)?);
             } else {

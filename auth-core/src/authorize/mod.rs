@@ -22,6 +22,7 @@ use crate::sessions::Session;
 use crate::store::StoredCode;
 use auth_proto::error::ErrorCode;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use url::Url;
 
 /// Prefix of authorization codes.
@@ -176,7 +177,7 @@ pub async fn validate(
     };
     // From here on, errors go to the client, unless nobody vouches for its redirect URI.
     match check_parameters(&client, params, &mut request) {
-        Ok(()) => Ok((client, request)),
+        Ok(()) => Ok((Arc::unwrap_or_clone(client), request)),
         Err(error) => Err(refuse_before_interaction(
             provider, &client, &request, error,
         )),

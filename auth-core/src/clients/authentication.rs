@@ -13,6 +13,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use percent_encoding::percent_decode_str;
 use secrecy::SecretString;
+use std::sync::Arc;
 
 /// The credentials a request presented.
 pub enum Credentials {
@@ -142,7 +143,7 @@ pub async fn authenticate_throttled(
     credentials: &Credentials,
     accept: Accept,
     client_ip: &str,
-) -> Result<Client, OAuthError> {
+) -> Result<Arc<Client>, OAuthError> {
     let limits = &provider.settings().limits;
     let client_key = credentials
         .client_id()
@@ -150,11 +151,16 @@ pub async fn authenticate_throttled(
         .map(|id| format!("token-client:{id}:{client_ip}"));
     let ip_key = format!("token-ip:{client_ip}");
     let what = "failed client authentications";
-    let mut checks = vec![(ip_key.as_str(), &limits.token_failures_per_ip)];
-    if let Some(key) = &client_key {
-        checks.push((key.as_str(), &limits.token_failures_per_client));
-    }
-    throttle::check_all(provider, &checks)
+    let ip_check = (ip_key.as_str(), &limits.token_failures_per_ip);
+    let both;
+    let checks: &[_] = match &client_key {
+        Some(key) => {
+            both = [ip_check, (key.as_str(), &limits.token_failures_per_client)];
+            &both
+        }
+        None => std::slice::from_ref(&ip_check),
+    };
+    throttle::check_all(provider, checks)
         .await
         .map_err(|t| OAuthError::throttled(&t, what))?;
     match authenticate(provider, credentials, accept).await {
@@ -175,7 +181,7 @@ pub async fn authenticate(
     provider: &Provider,
     credentials: &Credentials,
     accept: Accept,
-) -> Result<Client, OAuthError> {
+) -> Result<Arc<Client>, OAuthError> {
     let Some(raw_id) = credentials.client_id() else {
         return Err(OAuthError::invalid_client(
             "client authentication is required: send HTTP Basic credentials or client_id and client_secret",

@@ -13,6 +13,7 @@ use crate::secrets::TokenHash;
 use crate::sessions::Session;
 use crate::users::{Profile, User, UserId};
 use async_trait::async_trait;
+use std::sync::Arc;
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -72,8 +73,8 @@ impl std::fmt::Debug for StoredKey {
 pub trait ClientStore: Send + Sync {
     /// Stores a new client; [`StoreError::Conflict`] if the id is taken.
     async fn insert_client(&self, client: &Client) -> Result<(), StoreError>;
-    /// The client with this id.
-    async fn client(&self, id: &ClientId) -> Result<Option<Client>, StoreError>;
+    /// The client with this id, shared with the store's cache (no copy per request).
+    async fn client(&self, id: &ClientId) -> Result<Option<Arc<Client>>, StoreError>;
     /// All clients, ordered by id.
     async fn clients(&self) -> Result<Vec<Client>, StoreError>;
     /// Deletes a client; [`StoreError::NotFound`] if there is none.

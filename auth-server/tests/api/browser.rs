@@ -223,7 +223,7 @@ both_backends! {
                 &[GrantType::AuthorizationCode, GrantType::RefreshToken], &[&callback])
             .await
             .unwrap();
-        let mut client = app.provider.store().client(&ClientId::parse("shop").unwrap()).await.unwrap().unwrap();
+        let mut client = app.provider.store().client(&ClientId::parse("shop").unwrap()).await.unwrap().unwrap().as_ref().clone();
         client.post_logout_redirect_uris = vec![RedirectUri::parse(&signed_out).unwrap()];
         app.provider.store().update_client(&client).await.unwrap();
 

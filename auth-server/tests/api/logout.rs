@@ -15,7 +15,9 @@ async fn setup(app: &crate::helpers::TestApp) -> String {
         .client(&ClientId::parse("webapp").unwrap())
         .await
         .unwrap()
-        .unwrap();
+        .unwrap()
+        .as_ref()
+        .clone();
     client.post_logout_redirect_uris = vec![RedirectUri::parse(AFTER_LOGOUT).unwrap()];
     app.provider.store().update_client(&client).await.unwrap();
     app.user("ann@example.com").await;

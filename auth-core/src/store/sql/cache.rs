@@ -21,7 +21,7 @@ use crate::store::StoreError;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 /// How far before the newest revocation seen each sync reads again: a transaction that
@@ -41,7 +41,7 @@ pub(crate) type RevokedRow = (String, i64, i64);
 /// The caches of one store (shared by its clones).
 pub(crate) struct Caches {
     ttl: Duration,
-    clients: Mutex<HashMap<String, (Instant, Client)>>,
+    clients: Mutex<HashMap<String, (Instant, Arc<Client>)>>,
     revoked: RwLock<Revoked>,
     /// Bumped by every local write that may revoke tokens; a sync that started before the bump
     /// does not count as fresh.
@@ -82,26 +82,26 @@ impl Caches {
         &self,
         id: &ClientId,
         load: F,
-    ) -> Result<Option<Client>, StoreError>
+    ) -> Result<Option<Arc<Client>>, StoreError>
     where
         F: Future<Output = Result<Option<Client>, StoreError>>,
     {
         if !self.enabled() {
-            return load.await;
+            return Ok(load.await?.map(Arc::new));
         }
         if let Some((at, client)) = lock(&self.clients).get(id.as_str())
             && at.elapsed() < self.ttl
         {
-            return Ok(Some(client.clone()));
+            return Ok(Some(Arc::clone(client)));
         }
         let started = Instant::now();
-        let loaded = load.await?;
+        let loaded = load.await?.map(Arc::new);
         if let Some(client) = &loaded {
             let mut clients = lock(&self.clients);
             if clients.len() >= MAX_CLIENTS {
                 clients.clear();
             }
-            clients.insert(id.as_str().to_owned(), (started, client.clone()));
+            clients.insert(id.as_str().to_owned(), (started, Arc::clone(client)));
         }
         Ok(loaded)
     }

@@ -8,6 +8,7 @@ use crate::secrets::TokenHash;
 use crate::store::{ClientStore, StoreError};
 use async_trait::async_trait;
 use auth_proto::events::EventType;
+use std::sync::Arc;
 
 const COLUMNS: &str = "client_id, client_name, auth_method, secret_hash, grant_types, scope, \
      redirect_uris, post_logout_redirect_uris, trusted, metadata, registration_token_hash, created_at";
@@ -144,11 +145,12 @@ impl ClientStore for SqlStore {
         Ok(())
     }
 
-    async fn client(&self, id: &ClientId) -> Result<Option<Client>, StoreError> {
-        let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM clients WHERE client_id = $1"
-        ));
+    async fn client(&self, id: &ClientId) -> Result<Option<Arc<Client>>, StoreError> {
+        // Built inside the load, which runs only when the cache misses: a hit costs no query text.
         let load = async {
+            let sql = sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM clients WHERE client_id = $1"
+            ));
             let row: Option<ClientRow> = on_pool!(self, pool => {
                 sqlx::query_as(sql).bind(id.as_str()).fetch_optional(pool).await
             })?;
