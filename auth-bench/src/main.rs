@@ -2,9 +2,8 @@
 
 use std::process::ExitCode;
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    match auth_bench::run().await {
+fn main() -> ExitCode {
+    match auth_bench::main() {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
