@@ -42,15 +42,16 @@ use crate::state::AppState;
 use auth_core::registration::RegistrationMode;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, Method, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
+use axum::response::Response;
 use axum::routing::{get, post};
 use std::future::Future;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
+use tower::util::MapResponseLayer;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 /// The application's routes and middleware.
@@ -149,28 +150,17 @@ pub fn router(state: AppState) -> Router {
     // clones that box for every request, so a single stack is cheaper than one call per layer.
     // Outermost first.
     let edge = ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::STRICT_TRANSPORT_SECURITY,
-            hsts,
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
         .layer(SetRequestIdLayer::new(
             telemetry::REQUEST_ID,
             MakeRequestUuid,
         ))
         .layer(PropagateRequestIdLayer::new(telemetry::REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
+        // Inside the trace layer, whose response body type differs from axum's.
+        .layer(MapResponseLayer::new(move |mut response: Response| {
+            add_security_headers(response.headers_mut(), hsts.as_ref());
+            response
+        }))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -178,6 +168,28 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(telemetry::record_metrics));
     app.layer(edge).with_state(state)
+}
+
+/// Adds the security headers a response lacks (a header its handler set is kept), in one pass
+/// that grows the header map at most once, instead of one middleware layer per header.
+fn add_security_headers(headers: &mut HeaderMap, hsts: Option<&HeaderValue>) {
+    const FIXED: [(HeaderName, &str); 3] = [
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    ];
+    // The four headers here and the request id the layer around this one adds.
+    headers.reserve(FIXED.len() + 2);
+    if let Some(hsts) = hsts {
+        headers
+            .entry(header::STRICT_TRANSPORT_SECURITY)
+            .or_insert_with(|| hsts.clone());
+    }
+    for (name, value) in FIXED {
+        headers
+            .entry(name)
+            .or_insert_with(|| HeaderValue::from_static(value));
+    }
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, with the background work of a
