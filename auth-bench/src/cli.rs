@@ -36,6 +36,11 @@ pub struct Args {
     /// table: its numbers and ours divided by its.
     #[arg(long, value_enum)]
     pub compare: Option<Compare>,
+    /// How the thread that sends the load of the throughput rows (client_credentials,
+    /// introspection, JWKS, discovery, the trivial handler, peak RSS) is scheduled while it
+    /// sends. Linux only; the other rows' load keeps the default policy.
+    #[arg(long, value_enum, default_value_t = LoadPolicy::Batch)]
+    pub load_policy: LoadPolicy,
 }
 
 impl Args {
@@ -69,6 +74,28 @@ pub enum RowName {
 pub enum Compare {
     /// node-oidc-provider (the npm package `oidc-provider`), one Node.js process on 127.0.0.1.
     NodeOidcProvider,
+}
+
+/// The kernel's scheduling policy for the load thread of the throughput rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LoadPolicy {
+    /// `SCHED_BATCH`: an answer that wakes the load thread does not preempt a server thread in
+    /// the middle of its request; the load thread runs in its turn (with its fair share of the
+    /// cores, its nice value unchanged) and then handles every answer that came meanwhile, as
+    /// a load generator on another machine would cost the server nothing.
+    Batch,
+    /// `SCHED_OTHER`, as any thread: each answer may preempt a server thread.
+    Normal,
+}
+
+impl LoadPolicy {
+    /// As `--load-policy` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Batch => "batch",
+            Self::Normal => "normal",
+        }
+    }
 }
 
 /// A signing algorithm, spelled as in JOSE.

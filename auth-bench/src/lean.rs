@@ -6,6 +6,7 @@
 //! It shares the cores with the server under test, so what it spends is taken from the rows'
 //! rates.
 
+use crate::cli::LoadPolicy;
 use crate::flows::Tokens;
 use crate::load::{Measured, Recorder, drive};
 use anyhow::{Context, bail, ensure};
@@ -181,24 +182,28 @@ async fn connect(address: &str) -> anyhow::Result<SendRequest<Full<Bytes>>> {
 /// Sends `prepared` over `connections` keep-alive connections, one request after another on
 /// each, for `duration`.
 pub async fn repeat(
+    policy: LoadPolicy,
     connections: usize,
     duration: Duration,
     prepared: Prepared,
 ) -> anyhow::Result<Measured> {
-    cycle(connections, duration, vec![prepared]).await
+    cycle(policy, connections, duration, vec![prepared]).await
 }
 
 /// Sends the requests of `pool` in turn over `connections` keep-alive connections for
 /// `duration`: connection `c` sends requests `c`, `c + connections`, `c + 2 * connections`...
 /// (wrapping), so together they go through the pool in order and come back to a request only
-/// after every other one was sent.
+/// after every other one was sent. The calling thread, which runs every connection (the
+/// benchmark's runtime has one thread), is scheduled under `policy` until the load ends.
 pub async fn cycle(
+    policy: LoadPolicy,
     connections: usize,
     duration: Duration,
     pool: Vec<Prepared>,
 ) -> anyhow::Result<Measured> {
     anyhow::ensure!(!pool.is_empty(), "no request to send");
     let pool: Arc<[Prepared]> = pool.into();
+    let _scheduled = Scheduled::enter(policy)?;
     drive(connections, duration, move |worker, rec: Recorder| {
         let pool = pool.clone();
         async move {
@@ -213,6 +218,85 @@ pub async fn cycle(
         }
     })
     .await
+}
+
+/// While alive, the thread that made it (the benchmark's only runtime thread) runs under a
+/// load policy; dropped, it is back to `SCHED_OTHER`. Child processes are started outside it,
+/// so a server never inherits the policy.
+struct Scheduled {
+    changed: bool,
+}
+
+impl Scheduled {
+    fn enter(policy: LoadPolicy) -> anyhow::Result<Self> {
+        if policy == LoadPolicy::Normal {
+            return Ok(Self { changed: false });
+        }
+        ensure!(
+            tokio::runtime::Handle::current().runtime_flavor()
+                == tokio::runtime::RuntimeFlavor::CurrentThread,
+            "--load-policy {} applies to the thread of a current-thread runtime",
+            policy.name()
+        );
+        sched::set(policy).with_context(|| {
+            format!(
+                "could not schedule the load thread as `--load-policy {}`; \
+                 `--load-policy normal` leaves it as it is",
+                policy.name()
+            )
+        })?;
+        Ok(Self { changed: true })
+    }
+}
+
+impl Drop for Scheduled {
+    fn drop(&mut self) {
+        if self.changed
+            && let Err(error) = sched::set(LoadPolicy::Normal)
+        {
+            eprintln!("warning: the load thread stays under its load policy: {error}");
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+pub(crate) mod sched {
+    use crate::cli::LoadPolicy;
+    use thread_priority::unix::{
+        NormalThreadSchedulePolicy, ThreadSchedulePolicy, set_thread_priority_and_policy,
+        thread_native_id,
+    };
+    use thread_priority::{ThreadPriority, ThreadPriorityValue};
+
+    /// Puts the calling thread under `policy` at nice 0 (the value every thread of the
+    /// benchmark starts with). The crate sets a normal policy's priority as a nice value,
+    /// mapping its 0..=99 scale onto nice 19..=-20: 47 is nice 0 (the test reads it back).
+    pub fn set(policy: LoadPolicy) -> anyhow::Result<()> {
+        let normal = match policy {
+            LoadPolicy::Batch => NormalThreadSchedulePolicy::Batch,
+            LoadPolicy::Normal => NormalThreadSchedulePolicy::Other,
+        };
+        let nice_zero = ThreadPriorityValue::try_from(47u8).map_err(anyhow::Error::msg)?;
+        set_thread_priority_and_policy(
+            thread_native_id(),
+            ThreadPriority::Crossplatform(nice_zero),
+            ThreadSchedulePolicy::Normal(normal),
+        )
+        .map_err(|error| anyhow::anyhow!("{error:?}"))
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(crate) mod sched {
+    use crate::cli::LoadPolicy;
+
+    pub fn set(policy: LoadPolicy) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            policy == LoadPolicy::Normal,
+            "SCHED_BATCH is Linux's; this system has no such policy"
+        );
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -274,5 +358,56 @@ mod tests {
         let inactive = Prepared::get(&format!("{base}/inactive"), Expect::Active).unwrap();
         let error = connection.send(&inactive).await.unwrap_err().to_string();
         assert!(error.contains("inactive"), "{error}");
+    }
+
+    /// The calling thread's policy and nice value, as the kernel reports them
+    /// (`/proc/thread-self/stat`, fields 41 and 19; proc(5)).
+    #[cfg(target_os = "linux")]
+    fn policy_and_nice() -> (u32, i32) {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+        // The command name (field 2) is in parentheses and may hold spaces.
+        let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        // `after_name` starts at field 3.
+        (
+            fields[41 - 3].parse().unwrap(),
+            fields[19 - 3].parse().unwrap(),
+        )
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_batch_policy_holds_while_the_load_runs_and_is_undone_after() {
+        const SCHED_OTHER: u32 = 0;
+        const SCHED_BATCH: u32 = 3;
+        std::thread::spawn(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                assert_eq!(policy_and_nice(), (SCHED_OTHER, 0));
+                let scheduled = Scheduled::enter(LoadPolicy::Batch).unwrap();
+                assert_eq!(policy_and_nice(), (SCHED_BATCH, 0));
+                drop(scheduled);
+                assert_eq!(policy_and_nice(), (SCHED_OTHER, 0));
+                let _normal = Scheduled::enter(LoadPolicy::Normal).unwrap();
+                assert_eq!(policy_and_nice(), (SCHED_OTHER, 0));
+            });
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn a_batch_policy_is_refused_on_a_multi_thread_runtime() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        let error = runtime
+            .block_on(async { Scheduled::enter(LoadPolicy::Batch).map(|_| ()) })
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("current-thread"), "{error}");
     }
 }

@@ -234,14 +234,16 @@ pub fn footer(args: &Args) -> String {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     format!(
         "{cores} cores; {} per row after a warm-up; {} database; keys.algorithm = {}; \
-         the server's rate limits (rate_limits.*, login.*) raised out of reach; server logs off.",
+         the server's rate limits (rate_limits.*, login.*) raised out of reach; server logs off; \
+         load thread of the throughput rows: --load-policy {}.",
         format_latency(args.duration),
         if args.postgres_url.is_some() {
             "PostgreSQL"
         } else {
             "SQLite"
         },
-        args.algorithm.jose()
+        args.algorithm.jose(),
+        args.load_policy.name()
     )
 }
 

@@ -199,7 +199,13 @@ impl Bench<'_> {
     async fn trivial(&mut self) -> anyhow::Result<()> {
         let child = ServerChild::trivial().await?;
         let request = Prepared::get(&format!("{}/", child.base_url), Expect::Ok)?;
-        let measured = lean::repeat(self.args.concurrency, self.args.duration, request).await?;
+        let measured = lean::repeat(
+            self.args.load_policy,
+            self.args.concurrency,
+            self.args.duration,
+            request,
+        )
+        .await?;
         let rss = child.peak_rss()?;
         child.stop().await?;
         self.trivial = Some(measured.rate);
@@ -343,7 +349,13 @@ impl Bench<'_> {
             .server(implementation, Seeding::Clients, connections)
             .await?;
         let request = client_credentials_request(&server.target)?;
-        let measured = lean::repeat(connections, self.args.duration, request).await?;
+        let measured = lean::repeat(
+            self.args.load_policy,
+            connections,
+            self.args.duration,
+            request,
+        )
+        .await?;
         Ok((measured, server.stop().await?))
     }
 
@@ -428,9 +440,9 @@ impl Bench<'_> {
         pool: Vec<Prepared>,
         with_trivial: bool,
     ) -> anyhow::Result<(Measured, Option<f64>)> {
-        let connections = self.args.concurrency;
+        let (policy, connections) = (self.args.load_policy, self.args.concurrency);
         if !with_trivial {
-            let measured = lean::cycle(connections, self.args.duration, pool).await?;
+            let measured = lean::cycle(policy, connections, self.args.duration, pool).await?;
             return Ok((measured, None));
         }
         let trivial = ServerChild::trivial().await?;
@@ -438,8 +450,8 @@ impl Bench<'_> {
         let (measured, ceiling) = paired(
             HTTP_TURNS,
             self.args.duration,
-            |slice| lean::cycle(connections, slice, pool.clone()),
-            |slice| lean::repeat(connections, slice, request.clone()),
+            |slice| lean::cycle(policy, connections, slice, pool.clone()),
+            |slice| lean::repeat(policy, connections, slice, request.clone()),
         )
         .await?;
         trivial.stop().await?;
@@ -510,12 +522,12 @@ impl Bench<'_> {
             .server(Implementation::Ours, Seeding::Clients, connections)
             .await?;
         let request = client_credentials_request(&server.target)?;
-        let cores = self.cores;
+        let (policy, cores) = (self.args.load_policy, self.cores);
         let signing = Arc::new(ceiling::Signing::new(self.args.algorithm)?);
         let (measured, ceiling) = paired(
             CRYPTO_TURNS,
             self.args.duration,
-            |slice| lean::repeat(connections, slice, request.clone()),
+            |slice| lean::repeat(policy, connections, slice, request.clone()),
             |slice| {
                 let signing = signing.clone();
                 async move { tokio::task::spawn_blocking(move || signing.run(cores, slice)).await? }
