@@ -260,34 +260,59 @@ impl Drop for Scheduled {
 }
 
 #[cfg(target_os = "linux")]
-pub(crate) mod sched {
+mod sched {
     use crate::cli::LoadPolicy;
+    use anyhow::Context;
     use thread_priority::unix::{
         NormalThreadSchedulePolicy, ThreadSchedulePolicy, set_thread_priority_and_policy,
         thread_native_id,
     };
     use thread_priority::{ThreadPriority, ThreadPriorityValue};
 
-    /// Puts the calling thread under `policy` at nice 0 (the value every thread of the
-    /// benchmark starts with). The crate sets a normal policy's priority as a nice value,
-    /// mapping its 0..=99 scale onto nice 19..=-20: 47 is nice 0 (the test reads it back).
+    /// Puts the calling thread under `policy`, keeping its nice value (a user may run the
+    /// benchmark under `nice`; lowering the value again would need privilege).
     pub fn set(policy: LoadPolicy) -> anyhow::Result<()> {
-        let normal = match policy {
+        let normal = ThreadSchedulePolicy::Normal(match policy {
             LoadPolicy::Batch => NormalThreadSchedulePolicy::Batch,
             LoadPolicy::Normal => NormalThreadSchedulePolicy::Other,
-        };
-        let nice_zero = ThreadPriorityValue::try_from(47u8).map_err(anyhow::Error::msg)?;
-        set_thread_priority_and_policy(
-            thread_native_id(),
-            ThreadPriority::Crossplatform(nice_zero),
-            ThreadSchedulePolicy::Normal(normal),
-        )
-        .map_err(|error| anyhow::anyhow!("{error:?}"))
+        });
+        let priority = priority_for_nice(current_nice()?, normal)?;
+        set_thread_priority_and_policy(thread_native_id(), priority, normal)
+            .map_err(|error| anyhow::anyhow!("{error:?}"))
+    }
+
+    /// The crate sets a normal policy's priority as a nice value, mapping its 0..=99 scale
+    /// onto nice 19..=-20; this is the value of that scale it maps onto `nice`.
+    pub(super) fn priority_for_nice(
+        nice: i32,
+        policy: ThreadSchedulePolicy,
+    ) -> anyhow::Result<ThreadPriority> {
+        (0..=ThreadPriorityValue::MAX.into())
+            .filter_map(|value: u8| ThreadPriorityValue::try_from(value).ok())
+            .map(ThreadPriority::Crossplatform)
+            .find(|priority| priority.to_posix(policy).ok() == Some(nice))
+            .with_context(|| format!("no thread priority maps onto nice {nice}"))
+    }
+
+    /// The calling thread's nice value (`/proc/thread-self/stat`, field 19; proc(5)).
+    fn current_nice() -> anyhow::Result<i32> {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat")
+            .context("cannot read /proc/thread-self/stat")?;
+        // The command name (field 2) is in parentheses and may hold spaces; after it, field 3.
+        let after_name = stat
+            .rfind(')')
+            .and_then(|end| stat.get(end + 2..))
+            .context("/proc/thread-self/stat has no command name")?;
+        after_name
+            .split_whitespace()
+            .nth(19 - 3)
+            .and_then(|field| field.parse().ok())
+            .context("/proc/thread-self/stat has no nice value")
     }
 }
 
 #[cfg(not(target_os = "linux"))]
-pub(crate) mod sched {
+mod sched {
     use crate::cli::LoadPolicy;
 
     pub fn set(policy: LoadPolicy) -> anyhow::Result<()> {
@@ -392,6 +417,36 @@ mod tests {
                 assert_eq!(policy_and_nice(), (SCHED_OTHER, 0));
                 let _normal = Scheduled::enter(LoadPolicy::Normal).unwrap();
                 assert_eq!(policy_and_nice(), (SCHED_OTHER, 0));
+            });
+        })
+        .join()
+        .unwrap();
+    }
+
+    /// A thread made nicer (as under `nice -n 5`) keeps its nice value through the load.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_batch_policy_keeps_the_nice_value() {
+        const SCHED_OTHER: u32 = 0;
+        const SCHED_BATCH: u32 = 3;
+        std::thread::spawn(|| {
+            use thread_priority::unix::{
+                NormalThreadSchedulePolicy, ThreadSchedulePolicy, set_thread_priority_and_policy,
+                thread_native_id,
+            };
+            let other = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Other);
+            // Raising the nice value needs no privilege.
+            let nice_five = sched::priority_for_nice(5, other).unwrap();
+            set_thread_priority_and_policy(thread_native_id(), nice_five, other).unwrap();
+            assert_eq!(policy_and_nice(), (SCHED_OTHER, 5));
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let scheduled = Scheduled::enter(LoadPolicy::Batch).unwrap();
+                assert_eq!(policy_and_nice(), (SCHED_BATCH, 5));
+                drop(scheduled);
+                assert_eq!(policy_and_nice(), (SCHED_OTHER, 5));
             });
         })
         .join()
