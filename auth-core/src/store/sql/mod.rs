@@ -4,8 +4,10 @@
 //! too, and only portable SQL (`RETURNING`, `ON CONFLICT`). Each method is written once and
 //! [`on_pool!`] instantiates it for the pool that is open, so the two backends cannot drift
 //! apart. What differs lives in the migrations (`migrations/sqlite`, `migrations/postgres`: same
-//! logical schema, native column types) and in [`WritePool::begin_write`], which opens SQLite
-//! write transactions with `BEGIN IMMEDIATE` so they queue on the write lock instead of failing.
+//! logical schema, native column types), in [`WritePool::begin_write`], which opens SQLite
+//! write transactions with `BEGIN IMMEDIATE` so they queue on the write lock instead of failing,
+//! and in the refresh token rotation, whose statements go to SQLite as one batch (the busiest
+//! write; `grants.rs` says why).
 
 mod account;
 mod cache;
