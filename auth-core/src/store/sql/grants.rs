@@ -372,35 +372,33 @@ impl GrantStore for SqlStore {
                     }
                 }
             }
+            // PostgreSQL prepares no multi-statement queries, but runs data-modifying CTEs:
+            // one statement, atomic on its own, claims the old token and records the new one
+            // and the access token id only if the claim took a row (every CTE runs, read or
+            // not). A concurrent rotation of the same token waits for the row lock and then
+            // finds it rotated. One round trip instead of five.
             Pool::Postgres(pool) => {
-                let mut tx = pool.begin_write().await?;
-                let claimed = sqlx::query(
-                    "UPDATE refresh_tokens SET rotated_at = $2 WHERE token_hash = $1 AND rotated_at IS NULL",
+                sqlx::query(
+                    "WITH claimed AS ( \
+                         UPDATE refresh_tokens SET rotated_at = $2 \
+                         WHERE token_hash = $1 AND rotated_at IS NULL RETURNING family_id), \
+                     stored AS ( \
+                         INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at) \
+                         SELECT $3, $4, $2, $5 FROM claimed) \
+                     INSERT INTO family_access_tokens (jti, family_id, expires_at) \
+                     SELECT $6, $4, $7 FROM claimed",
                 )
                 .bind(old_hash.as_bytes())
                 .bind(now)
-                .execute(&mut *tx)
+                .bind(new.hash.as_bytes())
+                .bind(family_id)
+                .bind(new.expires_at)
+                .bind(&access.jti)
+                .bind(access.expires_at)
+                .execute(pool)
                 .await?
-                .rows_affected();
-                if claimed == 1 {
-                    sqlx::query(
-                        "INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-                    )
-                    .bind(new.hash.as_bytes())
-                    .bind(family_id)
-                    .bind(now)
-                    .bind(new.expires_at)
-                    .execute(&mut *tx)
-                    .await?;
-                    sqlx::query("INSERT INTO family_access_tokens (jti, family_id, expires_at) VALUES ($1, $2, $3)")
-                        .bind(&access.jti)
-                        .bind(family_id)
-                        .bind(access.expires_at)
-                        .execute(&mut *tx)
-                        .await?;
-                    tx.commit().await?;
-                }
-                claimed == 1
+                .rows_affected()
+                    == 1
             }
         };
         Ok(claimed)

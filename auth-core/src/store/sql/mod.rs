@@ -6,8 +6,8 @@
 //! apart. What differs lives in the migrations (`migrations/sqlite`, `migrations/postgres`: same
 //! logical schema, native column types), in [`WritePool::begin_write`], which opens SQLite
 //! write transactions with `BEGIN IMMEDIATE` so they queue on the write lock instead of failing,
-//! and in the refresh token rotation, whose statements go to SQLite as one batch (the busiest
-//! write; `grants.rs` says why).
+//! and in the refresh token rotation (the busiest write), which SQLite gets as one batch of
+//! statements and PostgreSQL as one statement with data-modifying CTEs (`grants.rs` says why).
 
 mod account;
 mod cache;
