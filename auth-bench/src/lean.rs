@@ -400,57 +400,55 @@ mod tests {
         )
     }
 
+    /// On a new thread (made nicer first when `nicer` is given, as under `nice -n 5`) with a
+    /// current-thread runtime: the batch policy holds while entered and is undone after, the
+    /// nice value stays what it was, and `normal` changes nothing.
     #[cfg(target_os = "linux")]
-    #[test]
-    fn the_batch_policy_holds_while_the_load_runs_and_is_undone_after() {
+    fn batch_policy_round_trip(nicer: Option<i32>) {
         const SCHED_OTHER: u32 = 0;
         const SCHED_BATCH: u32 = 3;
-        std::thread::spawn(|| {
+        std::thread::spawn(move || {
+            if let Some(nice) = nicer {
+                use thread_priority::unix::{
+                    NormalThreadSchedulePolicy, ThreadSchedulePolicy,
+                    set_thread_priority_and_policy, thread_native_id,
+                };
+                let other = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Other);
+                // Raising the nice value needs no privilege.
+                let priority = sched::priority_for_nice(nice, other).unwrap();
+                set_thread_priority_and_policy(thread_native_id(), priority, other).unwrap();
+            }
+            let (policy, nice) = policy_and_nice();
+            assert_eq!(policy, SCHED_OTHER);
+            if let Some(nicer) = nicer {
+                assert_eq!(nice, nicer);
+            }
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .build()
                 .unwrap();
             runtime.block_on(async {
-                assert_eq!(policy_and_nice(), (SCHED_OTHER, 0));
                 let scheduled = Scheduled::enter(LoadPolicy::Batch).unwrap();
-                assert_eq!(policy_and_nice(), (SCHED_BATCH, 0));
+                assert_eq!(policy_and_nice(), (SCHED_BATCH, nice));
                 drop(scheduled);
-                assert_eq!(policy_and_nice(), (SCHED_OTHER, 0));
+                assert_eq!(policy_and_nice(), (SCHED_OTHER, nice));
                 let _normal = Scheduled::enter(LoadPolicy::Normal).unwrap();
-                assert_eq!(policy_and_nice(), (SCHED_OTHER, 0));
+                assert_eq!(policy_and_nice(), (SCHED_OTHER, nice));
             });
         })
         .join()
         .unwrap();
     }
 
-    /// A thread made nicer (as under `nice -n 5`) keeps its nice value through the load.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_batch_policy_holds_while_the_load_runs_and_is_undone_after() {
+        batch_policy_round_trip(None);
+    }
+
     #[cfg(target_os = "linux")]
     #[test]
     fn the_batch_policy_keeps_the_nice_value() {
-        const SCHED_OTHER: u32 = 0;
-        const SCHED_BATCH: u32 = 3;
-        std::thread::spawn(|| {
-            use thread_priority::unix::{
-                NormalThreadSchedulePolicy, ThreadSchedulePolicy, set_thread_priority_and_policy,
-                thread_native_id,
-            };
-            let other = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Other);
-            // Raising the nice value needs no privilege.
-            let nice_five = sched::priority_for_nice(5, other).unwrap();
-            set_thread_priority_and_policy(thread_native_id(), nice_five, other).unwrap();
-            assert_eq!(policy_and_nice(), (SCHED_OTHER, 5));
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                let scheduled = Scheduled::enter(LoadPolicy::Batch).unwrap();
-                assert_eq!(policy_and_nice(), (SCHED_BATCH, 5));
-                drop(scheduled);
-                assert_eq!(policy_and_nice(), (SCHED_OTHER, 5));
-            });
-        })
-        .join()
-        .unwrap();
+        batch_policy_round_trip(Some(5));
     }
 
     #[test]

@@ -327,6 +327,19 @@ impl GrantStore for SqlStore {
         new: &NewRefreshToken,
         access: &IssuedAccess,
     ) -> Result<bool, StoreError> {
+        // Both forms name the same arguments `$1` to `$7`.
+        macro_rules! rotation_arguments {
+            ($query:expr) => {
+                $query
+                    .bind(old_hash.as_bytes())
+                    .bind(now)
+                    .bind(new.hash.as_bytes())
+                    .bind(family_id)
+                    .bind(new.expires_at)
+                    .bind(&access.jti)
+                    .bind(access.expires_at)
+            };
+        }
         let claimed = match &self.pool {
             // SQLite has one write lock per database, and every statement is a round trip to
             // the connection's worker thread, which then waits for a tokio worker to pick up
@@ -341,20 +354,13 @@ impl GrantStore for SqlStore {
             // before). The lock is held over two round trips: the batch and `COMMIT`.
             Pool::Sqlite(pool) => {
                 let mut tx = pool.begin().await?;
-                let changed = sqlx::query(
+                let changed = rotation_arguments!(sqlx::query(
                     "UPDATE refresh_tokens SET rotated_at = $2 WHERE token_hash = $1 AND rotated_at IS NULL; \
                      INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at) \
                      SELECT $3, $4, $2, $5 WHERE changes() = 1; \
                      INSERT INTO family_access_tokens (jti, family_id, expires_at) \
                      SELECT $6, $4, $7 WHERE changes() = 1",
-                )
-                .bind(old_hash.as_bytes())
-                .bind(now)
-                .bind(new.hash.as_bytes())
-                .bind(family_id)
-                .bind(new.expires_at)
-                .bind(&access.jti)
-                .bind(access.expires_at)
+                ))
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -378,7 +384,7 @@ impl GrantStore for SqlStore {
             // not). A concurrent rotation of the same token waits for the row lock and then
             // finds it rotated. One round trip instead of five.
             Pool::Postgres(pool) => {
-                sqlx::query(
+                rotation_arguments!(sqlx::query(
                     "WITH claimed AS ( \
                          UPDATE refresh_tokens SET rotated_at = $2 \
                          WHERE token_hash = $1 AND rotated_at IS NULL RETURNING family_id), \
@@ -387,14 +393,7 @@ impl GrantStore for SqlStore {
                          SELECT $3, $4, $2, $5 FROM claimed) \
                      INSERT INTO family_access_tokens (jti, family_id, expires_at) \
                      SELECT $6, $4, $7 FROM claimed",
-                )
-                .bind(old_hash.as_bytes())
-                .bind(now)
-                .bind(new.hash.as_bytes())
-                .bind(family_id)
-                .bind(new.expires_at)
-                .bind(&access.jti)
-                .bind(access.expires_at)
+                ))
                 .execute(pool)
                 .await?
                 .rows_affected()
@@ -483,14 +482,18 @@ mod tests {
         }
     }
 
-    fn new_token(byte: u8) -> NewRefreshToken {
-        NewRefreshToken {
-            hash: hash(byte),
+    /// Rotates the token `old` into `new`, with access token id `jti`.
+    async fn rotate(store: &SqlStore, old: u8, new: u8, jti: &str) -> Result<bool, StoreError> {
+        let new = NewRefreshToken {
+            hash: hash(new),
             expires_at: 9_000,
-        }
+        };
+        store
+            .rotate_refresh_token(&hash(old), 10, "f1", &new, &access(jti))
+            .await
     }
 
-    /// The rows a token hash has: (exists, rotated).
+    /// Whether a token hash is stored, and if so whether it was rotated.
     async fn token_state(pool: &sqlx::SqlitePool, byte: u8) -> Option<bool> {
         let row: Option<(Option<i64>,)> =
             sqlx::query_as("SELECT rotated_at FROM refresh_tokens WHERE token_hash = $1")
@@ -544,38 +547,25 @@ mod tests {
         .await
         .unwrap();
 
-        let rotated = store
-            .rotate_refresh_token(&hash(1), 10, "f1", &new_token(2), &access("j1"))
-            .await
-            .unwrap();
-        assert!(rotated);
+        assert!(rotate(&store, 1, 2, "j1").await.unwrap());
         assert_eq!(token_state(pool, 1).await, Some(true));
         assert_eq!(token_state(pool, 2).await, Some(false));
         assert!(has_access(pool, "j1").await);
 
-        let again = store
-            .rotate_refresh_token(&hash(1), 11, "f1", &new_token(3), &access("j2"))
-            .await
-            .unwrap();
+        let again = rotate(&store, 1, 3, "j2").await.unwrap();
         assert!(!again, "a rotated token is not rotated twice");
         assert_eq!(token_state(pool, 3).await, None);
         assert!(!has_access(pool, "j2").await);
 
         // The access token id is taken: the batch's last statement fails after the first two
         // ran, and the transaction takes them back.
-        let failed = store
-            .rotate_refresh_token(&hash(2), 12, "f1", &new_token(4), &access("j1"))
-            .await;
+        let failed = rotate(&store, 2, 4, "j1").await;
         assert!(failed.is_err(), "{failed:?}");
         assert_eq!(token_state(pool, 2).await, Some(false));
         assert_eq!(token_state(pool, 4).await, None);
 
         // The connection it ran on is usable again, with no transaction left open.
-        let rotated = store
-            .rotate_refresh_token(&hash(2), 13, "f1", &new_token(5), &access("j3"))
-            .await
-            .unwrap();
-        assert!(rotated);
+        assert!(rotate(&store, 2, 5, "j3").await.unwrap());
         assert_eq!(token_state(pool, 2).await, Some(true));
         assert_eq!(token_state(pool, 5).await, Some(false));
     }
