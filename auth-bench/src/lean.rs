@@ -294,8 +294,14 @@ mod sched {
             .with_context(|| format!("no thread priority maps onto nice {nice}"))
     }
 
-    /// The calling thread's nice value (`/proc/thread-self/stat`, field 19; proc(5)).
+    /// The calling thread's nice value.
     fn current_nice() -> anyhow::Result<i32> {
+        stat_field(19)
+    }
+
+    /// Field `number` (counted from 1, as proc(5) does) of `/proc/thread-self/stat`: 19 is the
+    /// nice value, 41 the scheduling policy.
+    pub(super) fn stat_field<T: std::str::FromStr>(number: usize) -> anyhow::Result<T> {
         let stat = std::fs::read_to_string("/proc/thread-self/stat")
             .context("cannot read /proc/thread-self/stat")?;
         // The command name (field 2) is in parentheses and may hold spaces; after it, field 3.
@@ -305,9 +311,9 @@ mod sched {
             .context("/proc/thread-self/stat has no command name")?;
         after_name
             .split_whitespace()
-            .nth(19 - 3)
+            .nth(number - 3)
             .and_then(|field| field.parse().ok())
-            .context("/proc/thread-self/stat has no nice value")
+            .with_context(|| format!("/proc/thread-self/stat has no field {number}"))
     }
 }
 
@@ -385,18 +391,12 @@ mod tests {
         assert!(error.contains("inactive"), "{error}");
     }
 
-    /// The calling thread's policy and nice value, as the kernel reports them
-    /// (`/proc/thread-self/stat`, fields 41 and 19; proc(5)).
+    /// The calling thread's policy and nice value, as the kernel reports them.
     #[cfg(target_os = "linux")]
     fn policy_and_nice() -> (u32, i32) {
-        let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
-        // The command name (field 2) is in parentheses and may hold spaces.
-        let after_name = &stat[stat.rfind(')').unwrap() + 2..];
-        let fields: Vec<&str> = after_name.split_whitespace().collect();
-        // `after_name` starts at field 3.
         (
-            fields[41 - 3].parse().unwrap(),
-            fields[19 - 3].parse().unwrap(),
+            sched::stat_field(41).unwrap(),
+            sched::stat_field(19).unwrap(),
         )
     }
 
