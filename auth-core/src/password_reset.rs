@@ -122,17 +122,20 @@ pub async fn reset(
 ) -> Result<User, ResetError> {
     let now = provider.clock().unix();
     let hash = provider.hasher().hash(token);
-    let (user_id, _) = provider
+    let (user_id, sent_to) = provider
         .store()
         .email_token(&hash, EmailTokenPurpose::ResetPassword, now)
         .await
         .map_err(LinkError::from)?
         .ok_or(LinkError::Invalid)?;
+    // A link is bound to the address it was mailed to: once the account's address changes,
+    // links sent to the old one (perhaps an inbox the user no longer controls) are void.
     let user = provider
         .store()
         .user(&user_id)
         .await
         .map_err(LinkError::from)?
+        .filter(|user| user.email.as_str() == sent_to)
         .ok_or(LinkError::Invalid)?;
     provider
         .settings()
@@ -152,7 +155,7 @@ pub async fn reset(
 }
 
 /// Replaces the password, ends the user's sessions (but `keep_session`) and revokes their
-/// refresh tokens, and sends the confirmation mail.
+/// refresh tokens, voids every reset link still out, and sends the confirmation mail.
 pub async fn set_password(
     provider: &Provider,
     user: &User,
@@ -166,6 +169,11 @@ pub async fn set_password(
     provider
         .store()
         .set_password_hash(&user.id, &hash, now)
+        .await?;
+    // Links asked for before this password was set must not undo it.
+    provider
+        .store()
+        .retire_email_tokens(&user.id, EmailTokenPurpose::ResetPassword, now)
         .await?;
     match keep_session {
         Some(session) => {

@@ -578,6 +578,14 @@ pub trait EmailTokenStore: Send + Sync {
         purpose: EmailTokenPurpose,
         now: i64,
     ) -> Result<Option<(UserId, String)>, StoreError>;
+    /// Uses up every live token of `user` for `purpose` (a reset retires the older links);
+    /// returns how many there were.
+    async fn retire_email_tokens(
+        &self,
+        user: &UserId,
+        purpose: EmailTokenPurpose,
+        now: i64,
+    ) -> Result<u64, StoreError>;
 }
 
 /// A queued mail as stored.

@@ -80,6 +80,27 @@ impl EmailTokenStore for SqlStore {
         row.map(|(user, email)| Ok((user_id(&user)?, email)))
             .transpose()
     }
+
+    async fn retire_email_tokens(
+        &self,
+        user: &UserId,
+        purpose: EmailTokenPurpose,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let retired = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE email_tokens SET used_at = $3 \
+                 WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
+            )
+            .bind(user.as_str())
+            .bind(purpose.as_str())
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        Ok(retired)
+    }
 }
 
 #[derive(sqlx::FromRow)]
