@@ -4,6 +4,7 @@
 
 use crate::Provider;
 use crate::audit::{self, Entry};
+use crate::mail::Mail;
 use crate::otp::codes::{self, CodePurpose};
 use crate::otp::{OtpError, totp};
 use crate::password_reset;
@@ -147,6 +148,14 @@ pub async fn change_email(
         .await?
         .ok_or_else(|| AccountError::User(UserError::NotFound(user.id.to_string())))?;
     verification::send_link(provider, &updated).await?;
+    // The old address hears of the change: if it was not its owner's doing (a stolen session
+    // passing a step-up code), the owner learns before the account is lost for good.
+    provider
+        .send_mail(Mail::EmailChanged {
+            to: user.email.as_str().to_owned(),
+        })
+        .await
+        .map_err(|e| UserError::Internal(e.to_string()))?;
     audit::record(provider, Entry::new("email_changed").user(&user.id).ip(ip)).await;
     Ok(updated)
 }

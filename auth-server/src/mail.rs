@@ -25,6 +25,8 @@ mail_template!(ResetText, "mail/reset_password.txt", { link: &'a str, valid_minu
 mail_template!(ResetHtml, "mail/reset_password.html", { link: &'a str, valid_minutes: u64 });
 mail_template!(ChangedText, "mail/password_changed.txt", { reset_link: &'a str });
 mail_template!(ChangedHtml, "mail/password_changed.html", { reset_link: &'a str });
+mail_template!(EmailChangedText, "mail/email_changed.txt", {});
+mail_template!(EmailChangedHtml, "mail/email_changed.html", {});
 mail_template!(CodeText, "mail/one_time_code.txt", { code: &'a str, purpose: &'a str, valid_minutes: u64 });
 mail_template!(CodeHtml, "mail/one_time_code.html", { code: &'a str, purpose: &'a str, valid_minutes: u64 });
 
@@ -140,6 +142,10 @@ impl MailComposer for TemplateComposer {
                     )?,
                 )
             }
+            Mail::EmailChanged { .. } => (
+                format!("Your {product} e-mail address was changed"),
+                render(EmailChangedText { product }, EmailChangedHtml { product })?,
+            ),
             Mail::OneTimeCode {
                 code,
                 purpose,

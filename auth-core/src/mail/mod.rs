@@ -48,6 +48,12 @@ pub enum Mail {
         /// Recipient.
         to: String,
     },
+    /// The account's address was changed: sent to the old address, so its owner hears of a
+    /// change they did not make.
+    EmailChanged {
+        /// Recipient (the address the account had before).
+        to: String,
+    },
     /// A one-time code.
     OneTimeCode {
         /// Recipient.
@@ -69,6 +75,7 @@ impl Mail {
             | Self::SignupWithExistingAddress { to }
             | Self::ResetPassword { to, .. }
             | Self::PasswordChanged { to }
+            | Self::EmailChanged { to }
             | Self::OneTimeCode { to, .. } => to,
         }
     }
@@ -80,6 +87,7 @@ impl Mail {
             Self::SignupWithExistingAddress { .. } => "signup_existing",
             Self::ResetPassword { .. } => "reset_password",
             Self::PasswordChanged { .. } => "password_changed",
+            Self::EmailChanged { .. } => "email_changed",
             Self::OneTimeCode { .. } => "one_time_code",
         }
     }
@@ -161,6 +169,11 @@ impl MailComposer for PlainComposer {
             Mail::PasswordChanged { .. } => (
                 "Your password was changed".to_owned(),
                 "Your password was changed. If this was not you, reset your password at once.\n"
+                    .to_owned(),
+            ),
+            Mail::EmailChanged { .. } => (
+                "Your e-mail address was changed".to_owned(),
+                "The e-mail address of your account was changed, and mail now goes to the new address. If this was not you, contact the operator of this service at once.\n"
                     .to_owned(),
             ),
             Mail::OneTimeCode {
