@@ -12,7 +12,7 @@ use axum::Json;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::convert::Infallible;
@@ -106,31 +106,42 @@ fn carries_nul(parts: &Parts, body: &[u8]) -> bool {
     if percent_nul(target) {
         return true;
     }
-    let is_json = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(is_json_media_type);
-    if is_json {
-        serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|v| json_has_nul(&v))
-    } else {
-        percent_nul(body)
+    // A body that parses as JSON is scanned as JSON whatever its declared type: a handler may
+    // read JSON under a type this check does not know (it did: `application/jsonx`).
+    let looks_like_json = body
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| matches!(b, b'{' | b'['));
+    if looks_like_json
+        && serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|v| json_has_nul(&v))
+    {
+        return true;
     }
+    !is_json_media_type(&parts.headers) && percent_nul(body)
 }
 
-/// What axum's `Json` extractor accepts: `application/json` or `application/*+json`, in any
-/// case, with any parameters; a body it would read must be scanned as JSON.
-fn is_json_media_type(content_type: &str) -> bool {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || essence
-            .strip_prefix("application/")
-            .is_some_and(|subtype| subtype.ends_with("+json"))
+/// The media type of the body (`type/subtype`, lower case, without parameters).
+pub(crate) fn media_type(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    Some(
+        value
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase(),
+    )
+}
+
+/// What axum's `Json` extractor accepts, and the only types a JSON endpoint reads:
+/// `application/json` or `application/*+json`, in any case, with any parameters.
+pub(crate) fn is_json_media_type(headers: &HeaderMap) -> bool {
+    media_type(headers).is_some_and(|essence| {
+        essence == "application/json"
+            || essence
+                .strip_prefix("application/")
+                .is_some_and(|subtype| subtype.ends_with("+json"))
+    })
 }
 
 fn json_has_nul(value: &serde_json::Value) -> bool {

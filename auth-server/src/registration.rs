@@ -3,7 +3,7 @@
 
 use crate::bearer;
 use crate::error::{OAuthErrorResponse, no_store};
-use crate::extract::ClientIp;
+use crate::extract::{ClientIp, is_json_media_type};
 use crate::state::AppState;
 use auth_core::OAuthError;
 use auth_core::protocol::error::ErrorCode;
@@ -13,15 +13,11 @@ use auth_core::userinfo::ResourceError;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 fn metadata(headers: &HeaderMap, body: &Bytes) -> Result<ClientMetadata, OAuthError> {
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !is_json {
+    if !is_json_media_type(headers) {
         return Err(OAuthError::new(
             ErrorCode::InvalidClientMetadata,
             "the request body must be application/json",

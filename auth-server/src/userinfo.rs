@@ -2,13 +2,14 @@
 
 use crate::bearer;
 use crate::error::no_store;
+use crate::extract::media_type;
 use crate::state::AppState;
 use auth_core::params::Params;
 use auth_core::userinfo::{self, ResourceError};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
 /// `GET /userinfo`: the token in the Authorization header.
@@ -34,10 +35,7 @@ pub async fn get(
 /// `POST /userinfo`: the token in the header, or as `access_token` in a form body (RFC 6750 section 2.2).
 pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let header_token = bearer::from_header(&headers);
-    let is_form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let is_form = media_type(&headers).is_some_and(|t| t == "application/x-www-form-urlencoded");
     let body_token = if is_form {
         match Params::parse(&body) {
             Ok(params) => params.get("access_token").map(str::to_owned),
