@@ -30,6 +30,7 @@ pub mod clients;
 pub mod clock;
 pub mod error;
 pub mod events;
+pub mod files;
 pub mod grants;
 pub mod introspection;
 pub mod kek;

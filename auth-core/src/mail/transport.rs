@@ -55,7 +55,12 @@ pub enum MailTransport {
     /// An SMTP server.
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     /// A folder: one `.eml` file per message.
-    Folder(AsyncFileTransport<Tokio1Executor>),
+    Folder {
+        /// Writes `<id>.eml` files.
+        transport: AsyncFileTransport<Tokio1Executor>,
+        /// The folder, to make each file private once written.
+        path: PathBuf,
+    },
 }
 
 /// Why a transport could not be set up or a message not sent.
@@ -96,13 +101,16 @@ impl MailTransport {
 
     /// A folder transport (created if missing).
     pub fn folder(path: PathBuf) -> Result<Self, TransportError> {
-        std::fs::create_dir_all(&path).map_err(|e| {
+        crate::files::create_private_folder(&path).map_err(|e| {
             TransportError::Settings(format!(
                 "cannot create the mail folder {}: {e}",
                 path.display()
             ))
         })?;
-        Ok(Self::Folder(AsyncFileTransport::new(path)))
+        Ok(Self::Folder {
+            transport: AsyncFileTransport::new(path.clone()),
+            path,
+        })
     }
 
     /// Sends one message from `from`.
@@ -126,11 +134,15 @@ impl MailTransport {
                 .await
                 .map(|_| ())
                 .map_err(|e| TransportError::Send(e.to_string())),
-            Self::Folder(folder) => folder
-                .send(email)
-                .await
-                .map(|_| ())
-                .map_err(|e| TransportError::Send(e.to_string())),
+            Self::Folder { transport, path } => {
+                let id = transport
+                    .send(email)
+                    .await
+                    .map_err(|e| TransportError::Send(e.to_string()))?;
+                // A mail may hold a reset link: no other user of the machine may read it.
+                crate::files::make_private(&path.join(format!("{id}.eml")))
+                    .map_err(|e| TransportError::Send(e.to_string()))
+            }
         }
     }
 }

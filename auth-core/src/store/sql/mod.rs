@@ -131,15 +131,27 @@ impl SqlStore {
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(10))
                     .foreign_keys(true);
-                if let Some(parent) = options.get_filename().parent()
+                let file = options.get_filename();
+                if let Some(parent) = file.parent()
                     && !parent.as_os_str().is_empty()
                 {
-                    std::fs::create_dir_all(parent).map_err(|e| {
+                    crate::files::create_private_folder(parent).map_err(|e| {
                         StoreError::Backend(
                             format!("cannot create the folder {}: {e}", parent.display()).into(),
                         )
                     })?;
                 }
+                // Every account is in this file: created owner-only before SQLite opens it
+                // (an in-memory database has no file to create).
+                let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+                if !in_memory {
+                    crate::files::create_private_file(file).map_err(|e| {
+                        StoreError::Backend(
+                            format!("cannot create the database {}: {e}", file.display()).into(),
+                        )
+                    })?;
+                }
+
                 let pool = SqlitePoolOptions::new()
                     .max_connections(settings.max_connections)
                     .acquire_timeout(settings.acquire_timeout)
