@@ -5,6 +5,7 @@ use super::ring::{KeyRing, SigningKey};
 use crate::clock::Clock;
 use crate::kek::{KekError, KeyEncryptionKey};
 use crate::store::{Store, StoreError, StoredKey};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
@@ -88,7 +89,10 @@ pub struct KeyService {
     clock: Arc<dyn Clock>,
     policy: KeyPolicy,
     ring: RwLock<Arc<KeyRing>>,
+    /// When the ring was last read. Held for the whole of a reload, so callers that find the
+    /// ring stale at the same moment wait for one reload instead of each starting their own.
     last_refresh: Mutex<Option<Instant>>,
+    reloads: AtomicU64,
 }
 
 impl std::fmt::Debug for KeyService {
@@ -114,6 +118,7 @@ impl KeyService {
             policy,
             ring: RwLock::new(Arc::new(KeyRing::default())),
             last_refresh: Mutex::new(None),
+            reloads: AtomicU64::new(0),
         };
         service.refresh().await?;
         if service.ring().is_empty() {
@@ -151,10 +156,38 @@ impl KeyService {
         &self.policy
     }
 
+    /// How many times this replica has read the keys from the database.
+    pub fn reloads(&self) -> u64 {
+        self.reloads.load(Ordering::Relaxed)
+    }
+
     /// Re-reads the keys from the database, so this replica sees rotations made by others.
     /// Keys already known are not decrypted again.
     pub async fn refresh(&self) -> Result<(), KeyError> {
+        let mut last = self.last_refresh.lock().await;
+        self.reload().await?;
+        *last = Some(Instant::now());
+        Ok(())
+    }
+
+    /// Refreshes when a token names a key this replica does not know, at most once per
+    /// `min_interval`, so a flood of forged `kid`s cannot hammer the database. Single flight:
+    /// requests arriving during a reload wait for it and then find the ring fresh.
+    pub async fn refresh_for_unknown_kid(&self, min_interval: Duration) -> Result<(), KeyError> {
+        let mut last = self.last_refresh.lock().await;
+        if last.is_some_and(|at| at.elapsed() < min_interval) {
+            return Ok(());
+        }
+        self.reload().await?;
+        *last = Some(Instant::now());
+        Ok(())
+    }
+
+    /// Reads the keys; the caller holds `last_refresh`.
+    async fn reload(&self) -> Result<(), KeyError> {
         let stored = self.store.signing_keys().await?;
+        self.reloads.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("auth_signing_key_reloads_total").increment(1);
         let current = self.ring();
         let mut keys = Vec::with_capacity(stored.len());
         for record in stored {
@@ -174,20 +207,7 @@ impl KeyService {
             .ring
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(KeyRing::new(keys));
-        *self.last_refresh.lock().await = Some(Instant::now());
         Ok(())
-    }
-
-    /// Refreshes when a token names a key this replica does not know, at most once per
-    /// `min_interval`, so a flood of forged `kid`s cannot hammer the database.
-    pub async fn refresh_for_unknown_kid(&self, min_interval: Duration) -> Result<(), KeyError> {
-        {
-            let last = self.last_refresh.lock().await;
-            if last.is_some_and(|at| at.elapsed() < min_interval) {
-                return Ok(());
-            }
-        }
-        self.refresh().await
     }
 
     /// Adds a new key. With [`Activation::AfterPublishDelay`] it signs once the publish delay
