@@ -1,10 +1,17 @@
 //! Token introspection, [RFC 7662](https://www.rfc-editor.org/rfc/rfc7662).
+//!
+//! A token is active only while the state it was issued from holds: access tokens through
+//! [`Provider::validate_access_token`], refresh tokens through their family (revoked by the
+//! events that take something from the user, bound to one registration of the client, ended
+//! `refresh_family_lifetime` after the authorization).
 
 use crate::Provider;
+use crate::clients::ClientId;
 use crate::clients::authentication::{Accept, Credentials, authenticate_throttled};
 use crate::error::OAuthError;
-use crate::grants::REFRESH_PREFIX;
+use crate::grants::{REFRESH_PREFIX, family_ends_at};
 use crate::params::Params;
+use crate::scope::Scope;
 use crate::tokens::access::ValidationFailure;
 use auth_proto::introspection::IntrospectionResponse;
 
@@ -57,17 +64,32 @@ async fn refresh_token(
     else {
         return Ok(IntrospectionResponse::inactive());
     };
-    let active =
-        stored.rotated_at.is_none() && stored.expires_at > now && family.revoked_at.is_none();
+    let ends_at = stored.expires_at.min(family_ends_at(provider, &family));
+    let active = stored.rotated_at.is_none() && ends_at > now && family.revoked_at.is_none();
     if !active {
         return Ok(IntrospectionResponse::inactive());
     }
+    // The grant belongs to one registration of its client (and its secret); the scope is what
+    // the client may still obtain. (The user side is in `revoked_at`: every event that takes
+    // something from a user revokes the families concerned.)
+    let client = match ClientId::parse(&family.client_id) {
+        Ok(id) => provider.store().client(&id).await?,
+        Err(_) => None,
+    };
+    let Some(client) = client.filter(|c| c.registration_id == family.client_registration) else {
+        return Ok(IntrospectionResponse::inactive());
+    };
+    let scope: Scope = Scope::parse(&family.scope)
+        .unwrap_or_default()
+        .iter()
+        .filter(|s| client.scope.contains(s))
+        .collect();
     Ok(IntrospectionResponse {
         active: true,
-        scope: Some(family.scope),
+        scope: (!scope.is_empty()).then(|| scope.to_string()),
         client_id: Some(family.client_id),
         token_type: Some("refresh_token".to_owned()),
-        exp: Some(stored.expires_at),
+        exp: Some(ends_at),
         iat: Some(stored.created_at),
         sub: Some(family.user_id.to_string()),
         iss: Some(provider.settings().issuer.as_str().to_owned()),

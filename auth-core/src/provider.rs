@@ -85,6 +85,9 @@ pub struct Settings {
     pub refresh_token_ttl: Duration,
     /// How long a rotated refresh token may be retried without revoking its family.
     pub refresh_reuse_grace: Duration,
+    /// Absolute lifetime of a token family (one authorization and all its refreshes),
+    /// counted from the authorization; rotation does not extend it.
+    pub refresh_family_lifetime: Duration,
     /// Authorization code lifetime (at most 60 s).
     pub authorization_code_ttl: Duration,
     /// Browser session lifetime.
@@ -213,6 +216,7 @@ impl Settings {
             id_token_ttl: Duration::from_secs(600),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             refresh_reuse_grace: Duration::ZERO,
+            refresh_family_lifetime: Duration::from_secs(90 * 24 * 3600),
             authorization_code_ttl: Duration::from_secs(60),
             session_ttl: Duration::from_secs(12 * 3600),
             keys,

@@ -84,6 +84,12 @@ impl Grants {
     pub fn has_role(&self, role: &str) -> bool {
         self.roles.iter().any(|r| r == role)
     }
+
+    /// Whether these grants allow the scope token `scope`: the `admin` scope needs the
+    /// `admin` role, every other scope needs none.
+    pub fn allow_scope(&self, scope: &str) -> bool {
+        scope != ADMIN || self.has_role(ADMIN)
+    }
 }
 
 /// Why a role operation failed.
@@ -117,7 +123,8 @@ pub async fn create(provider: &Provider, role: &Role) -> Result<(), RoleError> {
     }
 }
 
-/// Replaces a role's permissions.
+/// Replaces a role's permissions. When a permission is taken away, the grants of the role's
+/// users that carry permissions (the `permissions` scope) are revoked.
 pub async fn set_permissions(
     provider: &Provider,
     role: &RoleName,
@@ -147,7 +154,10 @@ pub async fn grant(provider: &Provider, user: &UserId, role: &RoleName) -> Resul
     }
 }
 
-/// Revokes `role` from `user`.
+/// Revokes `role` from `user`, and with it every grant the user gave a client (refresh tokens
+/// and access tokens, on every replica within `database.cache_secs`): their tokens carry the
+/// role, and a scope such as `admin` may have been granted because of it. The user authorizes
+/// again and gets what they hold now.
 pub async fn revoke(provider: &Provider, user: &UserId, role: &RoleName) -> Result<(), RoleError> {
     match provider
         .store()

@@ -31,6 +31,11 @@ pub struct AccessTokenClaims {
     /// Permissions granted through the user's roles, when the `permissions` scope was granted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub permissions: Vec<String>,
+    /// Private claim: the registration of the client (its id with its current secret) the
+    /// token was issued under. The server refuses the token once that client is deleted or its
+    /// secret rotated; resource servers verifying offline may ignore it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub client_registration: String,
 }
 
 impl AccessTokenClaims {

@@ -50,6 +50,7 @@ pub fn routes() -> Router<AppState> {
         .route("/roles/{name}/permissions", put(set_permissions))
         .route("/clients", get(list_clients).post(create_client))
         .route("/clients/{id}", get(show_client).delete(delete_client))
+        .route("/clients/{id}/secret", post(rotate_client_secret))
         .route("/keys", get(list_keys))
         .route("/keys/rotate", post(rotate_key))
         .route("/audit", get(audit_log))
@@ -579,6 +580,29 @@ async fn delete_client(
     )
     .await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Gives a confidential client a new secret (shown once); every token issued under the old
+/// one ends.
+async fn rotate_client_secret(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    let id = ClientId::parse(&id)?;
+    let secret = clients::rotate_secret(&state.provider, &id).await?;
+    audit::record(
+        &state.provider,
+        Entry::new("client_secret_rotated")
+            .actor(&admin.subject)
+            .client(id.as_str()),
+    )
+    .await;
+    Ok((
+        no_store(),
+        Json(json!({"client_id": id.as_str(), "client_secret": secret.expose()})),
+    )
+        .into_response())
 }
 
 async fn list_keys(_: Admin, State(state): State<AppState>) -> Result<Json<Vec<KeyView>>> {

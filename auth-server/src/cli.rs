@@ -193,6 +193,12 @@ pub enum ClientCommand {
         /// The client id.
         id: String,
     },
+    /// Give a confidential client a new secret (printed once); tokens issued under the old
+    /// one end.
+    RotateSecret {
+        /// The client id.
+        id: String,
+    },
 }
 
 /// `client create`
@@ -390,6 +396,19 @@ async fn client_command(provider: &Provider, command: ClientCommand) -> anyhow::
             )
             .await;
             println!("deleted client `{id}`");
+            Ok(())
+        }
+        ClientCommand::RotateSecret { id } => {
+            let id = ClientId::parse(&id)?;
+            let secret = clients::rotate_secret(provider, &id).await?;
+            audit::record(
+                provider,
+                Entry::new("client_secret_rotated")
+                    .actor("cli")
+                    .client(id.as_str()),
+            )
+            .await;
+            println!("{}", secret.expose());
             Ok(())
         }
     }

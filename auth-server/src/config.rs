@@ -275,6 +275,9 @@ pub struct TokensConfig {
     pub refresh_token_ttl_secs: u64,
     /// Seconds a rotated refresh token may be presented again without revoking its family.
     pub refresh_reuse_grace_secs: u64,
+    /// Absolute lifetime in seconds of a grant's refresh tokens, from the authorization;
+    /// rotation does not extend it.
+    pub refresh_family_lifetime_secs: u64,
     /// Authorization code lifetime in seconds (1 to 60).
     pub authorization_code_ttl_secs: u64,
     /// `aud` of access tokens; defaults to the issuer.
@@ -550,6 +553,7 @@ impl Default for TokensConfig {
             id_token_ttl_secs: 600,
             refresh_token_ttl_secs: 30 * 24 * 3600,
             refresh_reuse_grace_secs: 0,
+            refresh_family_lifetime_secs: 90 * 24 * 3600,
             authorization_code_ttl_secs: 60,
             audience: None,
         }
@@ -690,6 +694,11 @@ impl Config {
                 "tokens.refresh_token_ttl_secs",
                 self.tokens.refresh_token_ttl_secs,
                 366 * 86_400,
+            ),
+            (
+                "tokens.refresh_family_lifetime_secs",
+                self.tokens.refresh_family_lifetime_secs,
+                3 * 366 * 86_400,
             ),
             (
                 "tokens.authorization_code_ttl_secs",
@@ -866,6 +875,8 @@ impl Config {
         core.id_token_ttl = Duration::from_secs(self.tokens.id_token_ttl_secs);
         core.refresh_token_ttl = Duration::from_secs(self.tokens.refresh_token_ttl_secs);
         core.refresh_reuse_grace = Duration::from_secs(self.tokens.refresh_reuse_grace_secs);
+        core.refresh_family_lifetime =
+            Duration::from_secs(self.tokens.refresh_family_lifetime_secs);
         core.authorization_code_ttl = Duration::from_secs(self.tokens.authorization_code_ttl_secs);
         core.session_ttl = Duration::from_secs(self.sessions.ttl_secs);
         core.users = UserPolicy {

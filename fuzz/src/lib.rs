@@ -69,6 +69,7 @@ fn clients(provider: &Provider) -> Vec<Client> {
             extras: ClientExtras::default(),
             registration_token_hash: None,
             created_at: 0,
+            registration_id: String::new(),
         }
     };
     use GrantType::{AuthorizationCode, ClientCredentials, RefreshToken};

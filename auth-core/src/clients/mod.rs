@@ -11,7 +11,7 @@ pub use redirect_uri::RedirectUri;
 
 use crate::Provider;
 use crate::scope::Scope;
-use crate::secrets::{TokenHash, new_token};
+use crate::secrets::{TokenHash, new_id, new_token};
 use crate::store::StoreError;
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
@@ -142,6 +142,9 @@ pub struct Client {
     pub registration_token_hash: Option<TokenHash>,
     /// Creation time, seconds since the epoch.
     pub created_at: i64,
+    /// This registration of the id with its current secret: random, new when the client is
+    /// created and when its secret is rotated. Its tokens carry it and die when it changes.
+    pub registration_id: String,
 }
 
 /// Descriptive client metadata (RFC 7591 section 2), shown to users and returned by RFC 7592.
@@ -345,6 +348,7 @@ pub async fn register(
         extras: new.extras,
         registration_token_hash: new.registration_token_hash,
         created_at: provider.clock().unix(),
+        registration_id: new_id(),
     };
     match provider.store().insert_client(&client).await {
         Ok(()) => Ok((client, secret)),
@@ -353,7 +357,10 @@ pub async fn register(
     }
 }
 
-/// Deletes a client.
+/// Deletes a client. Its refresh tokens and their access tokens are revoked with it, its
+/// pending codes go, and its client-credentials tokens read inactive once every replica has
+/// forgotten the client (`database.cache_secs`); a client registered later under the same id
+/// is another registration and revives none of them.
 pub async fn delete(provider: &Provider, id: &ClientId) -> Result<(), ClientError> {
     match provider
         .store()
@@ -361,6 +368,37 @@ pub async fn delete(provider: &Provider, id: &ClientId) -> Result<(), ClientErro
         .await
     {
         Ok(()) => Ok(()),
+        Err(StoreError::NotFound) => Err(ClientError::NotFound(id.clone())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Gives a confidential client a new secret and returns it (shown once). The old secret stops
+/// working at once, and every token issued under it ends: its refresh tokens are bound to the
+/// client's authentication (RFC 6749 section 10.4, RFC 9700 section 4.14.2), and a rotation is
+/// how an operator answers a leaked secret, so what was obtained with the old one is revoked
+/// too (access tokens read inactive within `database.cache_secs` on every replica).
+pub async fn rotate_secret(
+    provider: &Provider,
+    id: &ClientId,
+) -> Result<ClientSecret, ClientError> {
+    let client = provider
+        .store()
+        .client(id)
+        .await?
+        .ok_or_else(|| ClientError::NotFound(id.clone()))?;
+    if client.is_public() {
+        return Err(ClientError::InvalidMetadata(format!(
+            "client `{id}` is public: it has no secret to rotate"
+        )));
+    }
+    let secret = ClientSecret(new_token(CLIENT_SECRET_PREFIX));
+    match provider
+        .store()
+        .rotate_client_secret(id, &provider.hasher().hash(secret.expose()), &new_id())
+        .await
+    {
+        Ok(()) => Ok(secret),
         Err(StoreError::NotFound) => Err(ClientError::NotFound(id.clone())),
         Err(e) => Err(e.into()),
     }

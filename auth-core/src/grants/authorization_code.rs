@@ -5,8 +5,12 @@
 //! family, its refresh token and the access token id are one transaction, so of two concurrent
 //! redemptions exactly one wins. A second use revokes every token issued from the code
 //! (RFC 6749 section 4.1.2).
+//!
+//! A code dies with the browser session it was issued in (logout, a session ended from the
+//! account page or API), with its client, and with the user's password (`store` deletes it in
+//! each of those transactions).
 
-use super::user_tokens::{active_user, mint, respond};
+use super::user_tokens::{active_user, current_scope, mint, respond};
 use crate::Provider;
 use crate::clients::Client;
 use crate::error::OAuthError;
@@ -66,9 +70,21 @@ pub async fn exchange(
         amr: stored.amr.clone(),
         created_at: now,
         revoked_at: None,
+        client_registration: client.registration_id.clone(),
     };
     let (user, grants) = active_user(provider, &family).await?;
-    let minted = mint(provider, client);
+    // The code's scope was what the user held when it was issued; a role revoked since takes
+    // its scope away.
+    let scope = current_scope(
+        &Scope::parse(&stored.scope).unwrap_or_default(),
+        client,
+        &grants,
+    );
+    let family = TokenFamily {
+        scope: scope.to_string(),
+        ..family
+    };
+    let minted = mint(provider, client, &family);
     let redeemed = provider
         .store()
         .redeem_code(
@@ -83,7 +99,6 @@ pub async fn exchange(
         // Another request redeemed it between our read and our update.
         reused(provider, &stored.family_id).await?;
     }
-    let scope = Scope::parse(&stored.scope).unwrap_or_default();
     respond(
         provider,
         &family,

@@ -31,6 +31,7 @@ pub fn exchange(
         auth_time: None,
         roles: Vec::new(),
         permissions: Vec::new(),
+        client_registration: &client.registration_id,
     })?;
     // RFC 6749 section 5.1: expires_in RECOMMENDED, scope REQUIRED if it differs from the request.
     Ok(TokenResponse {

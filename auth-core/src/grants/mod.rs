@@ -9,6 +9,7 @@ pub mod refresh_token;
 mod user_tokens;
 
 pub use user_tokens::REFRESH_PREFIX;
+pub(crate) use user_tokens::family_ends_at;
 
 use crate::Provider;
 use crate::clients::GrantType;

@@ -5,8 +5,13 @@
 //! of two concurrent refreshes exactly one wins. Presenting a retired token revokes the whole
 //! family: the token was stolen, or a client is misbehaving. A grace period
 //! (`refresh_reuse_grace`, default 0) lets a client that lost a response retry without that.
+//!
+//! A refresh follows the state the grant came from: the user must still exist and be enabled,
+//! the client must be the registration (and secret) the grant was made with, the scope is
+//! narrowed to what the user and the client hold now, and the roles are read again. A family
+//! ends `refresh_family_lifetime` after the authorization, however often it is refreshed.
 
-use super::user_tokens::{active_user, mint, respond};
+use super::user_tokens::{active_user, current_scope, family_ends_at, mint, respond};
 use crate::Provider;
 use crate::clients::Client;
 use crate::error::OAuthError;
@@ -38,14 +43,24 @@ pub async fn exchange(
             "the refresh token has been revoked",
         ));
     }
+    // The same id may name a later registration of the client, or the client's secret was
+    // rotated: the grant belonged to what was there before (RFC 6749 section 10.4).
+    if family.client_registration != client.registration_id {
+        provider.store().revoke_family(&family.id).await?;
+        return Err(OAuthError::invalid_grant(
+            "the refresh token was issued before the client was registered again or its secret replaced",
+        ));
+    }
     if let Some(rotated_at) = stored.rotated_at {
         return Err(reused(provider, &family.id, now - rotated_at).await);
     }
-    if stored.expires_at <= now {
+    if stored.expires_at <= now || family_ends_at(provider, &family) <= now {
         return Err(OAuthError::invalid_grant("the refresh token has expired"));
     }
+    let (user, grants) = active_user(provider, &family).await?;
     // RFC 6749 section 6: the requested scope MUST NOT include any scope not originally
     // granted; omitted, it equals the original scope. The new refresh token keeps the original.
+    // Either way the token gets no more than the user and the client hold now.
     let granted = Scope::parse(&family.scope).unwrap_or_default();
     let scope = match params.get("scope") {
         None => granted,
@@ -62,8 +77,8 @@ pub async fn exchange(
             requested
         }
     };
-    let (user, grants) = active_user(provider, &family).await?;
-    let minted = mint(provider, client);
+    let scope = current_scope(&scope, client, &grants);
+    let minted = mint(provider, client, &family);
     let Some((_, new_refresh)) = &minted.refresh else {
         return Err(OAuthError::unauthorized_client(format!(
             "client `{}` is not allowed to use grant_type `refresh_token`",

@@ -9,7 +9,7 @@ use crate::roles::Grants;
 use crate::scope::Scope;
 use crate::secrets::{TokenHash, new_id, new_token};
 use crate::store::{IssuedAccess, NewRefreshToken, TokenFamily};
-use crate::tokens::access::AccessTokenRequest;
+use crate::tokens::access::{AccessTokenRequest, seconds};
 use crate::tokens::id_token::IdTokenRequest;
 use crate::users::User;
 use auth_proto::token::TokenResponse;
@@ -24,14 +24,18 @@ pub(crate) struct Minted {
     pub refresh: Option<(SecretString, NewRefreshToken)>,
 }
 
-/// Mints an access token id, and a refresh token when the client may refresh.
-pub(crate) fn mint(provider: &Provider, client: &Client) -> Minted {
+/// Mints an access token id, and a refresh token when the client may refresh. The refresh
+/// token expires `refresh_token_ttl` from now, but not after the family does.
+pub(crate) fn mint(provider: &Provider, client: &Client, family: &TokenFamily) -> Minted {
     let refresh = client.may_use(GrantType::RefreshToken).then(|| {
         let token = new_token(REFRESH_PREFIX);
         let hash: TokenHash = provider.hasher().hash(token.expose_secret());
-        let ttl =
-            i64::try_from(provider.settings().refresh_token_ttl.as_secs()).unwrap_or(i64::MAX);
-        let expires_at = provider.clock().unix().saturating_add(ttl);
+        let ttl = seconds(provider.settings().refresh_token_ttl);
+        let expires_at = provider
+            .clock()
+            .unix()
+            .saturating_add(ttl)
+            .min(family_ends_at(provider, family));
         (token, NewRefreshToken { hash, expires_at })
     });
     Minted {
@@ -65,6 +69,7 @@ pub(crate) fn respond(
         } else {
             Vec::new()
         },
+        client_registration: &family.client_registration,
     })?;
     let id_token = if scope.contains("openid") {
         Some(provider.issue_id_token(IdTokenRequest {
@@ -91,6 +96,23 @@ pub(crate) fn respond(
         scope: Some(scope.to_string()),
         id_token,
     })
+}
+
+/// When a family ends, however often it is refreshed: `refresh_family_lifetime` after the
+/// authorization.
+pub(crate) fn family_ends_at(provider: &Provider, family: &TokenFamily) -> i64 {
+    family
+        .created_at
+        .saturating_add(seconds(provider.settings().refresh_family_lifetime))
+}
+
+/// The part of `scope` the grant still allows: what the client may still obtain, and what the
+/// user's roles still allow (the `admin` scope needs the `admin` role).
+pub(crate) fn current_scope(scope: &Scope, client: &Client, grants: &Grants) -> Scope {
+    scope
+        .iter()
+        .filter(|s| client.scope.contains(s) && grants.allow_scope(s))
+        .collect()
 }
 
 /// Loads the user of a grant, refusing disabled or deleted accounts.

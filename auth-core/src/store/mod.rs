@@ -77,8 +77,18 @@ pub trait ClientStore: Send + Sync {
     async fn client(&self, id: &ClientId) -> Result<Option<Arc<Client>>, StoreError>;
     /// All clients, ordered by id.
     async fn clients(&self) -> Result<Vec<Client>, StoreError>;
-    /// Deletes a client; [`StoreError::NotFound`] if there is none.
+    /// In one transaction: deletes a client (its pending codes go with it) and revokes its
+    /// token families; [`StoreError::NotFound`] if there is none.
     async fn delete_client(&self, id: &ClientId, now: i64) -> Result<(), StoreError>;
+    /// In one transaction: replaces a confidential client's secret hash and registration id,
+    /// and revokes its token families; [`StoreError::NotFound`] if there is no such
+    /// confidential client.
+    async fn rotate_client_secret(
+        &self,
+        id: &ClientId,
+        secret_hash: &TokenHash,
+        registration_id: &str,
+    ) -> Result<(), StoreError>;
     /// Replaces a client's metadata (not its id, secret or registration token).
     async fn update_client(&self, client: &Client) -> Result<(), StoreError>;
 }
@@ -142,7 +152,8 @@ pub trait UserStore: Send + Sync {
         disabled_at: Option<i64>,
         now: i64,
     ) -> Result<(), StoreError>;
-    /// Replaces the password hash.
+    /// Replaces the password hash and, in the same transaction, forgets the user's codes not
+    /// yet redeemed and their logins waiting for a second factor.
     async fn set_password_hash(
         &self,
         id: &UserId,
@@ -184,7 +195,9 @@ pub trait RoleStore: Send + Sync {
     async fn create_role(&self, role: &Role, now: i64) -> Result<(), StoreError>;
     /// Every role with its permissions.
     async fn roles(&self) -> Result<Vec<Role>, StoreError>;
-    /// Replaces a role's permissions; [`StoreError::NotFound`] if there is no such role.
+    /// Replaces a role's permissions; [`StoreError::NotFound`] if there is no such role. When
+    /// a permission is taken away, revokes (in the same transaction) the token families of the
+    /// role's users that were granted the `permissions` scope.
     async fn set_role_permissions(
         &self,
         role: &RoleName,
@@ -192,7 +205,8 @@ pub trait RoleStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Grants a role; idempotent; [`StoreError::NotFound`] if the role or user does not exist.
     async fn grant_role(&self, user: &UserId, role: &RoleName, now: i64) -> Result<(), StoreError>;
-    /// Revokes a role; [`StoreError::NotFound`] if the user did not have it.
+    /// Revokes a role and, in the same transaction, every token family of the user;
+    /// [`StoreError::NotFound`] if the user did not have it.
     async fn revoke_role(&self, user: &UserId, role: &RoleName, now: i64)
     -> Result<(), StoreError>;
     /// The user's roles and their permissions.
@@ -216,9 +230,11 @@ pub trait SessionStore: Send + Sync {
     ) -> Result<Option<Session>, StoreError>;
     /// The user's unexpired sessions, newest first.
     async fn user_sessions(&self, user: &UserId, now: i64) -> Result<Vec<Session>, StoreError>;
-    /// Deletes a session and revokes the token families issued in it. One transaction.
+    /// Deletes a session, with the codes issued in it, and revokes the token families issued
+    /// in it. One transaction.
     async fn end_session(&self, session_id: &str) -> Result<(), StoreError>;
-    /// Deletes every session of a user and revokes every token family of the user.
+    /// Deletes every session of a user (with the codes issued in them) and revokes every token
+    /// family of the user.
     async fn end_user_sessions(&self, user: &UserId) -> Result<(), StoreError>;
     /// Like [`end_user_sessions`](Self::end_user_sessions), but keeps one session and the
     /// families issued in it.
@@ -287,10 +303,14 @@ pub struct TokenFamily {
     pub auth_time: i64,
     /// How.
     pub amr: Vec<String>,
-    /// Creation time.
+    /// Creation time: the family ends `refresh_family_lifetime` after it, however often it
+    /// is refreshed.
     pub created_at: i64,
     /// Revocation time.
     pub revoked_at: Option<i64>,
+    /// The [`Client::registration_id`] it was issued under; a family whose client was deleted
+    /// and registered again, or whose secret was rotated, no longer matches.
+    pub client_registration: String,
 }
 
 /// A refresh token as stored (under its hash).

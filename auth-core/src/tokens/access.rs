@@ -6,6 +6,7 @@
 use super::jws::{self, JwsError};
 use super::verified::Checked;
 use crate::Provider;
+use crate::clients::ClientId;
 use crate::error::OAuthError;
 use crate::scope::Scope;
 use auth_proto::ACCESS_TOKEN_TYP;
@@ -29,6 +30,9 @@ pub struct AccessTokenRequest<'a> {
     pub roles: Vec<String>,
     /// The user's permissions (only when the `permissions` scope was granted).
     pub permissions: Vec<String>,
+    /// The client's [`registration_id`](crate::clients::Client::registration_id) it is issued
+    /// under.
+    pub client_registration: &'a str,
 }
 
 /// A signed access token and its claims.
@@ -57,6 +61,9 @@ pub enum InvalidAccessToken {
     /// Revoked.
     #[error("the access token has been revoked")]
     Revoked,
+    /// Its client was deleted, or its secret rotated, after it was issued.
+    #[error("the client of the access token was deleted or its secret replaced")]
+    ClientGone,
 }
 
 impl Provider {
@@ -84,6 +91,7 @@ impl Provider {
             auth_time: request.auth_time,
             roles: request.roles,
             permissions: request.permissions,
+            client_registration: request.client_registration.to_owned(),
         };
         let ring = self.keys().ring();
         let key = ring
@@ -97,8 +105,16 @@ impl Provider {
         })
     }
 
-    /// Checks an access token this server issued: signature, type, issuer, expiry and
-    /// revocation.
+    /// Checks an access token this server issued: signature, type, issuer, expiry,
+    /// revocation, and that its client still holds the registration it was issued under. The
+    /// scope returned is narrowed to what the client may still obtain.
+    ///
+    /// The user side needs no lookup here: every event that takes something from a user
+    /// (role revoked, account disabled or deleted, password changed or reset, session ended)
+    /// revokes the token families concerned, which the revocation check reads. What each check
+    /// costs: the revocation set and the client are this replica's in-memory copies
+    /// (`database.cache_secs`, decision 0005), so a valid token costs no query while they are
+    /// fresh; a change made elsewhere is seen within that bound.
     pub async fn validate_access_token(
         &self,
         token: &str,
@@ -139,6 +155,34 @@ impl Provider {
             .map_err(|e| ValidationFailure::Internal(e.into()))?
         {
             return Err(InvalidAccessToken::Revoked.into());
+        }
+        self.follow_client(claims).await
+    }
+
+    /// The claims as the token's client holds them now: refused when the client is gone or
+    /// registered again (or its secret rotated), the scope narrowed to the client's.
+    async fn follow_client(
+        &self,
+        mut claims: AccessTokenClaims,
+    ) -> Result<AccessTokenClaims, ValidationFailure> {
+        let client = match ClientId::parse(&claims.client_id) {
+            Ok(id) => self
+                .store()
+                .client(&id)
+                .await
+                .map_err(|e| ValidationFailure::Internal(e.into()))?,
+            Err(_) => None,
+        };
+        let Some(client) = client.filter(|c| c.registration_id == claims.client_registration)
+        else {
+            return Err(InvalidAccessToken::ClientGone.into());
+        };
+        if claims.scopes().any(|s| !client.scope.contains(s)) {
+            let narrowed: Vec<&str> = claims
+                .scopes()
+                .filter(|s| client.scope.contains(s))
+                .collect();
+            claims.scope = (!narrowed.is_empty()).then(|| narrowed.join(" "));
         }
         Ok(claims)
     }

@@ -103,6 +103,7 @@ mod tests {
                 auth_time: None,
                 roles: Vec::new(),
                 permissions: Vec::new(),
+                client_registration: String::new(),
             },
         }
     }

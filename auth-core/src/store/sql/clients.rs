@@ -11,7 +11,8 @@ use auth_proto::events::EventType;
 use std::sync::Arc;
 
 const COLUMNS: &str = "client_id, client_name, auth_method, secret_hash, grant_types, scope, \
-     redirect_uris, post_logout_redirect_uris, trusted, metadata, registration_token_hash, created_at";
+     redirect_uris, post_logout_redirect_uris, trusted, metadata, registration_token_hash, created_at, \
+     registration_id";
 
 #[derive(sqlx::FromRow)]
 struct ClientRow {
@@ -27,6 +28,7 @@ struct ClientRow {
     metadata: String,
     registration_token_hash: Option<Vec<u8>>,
     created_at: i64,
+    registration_id: String,
 }
 
 impl ClientRow {
@@ -53,6 +55,7 @@ impl ClientRow {
                 .as_ref()
                 .map(|h| h.as_bytes().to_vec()),
             created_at: client.created_at,
+            registration_id: client.registration_id.clone(),
         })
     }
 
@@ -95,6 +98,7 @@ impl ClientRow {
             name: self.client_name,
             trusted: self.trusted,
             created_at: self.created_at,
+            registration_id: self.registration_id,
         })
     }
 }
@@ -121,8 +125,8 @@ impl ClientStore for SqlStore {
             sqlx::query(
                 "INSERT INTO clients (client_id, client_name, auth_method, secret_hash, grant_types, \
                  scope, redirect_uris, post_logout_redirect_uris, trusted, metadata, \
-                 registration_token_hash, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                 registration_token_hash, created_at, registration_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             )
             .bind(&row.client_id)
             .bind(&row.client_name)
@@ -136,6 +140,7 @@ impl ClientStore for SqlStore {
             .bind(&row.metadata)
             .bind(&row.registration_token_hash)
             .bind(row.created_at)
+            .bind(&row.registration_id)
             .execute(&mut *tx)
             .await?;
             tx.write_event(&self.events, EventType::ClientCreated, Subject::Client(&row.client_id), row.created_at)
@@ -169,6 +174,9 @@ impl ClientStore for SqlStore {
     async fn delete_client(&self, id: &ClientId, now: i64) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
+            // The client row goes first: on PostgreSQL its lock makes a concurrent code
+            // redemption (whose code row the cascade deletes) finish first, so the family it
+            // creates is there for the revocation below to find.
             let deleted = sqlx::query("DELETE FROM clients WHERE client_id = $1")
                 .bind(id.as_str())
                 .execute(&mut *tx)
@@ -177,11 +185,50 @@ impl ClientStore for SqlStore {
             if deleted == 0 {
                 return Err(StoreError::NotFound);
             }
+            // Its codes went by `ON DELETE CASCADE`; its refresh tokens and their access
+            // tokens are revoked (the rows stay, for reuse detection and the revocation feed).
+            sqlx::query(REVOKE_CLIENT_FAMILIES)
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
             tx.write_event(&self.events, EventType::ClientDeleted, Subject::Client(id.as_str()), now)
                 .await?;
             tx.commit().await?;
         });
         self.caches.forget_client(id.as_str());
+        self.caches.revocations_changed();
+        Ok(())
+    }
+
+    async fn rotate_client_secret(
+        &self,
+        id: &ClientId,
+        secret_hash: &TokenHash,
+        registration_id: &str,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let updated = sqlx::query(
+                "UPDATE clients SET secret_hash = $2, registration_id = $3 \
+                 WHERE client_id = $1 AND secret_hash IS NOT NULL",
+            )
+            .bind(id.as_str())
+            .bind(secret_hash.as_bytes())
+            .bind(registration_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if updated == 0 {
+                return Err(StoreError::NotFound);
+            }
+            sqlx::query(REVOKE_CLIENT_FAMILIES)
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
+        self.caches.forget_client(id.as_str());
+        self.caches.revocations_changed();
         Ok(())
     }
 
@@ -213,3 +260,8 @@ impl ClientStore for SqlStore {
         Ok(())
     }
 }
+
+/// Revokes every token family of a client: its refresh tokens, and its access tokens through
+/// the revocation feed.
+const REVOKE_CLIENT_FAMILIES: &str = "UPDATE token_families SET revoked_at = unixepoch() \
+     WHERE client_id = $1 AND revoked_at IS NULL";

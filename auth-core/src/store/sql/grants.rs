@@ -52,6 +52,21 @@ struct RefreshRow {
     amr: String,
     family_created_at: i64,
     revoked_at: Option<i64>,
+    client_registration: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct FamilyRow {
+    id: String,
+    client_id: String,
+    user_id: String,
+    session_id: Option<String>,
+    scope: String,
+    auth_time: i64,
+    amr: String,
+    created_at: i64,
+    revoked_at: Option<i64>,
+    client_registration: String,
 }
 
 #[async_trait]
@@ -246,7 +261,7 @@ impl GrantStore for SqlStore {
             if claimed == 1 {
                 sqlx::query(
                     "INSERT INTO token_families (id, client_id, user_id, session_id, scope, auth_time, amr, \
-                     created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                     created_at, client_registration) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .bind(&family.id)
                 .bind(&family.client_id)
@@ -256,6 +271,7 @@ impl GrantStore for SqlStore {
                 .bind(family.auth_time)
                 .bind(family.amr.join(" "))
                 .bind(family.created_at)
+                .bind(&family.client_registration)
                 .execute(&mut *tx)
                 .await?;
                 if let Some(refresh) = refresh {
@@ -289,8 +305,8 @@ impl GrantStore for SqlStore {
         let row: Option<RefreshRow> = on_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT r.family_id, r.created_at, r.expires_at, r.rotated_at, f.client_id, f.user_id, \
-                 f.session_id, f.scope, f.auth_time, f.amr, f.created_at AS family_created_at, f.revoked_at \
-                 FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id WHERE r.token_hash = $1",
+                 f.session_id, f.scope, f.auth_time, f.amr, f.created_at AS family_created_at, f.revoked_at, \
+                 f.client_registration FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id WHERE r.token_hash = $1",
             )
             .bind(hash.as_bytes())
             .fetch_optional(pool)
@@ -307,6 +323,7 @@ impl GrantStore for SqlStore {
                 amr: amr(&r.amr),
                 created_at: r.family_created_at,
                 revoked_at: r.revoked_at,
+                client_registration: r.client_registration,
             };
             let token = StoredRefreshToken {
                 family_id: r.family_id,
@@ -418,50 +435,30 @@ impl GrantStore for SqlStore {
     }
 
     async fn family_of_access_token(&self, jti: &str) -> Result<Option<TokenFamily>, StoreError> {
-        let row: Option<(
-            String,
-            String,
-            String,
-            Option<String>,
-            String,
-            i64,
-            String,
-            i64,
-            Option<i64>,
-        )> = on_pool!(self, pool => {
+        let row: Option<FamilyRow> = on_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT f.id, f.client_id, f.user_id, f.session_id, f.scope, f.auth_time, f.amr, f.created_at, f.revoked_at \
+                "SELECT f.id, f.client_id, f.user_id, f.session_id, f.scope, f.auth_time, f.amr, \
+                 f.created_at, f.revoked_at, f.client_registration \
                  FROM family_access_tokens a JOIN token_families f ON f.id = a.family_id WHERE a.jti = $1",
             )
             .bind(jti)
             .fetch_optional(pool)
             .await
         })?;
-        row.map(
-            |(
-                id,
-                client_id,
-                user,
-                session_id,
-                scope,
-                auth_time,
-                amr_text,
-                created_at,
-                revoked_at,
-            )| {
-                Ok(TokenFamily {
-                    id,
-                    client_id,
-                    user_id: user_id(&user)?,
-                    session_id,
-                    scope,
-                    auth_time,
-                    amr: amr(&amr_text),
-                    created_at,
-                    revoked_at,
-                })
-            },
-        )
+        row.map(|r| {
+            Ok(TokenFamily {
+                id: r.id,
+                client_id: r.client_id,
+                user_id: user_id(&r.user_id)?,
+                session_id: r.session_id,
+                scope: r.scope,
+                auth_time: r.auth_time,
+                amr: amr(&r.amr),
+                created_at: r.created_at,
+                revoked_at: r.revoked_at,
+                client_registration: r.client_registration,
+            })
+        })
         .transpose()
     }
 }

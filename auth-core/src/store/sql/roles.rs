@@ -76,6 +76,25 @@ impl RoleStore for SqlStore {
             if exists.is_none() {
                 return Err(StoreError::NotFound);
             }
+            let before: Vec<String> =
+                sqlx::query_scalar("SELECT permission FROM role_permissions WHERE role = $1")
+                    .bind(role.as_str())
+                    .fetch_all(&mut *tx)
+                    .await?;
+            let taken_away = before
+                .iter()
+                .any(|old| !permissions.iter().any(|p| p.as_str() == old));
+            if taken_away {
+                // Tokens granted the `permissions` scope list the role's permissions.
+                sqlx::query(
+                    "UPDATE token_families SET revoked_at = unixepoch() \
+                     WHERE revoked_at IS NULL AND (' ' || scope || ' ') LIKE '% permissions %' \
+                     AND user_id IN (SELECT user_id FROM user_roles WHERE role = $1)",
+                )
+                .bind(role.as_str())
+                .execute(&mut *tx)
+                .await?;
+            }
             sqlx::query("DELETE FROM role_permissions WHERE role = $1")
                 .bind(role.as_str())
                 .execute(&mut *tx)
@@ -89,6 +108,7 @@ impl RoleStore for SqlStore {
             }
             tx.commit().await?;
         });
+        self.caches.revocations_changed();
         Ok(())
     }
 
@@ -132,10 +152,19 @@ impl RoleStore for SqlStore {
             if deleted == 0 {
                 return Err(StoreError::NotFound);
             }
+            // Every token of the user carries the role; a grant made with it ends.
+            sqlx::query(
+                "UPDATE token_families SET revoked_at = unixepoch() \
+                 WHERE user_id = $1 AND revoked_at IS NULL",
+            )
+            .bind(user.as_str())
+            .execute(&mut *tx)
+            .await?;
             tx.write_event(&self.events, EventType::UserRolesChanged, Subject::User(user.as_str()), now)
                 .await?;
             tx.commit().await?;
         });
+        self.caches.revocations_changed();
         Ok(())
     }
 

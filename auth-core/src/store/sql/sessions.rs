@@ -95,6 +95,9 @@ impl SessionStore for SqlStore {
     async fn end_session(&self, session_id: &str) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
+            // The session's codes go with it (`ON DELETE CASCADE`). On PostgreSQL the cascade
+            // waits for a redemption of one of them that is under way, so the family that
+            // redemption creates is there for the update below to revoke.
             sqlx::query("DELETE FROM sessions WHERE id = $1")
                 .bind(session_id)
                 .execute(&mut *tx)

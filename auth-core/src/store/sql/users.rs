@@ -182,18 +182,31 @@ impl UserStore for SqlStore {
         password_hash: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        let updated = on_pool!(self, pool => {
-            sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let updated = sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
                 .bind(id.as_str())
                 .bind(password_hash)
                 .bind(now)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
-        if updated == 0 {
-            return Err(StoreError::NotFound);
-        }
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if updated == 0 {
+                return Err(StoreError::NotFound);
+            }
+            // What was begun with the old password does not outlive it: codes not yet
+            // redeemed (a used code stays, for reuse detection) and logins waiting for their
+            // second factor.
+            sqlx::query("DELETE FROM authorization_codes WHERE user_id = $1 AND used_at IS NULL")
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM login_challenges WHERE user_id = $1")
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
         Ok(())
     }
 
