@@ -80,6 +80,15 @@ pub fn config(options: &ServeAuth, address: SocketAddr) -> Config {
         &mut limits.token_failures_per_client,
         &mut limits.token_failures_per_ip,
         &mut limits.login_per_ip,
+        &mut limits.login_per_account,
+        &mut limits.signup_per_address,
+        &mut limits.client_registration_per_ip,
+        &mut limits.client_registrations_total,
+        &mut limits.verification_per_ip,
+        &mut limits.otp_send_per_ip,
+        &mut limits.second_factor_failures_per_account,
+        &mut limits.pending_authorizations_per_ip,
+        &mut limits.pending_authorizations_total,
     ] {
         *limit = unthrottled.clone();
     }

@@ -6,10 +6,10 @@ use crate::Provider;
 use crate::audit::{self, Entry};
 use crate::mail::Mail;
 use crate::otp::codes::{self, CodePurpose};
-use crate::otp::{OtpError, totp};
+use crate::otp::{self, OtpError, totp};
 use crate::password_reset;
 use crate::store::StoreError;
-use crate::throttle::{self, Throttled};
+use crate::throttle::{self, Account, Feature, Key, Network, Throttled};
 use crate::users::password::{self, Password};
 use crate::users::{Email, Profile, User, UserError, parse_phone};
 use crate::verification;
@@ -29,6 +29,12 @@ pub enum AccountError {
     /// The new value is invalid.
     #[error(transparent)]
     User(#[from] UserError),
+    /// The change needs proof beyond the session and none was given.
+    #[error(
+        "enter your current password: you signed in more than {} minutes ago",
+        RECENT_AUTHENTICATION_SECS / 60
+    )]
+    ReauthenticationRequired,
     /// The change needs a step-up code and none was given.
     #[error("{0} needs a code sent to your e-mail address; ask for one first")]
     StepUpRequired(&'static str),
@@ -40,23 +46,49 @@ impl From<StoreError> for AccountError {
     }
 }
 
-/// Checks the current password, counting failures like logins.
-async fn check_password(
+/// Checks the current password of a signed-in user: every re-check (password change, new
+/// recovery codes, authenticator app set-up and removal, in the pages and the API) goes
+/// through here, so a wrong password counts like a failed login, against the account and the
+/// network, and is refused past the login limits.
+pub async fn confirm_password(
     provider: &Provider,
     user: &User,
     current: &Password,
+    ip: &str,
 ) -> Result<(), AccountError> {
-    let key = format!(
-        "login-account:{}",
-        throttle::key_digest(provider, user.email.normalized())
-    );
-    let policy = provider.settings().login.per_account.clone();
-    throttle::check(provider, &key, &policy).await?;
+    let network = Network::of(ip);
+    let account = Account::Email(user.email.normalized());
+    let account_key = Key::account(provider, Feature::PasswordFailure, account);
+    let pair_key = Key::account_on_network(provider, Feature::PasswordFailure, account, &network);
+    let network_key = Key::network(Feature::PasswordFailure, &network);
+    let keys = [&pair_key, &account_key, &network_key];
+    throttle::check_all(provider, &keys).await?;
     if password::verify(current, user.password_hash.as_deref()).await {
         Ok(())
     } else {
-        throttle::record(provider, &key, &policy).await?;
+        throttle::record(provider, &keys).await?;
         Err(AccountError::WrongPassword)
+    }
+}
+
+/// How long after signing in a session counts as recently authenticated.
+pub const RECENT_AUTHENTICATION_SECS: i64 = 5 * 60;
+
+/// Proof beyond the session for setting up a second factor, so a stolen session cannot put an
+/// authenticator app of its own on the account and lock the owner out: the current password
+/// (checked by [`confirm_password`], so throttled like logins), or a sign-in at most
+/// [`RECENT_AUTHENTICATION_SECS`] ago (`auth_time` of the session).
+pub async fn reauthenticate(
+    provider: &Provider,
+    user: &User,
+    auth_time: i64,
+    current: Option<&Password>,
+    ip: &str,
+) -> Result<(), AccountError> {
+    match current {
+        Some(current) => confirm_password(provider, user, current, ip).await,
+        None if provider.clock().unix() - auth_time <= RECENT_AUTHENTICATION_SECS => Ok(()),
+        None => Err(AccountError::ReauthenticationRequired),
     }
 }
 
@@ -70,7 +102,7 @@ pub async fn change_password(
     new: &Password,
     ip: &str,
 ) -> Result<(), AccountError> {
-    check_password(provider, user, current).await?;
+    confirm_password(provider, user, current, ip).await?;
     provider
         .settings()
         .users
@@ -95,6 +127,7 @@ pub async fn update_profile(
     profile: &Profile,
     phone: Option<&str>,
     code: Option<&str>,
+    ip: &str,
 ) -> Result<User, AccountError> {
     profile.validate()?;
     let phone = phone
@@ -105,7 +138,13 @@ pub async fn update_profile(
         let code = code
             .filter(|c| !c.trim().is_empty())
             .ok_or(AccountError::StepUpRequired("changing the phone number"))?;
-        codes::verify(provider, user, CodePurpose::StepUp, code).await?;
+        otp::attempt(
+            provider,
+            user,
+            ip,
+            codes::verify(provider, user, CodePurpose::StepUp, code),
+        )
+        .await?;
     }
     let now = provider.clock().unix();
     provider
@@ -132,7 +171,13 @@ pub async fn change_email(
     code: &str,
     ip: &str,
 ) -> Result<User, AccountError> {
-    codes::verify(provider, user, CodePurpose::StepUp, code).await?;
+    otp::attempt(
+        provider,
+        user,
+        ip,
+        codes::verify(provider, user, CodePurpose::StepUp, code),
+    )
+    .await?;
     match provider
         .store()
         .set_email(&user.id, new_email, provider.clock().unix())
@@ -169,10 +214,22 @@ pub async fn disable_totp(
     code: &str,
     ip: &str,
 ) -> Result<(), AccountError> {
-    check_password(provider, user, current).await?;
-    if totp::verify(provider, user, code).await.is_err() {
-        codes::verify(provider, user, CodePurpose::StepUp, code).await?;
-    }
+    confirm_password(provider, user, current, ip).await?;
+    otp::attempt(provider, user, ip, async {
+        if totp::verify(provider, user, code).await.is_err() {
+            // Neither the app's code nor a step-up code: a wrong guess, counted as one.
+            match codes::verify(provider, user, CodePurpose::StepUp, code).await {
+                Err(OtpError::Missing) => {
+                    return Err(OtpError::Wrong {
+                        attempts_left: None,
+                    });
+                }
+                other => other?,
+            }
+        }
+        Ok(())
+    })
+    .await?;
     totp::disable(provider, user).await?;
     audit::record(provider, Entry::new("totp_disabled").user(&user.id).ip(ip)).await;
     Ok(())

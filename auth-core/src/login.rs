@@ -114,7 +114,7 @@ pub async fn password_step(
     let method = if totp::is_enabled(provider, &user).await? {
         Method::Totp
     } else if provider.settings().account.email_code_second_factor {
-        codes::send(provider, &user, CodePurpose::Login, Channel::Email).await?;
+        codes::send(provider, &user, CodePurpose::Login, Channel::Email, ip).await?;
         Method::Email
     } else {
         audit::record(
@@ -205,22 +205,29 @@ pub async fn second_step(
         .filter(User::is_active)
         .ok_or(SecondStepError::Expired)?;
     let method = Method::parse(&challenge.method).ok_or(SecondStepError::Expired)?;
-    let result = match (&input, method) {
-        (SecondFactor::Code(code), Method::Totp) => totp::verify(provider, &user, code)
-            .await
-            .map(|()| vec!["pwd", "otp", "mfa"]),
-        (SecondFactor::Code(code), Method::Email) => {
-            codes::verify(provider, &user, CodePurpose::Login, code)
+    // Wrong codes count against the account across challenges: each correct password opens
+    // a fresh challenge, but not a fresh budget of guesses.
+    let result = crate::otp::guarded(provider, &user, async {
+        match (&input, method) {
+            (SecondFactor::Code(code), Method::Totp) => totp::verify(provider, &user, code)
                 .await
-                .map(|()| vec!["pwd", "otp", "mfa"])
+                .map(|()| vec!["pwd", "otp", "mfa"]),
+            (SecondFactor::Code(code), Method::Email) => {
+                codes::verify(provider, &user, CodePurpose::Login, code)
+                    .await
+                    .map(|()| vec!["pwd", "otp", "mfa"])
+            }
+            (SecondFactor::RecoveryCode(code), Method::Totp) => {
+                recovery::redeem(provider, &user, code)
+                    .await
+                    .map(|()| vec!["pwd", "mfa"])
+            }
+            (SecondFactor::RecoveryCode(_), Method::Email) => Err(OtpError::NotEnrolled(
+                "recovery codes are only for accounts with an authenticator app",
+            )),
         }
-        (SecondFactor::RecoveryCode(code), Method::Totp) => recovery::redeem(provider, &user, code)
-            .await
-            .map(|()| vec!["pwd", "mfa"]),
-        (SecondFactor::RecoveryCode(_), Method::Email) => Err(OtpError::NotEnrolled(
-            "recovery codes are only for accounts with an authenticator app",
-        )),
-    };
+    })
+    .await;
     match result {
         Ok(amr) => {
             provider

@@ -9,7 +9,7 @@ use crate::audit::{self, Entry};
 use crate::mail::Mail;
 use crate::secrets::new_token;
 use crate::store::EmailTokenPurpose;
-use crate::throttle;
+use crate::throttle::{self, Account, Feature, Key};
 use crate::users::password::{self, Password};
 use crate::users::{User, UserError};
 use crate::verification::LinkError;
@@ -51,15 +51,8 @@ async fn send_link(provider: &Provider, email: &str, ip: &str) -> Result<(), Use
         .await;
         return Ok(());
     };
-    let limits = &provider.settings().limits;
-    if throttle::hit(
-        provider,
-        &format!("reset-mail:{}", user.id),
-        &limits.forgot_password_per_account,
-    )
-    .await
-    .is_err()
-    {
+    let key = Key::account(provider, Feature::PasswordReset, Account::User(&user.id));
+    if throttle::hit(provider, &[&key]).await.is_err() {
         audit::record(
             provider,
             Entry::new("password_reset_requested")

@@ -10,7 +10,7 @@ use crate::roles::RoleName;
 use crate::secrets::TokenHasher;
 use crate::store::Store;
 use crate::throttle::Limiter;
-use crate::throttle::{ThrottlePolicy, UnderLimit};
+use crate::throttle::{Limit, ThrottlePolicy, UnderLimit};
 use crate::tokens::verified::VerifiedTokens;
 use crate::users::password::PasswordPolicy;
 use std::fmt;
@@ -137,29 +137,31 @@ impl Default for AccountPolicy {
     }
 }
 
-/// Rate limits of the sensitive endpoints, per client address and per account. Exceeding one
-/// answers 429 with `Retry-After`, except where that would reveal whether an account exists
-/// (then the request is silently not acted on).
+/// Rate limits of the sensitive endpoints: each feature per account and per network (see
+/// [`crate::throttle::Feature`] for what each counts; password failures are in
+/// [`LoginPolicy`]). Exceeding one answers 429 with `Retry-After`, except where that would
+/// reveal whether an account exists (then the request is silently not acted on).
 #[derive(Debug, Clone)]
 pub struct RateLimits {
-    /// Sign-ups (pages, account API, dynamic client registration) per address.
-    pub signup_per_ip: ThrottlePolicy,
-    /// Forgot-password requests per address.
-    pub forgot_password_per_ip: ThrottlePolicy,
-    /// Reset mails per account (silent).
-    pub forgot_password_per_account: ThrottlePolicy,
-    /// Verification mails per account (silent).
-    pub verification_per_account: ThrottlePolicy,
-    /// One-time codes sent per account.
-    pub otp_send_per_account: ThrottlePolicy,
-    /// One-time code and second-factor attempts per address.
-    pub otp_verify_per_ip: ThrottlePolicy,
-    /// Failed client authentications at the token endpoint per client.
-    pub token_failures_per_client: ThrottlePolicy,
-    /// Failed client authentications at the token endpoint per address.
-    pub token_failures_per_ip: ThrottlePolicy,
-    /// Login form posts per address.
-    pub login_per_ip: ThrottlePolicy,
+    /// Login form posts.
+    pub login_posts: Limit,
+    /// Second factors: wrong codes per account, attempts per network.
+    pub second_factor: Limit,
+    /// One-time codes sent.
+    pub codes_sent: Limit,
+    /// Password reset requests (per account: silent).
+    pub password_reset: Limit,
+    /// Verification mails (per account: silent).
+    pub verification: Limit,
+    /// Sign-ups (pages and account API); per account: per e-mail address.
+    pub sign_up: Limit,
+    /// Dynamic client registrations; per account: all registrations.
+    pub client_registration: Limit,
+    /// Stored authorization requests; per account: all of them.
+    pub pending_authorizations: Limit,
+    /// Failed client authentications at the token endpoints; per account: per client and
+    /// network.
+    pub client_authentication: Limit,
 }
 
 impl Default for RateLimits {
@@ -168,16 +170,20 @@ impl Default for RateLimits {
             limit,
             window: Duration::from_secs(secs),
         };
+        let limit = |per_account, per_network| Limit {
+            per_account,
+            per_network,
+        };
         Self {
-            signup_per_ip: per(20, 3600),
-            forgot_password_per_ip: per(20, 3600),
-            forgot_password_per_account: per(3, 3600),
-            verification_per_account: per(3, 3600),
-            otp_send_per_account: per(5, 900),
-            otp_verify_per_ip: per(30, 900),
-            token_failures_per_client: per(20, 900),
-            token_failures_per_ip: per(100, 900),
-            login_per_ip: per(60, 60),
+            login_posts: limit(per(30, 60), per(60, 60)),
+            second_factor: limit(per(10, 900), per(30, 900)),
+            codes_sent: limit(per(5, 900), per(30, 900)),
+            password_reset: limit(per(3, 3600), per(20, 3600)),
+            verification: limit(per(3, 3600), per(20, 3600)),
+            sign_up: limit(per(5, 3600), per(20, 3600)),
+            client_registration: limit(per(1000, 3600), per(20, 3600)),
+            pending_authorizations: limit(per(20_000, 900), per(300, 900)),
+            client_authentication: limit(per(20, 900), per(100, 900)),
         }
     }
 }
@@ -254,7 +260,7 @@ pub struct LoginPolicy {
     pub per_account_and_ip: ThrottlePolicy,
     /// Per account, from every address.
     pub per_account: ThrottlePolicy,
-    /// Per client address.
+    /// Per client network ([`crate::throttle::Network`]).
     pub per_ip: ThrottlePolicy,
 }
 

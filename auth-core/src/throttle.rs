@@ -1,9 +1,15 @@
 //! Fixed-window counters for login throttling and rate limits, shared by every replica: in the
 //! database by default, or in Redis when configured.
 //!
-//! A key (an account, a client address, a client id) may count `limit` events per window;
-//! past that it is refused until the window ends. Keys that name a person are digests, so
-//! e-mail addresses are not stored.
+//! Every counter a client can move is named here, once: a [`Feature`] (what is counted) and
+//! whose counter it is ([`Key::account`], [`Key::network`], [`Key::account_on_network`]). A
+//! key carries its feature and dimension, and the limit it counts against is looked up from
+//! them ([`Limit::of`]), so no caller can build a key by hand, two features cannot share a
+//! counter, and a feature cannot exist without both a per-account and a per-network limit.
+//! Client addresses are counted by [`Network`]: an IPv4 address, or the /64 of an IPv6 one.
+//!
+//! A key may count `limit` events per window; past that it is refused until the window ends.
+//! Keys that name a person are digests, so e-mail addresses are not stored.
 //!
 //! A failure counter read below its limit is trusted for `counter_cache_ttl` (one second by
 //! default), so the token endpoint does not read the counters of a well-behaved client on every
@@ -13,10 +19,14 @@
 //! and ttl through. A counter at its limit is never remembered: it is read on every check.
 
 use crate::Provider;
+use crate::clients::ClientId;
+use crate::provider::Settings;
 use crate::store::StoreError;
+use crate::users::UserId;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -32,6 +42,241 @@ pub struct ThrottlePolicy {
     pub limit: u32,
     /// Window length.
     pub window: Duration,
+}
+
+/// A feature's two limits: per account and per network. Features without an account of their
+/// own (sign-up, client registration, authorization requests) count what they act on instead:
+/// the e-mail address signed up with, or everyone at once (a global cap).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limit {
+    /// Per account (or per e-mail address, client, or for everyone; see the feature).
+    pub per_account: ThrottlePolicy,
+    /// Per client network ([`Network`]).
+    pub per_network: ThrottlePolicy,
+}
+
+/// Everything a client can make the server count. Each has its own counters (the key starts
+/// with [`Feature::name`]) and both limits ([`Limit::of`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Feature {
+    /// Wrong passwords: at login and at every re-check of the current password (same secret,
+    /// same budget). Limits: `[login]`; a correct password resets the account's counters.
+    PasswordFailure,
+    /// Posts of the login form, right or wrong (each costs an argon2 hash).
+    LoginPost,
+    /// Second-factor checks: wrong TOTP, recovery and one-time codes count per account (and are
+    /// not reset by a correct password), every attempt counts per network.
+    SecondFactor,
+    /// One-time codes sent by e-mail or text message.
+    CodeSent,
+    /// Password reset requests (per account: mails sent, silently dropped beyond).
+    PasswordReset,
+    /// Verification mails (per account: silently dropped beyond).
+    Verification,
+    /// Self-service sign-ups (per account: per e-mail address signed up with).
+    SignUp,
+    /// Dynamic client registrations (per account: all registrations together).
+    ClientRegistration,
+    /// Authorization requests stored while the user signs in (per account: all of them).
+    PendingAuthorization,
+    /// Failed client authentications at the token endpoints (per account: per client and
+    /// network, so strangers cannot lock a client out everywhere).
+    ClientAuthentication,
+}
+
+impl Feature {
+    /// Every feature.
+    pub const ALL: [Feature; 10] = [
+        Self::PasswordFailure,
+        Self::LoginPost,
+        Self::SecondFactor,
+        Self::CodeSent,
+        Self::PasswordReset,
+        Self::Verification,
+        Self::SignUp,
+        Self::ClientRegistration,
+        Self::PendingAuthorization,
+        Self::ClientAuthentication,
+    ];
+
+    /// The prefix of its keys.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::PasswordFailure => "password-failure",
+            Self::LoginPost => "login-post",
+            Self::SecondFactor => "second-factor",
+            Self::CodeSent => "code-sent",
+            Self::PasswordReset => "password-reset",
+            Self::Verification => "verification",
+            Self::SignUp => "sign-up",
+            Self::ClientRegistration => "client-registration",
+            Self::PendingAuthorization => "pending-authorization",
+            Self::ClientAuthentication => "client-authentication",
+        }
+    }
+}
+
+impl Limit {
+    /// The limits of `feature`: the one table of them.
+    pub fn of(settings: &Settings, feature: Feature) -> Limit {
+        let limits = &settings.limits;
+        match feature {
+            Feature::PasswordFailure => Limit {
+                per_account: settings.login.per_account.clone(),
+                per_network: settings.login.per_ip.clone(),
+            },
+            Feature::LoginPost => limits.login_posts.clone(),
+            Feature::SecondFactor => limits.second_factor.clone(),
+            Feature::CodeSent => limits.codes_sent.clone(),
+            Feature::PasswordReset => limits.password_reset.clone(),
+            Feature::Verification => limits.verification.clone(),
+            Feature::SignUp => limits.sign_up.clone(),
+            Feature::ClientRegistration => limits.client_registration.clone(),
+            Feature::PendingAuthorization => limits.pending_authorizations.clone(),
+            Feature::ClientAuthentication => limits.client_authentication.clone(),
+        }
+    }
+}
+
+/// The network a client address belongs to, for per-network counters: an IPv4 address by
+/// itself, an IPv6 address by its /64 (what one subscriber or link is given, RFC 6177 and
+/// RFC 4291 section 2.5.4), so one client cannot take a fresh counter for each of its 2^64
+/// addresses. An IPv4-mapped IPv6 address counts as its IPv4 address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Network(String);
+
+impl Network {
+    /// The network of `address` (an IP address as text; anything else is kept as it is).
+    pub fn of(address: &str) -> Self {
+        match address.trim().parse::<IpAddr>() {
+            Ok(IpAddr::V4(v4)) => Self(v4.to_string()),
+            Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+                Some(v4) => Self(v4.to_string()),
+                None => {
+                    let mut segments = v6.segments();
+                    segments[4..].fill(0);
+                    Self(format!("{}/64", Ipv6Addr::from(segments)))
+                }
+            },
+            Err(_) => Self(address.chars().take(64).collect()),
+        }
+    }
+
+    /// The network as text (`192.0.2.1`, `2001:db8:1:2::/64`).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Whose counter a key is.
+#[derive(Debug, Clone, Copy)]
+pub enum Account<'a> {
+    /// An account by the e-mail address typed (it may not exist).
+    Email(&'a str),
+    /// An existing user.
+    User(&'a UserId),
+    /// A client.
+    Client(&'a ClientId),
+    /// Everyone together (a global cap, for features without an account).
+    Everyone,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Per {
+    Account,
+    Network,
+    AccountOnNetwork,
+}
+
+/// A counter: a feature and whose counter it is. Only built here, so a key always counts
+/// against its feature's limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    feature: Feature,
+    per: Per,
+    text: String,
+}
+
+impl Key {
+    /// `feature`, counted per account.
+    pub fn account(provider: &Provider, feature: Feature, account: Account<'_>) -> Self {
+        Self {
+            feature,
+            per: Per::Account,
+            text: format!(
+                "{}:account:{}",
+                feature.name(),
+                account_text(provider, account, None)
+            ),
+        }
+    }
+
+    /// `feature`, counted per network.
+    pub fn network(feature: Feature, network: &Network) -> Self {
+        Self {
+            feature,
+            per: Per::Network,
+            text: format!("{}:network:{}", feature.name(), network.as_str()),
+        }
+    }
+
+    /// `feature`, counted per account and network together. Password failures count against
+    /// `[login] max_failures_per_account_and_ip`, the others against the per-account limit.
+    pub fn account_on_network(
+        provider: &Provider,
+        feature: Feature,
+        account: Account<'_>,
+        network: &Network,
+    ) -> Self {
+        Self {
+            feature,
+            per: Per::AccountOnNetwork,
+            text: format!(
+                "{}:account-network:{}",
+                feature.name(),
+                account_text(provider, account, Some(network))
+            ),
+        }
+    }
+
+    /// The key as stored.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The limit this key counts against.
+    pub fn policy(&self, settings: &Settings) -> ThrottlePolicy {
+        let limit = Limit::of(settings, self.feature);
+        match (self.feature, self.per) {
+            (_, Per::Network) => limit.per_network,
+            (Feature::PasswordFailure, Per::AccountOnNetwork) => {
+                settings.login.per_account_and_ip.clone()
+            }
+            (_, Per::Account | Per::AccountOnNetwork) => limit.per_account,
+        }
+    }
+}
+
+/// The account part of a key; e-mail addresses only as a digest.
+fn account_text(provider: &Provider, account: Account<'_>, network: Option<&Network>) -> String {
+    let on = network
+        .map(|n| format!(" {}", n.as_str()))
+        .unwrap_or_default();
+    match account {
+        Account::Email(email) => {
+            let normalized = email.trim().to_lowercase();
+            format!(
+                "email-{}",
+                key_digest(provider, &format!("{normalized}{on}"))
+            )
+        }
+        Account::User(id) => format!("user-{id}{on}"),
+        Account::Client(id) => format!(
+            "client-{}",
+            key_digest(provider, &format!("{}{on}", id.as_str()))
+        ),
+        Account::Everyone => format!("everyone{on}"),
+    }
 }
 
 /// Failure counters this replica read below their limit, and when.
@@ -208,27 +453,29 @@ fn throttled(remaining: i64) -> Throttled {
 }
 
 /// Refuses when `key` has reached its limit in the current window (for failure counters).
-pub async fn check(
-    provider: &Provider,
-    key: &str,
-    policy: &ThrottlePolicy,
-) -> Result<(), Throttled> {
-    check_all(provider, &[(key, policy)]).await
+pub async fn check(provider: &Provider, key: &Key) -> Result<(), Throttled> {
+    check_all(provider, &[key]).await
 }
 
 /// Refuses when any of the keys has reached its limit (with the longest wait among them);
 /// reads all counters at once.
-pub async fn check_all(
-    provider: &Provider,
-    checks: &[(&str, &ThrottlePolicy)],
-) -> Result<(), Throttled> {
+pub async fn check_all(provider: &Provider, keys: &[&Key]) -> Result<(), Throttled> {
+    let policies: Vec<ThrottlePolicy> = keys
+        .iter()
+        .map(|key| key.policy(provider.settings()))
+        .collect();
+    let checks: Vec<(&str, &ThrottlePolicy)> = keys
+        .iter()
+        .zip(&policies)
+        .map(|(key, policy)| (key.as_str(), policy))
+        .collect();
     let memory = provider.under_limit();
-    if memory.all_fresh(checks) {
+    if memory.all_fresh(&checks) {
         return Ok(());
     }
     let read_at = Instant::now();
     let forgets = memory.forgets.load(Ordering::Acquire);
-    match current(provider, checks).await {
+    match current(provider, &checks).await {
         Ok(found) => {
             let mut wait = None;
             for ((key, policy), found) in checks.iter().zip(found) {
@@ -250,32 +497,38 @@ pub async fn check_all(
     }
 }
 
-/// Counts one failure for `key`.
-pub async fn record(
-    provider: &Provider,
-    key: &str,
-    policy: &ThrottlePolicy,
-) -> Result<(), StoreError> {
-    increment(provider, key, policy)
-        .await
-        .map(|_| ())
-        .map_err(|e| StoreError::Backend(e.into()))
+/// Counts one failure for each key.
+pub async fn record(provider: &Provider, keys: &[&Key]) -> Result<(), StoreError> {
+    for key in keys {
+        increment(provider, key.as_str(), &key.policy(provider.settings()))
+            .await
+            .map_err(|e| StoreError::Backend(e.into()))?;
+    }
+    Ok(())
 }
 
-/// Counts one attempt and refuses it if that exceeds the limit (every request counts).
-pub async fn hit(provider: &Provider, key: &str, policy: &ThrottlePolicy) -> Result<(), Throttled> {
-    match increment(provider, key, policy).await {
-        Ok((count, remaining)) if count > i64::from(policy.limit) => Err(throttled(remaining)),
-        Ok(_) => Ok(()),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot count a rate-limited request");
-            Ok(())
+/// Counts one attempt on each key in order and refuses it at the first key that exceeds its
+/// limit (every request counts). The keys after that one are not counted: a request refused
+/// per network does not use up the per-account or global count of everyone else.
+pub async fn hit(provider: &Provider, keys: &[&Key]) -> Result<(), Throttled> {
+    for key in keys {
+        let policy = key.policy(provider.settings());
+        match increment(provider, key.as_str(), &policy).await {
+            Ok((count, remaining)) if count > i64::from(policy.limit) => {
+                return Err(throttled(remaining));
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "cannot count a rate-limited request");
+            }
         }
     }
+    Ok(())
 }
 
 /// Forgets `key` (after a success).
-pub async fn reset(provider: &Provider, key: &str) -> Result<(), StoreError> {
+pub async fn reset(provider: &Provider, key: &Key) -> Result<(), StoreError> {
+    let key = key.as_str();
     provider.under_limit().forget(key);
     match provider.limiter() {
         Limiter::Database => provider.store().throttle_reset(key).await,
@@ -346,4 +599,51 @@ async fn redis_increment(
         .await
         .map_err(|e| e.to_string())?;
     Ok((count, ttl.max(0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv4_addresses_count_alone_and_ipv6_addresses_by_their_64() {
+        assert_eq!(Network::of("192.0.2.7").as_str(), "192.0.2.7");
+        assert_eq!(
+            Network::of("2001:db8:1:2:aaaa:bbbb:cccc:dddd"),
+            Network::of("2001:db8:1:2::1")
+        );
+        assert_eq!(Network::of("2001:db8:1:2::1").as_str(), "2001:db8:1:2::/64");
+        assert_ne!(
+            Network::of("2001:db8:1:2::1"),
+            Network::of("2001:db8:1:3::1")
+        );
+        assert_eq!(Network::of("::ffff:192.0.2.7").as_str(), "192.0.2.7");
+    }
+
+    #[test]
+    fn every_feature_has_its_own_prefix_and_both_limits() {
+        let settings = Settings::new(
+            crate::Issuer::parse("https://auth.example.com").unwrap(),
+            crate::keys::KeyPolicy {
+                algorithm: crate::keys::SigningAlgorithm::Es256,
+                rsa_bits: 2048,
+                publish_delay: Duration::ZERO,
+                retired_key_lifetime: Duration::ZERO,
+            },
+        );
+        let mut names: Vec<&str> = Feature::ALL.iter().map(|f| f.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(
+            names.len(),
+            Feature::ALL.len(),
+            "two features share a counter"
+        );
+        for feature in Feature::ALL {
+            let limit = Limit::of(&settings, feature);
+            for policy in [limit.per_account, limit.per_network] {
+                assert!(policy.limit >= 1 && !policy.window.is_zero(), "{feature:?}");
+            }
+        }
+    }
 }

@@ -4,7 +4,7 @@ use crate::Provider;
 use crate::mail::Mail;
 use crate::secrets::new_token;
 use crate::store::EmailTokenPurpose;
-use crate::throttle;
+use crate::throttle::{self, Account, Feature, Key};
 use crate::users::{User, UserError};
 use secrecy::ExposeSecret;
 
@@ -66,15 +66,8 @@ pub async fn resend(provider: &Provider, email: &str) -> Result<(), UserError> {
     if user.email_verified || !user.is_active() {
         return Ok(());
     }
-    let key = format!("verify-mail:{}", user.id);
-    if throttle::hit(
-        provider,
-        &key,
-        &provider.settings().limits.verification_per_account,
-    )
-    .await
-    .is_err()
-    {
+    let key = Key::account(provider, Feature::Verification, Account::User(&user.id));
+    if throttle::hit(provider, &[&key]).await.is_err() {
         tracing::info!(
             event = "verification_mail_limited",
             "verification mail not sent: limit reached"

@@ -6,11 +6,11 @@
 //! consent pages can be served by any replica.
 
 use crate::pages::login::{EXPIRED_REQUEST, urlencode};
-use crate::pages::{Browser, error_page, internal_error, see_other};
+use crate::pages::{Browser, error_page, internal_error, see_other, too_many};
 use crate::state::AppState;
 use auth_core::authorize::{
-    self, AuthorizationRequest, AuthorizeError, NextStep, forget_pending, load_pending,
-    save_pending,
+    self, AuthorizationRequest, AuthorizeError, NextStep, SavePendingError, forget_pending,
+    load_pending, save_pending,
 };
 use auth_core::clients::{Client, ClientId};
 use auth_core::params::Params;
@@ -148,9 +148,14 @@ pub async fn proceed(
         Ok(next) => {
             let handle = match handle {
                 Some(handle) => handle.to_owned(),
-                None => match save_pending(provider, request, browser.binding()).await {
+                None => match save_pending(provider, request, browser.binding(), &browser.ip).await
+                {
                     Ok(handle) => handle,
-                    Err(e) => return internal_error(state, &e),
+                    // The client and redirect URI may be fine: the server is what is busy.
+                    Err(SavePendingError::Throttled(throttled)) => {
+                        return too_many(state, browser, &throttled, "sign-in requests");
+                    }
+                    Err(SavePendingError::Store(e)) => return internal_error(state, &e),
                 },
             };
             let path = if next == NextStep::Login {

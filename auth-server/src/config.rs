@@ -5,6 +5,7 @@
 //! Environment variables use `__` between section and key: `AUTH_DATABASE_URL`,
 //! `AUTH_KEYS__ENCRYPTION_KEY`, `AUTH_TOKENS__ACCESS_TOKEN_TTL_SECS`.
 
+use crate::extract::{Cidr, ProxyHeader, TrustedProxies};
 use anyhow::{Context, bail};
 use auth_core::Issuer;
 use auth_core::events::nats::valid_subject_prefix;
@@ -14,7 +15,7 @@ use auth_core::keys::{KeyPolicy, SigningAlgorithm};
 use auth_core::mail::transport::{SmtpSecurity, SmtpSettings};
 use auth_core::provider::{AccountPolicy, LoginPolicy, UserPolicy};
 use auth_core::roles::RoleName;
-use auth_core::throttle::ThrottlePolicy;
+use auth_core::throttle::{Limit, ThrottlePolicy};
 use auth_core::users::password::PasswordPolicy;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -125,24 +126,43 @@ pub struct RateLimitsConfig {
     pub redis_url: Option<String>,
     /// Prefix of the Redis keys, so deployments can share one Redis.
     pub redis_prefix: String,
-    /// Sign-ups per client address.
+    /// Sign-ups per client network (an IPv4 address or an IPv6 /64, as every `_per_ip`).
     pub signup_per_ip: LimitConfig,
-    /// Forgot-password requests per client address.
+    /// Sign-ups per e-mail address signed up with (each sends that address a mail).
+    pub signup_per_address: LimitConfig,
+    /// Dynamic client registrations per client network.
+    pub client_registration_per_ip: LimitConfig,
+    /// Dynamic client registrations from everyone together.
+    pub client_registrations_total: LimitConfig,
+    /// Forgot-password requests per client network.
     pub forgot_password_per_ip: LimitConfig,
     /// Reset mails per account (silently dropped beyond).
     pub forgot_password_per_account: LimitConfig,
     /// Verification mails per account (silently dropped beyond).
     pub verification_per_account: LimitConfig,
+    /// Requests for a new verification mail per client network.
+    pub verification_per_ip: LimitConfig,
     /// One-time codes sent per account.
     pub otp_send_per_account: LimitConfig,
-    /// One-time code and second-factor attempts per client address.
+    /// One-time codes sent per client network.
+    pub otp_send_per_ip: LimitConfig,
+    /// Second-factor and one-time code attempts per client network (every attempt counts).
     pub otp_verify_per_ip: LimitConfig,
-    /// Failed client authentications at the token endpoint per client.
+    /// Wrong second factors (TOTP, recovery and one-time codes) per account, from anywhere; a
+    /// correct password does not reset it.
+    pub second_factor_failures_per_account: LimitConfig,
+    /// Failed client authentications at the token endpoint per client (and client network).
     pub token_failures_per_client: LimitConfig,
-    /// Failed client authentications at the token endpoint per client address.
+    /// Failed client authentications at the token endpoint per client network.
     pub token_failures_per_ip: LimitConfig,
-    /// Login form posts per client address.
+    /// Login form posts per client network.
     pub login_per_ip: LimitConfig,
+    /// Login form posts per account (the e-mail address typed).
+    pub login_per_account: LimitConfig,
+    /// Authorization requests stored (while the user signs in) per client network.
+    pub pending_authorizations_per_ip: LimitConfig,
+    /// Authorization requests stored from everyone together.
+    pub pending_authorizations_total: LimitConfig,
 }
 
 /// `[sms]`
@@ -229,7 +249,7 @@ impl Default for AccountConfig {
 
 impl Default for RateLimitsConfig {
     fn default() -> Self {
-        let defaults = auth_core::provider::RateLimits::default();
+        let d = auth_core::provider::RateLimits::default();
         let c = |p: &ThrottlePolicy| LimitConfig {
             limit: p.limit,
             window_secs: p.window.as_secs(),
@@ -237,15 +257,24 @@ impl Default for RateLimitsConfig {
         Self {
             redis_url: None,
             redis_prefix: "auth".into(),
-            signup_per_ip: c(&defaults.signup_per_ip),
-            forgot_password_per_ip: c(&defaults.forgot_password_per_ip),
-            forgot_password_per_account: c(&defaults.forgot_password_per_account),
-            verification_per_account: c(&defaults.verification_per_account),
-            otp_send_per_account: c(&defaults.otp_send_per_account),
-            otp_verify_per_ip: c(&defaults.otp_verify_per_ip),
-            token_failures_per_client: c(&defaults.token_failures_per_client),
-            token_failures_per_ip: c(&defaults.token_failures_per_ip),
-            login_per_ip: c(&defaults.login_per_ip),
+            signup_per_ip: c(&d.sign_up.per_network),
+            signup_per_address: c(&d.sign_up.per_account),
+            client_registration_per_ip: c(&d.client_registration.per_network),
+            client_registrations_total: c(&d.client_registration.per_account),
+            forgot_password_per_ip: c(&d.password_reset.per_network),
+            forgot_password_per_account: c(&d.password_reset.per_account),
+            verification_per_account: c(&d.verification.per_account),
+            verification_per_ip: c(&d.verification.per_network),
+            otp_send_per_account: c(&d.codes_sent.per_account),
+            otp_send_per_ip: c(&d.codes_sent.per_network),
+            otp_verify_per_ip: c(&d.second_factor.per_network),
+            second_factor_failures_per_account: c(&d.second_factor.per_account),
+            token_failures_per_client: c(&d.client_authentication.per_account),
+            token_failures_per_ip: c(&d.client_authentication.per_network),
+            login_per_ip: c(&d.login_posts.per_network),
+            login_per_account: c(&d.login_posts.per_account),
+            pending_authorizations_per_ip: c(&d.pending_authorizations.per_network),
+            pending_authorizations_total: c(&d.pending_authorizations.per_account),
         }
     }
 }
@@ -350,8 +379,13 @@ pub struct UiConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
-    /// Header carrying the client address when behind a proxy (e.g. `x-forwarded-for`; the
-    /// last address in it is used). Unset: the TCP peer address.
+    /// Networks of the reverse proxies in front of the server (`10.0.0.0/8`, `::1`): only a
+    /// request from one of them may name the client's address, in `client_ip_header`. Empty:
+    /// the TCP peer address is the client's, and no header is read.
+    pub trusted_proxies: Vec<String>,
+    /// The header the trusted proxies add the client address to: `x-forwarded-for` (the
+    /// default; any header of comma-separated addresses) or `forwarded` (RFC 7239). The client
+    /// is the rightmost entry, across every line of it, not in `trusted_proxies`.
     pub client_ip_header: Option<String>,
     /// Largest request body in bytes (413 beyond).
     pub max_body_bytes: usize,
@@ -367,6 +401,7 @@ pub struct HttpConfig {
 impl Default for HttpConfig {
     fn default() -> Self {
         Self {
+            trusted_proxies: Vec::new(),
             client_ip_header: None,
             max_body_bytes: 64 * 1024,
             max_header_bytes: 16 * 1024,
@@ -397,6 +432,34 @@ impl HttpConfig {
             header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
             body_read_timeout: Duration::from_secs(self.body_read_timeout_secs),
         }
+    }
+
+    /// `trusted_proxies` and `client_ip_header`, checked.
+    fn trusted_proxies(&self) -> anyhow::Result<TrustedProxies> {
+        let networks = self
+            .trusted_proxies
+            .iter()
+            .map(|n| Cidr::parse(n).map_err(|e| anyhow::anyhow!("http.trusted_proxies: {e}")))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let header = match self
+            .client_ip_header
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+        {
+            Some(_) if networks.is_empty() => bail!(
+                "http.client_ip_header is set but http.trusted_proxies is empty: list the \
+                 networks of your proxies (e.g. trusted_proxies = [\"10.0.0.0/8\"]); only their \
+                 requests may name the client address, since any client can send the header"
+            ),
+            Some(name) if name == "forwarded" => ProxyHeader::Forwarded,
+            Some(name) => ProxyHeader::List(
+                axum::http::HeaderName::try_from(name.as_str()).with_context(|| {
+                    format!("http.client_ip_header `{name}` is not a header name")
+                })?,
+            ),
+            None => ProxyHeader::List(axum::http::HeaderName::from_static("x-forwarded-for")),
+        };
+        Ok(TrustedProxies::new(header, networks))
     }
 
     /// The limits, each checked against its range.
@@ -769,11 +832,7 @@ impl Config {
             ),
             None => None,
         };
-        if let Some(header) = &self.http.client_ip_header {
-            axum::http::HeaderName::try_from(header.as_str()).with_context(|| {
-                format!("http.client_ip_header `{header}` is not a header name")
-            })?;
-        }
+        let proxies = self.http.trusted_proxies()?;
         let mail = self.mail_settings()?;
         for (name, value) in [
             (
@@ -813,25 +872,63 @@ impl Config {
             })
         };
         let r = &self.rate_limits;
+        let pair = |per_account: (&str, &LimitConfig),
+                    per_network: (&str, &LimitConfig)|
+         -> anyhow::Result<Limit> {
+            Ok(Limit {
+                per_account: limit(per_account.0, per_account.1)?,
+                per_network: limit(per_network.0, per_network.1)?,
+            })
+        };
         let limits = auth_core::provider::RateLimits {
-            signup_per_ip: limit("signup_per_ip", &r.signup_per_ip)?,
-            forgot_password_per_ip: limit("forgot_password_per_ip", &r.forgot_password_per_ip)?,
-            forgot_password_per_account: limit(
-                "forgot_password_per_account",
-                &r.forgot_password_per_account,
+            login_posts: pair(
+                ("login_per_account", &r.login_per_account),
+                ("login_per_ip", &r.login_per_ip),
             )?,
-            verification_per_account: limit(
-                "verification_per_account",
-                &r.verification_per_account,
+            second_factor: pair(
+                (
+                    "second_factor_failures_per_account",
+                    &r.second_factor_failures_per_account,
+                ),
+                ("otp_verify_per_ip", &r.otp_verify_per_ip),
             )?,
-            otp_send_per_account: limit("otp_send_per_account", &r.otp_send_per_account)?,
-            otp_verify_per_ip: limit("otp_verify_per_ip", &r.otp_verify_per_ip)?,
-            token_failures_per_client: limit(
-                "token_failures_per_client",
-                &r.token_failures_per_client,
+            codes_sent: pair(
+                ("otp_send_per_account", &r.otp_send_per_account),
+                ("otp_send_per_ip", &r.otp_send_per_ip),
             )?,
-            token_failures_per_ip: limit("token_failures_per_ip", &r.token_failures_per_ip)?,
-            login_per_ip: limit("login_per_ip", &r.login_per_ip)?,
+            password_reset: pair(
+                (
+                    "forgot_password_per_account",
+                    &r.forgot_password_per_account,
+                ),
+                ("forgot_password_per_ip", &r.forgot_password_per_ip),
+            )?,
+            verification: pair(
+                ("verification_per_account", &r.verification_per_account),
+                ("verification_per_ip", &r.verification_per_ip),
+            )?,
+            sign_up: pair(
+                ("signup_per_address", &r.signup_per_address),
+                ("signup_per_ip", &r.signup_per_ip),
+            )?,
+            client_registration: pair(
+                ("client_registrations_total", &r.client_registrations_total),
+                ("client_registration_per_ip", &r.client_registration_per_ip),
+            )?,
+            pending_authorizations: pair(
+                (
+                    "pending_authorizations_total",
+                    &r.pending_authorizations_total,
+                ),
+                (
+                    "pending_authorizations_per_ip",
+                    &r.pending_authorizations_per_ip,
+                ),
+            )?,
+            client_authentication: pair(
+                ("token_failures_per_client", &r.token_failures_per_client),
+                ("token_failures_per_ip", &r.token_failures_per_ip),
+            )?,
         };
         if let Some(url) = &r.redis_url
             && !(url.starts_with("redis://") || url.starts_with("rediss://"))
@@ -923,7 +1020,7 @@ impl Config {
             registration_scope: allowed_scope,
             product_name: self.ui.product_name.clone(),
             stylesheet,
-            client_ip_header: self.http.client_ip_header.clone(),
+            proxies,
             http: self.http.checked_limits()?,
             mail,
             redis_url: r.redis_url.clone().map(|url| (url, r.redis_prefix.clone())),
@@ -1084,8 +1181,8 @@ pub struct Settings {
     pub product_name: String,
     /// Replacement stylesheet, read at start-up.
     pub stylesheet: Option<String>,
-    /// Header with the client address, behind a proxy.
-    pub client_ip_header: Option<String>,
+    /// Proxies trusted to name the client address.
+    pub proxies: TrustedProxies,
     /// Request size and time limits.
     pub http: HttpLimits,
     /// Outgoing mail.

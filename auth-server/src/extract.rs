@@ -12,11 +12,11 @@ use axum::Json;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 
 /// Why a request was refused before routing.
@@ -286,7 +286,195 @@ impl<S: Send + Sync> FromRequest<S> for OAuthForm {
     }
 }
 
-/// The client's address: from the configured proxy header (its last entry), else the TCP peer.
+/// A network in CIDR notation (`10.0.0.0/8`, `2001:db8::/32`; a bare address is one host).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    /// Parses `address/prefix` or a bare address.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let (address, prefix) = match text.split_once('/') {
+            Some((address, prefix)) => (address, Some(prefix)),
+            None => (text, None),
+        };
+        let network: IpAddr = address
+            .parse()
+            .map_err(|_| format!("`{text}` is not an IP address or network such as 10.0.0.0/8"))?;
+        let max = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(prefix) => prefix
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("`{text}` has a prefix length outside 0 to {max}"))?,
+            None => max,
+        };
+        Ok(Self { network, prefix })
+    }
+
+    /// Whether `address` is in this network (an IPv4-mapped IPv6 address as its IPv4 one).
+    pub fn contains(&self, address: IpAddr) -> bool {
+        let address = match address {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.network, address) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => prefix_eq(
+                u128::from(u32::from(net)),
+                u128::from(u32::from(ip)),
+                32,
+                self.prefix,
+            ),
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                prefix_eq(u128::from(net), u128::from(ip), 128, self.prefix)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Whether the first `prefix` of `bits` bits of `a` and `b` are equal.
+fn prefix_eq(a: u128, b: u128, bits: u8, prefix: u8) -> bool {
+    let shift = u32::from(bits.saturating_sub(prefix));
+    a.checked_shr(shift).unwrap_or(0) == b.checked_shr(shift).unwrap_or(0)
+}
+
+/// The header a trusted proxy adds the address it received a request from to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProxyHeader {
+    /// A comma-separated list of addresses, such as `X-Forwarded-For`.
+    List(HeaderName),
+    /// `Forwarded` (RFC 7239): the `for=` parameter of each element.
+    Forwarded,
+}
+
+/// Which proxies may tell the client's address, and in which header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustedProxies {
+    header: ProxyHeader,
+    networks: Vec<Cidr>,
+}
+
+impl TrustedProxies {
+    /// No proxy: the TCP peer is the client.
+    pub fn none() -> Self {
+        Self {
+            header: ProxyHeader::List(HeaderName::from_static("x-forwarded-for")),
+            networks: Vec::new(),
+        }
+    }
+
+    /// Proxies in `networks` that add to `header`.
+    pub fn new(header: ProxyHeader, networks: Vec<Cidr>) -> Self {
+        Self { header, networks }
+    }
+
+    fn trusts(&self, address: IpAddr) -> bool {
+        self.networks.iter().any(|n| n.contains(address))
+    }
+
+    /// The client's address of a request from `peer`: walking the header's entries (every
+    /// line of it, in order) from the right, starting at the peer, each trusted hop's entry
+    /// names the hop before it; the first address not in a trusted network is the client.
+    /// A request from an untrusted peer has its headers ignored: anyone can send them. An
+    /// entry that is no address (`unknown`, an obfuscated name) ends the walk at the trusted
+    /// hop that wrote it; so does running out of entries.
+    pub fn client_address(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        if !self.trusts(peer) {
+            return peer;
+        }
+        let mut entries: Vec<String> = Vec::new();
+        for line in headers.get_all(self.header_name()) {
+            let Ok(line) = line.to_str() else {
+                // A line we cannot read: nothing left of it can be trusted.
+                entries.push(String::new());
+                continue;
+            };
+            match &self.header {
+                ProxyHeader::List(_) => entries.extend(line.split(',').map(str::to_owned)),
+                ProxyHeader::Forwarded => entries.extend(forwarded_for(line)),
+            }
+        }
+        let mut client = peer;
+        for entry in entries.iter().rev() {
+            match parse_node(entry) {
+                Some(address) if self.trusts(address) => client = address,
+                Some(address) => return address,
+                None => return client,
+            }
+        }
+        client
+    }
+
+    fn header_name(&self) -> HeaderName {
+        match &self.header {
+            ProxyHeader::List(name) => name.clone(),
+            ProxyHeader::Forwarded => header::FORWARDED,
+        }
+    }
+}
+
+/// The `for=` value of each element of a `Forwarded` line (RFC 7239 section 4); an element
+/// without one yields an empty entry (no address).
+fn forwarded_for(line: &str) -> Vec<String> {
+    split_unquoted(line, ',')
+        .into_iter()
+        .map(|element| {
+            split_unquoted(&element, ';')
+                .into_iter()
+                .find_map(|pair| {
+                    let (name, value) = pair.split_once('=')?;
+                    name.trim()
+                        .eq_ignore_ascii_case("for")
+                        .then(|| value.trim().trim_matches('"').to_owned())
+                })
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// `text` split at `separator` outside double quotes.
+fn split_unquoted(text: &str, separator: char) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            c if c == separator && !quoted => {
+                parts.push(std::mem::take(&mut current));
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    parts.push(current);
+    parts
+}
+
+/// An address in a proxy header: `192.0.2.1`, `192.0.2.1:4711`, `2001:db8::1` or
+/// `[2001:db8::1]:4711` (RFC 7239 section 6).
+fn parse_node(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    if let Ok(address) = entry.parse::<IpAddr>() {
+        return Some(address);
+    }
+    if let Some(rest) = entry.strip_prefix('[') {
+        return rest.split_once(']')?.0.parse().ok();
+    }
+    entry.parse::<SocketAddr>().ok().map(|s| s.ip())
+}
+
+/// The client's address: the TCP peer, or behind trusted proxies the address they name
+/// ([`TrustedProxies::client_address`], from `http.trusted_proxies`).
 #[derive(Debug, Clone)]
 pub struct ClientIp(pub String);
 
@@ -297,17 +485,139 @@ impl FromRequestParts<AppState> for ClientIp {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let from_header = state.web.client_ip_header.as_deref().and_then(|name| {
-            let value = parts.headers.get(name)?.to_str().ok()?;
-            let last = value.rsplit(',').next()?.trim();
-            last.parse::<std::net::IpAddr>()
-                .ok()
-                .map(|ip| ip.to_string())
-        });
-        let peer = parts
+        let address = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string());
-        Ok(Self(from_header.or(peer).unwrap_or_default()))
+            .map(|ConnectInfo(peer)| {
+                state
+                    .web
+                    .proxies
+                    .client_address(peer.ip(), &parts.headers)
+                    .to_string()
+            });
+        Ok(Self(address.unwrap_or_default()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn proxies(header: ProxyHeader, networks: &[&str]) -> TrustedProxies {
+        TrustedProxies::new(
+            header,
+            networks.iter().map(|n| Cidr::parse(n).unwrap()).collect(),
+        )
+    }
+
+    fn xff() -> ProxyHeader {
+        ProxyHeader::List(HeaderName::from_static("x-forwarded-for"))
+    }
+
+    fn headers(name: &'static str, lines: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for line in lines {
+            headers.append(name, line.parse().unwrap());
+        }
+        headers
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn the_rightmost_untrusted_entry_across_every_line_is_the_client() {
+        let trusted = proxies(xff(), &["10.0.0.0/8"]);
+        // The client sent its own line; the proxy appended a second one.
+        let sent = headers("x-forwarded-for", &["6.6.6.6", "203.0.113.7"]);
+        assert_eq!(
+            trusted.client_address(ip("10.0.0.1"), &sent),
+            ip("203.0.113.7")
+        );
+        // Or the proxy appended to the client's line.
+        let sent = headers("x-forwarded-for", &["6.6.6.6, 203.0.113.7"]);
+        assert_eq!(
+            trusted.client_address(ip("10.0.0.1"), &sent),
+            ip("203.0.113.7")
+        );
+        // Two trusted hops.
+        let sent = headers("x-forwarded-for", &["6.6.6.6, 203.0.113.7, 10.1.2.3"]);
+        assert_eq!(
+            trusted.client_address(ip("10.0.0.1"), &sent),
+            ip("203.0.113.7")
+        );
+    }
+
+    #[test]
+    fn headers_from_an_untrusted_peer_are_ignored() {
+        let trusted = proxies(xff(), &["10.0.0.0/8"]);
+        let sent = headers("x-forwarded-for", &["6.6.6.6"]);
+        assert_eq!(
+            trusted.client_address(ip("198.51.100.9"), &sent),
+            ip("198.51.100.9")
+        );
+        let nobody = TrustedProxies::none();
+        assert_eq!(nobody.client_address(ip("10.0.0.1"), &sent), ip("10.0.0.1"));
+    }
+
+    #[test]
+    fn an_entry_that_is_no_address_stops_at_the_proxy_that_wrote_it() {
+        let trusted = proxies(xff(), &["10.0.0.0/8"]);
+        let sent = headers("x-forwarded-for", &["6.6.6.6, unknown"]);
+        assert_eq!(
+            trusted.client_address(ip("10.0.0.1"), &sent),
+            ip("10.0.0.1")
+        );
+        assert_eq!(
+            trusted.client_address(ip("10.0.0.1"), &HeaderMap::new()),
+            ip("10.0.0.1")
+        );
+    }
+
+    #[test]
+    fn forwarded_for_values_are_read_with_ports_brackets_and_quotes() {
+        let trusted = proxies(
+            ProxyHeader::Forwarded,
+            &["10.0.0.0/8", "2001:db8:ffff::/48"],
+        );
+        let sent = headers(
+            "forwarded",
+            &[
+                "for=6.6.6.6;proto=https",
+                r#"for="[2001:db8:1::7]:4711";by=10.0.0.1, For="10.2.0.1:80""#,
+            ],
+        );
+        assert_eq!(
+            trusted.client_address(ip("2001:db8:ffff::1"), &sent),
+            ip("2001:db8:1::7")
+        );
+        // The X-Forwarded-For of such a request is not read.
+        let other = headers("x-forwarded-for", &["6.6.6.6"]);
+        assert_eq!(
+            trusted.client_address(ip("10.0.0.1"), &other),
+            ip("10.0.0.1")
+        );
+    }
+
+    #[test]
+    fn networks_match_by_prefix() {
+        let net = Cidr::parse("192.0.2.0/24").unwrap();
+        assert!(net.contains(ip("192.0.2.200")));
+        assert!(!net.contains(ip("192.0.3.1")));
+        assert!(net.contains(ip("::ffff:192.0.2.1")));
+        assert!(Cidr::parse("0.0.0.0/0").unwrap().contains(ip("8.8.8.8")));
+        assert!(
+            Cidr::parse("2001:db8::/32")
+                .unwrap()
+                .contains(ip("2001:db8:5::1"))
+        );
+        assert!(
+            !Cidr::parse("2001:db8::1")
+                .unwrap()
+                .contains(ip("2001:db8::2"))
+        );
+        assert!(Cidr::parse("10.0.0.0/33").is_err());
+        assert!(Cidr::parse("proxy.local").is_err());
     }
 }

@@ -9,6 +9,7 @@ use auth_core::OAuthError;
 use auth_core::protocol::error::ErrorCode;
 use auth_core::protocol::registration::ClientMetadata;
 use auth_core::registration::{self, ManagementError};
+use auth_core::throttle::{self, Account, Feature, Key, Network};
 use auth_core::userinfo::ResourceError;
 use axum::Json;
 use axum::body::Bytes;
@@ -43,10 +44,13 @@ pub async fn register(
     body: Bytes,
 ) -> Response {
     let provider = &state.provider;
-    if let Err(throttled) = auth_core::throttle::hit(
+    // Its own counters (not sign-up's): per network, and all registrations together.
+    if let Err(throttled) = throttle::hit(
         provider,
-        &format!("signup-ip:{ip}"),
-        &provider.settings().limits.signup_per_ip,
+        &[
+            &Key::network(Feature::ClientRegistration, &Network::of(&ip)),
+            &Key::account(provider, Feature::ClientRegistration, Account::Everyone),
+        ],
     )
     .await
     {

@@ -2,6 +2,7 @@
 
 use crate::config::{EventSettings, HttpLimits, RegistrationSetting, Settings};
 use crate::discovery::Discovery;
+use crate::extract::TrustedProxies;
 use crate::pages::DEFAULT_STYLESHEET;
 use auth_core::Provider;
 use auth_core::mail::transport::MailTransport;
@@ -59,8 +60,8 @@ pub struct WebSettings {
     pub product_name: String,
     /// The stylesheet served at `/static/auth.css`.
     pub stylesheet: String,
-    /// Header with the client address, behind a proxy.
-    pub client_ip_header: Option<String>,
+    /// Proxies trusted to name the client's address.
+    pub proxies: TrustedProxies,
     /// Request size and time limits.
     pub http: HttpLimits,
     /// Whether sign-up is offered.
@@ -85,7 +86,7 @@ impl AppState {
                 .stylesheet
                 .clone()
                 .unwrap_or_else(|| DEFAULT_STYLESHEET.to_owned()),
-            client_ip_header: settings.client_ip_header.clone(),
+            proxies: settings.proxies.clone(),
             http: settings.http,
             signup_enabled: settings.signup_enabled,
             registration: RegistrationPolicy {

@@ -16,7 +16,7 @@ use auth_core::provider::Services;
 use auth_core::scope::Scope;
 use auth_core::store::Store;
 use auth_core::store::sql::{PoolSettings, SqlStore};
-use auth_core::throttle::ThrottlePolicy;
+use auth_core::throttle::{Limit, ThrottlePolicy};
 use auth_core::{Issuer, Provider, Settings};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -144,8 +144,10 @@ fn build() -> Fixture {
         limit: u32::MAX,
         window: Duration::from_secs(1),
     };
-    settings.limits.token_failures_per_client = unlimited.clone();
-    settings.limits.token_failures_per_ip = unlimited;
+    settings.limits.client_authentication = Limit {
+        per_account: unlimited.clone(),
+        per_network: unlimited,
+    };
     let kek =
         KeyEncryptionKey::parse_base64("ZnV6ei1rZWstZnV6ei1rZWstZnV6ei1rZWstZnV6ei0=").unwrap();
     let (provider, clients) = runtime.block_on(async {

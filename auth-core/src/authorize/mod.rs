@@ -8,7 +8,7 @@
 
 mod pending;
 
-pub use pending::{PendingRequest, forget_pending, load_pending, save_pending};
+pub use pending::{PendingRequest, SavePendingError, forget_pending, load_pending, save_pending};
 
 use crate::Provider;
 use crate::clients::{Client, ClientId, GrantType};

@@ -1,11 +1,16 @@
 //! Authorization requests in progress: kept in the database while the user logs in and consents,
 //! so any replica can continue them. The browser holds a random handle, and the request is bound
 //! to the browser that began it.
+//!
+//! Anyone may start one without signing in, so storing them is limited per network and for
+//! everyone together ([`crate::throttle::Feature::PendingAuthorization`]): past either limit a
+//! request is refused before anything is written.
 
 use super::AuthorizationRequest;
 use crate::Provider;
 use crate::secrets::new_token;
 use crate::store::StoreError;
+use crate::throttle::{self, Account, Feature, Key, Network, Throttled};
 use secrecy::ExposeSecret;
 
 /// How long a user has to log in and consent.
@@ -20,13 +25,33 @@ pub struct PendingRequest {
     pub created_at: i64,
 }
 
-/// Stores `request`, bound to `browser` (a secret the browser holds, such as its CSRF cookie).
-/// Returns the handle to pass along.
+/// Why a request was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum SavePendingError {
+    /// Too many requests stored from this network, or from everyone.
+    #[error(transparent)]
+    Throttled(#[from] Throttled),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Stores `request`, bound to `browser` (a secret the browser holds, such as its CSRF cookie),
+/// counted against the network of `ip` and everyone. Returns the handle to pass along.
 pub async fn save_pending(
     provider: &Provider,
     request: &AuthorizationRequest,
     browser: &str,
-) -> Result<String, StoreError> {
+    ip: &str,
+) -> Result<String, SavePendingError> {
+    throttle::hit(
+        provider,
+        &[
+            &Key::network(Feature::PendingAuthorization, &Network::of(ip)),
+            &Key::account(provider, Feature::PendingAuthorization, Account::Everyone),
+        ],
+    )
+    .await?;
     let handle = new_token("ar_");
     let handle = handle.expose_secret().to_owned();
     let now = provider.clock().unix();

@@ -7,7 +7,7 @@ use super::{AuthMethod, Client, ClientId};
 use crate::Provider;
 use crate::error::OAuthError;
 use crate::params::Params;
-use crate::throttle;
+use crate::throttle::{self, Account, Feature, Key, Network};
 use auth_proto::error::ErrorCode;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -144,32 +144,30 @@ pub async fn authenticate_throttled(
     accept: Accept,
     client_ip: &str,
 ) -> Result<Arc<Client>, OAuthError> {
-    let limits = &provider.settings().limits;
+    let network = Network::of(client_ip);
     let client_key = credentials
         .client_id()
-        .filter(|id| ClientId::parse(id).is_ok())
-        .map(|id| format!("token-client:{id}:{client_ip}"));
-    let ip_key = format!("token-ip:{client_ip}");
+        .and_then(|id| ClientId::parse(id).ok())
+        .map(|id| {
+            Key::account_on_network(
+                provider,
+                Feature::ClientAuthentication,
+                Account::Client(&id),
+                &network,
+            )
+        });
+    let network_key = Key::network(Feature::ClientAuthentication, &network);
     let what = "failed client authentications";
-    let ip_check = (ip_key.as_str(), &limits.token_failures_per_ip);
-    let both;
-    let checks: &[_] = match &client_key {
-        Some(key) => {
-            both = [ip_check, (key.as_str(), &limits.token_failures_per_client)];
-            &both
-        }
-        None => std::slice::from_ref(&ip_check),
-    };
-    throttle::check_all(provider, checks)
+    let keys: Vec<&Key> = std::iter::once(&network_key)
+        .chain(client_key.as_ref())
+        .collect();
+    throttle::check_all(provider, &keys)
         .await
         .map_err(|t| OAuthError::throttled(&t, what))?;
     match authenticate(provider, credentials, accept).await {
         Ok(client) => Ok(client),
         Err(e) if e.code() == ErrorCode::InvalidClient => {
-            if let Some(key) = &client_key {
-                throttle::record(provider, key, &limits.token_failures_per_client).await?;
-            }
-            throttle::record(provider, &ip_key, &limits.token_failures_per_ip).await?;
+            throttle::record(provider, &keys).await?;
             Err(e)
         }
         Err(e) => Err(e),

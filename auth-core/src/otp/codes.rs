@@ -8,7 +8,7 @@ use crate::Provider;
 use crate::mail::Mail;
 use crate::secrets::random_bytes;
 use crate::store::CodeCheck;
-use crate::throttle;
+use crate::throttle::{self, Account, Feature, Key, Network};
 use crate::users::User;
 
 /// What a code is for; a code only works for its purpose.
@@ -62,13 +62,14 @@ fn hash_key(user: &User, purpose: CodePurpose, code: &str) -> String {
     format!("otp:{}:{}:{code}", user.id, purpose.as_str())
 }
 
-/// Sends a new code (replacing any earlier one). Limited per account. An unavailable channel
-/// is refused before anything changes, so an earlier code stays valid.
+/// Sends a new code (replacing any earlier one). Limited per account and per network of `ip`.
+/// An unavailable channel is refused before anything changes, so an earlier code stays valid.
 pub async fn send(
     provider: &Provider,
     user: &User,
     purpose: CodePurpose,
     channel: Channel,
+    ip: &str,
 ) -> Result<(), OtpError> {
     let sms = match channel {
         Channel::Email => None,
@@ -83,11 +84,12 @@ pub async fn send(
             Some((sender, to))
         }
     };
-    let limits = &provider.settings().limits;
     throttle::hit(
         provider,
-        &format!("otp-send:{}", user.id),
-        &limits.otp_send_per_account,
+        &[
+            &Key::network(Feature::CodeSent, &Network::of(ip)),
+            &Key::account(provider, Feature::CodeSent, Account::User(&user.id)),
+        ],
     )
     .await?;
     let code = new_code();

@@ -5,14 +5,20 @@
 //! - [`codes`]: short numeric codes sent by e-mail (or text message), for login and for
 //!   confirming sensitive changes; few attempts, short life, stored hashed.
 //! - [`sms`]: the pluggable text-message sender.
+//!
+//! Every check of a second factor (at login and for step-ups) runs under [`attempt`]: wrong
+//! codes count against the account, whatever challenge, session or address they come from,
+//! and every attempt counts against the network.
 
 pub mod codes;
 pub mod recovery;
 pub mod sms;
 pub mod totp;
 
+use crate::Provider;
 use crate::store::StoreError;
-use crate::throttle::Throttled;
+use crate::throttle::{self, Account, Feature, Key, Network, Throttled};
+use crate::users::User;
 
 /// Why a code was not accepted.
 #[derive(Debug, thiserror::Error)]
@@ -53,4 +59,43 @@ impl From<StoreError> for OtpError {
     fn from(e: StoreError) -> Self {
         Self::Internal(e.to_string())
     }
+}
+
+/// Counts one second-factor attempt from the network of `ip`: every attempt, right or wrong,
+/// before anything is looked up (so guessed challenge handles count too).
+pub async fn count_attempt(provider: &Provider, ip: &str) -> Result<(), OtpError> {
+    throttle::hit(
+        provider,
+        &[&Key::network(Feature::SecondFactor, &Network::of(ip))],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Runs `check`, a check of one of `user`'s second factors, under the account's failure
+/// counter: refused once the account has had too many wrong codes in the window (from any
+/// address, in any challenge: a correct password does not reset it), and a wrong code counts.
+pub async fn guarded<T>(
+    provider: &Provider,
+    user: &User,
+    check: impl Future<Output = Result<T, OtpError>>,
+) -> Result<T, OtpError> {
+    let key = Key::account(provider, Feature::SecondFactor, Account::User(&user.id));
+    throttle::check(provider, &key).await?;
+    let result = check.await;
+    if matches!(result, Err(OtpError::Wrong { .. })) {
+        throttle::record(provider, &[&key]).await?;
+    }
+    result
+}
+
+/// [`count_attempt`] and [`guarded`]: a step-up code of a signed-in user.
+pub async fn attempt<T>(
+    provider: &Provider,
+    user: &User,
+    ip: &str,
+    check: impl Future<Output = Result<T, OtpError>>,
+) -> Result<T, OtpError> {
+    count_attempt(provider, ip).await?;
+    guarded(provider, user, check).await
 }

@@ -9,7 +9,7 @@ pub mod password;
 use crate::Provider;
 use crate::roles::RoleName;
 use crate::store::StoreError;
-use crate::throttle::{self, Throttled};
+use crate::throttle::{self, Account, Feature, Key, Network, Throttled};
 use password::{Password, PasswordError};
 use serde_json::{Map, Value};
 use std::fmt;
@@ -302,12 +302,19 @@ pub async fn register(
 
 /// Self-service sign-up. Answers the same whether or not the address has an account: a new
 /// account gets a verification link, an existing one a notice that someone tried to sign up
-/// with it. Limited per client address.
+/// with it. Limited per client network and per address signed up with.
 pub async fn sign_up(provider: &Provider, new: NewUser, ip: &str) -> Result<(), UserError> {
-    crate::throttle::hit(
+    // Per network, and per address signed up with: each sign-up sends that address a mail.
+    throttle::hit(
         provider,
-        &format!("signup-ip:{ip}"),
-        &provider.settings().limits.signup_per_ip,
+        &[
+            &Key::network(Feature::SignUp, &Network::of(ip)),
+            &Key::account(
+                provider,
+                Feature::SignUp,
+                Account::Email(new.email.normalized()),
+            ),
+        ],
     )
     .await?;
     let email = new.email.clone();
@@ -371,26 +378,13 @@ pub async fn login(
     password: &Password,
     client_ip: &str,
 ) -> Result<User, LoginError> {
-    let policy = provider.settings().login.clone();
     let normalized = email.trim().to_lowercase();
-    let account_key = format!(
-        "login-account:{}",
-        throttle::key_digest(provider, &normalized)
-    );
-    let pair_key = format!(
-        "login-account-ip:{}",
-        throttle::key_digest(provider, &format!("{normalized} {client_ip}"))
-    );
-    let ip_key = format!("login-ip:{client_ip}");
-    throttle::check_all(
-        provider,
-        &[
-            (pair_key.as_str(), &policy.per_account_and_ip),
-            (account_key.as_str(), &policy.per_account),
-            (ip_key.as_str(), &policy.per_ip),
-        ],
-    )
-    .await?;
+    let network = Network::of(client_ip);
+    let account = Account::Email(&normalized);
+    let account_key = Key::account(provider, Feature::PasswordFailure, account);
+    let pair_key = Key::account_on_network(provider, Feature::PasswordFailure, account, &network);
+    let network_key = Key::network(Feature::PasswordFailure, &network);
+    throttle::check_all(provider, &[&pair_key, &account_key, &network_key]).await?;
 
     let user = provider.store().user_by_email(&normalized).await?;
     let valid = password::verify(
@@ -408,9 +402,7 @@ pub async fn login(
             Ok(user)
         }
         _ => {
-            throttle::record(provider, &pair_key, &policy.per_account_and_ip).await?;
-            throttle::record(provider, &account_key, &policy.per_account).await?;
-            throttle::record(provider, &ip_key, &policy.per_ip).await?;
+            throttle::record(provider, &[&pair_key, &account_key, &network_key]).await?;
             tracing::info!(event = "login_failed", "failed login");
             Err(LoginError::InvalidCredentials)
         }

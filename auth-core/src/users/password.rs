@@ -231,7 +231,9 @@ pub async fn hash(password: &Password) -> Result<String, HashError> {
 }
 
 /// Whether `password` matches `stored`; with `None` (unknown user or no password set) it
-/// verifies against a dummy hash and returns false, taking the same time.
+/// verifies against a dummy hash and returns false, taking the same time. Unthrottled: a
+/// password a client typed is checked by [`crate::users::login`] or
+/// [`crate::account::confirm_password`], which count failures per account and network.
 pub async fn verify(password: &Password, stored: Option<&str>) -> bool {
     let password = password.clone();
     let stored = stored.map(str::to_owned);

@@ -8,7 +8,7 @@ use auth_core::account::{self, AccountError};
 use auth_core::otp::OtpError;
 use auth_core::otp::codes::{self, Channel, CodePurpose};
 use auth_core::password_reset::{self, ResetError};
-use auth_core::throttle;
+use auth_core::throttle::{self, Feature, Key, Network};
 use auth_core::users::password::Password;
 use auth_core::users::{self, Email, NewUser, Profile, User, UserError};
 use auth_core::verification::LinkError;
@@ -61,7 +61,7 @@ impl From<AccountError> for ApiError {
             AccountError::Throttled(t) => Self::throttled(&t),
             AccountError::Otp(e) => e.into(),
             AccountError::User(e) => e.into(),
-            AccountError::WrongPassword => {
+            AccountError::WrongPassword | AccountError::ReauthenticationRequired => {
                 Self::new(StatusCode::FORBIDDEN, "invalid_request", e.to_string())
             }
             AccountError::StepUpRequired(_) => {
@@ -245,6 +245,7 @@ pub async fn update_me(
         &profile,
         phone.as_deref(),
         body.code.as_deref(),
+        &caller.ip,
     )
     .await?;
     Ok((no_store(), Json(me_of(&state, &updated).await?)).into_response())
@@ -309,8 +310,7 @@ pub async fn forgot_password(
     let provider = &state.provider;
     throttle::hit(
         provider,
-        &format!("forgot-ip:{ip}"),
-        &provider.settings().limits.forgot_password_per_ip,
+        &[&Key::network(Feature::PasswordReset, &Network::of(&ip))],
     )
     .await
     .map_err(|t| ApiError::throttled(&t))?;
@@ -382,7 +382,14 @@ pub async fn send_code(
             )));
         }
     };
-    codes::send(&state.provider, &caller.user, CodePurpose::StepUp, channel).await?;
+    codes::send(
+        &state.provider,
+        &caller.user,
+        CodePurpose::StepUp,
+        channel,
+        &caller.ip,
+    )
+    .await?;
     Ok((StatusCode::ACCEPTED, Json(ACCEPTED)).into_response())
 }
 
@@ -411,14 +418,13 @@ pub async fn verify_code(
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
     let provider = &state.provider;
-    throttle::hit(
+    auth_core::otp::attempt(
         provider,
-        &format!("otp-ip:{}", caller.ip),
-        &provider.settings().limits.otp_verify_per_ip,
+        &caller.user,
+        &caller.ip,
+        codes::verify(provider, &caller.user, CodePurpose::StepUp, &body.code),
     )
-    .await
-    .map_err(|t| ApiError::throttled(&t))?;
-    codes::verify(provider, &caller.user, CodePurpose::StepUp, &body.code).await?;
+    .await?;
     Ok(Json(Verified { verified: true }).into_response())
 }
 

@@ -174,6 +174,7 @@ pub async fn profile(State(state): State<AppState>, browser: Browser, body: Byte
         &profile,
         params.get("phone_number"),
         params.get("code"),
+        &browser.ip,
     )
     .await
     {
@@ -211,7 +212,15 @@ pub async fn send_code(State(state): State<AppState>, browser: Browser, body: By
         Ok(found) => found,
         Err(response) => return response,
     };
-    match codes::send(&state.provider, &user, CodePurpose::StepUp, Channel::Email).await {
+    match codes::send(
+        &state.provider,
+        &user,
+        CodePurpose::StepUp,
+        Channel::Email,
+        &browser.ip,
+    )
+    .await
+    {
         Ok(()) => see_other(&browser, "/account?notice=code-sent"),
         Err(e) => refused(&state, &browser, e.into()).await,
     }
@@ -276,28 +285,62 @@ async fn enrol_page(
     (browser.jar(), render(state, status, &page)).into_response()
 }
 
-/// `POST /account/totp`: starts setting up an authenticator app.
+/// The current password typed in a form, if any.
+fn current_password(params: &Params) -> Option<Password> {
+    params
+        .get("current_password")
+        .filter(|p| !p.is_empty())
+        .map(Password::new)
+}
+
+/// [`account::reauthenticate`] with the form's password and the session's sign-in time.
+async fn reauthenticated(
+    state: &AppState,
+    browser: &Browser,
+    params: &Params,
+    user: &User,
+    session: &Session,
+) -> Result<(), AccountError> {
+    account::reauthenticate(
+        &state.provider,
+        user,
+        session.auth_time,
+        current_password(params).as_ref(),
+        &browser.ip,
+    )
+    .await
+}
+
+/// `POST /account/totp`: starts setting up an authenticator app (after the password, or
+/// within minutes of signing in).
 pub async fn totp_begin(State(state): State<AppState>, browser: Browser, body: Bytes) -> Response {
-    let (_, user, _) = match posted(&state, &browser, &body).await {
+    let (params, user, session) = match posted(&state, &browser, &body).await {
         Ok(found) => found,
         Err(response) => return response,
     };
+    if let Err(e) = reauthenticated(&state, &browser, &params, &user, &session).await {
+        return refused(&state, &browser, e).await;
+    }
     match totp::begin(&state.provider, &user).await {
         Ok(enrolment) => enrol_page(&state, &browser, &enrolment, StatusCode::OK, None).await,
         Err(e) => refused(&state, &browser, e.into()).await,
     }
 }
 
-/// `POST /account/totp/confirm`
+/// `POST /account/totp/confirm`: the same proof as [`totp_begin`] (a wrong code shows the
+/// pending secret again).
 pub async fn totp_confirm(
     State(state): State<AppState>,
     browser: Browser,
     body: Bytes,
 ) -> Response {
-    let (params, user, _) = match posted(&state, &browser, &body).await {
+    let (params, user, session) = match posted(&state, &browser, &body).await {
         Ok(found) => found,
         Err(response) => return response,
     };
+    if let Err(e) = reauthenticated(&state, &browser, &params, &user, &session).await {
+        return refused(&state, &browser, e).await;
+    }
     let provider = &state.provider;
     match totp::confirm(provider, &user, params.get("code").unwrap_or("")).await {
         Ok(codes) => {
@@ -368,8 +411,8 @@ pub async fn recovery_codes(
         Err(response) => return response,
     };
     let current = Password::new(params.get("current_password").unwrap_or(""));
-    if !auth_core::users::password::verify(&current, user.password_hash.as_deref()).await {
-        return refused(&state, &browser, AccountError::WrongPassword).await;
+    if let Err(e) = account::confirm_password(&state.provider, &user, &current, &browser.ip).await {
+        return refused(&state, &browser, e).await;
     }
     match recovery::regenerate(&state.provider, &user).await {
         Ok(codes) => {

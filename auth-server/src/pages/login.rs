@@ -7,7 +7,7 @@ use auth_core::authorize::load_pending;
 use auth_core::login::{self, FirstStep, FirstStepError, Method, SecondFactor, SecondStepError};
 use auth_core::otp::OtpError;
 use auth_core::params::Params;
-use auth_core::throttle;
+use auth_core::throttle::{self, Account, Feature, Key, Network};
 use auth_core::users::{LoginError, password::Password};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -127,10 +127,14 @@ pub async fn submit(State(state): State<AppState>, mut browser: Browser, body: B
         return response;
     }
     let provider = &state.provider;
+    let request = params.get("request");
+    let email = params.get("email").unwrap_or("");
     if let Err(throttled) = throttle::hit(
         provider,
-        &format!("login-ip-rate:{}", browser.ip),
-        &provider.settings().limits.login_per_ip,
+        &[
+            &Key::network(Feature::LoginPost, &Network::of(&browser.ip)),
+            &Key::account(provider, Feature::LoginPost, Account::Email(email)),
+        ],
     )
     .await
     {
@@ -138,11 +142,9 @@ pub async fn submit(State(state): State<AppState>, mut browser: Browser, body: B
             &state,
             &browser,
             &throttled,
-            "sign-in attempts from your network",
+            "sign-in attempts from your network or for this account",
         );
     }
-    let request = params.get("request");
-    let email = params.get("email").unwrap_or("");
     let password = Password::new(params.get("password").unwrap_or(""));
     let step = login::password_step(
         provider,
@@ -238,19 +240,16 @@ pub async fn second_factor(
         return response;
     }
     let provider = &state.provider;
-    if let Err(throttled) = throttle::hit(
-        provider,
-        &format!("otp-ip:{}", browser.ip),
-        &provider.settings().limits.otp_verify_per_ip,
-    )
-    .await
-    {
-        return too_many(
-            &state,
-            &browser,
-            &throttled,
-            "codes entered from your network",
-        );
+    if let Err(e) = auth_core::otp::count_attempt(provider, &browser.ip).await {
+        return match e {
+            OtpError::Throttled(throttled) => too_many(
+                &state,
+                &browser,
+                &throttled,
+                "codes entered from your network",
+            ),
+            other => internal_error(&state, &other),
+        };
     }
     let challenge = params.get("challenge").unwrap_or("");
     let method = params
@@ -286,6 +285,9 @@ pub async fn second_factor(
             false,
         ),
         Err(SecondStepError::Otp(OtpError::Internal(e))) => internal_error(&state, &e),
+        Err(SecondStepError::Otp(OtpError::Throttled(throttled))) => {
+            too_many(&state, &browser, &throttled, "wrong codes for this account")
+        }
         Err(SecondStepError::Otp(e)) => {
             let message = match &e {
                 OtpError::Wrong {

@@ -6,7 +6,7 @@ use super::{Browser, form, internal_error, notice, render, too_many};
 use crate::state::AppState;
 use auth_core::params::Params;
 use auth_core::password_reset::{self, ResetError};
-use auth_core::throttle;
+use auth_core::throttle::{self, Feature, Key, Network};
 use auth_core::users::UserError;
 use auth_core::users::password::Password;
 use auth_core::verification::LinkError;
@@ -45,8 +45,10 @@ pub async fn forgot(State(state): State<AppState>, browser: Browser, body: Bytes
     let provider = &state.provider;
     if let Err(throttled) = throttle::hit(
         provider,
-        &format!("forgot-ip:{}", browser.ip),
-        &provider.settings().limits.forgot_password_per_ip,
+        &[&Key::network(
+            Feature::PasswordReset,
+            &Network::of(&browser.ip),
+        )],
     )
     .await
     {

@@ -4,7 +4,7 @@ use super::templates::EmailFormPage;
 use super::{Browser, form, internal_error, notice, render, too_many};
 use crate::state::AppState;
 use auth_core::params::Params;
-use auth_core::throttle;
+use auth_core::throttle::{self, Feature, Key, Network};
 use auth_core::verification::{self, LinkError};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -76,8 +76,10 @@ pub async fn resend(State(state): State<AppState>, browser: Browser, body: Bytes
     let provider = &state.provider;
     if let Err(throttled) = throttle::hit(
         provider,
-        &format!("forgot-ip:{}", browser.ip),
-        &provider.settings().limits.forgot_password_per_ip,
+        &[&Key::network(
+            Feature::Verification,
+            &Network::of(&browser.ip),
+        )],
     )
     .await
     {

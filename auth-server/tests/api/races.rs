@@ -31,6 +31,11 @@ fn unthrottled(c: &mut Config) {
         &mut c.rate_limits.otp_verify_per_ip,
         &mut c.rate_limits.login_per_ip,
         &mut c.rate_limits.verification_per_account,
+        &mut c.rate_limits.login_per_account,
+        &mut c.rate_limits.signup_per_address,
+        &mut c.rate_limits.otp_send_per_ip,
+        &mut c.rate_limits.second_factor_failures_per_account,
+        &mut c.rate_limits.pending_authorizations_per_ip,
     ] {
         limit.limit = 100_000;
     }

@@ -36,7 +36,7 @@ fn authorize_with(app: &TestApp, pairs: &[(&str, &str)]) -> String {
     url.into()
 }
 
-/// A browser whose requests claim to come from `ip` (read through `http.client_ip_header`).
+/// A browser whose requests claim to come from `ip` (read from the trusted proxy 127.0.0.1).
 fn browser_at(ip: &str) -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("x-forwarded-for", ip.parse().unwrap());
@@ -197,7 +197,7 @@ both_backends! {
     async fn registration_is_throttled_per_address(backend: Backend) {
         let app = spawn_app_with(backend, |c| {
             open_registration(c);
-            c.rate_limits.signup_per_ip = LimitConfig { limit: 2, window_secs: 600 };
+            c.rate_limits.client_registration_per_ip = LimitConfig { limit: 2, window_secs: 600 };
         })
         .await;
         let body = json!({"redirect_uris": [EVIL]});
@@ -240,7 +240,7 @@ both_backends! {
         // stranger's wrong secrets cannot take a resource server's introspection away.
         let app = spawn_app_with(backend, |c| {
             c.rate_limits.token_failures_per_client = LimitConfig { limit: 3, window_secs: 600 };
-            c.http.client_ip_header = Some("x-forwarded-for".into());
+            c.http.trusted_proxies = vec!["127.0.0.1".into()];
         })
         .await;
         let secret = app.confidential_client("svc", "").await;
@@ -313,7 +313,7 @@ both_backends! {
 
     async fn failed_logins_lock_out_the_address_first_and_the_account_only_past_a_higher_limit(backend: Backend) {
         let app = spawn_app_with(backend, |c| {
-            c.http.client_ip_header = Some("x-forwarded-for".into());
+            c.http.trusted_proxies = vec!["127.0.0.1".into()];
             c.login.max_failures_per_account = 8;
         })
         .await;
@@ -345,7 +345,7 @@ both_backends! {
 
     async fn one_address_failing_at_many_accounts_is_throttled(backend: Backend) {
         let app = spawn_app_with(backend, |c| {
-            c.http.client_ip_header = Some("x-forwarded-for".into());
+            c.http.trusted_proxies = vec!["127.0.0.1".into()];
             c.login.max_failures_per_ip = 3;
         })
         .await;

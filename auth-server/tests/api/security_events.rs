@@ -89,11 +89,15 @@ async fn counters_can_live_in_redis_and_expire_there() {
         .await
         .unwrap();
     assert!(
-        keys.iter().any(|k| k.contains("login-account:")),
+        keys.iter().any(|k| k.contains("password-failure:account:")),
         "{keys:?}"
     );
     let ttl: i64 = redis::cmd("TTL")
-        .arg(keys.iter().find(|k| k.contains("login-account:")).unwrap())
+        .arg(
+            keys.iter()
+                .find(|k| k.contains("password-failure:account:"))
+                .unwrap(),
+        )
         .query_async(&mut redis)
         .await
         .unwrap();
@@ -101,7 +105,7 @@ async fn counters_can_live_in_redis_and_expire_there() {
     assert_eq!(
         app.provider
             .store()
-            .throttle_counts(&["login-ip:127.0.0.1"])
+            .throttle_counts(&["password-failure:network:127.0.0.1"])
             .await
             .unwrap(),
         Vec::new()

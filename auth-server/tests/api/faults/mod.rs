@@ -33,6 +33,19 @@ pub fn server_command(db: &TestDb, kek: &str, mail: &std::path::Path) -> std::pr
         .env("AUTH_REGISTRATION__MODE", "open")
         .env("AUTH_RATE_LIMITS__SIGNUP_PER_IP__LIMIT", "1000000")
         .env("AUTH_RATE_LIMITS__LOGIN_PER_IP__LIMIT", "1000000")
+        .env("AUTH_RATE_LIMITS__LOGIN_PER_ACCOUNT__LIMIT", "1000000")
+        .env(
+            "AUTH_RATE_LIMITS__CLIENT_REGISTRATION_PER_IP__LIMIT",
+            "1000000",
+        )
+        .env(
+            "AUTH_RATE_LIMITS__CLIENT_REGISTRATIONS_TOTAL__LIMIT",
+            "1000000",
+        )
+        .env(
+            "AUTH_RATE_LIMITS__PENDING_AUTHORIZATIONS_PER_IP__LIMIT",
+            "1000000",
+        )
         .env("AUTH_MAIL__FOLDER", mail);
     command
 }
