@@ -44,6 +44,7 @@ async fn send_link(provider: &Provider, email: &str, ip: &str) -> Result<(), Use
         audit::record(
             provider,
             Entry::new("password_reset_requested")
+                .about_an_address()
                 .failure()
                 .ip(ip)
                 .detail("reason", "unknown address"),
@@ -63,6 +64,7 @@ async fn send_link(provider: &Provider, email: &str, ip: &str) -> Result<(), Use
         audit::record(
             provider,
             Entry::new("password_reset_requested")
+                .about_an_address()
                 .failure()
                 .user(&user.id)
                 .ip(ip)
@@ -96,7 +98,10 @@ async fn send_link(provider: &Provider, email: &str, ip: &str) -> Result<(), Use
         .map_err(|e| UserError::Internal(e.to_string()))?;
     audit::record(
         provider,
-        Entry::new("password_reset_requested").user(&user.id).ip(ip),
+        Entry::new("password_reset_requested")
+            .about_an_address()
+            .user(&user.id)
+            .ip(ip),
     )
     .await;
     Ok(())

@@ -315,7 +315,10 @@ pub async fn sign_up(provider: &Provider, new: NewUser, ip: &str) -> Result<(), 
         Ok(user) => {
             crate::audit::record(
                 provider,
-                crate::audit::Entry::new("signup").user(&user.id).ip(ip),
+                crate::audit::Entry::new("signup")
+                    .about_an_address()
+                    .user(&user.id)
+                    .ip(ip),
             )
             .await;
             crate::verification::send_link(provider, &user).await
@@ -324,6 +327,7 @@ pub async fn sign_up(provider: &Provider, new: NewUser, ip: &str) -> Result<(), 
             crate::audit::record(
                 provider,
                 crate::audit::Entry::new("signup")
+                    .about_an_address()
                     .failure()
                     .ip(ip)
                     .detail("reason", "address taken"),
