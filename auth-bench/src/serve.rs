@@ -52,6 +52,9 @@ pub struct Bound {
     pub address: SocketAddr,
 }
 
+/// The bearer token that reads the benchmark server's `/metrics`.
+pub const METRICS_TOKEN: &str = "auth-bench metrics token, not a secret of any real server";
+
 /// The benchmark's server configuration: defaults, but for the fixed KEK, the algorithm, a
 /// mail folder in the run's temporary folder, and rate limits that are never reached.
 pub fn config(options: &ServeAuth, address: SocketAddr) -> Config {
@@ -65,6 +68,7 @@ pub fn config(options: &ServeAuth, address: SocketAddr) -> Config {
     config.keys.algorithm = options.algorithm.clone();
     config.keys.encryption_key_file = options.data_dir.join("kek.key");
     config.mail.folder = options.data_dir.join("mail");
+    config.metrics.token = Some(METRICS_TOKEN.to_owned());
     let unthrottled = LimitConfig {
         limit: UNTHROTTLED,
         window_secs: 1,

@@ -613,7 +613,12 @@ fn results(
 
 /// The server's `http_requests_total` counters, by route and status class.
 async fn responses(target: &Target) -> anyhow::Result<Responses> {
-    let response = target.http.get(target.url("/metrics")).send().await?;
+    let response = target
+        .http
+        .get(target.url("/metrics"))
+        .bearer_auth(crate::serve::METRICS_TOKEN)
+        .send()
+        .await?;
     ensure!(
         response.status() == reqwest::StatusCode::OK,
         "/metrics: {}",

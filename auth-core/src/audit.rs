@@ -17,6 +17,7 @@ pub struct Entry {
     actor: Option<String>,
     ip: Option<String>,
     details: Map<String, Value>,
+    outcome_in_metrics: bool,
 }
 
 impl Entry {
@@ -30,12 +31,22 @@ impl Entry {
             actor: None,
             ip: None,
             details: Map::new(),
+            outcome_in_metrics: true,
         }
     }
 
     /// Marks the event a failure.
     pub fn failure(mut self) -> Self {
         self.success = false;
+        self
+    }
+
+    /// Marks an event anyone can cause about an e-mail address (sign-up, password reset,
+    /// verification resend): its outcome depends on whether the address has an account, which
+    /// the answer hides, so the metric counts the request (`outcome="requested"`) and only the
+    /// audit log (admin-only) keeps the outcome.
+    pub fn about_an_address(mut self) -> Self {
+        self.outcome_in_metrics = false;
         self
     }
 
@@ -83,7 +94,12 @@ pub async fn record(provider: &Provider, entry: Entry) {
             "security event failed"
         );
     }
-    metrics::counter!("auth_audit_events_total", "event" => entry.event, "outcome" => outcome)
+    let metric_outcome = if entry.outcome_in_metrics {
+        outcome
+    } else {
+        "requested"
+    };
+    metrics::counter!("auth_audit_events_total", "event" => entry.event, "outcome" => metric_outcome)
         .increment(1);
     let event = AuditEvent {
         id: uuid::Uuid::now_v7().to_string(),

@@ -4,6 +4,7 @@ use crate::Provider;
 use crate::clients::{Client, ClientId};
 use crate::params::Params;
 use crate::sessions::Session;
+use crate::store::StoreError;
 use auth_proto::claims::IdTokenClaims;
 use std::sync::Arc;
 use url::Url;
@@ -31,6 +32,20 @@ impl LogoutRequest {
         })
     }
 
+    /// Whether the user may be sent to `post_logout_redirect_uri` without a page in between
+    /// (section 3). The URI is registered, but anyone can register a client: a dynamically
+    /// registered client's URI is only followed when the request proved to come from that
+    /// client's login in this very session (`id_token_hint` naming it) or the user confirmed
+    /// the sign-out on our page; otherwise `/logout` would be an open redirector. A client an
+    /// administrator created is trusted with its registered URIs.
+    pub fn redirects_at_once(&self, named_session: bool, confirmed: bool) -> bool {
+        let trusted = self
+            .client
+            .as_ref()
+            .is_some_and(|client| !client.registered_dynamically());
+        trusted || named_session || confirmed
+    }
+
     /// The redirect after logout, with `state`.
     pub fn redirect(&self) -> Option<String> {
         let uri = self.post_logout_redirect_uri.as_ref()?;
@@ -42,18 +57,34 @@ impl LogoutRequest {
     }
 }
 
+/// Why a logout request is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum LogoutError {
+    /// The request is wrong; the message is for the user's eyes.
+    #[error("{0}")]
+    Invalid(String),
+    /// Storage failed (logged; the user sees "internal error").
+    #[error(transparent)]
+    Internal(#[from] StoreError),
+}
+
 /// Validates the parameters of the end-session endpoint. Errors are for the user's eyes:
 /// nothing here may redirect to an unverified URI.
-pub async fn validate(provider: &Provider, params: &Params) -> Result<LogoutRequest, String> {
+pub async fn validate(provider: &Provider, params: &Params) -> Result<LogoutRequest, LogoutError> {
+    let invalid = |message: String| LogoutError::Invalid(message);
     let hint = match params.get("id_token_hint") {
         Some(token) => Some(provider.read_id_token_hint(token).map_err(|e| {
-            format!("id_token_hint is not an ID token issued by this server ({e}).")
+            invalid(format!(
+                "id_token_hint is not an ID token issued by this server ({e})."
+            ))
         })?),
         None => None,
     };
     let client_id = match (params.get("client_id"), &hint) {
         (Some(id), Some(hint)) if id != hint.aud => {
-            return Err("client_id does not match the audience of id_token_hint.".into());
+            return Err(invalid(
+                "client_id does not match the audience of id_token_hint.".into(),
+            ));
         }
         (Some(id), _) => Some(id.to_owned()),
         (None, Some(hint)) => Some(hint.aud.clone()),
@@ -61,17 +92,18 @@ pub async fn validate(provider: &Provider, params: &Params) -> Result<LogoutRequ
     };
     let client = match client_id {
         Some(id) => {
-            let parsed = ClientId::parse(&id)
-                .map_err(|_| format!("No application is registered with client_id `{id}`."))?;
+            let unknown = || {
+                invalid(format!(
+                    "No application is registered with client_id `{id}`."
+                ))
+            };
+            let parsed = ClientId::parse(&id).map_err(|_| unknown())?;
             Some(
                 provider
                     .store()
                     .client(&parsed)
-                    .await
-                    .map_err(|e| format!("The request cannot be handled now ({e})."))?
-                    .ok_or_else(|| {
-                        format!("No application is registered with client_id `{id}`.")
-                    })?,
+                    .await?
+                    .ok_or_else(unknown)?,
             )
         }
         None => None,
@@ -81,17 +113,17 @@ pub async fn validate(provider: &Provider, params: &Params) -> Result<LogoutRequ
         Some(uri) => {
             // Section 3: the URI MUST have been registered by the client, which must be known.
             let Some(client) = &client else {
-                return Err("post_logout_redirect_uri needs id_token_hint or client_id to identify the application.".into());
+                return Err(invalid("post_logout_redirect_uri needs id_token_hint or client_id to identify the application.".into()));
             };
             if !client
                 .post_logout_redirect_uris
                 .iter()
                 .any(|r| r.as_str() == uri)
             {
-                return Err(format!(
+                return Err(invalid(format!(
                     "post_logout_redirect_uri `{uri}` is not registered for client `{}`.",
                     client.id
-                ));
+                )));
             }
             Some(uri.to_owned())
         }

@@ -44,6 +44,7 @@ async fn send_link(provider: &Provider, email: &str, ip: &str) -> Result<(), Use
         audit::record(
             provider,
             Entry::new("password_reset_requested")
+                .about_an_address()
                 .failure()
                 .ip(ip)
                 .detail("reason", "unknown address"),
@@ -56,6 +57,7 @@ async fn send_link(provider: &Provider, email: &str, ip: &str) -> Result<(), Use
         audit::record(
             provider,
             Entry::new("password_reset_requested")
+                .about_an_address()
                 .failure()
                 .user(&user.id)
                 .ip(ip)
@@ -89,7 +91,10 @@ async fn send_link(provider: &Provider, email: &str, ip: &str) -> Result<(), Use
         .map_err(|e| UserError::Internal(e.to_string()))?;
     audit::record(
         provider,
-        Entry::new("password_reset_requested").user(&user.id).ip(ip),
+        Entry::new("password_reset_requested")
+            .about_an_address()
+            .user(&user.id)
+            .ip(ip),
     )
     .await;
     Ok(())

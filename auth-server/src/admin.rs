@@ -4,6 +4,7 @@
 //! client-credentials token of a client registered with that scope, or a user token, which only
 //! carries `admin` when the user has the `admin` role.
 
+use crate::access::Routes;
 use crate::bearer;
 use crate::error::no_store;
 use crate::state::AppState;
@@ -22,38 +23,49 @@ use auth_core::userinfo::ResourceError;
 use auth_core::users::{
     self, Email, NewUser, Origin, Profile, UserError, UserId, password::Password,
 };
+use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::Method;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
 /// The scope every admin route requires.
-pub const ADMIN_SCOPE: &str = "admin";
+pub const ADMIN_SCOPE: &str = crate::access::ADMIN;
 
-/// The admin routes, under `/admin`.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/users", get(list_users).post(create_user))
-        .route("/users/{id}", get(show_user).delete(delete_user))
-        .route("/users/{id}/disable", post(disable_user))
-        .route("/users/{id}/enable", post(enable_user))
-        .route(
-            "/users/{id}/roles/{role}",
-            put(grant_role).delete(revoke_role),
+/// Adds the admin routes, under `/admin`.
+pub fn routes(routes: Routes) -> Routes {
+    routes
+        .get("/admin/users", list_users)
+        .post("/admin/users", create_user)
+        .get("/admin/users/{id}", show_user)
+        .add(Method::DELETE, "/admin/users/{id}", delete_user)
+        .post("/admin/users/{id}/disable", disable_user)
+        .post("/admin/users/{id}/enable", enable_user)
+        .add(Method::PUT, "/admin/users/{id}/roles/{role}", grant_role)
+        .add(
+            Method::DELETE,
+            "/admin/users/{id}/roles/{role}",
+            revoke_role,
         )
-        .route("/roles", get(list_roles).post(create_role))
-        .route("/roles/{name}/permissions", put(set_permissions))
-        .route("/clients", get(list_clients).post(create_client))
-        .route("/clients/{id}", get(show_client).delete(delete_client))
-        .route("/clients/{id}/secret", post(rotate_client_secret))
-        .route("/keys", get(list_keys))
-        .route("/keys/rotate", post(rotate_key))
-        .route("/audit", get(audit_log))
+        .get("/admin/roles", list_roles)
+        .post("/admin/roles", create_role)
+        .add(
+            Method::PUT,
+            "/admin/roles/{name}/permissions",
+            set_permissions,
+        )
+        .get("/admin/clients", list_clients)
+        .post("/admin/clients", create_client)
+        .get("/admin/clients/{id}", show_client)
+        .add(Method::DELETE, "/admin/clients/{id}", delete_client)
+        .post("/admin/clients/{id}/secret", rotate_client_secret)
+        .get("/admin/keys", list_keys)
+        .post("/admin/keys/rotate", rotate_key)
+        .get("/admin/audit", audit_log)
 }
 
 /// Proof that the caller holds an `admin` token.

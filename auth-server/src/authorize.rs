@@ -37,10 +37,8 @@ pub async fn start(
         }
     };
     match authorize::validate(&state.provider, &params).await {
-        Ok((client, request)) => {
-            let now = state.provider.clock().unix();
-            proceed(&state, &browser, &client, &request, now, None).await
-        }
+        // The request has just arrived: no login can have answered it yet.
+        Ok((client, request)) => proceed(&state, &browser, &client, &request, None, None).await,
         Err(error) => answer_error(&state, &browser, error),
     }
 }
@@ -69,7 +67,7 @@ pub async fn resume(
         &browser,
         &client,
         &pending.request,
-        pending.created_at,
+        Some(pending.created_at),
         Some(handle),
     )
     .await
@@ -109,13 +107,14 @@ pub async fn pending_request(
     }
 }
 
-/// Takes the request one step further: login, consent, or the code.
+/// Takes the request one step further: login, consent, or the code. `requested_at` is when a
+/// kept request began (`None` for one that has just arrived).
 pub async fn proceed(
     state: &AppState,
     browser: &Browser,
     client: &Client,
     request: &AuthorizationRequest,
-    requested_at: i64,
+    requested_at: Option<i64>,
     handle: Option<&str>,
 ) -> Response {
     let provider = &state.provider;
@@ -190,6 +189,7 @@ pub fn answer_error(state: &AppState, browser: &Browser, error: AuthorizeError) 
             "This request cannot be completed",
             &message,
         ),
+        AuthorizeError::Internal(cause) => internal_error(state, &cause),
         AuthorizeError::Redirect { location, error } => {
             if error.code() == auth_core::protocol::error::ErrorCode::ServerError {
                 tracing::error!(error = ?error.cause().map(ToString::to_string), "authorization failed");

@@ -64,6 +64,17 @@ pub struct Config {
     pub events: EventsConfig,
     /// Logging.
     pub log: LogConfig,
+    /// Who may read `/metrics`.
+    pub metrics: MetricsConfig,
+}
+
+/// `[metrics]`
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// A bearer token (at least 32 characters) that may read `/metrics`, for the scraper.
+    /// Unset: only access tokens with the `metrics` or `admin` scope may.
+    pub token: Option<String>,
 }
 
 /// `[mail]`
@@ -543,6 +554,7 @@ impl Default for Config {
             sms: SmsConfig::default(),
             events: EventsConfig::default(),
             log: LogConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }
@@ -666,6 +678,7 @@ const KNOWN_KEYS: &[&str] = &[
     "sms",
     "events",
     "log",
+    "metrics",
 ];
 
 impl Config {
@@ -1026,7 +1039,17 @@ impl Config {
             redis_url: r.redis_url.clone().map(|url| (url, r.redis_prefix.clone())),
             sms,
             events,
+            metrics_token: self.metrics_token()?,
         })
+    }
+
+    fn metrics_token(&self) -> anyhow::Result<Option<String>> {
+        match &self.metrics.token {
+            Some(token) if token.trim().len() < 32 => {
+                anyhow::bail!("metrics.token must be at least 32 characters")
+            }
+            token => Ok(token.clone()),
+        }
     }
 
     fn event_settings(&self) -> anyhow::Result<EventSettings> {
@@ -1193,6 +1216,8 @@ pub struct Settings {
     pub sms: Option<(String, String)>,
     /// Events.
     pub events: EventSettings,
+    /// The bearer token that may read `/metrics`.
+    pub metrics_token: Option<String>,
 }
 
 fn describe_figment_error(error: figment::Error) -> String {

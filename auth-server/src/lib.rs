@@ -14,6 +14,7 @@
     reason = "handlers return a ready `Response` as their error; boxing it only adds an allocation"
 )]
 
+pub mod access;
 pub mod admin;
 pub mod api;
 pub mod authorize;
@@ -44,7 +45,6 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
 use axum::response::Response;
-use axum::routing::{get, post};
 use std::future::Future;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -65,86 +65,7 @@ pub fn router(state: AppState) -> Router {
         .issuer
         .is_https()
         .then(|| HeaderValue::from_static("max-age=31536000"));
-    // Endpoints that browser-based clients call from their own origin. They take no cookies,
-    // so any origin may call them (without credentials).
-    let machine = Router::new()
-        .route(paths::TOKEN, post(oauth::token))
-        .route(paths::INTROSPECT, post(oauth::introspect))
-        .route(paths::REVOKE, post(oauth::revoke))
-        .route(paths::USERINFO, get(userinfo::get).post(userinfo::post))
-        .route(paths::OPENID_CONFIGURATION, get(discovery::metadata))
-        .route(paths::OAUTH_METADATA, get(discovery::metadata))
-        .route(paths::JWKS, get(discovery::jwks))
-        .layer(
-            CorsLayer::new()
-                .allow_origin(Any)
-                .allow_methods([Method::GET, Method::POST])
-                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
-                .max_age(Duration::from_secs(3600)),
-        );
-    let mut app = Router::new()
-        .merge(machine)
-        .route(paths::AUTHORIZE, get(authorize::start))
-        .route(paths::AUTHORIZE_CONTINUE, get(authorize::resume))
-        .route(
-            paths::LOGIN,
-            get(pages::login::show).post(pages::login::submit),
-        )
-        .route(
-            paths::SIGNUP,
-            get(pages::signup::show).post(pages::signup::submit),
-        )
-        .route(
-            paths::CONSENT,
-            get(pages::consent::show).post(pages::consent::submit),
-        )
-        .route(
-            paths::LOGOUT,
-            get(pages::logout::get).post(pages::logout::post),
-        )
-        .route(paths::ACCOUNT, get(pages::account::show))
-        .route("/account/profile", post(pages::account::profile))
-        .route("/account/password", post(pages::account::password))
-        .route("/account/code", post(pages::account::send_code))
-        .route("/account/email", post(pages::account::email))
-        .route("/account/totp", post(pages::account::totp_begin))
-        .route("/account/totp/confirm", post(pages::account::totp_confirm))
-        .route("/account/totp/disable", post(pages::account::totp_disable))
-        .route(
-            "/account/recovery-codes",
-            post(pages::account::recovery_codes),
-        )
-        .route("/account/sessions/end", post(pages::account::end_session))
-        .route(paths::SECOND_FACTOR, post(pages::login::second_factor))
-        .route(paths::VERIFY_EMAIL, get(pages::verify::verify))
-        .route(
-            paths::RESEND_VERIFICATION,
-            get(pages::verify::resend_show).post(pages::verify::resend),
-        )
-        .route(
-            paths::FORGOT_PASSWORD,
-            get(pages::password::forgot_show).post(pages::password::forgot),
-        )
-        .route(
-            paths::RESET_PASSWORD,
-            get(pages::password::reset_show).post(pages::password::reset),
-        )
-        .route(paths::STYLESHEET, get(pages::stylesheet))
-        .route(paths::HEALTHZ, get(ops::live))
-        .route(paths::READYZ, get(ops::ready))
-        .route(paths::METRICS, get(ops::metrics))
-        .nest("/admin", admin::routes())
-        .nest(paths::API, api::routes());
-    if !matches!(state.web.registration.mode, RegistrationMode::Disabled) {
-        app = app
-            .route(paths::REGISTER, post(registration::register))
-            .route(
-                "/register/{client_id}",
-                get(registration::read)
-                    .put(registration::update)
-                    .delete(registration::delete),
-            );
-    }
+    let (app, _) = routes(&state.web.registration.mode);
     let body_limit = state.web.http.max_body_bytes;
     // One `layer` call for the whole stack: axum boxes each layered route once per call and
     // clones that box for every request, so a single stack is cheaper than one call per layer.
@@ -168,6 +89,81 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(telemetry::record_metrics));
     app.layer(edge).with_state(state)
+}
+
+/// Every route of the server, built through [`access::Routes`] so each has a rule in
+/// [`access::ROUTES`]; also returns the list of routes added, for the test that compares it
+/// with the table.
+pub fn routes(registration: &RegistrationMode) -> (Router<AppState>, access::Built) {
+    use access::Routes;
+    // Endpoints that browser-based clients call from their own origin. They take no cookies,
+    // so any origin may call them (without credentials).
+    let machine = Routes::new()
+        .post(paths::TOKEN, oauth::token)
+        .post(paths::INTROSPECT, oauth::introspect)
+        .post(paths::REVOKE, oauth::revoke)
+        .get(paths::USERINFO, userinfo::get)
+        .post(paths::USERINFO, userinfo::post)
+        .get(paths::OPENID_CONFIGURATION, discovery::metadata)
+        .get(paths::OAUTH_METADATA, discovery::metadata)
+        .get(paths::JWKS, discovery::jwks)
+        .map(|router| {
+            router.layer(
+                CorsLayer::new()
+                    .allow_origin(Any)
+                    .allow_methods([Method::GET, Method::POST])
+                    .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+                    .max_age(Duration::from_secs(3600)),
+            )
+        });
+    let mut app = Routes::new()
+        .merge(machine)
+        .get(paths::AUTHORIZE, authorize::start)
+        .get(paths::AUTHORIZE_CONTINUE, authorize::resume)
+        .get(paths::LOGIN, pages::login::show)
+        .post(paths::LOGIN, pages::login::submit)
+        .get(paths::SIGNUP, pages::signup::show)
+        .post(paths::SIGNUP, pages::signup::submit)
+        .get(paths::CONSENT, pages::consent::show)
+        .post(paths::CONSENT, pages::consent::submit)
+        .get(paths::LOGOUT, pages::logout::get)
+        .post(paths::LOGOUT, pages::logout::post)
+        .get(paths::ACCOUNT, pages::account::show)
+        .post("/account/profile", pages::account::profile)
+        .post("/account/password", pages::account::password)
+        .post("/account/code", pages::account::send_code)
+        .post("/account/email", pages::account::email)
+        .post("/account/totp", pages::account::totp_begin)
+        .post("/account/totp/confirm", pages::account::totp_confirm)
+        .post("/account/totp/disable", pages::account::totp_disable)
+        .post("/account/recovery-codes", pages::account::recovery_codes)
+        .post("/account/sessions/end", pages::account::end_session)
+        .post(paths::SECOND_FACTOR, pages::login::second_factor)
+        .get(paths::VERIFY_EMAIL, pages::verify::verify)
+        .get(paths::RESEND_VERIFICATION, pages::verify::resend_show)
+        .post(paths::RESEND_VERIFICATION, pages::verify::resend)
+        .get(paths::FORGOT_PASSWORD, pages::password::forgot_show)
+        .post(paths::FORGOT_PASSWORD, pages::password::forgot)
+        .get(paths::RESET_PASSWORD, pages::password::reset_show)
+        .post(paths::RESET_PASSWORD, pages::password::reset)
+        .get(paths::STYLESHEET, pages::stylesheet)
+        .get(paths::HEALTHZ, ops::live)
+        .get(paths::READYZ, ops::ready)
+        .get(paths::METRICS, ops::metrics);
+    app = admin::routes(app);
+    app = api::routes(app);
+    if !matches!(registration, RegistrationMode::Disabled) {
+        app = app
+            .post(paths::REGISTER, registration::register)
+            .get("/register/{client_id}", registration::read)
+            .add(Method::PUT, "/register/{client_id}", registration::update)
+            .add(
+                Method::DELETE,
+                "/register/{client_id}",
+                registration::delete,
+            );
+    }
+    app.finish()
 }
 
 /// Adds the security headers a response lacks (a header its handler set is kept), in one pass

@@ -1,10 +1,18 @@
 //! Operations endpoints: liveness, readiness, Prometheus metrics.
+//!
+//! Metrics are not public: their counters move with what callers do to accounts, so they need
+//! the configured `metrics.token` or an access token with the `metrics` or `admin` scope.
 
+use crate::access;
+use crate::bearer;
 use crate::state::AppState;
+use auth_core::tokens::access::ValidationFailure;
+use auth_core::userinfo::ResourceError;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use secrecy::SecretString;
 use serde_json::json;
 use std::time::Duration;
 
@@ -33,8 +41,54 @@ fn unavailable(reason: &str) -> Response {
         .into_response()
 }
 
-/// `GET /metrics`: Prometheus text format.
-pub async fn metrics(State(state): State<AppState>) -> Response {
+/// Whether the request may read the metrics: the configured token (compared as keyed hashes, in
+/// constant time), or an access token of this server with the `metrics` or `admin` scope.
+async fn may_read_metrics(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
+    let token = match bearer::from_header(headers) {
+        Ok(Some(token)) => token,
+        Ok(None) => return Err(bearer::refuse(ResourceError::Missing, access::METRICS)),
+        Err(e) => return Err(bearer::refuse(e, access::METRICS)),
+    };
+    if let Some(expected) = &state.web.metrics_token
+        && state
+            .provider
+            .hasher()
+            .verify(&SecretString::from(token.clone()), expected)
+    {
+        return Ok(());
+    }
+    let claims = match state.provider.validate_access_token(&token).await {
+        Ok(claims) => claims,
+        Err(ValidationFailure::Invalid(e)) => {
+            return Err(bearer::refuse(
+                ResourceError::InvalidToken(e.to_string()),
+                access::METRICS,
+            ));
+        }
+        Err(ValidationFailure::Internal(e)) => {
+            return Err(bearer::refuse(ResourceError::Internal(e), access::METRICS));
+        }
+    };
+    if claims
+        .scopes()
+        .any(|s| s == access::METRICS || s == access::ADMIN)
+    {
+        Ok(())
+    } else {
+        Err(bearer::refuse(
+            ResourceError::InsufficientScope(
+                "metrics need the metrics token or a token with the `metrics` scope".into(),
+            ),
+            access::METRICS,
+        ))
+    }
+}
+
+/// `GET /metrics`: Prometheus text format, for the metrics token or a `metrics` scope.
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(refused) = may_read_metrics(&state, &headers).await {
+        return refused;
+    }
     state.metrics.run_upkeep();
     (
         [(

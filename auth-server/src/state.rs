@@ -68,6 +68,8 @@ pub struct WebSettings {
     pub signup_enabled: bool,
     /// Dynamic client registration.
     pub registration: RegistrationPolicy,
+    /// The keyed hash of the bearer token that may read `/metrics`, if one is configured.
+    pub metrics_token: Option<auth_core::secrets::TokenHash>,
 }
 
 impl AppState {
@@ -93,6 +95,10 @@ impl AppState {
                 mode,
                 allowed_scope: settings.registration_scope.clone(),
             },
+            metrics_token: settings
+                .metrics_token
+                .as_ref()
+                .map(|token| provider.hasher().hash(token.trim())),
         };
         let discovery = Discovery::new(provider.settings(), &web);
         let mail = MailDelivery {

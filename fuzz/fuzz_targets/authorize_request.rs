@@ -83,5 +83,6 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(value("state"), params.get("state"));
         }
         Err(AuthorizeError::Page(message)) => assert!(!message.is_empty()),
+        Err(AuthorizeError::Internal(cause)) => panic!("the store failed: {cause}"),
     }
 });

@@ -52,6 +52,10 @@ pub struct AuthorizationRequest {
     pub max_age: Option<i64>,
     /// `login_hint`, to pre-fill the login form.
     pub login_hint: Option<String>,
+    /// The subject of a valid `id_token_hint`: the user the client expects (OIDC Core section
+    /// 3.1.2.1). Only that user's session may answer the request.
+    #[serde(default)]
+    pub hinted_subject: Option<String>,
 }
 
 /// OIDC `prompt` values (OIDC Core section 3.1.2.1).
@@ -71,6 +75,8 @@ pub enum Prompt {
 pub enum AuthorizeError {
     /// Shown to the user; the client or its redirect URI cannot be trusted with a redirect.
     Page(String),
+    /// The server failed (the cause is for the log; the user sees "internal error").
+    Internal(String),
     /// Sent to the client's redirect URI (RFC 6749 section 4.1.2.1).
     Redirect {
         /// The URL to redirect to.
@@ -138,7 +144,7 @@ pub async fn validate(
         .store()
         .client(&id)
         .await
-        .map_err(|e| AuthorizeError::Page(format!("The request cannot be handled now ({e}).")))?
+        .map_err(|e| AuthorizeError::Internal(e.to_string()))?
         .ok_or_else(unknown)?;
     let scope_text = params.get("scope");
     let is_oidc = scope_text.is_some_and(|s| s.split(' ').any(|t| t == "openid"));
@@ -174,9 +180,10 @@ pub async fn validate(
         prompt: Vec::new(),
         max_age: None,
         login_hint: None,
+        hinted_subject: None,
     };
     // From here on, errors go to the client, unless nobody vouches for its redirect URI.
-    match check_parameters(&client, params, &mut request) {
+    match check_parameters(provider, &client, params, &mut request) {
         Ok(()) => Ok((Arc::unwrap_or_clone(client), request)),
         Err(error) => Err(refuse_before_interaction(
             provider, &client, &request, error,
@@ -188,13 +195,22 @@ pub async fn validate(
 /// to the client, or, for a dynamically registered client, an error page. RFC 9700 section
 /// 4.11.2: the server should redirect automatically only to URIs it trusts, or anyone could
 /// register `https://evil.example/` and use `/authorize` as an open redirector.
+///
+/// Except the answers to `prompt=none` (`login_required`, `consent_required`,
+/// `interaction_required`): OIDC Core section 3.1.2.6 requires them at the client's
+/// redirect URI, which is registered and matched exactly, and a client that asks silently
+/// has no user to show a page to.
 pub fn refuse_before_interaction(
     provider: &Provider,
     client: &Client,
     request: &AuthorizationRequest,
     error: OAuthError,
 ) -> AuthorizeError {
-    if client.registered_dynamically() {
+    let needs_interaction = matches!(
+        error.code(),
+        ErrorCode::LoginRequired | ErrorCode::ConsentRequired | ErrorCode::InteractionRequired
+    );
+    if client.registered_dynamically() && !needs_interaction {
         AuthorizeError::Page(format!(
             "The application `{}` sent a request that cannot be completed: {} ({}).",
             client.name,
@@ -207,6 +223,7 @@ pub fn refuse_before_interaction(
 }
 
 fn check_parameters(
+    provider: &Provider,
     client: &Client,
     params: &Params,
     request: &mut AuthorizationRequest,
@@ -310,6 +327,16 @@ fn check_parameters(
     }
     request.nonce = params.get("nonce").map(str::to_owned);
     request.login_hint = params.get("login_hint").map(str::to_owned);
+    // OIDC Core section 3.1.2.1: an ID token this server issued (it may have expired) naming
+    // the user the client expects.
+    if let Some(hint) = params.get("id_token_hint") {
+        let claims = provider.read_id_token_hint(hint).map_err(|e| {
+            OAuthError::invalid_request(format!(
+                "id_token_hint is not an ID token issued by this server: {e}"
+            ))
+        })?;
+        request.hinted_subject = Some(claims.sub);
+    }
     Ok(())
 }
 
@@ -324,29 +351,20 @@ pub enum NextStep {
     IssueCode,
 }
 
-/// Decides the next step for `request` (begun at `requested_at`) given the browser's session.
-/// With `prompt=none`, a step needing the user is an error for the client instead.
+/// Decides the next step for `request` given the browser's session. `requested_at` is when a
+/// request kept while the user logged in began; `None` for a request that has just arrived (no
+/// login can have answered it yet). With `prompt=none`, a step needing the user is an error for
+/// the client instead.
 pub async fn next_step(
     provider: &Provider,
     client: &Client,
     request: &AuthorizationRequest,
-    requested_at: i64,
+    requested_at: Option<i64>,
     session: Option<&Session>,
 ) -> Result<NextStep, OAuthError> {
     let now = provider.clock().unix();
     let silent = request.prompt.contains(&Prompt::None);
-    let must_login = match session {
-        None => true,
-        Some(session) => {
-            // A login that happened after the request began satisfies prompt=login.
-            let fresh = session.auth_time >= requested_at;
-            (request.prompt.contains(&Prompt::Login) && !fresh)
-                || request
-                    .max_age
-                    .is_some_and(|max_age| now - session.auth_time > max_age)
-        }
-    };
-    if must_login {
+    let Some(session) = session else {
         return if silent {
             Err(OAuthError::new(
                 ErrorCode::LoginRequired,
@@ -355,10 +373,43 @@ pub async fn next_step(
         } else {
             Ok(NextStep::Login)
         };
-    }
-    let Some(session) = session else {
-        return Ok(NextStep::Login);
     };
+    // A login that happened after the request began answers prompt=login and max_age (the
+    // user has just authenticated, however long it took), and it is the user's answer to an
+    // id_token_hint naming someone else.
+    let fresh = requested_at.is_some_and(|began| session.auth_time >= began);
+    let someone_else = request
+        .hinted_subject
+        .as_deref()
+        .is_some_and(|sub| sub != session.user_id.as_str());
+    if fresh && someone_else {
+        // OIDC Core section 3.1.2.1: the user logged in by the request is not the one the
+        // ID token names.
+        return Err(OAuthError::new(
+            ErrorCode::LoginRequired,
+            "the signed-in user is not the user of id_token_hint",
+        ));
+    }
+    let must_login = !fresh
+        && (request.prompt.contains(&Prompt::Login)
+            || someone_else
+            || request
+                .max_age
+                .is_some_and(|max_age| now - session.auth_time > max_age));
+    if must_login {
+        return if silent {
+            Err(OAuthError::new(
+                ErrorCode::LoginRequired,
+                if someone_else {
+                    "the signed-in user is not the user of id_token_hint"
+                } else {
+                    "the user must log in again"
+                },
+            ))
+        } else {
+            Ok(NextStep::Login)
+        };
+    }
     if client.trusted && !request.prompt.contains(&Prompt::Consent) {
         return Ok(NextStep::IssueCode);
     }

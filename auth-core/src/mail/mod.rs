@@ -80,6 +80,19 @@ impl Mail {
         }
     }
 
+    /// Whether the mail answers a request anyone can make about an address (sign-up, password
+    /// reset, verification link): it goes out for an address with an account and not for one
+    /// without (or another kind goes out), so it is not counted in metrics, which would tell
+    /// the two apart where the answer does not.
+    pub fn answers_anyone(&self) -> bool {
+        matches!(
+            self,
+            Self::VerifyEmail { .. }
+                | Self::SignupWithExistingAddress { .. }
+                | Self::ResetPassword { .. }
+        )
+    }
+
     /// A name for metrics and logs (never the content).
     pub fn kind(&self) -> &'static str {
         match self {
@@ -110,6 +123,16 @@ pub struct Message {
     pub text: String,
     /// HTML body.
     pub html: String,
+}
+
+/// What the outbox holds (sealed): the message, and whether its delivery stays out of metrics.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct Queued {
+    #[serde(flatten)]
+    pub(crate) message: Message,
+    /// See [`Mail::answers_anyone`]; absent in mail queued before it existed.
+    #[serde(default)]
+    pub(crate) uncounted: bool,
 }
 
 impl fmt::Debug for Message {
@@ -220,7 +243,11 @@ impl Provider {
             .compose(&mail)
             .map_err(MailError::Compose)?;
         let id = new_id();
-        let json = serde_json::to_vec(&message).map_err(|e| MailError::Compose(e.to_string()))?;
+        let queued = Queued {
+            message,
+            uncounted: mail.answers_anyone(),
+        };
+        let json = serde_json::to_vec(&queued).map_err(|e| MailError::Compose(e.to_string()))?;
         let sealed = self
             .kek()
             .seal(id.as_bytes(), &json)
@@ -228,7 +255,9 @@ impl Provider {
         self.store()
             .enqueue_mail(&id, &sealed, self.clock().unix())
             .await?;
-        metrics::counter!("auth_mail_queued_total", "kind" => mail.kind()).increment(1);
+        if !mail.answers_anyone() {
+            metrics::counter!("auth_mail_queued_total", "kind" => mail.kind()).increment(1);
+        }
         self.mail_notify().notify_one();
         Ok(())
     }

@@ -3,7 +3,7 @@
 //! while, so two replicas never send it at the same time, and a replica that dies mid-send
 //! leaves it to be retried.
 
-use super::Message;
+use super::Queued;
 use super::transport::MailTransport;
 use crate::Provider;
 use crate::store::StoreError;
@@ -43,23 +43,28 @@ pub async fn deliver_due(
             return Ok(sent);
         }
         for queued in batch {
-            let message: Result<Message, String> = provider
+            let message: Result<Queued, String> = provider
                 .kek()
                 .open(queued.id.as_bytes(), &queued.sealed_message)
                 .map_err(|e| e.to_string())
                 .and_then(|json| serde_json::from_slice(&json).map_err(|e| e.to_string()));
             let result = match message {
-                Ok(message) => transport
-                    .send(from, &message)
+                Ok(queued) => transport
+                    .send(from, &queued.message)
                     .await
+                    .map(|()| queued.uncounted)
                     .map_err(|e| e.to_string()),
                 Err(e) => Err(format!("unreadable queued message: {e}")),
             };
             let now = provider.clock().unix();
             match result {
-                Ok(()) => {
+                Ok(uncounted) => {
                     provider.store().mail_sent(&queued.id).await?;
-                    metrics::counter!("auth_mail_sent_total").increment(1);
+                    // Mails that answer anyone's request about an address stay out of the
+                    // count, which would tell whether it has an account.
+                    if !uncounted {
+                        metrics::counter!("auth_mail_sent_total").increment(1);
+                    }
                     sent += 1;
                 }
                 Err(error) => {

@@ -322,7 +322,10 @@ pub async fn sign_up(provider: &Provider, new: NewUser, ip: &str) -> Result<(), 
         Ok(user) => {
             crate::audit::record(
                 provider,
-                crate::audit::Entry::new("signup").user(&user.id).ip(ip),
+                crate::audit::Entry::new("signup")
+                    .about_an_address()
+                    .user(&user.id)
+                    .ip(ip),
             )
             .await;
             crate::verification::send_link(provider, &user).await
@@ -331,6 +334,7 @@ pub async fn sign_up(provider: &Provider, new: NewUser, ip: &str) -> Result<(), 
             crate::audit::record(
                 provider,
                 crate::audit::Entry::new("signup")
+                    .about_an_address()
                     .failure()
                     .ip(ip)
                     .detail("reason", "address taken"),

@@ -188,8 +188,9 @@ async fn me_of(state: &AppState, user: &User) -> Result<Me, ApiError> {
 }
 
 /// The user of the bearer token.
-#[utoipa::path(get, path = "/api/account/me", tag = "account", security(("bearer" = [])),
-    responses((status = 200, body = Me), (status = 401, description = "No or invalid token", body = ApiErrorBody)))]
+#[utoipa::path(get, path = "/api/account/me", tag = "account", security(("bearer" = ["account"]), ("bearer" = ["account:write"])),
+    responses((status = 200, body = Me), (status = 401, description = "No or invalid token", body = ApiErrorBody),
+        (status = 403, description = "The token lacks the `account` scope", body = ApiErrorBody)))]
 pub async fn me(State(state): State<AppState>, caller: AccountUser) -> Result<Response, ApiError> {
     Ok((no_store(), Json(me_of(&state, &caller.user).await?)).into_response())
 }
@@ -221,8 +222,8 @@ fn merge(new: Option<String>, old: &Option<String>) -> Option<String> {
 }
 
 /// Changes the profile.
-#[utoipa::path(patch, path = "/api/account/me", tag = "account", security(("bearer" = [])), request_body = ProfileUpdate,
-    responses((status = 200, body = Me), (status = 403, description = "A new phone number needs a step-up code", body = ApiErrorBody), (status = 422, description = "Invalid field", body = ApiErrorBody)))]
+#[utoipa::path(patch, path = "/api/account/me", tag = "account", security(("bearer" = ["account:write"])), request_body = ProfileUpdate,
+    responses((status = 200, body = Me), (status = 403, description = "A new phone number needs a step-up code, or the token lacks `account:write`", body = ApiErrorBody), (status = 422, description = "Invalid field", body = ApiErrorBody)))]
 pub async fn update_me(
     State(state): State<AppState>,
     caller: AccountUser,
@@ -263,8 +264,8 @@ pub struct PasswordChange {
 
 /// Changes the password. The user's browser sessions end and their other grants are revoked;
 /// the grant of the calling token stays.
-#[utoipa::path(post, path = "/api/account/password", tag = "account", security(("bearer" = [])), request_body = PasswordChange,
-    responses((status = 204, description = "Changed"), (status = 403, description = "Wrong current password", body = ApiErrorBody),
+#[utoipa::path(post, path = "/api/account/password", tag = "account", security(("bearer" = ["account:write"])), request_body = PasswordChange,
+    responses((status = 204, description = "Changed"), (status = 403, description = "Wrong current password, or the token lacks `account:write`", body = ApiErrorBody),
         (status = 422, description = "The new password is refused", body = ApiErrorBody), (status = 429, body = ApiErrorBody)))]
 pub async fn change_password(
     State(state): State<AppState>,
@@ -365,8 +366,8 @@ pub struct SendCode {
 }
 
 /// Sends a one-time code to confirm a sensitive action (step-up).
-#[utoipa::path(post, path = "/api/account/otp/send", tag = "account", security(("bearer" = [])), request_body = SendCode,
-    responses((status = 202, body = Accepted), (status = 400, description = "Channel unavailable", body = ApiErrorBody), (status = 429, body = ApiErrorBody), (status = 503, description = "The text message could not be sent", body = ApiErrorBody)))]
+#[utoipa::path(post, path = "/api/account/otp/send", tag = "account", security(("bearer" = ["account:write"])), request_body = SendCode,
+    responses((status = 202, body = Accepted), (status = 403, description = "The token lacks `account:write`", body = ApiErrorBody), (status = 400, description = "Channel unavailable", body = ApiErrorBody), (status = 429, body = ApiErrorBody), (status = 503, description = "The text message could not be sent", body = ApiErrorBody)))]
 pub async fn send_code(
     State(state): State<AppState>,
     caller: AccountUser,
@@ -409,8 +410,8 @@ pub struct Verified {
 }
 
 /// Checks (and uses up) a step-up code.
-#[utoipa::path(post, path = "/api/account/otp/verify", tag = "account", security(("bearer" = [])), request_body = VerifyCode,
-    responses((status = 200, body = Verified), (status = 400, description = "Wrong, expired or used-up code", body = ApiErrorBody)))]
+#[utoipa::path(post, path = "/api/account/otp/verify", tag = "account", security(("bearer" = ["account:write"])), request_body = VerifyCode,
+    responses((status = 200, body = Verified), (status = 403, description = "The token lacks `account:write`", body = ApiErrorBody), (status = 400, description = "Wrong, expired or used-up code", body = ApiErrorBody)))]
 pub async fn verify_code(
     State(state): State<AppState>,
     caller: AccountUser,
@@ -446,8 +447,8 @@ pub struct SessionView {
 }
 
 /// The user's browser sessions.
-#[utoipa::path(get, path = "/api/account/sessions", tag = "account", security(("bearer" = [])),
-    responses((status = 200, body = [SessionView])))]
+#[utoipa::path(get, path = "/api/account/sessions", tag = "account", security(("bearer" = ["account"]), ("bearer" = ["account:write"])),
+    responses((status = 200, body = [SessionView]), (status = 403, description = "The token lacks the `account` scope", body = ApiErrorBody)))]
 pub async fn sessions(
     State(state): State<AppState>,
     caller: AccountUser,
@@ -473,9 +474,9 @@ pub async fn sessions(
 }
 
 /// Ends one of the user's sessions (and revokes the tokens issued in it).
-#[utoipa::path(delete, path = "/api/account/sessions/{id}", tag = "account", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/account/sessions/{id}", tag = "account", security(("bearer" = ["account:write"])),
     params(("id" = String, Path, description = "Session id")),
-    responses((status = 204, description = "Ended"), (status = 404, body = ApiErrorBody)))]
+    responses((status = 204, description = "Ended"), (status = 403, description = "The token lacks `account:write`", body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
 pub async fn end_session(
     State(state): State<AppState>,
     caller: AccountUser,

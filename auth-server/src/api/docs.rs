@@ -32,7 +32,7 @@ use utoipa::{Modify, OpenApi};
     ),
     modifiers(&BearerScheme),
     tags(
-        (name = "account", description = "For an app acting for its signed-in user (a bearer access token of the user)."),
+        (name = "account", description = "For a first-party app acting for its signed-in user: a bearer access token of the user issued with the `account` scope (reading) or `account:write` (changing and reading). A token without them (e.g. `openid` only) gets 403 `insufficient_scope`. Only clients registered with these scopes can obtain them."),
         (name = "users", description = "For sibling services (a client-credentials token with the `users:read` scope)."),
     )
 )]

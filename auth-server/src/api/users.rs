@@ -28,7 +28,7 @@ pub struct UserInfo {
 }
 
 /// Looks a user up by id.
-#[utoipa::path(get, path = "/api/users/{id}", tag = "users", security(("bearer" = ["users:read"])),
+#[utoipa::path(get, path = "/api/users/{id}", tag = "users", security(("bearer" = ["users:read"]), ("bearer" = ["admin"])),
     params(("id" = String, Path, description = "User id")),
     responses((status = 200, body = UserInfo), (status = 403, description = "Token lacks users:read", body = ApiErrorBody),
         (status = 404, body = ApiErrorBody)))]
@@ -84,7 +84,7 @@ pub struct Registered {
 }
 
 /// Whether a user id or e-mail address is registered.
-#[utoipa::path(get, path = "/api/users/registered", tag = "users", security(("bearer" = ["users:read"])),
+#[utoipa::path(get, path = "/api/users/registered", tag = "users", security(("bearer" = ["users:read"]), ("bearer" = ["admin"])),
     params(RegisteredQuery),
     responses((status = 200, body = Registered), (status = 400, description = "Neither or both of id and email", body = ApiErrorBody),
         (status = 403, description = "Token lacks users:read", body = ApiErrorBody)))]

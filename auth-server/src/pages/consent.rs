@@ -23,6 +23,8 @@ pub fn describe_scope(scope: &str) -> &'static str {
         "offline_access" => "keep access while you are not using it",
         "permissions" => "see the permissions of your roles",
         "admin" => "administer this server",
+        "account" => "see your account: e-mail address, phone number, sign-ins and their addresses",
+        "account:write" => "see and change your account, and sign out your sessions",
         _ => "use this permission of your account",
     }
 }
@@ -98,7 +100,7 @@ pub async fn submit(State(state): State<AppState>, browser: Browser, body: Bytes
                 &browser,
                 &client,
                 &request,
-                pending.created_at,
+                Some(pending.created_at),
                 Some(handle),
             )
             .await

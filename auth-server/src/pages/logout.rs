@@ -5,9 +5,9 @@
 //! log users out.
 
 use super::templates::{LoggedOutPage, LogoutPage};
-use super::{Browser, error_page, form, internal_error, render, see_other};
+use super::{Browser, error_page, form, internal_error, notice, render, see_other};
 use crate::state::AppState;
-use auth_core::logout::{self, LogoutRequest};
+use auth_core::logout::{self, LogoutError, LogoutRequest};
 use auth_core::params::Params;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -53,22 +53,47 @@ async fn handle(
 ) -> Response {
     let request = match logout::validate(&state.provider, &params).await {
         Ok(request) => request,
-        Err(message) => {
+        Err(LogoutError::Invalid(message)) => {
             return error_page(&state, StatusCode::BAD_REQUEST, "Sign-out failed", &message);
         }
+        Err(LogoutError::Internal(e)) => return internal_error(&state, &e),
     };
-    let must_confirm = browser
+    let named_session = browser
         .session
         .as_ref()
-        .is_some_and(|session| !confirmed && !request.names_session(session));
-    if must_confirm {
+        .is_some_and(|session| request.names_session(session));
+    if browser.session.is_some() && !confirmed && !named_session {
         return confirm_page(&state, &browser, &request, &params);
     }
     if let Err(e) = browser.end_session(&state).await {
         return internal_error(&state, &e);
     }
     match request.redirect() {
-        Some(location) => see_other(&browser, &location),
+        Some(location) if request.redirects_at_once(named_session, confirmed) => {
+            see_other(&browser, &location)
+        }
+        // RP-Initiated Logout section 3: without proof that the request comes from this
+        // session's client, a self-registered client's URI is a link the user may follow, not
+        // a redirect (else `/logout` is an open redirector for anyone who registers a client).
+        Some(location) => {
+            let name = request
+                .client
+                .as_ref()
+                .map_or("the application", |c| c.name.as_str());
+            let host = url::Url::parse(&location)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .unwrap_or_default();
+            let text = format!("Continue to {name} ({host})");
+            notice(
+                &state,
+                &browser,
+                StatusCode::OK,
+                "Signed out",
+                "You are signed out.",
+                Some((location, text.as_str())),
+            )
+        }
         None => {
             let page = LoggedOutPage {
                 product: &state.web.product_name,

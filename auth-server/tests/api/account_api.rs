@@ -23,8 +23,8 @@ both_backends! {
         let link = mail.wait_for("api@example.com", "Confirm").await.link(&app.url("/verify-email?token="));
         assert_eq!(app.http.get(&link).send().await.unwrap().status(), 200);
 
-        let secret = app.code_client("webapp").await;
-        let tokens = app.tokens_for("webapp", &secret, "api@example.com").await;
+        let secret = crate::route_rules::first_party_client(&app, "webapp").await;
+        let tokens = crate::route_rules::first_party_tokens(&app, "webapp", &secret, "api@example.com").await;
         let access = tokens["access_token"].as_str().unwrap();
         let me: Value = app.http.get(app.url("/api/account/me")).bearer_auth(access).send().await.unwrap().json().await.unwrap();
         assert_eq!(me["email"], "api@example.com");
@@ -55,10 +55,10 @@ both_backends! {
 
     async fn changing_the_password_by_api_keeps_the_callers_grant_only(backend: Backend) {
         let (app, mail) = spawn_app_with_mail(backend, |_| {}).await;
-        let secret = app.code_client("webapp").await;
+        let secret = crate::route_rules::first_party_client(&app, "webapp").await;
         app.user("ann@example.com").await;
-        let caller = app.tokens_for("webapp", &secret, "ann@example.com").await;
-        let other = app.tokens_for("webapp", &secret, "ann@example.com").await;
+        let caller = crate::route_rules::first_party_tokens(&app, "webapp", &secret, "ann@example.com").await;
+        let other = crate::route_rules::first_party_tokens(&app, "webapp", &secret, "ann@example.com").await;
         let change = app.http.post(app.url("/api/account/password")).bearer_auth(caller["access_token"].as_str().unwrap())
             .json(&json!({"current_password": PASSWORD, "new_password": "another long password"})).send().await.unwrap();
         assert_eq!(change.status(), 204);
@@ -91,9 +91,9 @@ both_backends! {
 
     async fn a_step_up_code_is_sent_and_accepted_once(backend: Backend) {
         let (app, mail) = spawn_app_with_mail(backend, |_| {}).await;
-        let secret = app.code_client("webapp").await;
+        let secret = crate::route_rules::first_party_client(&app, "webapp").await;
         app.user("ann@example.com").await;
-        let tokens = app.tokens_for("webapp", &secret, "ann@example.com").await;
+        let tokens = crate::route_rules::first_party_tokens(&app, "webapp", &secret, "ann@example.com").await;
         let access = tokens["access_token"].as_str().unwrap().to_owned();
         let sent = app.http.post(app.url("/api/account/otp/send")).bearer_auth(&access).json(&json!({})).send().await.unwrap();
         assert_eq!(sent.status(), 202);
@@ -109,11 +109,11 @@ both_backends! {
 
     async fn users_see_and_end_their_sessions(backend: Backend) {
         let (app, _mail) = spawn_app_with_mail(backend, |_| {}).await;
-        let secret = app.code_client("webapp").await;
+        let secret = crate::route_rules::first_party_client(&app, "webapp").await;
         app.user("ann@example.com").await;
         let browser = crate::helpers::browser();
         assert_eq!(app.log_in(&browser, &app.url("/login"), "ann@example.com", PASSWORD).await.status(), 303);
-        let tokens = app.tokens_for("webapp", &secret, "ann@example.com").await;
+        let tokens = crate::route_rules::first_party_tokens(&app, "webapp", &secret, "ann@example.com").await;
         let access = tokens["access_token"].as_str().unwrap();
         let sessions: Vec<Value> = app.http.get(app.url("/api/account/sessions")).bearer_auth(access).send().await.unwrap().json().await.unwrap();
         assert_eq!(sessions.len(), 2);

@@ -378,4 +378,68 @@ both_backends! {
         assert_eq!(text_of(b, "#signed-in-as").await, email);
         chrome.client.clone().close().await.unwrap();
     }
+
+    async fn prompt_none_after_logout_brings_login_required_back_to_a_self_registered_client_in_a_real_browser(backend: Backend) {
+        if browser_skipped() {
+            eprintln!("AUTH_TEST_SKIP_BROWSER=1: skipping the browser test");
+            return;
+        }
+        let (app, _mail) = spawn_app_with_mail(backend, |c| c.registration.mode = "open".into()).await;
+        app.user("ann@example.com").await;
+        let (client_base, seen) = callback_server().await;
+        let callback = format!("{client_base}/callback");
+        let signed_out = format!("{client_base}/signed-out");
+        let registered: Value = app.http.post(app.url("/register"))
+            .json(&json!({"client_name": "Chrome App", "redirect_uris": [callback], "post_logout_redirect_uris": [signed_out],
+                "token_endpoint_auth_method": "none"}))
+            .send().await.unwrap().json().await.unwrap();
+        let id = registered["client_id"].as_str().unwrap().to_owned();
+        let authorize = |prompt: Option<&str>, state: &str| {
+            let mut url = url::Url::parse(&app.url("/authorize")).unwrap();
+            url.query_pairs_mut().extend_pairs([
+                ("response_type", "code"), ("client_id", id.as_str()), ("redirect_uri", callback.as_str()),
+                ("scope", "openid"), ("state", state), ("code_challenge", Pkce::new().challenge.as_str()),
+                ("code_challenge_method", "S256"),
+            ]);
+            if let Some(prompt) = prompt {
+                url.query_pairs_mut().append_pair("prompt", prompt);
+            }
+            url.to_string()
+        };
+
+        let chrome = chrome().await;
+        let b = &chrome.client;
+        b.goto(&authorize(None, "first")).await.unwrap();
+        expect(b, "#password", "login").await;
+        sign_in(b, "ann@example.com", crate::helpers::PASSWORD).await;
+        expect(b, "button[value=allow]", "consent").await;
+        click(b, "button[value=allow]").await;
+        expect(b, "#done", "callback").await;
+        assert!(query_of(&b.current_url().await.unwrap().to_string()).contains_key("code"));
+
+        // Signed in, prompt=none answers with a code.
+        b.goto(&authorize(Some("none"), "silent-in")).await.unwrap();
+        expect(b, "#done", "silent-while-signed-in").await;
+        assert!(query_of(&b.current_url().await.unwrap().to_string()).contains_key("code"));
+
+        // The app signs the user out (confirmed on the server's page), and comes back.
+        let mut logout = url::Url::parse(&app.url("/logout")).unwrap();
+        logout.query_pairs_mut().append_pair("client_id", &id).append_pair("post_logout_redirect_uri", &signed_out);
+        b.goto(logout.as_str()).await.unwrap();
+        expect(b, "form[action='/logout'] button[type=submit]", "confirm-logout").await;
+        click(b, "form[action='/logout'] button[type=submit]").await;
+        expect(b, "#done", "signed-out").await;
+        assert!(b.current_url().await.unwrap().to_string().starts_with(&signed_out));
+
+        // OIDC Core 3.1.2.6: login_required goes back to the registered redirect URI, with state.
+        b.goto(&authorize(Some("none"), "silent-out")).await.unwrap();
+        expect(b, "#done", "silent-after-logout").await;
+        let landed = b.current_url().await.unwrap().to_string();
+        assert!(landed.starts_with(&callback), "{landed}");
+        let query = query_of(&landed);
+        assert_eq!((query["error"].as_str(), query["state"].as_str()), ("login_required", "silent-out"), "{landed}");
+        assert_eq!(query["iss"], app.base_url);
+        assert!(seen.lock().unwrap().iter().any(|u| u.contains("error=login_required")));
+        chrome.client.clone().close().await.unwrap();
+    }
 }

@@ -228,9 +228,9 @@ both_backends! {
             unthrottled(c);
             c.account.one_time_code_attempts = ATTEMPTS;
         }).await;
-        let secret = app.code_client("webapp").await;
+        let secret = crate::route_rules::first_party_client(&app, "webapp").await;
         app.user("ann@example.com").await;
-        let access = tokens(&app, &browser(), &secret).await["access_token"].as_str().unwrap().to_owned();
+        let access = crate::route_rules::first_party_tokens(&app, "webapp", &secret, "ann@example.com").await["access_token"].as_str().unwrap().to_owned();
         let verify = |code: String| {
             app.http.post(app.url("/api/account/otp/verify")).bearer_auth(&access).json(&json!({"code": code})).send()
         };

@@ -146,7 +146,7 @@ both_backends! {
         let token_response = [[("response_type", "token")].as_slice(), &pkce_pairs].concat();
         let no_pkce = [("response_type", "code")];
         let silent = [[("response_type", "code"), ("prompt", "none")].as_slice(), &pkce_pairs].concat();
-        for extra in [token_response.as_slice(), &no_pkce, &silent] {
+        for extra in [token_response.as_slice(), &no_pkce] {
             let response = browser().get(request(&id, EVIL, extra)).send().await.unwrap();
             assert_eq!(response.status(), 400, "{extra:?}");
             assert!(response.headers().get("location").is_none(), "{extra:?}: no redirect to the registered URI");
@@ -156,6 +156,11 @@ both_backends! {
             let location = app.follow(&browser(), &request("webapp", REDIRECT_URI, extra)).await;
             assert!(location.starts_with(REDIRECT_URI) && location.contains("error="), "{extra:?}: {location}");
         }
+
+        // OIDC Core 3.1.2.6: prompt=none's login_required goes back to the registered redirect
+        // URI, also for a self-registered client (issue 19; it used to be a page).
+        let location = app.follow(&browser(), &request(&id, EVIL, &silent)).await;
+        assert!(location.starts_with(EVIL) && location.contains("error=login_required"), "{location}");
 
         // After the user has acted, the self-registered client is asked about (never trusted),
         // and a refusal goes back to it.

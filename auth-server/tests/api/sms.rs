@@ -33,16 +33,16 @@ async fn codes_go_by_text_message_through_a_signed_webhook() {
         c.sms.webhook_secret = Some(secret.into());
     })
     .await;
-    let secret_client = app.code_client("webapp").await;
+    let secret_client = crate::route_rules::first_party_client(&app, "webapp").await;
     let user = app.user("ann@example.com").await;
     app.provider
         .store()
         .set_phone_number(&user.id, Some("+447700900123"), 0)
         .await
         .unwrap();
-    let tokens = app
-        .tokens_for("webapp", &secret_client, "ann@example.com")
-        .await;
+    let tokens =
+        crate::route_rules::first_party_tokens(&app, "webapp", &secret_client, "ann@example.com")
+            .await;
     let access = tokens["access_token"].as_str().unwrap();
     let sent = app
         .http
@@ -101,11 +101,11 @@ async fn a_webhook_that_fails_is_reported_as_unavailable_not_as_a_bad_request() 
         c.sms.webhook_secret = Some("a webhook secret of some length".into());
     })
     .await;
-    let secret_client = app.code_client("webapp").await;
+    let secret_client = crate::route_rules::first_party_client(&app, "webapp").await;
     let user = app.user("ann@example.com").await;
-    let tokens = app
-        .tokens_for("webapp", &secret_client, "ann@example.com")
-        .await;
+    let tokens =
+        crate::route_rules::first_party_tokens(&app, "webapp", &secret_client, "ann@example.com")
+            .await;
     let access = tokens["access_token"].as_str().unwrap();
     let send = |channel: &'static str| {
         app.http
