@@ -71,7 +71,7 @@ pub enum LogoutError {
 /// Validates the parameters of the end-session endpoint. Errors are for the user's eyes:
 /// nothing here may redirect to an unverified URI.
 pub async fn validate(provider: &Provider, params: &Params) -> Result<LogoutRequest, LogoutError> {
-    let invalid = |message: String| LogoutError::Invalid(message);
+    let invalid = LogoutError::Invalid;
     let hint = match params.get("id_token_hint") {
         Some(token) => Some(provider.read_id_token_hint(token).map_err(|e| {
             invalid(format!(
