@@ -230,6 +230,7 @@ pub fn user_token_from(provider: &Provider, user_id: &str, scope: &str, roles: &
             auth_time: Some(provider.clock().unix()),
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
             permissions: vec!["tickets.close".to_owned()],
+            client_registration: "",
         })
         .unwrap()
         .token
