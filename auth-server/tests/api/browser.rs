@@ -415,12 +415,12 @@ both_backends! {
         expect(b, "button[value=allow]", "consent").await;
         click(b, "button[value=allow]").await;
         expect(b, "#done", "callback").await;
-        assert!(query_of(&b.current_url().await.unwrap().to_string()).contains_key("code"));
+        assert!(query_of(b.current_url().await.unwrap().as_ref()).contains_key("code"));
 
         // Signed in, prompt=none answers with a code.
         b.goto(&authorize(Some("none"), "silent-in")).await.unwrap();
         expect(b, "#done", "silent-while-signed-in").await;
-        assert!(query_of(&b.current_url().await.unwrap().to_string()).contains_key("code"));
+        assert!(query_of(b.current_url().await.unwrap().as_ref()).contains_key("code"));
 
         // The app signs the user out (confirmed on the server's page), and comes back.
         let mut logout = url::Url::parse(&app.url("/logout")).unwrap();
