@@ -225,6 +225,8 @@ both_backends! {
                 .iter()
                 .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0.0)))
                 .filter(|(_, d)| *d != 0.0)
+                // The replica re-reads its signing keys on a timer, whatever the requests.
+                .filter(|(k, _)| !k.starts_with("auth_signing_key_reloads_total"))
                 .collect();
             moved.push((what, email, delta));
         }
