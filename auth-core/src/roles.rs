@@ -10,6 +10,11 @@ use std::fmt;
 /// The role that may never be chosen at sign-up and that the `admin` scope requires.
 pub const ADMIN: &str = "admin";
 
+/// Scopes of service tokens (`client_credentials`) only: looking users up and reading the
+/// metrics. A client may hold them, but a token it gets for a user never carries them, so a
+/// user signing in through that client does not become a user directory or a metrics reader.
+pub const SERVICE_SCOPES: &[&str] = &["users:read", "metrics"];
+
 /// A role or permission name: 1 to 64 characters from `a-z 0-9 - _ . :`.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
@@ -85,10 +90,11 @@ impl Grants {
         self.roles.iter().any(|r| r == role)
     }
 
-    /// Whether these grants allow the scope token `scope`: the `admin` scope needs the
-    /// `admin` role, every other scope needs none.
+    /// Whether these grants allow the scope token `scope` in a user's token: the `admin` scope
+    /// needs the `admin` role; [`SERVICE_SCOPES`] are never a user's, whatever the client may
+    /// hold; every other scope needs no role.
     pub fn allow_scope(&self, scope: &str) -> bool {
-        scope != ADMIN || self.has_role(ADMIN)
+        !SERVICE_SCOPES.contains(&scope) && (scope != ADMIN || self.has_role(ADMIN))
     }
 }
 

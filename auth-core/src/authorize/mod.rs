@@ -15,7 +15,6 @@ use crate::clients::{Client, ClientId, GrantType};
 use crate::error::OAuthError;
 use crate::params::Params;
 use crate::pkce;
-use crate::roles::ADMIN;
 use crate::scope::Scope;
 use crate::secrets::{new_id, new_token};
 use crate::sessions::Session;
@@ -466,11 +465,11 @@ pub async fn issue_code(
     session: &Session,
 ) -> Result<String, OAuthError> {
     let grants = provider.store().user_grants(&session.user_id).await?;
-    // Scopes that need a role are dropped for users without it.
+    // Scopes that need a role are dropped for users without it, and service scopes always.
     let scope: Scope = request
         .scope()
         .iter()
-        .filter(|s| *s != "admin" || grants.has_role(ADMIN))
+        .filter(|s| grants.allow_scope(s))
         .collect();
     let code = new_token(CODE_PREFIX);
     let now = provider.clock().unix();

@@ -165,6 +165,20 @@ both_backends! {
         assert!(response.text().await.unwrap().contains("invalid_scope"));
     }
 
+    async fn a_users_token_never_carries_service_scopes_whatever_its_client_holds(backend: Backend) {
+        let app = spawn_app(backend).await;
+        app.user("ann@example.com").await;
+        let secret = code_client_with(&app, "portal", "openid offline_access metrics users:read").await;
+        let tokens = tokens_in(&app, &browser(), "portal", &secret, "openid offline_access metrics users:read", "ann@example.com").await;
+        assert_eq!(tokens["scope"], "offline_access openid", "{tokens}");
+        let token = tokens["access_token"].as_str().unwrap();
+        assert_eq!(app.http.get(app.url("/metrics")).bearer_auth(token).send().await.unwrap().status(), 403);
+        let lookup = app.http.get(app.url("/api/users/registered?email=ann@example.com")).bearer_auth(token).send().await.unwrap();
+        assert_eq!(lookup.status(), 403);
+        let refreshed: Value = app.refresh("portal", &secret, tokens["refresh_token"].as_str().unwrap(), None).await.json().await.unwrap();
+        assert_eq!(refreshed["scope"], "offline_access openid", "{refreshed}");
+    }
+
     async fn anonymous_callers_cannot_read_the_metrics(backend: Backend) {
         let app = spawn_app(backend).await;
         let response = app.http.get(app.url("/metrics")).send().await.unwrap();
