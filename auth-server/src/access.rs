@@ -134,6 +134,7 @@ pub const ROUTES: &[Route] = &[
     route(Method::GET, "/logout", Anonymous),
     route(Method::POST, "/logout", Anonymous),
     route(Method::GET, "/verify-email", Anonymous),
+    route(Method::POST, "/verify-email", Anonymous),
     route(Method::GET, "/verify-email/resend", Anonymous),
     route(Method::POST, "/verify-email/resend", Anonymous),
     route(Method::GET, "/forgot-password", Anonymous),

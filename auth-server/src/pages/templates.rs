@@ -98,6 +98,15 @@ pub struct NoticePage<'a> {
     pub link: Option<(String, &'a str)>,
 }
 
+/// `verify_email.html`
+#[derive(Template)]
+#[template(path = "verify_email.html")]
+pub struct VerifyEmailPage<'a> {
+    pub product: &'a str,
+    pub csrf: &'a str,
+    pub token: &'a str,
+}
+
 /// `email_form.html`
 #[derive(Template)]
 #[template(path = "email_form.html")]

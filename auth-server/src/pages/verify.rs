@@ -1,6 +1,6 @@
 //! E-mail verification: the link target, and asking for a new link.
 
-use super::templates::EmailFormPage;
+use super::templates::{EmailFormPage, VerifyEmailPage};
 use super::{Browser, form, internal_error, notice, render, too_many};
 use crate::state::AppState;
 use auth_core::params::Params;
@@ -11,13 +11,33 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-/// `GET /verify-email?token=...`
-pub async fn verify(
+/// `GET /verify-email?token=...`: a page with a button, and nothing confirmed yet. Mail
+/// scanners and link previews open links; only a person submits the form, so an account
+/// someone else signed up with this address is not confirmed behind its owner's back.
+pub async fn show(
     State(state): State<AppState>,
     browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Response {
     let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let csrf = browser.csrf_token(&state);
+    let page = VerifyEmailPage {
+        product: &state.web.product_name,
+        csrf: &csrf,
+        token: params.get("token").unwrap_or(""),
+    };
+    (browser.jar(), render(&state, StatusCode::OK, &page)).into_response()
+}
+
+/// `POST /verify-email`: confirms the address of the link's token.
+pub async fn verify(State(state): State<AppState>, browser: Browser, body: Bytes) -> Response {
+    let params = match form(&state, &body) {
+        Ok(params) => params,
+        Err(response) => return response,
+    };
+    if let Err(response) = browser.check_csrf(&state, &params) {
+        return response;
+    }
     let token = params.get("token").unwrap_or("");
     match verification::verify(&state.provider, token).await {
         Ok(_) => notice(

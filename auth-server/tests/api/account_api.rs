@@ -21,7 +21,7 @@ both_backends! {
         let weak: Value = weak.json().await.unwrap();
         assert_eq!(weak["error_description"], "the password must be at least 10 characters long");
         let link = mail.wait_for("api@example.com", "Confirm").await.link(&app.url("/verify-email?token="));
-        assert_eq!(app.http.get(&link).send().await.unwrap().status(), 200);
+        assert_eq!(app.confirm_email(&crate::helpers::browser(), &link).await.status(), 200);
 
         let secret = crate::route_rules::first_party_client(&app, "webapp").await;
         let tokens = crate::route_rules::first_party_tokens(&app, "webapp", &secret, "api@example.com").await;

@@ -193,6 +193,7 @@ async fn sign_up_and_verify(
         .await
         .link(&app.url("/verify-email?token="));
     b.goto(&link).await.unwrap();
+    click(b, "button[type=submit]").await;
     expect(b, "#notice", "verified").await;
     assert!(text_of(b, "#notice").await.contains("is confirmed"));
     app.url(&continue_to)

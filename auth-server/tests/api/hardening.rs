@@ -91,6 +91,20 @@ both_backends! {
         assert!(!notice.text.contains("ann@new.example.com"), "the notice does not hand the new address to whoever reads the old inbox");
     }
 
+    async fn a_sign_up_under_someone_elses_address_is_not_confirmed_by_a_mail_scanner(backend: Backend) {
+        let (app, mail) = spawn_app_with_mail(backend, |_| {}).await;
+        let squatted = app.http.post(app.url("/api/account/register")).json(&json!({"email": "victim@example.com", "password": "the attacker's password"})).send().await.unwrap();
+        assert_eq!(squatted.status(), 202);
+        let link = mail.wait_for("victim@example.com", "Confirm your e-mail address").await.link(&app.url("/verify-email?token="));
+        // A scanner or link preview opens the link; nobody presses the button.
+        let opened = browser().get(&link).send().await.unwrap();
+        assert_eq!(opened.status(), 200);
+        let user = app.provider.store().user_by_email("victim@example.com").await.unwrap().unwrap();
+        assert!(!user.email_verified, "opening the link confirms nothing");
+        let login = app.log_in(&browser(), &app.url("/login"), "victim@example.com", "the attacker's password").await;
+        assert_ne!(login.status(), 303, "an unconfirmed account signs nobody in");
+    }
+
     async fn json_under_any_media_type_is_scanned_for_nul_and_registration_reads_only_json(backend: Backend) {
         let app = spawn_app_with(backend, |c| c.registration.mode = "open".into()).await;
         let body = r#"{"redirect_uris":["https://app.example/cb"],"client_name":"evil\u0000name"}"#;

@@ -856,6 +856,28 @@ pub async fn spawn_app_with_mail(
 
 impl TestApp {
     /// Loads `page` (for its CSRF token) and posts `fields` to `action`, like a browser.
+    /// Opens a verification link in `browser` and presses its confirm button (the link alone
+    /// confirms nothing).
+    pub async fn confirm_email(&self, browser: &reqwest::Client, link: &str) -> reqwest::Response {
+        let page = browser
+            .get(link)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf =
+            form_field(&page, "csrf_token").unwrap_or_else(|| panic!("no form at {link}:\n{page}"));
+        let token = form_field(&page, "token").unwrap_or_default();
+        browser
+            .post(self.url("/verify-email"))
+            .form(&[("csrf_token", csrf), ("token", token)])
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn submit(
         &self,
         browser: &reqwest::Client,
