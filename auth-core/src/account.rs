@@ -163,7 +163,8 @@ pub async fn update_profile(
 }
 
 /// Changes the e-mail address after a step-up code sent to the current address. The new address
-/// is unverified until the user opens the link sent to it.
+/// is unverified until the user confirms it through the link sent to it; the old address is
+/// told of the change.
 pub async fn change_email(
     provider: &Provider,
     user: &User,

@@ -856,19 +856,18 @@ pub async fn spawn_app_with_mail(
 
 impl TestApp {
     /// Loads `page` (for its CSRF token) and posts `fields` to `action`, like a browser.
+    /// The HTML of the page at `url` and the CSRF token of its form.
+    pub async fn form_page(&self, browser: &reqwest::Client, url: &str) -> (String, String) {
+        let html = browser.get(url).send().await.unwrap().text().await.unwrap();
+        let csrf =
+            form_field(&html, "csrf_token").unwrap_or_else(|| panic!("no form at {url}:\n{html}"));
+        (html, csrf)
+    }
+
     /// Opens a verification link in `browser` and presses its confirm button (the link alone
     /// confirms nothing).
     pub async fn confirm_email(&self, browser: &reqwest::Client, link: &str) -> reqwest::Response {
-        let page = browser
-            .get(link)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let csrf =
-            form_field(&page, "csrf_token").unwrap_or_else(|| panic!("no form at {link}:\n{page}"));
+        let (page, csrf) = self.form_page(browser, link).await;
         let token = form_field(&page, "token").unwrap_or_default();
         browser
             .post(self.url("/verify-email"))
@@ -885,16 +884,7 @@ impl TestApp {
         action: &str,
         fields: &[(&str, &str)],
     ) -> reqwest::Response {
-        let html = browser
-            .get(self.url(page))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let csrf =
-            form_field(&html, "csrf_token").unwrap_or_else(|| panic!("no form on {page}:\n{html}"));
+        let (_, csrf) = self.form_page(browser, &self.url(page)).await;
         let mut form: Vec<(&str, String)> = vec![("csrf_token", csrf)];
         form.extend(fields.iter().map(|(k, v)| (*k, (*v).to_owned())));
         browser

@@ -478,15 +478,7 @@ struct Identity {
 }
 
 async fn csrf_of(app: &TestApp, browser: &reqwest::Client, page: &str) -> String {
-    let html = browser
-        .get(app.url(page))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    form_field(&html, "csrf_token").unwrap_or_else(|| panic!("no CSRF token on {page}"))
+    app.form_page(browser, &app.url(page)).await.1
 }
 
 #[test]
