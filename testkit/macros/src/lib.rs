@@ -1,0 +1,84 @@
+//! `#[both_backends]`: writes one test body as an ordinary `async fn`, so rustfmt and the IDE
+//! see it, and runs it once per database.
+//!
+//! ```ignore
+//! #[both_backends]
+//! async fn reused_code_is_rejected(backend: Backend) { /* ... */ }
+//! ```
+//!
+//! becomes a module `reused_code_is_rejected` holding the body as `run` and two tests, `sqlite`
+//! and `postgres`, which call it with `Backend::Sqlite` and `Backend::Postgres` (the enum is the
+//! parameter's type, resolved where the test is written). The PostgreSQL variant never passes
+//! without running: a run without a database server leaves those tests out by name
+//! (`scripts/test` filters `::postgres$` when `AUTH_TEST_SKIP_POSTGRES=1`), so they are
+//! reported as skipped.
+//!
+//! Knows nothing of the crates it tests; only the shape of the function.
+
+use proc_macro::TokenStream;
+use quote::quote;
+use syn::{FnArg, ItemFn, Pat, parse_macro_input, spanned::Spanned};
+
+#[proc_macro_attribute]
+pub fn both_backends(attr: TokenStream, item: TokenStream) -> TokenStream {
+    if !attr.is_empty() {
+        let attr = proc_macro2::TokenStream::from(attr);
+        return syn::Error::new(attr.span(), "#[both_backends] takes no arguments")
+            .to_compile_error()
+            .into();
+    }
+    let function = parse_macro_input!(item as ItemFn);
+    match expand(function) {
+        Ok(tokens) => tokens.into(),
+        Err(error) => error.to_compile_error().into(),
+    }
+}
+
+fn expand(function: ItemFn) -> syn::Result<proc_macro2::TokenStream> {
+    let signature = &function.sig;
+    if signature.asyncness.is_none() {
+        return Err(syn::Error::new(
+            signature.span(),
+            "#[both_backends] goes on an `async fn name(backend: Backend)`",
+        ));
+    }
+    let mut inputs = signature.inputs.iter();
+    let (Some(FnArg::Typed(parameter)), None) = (inputs.next(), inputs.next()) else {
+        return Err(syn::Error::new(
+            signature.inputs.span(),
+            "#[both_backends] needs exactly one parameter, the backend: `backend: Backend`",
+        ));
+    };
+    if !matches!(*parameter.pat, Pat::Ident(_)) {
+        return Err(syn::Error::new(
+            parameter.pat.span(),
+            "the backend parameter must be a plain name",
+        ));
+    }
+    let backend = &parameter.ty;
+    let name = &signature.ident;
+    let output = &signature.output;
+    let body = &function.block;
+    let attributes = &function.attrs;
+    let visibility = &function.vis;
+
+    Ok(quote! {
+        #(#attributes)*
+        #visibility mod #name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run(#parameter) #output #body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() #output {
+                run(#backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() #output {
+                run(#backend::Postgres).await
+            }
+        }
+    })
+}
