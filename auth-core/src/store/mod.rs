@@ -2,8 +2,9 @@
 //!
 //! Protocol code talks to `Arc<dyn Store>` only, so an embedder can bring its own storage. The
 //! traits speak in domain types and plain records; `sqlx` never appears in their signatures.
-//! Operations that must be atomic (rotating keys; later redeeming codes and refresh tokens) are
-//! single trait methods, so each implementation can make them one transaction.
+//! Operations that must be atomic (rotating keys, redeeming a code with the tokens it issues,
+//! rotating a refresh token with reuse detection) are single trait methods, so each
+//! implementation makes them one transaction.
 
 pub mod sql;
 
@@ -106,7 +107,8 @@ pub trait KeyStore: Send + Sync {
     async fn delete_expired_keys(&self, now: i64) -> Result<u64, StoreError>;
 }
 
-/// Token state that outlives a request: revocations (and, later, codes and refresh tokens).
+/// Access-token revocations, and the purge of everything that expires (codes and refresh
+/// families live in [`GrantStore`]).
 #[async_trait]
 pub trait TokenStore: Send + Sync {
     /// Records that the access token `jti` is revoked until it expires. Idempotent. The
