@@ -12,6 +12,7 @@ use crate::node;
 use crate::report::{Comparison, RSS_TARGET, Ratio, RowResult, Sample, Target as Goal};
 use crate::serve::Seed;
 use anyhow::Context;
+use clap::ValueEnum;
 use std::future::Future;
 use std::sync::Arc;
 use std::task::{self, Poll, Waker};
@@ -24,27 +25,6 @@ const PROBE_CONNECTIONS: usize = 8;
 /// Restarts timed by the start-up row, and first starts on new databases (each generates a
 /// signing key, whose time is random for RSA, so one sample says little).
 const RESTARTS: usize = 5;
-
-/// The rows in table order.
-const ROWS: [RowName; 14] = {
-    use RowName::*;
-    [
-        RawSign,
-        RawVerify,
-        Trivial,
-        ClientCredentials,
-        Introspection,
-        IntrospectionUncached,
-        Jwks,
-        Discovery,
-        Refresh,
-        CodeFlow,
-        Verify,
-        IssuanceUnderLogin,
-        Startup,
-        Rss,
-    ]
-};
 
 /// What a run measured: the table, and the rows run on the other provider with `--compare`.
 pub struct Report {
@@ -66,7 +46,8 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
         verify: None,
         trivial: None,
     };
-    for row in ROWS {
+    // `RowName` declares the rows in table order.
+    for &row in RowName::value_variants() {
         if args.selected(row) {
             bench
                 .row(row)
@@ -161,30 +142,24 @@ impl Bench<'_> {
     }
 
     async fn raw_sign(&mut self) -> anyhow::Result<()> {
-        let (algorithm, cores, duration) = (self.args.algorithm, self.cores, self.args.duration);
-        let measured =
-            tokio::task::spawn_blocking(move || ceiling::sign(algorithm, cores, duration))
-                .await??;
-        self.sign = Some(measured.rate);
-        let label = format!("raw {} sign (aws-lc-rs)", self.algorithm());
-        self.push(
-            label,
-            format!("{cores} threads"),
-            &measured,
-            None,
-            None,
-            None,
-        );
+        self.sign = Some(self.raw(Raw::Sign).await?);
         Ok(())
     }
 
     async fn raw_verify(&mut self) -> anyhow::Result<()> {
+        self.verify = Some(self.raw(Raw::Verify).await?);
+        Ok(())
+    }
+
+    /// Measures the raw signature operation `raw` on every core and adds its row; returns the rate.
+    async fn raw(&mut self, raw: Raw) -> anyhow::Result<f64> {
         let (algorithm, cores, duration) = (self.args.algorithm, self.cores, self.args.duration);
-        let measured =
-            tokio::task::spawn_blocking(move || ceiling::verify(algorithm, cores, duration))
-                .await??;
-        self.verify = Some(measured.rate);
-        let label = format!("raw {} verify (aws-lc-rs)", self.algorithm());
+        let measured = tokio::task::spawn_blocking(move || match raw {
+            Raw::Sign => ceiling::sign(algorithm, cores, duration),
+            Raw::Verify => ceiling::verify(algorithm, cores, duration),
+        })
+        .await??;
+        let label = format!("raw {} {} (aws-lc-rs)", self.algorithm(), raw.name());
         self.push(
             label,
             format!("{cores} threads"),
@@ -193,7 +168,7 @@ impl Bench<'_> {
             None,
             None,
         );
-        Ok(())
+        Ok(measured.rate)
     }
 
     async fn trivial(&mut self) -> anyhow::Result<()> {
@@ -989,5 +964,21 @@ fn failures(measured: &Measured) -> String {
     match (&measured.first_error, measured.errors) {
         (Some(error), n) if n > 0 => format!("{n} failed, first: {error}"),
         _ => String::new(),
+    }
+}
+
+/// The two ceilings measured on raw aws-lc-rs.
+#[derive(Clone, Copy)]
+enum Raw {
+    Sign,
+    Verify,
+}
+
+impl Raw {
+    fn name(self) -> &'static str {
+        match self {
+            Raw::Sign => "sign",
+            Raw::Verify => "verify",
+        }
     }
 }
