@@ -11,12 +11,12 @@
 //! puts a [`Pending`] there.
 
 use crate::pages::templates::{ErrorPage, NoticePage};
-use crate::pages::{Browser, render};
+use crate::pages::{Browser, render, see_other};
 use crate::state::AppState;
 use auth_core::store::StoreError;
 use auth_core::throttle::Throttled;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 
 /// An error answer of a hosted page.
@@ -82,9 +82,7 @@ impl PageError {
 
     /// `303 See Other` to `location`, with the browser's cookies.
     pub fn redirect(browser: &Browser, location: &str) -> Self {
-        Self(Kind::Ready(
-            (browser.jar(), Redirect::to(location)).into_response(),
-        ))
+        Self(Kind::Ready(see_other(browser, location)))
     }
 
     /// A page its handler rendered: its own form again with the error in place, or a notice
