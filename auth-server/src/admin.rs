@@ -2,11 +2,12 @@
 //!
 //! Every route needs a bearer access token of this server with the `admin` scope: a
 //! client-credentials token of a client registered with that scope, or a user token, which only
-//! carries `admin` when the user has the `admin` role.
+//! carries `admin` when the user has the `admin` role. Refusals are [`ApiError`]s, as in `/api`.
 
 use crate::access::Routes;
-use crate::bearer;
-use crate::error::no_store;
+use crate::api::{insufficient, verified_claims};
+use crate::error::{ApiError, no_store};
+use crate::extract::JsonBody;
 use crate::state::AppState;
 use crate::views::{ClientView, KeyView, RoleView, UserView};
 use auth_core::Provider;
@@ -15,16 +16,11 @@ use auth_core::clients::{
     self, AuthMethod, ClientError, ClientId, GrantType, NewClient, RedirectUri,
 };
 use auth_core::keys::Activation;
-use auth_core::roles::{self, Role, RoleError, RoleName};
+use auth_core::roles::{self, Role, RoleName};
 use auth_core::scope::Scope;
 use auth_core::store::{AuditEvent, AuditFilter};
-use auth_core::tokens::access::ValidationFailure;
-use auth_core::userinfo::ResourceError;
-use auth_core::users::{
-    self, Email, NewUser, Origin, Profile, UserError, UserId, password::Password,
-};
+use auth_core::users::{self, Email, NewUser, Origin, Profile, UserId, password::Password};
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::Method;
 use axum::http::StatusCode;
@@ -81,30 +77,9 @@ impl FromRequestParts<AppState> for Admin {
         parts: &mut Parts,
         state: &AppState,
     ) -> std::result::Result<Self, Self::Rejection> {
-        let token = match bearer::from_header(&parts.headers) {
-            Ok(Some(token)) => token,
-            Ok(None) => return Err(bearer::refuse(ResourceError::Missing, ADMIN_SCOPE)),
-            Err(e) => return Err(bearer::refuse(e, ADMIN_SCOPE)),
-        };
-        let claims = match state.provider.validate_access_token(&token).await {
-            Ok(claims) => claims,
-            Err(ValidationFailure::Invalid(e)) => {
-                return Err(bearer::refuse(
-                    ResourceError::InvalidToken(e.to_string()),
-                    ADMIN_SCOPE,
-                ));
-            }
-            Err(ValidationFailure::Internal(e)) => {
-                return Err(bearer::refuse(ResourceError::Internal(e), ADMIN_SCOPE));
-            }
-        };
+        let claims = verified_claims(parts, state, ADMIN_SCOPE).await?;
         if !claims.scopes().any(|s| s == ADMIN_SCOPE) {
-            return Err(bearer::refuse(
-                ResourceError::InsufficientScope(
-                    "the admin API needs a token with the `admin` scope".into(),
-                ),
-                ADMIN_SCOPE,
-            ));
+            return Err(insufficient(&[ADMIN_SCOPE], "the admin API"));
         }
         Ok(Self {
             subject: claims.sub,
@@ -112,98 +87,14 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
-/// An admin API error as JSON.
-#[derive(Debug)]
-pub struct AdminError(StatusCode, String);
-
-impl AdminError {
-    fn bad_request(message: impl Into<String>) -> Self {
-        Self(StatusCode::BAD_REQUEST, message.into())
-    }
-
-    fn not_found(message: impl Into<String>) -> Self {
-        Self(StatusCode::NOT_FOUND, message.into())
-    }
-
-    fn internal(cause: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, "admin request failed");
-        Self(StatusCode::INTERNAL_SERVER_ERROR, "internal error".into())
-    }
-}
-
-impl IntoResponse for AdminError {
-    fn into_response(self) -> Response {
-        let code = match self.0 {
-            StatusCode::NOT_FOUND => "not_found",
-            StatusCode::CONFLICT => "conflict",
-            StatusCode::INTERNAL_SERVER_ERROR => "server_error",
-            _ => "invalid_request",
-        };
-        (
-            self.0,
-            no_store(),
-            Json(json!({"error": code, "error_description": self.1})),
-        )
-            .into_response()
-    }
-}
-
-impl From<JsonRejection> for AdminError {
-    fn from(rejection: JsonRejection) -> Self {
-        Self::bad_request(format!(
-            "the request body is not the expected JSON: {}",
-            rejection.body_text()
-        ))
-    }
-}
-
-impl From<UserError> for AdminError {
-    fn from(e: UserError) -> Self {
-        match e {
-            UserError::NotFound(_) => Self::not_found(e.to_string()),
-            UserError::EmailTaken => Self(StatusCode::CONFLICT, e.to_string()),
-            UserError::Internal(cause) => Self::internal(cause),
-            other => Self::bad_request(other.to_string()),
-        }
-    }
-}
-
-impl From<RoleError> for AdminError {
-    fn from(e: RoleError) -> Self {
-        match e {
-            RoleError::NotFound(m) => Self::not_found(m),
-            RoleError::Duplicate(_) => Self(StatusCode::CONFLICT, e.to_string()),
-            RoleError::Store(cause) => Self::internal(cause),
-            RoleError::InvalidName(_) => Self::bad_request(e.to_string()),
-        }
-    }
-}
-
-impl From<ClientError> for AdminError {
-    fn from(e: ClientError) -> Self {
-        match e {
-            ClientError::NotFound(_) => Self::not_found(e.to_string()),
-            ClientError::Duplicate(_) => Self(StatusCode::CONFLICT, e.to_string()),
-            ClientError::Store(cause) => Self::internal(cause),
-            other => Self::bad_request(other.to_string()),
-        }
-    }
-}
-
-impl From<auth_core::store::StoreError> for AdminError {
-    fn from(e: auth_core::store::StoreError) -> Self {
-        Self::internal(e)
-    }
-}
-
-type Result<T> = std::result::Result<T, AdminError>;
+type Result<T> = std::result::Result<T, ApiError>;
 
 fn user_id(id: &str) -> Result<UserId> {
-    UserId::parse(id).ok_or_else(|| AdminError::not_found(format!("no user has id `{id}`")))
+    UserId::parse(id).ok_or_else(|| ApiError::not_found(format!("no user has id `{id}`")))
 }
 
 fn role_name(name: &str) -> Result<RoleName> {
-    RoleName::parse(name).map_err(|e| AdminError::bad_request(e.to_string()))
+    Ok(RoleName::parse(name)?)
 }
 
 async fn user_view(provider: &Provider, id: &UserId) -> Result<Json<UserView>> {
@@ -250,9 +141,8 @@ struct CreateUser {
 async fn create_user(
     admin: Admin,
     State(state): State<AppState>,
-    body: std::result::Result<Json<CreateUser>, JsonRejection>,
+    JsonBody(body): JsonBody<CreateUser>,
 ) -> Result<(StatusCode, Json<UserView>)> {
-    let Json(body) = body?;
     let new = NewUser {
         email: Email::parse(&body.email)?,
         password: Password::new(body.password),
@@ -420,9 +310,8 @@ struct CreateRole {
 async fn create_role(
     admin: Admin,
     State(state): State<AppState>,
-    body: std::result::Result<Json<CreateRole>, JsonRejection>,
+    JsonBody(body): JsonBody<CreateRole>,
 ) -> Result<(StatusCode, Json<RoleView>)> {
-    let Json(body) = body?;
     let role = Role {
         name: role_name(&body.name)?,
         description: body.description,
@@ -453,9 +342,8 @@ async fn set_permissions(
     admin: Admin,
     State(state): State<AppState>,
     Path(name): Path<String>,
-    body: std::result::Result<Json<Permissions>, JsonRejection>,
+    JsonBody(body): JsonBody<Permissions>,
 ) -> Result<Json<RoleView>> {
-    let Json(body) = body?;
     let name = role_name(&name)?;
     let permissions: Vec<RoleName> = body
         .permissions
@@ -474,7 +362,7 @@ async fn set_permissions(
     let role = roles
         .iter()
         .find(|r| r.name == name)
-        .ok_or_else(|| AdminError::not_found(format!("no role is named `{name}`")))?;
+        .ok_or_else(|| ApiError::not_found(format!("no role is named `{name}`")))?;
     Ok(Json(RoleView::from(role)))
 }
 
@@ -516,11 +404,10 @@ fn default_auth_method() -> String {
 async fn create_client(
     admin: Admin,
     State(state): State<AppState>,
-    body: std::result::Result<Json<CreateClient>, JsonRejection>,
+    JsonBody(body): JsonBody<CreateClient>,
 ) -> Result<(StatusCode, Json<ClientView>)> {
-    let Json(body) = body?;
     let auth_method = AuthMethod::parse(&body.token_endpoint_auth_method).ok_or_else(|| {
-        AdminError::bad_request(format!(
+        ApiError::invalid(format!(
             "token_endpoint_auth_method `{}` is not one of client_secret_basic, client_secret_post, none",
             body.token_endpoint_auth_method
         ))
@@ -529,14 +416,13 @@ async fn create_client(
         .grant_types
         .iter()
         .map(|g| {
-            GrantType::parse(g).ok_or_else(|| {
-                AdminError::bad_request(format!("grant type `{g}` is not supported"))
-            })
+            GrantType::parse(g)
+                .ok_or_else(|| ApiError::invalid(format!("grant type `{g}` is not supported")))
         })
         .collect::<Result<_>>()?;
     let uris = |list: &[String]| -> Result<Vec<RedirectUri>> {
         list.iter()
-            .map(|u| RedirectUri::parse(u).map_err(AdminError::from))
+            .map(|u| RedirectUri::parse(u).map_err(ApiError::from))
             .collect()
     };
     let mut new = NewClient::new(body.client_name, auth_method, grants);
@@ -544,7 +430,7 @@ async fn create_client(
     new.scope = if body.scope.trim().is_empty() {
         Scope::empty()
     } else {
-        Scope::parse(body.scope.trim()).map_err(|e| AdminError::bad_request(e.to_string()))?
+        Scope::parse(body.scope.trim()).map_err(|e| ApiError::invalid(e.to_string()))?
     };
     new.redirect_uris = uris(&body.redirect_uris)?;
     new.post_logout_redirect_uris = uris(&body.post_logout_redirect_uris)?;
@@ -573,7 +459,7 @@ async fn show_client(
         .store()
         .client(&id)
         .await?
-        .ok_or_else(|| AdminError::from(ClientError::NotFound(id.clone())))?;
+        .ok_or_else(|| ApiError::from(ClientError::NotFound(id.clone())))?;
     Ok(Json(ClientView::from(&*client)))
 }
 
@@ -654,7 +540,7 @@ async fn rotate_key(
         .keys()
         .rotate(activation)
         .await
-        .map_err(AdminError::internal)?;
+        .map_err(ApiError::internal)?;
     audit::record(
         &state.provider,
         Entry::new("key_rotated")
@@ -714,7 +600,7 @@ async fn audit_log(
     State(state): State<AppState>,
     query: std::result::Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<AuditView>>> {
-    let Query(query) = query.map_err(|e| AdminError::bad_request(e.body_text()))?;
+    let Query(query) = query?;
     let filter = AuditFilter {
         user_id: query.user,
         event: query.event,

@@ -5,8 +5,9 @@
 //! `state` and `iss`. A request that needs the user is kept in the database, so the login and
 //! consent pages can be served by any replica.
 
-use crate::pages::login::{EXPIRED_REQUEST, urlencode};
-use crate::pages::{Browser, error_page, internal_error, see_other, too_many};
+use crate::error::PageError;
+use crate::pages::login::{expired_request, urlencode};
+use crate::pages::{Browser, see_other};
 use crate::state::AppState;
 use auth_core::authorize::{
     self, AuthorizationRequest, AuthorizeError, NextStep, SavePendingError, forget_pending,
@@ -24,22 +25,13 @@ pub async fn start(
     State(state): State<AppState>,
     browser: Browser,
     RawQuery(query): RawQuery,
-) -> Response {
-    let params = match Params::parse(query.unwrap_or_default().as_bytes()) {
-        Ok(params) => params,
-        Err(e) => {
-            return error_page(
-                &state,
-                StatusCode::BAD_REQUEST,
-                "Invalid request",
-                e.description(),
-            );
-        }
-    };
+) -> Result<Response, PageError> {
+    let params = Params::parse(query.unwrap_or_default().as_bytes())
+        .map_err(|e| PageError::invalid_request(e.description()))?;
     match authorize::validate(&state.provider, &params).await {
         // The request has just arrived: no login can have answered it yet.
         Ok((client, request)) => proceed(&state, &browser, &client, &request, None, None).await,
-        Err(error) => answer_error(&state, &browser, error),
+        Err(error) => answer_error(&browser, error),
     }
 }
 
@@ -48,20 +40,10 @@ pub async fn resume(
     State(state): State<AppState>,
     browser: Browser,
     RawQuery(query): RawQuery,
-) -> Response {
+) -> Result<Response, PageError> {
     let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let Some(handle) = params.get("request") else {
-        return error_page(
-            &state,
-            StatusCode::BAD_REQUEST,
-            "Request expired",
-            EXPIRED_REQUEST,
-        );
-    };
-    let (client, pending) = match pending_request(&state, &browser, handle).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    let handle = params.get("request").ok_or_else(expired_request)?;
+    let (client, pending) = pending_request(&state, &browser, handle).await?;
     proceed(
         &state,
         &browser,
@@ -78,33 +60,16 @@ pub async fn pending_request(
     state: &AppState,
     browser: &Browser,
     handle: &str,
-) -> Result<(Client, authorize::PendingRequest), Response> {
-    let expired = || {
-        error_page(
-            state,
-            StatusCode::BAD_REQUEST,
-            "Request expired",
-            EXPIRED_REQUEST,
-        )
-    };
-    let pending = match load_pending(&state.provider, handle, browser.binding()).await {
-        Ok(Some(pending)) => pending,
-        Ok(None) => return Err(expired()),
-        Err(e) => return Err(internal_error(state, &e)),
-    };
+) -> Result<(Client, authorize::PendingRequest), PageError> {
+    let pending = load_pending(&state.provider, handle, browser.binding())
+        .await?
+        .ok_or_else(expired_request)?;
     let client = match ClientId::parse(&pending.request.client_id) {
-        Ok(id) => state
-            .provider
-            .store()
-            .client(&id)
-            .await
-            .map_err(|e| internal_error(state, &e))?,
+        Ok(id) => state.provider.store().client(&id).await?,
         Err(_) => None,
     };
-    match client {
-        Some(client) => Ok((Arc::unwrap_or_clone(client), pending)),
-        None => Err(expired()),
-    }
+    let client = client.ok_or_else(expired_request)?;
+    Ok((Arc::unwrap_or_clone(client), pending))
 }
 
 /// Takes the request one step further: login, consent, or the code. `requested_at` is when a
@@ -116,7 +81,7 @@ pub async fn proceed(
     request: &AuthorizationRequest,
     requested_at: Option<i64>,
     handle: Option<&str>,
-) -> Response {
+) -> Result<Response, PageError> {
     let provider = &state.provider;
     let step = authorize::next_step(
         provider,
@@ -130,7 +95,7 @@ pub async fn proceed(
     match step {
         Ok(NextStep::IssueCode) => {
             let Some(session) = &browser.session else {
-                return internal_error(state, &"no session at code issuance");
+                return Err(PageError::internal("no session at code issuance"));
             };
             match authorize::issue_code(provider, request, session).await {
                 Ok(location) => {
@@ -139,9 +104,9 @@ pub async fn proceed(
                     {
                         tracing::warn!(error = %e, "cannot forget a completed authorization request");
                     }
-                    see_other(browser, &location)
+                    Ok(see_other(browser, &location))
                 }
-                Err(e) => answer_error(state, browser, request.error_redirect(provider, e)),
+                Err(e) => answer_error(browser, request.error_redirect(provider, e)),
             }
         }
         Ok(next) => {
@@ -152,9 +117,13 @@ pub async fn proceed(
                     Ok(handle) => handle,
                     // The client and redirect URI may be fine: the server is what is busy.
                     Err(SavePendingError::Throttled(throttled)) => {
-                        return too_many(state, browser, &throttled, "sign-in requests");
+                        return Err(PageError::throttled(
+                            browser,
+                            &throttled,
+                            "sign-in requests",
+                        ));
                     }
-                    Err(SavePendingError::Store(e)) => return internal_error(state, &e),
+                    Err(SavePendingError::Store(e)) => return Err(PageError::internal(e)),
                 },
             };
             let path = if next == NextStep::Login {
@@ -162,17 +131,16 @@ pub async fn proceed(
             } else {
                 "/consent"
             };
-            see_other(browser, &page_for(path, &handle))
+            Ok(see_other(browser, &page_for(path, &handle)))
         }
         Err(e) => match handle {
             Some(handle) => {
                 let _ = forget_pending(provider, handle).await;
-                answer_error(state, browser, request.error_redirect(provider, e))
+                answer_error(browser, request.error_redirect(provider, e))
             }
             // Straight from `/authorize` (e.g. `prompt=none` without a session): the user has
             // not interacted yet.
             None => answer_error(
-                state,
                 browser,
                 authorize::refuse_before_interaction(provider, client, request, e),
             ),
@@ -180,21 +148,21 @@ pub async fn proceed(
     }
 }
 
-/// Sends an authorization error where it belongs.
-pub fn answer_error(state: &AppState, browser: &Browser, error: AuthorizeError) -> Response {
+/// Sends an authorization error where it belongs: back to the client (a redirect with the
+/// error, RFC 6749 section 4.1.2.1), or an error page when the client cannot be trusted with it.
+pub fn answer_error(browser: &Browser, error: AuthorizeError) -> Result<Response, PageError> {
     match error {
-        AuthorizeError::Page(message) => error_page(
-            state,
+        AuthorizeError::Page(message) => Err(PageError::page(
             StatusCode::BAD_REQUEST,
             "This request cannot be completed",
-            &message,
-        ),
-        AuthorizeError::Internal(cause) => internal_error(state, &cause),
+            message,
+        )),
+        AuthorizeError::Internal(cause) => Err(PageError::internal(cause)),
         AuthorizeError::Redirect { location, error } => {
             if error.code() == auth_core::protocol::error::ErrorCode::ServerError {
                 tracing::error!(error = ?error.cause().map(ToString::to_string), "authorization failed");
             }
-            see_other(browser, &location)
+            Ok(see_other(browser, &location))
         }
     }
 }

@@ -1,9 +1,10 @@
 //! Reading requests: every body read in full, within its size and time limits, before a
 //! handler runs ([`read_body`]); an OAuth request (form body + `Authorization` header) with
-//! rejections that are OAuth errors, never axum's plain-text ones ([`OAuthForm`]); the
-//! client's address ([`ClientIp`]).
+//! rejections that are OAuth errors, never axum's plain-text ones ([`OAuthForm`]); a JSON body
+//! of the APIs, refused as an [`ApiError`] ([`JsonBody`]); the client's address ([`ClientIp`]).
+//! The forms of the hosted pages are read by [`crate::pages::form`].
 
-use crate::error::{OAuthErrorResponse, no_store};
+use crate::error::{ApiError, OAuthErrorResponse, no_store};
 use crate::paths;
 use crate::state::AppState;
 use auth_core::OAuthError;
@@ -182,7 +183,7 @@ fn refuse(state: &AppState, path: &str, refusal: Refusal) -> Response {
         ),
     };
     let mut response = if is_page(path) {
-        crate::pages::error_page(state, status, "Request refused", &message)
+        crate::error::PageError::page(status, "Request refused", message).render(state)
     } else {
         (
             status,
@@ -285,6 +286,12 @@ impl<S: Send + Sync> FromRequest<S> for OAuthForm {
         })
     }
 }
+
+/// The JSON body of an `/api` or `/admin` request; one that is not the expected JSON is a 400
+/// `invalid_request` naming what was wrong.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct JsonBody<T>(pub T);
 
 /// A network in CIDR notation (`10.0.0.0/8`, `2001:db8::/32`; a bare address is one host).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -67,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .then(|| HeaderValue::from_static("max-age=31536000"));
     let (app, _) = routes(&state.web.registration.mode);
     let body_limit = state.web.http.max_body_bytes;
+    let pages_state = state.clone();
     // One `layer` call for the whole stack: axum boxes each layered route once per call and
     // clones that box for every request, so a single stack is cheaper than one call per layer.
     // Outermost first.
@@ -87,7 +88,11 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             extract::read_body,
         ))
-        .layer(axum::middleware::from_fn(telemetry::record_metrics));
+        .layer(axum::middleware::from_fn(telemetry::record_metrics))
+        // A page error needs the state to be rendered (see `error::page`).
+        .layer(MapResponseLayer::new(move |response: Response| {
+            error::page::render_pending(&pages_state, response)
+        }));
     app.layer(edge).with_state(state)
 }
 

@@ -13,23 +13,17 @@ pub async fn token(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     form: OAuthForm,
-) -> Response {
-    match grants::token(
+) -> Result<Response, OAuthErrorResponse> {
+    let issued = grants::token(
         &state.provider,
         form.authorization.as_deref(),
         &form.params,
         &ip,
     )
-    .await
-    {
-        Ok(issued) => {
-            metrics::counter!("auth_tokens_issued_total", "grant" => issued.grant.as_str())
-                .increment(1);
-            // RFC 6749 section 5.1: the response MUST carry Cache-Control: no-store.
-            (no_store(), Json(issued.response)).into_response()
-        }
-        Err(e) => OAuthErrorResponse(e).into_response(),
-    }
+    .await?;
+    metrics::counter!("auth_tokens_issued_total", "grant" => issued.grant.as_str()).increment(1);
+    // RFC 6749 section 5.1: the response MUST carry Cache-Control: no-store.
+    Ok((no_store(), Json(issued.response)).into_response())
 }
 
 /// `POST /introspect` (RFC 7662 section 2).
@@ -37,18 +31,15 @@ pub async fn introspect(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     form: OAuthForm,
-) -> Response {
-    match introspection::introspect(
+) -> Result<Response, OAuthErrorResponse> {
+    let answer = introspection::introspect(
         &state.provider,
         form.authorization.as_deref(),
         &form.params,
         &ip,
     )
-    .await
-    {
-        Ok(answer) => (no_store(), Json(answer)).into_response(),
-        Err(e) => OAuthErrorResponse(e).into_response(),
-    }
+    .await?;
+    Ok((no_store(), Json(answer)).into_response())
 }
 
 /// `POST /revoke` (RFC 7009 section 2).
@@ -56,17 +47,14 @@ pub async fn revoke(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     form: OAuthForm,
-) -> Response {
-    match revocation::revoke(
+) -> Result<Response, OAuthErrorResponse> {
+    revocation::revoke(
         &state.provider,
         form.authorization.as_deref(),
         &form.params,
         &ip,
     )
-    .await
-    {
-        // RFC 7009 section 2.2: 200 whether or not the token was valid.
-        Ok(()) => no_store().into_response(),
-        Err(e) => OAuthErrorResponse(e).into_response(),
-    }
+    .await?;
+    // RFC 7009 section 2.2: 200 whether or not the token was valid.
+    Ok(no_store().into_response())
 }

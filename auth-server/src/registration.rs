@@ -17,22 +17,28 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-fn metadata(headers: &HeaderMap, body: &Bytes) -> Result<ClientMetadata, OAuthError> {
-    if !is_json_media_type(headers) {
-        return Err(OAuthError::new(
+/// A refusal of these endpoints: an RFC 7591 error ([`OAuthErrorResponse`]) or an RFC 6750
+/// bearer challenge ([`bearer::refuse`]), ready to send.
+type Refusal = Response;
+
+fn metadata(headers: &HeaderMap, body: &Bytes) -> Result<ClientMetadata, Refusal> {
+    let invalid = |description: String| {
+        OAuthErrorResponse(OAuthError::new(
             ErrorCode::InvalidClientMetadata,
-            "the request body must be application/json",
+            description,
+        ))
+        .into_response()
+    };
+    if !is_json_media_type(headers) {
+        return Err(invalid(
+            "the request body must be application/json".to_owned(),
         ));
     }
-    serde_json::from_slice(body).map_err(|e| {
-        OAuthError::new(
-            ErrorCode::InvalidClientMetadata,
-            format!("the client metadata is not valid JSON: {e}"),
-        )
-    })
+    serde_json::from_slice(body)
+        .map_err(|e| invalid(format!("the client metadata is not valid JSON: {e}")))
 }
 
-fn token(headers: &HeaderMap) -> Result<Option<String>, Response> {
+fn token(headers: &HeaderMap) -> Result<Option<String>, Refusal> {
     bearer::from_header(headers).map_err(|e| bearer::refuse(e, ""))
 }
 
@@ -42,10 +48,10 @@ pub async fn register(
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
+) -> Result<Response, Refusal> {
     let provider = &state.provider;
     // Its own counters (not sign-up's): per network, and all registrations together.
-    if let Err(throttled) = throttle::hit(
+    throttle::hit(
         provider,
         &[
             &Key::network(Feature::ClientRegistration, &Network::of(&ip)),
@@ -53,17 +59,14 @@ pub async fn register(
         ],
     )
     .await
-    {
-        return OAuthErrorResponse(OAuthError::throttled(
+    .map_err(|throttled| {
+        OAuthErrorResponse(OAuthError::throttled(
             &throttled,
             "registrations from your network",
         ))
-        .into_response();
-    }
-    let presented = match token(&headers) {
-        Ok(token) => token,
-        Err(response) => return response,
-    };
+        .into_response()
+    })?;
+    let presented = token(&headers)?;
     // RFC 7591 section 3: an initial access token, when required, is a bearer token.
     if !registration::may_register(
         &state.provider,
@@ -74,28 +77,23 @@ pub async fn register(
             None => ResourceError::Missing,
             Some(_) => ResourceError::InvalidToken("the initial access token is not valid".into()),
         };
-        return bearer::refuse(error, "");
+        return Err(bearer::refuse(error, ""));
     }
-    let metadata = match metadata(&headers, &body) {
-        Ok(metadata) => metadata,
-        Err(e) => return OAuthErrorResponse(e).into_response(),
-    };
-    match registration::register(&state.provider, &state.web.registration, metadata).await {
-        Ok(response) => {
-            auth_core::audit::record(
-                &state.provider,
-                auth_core::audit::Entry::new("client_registered")
-                    .client(&response.client_id)
-                    .ip(&ip),
-            )
-            .await;
-            (StatusCode::CREATED, no_store(), Json(response)).into_response()
-        }
-        Err(e) => OAuthErrorResponse(e).into_response(),
-    }
+    let metadata = metadata(&headers, &body)?;
+    let response = registration::register(&state.provider, &state.web.registration, metadata)
+        .await
+        .map_err(|e| OAuthErrorResponse(e).into_response())?;
+    auth_core::audit::record(
+        &state.provider,
+        auth_core::audit::Entry::new("client_registered")
+            .client(&response.client_id)
+            .ip(&ip),
+    )
+    .await;
+    Ok((StatusCode::CREATED, no_store(), Json(response)).into_response())
 }
 
-fn management_error(error: ManagementError) -> Response {
+fn management_error(error: ManagementError) -> Refusal {
     match error {
         // RFC 7592 section 2: an invalid token or unknown client is 401.
         ManagementError::Unauthorized => bearer::refuse(
@@ -113,15 +111,12 @@ pub async fn read(
     State(state): State<AppState>,
     Path(client_id): Path<String>,
     headers: HeaderMap,
-) -> Response {
-    let presented = match token(&headers) {
-        Ok(token) => token,
-        Err(response) => return response,
-    };
-    match registration::read(&state.provider, &client_id, presented.as_deref()).await {
-        Ok(response) => (no_store(), Json(response)).into_response(),
-        Err(e) => management_error(e),
-    }
+) -> Result<Response, Refusal> {
+    let presented = token(&headers)?;
+    let response = registration::read(&state.provider, &client_id, presented.as_deref())
+        .await
+        .map_err(management_error)?;
+    Ok((no_store(), Json(response)).into_response())
 }
 
 /// `PUT /register/{client_id}`
@@ -130,16 +125,10 @@ pub async fn update(
     Path(client_id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let presented = match token(&headers) {
-        Ok(token) => token,
-        Err(response) => return response,
-    };
-    let metadata = match metadata(&headers, &body) {
-        Ok(metadata) => metadata,
-        Err(e) => return OAuthErrorResponse(e).into_response(),
-    };
-    match registration::update(
+) -> Result<Response, Refusal> {
+    let presented = token(&headers)?;
+    let metadata = metadata(&headers, &body)?;
+    let response = registration::update(
         &state.provider,
         &state.web.registration,
         &client_id,
@@ -147,10 +136,8 @@ pub async fn update(
         metadata,
     )
     .await
-    {
-        Ok(response) => (no_store(), Json(response)).into_response(),
-        Err(e) => management_error(e),
-    }
+    .map_err(management_error)?;
+    Ok((no_store(), Json(response)).into_response())
 }
 
 /// `DELETE /register/{client_id}`
@@ -158,13 +145,10 @@ pub async fn delete(
     State(state): State<AppState>,
     Path(client_id): Path<String>,
     headers: HeaderMap,
-) -> Response {
-    let presented = match token(&headers) {
-        Ok(token) => token,
-        Err(response) => return response,
-    };
-    match registration::delete(&state.provider, &client_id, presented.as_deref()).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => management_error(e),
-    }
+) -> Result<Response, Refusal> {
+    let presented = token(&headers)?;
+    registration::delete(&state.provider, &client_id, presented.as_deref())
+        .await
+        .map_err(management_error)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

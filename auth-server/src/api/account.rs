@@ -1,75 +1,21 @@
 //! `/api/account/...`: what a first-party app does for its signed-in user.
 
-use super::{AccountUser, ApiError, ApiErrorBody};
-use crate::error::no_store;
-use crate::extract::ClientIp;
+use super::{AccountUser, ApiErrorBody};
+use crate::error::{ApiError, no_store};
+use crate::extract::{ClientIp, JsonBody};
 use crate::state::AppState;
-use auth_core::account::{self, AccountError};
-use auth_core::otp::OtpError;
+use auth_core::account;
 use auth_core::otp::codes::{self, Channel, CodePurpose};
-use auth_core::password_reset::{self, ResetError};
+use auth_core::password_reset;
 use auth_core::throttle::{self, Feature, Key, Network};
 use auth_core::users::password::Password;
 use auth_core::users::{self, Email, NewUser, Profile, User, UserError};
-use auth_core::verification::LinkError;
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-
-type Body<T> = Result<Json<T>, JsonRejection>;
-
-impl From<UserError> for ApiError {
-    fn from(e: UserError) -> Self {
-        match e {
-            UserError::Throttled(t) => Self::throttled(&t),
-            UserError::Internal(cause) => Self::internal(cause),
-            UserError::NotFound(_) => Self::not_found(e.to_string()),
-            other => Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_request",
-                other.to_string(),
-            ),
-        }
-    }
-}
-
-impl From<OtpError> for ApiError {
-    fn from(e: OtpError) -> Self {
-        match e {
-            OtpError::Throttled(t) => Self::throttled(&t),
-            OtpError::Internal(cause) => Self::internal(cause),
-            OtpError::DeliveryFailed(why) => Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily_unavailable",
-                why,
-            ),
-            OtpError::Wrong {
-                attempts_left: Some(left),
-            } => Self::invalid(format!("the code is not correct; {left} tries left")),
-            other => Self::invalid(other.to_string()),
-        }
-    }
-}
-
-impl From<AccountError> for ApiError {
-    fn from(e: AccountError) -> Self {
-        match e {
-            AccountError::Throttled(t) => Self::throttled(&t),
-            AccountError::Otp(e) => e.into(),
-            AccountError::User(e) => e.into(),
-            AccountError::WrongPassword | AccountError::ReauthenticationRequired => {
-                Self::new(StatusCode::FORBIDDEN, "invalid_request", e.to_string())
-            }
-            AccountError::StepUpRequired(_) => {
-                Self::new(StatusCode::FORBIDDEN, "step_up_required", e.to_string())
-            }
-        }
-    }
-}
 
 /// `POST /api/account/register` request.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -107,9 +53,8 @@ const ACCEPTED: Accepted = Accepted { status: "accepted" };
 pub async fn register(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    body: Body<RegisterRequest>,
+    JsonBody(body): JsonBody<RegisterRequest>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body?;
     let email = Email::parse(&body.email)?;
     let password = Password::new(body.password);
     state
@@ -122,7 +67,7 @@ pub async fn register(
     let roles = body
         .roles
         .iter()
-        .map(|r| auth_core::roles::RoleName::parse(r).map_err(|e| ApiError::invalid(e.to_string())))
+        .map(|r| auth_core::roles::RoleName::parse(r))
         .collect::<Result<_, _>>()?;
     let new = NewUser {
         email,
@@ -227,9 +172,8 @@ fn merge(new: Option<String>, old: &Option<String>) -> Option<String> {
 pub async fn update_me(
     State(state): State<AppState>,
     caller: AccountUser,
-    body: Body<ProfileUpdate>,
+    JsonBody(body): JsonBody<ProfileUpdate>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body?;
     let user = &caller.user;
     let profile = Profile {
         name: body
@@ -270,9 +214,8 @@ pub struct PasswordChange {
 pub async fn change_password(
     State(state): State<AppState>,
     caller: AccountUser,
-    body: Body<PasswordChange>,
+    JsonBody(body): JsonBody<PasswordChange>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body?;
     let family = state
         .provider
         .store()
@@ -305,16 +248,14 @@ pub struct ForgotPassword {
 pub async fn forgot_password(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    body: Body<ForgotPassword>,
+    JsonBody(body): JsonBody<ForgotPassword>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body?;
     let provider = &state.provider;
     throttle::hit(
         provider,
         &[&Key::network(Feature::PasswordReset, &Network::of(&ip))],
     )
-    .await
-    .map_err(|t| ApiError::throttled(&t))?;
+    .await?;
     password_reset::request(provider, &body.email, &ip);
     Ok((StatusCode::ACCEPTED, Json(ACCEPTED)).into_response())
 }
@@ -336,24 +277,16 @@ pub struct ResetPassword {
 pub async fn reset_password(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    body: Body<ResetPassword>,
+    JsonBody(body): JsonBody<ResetPassword>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body?;
-    match password_reset::reset(
+    password_reset::reset(
         &state.provider,
         &body.token,
         &Password::new(body.password),
         &ip,
     )
-    .await
-    {
-        Ok(_) => Ok(StatusCode::NO_CONTENT.into_response()),
-        Err(ResetError::Link(LinkError::Invalid)) => Err(ApiError::invalid(
-            "the reset link is invalid, was already used, or has expired",
-        )),
-        Err(ResetError::Link(LinkError::Internal(e))) => Err(ApiError::internal(e)),
-        Err(ResetError::User(e)) => Err(e.into()),
-    }
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// `POST /api/account/otp/send` request.
@@ -371,9 +304,8 @@ pub struct SendCode {
 pub async fn send_code(
     State(state): State<AppState>,
     caller: AccountUser,
-    body: Body<SendCode>,
+    JsonBody(body): JsonBody<SendCode>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body?;
     let channel = match body.channel.as_deref() {
         None | Some("email") => Channel::Email,
         Some("sms") => Channel::Sms,
@@ -415,9 +347,8 @@ pub struct Verified {
 pub async fn verify_code(
     State(state): State<AppState>,
     caller: AccountUser,
-    body: Body<VerifyCode>,
+    JsonBody(body): JsonBody<VerifyCode>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body?;
     let provider = &state.provider;
     auth_core::otp::attempt(
         provider,

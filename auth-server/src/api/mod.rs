@@ -5,6 +5,7 @@
 //! an active user and which was issued with the `account` scope (reading) or `account:write`
 //! (changing, and reading). `/api/users/...` is for services: a client-credentials token with
 //! the `users:read` scope (or `admin`). The scopes of each route are in [`crate::access::ROUTES`].
+//! Refusals are [`ApiError`]s ([`crate::error::json`]), token refusals RFC 6750 challenges.
 
 pub mod account;
 pub mod docs;
@@ -12,22 +13,18 @@ pub mod users;
 
 use crate::access::{self, Routes, Rule};
 use crate::bearer;
-use crate::error::no_store;
+use crate::error::ApiError;
+pub use crate::error::ApiErrorBody;
 use crate::extract::ClientIp;
 use crate::state::AppState;
 use auth_core::protocol::claims::AccessTokenClaims;
 use auth_core::tokens::access::ValidationFailure;
 use auth_core::userinfo::ResourceError;
 use auth_core::users::{User, UserId};
-use axum::Json;
 use axum::extract::FromRequestParts;
-use axum::extract::rejection::JsonRejection;
 use axum::http::Method;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 /// Scope a service needs to look users up.
 pub const USERS_READ: &str = crate::access::USERS_READ;
@@ -55,100 +52,9 @@ pub fn routes(routes: Routes) -> Routes {
         .get("/api/docs", docs::page)
 }
 
-/// An API error: `{"error": ..., "error_description": ...}`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ApiErrorBody {
-    /// Machine-readable code: `invalid_request`, `invalid_token`, `insufficient_scope`,
-    /// `not_found`, `too_many_requests`, `server_error`.
-    pub error: String,
-    /// What was wrong.
-    pub error_description: String,
-}
-
-/// An error answer of the API.
-#[derive(Debug)]
-pub struct ApiError {
-    status: StatusCode,
-    code: &'static str,
-    description: String,
-    retry_after: Option<u64>,
-}
-
-impl ApiError {
-    pub(crate) fn new(
-        status: StatusCode,
-        code: &'static str,
-        description: impl Into<String>,
-    ) -> Self {
-        Self {
-            status,
-            code,
-            description: description.into(),
-            retry_after: None,
-        }
-    }
-
-    pub(crate) fn invalid(description: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
-    }
-
-    pub(crate) fn not_found(description: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", description)
-    }
-
-    pub(crate) fn internal(cause: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, "API request failed");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "server_error",
-            "internal error",
-        )
-    }
-
-    pub(crate) fn throttled(throttled: &auth_core::throttle::Throttled) -> Self {
-        Self {
-            retry_after: Some(throttled.retry_after_secs),
-            ..Self::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_requests",
-                format!("too many requests; try again in {}", throttled.wait()),
-            )
-        }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = ApiErrorBody {
-            error: self.code.to_owned(),
-            error_description: self.description,
-        };
-        let mut response = (self.status, no_store(), Json(body)).into_response();
-        if let Some(seconds) = self.retry_after {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-        }
-        response
-    }
-}
-
-impl From<JsonRejection> for ApiError {
-    fn from(rejection: JsonRejection) -> Self {
-        Self::invalid(format!(
-            "the request body is not the expected JSON: {}",
-            rejection.body_text()
-        ))
-    }
-}
-
-impl From<auth_core::store::StoreError> for ApiError {
-    fn from(e: auth_core::store::StoreError) -> Self {
-        Self::internal(e)
-    }
-}
-
-async fn verified_claims(
+/// The token's claims, if it is a valid access token of this server; otherwise the RFC 6750
+/// refusal naming `scope`.
+pub(crate) async fn verified_claims(
     parts: &Parts,
     state: &AppState,
     scope: &str,
@@ -189,7 +95,7 @@ fn scopes_of_route(parts: &Parts, user: bool) -> Result<&'static [&'static str],
 }
 
 /// The `insufficient_scope` answer naming the scopes a route accepts (RFC 6750 section 3.1).
-fn insufficient(scopes: &[&str], what: &str) -> Response {
+pub(crate) fn insufficient(scopes: &[&str], what: &str) -> Response {
     let names = scopes
         .iter()
         .map(|s| format!("`{s}`"))
@@ -230,7 +136,7 @@ impl FromRequestParts<AppState> for AccountUser {
                 .store()
                 .user(&id)
                 .await
-                .map_err(|e| ApiError::internal(e).into_response())?,
+                .map_err(|e| ApiError::from(e).into_response())?,
             None => None,
         };
         let Some(user) = user.filter(User::is_active) else {

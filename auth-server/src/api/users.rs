@@ -1,7 +1,7 @@
 //! `/api/users/...`: what sibling services may ask about users.
 
-use super::{ApiError, ApiErrorBody, UserReader};
-use crate::error::no_store;
+use super::{ApiErrorBody, UserReader};
+use crate::error::{ApiError, no_store};
 use crate::state::AppState;
 use auth_core::users::{User, UserId};
 use axum::Json;
@@ -93,7 +93,7 @@ pub async fn is_registered(
     _: UserReader,
     query: Result<Query<RegisteredQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
+    let Query(query) = query?;
     let store = state.provider.store();
     let user = match (&query.id, &query.email) {
         (Some(id), None) => match UserId::parse(id) {

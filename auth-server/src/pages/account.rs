@@ -2,9 +2,11 @@
 //! recovery codes and sessions. Every change is a plain form post; the page answers with a
 //! redirect and a notice, or shows the error in place.
 
+use super::form::Posted;
 use super::login::sentence;
 use super::templates::{AccountPage, RecoveryCodesPage, TotpEnrolPage};
-use super::{Browser, form, internal_error, render, see_other, too_many};
+use super::{Browser, render, see_other};
+use crate::error::PageError;
 use crate::state::AppState;
 use auth_core::account::{self, AccountError};
 use auth_core::otp::codes::{self, Channel, CodePurpose};
@@ -13,7 +15,6 @@ use auth_core::params::Params;
 use auth_core::sessions::{self, Session};
 use auth_core::users::password::Password;
 use auth_core::users::{Email, Profile, User, UserError};
-use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -36,15 +37,19 @@ fn notice_text(code: &str) -> Option<&'static str> {
     })
 }
 
-async fn signed_in(state: &AppState, browser: &Browser) -> Result<(User, Session), Response> {
-    let Some(session) = browser.session.clone() else {
-        return Err(see_other(browser, "/login"));
-    };
-    match state.provider.store().user(&session.user_id).await {
-        Ok(Some(user)) if user.is_active() => Ok((user, session)),
-        Ok(_) => Err(see_other(browser, "/login")),
-        Err(e) => Err(internal_error(state, &e)),
-    }
+/// The signed-in user and their session; without one (or for a disabled account), the
+/// redirect to `/login`.
+async fn signed_in(state: &AppState, browser: &Browser) -> Result<(User, Session), PageError> {
+    let sign_in = || PageError::redirect(browser, "/login");
+    let session = browser.session.clone().ok_or_else(sign_in)?;
+    let user = state
+        .provider
+        .store()
+        .user(&session.user_id)
+        .await?
+        .filter(User::is_active)
+        .ok_or_else(sign_in)?;
+    Ok((user, session))
 }
 
 async fn page(
@@ -53,28 +58,18 @@ async fn page(
     status: StatusCode,
     notice: Option<&str>,
     error: Option<&str>,
-) -> Response {
-    let (user, session) = match signed_in(state, browser).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+) -> Result<Response, PageError> {
+    let (user, session) = signed_in(state, browser).await?;
     let provider = &state.provider;
     let store = provider.store();
     let now = provider.clock().unix();
-    let loaded = async {
-        let grants = store.user_grants(&user.id).await?;
-        let totp_enabled = store
-            .totp(&user.id)
-            .await?
-            .is_some_and(|t| t.confirmed_at.is_some());
-        let recovery_left = store.recovery_codes_left(&user.id).await?;
-        let sessions = store.user_sessions(&user.id, now).await?;
-        Ok::<_, auth_core::store::StoreError>((grants, totp_enabled, recovery_left, sessions))
-    };
-    let (grants, totp_enabled, recovery_left, sessions) = match loaded.await {
-        Ok(loaded) => loaded,
-        Err(e) => return internal_error(state, &e),
-    };
+    let grants = store.user_grants(&user.id).await?;
+    let totp_enabled = store
+        .totp(&user.id)
+        .await?
+        .is_some_and(|t| t.confirmed_at.is_some());
+    let recovery_left = store.recovery_codes_left(&user.id).await?;
+    let sessions = store.user_sessions(&user.id, now).await?;
     let csrf = browser.csrf_token(state);
     let sessions = sessions
         .into_iter()
@@ -100,7 +95,7 @@ async fn page(
         recovery_left,
         sessions,
     };
-    (browser.jar(), render(state, status, &page)).into_response()
+    Ok((browser.jar(), render(state, status, &page)).into_response())
 }
 
 /// `GET /account`
@@ -108,43 +103,29 @@ pub async fn show(
     State(state): State<AppState>,
     browser: Browser,
     RawQuery(query): RawQuery,
-) -> Response {
+) -> Result<Response, PageError> {
     let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
     let notice = params.get("notice").and_then(notice_text);
     page(&state, &browser, StatusCode::OK, notice, None).await
 }
 
-/// Parses the form, checks CSRF, and finds the signed-in user.
-async fn posted(
-    state: &AppState,
-    browser: &Browser,
-    body: &Bytes,
-) -> Result<(Params, User, Session), Response> {
-    let params = form(state, body)?;
-    browser.check_csrf(state, &params)?;
-    let (user, session) = signed_in(state, browser).await?;
-    Ok((params, user, session))
-}
-
-/// Renders an account error where it belongs.
-async fn refused(state: &AppState, browser: &Browser, error: AccountError) -> Response {
-    match error {
+/// An account error where it belongs: a 429 notice, a 500 page, or the account page with the
+/// error in place (409 for an address another account has, 422 for anything else refused).
+async fn refused(state: &AppState, browser: &Browser, error: AccountError) -> PageError {
+    let status = match error {
         AccountError::Throttled(throttled) | AccountError::Otp(OtpError::Throttled(throttled)) => {
-            too_many(state, browser, &throttled, "attempts")
+            return PageError::throttled(browser, &throttled, "attempts");
         }
         AccountError::Otp(OtpError::Internal(e)) | AccountError::User(UserError::Internal(e)) => {
-            internal_error(state, &e)
+            return PageError::internal(e);
         }
-        other => {
-            page(
-                state,
-                browser,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(&sentence(&other.to_string())),
-            )
-            .await
-        }
+        AccountError::User(UserError::EmailTaken) => StatusCode::CONFLICT,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let message = sentence(&error.to_string());
+    match page(state, browser, status, None, Some(&message)).await {
+        Ok(shown) => PageError::rendered(shown),
+        Err(e) => e,
     }
 }
 
@@ -157,11 +138,11 @@ fn optional(params: &Params, name: &str) -> Option<String> {
 }
 
 /// `POST /account/profile`
-pub async fn profile(State(state): State<AppState>, browser: Browser, body: Bytes) -> Response {
-    let (params, user, _) = match posted(&state, &browser, &body).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+pub async fn profile(
+    State(state): State<AppState>,
+    Posted { browser, params }: Posted,
+) -> Result<Response, PageError> {
+    let (user, _) = signed_in(&state, &browser).await?;
     let profile = Profile {
         name: params.get("name").unwrap_or("").trim().to_owned(),
         given_name: optional(&params, "given_name"),
@@ -178,17 +159,17 @@ pub async fn profile(State(state): State<AppState>, browser: Browser, body: Byte
     )
     .await
     {
-        Ok(_) => see_other(&browser, "/account?notice=saved"),
-        Err(e) => refused(&state, &browser, e).await,
+        Ok(_) => Ok(see_other(&browser, "/account?notice=saved")),
+        Err(e) => Err(refused(&state, &browser, e).await),
     }
 }
 
 /// `POST /account/password`
-pub async fn password(State(state): State<AppState>, browser: Browser, body: Bytes) -> Response {
-    let (params, user, session) = match posted(&state, &browser, &body).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+pub async fn password(
+    State(state): State<AppState>,
+    Posted { browser, params }: Posted,
+) -> Result<Response, PageError> {
+    let (user, session) = signed_in(&state, &browser).await?;
     let current = Password::new(params.get("current_password").unwrap_or(""));
     let new = Password::new(params.get("new_password").unwrap_or(""));
     match account::change_password(
@@ -201,17 +182,17 @@ pub async fn password(State(state): State<AppState>, browser: Browser, body: Byt
     )
     .await
     {
-        Ok(()) => see_other(&browser, "/account?notice=password"),
-        Err(e) => refused(&state, &browser, e).await,
+        Ok(()) => Ok(see_other(&browser, "/account?notice=password")),
+        Err(e) => Err(refused(&state, &browser, e).await),
     }
 }
 
 /// `POST /account/code`: e-mails a step-up code.
-pub async fn send_code(State(state): State<AppState>, browser: Browser, body: Bytes) -> Response {
-    let (_, user, _) = match posted(&state, &browser, &body).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+pub async fn send_code(
+    State(state): State<AppState>,
+    Posted { browser, .. }: Posted,
+) -> Result<Response, PageError> {
+    let (user, _) = signed_in(&state, &browser).await?;
     match codes::send(
         &state.provider,
         &user,
@@ -221,20 +202,20 @@ pub async fn send_code(State(state): State<AppState>, browser: Browser, body: By
     )
     .await
     {
-        Ok(()) => see_other(&browser, "/account?notice=code-sent"),
-        Err(e) => refused(&state, &browser, e.into()).await,
+        Ok(()) => Ok(see_other(&browser, "/account?notice=code-sent")),
+        Err(e) => Err(refused(&state, &browser, e.into()).await),
     }
 }
 
 /// `POST /account/email`
-pub async fn email(State(state): State<AppState>, browser: Browser, body: Bytes) -> Response {
-    let (params, user, _) = match posted(&state, &browser, &body).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+pub async fn email(
+    State(state): State<AppState>,
+    Posted { browser, params }: Posted,
+) -> Result<Response, PageError> {
+    let (user, _) = signed_in(&state, &browser).await?;
     let new_email = match Email::parse(params.get("new_email").unwrap_or("")) {
         Ok(email) => email,
-        Err(e) => return refused(&state, &browser, e.into()).await,
+        Err(e) => return Err(refused(&state, &browser, e.into()).await),
     };
     match account::change_email(
         &state.provider,
@@ -245,8 +226,8 @@ pub async fn email(State(state): State<AppState>, browser: Browser, body: Bytes)
     )
     .await
     {
-        Ok(_) => see_other(&browser, "/account?notice=email"),
-        Err(e) => refused(&state, &browser, e).await,
+        Ok(_) => Ok(see_other(&browser, "/account?notice=email")),
+        Err(e) => Err(refused(&state, &browser, e).await),
     }
 }
 
@@ -263,17 +244,14 @@ fn qr_data_uri(url: &str) -> Result<String, String> {
     ))
 }
 
-async fn enrol_page(
+fn enrol_page(
     state: &AppState,
     browser: &Browser,
     enrolment: &totp::Enrolment,
     status: StatusCode,
     error: Option<&str>,
-) -> Response {
-    let qr = match qr_data_uri(&enrolment.otpauth_url) {
-        Ok(qr) => qr,
-        Err(e) => return internal_error(state, &e),
-    };
+) -> Result<Response, PageError> {
+    let qr = qr_data_uri(&enrolment.otpauth_url).map_err(PageError::internal)?;
     let csrf = browser.csrf_token(state);
     let page = TotpEnrolPage {
         product: &state.web.product_name,
@@ -282,7 +260,7 @@ async fn enrol_page(
         secret: &enrolment.secret_base32,
         error,
     };
-    (browser.jar(), render(state, status, &page)).into_response()
+    Ok((browser.jar(), render(state, status, &page)).into_response())
 }
 
 /// The current password typed in a form, if any.
@@ -300,30 +278,32 @@ async fn reauthenticated(
     params: &Params,
     user: &User,
     session: &Session,
-) -> Result<(), AccountError> {
-    account::reauthenticate(
+) -> Result<(), PageError> {
+    let proof = account::reauthenticate(
         &state.provider,
         user,
         session.auth_time,
         current_password(params).as_ref(),
         &browser.ip,
     )
-    .await
+    .await;
+    match proof {
+        Ok(()) => Ok(()),
+        Err(e) => Err(refused(state, browser, e).await),
+    }
 }
 
 /// `POST /account/totp`: starts setting up an authenticator app (after the password, or
 /// within minutes of signing in).
-pub async fn totp_begin(State(state): State<AppState>, browser: Browser, body: Bytes) -> Response {
-    let (params, user, session) = match posted(&state, &browser, &body).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    if let Err(e) = reauthenticated(&state, &browser, &params, &user, &session).await {
-        return refused(&state, &browser, e).await;
-    }
+pub async fn totp_begin(
+    State(state): State<AppState>,
+    Posted { browser, params }: Posted,
+) -> Result<Response, PageError> {
+    let (user, session) = signed_in(&state, &browser).await?;
+    reauthenticated(&state, &browser, &params, &user, &session).await?;
     match totp::begin(&state.provider, &user).await {
-        Ok(enrolment) => enrol_page(&state, &browser, &enrolment, StatusCode::OK, None).await,
-        Err(e) => refused(&state, &browser, e.into()).await,
+        Ok(enrolment) => enrol_page(&state, &browser, &enrolment, StatusCode::OK, None),
+        Err(e) => Err(refused(&state, &browser, e.into()).await),
     }
 }
 
@@ -331,16 +311,10 @@ pub async fn totp_begin(State(state): State<AppState>, browser: Browser, body: B
 /// pending secret again).
 pub async fn totp_confirm(
     State(state): State<AppState>,
-    browser: Browser,
-    body: Bytes,
-) -> Response {
-    let (params, user, session) = match posted(&state, &browser, &body).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    if let Err(e) = reauthenticated(&state, &browser, &params, &user, &session).await {
-        return refused(&state, &browser, e).await;
-    }
+    Posted { browser, params }: Posted,
+) -> Result<Response, PageError> {
+    let (user, session) = signed_in(&state, &browser).await?;
+    reauthenticated(&state, &browser, &params, &user, &session).await?;
     let provider = &state.provider;
     match totp::confirm(provider, &user, params.get("code").unwrap_or("")).await {
         Ok(codes) => {
@@ -355,36 +329,31 @@ pub async fn totp_confirm(
                 product: &state.web.product_name,
                 codes: &codes.0,
             };
-            (browser.jar(), render(&state, StatusCode::OK, &page)).into_response()
+            Ok((browser.jar(), render(&state, StatusCode::OK, &page)).into_response())
         }
-        Err(OtpError::Wrong { .. }) => match totp::pending(provider, &user).await {
-            Ok(Some(enrolment)) => {
-                enrol_page(
-                    &state,
-                    &browser,
-                    &enrolment,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    Some("The code is not correct. Check the time on your device and try again."),
-                )
-                .await
-            }
-            Ok(None) => see_other(&browser, "/account"),
-            Err(e) => internal_error(&state, &e),
+        Err(OtpError::Wrong { .. }) => match totp::pending(provider, &user)
+            .await
+            .map_err(PageError::internal)?
+        {
+            Some(enrolment) => Err(PageError::rendered(enrol_page(
+                &state,
+                &browser,
+                &enrolment,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("The code is not correct. Check the time on your device and try again."),
+            )?)),
+            None => Ok(see_other(&browser, "/account")),
         },
-        Err(e) => refused(&state, &browser, e.into()).await,
+        Err(e) => Err(refused(&state, &browser, e.into()).await),
     }
 }
 
 /// `POST /account/totp/disable`
 pub async fn totp_disable(
     State(state): State<AppState>,
-    browser: Browser,
-    body: Bytes,
-) -> Response {
-    let (params, user, _) = match posted(&state, &browser, &body).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    Posted { browser, params }: Posted,
+) -> Result<Response, PageError> {
+    let (user, _) = signed_in(&state, &browser).await?;
     let current = Password::new(params.get("current_password").unwrap_or(""));
     match account::disable_totp(
         &state.provider,
@@ -395,24 +364,20 @@ pub async fn totp_disable(
     )
     .await
     {
-        Ok(()) => see_other(&browser, "/account?notice=totp-off"),
-        Err(e) => refused(&state, &browser, e).await,
+        Ok(()) => Ok(see_other(&browser, "/account?notice=totp-off")),
+        Err(e) => Err(refused(&state, &browser, e).await),
     }
 }
 
 /// `POST /account/recovery-codes`: a new set, after the password.
 pub async fn recovery_codes(
     State(state): State<AppState>,
-    browser: Browser,
-    body: Bytes,
-) -> Response {
-    let (params, user, _) = match posted(&state, &browser, &body).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    Posted { browser, params }: Posted,
+) -> Result<Response, PageError> {
+    let (user, _) = signed_in(&state, &browser).await?;
     let current = Password::new(params.get("current_password").unwrap_or(""));
     if let Err(e) = account::confirm_password(&state.provider, &user, &current, &browser.ip).await {
-        return refused(&state, &browser, e).await;
+        return Err(refused(&state, &browser, e).await);
     }
     match recovery::regenerate(&state.provider, &user).await {
         Ok(codes) => {
@@ -420,36 +385,38 @@ pub async fn recovery_codes(
                 product: &state.web.product_name,
                 codes: &codes.0,
             };
-            (browser.jar(), render(&state, StatusCode::OK, &page)).into_response()
+            Ok((browser.jar(), render(&state, StatusCode::OK, &page)).into_response())
         }
-        Err(e) => refused(&state, &browser, e.into()).await,
+        Err(e) => Err(refused(&state, &browser, e.into()).await),
     }
 }
 
 /// `POST /account/sessions/end`: signs out another session of the user.
-pub async fn end_session(State(state): State<AppState>, browser: Browser, body: Bytes) -> Response {
-    let (params, user, _) = match posted(&state, &browser, &body).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+pub async fn end_session(
+    State(state): State<AppState>,
+    Posted { browser, params }: Posted,
+) -> Result<Response, PageError> {
+    let (user, _) = signed_in(&state, &browser).await?;
     let target = params.get("session").unwrap_or("");
     let now = state.provider.clock().unix();
-    let owned = match state.provider.store().user_sessions(&user.id, now).await {
-        Ok(sessions) => sessions.iter().any(|s| s.id == target),
-        Err(e) => return internal_error(&state, &e),
-    };
+    let owned = state
+        .provider
+        .store()
+        .user_sessions(&user.id, now)
+        .await?
+        .iter()
+        .any(|s| s.id == target);
     if !owned {
-        return page(
+        let missing = page(
             &state,
             &browser,
             StatusCode::NOT_FOUND,
             None,
             Some("That session does not exist."),
         )
-        .await;
+        .await?;
+        return Err(PageError::rendered(missing));
     }
-    match sessions::end(&state.provider, target).await {
-        Ok(()) => see_other(&browser, "/account?notice=session-ended"),
-        Err(e) => internal_error(&state, &e),
-    }
+    sessions::end(&state.provider, target).await?;
+    Ok(see_other(&browser, "/account?notice=session-ended"))
 }

@@ -1,15 +1,16 @@
 //! `GET /consent` and `POST /consent`: the user approves or denies the requested scopes.
 
+use super::form::Posted;
 use super::login::urlencode;
 use super::templates::ConsentPage;
-use super::{Browser, form, internal_error, render, see_other};
+use super::{Browser, render};
 use crate::authorize::{answer_error, pending_request, proceed};
+use crate::error::PageError;
 use crate::state::AppState;
 use auth_core::OAuthError;
 use auth_core::authorize::{self, forget_pending};
 use auth_core::params::Params;
 use auth_core::protocol::error::ErrorCode;
-use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -34,21 +35,19 @@ pub async fn show(
     State(state): State<AppState>,
     browser: Browser,
     RawQuery(query): RawQuery,
-) -> Response {
+) -> Result<Response, PageError> {
     let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
     let handle = params.get("request").unwrap_or("");
-    let (client, pending) = match pending_request(&state, &browser, handle).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let Some(session) = &browser.session else {
-        return see_other(&browser, &format!("/login?request={}", urlencode(handle)));
-    };
-    let user = match state.provider.store().user(&session.user_id).await {
-        Ok(Some(user)) => user,
-        Ok(None) => return see_other(&browser, &format!("/login?request={}", urlencode(handle))),
-        Err(e) => return internal_error(&state, &e),
-    };
+    let (client, pending) = pending_request(&state, &browser, handle).await?;
+    let sign_in =
+        || PageError::redirect(&browser, &format!("/login?request={}", urlencode(handle)));
+    let session = browser.session.as_ref().ok_or_else(sign_in)?;
+    let user = state
+        .provider
+        .store()
+        .user(&session.user_id)
+        .await?
+        .ok_or_else(sign_in)?;
     let csrf = browser.csrf_token(&state);
     let page = ConsentPage {
         product: &state.web.product_name,
@@ -64,25 +63,21 @@ pub async fn show(
             .map(|s| (s.to_owned(), describe_scope(s)))
             .collect(),
     };
-    (browser.jar(), render(&state, StatusCode::OK, &page)).into_response()
+    Ok((browser.jar(), render(&state, StatusCode::OK, &page)).into_response())
 }
 
 /// `POST /consent`
-pub async fn submit(State(state): State<AppState>, browser: Browser, body: Bytes) -> Response {
-    let params = match form(&state, &body) {
-        Ok(params) => params,
-        Err(response) => return response,
-    };
-    if let Err(response) = browser.check_csrf(&state, &params) {
-        return response;
-    }
+pub async fn submit(
+    State(state): State<AppState>,
+    Posted { browser, params }: Posted,
+) -> Result<Response, PageError> {
     let handle = params.get("request").unwrap_or("");
-    let (client, pending) = match pending_request(&state, &browser, handle).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    let (client, pending) = pending_request(&state, &browser, handle).await?;
     let Some(session) = &browser.session else {
-        return see_other(&browser, &format!("/login?request={}", urlencode(handle)));
+        return Err(PageError::redirect(
+            &browser,
+            &format!("/login?request={}", urlencode(handle)),
+        ));
     };
     let request = &pending.request;
     match params.get("decision") {
@@ -90,7 +85,7 @@ pub async fn submit(State(state): State<AppState>, browser: Browser, body: Bytes
             if let Err(e) =
                 authorize::remember_consent(&state.provider, &client, request, session).await
             {
-                return answer_error(&state, &browser, request.error_redirect(&state.provider, e));
+                return answer_error(&browser, request.error_redirect(&state.provider, e));
             }
             // Consent given in this request satisfies prompt=consent.
             let mut request = request.clone();
@@ -108,11 +103,7 @@ pub async fn submit(State(state): State<AppState>, browser: Browser, body: Bytes
         _ => {
             let _ = forget_pending(&state.provider, handle).await;
             let denied = OAuthError::new(ErrorCode::AccessDenied, "the user denied the request");
-            answer_error(
-                &state,
-                &browser,
-                request.error_redirect(&state.provider, denied),
-            )
+            answer_error(&browser, request.error_redirect(&state.provider, denied))
         }
     }
 }

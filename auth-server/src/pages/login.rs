@@ -1,7 +1,9 @@
 //! `GET /login`, `POST /login` and the second step, `POST /login/second-factor`.
 
+use super::form::Posted;
 use super::templates::{LoginPage, SecondFactorPage};
-use super::{Browser, error_page, form, internal_error, render, see_other, too_many};
+use super::{Browser, render, see_other};
+use crate::error::PageError;
 use crate::state::AppState;
 use auth_core::authorize::load_pending;
 use auth_core::login::{self, FirstStep, FirstStepError, Method, SecondFactor, SecondStepError};
@@ -9,7 +11,6 @@ use auth_core::otp::OtpError;
 use auth_core::params::Params;
 use auth_core::throttle::{self, Account, Feature, Key, Network};
 use auth_core::users::{LoginError, password::Password};
-use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -34,37 +35,20 @@ pub async fn show(
     State(state): State<AppState>,
     browser: Browser,
     RawQuery(query): RawQuery,
-) -> Response {
-    let params = match Params::parse(query.unwrap_or_default().as_bytes()) {
-        Ok(params) => params,
-        Err(e) => {
-            return error_page(
-                &state,
-                StatusCode::BAD_REQUEST,
-                "Invalid request",
-                e.description(),
-            );
-        }
-    };
+) -> Result<Response, PageError> {
+    let params = Params::parse(query.unwrap_or_default().as_bytes())
+        .map_err(|e| PageError::invalid_request(e.description()))?;
     let request = params.get("request");
     let mut email = String::new();
     if let Some(handle) = request {
-        match load_pending(&state.provider, handle, browser.binding()).await {
-            Ok(Some(pending)) => email = pending.request.login_hint.unwrap_or_default(),
-            Ok(None) => {
-                return error_page(
-                    &state,
-                    StatusCode::BAD_REQUEST,
-                    "Request expired",
-                    EXPIRED_REQUEST,
-                );
-            }
-            Err(e) => return internal_error(&state, &e),
-        }
+        let pending = load_pending(&state.provider, handle, browser.binding())
+            .await?
+            .ok_or_else(expired_request)?;
+        email = pending.request.login_hint.unwrap_or_default();
     } else if browser.session.is_some() {
-        return see_other(&browser, "/account");
+        return Ok(see_other(&browser, "/account"));
     }
-    page(
+    Ok(page(
         &state,
         &browser,
         StatusCode::OK,
@@ -72,7 +56,12 @@ pub async fn show(
         &email,
         None,
         false,
-    )
+    ))
+}
+
+/// The error page of a sign-in request that cannot be continued.
+pub fn expired_request() -> PageError {
+    PageError::page(StatusCode::BAD_REQUEST, "Request expired", EXPIRED_REQUEST)
 }
 
 fn page(
@@ -118,18 +107,17 @@ fn second_factor_page(
 }
 
 /// `POST /login`
-pub async fn submit(State(state): State<AppState>, mut browser: Browser, body: Bytes) -> Response {
-    let params = match form(&state, &body) {
-        Ok(params) => params,
-        Err(response) => return response,
-    };
-    if let Err(response) = browser.check_csrf(&state, &params) {
-        return response;
-    }
+pub async fn submit(
+    State(state): State<AppState>,
+    Posted {
+        mut browser,
+        params,
+    }: Posted,
+) -> Result<Response, PageError> {
     let provider = &state.provider;
     let request = params.get("request");
     let email = params.get("email").unwrap_or("");
-    if let Err(throttled) = throttle::hit(
+    throttle::hit(
         provider,
         &[
             &Key::network(Feature::LoginPost, &Network::of(&browser.ip)),
@@ -137,14 +125,13 @@ pub async fn submit(State(state): State<AppState>, mut browser: Browser, body: B
         ],
     )
     .await
-    {
-        return too_many(
-            &state,
+    .map_err(|throttled| {
+        PageError::throttled(
             &browser,
             &throttled,
             "sign-in attempts from your network or for this account",
-        );
-    }
+        )
+    })?;
     let password = Password::new(params.get("password").unwrap_or(""));
     let step = login::password_step(
         provider,
@@ -155,49 +142,47 @@ pub async fn submit(State(state): State<AppState>, mut browser: Browser, body: B
         request,
     )
     .await;
+    let refused = |status, message: &str, unverified| {
+        PageError::rendered(page(
+            &state,
+            &browser,
+            status,
+            request,
+            email,
+            Some(message),
+            unverified,
+        ))
+    };
     match step {
-        Ok(FirstStep::Done(user)) => match browser
-            .start_session(&state, &user.id, vec!["pwd".into()])
-            .await
-        {
-            Ok(_) => see_other(&browser, &after_login(request)),
-            Err(e) => internal_error(&state, &e),
-        },
-        Ok(FirstStep::SecondFactor { handle, method }) => second_factor_page(
+        Ok(FirstStep::Done(user)) => {
+            browser
+                .start_session(&state, &user.id, vec!["pwd".into()])
+                .await?;
+            Ok(see_other(&browser, &after_login(request)))
+        }
+        Ok(FirstStep::SecondFactor { handle, method }) => Ok(second_factor_page(
             &state,
             &browser,
             StatusCode::OK,
             &handle,
             method.as_str(),
             None,
-        ),
-        Err(FirstStepError::Login(LoginError::InvalidCredentials)) => page(
-            &state,
-            &browser,
+        )),
+        Err(FirstStepError::Login(LoginError::InvalidCredentials)) => Err(refused(
             StatusCode::UNAUTHORIZED,
-            request,
-            email,
-            Some("The e-mail address or password is incorrect."),
+            "The e-mail address or password is incorrect.",
             false,
-        ),
-        Err(FirstStepError::Login(LoginError::Disabled)) => page(
-            &state,
-            &browser,
+        )),
+        Err(FirstStepError::Login(LoginError::Disabled)) => Err(refused(
             StatusCode::FORBIDDEN,
-            request,
-            email,
-            Some("This account is disabled. Contact the administrator."),
+            "This account is disabled. Contact the administrator.",
             false,
-        ),
-        Err(FirstStepError::EmailNotVerified) => page(
-            &state,
-            &browser,
+        )),
+        Err(FirstStepError::EmailNotVerified) => Err(refused(
             StatusCode::FORBIDDEN,
-            request,
-            email,
-            Some("Confirm your e-mail address first: open the link we sent you."),
+            "Confirm your e-mail address first: open the link we sent you.",
             true,
-        ),
+        )),
         Err(FirstStepError::Login(LoginError::Throttled(throttled))) => {
             let message = format!(
                 "Too many failed sign-in attempts. Try again in {}.",
@@ -216,66 +201,63 @@ pub async fn submit(State(state): State<AppState>, mut browser: Browser, body: B
                 header::RETRY_AFTER,
                 HeaderValue::from(throttled.retry_after_secs),
             );
-            response
+            Err(PageError::rendered(response))
         }
-        Err(FirstStepError::Otp(OtpError::Throttled(throttled))) => {
-            too_many(&state, &browser, &throttled, "codes requested")
-        }
-        Err(FirstStepError::Login(LoginError::Internal(e))) => internal_error(&state, &e),
-        Err(FirstStepError::Otp(e)) => internal_error(&state, &e),
+        Err(FirstStepError::Otp(OtpError::Throttled(throttled))) => Err(PageError::throttled(
+            &browser,
+            &throttled,
+            "codes requested",
+        )),
+        Err(FirstStepError::Login(LoginError::Internal(e))) => Err(PageError::internal(e)),
+        Err(FirstStepError::Otp(e)) => Err(PageError::internal(e)),
     }
 }
 
 /// `POST /login/second-factor`
 pub async fn second_factor(
     State(state): State<AppState>,
-    mut browser: Browser,
-    body: Bytes,
-) -> Response {
-    let params = match form(&state, &body) {
-        Ok(params) => params,
-        Err(response) => return response,
-    };
-    if let Err(response) = browser.check_csrf(&state, &params) {
-        return response;
-    }
+    Posted {
+        mut browser,
+        params,
+    }: Posted,
+) -> Result<Response, PageError> {
     let provider = &state.provider;
-    if let Err(e) = auth_core::otp::count_attempt(provider, &browser.ip).await {
-        return match e {
-            OtpError::Throttled(throttled) => too_many(
-                &state,
-                &browser,
-                &throttled,
-                "codes entered from your network",
-            ),
-            other => internal_error(&state, &other),
-        };
-    }
+    auth_core::otp::count_attempt(provider, &browser.ip)
+        .await
+        .map_err(|e| match e {
+            OtpError::Throttled(throttled) => {
+                PageError::throttled(&browser, &throttled, "codes entered from your network")
+            }
+            other => PageError::internal(other),
+        })?;
     let challenge = params.get("challenge").unwrap_or("");
     let method = params
         .get("method")
         .and_then(Method::parse)
         .unwrap_or(Method::Totp);
+    let refused = |status, message: &str| {
+        PageError::rendered(second_factor_page(
+            &state,
+            &browser,
+            status,
+            challenge,
+            method.as_str(),
+            Some(message),
+        ))
+    };
     let input = match (params.get("recovery_code"), params.get("code")) {
         (Some(recovery), _) => SecondFactor::RecoveryCode(recovery.to_owned()),
         (None, Some(code)) => SecondFactor::Code(code.to_owned()),
-        (None, None) => {
-            return second_factor_page(
-                &state,
-                &browser,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                challenge,
-                method.as_str(),
-                Some("Enter the code."),
-            );
-        }
+        (None, None) => return Err(refused(StatusCode::UNPROCESSABLE_ENTITY, "Enter the code.")),
     };
     match login::second_step(provider, challenge, browser.binding(), input, &browser.ip).await {
-        Ok(done) => match browser.start_session(&state, &done.user.id, done.amr).await {
-            Ok(_) => see_other(&browser, &after_login(done.request.as_deref())),
-            Err(e) => internal_error(&state, &e),
-        },
-        Err(SecondStepError::Expired) => page(
+        Ok(done) => {
+            browser
+                .start_session(&state, &done.user.id, done.amr)
+                .await?;
+            Ok(see_other(&browser, &after_login(done.request.as_deref())))
+        }
+        Err(SecondStepError::Expired) => Err(PageError::rendered(page(
             &state,
             &browser,
             StatusCode::UNAUTHORIZED,
@@ -283,11 +265,13 @@ pub async fn second_factor(
             "",
             Some("This sign-in has expired or had too many wrong codes. Sign in again."),
             false,
-        ),
-        Err(SecondStepError::Otp(OtpError::Internal(e))) => internal_error(&state, &e),
-        Err(SecondStepError::Otp(OtpError::Throttled(throttled))) => {
-            too_many(&state, &browser, &throttled, "wrong codes for this account")
-        }
+        ))),
+        Err(SecondStepError::Otp(OtpError::Internal(e))) => Err(PageError::internal(e)),
+        Err(SecondStepError::Otp(OtpError::Throttled(throttled))) => Err(PageError::throttled(
+            &browser,
+            &throttled,
+            "wrong codes for this account",
+        )),
         Err(SecondStepError::Otp(e)) => {
             let message = match &e {
                 OtpError::Wrong {
@@ -298,14 +282,7 @@ pub async fn second_factor(
                 } => "The code is not correct.".to_owned(),
                 other => sentence(&other.to_string()),
             };
-            second_factor_page(
-                &state,
-                &browser,
-                StatusCode::UNAUTHORIZED,
-                challenge,
-                method.as_str(),
-                Some(&message),
-            )
+            Err(refused(StatusCode::UNAUTHORIZED, &message))
         }
     }
 }

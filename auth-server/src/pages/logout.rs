@@ -4,12 +4,13 @@
 //! with a form (RP-Initiated Logout section 2: the OP SHOULD ask), so a third-party page cannot
 //! log users out.
 
+use super::form::LogoutPost;
 use super::templates::{LoggedOutPage, LogoutPage};
-use super::{Browser, error_page, form, internal_error, notice, render, see_other};
+use super::{Browser, notice, render, see_other};
+use crate::error::PageError;
 use crate::state::AppState;
 use auth_core::logout::{self, LogoutError, LogoutRequest};
 use auth_core::params::Params;
-use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -19,30 +20,22 @@ pub async fn get(
     State(state): State<AppState>,
     browser: Browser,
     RawQuery(query): RawQuery,
-) -> Response {
-    match Params::parse(query.unwrap_or_default().as_bytes()) {
-        Ok(params) => handle(state, browser, params, false).await,
-        Err(e) => error_page(
-            &state,
-            StatusCode::BAD_REQUEST,
-            "Invalid request",
-            e.description(),
-        ),
-    }
+) -> Result<Response, PageError> {
+    let params = Params::parse(query.unwrap_or_default().as_bytes())
+        .map_err(|e| PageError::invalid_request(e.description()))?;
+    handle(state, browser, params, false).await
 }
 
 /// `POST /logout`
-pub async fn post(State(state): State<AppState>, browser: Browser, body: Bytes) -> Response {
-    match form(&state, &body) {
-        Ok(params) => {
-            let confirmed = params.get("confirm") == Some("yes");
-            if confirmed && let Err(response) = browser.check_csrf(&state, &params) {
-                return response;
-            }
-            handle(state, browser, params, confirmed).await
-        }
-        Err(response) => response,
-    }
+pub async fn post(
+    State(state): State<AppState>,
+    LogoutPost {
+        browser,
+        params,
+        confirmed,
+    }: LogoutPost,
+) -> Result<Response, PageError> {
+    handle(state, browser, params, confirmed).await
 }
 
 async fn handle(
@@ -50,25 +43,24 @@ async fn handle(
     mut browser: Browser,
     params: Params,
     confirmed: bool,
-) -> Response {
-    let request = match logout::validate(&state.provider, &params).await {
-        Ok(request) => request,
-        Err(LogoutError::Invalid(message)) => {
-            return error_page(&state, StatusCode::BAD_REQUEST, "Sign-out failed", &message);
-        }
-        Err(LogoutError::Internal(e)) => return internal_error(&state, &e),
-    };
+) -> Result<Response, PageError> {
+    let request = logout::validate(&state.provider, &params)
+        .await
+        .map_err(|e| match e {
+            LogoutError::Invalid(message) => {
+                PageError::page(StatusCode::BAD_REQUEST, "Sign-out failed", message)
+            }
+            LogoutError::Internal(e) => PageError::internal(e),
+        })?;
     let named_session = browser
         .session
         .as_ref()
         .is_some_and(|session| request.names_session(session));
     if browser.session.is_some() && !confirmed && !named_session {
-        return confirm_page(&state, &browser, &request, &params);
+        return Ok(confirm_page(&state, &browser, &request, &params));
     }
-    if let Err(e) = browser.end_session(&state).await {
-        return internal_error(&state, &e);
-    }
-    match request.redirect() {
+    browser.end_session(&state).await?;
+    Ok(match request.redirect() {
         Some(location) if request.redirects_at_once(named_session, confirmed) => {
             see_other(&browser, &location)
         }
@@ -100,7 +92,7 @@ async fn handle(
             };
             (browser.jar(), render(&state, StatusCode::OK, &page)).into_response()
         }
-    }
+    })
 }
 
 fn confirm_page(

@@ -2,11 +2,13 @@
 //! work with JavaScript off.
 //!
 //! Every form carries a CSRF token bound to a cookie of the browser (an HMAC of the cookie under
-//! the deployment's key), and cross-site form posts are refused by their `Origin`. Pages are
-//! never framed and never cached.
+//! the deployment's key), and cross-site form posts are refused by their `Origin`: a handler
+//! accepts a form only through the extractors of [`form`], which check both. Errors are
+//! [`PageError`]s. Pages are never framed and never cached.
 
 pub mod account;
 pub mod consent;
+pub mod form;
 pub mod login;
 pub mod logout;
 pub mod password;
@@ -14,10 +16,10 @@ pub mod signup;
 pub mod templates;
 pub mod verify;
 
+use crate::error::PageError;
 use crate::extract::ClientIp;
 use crate::state::AppState;
 use askama::Template;
-use auth_core::params::Params;
 use auth_core::secrets::new_token;
 use auth_core::sessions::{self, Session};
 use axum::extract::FromRequestParts;
@@ -29,8 +31,6 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::ExposeSecret;
-use subtle::ConstantTimeEq;
-use templates::ErrorPage;
 
 /// What the server knows about the browser making a request.
 pub struct Browser {
@@ -60,25 +60,6 @@ impl Browser {
     /// The CSRF token to put in forms.
     pub fn csrf_token(&self, state: &AppState) -> String {
         csrf_token(state, &self.csrf_secret)
-    }
-
-    /// Checks a posted form's CSRF token and origin.
-    pub fn check_csrf(&self, state: &AppState, params: &Params) -> Result<(), Response> {
-        let expected = csrf_token(state, &self.csrf_secret);
-        let sent = params.get("csrf_token").unwrap_or("");
-        let valid = !self.csrf_is_new
-            && self.origin_ok
-            && bool::from(sent.as_bytes().ct_eq(expected.as_bytes()));
-        if valid {
-            Ok(())
-        } else {
-            Err(error_page(
-                state,
-                StatusCode::FORBIDDEN,
-                "Form expired",
-                "This form has expired or was sent from another site. Go back, reload the page and try again.",
-            ))
-        }
     }
 
     /// Starts a session cookie (and drops any previous session: no fixation).
@@ -158,7 +139,7 @@ fn csrf_token(state: &AppState, secret: &str) -> String {
 }
 
 impl FromRequestParts<AppState> for Browser {
-    type Rejection = Response;
+    type Rejection = PageError;
 
     async fn from_request_parts(
         parts: &mut Parts,
@@ -173,9 +154,7 @@ impl FromRequestParts<AppState> for Browser {
             _ => (new_token("csrf_").expose_secret().to_owned(), true),
         };
         let session = match jar.get(&cookie_name(secure, "session")) {
-            Some(cookie) => sessions::find(&state.provider, cookie.value())
-                .await
-                .map_err(|e| internal_error(state, &e))?,
+            Some(cookie) => sessions::find(&state.provider, cookie.value()).await?,
             None => None,
         };
         let Ok(ClientIp(ip)) = ClientIp::from_request_parts(parts, state).await;
@@ -239,19 +218,6 @@ pub fn render(state: &AppState, status: StatusCode, template: &impl Template) ->
     }
 }
 
-/// The error page.
-pub fn error_page(state: &AppState, status: StatusCode, title: &str, message: &str) -> Response {
-    render(
-        state,
-        status,
-        &ErrorPage {
-            product: &state.web.product_name,
-            title,
-            message,
-        },
-    )
-}
-
 /// An information page with an optional link onwards.
 pub fn notice(
     state: &AppState,
@@ -268,52 +234,6 @@ pub fn notice(
         link,
     };
     (browser.jar(), render(state, status, &page)).into_response()
-}
-
-/// A 429 page with `Retry-After`.
-pub fn too_many(
-    state: &AppState,
-    browser: &Browser,
-    throttled: &auth_core::throttle::Throttled,
-    what: &str,
-) -> Response {
-    let message = format!("Too many {what}. Try again in {}.", throttled.wait());
-    let mut response = notice(
-        state,
-        browser,
-        StatusCode::TOO_MANY_REQUESTS,
-        "Please wait",
-        &message,
-        None,
-    );
-    response.headers_mut().insert(
-        header::RETRY_AFTER,
-        HeaderValue::from(throttled.retry_after_secs),
-    );
-    response
-}
-
-/// A 500 page that logs its cause.
-pub fn internal_error(state: &AppState, cause: &dyn std::fmt::Display) -> Response {
-    tracing::error!(error = %cause, "request failed");
-    error_page(
-        state,
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong",
-        "The request could not be completed. Please try again in a moment.",
-    )
-}
-
-/// A form body parsed by the same rules as OAuth parameters.
-pub fn form(state: &AppState, body: &[u8]) -> Result<Params, Response> {
-    Params::parse(body).map_err(|e| {
-        error_page(
-            state,
-            StatusCode::BAD_REQUEST,
-            "Invalid form",
-            e.description(),
-        )
-    })
 }
 
 /// `303 See Other` to `location`, with the browser's cookies.

@@ -1,8 +1,10 @@
 //! Forgotten passwords: asking for a link, and setting a new password with it.
 
+use super::form::Posted;
 use super::login::sentence;
 use super::templates::{EmailFormPage, ResetPasswordPage};
-use super::{Browser, form, internal_error, notice, render, too_many};
+use super::{Browser, notice, render};
+use crate::error::PageError;
 use crate::state::AppState;
 use auth_core::params::Params;
 use auth_core::password_reset::{self, ResetError};
@@ -10,7 +12,6 @@ use auth_core::throttle::{self, Feature, Key, Network};
 use auth_core::users::UserError;
 use auth_core::users::password::Password;
 use auth_core::verification::LinkError;
-use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -34,16 +35,12 @@ pub async fn forgot_show(State(state): State<AppState>, browser: Browser) -> Res
 }
 
 /// `POST /forgot-password`
-pub async fn forgot(State(state): State<AppState>, browser: Browser, body: Bytes) -> Response {
-    let params = match form(&state, &body) {
-        Ok(params) => params,
-        Err(response) => return response,
-    };
-    if let Err(response) = browser.check_csrf(&state, &params) {
-        return response;
-    }
+pub async fn forgot(
+    State(state): State<AppState>,
+    Posted { browser, params }: Posted,
+) -> Result<Response, PageError> {
     let provider = &state.provider;
-    if let Err(throttled) = throttle::hit(
+    throttle::hit(
         provider,
         &[&Key::network(
             Feature::PasswordReset,
@@ -51,18 +48,18 @@ pub async fn forgot(State(state): State<AppState>, browser: Browser, body: Bytes
         )],
     )
     .await
-    {
-        return too_many(&state, &browser, &throttled, "requests from your network");
-    }
+    .map_err(|throttled| {
+        PageError::throttled(&browser, &throttled, "requests from your network")
+    })?;
     password_reset::request(provider, params.get("email").unwrap_or(""), &browser.ip);
-    notice(
+    Ok(notice(
         &state,
         &browser,
         StatusCode::OK,
         "Check your e-mail",
         SENT,
         Some(("/login".to_owned(), "Back to sign in")),
-    )
+    ))
 }
 
 fn reset_form(
@@ -100,49 +97,46 @@ pub async fn reset_show(
 }
 
 /// `POST /reset-password`
-pub async fn reset(State(state): State<AppState>, mut browser: Browser, body: Bytes) -> Response {
-    let params = match form(&state, &body) {
-        Ok(params) => params,
-        Err(response) => return response,
-    };
-    if let Err(response) = browser.check_csrf(&state, &params) {
-        return response;
-    }
+pub async fn reset(
+    State(state): State<AppState>,
+    Posted {
+        mut browser,
+        params,
+    }: Posted,
+) -> Result<Response, PageError> {
     let token = params.get("token").unwrap_or("");
     let password = Password::new(params.get("password").unwrap_or(""));
     match password_reset::reset(&state.provider, token, &password, &browser.ip).await {
         Ok(_) => {
             // Every session ended, this browser's too.
             browser.session = None;
-            if let Err(e) = browser.end_session(&state).await {
-                return internal_error(&state, &e);
-            }
-            notice(
+            browser.end_session(&state).await?;
+            Ok(notice(
                 &state,
                 &browser,
                 StatusCode::OK,
                 "Password changed",
                 "Your password is changed and every session was signed out.",
                 Some(("/login".to_owned(), "Sign in")),
-            )
+            ))
         }
-        Err(ResetError::Link(LinkError::Invalid)) => notice(
+        Err(ResetError::Link(LinkError::Invalid)) => Err(PageError::rendered(notice(
             &state,
             &browser,
             StatusCode::BAD_REQUEST,
             "Link not valid",
             "This link is invalid, was already used, or has expired.",
             Some(("/forgot-password".to_owned(), "Ask for a new link")),
-        ),
+        ))),
         Err(
             ResetError::Link(LinkError::Internal(e)) | ResetError::User(UserError::Internal(e)),
-        ) => internal_error(&state, &e),
-        Err(ResetError::User(e)) => reset_form(
+        ) => Err(PageError::internal(e)),
+        Err(ResetError::User(e)) => Err(PageError::rendered(reset_form(
             &state,
             &browser,
             StatusCode::UNPROCESSABLE_ENTITY,
             token,
             Some(&sentence(&e.to_string())),
-        ),
+        ))),
     }
 }

@@ -1,12 +1,13 @@
 //! `GET /signup` and `POST /signup`.
 
+use super::form::Posted;
 use super::login::{sentence, urlencode};
 use super::templates::SignupPage;
-use super::{Browser, error_page, form, internal_error, notice, render, too_many};
+use super::{Browser, notice, render};
+use crate::error::PageError;
 use crate::state::AppState;
 use auth_core::params::Params;
 use auth_core::users::{self, Email, NewUser, Profile, UserError, password::Password};
-use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -39,9 +40,8 @@ fn page(
     (browser.jar(), render(state, status, &page)).into_response()
 }
 
-fn disabled(state: &AppState) -> Response {
-    error_page(
-        state,
+fn closed() -> PageError {
+    PageError::page(
         StatusCode::NOT_FOUND,
         "Sign-up is closed",
         "New accounts are created by an administrator.",
@@ -53,45 +53,35 @@ pub async fn show(
     State(state): State<AppState>,
     browser: Browser,
     RawQuery(query): RawQuery,
-) -> Response {
+) -> Result<Response, PageError> {
     if !state.web.signup_enabled {
-        return disabled(&state);
+        return Err(closed());
     }
-    match Params::parse(query.unwrap_or_default().as_bytes()) {
-        Ok(params) => page(&state, &browser, StatusCode::OK, &params, None),
-        Err(e) => error_page(
-            &state,
-            StatusCode::BAD_REQUEST,
-            "Invalid request",
-            e.description(),
-        ),
-    }
+    let params = Params::parse(query.unwrap_or_default().as_bytes())
+        .map_err(|e| PageError::invalid_request(e.description()))?;
+    Ok(page(&state, &browser, StatusCode::OK, &params, None))
 }
 
-/// `POST /signup`: answers the same whether or not the address has an account.
-pub async fn submit(State(state): State<AppState>, browser: Browser, body: Bytes) -> Response {
+/// `POST /signup`: answers the same whether or not the address has an account. A closed
+/// sign-up says so before the form is looked at.
+pub async fn submit(
+    State(state): State<AppState>,
+    posted: Result<Posted, PageError>,
+) -> Result<Response, PageError> {
     if !state.web.signup_enabled {
-        return disabled(&state);
+        return Err(closed());
     }
-    let params = match form(&state, &body) {
-        Ok(params) => params,
-        Err(response) => return response,
+    let Posted { browser, params } = posted?;
+    let refused = |e: UserError| {
+        PageError::rendered(page(
+            &state,
+            &browser,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &params,
+            Some(&sentence(&e.to_string())),
+        ))
     };
-    if let Err(response) = browser.check_csrf(&state, &params) {
-        return response;
-    }
-    let new = match new_user(&state, &params) {
-        Ok(new) => new,
-        Err(e) => {
-            return page(
-                &state,
-                &browser,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &params,
-                Some(&sentence(&e.to_string())),
-            );
-        }
-    };
+    let new = new_user(&state, &params).map_err(refused)?;
     match users::sign_up(&state.provider, new, &browser.ip).await {
         Ok(()) => {
             let request = params.get("request");
@@ -104,26 +94,22 @@ pub async fn submit(State(state): State<AppState>, browser: Browser, body: Bytes
             } else {
                 "We sent a link to your e-mail address to confirm it. You can sign in now."
             };
-            notice(
+            Ok(notice(
                 &state,
                 &browser,
                 StatusCode::OK,
                 "Check your e-mail",
                 message,
                 Some((continue_to, "Continue to sign in")),
-            )
+            ))
         }
-        Err(UserError::Throttled(throttled)) => {
-            too_many(&state, &browser, &throttled, "sign-ups from your network")
-        }
-        Err(UserError::Internal(e)) => internal_error(&state, &e),
-        Err(e) => page(
-            &state,
+        Err(UserError::Throttled(throttled)) => Err(PageError::throttled(
             &browser,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &params,
-            Some(&sentence(&e.to_string())),
-        ),
+            &throttled,
+            "sign-ups from your network",
+        )),
+        Err(UserError::Internal(e)) => Err(PageError::internal(e)),
+        Err(e) => Err(refused(e)),
     }
 }
 

@@ -1,12 +1,13 @@
 //! E-mail verification: the link target, and asking for a new link.
 
+use super::form::Posted;
 use super::templates::{EmailFormPage, VerifyEmailPage};
-use super::{Browser, form, internal_error, notice, render, too_many};
+use super::{Browser, notice, render};
+use crate::error::PageError;
 use crate::state::AppState;
 use auth_core::params::Params;
 use auth_core::throttle::{self, Feature, Key, Network};
 use auth_core::verification::{self, LinkError};
-use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -30,33 +31,29 @@ pub async fn show(
 }
 
 /// `POST /verify-email`: confirms the address of the link's token.
-pub async fn verify(State(state): State<AppState>, browser: Browser, body: Bytes) -> Response {
-    let params = match form(&state, &body) {
-        Ok(params) => params,
-        Err(response) => return response,
-    };
-    if let Err(response) = browser.check_csrf(&state, &params) {
-        return response;
-    }
+pub async fn verify(
+    State(state): State<AppState>,
+    Posted { browser, params }: Posted,
+) -> Result<Response, PageError> {
     let token = params.get("token").unwrap_or("");
     match verification::verify(&state.provider, token).await {
-        Ok(_) => notice(
+        Ok(_) => Ok(notice(
             &state,
             &browser,
             StatusCode::OK,
             "E-mail address confirmed",
             "Thank you: your e-mail address is confirmed.",
             Some(("/login".to_owned(), "Sign in")),
-        ),
-        Err(LinkError::Invalid) => notice(
+        )),
+        Err(LinkError::Invalid) => Err(PageError::rendered(notice(
             &state,
             &browser,
             StatusCode::BAD_REQUEST,
             "Link not valid",
             "This link is invalid, was already used, or has expired.",
             Some(("/verify-email/resend".to_owned(), "Send a new link")),
-        ),
-        Err(LinkError::Internal(e)) => internal_error(&state, &e),
+        ))),
+        Err(LinkError::Internal(e)) => Err(PageError::internal(e)),
     }
 }
 
@@ -85,16 +82,12 @@ pub async fn resend_show(State(state): State<AppState>, browser: Browser) -> Res
 }
 
 /// `POST /verify-email/resend`: the same answer whether or not an account needs a link.
-pub async fn resend(State(state): State<AppState>, browser: Browser, body: Bytes) -> Response {
-    let params = match form(&state, &body) {
-        Ok(params) => params,
-        Err(response) => return response,
-    };
-    if let Err(response) = browser.check_csrf(&state, &params) {
-        return response;
-    }
+pub async fn resend(
+    State(state): State<AppState>,
+    Posted { browser, params }: Posted,
+) -> Result<Response, PageError> {
     let provider = &state.provider;
-    if let Err(throttled) = throttle::hit(
+    throttle::hit(
         provider,
         &[&Key::network(
             Feature::Verification,
@@ -102,18 +95,18 @@ pub async fn resend(State(state): State<AppState>, browser: Browser, body: Bytes
         )],
     )
     .await
-    {
-        return too_many(&state, &browser, &throttled, "requests from your network");
-    }
-    if let Err(e) = verification::resend(provider, params.get("email").unwrap_or("")).await {
-        return internal_error(&state, &e);
-    }
-    notice(
+    .map_err(|throttled| {
+        PageError::throttled(&browser, &throttled, "requests from your network")
+    })?;
+    verification::resend(provider, params.get("email").unwrap_or(""))
+        .await
+        .map_err(PageError::internal)?;
+    Ok(notice(
         &state,
         &browser,
         StatusCode::OK,
         "Check your e-mail",
         "If an account with this address waits for confirmation, we sent it a new link.",
         Some(("/login".to_owned(), "Back to sign in")),
-    )
+    ))
 }

@@ -1,5 +1,6 @@
 //! The HTTP form of an [`OAuthError`]: status, headers and JSON body, in one place.
 
+use super::no_store;
 use auth_core::OAuthError;
 use auth_core::protocol::error::ErrorCode;
 use axum::Json;
@@ -51,13 +52,4 @@ impl IntoResponse for OAuthErrorResponse {
         }
         response
     }
-}
-
-/// `Cache-Control: no-store` and `Pragma: no-cache`, required on token responses
-/// (RFC 6749 section 5.1) and used on every response that carries a token or its status.
-pub fn no_store() -> [(header::HeaderName, HeaderValue); 2] {
-    [
-        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-        (header::PRAGMA, HeaderValue::from_static("no-cache")),
-    ]
 }
