@@ -1,7 +1,7 @@
 //! [`GrantStore`]: a code is redeemed once, a refresh token is rotated once and its reuse is
 //! visible, a failed rotation leaves nothing behind, and ending a session takes its codes.
 
-use super::{TestStore, hash, user};
+use super::{TestStore, client, hash, user};
 use crate::store::sql::{Backend, PoolSettings, SqlStore};
 use crate::store::{
     ClientStore, GrantStore, IssuedAccess, NewRefreshToken, SessionStore, StoreError, StoredCode,
@@ -228,17 +228,17 @@ async fn ending_a_session_takes_its_codes_and_revokes_its_families(backend: Back
 async fn consent_is_replaced_not_duplicated(backend: Backend) {
     let store = TestStore::new(backend).await;
     let user = user(&store, "ann@example.com").await.id;
-    let client = super::client("c1");
-    store.insert_client(&client).await.unwrap();
-    assert_eq!(store.consent(&user, &client.id).await.unwrap(), None);
+    let shop = client("c1");
+    store.insert_client(&shop).await.unwrap();
+    assert_eq!(store.consent(&user, &shop.id).await.unwrap(), None);
     store
-        .save_consent(&user, &client.id, "openid", 1)
+        .save_consent(&user, &shop.id, "openid", 1)
         .await
         .unwrap();
     store
-        .save_consent(&user, &client.id, "openid profile", 2)
+        .save_consent(&user, &shop.id, "openid profile", 2)
         .await
         .unwrap();
-    let consent = store.consent(&user, &client.id).await.unwrap();
+    let consent = store.consent(&user, &shop.id).await.unwrap();
     assert_eq!(consent.as_deref(), Some("openid profile"));
 }
