@@ -19,6 +19,8 @@ mod keys;
 mod mfa;
 mod roles;
 mod sessions;
+#[cfg(test)]
+mod tests;
 mod throttle;
 mod tokens;
 mod users;

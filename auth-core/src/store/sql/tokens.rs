@@ -75,7 +75,10 @@ impl TokenStore for SqlStore {
 impl SqlStore {
     /// The revoked access tokens, alone or with their family, revoked at or after `since`
     /// (all of them for `None`): the feed of the revocation cache.
-    async fn revoked_since(&self, since: Option<i64>) -> Result<Vec<RevokedRow>, StoreError> {
+    pub(super) async fn revoked_since(
+        &self,
+        since: Option<i64>,
+    ) -> Result<Vec<RevokedRow>, StoreError> {
         Ok(on_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT jti, expires_at, revoked_at FROM revoked_access_tokens WHERE revoked_at >= $1 \
@@ -87,44 +90,5 @@ impl SqlStore {
             .fetch_all(pool)
             .await
         })?)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::clock::{Clock, SystemClock};
-    use crate::store::sql::{Pool, PoolSettings};
-
-    /// The stamp a revocation gets is the database's time, whatever the caller's clock says:
-    /// replicas follow revocations by it (`cache.rs`), so one replica's slow clock must not
-    /// put its revocations behind the others' feeds.
-    #[tokio::test]
-    async fn revocations_are_stamped_with_the_database_clock() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("auth.db").display());
-        let store = SqlStore::connect(&url, &PoolSettings::default())
-            .await
-            .unwrap();
-        store.migrate().await.unwrap();
-        store.revoke_access_token("j1", i64::MAX).await.unwrap();
-        let Pool::Sqlite(pool) = &store.pool else {
-            panic!("an SQLite store");
-        };
-        let stamp: i64 =
-            sqlx::query_scalar("SELECT revoked_at FROM revoked_access_tokens WHERE jti = 'j1'")
-                .fetch_one(pool)
-                .await
-                .unwrap();
-        let wall = SystemClock.unix();
-        assert!((wall - 5..=wall).contains(&stamp), "{stamp} vs {wall}");
-        assert_eq!(store.revoked_since(Some(stamp)).await.unwrap().len(), 1);
-        assert!(
-            store
-                .revoked_since(Some(stamp + 1))
-                .await
-                .unwrap()
-                .is_empty()
-        );
     }
 }

@@ -1,0 +1,244 @@
+//! [`GrantStore`]: a code is redeemed once, a refresh token is rotated once and its reuse is
+//! visible, a failed rotation leaves nothing behind, and ending a session takes its codes.
+
+use super::{TestStore, client, hash, user};
+use crate::store::sql::{Backend, PoolSettings, SqlStore};
+use crate::store::{
+    ClientStore, GrantStore, IssuedAccess, NewRefreshToken, SessionStore, StoreError, StoredCode,
+    TokenFamily, TokenStore,
+};
+use crate::users::UserId;
+use auth_testkit_macros::both_backends;
+
+fn code(user: &UserId, family: &str, session: Option<&str>) -> StoredCode {
+    StoredCode {
+        client_id: "c1".to_owned(),
+        user_id: user.clone(),
+        session_id: session.map(str::to_owned),
+        redirect_uri: Some("https://app.example.com/callback".to_owned()),
+        scope: "openid".to_owned(),
+        nonce: None,
+        code_challenge: "challenge".to_owned(),
+        auth_time: 1,
+        amr: vec!["pwd".to_owned()],
+        family_id: family.to_owned(),
+        created_at: 1,
+        expires_at: 600,
+        used_at: None,
+    }
+}
+
+fn family(id: &str, user: &UserId, session: Option<&str>) -> TokenFamily {
+    TokenFamily {
+        id: id.to_owned(),
+        client_id: "c1".to_owned(),
+        user_id: user.clone(),
+        session_id: session.map(str::to_owned),
+        scope: "openid".to_owned(),
+        auth_time: 1,
+        amr: vec!["pwd".to_owned()],
+        created_at: 10,
+        revoked_at: None,
+        client_registration: "r1".to_owned(),
+    }
+}
+
+fn access(jti: &str) -> IssuedAccess {
+    IssuedAccess {
+        jti: jti.to_owned(),
+        expires_at: 2_000,
+    }
+}
+
+fn refresh(byte: u8) -> NewRefreshToken {
+    NewRefreshToken {
+        hash: hash(byte),
+        expires_at: 9_000,
+    }
+}
+
+/// Issues the family `f1` of a new user, with the refresh token `hash(1)` and access token `j0`.
+async fn issued_family(store: &SqlStore) -> UserId {
+    let user = user(store, "ann@example.com").await.id;
+    store
+        .insert_code(&hash(100), &code(&user, "f1", None))
+        .await
+        .unwrap();
+    let redeemed = store
+        .redeem_code(
+            &hash(100),
+            10,
+            &family("f1", &user, None),
+            Some(&refresh(1)),
+            &access("j0"),
+        )
+        .await
+        .unwrap();
+    assert!(redeemed);
+    user
+}
+
+/// Rotates the token `old` into `new`, with access token id `jti`.
+async fn rotate(store: &SqlStore, old: u8, new: u8, jti: &str) -> Result<bool, StoreError> {
+    store
+        .rotate_refresh_token(&hash(old), 20, "f1", &refresh(new), &access(jti))
+        .await
+}
+
+/// Whether a refresh token is stored, and if so whether it was rotated.
+async fn token_state(store: &SqlStore, byte: u8) -> Option<bool> {
+    let stored = store.refresh_token(&hash(byte)).await.unwrap();
+    stored.map(|(token, _)| token.rotated_at.is_some())
+}
+
+async fn has_access(store: &SqlStore, jti: &str) -> bool {
+    store.family_of_access_token(jti).await.unwrap().is_some()
+}
+
+#[both_backends]
+async fn a_code_is_redeemed_once(backend: Backend) {
+    let store = TestStore::new(backend).await;
+    let user = issued_family(&store).await;
+    let stored = store.authorization_code(&hash(100)).await.unwrap().unwrap();
+    assert_eq!(stored.used_at, Some(10));
+
+    let again = store
+        .redeem_code(
+            &hash(100),
+            11,
+            &family("f2", &user, None),
+            Some(&refresh(2)),
+            &access("j1"),
+        )
+        .await
+        .unwrap();
+    assert!(!again, "a used code is not redeemed twice");
+    assert_eq!(token_state(&store, 2).await, None, "and issues nothing");
+    assert!(!has_access(&store, "j1").await);
+    let first = store.family_of_access_token("j0").await.unwrap().unwrap();
+    assert_eq!(first, family("f1", &user, None));
+}
+
+#[both_backends]
+async fn a_refresh_token_is_rotated_once_and_its_reuse_shows(backend: Backend) {
+    let store = TestStore::new(backend).await;
+    issued_family(&store).await;
+
+    assert!(rotate(&store, 1, 2, "j1").await.unwrap());
+    assert_eq!(token_state(&store, 1).await, Some(true));
+    assert_eq!(token_state(&store, 2).await, Some(false));
+    assert!(has_access(&store, "j1").await);
+
+    let again = rotate(&store, 1, 3, "j2").await.unwrap();
+    assert!(!again, "a rotated token is not rotated twice");
+    assert_eq!(token_state(&store, 3).await, None);
+    assert!(!has_access(&store, "j2").await);
+
+    // What the grant does on reuse: the whole family goes.
+    let (_, family) = store.refresh_token(&hash(1)).await.unwrap().unwrap();
+    store.revoke_family(&family.id).await.unwrap();
+    let (_, family) = store.refresh_token(&hash(2)).await.unwrap().unwrap();
+    assert!(family.revoked_at.is_some(), "the successor dies with it");
+    for jti in ["j0", "j1"] {
+        assert!(store.is_access_token_revoked(jti).await.unwrap(), "{jti}");
+    }
+}
+
+/// SQLite gets the rotation as one batch of three statements and PostgreSQL as one statement:
+/// either way a rotation that fails half-way leaves nothing behind, and the connection it ran
+/// on is usable again.
+#[both_backends]
+async fn a_rotation_that_fails_half_way_leaves_nothing(backend: Backend) {
+    // One connection, so the last rotation runs where the failed one did.
+    let settings = PoolSettings {
+        max_connections: 1,
+        ..PoolSettings::default()
+    };
+    let store = TestStore::with(backend, &settings).await;
+    issued_family(&store).await;
+    assert!(rotate(&store, 1, 2, "j1").await.unwrap());
+
+    // The access token id is taken: the last write fails after the first two ran, and the
+    // transaction takes them back.
+    let failed = rotate(&store, 2, 4, "j1").await;
+    assert!(matches!(failed, Err(StoreError::Conflict(_))), "{failed:?}");
+    assert_eq!(token_state(&store, 2).await, Some(false));
+    assert_eq!(token_state(&store, 4).await, None);
+
+    assert!(rotate(&store, 2, 5, "j3").await.unwrap());
+    assert_eq!(token_state(&store, 2).await, Some(true));
+    assert_eq!(token_state(&store, 5).await, Some(false));
+}
+
+#[both_backends]
+async fn ending_a_session_takes_its_codes_and_revokes_its_families(backend: Backend) {
+    let store = TestStore::new(backend).await;
+    let user = user(&store, "ann@example.com").await.id;
+    let session = crate::sessions::Session {
+        id: "s1".to_owned(),
+        user_id: user.clone(),
+        auth_time: 1,
+        amr: vec!["pwd".to_owned()],
+        created_at: 1,
+        last_seen_at: 1,
+        expires_at: 9_000,
+        user_agent: String::new(),
+        ip: String::new(),
+    };
+    store.insert_session(&session, &hash(50)).await.unwrap();
+    for (byte, id) in [(100, "f1"), (101, "f2")] {
+        store
+            .insert_code(&hash(byte), &code(&user, id, Some("s1")))
+            .await
+            .unwrap();
+    }
+    let redeemed = store
+        .redeem_code(
+            &hash(100),
+            10,
+            &family("f1", &user, Some("s1")),
+            Some(&refresh(1)),
+            &access("j0"),
+        )
+        .await
+        .unwrap();
+    assert!(redeemed);
+
+    store.end_session("s1").await.unwrap();
+    assert!(
+        store
+            .session_by_secret(&hash(50), 2)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .authorization_code(&hash(101))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let (_, family) = store.refresh_token(&hash(1)).await.unwrap().unwrap();
+    assert!(family.revoked_at.is_some());
+    assert!(store.is_access_token_revoked("j0").await.unwrap());
+}
+
+#[both_backends]
+async fn consent_is_replaced_not_duplicated(backend: Backend) {
+    let store = TestStore::new(backend).await;
+    let user = user(&store, "ann@example.com").await.id;
+    let shop = client("c1");
+    store.insert_client(&shop).await.unwrap();
+    assert_eq!(store.consent(&user, &shop.id).await.unwrap(), None);
+    store
+        .save_consent(&user, &shop.id, "openid", 1)
+        .await
+        .unwrap();
+    store
+        .save_consent(&user, &shop.id, "openid profile", 2)
+        .await
+        .unwrap();
+    let consent = store.consent(&user, &shop.id).await.unwrap();
+    assert_eq!(consent.as_deref(), Some("openid profile"));
+}

@@ -1,0 +1,185 @@
+//! The store's conformance suite: what each aggregate's trait promises (single use, rotation
+//! and reuse, conflicts and missing rows as [`StoreError`] variants, what a delete takes with
+//! it), checked on SQLite and on PostgreSQL with `#[both_backends]`, and the check that both
+//! backends' migrations build the same schema.
+//!
+//! Each test gets a database of its own: an SQLite file in a temporary folder, or a PostgreSQL
+//! database `auth_test_<random>` on the server at `AUTH_TEST_POSTGRES_URL` (by default
+//! `postgres://postgres@127.0.0.1:5432/test`), created for the test and dropped after it. A
+//! PostgreSQL variant fails when the server cannot be reached; it never passes without running.
+
+mod accounts;
+mod clients;
+mod grants;
+mod keys;
+mod schema;
+mod tokens;
+mod users;
+
+use super::{Backend, PoolSettings, SqlStore};
+use crate::clients::{AuthMethod, Client, ClientExtras, ClientId, GrantType, RedirectUri};
+use crate::scope::Scope;
+use crate::secrets::TokenHash;
+use crate::store::UserStore;
+use crate::users::{Email, Profile, User, UserId};
+use sqlx::Connection;
+use std::ops::Deref;
+use tempfile::TempDir;
+
+/// A migrated store on a database of its own, removed when the value is dropped.
+pub(super) struct TestStore {
+    store: SqlStore,
+    database: TestDatabase,
+}
+
+impl TestStore {
+    /// A store on a fresh database, migrated.
+    pub(super) async fn new(backend: Backend) -> Self {
+        Self::with(backend, &PoolSettings::default()).await
+    }
+
+    /// The same, with `settings` for the pool.
+    pub(super) async fn with(backend: Backend, settings: &PoolSettings) -> Self {
+        let database = TestDatabase::create(backend).await;
+        let store = SqlStore::connect(&database.url, settings)
+            .await
+            .unwrap_or_else(|e| panic!("cannot open the test database: {e}"));
+        store.migrate().await.unwrap();
+        Self { store, database }
+    }
+
+    /// The URL of the database.
+    pub(super) fn url(&self) -> &str {
+        &self.database.url
+    }
+}
+
+impl Deref for TestStore {
+    type Target = SqlStore;
+
+    fn deref(&self) -> &SqlStore {
+        &self.store
+    }
+}
+
+/// The PostgreSQL server the tests create their databases on.
+fn postgres_admin_url() -> String {
+    std::env::var("AUTH_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// An empty database that exists for one test.
+struct TestDatabase {
+    url: String,
+    /// The PostgreSQL database to drop afterwards.
+    postgres_name: Option<String>,
+    _folder: TempDir,
+}
+
+impl TestDatabase {
+    async fn create(backend: Backend) -> Self {
+        let folder = tempfile::tempdir().unwrap();
+        match backend {
+            Backend::Sqlite => Self {
+                url: format!("sqlite://{}", folder.path().join("auth.db").display()),
+                postgres_name: None,
+                _folder: folder,
+            },
+            Backend::Postgres => {
+                let admin = postgres_admin_url();
+                let name = format!("auth_test_{}", uuid::Uuid::new_v4().simple());
+                let mut connection =
+                    sqlx::PgConnection::connect(&admin)
+                        .await
+                        .unwrap_or_else(|e| {
+                            panic!(
+                                "the PostgreSQL variant needs a server at {admin} ({e}); start one \
+                             or point AUTH_TEST_POSTGRES_URL at one"
+                            )
+                        });
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut connection)
+                    .await
+                    .unwrap();
+                let mut url = url::Url::parse(&admin).unwrap();
+                url.set_path(&name);
+                Self {
+                    url: url.to_string(),
+                    postgres_name: Some(name),
+                    _folder: folder,
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some(name) = self.postgres_name.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which cannot be blocked on: the database is
+        // dropped from a thread and runtime of its own (`FORCE` closes the store's connections).
+        let admin = postgres_admin_url();
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let mut connection = sqlx::PgConnection::connect(&admin).await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut connection)
+                .await
+                .map(|_| ())
+            })
+        })
+        .join();
+        if let Ok(Err(e)) = dropped {
+            eprintln!("could not drop the test database: {e}");
+        }
+    }
+}
+
+/// A hash made of one repeated byte.
+pub(super) fn hash(byte: u8) -> TokenHash {
+    TokenHash::from_slice(&[byte; 32]).unwrap()
+}
+
+/// A user with the address `email`, stored.
+pub(super) async fn user(store: &SqlStore, email: &str) -> User {
+    let user = User {
+        id: UserId::generate(),
+        email: Email::parse(email).unwrap(),
+        email_verified: false,
+        password_hash: None,
+        profile: Profile::default(),
+        phone_number: None,
+        disabled_at: None,
+        created_at: 1,
+        updated_at: 1,
+    };
+    store.insert_user(&user, &[], 1).await.unwrap();
+    user
+}
+
+/// A confidential client for the code flow, not stored.
+pub(super) fn client(id: &str) -> Client {
+    Client {
+        id: ClientId::parse(id).unwrap(),
+        name: format!("Client {id}"),
+        auth_method: AuthMethod::ClientSecretBasic,
+        secret_hash: Some(hash(9)),
+        grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+        scope: Scope::parse("openid profile").unwrap(),
+        redirect_uris: vec![RedirectUri::parse("https://app.example.com/callback").unwrap()],
+        post_logout_redirect_uris: Vec::new(),
+        trusted: false,
+        extras: ClientExtras::default(),
+        registration_token_hash: None,
+        created_at: 1,
+        registration_id: "r1".to_owned(),
+    }
+}

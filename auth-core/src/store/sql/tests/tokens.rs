@@ -1,0 +1,57 @@
+//! [`TokenStore`]: revocations, their stamps, and the purge of what expired.
+
+use super::TestStore;
+use crate::clock::{Clock, SystemClock};
+use crate::store::TokenStore;
+use crate::store::sql::{Backend, on_pool};
+use auth_testkit_macros::both_backends;
+
+/// The stamp a revocation gets is the database's time, whatever the caller's clock says:
+/// replicas follow revocations by it (`cache.rs`), so one replica's slow clock must not put
+/// its revocations behind the others' feeds.
+#[both_backends]
+async fn revocations_are_stamped_with_the_database_clock(backend: Backend) {
+    let store = TestStore::new(backend).await;
+    store.revoke_access_token("j1", i64::MAX).await.unwrap();
+    let stamp: i64 = on_pool!(store, pool => {
+        sqlx::query_scalar("SELECT revoked_at FROM revoked_access_tokens WHERE jti = 'j1'")
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    });
+    let wall = SystemClock.unix();
+    assert!((wall - 5..=wall).contains(&stamp), "{stamp} vs {wall}");
+    assert_eq!(store.revoked_since(Some(stamp)).await.unwrap().len(), 1);
+    assert!(
+        store
+            .revoked_since(Some(stamp + 1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[both_backends]
+async fn revoking_twice_is_revoking_once(backend: Backend) {
+    let store = TestStore::new(backend).await;
+    assert!(!store.is_access_token_revoked("j1").await.unwrap());
+    store.revoke_access_token("j1", 100).await.unwrap();
+    store.revoke_access_token("j1", 100).await.unwrap();
+    assert!(store.is_access_token_revoked("j1").await.unwrap());
+    assert!(!store.is_access_token_revoked("j2").await.unwrap());
+}
+
+#[both_backends]
+async fn the_purge_forgets_revocations_of_expired_tokens_only(backend: Backend) {
+    let store = TestStore::new(backend).await;
+    store.revoke_access_token("old", 100).await.unwrap();
+    store.revoke_access_token("live", 300).await.unwrap();
+    assert_eq!(store.purge_expired(200).await.unwrap(), 1);
+    let left: Vec<String> = on_pool!(store, pool => {
+        sqlx::query_scalar("SELECT jti FROM revoked_access_tokens")
+            .fetch_all(pool)
+            .await
+            .unwrap()
+    });
+    assert_eq!(left, ["live"]);
+}
