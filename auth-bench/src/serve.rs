@@ -7,6 +7,7 @@ use anyhow::Context;
 use auth_core::Provider;
 use auth_core::clients::{self, AuthMethod, ClientId, GrantType, NewClient, RedirectUri};
 use auth_core::clock::SystemClock;
+use auth_core::keys::SigningAlgorithm;
 use auth_core::scope::Scope;
 use auth_core::users::password::Password;
 use auth_core::users::{self, Email, NewUser, Origin, Profile};
@@ -57,18 +58,19 @@ pub const METRICS_TOKEN: &str = "auth-bench metrics token, not a secret of any r
 
 /// The benchmark's server configuration: defaults, but for the fixed KEK, the algorithm, a
 /// mail folder in the run's temporary folder, and rate limits that are never reached.
-pub fn config(options: &ServeAuth, address: SocketAddr) -> Config {
+pub fn config(options: &ServeAuth, address: SocketAddr) -> anyhow::Result<Config> {
     let mut config = Config {
         bind: address.to_string(),
         issuer: Some(format!("http://{address}")),
-        database_url: options.database_url.clone(),
+        database_url: options.database_url.clone().into(),
         ..Config::default()
     };
-    config.keys.encryption_key = Some(KEK.to_owned());
-    config.keys.algorithm = options.algorithm.clone();
+    config.keys.encryption_key = Some(KEK.into());
+    config.keys.algorithm = SigningAlgorithm::parse(&options.algorithm)
+        .with_context(|| format!("no signing algorithm is called {}", options.algorithm))?;
     config.keys.encryption_key_file = options.data_dir.join("kek.key");
     config.mail.folder = options.data_dir.join("mail");
-    config.metrics.token = Some(METRICS_TOKEN.to_owned());
+    config.metrics.token = Some(METRICS_TOKEN.into());
     let unthrottled = LimitConfig {
         limit: UNTHROTTLED,
         window_secs: 1,
@@ -99,7 +101,7 @@ pub fn config(options: &ServeAuth, address: SocketAddr) -> Config {
     config.login.max_failures_per_account = UNTHROTTLED;
     config.login.max_failures_per_account_and_ip = UNTHROTTLED;
     config.login.max_failures_per_ip = UNTHROTTLED;
-    config
+    Ok(config)
 }
 
 /// `serve-auth`: the authorization server until the process is killed.
@@ -107,7 +109,7 @@ pub async fn auth(options: ServeAuth) -> anyhow::Result<()> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
     announce(&Bound { address })?;
-    let config = config(&options, address);
+    let config = config(&options, address)?;
     let settings = config.validate()?;
     let provider =
         auth_server::startup::open_provider(&config, &settings, Arc::new(SystemClock)).await?;

@@ -24,11 +24,11 @@ pub struct BackupArgs {
 
 /// Copies the configured database to `args.to` and says where the key-encryption key is.
 pub async fn backup(config: &Config, args: &BackupArgs) -> anyhow::Result<()> {
-    let backend = Backend::of_url(&config.database_url).context("database_url")?;
+    let backend = Backend::of_url(config.database_url.expose()).context("database_url")?;
     if backend == Backend::Postgres {
         bail!("{}", POSTGRES);
     }
-    let bytes = backup_sqlite(&config.database_url, &args.to).await?;
+    let bytes = backup_sqlite(config.database_url.expose(), &args.to).await?;
     println!(
         "backup written to {} ({bytes} bytes, integrity check ok)",
         args.to.display()

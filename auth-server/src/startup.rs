@@ -1,7 +1,7 @@
 //! Opening what the server runs on: the database (migrated), the key-encryption key and the
 //! provider with its signing keys. Shared by `serve` and the CLI commands.
 
-use crate::config::{Config, EventSettings, MailTransportSetting, Settings, redact_url};
+use crate::config::{Config, EventSettings, MailTransportSetting, Settings};
 use crate::mail::TemplateComposer;
 use anyhow::{Context, bail};
 use auth_core::Provider;
@@ -14,7 +14,7 @@ use auth_core::mail::transport::MailTransport;
 use auth_core::otp::sms::WebhookSmsSender;
 use auth_core::provider::Services;
 use auth_core::store::KeyStore;
-use auth_core::store::sql::{PoolSettings, SqlStore};
+use auth_core::store::sql::SqlStore;
 use auth_core::throttle::Limiter;
 use std::io::Write;
 use std::sync::Arc;
@@ -57,7 +57,7 @@ async fn services(settings: &Settings) -> anyhow::Result<Services> {
         settings.product_name.clone(),
     ));
     if let Some((url, prefix)) = &settings.redis_url {
-        let client = redis::Client::open(url.as_str())
+        let client = redis::Client::open(url.expose())
             .with_context(|| format!("rate_limits.redis_url `{url}` is invalid"))?;
         let manager = tokio::time::timeout(
             Duration::from_secs(5),
@@ -68,9 +68,12 @@ async fn services(settings: &Settings) -> anyhow::Result<Services> {
         .with_context(|| format!("cannot reach Redis at {url}"))?;
         services.limiter = Limiter::Redis(manager, prefix.clone());
     }
-    if let Some((url, secret)) = &settings.sms {
-        let sender =
-            WebhookSmsSender::new(url.clone(), secret.as_bytes()).map_err(anyhow::Error::msg)?;
+    if let Some(sms) = &settings.sms {
+        let sender = WebhookSmsSender::new(
+            sms.webhook_url.clone(),
+            sms.webhook_secret.expose().as_bytes(),
+        )
+        .map_err(anyhow::Error::msg)?;
         services.sms = Some(Arc::new(sender));
     }
     Ok(services)
@@ -80,7 +83,7 @@ async fn services(settings: &Settings) -> anyhow::Result<Services> {
 pub async fn event_sinks(settings: &EventSettings) -> anyhow::Result<Sinks> {
     let nats = match &settings.nats {
         Some((url, prefix)) => Some(
-            NatsPublisher::connect(url, prefix.clone())
+            NatsPublisher::connect(url.expose(), prefix.clone())
                 .await
                 .map_err(|e| anyhow::anyhow!("events.nats_url `{url}`: {e}"))?,
         ),
@@ -99,19 +102,9 @@ pub fn mail_transport(settings: &Settings) -> anyhow::Result<MailTransport> {
 
 /// Opens and migrates the database.
 pub async fn open_store(config: &Config) -> anyhow::Result<SqlStore> {
-    let pool = PoolSettings {
-        max_connections: config.database.max_connections,
-        acquire_timeout: Duration::from_secs(config.database.connect_timeout_secs),
-        cache_ttl: Duration::from_secs(config.database.cache_secs),
-    };
-    let store = SqlStore::connect(&config.database_url, &pool)
+    let store = SqlStore::connect(config.database_url.expose(), &config.database.pool())
         .await
-        .with_context(|| {
-            format!(
-                "cannot open the database at {}",
-                redact_url(&config.database_url)
-            )
-        })?;
+        .with_context(|| format!("cannot open the database at {}", config.database_url))?;
     store
         .migrate()
         .await
@@ -123,7 +116,8 @@ pub async fn open_store(config: &Config) -> anyhow::Result<SqlStore> {
 /// with a fresh key when it is missing and the database holds no keys yet.
 async fn resolve_kek(config: &Config, store: &SqlStore) -> anyhow::Result<KeyEncryptionKey> {
     if let Some(encoded) = &config.keys.encryption_key {
-        return KeyEncryptionKey::parse_base64(encoded).context("keys.encryption_key is invalid");
+        return KeyEncryptionKey::parse_base64(encoded.expose())
+            .context("keys.encryption_key is invalid");
     }
     let path = &config.keys.encryption_key_file;
     if path.exists() {

@@ -79,7 +79,7 @@ impl AppState {
             RegistrationSetting::Open => RegistrationMode::Open,
             RegistrationSetting::Disabled => RegistrationMode::Disabled,
             RegistrationSetting::Token(token) => {
-                RegistrationMode::InitialAccessToken(provider.hasher().hash(token))
+                RegistrationMode::InitialAccessToken(provider.hasher().hash(token.expose()))
             }
         };
         let web = WebSettings {
@@ -98,7 +98,7 @@ impl AppState {
             metrics_token: settings
                 .metrics_token
                 .as_ref()
-                .map(|token| provider.hasher().hash(token.trim())),
+                .map(|token| provider.hasher().hash(token.expose().trim())),
         };
         let discovery = Discovery::new(provider.settings(), &web);
         let mail = MailDelivery {

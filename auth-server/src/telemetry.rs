@@ -4,6 +4,7 @@
 //! strings: those hold codes, tokens and secrets.
 
 use crate::config::LogConfig;
+use crate::config::log::Format;
 use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, Method};
 use axum::middleware::Next;
@@ -27,7 +28,7 @@ pub fn init_tracing(config: &LogConfig) -> anyhow::Result<()> {
         .with_env_filter(filter)
         .with_target(false)
         .with_writer(std::io::stderr);
-    let result = if config.format == "json" {
+    let result = if config.format == Format::Json {
         builder.json().flatten_event(true).try_init()
     } else {
         builder.try_init()

@@ -51,10 +51,10 @@ pub async fn spawn_server_with(configure: impl FnOnce(&mut Config)) -> TestServe
     let mut config = Config {
         bind: upstream.local_addr().unwrap().to_string(),
         issuer: Some(issuer.clone()),
-        database_url: format!("sqlite://{}", dir.path().join("auth.db").display()),
+        database_url: format!("sqlite://{}", dir.path().join("auth.db").display()).into(),
         ..Config::default()
     };
-    config.keys.encryption_key = Some(kek);
+    config.keys.encryption_key = Some(kek.into());
     config.mail.folder = dir.path().join("mail");
     configure(&mut config);
     let clock = Arc::new(auth_core::clock::ManualClock::starting_now());

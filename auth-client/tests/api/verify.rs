@@ -369,7 +369,10 @@ async fn introspection_mode_sees_a_revocation_after_the_cache_ttl() {
 #[tokio::test]
 async fn es256_and_eddsa_tokens_are_accepted() {
     for alg in ["ES256", "EdDSA"] {
-        let server = spawn_server_with(|c| c.keys.algorithm = alg.into()).await;
+        let server = spawn_server_with(|c| {
+            c.keys.algorithm = auth_core::keys::SigningAlgorithm::parse(alg).unwrap()
+        })
+        .await;
         let secret = server.client("events", "users:read").await;
         let token = server.machine_token("events", &secret, "users:read").await;
         assert_eq!(decode_part(token.split('.').next().unwrap())["alg"], alg);
@@ -425,11 +428,12 @@ fn confused(
 async fn a_header_naming_a_key_of_another_algorithm_is_refused() {
     // An ES256 deployment that rotated to RS256: an EC key (retired, still published) and an
     // RSA key (signing) side by side.
-    let server = spawn_server_with(|c| c.keys.algorithm = "ES256".into()).await;
+    let server =
+        spawn_server_with(|c| c.keys.algorithm = auth_core::keys::SigningAlgorithm::Es256).await;
     let secret = server.client("events", "users:read").await;
     let es_token = server.machine_token("events", &secret, "users:read").await;
     let rsa = server
-        .provider_with(|c| c.keys.algorithm = "RS256".into())
+        .provider_with(|c| c.keys.algorithm = auth_core::keys::SigningAlgorithm::Rs256)
         .await;
     rsa.keys().rotate(Activation::Immediately).await.unwrap();
     server.provider.keys().refresh().await.unwrap();

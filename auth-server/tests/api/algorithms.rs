@@ -58,7 +58,10 @@ fn kid_of(token: &str) -> String {
 /// Everything a client of a deployment signing with `alg` sees: the JWKS, discovery, access
 /// tokens and ID tokens.
 async fn a_deployment_signs_and_publishes(backend: Backend, alg: &str) {
-    let app = spawn_app_with(backend, |c| c.keys.algorithm = alg.into()).await;
+    let app = spawn_app_with(backend, |c| {
+        c.keys.algorithm = auth_core::keys::SigningAlgorithm::parse(alg).unwrap()
+    })
+    .await;
 
     let stored = app.provider.store().signing_keys().await.unwrap();
     assert_eq!(stored[0].alg, alg, "the stored key records its algorithm");

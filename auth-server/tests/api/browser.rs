@@ -385,7 +385,7 @@ both_backends! {
             eprintln!("AUTH_TEST_SKIP_BROWSER=1: skipping the browser test");
             return;
         }
-        let (app, _mail) = spawn_app_with_mail(backend, |c| c.registration.mode = "open".into()).await;
+        let (app, _mail) = spawn_app_with_mail(backend, |c| c.registration.mode = auth_server::config::registration::Mode::Open).await;
         app.user("ann@example.com").await;
         let (client_base, seen) = callback_server().await;
         let callback = format!("{client_base}/callback");

@@ -344,7 +344,7 @@ both_backends! {
 
     async fn sign_up_and_client_registration_have_counters_of_their_own(backend: Backend) {
         let app = spawn_app_with(backend, |c| {
-            c.registration.mode = "open".into();
+            c.registration.mode = auth_server::config::registration::Mode::Open;
             c.rate_limits.signup_per_ip = limit(1);
             c.rate_limits.client_registration_per_ip = limit(1);
         })

@@ -13,7 +13,7 @@ both_backends! {
     }
 
     async fn both_metadata_documents_advertise_exactly_what_is_implemented(backend: Backend) {
-        let app = crate::helpers::spawn_app_with(backend, |c| c.registration.mode = "open".into()).await;
+        let app = crate::helpers::spawn_app_with(backend, |c| c.registration.mode = auth_server::config::registration::Mode::Open).await;
         let base = &app.base_url;
         let expected = json!({
             "issuer": base,

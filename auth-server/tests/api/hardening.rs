@@ -106,7 +106,7 @@ both_backends! {
     }
 
     async fn json_under_any_media_type_is_scanned_for_nul_and_registration_reads_only_json(backend: Backend) {
-        let app = spawn_app_with(backend, |c| c.registration.mode = "open".into()).await;
+        let app = spawn_app_with(backend, |c| c.registration.mode = auth_server::config::registration::Mode::Open).await;
         let body = r#"{"redirect_uris":["https://app.example/cb"],"client_name":"evil\u0000name"}"#;
         for media_type in ["application/jsonx", "text/plain", "application/json"] {
             let response = app.http.post(app.url("/register")).header("content-type", media_type).body(body).send().await.unwrap();

@@ -255,10 +255,10 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config
     let (_, kek) = KeyEncryptionKey::generate().unwrap();
     let mut config = Config {
         bind: address.to_string(),
-        database_url: db.url.clone(),
+        database_url: db.url.clone().into(),
         ..Config::default()
     };
-    config.keys.encryption_key = Some(kek.clone());
+    config.keys.encryption_key = Some(kek.clone().into());
     config.keys.refresh_interval_secs = 1;
     config.mail.folder = db._dir.path().join("mail");
     config.mail.poll_interval_secs = 1;
@@ -831,10 +831,10 @@ impl SmtpSink {
 
 /// Points the configuration's mail at an SMTP listener on `port`.
 pub fn smtp_to(config: &mut Config, port: u16) {
-    config.mail.transport = "smtp".into();
+    config.mail.transport = auth_server::config::mail::Transport::Smtp;
     config.mail.smtp_host = "127.0.0.1".into();
     config.mail.smtp_port = port;
-    config.mail.smtp_security = "none".into();
+    config.mail.smtp_security = auth_core::mail::transport::SmtpSecurity::None;
     config.mail.poll_interval_secs = 1;
     config.mail.from = "Test <no-reply@auth.test>".into();
 }

@@ -19,7 +19,10 @@ const META: &str = r#"o'brien"; DROP TABLE users; -- /* */ \ % _"#;
 
 /// A server with open registration, so `/register` exists.
 async fn open_app(backend: Backend) -> TestApp {
-    spawn_app_with(backend, |c| c.registration.mode = "open".into()).await
+    spawn_app_with(backend, |c| {
+        c.registration.mode = auth_server::config::registration::Mode::Open
+    })
+    .await
 }
 
 /// A token with the `admin` scope.

@@ -6,7 +6,10 @@ use serde_json::{Value, json};
 
 /// A server with `registration.mode = "open"` (the default is `disabled`).
 async fn open_registration(backend: Backend) -> TestApp {
-    spawn_app_with(backend, |c| c.registration.mode = "open".into()).await
+    spawn_app_with(backend, |c| {
+        c.registration.mode = auth_server::config::registration::Mode::Open
+    })
+    .await
 }
 
 both_backends! {
@@ -82,7 +85,7 @@ both_backends! {
 
     async fn registration_can_require_an_initial_access_token(backend: Backend) {
         let app = spawn_app_with(backend, |c| {
-            c.registration.mode = "token".into();
+            c.registration.mode = auth_server::config::registration::Mode::Token;
             c.registration.initial_access_token = Some("iat-0123456789abcdefghij".into());
         })
         .await;

@@ -15,7 +15,7 @@ const EVIL: &str = "https://evil.example/phish";
 const METRICS_TOKEN: &str = "metrics-token-of-the-tests-0123456789abcdef";
 
 fn open_registration(c: &mut Config) {
-    c.registration.mode = "open".into();
+    c.registration.mode = auth_server::config::registration::Mode::Open;
 }
 
 /// A code-flow client `id` that an administrator registered with `scope`; returns its secret.

@@ -17,7 +17,7 @@ use sqlx::Connection;
 const EVIL: &str = "https://evil.example/cb";
 
 fn open_registration(c: &mut Config) {
-    c.registration.mode = "open".into();
+    c.registration.mode = auth_server::config::registration::Mode::Open;
 }
 
 async fn register(app: &TestApp, metadata: Value) -> reqwest::Response {

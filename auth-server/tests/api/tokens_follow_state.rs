@@ -144,10 +144,10 @@ async fn only_session(app: &TestApp, user: &User) -> String {
 /// Another replica on the same database: its own provider, with its own in-memory copies.
 async fn another_replica(app: &TestApp) -> auth_core::Provider {
     let mut config = Config {
-        database_url: app.db.url.clone(),
+        database_url: app.db.url.clone().into(),
         ..Config::default()
     };
-    config.keys.encryption_key = Some(app.kek.clone());
+    config.keys.encryption_key = Some(app.kek.clone().into());
     config.mail.folder = app.config_mail_folder.clone();
     let settings = config.validate().expect("valid configuration");
     auth_server::startup::open_provider(&config, &settings, app.clock.clone())

@@ -46,10 +46,10 @@ pub async fn auth_server(configure: impl FnOnce(&mut Config)) -> AuthServer {
     let (_, kek) = KeyEncryptionKey::generate().unwrap();
     let mut config = Config {
         bind: address.to_string(),
-        database_url: format!("sqlite://{}", dir.path().join("auth.db").display()),
+        database_url: format!("sqlite://{}", dir.path().join("auth.db").display()).into(),
         ..Config::default()
     };
-    config.keys.encryption_key = Some(kek);
+    config.keys.encryption_key = Some(kek.into());
     config.mail.folder = dir.path().join("mail");
     configure(&mut config);
     let settings = config.validate().unwrap();
