@@ -57,8 +57,9 @@ fn refresh(byte: u8) -> NewRefreshToken {
     }
 }
 
-/// Issues the family `f1` of a new user, with the refresh token `hash(1)` and access token `j0`.
+/// Issues the family `f1` of a new user and the client `c1`, with the refresh token `hash(1)` and access token `j0`.
 async fn issued_family(store: &SqlStore) -> UserId {
+    store.insert_client(&client("c1")).await.unwrap();
     let user = user(store, "ann@example.com").await.id;
     store
         .insert_code(&hash(100), &code(&user, "f1", None))
@@ -173,6 +174,7 @@ async fn a_rotation_that_fails_half_way_leaves_nothing(backend: Backend) {
 #[both_backends]
 async fn ending_a_session_takes_its_codes_and_revokes_its_families(backend: Backend) {
     let store = TestStore::new(backend).await;
+    store.insert_client(&client("c1")).await.unwrap();
     let user = user(&store, "ann@example.com").await.id;
     let session = crate::sessions::Session {
         id: "s1".to_owned(),

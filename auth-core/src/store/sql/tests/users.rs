@@ -1,13 +1,13 @@
 //! [`UserStore`], [`RoleStore`] and [`SessionStore`]: addresses are unique whatever their case,
 //! references to missing rows are `NotFound`, and deleting a user takes everything of theirs.
 
-use super::{TestStore, hash, user};
+use super::{TestStore, client, hash, user};
 use crate::roles::{Role, RoleName};
 use crate::sessions::Session;
 use crate::store::sql::Backend;
 use crate::store::{
-    GrantStore, IssuedAccess, RoleStore, SessionStore, StoreError, StoredCode, TokenFamily,
-    TokenStore, UserStore,
+    ClientStore, GrantStore, IssuedAccess, RoleStore, SessionStore, StoreError, StoredCode,
+    TokenFamily, TokenStore, UserStore,
 };
 use crate::users::{Email, UserId};
 use auth_testkit_macros::both_backends;
@@ -86,6 +86,7 @@ async fn deleting_a_user_takes_everything_of_theirs(backend: Backend) {
         permissions: Vec::new(),
     };
     store.create_role(&admin, 1).await.unwrap();
+    store.insert_client(&client("c1")).await.unwrap();
     let ann = user(&store, "ann@example.com").await.id;
     store.grant_role(&ann, &admin.name, 1).await.unwrap();
     let session = Session {
