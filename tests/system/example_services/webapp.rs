@@ -1,0 +1,211 @@
+use super::{auth_server, serve};
+use crate::support::{browser, sign_in};
+use auth_client::{ClientCredentials, TokenSource, Verifier};
+use examples::{events, webapp};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_third_party_app_signs_a_user_in_with_pkce_and_calls_the_events_service() {
+    let server = auth_server(|_| {}).await;
+    server
+        .user("pia@example.com", "Pia Player", &["player"])
+        .await;
+    let events_secret = server.service("events-service", "tickets:write").await;
+    let verifier = Verifier::new(&server.issuer, &server.issuer).await.unwrap();
+    let events_base = serve(events::app(events::AppState {
+        verifier,
+        tokens: TokenSource::builder(
+            &server.issuer,
+            ClientCredentials::new("events-service", events_secret),
+        )
+        .build()
+        .await
+        .unwrap(),
+        tickets_url: events::TicketsUrl("http://127.0.0.1:9".into()),
+        http: reqwest::Client::new(),
+        events: events::Events::default(),
+    }))
+    .await;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let secret = server
+        .web_client("webapp", &format!("{base}/callback"), false)
+        .await;
+    let app = webapp::App::new(webapp::Settings {
+        issuer: server.issuer.clone(),
+        client_id: "webapp".into(),
+        client_secret: secret,
+        base_url: base.clone(),
+        events_url: events_base,
+    })
+    .await
+    .unwrap();
+    tokio::spawn(async move { axum::serve(listener, webapp::app(app)).await });
+
+    let b = browser();
+    let home = b
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("You are not signed in"));
+    let login = b.get(format!("{base}/login")).send().await.unwrap();
+    let authorize = login.headers()["location"].to_str().unwrap().to_owned();
+    assert!(authorize.starts_with(&server.url("/authorize?")));
+    assert!(
+        authorize.contains("code_challenge_method=S256"),
+        "{authorize}"
+    );
+    let callback = sign_in(&b, &server.issuer, &authorize, "pia@example.com").await;
+    assert!(
+        callback.starts_with(&format!("{base}/callback?")),
+        "{callback}"
+    );
+
+    let replayed_state = callback.clone();
+    let signed_in = b.get(&callback).send().await.unwrap();
+    assert_eq!(
+        signed_in.status(),
+        303,
+        "{}",
+        signed_in.text().await.unwrap()
+    );
+    let home = b
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        home.contains("Signed in as <strong id=\"name\">Pia Player</strong>"),
+        "{home}"
+    );
+    assert!(
+        home.contains("0 events"),
+        "the events service accepted the user's token: {home}"
+    );
+
+    let replay = b.get(&replayed_state).send().await.unwrap();
+    assert_eq!(replay.status(), 400, "a state is used once");
+
+    let logout = b.get(format!("{base}/logout")).send().await.unwrap();
+    let end_session = logout.headers()["location"].to_str().unwrap();
+    assert!(
+        end_session.starts_with(&server.url("/logout?"))
+            && end_session.contains("id_token_hint=")
+            && end_session.contains("post_logout_redirect_uri="),
+        "{end_session}"
+    );
+    let home = b
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("You are not signed in"));
+}
+
+/// Starts the example app for the client `webapp` of `server`; returns its base URL.
+async fn start_webapp(server: &super::AuthServer) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let secret = server
+        .web_client("webapp", &format!("{base}/callback"), true)
+        .await;
+    let app = webapp::App::new(webapp::Settings {
+        issuer: server.issuer.clone(),
+        client_id: "webapp".into(),
+        client_secret: secret,
+        base_url: base.clone(),
+        events_url: "http://127.0.0.1:9".into(),
+    })
+    .await
+    .unwrap();
+    tokio::spawn(async move { axum::serve(listener, webapp::app(app)).await });
+    base
+}
+
+/// Login CSRF (RFC 6749 section 10.12): an attacker begins a sign-in with their own account,
+/// stops before the callback and sends the victim the callback URL. The app must refuse it in
+/// the victim's browser, whether or not that browser began a sign-in of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_from_another_browser_is_refused() {
+    let server = auth_server(|_| {}).await;
+    server
+        .user("mallory@example.com", "Mallory", &["player"])
+        .await;
+    let base = start_webapp(&server).await;
+
+    let attacker = browser();
+    let login = attacker.get(format!("{base}/login")).send().await.unwrap();
+    let set_cookie = login.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        set_cookie.starts_with("webapp_sign_in=")
+            && set_cookie.contains("HttpOnly")
+            && set_cookie.contains("SameSite=Lax")
+            && set_cookie.contains("Max-Age=600"),
+        "{set_cookie}"
+    );
+    let authorize = login.headers()["location"].to_str().unwrap().to_owned();
+    let callback = sign_in(&attacker, &server.issuer, &authorize, "mallory@example.com").await;
+    assert!(
+        callback.starts_with(&format!("{base}/callback?")),
+        "{callback}"
+    );
+
+    let fresh_victim = browser();
+    let refused = fresh_victim.get(&callback).send().await.unwrap();
+    assert_eq!(refused.status(), 400);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("did not start a sign-in")
+    );
+
+    let busy_victim = browser();
+    busy_victim
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap();
+    let refused = busy_victim.get(&callback).send().await.unwrap();
+    assert_eq!(refused.status(), 400);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("started in another browser")
+    );
+    let home = busy_victim
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("You are not signed in"), "{home}");
+
+    // The refusals did not use up the state: the browser that began the sign-in finishes it.
+    let finished = attacker.get(&callback).send().await.unwrap();
+    assert_eq!(finished.status(), 303);
+    let home = attacker
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("Signed in as"), "{home}");
+}
