@@ -3,7 +3,6 @@
 use crate::app::{TestApp, spawn_app_with};
 use crate::db::Backend;
 use auth_server::config::Config;
-use sqlx::Connection;
 use std::sync::Arc;
 
 /// A mail received by the test SMTP listener.

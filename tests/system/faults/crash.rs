@@ -6,7 +6,6 @@ use super::{
 };
 use crate::support::{
     Backend, Pkce, REDIRECT_URI, ServerProcess, TestDb, both_backends, browser, db_count,
-    postgres_only,
 };
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
