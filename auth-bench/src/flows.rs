@@ -7,8 +7,7 @@
 
 use crate::serve::{REDIRECT_URI, Seed};
 use anyhow::{Context, bail, ensure};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use auth_testkit::{Pkce, form_field};
 use reqwest::{Client, RequestBuilder, Response, StatusCode, header};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -162,7 +161,7 @@ impl Target {
     /// The whole authorization-code flow with PKCE for the seeded user, as a new browser:
     /// authorize, log in (argon2id), consent (remembered after the first flow), redeem the code.
     pub async fn code_flow(&self) -> anyhow::Result<Tokens> {
-        let pkce = Pkce::new()?;
+        let pkce = Pkce::new();
         let mut browser = Browser::default();
         let mut authorize = url::Url::parse(&self.endpoints.authorization)?;
         authorize
@@ -366,50 +365,5 @@ impl Browser {
             response.status()
         );
         Ok(response.text().await?)
-    }
-}
-
-/// A PKCE verifier and its S256 challenge (RFC 7636 section 4).
-struct Pkce {
-    verifier: String,
-    challenge: String,
-}
-
-impl Pkce {
-    fn new() -> anyhow::Result<Self> {
-        let mut bytes = [0u8; 32];
-        aws_lc_rs::rand::fill(&mut bytes).map_err(|_| anyhow::anyhow!("no randomness"))?;
-        let verifier = URL_SAFE_NO_PAD.encode(bytes);
-        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
-        Ok(Self {
-            challenge: URL_SAFE_NO_PAD.encode(digest.as_ref()),
-            verifier,
-        })
-    }
-}
-
-/// The value of the form field `name` in an HTML page (askama escapes `/`, `=` and `&`).
-pub fn form_field(html: &str, name: &str) -> Option<String> {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker)? + marker.len();
-    let end = html[start..].find('"')?;
-    Some(
-        html[start..start + end]
-            .replace("&#x2f;", "/")
-            .replace("&#x3d;", "=")
-            .replace("&amp;", "&"),
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn form_fields_are_read_and_unescaped() {
-        let html = r#"<input type="hidden" name="request" value="a&#x2f;b&#x3d;"><input name="csrf_token" value="x">"#;
-        assert_eq!(form_field(html, "request").as_deref(), Some("a/b="));
-        assert_eq!(form_field(html, "csrf_token").as_deref(), Some("x"));
-        assert_eq!(form_field(html, "email"), None);
     }
 }

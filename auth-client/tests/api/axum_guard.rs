@@ -1,4 +1,4 @@
-use crate::helpers::{TestServer, client_clock, spawn_server};
+use crate::support::{TestServer, client_clock, spawn_server};
 use auth_client::Verifier;
 use auth_client::axum::{Authenticated, Require};
 use axum::Router;

@@ -1,4 +1,4 @@
-use crate::helpers::{SECOND, client_clock, dead_address, spawn_server};
+use crate::support::{SECOND, client_clock, dead_address, spawn_server};
 use auth_client::{
     ClientCredentials, DirectoryError, FetchError, Registration, TokenError, TokenSource,
     UserDirectory,
@@ -6,7 +6,7 @@ use auth_client::{
 use std::time::Duration;
 
 async fn directory(
-    server: &crate::helpers::TestServer,
+    server: &crate::support::TestServer,
     clock: &std::sync::Arc<auth_client::ManualClock>,
 ) -> UserDirectory {
     let secret = server.client("tickets", "users:read").await;

@@ -4,7 +4,7 @@
 
 mod axum_guard;
 mod directory;
-mod helpers;
+mod support;
 mod token_source;
 mod verify;
 mod webhooks;

@@ -1,4 +1,4 @@
-use crate::helpers::{SECOND, client_clock, spawn_server, spawn_server_with};
+use crate::support::{SECOND, client_clock, spawn_server, spawn_server_with};
 use auth_client::{ClientCredentials, FetchError, TokenError, TokenSource};
 use axum::http::StatusCode;
 use std::sync::Arc;
@@ -145,7 +145,7 @@ async fn server_errors_are_retried_a_bounded_number_of_times() {
 #[tokio::test]
 async fn an_unreachable_server_is_reported_after_the_retries() {
     let tokens = TokenSource::builder("http://unused.test", ClientCredentials::new("events", "x"))
-        .token_endpoint(format!("{}/token", crate::helpers::dead_address().await))
+        .token_endpoint(format!("{}/token", crate::support::dead_address().await))
         .retry(2, Duration::from_millis(10))
         .build()
         .await

@@ -1,4 +1,4 @@
-use crate::helpers::{
+use crate::support::{
     SECOND, client_clock, decode_part, encode_part, spawn_server, spawn_server_with,
     user_token_from,
 };

@@ -1,81 +1,208 @@
 //! The admin API.
 
-use crate::both_backends;
-use crate::helpers::{Backend, spawn_app};
+use crate::support::{Backend, both_backends, spawn_app};
 use serde_json::{Value, json};
 
-both_backends! {
-    async fn an_admin_token_manages_roles_users_and_clients(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let secret = app.confidential_client("ops", "admin").await;
-        let token = app.client_credentials_token("ops", &secret, Some("admin")).await["access_token"].as_str().unwrap().to_owned();
-        let admin = |method: reqwest::Method, path: &str| app.http.request(method, app.url(&format!("/admin{path}"))).bearer_auth(&token);
+#[both_backends]
+async fn an_admin_token_manages_roles_users_and_clients(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let secret = app.confidential_client("ops", "admin").await;
+    let token = app
+        .client_credentials_token("ops", &secret, Some("admin"))
+        .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let admin = |method: reqwest::Method, path: &str| {
+        app.http
+            .request(method, app.url(&format!("/admin{path}")))
+            .bearer_auth(&token)
+    };
 
-        let role = admin(reqwest::Method::POST, "/roles")
-            .json(&json!({"name": "event-creator", "description": "Creates events", "permissions": ["events:create"]}))
-            .send().await.unwrap();
-        assert_eq!(role.status(), 201);
-        let duplicate = admin(reqwest::Method::POST, "/roles").json(&json!({"name": "event-creator"})).send().await.unwrap();
-        assert_eq!(duplicate.status(), 409);
+    let role = admin(reqwest::Method::POST, "/roles")
+        .json(&json!({
+            "name": "event-creator",
+            "description": "Creates events",
+            "permissions": ["events:create"]
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(role.status(), 201);
+    let duplicate = admin(reqwest::Method::POST, "/roles")
+        .json(&json!({"name": "event-creator"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(duplicate.status(), 409);
 
-        let user = admin(reqwest::Method::POST, "/users")
-            .json(&json!({"email": "op@example.com", "password": "correct horse battery", "roles": ["event-creator"]}))
-            .send().await.unwrap();
-        assert_eq!(user.status(), 201);
-        let user: Value = user.json().await.unwrap();
-        assert_eq!(user["roles"], json!(["event-creator"]));
-        assert_eq!(user["permissions"], json!(["events:create"]));
-        let id = user["id"].as_str().unwrap();
+    let user = admin(reqwest::Method::POST, "/users")
+        .json(&json!({
+            "email": "op@example.com",
+            "password": "correct horse battery",
+            "roles": ["event-creator"]
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(user.status(), 201);
+    let user: Value = user.json().await.unwrap();
+    assert_eq!(user["roles"], json!(["event-creator"]));
+    assert_eq!(user["permissions"], json!(["events:create"]));
+    let id = user["id"].as_str().unwrap();
 
-        let permissions = admin(reqwest::Method::PUT, "/roles/event-creator/permissions")
-            .json(&json!({"permissions": ["events:create", "events:delete"]})).send().await.unwrap();
-        assert_eq!(permissions.status(), 200);
-        let shown: Value = admin(reqwest::Method::GET, &format!("/users/{id}")).send().await.unwrap().json().await.unwrap();
-        assert_eq!(shown["permissions"], json!(["events:create", "events:delete"]));
+    let permissions = admin(reqwest::Method::PUT, "/roles/event-creator/permissions")
+        .json(&json!({"permissions": ["events:create", "events:delete"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(permissions.status(), 200);
+    let shown: Value = admin(reqwest::Method::GET, &format!("/users/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        shown["permissions"],
+        json!(["events:create", "events:delete"])
+    );
 
-        let revoked: Value = admin(reqwest::Method::DELETE, &format!("/users/{id}/roles/event-creator")).send().await.unwrap().json().await.unwrap();
-        assert_eq!(revoked["roles"], json!([]));
-        let missing = admin(reqwest::Method::DELETE, &format!("/users/{id}/roles/event-creator")).send().await.unwrap();
-        assert_eq!(missing.status(), 404);
-        let disabled: Value = admin(reqwest::Method::POST, &format!("/users/{id}/disable")).send().await.unwrap().json().await.unwrap();
-        assert_eq!(disabled["disabled"], true);
-        let enabled: Value = admin(reqwest::Method::POST, &format!("/users/{id}/enable")).send().await.unwrap().json().await.unwrap();
-        assert_eq!(enabled["disabled"], false);
-        let audit: Value = admin(reqwest::Method::GET, &format!("/audit?user={id}")).send().await.unwrap().json().await.unwrap();
-        let events: Vec<&str> = audit.as_array().unwrap().iter().filter_map(|e| e["event"].as_str()).collect();
-        assert!(events.contains(&"user_disabled") && events.contains(&"user_enabled"), "{events:?}");
+    let revoked: Value = admin(
+        reqwest::Method::DELETE,
+        &format!("/users/{id}/roles/event-creator"),
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(revoked["roles"], json!([]));
+    let missing = admin(
+        reqwest::Method::DELETE,
+        &format!("/users/{id}/roles/event-creator"),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(missing.status(), 404);
+    let disabled: Value = admin(reqwest::Method::POST, &format!("/users/{id}/disable"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(disabled["disabled"], true);
+    let enabled: Value = admin(reqwest::Method::POST, &format!("/users/{id}/enable"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(enabled["disabled"], false);
+    let audit: Value = admin(reqwest::Method::GET, &format!("/audit?user={id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let events: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["event"].as_str())
+        .collect();
+    assert!(
+        events.contains(&"user_disabled") && events.contains(&"user_enabled"),
+        "{events:?}"
+    );
 
-        let client = admin(reqwest::Method::POST, "/clients")
-            .json(&json!({"client_name": "Tickets", "client_id": "tickets", "grant_types": ["client_credentials"], "scope": "users:read"}))
-            .send().await.unwrap();
-        assert_eq!(client.status(), 201);
-        let client: Value = client.json().await.unwrap();
-        assert!(client["client_secret"].as_str().unwrap().starts_with("cs_"));
-        let bad = admin(reqwest::Method::POST, "/clients").json(&json!({"client_name": "x", "grant_types": ["password"]})).send().await.unwrap();
-        assert_eq!(bad.status(), 400);
-        let bad: Value = bad.json().await.unwrap();
-        assert_eq!(bad["error_description"], "grant type `password` is not supported");
+    let client = admin(reqwest::Method::POST, "/clients")
+        .json(&json!({
+            "client_name": "Tickets",
+            "client_id": "tickets",
+            "grant_types": ["client_credentials"],
+            "scope": "users:read"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(client.status(), 201);
+    let client: Value = client.json().await.unwrap();
+    assert!(client["client_secret"].as_str().unwrap().starts_with("cs_"));
+    let bad = admin(reqwest::Method::POST, "/clients")
+        .json(&json!({"client_name": "x", "grant_types": ["password"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let bad: Value = bad.json().await.unwrap();
+    assert_eq!(
+        bad["error_description"],
+        "grant type `password` is not supported"
+    );
 
-        let rotated = admin(reqwest::Method::POST, "/keys/rotate").json(&json!({"immediately": true})).send().await.unwrap();
-        assert_eq!(rotated.status(), 200);
-        let keys: Value = admin(reqwest::Method::GET, "/keys").send().await.unwrap().json().await.unwrap();
-        assert_eq!(keys.as_array().unwrap().len(), 2);
-    }
+    let rotated = admin(reqwest::Method::POST, "/keys/rotate")
+        .json(&json!({"immediately": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rotated.status(), 200);
+    let keys: Value = admin(reqwest::Method::GET, "/keys")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(keys.as_array().unwrap().len(), 2);
+}
 
-    async fn the_admin_api_needs_the_admin_scope(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let secret = app.confidential_client("svc", "users:read").await;
-        let token = app.client_credentials_token("svc", &secret, None).await["access_token"].as_str().unwrap().to_owned();
-        let without = app.http.get(app.url("/admin/users")).send().await.unwrap();
-        assert_eq!(without.status(), 401);
-        let weak = app.http.get(app.url("/admin/users")).bearer_auth(&token).send().await.unwrap();
-        assert_eq!(weak.status(), 403);
-        assert!(weak.headers()["www-authenticate"].to_str().unwrap().contains("scope=\"admin\""));
+#[both_backends]
+async fn the_admin_api_needs_the_admin_scope(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let secret = app.confidential_client("svc", "users:read").await;
+    let token = app.client_credentials_token("svc", &secret, None).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let without = app.http.get(app.url("/admin/users")).send().await.unwrap();
+    assert_eq!(without.status(), 401);
+    let weak = app
+        .http
+        .get(app.url("/admin/users"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(weak.status(), 403);
+    assert!(
+        weak.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("scope=\"admin\"")
+    );
 
-        // A user token only carries `admin` when the user has the admin role.
-        app.client_with("console", "openid admin", auth_core::clients::AuthMethod::ClientSecretBasic,
-            &[auth_core::clients::GrantType::AuthorizationCode], &[crate::helpers::REDIRECT_URI]).await;
-        let console_secret = app.provider.store().client(&auth_core::clients::ClientId::parse("console").unwrap()).await.unwrap().unwrap();
-        assert!(console_secret.secret_hash.is_some());
-    }
+    // A user token only carries `admin` when the user has the admin role.
+    app.client_with(
+        "console",
+        "openid admin",
+        auth_core::clients::AuthMethod::ClientSecretBasic,
+        &[auth_core::clients::GrantType::AuthorizationCode],
+        &[crate::support::REDIRECT_URI],
+    )
+    .await;
+    let console_secret = app
+        .provider
+        .store()
+        .client(&auth_core::clients::ClientId::parse("console").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(console_secret.secret_hash.is_some());
 }

@@ -2,8 +2,7 @@
 //! libraries this project did not write: `jsonwebtoken` for signatures and thumbprints,
 //! `openidconnect` for `at_hash`.
 
-use crate::both_backends;
-use crate::helpers::{Backend, TestApp, cli_command, spawn_app, spawn_app_with};
+use crate::support::{Backend, TestApp, both_backends, cli_command, spawn_app, spawn_app_with};
 use openidconnect::core::{CoreJsonWebKey, CoreJwsSigningAlgorithm};
 use openidconnect::{AccessToken, AccessTokenHash};
 use serde_json::{Value, json};
@@ -139,63 +138,83 @@ async fn a_deployment_signs_and_publishes(backend: Backend, alg: &str) {
     assert_eq!(id["at_hash"].as_str().unwrap().len(), at_hash_len);
 }
 
-both_backends! {
-    async fn an_es256_deployment_publishes_an_ec_key_and_signs_verifiable_tokens(backend: Backend) {
-        a_deployment_signs_and_publishes(backend, "ES256").await;
+#[both_backends]
+async fn an_es256_deployment_publishes_an_ec_key_and_signs_verifiable_tokens(backend: Backend) {
+    a_deployment_signs_and_publishes(backend, "ES256").await;
+}
+
+#[both_backends]
+async fn an_eddsa_deployment_publishes_an_okp_key_and_signs_verifiable_tokens(backend: Backend) {
+    a_deployment_signs_and_publishes(backend, "EdDSA").await;
+}
+
+#[both_backends]
+async fn a_rotation_from_rs256_to_es256_keeps_old_tokens_verifying(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let secret = app.confidential_client("svc", "").await;
+    let before = client_credentials_token(&app, &secret).await;
+    let rsa_kid = kid_of(&before);
+
+    // The operator sets keys.algorithm = "ES256" and rotates; the server still runs with
+    // its old configuration and follows the database.
+    let output = cli_command(&app.db.url, &app.kek)
+        .env("AUTH_KEYS__ALGORITHM", "ES256")
+        .args(["keys", "rotate", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rotated: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let ec_kid = rotated["kid"].as_str().unwrap().to_owned();
+    app.provider.keys().refresh().await.unwrap();
+
+    // Published at once, signing only after the publish delay; both algorithms advertised.
+    let jwks = get_json(&app, "/jwks.json").await;
+    let published: Vec<(&str, &str)> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["kid"].as_str().unwrap(), k["alg"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        published,
+        vec![(ec_kid.as_str(), "ES256"), (rsa_kid.as_str(), "RS256")]
+    );
+    let discovery = get_json(&app, "/.well-known/openid-configuration").await;
+    assert_eq!(
+        discovery["id_token_signing_alg_values_supported"],
+        json!(["ES256", "RS256"])
+    );
+    let during_delay = client_credentials_token(&app, &secret).await;
+    assert_eq!(kid_of(&during_delay), rsa_kid);
+
+    // The CLI used the real clock; move this server's past the activation.
+    app.clock.advance(time::Duration::seconds(310));
+    let after = client_credentials_token(&app, &secret).await;
+    assert_eq!(kid_of(&after), ec_kid);
+    let (header, _) = verify(&app, &after, &app.base_url).await;
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::ES256);
+    for old in [&before, &during_delay] {
+        let (header, _) = verify(&app, old, &app.base_url).await;
+        assert_eq!(header.alg, jsonwebtoken::Algorithm::RS256);
+        assert!(
+            app.is_active("svc", &secret, old).await,
+            "the RS256 token stays valid"
+        );
     }
+    assert!(app.is_active("svc", &secret, &after).await);
 
-    async fn an_eddsa_deployment_publishes_an_okp_key_and_signs_verifiable_tokens(backend: Backend) {
-        a_deployment_signs_and_publishes(backend, "EdDSA").await;
-    }
-
-    async fn a_rotation_from_rs256_to_es256_keeps_old_tokens_verifying(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let secret = app.confidential_client("svc", "").await;
-        let before = client_credentials_token(&app, &secret).await;
-        let rsa_kid = kid_of(&before);
-
-        // The operator sets keys.algorithm = "ES256" and rotates; the server still runs with
-        // its old configuration and follows the database.
-        let output = cli_command(&app.db.url, &app.kek)
-            .env("AUTH_KEYS__ALGORITHM", "ES256")
-            .args(["keys", "rotate", "--json"])
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-        let rotated: Value = serde_json::from_slice(&output.stdout).unwrap();
-        let ec_kid = rotated["kid"].as_str().unwrap().to_owned();
-        app.provider.keys().refresh().await.unwrap();
-
-        // Published at once, signing only after the publish delay; both algorithms advertised.
-        let jwks = get_json(&app, "/jwks.json").await;
-        let published: Vec<(&str, &str)> = jwks["keys"].as_array().unwrap().iter()
-            .map(|k| (k["kid"].as_str().unwrap(), k["alg"].as_str().unwrap()))
-            .collect();
-        assert_eq!(published, vec![(ec_kid.as_str(), "ES256"), (rsa_kid.as_str(), "RS256")]);
-        let discovery = get_json(&app, "/.well-known/openid-configuration").await;
-        assert_eq!(discovery["id_token_signing_alg_values_supported"], json!(["ES256", "RS256"]));
-        let during_delay = client_credentials_token(&app, &secret).await;
-        assert_eq!(kid_of(&during_delay), rsa_kid);
-
-        // The CLI used the real clock; move this server's past the activation.
-        app.clock.advance(time::Duration::seconds(310));
-        let after = client_credentials_token(&app, &secret).await;
-        assert_eq!(kid_of(&after), ec_kid);
-        let (header, _) = verify(&app, &after, &app.base_url).await;
-        assert_eq!(header.alg, jsonwebtoken::Algorithm::ES256);
-        for old in [&before, &during_delay] {
-            let (header, _) = verify(&app, old, &app.base_url).await;
-            assert_eq!(header.alg, jsonwebtoken::Algorithm::RS256);
-            assert!(app.is_active("svc", &secret, old).await, "the RS256 token stays valid");
-        }
-        assert!(app.is_active("svc", &secret, &after).await);
-
-        // Once the RSA key has expired, only ES256 is published and advertised.
-        app.clock.advance(time::Duration::seconds(661));
-        let jwks = get_json(&app, "/jwks.json").await;
-        assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
-        assert_eq!(jwks["keys"][0]["kid"], ec_kid.as_str());
-        let discovery = get_json(&app, "/.well-known/openid-configuration").await;
-        assert_eq!(discovery["id_token_signing_alg_values_supported"], json!(["ES256"]));
-    }
+    // Once the RSA key has expired, only ES256 is published and advertised.
+    app.clock.advance(time::Duration::seconds(661));
+    let jwks = get_json(&app, "/jwks.json").await;
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
+    assert_eq!(jwks["keys"][0]["kid"], ec_kid.as_str());
+    let discovery = get_json(&app, "/.well-known/openid-configuration").await;
+    assert_eq!(
+        discovery["id_token_signing_alg_values_supported"],
+        json!(["ES256"])
+    );
 }

@@ -4,10 +4,9 @@
 //! key-encryption key, which then logs the user in through the hosted login page and honours
 //! the tokens issued before the backup.
 
-use crate::both_backends;
-use crate::helpers::{
-    Backend, PASSWORD, Pkce, REDIRECT_URI, ServerProcess, TestApp, TestDb, browser, cli_command,
-    form_field, query_of, spawn_app, verify_with_jwks,
+use crate::support::{
+    Backend, PASSWORD, Pkce, REDIRECT_URI, ServerProcess, TestApp, TestDb, both_backends, browser,
+    cli_command, form_field, query_of, spawn_app, verify_with_jwks,
 };
 use auth_core::clients::{self, AuthMethod, ClientId, GrantType, NewClient};
 use serde_json::Value;
@@ -265,97 +264,117 @@ fn kid_of(token: &str) -> String {
     jsonwebtoken::decode_header(token).unwrap().kid.unwrap()
 }
 
-both_backends! {
-    async fn a_backup_taken_while_the_server_writes_restores_into_a_server_that_logs_in(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let issuer = app.base_url.clone();
-        app.user(EMAIL).await;
-        let web_secret = app.code_client("webapp").await;
-        let service_secret = app.confidential_client("service", "").await;
-        // A flow before the backup: tokens, and the consent the server remembers.
-        let before = app.tokens_for("webapp", &web_secret, EMAIL).await;
-        let access_before = before["access_token"].as_str().unwrap().to_owned();
-        let refresh_before = before["refresh_token"].as_str().unwrap().to_owned();
+#[both_backends]
+async fn a_backup_taken_while_the_server_writes_restores_into_a_server_that_logs_in(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let issuer = app.base_url.clone();
+    app.user(EMAIL).await;
+    let web_secret = app.code_client("webapp").await;
+    let service_secret = app.confidential_client("service", "").await;
+    // A flow before the backup: tokens, and the consent the server remembers.
+    let before = app.tokens_for("webapp", &web_secret, EMAIL).await;
+    let access_before = before["access_token"].as_str().unwrap().to_owned();
+    let refresh_before = before["refresh_token"].as_str().unwrap().to_owned();
 
-        let writer = Writer::start(&app, service_secret);
-        while writer.done() < WRITES_BEFORE {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let registered_before = writer.done();
-        let (restored_url, _restored_db) = back_up_and_restore(&app, backend, dir.path()).await;
-        let registered_after = writer.done();
-        writer.stop().await;
-        assert!(
-            registered_after > registered_before,
-            "the writes went on while the backup ran ({registered_before} before, {registered_after} after)"
-        );
+    let writer = Writer::start(&app, service_secret);
+    while writer.done() < WRITES_BEFORE {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let registered_before = writer.done();
+    let (restored_url, _restored_db) = back_up_and_restore(&app, backend, dir.path()).await;
+    let registered_after = writer.done();
+    writer.stop().await;
+    assert!(
+        registered_after > registered_before,
+        "the writes went on while the backup ran ({registered_before} before, {registered_after} after)"
+    );
 
-        // The same KEK, the same issuer; a new process on the restored database.
-        let mail = dir.path().join("mail").display().to_string();
-        let mut command = cli_command(&restored_url, &app.kek);
-        command.env("AUTH_ISSUER", &issuer).env("AUTH_MAIL__FOLDER", &mail);
-        let restored = ServerProcess::start(command);
-        let http = reqwest::Client::new();
+    // The same KEK, the same issuer; a new process on the restored database.
+    let mail = dir.path().join("mail").display().to_string();
+    let mut command = cli_command(&restored_url, &app.kek);
+    command
+        .env("AUTH_ISSUER", &issuer)
+        .env("AUTH_MAIL__FOLDER", &mail);
+    let restored = ServerProcess::start(command);
+    let http = reqwest::Client::new();
 
-        // A token issued before the backup verifies against the restored server's JWKS, and
-        // is still active there.
-        verify_with_jwks(&restored.base_url, &http, &access_before, &issuer, &issuer)
-            .await
-            .expect("the pre-backup token verifies against the restored keys");
-        let introspected: Value = http
-            .post(restored.url("/introspect"))
-            .basic_auth("webapp", Some(&web_secret))
-            .form(&[("token", access_before.as_str())])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(introspected["active"], true, "{introspected}");
+    // A token issued before the backup verifies against the restored server's JWKS, and
+    // is still active there.
+    verify_with_jwks(&restored.base_url, &http, &access_before, &issuer, &issuer)
+        .await
+        .expect("the pre-backup token verifies against the restored keys");
+    let introspected: Value = http
+        .post(restored.url("/introspect"))
+        .basic_auth("webapp", Some(&web_secret))
+        .form(&[("token", access_before.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(introspected["active"], true, "{introspected}");
 
-        // The user logs in on the hosted page; the new tokens are signed with the same key.
-        let after = log_in_at(&restored, "webapp", &web_secret).await;
-        let access_after = after["access_token"].as_str().unwrap();
-        let (_, claims) = verify_with_jwks(&restored.base_url, &http, access_after, &issuer, &issuer)
-            .await
-            .unwrap();
-        assert_eq!(claims["sub"], introspected["sub"]);
-        assert_eq!(kid_of(access_after), kid_of(&access_before));
+    // The user logs in on the hosted page; the new tokens are signed with the same key.
+    let after = log_in_at(&restored, "webapp", &web_secret).await;
+    let access_after = after["access_token"].as_str().unwrap();
+    let (_, claims) = verify_with_jwks(&restored.base_url, &http, access_after, &issuer, &issuer)
+        .await
+        .unwrap();
+    assert_eq!(claims["sub"], introspected["sub"]);
+    assert_eq!(kid_of(access_after), kid_of(&access_before));
 
-        // The refresh token issued before the backup rotates at the restored server.
-        let rotated = http
-            .post(restored.url("/token"))
-            .basic_auth("webapp", Some(&web_secret))
-            .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh_before.as_str())])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(rotated.status(), 200);
+    // The refresh token issued before the backup rotates at the restored server.
+    let rotated = http
+        .post(restored.url("/token"))
+        .basic_auth("webapp", Some(&web_secret))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_before.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rotated.status(), 200);
 
-        // The copy is one moment of the database: every registration acknowledged before the
-        // backup began, then an unbroken run of those made while it ran, none half there.
-        let listed = output_of({
-            let mut c = cli_command(&restored_url, &app.kek);
-            c.args(["client", "list", "--json"]).env("AUTH_MAIL__FOLDER", &mail);
-            c
+    // The copy is one moment of the database: every registration acknowledged before the
+    // backup began, then an unbroken run of those made while it ran, none half there.
+    let listed = output_of({
+        let mut c = cli_command(&restored_url, &app.kek);
+        c.args(["client", "list", "--json"])
+            .env("AUTH_MAIL__FOLDER", &mail);
+        c
+    })
+    .await;
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let listed: Vec<Value> = serde_json::from_slice(&listed.stdout).unwrap();
+    let writers: BTreeSet<usize> = listed
+        .iter()
+        .filter_map(|c| {
+            c["client_id"]
+                .as_str()?
+                .strip_prefix("writer-")?
+                .parse()
+                .ok()
         })
-        .await;
-        assert!(listed.status.success(), "{}", stderr(&listed));
-        let listed: Vec<Value> = serde_json::from_slice(&listed.stdout).unwrap();
-        let writers: BTreeSet<usize> = listed
-            .iter()
-            .filter_map(|c| c["client_id"].as_str()?.strip_prefix("writer-")?.parse().ok())
-            .collect();
-        let kept = writers.len();
+        .collect();
+    let kept = writers.len();
+    assert!(
+        (registered_before..=registered_after + 1).contains(&kept),
+        "{kept} registrations restored; {registered_before} were acknowledged before the backup, {registered_after} after it"
+    );
+    assert_eq!(
+        writers,
+        (0..kept).collect(),
+        "the restored registrations are a prefix"
+    );
+    for id in ["webapp", "service"] {
         assert!(
-            (registered_before..=registered_after + 1).contains(&kept),
-            "{kept} registrations restored; {registered_before} were acknowledged before the backup, {registered_after} after it"
+            listed.iter().any(|c| c["client_id"] == id),
+            "{id} is restored"
         );
-        assert_eq!(writers, (0..kept).collect(), "the restored registrations are a prefix");
-        for id in ["webapp", "service"] {
-            assert!(listed.iter().any(|c| c["client_id"] == id), "{id} is restored");
-        }
     }
 }

@@ -1,5 +1,4 @@
-use crate::both_backends;
-use crate::helpers::{Backend, TestDb, cli_command, spawn_app};
+use crate::support::{Backend, TestDb, both_backends, cli_command, spawn_app};
 use serde_json::Value;
 use std::process::Output;
 
@@ -21,89 +20,137 @@ fn bare_command(dir: &std::path::Path) -> std::process::Command {
     command
 }
 
-both_backends! {
-    async fn clients_are_created_listed_shown_and_deleted_from_the_cli(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let created = app.cli(&[
-            "client", "create", "--name", "Ticket service", "--id", "tickets",
-            "--scope", "users:read tickets:write", "--json",
-        ]);
-        assert!(created.status.success(), "{}", stderr(&created));
-        let created: Value = serde_json::from_slice(&created.stdout).unwrap();
-        assert_eq!(created["client_id"], "tickets");
-        assert_eq!(created["grant_types"], serde_json::json!(["client_credentials"]));
-        let secret = created["client_secret"].as_str().unwrap().to_owned();
-        // The secret works at once against the running server.
-        app.client_credentials_token("tickets", &secret, Some("users:read")).await;
+#[both_backends]
+async fn clients_are_created_listed_shown_and_deleted_from_the_cli(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let created = app.cli(&[
+        "client",
+        "create",
+        "--name",
+        "Ticket service",
+        "--id",
+        "tickets",
+        "--scope",
+        "users:read tickets:write",
+        "--json",
+    ]);
+    assert!(created.status.success(), "{}", stderr(&created));
+    let created: Value = serde_json::from_slice(&created.stdout).unwrap();
+    assert_eq!(created["client_id"], "tickets");
+    assert_eq!(
+        created["grant_types"],
+        serde_json::json!(["client_credentials"])
+    );
+    let secret = created["client_secret"].as_str().unwrap().to_owned();
+    // The secret works at once against the running server.
+    app.client_credentials_token("tickets", &secret, Some("users:read"))
+        .await;
 
-        let shown = app.cli(&["client", "show", "tickets", "--json"]);
-        assert!(shown.status.success());
-        let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
-        assert!(shown.get("client_secret").is_none(), "the secret is shown only at creation");
-        assert_eq!(shown["scope"], "tickets:write users:read");
+    let shown = app.cli(&["client", "show", "tickets", "--json"]);
+    assert!(shown.status.success());
+    let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert!(
+        shown.get("client_secret").is_none(),
+        "the secret is shown only at creation"
+    );
+    assert_eq!(shown["scope"], "tickets:write users:read");
 
-        let listed = app.cli(&["client", "list"]);
-        assert!(stdout(&listed).contains("tickets\tclient_secret_basic\tclient_credentials\tTicket service"));
+    let listed = app.cli(&["client", "list"]);
+    assert!(
+        stdout(&listed)
+            .contains("tickets\tclient_secret_basic\tclient_credentials\tTicket service")
+    );
 
-        let duplicate = app.cli(&["client", "create", "--name", "Again", "--id", "tickets"]);
-        assert!(!duplicate.status.success());
-        assert!(stderr(&duplicate).contains("a client with id `tickets` already exists"));
+    let duplicate = app.cli(&["client", "create", "--name", "Again", "--id", "tickets"]);
+    assert!(!duplicate.status.success());
+    assert!(stderr(&duplicate).contains("a client with id `tickets` already exists"));
 
-        let deleted = app.cli(&["client", "delete", "tickets"]);
-        assert!(deleted.status.success());
-        let gone = app.cli(&["client", "show", "tickets"]);
-        assert_eq!(gone.status.code(), Some(1));
-        assert!(stderr(&gone).contains("no client is registered with id `tickets`"));
-        // The server process keeps clients in memory for database.cache_secs (1 s by default):
-        // a deletion by another process is seen within that time.
-        let mut status = None;
-        for _ in 0..30 {
-            let response = app
-                .http
-                .post(app.url("/token"))
-                .basic_auth("tickets", Some(&secret))
-                .form(&[("grant_type", "client_credentials")])
-                .send()
-                .await
-                .unwrap();
-            status = Some(response.status());
-            if status == Some(reqwest::StatusCode::UNAUTHORIZED) {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let deleted = app.cli(&["client", "delete", "tickets"]);
+    assert!(deleted.status.success());
+    let gone = app.cli(&["client", "show", "tickets"]);
+    assert_eq!(gone.status.code(), Some(1));
+    assert!(stderr(&gone).contains("no client is registered with id `tickets`"));
+    // The server process keeps clients in memory for database.cache_secs (1 s by default):
+    // a deletion by another process is seen within that time.
+    let mut status = None;
+    for _ in 0..30 {
+        let response = app
+            .http
+            .post(app.url("/token"))
+            .basic_auth("tickets", Some(&secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        status = Some(response.status());
+        if status == Some(reqwest::StatusCode::UNAUTHORIZED) {
+            break;
         }
-        assert_eq!(status, Some(reqwest::StatusCode::UNAUTHORIZED), "the deleted client is refused");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    assert_eq!(
+        status,
+        Some(reqwest::StatusCode::UNAUTHORIZED),
+        "the deleted client is refused"
+    );
+}
 
-    async fn invalid_client_metadata_is_refused_with_the_reason(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let cases: [(&[&str], &str); 4] = [
-            (&["--redirect-uri", "http://app.example.com/cb"], "only https"),
-            (&["--public", "--grant", "client_credentials"], "cannot use client_credentials"),
-            (&["--grant", "implicit"], "--grant `implicit` is not one of"),
-            (&["--id", "has space"], "must be 1 to 128 characters"),
-        ];
-        for (extra, expected) in cases {
-            let mut args = vec!["client", "create", "--name", "Bad"];
-            args.extend_from_slice(extra);
-            let output = app.cli(&args);
-            assert_eq!(output.status.code(), Some(1), "{args:?}");
-            assert!(stderr(&output).contains(expected), "{args:?}: {}", stderr(&output));
-        }
-        assert!(app.provider.store().clients().await.unwrap().is_empty(), "nothing half-created");
+#[both_backends]
+async fn invalid_client_metadata_is_refused_with_the_reason(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--redirect-uri", "http://app.example.com/cb"],
+            "only https",
+        ),
+        (
+            &["--public", "--grant", "client_credentials"],
+            "cannot use client_credentials",
+        ),
+        (&["--grant", "implicit"], "--grant `implicit` is not one of"),
+        (&["--id", "has space"], "must be 1 to 128 characters"),
+    ];
+    for (extra, expected) in cases {
+        let mut args = vec!["client", "create", "--name", "Bad"];
+        args.extend_from_slice(extra);
+        let output = app.cli(&args);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&output).contains(expected),
+            "{args:?}: {}",
+            stderr(&output)
+        );
     }
+    assert!(
+        app.provider.store().clients().await.unwrap().is_empty(),
+        "nothing half-created"
+    );
+}
 
-    async fn a_wrong_key_encryption_key_stops_start_up_with_a_clear_message(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let (_, other) = auth_core::kek::KeyEncryptionKey::generate().unwrap();
-        let output = cli_command(&app.db.url, &other).args(["keys", "list"]).output().unwrap();
-        assert_eq!(output.status.code(), Some(1));
-        let message = stderr(&output);
-        assert!(message.contains("cannot load the signing keys"), "{message}");
-        assert!(message.contains("the configured key-encryption key is not the one the keys were stored with"), "{message}");
-        let malformed = cli_command(&app.db.url, "bm90IDMyIGJ5dGVz").args(["keys", "list"]).output().unwrap();
-        assert!(stderr(&malformed).contains("keys.encryption_key is invalid"));
-    }
+#[both_backends]
+async fn a_wrong_key_encryption_key_stops_start_up_with_a_clear_message(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, other) = auth_core::kek::KeyEncryptionKey::generate().unwrap();
+    let output = cli_command(&app.db.url, &other)
+        .args(["keys", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(
+        message.contains("cannot load the signing keys"),
+        "{message}"
+    );
+    assert!(
+        message
+            .contains("the configured key-encryption key is not the one the keys were stored with"),
+        "{message}"
+    );
+    let malformed = cli_command(&app.db.url, "bm90IDMyIGJ5dGVz")
+        .args(["keys", "list"])
+        .output()
+        .unwrap();
+    assert!(stderr(&malformed).contains("keys.encryption_key is invalid"));
 }
 
 #[test]
@@ -226,21 +273,16 @@ async fn the_default_set_up_creates_its_database_and_key_and_reuses_them() {
     assert!(stderr(&lost).contains("the database holds signing keys but the key-encryption key file data/kek.key does not exist"));
 }
 
-#[tokio::test]
-async fn migrate_applies_the_schema_and_is_idempotent() {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        if backend == Backend::Postgres && crate::helpers::postgres_skipped() {
-            continue;
-        }
-        let db = TestDb::create(backend).await;
-        for _ in 0..2 {
-            let output = cli_command(&db.url, "unused")
-                .arg("migrate")
-                .output()
-                .unwrap();
-            assert!(output.status.success(), "{}", stderr(&output));
-            assert_eq!(stdout(&output).trim(), "migrations applied");
-        }
+#[both_backends]
+async fn migrate_applies_the_schema_and_is_idempotent(backend: Backend) {
+    let db = TestDb::create(backend).await;
+    for _ in 0..2 {
+        let output = cli_command(&db.url, "unused")
+            .arg("migrate")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert_eq!(stdout(&output).trim(), "migrations applied");
     }
 }
 
@@ -270,8 +312,8 @@ async fn seed_creates_demo_accounts_once_and_they_can_sign_in() {
 
     let mut command = cli_command(&db.url, &kek);
     command.env("AUTH_MAIL__FOLDER", db_mail_folder());
-    let server = crate::helpers::ServerProcess::start(command);
-    let b = crate::helpers::browser();
+    let server = crate::support::ServerProcess::start(command);
+    let b = crate::support::browser();
     let page = b
         .get(server.url("/login"))
         .send()
@@ -280,7 +322,7 @@ async fn seed_creates_demo_accounts_once_and_they_can_sign_in() {
         .text()
         .await
         .unwrap();
-    let csrf = crate::helpers::form_field(&page, "csrf_token").unwrap();
+    let csrf = crate::support::form_field(&page, "csrf_token").unwrap();
     let login = b
         .post(server.url("/login"))
         .form(&[

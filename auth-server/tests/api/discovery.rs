@@ -1,56 +1,73 @@
-use crate::both_backends;
-use crate::helpers::{Backend, spawn_app};
+use crate::support::{Backend, both_backends, spawn_app};
 use serde_json::{Value, json};
 
-both_backends! {
-    async fn registration_disabled_removes_the_endpoint_from_discovery(backend: Backend) {
-        // `disabled` is the default.
-        let app = spawn_app(backend).await;
-        let body: Value = app.http.get(app.url("/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
-        assert!(body.get("registration_endpoint").is_none());
-        let response = app.http.post(app.url("/register")).json(&json!({})).send().await.unwrap();
-        assert_eq!(response.status(), 404);
-    }
+#[both_backends]
+async fn registration_disabled_removes_the_endpoint_from_discovery(backend: Backend) {
+    // `disabled` is the default.
+    let app = spawn_app(backend).await;
+    let body: Value = app
+        .http
+        .get(app.url("/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(body.get("registration_endpoint").is_none());
+    let response = app
+        .http
+        .post(app.url("/register"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+}
 
-    async fn both_metadata_documents_advertise_exactly_what_is_implemented(backend: Backend) {
-        let app = crate::helpers::spawn_app_with(backend, |c| c.registration.mode = auth_server::config::registration::Mode::Open).await;
-        let base = &app.base_url;
-        let expected = json!({
-            "issuer": base,
-            "authorization_endpoint": format!("{base}/authorize"),
-            "token_endpoint": format!("{base}/token"),
-            "userinfo_endpoint": format!("{base}/userinfo"),
-            "jwks_uri": format!("{base}/jwks.json"),
-            "registration_endpoint": format!("{base}/register"),
-            "scopes_supported": ["openid", "profile", "email", "offline_access", "permissions"],
-            "response_types_supported": ["code"],
-            "response_modes_supported": ["query"],
-            "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-            "revocation_endpoint": format!("{base}/revoke"),
-            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-            "introspection_endpoint": format!("{base}/introspect"),
-            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            "code_challenge_methods_supported": ["S256"],
-            "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "claims_supported": [
-                "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "amr", "sid", "email",
-                "email_verified", "name", "given_name", "family_name", "locale", "updated_at", "roles"
-            ],
-            "prompt_values_supported": ["none", "login", "consent"],
-            "end_session_endpoint": format!("{base}/logout"),
-            "authorization_response_iss_parameter_supported": true,
-            "claims_parameter_supported": false,
-            "request_parameter_supported": false,
-            "request_uri_parameter_supported": false,
-        });
-        for path in ["/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"] {
-            let response = app.http.get(app.url(path)).send().await.unwrap();
-            assert_eq!(response.status(), 200);
-            assert_eq!(response.headers()["content-type"], "application/json");
-            let body: Value = response.json().await.unwrap();
-            assert_eq!(body, expected, "{path}");
-        }
+#[both_backends]
+async fn both_metadata_documents_advertise_exactly_what_is_implemented(backend: Backend) {
+    let app =
+        crate::support::spawn_app_with(backend, |c| c.registration.mode = auth_server::config::registration::Mode::Open).await;
+    let base = &app.base_url;
+    let expected = json!({
+        "issuer": base,
+        "authorization_endpoint": format!("{base}/authorize"),
+        "token_endpoint": format!("{base}/token"),
+        "userinfo_endpoint": format!("{base}/userinfo"),
+        "jwks_uri": format!("{base}/jwks.json"),
+        "registration_endpoint": format!("{base}/register"),
+        "scopes_supported": ["openid", "profile", "email", "offline_access", "permissions"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint": format!("{base}/revoke"),
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint": format!("{base}/introspect"),
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "code_challenge_methods_supported": ["S256"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "claims_supported": [
+            "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "amr", "sid", "email",
+            "email_verified", "name", "given_name", "family_name", "locale", "updated_at", "roles"
+        ],
+        "prompt_values_supported": ["none", "login", "consent"],
+        "end_session_endpoint": format!("{base}/logout"),
+        "authorization_response_iss_parameter_supported": true,
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+    });
+    for path in [
+        "/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
+    ] {
+        let response = app.http.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "application/json");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body, expected, "{path}");
     }
 }

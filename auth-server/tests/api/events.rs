@@ -1,7 +1,6 @@
 //! Events for other services: the transactional outbox, signed webhooks with retries, NATS.
 
-use crate::both_backends;
-use crate::helpers::{Backend, PASSWORD, TestApp, spawn_app, spawn_app_with};
+use crate::support::{Backend, PASSWORD, TestApp, both_backends, spawn_app, spawn_app_with};
 use auth_core::protocol::events::{Event, EventType};
 use auth_server::config::{Config, WebhookConfig};
 use axum::extract::State;
@@ -127,122 +126,255 @@ async fn stored_events(app: &TestApp) -> i64 {
     }
 }
 
-both_backends! {
-    async fn a_registered_user_reaches_a_failing_webhook_after_retries_with_one_event_id(backend: Backend) {
-        let receiver = Receiver::start(2).await;
-        let app = spawn_app_with(backend, |c| receiver.configure(c)).await;
-        let registered = app.http.post(app.url("/api/account/register"))
-            .json(&json!({"email": "ann@example.com", "password": PASSWORD, "name": "Ann"}))
-            .send().await.unwrap();
-        assert_eq!(registered.status(), 202);
+#[both_backends]
+async fn a_registered_user_reaches_a_failing_webhook_after_retries_with_one_event_id(
+    backend: Backend,
+) {
+    let receiver = Receiver::start(2).await;
+    let app = spawn_app_with(backend, |c| receiver.configure(c)).await;
+    let registered = app
+        .http
+        .post(app.url("/api/account/register"))
+        .json(&json!({"email": "ann@example.com", "password": PASSWORD, "name": "Ann"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 202);
 
-        receiver.wait_for(1).await;
-        // Retries wait 10 s, then 20 s: move the server's clock past each.
-        app.clock.advance(time::Duration::seconds(30));
-        receiver.wait_for(2).await;
-        app.clock.advance(time::Duration::seconds(60));
-        let posts = receiver.wait_for(3).await;
-        wait_until_delivered(&app).await;
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        assert_eq!(receiver.posts().len(), 3, "nothing is sent once delivered");
+    receiver.wait_for(1).await;
+    // Retries wait 10 s, then 20 s: move the server's clock past each.
+    app.clock.advance(time::Duration::seconds(30));
+    receiver.wait_for(2).await;
+    app.clock.advance(time::Duration::seconds(60));
+    let posts = receiver.wait_for(3).await;
+    wait_until_delivered(&app).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(receiver.posts().len(), 3, "nothing is sent once delivered");
 
-        let events: Vec<Event> = posts.iter().map(|(headers, body)| verify(headers, body)).collect();
-        assert!(events.iter().all(|e| *e == events[0]), "every retry sends the same event");
-        let event = &events[0];
-        assert_eq!(event.kind, EventType::UserRegistered);
-        assert_eq!(event.issuer, app.provider.settings().issuer.as_str());
-        let user = app.provider.store().user_by_email("ann@example.com").await.unwrap().unwrap();
-        assert_eq!(event.data.user_id.as_deref(), Some(user.id.as_str()));
-        assert_eq!(event.data.email.as_deref(), Some("ann@example.com"));
-        assert_eq!(event.data.email_verified, Some(false));
-        assert_eq!(event.data.name.as_deref(), Some("Ann"));
-        assert_eq!(event.data.roles, Some(vec![]));
-        assert_eq!(event.data.disabled, Some(false));
-        assert_eq!(event.data.client_id, None);
-        assert_eq!(stored_events(&app).await, 1);
-    }
+    let events: Vec<Event> = posts
+        .iter()
+        .map(|(headers, body)| verify(headers, body))
+        .collect();
+    assert!(
+        events.iter().all(|e| *e == events[0]),
+        "every retry sends the same event"
+    );
+    let event = &events[0];
+    assert_eq!(event.kind, EventType::UserRegistered);
+    assert_eq!(event.issuer, app.provider.settings().issuer.as_str());
+    let user = app
+        .provider
+        .store()
+        .user_by_email("ann@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(event.data.user_id.as_deref(), Some(user.id.as_str()));
+    assert_eq!(event.data.email.as_deref(), Some("ann@example.com"));
+    assert_eq!(event.data.email_verified, Some(false));
+    assert_eq!(event.data.name.as_deref(), Some("Ann"));
+    assert_eq!(event.data.roles, Some(vec![]));
+    assert_eq!(event.data.disabled, Some(false));
+    assert_eq!(event.data.client_id, None);
+    assert_eq!(stored_events(&app).await, 1);
+}
 
-    async fn a_registered_user_is_published_to_nats_with_the_event_id(backend: Backend) {
-        let prefix = format!("test.{}", uuid::Uuid::new_v4().simple());
-        let nats = async_nats::connect("nats://127.0.0.1:4222").await.unwrap();
-        let mut subscriber = nats.subscribe(format!("{prefix}.>")).await.unwrap();
-        nats.flush().await.unwrap();
-        let app = spawn_app_with(backend, |c| {
-            c.events.nats_url = Some("nats://127.0.0.1:4222".into());
-            c.events.nats_subject_prefix = prefix.clone();
-            c.events.poll_interval_secs = 1;
-        }).await;
-        let registered = app.http.post(app.url("/api/account/register"))
-            .json(&json!({"email": "bob@example.com", "password": PASSWORD, "name": "Bob"}))
-            .send().await.unwrap();
-        assert_eq!(registered.status(), 202);
+#[both_backends]
+async fn a_registered_user_is_published_to_nats_with_the_event_id(backend: Backend) {
+    let prefix = format!("test.{}", uuid::Uuid::new_v4().simple());
+    let nats = async_nats::connect("nats://127.0.0.1:4222").await.unwrap();
+    let mut subscriber = nats.subscribe(format!("{prefix}.>")).await.unwrap();
+    nats.flush().await.unwrap();
+    let app = spawn_app_with(backend, |c| {
+        c.events.nats_url = Some("nats://127.0.0.1:4222".into());
+        c.events.nats_subject_prefix = prefix.clone();
+        c.events.poll_interval_secs = 1;
+    })
+    .await;
+    let registered = app
+        .http
+        .post(app.url("/api/account/register"))
+        .json(&json!({"email": "bob@example.com", "password": PASSWORD, "name": "Bob"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 202);
 
-        let message = tokio::time::timeout(Duration::from_secs(10), futures::StreamExt::next(&mut subscriber))
-            .await.expect("a message within 10 s").unwrap();
-        assert_eq!(message.subject.as_str(), format!("{prefix}.user.registered"));
-        let event: Event = serde_json::from_slice(&message.payload).unwrap();
-        assert_eq!(event.kind, EventType::UserRegistered);
-        assert_eq!(event.data.email.as_deref(), Some("bob@example.com"));
-        let msg_id = message.headers.as_ref().and_then(|h| h.get("Nats-Msg-Id")).unwrap();
-        assert_eq!(msg_id.as_str(), event.id);
-        wait_until_delivered(&app).await;
-    }
+    let message = tokio::time::timeout(
+        Duration::from_secs(10),
+        futures::StreamExt::next(&mut subscriber),
+    )
+    .await
+    .expect("a message within 10 s")
+    .unwrap();
+    assert_eq!(
+        message.subject.as_str(),
+        format!("{prefix}.user.registered")
+    );
+    let event: Event = serde_json::from_slice(&message.payload).unwrap();
+    assert_eq!(event.kind, EventType::UserRegistered);
+    assert_eq!(event.data.email.as_deref(), Some("bob@example.com"));
+    let msg_id = message
+        .headers
+        .as_ref()
+        .and_then(|h| h.get("Nats-Msg-Id"))
+        .unwrap();
+    assert_eq!(msg_id.as_str(), event.id);
+    wait_until_delivered(&app).await;
+}
 
-    async fn role_grant_disable_and_delete_each_publish_one_event_in_order(backend: Backend) {
-        let receiver = Receiver::start(0).await;
-        let app = spawn_app_with(backend, |c| receiver.configure(c)).await;
-        let secret = app.confidential_client("ops", "admin").await;
-        let token = app.client_credentials_token("ops", &secret, Some("admin")).await["access_token"].as_str().unwrap().to_owned();
-        let admin = |method: reqwest::Method, path: &str| app.http.request(method, app.url(&format!("/admin{path}"))).bearer_auth(&token);
-        let web_secret = app.code_client("webapp").await;
-        let user = app.user("cat@example.com").await;
-        let id = user.id.as_str();
-        let tokens = app.tokens_for("webapp", &web_secret, "cat@example.com").await;
-        let access = tokens["access_token"].as_str().unwrap();
-        assert!(app.is_active("webapp", &web_secret, access).await);
+#[both_backends]
+async fn role_grant_disable_and_delete_each_publish_one_event_in_order(backend: Backend) {
+    let receiver = Receiver::start(0).await;
+    let app = spawn_app_with(backend, |c| receiver.configure(c)).await;
+    let secret = app.confidential_client("ops", "admin").await;
+    let token = app
+        .client_credentials_token("ops", &secret, Some("admin"))
+        .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let admin = |method: reqwest::Method, path: &str| {
+        app.http
+            .request(method, app.url(&format!("/admin{path}")))
+            .bearer_auth(&token)
+    };
+    let web_secret = app.code_client("webapp").await;
+    let user = app.user("cat@example.com").await;
+    let id = user.id.as_str();
+    let tokens = app
+        .tokens_for("webapp", &web_secret, "cat@example.com")
+        .await;
+    let access = tokens["access_token"].as_str().unwrap();
+    assert!(app.is_active("webapp", &web_secret, access).await);
 
-        assert_eq!(admin(reqwest::Method::POST, "/roles").json(&json!({"name": "editor"})).send().await.unwrap().status(), 201);
-        assert_eq!(admin(reqwest::Method::PUT, &format!("/users/{id}/roles/editor")).send().await.unwrap().status(), 200);
-        assert_eq!(admin(reqwest::Method::PUT, &format!("/users/{id}/roles/editor")).send().await.unwrap().status(), 200, "granting again changes nothing");
-        assert_eq!(admin(reqwest::Method::POST, &format!("/users/{id}/disable")).send().await.unwrap().status(), 200);
-        assert_eq!(admin(reqwest::Method::DELETE, &format!("/users/{id}")).send().await.unwrap().status(), 204);
-        assert_eq!(admin(reqwest::Method::DELETE, &format!("/users/{id}")).send().await.unwrap().status(), 404);
-        assert_eq!(admin(reqwest::Method::GET, &format!("/users/{id}")).send().await.unwrap().status(), 404);
-        assert!(!app.is_active("webapp", &web_secret, access).await, "a deleted user's tokens read inactive");
-        let audit: serde_json::Value = admin(reqwest::Method::GET, &format!("/audit?user={id}&event=user_deleted")).send().await.unwrap().json().await.unwrap();
-        assert_eq!(audit.as_array().map(Vec::len), Some(1), "{audit}");
+    assert_eq!(
+        admin(reqwest::Method::POST, "/roles")
+            .json(&json!({"name": "editor"}))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        201
+    );
+    assert_eq!(
+        admin(reqwest::Method::PUT, &format!("/users/{id}/roles/editor"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        admin(reqwest::Method::PUT, &format!("/users/{id}/roles/editor"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200,
+        "granting again changes nothing"
+    );
+    assert_eq!(
+        admin(reqwest::Method::POST, &format!("/users/{id}/disable"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        admin(reqwest::Method::DELETE, &format!("/users/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    assert_eq!(
+        admin(reqwest::Method::DELETE, &format!("/users/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        admin(reqwest::Method::GET, &format!("/users/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert!(
+        !app.is_active("webapp", &web_secret, access).await,
+        "a deleted user's tokens read inactive"
+    );
+    let audit: serde_json::Value = admin(
+        reqwest::Method::GET,
+        &format!("/audit?user={id}&event=user_deleted"),
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(audit.as_array().map(Vec::len), Some(1), "{audit}");
 
-        wait_until_delivered(&app).await;
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        let events: Vec<Event> = receiver.posts().iter().map(|(headers, body)| verify(headers, body)).collect();
-        let kinds: Vec<(EventType, Option<&str>)> = events.iter()
-            .map(|e| (e.kind, e.data.user_id.as_deref().or(e.data.client_id.as_deref())))
-            .collect();
-        assert_eq!(kinds, vec![
+    wait_until_delivered(&app).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let events: Vec<Event> = receiver
+        .posts()
+        .iter()
+        .map(|(headers, body)| verify(headers, body))
+        .collect();
+    let kinds: Vec<(EventType, Option<&str>)> = events
+        .iter()
+        .map(|e| {
+            (
+                e.kind,
+                e.data.user_id.as_deref().or(e.data.client_id.as_deref()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
             (EventType::ClientCreated, Some("ops")),
             (EventType::ClientCreated, Some("webapp")),
             (EventType::UserRegistered, Some(id)),
             (EventType::UserRolesChanged, Some(id)),
             (EventType::UserDisabled, Some(id)),
             (EventType::UserDeleted, Some(id)),
-        ]);
-        assert_eq!(events[3].data.roles, Some(vec!["editor".to_owned()]));
-        assert_eq!(events[4].data.disabled, Some(true));
-        assert_eq!(events[5].data.email, None, "a deleted user's address is not repeated");
-    }
+        ]
+    );
+    assert_eq!(events[3].data.roles, Some(vec!["editor".to_owned()]));
+    assert_eq!(events[4].data.disabled, Some(true));
+    assert_eq!(
+        events[5].data.email, None,
+        "a deleted user's address is not repeated"
+    );
+}
 
-    async fn without_a_destination_nothing_is_written_to_the_outbox(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let user = app.user("dan@example.com").await;
-        auth_core::users::set_disabled(&app.provider, &user.id, true).await.unwrap();
-        let deleted = app.cli(&["user", "delete", "dan@example.com"]);
-        assert!(deleted.status.success(), "{}", String::from_utf8_lossy(&deleted.stderr));
-        assert!(String::from_utf8_lossy(&deleted.stdout).contains(&format!("deleted {}", user.id)));
-        assert!(app.provider.store().user(&user.id).await.unwrap().is_none());
-        app.code_client("webapp").await;
-        assert_eq!(stored_events(&app).await, 0);
-        assert_eq!(app.provider.store().pending_deliveries().await.unwrap(), 0);
-    }
+#[both_backends]
+async fn without_a_destination_nothing_is_written_to_the_outbox(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let user = app.user("dan@example.com").await;
+    auth_core::users::set_disabled(&app.provider, &user.id, true)
+        .await
+        .unwrap();
+    let deleted = app.cli(&["user", "delete", "dan@example.com"]);
+    assert!(
+        deleted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&deleted.stderr)
+    );
+    assert!(String::from_utf8_lossy(&deleted.stdout).contains(&format!("deleted {}", user.id)));
+    assert!(app.provider.store().user(&user.id).await.unwrap().is_none());
+    app.code_client("webapp").await;
+    assert_eq!(stored_events(&app).await, 0);
+    assert_eq!(app.provider.store().pending_deliveries().await.unwrap(), 0);
 }
 
 fn hook(url: &str, secret: &str) -> WebhookConfig {

@@ -2,8 +2,9 @@
 //! repeated parameters, SQL meta-characters and oversized tokens. Every one gets a clear 4xx
 //! answer (or a closed connection), never a 500 or a hang, and the server keeps serving others.
 
-use crate::both_backends;
-use crate::helpers::{Backend, PASSWORD, TestApp, query_of, spawn_app, spawn_app_with};
+use crate::support::{
+    Backend, PASSWORD, TestApp, both_backends, query_of, spawn_app, spawn_app_with,
+};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::Method;
@@ -117,387 +118,809 @@ async fn still_serving(app: &TestApp) {
     assert_eq!(response.status(), 200);
 }
 
-both_backends! {
-    async fn every_endpoint_that_reads_a_body_refuses_one_over_the_limit_with_413(backend: Backend) {
-        let app = open_app(backend).await;
-        let admin = admin_token(&app).await;
-        let form = "application/x-www-form-urlencoded";
-        let json_type = "application/json";
-        // (method, path, content type, answered with a page rather than JSON)
-        let endpoints = [
-            (Method::POST, "/token", form, false),
-            (Method::POST, "/introspect", form, false),
-            (Method::POST, "/revoke", form, false),
-            (Method::POST, "/userinfo", form, false),
-            (Method::POST, "/register", json_type, false),
-            (Method::PUT, "/register/someone", json_type, false),
-            (Method::POST, "/api/account/register", json_type, false),
-            (Method::PATCH, "/api/account/me", json_type, false),
-            (Method::POST, "/api/account/password/forgot", json_type, false),
-            (Method::POST, "/admin/users", json_type, false),
-            (Method::POST, "/admin/clients", json_type, false),
-            (Method::POST, "/login", form, true),
-            (Method::POST, "/login/second-factor", form, true),
-            (Method::POST, "/signup", form, true),
-            (Method::POST, "/consent", form, true),
-            (Method::POST, "/logout", form, true),
-            (Method::POST, "/account/profile", form, true),
-            (Method::POST, "/forgot-password", form, true),
-            (Method::POST, "/reset-password", form, true),
-            (Method::POST, "/verify-email/resend", form, true),
-        ];
-        let huge = format!("pad={}", "a".repeat(LIMIT + 1024));
-        let expected = format!("the request body is larger than the limit of {LIMIT} bytes");
-        for (method, path, content_type, page) in endpoints {
-            let response = app.http.request(method.clone(), app.url(path))
-                .bearer_auth(&admin)
-                .header("content-type", content_type)
-                .body(huge.clone())
-                .send().await.unwrap();
-            assert_eq!(response.status(), 413, "{method} {path}");
-            if page {
-                assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"), "{path}");
-                let html = response.text().await.unwrap();
-                assert!(html.contains(&expected), "{path}: {html}");
-            } else {
-                let (_, body) = json_of(response).await;
-                assert_eq!(body["error"], "invalid_request", "{path}");
-                assert_eq!(body["error_description"], expected.as_str(), "{path}");
-            }
-        }
-
-        // Chunked bodies declare no length: they are refused once they pass the limit.
-        for (path, content_type, page) in [("/token", form, false), ("/register", json_type, false), ("/admin/users", json_type, false), ("/login", form, true)] {
-            let mut request = format!(
-                "POST {path} HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {admin}\r\nContent-Type: {content_type}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-            ).into_bytes();
-            for _ in 0..10 {
-                request.extend_from_slice(format!("2000\r\n{}\r\n", "b".repeat(0x2000)).as_bytes());
-            }
-            request.extend_from_slice(b"0\r\n\r\n");
-            let answer = raw(&app, &request).await;
-            assert!(answer.starts_with("HTTP/1.1 413"), "{path}: {}", &answer[..answer.len().min(300)]);
-            assert!(answer.contains(&expected), "{path}: {answer}");
-            assert_eq!(answer.contains("\"error\":\"invalid_request\""), !page, "{path}");
-        }
-
-        // A body just within the limit is read and judged on its content.
-        let within = format!("grant_type=client_credentials&pad={}", "a".repeat(LIMIT - 100));
-        let response = app.http.post(app.url("/token")).basic_auth("nobody", Some("x"))
-            .header("content-type", form).body(within).send().await.unwrap();
-        let (status, body) = json_of(response).await;
-        assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
-        still_serving(&app).await;
-    }
-
-    async fn invalid_utf8_anywhere_is_a_400_naming_the_problem(backend: Backend) {
-        let app = open_app(backend).await;
-        let secret = app.confidential_client("svc", "x").await;
-        let admin = admin_token(&app).await;
-        let form = "application/x-www-form-urlencoded";
-
-        // Percent-encoded and raw invalid UTF-8 in OAuth form bodies.
-        for (path, body) in [
-            ("/token", b"grant_type=client_credentials&scope=%FF%FE".to_vec()),
-            ("/token", b"grant_type=client_credentials&scope=\xff\xfe".to_vec()),
-            ("/introspect", b"token=%C3%28".to_vec()),
-            ("/revoke", b"token=abc\xc3".to_vec()),
-        ] {
-            let response = app.http.post(app.url(path)).basic_auth("svc", Some(&secret))
-                .header("content-type", form).body(body).send().await.unwrap();
-            let (status, error) = json_of(response).await;
-            assert_eq!((status, error["error"].as_str()), (400, Some("invalid_request")), "{path}");
-            assert!(error["error_description"].as_str().unwrap().ends_with("is not valid UTF-8"), "{path}: {error}");
-        }
-        let response = app.http.post(app.url("/token")).basic_auth("svc", Some(&secret))
-            .header("content-type", form).body(&b"grant_type=client_credentials&%FF=1"[..]).send().await.unwrap();
-        let (status, error) = json_of(response).await;
-        assert_eq!((status, error["error_description"].as_str()), (400, Some("a parameter name is not valid UTF-8")));
-
-        // In query strings: percent-encoded ones reach the parser, raw bytes are refused by hyper.
-        for path in ["/authorize?client_id=%FF%FE", "/logout?state=%FF", "/login?request=%C0%AF"] {
-            let response = app.http.get(app.url(path)).send().await.unwrap();
-            assert_eq!(response.status(), 400, "{path}");
+#[both_backends]
+async fn every_endpoint_that_reads_a_body_refuses_one_over_the_limit_with_413(backend: Backend) {
+    let app = open_app(backend).await;
+    let admin = admin_token(&app).await;
+    let form = "application/x-www-form-urlencoded";
+    let json_type = "application/json";
+    // (method, path, content type, answered with a page rather than JSON)
+    let endpoints = [
+        (Method::POST, "/token", form, false),
+        (Method::POST, "/introspect", form, false),
+        (Method::POST, "/revoke", form, false),
+        (Method::POST, "/userinfo", form, false),
+        (Method::POST, "/register", json_type, false),
+        (Method::PUT, "/register/someone", json_type, false),
+        (Method::POST, "/api/account/register", json_type, false),
+        (Method::PATCH, "/api/account/me", json_type, false),
+        (
+            Method::POST,
+            "/api/account/password/forgot",
+            json_type,
+            false,
+        ),
+        (Method::POST, "/admin/users", json_type, false),
+        (Method::POST, "/admin/clients", json_type, false),
+        (Method::POST, "/login", form, true),
+        (Method::POST, "/login/second-factor", form, true),
+        (Method::POST, "/signup", form, true),
+        (Method::POST, "/consent", form, true),
+        (Method::POST, "/logout", form, true),
+        (Method::POST, "/account/profile", form, true),
+        (Method::POST, "/forgot-password", form, true),
+        (Method::POST, "/reset-password", form, true),
+        (Method::POST, "/verify-email/resend", form, true),
+    ];
+    let huge = format!("pad={}", "a".repeat(LIMIT + 1024));
+    let expected = format!("the request body is larger than the limit of {LIMIT} bytes");
+    for (method, path, content_type, page) in endpoints {
+        let response = app
+            .http
+            .request(method.clone(), app.url(path))
+            .bearer_auth(&admin)
+            .header("content-type", content_type)
+            .body(huge.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 413, "{method} {path}");
+        if page {
+            assert!(
+                response.headers()["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("text/html"),
+                "{path}"
+            );
             let html = response.text().await.unwrap();
-            assert!(html.contains("is not valid UTF-8") || html.contains("Request expired") || html.contains("Invalid"), "{path}: {html}");
+            assert!(html.contains(&expected), "{path}: {html}");
+        } else {
+            let (_, body) = json_of(response).await;
+            assert_eq!(body["error"], "invalid_request", "{path}");
+            assert_eq!(body["error_description"], expected.as_str(), "{path}");
         }
-        let answer = raw(&app, b"GET /authorize?client_id=\xff\xfe HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").await;
-        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
-
-        // In hosted page forms.
-        let browser = crate::helpers::browser();
-        let login = app.submit(&browser, "/login", "/login", &[("email", "a@example.com"), ("password", "x")]).await;
-        assert_eq!(login.status(), 401, "an ordinary login post is read (and the unknown user refused)");
-        let response = browser.post(app.url("/login")).header("content-type", form)
-            .body(&b"email=a%40example.com&password=%FF%FE"[..]).send().await.unwrap();
-        assert_eq!(response.status(), 400);
-        assert!(response.text().await.unwrap().contains("parameter `password` is not valid UTF-8"));
-
-        // In JSON bodies.
-        for (path, token) in [("/register", None), ("/api/account/register", None), ("/admin/users", Some(&admin))] {
-            let body: &[u8] = if path == "/register" {
-                b"{\"client_name\": \"\xff\xfe\"}"
-            } else {
-                b"{\"email\": \"\xff@example.com\", \"password\": \"x\"}"
-            };
-            let mut request = app.http.post(app.url(path)).header("content-type", "application/json").body(body);
-            if let Some(token) = token {
-                request = request.bearer_auth(token);
-            }
-            let (status, error) = json_of(request.send().await.unwrap()).await;
-            assert_eq!(status, 400, "{path}: {error}");
-            let expected = if path == "/register" { "invalid_client_metadata" } else { "invalid_request" };
-            assert_eq!(error["error"], expected, "{path}");
-            assert!(error["error_description"].as_str().unwrap().contains("invalid unicode code point"), "{path}: {error}");
-        }
-
-        // In header values (obs-text bytes).
-        let bad = reqwest::header::HeaderValue::from_bytes(b"Bearer \xff\xfe").unwrap();
-        for path in ["/userinfo", "/api/account/me", "/admin/users"] {
-            let response = app.http.get(app.url(path)).header("authorization", bad.clone()).send().await.unwrap();
-            let (status, error) = json_of(response).await;
-            assert_eq!((status, error["error"].as_str()), (400, Some("invalid_request")), "{path}");
-            assert_eq!(error["error_description"], "the Authorization header is not visible ASCII");
-        }
-        let response = app.http.post(app.url("/token")).header("authorization", reqwest::header::HeaderValue::from_bytes(b"Basic \xff").unwrap())
-            .header("content-type", form).body("grant_type=client_credentials").send().await.unwrap();
-        let (status, error) = json_of(response).await;
-        assert_eq!((status, error["error"].as_str()), (400, Some("invalid_request")));
-        let response = app.http.get(app.url("/login"))
-            .header("cookie", reqwest::header::HeaderValue::from_bytes(b"auth_session=\xff\xfe; auth_csrf=\xc3").unwrap())
-            .send().await.unwrap();
-        assert_eq!(response.status(), 200, "an unreadable cookie is ignored like a missing one");
-        still_serving(&app).await;
     }
 
-    async fn repeated_parameters_are_refused_at_every_endpoint(backend: Backend) {
-        let app = open_app(backend).await;
-        let secret = app.confidential_client("svc", "x").await;
-        let form = "application/x-www-form-urlencoded";
-
-        // RFC 6749 sections 3.1 and 3.2, RFC 7009 section 2.1, RFC 7662 section 2.1.
-        for (path, body, name) in [
-            ("/token", "grant_type=client_credentials&grant_type=client_credentials", "grant_type"),
-            ("/token", "grant_type=client_credentials&scope=x&scope=x", "scope"),
-            ("/introspect", "token=a&token=b", "token"),
-            ("/revoke", "token=a&token_type_hint=access_token&token_type_hint=refresh_token", "token_type_hint"),
-            ("/userinfo", "access_token=a&access_token=b", "access_token"),
-        ] {
-            let response = app.http.post(app.url(path)).basic_auth("svc", Some(&secret))
-                .header("content-type", form).body(body).send().await.unwrap();
-            let (status, error) = json_of(response).await;
-            assert_eq!((status, error["error"].as_str()), (400, Some("invalid_request")), "{path}: {error}");
-            assert_eq!(error["error_description"], format!("parameter `{name}` is included more than once"), "{path}");
+    // Chunked bodies declare no length: they are refused once they pass the limit.
+    for (path, content_type, page) in [
+        ("/token", form, false),
+        ("/register", json_type, false),
+        ("/admin/users", json_type, false),
+        ("/login", form, true),
+    ] {
+        let mut request = format!(
+            "POST {path} HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {admin}\r\nContent-Type: {content_type}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        ).into_bytes();
+        for _ in 0..10 {
+            request.extend_from_slice(format!("2000\r\n{}\r\n", "b".repeat(0x2000)).as_bytes());
         }
-
-        // Query strings of /authorize and the end-session endpoint, and every hosted form.
-        let browser = crate::helpers::browser();
-        for url in [
-            "/authorize?client_id=svc&client_id=svc&response_type=code",
-            "/authorize?client_id=svc&response_type=code&state=a&state=b",
-            "/logout?state=a&state=b",
-            "/login?request=a&request=b",
-        ] {
-            let response = browser.get(app.url(url)).send().await.unwrap();
-            assert_eq!(response.status(), 400, "{url}");
-            let html = response.text().await.unwrap();
-            assert!(html.contains("is included more than once"), "{url}: {html}");
-        }
-        for path in ["/logout", "/login", "/signup", "/consent", "/forgot-password", "/reset-password", "/verify-email/resend", "/login/second-factor", "/account/profile"] {
-            let response = browser.post(app.url(path)).header("content-type", form)
-                .body("csrf_token=a&csrf_token=b&email=x%40example.com").send().await.unwrap();
-            assert_eq!(response.status(), 400, "{path}");
-            let html = response.text().await.unwrap();
-            assert!(html.contains("parameter `csrf_token` is included more than once"), "{path}: {html}");
-        }
-
-        // JSON objects with a key twice.
-        let admin = admin_token(&app).await;
-        for (path, body, token) in [
-            ("/register", r#"{"client_name": "a", "client_name": "b", "redirect_uris": ["https://a.example/cb"]}"#, None),
-            ("/api/account/register", r#"{"email": "a@example.com", "email": "b@example.com", "password": "correct horse battery"}"#, None),
-            ("/admin/users", r#"{"email": "a@example.com", "password": "correct horse battery", "password": "other horse battery"}"#, Some(&admin)),
-        ] {
-            let mut request = app.http.post(app.url(path)).header("content-type", "application/json").body(body);
-            if let Some(token) = token {
-                request = request.bearer_auth(token);
-            }
-            let (status, error) = json_of(request.send().await.unwrap()).await;
-            assert_eq!(status, 400, "{path}: {error}");
-            assert!(error["error_description"].as_str().unwrap().contains("duplicate field"), "{path}: {error}");
-        }
-        assert_eq!(count_rows(&app, "users").await, 0, "nothing was created");
-        assert_eq!(count_rows(&app, "clients").await, 2, "only the two test clients");
+        request.extend_from_slice(b"0\r\n\r\n");
+        let answer = raw(&app, &request).await;
+        assert!(
+            answer.starts_with("HTTP/1.1 413"),
+            "{path}: {}",
+            &answer[..answer.len().min(300)]
+        );
+        assert!(answer.contains(&expected), "{path}: {answer}");
+        assert_eq!(
+            answer.contains("\"error\":\"invalid_request\""),
+            !page,
+            "{path}"
+        );
     }
 
-    async fn sql_meta_characters_are_stored_byte_exact_or_refused_and_tables_stay_intact(backend: Backend) {
-        let app = open_app(backend).await;
-        let admin = admin_token(&app).await;
-        let users_before = count_rows(&app, "users").await;
+    // A body just within the limit is read and judged on its content.
+    let within = format!(
+        "grant_type=client_credentials&pad={}",
+        "a".repeat(LIMIT - 100)
+    );
+    let response = app
+        .http
+        .post(app.url("/token"))
+        .basic_auth("nobody", Some("x"))
+        .header("content-type", form)
+        .body(within)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json_of(response).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    still_serving(&app).await;
+}
 
-        // A client name and a redirect URI full of meta-characters, through RFC 7591.
-        let redirect = "https://app.example/cb?q=%27%22%3B--%2F*_%25";
-        let registered = app.http.post(app.url("/register"))
-            .json(&json!({"client_name": META, "redirect_uris": [redirect], "scope": "openid"}))
-            .send().await.unwrap();
-        let (status, registered) = json_of(registered).await;
-        assert_eq!(status, 201, "{registered}");
-        assert_eq!(registered["client_name"], META);
-        assert_eq!(registered["redirect_uris"], json!([redirect]));
-        let read = app.http.get(registered["registration_client_uri"].as_str().unwrap())
-            .bearer_auth(registered["registration_access_token"].as_str().unwrap()).send().await.unwrap();
-        let (_, read) = json_of(read).await;
-        assert_eq!((read["client_name"].as_str(), read["redirect_uris"].clone()), (Some(META), json!([redirect])));
-        let client_id = registered["client_id"].as_str().unwrap().to_owned();
+#[both_backends]
+async fn invalid_utf8_anywhere_is_a_400_naming_the_problem(backend: Backend) {
+    let app = open_app(backend).await;
+    let secret = app.confidential_client("svc", "x").await;
+    let admin = admin_token(&app).await;
+    let form = "application/x-www-form-urlencoded";
 
-        // A scope value is a token of limited characters: refused, not looked up.
-        let secret = app.confidential_client("svc", "x").await;
-        let response = app.http.post(app.url("/token")).basic_auth("svc", Some(&secret))
-            .form(&[("grant_type", "client_credentials"), ("scope", META)]).send().await.unwrap();
+    // Percent-encoded and raw invalid UTF-8 in OAuth form bodies.
+    for (path, body) in [
+        (
+            "/token",
+            b"grant_type=client_credentials&scope=%FF%FE".to_vec(),
+        ),
+        (
+            "/token",
+            b"grant_type=client_credentials&scope=\xff\xfe".to_vec(),
+        ),
+        ("/introspect", b"token=%C3%28".to_vec()),
+        ("/revoke", b"token=abc\xc3".to_vec()),
+    ] {
+        let response = app
+            .http
+            .post(app.url(path))
+            .basic_auth("svc", Some(&secret))
+            .header("content-type", form)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
         let (status, error) = json_of(response).await;
-        assert_eq!((status, error["error"].as_str()), (400, Some("invalid_scope")), "{error}");
-
-        // state, nonce and login_hint: state comes back byte-exact in an error redirect.
-        let pkce = crate::helpers::Pkce::new();
-        let mut url = url::Url::parse(&app.url("/authorize")).unwrap();
-        url.query_pairs_mut()
-            .append_pair("response_type", "token")
-            .append_pair("client_id", &client_id)
-            .append_pair("redirect_uri", redirect)
-            .append_pair("state", META)
-            .append_pair("nonce", META)
-            .append_pair("login_hint", META)
-            .append_pair("code_challenge", &pkce.challenge)
-            .append_pair("code_challenge_method", "S256");
-        let response = app.http.get(url.as_str()).send().await.unwrap();
-        let status = response.status().as_u16();
-        assert!(status == 303 || status == 400, "got {status}");
-        if status == 303 {
-            let location = response.headers()["location"].to_str().unwrap().to_owned();
-            assert_eq!(query_of(&location)["state"], META);
-        }
-        app.code_client("webapp").await;
-        let pkce = crate::helpers::Pkce::new();
-        let authorize = app.authorize_url("webapp", &pkce, &[("login_hint", META)]);
-        let authorize = authorize.replace("state=state-123", &format!("state={}", urlencode(META)));
-        let response = crate::helpers::browser().get(&authorize).send().await.unwrap();
-        assert_eq!(response.status(), 303, "login_hint and state with meta-characters are accepted");
-
-        // E-mail local parts, display names and passwords through the account API.
-        let password = format!("{META}{PASSWORD}");
-        let local = "o'brien%_--";
-        let created = app.http.post(app.url("/api/account/register"))
-            .json(&json!({"email": format!("{local}@example.com"), "password": password, "name": META}))
-            .send().await.unwrap();
-        let mut created_users = 0;
-        for response in [created, app.http.post(app.url("/api/account/register"))
-            .json(&json!({"email": "\"a;b\"@example.com", "password": password, "name": META}))
-            .send().await.unwrap()]
-        {
-            let (status, body) = json_of(response).await;
-            assert!(status == 202 || status == 422, "got {status}: {body}");
-            created_users += i64::from(status == 202);
-        }
-        let by_admin = app.http.post(app.url("/admin/users")).bearer_auth(&admin)
-            .json(&json!({"email": "meta@example.com", "password": password, "name": META, "email_verified": true}))
-            .send().await.unwrap();
-        let (status, user) = json_of(by_admin).await;
-        assert_eq!(status, 201, "{user}");
-        assert_eq!(user["name"], META);
-        let id = user["id"].as_str().unwrap();
-        let (_, shown) = json_of(app.http.get(app.url(&format!("/admin/users/{id}"))).bearer_auth(&admin).send().await.unwrap()).await;
-        assert_eq!(shown["name"], META);
-        let browser = crate::helpers::browser();
-        let login = app.log_in(&browser, &app.url("/login"), "meta@example.com", &password).await;
-        assert_eq!(login.status(), 303, "the password with meta-characters logs in");
-        assert_eq!(login.headers()["location"], "/account");
-
-        // Search and filter fields of /admin.
-        for path in [
-            format!("/admin/audit?user={}", urlencode(META)),
-            format!("/admin/audit?event={}", urlencode(META)),
-            format!("/admin/users?after={}", urlencode(META)),
-            format!("/admin/users/{}", urlencode(META)),
-            format!("/admin/clients/{}", urlencode(META)),
-        ] {
-            let response = app.http.get(app.url(&path)).bearer_auth(&admin).send().await.unwrap();
-            let (status, body) = json_of(response).await;
-            assert!(status == 200 && body == json!([]) || (400..500).contains(&status), "{path}: {status} {body}");
-        }
-
-        // NUL in any of them: refused with a clear error, on both databases alike.
-        let nul = format!("{META}\u{0}after");
-        let requests = [
-            app.http.post(app.url("/register")).json(&json!({"client_name": nul, "redirect_uris": ["https://a.example/cb"]})),
-            app.http.post(app.url("/api/account/register")).json(&json!({"email": "nul@example.com", "password": password, "name": nul})),
-            app.http.post(app.url("/admin/users")).bearer_auth(&admin).json(&json!({"email": "nul@example.com", "password": password, "name": nul})),
-            app.http.post(app.url("/admin/roles")).bearer_auth(&admin).json(&json!({"name": "r", "description": nul})),
-            // JSON that axum reads under other spellings of its media type is scanned too.
-            app.http.post(app.url("/admin/roles")).bearer_auth(&admin).header("content-type", "Application/JSON; charset=utf-8").body(json!({"name": "r2", "description": nul}).to_string()),
-            app.http.post(app.url("/admin/roles")).bearer_auth(&admin).header("content-type", "application/merge-patch+json").body(json!({"name": "r3", "description": nul}).to_string()),
-            app.http.get(app.url("/admin/audit?event=a%00b")).bearer_auth(&admin),
-            app.http.post(app.url("/token")).basic_auth("svc", Some(&secret)).form(&[("grant_type", "client_credentials"), ("scope", &nul)]),
-            app.http.post(app.url("/introspect")).basic_auth("svc", Some(&secret)).form(&[("token", &nul)]),
-        ];
-        for request in requests {
-            let (status, body) = json_of(request.send().await.unwrap()).await;
-            assert!((400..500).contains(&status), "{status} {body}");
-            assert!(["invalid_request", "invalid_scope", "invalid_client_metadata"].contains(&body["error"].as_str().unwrap()), "{body}");
-        }
-        for url in ["/authorize?client_id=webapp&state=a%00b", "/login?request=a%00b"] {
-            let response = crate::helpers::browser().get(app.url(url)).send().await.unwrap();
-            assert!((400..500).contains(&response.status().as_u16()), "{url}: {}", response.status());
-        }
-
-        assert_eq!(count_rows(&app, "users").await, users_before + created_users + 1, "users table intact");
-        assert!(count_rows(&app, "clients").await >= 3, "clients table intact");
-        still_serving(&app).await;
+        assert_eq!(
+            (status, error["error"].as_str()),
+            (400, Some("invalid_request")),
+            "{path}"
+        );
+        assert!(
+            error["error_description"]
+                .as_str()
+                .unwrap()
+                .ends_with("is not valid UTF-8"),
+            "{path}: {error}"
+        );
     }
+    let response = app
+        .http
+        .post(app.url("/token"))
+        .basic_auth("svc", Some(&secret))
+        .header("content-type", form)
+        .body(&b"grant_type=client_credentials&%FF=1"[..])
+        .send()
+        .await
+        .unwrap();
+    let (status, error) = json_of(response).await;
+    assert_eq!(
+        (status, error["error_description"].as_str()),
+        (400, Some("a parameter name is not valid UTF-8"))
+    );
 
-    async fn oversized_tokens_are_refused_before_they_are_decoded(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let secret = app.confidential_client("svc", "x").await;
-
-        // About 1 MiB in a header: refused with the request head, before any handler.
-        let huge = forged_jwt(1024 * 1024);
-        for path in ["/userinfo", "/api/account/me", "/admin/users"] {
-            let answer = raw(&app, format!("GET {path} HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {huge}\r\nConnection: close\r\n\r\n").as_bytes()).await;
-            assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 431"), "{path}: {}", &answer[..answer.len().min(200)]);
-        }
-        // About 1 MiB in a body: 413.
-        for path in ["/introspect", "/revoke", "/userinfo"] {
-            let response = app.http.post(app.url(path)).basic_auth("svc", Some(&secret))
-                .form(&[("token", huge.as_str())]).send().await.unwrap();
-            assert_eq!(response.status(), 413, "{path}");
-        }
-
-        // Over the 16 KiB token limit: in a header that is past the request head limit too (431);
-        // in a body it is refused by its length, not by its (forged) signature, so nothing of
-        // it was decoded.
-        let long = forged_jwt(20 * 1024);
-        for path in ["/userinfo", "/api/account/me"] {
-            let response = app.http.get(app.url(path)).bearer_auth(&long).send().await.unwrap();
-            assert_eq!(response.status(), 431, "{path}");
-        }
-        let response = app.http.post(app.url("/userinfo")).form(&[("access_token", long.as_str())]).send().await.unwrap();
-        let (status, error) = json_of(response).await;
-        assert_eq!((status, error["error"].as_str()), (401, Some("invalid_token")));
-        assert_eq!(error["error_description"], "the token is malformed: longer than 16 KiB");
-        // RFC 7662 section 2.2: an unusable token is inactive; RFC 7009 section 2.2: 200.
-        let response = app.http.post(app.url("/introspect")).basic_auth("svc", Some(&secret)).form(&[("token", long.as_str())]).send().await.unwrap();
-        let (status, body) = json_of(response).await;
-        assert_eq!((status, body), (200, json!({"active": false})));
-        let response = app.http.post(app.url("/revoke")).basic_auth("svc", Some(&secret)).form(&[("token", long.as_str())]).send().await.unwrap();
-        assert_eq!(response.status(), 200);
-        // The end-session endpoint: an error page naming the problem.
-        let response = app.http.post(app.url("/logout")).form(&[("id_token_hint", long.as_str())]).send().await.unwrap();
-        assert_eq!(response.status(), 400);
+    // In query strings: percent-encoded ones reach the parser, raw bytes are refused by hyper.
+    for path in [
+        "/authorize?client_id=%FF%FE",
+        "/logout?state=%FF",
+        "/login?request=%C0%AF",
+    ] {
+        let response = app.http.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 400, "{path}");
         let html = response.text().await.unwrap();
-        assert!(html.contains("longer than 16 KiB"), "{html}");
-        let response = app.http.get(app.url(&format!("/logout?id_token_hint={}", forged_jwt(12 * 1024)))).send().await.unwrap();
-        assert_eq!(response.status(), 400);
-        still_serving(&app).await;
+        assert!(
+            html.contains("is not valid UTF-8")
+                || html.contains("Request expired")
+                || html.contains("Invalid"),
+            "{path}: {html}"
+        );
     }
+    let answer = raw(
+        &app,
+        b"GET /authorize?client_id=\xff\xfe HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+
+    // In hosted page forms.
+    let browser = crate::support::browser();
+    let login = app
+        .submit(
+            &browser,
+            "/login",
+            "/login",
+            &[("email", "a@example.com"), ("password", "x")],
+        )
+        .await;
+    assert_eq!(
+        login.status(),
+        401,
+        "an ordinary login post is read (and the unknown user refused)"
+    );
+    let response = browser
+        .post(app.url("/login"))
+        .header("content-type", form)
+        .body(&b"email=a%40example.com&password=%FF%FE"[..])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("parameter `password` is not valid UTF-8")
+    );
+
+    // In JSON bodies.
+    for (path, token) in [
+        ("/register", None),
+        ("/api/account/register", None),
+        ("/admin/users", Some(&admin)),
+    ] {
+        let body: &[u8] = if path == "/register" {
+            b"{\"client_name\": \"\xff\xfe\"}"
+        } else {
+            b"{\"email\": \"\xff@example.com\", \"password\": \"x\"}"
+        };
+        let mut request = app
+            .http
+            .post(app.url(path))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let (status, error) = json_of(request.send().await.unwrap()).await;
+        assert_eq!(status, 400, "{path}: {error}");
+        let expected = if path == "/register" {
+            "invalid_client_metadata"
+        } else {
+            "invalid_request"
+        };
+        assert_eq!(error["error"], expected, "{path}");
+        assert!(
+            error["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("invalid unicode code point"),
+            "{path}: {error}"
+        );
+    }
+
+    // In header values (obs-text bytes).
+    let bad = reqwest::header::HeaderValue::from_bytes(b"Bearer \xff\xfe").unwrap();
+    for path in ["/userinfo", "/api/account/me", "/admin/users"] {
+        let response = app
+            .http
+            .get(app.url(path))
+            .header("authorization", bad.clone())
+            .send()
+            .await
+            .unwrap();
+        let (status, error) = json_of(response).await;
+        assert_eq!(
+            (status, error["error"].as_str()),
+            (400, Some("invalid_request")),
+            "{path}"
+        );
+        assert_eq!(
+            error["error_description"],
+            "the Authorization header is not visible ASCII"
+        );
+    }
+    let response = app
+        .http
+        .post(app.url("/token"))
+        .header(
+            "authorization",
+            reqwest::header::HeaderValue::from_bytes(b"Basic \xff").unwrap(),
+        )
+        .header("content-type", form)
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap();
+    let (status, error) = json_of(response).await;
+    assert_eq!(
+        (status, error["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    let response = app
+        .http
+        .get(app.url("/login"))
+        .header(
+            "cookie",
+            reqwest::header::HeaderValue::from_bytes(b"auth_session=\xff\xfe; auth_csrf=\xc3")
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        200,
+        "an unreadable cookie is ignored like a missing one"
+    );
+    still_serving(&app).await;
+}
+
+#[both_backends]
+async fn repeated_parameters_are_refused_at_every_endpoint(backend: Backend) {
+    let app = open_app(backend).await;
+    let secret = app.confidential_client("svc", "x").await;
+    let form = "application/x-www-form-urlencoded";
+
+    // RFC 6749 sections 3.1 and 3.2, RFC 7009 section 2.1, RFC 7662 section 2.1.
+    for (path, body, name) in [
+        (
+            "/token",
+            "grant_type=client_credentials&grant_type=client_credentials",
+            "grant_type",
+        ),
+        (
+            "/token",
+            "grant_type=client_credentials&scope=x&scope=x",
+            "scope",
+        ),
+        ("/introspect", "token=a&token=b", "token"),
+        (
+            "/revoke",
+            "token=a&token_type_hint=access_token&token_type_hint=refresh_token",
+            "token_type_hint",
+        ),
+        ("/userinfo", "access_token=a&access_token=b", "access_token"),
+    ] {
+        let response = app
+            .http
+            .post(app.url(path))
+            .basic_auth("svc", Some(&secret))
+            .header("content-type", form)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let (status, error) = json_of(response).await;
+        assert_eq!(
+            (status, error["error"].as_str()),
+            (400, Some("invalid_request")),
+            "{path}: {error}"
+        );
+        assert_eq!(
+            error["error_description"],
+            format!("parameter `{name}` is included more than once"),
+            "{path}"
+        );
+    }
+
+    // Query strings of /authorize and the end-session endpoint, and every hosted form.
+    let browser = crate::support::browser();
+    for url in [
+        "/authorize?client_id=svc&client_id=svc&response_type=code",
+        "/authorize?client_id=svc&response_type=code&state=a&state=b",
+        "/logout?state=a&state=b",
+        "/login?request=a&request=b",
+    ] {
+        let response = browser.get(app.url(url)).send().await.unwrap();
+        assert_eq!(response.status(), 400, "{url}");
+        let html = response.text().await.unwrap();
+        assert!(html.contains("is included more than once"), "{url}: {html}");
+    }
+    for path in [
+        "/logout",
+        "/login",
+        "/signup",
+        "/consent",
+        "/forgot-password",
+        "/reset-password",
+        "/verify-email/resend",
+        "/login/second-factor",
+        "/account/profile",
+    ] {
+        let response = browser
+            .post(app.url(path))
+            .header("content-type", form)
+            .body("csrf_token=a&csrf_token=b&email=x%40example.com")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{path}");
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains("parameter `csrf_token` is included more than once"),
+            "{path}: {html}"
+        );
+    }
+
+    // JSON objects with a key twice.
+    let admin = admin_token(&app).await;
+    for (path, body, token) in [
+        (
+            "/register",
+            r#"{"client_name": "a", "client_name": "b", "redirect_uris": ["https://a.example/cb"]}"#,
+            None,
+        ),
+        (
+            "/api/account/register",
+            r#"{"email": "a@example.com", "email": "b@example.com", "password": "correct horse battery"}"#,
+            None,
+        ),
+        (
+            "/admin/users",
+            r#"{"email": "a@example.com", "password": "correct horse battery", "password": "other horse battery"}"#,
+            Some(&admin),
+        ),
+    ] {
+        let mut request = app
+            .http
+            .post(app.url(path))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let (status, error) = json_of(request.send().await.unwrap()).await;
+        assert_eq!(status, 400, "{path}: {error}");
+        assert!(
+            error["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("duplicate field"),
+            "{path}: {error}"
+        );
+    }
+    assert_eq!(count_rows(&app, "users").await, 0, "nothing was created");
+    assert_eq!(
+        count_rows(&app, "clients").await,
+        2,
+        "only the two test clients"
+    );
+}
+
+#[both_backends]
+async fn sql_meta_characters_are_stored_byte_exact_or_refused_and_tables_stay_intact(
+    backend: Backend,
+) {
+    let app = open_app(backend).await;
+    let admin = admin_token(&app).await;
+    let users_before = count_rows(&app, "users").await;
+
+    // A client name and a redirect URI full of meta-characters, through RFC 7591.
+    let redirect = "https://app.example/cb?q=%27%22%3B--%2F*_%25";
+    let registered = app
+        .http
+        .post(app.url("/register"))
+        .json(&json!({"client_name": META, "redirect_uris": [redirect], "scope": "openid"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, registered) = json_of(registered).await;
+    assert_eq!(status, 201, "{registered}");
+    assert_eq!(registered["client_name"], META);
+    assert_eq!(registered["redirect_uris"], json!([redirect]));
+    let read = app
+        .http
+        .get(registered["registration_client_uri"].as_str().unwrap())
+        .bearer_auth(registered["registration_access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let (_, read) = json_of(read).await;
+    assert_eq!(
+        (read["client_name"].as_str(), read["redirect_uris"].clone()),
+        (Some(META), json!([redirect]))
+    );
+    let client_id = registered["client_id"].as_str().unwrap().to_owned();
+
+    // A scope value is a token of limited characters: refused, not looked up.
+    let secret = app.confidential_client("svc", "x").await;
+    let response = app
+        .http
+        .post(app.url("/token"))
+        .basic_auth("svc", Some(&secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", META)])
+        .send()
+        .await
+        .unwrap();
+    let (status, error) = json_of(response).await;
+    assert_eq!(
+        (status, error["error"].as_str()),
+        (400, Some("invalid_scope")),
+        "{error}"
+    );
+
+    // state, nonce and login_hint: state comes back byte-exact in an error redirect.
+    let pkce = crate::support::Pkce::new();
+    let mut url = url::Url::parse(&app.url("/authorize")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("response_type", "token")
+        .append_pair("client_id", &client_id)
+        .append_pair("redirect_uri", redirect)
+        .append_pair("state", META)
+        .append_pair("nonce", META)
+        .append_pair("login_hint", META)
+        .append_pair("code_challenge", &pkce.challenge)
+        .append_pair("code_challenge_method", "S256");
+    let response = app.http.get(url.as_str()).send().await.unwrap();
+    let status = response.status().as_u16();
+    assert!(status == 303 || status == 400, "got {status}");
+    if status == 303 {
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        assert_eq!(query_of(&location)["state"], META);
+    }
+    app.code_client("webapp").await;
+    let pkce = crate::support::Pkce::new();
+    let authorize = app.authorize_url("webapp", &pkce, &[("login_hint", META)]);
+    let authorize = authorize.replace("state=state-123", &format!("state={}", urlencode(META)));
+    let response = crate::support::browser()
+        .get(&authorize)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        303,
+        "login_hint and state with meta-characters are accepted"
+    );
+
+    // E-mail local parts, display names and passwords through the account API.
+    let password = format!("{META}{PASSWORD}");
+    let local = "o'brien%_--";
+    let created = app
+        .http
+        .post(app.url("/api/account/register"))
+        .json(&json!({"email": format!("{local}@example.com"), "password": password, "name": META}))
+        .send()
+        .await
+        .unwrap();
+    let mut created_users = 0;
+    for response in [
+        created,
+        app.http
+            .post(app.url("/api/account/register"))
+            .json(&json!({"email": "\"a;b\"@example.com", "password": password, "name": META}))
+            .send()
+            .await
+            .unwrap(),
+    ] {
+        let (status, body) = json_of(response).await;
+        assert!(status == 202 || status == 422, "got {status}: {body}");
+        created_users += i64::from(status == 202);
+    }
+    let by_admin = app
+        .http
+        .post(app.url("/admin/users"))
+        .bearer_auth(&admin)
+        .json(&json!({
+            "email": "meta@example.com",
+            "password": password,
+            "name": META,
+            "email_verified": true
+        }))
+        .send()
+        .await
+        .unwrap();
+    let (status, user) = json_of(by_admin).await;
+    assert_eq!(status, 201, "{user}");
+    assert_eq!(user["name"], META);
+    let id = user["id"].as_str().unwrap();
+    let (_, shown) = json_of(
+        app.http
+            .get(app.url(&format!("/admin/users/{id}")))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(shown["name"], META);
+    let browser = crate::support::browser();
+    let login = app
+        .log_in(&browser, &app.url("/login"), "meta@example.com", &password)
+        .await;
+    assert_eq!(
+        login.status(),
+        303,
+        "the password with meta-characters logs in"
+    );
+    assert_eq!(login.headers()["location"], "/account");
+
+    // Search and filter fields of /admin.
+    for path in [
+        format!("/admin/audit?user={}", urlencode(META)),
+        format!("/admin/audit?event={}", urlencode(META)),
+        format!("/admin/users?after={}", urlencode(META)),
+        format!("/admin/users/{}", urlencode(META)),
+        format!("/admin/clients/{}", urlencode(META)),
+    ] {
+        let response = app
+            .http
+            .get(app.url(&path))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = json_of(response).await;
+        assert!(
+            status == 200 && body == json!([]) || (400..500).contains(&status),
+            "{path}: {status} {body}"
+        );
+    }
+
+    // NUL in any of them: refused with a clear error, on both databases alike.
+    let nul = format!("{META}\u{0}after");
+    let requests = [
+        app.http
+            .post(app.url("/register"))
+            .json(&json!({"client_name": nul, "redirect_uris": ["https://a.example/cb"]})),
+        app.http
+            .post(app.url("/api/account/register"))
+            .json(&json!({"email": "nul@example.com", "password": password, "name": nul})),
+        app.http
+            .post(app.url("/admin/users"))
+            .bearer_auth(&admin)
+            .json(&json!({"email": "nul@example.com", "password": password, "name": nul})),
+        app.http
+            .post(app.url("/admin/roles"))
+            .bearer_auth(&admin)
+            .json(&json!({"name": "r", "description": nul})),
+        // JSON that axum reads under other spellings of its media type is scanned too.
+        app.http
+            .post(app.url("/admin/roles"))
+            .bearer_auth(&admin)
+            .header("content-type", "Application/JSON; charset=utf-8")
+            .body(json!({"name": "r2", "description": nul}).to_string()),
+        app.http
+            .post(app.url("/admin/roles"))
+            .bearer_auth(&admin)
+            .header("content-type", "application/merge-patch+json")
+            .body(json!({"name": "r3", "description": nul}).to_string()),
+        app.http
+            .get(app.url("/admin/audit?event=a%00b"))
+            .bearer_auth(&admin),
+        app.http
+            .post(app.url("/token"))
+            .basic_auth("svc", Some(&secret))
+            .form(&[("grant_type", "client_credentials"), ("scope", &nul)]),
+        app.http
+            .post(app.url("/introspect"))
+            .basic_auth("svc", Some(&secret))
+            .form(&[("token", &nul)]),
+    ];
+    for request in requests {
+        let (status, body) = json_of(request.send().await.unwrap()).await;
+        assert!((400..500).contains(&status), "{status} {body}");
+        assert!(
+            [
+                "invalid_request",
+                "invalid_scope",
+                "invalid_client_metadata"
+            ]
+            .contains(&body["error"].as_str().unwrap()),
+            "{body}"
+        );
+    }
+    for url in [
+        "/authorize?client_id=webapp&state=a%00b",
+        "/login?request=a%00b",
+    ] {
+        let response = crate::support::browser()
+            .get(app.url(url))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            (400..500).contains(&response.status().as_u16()),
+            "{url}: {}",
+            response.status()
+        );
+    }
+
+    assert_eq!(
+        count_rows(&app, "users").await,
+        users_before + created_users + 1,
+        "users table intact"
+    );
+    assert!(
+        count_rows(&app, "clients").await >= 3,
+        "clients table intact"
+    );
+    still_serving(&app).await;
+}
+
+#[both_backends]
+async fn oversized_tokens_are_refused_before_they_are_decoded(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let secret = app.confidential_client("svc", "x").await;
+
+    // About 1 MiB in a header: refused with the request head, before any handler.
+    let huge = forged_jwt(1024 * 1024);
+    for path in ["/userinfo", "/api/account/me", "/admin/users"] {
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {huge}\r\n\
+             Connection: close\r\n\r\n"
+        );
+        let answer = raw(&app, request.as_bytes()).await;
+        assert!(
+            answer.is_empty() || answer.starts_with("HTTP/1.1 431"),
+            "{path}: {}",
+            &answer[..answer.len().min(200)]
+        );
+    }
+    // About 1 MiB in a body: 413.
+    for path in ["/introspect", "/revoke", "/userinfo"] {
+        let response = app
+            .http
+            .post(app.url(path))
+            .basic_auth("svc", Some(&secret))
+            .form(&[("token", huge.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 413, "{path}");
+    }
+
+    // Over the 16 KiB token limit: in a header that is past the request head limit too (431);
+    // in a body it is refused by its length, not by its (forged) signature, so nothing of
+    // it was decoded.
+    let long = forged_jwt(20 * 1024);
+    for path in ["/userinfo", "/api/account/me"] {
+        let response = app
+            .http
+            .get(app.url(path))
+            .bearer_auth(&long)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 431, "{path}");
+    }
+    let response = app
+        .http
+        .post(app.url("/userinfo"))
+        .form(&[("access_token", long.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let (status, error) = json_of(response).await;
+    assert_eq!(
+        (status, error["error"].as_str()),
+        (401, Some("invalid_token"))
+    );
+    assert_eq!(
+        error["error_description"],
+        "the token is malformed: longer than 16 KiB"
+    );
+    // RFC 7662 section 2.2: an unusable token is inactive; RFC 7009 section 2.2: 200.
+    let response = app
+        .http
+        .post(app.url("/introspect"))
+        .basic_auth("svc", Some(&secret))
+        .form(&[("token", long.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json_of(response).await;
+    assert_eq!((status, body), (200, json!({"active": false})));
+    let response = app
+        .http
+        .post(app.url("/revoke"))
+        .basic_auth("svc", Some(&secret))
+        .form(&[("token", long.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    // The end-session endpoint: an error page naming the problem.
+    let response = app
+        .http
+        .post(app.url("/logout"))
+        .form(&[("id_token_hint", long.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("longer than 16 KiB"), "{html}");
+    let response = app
+        .http
+        .get(app.url(&format!("/logout?id_token_hint={}", forged_jwt(12 * 1024))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    still_serving(&app).await;
 }
 
 fn urlencode(text: &str) -> String {
@@ -591,7 +1014,9 @@ async fn a_body_that_never_completes_gets_408_and_the_connection_closes() {
     let mut slow = TcpStream::connect(app.base_url.trim_start_matches("http://"))
         .await
         .unwrap();
-    slow.write_all(b"POST /token HTTP/1.1\r\nHost: test\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type").await.unwrap();
+    let head = b"POST /token HTTP/1.1\r\nHost: test\r\n\
+        Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type";
+    slow.write_all(head).await.unwrap();
     still_serving(&app).await;
     let mut answer = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(15), slow.read_to_end(&mut answer)).await;

@@ -1,13 +1,14 @@
 //! RP-initiated logout.
 
-use crate::both_backends;
-use crate::helpers::{Backend, Pkce, REDIRECT_URI, browser, form_field, query_of, spawn_app};
+use crate::support::{
+    Backend, Pkce, REDIRECT_URI, both_backends, browser, form_field, query_of, spawn_app,
+};
 use auth_core::clients::{ClientId, RedirectUri};
 use serde_json::Value;
 
 const AFTER_LOGOUT: &str = "http://127.0.0.1:9/signed-out";
 
-async fn setup(app: &crate::helpers::TestApp) -> String {
+async fn setup(app: &crate::support::TestApp) -> String {
     let secret = app.code_client("webapp").await;
     let mut client = app
         .provider
@@ -24,65 +25,127 @@ async fn setup(app: &crate::helpers::TestApp) -> String {
     secret
 }
 
-both_backends! {
-    async fn logout_with_an_id_token_hint_ends_the_session_and_returns_with_state(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let secret = setup(&app).await;
-        let browser = browser();
-        let pkce = Pkce::new();
-        let callback = app.authorize_as(&browser, &app.authorize_url("webapp", &pkce, &[]), "ann@example.com").await;
-        let tokens: Value = app.exchange("webapp", &secret, &query_of(&callback)["code"], &pkce.verifier).await.json().await.unwrap();
-        let mut url = url::Url::parse(&app.url("/logout")).unwrap();
-        url.query_pairs_mut()
-            .append_pair("id_token_hint", tokens["id_token"].as_str().unwrap())
-            .append_pair("post_logout_redirect_uri", AFTER_LOGOUT)
-            .append_pair("state", "bye");
-        let location = app.follow(&browser, url.as_str()).await;
-        assert_eq!(location, format!("{AFTER_LOGOUT}?state=bye"));
-        // The session is gone: authorizing again asks for the password, and the refresh token
-        // issued in that session is revoked.
-        let again = app.follow(&browser, &app.authorize_url("webapp", &Pkce::new(), &[])).await;
-        assert!(again.contains("/login?"), "{again}");
-        let refreshed: Value = app.refresh("webapp", &secret, tokens["refresh_token"].as_str().unwrap(), None).await.json().await.unwrap();
-        assert_eq!(refreshed["error"], "invalid_grant");
-    }
+#[both_backends]
+async fn logout_with_an_id_token_hint_ends_the_session_and_returns_with_state(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let secret = setup(&app).await;
+    let browser = browser();
+    let pkce = Pkce::new();
+    let callback = app
+        .authorize_as(
+            &browser,
+            &app.authorize_url("webapp", &pkce, &[]),
+            "ann@example.com",
+        )
+        .await;
+    let tokens: Value = app
+        .exchange(
+            "webapp",
+            &secret,
+            &query_of(&callback)["code"],
+            &pkce.verifier,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(&app.url("/logout")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("id_token_hint", tokens["id_token"].as_str().unwrap())
+        .append_pair("post_logout_redirect_uri", AFTER_LOGOUT)
+        .append_pair("state", "bye");
+    let location = app.follow(&browser, url.as_str()).await;
+    assert_eq!(location, format!("{AFTER_LOGOUT}?state=bye"));
+    // The session is gone: authorizing again asks for the password, and the refresh token
+    // issued in that session is revoked.
+    let again = app
+        .follow(&browser, &app.authorize_url("webapp", &Pkce::new(), &[]))
+        .await;
+    assert!(again.contains("/login?"), "{again}");
+    let refreshed: Value = app
+        .refresh(
+            "webapp",
+            &secret,
+            tokens["refresh_token"].as_str().unwrap(),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(refreshed["error"], "invalid_grant");
+}
 
-    async fn logout_without_a_hint_asks_the_user_first(backend: Backend) {
-        let app = spawn_app(backend).await;
-        setup(&app).await;
-        let browser = browser();
-        app.authorize_as(&browser, &app.authorize_url("webapp", &Pkce::new(), &[]), "ann@example.com").await;
-        let response = browser.get(app.url("/logout?client_id=webapp")).send().await.unwrap();
-        assert_eq!(response.status(), 200);
-        let page = response.text().await.unwrap();
-        assert!(page.contains("Client webapp asks to sign you out."), "{page}");
-        // Still signed in until the user confirms.
-        let still = app.follow(&browser, &app.authorize_url("webapp", &Pkce::new(), &[])).await;
-        assert!(still.starts_with(REDIRECT_URI));
-        let confirm = [
-            ("csrf_token", form_field(&page, "csrf_token").unwrap()),
-            ("confirm", "yes".to_owned()),
-            ("client_id", "webapp".to_owned()),
-        ];
-        let done = browser.post(app.url("/logout")).form(&confirm).send().await.unwrap();
-        assert_eq!(done.status(), 200);
-        assert!(done.text().await.unwrap().contains("You are signed out"));
-        let after = app.follow(&browser, &app.authorize_url("webapp", &Pkce::new(), &[])).await;
-        assert!(after.contains("/login?"));
-    }
+#[both_backends]
+async fn logout_without_a_hint_asks_the_user_first(backend: Backend) {
+    let app = spawn_app(backend).await;
+    setup(&app).await;
+    let browser = browser();
+    app.authorize_as(
+        &browser,
+        &app.authorize_url("webapp", &Pkce::new(), &[]),
+        "ann@example.com",
+    )
+    .await;
+    let response = browser
+        .get(app.url("/logout?client_id=webapp"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("Client webapp asks to sign you out."),
+        "{page}"
+    );
+    // Still signed in until the user confirms.
+    let still = app
+        .follow(&browser, &app.authorize_url("webapp", &Pkce::new(), &[]))
+        .await;
+    assert!(still.starts_with(REDIRECT_URI));
+    let confirm = [
+        ("csrf_token", form_field(&page, "csrf_token").unwrap()),
+        ("confirm", "yes".to_owned()),
+        ("client_id", "webapp".to_owned()),
+    ];
+    let done = browser
+        .post(app.url("/logout"))
+        .form(&confirm)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    assert!(done.text().await.unwrap().contains("You are signed out"));
+    let after = app
+        .follow(&browser, &app.authorize_url("webapp", &Pkce::new(), &[]))
+        .await;
+    assert!(after.contains("/login?"));
+}
 
-    async fn an_unregistered_post_logout_redirect_uri_is_an_error_page(backend: Backend) {
-        let app = spawn_app(backend).await;
-        setup(&app).await;
-        let response = browser()
-            .get(app.url("/logout?client_id=webapp&post_logout_redirect_uri=https%3A%2F%2Fevil.example.com%2F"))
-            .send()
+#[both_backends]
+async fn an_unregistered_post_logout_redirect_uri_is_an_error_page(backend: Backend) {
+    let app = spawn_app(backend).await;
+    setup(&app).await;
+    let response = browser()
+        .get(app.url(
+            "/logout?client_id=webapp&post_logout_redirect_uri=https%3A%2F%2Fevil.example.com%2F",
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert!(response.headers().get("location").is_none());
+    assert!(
+        response
+            .text()
             .await
-            .unwrap();
-        assert_eq!(response.status(), 400);
-        assert!(response.headers().get("location").is_none());
-        assert!(response.text().await.unwrap().contains("is not registered for client `webapp`"));
-        let forged = browser().get(app.url("/logout?id_token_hint=a.b.c")).send().await.unwrap();
-        assert_eq!(forged.status(), 400);
-    }
+            .unwrap()
+            .contains("is not registered for client `webapp`")
+    );
+    let forged = browser()
+        .get(app.url("/logout?id_token_hint=a.b.c"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 400);
 }

@@ -1,9 +1,8 @@
 //! Who may call each route: the route table, scopes at the account API, metrics, logout redirects and prompt=none answers (issue 19).
 
-use crate::both_backends;
-use crate::helpers::{
-    Backend, PASSWORD, Pkce, REDIRECT_URI, TestApp, browser, form_field, query_of, spawn_app,
-    spawn_app_with,
+use crate::support::{
+    Backend, PASSWORD, Pkce, REDIRECT_URI, TestApp, both_backends, browser, form_field, query_of,
+    spawn_app, spawn_app_with,
 };
 use auth_core::clients::{AuthMethod, ClientId, GrantType, RedirectUri};
 use auth_server::config::Config;
@@ -102,273 +101,550 @@ async fn access_token(app: &TestApp, client: &str, secret: &str, scope: &str) ->
         .to_owned()
 }
 
-both_backends! {
-    async fn a_token_without_the_account_scope_cannot_use_the_account_api(backend: Backend) {
-        let app = spawn_app(backend).await;
-        app.user("ann@example.com").await;
-        let third = code_client_with(&app, "thirdparty", "openid profile email").await;
-        let first = code_client_with(&app, "firstparty", "openid account account:write").await;
-        let openid_only = access_token(&app, "thirdparty", &third, "openid").await;
-        let reader = access_token(&app, "firstparty", &first, "openid account").await;
-        let writer = access_token(&app, "firstparty", &first, "openid account:write").await;
-        let calls: [(reqwest::Method, &str, Value); 6] = [
-            (reqwest::Method::GET, "/api/account/me", Value::Null),
-            (reqwest::Method::GET, "/api/account/sessions", Value::Null),
-            (reqwest::Method::PATCH, "/api/account/me", json!({"locale": "de-CH"})),
-            (reqwest::Method::DELETE, "/api/account/sessions/no-such-session", Value::Null),
-            (reqwest::Method::POST, "/api/account/otp/send", json!({})),
-            (reqwest::Method::POST, "/api/account/password", json!({"current_password": "wrong wrong wrong", "new_password": "another good password"})),
-        ];
-        for (token, name, allowed) in [
-            (&openid_only, "openid", [false, false, false, false, false, false]),
-            (&reader, "account", [true, true, false, false, false, false]),
-            (&writer, "account:write", [true, true, true, true, true, true]),
-        ] {
-            for ((method, path, body), allowed) in calls.iter().zip(allowed) {
-                let mut request = app.http.request(method.clone(), app.url(path)).bearer_auth(token);
-                if !body.is_null() {
-                    request = request.json(body);
-                }
-                let response = request.send().await.unwrap();
-                let status = response.status();
-                let challenge = response.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_owned());
-                let body: Value = response.json().await.unwrap_or(Value::Null);
-                let refused = status == 403 && body["error"] == "insufficient_scope";
-                assert_eq!(!refused, allowed, "{name} token, {method} {path}: {status} {body}");
-                if refused {
-                    assert!(challenge.unwrap().contains("error=\"insufficient_scope\""));
-                } else {
-                    assert!(status.is_success() || status == 403 || status == 404, "{name} token, {method} {path}: {status} {body}");
-                }
+#[both_backends]
+async fn a_token_without_the_account_scope_cannot_use_the_account_api(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.user("ann@example.com").await;
+    let third = code_client_with(&app, "thirdparty", "openid profile email").await;
+    let first = code_client_with(&app, "firstparty", "openid account account:write").await;
+    let openid_only = access_token(&app, "thirdparty", &third, "openid").await;
+    let reader = access_token(&app, "firstparty", &first, "openid account").await;
+    let writer = access_token(&app, "firstparty", &first, "openid account:write").await;
+    let calls: [(reqwest::Method, &str, Value); 6] = [
+        (reqwest::Method::GET, "/api/account/me", Value::Null),
+        (reqwest::Method::GET, "/api/account/sessions", Value::Null),
+        (
+            reqwest::Method::PATCH,
+            "/api/account/me",
+            json!({"locale": "de-CH"}),
+        ),
+        (
+            reqwest::Method::DELETE,
+            "/api/account/sessions/no-such-session",
+            Value::Null,
+        ),
+        (reqwest::Method::POST, "/api/account/otp/send", json!({})),
+        (
+            reqwest::Method::POST,
+            "/api/account/password",
+            json!({
+                "current_password": "wrong wrong wrong",
+                "new_password": "another good password"
+            }),
+        ),
+    ];
+    for (token, name, allowed) in [
+        (
+            &openid_only,
+            "openid",
+            [false, false, false, false, false, false],
+        ),
+        (&reader, "account", [true, true, false, false, false, false]),
+        (
+            &writer,
+            "account:write",
+            [true, true, true, true, true, true],
+        ),
+    ] {
+        for ((method, path, body), allowed) in calls.iter().zip(allowed) {
+            let mut request = app
+                .http
+                .request(method.clone(), app.url(path))
+                .bearer_auth(token);
+            if !body.is_null() {
+                request = request.json(body);
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            let challenge = response
+                .headers()
+                .get("www-authenticate")
+                .map(|v| v.to_str().unwrap().to_owned());
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            let refused = status == 403 && body["error"] == "insufficient_scope";
+            assert_eq!(
+                !refused, allowed,
+                "{name} token, {method} {path}: {status} {body}"
+            );
+            if refused {
+                assert!(challenge.unwrap().contains("error=\"insufficient_scope\""));
+            } else {
+                assert!(
+                    status.is_success() || status == 403 || status == 404,
+                    "{name} token, {method} {path}: {status} {body}"
+                );
             }
         }
     }
+}
 
-    async fn third_party_apps_cannot_obtain_the_account_scopes(backend: Backend) {
-        let app = spawn_app_with(backend, open_registration).await;
-        app.user("ann@example.com").await;
-        let refused = app.http.post(app.url("/register"))
-            .json(&json!({"redirect_uris": [EVIL], "scope": "openid account:write"}))
-            .send().await.unwrap();
-        assert_eq!(refused.status(), 400);
-        let registered: Value = app.http.post(app.url("/register"))
-            .json(&json!({"client_name": "Some App", "redirect_uris": [EVIL], "token_endpoint_auth_method": "none"}))
-            .send().await.unwrap().json().await.unwrap();
-        let id = registered["client_id"].as_str().unwrap();
-        let mut url = url::Url::parse(&app.url("/authorize")).unwrap();
-        url.query_pairs_mut().extend_pairs([
-            ("response_type", "code"), ("client_id", id), ("redirect_uri", EVIL),
-            ("scope", "openid account"), ("code_challenge", &Pkce::new().challenge), ("code_challenge_method", "S256"),
-        ]);
-        let response = browser().get(url.as_str()).send().await.unwrap();
-        assert_eq!(response.status(), 400);
-        assert!(response.text().await.unwrap().contains("invalid_scope"));
-    }
+#[both_backends]
+async fn third_party_apps_cannot_obtain_the_account_scopes(backend: Backend) {
+    let app = spawn_app_with(backend, open_registration).await;
+    app.user("ann@example.com").await;
+    let refused = app
+        .http
+        .post(app.url("/register"))
+        .json(&json!({"redirect_uris": [EVIL], "scope": "openid account:write"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    let registered: Value = app
+        .http
+        .post(app.url("/register"))
+        .json(&json!({
+            "client_name": "Some App",
+            "redirect_uris": [EVIL],
+            "token_endpoint_auth_method": "none"
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = registered["client_id"].as_str().unwrap();
+    let mut url = url::Url::parse(&app.url("/authorize")).unwrap();
+    url.query_pairs_mut().extend_pairs([
+        ("response_type", "code"),
+        ("client_id", id),
+        ("redirect_uri", EVIL),
+        ("scope", "openid account"),
+        ("code_challenge", &Pkce::new().challenge),
+        ("code_challenge_method", "S256"),
+    ]);
+    let response = browser().get(url.as_str()).send().await.unwrap();
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("invalid_scope"));
+}
 
-    async fn a_users_token_never_carries_service_scopes_whatever_its_client_holds(backend: Backend) {
-        let app = spawn_app(backend).await;
-        app.user("ann@example.com").await;
-        let secret = code_client_with(&app, "portal", "openid offline_access metrics users:read").await;
-        let tokens = tokens_in(&app, &browser(), "portal", &secret, "openid offline_access metrics users:read", "ann@example.com").await;
-        assert_eq!(tokens["scope"], "offline_access openid", "{tokens}");
-        let token = tokens["access_token"].as_str().unwrap();
-        assert_eq!(app.http.get(app.url("/metrics")).bearer_auth(token).send().await.unwrap().status(), 403);
-        let lookup = app.http.get(app.url("/api/users/registered?email=ann@example.com")).bearer_auth(token).send().await.unwrap();
-        assert_eq!(lookup.status(), 403);
-        let refreshed: Value = app.refresh("portal", &secret, tokens["refresh_token"].as_str().unwrap(), None).await.json().await.unwrap();
-        assert_eq!(refreshed["scope"], "offline_access openid", "{refreshed}");
-    }
+#[both_backends]
+async fn a_users_token_never_carries_service_scopes_whatever_its_client_holds(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.user("ann@example.com").await;
+    let secret = code_client_with(&app, "portal", "openid offline_access metrics users:read").await;
+    let tokens = tokens_in(
+        &app,
+        &browser(),
+        "portal",
+        &secret,
+        "openid offline_access metrics users:read",
+        "ann@example.com",
+    )
+    .await;
+    assert_eq!(tokens["scope"], "offline_access openid", "{tokens}");
+    let token = tokens["access_token"].as_str().unwrap();
+    assert_eq!(
+        app.http
+            .get(app.url("/metrics"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    let lookup = app
+        .http
+        .get(app.url("/api/users/registered?email=ann@example.com"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lookup.status(), 403);
+    let refreshed: Value = app
+        .refresh(
+            "portal",
+            &secret,
+            tokens["refresh_token"].as_str().unwrap(),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(refreshed["scope"], "offline_access openid", "{refreshed}");
+}
 
-    async fn anonymous_callers_cannot_read_the_metrics(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let response = app.http.get(app.url("/metrics")).send().await.unwrap();
-        assert_eq!(response.status(), 401);
-        assert!(response.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
-        let wrong = app.http.get(app.url("/metrics")).bearer_auth("not-the-token").send().await.unwrap();
-        assert_eq!(wrong.status(), 401);
-    }
+#[both_backends]
+async fn anonymous_callers_cannot_read_the_metrics(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let response = app.http.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(response.status(), 401);
+    assert!(
+        response.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
+    let wrong = app
+        .http
+        .get(app.url("/metrics"))
+        .bearer_auth("not-the-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+}
 
-    async fn metrics_need_the_metrics_token_or_the_metrics_scope(backend: Backend) {
-        let app = spawn_app_with(backend, |c| c.metrics.token = Some(METRICS_TOKEN.into())).await;
-        let get = |token: String| {
-            let request = app.http.get(app.url("/metrics")).bearer_auth(token);
-            async move { request.send().await.unwrap() }
-        };
-        app.http.get(app.url("/healthz")).send().await.unwrap();
-        let with_token = get(METRICS_TOKEN.into()).await;
-        assert_eq!(with_token.status(), 200);
-        assert!(with_token.text().await.unwrap().contains("http_requests_total"));
-        let scraper = app.confidential_client("scraper", "metrics").await;
-        let scoped = app.client_credentials_token("scraper", &scraper, None).await;
-        assert_eq!(get(scoped["access_token"].as_str().unwrap().into()).await.status(), 200);
-        let service = app.confidential_client("svc", "users:read").await;
-        let other = app.client_credentials_token("svc", &service, None).await;
-        assert_eq!(get(other["access_token"].as_str().unwrap().into()).await.status(), 403);
-        assert_eq!(get(format!("{METRICS_TOKEN}x")).await.status(), 401);
-    }
+#[both_backends]
+async fn metrics_need_the_metrics_token_or_the_metrics_scope(backend: Backend) {
+    let app = spawn_app_with(backend, |c| c.metrics.token = Some(METRICS_TOKEN.into())).await;
+    let get = |token: String| {
+        let request = app.http.get(app.url("/metrics")).bearer_auth(token);
+        async move { request.send().await.unwrap() }
+    };
+    app.http.get(app.url("/healthz")).send().await.unwrap();
+    let with_token = get(METRICS_TOKEN.into()).await;
+    assert_eq!(with_token.status(), 200);
+    assert!(
+        with_token
+            .text()
+            .await
+            .unwrap()
+            .contains("http_requests_total")
+    );
+    let scraper = app.confidential_client("scraper", "metrics").await;
+    let scoped = app
+        .client_credentials_token("scraper", &scraper, None)
+        .await;
+    assert_eq!(
+        get(scoped["access_token"].as_str().unwrap().into())
+            .await
+            .status(),
+        200
+    );
+    let service = app.confidential_client("svc", "users:read").await;
+    let other = app.client_credentials_token("svc", &service, None).await;
+    assert_eq!(
+        get(other["access_token"].as_str().unwrap().into())
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(get(format!("{METRICS_TOKEN}x")).await.status(), 401);
+}
 
-    async fn metrics_do_not_tell_a_known_address_from_an_unknown_one(backend: Backend) {
-        let app = spawn_app(backend).await;
-        app.user("known@example.com").await;
-        let scraper = app.confidential_client("scraper", "metrics").await;
-        let token = app.client_credentials_token("scraper", &scraper, None).await["access_token"].as_str().unwrap().to_owned();
-        let snapshot = || {
-            let request = app.http.get(app.url("/metrics")).bearer_auth(&token);
-            async move { counters(&request.send().await.unwrap().text().await.unwrap()) }
-        };
-        let forgot = |email: &'static str| {
-            let request = app.http.post(app.url("/api/account/password/forgot")).json(&json!({"email": email}));
-            async move { assert_eq!(request.send().await.unwrap().status(), 202) }
-        };
-        let sign_up = |email: &'static str| {
-            let request = app.http.post(app.url("/api/account/register")).json(&json!({"email": email, "password": PASSWORD}));
-            async move { assert_eq!(request.send().await.unwrap().status(), 202) }
-        };
-        // Let the background work (the reset request, mail delivery) finish before reading.
-        let settle = || tokio::time::sleep(Duration::from_millis(2500));
-        let mut moved = Vec::new();
-        for (what, email) in [("forgot", "nobody@example.com"), ("forgot", "known@example.com"), ("sign-up", "new@example.com"), ("sign-up", "known@example.com")] {
-            let before = snapshot().await;
-            match what {
-                "forgot" => forgot(email).await,
-                _ => sign_up(email).await,
-            }
-            settle().await;
-            let after = snapshot().await;
-            let delta: BTreeMap<String, f64> = after
-                .iter()
-                .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0.0)))
-                .filter(|(_, d)| *d != 0.0)
-                // The replica re-reads its signing keys on a timer, whatever the requests.
-                .filter(|(k, _)| !k.starts_with("auth_signing_key_reloads_total"))
-                .collect();
-            moved.push((what, email, delta));
+#[both_backends]
+async fn metrics_do_not_tell_a_known_address_from_an_unknown_one(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.user("known@example.com").await;
+    let scraper = app.confidential_client("scraper", "metrics").await;
+    let token = app
+        .client_credentials_token("scraper", &scraper, None)
+        .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let snapshot = || {
+        let request = app.http.get(app.url("/metrics")).bearer_auth(&token);
+        async move { counters(&request.send().await.unwrap().text().await.unwrap()) }
+    };
+    let forgot = |email: &'static str| {
+        let request = app
+            .http
+            .post(app.url("/api/account/password/forgot"))
+            .json(&json!({"email": email}));
+        async move { assert_eq!(request.send().await.unwrap().status(), 202) }
+    };
+    let sign_up = |email: &'static str| {
+        let request = app
+            .http
+            .post(app.url("/api/account/register"))
+            .json(&json!({"email": email, "password": PASSWORD}));
+        async move { assert_eq!(request.send().await.unwrap().status(), 202) }
+    };
+    // Let the background work (the reset request, mail delivery) finish before reading.
+    let settle = || tokio::time::sleep(Duration::from_millis(2500));
+    let mut moved = Vec::new();
+    for (what, email) in [
+        ("forgot", "nobody@example.com"),
+        ("forgot", "known@example.com"),
+        ("sign-up", "new@example.com"),
+        ("sign-up", "known@example.com"),
+    ] {
+        let before = snapshot().await;
+        match what {
+            "forgot" => forgot(email).await,
+            _ => sign_up(email).await,
         }
-        assert_eq!(moved[0].2, moved[1].2, "forgot-password: unknown vs known address");
-        assert_eq!(moved[2].2, moved[3].2, "sign-up: new vs taken address");
-        assert!(moved[0].2.keys().any(|k| k.starts_with("http_requests_total")), "{:?}", moved[0]);
+        settle().await;
+        let after = snapshot().await;
+        let delta: BTreeMap<String, f64> = after
+            .iter()
+            .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0.0)))
+            .filter(|(_, d)| *d != 0.0)
+            // The replica re-reads its signing keys on a timer, whatever the requests.
+            .filter(|(k, _)| !k.starts_with("auth_signing_key_reloads_total"))
+            .collect();
+        moved.push((what, email, delta));
     }
+    assert_eq!(
+        moved[0].2, moved[1].2,
+        "forgot-password: unknown vs known address"
+    );
+    assert_eq!(moved[2].2, moved[3].2, "sign-up: new vs taken address");
+    assert!(
+        moved[0]
+            .2
+            .keys()
+            .any(|k| k.starts_with("http_requests_total")),
+        "{:?}",
+        moved[0]
+    );
+}
 
-    async fn logout_does_not_redirect_to_a_self_registered_client_without_proof(backend: Backend) {
-        let app = spawn_app_with(backend, open_registration).await;
-        let registered: Value = app.http.post(app.url("/register"))
-            .json(&json!({"client_name": "Totally Legit", "redirect_uris": [EVIL], "post_logout_redirect_uris": [EVIL]}))
-            .send().await.unwrap().json().await.unwrap();
-        let id = registered["client_id"].as_str().unwrap();
-        let mut url = url::Url::parse(&app.url("/logout")).unwrap();
-        url.query_pairs_mut().append_pair("client_id", id).append_pair("post_logout_redirect_uri", EVIL);
-        let response = browser().get(url.as_str()).send().await.unwrap();
-        assert_eq!(response.status(), 200, "a page, not a redirect");
-        assert!(response.headers().get("location").is_none());
-        let page = response.text().await.unwrap();
-        assert!(page.contains("You are signed out") && page.contains("evil.example"), "{page}");
+#[both_backends]
+async fn logout_does_not_redirect_to_a_self_registered_client_without_proof(backend: Backend) {
+    let app = spawn_app_with(backend, open_registration).await;
+    let registered: Value = app
+        .http
+        .post(app.url("/register"))
+        .json(&json!({
+            "client_name": "Totally Legit",
+            "redirect_uris": [EVIL],
+            "post_logout_redirect_uris": [EVIL]
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = registered["client_id"].as_str().unwrap();
+    let mut url = url::Url::parse(&app.url("/logout")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("client_id", id)
+        .append_pair("post_logout_redirect_uri", EVIL);
+    let response = browser().get(url.as_str()).send().await.unwrap();
+    assert_eq!(response.status(), 200, "a page, not a redirect");
+    assert!(response.headers().get("location").is_none());
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("You are signed out") && page.contains("evil.example"),
+        "{page}"
+    );
 
-        // A client an administrator registered keeps its redirect.
-        app.code_client("webapp").await;
-        let mut client = app.provider.store().client(&ClientId::parse("webapp").unwrap()).await.unwrap().unwrap().as_ref().clone();
-        client.post_logout_redirect_uris = vec![RedirectUri::parse("http://127.0.0.1:9/signed-out").unwrap()];
-        app.provider.store().update_client(&client).await.unwrap();
-        let trusted = browser().get(app.url("/logout?client_id=webapp&post_logout_redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fsigned-out")).send().await.unwrap();
-        assert_eq!(trusted.status(), 303);
-    }
+    // A client an administrator registered keeps its redirect.
+    app.code_client("webapp").await;
+    let mut client = app
+        .provider
+        .store()
+        .client(&ClientId::parse("webapp").unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .as_ref()
+        .clone();
+    client.post_logout_redirect_uris =
+        vec![RedirectUri::parse("http://127.0.0.1:9/signed-out").unwrap()];
+    app.provider.store().update_client(&client).await.unwrap();
+    let logout = "/logout?client_id=webapp\
+        &post_logout_redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fsigned-out";
+    let trusted = browser().get(app.url(logout)).send().await.unwrap();
+    assert_eq!(trusted.status(), 303);
+}
 
-    async fn a_self_registered_client_gets_login_required_at_its_redirect_uri_after_logout(backend: Backend) {
-        let app = spawn_app_with(backend, open_registration).await;
-        app.user("ann@example.com").await;
-        let registered: Value = app.http.post(app.url("/register"))
-            .json(&json!({"client_name": "Some App", "redirect_uris": [EVIL], "token_endpoint_auth_method": "none"}))
-            .send().await.unwrap().json().await.unwrap();
-        let id = registered["client_id"].as_str().unwrap();
-        let mut url = url::Url::parse(&app.url("/authorize")).unwrap();
-        url.query_pairs_mut().extend_pairs([
-            ("response_type", "code"), ("client_id", id), ("redirect_uri", EVIL), ("scope", "openid"), ("state", "s1"),
-            ("prompt", "none"), ("code_challenge", &Pkce::new().challenge), ("code_challenge_method", "S256"),
-        ]);
-        let location = app.follow(&browser(), url.as_str()).await;
-        assert!(location.starts_with(EVIL), "{location}");
-        let query = query_of(&location);
-        assert_eq!((query["error"].as_str(), query["state"].as_str()), ("login_required", "s1"));
-        // Errors about the request itself still get a page for such a client.
-        let mut bad = url.clone();
-        bad.query_pairs_mut().append_pair("response_mode", "fragment");
-        let page = browser().get(bad.as_str()).send().await.unwrap();
-        assert_eq!(page.status(), 400);
-    }
+#[both_backends]
+async fn a_self_registered_client_gets_login_required_at_its_redirect_uri_after_logout(
+    backend: Backend,
+) {
+    let app = spawn_app_with(backend, open_registration).await;
+    app.user("ann@example.com").await;
+    let registered: Value = app
+        .http
+        .post(app.url("/register"))
+        .json(&json!({
+            "client_name": "Some App",
+            "redirect_uris": [EVIL],
+            "token_endpoint_auth_method": "none"
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = registered["client_id"].as_str().unwrap();
+    let mut url = url::Url::parse(&app.url("/authorize")).unwrap();
+    url.query_pairs_mut().extend_pairs([
+        ("response_type", "code"),
+        ("client_id", id),
+        ("redirect_uri", EVIL),
+        ("scope", "openid"),
+        ("state", "s1"),
+        ("prompt", "none"),
+        ("code_challenge", &Pkce::new().challenge),
+        ("code_challenge_method", "S256"),
+    ]);
+    let location = app.follow(&browser(), url.as_str()).await;
+    assert!(location.starts_with(EVIL), "{location}");
+    let query = query_of(&location);
+    assert_eq!(
+        (query["error"].as_str(), query["state"].as_str()),
+        ("login_required", "s1")
+    );
+    // Errors about the request itself still get a page for such a client.
+    let mut bad = url.clone();
+    bad.query_pairs_mut()
+        .append_pair("response_mode", "fragment");
+    let page = browser().get(bad.as_str()).send().await.unwrap();
+    assert_eq!(page.status(), 400);
+}
 
-    async fn max_age_accepts_a_login_made_for_this_request_however_long_it_took(backend: Backend) {
-        let app = spawn_app(backend).await;
-        app.user("ann@example.com").await;
-        let secret = app.code_client("webapp").await;
-        let b = browser();
-        let pkce = Pkce::new();
-        let login = app.follow(&b, &app.authorize_url("webapp", &pkce, &[("max_age", "0")])).await;
-        assert!(login.contains("/login?"), "{login}");
-        let logged_in = app.log_in(&b, &login, "ann@example.com", PASSWORD).await;
-        assert_eq!(logged_in.status(), 303);
-        // The user is slow to come back from the login.
-        app.clock.advance(time::Duration::seconds(5));
-        let next = logged_in.headers()["location"].to_str().unwrap().to_owned();
-        let after = app.follow(&b, &app.url(&next)).await;
-        assert!(!after.contains("/login?"), "the login of this request satisfies max_age: {after}");
-        let callback = if after.contains("/consent?") {
-            let page = b.get(&after).send().await.unwrap().text().await.unwrap();
-            let done = b.post(app.url("/consent")).form(&[
+#[both_backends]
+async fn max_age_accepts_a_login_made_for_this_request_however_long_it_took(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.user("ann@example.com").await;
+    let secret = app.code_client("webapp").await;
+    let b = browser();
+    let pkce = Pkce::new();
+    let login = app
+        .follow(&b, &app.authorize_url("webapp", &pkce, &[("max_age", "0")]))
+        .await;
+    assert!(login.contains("/login?"), "{login}");
+    let logged_in = app.log_in(&b, &login, "ann@example.com", PASSWORD).await;
+    assert_eq!(logged_in.status(), 303);
+    // The user is slow to come back from the login.
+    app.clock.advance(time::Duration::seconds(5));
+    let next = logged_in.headers()["location"].to_str().unwrap().to_owned();
+    let after = app.follow(&b, &app.url(&next)).await;
+    assert!(
+        !after.contains("/login?"),
+        "the login of this request satisfies max_age: {after}"
+    );
+    let callback = if after.contains("/consent?") {
+        let page = b.get(&after).send().await.unwrap().text().await.unwrap();
+        let done = b
+            .post(app.url("/consent"))
+            .form(&[
                 ("csrf_token", form_field(&page, "csrf_token").unwrap()),
                 ("request", form_field(&page, "request").unwrap()),
                 ("decision", "allow".to_owned()),
-            ]).send().await.unwrap();
-            done.headers()["location"].to_str().unwrap().to_owned()
-        } else {
-            after
-        };
-        let code = query_of(&callback)["code"].clone();
-        assert_eq!(app.exchange("webapp", &secret, &code, &pkce.verifier).await.status(), 200);
-    }
+            ])
+            .send()
+            .await
+            .unwrap();
+        done.headers()["location"].to_str().unwrap().to_owned()
+    } else {
+        after
+    };
+    let code = query_of(&callback)["code"].clone();
+    assert_eq!(
+        app.exchange("webapp", &secret, &code, &pkce.verifier)
+            .await
+            .status(),
+        200
+    );
+}
 
-    async fn an_id_token_hint_for_another_user_is_not_answered_with_the_signed_in_user(backend: Backend) {
-        let app = spawn_app(backend).await;
-        app.user("ann@example.com").await;
-        app.user("bob@example.com").await;
-        let secret = app.code_client("webapp").await;
-        let scope = "openid profile email offline_access";
-        let ann = tokens_in(&app, &browser(), "webapp", &secret, scope, "ann@example.com").await;
-        let ann_hint = ann["id_token"].as_str().unwrap();
-        let bob_browser = browser();
-        let bob = tokens_in(&app, &bob_browser, "webapp", &secret, scope, "bob@example.com").await;
-        let bob_hint = bob["id_token"].as_str().unwrap();
-        // prompt=none: login_required, not a code for Bob.
-        let silent = app.follow(&bob_browser, &app.authorize_url("webapp", &Pkce::new(), &[("prompt", "none"), ("id_token_hint", ann_hint)])).await;
-        assert!(silent.starts_with(REDIRECT_URI), "{silent}");
-        assert_eq!(query_of(&silent)["error"], "login_required", "{silent}");
-        // Bob's own hint is answered.
-        let own = app.follow(&bob_browser, &app.authorize_url("webapp", &Pkce::new(), &[("prompt", "none"), ("id_token_hint", bob_hint)])).await;
-        assert!(query_of(&own).contains_key("code"), "{own}");
-        // Without prompt=none the user must log in as Ann; logging in as Bob again is refused.
-        let login = app.follow(&bob_browser, &app.authorize_url("webapp", &Pkce::new(), &[("id_token_hint", ann_hint)])).await;
-        assert!(login.contains("/login?"), "{login}");
-        let as_bob = app.log_in(&bob_browser, &login, "bob@example.com", PASSWORD).await;
-        let next = as_bob.headers()["location"].to_str().unwrap().to_owned();
-        let refused = app.follow(&bob_browser, &app.url(&next)).await;
-        assert_eq!(query_of(&refused)["error"], "login_required", "{refused}");
-        let login = app.follow(&bob_browser, &app.authorize_url("webapp", &Pkce::new(), &[("id_token_hint", ann_hint)])).await;
-        let as_ann = app.log_in(&bob_browser, &login, "ann@example.com", PASSWORD).await;
-        let next = as_ann.headers()["location"].to_str().unwrap().to_owned();
-        let answered = app.follow(&bob_browser, &app.url(&next)).await;
-        assert!(query_of(&answered).contains_key("code"), "{answered}");
-        // A forged hint is an error for the client.
-        let forged = app.follow(&bob_browser, &app.authorize_url("webapp", &Pkce::new(), &[("id_token_hint", "a.b.c")])).await;
-        assert_eq!(query_of(&forged)["error"], "invalid_request", "{forged}");
-    }
+#[both_backends]
+async fn an_id_token_hint_for_another_user_is_not_answered_with_the_signed_in_user(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    app.user("ann@example.com").await;
+    app.user("bob@example.com").await;
+    let secret = app.code_client("webapp").await;
+    let scope = "openid profile email offline_access";
+    let ann = tokens_in(
+        &app,
+        &browser(),
+        "webapp",
+        &secret,
+        scope,
+        "ann@example.com",
+    )
+    .await;
+    let ann_hint = ann["id_token"].as_str().unwrap();
+    let bob_browser = browser();
+    let bob = tokens_in(
+        &app,
+        &bob_browser,
+        "webapp",
+        &secret,
+        scope,
+        "bob@example.com",
+    )
+    .await;
+    let bob_hint = bob["id_token"].as_str().unwrap();
+    // prompt=none: login_required, not a code for Bob.
+    let silent = app
+        .follow(
+            &bob_browser,
+            &app.authorize_url(
+                "webapp",
+                &Pkce::new(),
+                &[("prompt", "none"), ("id_token_hint", ann_hint)],
+            ),
+        )
+        .await;
+    assert!(silent.starts_with(REDIRECT_URI), "{silent}");
+    assert_eq!(query_of(&silent)["error"], "login_required", "{silent}");
+    // Bob's own hint is answered.
+    let own = app
+        .follow(
+            &bob_browser,
+            &app.authorize_url(
+                "webapp",
+                &Pkce::new(),
+                &[("prompt", "none"), ("id_token_hint", bob_hint)],
+            ),
+        )
+        .await;
+    assert!(query_of(&own).contains_key("code"), "{own}");
+    // Without prompt=none the user must log in as Ann; logging in as Bob again is refused.
+    let login = app
+        .follow(
+            &bob_browser,
+            &app.authorize_url("webapp", &Pkce::new(), &[("id_token_hint", ann_hint)]),
+        )
+        .await;
+    assert!(login.contains("/login?"), "{login}");
+    let as_bob = app
+        .log_in(&bob_browser, &login, "bob@example.com", PASSWORD)
+        .await;
+    let next = as_bob.headers()["location"].to_str().unwrap().to_owned();
+    let refused = app.follow(&bob_browser, &app.url(&next)).await;
+    assert_eq!(query_of(&refused)["error"], "login_required", "{refused}");
+    let login = app
+        .follow(
+            &bob_browser,
+            &app.authorize_url("webapp", &Pkce::new(), &[("id_token_hint", ann_hint)]),
+        )
+        .await;
+    let as_ann = app
+        .log_in(&bob_browser, &login, "ann@example.com", PASSWORD)
+        .await;
+    let next = as_ann.headers()["location"].to_str().unwrap().to_owned();
+    let answered = app.follow(&bob_browser, &app.url(&next)).await;
+    assert!(query_of(&answered).contains_key("code"), "{answered}");
+    // A forged hint is an error for the client.
+    let forged = app
+        .follow(
+            &bob_browser,
+            &app.authorize_url("webapp", &Pkce::new(), &[("id_token_hint", "a.b.c")]),
+        )
+        .await;
+    assert_eq!(query_of(&forged)["error"], "invalid_request", "{forged}");
+}
 
-    async fn database_errors_are_not_shown_on_the_authorize_and_logout_pages(backend: Backend) {
-        let app = spawn_app(backend).await;
-        execute(&app.db.url, "ALTER TABLE clients RENAME TO clients_gone").await;
-        for path in ["/authorize?client_id=nobody-looked-this-up&response_type=code", "/logout?client_id=nobody-looked-this-up-either"] {
-            let response = browser().get(app.url(path)).send().await.unwrap();
-            assert_eq!(response.status(), 500, "{path}");
-            let page = response.text().await.unwrap().to_lowercase();
-            assert!(!page.contains("clients") && !page.contains("relation") && !page.contains("table"), "{path}: {page}");
-        }
+#[both_backends]
+async fn database_errors_are_not_shown_on_the_authorize_and_logout_pages(backend: Backend) {
+    let app = spawn_app(backend).await;
+    execute(&app.db.url, "ALTER TABLE clients RENAME TO clients_gone").await;
+    for path in [
+        "/authorize?client_id=nobody-looked-this-up&response_type=code",
+        "/logout?client_id=nobody-looked-this-up-either",
+    ] {
+        let response = browser().get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 500, "{path}");
+        let page = response.text().await.unwrap().to_lowercase();
+        assert!(
+            !page.contains("clients") && !page.contains("relation") && !page.contains("table"),
+            "{path}: {page}"
+        );
     }
 }
 
@@ -501,132 +777,227 @@ fn every_route_has_a_rule_and_the_router_is_built_from_the_table() {
     assert_eq!(built.len(), table.len(), "a route is added twice");
 }
 
-both_backends! {
-    async fn every_route_answers_each_class_of_caller_as_its_rule_says(backend: Backend) {
-        use auth_server::access::Rule;
-        let app = spawn_app_with(backend, |c| {
-            open_registration(c);
-            c.metrics.token = Some(METRICS_TOKEN.into());
-            // Every caller without client credentials fails at /token, /introspect and /revoke.
-            let plenty = auth_server::config::LimitConfig { limit: 10_000, window_secs: 60 };
-            c.rate_limits.token_failures_per_ip = plenty.clone();
-            c.rate_limits.token_failures_per_client = plenty;
-        }).await;
-        app.user("ann@example.com").await;
-        let first = code_client_with(&app, "firstparty", "openid account account:write").await;
-        let service = app.confidential_client("svc", "users:read").await;
-        let ops = app.confidential_client("ops", "admin").await;
-        let registered: Value = app.http.post(app.url("/register"))
-            .json(&json!({"client_name": "Some App", "redirect_uris": [EVIL]}))
-            .send().await.unwrap().json().await.unwrap();
-        let registered_id = registered["client_id"].as_str().unwrap().to_owned();
-        let registration_token = registered["registration_access_token"].as_str().unwrap().to_owned();
+#[both_backends]
+async fn every_route_answers_each_class_of_caller_as_its_rule_says(backend: Backend) {
+    use auth_server::access::Rule;
+    let app = spawn_app_with(backend, |c| {
+        open_registration(c);
+        c.metrics.token = Some(METRICS_TOKEN.into());
+        // Every caller without client credentials fails at /token, /introspect and /revoke.
+        let plenty = auth_server::config::LimitConfig {
+            limit: 10_000,
+            window_secs: 60,
+        };
+        c.rate_limits.token_failures_per_ip = plenty.clone();
+        c.rate_limits.token_failures_per_client = plenty;
+    })
+    .await;
+    app.user("ann@example.com").await;
+    let first = code_client_with(&app, "firstparty", "openid account account:write").await;
+    let service = app.confidential_client("svc", "users:read").await;
+    let ops = app.confidential_client("ops", "admin").await;
+    let registered: Value = app
+        .http
+        .post(app.url("/register"))
+        .json(&json!({"client_name": "Some App", "redirect_uris": [EVIL]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let registered_id = registered["client_id"].as_str().unwrap().to_owned();
+    let registration_token = registered["registration_access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
-        let session_browser = browser();
-        app.authorize_as(&session_browser, &authorize_for(&app, "firstparty", "openid", &Pkce::new(), &[]), "ann@example.com").await;
-        let mut identities = Vec::new();
-        for caller in CALLERS {
-            let (b, bearer, basic) = match caller {
-                Caller::Session => (session_browser.clone(), None, None),
-                Caller::UserOpenid | Caller::UserAccount | Caller::UserAccountWrite => {
-                    let token = access_token(&app, "firstparty", &first, &caller.scopes().join(" ")).await;
-                    (browser(), Some(token), None)
-                }
-                Caller::Service => {
-                    let token = app.client_credentials_token("svc", &service, None).await["access_token"].as_str().unwrap().to_owned();
-                    (browser(), Some(token), None)
-                }
-                Caller::Admin => {
-                    let token = app.client_credentials_token("ops", &ops, None).await["access_token"].as_str().unwrap().to_owned();
-                    (browser(), Some(token), None)
-                }
-                Caller::MetricsToken => (browser(), Some(METRICS_TOKEN.to_owned()), None),
-                Caller::RegistrationToken => (browser(), Some(registration_token.clone()), None),
-                Caller::Client => (browser(), None, Some(("svc".to_owned(), service.clone()))),
-                Caller::Anonymous => (browser(), None, None),
-            };
-            let csrf = csrf_of(&app, &b, if caller == Caller::Session { "/account" } else { "/login" }).await;
-            identities.push((caller, Identity { browser: b, csrf, basic, bearer }));
-        }
+    let session_browser = browser();
+    app.authorize_as(
+        &session_browser,
+        &authorize_for(&app, "firstparty", "openid", &Pkce::new(), &[]),
+        "ann@example.com",
+    )
+    .await;
+    let mut identities = Vec::new();
+    for caller in CALLERS {
+        let (b, bearer, basic) = match caller {
+            Caller::Session => (session_browser.clone(), None, None),
+            Caller::UserOpenid | Caller::UserAccount | Caller::UserAccountWrite => {
+                let token =
+                    access_token(&app, "firstparty", &first, &caller.scopes().join(" ")).await;
+                (browser(), Some(token), None)
+            }
+            Caller::Service => {
+                let token =
+                    app.client_credentials_token("svc", &service, None).await["access_token"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned();
+                (browser(), Some(token), None)
+            }
+            Caller::Admin => {
+                let token = app.client_credentials_token("ops", &ops, None).await["access_token"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                (browser(), Some(token), None)
+            }
+            Caller::MetricsToken => (browser(), Some(METRICS_TOKEN.to_owned()), None),
+            Caller::RegistrationToken => (browser(), Some(registration_token.clone()), None),
+            Caller::Client => (browser(), None, Some(("svc".to_owned(), service.clone()))),
+            Caller::Anonymous => (browser(), None, None),
+        };
+        let csrf = csrf_of(
+            &app,
+            &b,
+            if caller == Caller::Session {
+                "/account"
+            } else {
+                "/login"
+            },
+        )
+        .await;
+        identities.push((
+            caller,
+            Identity {
+                browser: b,
+                csrf,
+                basic,
+                bearer,
+            },
+        ));
+    }
 
-        let mut wrong = Vec::new();
-        // Routes that change what later calls rely on go last.
-        let mut routes: Vec<_> = auth_server::access::ROUTES.iter().collect();
-        routes.sort_by_key(|r| r.path == "/register/{client_id}" && r.method == reqwest::Method::DELETE);
-        for route in routes {
-            let path = route.path
-                .replace("{client_id}", &registered_id)
-                .replace("/api/account/sessions/{id}", "/api/account/sessions/no-such-session")
-                .replace("{id}", "no-such-id")
-                .replace("{role}", "no-such-role")
-                .replace("{name}", "no-such-role");
-            for (caller, identity) in &identities {
-                let mut request = identity.browser.request(route.method.clone(), app.url(&path));
-                if let Some(token) = &identity.bearer {
-                    request = request.bearer_auth(token);
-                }
-                if let Some((id, secret)) = &identity.basic {
-                    request = request.basic_auth(id, Some(secret));
-                }
-                if route.method != reqwest::Method::GET {
-                    let json_body = path.starts_with("/api/") || path.starts_with("/admin/") || path.starts_with("/register");
-                    request = if json_body {
-                        request.json(&json!({}))
-                    } else {
-                        request.form(&[
-                            ("csrf_token", identity.csrf.as_str()),
-                            ("grant_type", "client_credentials"),
-                            ("token", "not-a-token"),
-                        ])
-                    };
-                }
-                let response = request.send().await.unwrap();
-                let status = response.status();
-                let location = response.headers().get("location").map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default();
-                // RFC 6750 section 3 (and RFC 6749 section 5.2): a refused credential is
-                // answered with a challenge.
-                let challenged = status.is_client_error() && response.headers().contains_key("www-authenticate");
-                let to_login = status == 303 && location.starts_with("/login");
-                let body: String = response.text().await.unwrap().chars().take(200).collect();
-                let refused = match route.rule {
-                    // A 401 page for a wrong password at /login is the route's answer, not a
-                    // refusal of the caller.
-                    Rule::Anonymous | Rule::Registration => challenged || to_login,
-                    // A page saying the pending request or login is gone.
-                    Rule::Pending => status.is_client_error() || to_login,
-                    _ => status == 401 || status == 403 || challenged || to_login,
+    let mut wrong = Vec::new();
+    // Routes that change what later calls rely on go last.
+    let mut routes: Vec<_> = auth_server::access::ROUTES.iter().collect();
+    routes
+        .sort_by_key(|r| r.path == "/register/{client_id}" && r.method == reqwest::Method::DELETE);
+    for route in routes {
+        let path = route
+            .path
+            .replace("{client_id}", &registered_id)
+            .replace(
+                "/api/account/sessions/{id}",
+                "/api/account/sessions/no-such-session",
+            )
+            .replace("{id}", "no-such-id")
+            .replace("{role}", "no-such-role")
+            .replace("{name}", "no-such-role");
+        for (caller, identity) in &identities {
+            let mut request = identity
+                .browser
+                .request(route.method.clone(), app.url(&path));
+            if let Some(token) = &identity.bearer {
+                request = request.bearer_auth(token);
+            }
+            if let Some((id, secret)) = &identity.basic {
+                request = request.basic_auth(id, Some(secret));
+            }
+            if route.method != reqwest::Method::GET {
+                let json_body = path.starts_with("/api/")
+                    || path.starts_with("/admin/")
+                    || path.starts_with("/register");
+                request = if json_body {
+                    request.json(&json!({}))
+                } else {
+                    request.form(&[
+                        ("csrf_token", identity.csrf.as_str()),
+                        ("grant_type", "client_credentials"),
+                        ("token", "not-a-token"),
+                    ])
                 };
-                let expected = allows(route.rule, *caller);
-                if refused == expected || status.is_server_error() {
-                    wrong.push(format!("{} {} as {caller:?} ({}): {status} {location} {body}", route.method, route.path, route.rule.describe()));
-                }
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            let location = response
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_owned())
+                .unwrap_or_default();
+            // RFC 6750 section 3 (and RFC 6749 section 5.2): a refused credential is
+            // answered with a challenge.
+            let challenged =
+                status.is_client_error() && response.headers().contains_key("www-authenticate");
+            let to_login = status == 303 && location.starts_with("/login");
+            let body: String = response.text().await.unwrap().chars().take(200).collect();
+            let refused = match route.rule {
+                // A 401 page for a wrong password at /login is the route's answer, not a
+                // refusal of the caller.
+                Rule::Anonymous | Rule::Registration => challenged || to_login,
+                // A page saying the pending request or login is gone.
+                Rule::Pending => status.is_client_error() || to_login,
+                _ => status == 401 || status == 403 || challenged || to_login,
+            };
+            let expected = allows(route.rule, *caller);
+            if refused == expected || status.is_server_error() {
+                wrong.push(format!(
+                    "{} {} as {caller:?} ({}): {status} {location} {body}",
+                    route.method,
+                    route.path,
+                    route.rule.describe()
+                ));
             }
         }
-        assert!(wrong.is_empty(), "{} answers differ from the table:\n{}", wrong.len(), wrong.join("\n"));
     }
+    assert!(
+        wrong.is_empty(),
+        "{} answers differ from the table:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }
 
-both_backends! {
-    async fn the_openapi_document_names_the_scopes_of_the_route_table(backend: Backend) {
-        use auth_server::access::{ROUTES, Rule};
-        let app = spawn_app(backend).await;
-        let doc: Value = app.http.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
-        let mut checked = 0;
-        for route in ROUTES.iter().filter(|r| r.path.starts_with("/api/") && !r.path.starts_with("/api/openapi") && r.path != "/api/docs") {
-            let operation = &doc["paths"][route.path][route.method.as_str().to_lowercase()];
-            assert!(operation.is_object(), "{} {} is not documented", route.method, route.path);
-            let mut documented: Vec<String> = operation["security"].as_array().map(|alternatives| {
-                alternatives.iter().flat_map(|a| a["bearer"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned())).collect()
-            }).unwrap_or_default();
-            documented.sort();
-            let mut expected: Vec<String> = match route.rule {
-                Rule::UserToken(scopes) | Rule::Token(scopes) => scopes.iter().map(|s| (*s).to_owned()).collect(),
-                _ => Vec::new(),
-            };
-            expected.sort();
-            assert_eq!(documented, expected, "{} {}", route.method, route.path);
-            checked += 1;
-        }
-        assert_eq!(checked, 12);
+#[both_backends]
+async fn the_openapi_document_names_the_scopes_of_the_route_table(backend: Backend) {
+    use auth_server::access::{ROUTES, Rule};
+    let app = spawn_app(backend).await;
+    let doc: Value = app
+        .http
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut checked = 0;
+    for route in ROUTES.iter().filter(|r| {
+        r.path.starts_with("/api/") && !r.path.starts_with("/api/openapi") && r.path != "/api/docs"
+    }) {
+        let operation = &doc["paths"][route.path][route.method.as_str().to_lowercase()];
+        assert!(
+            operation.is_object(),
+            "{} {} is not documented",
+            route.method,
+            route.path
+        );
+        let mut documented: Vec<String> = operation["security"]
+            .as_array()
+            .map(|alternatives| {
+                alternatives
+                    .iter()
+                    .flat_map(|a| {
+                        a["bearer"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|s| s.as_str().unwrap().to_owned())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        documented.sort();
+        let mut expected: Vec<String> = match route.rule {
+            Rule::UserToken(scopes) | Rule::Token(scopes) => {
+                scopes.iter().map(|s| (*s).to_owned()).collect()
+            }
+            _ => Vec::new(),
+        };
+        expected.sort();
+        assert_eq!(documented, expected, "{} {}", route.method, route.path);
+        checked += 1;
     }
+    assert_eq!(checked, 12);
 }

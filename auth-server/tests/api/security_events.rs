@@ -1,57 +1,169 @@
 //! The audit log, rate limits at the token endpoint, and Redis-backed counters.
 
-use crate::both_backends;
-use crate::helpers::{Backend, PASSWORD, browser, spawn_app, spawn_app_with};
+use crate::support::{Backend, PASSWORD, both_backends, browser, spawn_app, spawn_app_with};
 use serde_json::Value;
 
-both_backends! {
-    async fn security_events_are_in_the_audit_log_for_admins(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let user = app.user("ann@example.com").await;
-        let admin = app.confidential_client("ops", "admin").await;
-        let token = app.client_credentials_token("ops", &admin, Some("admin")).await["access_token"].as_str().unwrap().to_owned();
-        app.log_in(&browser(), &app.url("/login"), "ann@example.com", "wrong password!").await;
-        app.log_in(&browser(), &app.url("/login"), "ann@example.com", PASSWORD).await;
-        let created = app.cli(&["client", "create", "--name", "Svc", "--id", "svc"]);
-        assert!(created.status.success());
-        let role = app.http.post(app.url("/admin/roles")).bearer_auth(&token).json(&serde_json::json!({"name": "coach"})).send().await.unwrap();
-        assert_eq!(role.status(), 201);
-        app.http.put(app.url(&format!("/admin/users/{}/roles/coach", user.id))).bearer_auth(&token).send().await.unwrap();
+#[both_backends]
+async fn security_events_are_in_the_audit_log_for_admins(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let user = app.user("ann@example.com").await;
+    let admin = app.confidential_client("ops", "admin").await;
+    let token = app
+        .client_credentials_token("ops", &admin, Some("admin"))
+        .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.log_in(
+        &browser(),
+        &app.url("/login"),
+        "ann@example.com",
+        "wrong password!",
+    )
+    .await;
+    app.log_in(&browser(), &app.url("/login"), "ann@example.com", PASSWORD)
+        .await;
+    let created = app.cli(&["client", "create", "--name", "Svc", "--id", "svc"]);
+    assert!(created.status.success());
+    let role = app
+        .http
+        .post(app.url("/admin/roles"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"name": "coach"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(role.status(), 201);
+    app.http
+        .put(app.url(&format!("/admin/users/{}/roles/coach", user.id)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
 
-        let events: Vec<Value> = app.http.get(app.url("/admin/audit")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
-        let kinds: Vec<(&str, &str)> = events.iter().map(|e| (e["event"].as_str().unwrap(), e["outcome"].as_str().unwrap())).collect();
-        for expected in [("login", "failure"), ("login", "success"), ("client_created", "success"), ("role_created", "success"), ("role_granted", "success")] {
-            assert!(kinds.contains(&expected), "{expected:?} in {kinds:?}");
-        }
-        let granted = events.iter().find(|e| e["event"] == "role_granted").unwrap();
-        assert_eq!(granted["actor"], "ops");
-        assert_eq!(granted["details"]["role"], "coach");
-        assert!(events.iter().find(|e| e["event"] == "client_created").unwrap()["actor"] == "cli");
-        let logins: Vec<Value> = app.http.get(app.url(&format!("/admin/audit?user={}&event=login", user.id))).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
-        assert_eq!(logins.len(), 1, "only the successful login names the user");
-        let page: Vec<Value> = app.http.get(app.url(&format!("/admin/audit?limit=2&before={}", events[0]["id"].as_str().unwrap()))).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
-        assert_eq!(page.len(), 2);
-        assert_eq!(page[0]["id"], events[1]["id"]);
-        let no_email = serde_json::to_string(&events).unwrap();
-        assert!(!no_email.contains("ann@example.com"), "the audit log holds no e-mail addresses");
+    let events: Vec<Value> = app
+        .http
+        .get(app.url("/admin/audit"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kinds: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| (e["event"].as_str().unwrap(), e["outcome"].as_str().unwrap()))
+        .collect();
+    for expected in [
+        ("login", "failure"),
+        ("login", "success"),
+        ("client_created", "success"),
+        ("role_created", "success"),
+        ("role_granted", "success"),
+    ] {
+        assert!(kinds.contains(&expected), "{expected:?} in {kinds:?}");
     }
+    let granted = events
+        .iter()
+        .find(|e| e["event"] == "role_granted")
+        .unwrap();
+    assert_eq!(granted["actor"], "ops");
+    assert_eq!(granted["details"]["role"], "coach");
+    assert!(
+        events
+            .iter()
+            .find(|e| e["event"] == "client_created")
+            .unwrap()["actor"]
+            == "cli"
+    );
+    let logins: Vec<Value> = app
+        .http
+        .get(app.url(&format!("/admin/audit?user={}&event=login", user.id)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(logins.len(), 1, "only the successful login names the user");
+    let page: Vec<Value> = app
+        .http
+        .get(app.url(&format!(
+            "/admin/audit?limit=2&before={}",
+            events[0]["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 2);
+    assert_eq!(page[0]["id"], events[1]["id"]);
+    let no_email = serde_json::to_string(&events).unwrap();
+    assert!(
+        !no_email.contains("ann@example.com"),
+        "the audit log holds no e-mail addresses"
+    );
+}
 
-    async fn guessing_client_secrets_is_throttled_at_the_token_endpoint(backend: Backend) {
-        let app = spawn_app_with(backend, |c| c.rate_limits.token_failures_per_client = auth_server::config::LimitConfig { limit: 3, window_secs: 600 }).await;
-        let secret = app.confidential_client("svc", "").await;
-        for _ in 0..3 {
-            let response = app.http.post(app.url("/token")).basic_auth("svc", Some("cs_guess")).form(&[("grant_type", "client_credentials")]).send().await.unwrap();
-            assert_eq!(response.status(), 401);
+#[both_backends]
+async fn guessing_client_secrets_is_throttled_at_the_token_endpoint(backend: Backend) {
+    let app = spawn_app_with(backend, |c| {
+        c.rate_limits.token_failures_per_client = auth_server::config::LimitConfig {
+            limit: 3,
+            window_secs: 600,
         }
-        let limited = app.http.post(app.url("/token")).basic_auth("svc", Some(&secret)).form(&[("grant_type", "client_credentials")]).send().await.unwrap();
-        assert_eq!(limited.status(), 429, "even the right secret waits until the window ends");
-        assert!(limited.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() > 0);
-        let body: Value = limited.json().await.unwrap();
-        assert_eq!(body["error"], "temporarily_unavailable");
-        app.clock.advance(time::Duration::seconds(601));
-        let after = app.http.post(app.url("/token")).basic_auth("svc", Some(&secret)).form(&[("grant_type", "client_credentials")]).send().await.unwrap();
-        assert_eq!(after.status(), 200);
+    })
+    .await;
+    let secret = app.confidential_client("svc", "").await;
+    for _ in 0..3 {
+        let response = app
+            .http
+            .post(app.url("/token"))
+            .basic_auth("svc", Some("cs_guess"))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401);
     }
+    let limited = app
+        .http
+        .post(app.url("/token"))
+        .basic_auth("svc", Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        limited.status(),
+        429,
+        "even the right secret waits until the window ends"
+    );
+    assert!(
+        limited.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            > 0
+    );
+    let body: Value = limited.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable");
+    app.clock.advance(time::Duration::seconds(601));
+    let after = app
+        .http
+        .post(app.url("/token"))
+        .basic_auth("svc", Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,6 @@
 //! Text-message codes through the HMAC-signed webhook.
 
-use crate::helpers::{Backend, spawn_app_with};
+use crate::support::{Backend, spawn_app_with};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 

@@ -1,77 +1,157 @@
 //! Userinfo as an RFC 6750 protected resource.
 
-use crate::both_backends;
-use crate::helpers::{Backend, spawn_app};
+use crate::support::{Backend, both_backends, spawn_app};
 use serde_json::Value;
 
-both_backends! {
-    async fn userinfo_answers_claims_by_scope_on_get_and_post(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let secret = app.code_client("webapp").await;
-        let user = app.user("ann@example.com").await;
-        let tokens = app.tokens_for("webapp", &secret, "ann@example.com").await;
-        let access = tokens["access_token"].as_str().unwrap();
-        let get: Value = app.http.get(app.url("/userinfo")).bearer_auth(access).send().await.unwrap().json().await.unwrap();
-        assert_eq!(get["sub"], user.id.as_str());
-        assert_eq!(get["email"], "ann@example.com");
-        assert_eq!(get["name"], "Test User");
-        let post: Value = app.http.post(app.url("/userinfo")).form(&[("access_token", access)]).send().await.unwrap().json().await.unwrap();
-        assert_eq!(post, get);
-    }
+#[both_backends]
+async fn userinfo_answers_claims_by_scope_on_get_and_post(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let secret = app.code_client("webapp").await;
+    let user = app.user("ann@example.com").await;
+    let tokens = app.tokens_for("webapp", &secret, "ann@example.com").await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let get: Value = app
+        .http
+        .get(app.url("/userinfo"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(get["sub"], user.id.as_str());
+    assert_eq!(get["email"], "ann@example.com");
+    assert_eq!(get["name"], "Test User");
+    let post: Value = app
+        .http
+        .post(app.url("/userinfo"))
+        .form(&[("access_token", access)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(post, get);
+}
 
-    async fn userinfo_refusals_carry_rfc6750_challenges(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let svc = app.confidential_client("svc", "").await;
-        let machine = app.client_credentials_token("svc", &svc, None).await;
-        let cases: Vec<(Option<String>, u16, &str)> = vec![
-            (None, 401, "Bearer realm=\"auth-server\""),
-            (Some("not-a-token".into()), 401, "Bearer realm=\"auth-server\", error=\"invalid_token\""),
-            (Some(machine["access_token"].as_str().unwrap().to_owned()), 403, "Bearer realm=\"auth-server\", error=\"insufficient_scope\""),
-        ];
-        for (token, status, challenge) in cases {
-            let mut request = app.http.get(app.url("/userinfo"));
-            if let Some(token) = &token {
-                request = request.bearer_auth(token);
-            }
-            let response = request.send().await.unwrap();
-            assert_eq!(response.status(), status);
-            let header = response.headers()["www-authenticate"].to_str().unwrap().to_owned();
-            assert!(header.starts_with(challenge), "{header}");
+#[both_backends]
+async fn userinfo_refusals_carry_rfc6750_challenges(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let svc = app.confidential_client("svc", "").await;
+    let machine = app.client_credentials_token("svc", &svc, None).await;
+    let cases: Vec<(Option<String>, u16, &str)> = vec![
+        (None, 401, "Bearer realm=\"auth-server\""),
+        (
+            Some("not-a-token".into()),
+            401,
+            "Bearer realm=\"auth-server\", error=\"invalid_token\"",
+        ),
+        (
+            Some(machine["access_token"].as_str().unwrap().to_owned()),
+            403,
+            "Bearer realm=\"auth-server\", error=\"insufficient_scope\"",
+        ),
+    ];
+    for (token, status, challenge) in cases {
+        let mut request = app.http.get(app.url("/userinfo"));
+        if let Some(token) = &token {
+            request = request.bearer_auth(token);
         }
-        let twice = app.http.post(app.url("/userinfo")).bearer_auth("a").form(&[("access_token", "b")]).send().await.unwrap();
-        assert_eq!(twice.status(), 400);
-        let in_query = app.http.get(app.url("/userinfo?access_token=abc")).send().await.unwrap();
-        assert_eq!(in_query.status(), 400);
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), status);
+        let header = response.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(header.starts_with(challenge), "{header}");
     }
+    let twice = app
+        .http
+        .post(app.url("/userinfo"))
+        .bearer_auth("a")
+        .form(&[("access_token", "b")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(twice.status(), 400);
+    let in_query = app
+        .http
+        .get(app.url("/userinfo?access_token=abc"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(in_query.status(), 400);
+}
 
-    async fn tokens_carry_roles_and_permissions_when_asked(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let secret = app.code_client("webapp").await;
-        let user = app.user("coach@example.com").await;
-        let coach = auth_core::roles::Role {
-            name: auth_core::roles::RoleName::parse("coach").unwrap(),
-            description: "Coaches a team".into(),
-            permissions: vec![auth_core::roles::RoleName::parse("events:create").unwrap()],
-        };
-        auth_core::roles::create(&app.provider, &coach).await.unwrap();
-        auth_core::roles::grant(&app.provider, &user.id, &coach.name).await.unwrap();
+#[both_backends]
+async fn tokens_carry_roles_and_permissions_when_asked(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let secret = app.code_client("webapp").await;
+    let user = app.user("coach@example.com").await;
+    let coach = auth_core::roles::Role {
+        name: auth_core::roles::RoleName::parse("coach").unwrap(),
+        description: "Coaches a team".into(),
+        permissions: vec![auth_core::roles::RoleName::parse("events:create").unwrap()],
+    };
+    auth_core::roles::create(&app.provider, &coach)
+        .await
+        .unwrap();
+    auth_core::roles::grant(&app.provider, &user.id, &coach.name)
+        .await
+        .unwrap();
 
-        let tokens = app.tokens_for("webapp", &secret, "coach@example.com").await;
-        let access = jsonwebtoken::dangerous::insecure_decode::<Value>(tokens["access_token"].as_str().unwrap()).unwrap().claims;
-        assert_eq!(access["roles"], serde_json::json!(["coach"]));
-        assert!(access.get("permissions").is_none(), "permissions need the permissions scope");
-        let narrowed: Value = app.refresh("webapp", &secret, tokens["refresh_token"].as_str().unwrap(), None).await.json().await.unwrap();
-        assert!(narrowed.get("permissions").is_none());
+    let tokens = app.tokens_for("webapp", &secret, "coach@example.com").await;
+    let access =
+        jsonwebtoken::dangerous::insecure_decode::<Value>(tokens["access_token"].as_str().unwrap())
+            .unwrap()
+            .claims;
+    assert_eq!(access["roles"], serde_json::json!(["coach"]));
+    assert!(
+        access.get("permissions").is_none(),
+        "permissions need the permissions scope"
+    );
+    let narrowed: Value = app
+        .refresh(
+            "webapp",
+            &secret,
+            tokens["refresh_token"].as_str().unwrap(),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(narrowed.get("permissions").is_none());
 
-        let pkce = crate::helpers::Pkce::new();
-        let url = app.authorize_url("webapp", &pkce, &[]).replace("offline_access", "offline_access+permissions");
-        let browser = crate::helpers::browser();
-        let callback = app.authorize_as(&browser, &url, "coach@example.com").await;
-        let code = crate::helpers::query_of(&callback)["code"].clone();
-        let tokens: Value = app.exchange("webapp", &secret, &code, &pkce.verifier).await.json().await.unwrap();
-        let access = jsonwebtoken::dangerous::insecure_decode::<Value>(tokens["access_token"].as_str().unwrap()).unwrap().claims;
-        assert_eq!(access["permissions"], serde_json::json!(["events:create"]));
-        let info: Value = app.http.get(app.url("/userinfo")).bearer_auth(tokens["access_token"].as_str().unwrap()).send().await.unwrap().json().await.unwrap();
-        assert_eq!(info["roles"], serde_json::json!(["coach"]));
-    }
+    let pkce = crate::support::Pkce::new();
+    let url = app
+        .authorize_url("webapp", &pkce, &[])
+        .replace("offline_access", "offline_access+permissions");
+    let browser = crate::support::browser();
+    let callback = app.authorize_as(&browser, &url, "coach@example.com").await;
+    let code = crate::support::query_of(&callback)["code"].clone();
+    let tokens: Value = app
+        .exchange("webapp", &secret, &code, &pkce.verifier)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let access =
+        jsonwebtoken::dangerous::insecure_decode::<Value>(tokens["access_token"].as_str().unwrap())
+            .unwrap()
+            .claims;
+    assert_eq!(access["permissions"], serde_json::json!(["events:create"]));
+    let info: Value = app
+        .http
+        .get(app.url("/userinfo"))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["roles"], serde_json::json!(["coach"]));
 }

@@ -13,6 +13,10 @@
 //! (`scripts/test` filters `::postgres$` when `AUTH_TEST_SKIP_POSTGRES=1`), so they are
 //! reported as skipped.
 //!
+//! `#[postgres_only]` on an `async fn name()` is the same for a test that means PostgreSQL
+//! only (several processes on one database, a database dropped under the server): a module
+//! `name` with the one test `postgres`, left out by the same filter.
+//!
 //! Knows nothing of the crates it tests; only the shape of the function.
 
 use proc_macro::TokenStream;
@@ -32,6 +36,49 @@ pub fn both_backends(attr: TokenStream, item: TokenStream) -> TokenStream {
         Ok(tokens) => tokens.into(),
         Err(error) => error.to_compile_error().into(),
     }
+}
+
+/// A test that runs on PostgreSQL only, named `name::postgres` so that a run without a database
+/// server leaves it out like the PostgreSQL variant of a `#[both_backends]` test.
+#[proc_macro_attribute]
+pub fn postgres_only(attr: TokenStream, item: TokenStream) -> TokenStream {
+    if !attr.is_empty() {
+        let attr = proc_macro2::TokenStream::from(attr);
+        return syn::Error::new(attr.span(), "#[postgres_only] takes no arguments")
+            .to_compile_error()
+            .into();
+    }
+    let function = parse_macro_input!(item as ItemFn);
+    match expand_postgres_only(function) {
+        Ok(tokens) => tokens.into(),
+        Err(error) => error.to_compile_error().into(),
+    }
+}
+
+fn expand_postgres_only(function: ItemFn) -> syn::Result<proc_macro2::TokenStream> {
+    let signature = &function.sig;
+    if signature.asyncness.is_none() || !signature.inputs.is_empty() {
+        return Err(syn::Error::new(
+            signature.span(),
+            "#[postgres_only] goes on an `async fn name()` without parameters",
+        ));
+    }
+    let name = &signature.ident;
+    let output = &signature.output;
+    let body = &function.block;
+    let attributes = &function.attrs;
+    let visibility = &function.vis;
+
+    Ok(quote! {
+        #(#attributes)*
+        #visibility mod #name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() #output #body
+        }
+    })
 }
 
 fn expand(function: ItemFn) -> syn::Result<proc_macro2::TokenStream> {

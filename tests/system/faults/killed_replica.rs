@@ -4,9 +4,7 @@ use super::{
     assert_consistent, authorize_at, create_fixtures, introspect, kid_of, server_command,
     token_form,
 };
-use crate::helpers::{
-    Backend, Pkce, REDIRECT_URI, ServerProcess, TestDb, browser, postgres_skipped,
-};
+use crate::support::{Backend, Pkce, REDIRECT_URI, ServerProcess, TestDb, browser, postgres_only};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -249,11 +247,8 @@ impl Load {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[postgres_only]
 async fn three_replicas_share_a_mixed_load_and_survive_one_killed() {
-    if postgres_skipped() {
-        return;
-    }
     let db = TestDb::create(Backend::Postgres).await;
     let mail = tempfile::tempdir().unwrap();
     let (_, kek) = auth_core::kek::KeyEncryptionKey::generate().unwrap();

@@ -1,4 +1,4 @@
-use crate::helpers::{AuthServer, auth_server, serve};
+use super::{AuthServer, auth_server, serve};
 use auth_client::{ClientCredentials, TokenSource, UserDirectory, Verifier};
 use examples::{events, tickets};
 use serde_json::{Value, json};

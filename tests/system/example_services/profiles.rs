@@ -1,4 +1,4 @@
-use crate::helpers::{auth_server, serve};
+use super::{auth_server, serve};
 use auth_client::{ClientCredentials, DirectoryError, TokenSource, UserDirectory, Verifier};
 use examples::profiles;
 use serde_json::Value;

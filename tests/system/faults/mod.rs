@@ -10,7 +10,7 @@
 mod crash;
 mod killed_replica;
 
-use crate::helpers::{
+use crate::support::{
     PASSWORD, Pkce, REDIRECT_URI, TestDb, cli_command, db_count, form_field, query_of,
 };
 use serde_json::Value;

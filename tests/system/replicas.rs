@@ -1,6 +1,6 @@
 //! Several server processes sharing one PostgreSQL database.
 
-use crate::helpers::{Backend, ServerProcess, TestDb, cli_command, postgres_skipped};
+use crate::support::{Backend, ServerProcess, TestDb, cli_command, postgres_only};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -34,11 +34,8 @@ fn kid_of(token: &str) -> String {
     jsonwebtoken::decode_header(token).unwrap().kid.unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[postgres_only]
 async fn two_replicas_share_tokens_revocations_and_key_rotations() {
-    if postgres_skipped() {
-        return;
-    }
     let db = TestDb::create(Backend::Postgres).await;
     let (_, kek) = auth_core::kek::KeyEncryptionKey::generate().unwrap();
     // Both start on the empty database at once and race to create the first key.
@@ -76,7 +73,10 @@ async fn two_replicas_share_tokens_revocations_and_key_rotations() {
             .post(server.url("/introspect"))
             .basic_auth("svc", Some(&secret))
             .form(&[("token", token)]);
-        async move { request.send().await.unwrap().json::<Value>().await.unwrap()["active"] == true }
+        async move {
+            let body: Value = request.send().await.unwrap().json().await.unwrap();
+            body["active"] == true
+        }
     };
 
     let token = token_at(&a).await;

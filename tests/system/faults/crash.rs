@@ -4,8 +4,8 @@ use super::{
     Fixtures, assert_consistent, authorize_at, create_fixtures, introspect, random_below,
     server_command,
 };
-use crate::helpers::{
-    Backend, Pkce, REDIRECT_URI, ServerProcess, TestDb, browser, db_count, postgres_skipped,
+use crate::support::{
+    Backend, Pkce, REDIRECT_URI, ServerProcess, TestDb, both_backends, browser, db_count,
 };
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
@@ -49,9 +49,17 @@ async fn write_until_killed(
     match worker {
         // RFC 7591 registrations.
         0 => loop {
-            let Ok(response) = http.post(format!("{base}/register"))
-                .json(&json!({"client_name": "Crash test", "redirect_uris": ["https://app.example.com/cb"]}))
-                .send().await else { return };
+            let Ok(response) = http
+                .post(format!("{base}/register"))
+                .json(&json!({
+                    "client_name": "Crash test",
+                    "redirect_uris": ["https://app.example.com/cb"]
+                }))
+                .send()
+                .await
+            else {
+                return;
+            };
             if response.status() != 201 {
                 return fail(format!("registration: {}", response.status()));
             }
@@ -311,15 +319,7 @@ async fn writes_survive_sigkill(backend: Backend) {
     eprintln!("acknowledged (registrations, tokens, refresh tokens) after each kill: {counts:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn acknowledged_writes_survive_sigkill_on_sqlite() {
-    writes_survive_sigkill(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn acknowledged_writes_survive_sigkill_on_postgres() {
-    if postgres_skipped() {
-        return;
-    }
-    writes_survive_sigkill(Backend::Postgres).await;
+#[both_backends]
+async fn acknowledged_writes_survive_sigkill(backend: Backend) {
+    writes_survive_sigkill(backend).await;
 }

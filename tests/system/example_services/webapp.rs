@@ -1,4 +1,5 @@
-use crate::helpers::{auth_server, browser, serve, sign_in};
+use super::{auth_server, serve};
+use crate::support::{browser, sign_in};
 use auth_client::{ClientCredentials, TokenSource, Verifier};
 use examples::{events, webapp};
 
@@ -112,7 +113,7 @@ async fn a_third_party_app_signs_a_user_in_with_pkce_and_calls_the_events_servic
 }
 
 /// Starts the example app for the client `webapp` of `server`; returns its base URL.
-async fn start_webapp(server: &crate::helpers::AuthServer) -> String {
+async fn start_webapp(server: &super::AuthServer) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let secret = server

@@ -1,21 +1,19 @@
-//! A real server per test: `auth_server::serve` on 127.0.0.1:0 with a fresh SQLite database,
-//! reached through a counting proxy whose address is the issuer, so every request a client
+//! A real server per test (`auth_testkit::spawn_app_with` on a fresh SQLite database), reached
+//! through a counting proxy whose address is the issuer, so every request a client
 //! makes (metadata, keys, tokens, API calls) is seen and counted per path.
 
 use auth_client::ManualClock;
 use auth_core::Provider;
-use auth_core::clients::{self, AuthMethod, ClientId, GrantType, NewClient};
 use auth_core::scope::Scope;
 use auth_core::tokens::access::AccessTokenRequest;
 use auth_server::config::Config;
-use auth_server::state::AppState;
+use auth_testkit::{Backend, TestApp, spawn_app_with};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tempfile::TempDir;
 
 pub struct TestServer {
     /// The issuer: the proxy's URL.
@@ -25,16 +23,13 @@ pub struct TestServer {
     pub clock: Arc<auth_core::clock::ManualClock>,
     pub http: reqwest::Client,
     hits: Arc<Mutex<HashMap<String, usize>>>,
-    config: Config,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-    _dir: TempDir,
+    proxy: tokio::task::JoinHandle<()>,
+    app: TestApp,
 }
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        for task in &self.tasks {
-            task.abort();
-        }
+        self.proxy.abort();
     }
 }
 
@@ -43,48 +38,38 @@ pub async fn spawn_server() -> TestServer {
 }
 
 pub async fn spawn_server_with(configure: impl FnOnce(&mut Config)) -> TestServer {
-    let dir = tempfile::tempdir().unwrap();
-    let upstream = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let issuer = format!("http://{}", proxy.local_addr().unwrap());
-    let (_, kek) = auth_core::kek::KeyEncryptionKey::generate().unwrap();
-    let mut config = Config {
-        bind: upstream.local_addr().unwrap().to_string(),
-        issuer: Some(issuer.clone()),
-        database_url: format!("sqlite://{}", dir.path().join("auth.db").display()).into(),
-        ..Config::default()
-    };
-    config.keys.encryption_key = Some(kek.into());
-    config.mail.folder = dir.path().join("mail");
-    configure(&mut config);
-    let clock = Arc::new(auth_core::clock::ManualClock::starting_now());
-    let provider = open_provider(&config, clock.clone()).await;
-    let settings = config.validate().unwrap();
-    let state = AppState::new(provider.clone(), &settings).unwrap();
-    let server = tokio::spawn(async move {
-        let _ = auth_server::serve(upstream, state, std::future::pending()).await;
-    });
+    let app = spawn_app_with(Backend::Sqlite, |config| {
+        // These tests rotate and reload keys themselves: the server's default reload interval
+        // and mail polling, not the test kit's one second.
+        let defaults = Config::default();
+        config.keys.refresh_interval_secs = defaults.keys.refresh_interval_secs;
+        config.mail.poll_interval_secs = defaults.mail.poll_interval_secs;
+        config.issuer = Some(issuer.clone());
+        configure(config);
+    })
+    .await;
     let hits = Arc::new(Mutex::new(HashMap::new()));
     let forwarder = Forwarder {
-        upstream: format!("http://{}", config.bind),
+        upstream: app.base_url.clone(),
         http: reqwest::Client::new(),
         hits: hits.clone(),
     };
-    let app = axum::Router::new()
+    let router = axum::Router::new()
         .fallback(forward)
         .with_state(Arc::new(forwarder));
     let proxy = tokio::spawn(async move {
-        let _ = axum::serve(proxy, app).await;
+        let _ = axum::serve(proxy, router).await;
     });
     TestServer {
         issuer,
-        provider,
-        clock,
+        provider: app.provider.clone(),
+        clock: app.clock.clone(),
         http: reqwest::Client::new(),
         hits,
-        config,
-        tasks: vec![server, proxy],
-        _dir: dir,
+        proxy,
+        app,
     }
 }
 
@@ -144,15 +129,7 @@ impl TestServer {
 
     /// Registers a confidential client-credentials client allowed `scope`; returns its secret.
     pub async fn client(&self, id: &str, scope: &str) -> String {
-        let mut new = NewClient::new(
-            format!("Service {id}"),
-            AuthMethod::ClientSecretBasic,
-            vec![GrantType::ClientCredentials],
-        );
-        new.id = Some(ClientId::parse(id).unwrap());
-        new.scope = Scope::parse(scope).unwrap();
-        let (_, secret) = clients::register(&self.provider, new).await.unwrap();
-        secret.unwrap().expose().to_owned()
+        self.app.confidential_client(id, scope).await
     }
 
     /// A client-credentials token, asked for over HTTP.
@@ -177,22 +154,7 @@ impl TestServer {
 
     /// A user account; returns its id.
     pub async fn user(&self, email: &str) -> String {
-        use auth_core::users::{Email, NewUser, Origin, Profile, password::Password};
-        let new = NewUser {
-            email: Email::parse(email).unwrap(),
-            password: Password::new("correct horse battery"),
-            profile: Profile {
-                name: "Test User".into(),
-                ..Profile::default()
-            },
-            roles: vec![],
-            email_verified: true,
-        };
-        auth_core::users::register(&self.provider, new, Origin::Admin)
-            .await
-            .unwrap()
-            .id
-            .to_string()
+        self.app.user(email).await.id.to_string()
     }
 
     /// Another provider on the same database and keys, with issuer `issuer`.
@@ -204,7 +166,7 @@ impl TestServer {
     /// Another provider on the same database and keys, with `configure` applied to a copy of
     /// this server's configuration (as another replica, or the CLI, would run).
     pub async fn provider_with(&self, configure: impl FnOnce(&mut Config)) -> Provider {
-        let mut config = self.config.clone();
+        let mut config = self.app.config.clone();
         configure(&mut config);
         open_provider(&config, self.clock.clone()).await
     }

@@ -1,4 +1,4 @@
-use crate::helpers::{auth_server, serve};
+use super::{auth_server, serve};
 use auth_client::{ClientCredentials, TokenSource, UserDirectory, Verifier};
 use auth_core::users::UserId;
 use examples::tickets;

@@ -1,0 +1,32 @@
+//! What the workspace's test suites share: a server spawned in-process on a fresh SQLite or
+//! PostgreSQL database ([`app`], [`db`]), the real binary as a process ([`process`]), an SMTP
+//! sink ([`mail`]), PKCE ([`pkce`]), HTML forms ([`forms`]), the sign-in and consent walk
+//! ([`sign_in`]), a cookie-keeping HTTP browser ([`browser`]) and a JWT check by a library this
+//! project did not write ([`jwks`]).
+//!
+//! Dev-only: never a dependency of code that ships. A test fails by panicking, so this crate
+//! unwraps where library code may not.
+//!
+//! Everything is re-exported at the root, so a suite's own support module is one `pub use`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod app;
+pub mod browser;
+pub mod db;
+pub mod forms;
+pub mod jwks;
+pub mod mail;
+pub mod pkce;
+pub mod process;
+pub mod sign_in;
+
+pub use app::{TestApp, spawn_app, spawn_app_with};
+pub use auth_testkit_macros::{both_backends, postgres_only};
+pub use browser::browser;
+pub use db::{Backend, TestDb, db_count, postgres_admin_url};
+pub use forms::{form_field, query_of, without_csrf};
+pub use jwks::verify_with_jwks;
+pub use mail::{ReceivedMail, SmtpSink, smtp_to, spawn_app_with_mail};
+pub use pkce::Pkce;
+pub use process::{ServerProcess, cli_command, server_binary};
+pub use sign_in::{PASSWORD, REDIRECT_URI, sign_in};

@@ -1,0 +1,282 @@
+//! The sign-in and consent walk of the code flow, as a browser goes through it, and the token
+//! requests a client makes after it.
+
+use crate::app::TestApp;
+use crate::browser::browser;
+use crate::forms::{form_field, query_of};
+use crate::pkce::Pkce;
+
+/// The redirect URI of the code-flow clients tests register (nothing listens there: the test
+/// reads the code from the `Location` header).
+pub const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
+/// The password of every user a test creates.
+pub const PASSWORD: &str = "correct horse battery";
+
+impl TestApp {
+    /// The `/authorize` URL for `client` with `pkce` and extra parameters.
+    pub fn authorize_url(&self, client: &str, pkce: &Pkce, extra: &[(&str, &str)]) -> String {
+        let mut url = url::Url::parse(&self.url("/authorize")).unwrap();
+        url.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", client)
+            .append_pair("redirect_uri", REDIRECT_URI)
+            .append_pair("scope", "openid profile email offline_access")
+            .append_pair("state", "state-123")
+            .append_pair("nonce", "nonce-456")
+            .append_pair("code_challenge", &pkce.challenge)
+            .append_pair("code_challenge_method", "S256");
+        for (k, v) in extra {
+            url.query_pairs_mut().append_pair(k, v);
+        }
+        url.into()
+    }
+
+    /// GETs `url` and returns the `Location` it redirects to (panics if it does not redirect).
+    pub async fn follow(&self, browser: &reqwest::Client, url: &str) -> String {
+        let response = browser.get(url).send().await.unwrap();
+        assert_eq!(response.status(), 303, "expected a redirect from {url}");
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        if location.starts_with('/') {
+            self.url(&location)
+        } else {
+            location
+        }
+    }
+
+    /// Logs in on the login page at `login_url`; returns where the login redirects.
+    pub async fn log_in(
+        &self,
+        browser: &reqwest::Client,
+        login_url: &str,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let page = browser
+            .get(login_url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = form_field(&page, "csrf_token").expect("csrf token on the login page");
+        let mut form = vec![
+            ("csrf_token", csrf),
+            ("email", email.to_owned()),
+            ("password", password.to_owned()),
+        ];
+        if let Some(request) = form_field(&page, "request") {
+            form.push(("request", request));
+        }
+        browser
+            .post(self.url("/login"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Runs the whole browser side of the code flow for a user: authorize, log in, consent.
+    /// Returns the callback URL the client receives.
+    pub async fn authorize_as(
+        &self,
+        browser: &reqwest::Client,
+        authorize_url: &str,
+        email: &str,
+    ) -> String {
+        let mut location = self.follow(browser, authorize_url).await;
+        if location.contains("/login?") {
+            let response = self.log_in(browser, &location, email, PASSWORD).await;
+            assert_eq!(response.status(), 303, "login failed");
+            let next = response.headers()["location"].to_str().unwrap().to_owned();
+            location = self.follow(browser, &self.url(&next)).await;
+        }
+        if location.contains("/consent?") {
+            let page = browser
+                .get(&location)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let form = [
+                ("csrf_token", form_field(&page, "csrf_token").unwrap()),
+                ("request", form_field(&page, "request").unwrap()),
+                ("decision", "allow".to_owned()),
+            ];
+            let response = browser
+                .post(self.url("/consent"))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 303);
+            location = response.headers()["location"].to_str().unwrap().to_owned();
+        }
+        assert!(
+            location.starts_with(REDIRECT_URI),
+            "expected the callback, got {location}"
+        );
+        location
+    }
+
+    /// Exchanges a code at the token endpoint.
+    pub async fn exchange(
+        &self,
+        client: &str,
+        secret: &str,
+        code: &str,
+        verifier: &str,
+    ) -> reqwest::Response {
+        self.http
+            .post(self.url("/token"))
+            .basic_auth(client, Some(secret))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", REDIRECT_URI),
+                ("code_verifier", verifier),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Refreshes at the token endpoint.
+    pub async fn refresh(
+        &self,
+        client: &str,
+        secret: &str,
+        refresh_token: &str,
+        scope: Option<&str>,
+    ) -> reqwest::Response {
+        let mut form = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ];
+        if let Some(scope) = scope {
+            form.push(("scope", scope));
+        }
+        self.http
+            .post(self.url("/token"))
+            .basic_auth(client, Some(secret))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Whether `token` introspects as active (asked by `client`).
+    pub async fn is_active(&self, client: &str, secret: &str, token: &str) -> bool {
+        let body: serde_json::Value = self
+            .http
+            .post(self.url("/introspect"))
+            .basic_auth(client, Some(secret))
+            .form(&[("token", token)])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body["active"] == true
+    }
+
+    /// The complete flow: a user, a client, a browser, and the token response.
+    pub async fn tokens_for(&self, client: &str, secret: &str, email: &str) -> serde_json::Value {
+        let pkce = Pkce::new();
+        let browser = browser();
+        let callback = self
+            .authorize_as(&browser, &self.authorize_url(client, &pkce, &[]), email)
+            .await;
+        let code = query_of(&callback)["code"].clone();
+        let response = self.exchange(client, secret, &code, &pkce.verifier).await;
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+}
+
+fn absolute(base: &str, location: &str) -> String {
+    if location.starts_with('/') {
+        format!("{base}{location}")
+    } else {
+        location.to_owned()
+    }
+}
+
+async fn redirect_of(response: reqwest::Response, base: &str) -> String {
+    assert!(
+        response.status().is_redirection(),
+        "expected a redirect, got {}",
+        response.status()
+    );
+    absolute(base, response.headers()["location"].to_str().unwrap())
+}
+
+/// Runs the browser side of a sign-in from `authorize_url` at the server `issuer`: the login
+/// page with [`PASSWORD`], and consent when asked. Returns the URL the server sends the
+/// browser back to (the client's callback).
+pub async fn sign_in(
+    browser: &reqwest::Client,
+    issuer: &str,
+    authorize_url: &str,
+    email: &str,
+) -> String {
+    let mut location = redirect_of(browser.get(authorize_url).send().await.unwrap(), issuer).await;
+    if location.starts_with(&format!("{issuer}/login")) {
+        let page = browser
+            .get(&location)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let mut form = vec![
+            (
+                "csrf_token",
+                form_field(&page, "csrf_token").expect("a csrf token"),
+            ),
+            ("email", email.to_owned()),
+            ("password", PASSWORD.to_owned()),
+        ];
+        if let Some(request) = form_field(&page, "request") {
+            form.push(("request", request));
+        }
+        let response = browser
+            .post(format!("{issuer}/login"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        location = redirect_of(response, issuer).await;
+        // Back to the pending authorization (`/authorize/continue`), which redirects on.
+        if location.starts_with(issuer) && !location.starts_with(&format!("{issuer}/consent")) {
+            location = redirect_of(browser.get(&location).send().await.unwrap(), issuer).await;
+        }
+    }
+    if location.starts_with(&format!("{issuer}/consent")) {
+        let page = browser
+            .get(&location)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let form = [
+            ("csrf_token", form_field(&page, "csrf_token").unwrap()),
+            ("request", form_field(&page, "request").unwrap()),
+            ("decision", "allow".to_owned()),
+        ];
+        let response = browser
+            .post(format!("{issuer}/consent"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        location = redirect_of(response, issuer).await;
+    }
+    location
+}

@@ -1,0 +1,22 @@
+//! Does the whole thing work: the suites that span the system rather than one crate.
+//!
+//! - `replicas`, `faults`: several `auth-server` processes on one database, processes killed
+//!   with SIGKILL and restarted.
+//! - `example_services`: the example services (`examples/`) and `auth-client` against a real
+//!   authorization server.
+//! - `oidc_client`: the code flow driven by `openidconnect`, a client library this project did
+//!   not write.
+//! - `browser`: whole journeys in headless Chromium.
+//!
+//! Each crate's own tests stay in the crate (`auth-server/tests/api/`, ...). The server is run
+//! in-process (`auth_testkit::spawn_app`) or as the binary Cargo built for `auth-server`
+//! (`auth_testkit::server_binary`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod browser;
+mod example_services;
+mod faults;
+mod oidc_client;
+mod replicas;

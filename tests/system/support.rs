@@ -1,0 +1,3 @@
+//! The workspace's test kit (`auth-testkit`).
+
+pub use auth_testkit::*;
