@@ -269,8 +269,10 @@ mod tests {
 
     #[test]
     fn debug_of_the_whole_configuration_shows_no_secret() {
-        let mut config = Config::default();
-        config.database_url = "postgres://app:db-password-1@db/auth".into();
+        let mut config = Config {
+            database_url: "postgres://app:db-password-1@db/auth".into(),
+            ..Config::default()
+        };
         config.keys.encryption_key = Some("kek-secret-2".into());
         config.mail.transport = mail::Transport::Smtp;
         config.mail.smtp_username = Some("mailer".into());

@@ -29,7 +29,8 @@ use tempfile::TempDir;
 /// A migrated store on a database of its own, removed when the value is dropped.
 pub(super) struct TestStore {
     store: SqlStore,
-    database: TestDatabase,
+    /// Dropped with the store: removes the database.
+    _database: TestDatabase,
 }
 
 impl TestStore {
@@ -45,12 +46,10 @@ impl TestStore {
             .await
             .unwrap_or_else(|e| panic!("cannot open the test database: {e}"));
         store.migrate().await.unwrap();
-        Self { store, database }
-    }
-
-    /// The URL of the database.
-    pub(super) fn url(&self) -> &str {
-        &self.database.url
+        Self {
+            store,
+            _database: database,
+        }
     }
 }
 
