@@ -101,10 +101,7 @@ impl PublicKey {
             (SigningAlgorithm::Rs256, "RSA", _) => {
                 let unsigned = |member: &Option<String>| {
                     let bytes = decode(member)?;
-                    let start = bytes
-                        .iter()
-                        .position(|b| *b != 0)
-                        .ok_or_else(unsupported)?;
+                    let start = bytes.iter().position(|b| *b != 0).ok_or_else(unsupported)?;
                     Ok::<_, JwkError>(bytes[start..].to_vec())
                 };
                 RsaPublicKeyComponents {

@@ -52,7 +52,10 @@ fuzz_target!(|data: &[u8]| {
         .unwrap_or_else(|| panic!("accepted under unknown kid {kid:?}"));
     assert_eq!(header["alg"].as_str(), Some(key.algorithm().as_str()));
     let typ = header["typ"].as_str().unwrap().to_ascii_lowercase();
-    assert!(typ == "at+jwt" || typ == "application/at+jwt", "accepted typ {typ:?}");
+    assert!(
+        typ == "at+jwt" || typ == "application/at+jwt",
+        "accepted typ {typ:?}"
+    );
     let signature = URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
     let signing_input = &token[..parts[0].len() + 1 + parts[1].len()];
     assert!(

@@ -22,7 +22,10 @@ pub(crate) fn parse(token: &str) -> Result<Unverified<'_>, VerifyError> {
 
 /// Checks that `key` is a key of the header's algorithm and the signature with it, then
 /// reads the claims.
-pub(crate) fn verify(unverified: &Unverified<'_>, key: &PublicKey) -> Result<RawClaims, VerifyError> {
+pub(crate) fn verify(
+    unverified: &Unverified<'_>,
+    key: &PublicKey,
+) -> Result<RawClaims, VerifyError> {
     unverified.verify_json(key).map_err(VerifyError::from_jws)
 }
 

@@ -133,7 +133,9 @@ impl Provider {
                 checked.claims.clone()
             }
             Some(checked) => {
-                return Err(InvalidAccessToken::Jws(JwsError::UnknownKey(checked.kid.clone())).into());
+                return Err(
+                    InvalidAccessToken::Jws(JwsError::UnknownKey(checked.kid.clone())).into(),
+                );
             }
             None => {
                 let (kid, claims) = self.check_signed_access_token(token, now).await?;

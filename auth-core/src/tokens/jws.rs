@@ -7,8 +7,8 @@
 //! the JWS checks; the callers tell access tokens and ID tokens apart by it.
 
 use crate::keys::{KeyRing, SigningAlgorithm, SigningKey};
-pub use auth_jose::jws::{Header, JwsError, MAX_TOKEN_LEN, Verified, peek_kid};
 use auth_jose::jws::{self, Rules, Typ, Unverified};
+pub use auth_jose::jws::{Header, JwsError, MAX_TOKEN_LEN, Verified, peek_kid};
 use serde::Serialize;
 
 /// The header rules of the server's own tokens: any algorithm a ring key may have (the key

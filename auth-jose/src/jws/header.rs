@@ -195,10 +195,7 @@ mod tests {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap())
     }
 
-    fn header_check_with(
-        header: serde_json::Value,
-        rules: &Rules<'_>,
-    ) -> Result<String, JwsError> {
+    fn header_check_with(header: serde_json::Value, rules: &Rules<'_>) -> Result<String, JwsError> {
         let token = format!("{}.{}.c2ln", part(&header), part(&json!({})));
         Unverified::parse(&token, rules).map(|unverified| unverified.kid().to_owned())
     }

@@ -303,7 +303,8 @@ mod tests {
             assert_eq!(verified.payload, br#"{"sub":"s"}"#);
             for other in keys.iter().filter(|k| k.kid() != signer.kid()) {
                 // A header naming another key's kid with this key's alg and signature.
-                let header = serde_json::json!({"alg": signer.algorithm().as_str(), "kid": other.kid()});
+                let header =
+                    serde_json::json!({"alg": signer.algorithm().as_str(), "kid": other.kid()});
                 let confused = signed(signer, &header, b"{}");
                 assert!(matches!(
                     verify(&confused, &set, &ANY),
