@@ -11,7 +11,8 @@
 //!   cached; an error (never a silent "no") when the server cannot answer.
 //! - [`webhooks`]: verifies the server's Standard Webhooks event deliveries.
 //!
-//! The crate depends on `auth-proto` for the wire types and on nothing of the server.
+//! The crate depends on `auth-proto` for the wire types, on `auth-jose` for the JWS checks and
+//! the keys, and on nothing of the server.
 //!
 //! # Verifying a token
 //!

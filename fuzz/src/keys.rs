@@ -3,8 +3,7 @@
 //! have and exercise the parsing and key lookup; `jwt_claims` signs each input with these keys
 //! and exercises the signature check and the claims reader.
 
-use auth_core::keys::{KeyMaterial, SigningAlgorithm};
-use auth_proto::jwk::JwkSet;
+use auth_jose::{JwkSet, KeyMaterial, KeySet, SigningAlgorithm};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::sync::OnceLock;
@@ -29,6 +28,12 @@ pub fn jwks() -> JwkSet {
     JwkSet {
         keys: signing_keys().iter().map(|key| key.jwk().clone()).collect(),
     }
+}
+
+/// The public keys parsed for verification, once.
+pub fn key_set() -> &'static KeySet {
+    static KEYS: OnceLock<KeySet> = OnceLock::new();
+    KEYS.get_or_init(|| KeySet::from_jwks(&jwks()))
 }
 
 /// A compact JWS of `payload` under `header` (both as given, JSON or not), signed with `key`.

@@ -2,6 +2,7 @@
 
 use crate::discovery::DiscoveryError;
 use crate::transport::FetchError;
+use auth_jose::jws::JwsError;
 
 /// Why [`Verifier::verify`](crate::Verifier::verify) did not return claims.
 ///
@@ -85,6 +86,25 @@ pub enum VerifyError {
 }
 
 impl VerifyError {
+    /// The refusal of `auth-jose`, as this crate has always named it. (Kept out of the public
+    /// API as a `From`, so `auth-jose` stays an implementation detail.)
+    pub(crate) fn from_jws(error: JwsError) -> Self {
+        match error {
+            JwsError::Malformed(why) => Self::Malformed(why.to_owned()),
+            JwsError::AlgorithmNotAllowed(alg) => Self::AlgorithmNotAllowed(alg),
+            JwsError::AlgorithmMismatch { alg, kid, key_alg } => Self::AlgorithmMismatch {
+                alg: alg.as_str().to_owned(),
+                kid,
+                key_alg: key_alg.as_str().to_owned(),
+            },
+            JwsError::WrongType { found, .. } => Self::WrongType { found },
+            JwsError::UnknownKey(kid) => Self::UnknownKey(kid),
+            JwsError::BadSignature => Self::BadSignature,
+            // Only signing fails this way; nothing here signs.
+            JwsError::Signing(why) => Self::Malformed(why),
+        }
+    }
+
     /// Whether the token itself is at fault. `false` means the authorization server could not
     /// be reached or answered badly: the token may be fine.
     pub fn is_token_error(&self) -> bool {

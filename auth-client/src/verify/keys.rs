@@ -12,17 +12,10 @@
 //!   meanwhile, and keep them if the fetch fails.
 
 use super::VerifyError;
-use super::jwt::Algorithm;
 use crate::clock::{Clock, later};
 use crate::transport::{FetchError, send_json};
 use arc_swap::ArcSwap;
-use auth_proto::jwk::Jwk;
-use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED, ED25519, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256,
-    RsaPublicKeyComponents,
-};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use auth_jose::{Jwk, JwkError, PublicKey};
 use reqwest::header::{CACHE_CONTROL, HeaderMap};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -34,7 +27,7 @@ use tokio::sync::Mutex;
 struct KeySet {
     /// Counts fetches, so a task that waited for the refresh lock sees whether one happened.
     generation: u64,
-    keys: HashMap<String, Arc<VerifyingKey>>,
+    keys: HashMap<String, Arc<PublicKey>>,
     stale_at: SystemTime,
 }
 
@@ -91,7 +84,7 @@ impl KeyCache {
         &self,
         kid: &str,
         now: SystemTime,
-        use_key: impl FnOnce(&VerifyingKey) -> T,
+        use_key: impl FnOnce(&PublicKey) -> T,
     ) -> Option<T> {
         let current = self.current.load();
         let key = current.keys.get(kid)?;
@@ -99,7 +92,7 @@ impl KeyCache {
     }
 
     /// The key named `kid`, fetching the key set again when it is unknown or stale.
-    pub async fn key(&self, kid: &str) -> Result<Arc<VerifyingKey>, VerifyError> {
+    pub async fn key(&self, kid: &str) -> Result<Arc<PublicKey>, VerifyError> {
         let seen = self.current();
         let unknown = || VerifyError::UnknownKey(kid.to_owned());
         match seen.keys.get(kid) {
@@ -180,67 +173,14 @@ struct RawKeySet {
     keys: Vec<serde_json::Value>,
 }
 
-/// A published key, parsed, with the one algorithm it verifies.
-pub(crate) struct VerifyingKey {
-    algorithm: Algorithm,
-    key: ParsedPublicKey,
-}
-
-impl VerifyingKey {
-    /// The algorithm its JWK states.
-    pub fn algorithm(&self) -> Algorithm {
-        self.algorithm
-    }
-
-    /// Checks `signature` over `message`.
-    pub fn verify_sig(&self, message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
-        self.key
-            .verify_sig(message, signature)
-            .map_err(|_| VerifyError::BadSignature)
-    }
-}
-
-/// The verification key of a signing JWK: RSA for RS256, EC P-256 for ES256, OKP Ed25519 for
-/// EdDSA. Keys of other types, curves, algorithms or uses are left out: a token naming them
-/// is signed with an unknown key.
-pub(super) fn parse_key(jwk: &Jwk) -> Option<VerifyingKey> {
-    // RFC 7517 sections 4.2 and 4.4: honour `use` and `alg` when the key states them.
-    if jwk.use_ != "sig" {
-        return None;
-    }
-    let algorithm = Algorithm::parse(&jwk.alg)?;
-    let decode = |member: &Option<String>| URL_SAFE_NO_PAD.decode(member.as_deref()?).ok();
-    let parsed = match (algorithm, jwk.kty.as_str(), jwk.crv.as_deref()) {
-        (Algorithm::Rs256, "RSA", _) => {
-            let unsigned = |member: &Option<String>| {
-                let bytes = decode(member)?;
-                let start = bytes.iter().position(|b| *b != 0)?;
-                Some(bytes[start..].to_vec())
-            };
-            RsaPublicKeyComponents {
-                n: unsigned(&jwk.n)?,
-                e: unsigned(&jwk.e)?,
-            }
-            .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
-        }
-        (Algorithm::Es256, "EC", Some("P-256")) => {
-            // RFC 7518 section 6.2.1.2: `x` and `y` are the full 32-byte coordinates.
-            let (x, y) = (decode(&jwk.x)?, decode(&jwk.y)?);
-            if x.len() != 32 || y.len() != 32 {
-                return None;
-            }
-            let point = [&[0x04][..], &x, &y].concat();
-            ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point)
-        }
-        (Algorithm::EdDsa, "OKP", Some("Ed25519")) => {
-            // RFC 8037 section 2: `x` is the 32-byte public key.
-            ParsedPublicKey::new(&ED25519, decode(&jwk.x)?)
-        }
-        _ => return None,
-    };
-    match parsed {
-        Ok(key) => Some(VerifyingKey { algorithm, key }),
-        Err(error) => {
+/// The verification key of a signing JWK (RS256, ES256 or EdDSA, see
+/// [`PublicKey::from_jwk`]). Keys of other types, curves, algorithms or uses are left out: a
+/// token naming them is signed with an unknown key.
+fn parse_key(jwk: &Jwk) -> Option<PublicKey> {
+    match PublicKey::from_jwk(jwk) {
+        Ok(key) => Some(key),
+        Err(JwkError::Unsupported) => None,
+        Err(JwkError::Rejected(error)) => {
             tracing::warn!(kid = %jwk.kid, alg = %jwk.alg, %error, "the issuer publishes an unusable key");
             None
         }

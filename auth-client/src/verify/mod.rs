@@ -2,10 +2,12 @@
 //! EdDSA (Ed25519), checked against the issuer's published keys; each key verifies only the
 //! algorithm its JWK states.
 //!
+//! The JOSE part (header rules, keys, signatures) is `auth-jose`'s; here are the key cache, the
+//! RFC 9068 claim checks and introspection.
+//!
 //! Knows nothing of HTTP servers; the `axum` module (feature `axum`) builds on it.
 
 mod claims;
-mod decode;
 mod error;
 // Hidden entry point for the fuzz targets in `fuzz/` (see the module docs).
 #[doc(hidden)]
@@ -104,18 +106,18 @@ impl Verifier {
     /// token is still active.
     pub async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
         let inner = &self.inner;
-        let unverified = jwt::Unverified::parse(token)?;
+        let unverified = jwt::parse(token)?;
         let now = inner.clock.now();
         let (raw, now) = match inner
             .keys
-            .with_fresh_key(&unverified.kid, now, |key| unverified.verify(key))
+            .with_fresh_key(unverified.kid(), now, |key| jwt::verify(&unverified, key))
         {
             Some(raw) => (raw?, now),
             None => {
                 // The fetch is boxed: its future is large, and every verification's future
                 // would otherwise carry (and copy) its size.
-                let key = Box::pin(inner.keys.key(&unverified.kid)).await?;
-                (unverified.verify(&key)?, inner.clock.now())
+                let key = Box::pin(inner.keys.key(unverified.kid())).await?;
+                (jwt::verify(&unverified, &key)?, inner.clock.now())
             }
         };
         let claims = jwt::check(

@@ -18,11 +18,13 @@
 //!
 //! Private keys are parsed once and held for the life of the key: RSA signing costs about 1 ms,
 //! and parsing a PKCS#8 key on every signature would nearly double it.
+//!
+//! The key pairs themselves, their algorithms and JWKs are `auth-jose`'s; this module gives
+//! them a timeline and a store.
 
-mod material;
 mod ring;
 mod service;
 
-pub use material::{KeyMaterial, SigningAlgorithm};
+pub use auth_jose::{KeyMaterial, SigningAlgorithm};
 pub use ring::{KeyRing, SigningKey};
 pub use service::{Activation, KeyError, KeyPolicy, KeyService, RotatedKey};

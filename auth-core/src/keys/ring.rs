@@ -4,8 +4,7 @@
 //! retired RSA key stays published, and its tokens keep verifying, while the EC key signs. Each
 //! token names its key by `kid`, and the key decides the algorithm.
 
-use super::material::{KeyMaterial, SigningAlgorithm};
-use auth_proto::jwk::JwkSet;
+use auth_jose::{JwkSet, KeyMaterial, SigningAlgorithm};
 use std::sync::Arc;
 
 /// A key with its timeline.

@@ -1,10 +1,10 @@
 //! Loading, refreshing and rotating the key ring of a replica.
 
-use super::material::{KeyMaterial, MaterialError, SigningAlgorithm};
 use super::ring::{KeyRing, SigningKey};
 use crate::clock::Clock;
 use crate::kek::{KekError, KeyEncryptionKey};
 use crate::store::{Store, StoreError, StoredKey};
+use auth_jose::{KeyMaterial, MaterialError, SigningAlgorithm};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};

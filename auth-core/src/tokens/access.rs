@@ -132,7 +132,11 @@ impl Provider {
             {
                 checked.claims.clone()
             }
-            Some(_) => return Err(InvalidAccessToken::Jws(JwsError::UnknownKey).into()),
+            Some(checked) => {
+                return Err(
+                    InvalidAccessToken::Jws(JwsError::UnknownKey(checked.kid.clone())).into(),
+                );
+            }
             None => {
                 let (kid, claims) = self.check_signed_access_token(token, now).await?;
                 self.verified_tokens().insert(

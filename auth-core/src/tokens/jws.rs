@@ -1,132 +1,47 @@
 //! JWS compact serialization ([RFC 7515](https://www.rfc-editor.org/rfc/rfc7515)) signed and
-//! verified with the key ring.
+//! verified with the key ring; the JOSE work itself is `auth-jose`'s.
 //!
-//! Signing goes straight to the parsed aws-lc-rs key pair held by the ring: `jsonwebtoken`
-//! re-parses the private key on every signature, which nearly halves the signing rate.
-//! Verification here is for the server's own tokens (introspection, userinfo, `id_token_hint`);
-//! the header's `alg` must be the key's algorithm, so a token cannot pick a weaker one.
+//! Verification here is for the server's own tokens (introspection, userinfo, `id_token_hint`):
+//! the key is the ring's key of the header's `kid`, published at the time, and the header's
+//! `alg` must be that key's algorithm, so a token cannot pick a weaker one. Any `typ` passes
+//! the JWS checks; the callers tell access tokens and ID tokens apart by it.
 
-use crate::keys::{KeyRing, SigningKey};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::{Deserialize, Serialize};
+use crate::keys::{KeyRing, SigningAlgorithm, SigningKey};
+use auth_jose::jws::{self, Rules, Typ, Unverified};
+pub use auth_jose::jws::{Header, JwsError, MAX_TOKEN_LEN, Verified, peek_kid};
+use serde::Serialize;
 
-/// Longest token accepted for verification, in bytes.
-pub const MAX_TOKEN_LEN: usize = 16 * 1024;
-
-/// The protected header.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Header {
-    /// Algorithm.
-    pub alg: String,
-    /// Media type of the token (`at+jwt` for access tokens, `JWT` for ID tokens).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub typ: Option<String>,
-    /// Key id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kid: Option<String>,
-}
-
-/// Why a token was not accepted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum JwsError {
-    /// Not a well-formed compact JWS.
-    #[error("the token is malformed: {0}")]
-    Malformed(&'static str),
-    /// The `kid` is not a published key.
-    #[error("the token is signed with an unknown key")]
-    UnknownKey,
-    /// `alg` is not the algorithm of the key.
-    #[error("the token's algorithm does not match its key")]
-    AlgorithmMismatch,
-    /// The signature does not verify.
-    #[error("the token's signature is invalid")]
-    BadSignature,
-    /// Signing failed.
-    #[error("signing failed: {0}")]
-    Signing(String),
-}
+/// The header rules of the server's own tokens: any algorithm a ring key may have (the key
+/// decides), any `typ`.
+const OWN_TOKENS: Rules<'static> = Rules {
+    algorithms: &SigningAlgorithm::ALL,
+    typ: Typ::Any,
+};
 
 /// Serializes and signs `claims` with `key`.
 pub fn sign(key: &SigningKey, typ: &str, claims: &impl Serialize) -> Result<String, JwsError> {
-    let header = Header {
-        alg: key.material.algorithm().as_str().to_owned(),
-        typ: Some(typ.to_owned()),
-        kid: Some(key.kid().to_owned()),
-    };
-    let header = serde_json::to_vec(&header).map_err(|e| JwsError::Signing(e.to_string()))?;
-    let claims = serde_json::to_vec(claims).map_err(|e| JwsError::Signing(e.to_string()))?;
-    let mut token = String::with_capacity(512 + claims.len() * 4 / 3);
-    URL_SAFE_NO_PAD.encode_string(header, &mut token);
-    token.push('.');
-    URL_SAFE_NO_PAD.encode_string(claims, &mut token);
-    let signature = key
-        .material
-        .sign(token.as_bytes())
-        .map_err(|e| JwsError::Signing(e.to_string()))?;
-    token.push('.');
-    URL_SAFE_NO_PAD.encode_string(signature, &mut token);
-    Ok(token)
-}
-
-/// A token whose signature verified.
-#[derive(Debug)]
-pub struct Verified {
-    /// Its header.
-    pub header: Header,
-    /// Its payload bytes (JSON).
-    pub payload: Vec<u8>,
-}
-
-/// The `kid` of a token, read without verifying anything (to decide whether the ring needs a
-/// refresh). Nothing of an over-long token is decoded.
-pub fn peek_kid(token: &str) -> Option<String> {
-    if token.len() > MAX_TOKEN_LEN {
-        return None;
-    }
-    let header = token.split('.').next()?;
-    let header = URL_SAFE_NO_PAD.decode(header).ok()?;
-    serde_json::from_slice::<Header>(&header).ok()?.kid
+    jws::sign(&key.material, typ, claims)
 }
 
 /// Verifies a compact JWS against the keys published at `now`.
 pub fn verify(ring: &KeyRing, now: i64, token: &str) -> Result<Verified, JwsError> {
-    if token.len() > MAX_TOKEN_LEN {
-        return Err(JwsError::Malformed("longer than 16 KiB"));
-    }
-    let mut parts = token.split('.');
-    let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(JwsError::Malformed("not three dot-separated parts"));
-    };
-    let header = URL_SAFE_NO_PAD
-        .decode(header_b64)
-        .map_err(|_| JwsError::Malformed("header is not base64url"))?;
-    let header: Header =
-        serde_json::from_slice(&header).map_err(|_| JwsError::Malformed("header is not JSON"))?;
-    let kid = header.kid.as_deref().ok_or(JwsError::Malformed("no kid"))?;
-    let key = ring.verifying_key(kid, now).ok_or(JwsError::UnknownKey)?;
-    if header.alg != key.material.algorithm().as_str() {
-        return Err(JwsError::AlgorithmMismatch);
-    }
-    let signature = URL_SAFE_NO_PAD
-        .decode(signature_b64)
-        .map_err(|_| JwsError::Malformed("signature is not base64url"))?;
-    let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
-    if !key.material.verify(signing_input.as_bytes(), &signature) {
-        return Err(JwsError::BadSignature);
-    }
-    let payload = URL_SAFE_NO_PAD
-        .decode(payload_b64)
-        .map_err(|_| JwsError::Malformed("payload is not base64url"))?;
-    Ok(Verified { header, payload })
+    let unverified = Unverified::parse(token, &OWN_TOKENS)?;
+    let key = ring
+        .verifying_key(unverified.kid(), now)
+        .ok_or_else(|| JwsError::UnknownKey(unverified.kid().to_owned()))?;
+    let payload = unverified.verify(key.material.public_key())?;
+    Ok(Verified {
+        header: unverified.header(),
+        payload,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::{KeyMaterial, SigningAlgorithm};
+    use crate::keys::KeyMaterial;
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use std::sync::Arc;
 
     fn key(algorithm: SigningAlgorithm, generation: i64) -> SigningKey {
@@ -176,11 +91,24 @@ mod tests {
             for other in keys.iter().filter(|k| k.kid() != signer.kid()) {
                 // A header naming another key's kid with this key's alg and signature.
                 let confused = resigned(signer, signer.material.algorithm().as_str(), other.kid());
-                assert_eq!(
+                assert!(matches!(
                     verify(&ring, 0, &confused).unwrap_err(),
-                    JwsError::AlgorithmMismatch
-                );
+                    JwsError::AlgorithmMismatch { .. }
+                ));
             }
         }
+    }
+
+    #[test]
+    fn a_key_no_longer_published_verifies_nothing() {
+        let mut signer = key(SigningAlgorithm::EdDsa, 1);
+        signer.expires_at = Some(100);
+        let token = sign(&signer, "JWT", &serde_json::json!({})).unwrap();
+        let ring = KeyRing::new(vec![signer.clone()]);
+        assert!(verify(&ring, 99, &token).is_ok());
+        assert_eq!(
+            verify(&ring, 100, &token).unwrap_err(),
+            JwsError::UnknownKey(signer.kid().to_owned())
+        );
     }
 }

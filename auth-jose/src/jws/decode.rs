@@ -11,7 +11,7 @@ use std::mem::MaybeUninit;
 /// `encoded` is not unpadded base64url: padding, the standard alphabet, a dangling character
 /// and non-zero trailing bits are all refused.
 #[inline]
-pub(crate) fn decoded<const N: usize, T>(
+pub(super) fn decoded<const N: usize, T>(
     encoded: &str,
     use_bytes: impl FnOnce(&[u8]) -> T,
 ) -> Option<T> {
@@ -29,7 +29,7 @@ pub(crate) fn decoded<const N: usize, T>(
 }
 
 /// Whether `encoded` is unpadded base64url, by the rules of [`decoded`], without decoding it.
-pub(crate) fn is_base64url(encoded: &str) -> bool {
+pub(super) fn is_base64url(encoded: &str) -> bool {
     URL_SAFE_NO_PAD.check(encoded.as_bytes()).is_ok()
 }
 

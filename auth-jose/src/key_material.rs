@@ -4,7 +4,8 @@
 //! with Ed25519 (RFC 8037). Each key knows its algorithm; its JWK, `kid` and signatures follow
 //! from it. Signing never goes through the `rsa` crate (RUSTSEC-2023-0071).
 
-use auth_proto::jwk::Jwk;
+use crate::SigningAlgorithm;
+use crate::jwk::{Jwk, PublicKey, ec_thumbprint, okp_thumbprint, rsa_thumbprint};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeySize, PublicKeyComponents};
 use aws_lc_rs::signature::{
@@ -15,54 +16,6 @@ use aws_lc_rs::signature::{
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::fmt;
-
-/// The JWS algorithms this server signs with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SigningAlgorithm {
-    /// RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 section 3.3), the OIDC default.
-    Rs256,
-    /// ECDSA on P-256 with SHA-256 (RFC 7518 section 3.4).
-    Es256,
-    /// EdDSA with Ed25519 (RFC 8037 section 3.1). Ed448 is not offered.
-    EdDsa,
-}
-
-impl SigningAlgorithm {
-    /// Every algorithm, in the order configuration errors list them.
-    pub const ALL: [Self; 3] = [Self::Rs256, Self::Es256, Self::EdDsa];
-
-    /// The JWS `alg` name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Rs256 => "RS256",
-            Self::Es256 => "ES256",
-            Self::EdDsa => "EdDSA",
-        }
-    }
-
-    /// Parses a JWS `alg` name (case-sensitive, RFC 7515 section 4.1.1).
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|alg| alg.as_str() == name)
-    }
-
-    /// The hash of OIDC's `at_hash` and `c_hash` claims for ID tokens signed with this
-    /// algorithm (OIDC Core section 3.1.3.6: the hash of the `alg`). RS256 and ES256 name
-    /// SHA-256. EdDSA names none; Ed25519 hashes with SHA-512 (RFC 8032 section 5.1), which is
-    /// what the OpenID Connect working group agreed (openid/connect issue 1125) and what
-    /// node-oidc-provider (oidc-token-hash) and the `openidconnect` crate do.
-    pub fn claim_hash(self) -> &'static aws_lc_rs::digest::Algorithm {
-        match self {
-            Self::Rs256 | Self::Es256 => &aws_lc_rs::digest::SHA256,
-            Self::EdDsa => &aws_lc_rs::digest::SHA512,
-        }
-    }
-}
-
-impl fmt::Display for SigningAlgorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// Why key material could not be created or read.
 #[derive(Debug, thiserror::Error)]
@@ -88,7 +41,7 @@ enum Pair {
 pub struct KeyMaterial {
     algorithm: SigningAlgorithm,
     pair: Pair,
-    verifier: ParsedPublicKey,
+    public: PublicKey,
     jwk: Jwk,
 }
 
@@ -211,8 +164,8 @@ impl KeyMaterial {
         };
         Ok(Self {
             algorithm: SigningAlgorithm::Rs256,
+            public: PublicKey::new(SigningAlgorithm::Rs256, verifier),
             pair: Pair::Rsa(pair),
-            verifier,
             jwk,
         })
     }
@@ -241,8 +194,8 @@ impl KeyMaterial {
         };
         Ok(Self {
             algorithm: SigningAlgorithm::Es256,
+            public: PublicKey::new(SigningAlgorithm::Es256, verifier),
             pair: Pair::Ecdsa(pair),
-            verifier,
             jwk,
         })
     }
@@ -266,8 +219,8 @@ impl KeyMaterial {
         };
         Ok(Self {
             algorithm: SigningAlgorithm::EdDsa,
+            public: PublicKey::new(SigningAlgorithm::EdDsa, verifier),
             pair: Pair::Ed25519(pair),
-            verifier,
             jwk,
         })
     }
@@ -311,36 +264,15 @@ impl KeyMaterial {
         }
     }
 
+    /// The public key, parsed for verification.
+    pub fn public_key(&self) -> &PublicKey {
+        &self.public
+    }
+
     /// Whether `signature` is this key's signature of `message`.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        self.verifier.verify_sig(message, signature).is_ok()
+        self.public.verify(message, signature)
     }
-}
-
-/// RFC 7638 section 3.2: the thumbprint input holds the required members only, in
-/// lexicographic order, without white space; the thumbprint is its SHA-256, base64url.
-fn thumbprint(input: &str) -> String {
-    URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
-        &aws_lc_rs::digest::SHA256,
-        input.as_bytes(),
-    ))
-}
-
-/// RFC 7638 section 3.2 for an RSA key: `e`, `kty`, `n`.
-fn rsa_thumbprint(n: &str, e: &str) -> String {
-    thumbprint(&format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#))
-}
-
-/// RFC 7638 section 3.2 for an EC key: `crv`, `kty`, `x`, `y`.
-fn ec_thumbprint(x: &str, y: &str) -> String {
-    thumbprint(&format!(
-        r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#
-    ))
-}
-
-/// RFC 8037 section 2 and appendix A.3: for an OKP key, `crv`, `kty`, `x`.
-fn okp_thumbprint(x: &str) -> String {
-    thumbprint(&format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#))
 }
 
 impl fmt::Debug for KeyMaterial {
@@ -403,16 +335,6 @@ mod tests {
     }
 
     #[test]
-    fn the_rsa_thumbprint_matches_rfc_7638() {
-        // RFC 7638 section 3.1.
-        let n = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
-        assert_eq!(
-            rsa_thumbprint(n, "AQAB"),
-            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
-        );
-    }
-
-    #[test]
     fn the_ed25519_key_and_signature_match_rfc_8037() {
         // RFC 8037 appendix A.1 (key), A.3 (thumbprint), A.4 (signature).
         let seed = URL_SAFE_NO_PAD
@@ -472,15 +394,6 @@ mod tests {
         );
         assert!(key.verify(input.as_bytes(), &signature));
         assert!(key.verify(input.as_bytes(), &key.sign(input.as_bytes()).unwrap()));
-    }
-
-    #[test]
-    fn algorithm_names_are_case_sensitive() {
-        for algorithm in SigningAlgorithm::ALL {
-            assert_eq!(SigningAlgorithm::parse(algorithm.as_str()), Some(algorithm));
-        }
-        assert_eq!(SigningAlgorithm::parse("eddsa"), None);
-        assert_eq!(SigningAlgorithm::parse("HS256"), None);
     }
 
     #[test]
