@@ -450,7 +450,10 @@ async fn a_user_secures_the_account_with_totp_and_recovers_it_in_a_real_browser(
 async fn prompt_none_after_logout_brings_login_required_back_to_a_self_registered_client_in_a_real_browser(
     backend: Backend,
 ) {
-    let (app, _mail) = spawn_app_with_mail(backend, |c| c.registration.mode = auth_server::config::registration::Mode::Open).await;
+    let (app, _mail) = spawn_app_with_mail(backend, |c| {
+        c.registration.mode = auth_server::config::registration::Mode::Open
+    })
+    .await;
     app.user("ann@example.com").await;
     let (client_base, seen) = callback_server().await;
     let callback = format!("{client_base}/callback");

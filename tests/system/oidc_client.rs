@@ -14,7 +14,10 @@ use openidconnect::{
 #[both_backends]
 async fn an_unmodified_oidc_client_library_completes_the_flow(backend: Backend) {
     // The library registers itself (RFC 7591), which the default configuration refuses.
-    let app = spawn_app_with(backend, |c| c.registration.mode = auth_server::config::registration::Mode::Open).await;
+    let app = spawn_app_with(backend, |c| {
+        c.registration.mode = auth_server::config::registration::Mode::Open
+    })
+    .await;
     app.user("ann@example.com").await;
     let http = openidconnect::reqwest::ClientBuilder::new()
         .redirect(openidconnect::reqwest::redirect::Policy::none())

@@ -27,8 +27,10 @@ async fn registration_disabled_removes_the_endpoint_from_discovery(backend: Back
 
 #[both_backends]
 async fn both_metadata_documents_advertise_exactly_what_is_implemented(backend: Backend) {
-    let app =
-        crate::support::spawn_app_with(backend, |c| c.registration.mode = auth_server::config::registration::Mode::Open).await;
+    let app = crate::support::spawn_app_with(backend, |c| {
+        c.registration.mode = auth_server::config::registration::Mode::Open
+    })
+    .await;
     let base = &app.base_url;
     let expected = json!({
         "issuer": base,

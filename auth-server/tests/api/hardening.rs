@@ -202,7 +202,10 @@ async fn a_sign_up_under_someone_elses_address_is_not_confirmed_by_a_mail_scanne
 async fn json_under_any_media_type_is_scanned_for_nul_and_registration_reads_only_json(
     backend: Backend,
 ) {
-    let app = spawn_app_with(backend, |c| c.registration.mode = auth_server::config::registration::Mode::Open).await;
+    let app = spawn_app_with(backend, |c| {
+        c.registration.mode = auth_server::config::registration::Mode::Open
+    })
+    .await;
     let body = r#"{"redirect_uris":["https://app.example/cb"],"client_name":"evil\u0000name"}"#;
     for media_type in ["application/jsonx", "text/plain", "application/json"] {
         let response = app

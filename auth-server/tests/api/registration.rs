@@ -5,7 +5,10 @@ use serde_json::{Value, json};
 
 /// A server with `registration.mode = "open"` (the default is `disabled`).
 async fn open_registration(backend: Backend) -> TestApp {
-    spawn_app_with(backend, |c| c.registration.mode = auth_server::config::registration::Mode::Open).await
+    spawn_app_with(backend, |c| {
+        c.registration.mode = auth_server::config::registration::Mode::Open
+    })
+    .await
 }
 
 #[both_backends]
