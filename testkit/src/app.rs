@@ -1,6 +1,7 @@
 //! The server in-process: `auth_server::serve` on 127.0.0.1:0 over a fresh database, with the
 //! provider, clock and key-encryption key a test needs to set things up and look inside.
 
+use crate::Fetch as _;
 use crate::db::{Backend, TestDb};
 use crate::process::cli_command;
 use crate::sign_in::{PASSWORD, REDIRECT_URI};
@@ -85,9 +86,8 @@ impl TestApp {
             .post(self.url("/token"))
             .basic_auth(id, Some(secret))
             .form(&form)
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         assert_eq!(response.status(), 200, "token request failed");
         response.json().await.unwrap()
     }

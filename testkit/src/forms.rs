@@ -1,6 +1,7 @@
 //! HTML forms as a browser without JavaScript fills them: a field's value, the CSRF token of a
 //! page, a form posted with it.
 
+use crate::Fetch as _;
 use crate::app::TestApp;
 
 /// The value of the form field `name` in an HTML page (askama escapes `/`, `=`, `+` and `&`).
@@ -37,7 +38,7 @@ pub fn without_csrf(html: &str) -> String {
 impl TestApp {
     /// The HTML of the page at `url` and the CSRF token of its form.
     pub async fn form_page(&self, browser: &reqwest::Client, url: &str) -> (String, String) {
-        let html = browser.get(url).send().await.unwrap().text().await.unwrap();
+        let html = browser.get(url).fetch_text().await;
         let csrf =
             form_field(&html, "csrf_token").unwrap_or_else(|| panic!("no form at {url}:\n{html}"));
         (html, csrf)
@@ -51,9 +52,8 @@ impl TestApp {
         browser
             .post(self.url("/verify-email"))
             .form(&[("csrf_token", csrf), ("token", token)])
-            .send()
+            .fetch()
             .await
-            .unwrap()
     }
 
     /// Loads `page` (for its CSRF token) and posts `fields` to `action`, like a browser.
@@ -67,12 +67,7 @@ impl TestApp {
         let (_, csrf) = self.form_page(browser, &self.url(page)).await;
         let mut form: Vec<(&str, String)> = vec![("csrf_token", csrf)];
         form.extend(fields.iter().map(|(k, v)| (*k, (*v).to_owned())));
-        browser
-            .post(self.url(action))
-            .form(&form)
-            .send()
-            .await
-            .unwrap()
+        browser.post(self.url(action)).form(&form).fetch().await
     }
 }
 

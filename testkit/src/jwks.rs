@@ -1,5 +1,6 @@
 //! Tokens checked by a library this project did not write.
 
+use crate::Fetch as _;
 /// Verifies a JWT with the server's published JWKS through `jsonwebtoken` (a library this
 /// project did not write), checking issuer and audience; returns header and claims.
 pub async fn verify_with_jwks(
@@ -9,14 +10,8 @@ pub async fn verify_with_jwks(
     issuer: &str,
     audience: &str,
 ) -> Result<(jsonwebtoken::Header, serde_json::Value), jsonwebtoken::errors::Error> {
-    let jwks: jsonwebtoken::jwk::JwkSet = http
-        .get(format!("{app_base}/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: jsonwebtoken::jwk::JwkSet =
+        http.get(format!("{app_base}/jwks.json")).fetch_json().await;
     let header = jsonwebtoken::decode_header(token)?;
     let kid = header.kid.clone().expect("kid in header");
     let jwk = jwks.find(&kid).ok_or_else(|| {

@@ -10,6 +10,7 @@
 //! Everything is re-exported at the root, so a suite's own support module is one `pub use`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod answer;
 pub mod app;
 pub mod browser;
 pub mod db;
@@ -20,6 +21,7 @@ pub mod pkce;
 pub mod process;
 pub mod sign_in;
 
+pub use answer::{Fetch, ReadJson};
 pub use app::{TestApp, spawn_app, spawn_app_with};
 pub use auth_testkit_macros::{both_backends, postgres_only};
 pub use browser::browser;

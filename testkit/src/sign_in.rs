@@ -1,6 +1,7 @@
 //! The sign-in and consent walk of the code flow, as a browser goes through it, and the token
 //! requests a client makes after it.
 
+use crate::Fetch as _;
 use crate::app::TestApp;
 use crate::browser::browser;
 use crate::forms::{form_field, query_of};
@@ -33,7 +34,7 @@ impl TestApp {
 
     /// GETs `url` and returns the `Location` it redirects to (panics if it does not redirect).
     pub async fn follow(&self, browser: &reqwest::Client, url: &str) -> String {
-        let response = browser.get(url).send().await.unwrap();
+        let response = browser.get(url).fetch().await;
         assert_eq!(response.status(), 303, "expected a redirect from {url}");
         let location = response.headers()["location"].to_str().unwrap().to_owned();
         if location.starts_with('/') {
@@ -51,14 +52,7 @@ impl TestApp {
         email: &str,
         password: &str,
     ) -> reqwest::Response {
-        let page = browser
-            .get(login_url)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = browser.get(login_url).fetch_text().await;
         let csrf = form_field(&page, "csrf_token").expect("csrf token on the login page");
         let mut form = vec![
             ("csrf_token", csrf),
@@ -68,12 +62,7 @@ impl TestApp {
         if let Some(request) = form_field(&page, "request") {
             form.push(("request", request));
         }
-        browser
-            .post(self.url("/login"))
-            .form(&form)
-            .send()
-            .await
-            .unwrap()
+        browser.post(self.url("/login")).form(&form).fetch().await
     }
 
     /// Runs the whole browser side of the code flow for a user: authorize, log in, consent.
@@ -92,25 +81,13 @@ impl TestApp {
             location = self.follow(browser, &self.url(&next)).await;
         }
         if location.contains("/consent?") {
-            let page = browser
-                .get(&location)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let page = browser.get(&location).fetch_text().await;
             let form = [
                 ("csrf_token", form_field(&page, "csrf_token").unwrap()),
                 ("request", form_field(&page, "request").unwrap()),
                 ("decision", "allow".to_owned()),
             ];
-            let response = browser
-                .post(self.url("/consent"))
-                .form(&form)
-                .send()
-                .await
-                .unwrap();
+            let response = browser.post(self.url("/consent")).form(&form).fetch().await;
             assert_eq!(response.status(), 303);
             location = response.headers()["location"].to_str().unwrap().to_owned();
         }
@@ -138,9 +115,8 @@ impl TestApp {
                 ("redirect_uri", REDIRECT_URI),
                 ("code_verifier", verifier),
             ])
-            .send()
+            .fetch()
             .await
-            .unwrap()
     }
 
     /// Refreshes at the token endpoint.
@@ -162,9 +138,8 @@ impl TestApp {
             .post(self.url("/token"))
             .basic_auth(client, Some(secret))
             .form(&form)
-            .send()
+            .fetch()
             .await
-            .unwrap()
     }
 
     /// Whether `token` introspects as active (asked by `client`).
@@ -174,12 +149,8 @@ impl TestApp {
             .post(self.url("/introspect"))
             .basic_auth(client, Some(secret))
             .form(&[("token", token)])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .fetch_json()
+            .await;
         body["active"] == true
     }
 
@@ -223,16 +194,9 @@ pub async fn sign_in(
     authorize_url: &str,
     email: &str,
 ) -> String {
-    let mut location = redirect_of(browser.get(authorize_url).send().await.unwrap(), issuer).await;
+    let mut location = redirect_of(browser.get(authorize_url).fetch().await, issuer).await;
     if location.starts_with(&format!("{issuer}/login")) {
-        let page = browser
-            .get(&location)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = browser.get(&location).fetch_text().await;
         let mut form = vec![
             (
                 "csrf_token",
@@ -247,24 +211,16 @@ pub async fn sign_in(
         let response = browser
             .post(format!("{issuer}/login"))
             .form(&form)
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         location = redirect_of(response, issuer).await;
         // Back to the pending authorization (`/authorize/continue`), which redirects on.
         if location.starts_with(issuer) && !location.starts_with(&format!("{issuer}/consent")) {
-            location = redirect_of(browser.get(&location).send().await.unwrap(), issuer).await;
+            location = redirect_of(browser.get(&location).fetch().await, issuer).await;
         }
     }
     if location.starts_with(&format!("{issuer}/consent")) {
-        let page = browser
-            .get(&location)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = browser.get(&location).fetch_text().await;
         let form = [
             ("csrf_token", form_field(&page, "csrf_token").unwrap()),
             ("request", form_field(&page, "request").unwrap()),
@@ -273,9 +229,8 @@ pub async fn sign_in(
         let response = browser
             .post(format!("{issuer}/consent"))
             .form(&form)
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         location = redirect_of(response, issuer).await;
     }
     location

@@ -12,6 +12,7 @@ use crate::support::{
 use auth_core::clients::{AuthMethod, ClientId, GrantType, RedirectUri};
 use auth_core::clock::Clock;
 use auth_core::otp::totp::code_for;
+use auth_testkit::Fetch as _;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use std::net::TcpListener;
@@ -299,9 +300,8 @@ async fn a_user_signs_up_consents_and_logs_out_in_a_real_browser(backend: Backen
             ("redirect_uri", callback.as_str()),
             ("code_verifier", pkce.verifier.as_str()),
         ])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 200);
     let tokens: Value = response.json().await.unwrap();
     let id_token = tokens["id_token"].as_str().unwrap();
@@ -316,12 +316,8 @@ async fn a_user_signs_up_consents_and_logs_out_in_a_real_browser(backend: Backen
         .http
         .get(app.url("/userinfo"))
         .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(info["sub"], id["sub"]);
     let refreshed = app
         .refresh(
@@ -467,12 +463,8 @@ async fn prompt_none_after_logout_brings_login_required_back_to_a_self_registere
             "post_logout_redirect_uris": [signed_out],
             "token_endpoint_auth_method": "none"
         }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let id = registered["client_id"].as_str().unwrap().to_owned();
     let authorize = |prompt: Option<&str>, state: &str| {
         let mut url = url::Url::parse(&app.url("/authorize")).unwrap();

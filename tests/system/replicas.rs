@@ -1,6 +1,7 @@
 //! Several server processes sharing one PostgreSQL database.
 
 use crate::support::{Backend, ServerProcess, TestDb, cli_command, postgres_only};
+use auth_testkit::Fetch as _;
 use serde_json::Value;
 use std::time::Duration;
 
@@ -14,14 +15,7 @@ fn replica(db: &TestDb, kek: &str) -> std::process::Command {
 }
 
 async fn kids(http: &reqwest::Client, server: &ServerProcess) -> Vec<String> {
-    let jwks: Value = http
-        .get(server.url("/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = http.get(server.url("/jwks.json")).fetch_json().await;
     jwks["keys"]
         .as_array()
         .unwrap()
@@ -64,7 +58,7 @@ async fn two_replicas_share_tokens_revocations_and_key_rotations() {
             .basic_auth("svc", Some(&secret))
             .form(&[("grant_type", "client_credentials")]);
         async move {
-            let body: Value = request.send().await.unwrap().json().await.unwrap();
+            let body: Value = request.fetch_json().await;
             body["access_token"].as_str().unwrap().to_owned()
         }
     };
@@ -74,7 +68,7 @@ async fn two_replicas_share_tokens_revocations_and_key_rotations() {
             .basic_auth("svc", Some(&secret))
             .form(&[("token", token)]);
         async move {
-            let body: Value = request.send().await.unwrap().json().await.unwrap();
+            let body: Value = request.fetch_json().await;
             body["active"] == true
         }
     };
@@ -90,9 +84,8 @@ async fn two_replicas_share_tokens_revocations_and_key_rotations() {
         .post(b.url("/revoke"))
         .basic_auth("svc", Some(&secret))
         .form(&[("token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(revoked.status(), 200);
     assert!(
         !introspect_at(&b, token.clone()).await,

@@ -1,6 +1,7 @@
 use crate::support::{TestServer, client_clock, spawn_server};
 use auth_client::Verifier;
 use auth_client::axum::{Authenticated, Require};
+use auth_testkit::Fetch as _;
 use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::get;
@@ -52,14 +53,14 @@ async fn a_request_without_a_token_gets_401_without_an_error_code() {
     let http = reqwest::Client::new();
 
     for path in ["/tickets", "/me", "/admin"] {
-        let response = http.get(format!("{url}{path}")).send().await.unwrap();
+        let response = http.get(format!("{url}{path}")).fetch().await;
         assert_eq!(response.status(), 401);
         assert_eq!(
             challenge(&response),
             format!("Bearer realm=\"{}\"", server.issuer)
         );
     }
-    let anonymous = http.get(format!("{url}/maybe")).send().await.unwrap();
+    let anonymous = http.get(format!("{url}/maybe")).fetch().await;
     assert_eq!(anonymous.text().await.unwrap(), "anonymous");
 }
 
@@ -73,9 +74,8 @@ async fn an_invalid_token_gets_401_invalid_token_with_a_description() {
         let response = http
             .get(format!("{url}{path}"))
             .bearer_auth("not.a.token")
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         assert_eq!(response.status(), 401);
         let challenge = challenge(&response);
         assert!(
@@ -102,9 +102,8 @@ async fn a_token_without_the_scope_gets_403_insufficient_scope() {
     let response = reqwest::Client::new()
         .get(format!("{url}/tickets"))
         .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
 
     assert_eq!(response.status(), 403);
     assert_eq!(

@@ -7,6 +7,7 @@ use auth_core::Provider;
 use auth_core::scope::Scope;
 use auth_core::tokens::access::AccessTokenRequest;
 use auth_server::config::Config;
+use auth_testkit::Fetch as _;
 use auth_testkit::{Backend, TestApp, spawn_app_with};
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -107,9 +108,8 @@ async fn forward(State(proxy): State<Arc<Forwarder>>, request: Request) -> Respo
         .request(parts.method, target)
         .headers(headers)
         .body(body)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let mut response = Response::builder().status(answer.status());
     for (name, value) in answer.headers() {
         if name != http::header::TRANSFER_ENCODING && name != http::header::CONTENT_LENGTH {
@@ -139,9 +139,8 @@ impl TestServer {
             .post(format!("{}/token", self.issuer))
             .basic_auth(id, Some(secret))
             .form(&[("grant_type", "client_credentials"), ("scope", scope)])
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         assert_eq!(response.status(), 200);
         let body: serde_json::Value = response.json().await.unwrap();
         body["access_token"].as_str().unwrap().to_owned()

@@ -4,6 +4,7 @@ use crate::support::{
 };
 use auth_client::{ClientCredentials, Verifier, VerifyError};
 use auth_core::keys::Activation;
+use auth_testkit::Fetch as _;
 use aws_lc_rs::hmac;
 use std::time::Duration;
 
@@ -166,9 +167,8 @@ async fn an_hmac_token_keyed_with_the_public_key_is_refused() {
     let jwks = server
         .http
         .get(format!("{}/jwks.json", server.issuer))
-        .send()
+        .fetch()
         .await
-        .unwrap()
         .bytes()
         .await
         .unwrap();
@@ -352,9 +352,8 @@ async fn introspection_mode_sees_a_revocation_after_the_cache_ttl() {
         .post(format!("{}/revoke", server.issuer))
         .basic_auth("events", Some(&secret))
         .form(&[("token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(revoked.status(), 200);
 
     // Within the TTL the cached answer stands, without a request.

@@ -1,6 +1,7 @@
 //! The JSON account API and its OpenAPI description.
 
 use crate::support::{Backend, PASSWORD, both_backends, spawn_app_with_mail};
+use auth_testkit::{Fetch as _, ReadJson as _};
 use serde_json::{Value, json};
 
 #[both_backends]
@@ -11,20 +12,19 @@ async fn an_app_registers_a_user_who_confirms_and_manages_the_account(backend: B
             .http
             .post(app.url("/api/account/register"))
             .json(&json!({"email": email, "password": PASSWORD, "name": "Api User"}));
-        async move { request.send().await.unwrap() }
+        async move { request.fetch().await }
     };
     let created = register("api@example.com").await;
     assert_eq!(created.status(), 202);
     let created: Value = created.json().await.unwrap();
-    let again: Value = register("API@example.com").await.json().await.unwrap();
+    let again: Value = register("API@example.com").await.read_json().await;
     assert_eq!(created, again, "the same answer for a taken address");
     let weak = app
         .http
         .post(app.url("/api/account/register"))
         .json(&json!({"email": "w@example.com", "password": "short"}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(weak.status(), 422);
     let weak: Value = weak.json().await.unwrap();
     assert_eq!(
@@ -50,12 +50,8 @@ async fn an_app_registers_a_user_who_confirms_and_manages_the_account(backend: B
         .http
         .get(app.url("/api/account/me"))
         .bearer_auth(access)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(me["email"], "api@example.com");
     assert_eq!(me["email_verified"], true);
     assert_eq!(me["totp_enabled"], false);
@@ -65,9 +61,8 @@ async fn an_app_registers_a_user_who_confirms_and_manages_the_account(backend: B
         .patch(app.url("/api/account/me"))
         .bearer_auth(access)
         .json(&json!({"given_name": "Api", "phone_number": "+41 44 668 18 00"}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(
         no_code.status(),
         403,
@@ -79,12 +74,8 @@ async fn an_app_registers_a_user_who_confirms_and_manages_the_account(backend: B
         .http
         .get(app.url("/api/account/me"))
         .bearer_auth(access)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(
         (
             me_now["given_name"].as_str(),
@@ -98,9 +89,8 @@ async fn an_app_registers_a_user_who_confirms_and_manages_the_account(backend: B
         .post(app.url("/api/account/otp/send"))
         .bearer_auth(access)
         .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(sent.status(), 202);
     let code = mail.wait_for("api@example.com", "code").await.code();
     let patched = app
@@ -113,9 +103,8 @@ async fn an_app_registers_a_user_who_confirms_and_manages_the_account(backend: B
             "phone_number": "+41 44 668 18 00",
             "code": code
         }))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(patched.status(), 200);
     let patched: Value = patched.json().await.unwrap();
     assert_eq!(
@@ -131,26 +120,22 @@ async fn an_app_registers_a_user_who_confirms_and_manages_the_account(backend: B
         .patch(app.url("/api/account/me"))
         .bearer_auth(access)
         .json(&json!({"locale": "not a tag"}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(invalid.status(), 422);
     let unknown_field = app
         .http
         .patch(app.url("/api/account/me"))
         .bearer_auth(access)
         .json(&json!({"emial": "x"}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(unknown_field.status(), 400);
     assert_eq!(
         app.http
             .get(app.url("/api/account/me"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+            .fetch_status()
+            .await,
         401
     );
 }
@@ -169,9 +154,8 @@ async fn changing_the_password_by_api_keeps_the_callers_grant_only(backend: Back
         .post(app.url("/api/account/password"))
         .bearer_auth(caller["access_token"].as_str().unwrap())
         .json(&json!({"current_password": PASSWORD, "new_password": "another long password"}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(change.status(), 204);
     assert_eq!(
         app.refresh(
@@ -205,9 +189,8 @@ async fn changing_the_password_by_api_keeps_the_callers_grant_only(backend: Back
             "current_password": "not the password",
             "new_password": "yet another password"
         }))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(wrong.status(), 403);
 }
 
@@ -221,7 +204,7 @@ async fn forgot_and_reset_by_api_answer_the_same_and_use_the_link_once(backend: 
             .post(app.url("/api/account/password/forgot"))
             .json(&json!({"email": email}));
         async move {
-            let r = request.send().await.unwrap();
+            let r = request.fetch().await;
             (r.status(), r.text().await.unwrap())
         }
     };
@@ -239,7 +222,7 @@ async fn forgot_and_reset_by_api_answer_the_same_and_use_the_link_once(backend: 
             .http
             .post(app.url("/api/account/password/reset"))
             .json(&json!({"token": token, "password": password}));
-        async move { request.send().await.unwrap().status() }
+        async move { request.fetch_status().await }
     };
     assert_eq!(reset("short").await, 422);
     assert_eq!(reset("a fresh long password").await, 204);
@@ -259,9 +242,8 @@ async fn a_step_up_code_is_sent_and_accepted_once(backend: Backend) {
         .post(app.url("/api/account/otp/send"))
         .bearer_auth(&access)
         .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(sent.status(), 202);
     let code = mail.wait_for("ann@example.com", "code").await.code();
     let sms = app
@@ -269,9 +251,8 @@ async fn a_step_up_code_is_sent_and_accepted_once(backend: Backend) {
         .post(app.url("/api/account/otp/send"))
         .bearer_auth(&access)
         .json(&json!({"channel": "sms"}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(sms.status(), 400, "no SMS sender is configured");
     let attempts = (0..5).map(|_| {
         app.http
@@ -311,44 +292,32 @@ async fn users_see_and_end_their_sessions(backend: Backend) {
         .http
         .get(app.url("/api/account/sessions"))
         .bearer_auth(access)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(sessions.len(), 2);
     let id = sessions[0]["id"].as_str().unwrap();
     assert_eq!(
         app.http
             .delete(app.url(&format!("/api/account/sessions/{id}")))
             .bearer_auth(access)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+            .fetch_status()
+            .await,
         204
     );
     assert_eq!(
         app.http
             .delete(app.url(&format!("/api/account/sessions/{id}")))
             .bearer_auth(access)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+            .fetch_status()
+            .await,
         404
     );
     let left: Vec<Value> = app
         .http
         .get(app.url("/api/account/sessions"))
         .bearer_auth(access)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(left.len(), 1);
 }
 
@@ -371,28 +340,25 @@ async fn services_check_registration_with_a_users_read_token(backend: Backend) {
             .http
             .get(app.url(&format!("/api/users/registered?{query}")))
             .bearer_auth(token);
-        async move { request.send().await.unwrap() }
+        async move { request.fetch().await }
     };
     let by_id: Value = ask(format!("id={}", user.id), &token)
         .await
-        .json()
-        .await
-        .unwrap();
+        .read_json()
+        .await;
     assert_eq!(
         by_id,
         json!({"registered": true, "disabled": false, "id": user.id.to_string()})
     );
     let by_email: Value = ask("email=ANN%40example.com".into(), &token)
         .await
-        .json()
-        .await
-        .unwrap();
+        .read_json()
+        .await;
     assert_eq!(by_email["registered"], true);
     let unknown: Value = ask("email=nobody%40example.com".into(), &token)
         .await
-        .json()
-        .await
-        .unwrap();
+        .read_json()
+        .await;
     assert_eq!(unknown, json!({"registered": false}));
     assert_eq!(ask("".into(), &token).await.status(), 400);
     let forbidden = ask(format!("id={}", user.id), &weak_token).await;
@@ -407,21 +373,15 @@ async fn services_check_registration_with_a_users_read_token(backend: Backend) {
         .http
         .get(app.url(&format!("/api/users/{}", user.id)))
         .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(info["email"], "ann@example.com");
     assert_eq!(
         app.http
             .get(app.url("/api/users/0190a8c4-5b8e-7d4e-9c1a-2f3b4c5d6e7f"))
             .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+            .fetch_status()
+            .await,
         404
     );
 }
@@ -432,12 +392,8 @@ async fn the_api_is_described_by_openapi_and_a_readable_page(backend: Backend) {
     let doc: Value = app
         .http
         .get(app.url("/api/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     for path in [
         "/api/account/register",
@@ -451,15 +407,7 @@ async fn the_api_is_described_by_openapi_and_a_readable_page(backend: Backend) {
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
-    let page = app
-        .http
-        .get(app.url("/api/docs"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.http.get(app.url("/api/docs")).fetch_text().await;
     assert!(page.contains("<code>GET /api/users/registered</code>"));
     assert!(page.contains("Bearer token with users:read"));
     assert!(page.contains("id=\"schema-RegisterRequest\""));

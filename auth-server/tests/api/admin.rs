@@ -1,6 +1,7 @@
 //! The admin API.
 
 use crate::support::{Backend, both_backends, spawn_app};
+use auth_testkit::Fetch as _;
 use serde_json::{Value, json};
 
 #[both_backends]
@@ -25,15 +26,13 @@ async fn an_admin_token_manages_roles_users_and_clients(backend: Backend) {
             "description": "Creates events",
             "permissions": ["events:create"]
         }))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(role.status(), 201);
     let duplicate = admin(reqwest::Method::POST, "/roles")
         .json(&json!({"name": "event-creator"}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(duplicate.status(), 409);
 
     let user = admin(reqwest::Method::POST, "/users")
@@ -42,9 +41,8 @@ async fn an_admin_token_manages_roles_users_and_clients(backend: Backend) {
             "password": "correct horse battery",
             "roles": ["event-creator"]
         }))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(user.status(), 201);
     let user: Value = user.json().await.unwrap();
     assert_eq!(user["roles"], json!(["event-creator"]));
@@ -53,17 +51,12 @@ async fn an_admin_token_manages_roles_users_and_clients(backend: Backend) {
 
     let permissions = admin(reqwest::Method::PUT, "/roles/event-creator/permissions")
         .json(&json!({"permissions": ["events:create", "events:delete"]}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(permissions.status(), 200);
     let shown: Value = admin(reqwest::Method::GET, &format!("/users/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(
         shown["permissions"],
         json!(["events:create", "events:delete"])
@@ -73,44 +66,27 @@ async fn an_admin_token_manages_roles_users_and_clients(backend: Backend) {
         reqwest::Method::DELETE,
         &format!("/users/{id}/roles/event-creator"),
     )
-    .send()
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    .fetch_json()
+    .await;
     assert_eq!(revoked["roles"], json!([]));
     let missing = admin(
         reqwest::Method::DELETE,
         &format!("/users/{id}/roles/event-creator"),
     )
-    .send()
-    .await
-    .unwrap();
+    .fetch()
+    .await;
     assert_eq!(missing.status(), 404);
     let disabled: Value = admin(reqwest::Method::POST, &format!("/users/{id}/disable"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(disabled["disabled"], true);
     let enabled: Value = admin(reqwest::Method::POST, &format!("/users/{id}/enable"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(enabled["disabled"], false);
     let audit: Value = admin(reqwest::Method::GET, &format!("/audit?user={id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let events: Vec<&str> = audit
         .as_array()
         .unwrap()
@@ -129,17 +105,15 @@ async fn an_admin_token_manages_roles_users_and_clients(backend: Backend) {
             "grant_types": ["client_credentials"],
             "scope": "users:read"
         }))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(client.status(), 201);
     let client: Value = client.json().await.unwrap();
     assert!(client["client_secret"].as_str().unwrap().starts_with("cs_"));
     let bad = admin(reqwest::Method::POST, "/clients")
         .json(&json!({"client_name": "x", "grant_types": ["password"]}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(bad.status(), 400);
     let bad: Value = bad.json().await.unwrap();
     assert_eq!(
@@ -149,17 +123,10 @@ async fn an_admin_token_manages_roles_users_and_clients(backend: Backend) {
 
     let rotated = admin(reqwest::Method::POST, "/keys/rotate")
         .json(&json!({"immediately": true}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(rotated.status(), 200);
-    let keys: Value = admin(reqwest::Method::GET, "/keys")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let keys: Value = admin(reqwest::Method::GET, "/keys").fetch_json().await;
     assert_eq!(keys.as_array().unwrap().len(), 2);
 }
 
@@ -171,15 +138,14 @@ async fn the_admin_api_needs_the_admin_scope(backend: Backend) {
         .as_str()
         .unwrap()
         .to_owned();
-    let without = app.http.get(app.url("/admin/users")).send().await.unwrap();
+    let without = app.http.get(app.url("/admin/users")).fetch().await;
     assert_eq!(without.status(), 401);
     let weak = app
         .http
         .get(app.url("/admin/users"))
         .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(weak.status(), 403);
     assert!(
         weak.headers()["www-authenticate"]

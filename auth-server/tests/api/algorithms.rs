@@ -3,20 +3,14 @@
 //! `openidconnect` for `at_hash`.
 
 use crate::support::{Backend, TestApp, both_backends, cli_command, spawn_app, spawn_app_with};
+use auth_testkit::Fetch as _;
 use openidconnect::core::{CoreJsonWebKey, CoreJwsSigningAlgorithm};
 use openidconnect::{AccessToken, AccessTokenHash};
 use serde_json::{Value, json};
 use std::str::FromStr;
 
 async fn get_json(app: &TestApp, path: &str) -> Value {
-    app.http
-        .get(app.url(path))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    app.http.get(app.url(path)).fetch_json().await
 }
 
 /// Verifies `token` against the published key its `kid` names, with the algorithm that key's

@@ -9,6 +9,7 @@ use crate::support::{
     cli_command, form_field, query_of, spawn_app, verify_with_jwks,
 };
 use auth_core::clients::{self, AuthMethod, ClientId, GrantType, NewClient};
+use auth_testkit::Fetch as _;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -73,9 +74,8 @@ impl Writer {
                         .post(&token_url)
                         .basic_auth("service", Some(&service_secret))
                         .form(&[("grant_type", "client_credentials")])
-                        .send()
-                        .await
-                        .unwrap();
+                        .fetch()
+                        .await;
                     assert_eq!(
                         response.status(),
                         200,
@@ -216,12 +216,12 @@ async fn log_in_at(server: &ServerProcess, client: &str, secret: &str) -> Value 
             location.to_owned()
         }
     };
-    let login = location(&http.get(authorize.as_str()).send().await.unwrap());
+    let login = location(&http.get(authorize.as_str()).fetch().await);
     assert!(
         login.contains("/login?"),
         "the restored server asks to log in: {login}"
     );
-    let page = http.get(&login).send().await.unwrap().text().await.unwrap();
+    let page = http.get(&login).fetch_text().await;
     let mut form = vec![
         (
             "csrf_token",
@@ -231,14 +231,9 @@ async fn log_in_at(server: &ServerProcess, client: &str, secret: &str) -> Value 
         ("password", PASSWORD.to_owned()),
     ];
     form.extend(form_field(&page, "request").map(|r| ("request", r)));
-    let logged_in = http
-        .post(server.url("/login"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let logged_in = http.post(server.url("/login")).form(&form).fetch().await;
     let next = location(&logged_in);
-    let callback = location(&http.get(&next).send().await.unwrap());
+    let callback = location(&http.get(&next).fetch().await);
     assert!(
         callback.starts_with(REDIRECT_URI),
         "the consent given before the backup is remembered: {callback}"
@@ -253,9 +248,8 @@ async fn log_in_at(server: &ServerProcess, client: &str, secret: &str) -> Value 
             ("redirect_uri", REDIRECT_URI),
             ("code_verifier", pkce.verifier.as_str()),
         ])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
 }
@@ -310,12 +304,8 @@ async fn a_backup_taken_while_the_server_writes_restores_into_a_server_that_logs
         .post(restored.url("/introspect"))
         .basic_auth("webapp", Some(&web_secret))
         .form(&[("token", access_before.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(introspected["active"], true, "{introspected}");
 
     // The user logs in on the hosted page; the new tokens are signed with the same key.
@@ -335,9 +325,8 @@ async fn a_backup_taken_while_the_server_writes_restores_into_a_server_that_logs
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh_before.as_str()),
         ])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(rotated.status(), 200);
 
     // The copy is one moment of the database: every registration acknowledged before the

@@ -1,4 +1,5 @@
 use crate::support::{Backend, TestDb, both_backends, cli_command, spawn_app};
+use auth_testkit::Fetch as _;
 use serde_json::Value;
 use std::process::Output;
 
@@ -79,9 +80,8 @@ async fn clients_are_created_listed_shown_and_deleted_from_the_cli(backend: Back
             .post(app.url("/token"))
             .basic_auth("tickets", Some(&secret))
             .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         status = Some(response.status());
         if status == Some(reqwest::StatusCode::UNAUTHORIZED) {
             break;
@@ -314,14 +314,7 @@ async fn seed_creates_demo_accounts_once_and_they_can_sign_in() {
     command.env("AUTH_MAIL__FOLDER", db_mail_folder());
     let server = crate::support::ServerProcess::start(command);
     let b = crate::support::browser();
-    let page = b
-        .get(server.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = b.get(server.url("/login")).fetch_text().await;
     let csrf = crate::support::form_field(&page, "csrf_token").unwrap();
     let login = b
         .post(server.url("/login"))
@@ -330,18 +323,10 @@ async fn seed_creates_demo_accounts_once_and_they_can_sign_in() {
             ("email", "coach@example.com"),
             ("password", password.as_str()),
         ])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(login.status(), 303);
-    let account = b
-        .get(server.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let account = b.get(server.url("/account")).fetch_text().await;
     assert!(account.contains("coach") && account.contains("event-creator"));
 }
 

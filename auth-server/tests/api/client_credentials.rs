@@ -1,5 +1,6 @@
 use crate::support::{Backend, both_backends, spawn_app, verify_with_jwks};
 use auth_core::clients::{AuthMethod, GrantType};
+use auth_testkit::Fetch as _;
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -30,9 +31,8 @@ async fn issues_an_rfc9068_token_that_verifies_with_the_jwks(backend: Backend) {
             ("grant_type", "client_credentials"),
             ("scope", "users:read"),
         ])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
     assert_eq!(response.headers()["pragma"], "no-cache");
@@ -92,9 +92,8 @@ async fn client_secret_post_works_for_clients_registered_for_it(backend: Backend
             ("client_id", "poster"),
             ("client_secret", &secret),
         ])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 200);
 
     let response = app
@@ -102,9 +101,8 @@ async fn client_secret_post_works_for_clients_registered_for_it(backend: Backend
         .post(app.url("/token"))
         .basic_auth("poster", Some(&secret))
         .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let (status, error, description) = error_of(response).await;
     assert_eq!(
         (status, error.as_str()),
@@ -142,7 +140,7 @@ async fn failed_client_authentication_is_401_with_a_challenge(backend: Backend) 
         if let Some((id, secret)) = credentials {
             request = request.basic_auth(id, Some(secret));
         }
-        let response = request.send().await.unwrap();
+        let response = request.fetch().await;
         assert_eq!(
             response.headers()["www-authenticate"],
             "Basic realm=\"auth-server\", charset=\"UTF-8\""
@@ -203,9 +201,8 @@ async fn malformed_requests_get_the_rfc6749_error_that_fits(backend: Backend) {
             .basic_auth("svc", Some(&secret))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(body)
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         assert_eq!(response.headers()["cache-control"], "no-store");
         let (status, error, description) = error_of(response).await;
         assert_eq!(
@@ -235,9 +232,8 @@ async fn a_client_without_the_grant_is_unauthorized_client(backend: Backend) {
         .post(app.url("/token"))
         .basic_auth("webapp", Some(&secret))
         .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let (status, error, description) = error_of(response).await;
     assert_eq!(
         (status, error.as_str()),
@@ -258,9 +254,8 @@ async fn the_body_must_be_a_form_of_bounded_size(backend: Backend) {
         .post(app.url("/token"))
         .basic_auth("svc", Some(&secret))
         .json(&serde_json::json!({"grant_type": "client_credentials"}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let (status, error, description) = error_of(response).await;
     assert_eq!(
         (status, error.as_str()),
@@ -281,16 +276,15 @@ async fn the_body_must_be_a_form_of_bounded_size(backend: Backend) {
         .basic_auth("svc", Some(&secret))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(huge)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let (status, error, _) = error_of(response).await;
     assert_eq!(
         (status, error.as_str()),
         (StatusCode::PAYLOAD_TOO_LARGE, "invalid_request")
     );
 
-    let response = app.http.get(app.url("/token")).send().await.unwrap();
+    let response = app.http.get(app.url("/token")).fetch().await;
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
 }
 
@@ -307,9 +301,8 @@ async fn two_authentication_methods_in_one_request_are_refused(backend: Backend)
             ("client_id", "svc"),
             ("client_secret", &secret),
         ])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let (status, error, _) = error_of(response).await;
     assert_eq!(
         (status, error.as_str()),

@@ -4,6 +4,7 @@ use crate::support::{
     Backend, Pkce, REDIRECT_URI, both_backends, browser, query_of, spawn_app, verify_with_jwks,
 };
 use auth_core::clients::{AuthMethod, GrantType};
+use auth_testkit::{Fetch as _, ReadJson as _};
 use serde_json::Value;
 
 #[both_backends]
@@ -87,7 +88,7 @@ async fn an_unknown_client_or_redirect_uri_gets_an_error_page_and_no_redirect(ba
         ),
     ];
     for (url, message) in cases {
-        let response = browser().get(&url).send().await.unwrap();
+        let response = browser().get(&url).fetch().await;
         assert_eq!(response.status(), 400, "{url}");
         assert!(
             response.headers().get("location").is_none(),
@@ -182,9 +183,8 @@ async fn a_missing_or_wrong_code_verifier_is_refused(backend: Backend) {
             ("code", code.as_str()),
             ("redirect_uri", REDIRECT_URI),
         ])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(missing.status(), 400);
     let body: Value = missing.json().await.unwrap();
     assert_eq!(body["error"], "invalid_request");
@@ -226,9 +226,8 @@ async fn a_replayed_code_is_refused_and_revokes_what_it_issued(backend: Backend)
     let first: Value = app
         .exchange("webapp", &secret, &code, &pkce.verifier)
         .await
-        .json()
-        .await
-        .unwrap();
+        .read_json()
+        .await;
     let access = first["access_token"].as_str().unwrap();
     let refresh = first["refresh_token"].as_str().unwrap();
     assert!(app.is_active("webapp", &secret, access).await);
@@ -248,9 +247,8 @@ async fn a_replayed_code_is_refused_and_revokes_what_it_issued(backend: Backend)
     let refreshed: Value = app
         .refresh("webapp", &secret, refresh, None)
         .await
-        .json()
-        .await
-        .unwrap();
+        .read_json()
+        .await;
     assert_eq!(refreshed["error"], "invalid_grant");
 }
 
@@ -273,9 +271,8 @@ async fn codes_expire_after_sixty_seconds_and_belong_to_their_client(backend: Ba
     let stolen: Value = app
         .exchange("other", &other, &code, &pkce.verifier)
         .await
-        .json()
-        .await
-        .unwrap();
+        .read_json()
+        .await;
     assert_eq!(
         stolen["error_description"],
         "the authorization code was issued to another client"
@@ -284,9 +281,8 @@ async fn codes_expire_after_sixty_seconds_and_belong_to_their_client(backend: Ba
     let late: Value = app
         .exchange("webapp", &secret, &code, &pkce.verifier)
         .await
-        .json()
-        .await
-        .unwrap();
+        .read_json()
+        .await;
     assert_eq!(late["error"], "invalid_grant");
     assert_eq!(
         late["error_description"],
@@ -319,9 +315,8 @@ async fn the_token_request_must_repeat_the_redirect_uri(backend: Backend) {
             ("redirect_uri", "http://127.0.0.1:9/other"),
             ("code_verifier", pkce.verifier.as_str()),
         ])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], "invalid_grant");
     assert_eq!(
@@ -358,9 +353,8 @@ async fn public_clients_use_pkce_without_a_secret(backend: Backend) {
             ("redirect_uri", REDIRECT_URI),
             ("code_verifier", pkce.verifier.as_str()),
         ])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["access-control-allow-origin"], "*");
     let tokens: Value = response.json().await.unwrap();
@@ -447,14 +441,7 @@ async fn denied_consent_is_access_denied_at_the_client(backend: Backend) {
         .await;
     let next = response.headers()["location"].to_str().unwrap().to_owned();
     let consent = app.follow(&browser, &app.url(&next)).await;
-    let page = browser
-        .get(&consent)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = browser.get(&consent).fetch_text().await;
     let form = [
         (
             "csrf_token",
@@ -466,12 +453,7 @@ async fn denied_consent_is_access_denied_at_the_client(backend: Backend) {
         ),
         ("decision", "deny".to_owned()),
     ];
-    let response = browser
-        .post(app.url("/consent"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let response = browser.post(app.url("/consent")).form(&form).fetch().await;
     let query = query_of(response.headers()["location"].to_str().unwrap());
     assert_eq!(query["error"], "access_denied");
     assert_eq!(query["state"], "state-123");

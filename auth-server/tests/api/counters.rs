@@ -6,6 +6,7 @@ use crate::support::{
 use auth_core::clock::Clock;
 use auth_core::otp::totp::code_for;
 use auth_server::config::{Config, LimitConfig};
+use auth_testkit::Fetch as _;
 
 /// The server's own address in the tests: the "proxy" in front of it.
 fn behind_local_proxy(c: &mut Config) {
@@ -28,14 +29,7 @@ async fn log_in_via(
     email: &str,
     password: &str,
 ) -> reqwest::Response {
-    let page = b
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = b.get(app.url("/login")).fetch_text().await;
     let mut request = b.post(app.url("/login"));
     for line in lines {
         request = request.header("x-forwarded-for", *line);
@@ -49,9 +43,8 @@ async fn log_in_via(
             ("email", email),
             ("password", password),
         ])
-        .send()
+        .fetch()
         .await
-        .unwrap()
 }
 
 /// Signs `email` in in `b` and sets up an authenticator app; its secret.
@@ -142,10 +135,8 @@ async fn second_factor(
             ("method", "totp"),
             (field, code),
         ])
-        .send()
+        .fetch_status()
         .await
-        .unwrap()
-        .status()
         .as_u16()
 }
 
@@ -252,14 +243,7 @@ async fn the_rfc_7239_forwarded_header_can_name_the_client(backend: Backend) {
     .await;
     let user = app.user("ann@example.com").await;
     let b = browser();
-    let page = b
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = b.get(app.url("/login")).fetch_text().await;
     let response = b
         .post(app.url("/login"))
         .header("forwarded", "for=6.6.6.6")
@@ -273,9 +257,8 @@ async fn the_rfc_7239_forwarded_header_can_name_the_client(backend: Backend) {
             ("email", "ann@example.com"),
             ("password", PASSWORD),
         ])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 303);
     let sessions = app
         .provider
@@ -574,7 +557,7 @@ async fn anonymous_authorization_requests_are_limited_per_network_and_in_total(b
         let request = browser()
             .get(app.authorize_url("webapp", &Pkce::new(), &[]))
             .header("x-forwarded-for", address);
-        async move { request.send().await.unwrap() }
+        async move { request.fetch().await }
     };
     for _ in 0..3 {
         let started = start("203.0.113.7").await;

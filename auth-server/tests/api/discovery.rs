@@ -1,4 +1,5 @@
 use crate::support::{Backend, both_backends, spawn_app};
+use auth_testkit::Fetch as _;
 use serde_json::{Value, json};
 
 #[both_backends]
@@ -8,20 +9,15 @@ async fn registration_disabled_removes_the_endpoint_from_discovery(backend: Back
     let body: Value = app
         .http
         .get(app.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert!(body.get("registration_endpoint").is_none());
     let response = app
         .http
         .post(app.url("/register"))
         .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 404);
 }
 
@@ -66,7 +62,7 @@ async fn both_metadata_documents_advertise_exactly_what_is_implemented(backend: 
         "/.well-known/openid-configuration",
         "/.well-known/oauth-authorization-server",
     ] {
-        let response = app.http.get(app.url(path)).send().await.unwrap();
+        let response = app.http.get(app.url(path)).fetch().await;
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["content-type"], "application/json");
         let body: Value = response.json().await.unwrap();

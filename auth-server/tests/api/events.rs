@@ -3,6 +3,7 @@
 use crate::support::{Backend, PASSWORD, TestApp, both_backends, spawn_app, spawn_app_with};
 use auth_core::protocol::events::{Event, EventType};
 use auth_server::config::{Config, WebhookConfig};
+use auth_testkit::Fetch as _;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use base64::Engine;
@@ -136,9 +137,8 @@ async fn a_registered_user_reaches_a_failing_webhook_after_retries_with_one_even
         .http
         .post(app.url("/api/account/register"))
         .json(&json!({"email": "ann@example.com", "password": PASSWORD, "name": "Ann"}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(registered.status(), 202);
 
     receiver.wait_for(1).await;
@@ -195,9 +195,8 @@ async fn a_registered_user_is_published_to_nats_with_the_event_id(backend: Backe
         .http
         .post(app.url("/api/account/register"))
         .json(&json!({"email": "bob@example.com", "password": PASSWORD, "name": "Bob"}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(registered.status(), 202);
 
     let message = tokio::time::timeout(
@@ -251,59 +250,45 @@ async fn role_grant_disable_and_delete_each_publish_one_event_in_order(backend: 
     assert_eq!(
         admin(reqwest::Method::POST, "/roles")
             .json(&json!({"name": "editor"}))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+            .fetch_status()
+            .await,
         201
     );
     assert_eq!(
         admin(reqwest::Method::PUT, &format!("/users/{id}/roles/editor"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+            .fetch_status()
+            .await,
         200
     );
     assert_eq!(
         admin(reqwest::Method::PUT, &format!("/users/{id}/roles/editor"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+            .fetch_status()
+            .await,
         200,
         "granting again changes nothing"
     );
     assert_eq!(
         admin(reqwest::Method::POST, &format!("/users/{id}/disable"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+            .fetch_status()
+            .await,
         200
     );
     assert_eq!(
         admin(reqwest::Method::DELETE, &format!("/users/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+            .fetch_status()
+            .await,
         204
     );
     assert_eq!(
         admin(reqwest::Method::DELETE, &format!("/users/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+            .fetch_status()
+            .await,
         404
     );
     assert_eq!(
         admin(reqwest::Method::GET, &format!("/users/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+            .fetch_status()
+            .await,
         404
     );
     assert!(
@@ -314,12 +299,8 @@ async fn role_grant_disable_and_delete_each_publish_one_event_in_order(backend: 
         reqwest::Method::GET,
         &format!("/audit?user={id}&event=user_deleted"),
     )
-    .send()
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    .fetch_json()
+    .await;
     assert_eq!(audit.as_array().map(Vec::len), Some(1), "{audit}");
 
     wait_until_delivered(&app).await;

@@ -5,6 +5,7 @@ use crate::support::{
     Backend, PASSWORD, both_backends, browser, spawn_app_with, spawn_app_with_mail,
 };
 use auth_core::clock::Clock;
+use auth_testkit::Fetch as _;
 use serde_json::{Value, json};
 
 /// Asks for a reset link through the API and waits for the `n`th reset mail to `to`.
@@ -18,9 +19,8 @@ async fn reset_link(
         .http
         .post(app.url("/api/account/password/forgot"))
         .json(&json!({"email": to}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(asked.status(), 202);
     for _ in 0..150 {
         let links: Vec<String> = mail
@@ -41,9 +41,8 @@ async fn reset(app: &crate::support::TestApp, token: &str, password: &str) -> re
     app.http
         .post(app.url("/api/account/password/reset"))
         .json(&json!({"token": token, "password": password}))
-        .send()
+        .fetch()
         .await
-        .unwrap()
 }
 
 #[both_backends]
@@ -164,16 +163,15 @@ async fn a_sign_up_under_someone_elses_address_is_not_confirmed_by_a_mail_scanne
         .http
         .post(app.url("/api/account/register"))
         .json(&json!({"email": "victim@example.com", "password": "the attacker's password"}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(squatted.status(), 202);
     let link = mail
         .wait_for("victim@example.com", "Confirm your e-mail address")
         .await
         .link(&app.url("/verify-email?token="));
     // A scanner or link preview opens the link; nobody presses the button.
-    let opened = browser().get(&link).send().await.unwrap();
+    let opened = browser().get(&link).fetch().await;
     assert_eq!(opened.status(), 200);
     let user = app
         .provider
@@ -213,9 +211,8 @@ async fn json_under_any_media_type_is_scanned_for_nul_and_registration_reads_onl
             .post(app.url("/register"))
             .header("content-type", media_type)
             .body(body)
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         assert_eq!(response.status(), 400, "{media_type}");
     }
     let clean = r#"{"redirect_uris":["https://app.example/cb"],"client_name":"fine"}"#;
@@ -224,9 +221,8 @@ async fn json_under_any_media_type_is_scanned_for_nul_and_registration_reads_onl
         .post(app.url("/register"))
         .header("content-type", "application/jsonx")
         .body(clean)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(
         jsonx.status(),
         400,
@@ -239,9 +235,8 @@ async fn json_under_any_media_type_is_scanned_for_nul_and_registration_reads_onl
         .post(app.url("/register"))
         .header("content-type", "application/json; charset=utf-8")
         .body(clean)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(json.status(), 201);
     let names: Vec<String> = app
         .provider
@@ -299,9 +294,8 @@ async fn the_database_and_mail_files_are_for_the_servers_user_only() {
         .http
         .post(app.url("/api/account/password/forgot"))
         .json(&json!({"email": "ann@example.com"}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(asked.status(), 202);
     let folder = app.config_mail_folder.clone();
     let mut mails = Vec::new();

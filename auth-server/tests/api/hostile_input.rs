@@ -5,6 +5,7 @@
 use crate::support::{
     Backend, PASSWORD, TestApp, both_backends, query_of, spawn_app, spawn_app_with,
 };
+use auth_testkit::Fetch as _;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::Method;
@@ -114,7 +115,7 @@ async fn count_rows(app: &TestApp, table: &str) -> i64 {
 
 /// The server still answers an ordinary request.
 async fn still_serving(app: &TestApp) {
-    let response = app.http.get(app.url("/healthz")).send().await.unwrap();
+    let response = app.http.get(app.url("/healthz")).fetch().await;
     assert_eq!(response.status(), 200);
 }
 
@@ -161,9 +162,8 @@ async fn every_endpoint_that_reads_a_body_refuses_one_over_the_limit_with_413(ba
             .bearer_auth(&admin)
             .header("content-type", content_type)
             .body(huge.clone())
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         assert_eq!(response.status(), 413, "{method} {path}");
         if page {
             assert!(
@@ -221,9 +221,8 @@ async fn every_endpoint_that_reads_a_body_refuses_one_over_the_limit_with_413(ba
         .basic_auth("nobody", Some("x"))
         .header("content-type", form)
         .body(within)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let (status, body) = json_of(response).await;
     assert_eq!(
         (status, body["error"].as_str()),
@@ -258,9 +257,8 @@ async fn invalid_utf8_anywhere_is_a_400_naming_the_problem(backend: Backend) {
             .basic_auth("svc", Some(&secret))
             .header("content-type", form)
             .body(body)
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         let (status, error) = json_of(response).await;
         assert_eq!(
             (status, error["error"].as_str()),
@@ -281,9 +279,8 @@ async fn invalid_utf8_anywhere_is_a_400_naming_the_problem(backend: Backend) {
         .basic_auth("svc", Some(&secret))
         .header("content-type", form)
         .body(&b"grant_type=client_credentials&%FF=1"[..])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let (status, error) = json_of(response).await;
     assert_eq!(
         (status, error["error_description"].as_str()),
@@ -296,7 +293,7 @@ async fn invalid_utf8_anywhere_is_a_400_naming_the_problem(backend: Backend) {
         "/logout?state=%FF",
         "/login?request=%C0%AF",
     ] {
-        let response = app.http.get(app.url(path)).send().await.unwrap();
+        let response = app.http.get(app.url(path)).fetch().await;
         assert_eq!(response.status(), 400, "{path}");
         let html = response.text().await.unwrap();
         assert!(
@@ -332,9 +329,8 @@ async fn invalid_utf8_anywhere_is_a_400_naming_the_problem(backend: Backend) {
         .post(app.url("/login"))
         .header("content-type", form)
         .body(&b"email=a%40example.com&password=%FF%FE"[..])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 400);
     assert!(
         response
@@ -363,7 +359,7 @@ async fn invalid_utf8_anywhere_is_a_400_naming_the_problem(backend: Backend) {
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
-        let (status, error) = json_of(request.send().await.unwrap()).await;
+        let (status, error) = json_of(request.fetch().await).await;
         assert_eq!(status, 400, "{path}: {error}");
         let expected = if path == "/register" {
             "invalid_client_metadata"
@@ -387,9 +383,8 @@ async fn invalid_utf8_anywhere_is_a_400_naming_the_problem(backend: Backend) {
             .http
             .get(app.url(path))
             .header("authorization", bad.clone())
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         let (status, error) = json_of(response).await;
         assert_eq!(
             (status, error["error"].as_str()),
@@ -410,9 +405,8 @@ async fn invalid_utf8_anywhere_is_a_400_naming_the_problem(backend: Backend) {
         )
         .header("content-type", form)
         .body("grant_type=client_credentials")
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let (status, error) = json_of(response).await;
     assert_eq!(
         (status, error["error"].as_str()),
@@ -426,9 +420,8 @@ async fn invalid_utf8_anywhere_is_a_400_naming_the_problem(backend: Backend) {
             reqwest::header::HeaderValue::from_bytes(b"auth_session=\xff\xfe; auth_csrf=\xc3")
                 .unwrap(),
         )
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(
         response.status(),
         200,
@@ -469,9 +462,8 @@ async fn repeated_parameters_are_refused_at_every_endpoint(backend: Backend) {
             .basic_auth("svc", Some(&secret))
             .header("content-type", form)
             .body(body)
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         let (status, error) = json_of(response).await;
         assert_eq!(
             (status, error["error"].as_str()),
@@ -493,7 +485,7 @@ async fn repeated_parameters_are_refused_at_every_endpoint(backend: Backend) {
         "/logout?state=a&state=b",
         "/login?request=a&request=b",
     ] {
-        let response = browser.get(app.url(url)).send().await.unwrap();
+        let response = browser.get(app.url(url)).fetch().await;
         assert_eq!(response.status(), 400, "{url}");
         let html = response.text().await.unwrap();
         assert!(html.contains("is included more than once"), "{url}: {html}");
@@ -513,9 +505,8 @@ async fn repeated_parameters_are_refused_at_every_endpoint(backend: Backend) {
             .post(app.url(path))
             .header("content-type", form)
             .body("csrf_token=a&csrf_token=b&email=x%40example.com")
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         assert_eq!(response.status(), 400, "{path}");
         let html = response.text().await.unwrap();
         assert!(
@@ -551,7 +542,7 @@ async fn repeated_parameters_are_refused_at_every_endpoint(backend: Backend) {
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
-        let (status, error) = json_of(request.send().await.unwrap()).await;
+        let (status, error) = json_of(request.fetch().await).await;
         assert_eq!(status, 400, "{path}: {error}");
         assert!(
             error["error_description"]
@@ -583,9 +574,8 @@ async fn sql_meta_characters_are_stored_byte_exact_or_refused_and_tables_stay_in
         .http
         .post(app.url("/register"))
         .json(&json!({"client_name": META, "redirect_uris": [redirect], "scope": "openid"}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let (status, registered) = json_of(registered).await;
     assert_eq!(status, 201, "{registered}");
     assert_eq!(registered["client_name"], META);
@@ -594,9 +584,8 @@ async fn sql_meta_characters_are_stored_byte_exact_or_refused_and_tables_stay_in
         .http
         .get(registered["registration_client_uri"].as_str().unwrap())
         .bearer_auth(registered["registration_access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let (_, read) = json_of(read).await;
     assert_eq!(
         (read["client_name"].as_str(), read["redirect_uris"].clone()),
@@ -611,9 +600,8 @@ async fn sql_meta_characters_are_stored_byte_exact_or_refused_and_tables_stay_in
         .post(app.url("/token"))
         .basic_auth("svc", Some(&secret))
         .form(&[("grant_type", "client_credentials"), ("scope", META)])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let (status, error) = json_of(response).await;
     assert_eq!(
         (status, error["error"].as_str()),
@@ -633,7 +621,7 @@ async fn sql_meta_characters_are_stored_byte_exact_or_refused_and_tables_stay_in
         .append_pair("login_hint", META)
         .append_pair("code_challenge", &pkce.challenge)
         .append_pair("code_challenge_method", "S256");
-    let response = app.http.get(url.as_str()).send().await.unwrap();
+    let response = app.http.get(url.as_str()).fetch().await;
     let status = response.status().as_u16();
     assert!(status == 303 || status == 400, "got {status}");
     if status == 303 {
@@ -644,11 +632,7 @@ async fn sql_meta_characters_are_stored_byte_exact_or_refused_and_tables_stay_in
     let pkce = crate::support::Pkce::new();
     let authorize = app.authorize_url("webapp", &pkce, &[("login_hint", META)]);
     let authorize = authorize.replace("state=state-123", &format!("state={}", urlencode(META)));
-    let response = crate::support::browser()
-        .get(&authorize)
-        .send()
-        .await
-        .unwrap();
+    let response = crate::support::browser().get(&authorize).fetch().await;
     assert_eq!(
         response.status(),
         303,
@@ -662,18 +646,16 @@ async fn sql_meta_characters_are_stored_byte_exact_or_refused_and_tables_stay_in
         .http
         .post(app.url("/api/account/register"))
         .json(&json!({"email": format!("{local}@example.com"), "password": password, "name": META}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let mut created_users = 0;
     for response in [
         created,
         app.http
             .post(app.url("/api/account/register"))
             .json(&json!({"email": "\"a;b\"@example.com", "password": password, "name": META}))
-            .send()
-            .await
-            .unwrap(),
+            .fetch()
+            .await,
     ] {
         let (status, body) = json_of(response).await;
         assert!(status == 202 || status == 422, "got {status}: {body}");
@@ -689,9 +671,8 @@ async fn sql_meta_characters_are_stored_byte_exact_or_refused_and_tables_stay_in
             "name": META,
             "email_verified": true
         }))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let (status, user) = json_of(by_admin).await;
     assert_eq!(status, 201, "{user}");
     assert_eq!(user["name"], META);
@@ -700,9 +681,8 @@ async fn sql_meta_characters_are_stored_byte_exact_or_refused_and_tables_stay_in
         app.http
             .get(app.url(&format!("/admin/users/{id}")))
             .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap(),
+            .fetch()
+            .await,
     )
     .await;
     assert_eq!(shown["name"], META);
@@ -729,9 +709,8 @@ async fn sql_meta_characters_are_stored_byte_exact_or_refused_and_tables_stay_in
             .http
             .get(app.url(&path))
             .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         let (status, body) = json_of(response).await;
         assert!(
             status == 200 && body == json!([]) || (400..500).contains(&status),
@@ -780,7 +759,7 @@ async fn sql_meta_characters_are_stored_byte_exact_or_refused_and_tables_stay_in
             .form(&[("token", &nul)]),
     ];
     for request in requests {
-        let (status, body) = json_of(request.send().await.unwrap()).await;
+        let (status, body) = json_of(request.fetch().await).await;
         assert!((400..500).contains(&status), "{status} {body}");
         assert!(
             [
@@ -796,11 +775,7 @@ async fn sql_meta_characters_are_stored_byte_exact_or_refused_and_tables_stay_in
         "/authorize?client_id=webapp&state=a%00b",
         "/login?request=a%00b",
     ] {
-        let response = crate::support::browser()
-            .get(app.url(url))
-            .send()
-            .await
-            .unwrap();
+        let response = crate::support::browser().get(app.url(url)).fetch().await;
         assert!(
             (400..500).contains(&response.status().as_u16()),
             "{url}: {}",
@@ -846,9 +821,8 @@ async fn oversized_tokens_are_refused_before_they_are_decoded(backend: Backend) 
             .post(app.url(path))
             .basic_auth("svc", Some(&secret))
             .form(&[("token", huge.as_str())])
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         assert_eq!(response.status(), 413, "{path}");
     }
 
@@ -857,22 +831,15 @@ async fn oversized_tokens_are_refused_before_they_are_decoded(backend: Backend) 
     // it was decoded.
     let long = forged_jwt(20 * 1024);
     for path in ["/userinfo", "/api/account/me"] {
-        let response = app
-            .http
-            .get(app.url(path))
-            .bearer_auth(&long)
-            .send()
-            .await
-            .unwrap();
+        let response = app.http.get(app.url(path)).bearer_auth(&long).fetch().await;
         assert_eq!(response.status(), 431, "{path}");
     }
     let response = app
         .http
         .post(app.url("/userinfo"))
         .form(&[("access_token", long.as_str())])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let (status, error) = json_of(response).await;
     assert_eq!(
         (status, error["error"].as_str()),
@@ -888,9 +855,8 @@ async fn oversized_tokens_are_refused_before_they_are_decoded(backend: Backend) 
         .post(app.url("/introspect"))
         .basic_auth("svc", Some(&secret))
         .form(&[("token", long.as_str())])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let (status, body) = json_of(response).await;
     assert_eq!((status, body), (200, json!({"active": false})));
     let response = app
@@ -898,27 +864,24 @@ async fn oversized_tokens_are_refused_before_they_are_decoded(backend: Backend) 
         .post(app.url("/revoke"))
         .basic_auth("svc", Some(&secret))
         .form(&[("token", long.as_str())])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 200);
     // The end-session endpoint: an error page naming the problem.
     let response = app
         .http
         .post(app.url("/logout"))
         .form(&[("id_token_hint", long.as_str())])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 400);
     let html = response.text().await.unwrap();
     assert!(html.contains("longer than 16 KiB"), "{html}");
     let response = app
         .http
         .get(app.url(&format!("/logout?id_token_hint={}", forged_jwt(12 * 1024))))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 400);
     still_serving(&app).await;
 }
@@ -938,17 +901,15 @@ async fn oversized_request_heads_get_431_and_the_server_keeps_serving() {
         .http
         .get(app.url("/login"))
         .header("cookie", format!("auth_csrf={big}"))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 431);
     let response = app
         .http
         .get(app.url("/userinfo"))
         .bearer_auth(&big)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 431);
     let answer = raw(
         &app,
@@ -965,9 +926,8 @@ async fn oversized_request_heads_get_431_and_the_server_keeps_serving() {
         .http
         .get(app.url("/healthz"))
         .header("x-long", "d".repeat(15 * 1024))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 200);
     still_serving(&app).await;
 }

@@ -1,5 +1,6 @@
 use crate::support::{Backend, TestApp, both_backends, spawn_app};
 use auth_core::clients::{AuthMethod, GrantType};
+use auth_testkit::Fetch as _;
 use serde_json::Value;
 
 /// A client `events` with `scope`, its secret, and a live client_credentials token of it.
@@ -18,9 +19,8 @@ async fn revoke_as_events(app: &TestApp, secret: &str, token: &str) -> reqwest::
         .post(app.url("/revoke"))
         .basic_auth("events", Some(secret))
         .form(&[("token", token)])
-        .send()
+        .fetch()
         .await
-        .unwrap()
 }
 
 #[both_backends]
@@ -40,9 +40,8 @@ async fn a_live_token_introspects_as_active_with_its_claims(backend: Backend) {
             ("token", token.as_str()),
             ("token_type_hint", "access_token"),
         ])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
     let body: Value = response.json().await.unwrap();
@@ -66,12 +65,8 @@ async fn a_revoked_token_introspects_as_inactive(backend: Backend) {
         .post(app.url("/introspect"))
         .basic_auth("events", Some(&secret))
         .form(&[("token", token.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(body, serde_json::json!({"active": false}));
     // Revoking again, or revoking garbage, is still a success (RFC 7009 section 2.2).
     for token in [token.as_str(), "not-a-token"] {
@@ -91,7 +86,7 @@ async fn a_token_introspected_before_is_inactive_once_revoked(backend: Backend) 
             .post(app.url("/introspect"))
             .basic_auth("events", Some(&secret))
             .form(&[("token", token.as_str())]);
-        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+        async move { request.fetch().await.json::<Value>().await.unwrap() }
     };
     for _ in 0..3 {
         assert_eq!(introspect().await["active"], true);
@@ -111,7 +106,7 @@ async fn an_expired_or_foreign_token_is_inactive(backend: Backend) {
             .post(app.url("/introspect"))
             .basic_auth("events", Some(&secret))
             .form(&[("token", token)]);
-        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+        async move { request.fetch().await.json::<Value>().await.unwrap() }
     };
     let mut tampered = token.clone();
     tampered.replace_range(tampered.len() - 4.., "AAAA");
@@ -142,17 +137,15 @@ async fn introspection_requires_a_confidential_client(backend: Backend) {
         .http
         .post(app.url("/introspect"))
         .form(&[("token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(anonymous.status(), 401);
     let public = app
         .http
         .post(app.url("/introspect"))
         .form(&[("token", token.as_str()), ("client_id", "spa")])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(public.status(), 401);
     let body: Value = public.json().await.unwrap();
     assert_eq!(
@@ -175,9 +168,8 @@ async fn a_client_cannot_revoke_another_clients_token(backend: Backend) {
         .post(app.url("/revoke"))
         .basic_auth("tickets", Some(&tickets))
         .form(&[("token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], "unauthorized_client");
@@ -190,11 +182,7 @@ async fn a_client_cannot_revoke_another_clients_token(backend: Backend) {
         .post(app.url("/introspect"))
         .basic_auth("events", Some(&events))
         .form(&[("token", token.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(still["active"], true);
 }

@@ -1,17 +1,11 @@
 use crate::support::{Backend, both_backends, spawn_app, spawn_app_with, verify_with_jwks};
 use auth_core::keys::Activation;
+use auth_testkit::Fetch as _;
 use serde_json::Value;
 use std::time::Duration;
 
 async fn jwks(app: &crate::support::TestApp) -> Value {
-    app.http
-        .get(app.url("/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    app.http.get(app.url("/jwks.json")).fetch_json().await
 }
 
 fn kid_of(token: &str) -> String {
@@ -21,7 +15,7 @@ fn kid_of(token: &str) -> String {
 #[both_backends]
 async fn the_jwks_publishes_each_key_with_kid_use_and_alg(backend: Backend) {
     let app = spawn_app(backend).await;
-    let response = app.http.get(app.url("/jwks.json")).send().await.unwrap();
+    let response = app.http.get(app.url("/jwks.json")).fetch().await;
     assert_eq!(
         response.headers()["content-type"],
         "application/jwk-set+json"

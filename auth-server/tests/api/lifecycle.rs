@@ -5,6 +5,7 @@ use crate::support::{
 };
 use auth_core::clock::Clock;
 use auth_core::otp::totp::code_for;
+use auth_testkit::{Fetch as _, ReadJson as _};
 
 async fn sign_up(
     app: &crate::support::TestApp,
@@ -65,7 +66,7 @@ async fn sign_up_sends_a_link_that_confirms_the_address_once(backend: Backend) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(b.get(&link).send().await.unwrap().status(), 200);
+    assert_eq!(b.get(&link).fetch_status().await, 200);
     assert!(
         !app.provider
             .store()
@@ -192,7 +193,7 @@ async fn a_forgotten_password_is_reset_once_and_ends_every_session(backend: Back
     let link = message.link(&app.url("/reset-password?token="));
     let token = link.split("token=").nth(1).unwrap().to_owned();
 
-    let form = b.get(&link).send().await.unwrap().text().await.unwrap();
+    let form = b.get(&link).fetch_text().await;
     let csrf = form_field(&form, "csrf_token").unwrap();
     let weak = b
         .post(app.url("/reset-password"))
@@ -201,9 +202,8 @@ async fn a_forgotten_password_is_reset_once_and_ends_every_session(backend: Back
             ("token", &token),
             ("password", "short"),
         ])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(weak.status(), 422);
     let done = b
         .post(app.url("/reset-password"))
@@ -212,9 +212,8 @@ async fn a_forgotten_password_is_reset_once_and_ends_every_session(backend: Back
             ("token", &token),
             ("password", "a brand new password"),
         ])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(
         done.status(),
         200,
@@ -233,9 +232,8 @@ async fn a_forgotten_password_is_reset_once_and_ends_every_session(backend: Back
             ("token", &token),
             ("password", "yet another password"),
         ])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(again.status(), 400);
 
     mail.wait_for("ann@example.com", "password was changed")
@@ -257,7 +255,7 @@ async fn a_forgotten_password_is_reset_once_and_ends_every_session(backend: Back
         .status(),
         303
     );
-    let account = signed_in.get(app.url("/account")).send().await.unwrap();
+    let account = signed_in.get(app.url("/account")).fetch().await;
     assert_eq!(
         account.headers()["location"],
         "/login",
@@ -271,9 +269,8 @@ async fn a_forgotten_password_is_reset_once_and_ends_every_session(backend: Back
             None,
         )
         .await
-        .json()
-        .await
-        .unwrap();
+        .read_json()
+        .await;
     assert_eq!(
         refreshed["error"], "invalid_grant",
         "refresh tokens are revoked"
@@ -351,7 +348,7 @@ async fn totp_is_enrolled_required_at_login_and_backed_by_recovery_codes(backend
             ("method", "totp".to_owned()),
             (field, code),
         ]);
-        async move { request.send().await.unwrap() }
+        async move { request.fetch().await }
     };
     // The code used to confirm the enrolment is spent (RFC 6238 section 5.2).
     let replay = post(code_for(&secret, now()).unwrap(), "code").await;
@@ -389,9 +386,8 @@ async fn totp_is_enrolled_required_at_login_and_backed_by_recovery_codes(backend
                 ("method", "totp".to_owned()),
                 ("recovery_code", attempt.to_uppercase()),
             ])
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         assert_eq!(response.status(), expected);
     }
 
@@ -445,7 +441,7 @@ async fn an_emailed_code_is_the_second_factor_when_configured(backend: Backend) 
             ("method", "email".to_owned()),
             ("code", code),
         ]);
-        async move { request.send().await.unwrap() }
+        async move { request.fetch().await }
     };
     let wrong = submit("000000".into()).await;
     assert_eq!(wrong.status(), 401);
@@ -498,17 +494,12 @@ async fn changing_the_password_signs_out_other_sessions(backend: Backend) {
         .await;
     assert_eq!(changed.headers()["location"], "/account?notice=password");
     assert_eq!(
-        here.get(app.url("/account")).send().await.unwrap().status(),
+        here.get(app.url("/account")).fetch_status().await,
         200,
         "this session stays"
     );
     assert_eq!(
-        elsewhere
-            .get(app.url("/account"))
-            .send()
-            .await
-            .unwrap()
-            .headers()["location"],
+        elsewhere.get(app.url("/account")).fetch().await.headers()["location"],
         "/login"
     );
     mail.wait_for("ann@example.com", "password was changed")

@@ -4,6 +4,8 @@ use crate::support::{
     Backend, Pkce, REDIRECT_URI, both_backends, browser, form_field, query_of, spawn_app,
 };
 use auth_core::clients::{ClientId, RedirectUri};
+use auth_testkit::Fetch as _;
+use auth_testkit::ReadJson as _;
 use serde_json::Value;
 
 const AFTER_LOGOUT: &str = "http://127.0.0.1:9/signed-out";
@@ -46,9 +48,8 @@ async fn logout_with_an_id_token_hint_ends_the_session_and_returns_with_state(ba
             &pkce.verifier,
         )
         .await
-        .json()
-        .await
-        .unwrap();
+        .read_json()
+        .await;
     let mut url = url::Url::parse(&app.url("/logout")).unwrap();
     url.query_pairs_mut()
         .append_pair("id_token_hint", tokens["id_token"].as_str().unwrap())
@@ -70,9 +71,8 @@ async fn logout_with_an_id_token_hint_ends_the_session_and_returns_with_state(ba
             None,
         )
         .await
-        .json()
-        .await
-        .unwrap();
+        .read_json()
+        .await;
     assert_eq!(refreshed["error"], "invalid_grant");
 }
 
@@ -89,9 +89,8 @@ async fn logout_without_a_hint_asks_the_user_first(backend: Backend) {
     .await;
     let response = browser
         .get(app.url("/logout?client_id=webapp"))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 200);
     let page = response.text().await.unwrap();
     assert!(
@@ -111,9 +110,8 @@ async fn logout_without_a_hint_asks_the_user_first(backend: Backend) {
     let done = browser
         .post(app.url("/logout"))
         .form(&confirm)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(done.status(), 200);
     assert!(done.text().await.unwrap().contains("You are signed out"));
     let after = app
@@ -130,9 +128,8 @@ async fn an_unregistered_post_logout_redirect_uri_is_an_error_page(backend: Back
         .get(app.url(
             "/logout?client_id=webapp&post_logout_redirect_uri=https%3A%2F%2Fevil.example.com%2F",
         ))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 400);
     assert!(response.headers().get("location").is_none());
     assert!(
@@ -144,8 +141,7 @@ async fn an_unregistered_post_logout_redirect_uri_is_an_error_page(backend: Back
     );
     let forged = browser()
         .get(app.url("/logout?id_token_hint=a.b.c"))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(forged.status(), 400);
 }

@@ -2,6 +2,7 @@ use crate::support::{
     Backend, ServerProcess, TestDb, both_backends, browser, cli_command, postgres_admin_url,
     postgres_only, spawn_app,
 };
+use auth_testkit::Fetch as _;
 use serde_json::Value;
 use sqlx::Connection;
 
@@ -61,17 +62,9 @@ async fn liveness_readiness_and_metrics_answer(backend: Backend) {
     let app =
         crate::support::spawn_app_with(backend, |c| c.metrics.token = Some(METRICS_TOKEN.into()))
             .await;
-    let live = app.http.get(app.url("/healthz")).send().await.unwrap();
+    let live = app.http.get(app.url("/healthz")).fetch().await;
     assert_eq!(live.status(), 200);
-    let ready: Value = app
-        .http
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready: Value = app.http.get(app.url("/readyz")).fetch_json().await;
     assert_eq!(ready["status"], "ready");
 
     let secret = app.confidential_client("svc", "").await;
@@ -82,9 +75,8 @@ async fn liveness_readiness_and_metrics_answer(backend: Backend) {
         let odd = app
             .http
             .request(brew.clone(), app.url("/healthz"))
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         assert_eq!(odd.status(), 405);
     }
     // Metrics need the metrics token (issue 19: their counters are not for anonymous eyes).
@@ -92,12 +84,8 @@ async fn liveness_readiness_and_metrics_answer(backend: Backend) {
         .http
         .get(app.url("/metrics"))
         .bearer_auth(METRICS_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .fetch_text()
+        .await;
     assert!(
         metrics.contains(r#"http_requests_total{method="other",route="/healthz",status="405"} 2"#),
         "{metrics}"
@@ -114,7 +102,7 @@ async fn liveness_readiness_and_metrics_answer(backend: Backend) {
 #[both_backends]
 async fn every_response_carries_a_request_id(backend: Backend) {
     let app = spawn_app(backend).await;
-    let generated = app.http.get(app.url("/healthz")).send().await.unwrap();
+    let generated = app.http.get(app.url("/healthz")).fetch().await;
     assert_eq!(
         generated.headers()["x-request-id"].to_str().unwrap().len(),
         36
@@ -123,9 +111,8 @@ async fn every_response_carries_a_request_id(backend: Backend) {
         .http
         .get(app.url("/healthz"))
         .header("x-request-id", "trace-me-42")
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(given.headers()["x-request-id"], "trace-me-42");
     assert_eq!(given.headers()["x-content-type-options"], "nosniff");
     assert_eq!(given.headers()["x-frame-options"], "DENY");
@@ -155,25 +142,19 @@ async fn secrets_and_tokens_never_reach_the_logs(backend: Backend) {
         .post(server.url("/token"))
         .basic_auth("svc", Some(&secret))
         .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let access_token = token["access_token"].as_str().unwrap().to_owned();
     http.post(server.url("/token"))
         .basic_auth("svc", Some("cs_a-wrong-secret"))
         .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     http.post(server.url("/introspect"))
         .basic_auth("svc", Some(&secret))
         .form(&[("token", access_token.as_str())])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let logs = server.output();
     assert!(
@@ -207,18 +188,10 @@ async fn readiness_fails_while_the_database_is_unreachable() {
     .execute(&mut admin)
     .await
     .unwrap();
-    let response = app.http.get(app.url("/readyz")).send().await.unwrap();
+    let response = app.http.get(app.url("/readyz")).fetch().await;
     assert_eq!(response.status(), 503);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["status"], "unavailable");
     // Liveness is about the process, not its dependencies.
-    assert_eq!(
-        app.http
-            .get(app.url("/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.http.get(app.url("/healthz")).fetch_status().await, 200);
 }

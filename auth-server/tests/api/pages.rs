@@ -3,6 +3,7 @@
 use crate::support::{
     Backend, PASSWORD, Pkce, both_backends, browser, form_field, spawn_app, spawn_app_with,
 };
+use auth_testkit::Fetch as _;
 
 #[both_backends]
 async fn sign_up_grants_only_the_offered_roles_and_never_admin(backend: Backend) {
@@ -21,14 +22,7 @@ async fn sign_up_grants_only_the_offered_roles_and_never_admin(backend: Backend)
             .unwrap();
     }
     let browser = browser();
-    let page = browser
-        .get(app.url("/signup"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = browser.get(app.url("/signup")).fetch_text().await;
     assert!(page.contains("name=\"role_player\"") && !page.contains("role_admin"));
     let form = [
         ("csrf_token", form_field(&page, "csrf_token").unwrap()),
@@ -38,12 +32,7 @@ async fn sign_up_grants_only_the_offered_roles_and_never_admin(backend: Backend)
         ("role_player", "on".to_owned()),
         ("role_admin", "on".to_owned()),
     ];
-    let response = browser
-        .post(app.url("/signup"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let response = browser.post(app.url("/signup")).form(&form).fetch().await;
     assert_eq!(response.status(), 200);
     assert!(response.text().await.unwrap().contains("Check your e-mail"));
     let user = app
@@ -97,25 +86,13 @@ async fn weak_passwords_and_bad_addresses_are_explained(backend: Backend) {
             "`not-an-address` is not a valid e-mail address.",
         ),
     ] {
-        let page = browser
-            .get(app.url("/signup"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = browser.get(app.url("/signup")).fetch_text().await;
         let form = [
             ("csrf_token", form_field(&page, "csrf_token").unwrap()),
             ("email", email.to_owned()),
             ("password", password.to_owned()),
         ];
-        let response = browser
-            .post(app.url("/signup"))
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
+        let response = browser.post(app.url("/signup")).form(&form).fetch().await;
         assert_eq!(response.status(), 422);
         let body = response.text().await.unwrap();
         assert!(
@@ -138,21 +115,13 @@ async fn forms_without_a_valid_csrf_token_or_from_another_site_are_refused(backe
     let app = spawn_app(backend).await;
     app.user("ann@example.com").await;
     let browser = browser();
-    let page = browser
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = browser.get(app.url("/login")).fetch_text().await;
     let csrf = form_field(&page, "csrf_token").unwrap();
     let missing = browser
         .post(app.url("/login"))
         .form(&[("email", "ann@example.com"), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(missing.status(), 403);
     assert!(
         missing
@@ -170,9 +139,8 @@ async fn forms_without_a_valid_csrf_token_or_from_another_site_are_refused(backe
             ("email", "ann@example.com"),
             ("password", PASSWORD),
         ])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(stolen.status(), 403);
     let cross_site = browser
         .post(app.url("/login"))
@@ -182,9 +150,8 @@ async fn forms_without_a_valid_csrf_token_or_from_another_site_are_refused(backe
             ("email", "ann@example.com"),
             ("password", PASSWORD),
         ])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(cross_site.status(), 403);
     let framed = browser
         .post(app.url("/login"))
@@ -194,9 +161,8 @@ async fn forms_without_a_valid_csrf_token_or_from_another_site_are_refused(backe
             ("email", "ann@example.com"),
             ("password", PASSWORD),
         ])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(framed.status(), 403, "a sibling subdomain is another site");
     let fine = browser
         .post(app.url("/login"))
@@ -207,9 +173,8 @@ async fn forms_without_a_valid_csrf_token_or_from_another_site_are_refused(backe
             ("email", "ann@example.com"),
             ("password", PASSWORD),
         ])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(fine.status(), 303);
 }
 
@@ -338,27 +303,22 @@ async fn every_login_gets_a_new_session_and_the_old_one_ends(backend: Backend) {
     let response = old
         .get(app.url("/account"))
         .header("cookie", value(&first))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.headers()["location"], "/login");
 }
 
 #[both_backends]
 async fn pages_cannot_be_framed_or_cached(backend: Backend) {
     let app = spawn_app(backend).await;
-    let response = browser().get(app.url("/login")).send().await.unwrap();
+    let response = browser().get(app.url("/login")).fetch().await;
     assert_eq!(response.headers()["x-frame-options"], "DENY");
     assert_eq!(response.headers()["cache-control"], "no-store");
     let csp = response.headers()["content-security-policy"]
         .to_str()
         .unwrap();
     assert!(csp.contains("frame-ancestors 'none'"));
-    let css = browser()
-        .get(app.url("/static/auth.css"))
-        .send()
-        .await
-        .unwrap();
+    let css = browser().get(app.url("/static/auth.css")).fetch().await;
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
 }
 

@@ -12,6 +12,7 @@ use crate::support::{
 };
 use auth_core::clock::Clock;
 use auth_server::config::Config;
+use auth_testkit::Fetch as _;
 use futures::future::join_all;
 use serde_json::{Value, json};
 
@@ -234,21 +235,14 @@ async fn concurrent_sign_ups_with_one_address_create_one_account(backend: Backen
             let app = &app;
             async move {
                 let b = browser();
-                let html = b
-                    .get(app.url("/signup"))
-                    .send()
-                    .await
-                    .unwrap()
-                    .text()
-                    .await
-                    .unwrap();
+                let html = b.get(app.url("/signup")).fetch_text().await;
                 let form = [
                     ("csrf_token", form_field(&html, "csrf_token").unwrap()),
                     ("email", email),
                     ("password", PASSWORD.to_owned()),
                     ("name", "Racer".to_owned()),
                 ];
-                let response = b.post(app.url("/signup")).form(&form).send().await.unwrap();
+                let response = b.post(app.url("/signup")).form(&form).fetch().await;
                 (response.status().as_u16(), response.text().await.unwrap())
             }
         };
@@ -258,7 +252,7 @@ async fn concurrent_sign_ups_with_one_address_create_one_account(backend: Backen
                 .post(app.url("/api/account/register"))
                 .json(&json!({"email": email, "password": PASSWORD}));
             async move {
-                let response = request.send().await.unwrap();
+                let response = request.fetch().await;
                 (response.status().as_u16(), response.text().await.unwrap())
             }
         };
@@ -367,9 +361,8 @@ async fn concurrent_attempts_with_one_emailed_code_let_exactly_one_succeed(backe
             .post(app.url("/api/account/otp/send"))
             .bearer_auth(&access)
             .json(&json!({}))
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         assert_eq!(sent.status(), 202);
         let code = next_mail(&mail, seen).await.code();
         let wrong = format!("{}{}", (code.as_bytes()[0] - b'0' + 1) % 10, &code[1..]);

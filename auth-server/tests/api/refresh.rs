@@ -1,6 +1,7 @@
 //! Refresh tokens: rotation, reuse detection, narrowing, concurrency.
 
 use crate::support::{Backend, both_backends, spawn_app, spawn_app_with};
+use auth_testkit::{Fetch as _, ReadJson as _};
 use serde_json::Value;
 
 #[both_backends]
@@ -40,9 +41,8 @@ async fn reusing_a_rotated_token_revokes_the_whole_family(backend: Backend) {
     let refreshed: Value = app
         .refresh("webapp", &secret, &first, None)
         .await
-        .json()
-        .await
-        .unwrap();
+        .read_json()
+        .await;
     let second = refreshed["refresh_token"].as_str().unwrap().to_owned();
     let access = refreshed["access_token"].as_str().unwrap().to_owned();
 
@@ -57,9 +57,8 @@ async fn reusing_a_rotated_token_revokes_the_whole_family(backend: Backend) {
     let after: Value = app
         .refresh("webapp", &secret, &second, None)
         .await
-        .json()
-        .await
-        .unwrap();
+        .read_json()
+        .await;
     assert_eq!(
         after["error_description"],
         "the refresh token has been revoked"
@@ -80,15 +79,13 @@ async fn a_grace_period_lets_a_client_retry_without_revoking(backend: Backend) {
     let refreshed: Value = app
         .refresh("webapp", &secret, &first, None)
         .await
-        .json()
-        .await
-        .unwrap();
+        .read_json()
+        .await;
     let retry: Value = app
         .refresh("webapp", &secret, &first, None)
         .await
-        .json()
-        .await
-        .unwrap();
+        .read_json()
+        .await;
     assert_eq!(
         retry["error_description"],
         "the refresh token was already used"
@@ -111,9 +108,8 @@ async fn a_refresh_can_narrow_the_scope_but_not_widen_it(backend: Backend) {
     let wider: Value = app
         .refresh("webapp", &secret, &token, Some("openid permissions"))
         .await
-        .json()
-        .await
-        .unwrap();
+        .read_json()
+        .await;
     assert_eq!(wider["error"], "invalid_scope");
     assert!(
         wider["error_description"]
@@ -124,9 +120,8 @@ async fn a_refresh_can_narrow_the_scope_but_not_widen_it(backend: Backend) {
     let narrow: Value = app
         .refresh("webapp", &secret, &token, Some("email"))
         .await
-        .json()
-        .await
-        .unwrap();
+        .read_json()
+        .await;
     assert_eq!(narrow["scope"], "email");
     assert!(narrow.get("id_token").is_none(), "no openid, no ID token");
     // The new refresh token keeps the original scope (RFC 6749 section 6).
@@ -138,9 +133,8 @@ async fn a_refresh_can_narrow_the_scope_but_not_widen_it(backend: Backend) {
             None,
         )
         .await
-        .json()
-        .await
-        .unwrap();
+        .read_json()
+        .await;
     assert_eq!(again["scope"], "email offline_access openid profile");
 }
 
@@ -155,9 +149,8 @@ async fn refresh_tokens_are_bound_to_their_client_and_die_with_a_disabled_user(b
     let stolen: Value = app
         .refresh("other", &other, &token, None)
         .await
-        .json()
-        .await
-        .unwrap();
+        .read_json()
+        .await;
     assert_eq!(
         stolen["error_description"],
         "the refresh token was issued to another client"
@@ -168,9 +161,8 @@ async fn refresh_tokens_are_bound_to_their_client_and_die_with_a_disabled_user(b
     let after: Value = app
         .refresh("webapp", &secret, &token, None)
         .await
-        .json()
-        .await
-        .unwrap();
+        .read_json()
+        .await;
     assert_eq!(after["error"], "invalid_grant");
     assert!(
         !app.is_active("webapp", &secret, tokens["access_token"].as_str().unwrap())
@@ -190,12 +182,8 @@ async fn revoking_a_refresh_token_revokes_its_grant(backend: Backend) {
         .post(app.url("/introspect"))
         .basic_auth("webapp", Some(&secret))
         .form(&[("token", refresh)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(introspected["active"], true);
     assert_eq!(introspected["token_type"], "refresh_token");
     let revoked = app
@@ -203,9 +191,8 @@ async fn revoking_a_refresh_token_revokes_its_grant(backend: Backend) {
         .post(app.url("/revoke"))
         .basic_auth("webapp", Some(&secret))
         .form(&[("token", refresh), ("token_type_hint", "refresh_token")])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(revoked.status(), 200);
     assert!(!app.is_active("webapp", &secret, refresh).await);
     assert!(

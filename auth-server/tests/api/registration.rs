@@ -1,6 +1,7 @@
 //! Dynamic client registration (RFC 7591) and its management (RFC 7592).
 
 use crate::support::{Backend, TestApp, both_backends, spawn_app_with};
+use auth_testkit::Fetch as _;
 use serde_json::{Value, json};
 
 /// A server with `registration.mode = "open"` (the default is `disabled`).
@@ -24,9 +25,8 @@ async fn a_client_registers_reads_updates_and_deletes_itself(backend: Backend) {
             "scope": "openid email",
             "contacts": ["dev@photos.example.com"],
         }))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 201);
     assert_eq!(response.headers()["cache-control"], "no-store");
     let registered: Value = response.json().await.unwrap();
@@ -53,16 +53,7 @@ async fn a_client_registers_reads_updates_and_deletes_itself(backend: Backend) {
         .to_owned();
     assert_eq!(uri, app.url(&format!("/register/{client_id}")));
 
-    let read: Value = app
-        .http
-        .get(&uri)
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let read: Value = app.http.get(&uri).bearer_auth(&token).fetch_json().await;
     assert_eq!(read["client_name"], "Photo app");
     assert!(read.get("client_secret").is_none());
 
@@ -76,9 +67,8 @@ async fn a_client_registers_reads_updates_and_deletes_itself(backend: Backend) {
             "redirect_uris": ["https://photos.example.com/callback"],
             "grant_types": ["authorization_code"],
         }))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(updated.status(), 200);
     let updated: Value = updated.json().await.unwrap();
     assert_eq!(
@@ -86,13 +76,7 @@ async fn a_client_registers_reads_updates_and_deletes_itself(backend: Backend) {
         json!(["https://photos.example.com/callback"])
     );
 
-    let wrong = app
-        .http
-        .get(&uri)
-        .bearer_auth("rat_wrong")
-        .send()
-        .await
-        .unwrap();
+    let wrong = app.http.get(&uri).bearer_auth("rat_wrong").fetch().await;
     assert_eq!(wrong.status(), 401);
     assert!(
         wrong.headers()["www-authenticate"]
@@ -105,20 +89,12 @@ async fn a_client_registers_reads_updates_and_deletes_itself(backend: Backend) {
         app.http
             .delete(&uri)
             .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+            .fetch_status()
+            .await,
         204
     );
     assert_eq!(
-        app.http
-            .get(&uri)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        app.http.get(&uri).bearer_auth(&token).fetch_status().await,
         401
     );
 }
@@ -167,21 +143,14 @@ async fn invalid_metadata_is_refused_with_the_rfc7591_error(backend: Backend) {
             .http
             .post(app.url("/register"))
             .json(&body)
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         assert_eq!(response.status(), 400, "{body}");
         let error: Value = response.json().await.unwrap();
         assert_eq!(error["error"], code, "{body}: {error}");
         assert!(!error["error_description"].as_str().unwrap().is_empty());
     }
-    let not_json = app
-        .http
-        .post(app.url("/register"))
-        .body("x")
-        .send()
-        .await
-        .unwrap();
+    let not_json = app.http.post(app.url("/register")).body("x").fetch().await;
     assert_eq!(not_json.status(), 400);
     assert!(app.provider.store().clients().await.unwrap().is_empty());
 }
@@ -198,26 +167,23 @@ async fn registration_can_require_an_initial_access_token(backend: Backend) {
         .http
         .post(app.url("/register"))
         .json(&body)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(anonymous.status(), 401);
     let wrong = app
         .http
         .post(app.url("/register"))
         .bearer_auth("iat-wrong")
         .json(&body)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(wrong.status(), 401);
     let right = app
         .http
         .post(app.url("/register"))
         .bearer_auth("iat-0123456789abcdefghij")
         .json(&body)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(right.status(), 201);
 }

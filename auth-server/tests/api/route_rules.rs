@@ -6,6 +6,7 @@ use crate::support::{
 };
 use auth_core::clients::{AuthMethod, ClientId, GrantType, RedirectUri};
 use auth_server::config::Config;
+use auth_testkit::{Fetch as _, ReadJson as _};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -154,7 +155,7 @@ async fn a_token_without_the_account_scope_cannot_use_the_account_api(backend: B
             if !body.is_null() {
                 request = request.json(body);
             }
-            let response = request.send().await.unwrap();
+            let response = request.fetch().await;
             let status = response.status();
             let challenge = response
                 .headers()
@@ -186,9 +187,8 @@ async fn third_party_apps_cannot_obtain_the_account_scopes(backend: Backend) {
         .http
         .post(app.url("/register"))
         .json(&json!({"redirect_uris": [EVIL], "scope": "openid account:write"}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(refused.status(), 400);
     let registered: Value = app
         .http
@@ -198,12 +198,8 @@ async fn third_party_apps_cannot_obtain_the_account_scopes(backend: Backend) {
             "redirect_uris": [EVIL],
             "token_endpoint_auth_method": "none"
         }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let id = registered["client_id"].as_str().unwrap();
     let mut url = url::Url::parse(&app.url("/authorize")).unwrap();
     url.query_pairs_mut().extend_pairs([
@@ -214,7 +210,7 @@ async fn third_party_apps_cannot_obtain_the_account_scopes(backend: Backend) {
         ("code_challenge", &Pkce::new().challenge),
         ("code_challenge_method", "S256"),
     ]);
-    let response = browser().get(url.as_str()).send().await.unwrap();
+    let response = browser().get(url.as_str()).fetch().await;
     assert_eq!(response.status(), 400);
     assert!(response.text().await.unwrap().contains("invalid_scope"));
 }
@@ -239,19 +235,16 @@ async fn a_users_token_never_carries_service_scopes_whatever_its_client_holds(ba
         app.http
             .get(app.url("/metrics"))
             .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+            .fetch_status()
+            .await,
         403
     );
     let lookup = app
         .http
         .get(app.url("/api/users/registered?email=ann@example.com"))
         .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(lookup.status(), 403);
     let refreshed: Value = app
         .refresh(
@@ -261,16 +254,15 @@ async fn a_users_token_never_carries_service_scopes_whatever_its_client_holds(ba
             None,
         )
         .await
-        .json()
-        .await
-        .unwrap();
+        .read_json()
+        .await;
     assert_eq!(refreshed["scope"], "offline_access openid", "{refreshed}");
 }
 
 #[both_backends]
 async fn anonymous_callers_cannot_read_the_metrics(backend: Backend) {
     let app = spawn_app(backend).await;
-    let response = app.http.get(app.url("/metrics")).send().await.unwrap();
+    let response = app.http.get(app.url("/metrics")).fetch().await;
     assert_eq!(response.status(), 401);
     assert!(
         response.headers()["www-authenticate"]
@@ -282,9 +274,8 @@ async fn anonymous_callers_cannot_read_the_metrics(backend: Backend) {
         .http
         .get(app.url("/metrics"))
         .bearer_auth("not-the-token")
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(wrong.status(), 401);
 }
 
@@ -293,9 +284,9 @@ async fn metrics_need_the_metrics_token_or_the_metrics_scope(backend: Backend) {
     let app = spawn_app_with(backend, |c| c.metrics.token = Some(METRICS_TOKEN.into())).await;
     let get = |token: String| {
         let request = app.http.get(app.url("/metrics")).bearer_auth(token);
-        async move { request.send().await.unwrap() }
+        async move { request.fetch().await }
     };
-    app.http.get(app.url("/healthz")).send().await.unwrap();
+    app.http.get(app.url("/healthz")).fetch().await;
     let with_token = get(METRICS_TOKEN.into()).await;
     assert_eq!(with_token.status(), 200);
     assert!(
@@ -339,21 +330,21 @@ async fn metrics_do_not_tell_a_known_address_from_an_unknown_one(backend: Backen
         .to_owned();
     let snapshot = || {
         let request = app.http.get(app.url("/metrics")).bearer_auth(&token);
-        async move { counters(&request.send().await.unwrap().text().await.unwrap()) }
+        async move { counters(&request.fetch_text().await) }
     };
     let forgot = |email: &'static str| {
         let request = app
             .http
             .post(app.url("/api/account/password/forgot"))
             .json(&json!({"email": email}));
-        async move { assert_eq!(request.send().await.unwrap().status(), 202) }
+        async move { assert_eq!(request.fetch_status().await, 202) }
     };
     let sign_up = |email: &'static str| {
         let request = app
             .http
             .post(app.url("/api/account/register"))
             .json(&json!({"email": email, "password": PASSWORD}));
-        async move { assert_eq!(request.send().await.unwrap().status(), 202) }
+        async move { assert_eq!(request.fetch_status().await, 202) }
     };
     // Let the background work (the reset request, mail delivery) finish before reading.
     let settle = || tokio::time::sleep(Duration::from_millis(2500));
@@ -406,18 +397,14 @@ async fn logout_does_not_redirect_to_a_self_registered_client_without_proof(back
             "redirect_uris": [EVIL],
             "post_logout_redirect_uris": [EVIL]
         }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let id = registered["client_id"].as_str().unwrap();
     let mut url = url::Url::parse(&app.url("/logout")).unwrap();
     url.query_pairs_mut()
         .append_pair("client_id", id)
         .append_pair("post_logout_redirect_uri", EVIL);
-    let response = browser().get(url.as_str()).send().await.unwrap();
+    let response = browser().get(url.as_str()).fetch().await;
     assert_eq!(response.status(), 200, "a page, not a redirect");
     assert!(response.headers().get("location").is_none());
     let page = response.text().await.unwrap();
@@ -442,7 +429,7 @@ async fn logout_does_not_redirect_to_a_self_registered_client_without_proof(back
     app.provider.store().update_client(&client).await.unwrap();
     let logout = "/logout?client_id=webapp\
         &post_logout_redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fsigned-out";
-    let trusted = browser().get(app.url(logout)).send().await.unwrap();
+    let trusted = browser().get(app.url(logout)).fetch().await;
     assert_eq!(trusted.status(), 303);
 }
 
@@ -460,12 +447,8 @@ async fn a_self_registered_client_gets_login_required_at_its_redirect_uri_after_
             "redirect_uris": [EVIL],
             "token_endpoint_auth_method": "none"
         }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let id = registered["client_id"].as_str().unwrap();
     let mut url = url::Url::parse(&app.url("/authorize")).unwrap();
     url.query_pairs_mut().extend_pairs([
@@ -489,7 +472,7 @@ async fn a_self_registered_client_gets_login_required_at_its_redirect_uri_after_
     let mut bad = url.clone();
     bad.query_pairs_mut()
         .append_pair("response_mode", "fragment");
-    let page = browser().get(bad.as_str()).send().await.unwrap();
+    let page = browser().get(bad.as_str()).fetch().await;
     assert_eq!(page.status(), 400);
 }
 
@@ -515,7 +498,7 @@ async fn max_age_accepts_a_login_made_for_this_request_however_long_it_took(back
         "the login of this request satisfies max_age: {after}"
     );
     let callback = if after.contains("/consent?") {
-        let page = b.get(&after).send().await.unwrap().text().await.unwrap();
+        let page = b.get(&after).fetch_text().await;
         let done = b
             .post(app.url("/consent"))
             .form(&[
@@ -523,9 +506,8 @@ async fn max_age_accepts_a_login_made_for_this_request_however_long_it_took(back
                 ("request", form_field(&page, "request").unwrap()),
                 ("decision", "allow".to_owned()),
             ])
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         done.headers()["location"].to_str().unwrap().to_owned()
     } else {
         after
@@ -638,7 +620,7 @@ async fn database_errors_are_not_shown_on_the_authorize_and_logout_pages(backend
         "/authorize?client_id=nobody-looked-this-up&response_type=code",
         "/logout?client_id=nobody-looked-this-up-either",
     ] {
-        let response = browser().get(app.url(path)).send().await.unwrap();
+        let response = browser().get(app.url(path)).fetch().await;
         assert_eq!(response.status(), 500, "{path}");
         let page = response.text().await.unwrap().to_lowercase();
         assert!(
@@ -800,12 +782,8 @@ async fn every_route_answers_each_class_of_caller_as_its_rule_says(backend: Back
         .http
         .post(app.url("/register"))
         .json(&json!({"client_name": "Some App", "redirect_uris": [EVIL]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let registered_id = registered["client_id"].as_str().unwrap().to_owned();
     let registration_token = registered["registration_access_token"]
         .as_str()
@@ -909,7 +887,7 @@ async fn every_route_answers_each_class_of_caller_as_its_rule_says(backend: Back
                     ])
                 };
             }
-            let response = request.send().await.unwrap();
+            let response = request.fetch().await;
             let status = response.status();
             let location = response
                 .headers()
@@ -956,12 +934,8 @@ async fn the_openapi_document_names_the_scopes_of_the_route_table(backend: Backe
     let doc: Value = app
         .http
         .get(app.url("/api/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let mut checked = 0;
     for route in ROUTES.iter().filter(|r| {
         r.path.starts_with("/api/") && !r.path.starts_with("/api/openapi") && r.path != "/api/docs"

@@ -8,6 +8,7 @@ use crate::support::{
     browser, cli_command, form_field, postgres_only, query_of, smtp_to, spawn_app, spawn_app_with,
 };
 use auth_server::config::{Config, LimitConfig};
+use auth_testkit::{Fetch as _, ReadJson as _};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
@@ -23,9 +24,8 @@ async fn register(app: &TestApp, metadata: Value) -> reqwest::Response {
     app.http
         .post(app.url("/register"))
         .json(&metadata)
-        .send()
+        .fetch()
         .await
-        .unwrap()
 }
 
 /// `/authorize` with exactly these parameters.
@@ -140,9 +140,8 @@ async fn a_self_registered_client_gets_error_pages_not_redirects_before_the_user
         json!({"client_name": "Totally Legit", "redirect_uris": [EVIL]}),
     )
     .await
-    .json()
-    .await
-    .unwrap();
+    .read_json()
+    .await;
     let id = registered["client_id"].as_str().unwrap().to_owned();
     let pkce = Pkce::new();
     let pkce_pairs = [
@@ -167,11 +166,7 @@ async fn a_self_registered_client_gets_error_pages_not_redirects_before_the_user
     ]
     .concat();
     for extra in [token_response.as_slice(), &no_pkce] {
-        let response = browser()
-            .get(request(&id, EVIL, extra))
-            .send()
-            .await
-            .unwrap();
+        let response = browser().get(request(&id, EVIL, extra)).fetch().await;
         assert_eq!(response.status(), 400, "{extra:?}");
         assert!(
             response.headers().get("location").is_none(),
@@ -211,7 +206,7 @@ async fn a_self_registered_client_gets_error_pages_not_redirects_before_the_user
         consent.contains("/consent?request="),
         "a registered client always sees consent: {consent}"
     );
-    let page = b.get(&consent).send().await.unwrap().text().await.unwrap();
+    let page = b.get(&consent).fetch_text().await;
     let denied = b
         .post(app.url("/consent"))
         .form(&[
@@ -219,9 +214,8 @@ async fn a_self_registered_client_gets_error_pages_not_redirects_before_the_user
             ("request", form_field(&page, "request").unwrap()),
             ("decision", "deny".to_owned()),
         ])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(denied.status(), 303);
     let location = denied.headers()["location"].to_str().unwrap();
     assert!(
@@ -297,7 +291,7 @@ async fn guessing_client_secrets_is_throttled_at_introspection_and_revocation(ba
             .post(app.url(path))
             .basic_auth("svc", Some(secret))
             .form(&form);
-        async move { request.send().await.unwrap() }
+        async move { request.fetch().await }
     };
     for path in ["/introspect", "/revoke", "/introspect"] {
         assert_eq!(call(path, "cs_guess".into()).await.status(), 401, "{path}");
@@ -342,7 +336,7 @@ async fn failed_guesses_from_one_address_do_not_lock_the_client_out_elsewhere(ba
             .header("x-forwarded-for", from)
             .basic_auth("svc", Some(secret))
             .form(&[("token", "rt_unknown")]);
-        async move { request.send().await.unwrap().status() }
+        async move { request.fetch_status().await }
     };
     for _ in 0..3 {
         assert_eq!(introspect("203.0.113.7", "cs_guess".into()).await, 401);
@@ -363,9 +357,8 @@ async fn failed_guesses_from_one_address_do_not_lock_the_client_out_elsewhere(ba
         .post(app.url("/introspect"))
         .basic_auth("a\0b", Some("x"))
         .form(&[("token", "t")])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(odd.status(), 401);
 }
 
@@ -393,9 +386,8 @@ async fn an_access_token_is_not_accepted_as_id_token_hint(backend: Backend) {
             &pkce.verifier,
         )
         .await
-        .json()
-        .await
-        .unwrap();
+        .read_json()
+        .await;
     let logout_with = |hint: &str| {
         let mut url = url::Url::parse(&app.url("/logout")).unwrap();
         url.query_pairs_mut().append_pair("id_token_hint", hint);
@@ -403,9 +395,8 @@ async fn an_access_token_is_not_accepted_as_id_token_hint(backend: Backend) {
     };
     let refused = b
         .get(logout_with(tokens["access_token"].as_str().unwrap()))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(refused.status(), 400);
     assert!(refused.headers().get("location").is_none());
     assert!(refused.text().await.unwrap().contains("typ is not JWT"));
@@ -416,9 +407,8 @@ async fn an_access_token_is_not_accepted_as_id_token_hint(backend: Backend) {
 
     let accepted = b
         .get(logout_with(tokens["id_token"].as_str().unwrap()))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert!(
         accepted.status().is_success() || accepted.status().is_redirection(),
         "{}",
@@ -440,14 +430,14 @@ async fn an_https_issuer_gets_hsts_and_secure_host_only_cookies(backend: Backend
     })
     .await;
     for path in ["/login", "/.well-known/openid-configuration", "/authorize"] {
-        let response = app.http.get(app.url(path)).send().await.unwrap();
+        let response = app.http.get(app.url(path)).fetch().await;
         assert_eq!(
             response.headers()["strict-transport-security"],
             "max-age=31536000",
             "{path}"
         );
     }
-    let login = app.http.get(app.url("/login")).send().await.unwrap();
+    let login = app.http.get(app.url("/login")).fetch().await;
     let cookies: Vec<&str> = login
         .headers()
         .get_all("set-cookie")
@@ -465,7 +455,7 @@ async fn an_https_issuer_gets_hsts_and_secure_host_only_cookies(backend: Backend
 
     // On a loopback http issuer (development), neither.
     let plain = spawn_app(backend).await;
-    let login = plain.http.get(plain.url("/login")).send().await.unwrap();
+    let login = plain.http.get(plain.url("/login")).fetch().await;
     assert!(login.headers().get("strict-transport-security").is_none());
     let cookie = login.headers()["set-cookie"].to_str().unwrap();
     assert!(
@@ -595,7 +585,7 @@ async fn a_pending_authorization_request_belongs_to_the_browser_that_began_it(ba
         .await;
     let handle = query_of(&login)["request"].clone();
     let other = browser();
-    let page = other.get(&login).send().await.unwrap();
+    let page = other.get(&login).fetch().await;
     assert_eq!(page.status(), 400);
     assert!(
         page.text()
@@ -612,9 +602,8 @@ async fn a_pending_authorization_request_belongs_to_the_browser_that_began_it(ba
     );
     let resumed = other
         .get(app.url(&format!("/authorize/continue?request={handle}")))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(resumed.status(), 400);
     assert!(resumed.headers().get("location").is_none());
 }
@@ -675,15 +664,7 @@ async fn forged_and_misused_tokens_are_refused_at_introspection_and_userinfo(bac
         parts[1]
     );
     // HS256 keyed with what an attacker can download: the published public keys.
-    let jwks = app
-        .http
-        .get(app.url("/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let jwks = app.http.get(app.url("/jwks.json")).fetch_text().await;
     let mut hs_header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
     hs_header.typ = Some("at+jwt".into());
     hs_header.kid = Some(kid.clone());
@@ -705,7 +686,7 @@ async fn forged_and_misused_tokens_are_refused_at_introspection_and_userinfo(bac
 
     let userinfo = |token: String| {
         let request = app.http.get(app.url("/userinfo")).bearer_auth(token);
-        async move { request.send().await.unwrap() }
+        async move { request.fetch().await }
     };
     // The way the forgeries are made is sound: the unchanged claims, re-signed, pass.
     for token in [access.clone(), resigned] {
@@ -772,9 +753,8 @@ async fn codes_refresh_tokens_sessions_and_secrets_never_sit_in_the_database_in_
     let tokens: Value = app
         .exchange("webapp", &secret, &code, &pkce.verifier)
         .await
-        .json()
-        .await
-        .unwrap();
+        .read_json()
+        .await;
     let dump = database_dump(&app.db.url).await;
     for what in ["refresh_token", "access_token", "id_token"] {
         assert_absent(&dump, what, tokens[what].as_str().unwrap());
@@ -809,9 +789,8 @@ async fn responses_send_no_referrer_and_only_machine_endpoints_answer_other_orig
             .get(app.url(path))
             .header("origin", origin)
             .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         assert_eq!(
             response.headers()["referrer-policy"],
             "no-referrer",
@@ -831,9 +810,8 @@ async fn responses_send_no_referrer_and_only_machine_endpoints_answer_other_orig
             .request(reqwest::Method::OPTIONS, app.url(path))
             .header("origin", origin)
             .header("access-control-request-method", "POST")
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         assert!(
             preflight
                 .headers()
@@ -846,9 +824,8 @@ async fn responses_send_no_referrer_and_only_machine_endpoints_answer_other_orig
             .get(app.url(path))
             .header("origin", origin)
             .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         assert!(
             get.headers().get("access-control-allow-origin").is_none(),
             "{path}"
@@ -860,9 +837,8 @@ async fn responses_send_no_referrer_and_only_machine_endpoints_answer_other_orig
         .header("origin", origin)
         .basic_auth("ops", Some(&secret))
         .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(issued.headers()["access-control-allow-origin"], "*");
     assert!(
         issued
@@ -949,9 +925,9 @@ async fn logs_hold_no_password_address_code_token_or_cookie_through_a_code_flow(
             location.to_owned()
         }
     };
-    let to_login = b.get(url.as_str()).send().await.unwrap();
+    let to_login = b.get(url.as_str()).fetch().await;
     let login = absolute(to_login.headers()["location"].to_str().unwrap());
-    let page = b.get(&login).send().await.unwrap().text().await.unwrap();
+    let page = b.get(&login).fetch_text().await;
     let csrf = form_field(&page, "csrf_token").unwrap();
     let wrong = b
         .post(server.url("/login"))
@@ -961,9 +937,8 @@ async fn logs_hold_no_password_address_code_token_or_cookie_through_a_code_flow(
             ("password", "a wrong password"),
             ("request", &form_field(&page, "request").unwrap()),
         ])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(wrong.status(), 401);
     let logged_in = b
         .post(server.url("/login"))
@@ -973,14 +948,13 @@ async fn logs_hold_no_password_address_code_token_or_cookie_through_a_code_flow(
             ("password", PASSWORD),
             ("request", &form_field(&page, "request").unwrap()),
         ])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(logged_in.status(), 303);
     let session = set_cookie_value(&logged_in, "auth_session").unwrap();
     let mut location = absolute(logged_in.headers()["location"].to_str().unwrap());
     while !location.starts_with(callback_uri) {
-        let response = b.get(&location).send().await.unwrap();
+        let response = b.get(&location).fetch().await;
         if response.status() == 200 {
             let page = response.text().await.unwrap();
             let answer = b
@@ -990,9 +964,8 @@ async fn logs_hold_no_password_address_code_token_or_cookie_through_a_code_flow(
                     ("request", form_field(&page, "request").unwrap()),
                     ("decision", "allow".to_owned()),
                 ])
-                .send()
-                .await
-                .unwrap();
+                .fetch()
+                .await;
             location = absolute(answer.headers()["location"].to_str().unwrap());
         } else {
             location = absolute(response.headers()["location"].to_str().unwrap());
@@ -1009,29 +982,20 @@ async fn logs_hold_no_password_address_code_token_or_cookie_through_a_code_flow(
             ("redirect_uri", callback_uri),
             ("code_verifier", &pkce.verifier),
         ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
     let refreshed: Value = http
         .post(server.url("/token"))
         .basic_auth("web", Some(&secret))
         .form(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let userinfo = http
         .get(server.url("/userinfo"))
         .bearer_auth(refreshed["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(userinfo.status(), 200);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
 

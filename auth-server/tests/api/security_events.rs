@@ -1,6 +1,7 @@
 //! The audit log, rate limits at the token endpoint, and Redis-backed counters.
 
 use crate::support::{Backend, PASSWORD, both_backends, browser, spawn_app, spawn_app_with};
+use auth_testkit::Fetch as _;
 use serde_json::Value;
 
 #[both_backends]
@@ -30,27 +31,21 @@ async fn security_events_are_in_the_audit_log_for_admins(backend: Backend) {
         .post(app.url("/admin/roles"))
         .bearer_auth(&token)
         .json(&serde_json::json!({"name": "coach"}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(role.status(), 201);
     app.http
         .put(app.url(&format!("/admin/users/{}/roles/coach", user.id)))
         .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
 
     let events: Vec<Value> = app
         .http
         .get(app.url("/admin/audit"))
         .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let kinds: Vec<(&str, &str)> = events
         .iter()
         .map(|e| (e["event"].as_str().unwrap(), e["outcome"].as_str().unwrap()))
@@ -81,12 +76,8 @@ async fn security_events_are_in_the_audit_log_for_admins(backend: Backend) {
         .http
         .get(app.url(&format!("/admin/audit?user={}&event=login", user.id)))
         .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(logins.len(), 1, "only the successful login names the user");
     let page: Vec<Value> = app
         .http
@@ -95,12 +86,8 @@ async fn security_events_are_in_the_audit_log_for_admins(backend: Backend) {
             events[0]["id"].as_str().unwrap()
         )))
         .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(page.len(), 2);
     assert_eq!(page[0]["id"], events[1]["id"]);
     let no_email = serde_json::to_string(&events).unwrap();
@@ -126,9 +113,8 @@ async fn guessing_client_secrets_is_throttled_at_the_token_endpoint(backend: Bac
             .post(app.url("/token"))
             .basic_auth("svc", Some("cs_guess"))
             .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         assert_eq!(response.status(), 401);
     }
     let limited = app
@@ -136,9 +122,8 @@ async fn guessing_client_secrets_is_throttled_at_the_token_endpoint(backend: Bac
         .post(app.url("/token"))
         .basic_auth("svc", Some(&secret))
         .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(
         limited.status(),
         429,
@@ -160,9 +145,8 @@ async fn guessing_client_secrets_is_throttled_at_the_token_endpoint(backend: Bac
         .post(app.url("/token"))
         .basic_auth("svc", Some(&secret))
         .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(after.status(), 200);
 }
 

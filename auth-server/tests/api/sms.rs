@@ -1,6 +1,7 @@
 //! Text-message codes through the HMAC-signed webhook.
 
 use crate::support::{Backend, spawn_app_with};
+use auth_testkit::Fetch as _;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 
@@ -49,9 +50,8 @@ async fn codes_go_by_text_message_through_a_signed_webhook() {
         .post(app.url("/api/account/otp/send"))
         .bearer_auth(access)
         .json(&json!({"channel": "sms"}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(sent.status(), 202);
 
     let (signature, body) = seen
@@ -81,9 +81,8 @@ async fn codes_go_by_text_message_through_a_signed_webhook() {
         .post(app.url("/api/account/otp/verify"))
         .bearer_auth(access)
         .json(&json!({"code": code}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(verified.status(), 200);
 }
 

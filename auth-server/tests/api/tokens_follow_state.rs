@@ -12,6 +12,7 @@ use auth_core::roles::{Role, RoleName};
 use auth_core::users::User;
 use auth_core::users::password::Password;
 use auth_server::config::Config;
+use auth_testkit::{Fetch as _, ReadJson as _};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -231,9 +232,8 @@ async fn a_revoked_role_ends_the_grants_it_was_part_of(backend: Backend) {
         .http
         .delete(app.url(&format!("/admin/users/{}/roles/admin", ada.id)))
         .bearer_auth(&ops)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(demoted.status(), 200);
 
     assert_eq!(
@@ -286,12 +286,8 @@ async fn a_permission_taken_from_a_role_ends_the_grants_that_list_it(backend: Ba
         .post(app.url("/introspect"))
         .basic_auth("rs", Some(&rs))
         .form(&[("token", text(&listed, "access_token").as_str())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(
         introspected["permissions"],
         serde_json::json!(["users:write"]),
@@ -303,9 +299,8 @@ async fn a_permission_taken_from_a_role_ends_the_grants_that_list_it(backend: Ba
         .put(app.url("/admin/roles/admin/permissions"))
         .bearer_auth(&ops)
         .json(&serde_json::json!({"permissions": []}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(changed.status(), 200);
 
     assert!(
@@ -357,12 +352,8 @@ async fn a_refresh_and_introspection_give_no_more_scope_than_the_client_holds_no
         .post(app.url("/introspect"))
         .basic_auth("rs", Some(&rs))
         .form(&[("token", access.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(introspected["active"], true);
     assert_eq!(
         introspected["scope"], "offline_access openid",
@@ -372,9 +363,8 @@ async fn a_refresh_and_introspection_give_no_more_scope_than_the_client_holds_no
         .http
         .get(app.url("/admin/users"))
         .bearer_auth(&access)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(
         users.status(),
         403,
@@ -383,9 +373,8 @@ async fn a_refresh_and_introspection_give_no_more_scope_than_the_client_holds_no
     let refreshed: Value = app
         .refresh("webapp", &secret, &text(&granted, "refresh_token"), None)
         .await
-        .json()
-        .await
-        .unwrap();
+        .read_json()
+        .await;
     assert_eq!(refreshed["scope"], "offline_access openid", "{refreshed}");
 }
 
@@ -408,9 +397,8 @@ async fn a_disabled_user_s_tokens_end(backend: Backend) {
         .http
         .post(app.url(&format!("/admin/users/{}/disable", ann.id)))
         .bearer_auth(&ops)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(disabled.status(), 200);
     assert!(!active(&app, &rs, &text(&granted, "access_token")).await);
     assert!(!active(&app, &rs, &text(&granted, "refresh_token")).await);
@@ -418,9 +406,8 @@ async fn a_disabled_user_s_tokens_end(backend: Backend) {
         .http
         .get(app.url("/userinfo"))
         .bearer_auth(text(&granted, "access_token"))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(userinfo.status(), 401);
     let refreshed = app
         .refresh("webapp", &secret, &text(&granted, "refresh_token"), None)
@@ -447,9 +434,8 @@ async fn a_deleted_user_s_tokens_end(backend: Backend) {
         .http
         .delete(app.url(&format!("/admin/users/{}", ann.id)))
         .bearer_auth(&ops)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert!(deleted.status().is_success(), "{}", deleted.status());
     assert!(!active(&app, &rs, &text(&granted, "access_token")).await);
     assert!(!active(&app, &rs, &text(&granted, "refresh_token")).await);
@@ -489,9 +475,8 @@ async fn a_deleted_client_s_tokens_end_and_a_new_client_with_its_id_revives_none
         .http
         .delete(app.url("/admin/clients/webapp"))
         .bearer_auth(&ops)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(deleted.status(), 204);
     for (what, token) in [
         ("user access token", &access),
@@ -550,9 +535,8 @@ async fn a_rotated_client_secret_ends_the_tokens_issued_under_the_old_one(backen
         .http
         .post(app.url("/admin/clients/webapp/secret"))
         .bearer_auth(&ops)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(rotated.status(), 200);
     let rotated: Value = rotated.json().await.unwrap();
     let new_secret = text(&rotated, "client_secret");
@@ -563,9 +547,8 @@ async fn a_rotated_client_secret_ends_the_tokens_issued_under_the_old_one(backen
         .post(app.url("/token"))
         .basic_auth("webapp", Some(&secret))
         .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(old.status(), 401, "the old secret no longer authenticates");
     for (what, token) in [
         ("user access token", text(&granted, "access_token")),
@@ -711,30 +694,20 @@ async fn logout_ends_the_session_s_grants_and_its_pending_codes(backend: Backend
     let granted: Value = app
         .exchange("webapp", &secret, &first, &first_verifier)
         .await
-        .json()
-        .await
-        .unwrap();
+        .read_json()
+        .await;
     let (code, verifier) = code_in(&app, &b, "webapp", "ann@example.com", "openid").await;
 
     let page = b
         .get(app.url("/logout?client_id=webapp"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .fetch_text()
+        .await;
     let confirm = [
         ("csrf_token", form_field(&page, "csrf_token").unwrap()),
         ("confirm", "yes".to_owned()),
         ("client_id", "webapp".to_owned()),
     ];
-    let done = b
-        .post(app.url("/logout"))
-        .form(&confirm)
-        .send()
-        .await
-        .unwrap();
+    let done = b.post(app.url("/logout")).form(&confirm).fetch().await;
     assert!(
         done.status().is_success() || done.status().is_redirection(),
         "{}",
@@ -772,9 +745,8 @@ async fn a_session_ended_from_the_account_takes_its_grants_and_pending_codes(bac
     let granted: Value = app
         .exchange("webapp", &secret, &first, &first_verifier)
         .await
-        .json()
-        .await
-        .unwrap();
+        .read_json()
+        .await;
     let (code, verifier) = code_in(&app, &b, "webapp", "ann@example.com", "openid").await;
 
     // What the account page and `DELETE /api/account/sessions/{id}` do.

@@ -1,6 +1,7 @@
 //! Userinfo as an RFC 6750 protected resource.
 
 use crate::support::{Backend, both_backends, spawn_app};
+use auth_testkit::{Fetch as _, ReadJson as _};
 use serde_json::Value;
 
 #[both_backends]
@@ -14,12 +15,8 @@ async fn userinfo_answers_claims_by_scope_on_get_and_post(backend: Backend) {
         .http
         .get(app.url("/userinfo"))
         .bearer_auth(access)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(get["sub"], user.id.as_str());
     assert_eq!(get["email"], "ann@example.com");
     assert_eq!(get["name"], "Test User");
@@ -27,12 +24,8 @@ async fn userinfo_answers_claims_by_scope_on_get_and_post(backend: Backend) {
         .http
         .post(app.url("/userinfo"))
         .form(&[("access_token", access)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(post, get);
 }
 
@@ -59,7 +52,7 @@ async fn userinfo_refusals_carry_rfc6750_challenges(backend: Backend) {
         if let Some(token) = &token {
             request = request.bearer_auth(token);
         }
-        let response = request.send().await.unwrap();
+        let response = request.fetch().await;
         assert_eq!(response.status(), status);
         let header = response.headers()["www-authenticate"]
             .to_str()
@@ -72,16 +65,14 @@ async fn userinfo_refusals_carry_rfc6750_challenges(backend: Backend) {
         .post(app.url("/userinfo"))
         .bearer_auth("a")
         .form(&[("access_token", "b")])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(twice.status(), 400);
     let in_query = app
         .http
         .get(app.url("/userinfo?access_token=abc"))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(in_query.status(), 400);
 }
 
@@ -120,9 +111,8 @@ async fn tokens_carry_roles_and_permissions_when_asked(backend: Backend) {
             None,
         )
         .await
-        .json()
-        .await
-        .unwrap();
+        .read_json()
+        .await;
     assert!(narrowed.get("permissions").is_none());
 
     let pkce = crate::support::Pkce::new();
@@ -135,9 +125,8 @@ async fn tokens_carry_roles_and_permissions_when_asked(backend: Backend) {
     let tokens: Value = app
         .exchange("webapp", &secret, &code, &pkce.verifier)
         .await
-        .json()
-        .await
-        .unwrap();
+        .read_json()
+        .await;
     let access =
         jsonwebtoken::dangerous::insecure_decode::<Value>(tokens["access_token"].as_str().unwrap())
             .unwrap()
@@ -147,11 +136,7 @@ async fn tokens_carry_roles_and_permissions_when_asked(backend: Backend) {
         .http
         .get(app.url("/userinfo"))
         .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(info["roles"], serde_json::json!(["coach"]));
 }

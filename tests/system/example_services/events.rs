@@ -1,5 +1,6 @@
 use super::{AuthServer, auth_server, serve};
 use auth_client::{ClientCredentials, TokenSource, UserDirectory, Verifier};
+use auth_testkit::Fetch as _;
 use examples::{events, tickets};
 use serde_json::{Value, json};
 
@@ -76,20 +77,15 @@ async fn a_coach_creates_an_event_whose_sale_the_events_service_opens_as_itself(
         .post(format!("{events_base}/events"))
         .bearer_auth(&carl)
         .json(&json!({"title": "Cup final", "seats": 1}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(created.status(), 201);
     let event: Value = created.json().await.unwrap();
     let listed: Vec<Value> = http
         .get(format!("{events_base}/events"))
         .bearer_auth(&pia)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["title"], "Cup final");
 
@@ -97,18 +93,16 @@ async fn a_coach_creates_an_event_whose_sale_the_events_service_opens_as_itself(
         .post(format!("{events_base}/events"))
         .bearer_auth(&pia)
         .json(&json!({"title": "Mine", "seats": 5}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(by_player.status(), 403, "players lack events:create");
 
     let id = event["id"].as_str().unwrap();
     let bought = http
         .post(format!("{tickets_base}/events/{id}/tickets"))
         .bearer_auth(&pia)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(
         bought.status(),
         201,
@@ -117,28 +111,22 @@ async fn a_coach_creates_an_event_whose_sale_the_events_service_opens_as_itself(
     let sold_out = http
         .post(format!("{tickets_base}/events/{id}/tickets"))
         .bearer_auth(&pat)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(sold_out.status(), 409);
     let mine: Vec<Value> = http
         .get(format!("{tickets_base}/tickets/mine"))
         .bearer_auth(&pia)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(mine.len(), 1);
 
     let as_user = http
         .post(format!("{tickets_base}/internal/events"))
         .bearer_auth(&carl)
         .json(&json!({"event_id": "x", "title": "x", "seats": 9}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(as_user.status(), 403, "no user token carries tickets:write");
     assert!(
         as_user.headers()["www-authenticate"]
@@ -170,9 +158,8 @@ async fn an_event_is_not_stored_when_the_tickets_service_is_down() {
         .post(format!("{base}/events"))
         .bearer_auth(&carl)
         .json(&json!({"title": "Cup final", "seats": 1}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(refused.status(), 503);
     let body: Value = refused.json().await.unwrap();
     assert!(
@@ -185,11 +172,7 @@ async fn an_event_is_not_stored_when_the_tickets_service_is_down() {
     let listed: Vec<Value> = http
         .get(format!("{base}/events"))
         .bearer_auth(&carl)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert!(listed.is_empty(), "nothing half-made");
 }

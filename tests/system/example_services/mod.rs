@@ -15,6 +15,7 @@ use auth_core::scope::Scope;
 use auth_core::users::password::Password;
 use auth_core::users::{self, Email, NewUser, Origin, Profile};
 use auth_server::config::Config;
+use auth_testkit::Fetch as _;
 
 /// The authorization server the examples trust.
 pub struct AuthServer {
@@ -137,12 +138,8 @@ impl AuthServer {
                 ("redirect_uri", callback),
                 ("code_verifier", verifier.secret()),
             ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .fetch_json()
+            .await;
         tokens["access_token"]
             .as_str()
             .expect("an access token")

@@ -1,5 +1,6 @@
 use super::{auth_server, serve};
 use auth_client::{ClientCredentials, DirectoryError, TokenSource, UserDirectory, Verifier};
+use auth_testkit::Fetch as _;
 use examples::profiles;
 use serde_json::Value;
 
@@ -40,12 +41,8 @@ async fn profiles_are_shown_to_their_user_and_to_team_managers_only() {
     let me: Value = http
         .get(format!("{base}/me"))
         .bearer_auth(&pia)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(
         (me["name"].as_str(), me["id"].as_str()),
         (Some("Pia Player"), Some(player.as_str()))
@@ -54,9 +51,8 @@ async fn profiles_are_shown_to_their_user_and_to_team_managers_only() {
     let refused = http
         .get(format!("{base}/profiles/{player}"))
         .bearer_auth(&pia)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(refused.status(), 403);
     let challenge = refused.headers()["www-authenticate"].to_str().unwrap();
     assert!(
@@ -67,12 +63,8 @@ async fn profiles_are_shown_to_their_user_and_to_team_managers_only() {
     let shown: Value = http
         .get(format!("{base}/profiles/{player}"))
         .bearer_auth(&carl)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(shown["email"], "pia@example.com");
     assert_eq!(shown["roles"], serde_json::json!(["player"]));
     let unknown = http
@@ -80,12 +72,11 @@ async fn profiles_are_shown_to_their_user_and_to_team_managers_only() {
             "{base}/profiles/0193a4e2-7c1d-7e3a-9b1f-2c4d5e6f7a8b"
         ))
         .bearer_auth(&carl)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(unknown.status(), 404);
 
-    let anonymous = http.get(format!("{base}/me")).send().await.unwrap();
+    let anonymous = http.get(format!("{base}/me")).fetch().await;
     assert_eq!(anonymous.status(), 401);
     assert_eq!(
         anonymous.headers()["www-authenticate"]

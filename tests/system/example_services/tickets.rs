@@ -1,6 +1,7 @@
 use super::{auth_server, serve};
 use auth_client::{ClientCredentials, TokenSource, UserDirectory, Verifier};
 use auth_core::users::UserId;
+use auth_testkit::Fetch as _;
 use examples::tickets;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -39,28 +40,21 @@ async fn a_disabled_account_buys_nothing_even_with_a_token_that_still_verifies()
         .post(server.url("/token"))
         .basic_auth("events-service", Some(&service))
         .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let opened = http
         .post(format!("{base}/internal/events"))
         .bearer_auth(opener["access_token"].as_str().unwrap())
         .json(&json!({"event_id": "e1", "title": "Cup", "seats": 10}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(opened.status(), 201);
     let token = server.user_token("pia@example.com").await;
     assert_eq!(
         http.post(format!("{base}/events/e1/tickets"))
             .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+            .fetch_status()
+            .await,
         201
     );
 
@@ -75,9 +69,8 @@ async fn a_disabled_account_buys_nothing_even_with_a_token_that_still_verifies()
     let refused = http
         .post(format!("{base}/events/e1/tickets"))
         .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(refused.status(), 403);
     let body: Value = refused.json().await.unwrap();
     assert!(
@@ -89,10 +82,8 @@ async fn a_disabled_account_buys_nothing_even_with_a_token_that_still_verifies()
     );
     assert_eq!(
         http.post(format!("{base}/events/e2/tickets"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+            .fetch_status()
+            .await,
         401
     );
 }
@@ -138,26 +129,19 @@ async fn the_tickets_of_a_disabled_user_are_cancelled_by_the_servers_webhook() {
         .post(server.url("/token"))
         .basic_auth("events-service", Some(&opener_secret))
         .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     http.post(format!("{base}/internal/events"))
         .bearer_auth(opener["access_token"].as_str().unwrap())
         .json(&json!({"event_id": "e1", "title": "Cup", "seats": 10}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let token = server.user_token("pia@example.com").await;
     assert_eq!(
         http.post(format!("{base}/events/e1/tickets"))
             .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+            .fetch_status()
+            .await,
         201
     );
 
@@ -167,9 +151,8 @@ async fn the_tickets_of_a_disabled_user_are_cancelled_by_the_servers_webhook() {
         .header("webhook-timestamp", "1")
         .header("webhook-signature", "v1,AAAA")
         .body("{}")
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(forged.status(), 400, "an unsigned delivery is refused");
 
     auth_core::users::set_disabled(&server.provider, &UserId::parse(&pia).unwrap(), true)
@@ -180,12 +163,8 @@ async fn the_tickets_of_a_disabled_user_are_cancelled_by_the_servers_webhook() {
         let mine: Vec<Value> = http
             .get(format!("{base}/tickets/mine"))
             .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .fetch_json()
+            .await;
         if mine[0]["cancelled"] == true {
             cancelled = true;
             break;

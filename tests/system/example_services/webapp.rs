@@ -1,6 +1,7 @@
 use super::{auth_server, serve};
 use crate::support::{browser, sign_in};
 use auth_client::{ClientCredentials, TokenSource, Verifier};
+use auth_testkit::Fetch as _;
 use examples::{events, webapp};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -43,16 +44,9 @@ async fn a_third_party_app_signs_a_user_in_with_pkce_and_calls_the_events_servic
     tokio::spawn(async move { axum::serve(listener, webapp::app(app)).await });
 
     let b = browser();
-    let home = b
-        .get(format!("{base}/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let home = b.get(format!("{base}/")).fetch_text().await;
     assert!(home.contains("You are not signed in"));
-    let login = b.get(format!("{base}/login")).send().await.unwrap();
+    let login = b.get(format!("{base}/login")).fetch().await;
     let authorize = login.headers()["location"].to_str().unwrap().to_owned();
     assert!(authorize.starts_with(&server.url("/authorize?")));
     assert!(
@@ -66,21 +60,14 @@ async fn a_third_party_app_signs_a_user_in_with_pkce_and_calls_the_events_servic
     );
 
     let replayed_state = callback.clone();
-    let signed_in = b.get(&callback).send().await.unwrap();
+    let signed_in = b.get(&callback).fetch().await;
     assert_eq!(
         signed_in.status(),
         303,
         "{}",
         signed_in.text().await.unwrap()
     );
-    let home = b
-        .get(format!("{base}/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let home = b.get(format!("{base}/")).fetch_text().await;
     assert!(
         home.contains("Signed in as <strong id=\"name\">Pia Player</strong>"),
         "{home}"
@@ -90,10 +77,10 @@ async fn a_third_party_app_signs_a_user_in_with_pkce_and_calls_the_events_servic
         "the events service accepted the user's token: {home}"
     );
 
-    let replay = b.get(&replayed_state).send().await.unwrap();
+    let replay = b.get(&replayed_state).fetch().await;
     assert_eq!(replay.status(), 400, "a state is used once");
 
-    let logout = b.get(format!("{base}/logout")).send().await.unwrap();
+    let logout = b.get(format!("{base}/logout")).fetch().await;
     let end_session = logout.headers()["location"].to_str().unwrap();
     assert!(
         end_session.starts_with(&server.url("/logout?"))
@@ -101,14 +88,7 @@ async fn a_third_party_app_signs_a_user_in_with_pkce_and_calls_the_events_servic
             && end_session.contains("post_logout_redirect_uri="),
         "{end_session}"
     );
-    let home = b
-        .get(format!("{base}/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let home = b.get(format!("{base}/")).fetch_text().await;
     assert!(home.contains("You are not signed in"));
 }
 
@@ -144,7 +124,7 @@ async fn a_callback_from_another_browser_is_refused() {
     let base = start_webapp(&server).await;
 
     let attacker = browser();
-    let login = attacker.get(format!("{base}/login")).send().await.unwrap();
+    let login = attacker.get(format!("{base}/login")).fetch().await;
     let set_cookie = login.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(
         set_cookie.starts_with("webapp_sign_in=")
@@ -161,7 +141,7 @@ async fn a_callback_from_another_browser_is_refused() {
     );
 
     let fresh_victim = browser();
-    let refused = fresh_victim.get(&callback).send().await.unwrap();
+    let refused = fresh_victim.get(&callback).fetch().await;
     assert_eq!(refused.status(), 400);
     assert!(
         refused
@@ -172,12 +152,8 @@ async fn a_callback_from_another_browser_is_refused() {
     );
 
     let busy_victim = browser();
-    busy_victim
-        .get(format!("{base}/login"))
-        .send()
-        .await
-        .unwrap();
-    let refused = busy_victim.get(&callback).send().await.unwrap();
+    busy_victim.get(format!("{base}/login")).fetch().await;
+    let refused = busy_victim.get(&callback).fetch().await;
     assert_eq!(refused.status(), 400);
     assert!(
         refused
@@ -186,26 +162,12 @@ async fn a_callback_from_another_browser_is_refused() {
             .unwrap()
             .contains("started in another browser")
     );
-    let home = busy_victim
-        .get(format!("{base}/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let home = busy_victim.get(format!("{base}/")).fetch_text().await;
     assert!(home.contains("You are not signed in"), "{home}");
 
     // The refusals did not use up the state: the browser that began the sign-in finishes it.
-    let finished = attacker.get(&callback).send().await.unwrap();
+    let finished = attacker.get(&callback).fetch().await;
     assert_eq!(finished.status(), 303);
-    let home = attacker
-        .get(format!("{base}/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let home = attacker.get(format!("{base}/")).fetch_text().await;
     assert!(home.contains("Signed in as"), "{home}");
 }

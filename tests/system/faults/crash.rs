@@ -7,6 +7,7 @@ use super::{
 use crate::support::{
     Backend, Pkce, REDIRECT_URI, ServerProcess, TestDb, both_backends, browser, db_count,
 };
+use auth_testkit::Fetch as _;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -214,17 +215,15 @@ async fn assert_acknowledged(base: &str, fixtures: &Fixtures, ledger: &mut Ledge
         let read = http
             .get(format!("{base}/register/{}", client.client_id))
             .bearer_auth(&client.access_token)
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         assert_eq!(read.status(), 200, "registration of {}", client.client_id);
         let authenticated = http
             .post(format!("{base}/introspect"))
             .basic_auth(&client.client_id, Some(&client.secret))
             .form(&[("token", "not-a-token")])
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         assert_eq!(
             authenticated.status(),
             200,

@@ -5,6 +5,7 @@ use super::{
     token_form,
 };
 use crate::support::{Backend, Pkce, REDIRECT_URI, ServerProcess, TestDb, browser, postgres_only};
+use auth_testkit::Fetch as _;
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -302,20 +303,15 @@ async fn three_replicas_share_a_mixed_load_and_survive_one_killed() {
         .post(load.url(0, "/token"))
         .basic_auth("svc", Some(&fixtures.svc))
         .form(&[("grant_type", "client_credentials"), ("scope", "admin")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let rotated = load
         .http
         .post(load.url(0, "/admin/keys/rotate"))
         .bearer_auth(admin["access_token"].as_str().unwrap())
         .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(rotated.status(), 200);
     let new_kid = rotated.json::<Value>().await.unwrap()["kid"]
         .as_str()

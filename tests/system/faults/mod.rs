@@ -13,6 +13,7 @@ mod killed_replica;
 use crate::support::{
     PASSWORD, Pkce, REDIRECT_URI, TestDb, cli_command, db_count, form_field, query_of,
 };
+use auth_testkit::Fetch as _;
 use serde_json::Value;
 use std::process::Stdio;
 
@@ -193,9 +194,8 @@ pub async fn introspect(
         .post(format!("{base}/introspect"))
         .basic_auth(client.0, Some(client.1))
         .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 200, "introspection at {base}");
     response.json().await.unwrap()
 }
