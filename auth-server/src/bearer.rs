@@ -67,10 +67,17 @@ pub fn refuse(error: ResourceError, scope: &str) -> Response {
         Some(code) => json!({"error": code, "error_description": description}),
     };
     let mut response = (status, Json(body)).into_response();
-    if let Ok(value) = HeaderValue::from_str(&challenge) {
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, value);
-    }
+    // RFC 6750 section 3: a 401 carries a challenge. A description that cannot be a header
+    // value still gets one, with the error code alone.
+    let value = HeaderValue::from_str(&challenge).unwrap_or_else(|_| {
+        let bare = match code {
+            Some(code) => format!("Bearer realm=\"{REALM}\", error=\"{code}\""),
+            None => format!("Bearer realm=\"{REALM}\""),
+        };
+        HeaderValue::from_str(&bare).unwrap_or(HeaderValue::from_static("Bearer"))
+    });
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, value);
     response
 }

@@ -1049,3 +1049,52 @@ fn the_http_limits_have_sane_defaults_and_ranges() {
         "http.max_header_bytes must be between 8192 and 1048576; got 100"
     );
 }
+
+/// A token whose header carries the attacker's text: `kid` with a line break (no header value
+/// can hold it) and words meant for the victim, and an `alg` nobody accepts.
+fn token_with_header(header: &Value) -> String {
+    format!(
+        "{}.e30.AA",
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(header).unwrap())
+    )
+}
+
+#[both_backends]
+async fn a_token_header_s_text_is_never_repeated_and_the_challenge_survives_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let kid = "Your account is locked\r\ncall +1 555 0100";
+    for header in [
+        json!({"alg": "RS256", "kid": kid, "typ": "JWT"}),
+        json!({"alg": "HS256 call +1 555 0100", "kid": kid}),
+    ] {
+        let token = token_with_header(&header);
+        let response = app
+            .http
+            .get(app.url("/userinfo"))
+            .bearer_auth(&token)
+            .fetch()
+            .await;
+        assert_eq!(response.status(), 401);
+        let challenge = response
+            .headers()
+            .get("www-authenticate")
+            .expect("RFC 6750 section 3: a 401 carries a challenge")
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
+        let body = response.text().await.unwrap();
+        assert!(!body.contains("555") && !body.contains("locked"), "{body}");
+        assert!(!challenge.contains("555"), "{challenge}");
+
+        let page = app
+            .http
+            .get(app.url(&format!("/logout?id_token_hint={token}")))
+            .fetch()
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(!page.contains("555") && !page.contains("locked"), "{page}");
+    }
+}
