@@ -67,6 +67,7 @@ fn differences(sqlite: &Schema, postgres: &Schema) -> Vec<String> {
     for table in postgres.keys().filter(|t| !sqlite.contains_key(*t)) {
         found.push(format!("table `{table}` only in PostgreSQL"));
     }
+    found.sort();
     found
 }
 
