@@ -975,3 +975,69 @@ async fn the_openapi_document_names_the_scopes_of_the_route_table(backend: Backe
     }
     assert_eq!(checked, 12);
 }
+
+/// Whether a route takes an HTML form from a browser (and so a CSRF token), rather than a
+/// JSON body or a protocol request authenticated by its client or token.
+fn is_form_route(path: &str) -> bool {
+    ![
+        "/api/",
+        "/admin/",
+        "/register",
+        "/token",
+        "/introspect",
+        "/revoke",
+        "/userinfo",
+    ]
+    .iter()
+    .any(|prefix| path.starts_with(prefix))
+}
+
+#[both_backends]
+async fn every_form_route_refuses_a_post_without_its_csrf_token_or_from_another_site(
+    backend: Backend,
+) {
+    use auth_server::access::ROUTES;
+    let app = spawn_app(backend).await;
+    app.user("ann@example.com").await;
+    let browser = browser();
+    let signed_in = app
+        .log_in(&browser, &app.url("/login"), "ann@example.com", PASSWORD)
+        .await;
+    assert_eq!(signed_in.status(), 303);
+    let csrf = csrf_of(&app, &browser, "/account").await;
+    let routes: Vec<_> = ROUTES
+        .iter()
+        .filter(|r| r.method == reqwest::Method::POST && is_form_route(r.path))
+        .collect();
+    assert!(routes.len() >= 15, "{} form routes", routes.len());
+    let mut wrong = Vec::new();
+    for route in routes {
+        let path = route.path.replace("{id}", "no-such-id");
+        // Fields every form might read, so a refusal is the CSRF check and not a missing field;
+        // `confirm` is what makes a POST to /logout act.
+        let fields = [
+            ("confirm", "yes"),
+            ("email", "ann@example.com"),
+            ("password", PASSWORD),
+        ];
+        let missing = browser.post(app.url(&path)).form(&fields).fetch().await;
+        let mut with_token = vec![("csrf_token", csrf.as_str())];
+        with_token.extend(fields);
+        let cross_site = browser
+            .post(app.url(&path))
+            .header("origin", "https://evil.example.com")
+            .header("sec-fetch-site", "cross-site")
+            .form(&with_token)
+            .fetch()
+            .await;
+        for (attempt, response) in [("no token", missing), ("cross-site", cross_site)] {
+            if response.status() != 403 {
+                wrong.push(format!("POST {path} ({attempt}): {}", response.status()));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // Nothing the refused posts could have done happened: the session is still signed in.
+    let account = browser.get(app.url("/account")).fetch().await;
+    assert_eq!(account.status(), 200);
+}
