@@ -154,14 +154,19 @@ impl TestApp {
         body["active"] == true
     }
 
+    /// The browser side of the flow in a browser of its own: the code the client receives, and
+    /// the PKCE pair it was asked with.
+    pub async fn code_for(&self, client: &str, email: &str) -> (String, Pkce) {
+        let pkce = Pkce::new();
+        let callback = self
+            .authorize_as(&browser(), &self.authorize_url(client, &pkce, &[]), email)
+            .await;
+        (query_of(&callback)["code"].clone(), pkce)
+    }
+
     /// The complete flow: a user, a client, a browser, and the token response.
     pub async fn tokens_for(&self, client: &str, secret: &str, email: &str) -> serde_json::Value {
-        let pkce = Pkce::new();
-        let browser = browser();
-        let callback = self
-            .authorize_as(&browser, &self.authorize_url(client, &pkce, &[]), email)
-            .await;
-        let code = query_of(&callback)["code"].clone();
+        let (code, pkce) = self.code_for(client, email).await;
         let response = self.exchange(client, secret, &code, &pkce.verifier).await;
         assert_eq!(response.status(), 200);
         response.json().await.unwrap()

@@ -163,16 +163,7 @@ async fn a_missing_or_wrong_code_verifier_is_refused(backend: Backend) {
     let app = spawn_app(backend).await;
     let secret = app.code_client("webapp").await;
     app.user("ann@example.com").await;
-    let pkce = Pkce::new();
-    let browser = browser();
-    let callback = app
-        .authorize_as(
-            &browser,
-            &app.authorize_url("webapp", &pkce, &[]),
-            "ann@example.com",
-        )
-        .await;
-    let code = query_of(&callback)["code"].clone();
+    let (code, pkce) = app.code_for("webapp", "ann@example.com").await;
 
     let missing = app
         .http
@@ -213,16 +204,7 @@ async fn a_replayed_code_is_refused_and_revokes_what_it_issued(backend: Backend)
     let app = spawn_app(backend).await;
     let secret = app.code_client("webapp").await;
     app.user("ann@example.com").await;
-    let pkce = Pkce::new();
-    let browser = browser();
-    let callback = app
-        .authorize_as(
-            &browser,
-            &app.authorize_url("webapp", &pkce, &[]),
-            "ann@example.com",
-        )
-        .await;
-    let code = query_of(&callback)["code"].clone();
+    let (code, pkce) = app.code_for("webapp", "ann@example.com").await;
     let first: Value = app
         .exchange("webapp", &secret, &code, &pkce.verifier)
         .await
@@ -295,16 +277,7 @@ async fn the_token_request_must_repeat_the_redirect_uri(backend: Backend) {
     let app = spawn_app(backend).await;
     let secret = app.code_client("webapp").await;
     app.user("ann@example.com").await;
-    let pkce = Pkce::new();
-    let browser = browser();
-    let callback = app
-        .authorize_as(
-            &browser,
-            &app.authorize_url("webapp", &pkce, &[]),
-            "ann@example.com",
-        )
-        .await;
-    let code = query_of(&callback)["code"].clone();
+    let (code, pkce) = app.code_for("webapp", "ann@example.com").await;
     let response = app
         .http
         .post(app.url("/token"))

@@ -46,6 +46,25 @@ async fn json_of(response: reqwest::Response) -> (u16, Value) {
     (status, body)
 }
 
+/// Posts `body` as a form to `path`, authenticated as the client `svc`; the answer's status
+/// and JSON body.
+async fn raw_form_as_svc(
+    app: &TestApp,
+    secret: &str,
+    path: &str,
+    body: impl Into<reqwest::Body>,
+) -> (u16, Value) {
+    let response = app
+        .http
+        .post(app.url(path))
+        .basic_auth("svc", Some(secret))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .fetch()
+        .await;
+    json_of(response).await
+}
+
 /// Sends raw bytes on a new connection and reads until the server closes it (at most 20 s).
 /// The server may answer and close before it has read everything: a failed write or a reset
 /// ends the exchange with what was received.
@@ -251,15 +270,7 @@ async fn invalid_utf8_anywhere_is_a_400_naming_the_problem(backend: Backend) {
         ("/introspect", b"token=%C3%28".to_vec()),
         ("/revoke", b"token=abc\xc3".to_vec()),
     ] {
-        let response = app
-            .http
-            .post(app.url(path))
-            .basic_auth("svc", Some(&secret))
-            .header("content-type", form)
-            .body(body)
-            .fetch()
-            .await;
-        let (status, error) = json_of(response).await;
+        let (status, error) = raw_form_as_svc(&app, &secret, path, body).await;
         assert_eq!(
             (status, error["error"].as_str()),
             (400, Some("invalid_request")),
@@ -273,15 +284,13 @@ async fn invalid_utf8_anywhere_is_a_400_naming_the_problem(backend: Backend) {
             "{path}: {error}"
         );
     }
-    let response = app
-        .http
-        .post(app.url("/token"))
-        .basic_auth("svc", Some(&secret))
-        .header("content-type", form)
-        .body(&b"grant_type=client_credentials&%FF=1"[..])
-        .fetch()
-        .await;
-    let (status, error) = json_of(response).await;
+    let (status, error) = raw_form_as_svc(
+        &app,
+        &secret,
+        "/token",
+        &b"grant_type=client_credentials&%FF=1"[..],
+    )
+    .await;
     assert_eq!(
         (status, error["error_description"].as_str()),
         (400, Some("a parameter name is not valid UTF-8"))
@@ -456,15 +465,7 @@ async fn repeated_parameters_are_refused_at_every_endpoint(backend: Backend) {
         ),
         ("/userinfo", "access_token=a&access_token=b", "access_token"),
     ] {
-        let response = app
-            .http
-            .post(app.url(path))
-            .basic_auth("svc", Some(&secret))
-            .header("content-type", form)
-            .body(body)
-            .fetch()
-            .await;
-        let (status, error) = json_of(response).await;
+        let (status, error) = raw_form_as_svc(&app, &secret, path, body).await;
         assert_eq!(
             (status, error["error"].as_str()),
             (400, Some("invalid_request")),

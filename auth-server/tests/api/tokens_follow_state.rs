@@ -130,6 +130,44 @@ async fn token_error(response: reqwest::Response) -> String {
 }
 
 /// The one live session of a user.
+/// Asserts what an event that ends a grant leaves of it: the pending `code` no longer
+/// exchanges (`why` says which event), and the grant's tokens neither introspect as active nor
+/// refresh.
+async fn assert_grant_ended(
+    app: &TestApp,
+    rs: &str,
+    secret: &str,
+    granted: &Value,
+    (code, verifier): (&str, &str),
+    why: &str,
+) {
+    let exchanged = app.exchange("webapp", secret, code, verifier).await;
+    assert_eq!(token_error(exchanged).await, "invalid_grant", "{why}");
+    assert!(!active(app, rs, &text(granted, "access_token")).await);
+    assert!(!active(app, rs, &text(granted, "refresh_token")).await);
+    let refreshed = app
+        .refresh("webapp", secret, &text(granted, "refresh_token"), None)
+        .await;
+    assert_eq!(token_error(refreshed).await, "invalid_grant");
+}
+
+/// In browser `b`, a grant with a refresh token and then a code not yet exchanged.
+async fn grant_and_pending_code(
+    app: &TestApp,
+    b: &reqwest::Client,
+    secret: &str,
+) -> (Value, (String, String)) {
+    let scope = "openid offline_access";
+    let (first, first_verifier) = code_in(app, b, "webapp", "ann@example.com", scope).await;
+    let granted: Value = app
+        .exchange("webapp", secret, &first, &first_verifier)
+        .await
+        .read_json()
+        .await;
+    let pending = code_in(app, b, "webapp", "ann@example.com", "openid").await;
+    (granted, pending)
+}
+
 async fn only_session(app: &TestApp, user: &User) -> String {
     let now = auth_core::clock::Clock::unix(&*app.clock);
     let sessions = app
@@ -615,17 +653,15 @@ async fn a_password_change_ends_other_sessions_grants_and_every_pending_code(bac
     .await
     .unwrap();
 
-    let exchanged = app.exchange("webapp", &secret, &code, &verifier).await;
-    assert_eq!(
-        token_error(exchanged).await,
-        "invalid_grant",
-        "a code issued before the change is void"
-    );
-    assert!(!active(&app, &rs, &text(&elsewhere, "access_token")).await);
-    let refreshed = app
-        .refresh("webapp", &secret, &text(&elsewhere, "refresh_token"), None)
-        .await;
-    assert_eq!(token_error(refreshed).await, "invalid_grant");
+    assert_grant_ended(
+        &app,
+        &rs,
+        &secret,
+        &elsewhere,
+        (&code, &verifier),
+        "a code issued before the change is void",
+    )
+    .await;
     // The session the password was changed in goes on.
     let (code, verifier) = code_in(&app, &here, "webapp", "ann@example.com", "openid").await;
     assert_eq!(
@@ -662,18 +698,15 @@ async fn a_password_reset_ends_every_grant_and_every_pending_code(backend: Backe
     .await
     .unwrap();
 
-    let exchanged = app.exchange("webapp", &secret, &code, &verifier).await;
-    assert_eq!(
-        token_error(exchanged).await,
-        "invalid_grant",
-        "a code issued before the reset is void"
-    );
-    assert!(!active(&app, &rs, &text(&granted, "access_token")).await);
-    assert!(!active(&app, &rs, &text(&granted, "refresh_token")).await);
-    let refreshed = app
-        .refresh("webapp", &secret, &text(&granted, "refresh_token"), None)
-        .await;
-    assert_eq!(token_error(refreshed).await, "invalid_grant");
+    assert_grant_ended(
+        &app,
+        &rs,
+        &secret,
+        &granted,
+        (&code, &verifier),
+        "a code issued before the reset is void",
+    )
+    .await;
 }
 
 #[both_backends]
@@ -683,20 +716,7 @@ async fn logout_ends_the_session_s_grants_and_its_pending_codes(backend: Backend
     let secret = webapp(&app).await;
     app.user("ann@example.com").await;
     let b = browser();
-    let (first, first_verifier) = code_in(
-        &app,
-        &b,
-        "webapp",
-        "ann@example.com",
-        "openid offline_access",
-    )
-    .await;
-    let granted: Value = app
-        .exchange("webapp", &secret, &first, &first_verifier)
-        .await
-        .read_json()
-        .await;
-    let (code, verifier) = code_in(&app, &b, "webapp", "ann@example.com", "openid").await;
+    let (granted, (code, verifier)) = grant_and_pending_code(&app, &b, &secret).await;
 
     let page = b
         .get(app.url("/logout?client_id=webapp"))
@@ -714,17 +734,15 @@ async fn logout_ends_the_session_s_grants_and_its_pending_codes(backend: Backend
         done.status()
     );
 
-    let exchanged = app.exchange("webapp", &secret, &code, &verifier).await;
-    assert_eq!(
-        token_error(exchanged).await,
-        "invalid_grant",
-        "a code issued before the logout is void"
-    );
-    assert!(!active(&app, &rs, &text(&granted, "access_token")).await);
-    let refreshed = app
-        .refresh("webapp", &secret, &text(&granted, "refresh_token"), None)
-        .await;
-    assert_eq!(token_error(refreshed).await, "invalid_grant");
+    assert_grant_ended(
+        &app,
+        &rs,
+        &secret,
+        &granted,
+        (&code, &verifier),
+        "a code issued before the logout is void",
+    )
+    .await;
 }
 
 #[both_backends]
@@ -734,20 +752,7 @@ async fn a_session_ended_from_the_account_takes_its_grants_and_pending_codes(bac
     let secret = webapp(&app).await;
     let ann = app.user("ann@example.com").await;
     let b = browser();
-    let (first, first_verifier) = code_in(
-        &app,
-        &b,
-        "webapp",
-        "ann@example.com",
-        "openid offline_access",
-    )
-    .await;
-    let granted: Value = app
-        .exchange("webapp", &secret, &first, &first_verifier)
-        .await
-        .read_json()
-        .await;
-    let (code, verifier) = code_in(&app, &b, "webapp", "ann@example.com", "openid").await;
+    let (granted, (code, verifier)) = grant_and_pending_code(&app, &b, &secret).await;
 
     // What the account page and `DELETE /api/account/sessions/{id}` do.
     let session = only_session(&app, &ann).await;
@@ -755,14 +760,15 @@ async fn a_session_ended_from_the_account_takes_its_grants_and_pending_codes(bac
         .await
         .unwrap();
 
-    let exchanged = app.exchange("webapp", &secret, &code, &verifier).await;
-    assert_eq!(
-        token_error(exchanged).await,
-        "invalid_grant",
-        "a code of the ended session is void"
-    );
-    assert!(!active(&app, &rs, &text(&granted, "access_token")).await);
-    assert!(!active(&app, &rs, &text(&granted, "refresh_token")).await);
+    assert_grant_ended(
+        &app,
+        &rs,
+        &secret,
+        &granted,
+        (&code, &verifier),
+        "a code of the ended session is void",
+    )
+    .await;
 }
 
 #[both_backends]
