@@ -16,11 +16,13 @@ pub enum VerifyError {
     Malformed(String),
     /// The header's `alg` is not one the authorization server signs with (`RS256`, `ES256`,
     /// `EdDSA`): `none` and the HMAC algorithms are refused.
-    #[error("the token is signed with `{0}`; only RS256, ES256 and EdDSA are accepted")]
+    // The messages never repeat what a token header says (`alg`, `kid`, `typ`: anyone can write
+    // them, and guards send the message back as `error_description`); the fields keep it.
+    #[error("the token's algorithm is not accepted; only RS256, ES256 and EdDSA are")]
     AlgorithmNotAllowed(String),
     /// The header's `alg` is not the algorithm of the key its `kid` names (algorithm
     /// confusion, RFC 8725 section 2.1).
-    #[error("the token says `{alg}` but key `{kid}` is an {key_alg} key")]
+    #[error("the token's algorithm is not the algorithm of the key it names")]
     AlgorithmMismatch {
         /// The header's `alg`.
         alg: String,
@@ -30,14 +32,13 @@ pub enum VerifyError {
         key_alg: String,
     },
     /// The header's `typ` is not `at+jwt` (an ID token, or some other JWT).
-    #[error("the token's type is {}, not `at+jwt` (RFC 9068 section 4)",
-        .found.as_deref().map(|t| format!("`{t}`")).unwrap_or_else(|| "missing".to_owned()))]
+    #[error("the token's type is not `at+jwt` (RFC 9068 section 4)")]
     WrongType {
         /// The header's `typ`.
         found: Option<String>,
     },
     /// The `kid` is not a signing key (RS256, ES256 or EdDSA) the issuer publishes.
-    #[error("the token is signed with key `{0}`, which the issuer does not publish")]
+    #[error("the token is signed with a key the issuer does not publish")]
     UnknownKey(String),
     /// The signature does not verify: the token was altered or signed by someone else.
     #[error("the token's signature is invalid")]
@@ -112,5 +113,29 @@ impl VerifyError {
             self,
             Self::Jwks(_) | Self::Introspection(_) | Self::Discovery(_)
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_never_repeat_what_the_token_header_says() {
+        let header_text = "call +1 555 0100";
+        for error in [
+            VerifyError::AlgorithmNotAllowed(header_text.to_owned()),
+            VerifyError::AlgorithmMismatch {
+                alg: header_text.to_owned(),
+                kid: header_text.to_owned(),
+                key_alg: "RS256".to_owned(),
+            },
+            VerifyError::WrongType {
+                found: Some(header_text.to_owned()),
+            },
+            VerifyError::UnknownKey(header_text.to_owned()),
+        ] {
+            assert!(!error.to_string().contains("555"), "{error}");
+        }
     }
 }
