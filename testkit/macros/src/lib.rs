@@ -25,9 +25,26 @@ use syn::{FnArg, ItemFn, Pat, parse_macro_input, spanned::Spanned};
 
 #[proc_macro_attribute]
 pub fn both_backends(attr: TokenStream, item: TokenStream) -> TokenStream {
+    attribute("both_backends", attr, item, expand)
+}
+
+/// A test that runs on PostgreSQL only, named `name::postgres` so that a run without a database
+/// server leaves it out like the PostgreSQL variant of a `#[both_backends]` test.
+#[proc_macro_attribute]
+pub fn postgres_only(attr: TokenStream, item: TokenStream) -> TokenStream {
+    attribute("postgres_only", attr, item, expand_postgres_only)
+}
+
+/// Parses the function under the attribute `name` (which takes no arguments) and expands it.
+fn attribute(
+    name: &str,
+    attr: TokenStream,
+    item: TokenStream,
+    expand: fn(ItemFn) -> syn::Result<proc_macro2::TokenStream>,
+) -> TokenStream {
     if !attr.is_empty() {
         let attr = proc_macro2::TokenStream::from(attr);
-        return syn::Error::new(attr.span(), "#[both_backends] takes no arguments")
+        return syn::Error::new(attr.span(), format!("#[{name}] takes no arguments"))
             .to_compile_error()
             .into();
     }
@@ -38,20 +55,20 @@ pub fn both_backends(attr: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
-/// A test that runs on PostgreSQL only, named `name::postgres` so that a run without a database
-/// server leaves it out like the PostgreSQL variant of a `#[both_backends]` test.
-#[proc_macro_attribute]
-pub fn postgres_only(attr: TokenStream, item: TokenStream) -> TokenStream {
-    if !attr.is_empty() {
-        let attr = proc_macro2::TokenStream::from(attr);
-        return syn::Error::new(attr.span(), "#[postgres_only] takes no arguments")
-            .to_compile_error()
-            .into();
-    }
-    let function = parse_macro_input!(item as ItemFn);
-    match expand_postgres_only(function) {
-        Ok(tokens) => tokens.into(),
-        Err(error) => error.to_compile_error().into(),
+/// The module named after the test function, holding `tests` with the test file's names in
+/// scope.
+fn module(function: &ItemFn, tests: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    let name = &function.sig.ident;
+    let attributes = &function.attrs;
+    let visibility = &function.vis;
+    quote! {
+        #(#attributes)*
+        #visibility mod #name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #tests
+        }
     }
 }
 
@@ -63,22 +80,15 @@ fn expand_postgres_only(function: ItemFn) -> syn::Result<proc_macro2::TokenStrea
             "#[postgres_only] goes on an `async fn name()` without parameters",
         ));
     }
-    let name = &signature.ident;
     let output = &signature.output;
     let body = &function.block;
-    let attributes = &function.attrs;
-    let visibility = &function.vis;
-
-    Ok(quote! {
-        #(#attributes)*
-        #visibility mod #name {
-            #[allow(unused_imports)]
-            use super::*;
-
+    Ok(module(
+        &function,
+        quote! {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() #output #body
-        }
-    })
+        },
+    ))
 }
 
 fn expand(function: ItemFn) -> syn::Result<proc_macro2::TokenStream> {
@@ -103,18 +113,11 @@ fn expand(function: ItemFn) -> syn::Result<proc_macro2::TokenStream> {
         ));
     }
     let backend = &parameter.ty;
-    let name = &signature.ident;
     let output = &signature.output;
     let body = &function.block;
-    let attributes = &function.attrs;
-    let visibility = &function.vis;
-
-    Ok(quote! {
-        #(#attributes)*
-        #visibility mod #name {
-            #[allow(unused_imports)]
-            use super::*;
-
+    Ok(module(
+        &function,
+        quote! {
             async fn run(#parameter) #output #body
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -126,6 +129,6 @@ fn expand(function: ItemFn) -> syn::Result<proc_macro2::TokenStream> {
             async fn postgres() #output {
                 run(#backend::Postgres).await
             }
-        }
-    })
+        },
+    ))
 }
