@@ -277,6 +277,8 @@ async fn writes_survive_sigkill(backend: Backend) {
         if kill > 0 {
             assert_acknowledged(&server.base_url, &fixtures, &mut ledger).await;
         }
+        let acknowledged = |ledger: &Ledger| ledger.registered.len() + ledger.tokens.len();
+        let before = acknowledged(&ledger);
         let shared = Arc::new(Mutex::new(std::mem::take(&mut ledger)));
         let workers: Vec<_> = (0..4)
             .map(|worker| {
@@ -288,6 +290,18 @@ async fn writes_survive_sigkill(backend: Backend) {
                 ))
             })
             .collect();
+        // The kill lands at a random moment after the writers got going: on a busy machine the
+        // first acknowledged write can take longer than any fixed delay, and a round without one
+        // would test nothing.
+        let started = std::time::Instant::now();
+        while acknowledged(&shared.lock().unwrap()) == before {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "no write was acknowledged within 60 s\n{}",
+                server.output()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         tokio::time::sleep(Duration::from_millis(300 + random_below(900))).await;
         server.kill();
         for worker in workers {
