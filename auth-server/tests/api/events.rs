@@ -111,20 +111,38 @@ async fn wait_until_delivered(app: &TestApp) {
     panic!("deliveries are still pending");
 }
 
-/// Rows in the `events` table.
-async fn stored_events(app: &TestApp) -> i64 {
-    let sql = "SELECT COUNT(*) FROM events";
+/// One number read straight from the app's database.
+async fn scalar(app: &TestApp, sql: &'static str) -> i64 {
     if app.db.url.starts_with("sqlite:") {
         let pool = sqlx::SqlitePool::connect(&app.db.url).await.unwrap();
-        let count = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+        let value = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
         pool.close().await;
-        count
+        value
     } else {
         let pool = sqlx::PgPool::connect(&app.db.url).await.unwrap();
-        let count = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+        let value = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
         pool.close().await;
-        count
+        value
     }
+}
+
+/// Rows in the `events` table.
+async fn stored_events(app: &TestApp) -> i64 {
+    scalar(app, "SELECT COUNT(*) FROM events").await
+}
+
+/// Waits until the server has recorded `count` failed attempts, and so scheduled the next one.
+/// The test moves the clock only then: a failure recorded after the move would schedule its
+/// retry after the moved clock, which never comes.
+async fn wait_for_recorded_failures(app: &TestApp, count: i64) {
+    let sql = "SELECT COALESCE(MAX(attempts), 0) FROM event_deliveries";
+    for _ in 0..100 {
+        if scalar(app, sql).await >= count {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server did not record failed attempt {count}");
 }
 
 #[both_backends]
@@ -142,9 +160,11 @@ async fn a_registered_user_reaches_a_failing_webhook_after_retries_with_one_even
     assert_eq!(registered.status(), 202);
 
     receiver.wait_for(1).await;
-    // Retries wait 10 s, then 20 s: move the server's clock past each.
+    // Retries wait 10 s, then 20 s: move the server's clock past each once it is scheduled.
+    wait_for_recorded_failures(&app, 1).await;
     app.clock.advance(time::Duration::seconds(30));
     receiver.wait_for(2).await;
+    wait_for_recorded_failures(&app, 2).await;
     app.clock.advance(time::Duration::seconds(60));
     let posts = receiver.wait_for(3).await;
     wait_until_delivered(&app).await;
