@@ -13,11 +13,19 @@ pub enum SigningAlgorithm {
     Es256,
     /// EdDSA with Ed25519 (RFC 8037 section 3.1). Ed448 is not offered.
     EdDsa,
+    /// RSASSA-PSS with SHA-256 and MGF1 with SHA-256 (RFC 7518 section 3.5). Accepted from
+    /// clients (FAPI 2.0 allows it); the server's own keys use the other three.
+    Ps256,
 }
 
 impl SigningAlgorithm {
-    /// Every algorithm, in the order configuration errors list them.
+    /// The algorithms the server signs its own tokens with, in the order configuration errors
+    /// list them.
     pub const ALL: [Self; 3] = [Self::Rs256, Self::Es256, Self::EdDsa];
+
+    /// The algorithms a client may sign with (`private_key_jwt` assertions, request objects,
+    /// DPoP proofs): the server's three and PS256.
+    pub const FROM_CLIENTS: [Self; 4] = [Self::Rs256, Self::Ps256, Self::Es256, Self::EdDsa];
 
     /// The JWS `alg` name.
     pub fn as_str(self) -> &'static str {
@@ -25,12 +33,21 @@ impl SigningAlgorithm {
             Self::Rs256 => "RS256",
             Self::Es256 => "ES256",
             Self::EdDsa => "EdDSA",
+            Self::Ps256 => "PS256",
         }
     }
 
     /// Parses a JWS `alg` or JWK `alg` name (case-sensitive, RFC 7515 section 4.1.1).
+    /// `Ed25519` is read as EdDSA: RFC 9864 section 2.2 registers it as the fully-specified
+    /// name of EdDSA with Ed25519, the only EdDSA this crate knows, and client libraries (jose,
+    /// openid-client) sign with it.
     pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|alg| alg.as_str() == name)
+        if name == "Ed25519" {
+            return Some(Self::EdDsa);
+        }
+        Self::FROM_CLIENTS
+            .into_iter()
+            .find(|alg| alg.as_str() == name)
     }
 
     /// The hash of OIDC's `at_hash` and `c_hash` claims for ID tokens signed with this
@@ -40,7 +57,7 @@ impl SigningAlgorithm {
     /// node-oidc-provider (oidc-token-hash) and the `openidconnect` crate do.
     pub fn claim_hash(self) -> &'static aws_lc_rs::digest::Algorithm {
         match self {
-            Self::Rs256 | Self::Es256 => &aws_lc_rs::digest::SHA256,
+            Self::Rs256 | Self::Es256 | Self::Ps256 => &aws_lc_rs::digest::SHA256,
             Self::EdDsa => &aws_lc_rs::digest::SHA512,
         }
     }
@@ -58,10 +75,15 @@ mod tests {
 
     #[test]
     fn algorithm_names_are_case_sensitive() {
-        for algorithm in SigningAlgorithm::ALL {
+        for algorithm in SigningAlgorithm::FROM_CLIENTS {
             assert_eq!(SigningAlgorithm::parse(algorithm.as_str()), Some(algorithm));
         }
         assert_eq!(SigningAlgorithm::parse("eddsa"), None);
+        assert_eq!(
+            SigningAlgorithm::parse("Ed25519"),
+            Some(SigningAlgorithm::EdDsa)
+        );
+        assert_eq!(SigningAlgorithm::parse("Ed448"), None);
         assert_eq!(SigningAlgorithm::parse("HS256"), None);
     }
 }

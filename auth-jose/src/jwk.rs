@@ -5,7 +5,7 @@
 use crate::SigningAlgorithm;
 use aws_lc_rs::signature::{
     ECDSA_P256_SHA256_FIXED, ED25519, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256,
-    RsaPublicKeyComponents,
+    RSA_PSS_2048_8192_SHA256, RsaPublicKeyComponents,
 };
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -98,7 +98,7 @@ impl PublicKey {
                 .map_err(|_| unsupported())
         };
         let parsed = match (algorithm, jwk.kty.as_str(), jwk.crv.as_deref()) {
-            (SigningAlgorithm::Rs256, "RSA", _) => {
+            (SigningAlgorithm::Rs256 | SigningAlgorithm::Ps256, "RSA", _) => {
                 let unsigned = |member: &Option<String>| {
                     let bytes = decode(member)?;
                     let start = bytes.iter().position(|b| *b != 0).ok_or_else(unsupported)?;
@@ -108,7 +108,11 @@ impl PublicKey {
                     n: unsigned(&jwk.n)?,
                     e: unsigned(&jwk.e)?,
                 }
-                .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
+                .to_parsed_public_key(if algorithm == SigningAlgorithm::Ps256 {
+                    &RSA_PSS_2048_8192_SHA256
+                } else {
+                    &RSA_PKCS1_2048_8192_SHA256
+                })
             }
             (SigningAlgorithm::Es256, "EC", Some("P-256")) => {
                 // RFC 7518 section 6.2.1.2: `x` and `y` are the full 32-byte coordinates.
@@ -229,7 +233,7 @@ mod tests {
 
     #[test]
     fn published_keys_of_every_algorithm_verify_their_signatures_and_nothing_else() {
-        for algorithm in SigningAlgorithm::ALL {
+        for algorithm in SigningAlgorithm::FROM_CLIENTS {
             let (pair, _) = KeyMaterial::generate(algorithm, 2048).unwrap();
             let key = PublicKey::from_jwk(pair.jwk()).unwrap();
             assert_eq!(key.algorithm(), algorithm);

@@ -1,7 +1,7 @@
 //! The cryptographic part of a signing key: aws-lc-rs key pairs, parsed once.
 //!
-//! Three JWS algorithms: RS256 (RFC 7518 section 3.3), ES256 (RFC 7518 section 3.4) and EdDSA
-//! with Ed25519 (RFC 8037). Each key knows its algorithm; its JWK, `kid` and signatures follow
+//! Four JWS algorithms: RS256 (RFC 7518 section 3.3), PS256 (section 3.5), ES256 (section 3.4)
+//! and EdDSA with Ed25519 (RFC 8037). Each key knows its algorithm; its JWK, `kid` and signatures follow
 //! from it. Signing never goes through the `rsa` crate (RUSTSEC-2023-0071).
 
 use crate::SigningAlgorithm;
@@ -11,7 +11,7 @@ use aws_lc_rs::rsa::{KeySize, PublicKeyComponents};
 use aws_lc_rs::signature::{
     ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, ED25519, EcdsaKeyPair,
     Ed25519KeyPair, KeyPair, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256,
-    RsaKeyPair,
+    RSA_PSS_2048_8192_SHA256, RSA_PSS_SHA256, RsaKeyPair,
 };
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -55,7 +55,7 @@ impl KeyMaterial {
     ) -> Result<(Self, Vec<u8>), MaterialError> {
         let failed = |what| move |_| MaterialError::Crypto(what);
         match algorithm {
-            SigningAlgorithm::Rs256 => {
+            SigningAlgorithm::Rs256 | SigningAlgorithm::Ps256 => {
                 let size = match rsa_bits {
                     2048 => KeySize::Rsa2048,
                     3072 => KeySize::Rsa3072,
@@ -65,7 +65,7 @@ impl KeyMaterial {
                 let pair = RsaKeyPair::generate(size).map_err(failed("generate an RSA key"))?;
                 let pkcs8 = pair.as_der().map_err(failed("encode an RSA key"))?;
                 let pkcs8 = pkcs8.as_ref().to_vec();
-                Ok((Self::from_rsa(pair)?, pkcs8))
+                Ok((Self::from_rsa(algorithm, pair)?, pkcs8))
             }
             SigningAlgorithm::Es256 => {
                 let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
@@ -131,8 +131,8 @@ impl KeyMaterial {
     pub fn from_pkcs8(algorithm: SigningAlgorithm, pkcs8: &[u8]) -> Result<Self, MaterialError> {
         let rejected = |_| MaterialError::Rejected(algorithm);
         match algorithm {
-            SigningAlgorithm::Rs256 => {
-                Self::from_rsa(RsaKeyPair::from_pkcs8(pkcs8).map_err(rejected)?)
+            SigningAlgorithm::Rs256 | SigningAlgorithm::Ps256 => {
+                Self::from_rsa(algorithm, RsaKeyPair::from_pkcs8(pkcs8).map_err(rejected)?)
             }
             SigningAlgorithm::Es256 => Self::from_ecdsa(
                 EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8)
@@ -144,10 +144,15 @@ impl KeyMaterial {
         }
     }
 
-    fn from_rsa(pair: RsaKeyPair) -> Result<Self, MaterialError> {
+    /// An RSA key pair used with `algorithm`, RS256 or PS256.
+    fn from_rsa(algorithm: SigningAlgorithm, pair: RsaKeyPair) -> Result<Self, MaterialError> {
         let components = PublicKeyComponents::<Vec<u8>>::from(pair.public_key());
         let verifier = components
-            .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
+            .to_parsed_public_key(if algorithm == SigningAlgorithm::Ps256 {
+                &RSA_PSS_2048_8192_SHA256
+            } else {
+                &RSA_PKCS1_2048_8192_SHA256
+            })
             .map_err(|_| MaterialError::Crypto("parse an RSA public key"))?;
         let n = URL_SAFE_NO_PAD.encode(&components.n);
         let e = URL_SAFE_NO_PAD.encode(&components.e);
@@ -155,7 +160,7 @@ impl KeyMaterial {
             kty: "RSA".into(),
             kid: rsa_thumbprint(&n, &e),
             use_: "sig".into(),
-            alg: SigningAlgorithm::Rs256.as_str().into(),
+            alg: algorithm.as_str().into(),
             n: Some(n),
             e: Some(e),
             crv: None,
@@ -163,8 +168,8 @@ impl KeyMaterial {
             y: None,
         };
         Ok(Self {
-            algorithm: SigningAlgorithm::Rs256,
-            public: PublicKey::new(SigningAlgorithm::Rs256, verifier),
+            algorithm,
+            public: PublicKey::new(algorithm, verifier),
             pair: Pair::Rsa(pair),
             jwk,
         })
@@ -246,7 +251,12 @@ impl KeyMaterial {
         match &self.pair {
             Pair::Rsa(pair) => {
                 let mut signature = vec![0; pair.public_modulus_len()];
-                pair.sign(&RSA_PKCS1_SHA256, &rng, message, &mut signature)
+                let padding = if self.algorithm == SigningAlgorithm::Ps256 {
+                    &RSA_PSS_SHA256
+                } else {
+                    &RSA_PKCS1_SHA256
+                };
+                pair.sign(padding, &rng, message, &mut signature)
                     .map_err(|_| MaterialError::Crypto("sign"))?;
                 Ok(signature)
             }

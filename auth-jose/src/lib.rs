@@ -17,12 +17,15 @@
 //! - [`Jwk`], [`JwkSet`]: public keys as published (RFC 7517); [`PublicKey`], [`KeySet`]: the
 //!   same keys parsed for verification.
 //! - [`jws`]: signing, and parsing and verifying compact JWS under [`jws::Rules`].
+//! - [`ClientKeys`]: a client's registered keys, parsed leniently, verifying what it signs.
 
 mod algorithm;
+mod client_keys;
 mod jwk;
 pub mod jws;
 mod key_material;
 
 pub use algorithm::SigningAlgorithm;
+pub use client_keys::{ClientKeys, ClientKeysError, MAX_CLIENT_KEYS};
 pub use jwk::{Jwk, JwkError, JwkSet, KeySet, PublicKey};
 pub use key_material::{KeyMaterial, MaterialError};

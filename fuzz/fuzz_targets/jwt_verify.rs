@@ -25,6 +25,7 @@ use libfuzzer_sys::fuzz_target;
 const ACCESS_TOKEN: Rules<'static> = Rules {
     algorithms: &SigningAlgorithm::ALL,
     typ: Typ::Is("at+jwt"),
+    require_kid: true,
 };
 
 fuzz_target!(|data: &[u8]| {

@@ -13,6 +13,7 @@ use std::time::Duration;
 const ACCESS_TOKEN: Rules<'static> = Rules {
     algorithms: &SigningAlgorithm::ALL,
     typ: Typ::Is(auth_proto::ACCESS_TOKEN_TYP),
+    require_kid: true,
 };
 
 /// Splits the token and checks its header: `alg`, `typ`, `kid`, `crit`.

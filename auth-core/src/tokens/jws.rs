@@ -16,6 +16,7 @@ use serde::Serialize;
 const OWN_TOKENS: Rules<'static> = Rules {
     algorithms: &SigningAlgorithm::ALL,
     typ: Typ::Any,
+    require_kid: true,
 };
 
 /// Serializes and signs `claims` with `key`.

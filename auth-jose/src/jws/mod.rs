@@ -166,7 +166,7 @@ impl<'a> Unverified<'a> {
         })
     }
 
-    /// The key the header names.
+    /// The key the header names; empty when it names none (only where the rules allow it).
     pub fn kid(&self) -> &str {
         &self.kid
     }
@@ -186,7 +186,7 @@ impl<'a> Unverified<'a> {
         Header {
             alg: self.alg.as_str().to_owned(),
             typ: self.typ.as_deref().map(str::to_owned),
-            kid: Some(self.kid.to_string()),
+            kid: (!self.kid.is_empty()).then(|| self.kid.to_string()),
         }
     }
 
@@ -290,6 +290,7 @@ mod tests {
     const ANY: Rules<'static> = Rules {
         algorithms: &SigningAlgorithm::ALL,
         typ: Typ::Any,
+        require_kid: true,
     };
 
     #[test]
@@ -322,6 +323,7 @@ mod tests {
         let only_es256 = Rules {
             algorithms: &[SigningAlgorithm::Es256],
             typ: Typ::Any,
+            require_kid: true,
         };
         for signer in &keys {
             let token = sign(signer, "JWT", &serde_json::json!({})).unwrap();
