@@ -58,4 +58,4 @@ pub mod verification;
 
 pub use auth_proto as protocol;
 pub use error::OAuthError;
-pub use provider::{Issuer, Provider, Settings};
+pub use provider::{Issuer, Provider, RequestPolicy, Settings};

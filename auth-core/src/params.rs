@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 const MAX_PARAMS: usize = 64;
 
 /// The parameters of one request (query string or `application/x-www-form-urlencoded` body).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct Params {
     values: BTreeMap<String, String>,
 }
@@ -63,6 +64,18 @@ impl Params {
     /// Whether `name` was sent.
     pub fn contains(&self, name: &str) -> bool {
         self.values.contains_key(name)
+    }
+
+    /// The parameters without `names`.
+    pub fn without(&self, names: &[&str]) -> Self {
+        let mut values = self.values.clone();
+        values.retain(|name, _| !names.contains(&name.as_str()));
+        Self { values }
+    }
+
+    /// Sets `name` to `value`.
+    pub fn set(&mut self, name: &str, value: &str) {
+        self.values.insert(name.to_owned(), value.to_owned());
     }
 
     /// All parameters, by name.

@@ -105,6 +105,26 @@ pub struct Settings {
     /// How long this replica trusts a failure counter it read below its limit (see
     /// [`crate::throttle`]); zero reads the counter on every check.
     pub counter_cache_ttl: Duration,
+    /// Rules for authorization requests.
+    pub requests: RequestPolicy,
+}
+
+/// Rules for authorization requests (RFC 9126, RFC 9101).
+#[derive(Debug, Clone)]
+pub struct RequestPolicy {
+    /// Every client must push its authorization requests (RFC 9126 section 5).
+    pub require_pushed_authorization_requests: bool,
+    /// How long a pushed request's `request_uri` is usable (RFC 9126 section 2.2: short).
+    pub pushed_request_ttl: Duration,
+}
+
+impl Default for RequestPolicy {
+    fn default() -> Self {
+        Self {
+            require_pushed_authorization_requests: false,
+            pushed_request_ttl: Duration::from_secs(60),
+        }
+    }
 }
 
 /// Rules of the account lifecycle.
@@ -231,6 +251,7 @@ impl Settings {
             account: AccountPolicy::default(),
             limits: RateLimits::default(),
             counter_cache_ttl: Duration::from_secs(1),
+            requests: RequestPolicy::default(),
         }
     }
 }
@@ -300,6 +321,7 @@ struct Inner {
     mail_notify: Notify,
     under_limit: UnderLimit,
     verified_tokens: VerifiedTokens,
+    client_jwks: crate::clients::keys::JwksCache,
 }
 
 impl fmt::Debug for Provider {
@@ -334,6 +356,7 @@ impl Provider {
             inner: Arc::new(Inner {
                 under_limit,
                 verified_tokens: VerifiedTokens::default(),
+                client_jwks: crate::clients::keys::JwksCache::new(),
                 settings,
                 store,
                 clock,
@@ -369,6 +392,11 @@ impl Provider {
     /// Access tokens whose signature, type and issuer this replica has checked.
     pub fn verified_tokens(&self) -> &VerifiedTokens {
         &self.inner.verified_tokens
+    }
+
+    /// Key sets fetched from clients' `jwks_uri`s.
+    pub fn client_jwks(&self) -> &crate::clients::keys::JwksCache {
+        &self.inner.client_jwks
     }
 
     /// Failure counters this replica read below their limit recently.

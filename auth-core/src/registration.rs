@@ -8,8 +8,8 @@
 
 use crate::Provider;
 use crate::clients::{
-    self, AuthMethod, Client, ClientError, ClientExtras, ClientId, GrantType, NewClient,
-    RedirectUri,
+    self, AuthMethod, Client, ClientError, ClientExtras, ClientId, ClientSecurity, GrantType,
+    NewClient, RedirectUri,
 };
 use crate::error::OAuthError;
 use crate::scope::Scope;
@@ -139,9 +139,22 @@ pub async fn update(
         }
     }
     let new = new_client(policy, &metadata)?;
+    new.security
+        .validate(new.auth_method, !provider.settings().issuer.is_https())
+        .map_err(client_error)?;
     if (new.auth_method == AuthMethod::None) != client.is_public() {
         return Err(invalid_metadata(
             "token_endpoint_auth_method cannot switch between public and confidential",
+        )
+        .into());
+    }
+    let uses_secret = matches!(
+        new.auth_method,
+        AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost
+    );
+    if uses_secret != client.secret_hash.is_some() {
+        return Err(invalid_metadata(
+            "token_endpoint_auth_method cannot switch between a client secret and private_key_jwt: register a new client",
         )
         .into());
     }
@@ -153,6 +166,7 @@ pub async fn update(
         redirect_uris: new.redirect_uris,
         post_logout_redirect_uris: new.post_logout_redirect_uris,
         extras: new.extras,
+        security: new.security,
         ..client
     };
     provider.store().update_client(&updated).await?;
@@ -204,16 +218,11 @@ fn client_error(e: ClientError) -> OAuthError {
 }
 
 fn new_client(policy: &RegistrationPolicy, m: &ClientMetadata) -> Result<NewClient, OAuthError> {
-    if m.jwks.is_some() || m.jwks_uri.is_some() {
-        return Err(invalid_metadata(
-            "jwks and jwks_uri are not supported: clients authenticate with a secret or not at all",
-        ));
-    }
     let auth_method = match m.token_endpoint_auth_method.as_deref() {
         None => AuthMethod::ClientSecretBasic,
         Some(name) => AuthMethod::parse(name).ok_or_else(|| {
             invalid_metadata(format!(
-                "token_endpoint_auth_method `{name}` is not supported; use client_secret_basic, client_secret_post or none"
+                "token_endpoint_auth_method `{name}` is not supported; use client_secret_basic, client_secret_post, private_key_jwt or none"
             ))
         })?,
     };
@@ -305,6 +314,13 @@ fn new_client(policy: &RegistrationPolicy, m: &ClientMetadata) -> Result<NewClie
         software_id: m.software_id.clone(),
         software_version: m.software_version.clone(),
     };
+    new.security = ClientSecurity {
+        jwks: m.jwks.clone(),
+        jwks_uri: m.jwks_uri.clone(),
+        require_pushed_authorization_requests: m
+            .require_pushed_authorization_requests
+            .unwrap_or(false),
+    };
     new.validate().map_err(client_error)?;
     Ok(new)
 }
@@ -349,8 +365,12 @@ pub fn response(provider: &Provider, client: &Client) -> RegistrationResponse {
                 .iter()
                 .map(ToString::to_string)
                 .collect(),
-            jwks_uri: None,
-            jwks: None,
+            jwks_uri: client.security.jwks_uri.clone(),
+            jwks: client.security.jwks.clone(),
+            require_pushed_authorization_requests: client
+                .security
+                .require_pushed_authorization_requests
+                .then_some(true),
             client_id: None,
             client_secret: None,
         },

@@ -78,6 +78,18 @@ pub struct ProviderMetadata {
     /// Whether the `request_uri` parameter is supported (OIDC default is true, so say false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_uri_parameter_supported: Option<bool>,
+    /// The pushed authorization request endpoint (RFC 9126 section 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pushed_authorization_request_endpoint: Option<String>,
+    /// Whether every client must push its authorization requests (RFC 9126 section 5).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_pushed_authorization_requests: bool,
+    /// Algorithms accepted on request objects (RFC 9101 section 10.5, OIDC Discovery).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub request_object_signing_alg_values_supported: Vec<String>,
+    /// Algorithms accepted on `private_key_jwt` assertions at the token endpoint.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub token_endpoint_auth_signing_alg_values_supported: Vec<String>,
     /// Documentation for developers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_documentation: Option<String>,

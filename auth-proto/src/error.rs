@@ -55,6 +55,11 @@ pub enum ErrorCode {
     InvalidRedirectUri,
     /// RFC 7591 section 3.2.2: a client metadata field is invalid.
     InvalidClientMetadata,
+    /// OIDC Core section 3.1.2.6 and RFC 9101 section 6.3: the request object is invalid.
+    InvalidRequestObject,
+    /// OIDC Core section 3.1.2.6 and RFC 9126 section 4: the `request_uri` is unknown, used or
+    /// expired.
+    InvalidRequestUri,
 }
 
 impl ErrorCode {
@@ -82,6 +87,8 @@ impl ErrorCode {
             Self::RegistrationNotSupported => "registration_not_supported",
             Self::InvalidRedirectUri => "invalid_redirect_uri",
             Self::InvalidClientMetadata => "invalid_client_metadata",
+            Self::InvalidRequestObject => "invalid_request_object",
+            Self::InvalidRequestUri => "invalid_request_uri",
         }
     }
 }

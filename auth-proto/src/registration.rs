@@ -55,6 +55,9 @@ pub struct ClientMetadata {
     /// Inline JWK set (not supported).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks: Option<serde_json::Value>,
+    /// Whether every authorization request of the client must be pushed (RFC 9126 section 6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_pushed_authorization_requests: Option<bool>,
     /// Client id, present in RFC 7592 update requests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,

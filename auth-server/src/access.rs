@@ -110,6 +110,7 @@ use Rule::{
 pub const ROUTES: &[Route] = &[
     // OAuth and OIDC endpoints for machines (any origin may call them, without cookies).
     route(Method::POST, "/token", Client),
+    route(Method::POST, "/par", Client),
     route(Method::POST, "/introspect", Client),
     route(Method::POST, "/revoke", Client),
     route(Method::GET, "/userinfo", UserToken(OPENID)),

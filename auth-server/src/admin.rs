@@ -13,7 +13,7 @@ use crate::views::{ClientView, KeyView, RoleView, UserView};
 use auth_core::Provider;
 use auth_core::audit::{self, Entry};
 use auth_core::clients::{
-    self, AuthMethod, ClientError, ClientId, GrantType, NewClient, RedirectUri,
+    self, AuthMethod, ClientError, ClientId, ClientSecurity, GrantType, NewClient, RedirectUri,
 };
 use auth_core::keys::Activation;
 use auth_core::roles::{self, Role, RoleName};
@@ -395,6 +395,15 @@ struct CreateClient {
     post_logout_redirect_uris: Vec<String>,
     #[serde(default)]
     trusted: bool,
+    /// The client's public keys (for private_key_jwt and signed requests).
+    #[serde(default)]
+    jwks: Option<serde_json::Value>,
+    /// Where the client publishes its public keys.
+    #[serde(default)]
+    jwks_uri: Option<String>,
+    /// Every authorization request of the client must be pushed (RFC 9126).
+    #[serde(default)]
+    require_pushed_authorization_requests: bool,
 }
 
 fn default_auth_method() -> String {
@@ -408,7 +417,7 @@ async fn create_client(
 ) -> Result<(StatusCode, Json<ClientView>)> {
     let auth_method = AuthMethod::parse(&body.token_endpoint_auth_method).ok_or_else(|| {
         ApiError::invalid(format!(
-            "token_endpoint_auth_method `{}` is not one of client_secret_basic, client_secret_post, none",
+            "token_endpoint_auth_method `{}` is not one of client_secret_basic, client_secret_post, private_key_jwt, none",
             body.token_endpoint_auth_method
         ))
     })?;
@@ -435,6 +444,11 @@ async fn create_client(
     new.redirect_uris = uris(&body.redirect_uris)?;
     new.post_logout_redirect_uris = uris(&body.post_logout_redirect_uris)?;
     new.trusted = body.trusted;
+    new.security = ClientSecurity {
+        jwks: body.jwks,
+        jwks_uri: body.jwks_uri,
+        require_pushed_authorization_requests: body.require_pushed_authorization_requests,
+    };
     let (client, secret) = clients::register(&state.provider, new).await?;
     audit::record(
         &state.provider,

@@ -12,7 +12,9 @@ use crate::views::{ClientView, KeyView, RoleView, UserView, rfc3339};
 use anyhow::{Context, bail};
 use auth_core::Provider;
 use auth_core::audit::{self, Entry};
-use auth_core::clients::{self, AuthMethod, ClientId, GrantType, NewClient, RedirectUri};
+use auth_core::clients::{
+    self, AuthMethod, ClientId, ClientSecurity, GrantType, NewClient, RedirectUri,
+};
 use auth_core::clock::{Clock, SystemClock};
 use auth_core::keys::Activation;
 use auth_core::roles::{self, Role, RoleName};
@@ -213,9 +215,20 @@ pub struct CreateClient {
     /// A public client (no secret; for browser and native apps).
     #[arg(long)]
     pub public: bool,
-    /// Token endpoint authentication: client_secret_basic or client_secret_post.
+    /// Token endpoint authentication: client_secret_basic, client_secret_post or
+    /// private_key_jwt (with --jwks-file or --jwks-uri).
     #[arg(long, default_value = "client_secret_basic")]
     pub auth_method: String,
+    /// A file holding the client's public keys as a JWK set (for private_key_jwt and signed
+    /// request objects).
+    #[arg(long)]
+    pub jwks_file: Option<std::path::PathBuf>,
+    /// Where the client publishes its public keys (https).
+    #[arg(long)]
+    pub jwks_uri: Option<String>,
+    /// Every authorization request of the client must be pushed to /par (RFC 9126).
+    #[arg(long)]
+    pub require_par: bool,
     /// Allowed grant type (repeatable). Default: authorization_code and refresh_token when a
     /// redirect URI is given, client_credentials otherwise.
     #[arg(long = "grant")]
@@ -420,7 +433,7 @@ async fn create_client(provider: &Provider, args: CreateClient) -> anyhow::Resul
     } else {
         match AuthMethod::parse(&args.auth_method) {
             Some(AuthMethod::None) | None => bail!(
-                "--auth-method must be client_secret_basic or client_secret_post (use --public for a public client)"
+                "--auth-method must be client_secret_basic, client_secret_post or private_key_jwt (use --public for a public client)"
             ),
             Some(method) => method,
         }
@@ -455,6 +468,22 @@ async fn create_client(provider: &Provider, args: CreateClient) -> anyhow::Resul
     new.redirect_uris = parse_uris(&args.redirect_uris)?;
     new.post_logout_redirect_uris = parse_uris(&args.post_logout_redirect_uris)?;
     new.trusted = args.trusted;
+    let jwks = match &args.jwks_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read --jwks-file {}", path.display()))?;
+            Some(
+                serde_json::from_str(&text)
+                    .with_context(|| format!("--jwks-file {} is not JSON", path.display()))?,
+            )
+        }
+        None => None,
+    };
+    new.security = ClientSecurity {
+        jwks,
+        jwks_uri: args.jwks_uri.clone(),
+        require_pushed_authorization_requests: args.require_par,
+    };
     let (client, secret) = clients::register(provider, new).await?;
     audit::record(
         provider,

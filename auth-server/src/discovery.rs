@@ -104,7 +104,15 @@ impl Discovery {
     pub fn new(settings: &auth_core::Settings, web: &WebSettings) -> Self {
         let issuer = &settings.issuer;
         let strings = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        let client_auth = strings(&["client_secret_basic", "client_secret_post"]);
+        let client_auth = strings(&[
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+        ]);
+        let client_algorithms: Vec<String> = auth_core::keys::SigningAlgorithm::FROM_CLIENTS
+            .iter()
+            .map(|alg| alg.as_str().to_owned())
+            .collect();
         let registration = !matches!(web.registration.mode, RegistrationMode::Disabled);
         let metadata = ProviderMetadata {
             issuer: issuer.as_str().to_owned(),
@@ -123,12 +131,14 @@ impl Discovery {
             token_endpoint_auth_methods_supported: strings(&[
                 "client_secret_basic",
                 "client_secret_post",
+                "private_key_jwt",
                 "none",
             ]),
             revocation_endpoint: Some(issuer.endpoint(paths::REVOKE)),
             revocation_endpoint_auth_methods_supported: strings(&[
                 "client_secret_basic",
                 "client_secret_post",
+                "private_key_jwt",
                 "none",
             ]),
             introspection_endpoint: Some(issuer.endpoint(paths::INTROSPECT)),
@@ -142,8 +152,16 @@ impl Discovery {
             end_session_endpoint: Some(issuer.endpoint(paths::LOGOUT)),
             authorization_response_iss_parameter_supported: true,
             claims_parameter_supported: Some(false),
-            request_parameter_supported: Some(false),
+            // RFC 9101: request objects by value; by reference only from the pushed
+            // authorization request endpoint (no URL of a client's is ever fetched).
+            request_parameter_supported: Some(true),
             request_uri_parameter_supported: Some(false),
+            pushed_authorization_request_endpoint: Some(issuer.endpoint(paths::PAR)),
+            require_pushed_authorization_requests: settings
+                .requests
+                .require_pushed_authorization_requests,
+            request_object_signing_alg_values_supported: client_algorithms.clone(),
+            token_endpoint_auth_signing_alg_values_supported: client_algorithms,
             service_documentation: None,
         };
         Self {

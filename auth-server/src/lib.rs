@@ -105,6 +105,7 @@ pub fn routes(registration: &RegistrationMode) -> (Router<AppState>, access::Bui
     // so any origin may call them (without credentials).
     let machine = Routes::new()
         .post(paths::TOKEN, oauth::token)
+        .post(paths::PAR, oauth::push)
         .post(paths::INTROSPECT, oauth::introspect)
         .post(paths::REVOKE, oauth::revoke)
         .get(paths::USERINFO, userinfo::get)

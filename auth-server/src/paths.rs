@@ -8,6 +8,8 @@ pub const OAUTH_METADATA: &str = "/.well-known/oauth-authorization-server";
 pub const JWKS: &str = "/jwks.json";
 /// Token endpoint.
 pub const TOKEN: &str = "/token";
+/// Pushed authorization requests (RFC 9126).
+pub const PAR: &str = "/par";
 /// Introspection (RFC 7662).
 pub const INTROSPECT: &str = "/introspect";
 /// Revocation (RFC 7009).

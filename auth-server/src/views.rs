@@ -20,6 +20,12 @@ pub struct ClientView {
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub trusted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub require_pushed_authorization_requests: bool,
     pub created_at: String,
 }
 
@@ -29,6 +35,11 @@ impl From<&Client> for ClientView {
             client_id: client.id.to_string(),
             client_secret: None,
             client_name: client.name.clone(),
+            jwks: client.security.jwks.clone(),
+            jwks_uri: client.security.jwks_uri.clone(),
+            require_pushed_authorization_requests: client
+                .security
+                .require_pushed_authorization_requests,
             token_endpoint_auth_method: client.auth_method.to_string(),
             grant_types: client.grant_types.iter().map(ToString::to_string).collect(),
             scope: client.scope.to_string(),

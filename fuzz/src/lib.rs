@@ -67,6 +67,7 @@ fn clients(provider: &Provider) -> Vec<Client> {
             post_logout_redirect_uris: Vec::new(),
             trusted: false,
             extras: ClientExtras::default(),
+            security: Default::default(),
             registration_token_hash: None,
             created_at: 0,
             registration_id: String::new(),

@@ -1,8 +1,9 @@
 //! What the workspace's test suites share: a server spawned in-process on a fresh SQLite or
 //! PostgreSQL database ([`app`], [`db`]), the real binary as a process ([`process`]), an SMTP
 //! sink ([`mail`]), PKCE ([`pkce`]), HTML forms ([`forms`]), the sign-in and consent walk
-//! ([`sign_in`]), a cookie-keeping HTTP browser ([`browser`]) and a JWT check by a library this
-//! project did not write ([`jwks`]).
+//! ([`sign_in`]), a cookie-keeping HTTP browser ([`browser`]), a client that signs its
+//! assertions and requests ([`client_keys`]) and a JWT check by a library this project did not
+//! write ([`jwks`]).
 //!
 //! Dev-only: never a dependency of code that ships. A test fails by panicking, so this crate
 //! unwraps where library code may not.
@@ -13,6 +14,7 @@
 pub mod answer;
 pub mod app;
 pub mod browser;
+pub mod client_keys;
 pub mod db;
 pub mod forms;
 pub mod jwks;
@@ -25,6 +27,7 @@ pub use answer::{Fetch, ReadJson};
 pub use app::{TestApp, spawn_app, spawn_app_with};
 pub use auth_testkit_macros::{both_backends, postgres_only};
 pub use browser::browser;
+pub use client_keys::{JWT_BEARER, JwksServer, SigningClient, code_request};
 pub use db::{Backend, TestDb, db_count, postgres_admin_url};
 pub use forms::{form_field, query_of, without_csrf};
 pub use jwks::verify_with_jwks;

@@ -7,6 +7,8 @@
 //! log in or consent, and [`issue_code`] completes the request.
 
 mod pending;
+pub mod pushed;
+pub mod request_object;
 
 pub use pending::{PendingRequest, SavePendingError, forget_pending, load_pending, save_pending};
 
@@ -123,7 +125,8 @@ fn redirect_with(
     url.into()
 }
 
-/// Validates the parameters of `GET /authorize`.
+/// Validates the parameters of `GET /authorize`: the request itself, a request object in
+/// `request` (RFC 9101), or the pushed request `request_uri` names (RFC 9126).
 pub async fn validate(
     provider: &Provider,
     params: &Params,
@@ -145,12 +148,62 @@ pub async fn validate(
         .await
         .map_err(|e| AuthorizeError::Internal(e.to_string()))?
         .ok_or_else(unknown)?;
+    // Until the request is known, its redirect URI is not: errors are shown, not redirected.
+    let (params, pushed) = match (params.get("request_uri"), params.get("request")) {
+        (Some(_), Some(_)) => {
+            return Err(AuthorizeError::Page(
+                "The request carries both request and request_uri (invalid_request).".into(),
+            ));
+        }
+        (Some(request_uri), None) => (pushed::take(provider, &client, request_uri).await?, true),
+        (None, Some(object)) => (
+            request_object::resolve(provider, &client, object)
+                .await
+                .map_err(|e| {
+                    AuthorizeError::Page(format!(
+                        "The application's signed request was refused: {} ({}).",
+                        e.description(),
+                        e.code().as_str()
+                    ))
+                })?,
+            false,
+        ),
+        (None, None) => (params.clone(), false),
+    };
+    match check_request(provider, &client, &params, pushed).await {
+        Ok(request) => Ok((Arc::unwrap_or_clone(client), request)),
+        Err(Refusal::Page(message)) => Err(AuthorizeError::Page(message)),
+        // From here on, errors go to the client, unless nobody vouches for its redirect URI.
+        Err(Refusal::Client(request, error)) => Err(refuse_before_interaction(
+            provider, &client, &request, error,
+        )),
+    }
+}
+
+/// Why [`check_request`] refused a request.
+#[derive(Debug)]
+pub(crate) enum Refusal {
+    /// The redirect URI is in doubt: tell the user.
+    Page(String),
+    /// The redirect URI is known: the client may be told.
+    Client(Box<AuthorizationRequest>, OAuthError),
+}
+
+/// Checks the parameters of an authorization request of `client`. `pushed` says they came
+/// from a pushed request.
+pub(crate) async fn check_request(
+    provider: &Provider,
+    client: &Client,
+    params: &Params,
+    pushed: bool,
+) -> Result<AuthorizationRequest, Refusal> {
+    let client_id = client.id.as_str();
     let scope_text = params.get("scope");
     let is_oidc = scope_text.is_some_and(|s| s.split(' ').any(|t| t == "openid"));
     let (redirect_uri, redirect_uri_sent) = match params.get("redirect_uri") {
         Some(requested) => {
             if !client.redirect_uris.iter().any(|r| r.matches(requested)) {
-                return Err(AuthorizeError::Page(format!(
+                return Err(Refusal::Page(format!(
                     "redirect_uri `{requested}` does not match any URI registered for client `{client_id}`."
                 )));
             }
@@ -162,7 +215,7 @@ pub async fn validate(
             (client.redirect_uris[0].as_str().to_owned(), false)
         }
         None => {
-            return Err(AuthorizeError::Page(format!(
+            return Err(Refusal::Page(format!(
                 "The request from client `{client_id}` has no redirect_uri."
             )));
         }
@@ -181,12 +234,21 @@ pub async fn validate(
         login_hint: None,
         hinted_subject: None,
     };
-    // From here on, errors go to the client, unless nobody vouches for its redirect URI.
-    match check_parameters(provider, &client, params, &mut request) {
-        Ok(()) => Ok((Arc::unwrap_or_clone(client), request)),
-        Err(error) => Err(refuse_before_interaction(
-            provider, &client, &request, error,
-        )),
+    // RFC 9126 section 5 and 6: a deployment or a client may require pushed requests.
+    let must_push = provider
+        .settings()
+        .requests
+        .require_pushed_authorization_requests
+        || client.security.require_pushed_authorization_requests;
+    if must_push && !pushed {
+        let error = OAuthError::invalid_request(format!(
+            "client `{client_id}` must push its authorization requests (pushed_authorization_request_endpoint, RFC 9126)"
+        ));
+        return Err(Refusal::Client(Box::new(request), error));
+    }
+    match check_parameters(provider, client, params, &mut request) {
+        Ok(()) => Ok(request),
+        Err(error) => Err(Refusal::Client(Box::new(request), error)),
     }
 }
 
@@ -227,17 +289,20 @@ fn check_parameters(
     params: &Params,
     request: &mut AuthorizationRequest,
 ) -> Result<(), OAuthError> {
-    for (name, code) in [
-        ("request", ErrorCode::RequestNotSupported),
-        ("request_uri", ErrorCode::RequestUriNotSupported),
-        ("registration", ErrorCode::RegistrationNotSupported),
-    ] {
+    // A request object or pushed request carrying `request` or `request_uri` again (RFC 9101
+    // section 4: it MUST NOT).
+    for name in ["request", "request_uri"] {
         if params.contains(name) {
-            return Err(OAuthError::new(
-                code,
-                format!("the `{name}` parameter is not supported"),
-            ));
+            return Err(OAuthError::invalid_request(format!(
+                "`{name}` cannot appear inside a request object or a pushed request"
+            )));
         }
+    }
+    if params.contains("registration") {
+        return Err(OAuthError::new(
+            ErrorCode::RegistrationNotSupported,
+            "the `registration` parameter is not supported",
+        ));
     }
     match params.get("response_type") {
         None => {

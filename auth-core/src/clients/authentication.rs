@@ -31,6 +31,13 @@ pub enum Credentials {
         /// Client secret.
         secret: SecretString,
     },
+    /// A JWT signed with one of the client's keys (private_key_jwt, RFC 7523 section 2.2).
+    Assertion {
+        /// Client id: `client_id` in the body, or the assertion's `sub`.
+        id: String,
+        /// The compact JWS.
+        assertion: String,
+    },
     /// Only `client_id`: a public client.
     IdOnly {
         /// Client id.
@@ -45,6 +52,17 @@ impl Credentials {
     pub fn extract(authorization: Option<&str>, params: &Params) -> Result<Self, OAuthError> {
         let body_id = params.get("client_id");
         let body_secret = params.get("client_secret");
+        let assertion_type = params.get("client_assertion_type");
+        let assertion = params.get("client_assertion");
+        if assertion_type.is_some() || assertion.is_some() {
+            // RFC 6749 section 2.3: the client MUST NOT use more than one authentication method.
+            if authorization.is_some() || body_secret.is_some() {
+                return Err(OAuthError::invalid_request(
+                    "the client authenticated twice: use a client assertion or a client secret, not both",
+                ));
+            }
+            return Self::assertion(body_id, assertion_type, assertion);
+        }
         if let Some(header) = authorization {
             let (id, secret) = parse_basic(header)?;
             // RFC 6749 section 2.3: the client MUST NOT use more than one authentication method.
@@ -75,10 +93,49 @@ impl Credentials {
         })
     }
 
+    /// RFC 7521 section 4.2: `client_assertion_type` and `client_assertion` together; the
+    /// client id is `client_id` when sent, else the assertion's `sub` (RFC 7523 section 3,
+    /// item 2: the subject is the client id), which the verification then checks.
+    fn assertion(
+        body_id: Option<&str>,
+        assertion_type: Option<&str>,
+        assertion: Option<&str>,
+    ) -> Result<Self, OAuthError> {
+        let (Some(assertion_type), Some(assertion)) = (assertion_type, assertion) else {
+            return Err(OAuthError::invalid_request(
+                "client_assertion_type and client_assertion go together",
+            ));
+        };
+        if assertion_type != super::assertion::ASSERTION_TYPE {
+            return Err(OAuthError::invalid_client(format!(
+                "client_assertion_type must be `{}`",
+                super::assertion::ASSERTION_TYPE
+            )));
+        }
+        let sub = super::keys::peek_claims(assertion)
+            .and_then(|claims| claims.get("sub")?.as_str().map(str::to_owned));
+        let id = match (body_id, sub) {
+            (Some(id), _) => id.to_owned(),
+            (None, Some(sub)) => sub,
+            (None, None) => {
+                return Err(OAuthError::invalid_client(
+                    "the client assertion is not a JWT naming the client in `sub`",
+                ));
+            }
+        };
+        Ok(Self::Assertion {
+            id,
+            assertion: assertion.to_owned(),
+        })
+    }
+
     /// The client id the request names, if any.
     pub fn client_id(&self) -> Option<&str> {
         match self {
-            Self::Basic { id, .. } | Self::Post { id, .. } | Self::IdOnly { id } => Some(id),
+            Self::Basic { id, .. }
+            | Self::Post { id, .. }
+            | Self::Assertion { id, .. }
+            | Self::IdOnly { id } => Some(id),
             Self::Missing => None,
         }
     }
@@ -87,6 +144,7 @@ impl Credentials {
         match self {
             Self::Basic { .. } => AuthMethod::ClientSecretBasic,
             Self::Post { .. } => AuthMethod::ClientSecretPost,
+            Self::Assertion { .. } => AuthMethod::PrivateKeyJwt,
             Self::IdOnly { .. } | Self::Missing => AuthMethod::None,
         }
     }
@@ -182,7 +240,7 @@ pub async fn authenticate(
 ) -> Result<Arc<Client>, OAuthError> {
     let Some(raw_id) = credentials.client_id() else {
         return Err(OAuthError::invalid_client(
-            "client authentication is required: send HTTP Basic credentials or client_id and client_secret",
+            "client authentication is required: send HTTP Basic credentials, client_id and client_secret, or a client assertion",
         ));
     };
     let unknown =
@@ -214,6 +272,9 @@ pub async fn authenticate(
                     "client `{id}` presented a wrong client secret"
                 )));
             }
+        }
+        (Credentials::Assertion { assertion, .. }, None) => {
+            super::assertion::verify(provider, &client, assertion).await?;
         }
         (Credentials::IdOnly { .. }, None) if accept == Accept::AnyClient => {}
         (Credentials::IdOnly { .. }, None) => {

@@ -4,7 +4,9 @@
 //! [`authentication`] checks a client's credentials at the token, introspection and revocation
 //! endpoints.
 
+pub mod assertion;
 pub mod authentication;
+pub mod keys;
 mod redirect_uri;
 
 pub use redirect_uri::RedirectUri;
@@ -110,6 +112,9 @@ wire_enum! {
         ClientSecretBasic = "client_secret_basic",
         /// Client id and secret in the request body (RFC 6749 section 2.3.1).
         ClientSecretPost = "client_secret_post",
+        /// A JWT signed with one of the client's registered keys (RFC 7523 section 2.2, OIDC
+        /// Core section 9): no shared secret.
+        PrivateKeyJwt = "private_key_jwt",
         /// A public client: no secret.
         None = "none",
     }
@@ -138,6 +143,8 @@ pub struct Client {
     pub trusted: bool,
     /// Descriptive RFC 7591 metadata.
     pub extras: ClientExtras,
+    /// Its keys and the request rules it registered.
+    pub security: ClientSecurity,
     /// Hash of the RFC 7592 registration access token, for dynamically registered clients.
     pub registration_token_hash: Option<TokenHash>,
     /// Creation time, seconds since the epoch.
@@ -171,6 +178,66 @@ pub struct ClientExtras {
     /// Software version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub software_version: Option<String>,
+}
+
+/// A client's keys (RFC 7591 section 2: `jwks` or `jwks_uri`, never both) and the request rules
+/// it registered.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ClientSecurity {
+    /// Its public keys, inline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<serde_json::Value>,
+    /// Where its public keys are published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// Every authorization request must be pushed (RFC 9126 section 6).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_pushed_authorization_requests: bool,
+}
+
+impl ClientSecurity {
+    /// Whether nothing is set.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Checks what a registration says: `jwks` or `jwks_uri` but not both (RFC 7591 section
+    /// 2), a key set that parses, an https `jwks_uri` (http only on loopback, when the server
+    /// itself runs there), and keys where the method needs them.
+    pub fn validate(&self, auth_method: AuthMethod, allow_http: bool) -> Result<(), ClientError> {
+        let invalid = |m: String| Err(ClientError::InvalidMetadata(m));
+        if self.jwks.is_some() && self.jwks_uri.is_some() {
+            return invalid("jwks and jwks_uri must not both be present".to_owned());
+        }
+        if let Some(jwks) = &self.jwks
+            && let Err(e) = auth_jose::ClientKeys::parse(jwks)
+        {
+            return invalid(e.to_string());
+        }
+        if let Some(uri) = &self.jwks_uri {
+            let url = url::Url::parse(uri).map_err(|_| {
+                ClientError::InvalidMetadata(format!("jwks_uri `{uri}` is not a URL"))
+            })?;
+            let loopback = matches!(url.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
+            let allowed =
+                url.scheme() == "https" || (url.scheme() == "http" && allow_http && loopback);
+            if !allowed || url.fragment().is_some() || !url.username().is_empty() {
+                return invalid(format!(
+                    "jwks_uri `{uri}` must be an https URL without credentials or fragment"
+                ));
+            }
+        }
+        if auth_method == AuthMethod::PrivateKeyJwt
+            && self.jwks.is_none()
+            && self.jwks_uri.is_none()
+        {
+            return invalid(
+                "token_endpoint_auth_method private_key_jwt needs the client's public keys in jwks or jwks_uri"
+                    .to_owned(),
+            );
+        }
+        Ok(())
+    }
 }
 
 impl Client {
@@ -225,6 +292,8 @@ pub struct NewClient {
     pub trusted: bool,
     /// Descriptive metadata.
     pub extras: ClientExtras,
+    /// Keys and request rules.
+    pub security: ClientSecurity,
     /// Hash of the registration access token (dynamic registration only).
     pub registration_token_hash: Option<TokenHash>,
 }
@@ -246,6 +315,7 @@ impl NewClient {
             post_logout_redirect_uris: Vec::new(),
             trusted: false,
             extras: ClientExtras::default(),
+            security: ClientSecurity::default(),
             registration_token_hash: None,
         }
     }
@@ -333,8 +403,13 @@ pub async fn register(
     new: NewClient,
 ) -> Result<(Client, Option<ClientSecret>), ClientError> {
     new.validate()?;
-    let secret = (new.auth_method != AuthMethod::None)
-        .then(|| ClientSecret(new_token(CLIENT_SECRET_PREFIX)));
+    new.security
+        .validate(new.auth_method, !provider.settings().issuer.is_https())?;
+    let secret = matches!(
+        new.auth_method,
+        AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost
+    )
+    .then(|| ClientSecret(new_token(CLIENT_SECRET_PREFIX)));
     let client = Client {
         id: new.id.unwrap_or_else(ClientId::generate),
         name: new.name.trim().to_owned(),
@@ -346,6 +421,7 @@ pub async fn register(
         post_logout_redirect_uris: new.post_logout_redirect_uris,
         trusted: new.trusted,
         extras: new.extras,
+        security: new.security,
         registration_token_hash: new.registration_token_hash,
         created_at: provider.clock().unix(),
         registration_id: new_id(),
@@ -387,9 +463,10 @@ pub async fn rotate_secret(
         .client(id)
         .await?
         .ok_or_else(|| ClientError::NotFound(id.clone()))?;
-    if client.is_public() {
+    if client.secret_hash.is_none() {
         return Err(ClientError::InvalidMetadata(format!(
-            "client `{id}` is public: it has no secret to rotate"
+            "client `{id}` authenticates with {}: it has no secret to rotate",
+            client.auth_method
         )));
     }
     let secret = ClientSecret(new_token(CLIENT_SECRET_PREFIX));

@@ -737,6 +737,43 @@ pub struct AuditFilter {
     pub limit: u32,
 }
 
+/// A pushed authorization request (RFC 9126), kept until it is used once or expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushedRequest {
+    /// The client that pushed it.
+    pub client_id: String,
+    /// Its parameters, form-encoded, as validated when pushed.
+    pub params: String,
+    /// When it stops being usable, seconds since the epoch.
+    pub expires_at: i64,
+}
+
+/// What clients send once: pushed authorization requests, and the JWTs they sign that must
+/// not be replayed. Replicas sharing the database share both.
+#[async_trait]
+pub trait RequestStore: Send + Sync {
+    /// Records the first use of the signed JWT `jti_hash` names, remembered until
+    /// `expires_at`. Returns `false` when it was used before and is still remembered at `now`.
+    async fn first_use(
+        &self,
+        jti_hash: &TokenHash,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+    /// Stores a pushed request under the hash of its `request_uri`.
+    async fn insert_pushed_request(
+        &self,
+        request_hash: &TokenHash,
+        request: &PushedRequest,
+    ) -> Result<(), StoreError>;
+    /// Removes and returns the pushed request, if there is one (expired or not): each is used
+    /// at most once, whichever replica is asked.
+    async fn take_pushed_request(
+        &self,
+        request_hash: &TokenHash,
+    ) -> Result<Option<PushedRequest>, StoreError>;
+}
+
 /// The audit log.
 #[async_trait]
 pub trait AuditStore: Send + Sync {
@@ -761,6 +798,7 @@ pub trait Store:
     + EmailTokenStore
     + MailStore
     + EventStore
+    + RequestStore
     + AuditStore
 {
     /// Checks the database answers (readiness).

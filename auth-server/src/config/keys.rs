@@ -39,6 +39,9 @@ enum AlgorithmName {
     Es256,
     #[serde(rename = "EdDSA")]
     EdDsa,
+    /// Accepted from clients only; the server's own keys never use it.
+    #[serde(rename = "PS256", skip_deserializing)]
+    Ps256,
 }
 
 impl Default for KeysConfig {

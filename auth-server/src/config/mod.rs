@@ -25,6 +25,7 @@ pub mod mail;
 mod metrics;
 mod rate_limits;
 pub mod registration;
+mod requests;
 mod secret;
 mod sms;
 mod tokens;
@@ -40,6 +41,7 @@ pub use mail::{MailConfig, MailSettings, MailTransportSetting};
 pub use metrics::MetricsConfig;
 pub use rate_limits::{LimitConfig, RateLimitsConfig};
 pub use registration::{RegistrationConfig, RegistrationSetting};
+pub use requests::RequestsConfig;
 pub use secret::{Secret, SecretUrl};
 pub use sms::{SmsConfig, SmsSettings};
 pub use tokens::{SessionsConfig, TokensConfig};
@@ -77,6 +79,8 @@ pub struct Config {
     pub login: LoginConfig,
     /// Dynamic client registration.
     pub registration: RegistrationConfig,
+    /// How authorization requests must arrive.
+    pub requests: RequestsConfig,
     /// Hosted pages.
     pub ui: UiConfig,
     /// HTTP details.
@@ -110,6 +114,7 @@ impl Default for Config {
             users: UsersConfig::default(),
             login: LoginConfig::default(),
             registration: RegistrationConfig::default(),
+            requests: RequestsConfig::default(),
             ui: UiConfig::default(),
             http: HttpConfig::default(),
             mail: MailConfig::default(),
@@ -188,6 +193,7 @@ impl Config {
         core.account = self.account.policy()?;
         core.limits = self.rate_limits.limits()?;
         core.counter_cache_ttl = Duration::from_secs(self.database.cache_secs);
+        core.requests = self.requests.policy()?;
         Ok(Settings {
             bind,
             core,

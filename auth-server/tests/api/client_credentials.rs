@@ -129,7 +129,7 @@ async fn failed_client_authentication_is_401_with_a_challenge(backend: Backend) 
         ),
         (
             None,
-            "client authentication is required: send HTTP Basic credentials or client_id and client_secret",
+            "client authentication is required: send HTTP Basic credentials, client_id and client_secret, or a client assertion",
         ),
     ];
     for (credentials, expected) in cases {

@@ -133,7 +133,14 @@ async fn invalid_metadata_is_refused_with_the_rfc7591_error(backend: Backend) {
         (
             json!({
                 "redirect_uris": ["https://a.example/cb"],
-                "jwks_uri": "https://a.example/jwks"
+                "token_endpoint_auth_method": "private_key_jwt"
+            }),
+            "invalid_client_metadata",
+        ),
+        (
+            json!({
+                "redirect_uris": ["https://a.example/cb"],
+                "jwks": {"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}
             }),
             "invalid_client_metadata",
         ),

@@ -984,6 +984,7 @@ fn is_form_route(path: &str) -> bool {
         "/admin/",
         "/register",
         "/token",
+        "/par",
         "/introspect",
         "/revoke",
         "/userinfo",

@@ -1,7 +1,9 @@
 //! Clients in SQL.
 
 use super::{EventTx, SqlStore, WritePool, corrupt, on_pool};
-use crate::clients::{AuthMethod, Client, ClientId, GrantType, RedirectUri};
+use crate::clients::{
+    AuthMethod, Client, ClientExtras, ClientId, ClientSecurity, GrantType, RedirectUri,
+};
 use crate::events::Subject;
 use crate::scope::Scope;
 use crate::secrets::TokenHash;
@@ -13,6 +15,16 @@ use std::sync::Arc;
 const COLUMNS: &str = "client_id, client_name, auth_method, secret_hash, grant_types, scope, \
      redirect_uris, post_logout_redirect_uris, trusted, metadata, registration_token_hash, created_at, \
      registration_id";
+
+/// The `metadata` column: the descriptive metadata, and the keys and request rules under
+/// `security` (absent when none are set, as in rows from before they existed).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Metadata {
+    #[serde(flatten)]
+    extras: ClientExtras,
+    #[serde(default, skip_serializing_if = "ClientSecurity::is_empty")]
+    security: ClientSecurity,
+}
 
 #[derive(sqlx::FromRow)]
 struct ClientRow {
@@ -48,8 +60,11 @@ impl ClientRow {
             redirect_uris: uris_to_json(&client.redirect_uris)?,
             post_logout_redirect_uris: uris_to_json(&client.post_logout_redirect_uris)?,
             trusted: client.trusted,
-            metadata: serde_json::to_string(&client.extras)
-                .map_err(|e| corrupt("client metadata", e))?,
+            metadata: serde_json::to_string(&Metadata {
+                extras: client.extras.clone(),
+                security: client.security.clone(),
+            })
+            .map_err(|e| corrupt("client metadata", e))?,
             registration_token_hash: client
                 .registration_token_hash
                 .as_ref()
@@ -61,6 +76,8 @@ impl ClientRow {
 
     fn into_client(self) -> Result<Client, StoreError> {
         let what = |field: &str| format!("client `{}` {field}", self.client_id);
+        let metadata: Metadata =
+            serde_json::from_str(&self.metadata).map_err(|e| corrupt(&what("metadata"), e))?;
         Ok(Client {
             id: ClientId::parse(&self.client_id).map_err(|e| corrupt(&what("id"), e))?,
             auth_method: AuthMethod::parse(&self.auth_method)
@@ -86,8 +103,8 @@ impl ClientRow {
                 .map_err(|e| corrupt(&what("redirect_uris"), e))?,
             post_logout_redirect_uris: uris_from_json(&self.post_logout_redirect_uris)
                 .map_err(|e| corrupt(&what("post_logout_redirect_uris"), e))?,
-            extras: serde_json::from_str(&self.metadata)
-                .map_err(|e| corrupt(&what("metadata"), e))?,
+            extras: metadata.extras,
+            security: metadata.security,
             registration_token_hash: match self.registration_token_hash {
                 Some(bytes) => Some(
                     TokenHash::from_slice(&bytes)

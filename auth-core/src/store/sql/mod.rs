@@ -17,6 +17,7 @@ mod events;
 mod grants;
 mod keys;
 mod mfa;
+mod requests;
 mod roles;
 mod sessions;
 #[cfg(test)]

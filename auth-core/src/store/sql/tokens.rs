@@ -58,6 +58,8 @@ impl TokenStore for SqlStore {
             "DELETE FROM email_tokens WHERE expires_at < $1",
             "DELETE FROM one_time_codes WHERE expires_at < $1",
             "DELETE FROM login_challenges WHERE expires_at < $1",
+            "DELETE FROM used_jtis WHERE expires_at < $1",
+            "DELETE FROM pushed_requests WHERE expires_at < $1",
             // Windows are at most a day long (checked in the configuration).
             "DELETE FROM throttle_counters WHERE window_start < $1 - 86400",
             // Events delivered everywhere are kept a week; given-up deliveries stay for review.

@@ -12,6 +12,7 @@ mod accounts;
 mod clients;
 mod grants;
 mod keys;
+mod requests;
 mod schema;
 mod tokens;
 mod users;
@@ -177,6 +178,7 @@ pub(super) fn client(id: &str) -> Client {
         post_logout_redirect_uris: Vec::new(),
         trusted: false,
         extras: ClientExtras::default(),
+        security: Default::default(),
         registration_token_hash: None,
         created_at: 1,
         registration_id: "r1".to_owned(),

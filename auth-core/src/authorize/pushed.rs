@@ -1,0 +1,119 @@
+//! Pushed authorization requests, [RFC 9126](https://www.rfc-editor.org/rfc/rfc9126): the client
+//! posts its authorization request, authenticated, to the server first, and sends the browser
+//! to `/authorize` with only `client_id` and the `request_uri` it got back.
+//!
+//! The request is validated when pushed, as `/authorize` would (section 2.1), stored under the
+//! keyed hash of its `request_uri`, and taken at most once, within its lifetime.
+
+use super::{AuthorizeError, Refusal, check_request, request_object};
+use crate::Provider;
+use crate::clients::Client;
+use crate::clients::authentication::{Accept, Credentials, authenticate_throttled};
+use crate::error::OAuthError;
+use crate::params::Params;
+use crate::secrets::new_token;
+use crate::store::PushedRequest;
+use auth_proto::error::ErrorCode;
+use secrecy::ExposeSecret;
+
+/// The prefix of every `request_uri` this server hands out (RFC 9126 section 2.2).
+pub const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
+
+/// Parameters that authenticate the client at the endpoint; not part of the request.
+const CLIENT_AUTHENTICATION: [&str; 3] =
+    ["client_secret", "client_assertion", "client_assertion_type"];
+
+/// The answer to a push (RFC 9126 section 2.2).
+#[derive(Debug, serde::Serialize)]
+pub struct Pushed {
+    /// The reference the client sends to `/authorize`.
+    pub request_uri: String,
+    /// Seconds it is usable for.
+    pub expires_in: i64,
+}
+
+/// Handles a push: authenticates the client, validates the request, stores it.
+pub async fn push(
+    provider: &Provider,
+    authorization: Option<&str>,
+    params: &Params,
+    client_ip: &str,
+) -> Result<Pushed, OAuthError> {
+    let credentials = Credentials::extract(authorization, params)?;
+    let client =
+        authenticate_throttled(provider, &credentials, Accept::AnyClient, client_ip).await?;
+    // Section 2.1: the request MUST NOT carry `request_uri`.
+    if params.contains("request_uri") {
+        return Err(OAuthError::invalid_request(
+            "a pushed request cannot carry request_uri",
+        ));
+    }
+    let mut request = match params.get("request") {
+        // RFC 9126 section 3: a request object is verified, then its claims are the request.
+        Some(object) => request_object::resolve(provider, &client, object).await?,
+        None => params.without(&CLIENT_AUTHENTICATION),
+    };
+    request.set("client_id", client.id.as_str());
+    check_request(provider, &client, &request, true)
+        .await
+        .map_err(|refusal| match refusal {
+            Refusal::Page(message) => OAuthError::invalid_request(message),
+            Refusal::Client(_, error) => error,
+        })?;
+    let ttl = provider.settings().requests.pushed_request_ttl.as_secs();
+    let ttl = i64::try_from(ttl).unwrap_or(60);
+    let request_uri = format!("{REQUEST_URI_PREFIX}{}", new_token("").expose_secret());
+    let params = serde_json::to_string(&request)
+        .map_err(|e| OAuthError::server_error(format!("cannot store a pushed request: {e}")))?;
+    provider
+        .store()
+        .insert_pushed_request(
+            &provider.hasher().hash(&request_uri),
+            &PushedRequest {
+                client_id: client.id.to_string(),
+                params,
+                expires_at: provider.clock().unix() + ttl,
+            },
+        )
+        .await?;
+    Ok(Pushed {
+        request_uri,
+        expires_in: ttl,
+    })
+}
+
+/// Takes the pushed request `request_uri` names for `client` (RFC 9126 section 4): once, within
+/// its lifetime, and only for the client that pushed it.
+pub(super) async fn take(
+    provider: &Provider,
+    client: &Client,
+    request_uri: &str,
+) -> Result<Params, AuthorizeError> {
+    let refused = |why: &str| {
+        AuthorizeError::Page(format!(
+            "The request_uri {why} ({}). Ask the application to start again.",
+            ErrorCode::InvalidRequestUri.as_str()
+        ))
+    };
+    if !request_uri.starts_with(REQUEST_URI_PREFIX) {
+        return Err(AuthorizeError::Page(format!(
+            "Only request_uri values from this server's pushed authorization request endpoint are accepted ({}).",
+            ErrorCode::RequestUriNotSupported.as_str()
+        )));
+    }
+    let pushed = provider
+        .store()
+        .take_pushed_request(&provider.hasher().hash(request_uri))
+        .await
+        .map_err(|e| AuthorizeError::Internal(e.to_string()))?
+        .ok_or_else(|| refused("is unknown or was already used"))?;
+    if pushed.client_id != client.id.as_str() {
+        return Err(refused("was pushed by another client"));
+    }
+    if pushed.expires_at <= provider.clock().unix() {
+        return Err(refused("has expired"));
+    }
+    serde_json::from_str(&pushed.params).map_err(|e| {
+        AuthorizeError::Internal(format!("a stored pushed request is unreadable: {e}"))
+    })
+}

@@ -1,0 +1,22 @@
+-- Third-party app security (issue 21).
+--
+-- `used_jtis` remembers the single-use JWTs clients sign (private_key_jwt assertions, request
+-- objects) until they expire, so a replay is refused on every replica sharing the database. The
+-- key is a keyed hash of what names the JWT (its kind, client and `jti`), never the JWT itself.
+--
+-- `pushed_requests` holds pushed authorization requests (RFC 9126) until they are used once or
+-- expire; `request_hash` is the keyed hash of the `request_uri` handed to the client.
+
+CREATE TABLE used_jtis (
+    jti_hash   BYTEA   PRIMARY KEY,
+    expires_at BIGINT  NOT NULL
+);
+CREATE INDEX used_jtis_expiry ON used_jtis (expires_at);
+
+CREATE TABLE pushed_requests (
+    request_hash BYTEA   PRIMARY KEY,
+    client_id    TEXT    NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
+    params       TEXT    NOT NULL,
+    expires_at   BIGINT  NOT NULL
+);
+CREATE INDEX pushed_requests_expiry ON pushed_requests (expires_at);
