@@ -18,5 +18,6 @@ mod support;
 mod browser;
 mod example_services;
 mod faults;
+mod node_client;
 mod oidc_client;
 mod replicas;
