@@ -33,7 +33,11 @@ pub async fn introspect(
             active: true,
             scope: claims.scope,
             client_id: Some(claims.client_id),
-            token_type: Some("Bearer".to_owned()),
+            // RFC 9449 section 6.2: a bound token says so, with the key it is bound to.
+            token_type: Some(
+                crate::grants::token_type(claims.cnf.as_ref().map(|c| c.jkt.as_str())).to_owned(),
+            ),
+            cnf: claims.cnf,
             exp: Some(claims.exp),
             iat: Some(claims.iat),
             sub: Some(claims.sub),

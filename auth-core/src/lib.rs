@@ -28,6 +28,7 @@ pub mod audit;
 pub mod authorize;
 pub mod clients;
 pub mod clock;
+pub mod dpop;
 pub mod error;
 pub mod events;
 pub mod files;

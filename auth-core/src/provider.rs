@@ -107,6 +107,8 @@ pub struct Settings {
     pub counter_cache_ttl: Duration,
     /// Rules for authorization requests.
     pub requests: RequestPolicy,
+    /// Rules for DPoP proofs.
+    pub dpop: crate::dpop::DpopPolicy,
 }
 
 /// Rules for authorization requests (RFC 9126, RFC 9101).
@@ -252,6 +254,7 @@ impl Settings {
             limits: RateLimits::default(),
             counter_cache_ttl: Duration::from_secs(1),
             requests: RequestPolicy::default(),
+            dpop: crate::dpop::DpopPolicy::default(),
         }
     }
 }

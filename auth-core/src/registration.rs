@@ -320,6 +320,7 @@ fn new_client(policy: &RegistrationPolicy, m: &ClientMetadata) -> Result<NewClie
         require_pushed_authorization_requests: m
             .require_pushed_authorization_requests
             .unwrap_or(false),
+        dpop_bound_access_tokens: m.dpop_bound_access_tokens.unwrap_or(false),
     };
     new.validate().map_err(client_error)?;
     Ok(new)
@@ -371,6 +372,7 @@ pub fn response(provider: &Provider, client: &Client) -> RegistrationResponse {
                 .security
                 .require_pushed_authorization_requests
                 .then_some(true),
+            dpop_bound_access_tokens: client.security.dpop_bound_access_tokens.then_some(true),
             client_id: None,
             client_secret: None,
         },

@@ -2,10 +2,12 @@
 //! protected as an RFC 6750 resource.
 
 use crate::Provider;
+use crate::dpop::{self, ProofRequest};
 use crate::error::OAuthError;
 use crate::scope::Scope;
 use crate::tokens::access::ValidationFailure;
 use crate::users::{self, UserId};
+use auth_proto::error::ErrorCode;
 use serde_json::{Map, Value};
 
 /// Why userinfo refused (RFC 6750 section 3.1).
@@ -23,15 +25,92 @@ pub enum ResourceError {
     /// The token lacks a required scope.
     #[error("{0}")]
     InsufficientScope(String),
+    /// The DPoP proof is missing or invalid (RFC 9449 section 7.1).
+    #[error("{0}")]
+    InvalidDpopProof(String),
+    /// The DPoP proof must carry the server's nonce (RFC 9449 section 9).
+    #[error("{0}")]
+    UseDpopNonce(String),
     /// The server failed.
     #[error(transparent)]
     Internal(OAuthError),
+}
+
+/// How a request presented its access token (RFC 6750, RFC 9449 section 7).
+#[derive(Debug, Clone, Copy)]
+pub enum Presentation<'a> {
+    /// `Authorization: Bearer`, or the form body.
+    Bearer,
+    /// `Authorization: DPoP`, with the request's `DPoP` proof (if any) and what it must be for.
+    Dpop {
+        /// The `DPoP` header.
+        proof: Option<&'a str>,
+        /// The request's method.
+        method: &'a str,
+        /// The URL the client addressed.
+        url: &'a str,
+    },
+}
+
+/// Checks that a token is presented as its binding requires: a DPoP-bound token only with the
+/// DPoP scheme and a proof signed by its key (RFC 9449 sections 7.1 and 7.2), an unbound one
+/// only as a bearer token.
+pub async fn check_presentation(
+    provider: &Provider,
+    access_token: &str,
+    bound_to: Option<&str>,
+    presentation: Presentation<'_>,
+) -> Result<(), ResourceError> {
+    match (bound_to, presentation) {
+        (None, Presentation::Bearer) => Ok(()),
+        (None, Presentation::Dpop { .. }) => Err(ResourceError::InvalidToken(
+            "this access token is not bound to a DPoP key: send it with the Bearer scheme".into(),
+        )),
+        (Some(_), Presentation::Bearer) => Err(ResourceError::InvalidToken(
+            "this access token is bound to a DPoP key: send it with the DPoP scheme and a proof"
+                .into(),
+        )),
+        (Some(_), Presentation::Dpop { proof: None, .. }) => Err(ResourceError::InvalidDpopProof(
+            "a DPoP proof is required with this token".into(),
+        )),
+        (
+            Some(bound),
+            Presentation::Dpop {
+                proof: Some(proof),
+                method,
+                url,
+            },
+        ) => {
+            let request = ProofRequest {
+                method,
+                url,
+                access_token: Some(access_token),
+            };
+            let jkt = dpop::check(provider, proof, &request)
+                .await
+                .map_err(|e| match e.code() {
+                    ErrorCode::UseDpopNonce => ResourceError::UseDpopNonce(e.description().into()),
+                    ErrorCode::InvalidDpopProof => {
+                        ResourceError::InvalidDpopProof(e.description().into())
+                    }
+                    _ => ResourceError::Internal(e),
+                })?;
+            if jkt == bound {
+                Ok(())
+            } else {
+                Err(ResourceError::InvalidDpopProof(
+                    "the DPoP proof is signed by another key than the token is bound to".into(),
+                ))
+            }
+        }
+    }
 }
 
 /// The claims about the user of `access_token`, by its scope.
 pub async fn userinfo(
     provider: &Provider,
     access_token: &str,
+    presentation: Presentation<'_>,
 ) -> Result<Map<String, Value>, ResourceError> {
     let claims = match provider.validate_access_token(access_token).await {
         Ok(claims) => claims,
@@ -40,6 +119,8 @@ pub async fn userinfo(
         }
         Err(ValidationFailure::Internal(e)) => return Err(ResourceError::Internal(e)),
     };
+    let bound_to = claims.cnf.as_ref().map(|cnf| cnf.jkt.as_str());
+    check_presentation(provider, access_token, bound_to, presentation).await?;
     let scope = Scope::parse(claims.scope.as_deref().unwrap_or("")).unwrap_or_default();
     if !scope.contains("openid") {
         return Err(ResourceError::InsufficientScope(

@@ -18,9 +18,11 @@
 //!   same keys parsed for verification.
 //! - [`jws`]: signing, and parsing and verifying compact JWS under [`jws::Rules`].
 //! - [`ClientKeys`]: a client's registered keys, parsed leniently, verifying what it signs.
+//! - [`dpop`]: DPoP proofs (RFC 9449), made and checked.
 
 mod algorithm;
 mod client_keys;
+pub mod dpop;
 mod jwk;
 pub mod jws;
 mod key_material;

@@ -36,6 +36,17 @@ pub struct AccessTokenClaims {
     /// secret rotated; resource servers verifying offline may ignore it.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub client_registration: String,
+    /// The key the token is bound to (RFC 9449 section 6.1): only a request with a DPoP proof
+    /// signed by that key may use it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+/// A confirmation claim (RFC 7800) naming a DPoP key by its thumbprint (RFC 9449 section 6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    /// base64url SHA-256 JWK thumbprint (RFC 7638) of the key.
+    pub jkt: String,
 }
 
 impl AccessTokenClaims {

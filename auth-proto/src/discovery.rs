@@ -90,6 +90,9 @@ pub struct ProviderMetadata {
     /// Algorithms accepted on `private_key_jwt` assertions at the token endpoint.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub token_endpoint_auth_signing_alg_values_supported: Vec<String>,
+    /// Algorithms accepted on DPoP proofs (RFC 9449 section 5.1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dpop_signing_alg_values_supported: Vec<String>,
     /// Documentation for developers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_documentation: Option<String>,

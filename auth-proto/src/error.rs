@@ -60,6 +60,11 @@ pub enum ErrorCode {
     /// OIDC Core section 3.1.2.6 and RFC 9126 section 4: the `request_uri` is unknown, used or
     /// expired.
     InvalidRequestUri,
+    /// [RFC 9449 section 5](https://www.rfc-editor.org/rfc/rfc9449#section-5) and 7.1: the DPoP
+    /// proof is missing or invalid.
+    InvalidDpopProof,
+    /// RFC 9449 section 8: the DPoP proof must carry the nonce the server gives in `DPoP-Nonce`.
+    UseDpopNonce,
 }
 
 impl ErrorCode {
@@ -89,6 +94,8 @@ impl ErrorCode {
             Self::InvalidClientMetadata => "invalid_client_metadata",
             Self::InvalidRequestObject => "invalid_request_object",
             Self::InvalidRequestUri => "invalid_request_uri",
+            Self::InvalidDpopProof => "invalid_dpop_proof",
+            Self::UseDpopNonce => "use_dpop_nonce",
         }
     }
 }

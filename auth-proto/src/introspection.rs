@@ -17,6 +17,9 @@ pub struct IntrospectionResponse {
     /// `Bearer` for access tokens, `refresh_token` for refresh tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_type: Option<String>,
+    /// The key a DPoP-bound token is bound to (RFC 9449 section 6.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<crate::claims::Confirmation>,
     /// Expiry, seconds since the epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exp: Option<i64>,

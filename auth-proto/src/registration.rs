@@ -58,6 +58,9 @@ pub struct ClientMetadata {
     /// Whether every authorization request of the client must be pushed (RFC 9126 section 6).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require_pushed_authorization_requests: Option<bool>,
+    /// Whether the client always uses DPoP at the token endpoint (RFC 9449 section 5.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_bound_access_tokens: Option<bool>,
     /// Client id, present in RFC 7592 update requests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,

@@ -404,6 +404,9 @@ struct CreateClient {
     /// Every authorization request of the client must be pushed (RFC 9126).
     #[serde(default)]
     require_pushed_authorization_requests: bool,
+    /// Every token request of the client must carry a DPoP proof (RFC 9449 section 5.2).
+    #[serde(default)]
+    dpop_bound_access_tokens: bool,
 }
 
 fn default_auth_method() -> String {
@@ -448,6 +451,7 @@ async fn create_client(
         jwks: body.jwks,
         jwks_uri: body.jwks_uri,
         require_pushed_authorization_requests: body.require_pushed_authorization_requests,
+        dpop_bound_access_tokens: body.dpop_bound_access_tokens,
     };
     let (client, secret) = clients::register(&state.provider, new).await?;
     audit::record(

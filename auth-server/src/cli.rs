@@ -229,6 +229,9 @@ pub struct CreateClient {
     /// Every authorization request of the client must be pushed to /par (RFC 9126).
     #[arg(long)]
     pub require_par: bool,
+    /// Every token request of the client must carry a DPoP proof (RFC 9449).
+    #[arg(long)]
+    pub require_dpop: bool,
     /// Allowed grant type (repeatable). Default: authorization_code and refresh_token when a
     /// redirect URI is given, client_credentials otherwise.
     #[arg(long = "grant")]
@@ -483,6 +486,7 @@ async fn create_client(provider: &Provider, args: CreateClient) -> anyhow::Resul
         jwks,
         jwks_uri: args.jwks_uri.clone(),
         require_pushed_authorization_requests: args.require_par,
+        dpop_bound_access_tokens: args.require_dpop,
     };
     let (client, secret) = clients::register(provider, new).await?;
     audit::record(

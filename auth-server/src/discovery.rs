@@ -161,6 +161,7 @@ impl Discovery {
                 .requests
                 .require_pushed_authorization_requests,
             request_object_signing_alg_values_supported: client_algorithms.clone(),
+            dpop_signing_alg_values_supported: client_algorithms.clone(),
             token_endpoint_auth_signing_alg_values_supported: client_algorithms,
             service_documentation: None,
         };

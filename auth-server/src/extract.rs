@@ -229,6 +229,8 @@ pub struct OAuthForm {
     pub authorization: Option<String>,
     /// The body parameters.
     pub params: Params,
+    /// The `DPoP` header (RFC 9449 section 4.3: at most one).
+    pub dpop: Option<String>,
 }
 
 impl<S: Send + Sync> FromRequest<S> for OAuthForm {
@@ -264,6 +266,25 @@ impl<S: Send + Sync> FromRequest<S> for OAuthForm {
             ),
             None => None,
         };
+        let mut proofs = req.headers().get_all("dpop").iter();
+        let dpop = match (proofs.next(), proofs.next()) {
+            (None, _) => None,
+            (Some(value), None) => Some(
+                value
+                    .to_str()
+                    .map_err(|_| {
+                        reject(auth_core::dpop::invalid(
+                            "the DPoP header is not visible ASCII",
+                        ))
+                    })?
+                    .to_owned(),
+            ),
+            (Some(_), Some(_)) => {
+                return Err(reject(auth_core::dpop::invalid(
+                    "the request carries more than one DPoP header",
+                )));
+            }
+        };
         let body = match req.extensions().get::<ReadBody>() {
             Some(ReadBody(bytes)) => bytes.clone(),
             None => Bytes::from_request(req, state).await.map_err(|rejection| {
@@ -283,6 +304,7 @@ impl<S: Send + Sync> FromRequest<S> for OAuthForm {
         Ok(Self {
             authorization,
             params,
+            dpop,
         })
     }
 }

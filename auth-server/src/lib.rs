@@ -118,7 +118,16 @@ pub fn routes(registration: &RegistrationMode) -> (Router<AppState>, access::Bui
                 CorsLayer::new()
                     .allow_origin(Any)
                     .allow_methods([Method::GET, Method::POST])
-                    .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+                    .allow_headers([
+                        header::AUTHORIZATION,
+                        header::CONTENT_TYPE,
+                        HeaderName::from_static("dpop"),
+                    ])
+                    // RFC 9449 section 8: browser clients read the nonce and the challenge.
+                    .expose_headers([
+                        HeaderName::from_static("dpop-nonce"),
+                        header::WWW_AUTHENTICATE,
+                    ])
                     .max_age(Duration::from_secs(3600)),
             )
         });

@@ -5,8 +5,8 @@
 
 use crate::access;
 use crate::bearer;
+use crate::paths;
 use crate::state::AppState;
-use auth_core::tokens::access::ValidationFailure;
 use auth_core::userinfo::ResourceError;
 use axum::Json;
 use axum::extract::State;
@@ -44,31 +44,23 @@ fn unavailable(reason: &str) -> Response {
 /// Whether the request may read the metrics: the configured token (compared as keyed hashes, in
 /// constant time), or an access token of this server with the `metrics` or `admin` scope.
 async fn may_read_metrics(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
-    let token = match bearer::from_header(headers) {
-        Ok(Some(token)) => token,
+    let credential = match bearer::credential(headers) {
+        Ok(Some(credential)) => credential,
         Ok(None) => return Err(bearer::refuse(ResourceError::Missing, access::METRICS)),
         Err(e) => return Err(bearer::refuse(e, access::METRICS)),
     };
     if let Some(expected) = &state.web.metrics_token
+        && !credential.dpop
         && state
             .provider
             .hasher()
-            .verify(&SecretString::from(token.clone()), expected)
+            .verify(&SecretString::from(credential.token.clone()), expected)
     {
         return Ok(());
     }
-    let claims = match state.provider.validate_access_token(&token).await {
-        Ok(claims) => claims,
-        Err(ValidationFailure::Invalid(e)) => {
-            return Err(bearer::refuse(
-                ResourceError::InvalidToken(e.to_string()),
-                access::METRICS,
-            ));
-        }
-        Err(ValidationFailure::Internal(e)) => {
-            return Err(bearer::refuse(ResourceError::Internal(e), access::METRICS));
-        }
-    };
+    let claims = bearer::verified(state, headers, "GET", paths::METRICS, &credential)
+        .await
+        .map_err(|e| bearer::refuse_with_nonce(state, e, access::METRICS))?;
     if claims
         .scopes()
         .any(|s| s == access::METRICS || s == access::ADMIN)

@@ -26,6 +26,8 @@ pub struct ClientView {
     pub jwks_uri: Option<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub require_pushed_authorization_requests: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dpop_bound_access_tokens: bool,
     pub created_at: String,
 }
 
@@ -40,6 +42,7 @@ impl From<&Client> for ClientView {
             require_pushed_authorization_requests: client
                 .security
                 .require_pushed_authorization_requests,
+            dpop_bound_access_tokens: client.security.dpop_bound_access_tokens,
             token_endpoint_auth_method: client.auth_method.to_string(),
             grant_types: client.grant_types.iter().map(ToString::to_string).collect(),
             scope: client.scope.to_string(),

@@ -20,3 +20,8 @@ CREATE TABLE pushed_requests (
     expires_at   INTEGER NOT NULL
 );
 CREATE INDEX pushed_requests_expiry ON pushed_requests (expires_at);
+
+-- DPoP (RFC 9449): a code bound to the key `dpop_jkt` names (section 10), and the key the
+-- refresh tokens of a public client's grant are bound to (section 5).
+ALTER TABLE authorization_codes ADD COLUMN dpop_jkt TEXT;
+ALTER TABLE token_families ADD COLUMN dpop_jkt TEXT;

@@ -183,3 +183,48 @@ impl JwksServer {
         self.fetches.load(Ordering::SeqCst)
     }
 }
+
+/// A DPoP key a client holds (RFC 9449), making proofs at the server's clock.
+pub struct DpopKey {
+    pub key: KeyMaterial,
+    /// Seconds since the epoch the proofs say they were made.
+    pub now: i64,
+}
+
+impl DpopKey {
+    pub fn new(algorithm: SigningAlgorithm, now: i64) -> Self {
+        Self {
+            key: KeyMaterial::generate(algorithm, 2048).unwrap().0,
+            now,
+        }
+    }
+
+    /// The thumbprint tokens bound to this key carry in `cnf.jkt`.
+    pub fn jkt(&self) -> String {
+        self.key.kid().to_owned()
+    }
+
+    /// A fresh proof for `method` and `url`, for `access_token` if given, with `nonce`.
+    pub fn proof(
+        &self,
+        method: &str,
+        url: &str,
+        access_token: Option<&str>,
+        nonce: Option<&str>,
+    ) -> String {
+        let request = auth_jose::dpop::Request {
+            method,
+            url,
+            access_token,
+        };
+        let jti = uuid::Uuid::new_v4().to_string();
+        auth_jose::dpop::sign(&self.key, &request, self.now, &jti, nonce).unwrap()
+    }
+}
+
+impl TestApp {
+    /// A DPoP key making proofs at the server's clock.
+    pub fn dpop_key(&self, algorithm: SigningAlgorithm) -> DpopKey {
+        DpopKey::new(algorithm, self.provider.clock().unix())
+    }
+}

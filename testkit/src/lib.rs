@@ -27,7 +27,7 @@ pub use answer::{Fetch, ReadJson};
 pub use app::{TestApp, spawn_app, spawn_app_with};
 pub use auth_testkit_macros::{both_backends, postgres_only};
 pub use browser::browser;
-pub use client_keys::{JWT_BEARER, JwksServer, SigningClient, code_request};
+pub use client_keys::{DpopKey, JWT_BEARER, JwksServer, SigningClient, code_request};
 pub use db::{Backend, TestDb, db_count, postgres_admin_url};
 pub use forms::{form_field, query_of, without_csrf};
 pub use jwks::verify_with_jwks;

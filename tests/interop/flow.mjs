@@ -29,6 +29,11 @@ const ALGORITHMS = {
     generate: ['rsa', { modulusLength: 2048 }],
     import: { name: 'RSA-PSS', hash: 'SHA-256' },
   },
+  // RFC 9864's name for EdDSA with Ed25519, which jose signs with.
+  Ed25519: {
+    generate: ['ed25519'],
+    import: { name: 'Ed25519' },
+  },
 };
 
 function algorithm(alg) {

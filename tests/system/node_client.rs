@@ -38,7 +38,7 @@ async fn openid_client_completes_the_code_flow_with_a_client_secret(backend: Bac
 async fn openid_client_authenticates_with_private_key_jwt(backend: Backend) {
     let app = spawn_app_with(backend, open_registration).await;
     let user = app.user(EMAIL).await;
-    let key = keygen().await;
+    let key = keygen("ES256").await;
     let client_id = register_with_key(&app, &key.public).await;
     let request = Request::PLAIN;
 
@@ -66,7 +66,7 @@ async fn openid_client_pushes_its_request(backend: Backend) {
 async fn openid_client_signs_its_request_object(backend: Backend) {
     let app = spawn_app_with(backend, open_registration).await;
     let user = app.user(EMAIL).await;
-    let key = keygen().await;
+    let key = keygen("ES256").await;
     let client_id = register_with_key(&app, &key.public).await;
     let request = Request {
         jar: true,
@@ -82,12 +82,52 @@ async fn openid_client_signs_its_request_object(backend: Backend) {
 async fn openid_client_pushes_a_signed_request_object_with_private_key_jwt(backend: Backend) {
     let app = spawn_app_with(backend, open_registration).await;
     let user = app.user(EMAIL).await;
-    let key = keygen().await;
+    let key = keygen("ES256").await;
     let client_id = register_with_key(&app, &key.public).await;
     let request = Request {
         par: true,
         jar: true,
         ..Request::PLAIN
+    };
+
+    let outcome = run_flow(&app, &client_id, Credentials::Key(key.private), request).await;
+
+    assert_signed_in(&outcome, &user, request);
+}
+
+#[both_backends]
+async fn openid_client_binds_its_tokens_to_a_dpop_key(backend: Backend) {
+    let app = spawn_app_with(backend, |_| {}).await;
+    let user = app.user(EMAIL).await;
+    let secret = app.code_client("webapp").await;
+    let request = Request {
+        dpop: true,
+        ..Request::PLAIN
+    };
+
+    let outcome = run_flow(&app, "webapp", Credentials::Secret(secret), request).await;
+
+    assert_signed_in(&outcome, &user, request);
+}
+
+/// Everything at once, as a FAPI-minded deployment runs it: pushed requests required, server
+/// nonces on DPoP proofs (openid-client retries on `use_dpop_nonce`), a request object and
+/// client assertions signed with an Ed25519 key (`alg: Ed25519`, RFC 9864).
+#[both_backends]
+async fn openid_client_pushes_signs_and_binds_under_server_nonces(backend: Backend) {
+    let app = spawn_app_with(backend, |config| {
+        open_registration(config);
+        config.requests.require_pushed_authorization_requests = true;
+        config.dpop.require_nonce = true;
+    })
+    .await;
+    let user = app.user(EMAIL).await;
+    let key = keygen("Ed25519").await;
+    let client_id = register_with_key(&app, &key.public).await;
+    let request = Request {
+        par: true,
+        jar: true,
+        dpop: true,
     };
 
     let outcome = run_flow(&app, &client_id, Credentials::Key(key.private), request).await;
@@ -150,10 +190,10 @@ fn flow_command(argument: &str) -> Command {
     command
 }
 
-/// A client key pair for ES256, made by `flow.mjs keygen`.
-async fn keygen() -> KeyPair {
+/// A client key pair for `alg`, made by `flow.mjs keygen`.
+async fn keygen(alg: &str) -> KeyPair {
     let output = flow_command("keygen")
-        .arg("ES256")
+        .arg(alg)
         .output()
         .await
         .unwrap_or_else(|e| panic!("could not run node (is Node.js installed?): {e}"));

@@ -192,6 +192,7 @@ pub fn user_token_from(provider: &Provider, user_id: &str, scope: &str, roles: &
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
             permissions: vec!["tickets.close".to_owned()],
             client_registration: "",
+            dpop_jkt: None,
         })
         .unwrap()
         .token

@@ -57,6 +57,9 @@ pub struct AuthorizationRequest {
     /// 3.1.2.1). Only that user's session may answer the request.
     #[serde(default)]
     pub hinted_subject: Option<String>,
+    /// `dpop_jkt` (RFC 9449 section 10): the DPoP key the code is bound to.
+    #[serde(default)]
+    pub dpop_jkt: Option<String>,
 }
 
 /// OIDC `prompt` values (OIDC Core section 3.1.2.1).
@@ -233,6 +236,7 @@ pub(crate) async fn check_request(
         max_age: None,
         login_hint: None,
         hinted_subject: None,
+        dpop_jkt: None,
     };
     // RFC 9126 section 5 and 6: a deployment or a client may require pushed requests.
     let must_push = provider
@@ -390,6 +394,14 @@ fn check_parameters(
         }
     }
     request.nonce = params.get("nonce").map(str::to_owned);
+    if let Some(jkt) = params.get("dpop_jkt") {
+        if !crate::dpop::is_thumbprint(jkt) {
+            return Err(OAuthError::invalid_request(
+                "dpop_jkt must be the base64url SHA-256 thumbprint of the DPoP key (43 characters)",
+            ));
+        }
+        request.dpop_jkt = Some(jkt.to_owned());
+    }
     request.login_hint = params.get("login_hint").map(str::to_owned);
     // OIDC Core section 3.1.2.1: an ID token this server issued (it may have expired) naming
     // the user the client expects.
@@ -556,6 +568,7 @@ pub async fn issue_code(
         expires_at: now
             + i64::try_from(provider.settings().authorization_code_ttl.as_secs()).unwrap_or(60),
         used_at: None,
+        dpop_jkt: request.dpop_jkt.clone(),
     };
     provider
         .store()

@@ -9,6 +9,7 @@ use super::{AuthorizeError, Refusal, check_request, request_object};
 use crate::Provider;
 use crate::clients::Client;
 use crate::clients::authentication::{Accept, Credentials, authenticate_throttled};
+use crate::dpop::{self, Presented, ProofRequest};
 use crate::error::OAuthError;
 use crate::params::Params;
 use crate::secrets::new_token;
@@ -32,14 +33,19 @@ pub struct Pushed {
     pub expires_in: i64,
 }
 
-/// Handles a push: authenticates the client, validates the request, stores it.
+/// Handles a push: authenticates the client, validates the request, stores it. A DPoP proof
+/// on the push binds the code to its key, as `dpop_jkt` would (RFC 9449 section 10.1).
 pub async fn push(
     provider: &Provider,
     authorization: Option<&str>,
     params: &Params,
     client_ip: &str,
+    dpop: Option<Presented<'_>>,
 ) -> Result<Pushed, OAuthError> {
     let credentials = Credentials::extract(authorization, params)?;
+    if let Some(presented) = &dpop {
+        dpop::ask_for_nonce_first(provider, presented.proof)?;
+    }
     let client =
         authenticate_throttled(provider, &credentials, Accept::AnyClient, client_ip).await?;
     // Section 2.1: the request MUST NOT carry `request_uri`.
@@ -48,12 +54,38 @@ pub async fn push(
             "a pushed request cannot carry request_uri",
         ));
     }
+    // The proof before the request object: a retry after `use_dpop_nonce` must find the
+    // object unused.
+    let jkt = match dpop {
+        Some(presented) => Some(
+            dpop::check(
+                provider,
+                presented.proof,
+                &ProofRequest {
+                    method: "POST",
+                    url: presented.url,
+                    access_token: None,
+                },
+            )
+            .await?,
+        ),
+        None => None,
+    };
     let mut request = match params.get("request") {
         // RFC 9126 section 3: a request object is verified, then its claims are the request.
         Some(object) => request_object::resolve(provider, &client, object).await?,
         None => params.without(&CLIENT_AUTHENTICATION),
     };
     request.set("client_id", client.id.as_str());
+    if let Some(jkt) = jkt {
+        // RFC 9449 section 10.1: both present, they must name the same key.
+        if request.get("dpop_jkt").is_some_and(|sent| sent != jkt) {
+            return Err(dpop::invalid(
+                "dpop_jkt is not the thumbprint of the key that signed the DPoP proof",
+            ));
+        }
+        request.set("dpop_jkt", &jkt);
+    }
     check_request(provider, &client, &request, true)
         .await
         .map_err(|refusal| match refusal {

@@ -193,6 +193,9 @@ pub struct ClientSecurity {
     /// Every authorization request must be pushed (RFC 9126 section 6).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub require_pushed_authorization_requests: bool,
+    /// Every token request must carry a DPoP proof (RFC 9449 section 5.2).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dpop_bound_access_tokens: bool,
 }
 
 impl ClientSecurity {

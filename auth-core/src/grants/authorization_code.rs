@@ -10,7 +10,7 @@
 //! account page or API), with its client, and with the user's password (`store` deletes it in
 //! each of those transactions).
 
-use super::user_tokens::{active_user, current_scope, mint, respond};
+use super::user_tokens::{Binding, active_user, current_scope, mint, respond};
 use crate::Provider;
 use crate::clients::Client;
 use crate::error::OAuthError;
@@ -25,6 +25,7 @@ pub async fn exchange(
     provider: &Provider,
     client: &Client,
     params: &Params,
+    dpop_jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     let code = params.require("code")?;
     let code_hash = provider.hasher().hash(code);
@@ -59,6 +60,15 @@ pub async fn exchange(
     }
     let verifier = params.require("code_verifier")?;
     pkce::verify(&stored.code_challenge, verifier)?;
+    // RFC 9449 section 10: a code bound with `dpop_jkt` is redeemed only with a proof of
+    // that key.
+    if let Some(bound) = &stored.dpop_jkt
+        && dpop_jkt != Some(bound.as_str())
+    {
+        return Err(OAuthError::invalid_grant(
+            "the authorization code is bound to another DPoP key (dpop_jkt): send a proof signed with it",
+        ));
+    }
 
     let family = TokenFamily {
         id: stored.family_id.clone(),
@@ -71,6 +81,9 @@ pub async fn exchange(
         created_at: now,
         revoked_at: None,
         client_registration: client.registration_id.clone(),
+        // RFC 9449 section 5: the refresh tokens of a public client are bound to its DPoP key;
+        // a confidential client's are bound to its authentication.
+        dpop_jkt: dpop_jkt.filter(|_| client.is_public()).map(str::to_owned),
     };
     let (user, grants) = active_user(provider, &family).await?;
     // The code's scope was what the user held when it was issued; a role revoked since takes
@@ -106,7 +119,10 @@ pub async fn exchange(
         &grants,
         &scope,
         minted,
-        stored.nonce.as_deref(),
+        Binding {
+            nonce: stored.nonce.as_deref(),
+            dpop_jkt,
+        },
     )
 }
 

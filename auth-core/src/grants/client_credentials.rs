@@ -14,6 +14,7 @@ pub fn exchange(
     provider: &Provider,
     client: &Client,
     params: &Params,
+    dpop_jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     // RFC 6749 section 4.4: the client credentials grant MUST only be used by confidential clients.
     if client.is_public() {
@@ -32,11 +33,12 @@ pub fn exchange(
         roles: Vec::new(),
         permissions: Vec::new(),
         client_registration: &client.registration_id,
+        dpop_jkt,
     })?;
     // RFC 6749 section 5.1: expires_in RECOMMENDED, scope REQUIRED if it differs from the request.
     Ok(TokenResponse {
         access_token: issued.token,
-        token_type: "Bearer".to_owned(),
+        token_type: super::token_type(dpop_jkt).to_owned(),
         expires_in: issued.expires_in,
         refresh_token: None,
         scope: (!scope.is_empty()).then(|| scope.to_string()),

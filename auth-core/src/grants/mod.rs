@@ -14,6 +14,7 @@ pub(crate) use user_tokens::family_ends_at;
 use crate::Provider;
 use crate::clients::GrantType;
 use crate::clients::authentication::{Accept, Credentials, authenticate_throttled};
+use crate::dpop::{self, Presented, ProofRequest};
 use crate::error::OAuthError;
 use crate::params::Params;
 use auth_proto::error::ErrorCode;
@@ -29,12 +30,14 @@ pub struct Issued {
 }
 
 /// Handles a token request ([RFC 6749 section 3.2](https://www.rfc-editor.org/rfc/rfc6749#section-3.2)).
-/// `authorization` is the raw `Authorization` header, if any.
+/// `authorization` is the raw `Authorization` header, if any; `dpop` the request's DPoP proof
+/// (RFC 9449 section 5).
 pub async fn token(
     provider: &Provider,
     authorization: Option<&str>,
     params: &Params,
     client_ip: &str,
+    dpop: Option<Presented<'_>>,
 ) -> Result<Issued, OAuthError> {
     let grant_name = params.require("grant_type")?;
     let grant = GrantType::parse(grant_name)
@@ -49,6 +52,9 @@ pub async fn token(
             )
         })?;
     let credentials = Credentials::extract(authorization, params)?;
+    if let Some(presented) = &dpop {
+        dpop::ask_for_nonce_first(provider, presented.proof)?;
+    }
     let client =
         authenticate_throttled(provider, &credentials, Accept::AnyClient, client_ip).await?;
     if !client.may_use(grant) {
@@ -57,14 +63,44 @@ pub async fn token(
             client.id
         )));
     }
-    let response = match grant {
-        GrantType::ClientCredentials => client_credentials::exchange(provider, &client, params)?,
-        GrantType::AuthorizationCode => {
-            authorization_code::exchange(provider, &client, params).await?
+    let jkt = match dpop {
+        Some(presented) => Some(
+            dpop::check(
+                provider,
+                presented.proof,
+                &ProofRequest {
+                    method: "POST",
+                    url: presented.url,
+                    access_token: None,
+                },
+            )
+            .await?,
+        ),
+        // RFC 9449 section 5.2: such a client's token requests without a proof are refused.
+        None if client.security.dpop_bound_access_tokens => {
+            return Err(dpop::invalid(format!(
+                "client `{}` must send a DPoP proof with every token request (dpop_bound_access_tokens)",
+                client.id
+            )));
         }
-        GrantType::RefreshToken => refresh_token::exchange(provider, &client, params).await?,
+        None => None,
+    };
+    let jkt = jkt.as_deref();
+    let response = match grant {
+        GrantType::ClientCredentials => {
+            client_credentials::exchange(provider, &client, params, jkt)?
+        }
+        GrantType::AuthorizationCode => {
+            authorization_code::exchange(provider, &client, params, jkt).await?
+        }
+        GrantType::RefreshToken => refresh_token::exchange(provider, &client, params, jkt).await?,
     };
     Ok(Issued { grant, response })
+}
+
+/// The `token_type` of an access token (RFC 9449 section 5: `DPoP` when bound to a key).
+pub(crate) fn token_type(dpop_jkt: Option<&str>) -> &'static str {
+    if dpop_jkt.is_some() { "DPoP" } else { "Bearer" }
 }
 
 /// Grant types the token endpoint implements.

@@ -11,7 +11,7 @@
 //! narrowed to what the user and the client hold now, and the roles are read again. A family
 //! ends `refresh_family_lifetime` after the authorization, however often it is refreshed.
 
-use super::user_tokens::{active_user, current_scope, family_ends_at, mint, respond};
+use super::user_tokens::{Binding, active_user, current_scope, family_ends_at, mint, respond};
 use crate::Provider;
 use crate::clients::Client;
 use crate::error::OAuthError;
@@ -24,6 +24,7 @@ pub async fn exchange(
     provider: &Provider,
     client: &Client,
     params: &Params,
+    dpop_jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     let token = params.require("refresh_token")?;
     let hash = provider.hasher().hash(token);
@@ -56,6 +57,14 @@ pub async fn exchange(
     }
     if stored.expires_at <= now || family_ends_at(provider, &family) <= now {
         return Err(OAuthError::invalid_grant("the refresh token has expired"));
+    }
+    // RFC 9449 section 5: a bound refresh token is used only with a proof of its key.
+    if let Some(bound) = &family.dpop_jkt
+        && dpop_jkt != Some(bound.as_str())
+    {
+        return Err(OAuthError::invalid_grant(
+            "the refresh token is bound to a DPoP key: send a proof signed with it",
+        ));
     }
     let (user, grants) = active_user(provider, &family).await?;
     // RFC 6749 section 6: the requested scope MUST NOT include any scope not originally
@@ -94,7 +103,18 @@ pub async fn exchange(
         return Err(reused(provider, &family.id, 0).await);
     }
     // OIDC Core section 12.2: a refreshed ID token has no nonce.
-    respond(provider, &family, &user, &grants, &scope, minted, None)
+    respond(
+        provider,
+        &family,
+        &user,
+        &grants,
+        &scope,
+        minted,
+        Binding {
+            nonce: None,
+            dpop_jkt,
+        },
+    )
 }
 
 async fn reused(provider: &Provider, family_id: &str, seconds_since_rotation: i64) -> OAuthError {

@@ -47,6 +47,15 @@ pub(crate) fn mint(provider: &Provider, client: &Client, family: &TokenFamily) -
     }
 }
 
+/// What the client's request adds to the tokens.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Binding<'a> {
+    /// The OIDC nonce of the authorization request, for the ID token.
+    pub nonce: Option<&'a str>,
+    /// The thumbprint of the DPoP key the access token is bound to.
+    pub dpop_jkt: Option<&'a str>,
+}
+
 /// Signs the tokens recorded for `family` and builds the response.
 pub(crate) fn respond(
     provider: &Provider,
@@ -55,8 +64,9 @@ pub(crate) fn respond(
     grants: &Grants,
     scope: &Scope,
     minted: Minted,
-    nonce: Option<&str>,
+    binding: Binding<'_>,
 ) -> Result<TokenResponse, OAuthError> {
+    let Binding { nonce, dpop_jkt } = binding;
     let access = provider.issue_access_token(AccessTokenRequest {
         jti: minted.access.jti,
         subject: user.id.as_str(),
@@ -70,6 +80,7 @@ pub(crate) fn respond(
             Vec::new()
         },
         client_registration: &family.client_registration,
+        dpop_jkt,
     })?;
     let id_token = if scope.contains("openid") {
         Some(provider.issue_id_token(IdTokenRequest {
@@ -88,7 +99,7 @@ pub(crate) fn respond(
     };
     Ok(TokenResponse {
         access_token: access.token,
-        token_type: "Bearer".to_owned(),
+        token_type: super::token_type(dpop_jkt).to_owned(),
         expires_in: access.expires_in,
         refresh_token: minted
             .refresh

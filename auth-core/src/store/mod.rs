@@ -286,6 +286,9 @@ pub struct StoredCode {
     pub expires_at: i64,
     /// When it was redeemed.
     pub used_at: Option<i64>,
+    /// The DPoP key the code is bound to (RFC 9449 section 10): the token request's proof must
+    /// be signed by it.
+    pub dpop_jkt: Option<String>,
 }
 
 /// The tokens issued from one authorization: revoked together.
@@ -313,6 +316,9 @@ pub struct TokenFamily {
     /// The [`Client::registration_id`] it was issued under; a family whose client was deleted
     /// and registered again, or whose secret was rotated, no longer matches.
     pub client_registration: String,
+    /// The DPoP key its refresh tokens are bound to (RFC 9449 section 5: those of public
+    /// clients are).
+    pub dpop_jkt: Option<String>,
 }
 
 /// A refresh token as stored (under its hash).

@@ -10,7 +10,7 @@ use crate::clients::ClientId;
 use crate::error::OAuthError;
 use crate::scope::Scope;
 use auth_proto::ACCESS_TOKEN_TYP;
-use auth_proto::claims::AccessTokenClaims;
+use auth_proto::claims::{AccessTokenClaims, Confirmation};
 use std::time::Duration;
 
 /// What an access token is issued for.
@@ -33,6 +33,8 @@ pub struct AccessTokenRequest<'a> {
     /// The client's [`registration_id`](crate::clients::Client::registration_id) it is issued
     /// under.
     pub client_registration: &'a str,
+    /// The thumbprint of the DPoP key the token is bound to (RFC 9449 section 6.1).
+    pub dpop_jkt: Option<&'a str>,
 }
 
 /// A signed access token and its claims.
@@ -92,6 +94,9 @@ impl Provider {
             roles: request.roles,
             permissions: request.permissions,
             client_registration: request.client_registration.to_owned(),
+            cnf: request.dpop_jkt.map(|jkt| Confirmation {
+                jkt: jkt.to_owned(),
+            }),
         };
         let ring = self.keys().ring();
         let key = ring

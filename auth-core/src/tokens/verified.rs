@@ -104,6 +104,7 @@ mod tests {
                 roles: Vec::new(),
                 permissions: Vec::new(),
                 client_registration: String::new(),
+                cnf: None,
             },
         }
     }

@@ -18,7 +18,6 @@ pub use crate::error::ApiErrorBody;
 use crate::extract::ClientIp;
 use crate::state::AppState;
 use auth_core::protocol::claims::AccessTokenClaims;
-use auth_core::tokens::access::ValidationFailure;
 use auth_core::userinfo::ResourceError;
 use auth_core::users::{User, UserId};
 use axum::extract::FromRequestParts;
@@ -59,21 +58,20 @@ pub(crate) async fn verified_claims(
     state: &AppState,
     scope: &str,
 ) -> Result<AccessTokenClaims, Response> {
-    let token = match bearer::from_header(&parts.headers) {
-        Ok(Some(token)) => token,
+    let credential = match bearer::credential(&parts.headers) {
+        Ok(Some(credential)) => credential,
         Ok(None) => return Err(bearer::refuse(ResourceError::Missing, scope)),
         Err(e) => return Err(bearer::refuse(e, scope)),
     };
-    match state.provider.validate_access_token(&token).await {
-        Ok(claims) => Ok(claims),
-        Err(ValidationFailure::Invalid(e)) => Err(bearer::refuse(
-            ResourceError::InvalidToken(e.to_string()),
-            scope,
-        )),
-        Err(ValidationFailure::Internal(e)) => {
-            Err(bearer::refuse(ResourceError::Internal(e), scope))
-        }
-    }
+    bearer::verified(
+        state,
+        &parts.headers,
+        parts.method.as_str(),
+        parts.uri.path(),
+        &credential,
+    )
+    .await
+    .map_err(|e| bearer::refuse_with_nonce(state, e, scope))
 }
 
 /// The scopes the route of this request demands of a token: those of its rule in

@@ -16,6 +16,7 @@
 //! fields, and the known top-level keys are read from the type.
 
 mod database;
+mod dpop;
 mod events;
 mod http;
 mod keys;
@@ -33,6 +34,7 @@ mod ui;
 mod users;
 
 pub use database::DatabaseConfig;
+pub use dpop::DpopConfig;
 pub use events::{EventSettings, EventsConfig, WebhookConfig};
 pub use http::{HttpConfig, HttpLimits};
 pub use keys::KeysConfig;
@@ -81,6 +83,8 @@ pub struct Config {
     pub registration: RegistrationConfig,
     /// How authorization requests must arrive.
     pub requests: RequestsConfig,
+    /// DPoP proofs.
+    pub dpop: DpopConfig,
     /// Hosted pages.
     pub ui: UiConfig,
     /// HTTP details.
@@ -115,6 +119,7 @@ impl Default for Config {
             login: LoginConfig::default(),
             registration: RegistrationConfig::default(),
             requests: RequestsConfig::default(),
+            dpop: DpopConfig::default(),
             ui: UiConfig::default(),
             http: HttpConfig::default(),
             mail: MailConfig::default(),
@@ -194,6 +199,7 @@ impl Config {
         core.limits = self.rate_limits.limits()?;
         core.counter_cache_ttl = Duration::from_secs(self.database.cache_secs);
         core.requests = self.requests.policy()?;
+        core.dpop = self.dpop.policy();
         Ok(Settings {
             bind,
             core,

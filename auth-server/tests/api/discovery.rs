@@ -47,6 +47,7 @@ async fn both_metadata_documents_advertise_exactly_what_is_implemented(backend: 
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
         "pushed_authorization_request_endpoint": format!("{base}/par"),
         "request_object_signing_alg_values_supported": ["RS256", "PS256", "ES256", "EdDSA"],
+        "dpop_signing_alg_values_supported": ["RS256", "PS256", "ES256", "EdDSA"],
         "code_challenge_methods_supported": ["S256"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],

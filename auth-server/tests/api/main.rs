@@ -15,6 +15,7 @@ mod client_credentials;
 mod code_flow;
 mod counters;
 mod discovery;
+mod dpop;
 mod events;
 mod hardening;
 mod hostile_input;

@@ -36,6 +36,7 @@ struct CodeRow {
     created_at: i64,
     expires_at: i64,
     used_at: Option<i64>,
+    dpop_jkt: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -53,6 +54,7 @@ struct RefreshRow {
     family_created_at: i64,
     revoked_at: Option<i64>,
     client_registration: String,
+    dpop_jkt: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -67,6 +69,7 @@ struct FamilyRow {
     created_at: i64,
     revoked_at: Option<i64>,
     client_registration: String,
+    dpop_jkt: Option<String>,
 }
 
 #[async_trait]
@@ -183,8 +186,8 @@ impl GrantStore for SqlStore {
         on_pool!(self, pool => {
             sqlx::query(
                 "INSERT INTO authorization_codes (code_hash, client_id, user_id, session_id, redirect_uri, \
-                 scope, nonce, code_challenge, auth_time, amr, family_id, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                 scope, nonce, code_challenge, auth_time, amr, family_id, created_at, expires_at, dpop_jkt) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             )
             .bind(code_hash.as_bytes())
             .bind(&code.client_id)
@@ -199,6 +202,7 @@ impl GrantStore for SqlStore {
             .bind(&code.family_id)
             .bind(code.created_at)
             .bind(code.expires_at)
+            .bind(&code.dpop_jkt)
             .execute(pool)
             .await
             .map(|_| ())
@@ -213,7 +217,7 @@ impl GrantStore for SqlStore {
         let row: Option<CodeRow> = on_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT client_id, user_id, session_id, redirect_uri, scope, nonce, code_challenge, \
-                 auth_time, amr, family_id, created_at, expires_at, used_at \
+                 auth_time, amr, family_id, created_at, expires_at, used_at, dpop_jkt \
                  FROM authorization_codes WHERE code_hash = $1",
             )
             .bind(code_hash.as_bytes())
@@ -235,6 +239,7 @@ impl GrantStore for SqlStore {
                 created_at: r.created_at,
                 expires_at: r.expires_at,
                 used_at: r.used_at,
+                dpop_jkt: r.dpop_jkt,
             })
         })
         .transpose()
@@ -261,7 +266,7 @@ impl GrantStore for SqlStore {
             if claimed == 1 {
                 sqlx::query(
                     "INSERT INTO token_families (id, client_id, user_id, session_id, scope, auth_time, amr, \
-                     created_at, client_registration) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                     created_at, client_registration, dpop_jkt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 )
                 .bind(&family.id)
                 .bind(&family.client_id)
@@ -272,6 +277,7 @@ impl GrantStore for SqlStore {
                 .bind(family.amr.join(" "))
                 .bind(family.created_at)
                 .bind(&family.client_registration)
+                .bind(&family.dpop_jkt)
                 .execute(&mut *tx)
                 .await?;
                 if let Some(refresh) = refresh {
@@ -306,7 +312,7 @@ impl GrantStore for SqlStore {
             sqlx::query_as(
                 "SELECT r.family_id, r.created_at, r.expires_at, r.rotated_at, f.client_id, f.user_id, \
                  f.session_id, f.scope, f.auth_time, f.amr, f.created_at AS family_created_at, f.revoked_at, \
-                 f.client_registration FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id WHERE r.token_hash = $1",
+                 f.client_registration, f.dpop_jkt FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id WHERE r.token_hash = $1",
             )
             .bind(hash.as_bytes())
             .fetch_optional(pool)
@@ -324,6 +330,7 @@ impl GrantStore for SqlStore {
                 created_at: r.family_created_at,
                 revoked_at: r.revoked_at,
                 client_registration: r.client_registration,
+                dpop_jkt: r.dpop_jkt,
             };
             let token = StoredRefreshToken {
                 family_id: r.family_id,
@@ -438,7 +445,7 @@ impl GrantStore for SqlStore {
         let row: Option<FamilyRow> = on_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT f.id, f.client_id, f.user_id, f.session_id, f.scope, f.auth_time, f.amr, \
-                 f.created_at, f.revoked_at, f.client_registration \
+                 f.created_at, f.revoked_at, f.client_registration, f.dpop_jkt \
                  FROM family_access_tokens a JOIN token_families f ON f.id = a.family_id WHERE a.jti = $1",
             )
             .bind(jti)
@@ -457,6 +464,7 @@ impl GrantStore for SqlStore {
                 created_at: r.created_at,
                 revoked_at: r.revoked_at,
                 client_registration: r.client_registration,
+                dpop_jkt: r.dpop_jkt,
             })
         })
         .transpose()

@@ -50,6 +50,7 @@ async fn deleting_a_client_takes_its_codes_and_revokes_its_families(backend: Bac
         created_at: 1,
         expires_at: 600,
         used_at: None,
+        dpop_jkt: None,
     };
     store.insert_code(&hash(1), &code("f1")).await.unwrap();
     store.insert_code(&hash(2), &code("f2")).await.unwrap();
@@ -64,6 +65,7 @@ async fn deleting_a_client_takes_its_codes_and_revokes_its_families(backend: Bac
         created_at: 10,
         revoked_at: None,
         client_registration: shop.registration_id.clone(),
+        dpop_jkt: None,
     };
     let access = IssuedAccess {
         jti: "j1".to_owned(),

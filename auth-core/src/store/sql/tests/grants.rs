@@ -25,6 +25,7 @@ fn code(user: &UserId, family: &str, session: Option<&str>) -> StoredCode {
         created_at: 1,
         expires_at: 600,
         used_at: None,
+        dpop_jkt: None,
     }
 }
 
@@ -40,6 +41,7 @@ fn family(id: &str, user: &UserId, session: Option<&str>) -> TokenFamily {
         created_at: 10,
         revoked_at: None,
         client_registration: "r1".to_owned(),
+        dpop_jkt: None,
     }
 }
 

@@ -115,6 +115,7 @@ async fn deleting_a_user_takes_everything_of_theirs(backend: Backend) {
         created_at: 1,
         expires_at: 600,
         used_at: None,
+        dpop_jkt: None,
     };
     store.insert_code(&hash(1), &code).await.unwrap();
     let family = TokenFamily {
@@ -128,6 +129,7 @@ async fn deleting_a_user_takes_everything_of_theirs(backend: Backend) {
         created_at: 10,
         revoked_at: None,
         client_registration: "r1".to_owned(),
+        dpop_jkt: None,
     };
     let access = IssuedAccess {
         jti: "j1".to_owned(),
