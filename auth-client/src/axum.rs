@@ -8,6 +8,7 @@
 //! | no bearer token | 401 | `Bearer realm="..."` (no error, section 3.1) |
 //! | `Authorization: Bearer` without a token | 400 | `Bearer realm="...", error="invalid_request", ...` |
 //! | a token that does not verify | 401 | `Bearer realm="...", error="invalid_token", error_description="..."` |
+//! | a DPoP-bound token without a valid proof of its key (RFC 9449) | 401 | `DPoP realm="...", error="invalid_dpop_proof", error_description="...", algs="..."` |
 //! | a missing scope, role or permission | 403 | `Bearer realm="...", error="insufficient_scope", error_description="...", scope="..."` |
 //! | the authorization server could not be asked | 503 | none |
 //!
@@ -117,23 +118,64 @@ async fn authenticate(parts: &Parts, verifier: &Verifier) -> Result<Claims, Auth
         });
     };
     let value = value.to_str().unwrap_or_default();
-    // RFC 6750 section 2.1: `Bearer` (the scheme is case-insensitive) and the token. Another
-    // scheme means no bearer token was sent.
+    // RFC 6750 section 2.1: `Bearer` (the scheme is case-insensitive) and the token; RFC 9449
+    // section 7.1: `DPoP` and a bound token. Another scheme means no token was sent.
     let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    let dpop = scheme.eq_ignore_ascii_case("dpop");
+    if !dpop && !scheme.eq_ignore_ascii_case("bearer") {
         return Err(AuthRejection::new(realm, Kind::Missing));
     }
     let token = token.trim();
     if token.is_empty() {
         return Err(AuthRejection::invalid_request(
             realm,
-            "the Authorization header has no token after `Bearer`",
+            "the Authorization header has no token after its scheme",
         ));
     }
-    verifier
-        .verify(token)
-        .await
-        .map_err(|error| AuthRejection::from_verify_error(realm, &error))
+    let verified = if dpop {
+        let mut proofs = parts.headers.get_all("dpop").iter();
+        let proof = match (proofs.next(), proofs.next()) {
+            (None, _) => None,
+            (Some(value), None) => Some(value.to_str().map_err(|_| {
+                AuthRejection::new(
+                    realm,
+                    Kind::InvalidDpopProof("the DPoP header is not visible ASCII".into()),
+                )
+            })?),
+            (Some(_), Some(_)) => {
+                return Err(AuthRejection::new(
+                    realm,
+                    Kind::InvalidDpopProof("more than one DPoP header".into()),
+                ));
+            }
+        };
+        let url = request_url(parts, verifier);
+        verifier
+            .verify_dpop(token, proof, parts.method.as_str(), &url)
+            .await
+    } else {
+        verifier.verify(token).await
+    };
+    verified.map_err(|error| AuthRejection::from_verify_error(realm, &error))
+}
+
+/// The URL the client addressed (DPoP's `htu`): the verifier's public URL and the path, or
+/// `https://` (`http://` on loopback) with the `Host` header.
+fn request_url(parts: &Parts, verifier: &Verifier) -> String {
+    let path = parts.uri.path();
+    if let Some(base) = verifier.public_url() {
+        return format!("{base}{path}");
+    }
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+        .unwrap_or_default();
+    let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+    let loopback = matches!(name, "127.0.0.1" | "localhost" | "[::1]");
+    let scheme = if loopback { "http" } else { "https" };
+    format!("{scheme}://{host}{path}")
 }
 
 /// A refused request; its response follows RFC 6750 section 3.
@@ -148,6 +190,7 @@ enum Kind {
     Missing,
     InvalidRequest(String),
     InvalidToken(String),
+    InvalidDpopProof(String),
     Insufficient {
         description: String,
         scope: Option<String>,
@@ -168,6 +211,9 @@ impl AuthRejection {
     }
 
     fn from_verify_error(realm: &str, error: &VerifyError) -> Self {
+        if let VerifyError::DpopProof(description) = error {
+            return Self::new(realm, Kind::InvalidDpopProof(description.clone()));
+        }
         if error.is_token_error() {
             Self::new(realm, Kind::InvalidToken(error.to_string()))
         } else {
@@ -182,7 +228,9 @@ impl AuthRejection {
     /// The status the response will have.
     pub fn status(&self) -> StatusCode {
         match self.kind {
-            Kind::Missing | Kind::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Kind::Missing | Kind::InvalidToken(_) | Kind::InvalidDpopProof(_) => {
+                StatusCode::UNAUTHORIZED
+            }
             Kind::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             Kind::Insufficient { .. } => StatusCode::FORBIDDEN,
             Kind::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -191,6 +239,14 @@ impl AuthRejection {
 
     /// The `WWW-Authenticate` challenge (RFC 6750 section 3), when the response has one.
     fn challenge(&self) -> Option<String> {
+        // RFC 9449 section 7.1: a DPoP error in a DPoP challenge naming the proof algorithms.
+        if let Kind::InvalidDpopProof(description) = &self.kind {
+            return Some(format!(
+                "DPoP realm=\"{}\", error=\"invalid_dpop_proof\", error_description=\"{}\", algs=\"{DPOP_ALGS}\"",
+                quoted(&self.realm),
+                quoted(description)
+            ));
+        }
         let mut challenge = format!("Bearer realm=\"{}\"", quoted(&self.realm));
         let mut attribute = |name: &str, value: &str| {
             challenge.push_str(&format!(", {name}=\"{}\"", quoted(value)));
@@ -213,7 +269,7 @@ impl AuthRejection {
                     attribute("scope", scope);
                 }
             }
-            Kind::Unavailable(_) => return None,
+            Kind::Unavailable(_) | Kind::InvalidDpopProof(_) => return None,
         }
         Some(challenge)
     }
@@ -223,6 +279,7 @@ impl AuthRejection {
             Kind::Missing => return None,
             Kind::InvalidRequest(d) => (ErrorCode::InvalidRequest, d),
             Kind::InvalidToken(d) => (ErrorCode::InvalidToken, d),
+            Kind::InvalidDpopProof(d) => (ErrorCode::InvalidDpopProof, d),
             Kind::Insufficient { description, .. } => (ErrorCode::InsufficientScope, description),
             Kind::Unavailable(d) => (ErrorCode::TemporarilyUnavailable, d),
         };
@@ -239,6 +296,7 @@ impl std::fmt::Display for AuthRejection {
             Kind::Missing => f.write_str("no bearer token"),
             Kind::InvalidRequest(d)
             | Kind::InvalidToken(d)
+            | Kind::InvalidDpopProof(d)
             | Kind::Insufficient { description: d, .. }
             | Kind::Unavailable(d) => f.write_str(d),
         }
@@ -261,6 +319,9 @@ impl IntoResponse for AuthRejection {
         response
     }
 }
+
+/// The algorithms of DPoP proofs, as a challenge names them (RFC 9449 section 7.1).
+const DPOP_ALGS: &str = "RS256 PS256 ES256 EdDSA";
 
 /// RFC 6750 section 3: attribute values are quoted strings of `%x20-21 / %x23-5B / %x5D-7E`;
 /// anything else (quotes, backslashes, control and non-ASCII characters) becomes `?`. Long

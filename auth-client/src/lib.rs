@@ -51,18 +51,21 @@ mod clock;
 mod credentials;
 mod directory;
 mod discovery;
+mod dpop;
 mod token_source;
 mod transport;
 mod verify;
 pub mod webhooks;
 
+pub use auth_jose::SigningAlgorithm;
 pub use auth_proto;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::ClientCredentials;
 pub use directory::{DirectoryError, Registration, UserDirectory, UserDirectoryBuilder, UserInfo};
 pub use discovery::DiscoveryError;
+pub use dpop::{DpopKey, DpopKeyError};
 pub use reqwest;
-pub use token_source::{AccessToken, TokenError, TokenSource, TokenSourceBuilder};
+pub use token_source::{AccessToken, Authorization, TokenError, TokenSource, TokenSourceBuilder};
 pub use transport::FetchError;
 pub use verify::{Claims, Verifier, VerifierBuilder, VerifyError};
 // For the fuzz targets in `fuzz/` only; not part of the supported API.

@@ -7,6 +7,7 @@
 use crate::clock::{Clock, SystemClock, later};
 use crate::credentials::ClientCredentials;
 use crate::discovery::{DiscoveryError, discover};
+use crate::dpop::DpopKey;
 use crate::transport::{FetchError, default_http_client, send_json};
 use auth_proto::token::TokenResponse;
 use reqwest::header::AUTHORIZATION;
@@ -26,6 +27,23 @@ pub struct AccessToken {
     scope: Option<String>,
     expires_at: SystemTime,
     renew_at: SystemTime,
+    /// The key the token is bound to (RFC 9449), when the source has one.
+    dpop: Option<DpopKey>,
+}
+
+/// The headers a call with an [`AccessToken`] carries.
+#[derive(Clone)]
+pub struct Authorization {
+    /// The `Authorization` header: `Bearer <token>` or `DPoP <token>`.
+    pub authorization: String,
+    /// The `DPoP` header, for a DPoP-bound token.
+    pub dpop: Option<String>,
+}
+
+impl fmt::Debug for Authorization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authorization").finish_non_exhaustive()
+    }
 }
 
 impl AccessToken {
@@ -34,9 +52,31 @@ impl AccessToken {
         self.value.expose_secret()
     }
 
-    /// The `Authorization` header value: `Bearer <token>`.
+    /// The `Authorization` header value of a bearer token: `Bearer <token>`. A DPoP-bound token
+    /// needs [`authorization`](Self::authorization) instead.
     pub fn bearer_header(&self) -> String {
         format!("Bearer {}", self.secret())
+    }
+
+    /// Whether the token is bound to the source's DPoP key.
+    pub fn is_dpop_bound(&self) -> bool {
+        self.dpop.is_some()
+    }
+
+    /// The headers of a `method` call to `url` with this token: a bearer token's
+    /// `Authorization`, or for a DPoP-bound token `Authorization: DPoP` and a fresh proof for
+    /// this method and URL (RFC 9449 section 7.1).
+    pub fn authorization(&self, method: &str, url: &str) -> Authorization {
+        match &self.dpop {
+            None => Authorization {
+                authorization: self.bearer_header(),
+                dpop: None,
+            },
+            Some(key) => Authorization {
+                authorization: format!("DPoP {}", self.secret()),
+                dpop: Some(key.proof(method, url, Some(self.secret()))),
+            },
+        }
     }
 
     /// The granted scope, as the server reported it.
@@ -124,6 +164,7 @@ struct Inner {
     endpoint: String,
     credentials: ClientCredentials,
     scope: Option<String>,
+    dpop: Option<DpopKey>,
     http: reqwest::Client,
     clock: Arc<dyn Clock>,
     attempts: u32,
@@ -154,6 +195,7 @@ impl TokenSource {
             token_endpoint: None,
             credentials,
             scope: None,
+            dpop: None,
             http: None,
             clock: Arc::new(SystemClock),
             attempts: 4,
@@ -262,12 +304,27 @@ impl TokenSource {
             form.push(("scope", scope));
         }
         // RFC 6749 section 4.4.2, authenticated with client_secret_basic (section 2.3.1).
-        let request = inner
-            .http
-            .post(&inner.endpoint)
-            .header(AUTHORIZATION, inner.credentials.basic_authorization())
-            .form(&form);
-        let (response, _): (TokenResponse, _) = match send_json(&inner.endpoint, request).await {
+        let build = || {
+            let mut request = inner
+                .http
+                .post(&inner.endpoint)
+                .header(AUTHORIZATION, inner.credentials.basic_authorization())
+                .form(&form);
+            if let Some(key) = &inner.dpop {
+                request = request.header("dpop", key.proof("POST", &inner.endpoint, None));
+            }
+            request
+        };
+        let mut answer = send_json(&inner.endpoint, build()).await;
+        // RFC 9449 section 8: the server asks for its nonce once; the retry carries it.
+        if let (Some(key), Err(FetchError::Status { error, nonce, .. })) = (&inner.dpop, &answer)
+            && error.as_deref() == Some("use_dpop_nonce")
+            && let Some(nonce) = nonce
+        {
+            key.set_nonce(nonce);
+            answer = send_json(&inner.endpoint, build()).await;
+        }
+        let (response, headers): (TokenResponse, _) = match answer {
             Ok(answer) => answer,
             Err(error) if error.is_transient() => return Err(Failure::Transient(error)),
             Err(FetchError::Status {
@@ -285,14 +342,25 @@ impl TokenSource {
             Err(error) => return Err(Failure::Permanent(TokenError::InvalidResponse(error))),
         };
         // RFC 6749 section 7.1: the client MUST NOT use a token whose type it does not
-        // understand.
-        if !response.token_type.eq_ignore_ascii_case("bearer") {
+        // understand; with a DPoP key it asked for a bound token (RFC 9449 section 5).
+        let expected = if inner.dpop.is_some() {
+            "DPoP"
+        } else {
+            "Bearer"
+        };
+        if !response.token_type.eq_ignore_ascii_case(expected) {
             return Err(Failure::Permanent(TokenError::InvalidResponse(
                 FetchError::Body {
                     url: inner.endpoint.clone(),
-                    reason: format!("token_type is `{}`, not `Bearer`", response.token_type),
+                    reason: format!("token_type is `{}`, not `{expected}`", response.token_type),
                 },
             )));
+        }
+        if let (Some(key), Some(nonce)) = (
+            &inner.dpop,
+            headers.get("dpop-nonce").and_then(|v| v.to_str().ok()),
+        ) {
+            key.set_nonce(nonce);
         }
         let now = inner.clock.now();
         let lifetime = Duration::from_secs(response.expires_in);
@@ -302,6 +370,7 @@ impl TokenSource {
             scope: response.scope,
             expires_at: later(now, lifetime),
             renew_at: later(now, lifetime - margin),
+            dpop: inner.dpop.clone(),
         })
     }
 }
@@ -322,9 +391,18 @@ pub struct TokenSourceBuilder {
     clock: Arc<dyn Clock>,
     attempts: u32,
     first_backoff: Duration,
+    dpop: Option<DpopKey>,
 }
 
 impl TokenSourceBuilder {
+    /// Binds the tokens to `key` (RFC 9449): each token request carries a proof, the tokens
+    /// come back bound (`token_type` `DPoP`), and [`AccessToken::authorization`] makes the
+    /// proof each call needs. A stolen token is then useless without the key.
+    pub fn dpop_key(mut self, key: DpopKey) -> Self {
+        self.dpop = Some(key);
+        self
+    }
+
     /// The scope to ask for (space-separated). Without it, the token gets every scope the
     /// client is registered for.
     pub fn scope(mut self, scope: impl Into<String>) -> Self {
@@ -371,6 +449,7 @@ impl TokenSourceBuilder {
                 endpoint,
                 credentials: self.credentials,
                 scope: self.scope,
+                dpop: self.dpop,
                 http,
                 clock: self.clock,
                 attempts: self.attempts,

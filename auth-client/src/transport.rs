@@ -31,6 +31,8 @@ pub enum FetchError {
         error: Option<String>,
         /// The `error_description` member of a JSON error body.
         description: Option<String>,
+        /// The `DPoP-Nonce` header of the answer (RFC 9449 section 8), if any.
+        nonce: Option<String>,
     },
     /// A success status with a body that is not what the endpoint promises.
     #[error("`{url}` answered with an unexpected body: {reason}")]
@@ -101,7 +103,14 @@ pub(crate) async fn send_json<T: DeserializeOwned>(
         .await
         .map_err(|e| FetchError::unreachable(url, e))?;
     if !status.is_success() {
-        return Err(status_error(url, status.as_u16(), &body));
+        let mut error = status_error(url, status.as_u16(), &body);
+        if let FetchError::Status { nonce, .. } = &mut error {
+            *nonce = headers
+                .get("dpop-nonce")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+        }
+        return Err(error);
     }
     let value = serde_json::from_slice(&body).map_err(|e| FetchError::Body {
         url: url.to_owned(),
@@ -124,5 +133,6 @@ pub(crate) fn status_error(url: &str, status: u16, body: &[u8]) -> FetchError {
         status,
         error: parsed.as_ref().and_then(|b| b.error.clone()),
         description: parsed.and_then(|b| b.error_description),
+        nonce: None,
     }
 }

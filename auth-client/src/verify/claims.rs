@@ -41,6 +41,11 @@ pub struct Claims {
 }
 
 impl Claims {
+    /// The thumbprint of the DPoP key the token is bound to (`cnf.jkt`, RFC 9449 section 6.1).
+    pub fn dpop_jkt(&self) -> Option<&str> {
+        self.extra.get("cnf")?.get("jkt")?.as_str()
+    }
+
     /// Whether scope `scope` was granted.
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes.contains(scope)

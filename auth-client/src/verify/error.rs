@@ -84,6 +84,16 @@ pub enum VerifyError {
     /// The provider metadata could not be used (only when building a [`Verifier`](crate::Verifier)).
     #[error(transparent)]
     Discovery(#[from] DiscoveryError),
+    /// The token is bound to a DPoP key (`cnf.jkt`) but was presented as a bearer token (RFC
+    /// 9449 section 7.2): use [`Verifier::verify_dpop`](crate::Verifier::verify_dpop).
+    #[error("the token is bound to a DPoP key: it must be sent with the DPoP scheme and a proof")]
+    DpopBound,
+    /// The token was sent with the DPoP scheme but is not bound to a key.
+    #[error("the token is not bound to a DPoP key: send it with the Bearer scheme")]
+    NotDpopBound,
+    /// The DPoP proof is missing, invalid, replayed, or signed by another key than the token's.
+    #[error("{0}")]
+    DpopProof(String),
 }
 
 impl VerifyError {

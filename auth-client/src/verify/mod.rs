@@ -22,6 +22,7 @@ pub use error::VerifyError;
 use crate::clock::{self, Clock, SystemClock};
 use crate::credentials::ClientCredentials;
 use crate::discovery::{DiscoveryError, discover};
+use crate::dpop::SeenProofs;
 use crate::transport::default_http_client;
 use introspection::Introspector;
 use keys::KeyCache;
@@ -57,6 +58,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     keys: KeyCache,
     introspection: Option<Introspector>,
+    public_url: Option<String>,
+    dpop_seen: SeenProofs,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -93,6 +96,7 @@ impl Verifier {
             introspection_ttl: Duration::from_secs(10),
             http: None,
             clock: Arc::new(SystemClock),
+            public_url: None,
         }
     }
 
@@ -104,7 +108,74 @@ impl Verifier {
     /// (with the leeway) and the presence of `sub`, `client_id`, `iat` and `jti`
     /// (RFC 9068 sections 2.2 and 4). In introspection mode the server is then asked whether the
     /// token is still active.
+    ///
+    /// A token bound to a DPoP key (`cnf.jkt`) is refused here ([`VerifyError::DpopBound`]):
+    /// it is only good with a proof, see [`verify_dpop`](Self::verify_dpop).
     pub async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
+        let claims = self.verify_token(token).await?;
+        if claims.dpop_jkt().is_some() {
+            return Err(VerifyError::DpopBound);
+        }
+        Ok(claims)
+    }
+
+    /// Verifies a DPoP-bound `token` sent with `Authorization: DPoP` and its `proof` (the
+    /// `DPoP` header) for a request of `method` to `url` (the URL the client addressed, as this
+    /// service is reached from outside; query and fragment do not count), RFC 9449 section 7.
+    ///
+    /// Besides everything [`verify`](Self::verify) checks: the token must be bound to a key,
+    /// the proof must be signed by that key, be for this method, URL and token, be made within
+    /// the last five minutes (and at most a minute ahead, with the leeway), and not have been
+    /// seen by this process before. (Several replicas of a service do not share what they saw:
+    /// a proof could be replayed once per replica within its five minutes.)
+    pub async fn verify_dpop(
+        &self,
+        token: &str,
+        proof: Option<&str>,
+        method: &str,
+        url: &str,
+    ) -> Result<Claims, VerifyError> {
+        let claims = self.verify_token(token).await?;
+        let Some(bound) = claims.dpop_jkt() else {
+            return Err(VerifyError::NotDpopBound);
+        };
+        let proof = proof.ok_or_else(|| {
+            VerifyError::DpopProof("a DPoP proof is required with this token".into())
+        })?;
+        let request = auth_jose::dpop::Request {
+            method,
+            url,
+            access_token: Some(token),
+        };
+        let proof = auth_jose::dpop::verify(proof, &request)
+            .map_err(|e| VerifyError::DpopProof(e.to_string()))?;
+        if proof.jkt != bound {
+            return Err(VerifyError::DpopProof(
+                "the DPoP proof is signed by another key than the token is bound to".into(),
+            ));
+        }
+        let now = clock::unix(self.inner.clock.now());
+        let skew = i64::try_from(self.inner.leeway.as_secs()).unwrap_or(60);
+        if proof.iat < now - DPOP_MAX_AGE_SECS || proof.iat > now + skew {
+            return Err(VerifyError::DpopProof(
+                "the DPoP proof's iat is outside the accepted window".into(),
+            ));
+        }
+        if !self.inner.dpop_seen.first_use(
+            &proof.jkt,
+            &proof.jti,
+            proof.iat + DPOP_MAX_AGE_SECS + skew,
+            now,
+        ) {
+            return Err(VerifyError::DpopProof(
+                "the DPoP proof was used before: make a new one for each request".into(),
+            ));
+        }
+        Ok(claims)
+    }
+
+    /// The checks common to both schemes.
+    async fn verify_token(&self, token: &str) -> Result<Claims, VerifyError> {
         let inner = &self.inner;
         let unverified = jwt::parse(token)?;
         let now = inner.clock.now();
@@ -154,7 +225,16 @@ impl Verifier {
     pub fn realm(&self) -> &str {
         &self.inner.realm
     }
+
+    /// The URL this service is reached at from outside, when set (the axum integration
+    /// builds DPoP's `htu` from it).
+    pub fn public_url(&self) -> Option<&str> {
+        self.inner.public_url.as_deref()
+    }
 }
+
+/// Oldest a DPoP proof may be, seconds.
+const DPOP_MAX_AGE_SECS: i64 = 300;
 
 /// Settings of a [`Verifier`]; [`build`](Self::build) reads the metadata and the keys.
 #[must_use]
@@ -169,9 +249,19 @@ pub struct VerifierBuilder {
     introspection_ttl: Duration,
     http: Option<reqwest::Client>,
     clock: Arc<dyn Clock>,
+    public_url: Option<String>,
 }
 
 impl VerifierBuilder {
+    /// The URL clients reach this service at (`https://tickets.example.com`), without a
+    /// trailing slash: DPoP proofs name the URL they are for (`htu`), and behind a proxy the
+    /// request alone does not tell it. Without it the axum integration uses `https://` and the
+    /// `Host` header (`http://` for loopback hosts).
+    pub fn public_url(mut self, url: impl Into<String>) -> Self {
+        self.public_url = Some(url.into().trim_end_matches('/').to_owned());
+        self
+    }
+
     /// Clock-skew allowance for `exp` and `nbf` (default 60 s).
     pub fn leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway;
@@ -262,6 +352,8 @@ impl VerifierBuilder {
                 clock: self.clock,
                 keys,
                 introspection,
+                public_url: self.public_url,
+                dpop_seen: SeenProofs::default(),
             }),
         })
     }

@@ -4,6 +4,7 @@
 
 mod axum_guard;
 mod directory;
+mod dpop;
 mod support;
 mod token_source;
 mod verify;
