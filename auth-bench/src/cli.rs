@@ -57,6 +57,12 @@ pub enum RowName {
     RawVerify,
     Trivial,
     ClientCredentials,
+    /// client_credentials with a DPoP proof (ES256) per request, against the same requests
+    /// without one.
+    ClientCredentialsDpop,
+    /// client_credentials authenticated with private_key_jwt (ES256), against the same
+    /// requests with a client secret.
+    ClientCredentialsKeyJwt,
     Introspection,
     IntrospectionUncached,
     Jwks,

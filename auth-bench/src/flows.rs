@@ -114,6 +114,67 @@ impl Target {
         Ok(json::<Tokens>(response).await?.access_token)
     }
 
+    /// A client_credentials token for `bench-service` bound to `key` by a DPoP proof.
+    pub async fn client_credentials_dpop(
+        &self,
+        key: &auth_jose::KeyMaterial,
+    ) -> anyhow::Result<String> {
+        use auth_core::clock::Clock as _;
+        let request = auth_jose::dpop::Request {
+            method: "POST",
+            url: &self.endpoints.token,
+            access_token: None,
+        };
+        let now = auth_core::clock::SystemClock.unix();
+        let proof = auth_jose::dpop::sign(key, &request, now, &auth_core::secrets::new_id(), None)?;
+        let response = self
+            .http
+            .post(&self.endpoints.token)
+            .basic_auth(Seed::SERVICE, Some(&self.seed.service_secret))
+            .header("dpop", proof)
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("scope", "bench:read"),
+            ])
+            .send()
+            .await?;
+        Ok(json::<Tokens>(response).await?.access_token)
+    }
+
+    /// A client_credentials token for `bench-keyed`, authenticated by a private_key_jwt
+    /// assertion signed with `key`.
+    pub async fn client_credentials_key_jwt(
+        &self,
+        key: &auth_jose::KeyMaterial,
+    ) -> anyhow::Result<String> {
+        use auth_core::clock::Clock as _;
+        let now = auth_core::clock::SystemClock.unix();
+        let claims = serde_json::json!({
+            "iss": Seed::KEYED,
+            "sub": Seed::KEYED,
+            "aud": self.base_url,
+            "iat": now,
+            "exp": now + 60,
+            "jti": auth_core::secrets::new_id(),
+        });
+        let assertion = auth_jose::jws::sign(key, "JWT", &claims)?;
+        let response = self
+            .http
+            .post(&self.endpoints.token)
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("scope", "bench:read"),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
+                ("client_assertion", &assertion),
+            ])
+            .send()
+            .await?;
+        Ok(json::<Tokens>(response).await?.access_token)
+    }
+
     /// Introspects `token` as `bench-api`; it must be active.
     pub async fn introspect(&self, token: &str) -> anyhow::Result<()> {
         let response = self

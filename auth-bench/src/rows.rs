@@ -110,6 +110,15 @@ impl Running {
     }
 }
 
+/// What a client_credentials variant row adds to each request.
+#[derive(Debug, Clone, Copy)]
+enum Variant {
+    /// A DPoP proof.
+    Dpop,
+    /// private_key_jwt instead of the secret.
+    KeyJwt,
+}
+
 /// The documents the GET rows fetch.
 #[derive(Debug, Clone, Copy)]
 enum Document {
@@ -124,6 +133,10 @@ impl Bench<'_> {
             RowName::RawVerify => self.raw_verify().await,
             RowName::Trivial => self.trivial().await,
             RowName::ClientCredentials => self.client_credentials().await,
+            RowName::ClientCredentialsDpop => self.client_credentials_variant(Variant::Dpop).await,
+            RowName::ClientCredentialsKeyJwt => {
+                self.client_credentials_variant(Variant::KeyJwt).await
+            }
             RowName::Introspection => self.introspection().await,
             RowName::IntrospectionUncached => self.introspection_uncached().await,
             RowName::Jwks => self.get("JWKS", Document::Jwks).await,
@@ -521,6 +534,71 @@ impl Bench<'_> {
         row.note = alongside(&row.note, "raw sign", ceiling);
         self.results.push(row);
         self.keep(RowName::ClientCredentials, &measured, rss);
+        Ok(())
+    }
+
+    /// A client_credentials variant whose every request is new (a proof or an assertion with
+    /// its own `jti`), measured with the same HTTP client as the plain requests it is compared
+    /// with, right after them on the same server (half the duration each): the ratio is what
+    /// the mechanism costs.
+    async fn client_credentials_variant(&mut self, variant: Variant) -> anyhow::Result<()> {
+        use base64::Engine;
+        let connections = self.args.concurrency;
+        let server = self
+            .server(Implementation::Ours, Seeding::Clients, connections)
+            .await?;
+        let key = Arc::new(match variant {
+            Variant::Dpop => {
+                auth_jose::KeyMaterial::generate(auth_jose::SigningAlgorithm::Es256, 0)?.0
+            }
+            Variant::KeyJwt => {
+                let pkcs8 = base64::engine::general_purpose::STANDARD
+                    .decode(&server.target.seed.keyed_pkcs8)
+                    .context("the seeded key of bench-keyed")?;
+                auth_jose::KeyMaterial::from_pkcs8(auth_jose::SigningAlgorithm::Es256, &pkcs8)?
+            }
+        });
+        let half = self.args.duration / 2;
+        let plain = repeat(connections, half, server.target.clone(), |t| async move {
+            t.client_credentials().await
+        })
+        .await?;
+        let plain_rate = plain.rate;
+        let measured = repeat(connections, half, server.target.clone(), move |t| {
+            let key = key.clone();
+            async move {
+                match variant {
+                    Variant::Dpop => t.client_credentials_dpop(&key).await,
+                    Variant::KeyJwt => t.client_credentials_key_jwt(&key).await,
+                }
+            }
+        })
+        .await?;
+        let rss = server.stop().await?;
+        let label = match variant {
+            Variant::Dpop => "client_credentials, DPoP-bound (ES256 proof)",
+            Variant::KeyJwt => "client_credentials, private_key_jwt (ES256)",
+        };
+        let ratio = of(&measured, plain_rate, "plain client_credentials");
+        self.push(
+            label.into(),
+            connections.to_string(),
+            &measured,
+            Some(rss),
+            ratio,
+            None,
+        );
+        if let Some(row) = self.results.last_mut() {
+            let plain = format!(
+                "plain client_credentials just before, same HTTP client: {}/s",
+                crate::report::format_rate(plain_rate)
+            );
+            row.note = if row.note.is_empty() {
+                plain
+            } else {
+                format!("{plain}; {}", row.note)
+            };
+        }
         Ok(())
     }
 

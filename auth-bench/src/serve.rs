@@ -37,6 +37,10 @@ pub struct Seed {
     pub api_secret: String,
     /// A code-flow client with refresh tokens (`bench-web`).
     pub web_secret: String,
+    /// The PKCS#8 key (ES256, base64) of a private_key_jwt client (`bench-keyed`): made for
+    /// this run, a key of no real client.
+    #[serde(default)]
+    pub keyed_pkcs8: String,
     pub email: String,
     pub password: String,
 }
@@ -45,6 +49,7 @@ impl Seed {
     pub const SERVICE: &'static str = "bench-service";
     pub const API: &'static str = "bench-api";
     pub const WEB: &'static str = "bench-web";
+    pub const KEYED: &'static str = "bench-keyed";
 }
 
 /// The first line a child prints.
@@ -164,6 +169,7 @@ async fn seed(provider: &Provider, with_user: bool) -> anyhow::Result<Seed> {
         &[REDIRECT_URI],
     )
     .await?;
+    let keyed_pkcs8 = keyed_client(provider).await?;
     let email = "bench@example.com".to_owned();
     let password = "bench-password-Zq7vX2".to_owned();
     if with_user {
@@ -173,9 +179,27 @@ async fn seed(provider: &Provider, with_user: bool) -> anyhow::Result<Seed> {
         service_secret,
         api_secret,
         web_secret,
+        keyed_pkcs8,
         email,
         password,
     })
+}
+
+/// Registers `bench-keyed`, a private_key_jwt client with a new ES256 key; returns the key.
+async fn keyed_client(provider: &Provider) -> anyhow::Result<String> {
+    use auth_core::keys::{KeyMaterial, SigningAlgorithm};
+    use base64::Engine;
+    let (key, pkcs8) = KeyMaterial::generate(SigningAlgorithm::Es256, 0)?;
+    let mut new = NewClient::new(
+        "Benchmark bench-keyed",
+        AuthMethod::PrivateKeyJwt,
+        vec![GrantType::ClientCredentials],
+    );
+    new.id = Some(ClientId::parse(Seed::KEYED)?);
+    new.scope = Scope::parse("bench:read")?;
+    new.security.jwks = Some(serde_json::json!({"keys": [key.jwk()]}));
+    clients::register(provider, new).await?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(pkcs8))
 }
 
 async fn register_user(provider: &Provider, email: &str, password: &str) -> anyhow::Result<()> {
