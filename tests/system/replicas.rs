@@ -146,3 +146,110 @@ async fn two_replicas_share_tokens_revocations_and_key_rotations() {
     );
     assert!(introspect_at(&b, before_rotation).await);
 }
+
+/// What a client sends once is once across replicas: a private_key_jwt assertion used at A is
+/// refused at B, a DPoP proof too, and a pushed request made at A is taken at B, once.
+#[postgres_only]
+async fn single_use_client_jwts_and_pushed_requests_are_shared_by_replicas() {
+    use auth_core::keys::SigningAlgorithm;
+    use auth_testkit::{DpopKey, REDIRECT_URI, SigningClient, code_request};
+    const ISSUER: &str = "http://127.0.0.1:1";
+    let db = TestDb::create(Backend::Postgres).await;
+    let (_, kek) = auth_core::kek::KeyEncryptionKey::generate().unwrap();
+    let a = ServerProcess::start(replica(&db, &kek));
+    let b = ServerProcess::start(replica(&db, &kek));
+    let http = reqwest::Client::new();
+
+    // A private_key_jwt client, created with the CLI as an operator would.
+    let mut client = SigningClient::new("keyed", SigningAlgorithm::Es256, ISSUER);
+    let folder = tempfile::tempdir().unwrap();
+    let jwks_file = folder.path().join("keyed.jwks.json");
+    std::fs::write(&jwks_file, client.jwks().to_string()).unwrap();
+    let created = replica(&db, &kek)
+        .args(["client", "create", "--name", "Keyed", "--id", "keyed"])
+        .args([
+            "--auth-method",
+            "private_key_jwt",
+            "--grant",
+            "client_credentials",
+        ])
+        .args([
+            "--grant",
+            "authorization_code",
+            "--redirect-uri",
+            REDIRECT_URI,
+        ])
+        .args(["--scope", "openid profile email"])
+        .arg("--jwks-file")
+        .arg(&jwks_file)
+        .output()
+        .unwrap();
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    client.now = auth_core::clock::Clock::unix(&auth_core::clock::SystemClock);
+
+    let token_at = |server: &ServerProcess, auth: Vec<(String, String)>, proof: Option<String>| {
+        let mut form = vec![("grant_type".to_owned(), "client_credentials".to_owned())];
+        form.extend(auth);
+        let mut request = http.post(server.url("/token")).form(&form);
+        if let Some(proof) = proof {
+            request = request.header("dpop", proof);
+        }
+        async move {
+            let response = request.fetch().await;
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let assertion = client.assertion();
+    assert_eq!(
+        token_at(&a, client.auth_with(&assertion), None).await.0,
+        200
+    );
+    let (status, body) = token_at(&b, client.auth_with(&assertion), None).await;
+    assert_eq!(
+        status, 401,
+        "the assertion used at A is refused at B: {body}"
+    );
+
+    let key = DpopKey::new(SigningAlgorithm::Es256, client.now);
+    let proof = key.proof("POST", &format!("{ISSUER}/token"), None, None);
+    let (status, body) = token_at(&a, client.auth(), Some(proof.clone())).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["token_type"], "DPoP");
+    let (status, body) = token_at(&b, client.auth(), Some(proof)).await;
+    assert_eq!(status, 400, "the proof used at A is refused at B: {body}");
+    assert_eq!(body["error"], "invalid_dpop_proof");
+
+    let pkce = auth_testkit::Pkce::new();
+    let mut form: Vec<(String, String)> = code_request("keyed", &pkce.challenge)
+        .into_iter()
+        .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        .collect();
+    form.extend(client.auth());
+    let pushed: Value = http.post(a.url("/par")).form(&form).fetch_json().await;
+    let request_uri = pushed["request_uri"]
+        .as_str()
+        .unwrap_or_else(|| panic!("pushed at A: {pushed}"));
+    let authorize = |server: &ServerProcess| {
+        let mut url = url::Url::parse(&server.url("/authorize")).unwrap();
+        url.query_pairs_mut()
+            .append_pair("client_id", "keyed")
+            .append_pair("request_uri", request_uri);
+        let request = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .get(url.as_str());
+        async move { request.fetch().await.status().as_u16() }
+    };
+    assert_eq!(
+        authorize(&b).await,
+        303,
+        "the request pushed at A is taken at B"
+    );
+    assert_eq!(authorize(&a).await, 400, "and only once");
+}
