@@ -12,6 +12,7 @@
 use crate::Provider;
 use crate::clients::assertion::first_use;
 use crate::error::OAuthError;
+use auth_jose::SigningAlgorithm;
 use auth_jose::dpop::{self, Request};
 use auth_proto::error::ErrorCode;
 use base64::Engine;
@@ -54,7 +55,22 @@ pub async fn check(
     proof: &str,
     request: &Request<'_>,
 ) -> Result<String, OAuthError> {
+    check_with(provider, proof, request, &SigningAlgorithm::FROM_CLIENTS).await
+}
+
+/// [`check`], accepting only proofs signed with one of `algorithms` (FAPI 2.0 narrows them).
+pub async fn check_with(
+    provider: &Provider,
+    proof: &str,
+    request: &Request<'_>,
+    algorithms: &[SigningAlgorithm],
+) -> Result<String, OAuthError> {
     let proof = dpop::verify(proof, request).map_err(|e| invalid(e.to_string()))?;
+    if !algorithms.contains(&proof.alg) {
+        return Err(invalid(
+            "the DPoP proof is signed with an algorithm this client may not use",
+        ));
+    }
     let now = provider.clock().unix();
     // Item 11: a proof made long ago, or far in the future, is refused.
     if proof.iat < now - MAX_AGE_SECS || proof.iat > now + FUTURE_SKEW_SECS {

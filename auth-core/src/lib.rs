@@ -31,6 +31,7 @@ pub mod clock;
 pub mod dpop;
 pub mod error;
 pub mod events;
+pub mod fapi;
 pub mod files;
 pub mod grants;
 pub mod introspection;

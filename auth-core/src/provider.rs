@@ -109,6 +109,8 @@ pub struct Settings {
     pub requests: RequestPolicy,
     /// Rules for DPoP proofs.
     pub dpop: crate::dpop::DpopPolicy,
+    /// Every client follows the FAPI 2.0 Security Profile ([`crate::fapi`]).
+    pub fapi: bool,
 }
 
 /// Rules for authorization requests (RFC 9126, RFC 9101).
@@ -255,6 +257,7 @@ impl Settings {
             counter_cache_ttl: Duration::from_secs(1),
             requests: RequestPolicy::default(),
             dpop: crate::dpop::DpopPolicy::default(),
+            fapi: false,
         }
     }
 }

@@ -321,6 +321,9 @@ fn new_client(policy: &RegistrationPolicy, m: &ClientMetadata) -> Result<NewClie
             .require_pushed_authorization_requests
             .unwrap_or(false),
         dpop_bound_access_tokens: m.dpop_bound_access_tokens.unwrap_or(false),
+        // Not a registration field: an operator puts a client under the profile (admin API,
+        // CLI), or the whole deployment (`fapi.enabled`).
+        fapi: false,
     };
     new.validate().map_err(client_error)?;
     Ok(new)

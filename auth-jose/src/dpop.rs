@@ -63,6 +63,8 @@ pub struct Proof {
     pub iat: i64,
     /// The server nonce it carries, if any.
     pub nonce: Option<String>,
+    /// The algorithm it is signed with.
+    pub alg: SigningAlgorithm,
 }
 
 #[derive(Deserialize)]
@@ -134,6 +136,8 @@ pub fn verify(proof: &str, request: &Request<'_>) -> Result<Proof, DpopError> {
     let jkt = thumbprint(jwk).ok_or(DpopError::Key)?;
     // Items 4 to 6: `typ`, an asymmetric `alg` this server supports, the signature.
     let verified = keys.verify(proof, &PROOF)?;
+    let alg = SigningAlgorithm::parse(&verified.header.alg)
+        .ok_or(DpopError::Malformed("the header's alg is unknown"))?;
     let claims: Claims = serde_json::from_slice(&verified.payload)
         .map_err(|_| DpopError::Malformed("the payload is not JSON claims"))?;
     // Item 3: the required claims.
@@ -170,6 +174,7 @@ pub fn verify(proof: &str, request: &Request<'_>) -> Result<Proof, DpopError> {
         jti,
         iat,
         nonce: claims.nonce,
+        alg,
     })
 }
 

@@ -407,6 +407,9 @@ struct CreateClient {
     /// Every token request of the client must carry a DPoP proof (RFC 9449 section 5.2).
     #[serde(default)]
     dpop_bound_access_tokens: bool,
+    /// The client follows the FAPI 2.0 Security Profile.
+    #[serde(default)]
+    fapi: bool,
 }
 
 fn default_auth_method() -> String {
@@ -452,6 +455,7 @@ async fn create_client(
         jwks_uri: body.jwks_uri,
         require_pushed_authorization_requests: body.require_pushed_authorization_requests,
         dpop_bound_access_tokens: body.dpop_bound_access_tokens,
+        fapi: body.fapi,
     };
     let (client, secret) = clients::register(&state.provider, new).await?;
     audit::record(

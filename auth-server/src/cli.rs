@@ -232,6 +232,10 @@ pub struct CreateClient {
     /// Every token request of the client must carry a DPoP proof (RFC 9449).
     #[arg(long)]
     pub require_dpop: bool,
+    /// The client follows the FAPI 2.0 Security Profile: private_key_jwt, pushed requests,
+    /// DPoP-bound tokens, PS256/ES256/EdDSA.
+    #[arg(long)]
+    pub fapi: bool,
     /// Allowed grant type (repeatable). Default: authorization_code and refresh_token when a
     /// redirect URI is given, client_credentials otherwise.
     #[arg(long = "grant")]
@@ -487,6 +491,7 @@ async fn create_client(provider: &Provider, args: CreateClient) -> anyhow::Resul
         jwks_uri: args.jwks_uri.clone(),
         require_pushed_authorization_requests: args.require_par,
         dpop_bound_access_tokens: args.require_dpop,
+        fapi: args.fapi,
     };
     let (client, secret) = clients::register(provider, new).await?;
     audit::record(

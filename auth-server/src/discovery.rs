@@ -104,15 +104,35 @@ impl Discovery {
     pub fn new(settings: &auth_core::Settings, web: &WebSettings) -> Self {
         let issuer = &settings.issuer;
         let strings = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        let client_auth = strings(&[
-            "client_secret_basic",
-            "client_secret_post",
-            "private_key_jwt",
-        ]);
-        let client_algorithms: Vec<String> = auth_core::keys::SigningAlgorithm::FROM_CLIENTS
-            .iter()
-            .map(|alg| alg.as_str().to_owned())
-            .collect();
+        // A FAPI 2.0 deployment says what it enforces: private_key_jwt only, no RS256 from
+        // clients, pushed requests required.
+        let fapi = settings.fapi;
+        let client_auth = if fapi {
+            strings(&["private_key_jwt"])
+        } else {
+            strings(&[
+                "client_secret_basic",
+                "client_secret_post",
+                "private_key_jwt",
+            ])
+        };
+        let token_auth = if fapi {
+            strings(&["private_key_jwt"])
+        } else {
+            strings(&[
+                "client_secret_basic",
+                "client_secret_post",
+                "private_key_jwt",
+                "none",
+            ])
+        };
+        let allowed: &[auth_core::keys::SigningAlgorithm] = if fapi {
+            &auth_core::fapi::ALGORITHMS
+        } else {
+            &auth_core::keys::SigningAlgorithm::FROM_CLIENTS
+        };
+        let client_algorithms: Vec<String> =
+            allowed.iter().map(|alg| alg.as_str().to_owned()).collect();
         let registration = !matches!(web.registration.mode, RegistrationMode::Disabled);
         let metadata = ProviderMetadata {
             issuer: issuer.as_str().to_owned(),
@@ -128,19 +148,9 @@ impl Discovery {
                 .iter()
                 .map(|g| g.as_str().to_owned())
                 .collect(),
-            token_endpoint_auth_methods_supported: strings(&[
-                "client_secret_basic",
-                "client_secret_post",
-                "private_key_jwt",
-                "none",
-            ]),
+            token_endpoint_auth_methods_supported: token_auth.clone(),
             revocation_endpoint: Some(issuer.endpoint(paths::REVOKE)),
-            revocation_endpoint_auth_methods_supported: strings(&[
-                "client_secret_basic",
-                "client_secret_post",
-                "private_key_jwt",
-                "none",
-            ]),
+            revocation_endpoint_auth_methods_supported: token_auth,
             introspection_endpoint: Some(issuer.endpoint(paths::INTROSPECT)),
             introspection_endpoint_auth_methods_supported: client_auth,
             code_challenge_methods_supported: strings(&["S256"]),
@@ -159,7 +169,8 @@ impl Discovery {
             pushed_authorization_request_endpoint: Some(issuer.endpoint(paths::PAR)),
             require_pushed_authorization_requests: settings
                 .requests
-                .require_pushed_authorization_requests,
+                .require_pushed_authorization_requests
+                || fapi,
             request_object_signing_alg_values_supported: client_algorithms.clone(),
             dpop_signing_alg_values_supported: client_algorithms.clone(),
             token_endpoint_auth_signing_alg_values_supported: client_algorithms,

@@ -28,6 +28,8 @@ pub struct ClientView {
     pub require_pushed_authorization_requests: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub dpop_bound_access_tokens: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub fapi: bool,
     pub created_at: String,
 }
 
@@ -43,6 +45,7 @@ impl From<&Client> for ClientView {
                 .security
                 .require_pushed_authorization_requests,
             dpop_bound_access_tokens: client.security.dpop_bound_access_tokens,
+            fapi: client.security.fapi,
             token_endpoint_auth_method: client.auth_method.to_string(),
             grant_types: client.grant_types.iter().map(ToString::to_string).collect(),
             scope: client.scope.to_string(),

@@ -238,16 +238,26 @@ pub(crate) async fn check_request(
         hinted_subject: None,
         dpop_jkt: None,
     };
-    // RFC 9126 section 5 and 6: a deployment or a client may require pushed requests.
+    // RFC 9126 section 5 and 6: a deployment or a client may require pushed requests; FAPI 2.0
+    // section 5.3.2.2 item 2 requires them.
+    let fapi = crate::fapi::applies(provider, client);
     let must_push = provider
         .settings()
         .requests
         .require_pushed_authorization_requests
-        || client.security.require_pushed_authorization_requests;
+        || client.security.require_pushed_authorization_requests
+        || fapi;
     if must_push && !pushed {
         let error = OAuthError::invalid_request(format!(
             "client `{client_id}` must push its authorization requests (pushed_authorization_request_endpoint, RFC 9126)"
         ));
+        return Err(Refusal::Client(Box::new(request), error));
+    }
+    // FAPI 2.0 Security Profile section 5.3.2.2 item 10: redirect_uri is always sent.
+    if fapi && !request.redirect_uri_sent {
+        let error = OAuthError::invalid_request(
+            "a FAPI 2.0 client must send redirect_uri in every authorization request",
+        );
         return Err(Refusal::Client(Box::new(request), error));
     }
     match check_parameters(provider, client, params, &mut request) {

@@ -58,7 +58,7 @@ pub async fn push(
     // object unused.
     let jkt = match dpop {
         Some(presented) => Some(
-            dpop::check(
+            dpop::check_with(
                 provider,
                 presented.proof,
                 &ProofRequest {
@@ -66,6 +66,7 @@ pub async fn push(
                     url: presented.url,
                     access_token: None,
                 },
+                crate::fapi::client_algorithms(provider, &client),
             )
             .await?,
         ),

@@ -49,12 +49,16 @@ pub async fn resolve(
     object: &str,
 ) -> Result<Params, OAuthError> {
     let id = client.id.as_str();
+    let rules = auth_jose::jws::Rules {
+        algorithms: crate::fapi::client_algorithms(provider, client),
+        ..CLIENT_JWT
+    };
     let verified = keys::verify(
         provider.client_jwks(),
         provider.clock().unix(),
         client,
         object,
-        &CLIENT_JWT,
+        &rules,
     )
     .await
     .map_err(|e| match e {

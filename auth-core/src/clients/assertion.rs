@@ -71,12 +71,16 @@ pub async fn verify(
     let refused = |why: &str| {
         OAuthError::invalid_client(format!("the client assertion of client `{id}` {why}"))
     };
+    let rules = Rules {
+        algorithms: crate::fapi::client_algorithms(provider, client),
+        ..CLIENT_JWT
+    };
     let verified = keys::verify(
         provider.client_jwks(),
         provider.clock().unix(),
         client,
         assertion,
-        &CLIENT_JWT,
+        &rules,
     )
     .await
     .map_err(|e| match e {

@@ -249,6 +249,13 @@ pub async fn authenticate(
     let client = provider.store().client(&id).await?.ok_or_else(unknown)?;
 
     let used = credentials.method();
+    // FAPI 2.0 section 5.3.2.1 item 4: private_key_jwt only, also for clients registered
+    // before the deployment enabled the profile.
+    if crate::fapi::applies(provider, &client) && client.auth_method != AuthMethod::PrivateKeyJwt {
+        return Err(OAuthError::invalid_client(format!(
+            "client `{id}` must authenticate with private_key_jwt under the FAPI 2.0 profile"
+        )));
+    }
     if used != client.auth_method {
         return Err(OAuthError::invalid_client(
             match (client.auth_method, used) {

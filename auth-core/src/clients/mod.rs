@@ -196,6 +196,9 @@ pub struct ClientSecurity {
     /// Every token request must carry a DPoP proof (RFC 9449 section 5.2).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub dpop_bound_access_tokens: bool,
+    /// The client follows the FAPI 2.0 Security Profile (see [`crate::fapi`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fapi: bool,
 }
 
 impl ClientSecurity {
@@ -229,6 +232,14 @@ impl ClientSecurity {
                     "jwks_uri `{uri}` must be an https URL without credentials or fragment"
                 ));
             }
+        }
+        // FAPI 2.0 Security Profile section 5.3.2.1: clients authenticate with private_key_jwt
+        // (mTLS is not offered).
+        if self.fapi && auth_method != AuthMethod::PrivateKeyJwt {
+            return invalid(
+                "a FAPI 2.0 client must authenticate with private_key_jwt (token_endpoint_auth_method)"
+                    .to_owned(),
+            );
         }
         if auth_method == AuthMethod::PrivateKeyJwt
             && self.jwks.is_none()
@@ -406,8 +417,12 @@ pub async fn register(
     new: NewClient,
 ) -> Result<(Client, Option<ClientSecret>), ClientError> {
     new.validate()?;
-    new.security
-        .validate(new.auth_method, !provider.settings().issuer.is_https())?;
+    // A FAPI 2.0 deployment holds every new client to the profile.
+    let profile = ClientSecurity {
+        fapi: new.security.fapi || provider.settings().fapi,
+        ..new.security.clone()
+    };
+    profile.validate(new.auth_method, !provider.settings().issuer.is_https())?;
     let secret = matches!(
         new.auth_method,
         AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost

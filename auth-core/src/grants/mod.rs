@@ -65,7 +65,7 @@ pub async fn token(
     }
     let jkt = match dpop {
         Some(presented) => Some(
-            dpop::check(
+            dpop::check_with(
                 provider,
                 presented.proof,
                 &ProofRequest {
@@ -73,13 +73,17 @@ pub async fn token(
                     url: presented.url,
                     access_token: None,
                 },
+                crate::fapi::client_algorithms(provider, &client),
             )
             .await?,
         ),
-        // RFC 9449 section 5.2: such a client's token requests without a proof are refused.
-        None if client.security.dpop_bound_access_tokens => {
+        // RFC 9449 section 5.2: such a client's token requests without a proof are refused;
+        // FAPI 2.0 section 5.3.2.1 item 5: tokens are sender-constrained.
+        None if client.security.dpop_bound_access_tokens
+            || crate::fapi::applies(provider, &client) =>
+        {
             return Err(dpop::invalid(format!(
-                "client `{}` must send a DPoP proof with every token request (dpop_bound_access_tokens)",
+                "client `{}` must send a DPoP proof with every token request (dpop_bound_access_tokens or FAPI 2.0)",
                 client.id
             )));
         }

@@ -18,6 +18,7 @@
 mod database;
 mod dpop;
 mod events;
+mod fapi;
 mod http;
 mod keys;
 mod load;
@@ -36,6 +37,7 @@ mod users;
 pub use database::DatabaseConfig;
 pub use dpop::DpopConfig;
 pub use events::{EventSettings, EventsConfig, WebhookConfig};
+pub use fapi::FapiConfig;
 pub use http::{HttpConfig, HttpLimits};
 pub use keys::KeysConfig;
 pub use log::LogConfig;
@@ -85,6 +87,8 @@ pub struct Config {
     pub requests: RequestsConfig,
     /// DPoP proofs.
     pub dpop: DpopConfig,
+    /// The FAPI 2.0 Security Profile for every client.
+    pub fapi: FapiConfig,
     /// Hosted pages.
     pub ui: UiConfig,
     /// HTTP details.
@@ -120,6 +124,7 @@ impl Default for Config {
             registration: RegistrationConfig::default(),
             requests: RequestsConfig::default(),
             dpop: DpopConfig::default(),
+            fapi: FapiConfig::default(),
             ui: UiConfig::default(),
             http: HttpConfig::default(),
             mail: MailConfig::default(),
@@ -200,6 +205,7 @@ impl Config {
         core.counter_cache_ttl = Duration::from_secs(self.database.cache_secs);
         core.requests = self.requests.policy()?;
         core.dpop = self.dpop.policy();
+        core.fapi = self.fapi.enabled(self.keys.algorithm)?;
         Ok(Settings {
             bind,
             core,

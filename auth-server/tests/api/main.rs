@@ -17,6 +17,7 @@ mod counters;
 mod discovery;
 mod dpop;
 mod events;
+mod fapi;
 mod hardening;
 mod hostile_input;
 mod introspection;
