@@ -362,7 +362,8 @@ impl Provider {
             inner: Arc::new(Inner {
                 under_limit,
                 verified_tokens: VerifiedTokens::default(),
-                client_jwks: crate::clients::keys::JwksCache::new(),
+                // A server on loopback (development, tests) may fetch keys from loopback.
+                client_jwks: crate::clients::keys::JwksCache::new(!settings.issuer.is_https()),
                 settings,
                 store,
                 clock,

@@ -16,8 +16,13 @@ use serde::Deserialize;
 /// Members that only a private (or symmetric) key has (RFC 7518 section 6).
 const PRIVATE_MEMBERS: [&str; 9] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k", "priv"];
 
-/// Most keys a client may register.
-pub const MAX_CLIENT_KEYS: usize = 20;
+/// Most keys a client may register: a token without `kid` is tried against each key of its
+/// algorithm, so the set bounds the work one token can cause.
+pub const MAX_CLIENT_KEYS: usize = 10;
+
+/// Largest RSA modulus accepted from clients, in bytes (4096 bits): a larger key costs more to
+/// verify with and adds no security a client needs.
+const MAX_RSA_MODULUS_BYTES: usize = 512;
 
 /// Why a client's key set was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -124,6 +129,16 @@ impl ClientKeys {
                     _ => continue,
                 },
             };
+            if jwk.kty == "RSA"
+                && jwk.n.as_deref().is_some_and(|n| {
+                    base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, n)
+                        .map_or(true, |n| {
+                            n.iter().skip_while(|b| **b == 0).count() > MAX_RSA_MODULUS_BYTES
+                        })
+                })
+            {
+                return Err(unusable("RSA keys of more than 4096 bits are not accepted"));
+            }
             if let Some(kid) = jwk.kid.as_deref().filter(|kid| !kid.is_empty())
                 && keys.iter().any(|k| k.kid.as_deref() == Some(kid))
             {
@@ -308,6 +323,20 @@ mod tests {
         assert_eq!(
             ClientKeys::parse(&json!({"keys": "x"})).unwrap_err(),
             ClientKeysError::NotASet
+        );
+        // An RSA modulus over 4096 bits: refused before any key is parsed.
+        let huge = json!({"kty": "RSA", "n": base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD, [0xffu8; 513]), "e": "AQAB"});
+        assert!(matches!(
+            ClientKeys::parse(&json!({"keys": [huge]})),
+            Err(ClientKeysError::Unusable { index: 0, .. })
+        ));
+        let many: Vec<_> = (0..=MAX_CLIENT_KEYS)
+            .map(|_| exported(&key, false, true))
+            .collect();
+        assert_eq!(
+            ClientKeys::parse(&json!({"keys": many})).unwrap_err(),
+            ClientKeysError::TooMany
         );
         let twice = exported(&key, true, true);
         assert!(matches!(

@@ -125,7 +125,17 @@ impl PublicKey {
             }
             (SigningAlgorithm::EdDsa, "OKP", Some("Ed25519")) => {
                 // RFC 8037 section 2: `x` is the 32-byte public key.
-                ParsedPublicKey::new(&ED25519, decode(&jwk.x)?)
+                let x = decode(&jwk.x)?;
+                // A point of small order (or none at all) lets anyone make signatures that
+                // verify: aws-lc-rs accepts such keys, so they are refused here.
+                let point: [u8; 32] = x.as_slice().try_into().map_err(|_| unsupported())?;
+                let usable = curve25519_dalek::edwards::CompressedEdwardsY(point)
+                    .decompress()
+                    .is_some_and(|point| !point.is_small_order());
+                if !usable {
+                    return Err(unsupported());
+                }
+                ParsedPublicKey::new(&ED25519, x)
             }
             _ => return Err(unsupported()),
         };
@@ -244,6 +254,31 @@ mod tests {
     }
 
     #[test]
+    fn ed25519_keys_of_small_order_are_refused() {
+        // The identity (y = 1) and a point of order 4 (y = 0): with them, a signature made
+        // without any private key verifies.
+        let (pair, _) = KeyMaterial::generate(SigningAlgorithm::EdDsa, 0).unwrap();
+        for bytes in [
+            {
+                let mut one = [0u8; 32];
+                one[0] = 1;
+                one
+            },
+            [0u8; 32],
+        ] {
+            let weak = Jwk {
+                x: Some(URL_SAFE_NO_PAD.encode(bytes)),
+                ..pair.jwk().clone()
+            };
+            assert!(matches!(
+                PublicKey::from_jwk(&weak),
+                Err(JwkError::Unsupported)
+            ));
+        }
+        assert!(PublicKey::from_jwk(pair.jwk()).is_ok());
+    }
+
+    #[test]
     fn keys_of_other_uses_algorithms_or_types_are_left_out_of_a_set() {
         let (pair, _) = KeyMaterial::generate(SigningAlgorithm::EdDsa, 0).unwrap();
         let good = pair.jwk().clone();
@@ -275,7 +310,7 @@ mod tests {
         };
         assert!(matches!(
             PublicKey::from_jwk(&short),
-            Err(JwkError::Rejected(_))
+            Err(JwkError::Unsupported)
         ));
         let set = KeySet::from_jwks(&JwkSet {
             keys: vec![encryption, hmac, wrong_type, short, good.clone()],

@@ -14,6 +14,7 @@ use crate::error::OAuthError;
 use crate::params::Params;
 use crate::secrets::new_token;
 use crate::store::PushedRequest;
+use crate::throttle::{self, Account, Feature, Key, Network};
 use auth_proto::error::ErrorCode;
 use secrecy::ExposeSecret;
 
@@ -93,6 +94,18 @@ pub async fn push(
             Refusal::Page(message) => OAuthError::invalid_request(message),
             Refusal::Client(_, error) => error,
         })?;
+    // Each push keeps a row until it is used or expires, and a public client pushes without
+    // credentials: pushes count against the same limits as the pending requests `/authorize`
+    // keeps (per network, and everyone together).
+    throttle::hit(
+        provider,
+        &[
+            &Key::network(Feature::PendingAuthorization, &Network::of(client_ip)),
+            &Key::account(provider, Feature::PendingAuthorization, Account::Everyone),
+        ],
+    )
+    .await
+    .map_err(|t| OAuthError::throttled(&t, "authorization requests"))?;
     let ttl = provider.settings().requests.pushed_request_ttl.as_secs();
     let ttl = i64::try_from(ttl).unwrap_or(60);
     let request_uri = format!("{REQUEST_URI_PREFIX}{}", new_token("").expose_secret());
@@ -136,13 +149,10 @@ pub(super) async fn take(
     }
     let pushed = provider
         .store()
-        .take_pushed_request(&provider.hasher().hash(request_uri))
+        .take_pushed_request(&provider.hasher().hash(request_uri), client.id.as_str())
         .await
         .map_err(|e| AuthorizeError::Internal(e.to_string()))?
-        .ok_or_else(|| refused("is unknown or was already used"))?;
-    if pushed.client_id != client.id.as_str() {
-        return Err(refused("was pushed by another client"));
-    }
+        .ok_or_else(|| refused("is unknown, was already used, or belongs to another client"))?;
     if pushed.expires_at <= provider.clock().unix() {
         return Err(refused("has expired"));
     }

@@ -8,7 +8,7 @@
 
 use crate::Provider;
 use crate::clients::Client;
-use crate::clients::assertion::{Audience, CLIENT_JWT, CLOCK_SKEW_SECS, first_use};
+use crate::clients::assertion::{Audience, CLIENT_JWT, CLIENT_JWT_IDS, CLOCK_SKEW_SECS, first_use};
 use crate::clients::keys::{self, ClientJwtError};
 use crate::error::OAuthError;
 use crate::params::Params;
@@ -119,7 +119,7 @@ pub async fn resolve(
     }
     // Replay: by `jti` when the object has one, else by the object itself.
     let replay_id = match text("jti") {
-        Some(jti) if !jti.is_empty() && jti.len() <= 256 => format!("jti:{jti}"),
+        Some(jti) if !jti.is_empty() && jti.len() <= 256 => jti.to_owned(),
         Some(_) => {
             return Err(invalid(
                 "the request object's jti must be 1 to 256 characters",
@@ -130,7 +130,7 @@ pub async fn resolve(
             URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, object.as_bytes()))
         ),
     };
-    if !first_use(provider, "request_object", id, &replay_id, exp).await? {
+    if !first_use(provider, CLIENT_JWT_IDS, id, &replay_id, exp).await? {
         return Err(invalid(
             "the request object was used before: send a new one for each request",
         ));

@@ -16,6 +16,10 @@ use serde::Deserialize;
 /// The `client_assertion_type` of a JWT assertion (RFC 7523 section 2.2).
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
+/// The replay memory shared by everything a client signs for this server (assertions and
+/// request objects): a JWT used as one cannot be used again as the other.
+pub(crate) const CLIENT_JWT_IDS: &str = "client-jwt";
+
 /// Longest lifetime accepted (`exp` minus now): a used `jti` is remembered until its `exp`.
 pub const MAX_LIFETIME_SECS: i64 = 600;
 /// Clock difference tolerated on `iat` and `nbf`.
@@ -87,6 +91,19 @@ pub async fn verify(
         ClientJwtError::Jws(e) => refused(&format!("was refused: {e}")),
         other => OAuthError::invalid_client(other.to_string()),
     })?;
+    // RFC 8725 section 3.11 and RFC 7523bis: an explicitly typed JWT of another kind (a
+    // request object, a DPoP proof, an access token) is not an assertion, even when its claims
+    // would pass.
+    if let Some(typ) = verified.header.typ.as_deref() {
+        let typ = typ.strip_prefix("application/").unwrap_or(typ);
+        if !typ.eq_ignore_ascii_case("jwt")
+            && !typ.eq_ignore_ascii_case("client-authentication+jwt")
+        {
+            return Err(refused(
+                "has a typ of another kind of JWT: use JWT or client-authentication+jwt",
+            ));
+        }
+    }
     let claims: AssertionClaims = serde_json::from_slice(&verified.payload)
         .map_err(|_| refused("does not hold JWT claims"))?;
     // RFC 7523 section 3, items 1 and 2: `iss` and `sub` are the client id.
@@ -121,7 +138,7 @@ pub async fn verify(
         .jti
         .filter(|jti| !jti.is_empty() && jti.len() <= 256)
         .ok_or_else(|| refused("needs a `jti` of 1 to 256 characters"))?;
-    if !first_use(provider, "private_key_jwt", id, &jti, exp).await? {
+    if !first_use(provider, CLIENT_JWT_IDS, id, &jti, exp).await? {
         return Err(refused(
             "was used before: each assertion works once (`jti`)",
         ));

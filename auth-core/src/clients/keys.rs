@@ -3,14 +3,18 @@
 //!
 //! A fetched set is used for [`JWKS_TTL_SECS`]. A token naming a `kid` the cached set lacks
 //! (the client rotated its keys) fetches the set again at once, but at most every
-//! [`REFETCH_FLOOR_SECS`] per URI, so a stream of tokens with made-up `kid`s cannot turn the server
-//! into a request generator against the client's host. A fetch has a five-second timeout,
-//! follows no redirect and reads at most [`MAX_JWKS_BYTES`].
+//! [`REFETCH_FLOOR_SECS`] per URI, and a failed fetch is remembered as long, so a stream of
+//! tokens cannot turn the server into a request generator against the client's host. A fetch
+//! has a five-second timeout, follows no redirect, reads at most [`MAX_JWKS_BYTES`], and never
+//! connects to a loopback, private, link-local or otherwise non-public address (the URI is the
+//! client's choice: server-side request forgery) unless the server itself runs on loopback
+//! (development). What went wrong is logged, not told to the caller.
 
 use super::Client;
 use auth_jose::jws::{JwsError, Rules, Verified};
 use auth_jose::{ClientKeys, jws};
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -51,7 +55,8 @@ pub enum ClientJwtError {
 }
 
 struct Entry {
-    keys: Arc<ClientKeys>,
+    /// The set, or the failure, of the last fetch.
+    keys: Result<Arc<ClientKeys>, String>,
     /// The provider's clock, seconds.
     fetched_at: i64,
 }
@@ -60,6 +65,7 @@ struct Entry {
 pub struct JwksCache {
     http: reqwest::Client,
     entries: Mutex<HashMap<String, Entry>>,
+    allow_private: bool,
 }
 
 impl std::fmt::Debug for JwksCache {
@@ -68,41 +74,48 @@ impl std::fmt::Debug for JwksCache {
     }
 }
 
-impl Default for JwksCache {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl JwksCache {
-    /// An empty cache.
-    pub fn new() -> Self {
+    /// An empty cache; `allow_private` lets fetches reach loopback and private addresses (a
+    /// server on loopback, in development and tests).
+    pub fn new(allow_private: bool) -> Self {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(PublicOnly { allow_private }))
             .build()
             .unwrap_or_default();
         Self {
             http,
             entries: Mutex::new(HashMap::new()),
+            allow_private,
         }
     }
 
-    /// The cached set of `uri`, if fetched less than `max_age` seconds before `now`.
-    fn cached(&self, uri: &str, now: i64, max_age: i64) -> Option<Arc<ClientKeys>> {
+    /// What the last fetch of `uri` gave, if it was less than `max_age` seconds before `now`
+    /// (a failure counts for [`REFETCH_FLOOR_SECS`] whatever `max_age` is).
+    fn cached(&self, uri: &str, now: i64, max_age: i64) -> Option<Result<Arc<ClientKeys>, String>> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
             .get(uri)
-            .filter(|entry| now - entry.fetched_at < max_age)
+            .filter(|entry| {
+                let age = now - entry.fetched_at;
+                match entry.keys {
+                    Ok(_) => age < max_age,
+                    Err(_) => age < REFETCH_FLOOR_SECS,
+                }
+            })
             .map(|entry| entry.keys.clone())
     }
 
     /// The set at `uri`: cached, or fetched when older than `max_age` seconds at `now`.
     async fn keys(&self, uri: &str, now: i64, max_age: i64) -> Result<Arc<ClientKeys>, String> {
-        if let Some(keys) = self.cached(uri, now, max_age) {
-            return Ok(keys);
+        if let Some(cached) = self.cached(uri, now, max_age) {
+            return cached;
         }
-        let keys = Arc::new(self.fetch(uri).await?);
+        let keys = self.fetch(uri).await.map(Arc::new).map_err(|reason| {
+            tracing::warn!(%reason, "cannot fetch a client's jwks_uri");
+            "it did not answer with a usable key set".to_owned()
+        });
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
@@ -114,10 +127,21 @@ impl JwksCache {
                 fetched_at: now,
             },
         );
-        Ok(keys)
+        keys
     }
 
     async fn fetch(&self, uri: &str) -> Result<ClientKeys, String> {
+        // An address in the URL is never resolved, so the resolver cannot check it.
+        let host = url::Url::parse(uri)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_owned))
+            .unwrap_or_default();
+        if let Ok(ip) = host.trim_matches(['[', ']']).parse::<IpAddr>()
+            && !self.allow_private
+            && !is_public(ip)
+        {
+            return Err(format!("{uri} names a non-public address"));
+        }
         let mut response = self
             .http
             .get(uri)
@@ -147,6 +171,62 @@ impl JwksCache {
     }
 }
 
+/// A resolver that drops every address a client's URL must not reach.
+struct PublicOnly {
+    allow_private: bool,
+}
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow_private = self.allow_private;
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|address| allow_private || is_public(address.ip()))
+                .collect();
+            if addresses.is_empty() {
+                return Err(format!("{host} has no public address").into());
+            }
+            Ok(Box::new(addresses.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Whether `ip` is a public unicast address: not loopback, private (RFC 1918, unique local),
+/// link-local (cloud metadata services live there), shared (RFC 6598), unspecified,
+/// multicast, broadcast, documentation or reserved.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || a == 0
+                || a >= 240
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || first == 0x2001 && v6.segments()[1] == 0x0db8)
+        }
+    }
+}
+
 /// What went wrong with a fetch, in words that never repeat the URL (the client chose it).
 fn without_url(error: &reqwest::Error) -> &'static str {
     if error.is_timeout() {
@@ -170,6 +250,9 @@ pub async fn verify(
     rules: &Rules<'_>,
 ) -> Result<Verified, ClientJwtError> {
     let id = client.id.to_string();
+    // The header first: a token that cannot pass (no JWS, an algorithm not allowed) costs no key
+    // parsing and no fetch of the client's key set.
+    auth_jose::jws::Unverified::parse(token, rules)?;
     if let Some(jwks) = &client.security.jwks {
         let keys = ClientKeys::parse(jwks).map_err(|e| ClientJwtError::Keys {
             client: id.clone(),
@@ -215,4 +298,64 @@ pub fn peek_claims(token: &str) -> Option<serde_json::Map<String, serde_json::Va
     let payload = token.split('.').nth(1)?;
     let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
     serde_json::from_slice(&bytes).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_public_unicast_addresses_are_public() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "224.0.0.1",
+            "255.255.255.255",
+            "::1",
+            "::",
+            "fc00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+        ] {
+            assert!(!is_public(private.parse().unwrap()), "{private}");
+        }
+        for public in ["93.184.216.34", "1.1.1.1", "2606:4700::1111"] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_production_server_never_connects_to_a_private_address() {
+        // A listener on loopback counts the connections it gets.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                drop(socket);
+            }
+        });
+        let uris = [
+            format!("https://127.0.0.1:{port}/jwks"),
+            format!("https://localhost:{port}/jwks"),
+            format!("https://[::ffff:127.0.0.1]:{port}/jwks"),
+        ];
+        let production = JwksCache::new(false);
+        for uri in &uris {
+            assert!(production.fetch(uri).await.is_err(), "{uri}");
+        }
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 0);
+        // On loopback (development) the same fetch connects: the listener would have seen it.
+        let development = JwksCache::new(true);
+        assert!(development.fetch(&uris[0]).await.is_err(), "not TLS");
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
 }

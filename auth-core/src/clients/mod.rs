@@ -225,6 +225,19 @@ impl ClientSecurity {
                 ClientError::InvalidMetadata(format!("jwks_uri `{uri}` is not a URL"))
             })?;
             let loopback = matches!(url.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
+            let private_literal = url
+                .host_str()
+                .and_then(|host| {
+                    host.trim_matches(['[', ']'])
+                        .parse::<std::net::IpAddr>()
+                        .ok()
+                })
+                .is_some_and(|ip| !keys::is_public(ip));
+            if !allow_http && (private_literal || url.host_str() == Some("localhost")) {
+                return invalid(format!(
+                    "jwks_uri `{uri}` must name a public host: the server does not fetch from loopback, private or link-local addresses"
+                ));
+            }
             let allowed =
                 url.scheme() == "https" || (url.scheme() == "http" && allow_http && loopback);
             if !allowed || url.fragment().is_some() || !url.username().is_empty() {

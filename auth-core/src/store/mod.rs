@@ -772,11 +772,13 @@ pub trait RequestStore: Send + Sync {
         request_hash: &TokenHash,
         request: &PushedRequest,
     ) -> Result<(), StoreError>;
-    /// Removes and returns the pushed request, if there is one (expired or not): each is used
-    /// at most once, whichever replica is asked.
+    /// Removes and returns the pushed request of `client_id`, if there is one (expired or not):
+    /// each is used at most once, whichever replica is asked, and only by its client (another
+    /// client naming it neither gets nor spends it).
     async fn take_pushed_request(
         &self,
         request_hash: &TokenHash,
+        client_id: &str,
     ) -> Result<Option<PushedRequest>, StoreError>;
 }
 

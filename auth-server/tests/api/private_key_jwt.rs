@@ -308,3 +308,69 @@ async fn discovery_names_the_method_and_its_algorithms(backend: Backend) {
         json!(["RS256", "PS256", "ES256", "EdDSA"])
     );
 }
+
+/// Found by the attacker review: a request object (which travels in browser URLs) was accepted
+/// as the client's assertion at the token endpoint. Typed JWTs of other kinds are not
+/// assertions, and what a client signs is used once whatever it is used as.
+#[both_backends]
+async fn a_request_object_or_a_typed_jwt_is_no_assertion(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let client = app.signing_client("svc", SigningAlgorithm::Es256);
+    app.register_key_client(
+        &client,
+        &[GrantType::ClientCredentials, GrantType::AuthorizationCode],
+        None,
+    )
+    .await;
+    for typ in ["oauth-authz-req+jwt", "dpop+jwt", "at+jwt"] {
+        let typed = client.sign(typ, &client.assertion_claims());
+        assert_refused(
+            &client_credentials(&app, &client.auth_with(&typed)).await,
+            "typ",
+        );
+    }
+    // An untyped object with assertion claims, seen in a browser URL at /authorize first.
+    let pkce = auth_testkit::Pkce::new();
+    let mut claims = client.assertion_claims();
+    for (name, value) in auth_testkit::code_request("svc", &pkce.challenge) {
+        claims[name] = json!(value);
+    }
+    let object = client.sign("JWT", &claims);
+    let mut url = url::Url::parse(&app.url("/authorize")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("client_id", "svc")
+        .append_pair("request", &object);
+    let response = auth_testkit::browser().get(url.as_str()).fetch().await;
+    assert_eq!(response.status(), 303, "the object is a valid request");
+    assert_refused(
+        &client_credentials(&app, &client.auth_with(&object)).await,
+        "used before",
+    );
+}
+
+/// Found by the attacker review: a failing jwks_uri was fetched again for every token, and the
+/// error told the caller what the URL answered.
+#[both_backends]
+async fn a_failing_jwks_uri_is_not_fetched_again_at_once_and_its_answer_stays_private(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let client = app.signing_client("svc", SigningAlgorithm::Es256);
+    let jwks = JwksServer::start(json!({"not": "a key set"})).await;
+    app.register_key_client(
+        &client,
+        &[GrantType::ClientCredentials],
+        Some(ClientSecurity {
+            jwks_uri: Some(jwks.url.clone()),
+            ..ClientSecurity::default()
+        }),
+    )
+    .await;
+    for _ in 0..5 {
+        let answer = client_credentials(&app, &client.auth()).await;
+        assert_refused(&answer, "could not be fetched");
+        let description = answer.1["error_description"].as_str().unwrap();
+        assert!(!description.contains("keys array"), "{description}");
+    }
+    assert_eq!(jwks.fetches(), 1, "a failure is remembered for the floor");
+}

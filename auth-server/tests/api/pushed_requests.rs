@@ -99,14 +99,26 @@ async fn a_request_uri_expires_and_belongs_to_its_client(backend: Backend) {
     assert_eq!(status, 400);
     assert!(page.contains("has expired"), "{page}");
 
-    let (status, page) = error_page(&authorize_url(
+    // Another client naming a request_uri gets nothing, and does not spend it.
+    let (_, third) = push(&app, "webapp", &secret, &params).await;
+    let third_uri = third["request_uri"].as_str().unwrap();
+    let (status, page) = error_page(&authorize_url(&app, "other", third_uri)).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("another client"), "{page}");
+    let location = app
+        .follow(&browser(), &authorize_url(&app, "webapp", third_uri))
+        .await;
+    assert!(
+        location.contains("/login?"),
+        "still its client's: {location}"
+    );
+    let (status, _) = error_page(&authorize_url(
         &app,
-        "other",
+        "webapp",
         second["request_uri"].as_str().unwrap(),
     ))
     .await;
-    assert_eq!(status, 400);
-    assert!(page.contains("another client"), "{page}");
+    assert_eq!(status, 400, "expired");
 
     // A request_uri this server did not hand out is not fetched.
     let (status, page) = error_page(&authorize_url(
@@ -300,4 +312,31 @@ async fn a_public_client_and_a_key_client_push_too(backend: Backend) {
         .fetch_json()
         .await;
     assert!(tokens["id_token"].is_string(), "{tokens}");
+}
+
+/// Found by the attacker review: anyone could push without limit for a public client, each
+/// push a row kept until it expires. Pushes count as pending authorization requests.
+#[both_backends]
+async fn pushes_are_limited_like_pending_requests(backend: Backend) {
+    let app = spawn_app_with(backend, |c| {
+        c.rate_limits.pending_authorizations_per_ip.limit = 3
+    })
+    .await;
+    app.client_with(
+        "spa",
+        "openid",
+        auth_core::clients::AuthMethod::None,
+        &[GrantType::AuthorizationCode],
+        &[REDIRECT_URI],
+    )
+    .await;
+    let pkce = Pkce::new();
+    let mut params = code_request("spa", &pkce.challenge);
+    params.retain(|(name, _)| *name != "scope");
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let response = app.http.post(app.url("/par")).form(&params).fetch().await;
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, [201, 201, 201, 429]);
 }

@@ -55,13 +55,15 @@ impl RequestStore for SqlStore {
     async fn take_pushed_request(
         &self,
         request_hash: &TokenHash,
+        client_id: &str,
     ) -> Result<Option<PushedRequest>, StoreError> {
         let row: Option<(String, String, i64)> = on_pool!(self, pool => {
             sqlx::query_as(
-                "DELETE FROM pushed_requests WHERE request_hash = $1 \
+                "DELETE FROM pushed_requests WHERE request_hash = $1 AND client_id = $2 \
                  RETURNING client_id, params, expires_at",
             )
             .bind(request_hash.as_bytes())
+            .bind(client_id)
             .fetch_optional(pool)
             .await
         })?;

@@ -56,15 +56,26 @@ async fn a_pushed_request_is_taken_once_and_goes_with_its_client(backend: Backen
         .await
         .unwrap();
     assert_eq!(
-        store.take_pushed_request(&hash(1)).await.unwrap(),
+        store.take_pushed_request(&hash(1), "other").await.unwrap(),
+        None,
+        "another client neither gets nor spends it"
+    );
+    assert_eq!(
+        store.take_pushed_request(&hash(1), "shop").await.unwrap(),
         Some(request)
     );
-    assert_eq!(store.take_pushed_request(&hash(1)).await.unwrap(), None);
+    assert_eq!(
+        store.take_pushed_request(&hash(1), "shop").await.unwrap(),
+        None
+    );
     store
         .delete_client(&crate::clients::ClientId::parse("shop").unwrap(), 1)
         .await
         .unwrap();
-    assert_eq!(store.take_pushed_request(&hash(2)).await.unwrap(), None);
+    assert_eq!(
+        store.take_pushed_request(&hash(2), "shop").await.unwrap(),
+        None
+    );
 }
 
 #[both_backends]
@@ -82,5 +93,8 @@ async fn expired_requests_and_ids_are_purged(backend: Backend) {
         .unwrap();
     assert!(store.first_use(&hash(2), 60, 10).await.unwrap());
     assert_eq!(store.purge_expired(61).await.unwrap(), 2);
-    assert_eq!(store.take_pushed_request(&hash(1)).await.unwrap(), None);
+    assert_eq!(
+        store.take_pushed_request(&hash(1), "shop").await.unwrap(),
+        None
+    );
 }
