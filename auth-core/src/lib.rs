@@ -46,6 +46,7 @@ pub mod password_reset;
 pub mod pkce;
 pub mod provider;
 pub mod registration;
+pub mod resources;
 pub mod revocation;
 pub mod roles;
 pub mod scope;

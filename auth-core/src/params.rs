@@ -1,7 +1,8 @@
 //! Request parameters of the OAuth endpoints, parsed by the rules of RFC 6749 section 3.1.
 //!
 //! - Parameters sent without a value are treated as if they were omitted.
-//! - A parameter MUST NOT be included more than once: a repeated one is refused, naming it.
+//! - A parameter MUST NOT be included more than once: a repeated one is refused, naming it;
+//!   except `resource`, which RFC 8707 section 2 lets a request repeat.
 //! - Names and values must be valid UTF-8 after percent-decoding; invalid UTF-8 is refused
 //!   instead of being replaced.
 
@@ -14,15 +15,21 @@ const MAX_PARAMS: usize = 64;
 
 /// The parameters of one request (query string or `application/x-www-form-urlencoded` body).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(transparent)]
 pub struct Params {
     values: BTreeMap<String, String>,
+    /// The values of `resource` after the first, in order (RFC 8707 section 2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    more_resources: Vec<String>,
 }
+
+/// The parameter RFC 8707 lets a request repeat.
+const REPEATABLE: &str = "resource";
 
 impl Params {
     /// Parses an `application/x-www-form-urlencoded` body or query string.
     pub fn parse(encoded: &[u8]) -> Result<Self, OAuthError> {
         let mut values = BTreeMap::new();
+        let mut more_resources = Vec::new();
         for pair in encoded.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
             let (name, value) = match pair.iter().position(|&b| b == b'=') {
                 Some(i) => (&pair[..i], &pair[i + 1..]),
@@ -33,10 +40,14 @@ impl Params {
             if value.is_empty() {
                 continue;
             }
-            if values.len() >= MAX_PARAMS {
+            if values.len() + more_resources.len() >= MAX_PARAMS {
                 return Err(OAuthError::invalid_request(format!(
                     "the request carries more than {MAX_PARAMS} parameters"
                 )));
+            }
+            if name == REPEATABLE && values.contains_key(&name) {
+                more_resources.push(value);
+                continue;
             }
             if values.contains_key(&name) {
                 // RFC 6749 section 3.1: parameters MUST NOT be included more than once.
@@ -46,7 +57,10 @@ impl Params {
             }
             values.insert(name, value);
         }
-        Ok(Self { values })
+        Ok(Self {
+            values,
+            more_resources,
+        })
     }
 
     /// The value of `name`, if present and non-empty.
@@ -66,11 +80,28 @@ impl Params {
         self.values.contains_key(name)
     }
 
+    /// Every value of `name`: for `resource` all that were sent, for other names the one.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        let mut all: Vec<&str> = self.get(name).into_iter().collect();
+        if name == REPEATABLE {
+            all.extend(self.more_resources.iter().map(String::as_str));
+        }
+        all
+    }
+
     /// The parameters without `names`.
     pub fn without(&self, names: &[&str]) -> Self {
         let mut values = self.values.clone();
         values.retain(|name, _| !names.contains(&name.as_str()));
-        Self { values }
+        let more_resources = if names.contains(&REPEATABLE) {
+            Vec::new()
+        } else {
+            self.more_resources.clone()
+        };
+        Self {
+            values,
+            more_resources,
+        }
     }
 
     /// Sets `name` to `value`.
@@ -89,6 +120,7 @@ impl FromIterator<(String, String)> for Params {
     fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
         Self {
             values: iter.into_iter().filter(|(_, v)| !v.is_empty()).collect(),
+            more_resources: Vec::new(),
         }
     }
 }
@@ -154,5 +186,20 @@ mod tests {
                 "parameter `client_id` is not valid UTF-8"
             );
         }
+    }
+
+    #[test]
+    fn resource_may_repeat_and_nothing_else_may() {
+        let params = Params::parse(
+            b"resource=https%3A%2F%2Fa.example&scope=x&resource=https%3A%2F%2Fb.example",
+        )
+        .unwrap();
+        assert_eq!(
+            params.all("resource"),
+            vec!["https://a.example", "https://b.example"]
+        );
+        assert_eq!(params.all("scope"), vec!["x"]);
+        assert!(params.without(&["resource"]).all("resource").is_empty());
+        assert!(Params::parse(b"scope=x&scope=y").is_err());
     }
 }

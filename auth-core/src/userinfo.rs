@@ -106,6 +106,19 @@ pub async fn check_presentation(
     }
 }
 
+/// The server's own resources (userinfo, the account and admin APIs, metrics) take only tokens
+/// meant for the server's audience: a token a client got for another API (RFC 8707) is not
+/// good here.
+pub fn check_audience(provider: &Provider, aud: &str) -> Result<(), ResourceError> {
+    if aud == provider.settings().audience {
+        Ok(())
+    } else {
+        Err(ResourceError::InvalidToken(
+            "this access token is meant for another resource".into(),
+        ))
+    }
+}
+
 /// The claims about the user of `access_token`, by its scope.
 pub async fn userinfo(
     provider: &Provider,
@@ -119,6 +132,7 @@ pub async fn userinfo(
         }
         Err(ValidationFailure::Internal(e)) => return Err(ResourceError::Internal(e)),
     };
+    check_audience(provider, &claims.aud)?;
     let bound_to = claims.cnf.as_ref().map(|cnf| cnf.jkt.as_str());
     check_presentation(provider, access_token, bound_to, presentation).await?;
     let scope = Scope::parse(claims.scope.as_deref().unwrap_or("")).unwrap_or_default();

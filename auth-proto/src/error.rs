@@ -65,6 +65,9 @@ pub enum ErrorCode {
     InvalidDpopProof,
     /// RFC 9449 section 8: the DPoP proof must carry the nonce the server gives in `DPoP-Nonce`.
     UseDpopNonce,
+    /// [RFC 8707 section 2](https://www.rfc-editor.org/rfc/rfc8707#section-2): the `resource` is
+    /// invalid, unknown, or not one the grant may be used for.
+    InvalidTarget,
 }
 
 impl ErrorCode {
@@ -96,6 +99,7 @@ impl ErrorCode {
             Self::InvalidRequestUri => "invalid_request_uri",
             Self::InvalidDpopProof => "invalid_dpop_proof",
             Self::UseDpopNonce => "use_dpop_nonce",
+            Self::InvalidTarget => "invalid_target",
         }
     }
 }

@@ -93,6 +93,7 @@ pub async fn verified(
         }
         Err(ValidationFailure::Internal(e)) => return Err(ResourceError::Internal(e)),
     };
+    auth_core::userinfo::check_audience(&state.provider, &claims.aud)?;
     let url = state.provider.settings().issuer.endpoint(path);
     let presentation = if credential.dpop {
         Presentation::Dpop {

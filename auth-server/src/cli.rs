@@ -62,6 +62,34 @@ pub enum Command {
     /// Manage roles and their permissions.
     #[command(subcommand)]
     Role(RoleCommand),
+    /// Manage the APIs tokens can be meant for (RFC 8707 resource indicators).
+    #[command(subcommand)]
+    Resource(ResourceCommand),
+}
+
+/// `resource ...`
+#[derive(Debug, Subcommand)]
+pub enum ResourceCommand {
+    /// Register an API: clients name it in `resource`, its tokens carry it as `aud`.
+    Create {
+        /// Its URI, e.g. `https://tickets.example.com` (absolute, no fragment).
+        #[arg(long)]
+        uri: String,
+        /// What it is.
+        #[arg(long)]
+        name: String,
+        /// The scopes it accepts, space-separated; its tokens carry no others.
+        #[arg(long)]
+        scope: String,
+    },
+    /// List the registered APIs.
+    List,
+    /// Remove an API: no new token names it.
+    Delete {
+        /// Its URI.
+        #[arg(long)]
+        uri: String,
+    },
 }
 
 /// `user ...`
@@ -364,7 +392,42 @@ async fn run_command(command: Command, config: &Config, settings: &Settings) -> 
         Command::Keys(command) => keys_command(&provider, command).await,
         Command::User(command) => user_command(&provider, command).await,
         Command::Role(command) => role_command(&provider, command).await,
+        Command::Resource(command) => resource_command(&provider, command).await,
     }
+}
+
+async fn resource_command(provider: &Provider, command: ResourceCommand) -> anyhow::Result<()> {
+    use auth_core::resources;
+    match command {
+        ResourceCommand::Create { uri, name, scope } => {
+            let resource =
+                resources::register(provider, &uri, &name, Scope::parse(scope.trim())?).await?;
+            audit::record(
+                provider,
+                Entry::new("resource_created")
+                    .actor("cli")
+                    .detail("uri", resource.uri.clone()),
+            )
+            .await;
+            println!("{}  {}  {}", resource.uri, resource.scope, resource.name);
+        }
+        ResourceCommand::List => {
+            for resource in provider.store().resources().await? {
+                println!("{}  {}  {}", resource.uri, resource.scope, resource.name);
+            }
+        }
+        ResourceCommand::Delete { uri } => {
+            resources::delete(provider, &uri).await?;
+            audit::record(
+                provider,
+                Entry::new("resource_deleted")
+                    .actor("cli")
+                    .detail("uri", uri.clone()),
+            )
+            .await;
+        }
+    }
+    Ok(())
 }
 
 async fn client_command(provider: &Provider, command: ClientCommand) -> anyhow::Result<()> {

@@ -25,3 +25,14 @@ CREATE INDEX pushed_requests_expiry ON pushed_requests (expires_at);
 -- refresh tokens of a public client's grant are bound to (section 5).
 ALTER TABLE authorization_codes ADD COLUMN dpop_jkt TEXT;
 ALTER TABLE token_families ADD COLUMN dpop_jkt TEXT;
+
+-- Resource indicators (RFC 8707): the APIs tokens can be meant for, each with the scopes it
+-- accepts; the resources an authorization and its refresh tokens may be used for.
+CREATE TABLE resources (
+    uri        TEXT    PRIMARY KEY,
+    name       TEXT    NOT NULL,
+    scope      TEXT    NOT NULL,
+    created_at INTEGER NOT NULL
+);
+ALTER TABLE authorization_codes ADD COLUMN resources TEXT NOT NULL DEFAULT '';
+ALTER TABLE token_families ADD COLUMN resources TEXT NOT NULL DEFAULT '';

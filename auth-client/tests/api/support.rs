@@ -193,6 +193,7 @@ pub fn user_token_from(provider: &Provider, user_id: &str, scope: &str, roles: &
             permissions: vec!["tickets.close".to_owned()],
             client_registration: "",
             dpop_jkt: None,
+            audience: None,
         })
         .unwrap()
         .token

@@ -60,6 +60,9 @@ pub struct AuthorizationRequest {
     /// `dpop_jkt` (RFC 9449 section 10): the DPoP key the code is bound to.
     #[serde(default)]
     pub dpop_jkt: Option<String>,
+    /// The resources (RFC 8707) the tokens may be for.
+    #[serde(default)]
+    pub resources: Vec<String>,
 }
 
 /// OIDC `prompt` values (OIDC Core section 3.1.2.1).
@@ -237,6 +240,7 @@ pub(crate) async fn check_request(
         login_hint: None,
         hinted_subject: None,
         dpop_jkt: None,
+        resources: Vec::new(),
     };
     // RFC 9126 section 5 and 6: a deployment or a client may require pushed requests; FAPI 2.0
     // section 5.3.2.2 item 2 requires them.
@@ -260,8 +264,15 @@ pub(crate) async fn check_request(
         );
         return Err(Refusal::Client(Box::new(request), error));
     }
-    match check_parameters(provider, client, params, &mut request) {
-        Ok(()) => Ok(request),
+    if let Err(error) = check_parameters(provider, client, params, &mut request) {
+        return Err(Refusal::Client(Box::new(request), error));
+    }
+    // RFC 8707 section 2: every `resource` must be a registered API (`invalid_target`).
+    match crate::resources::requested(provider, params).await {
+        Ok(resources) => {
+            request.resources = resources.into_iter().map(|r| r.uri).collect();
+            Ok(request)
+        }
         Err(error) => Err(Refusal::Client(Box::new(request), error)),
     }
 }
@@ -579,6 +590,7 @@ pub async fn issue_code(
             + i64::try_from(provider.settings().authorization_code_ttl.as_secs()).unwrap_or(60),
         used_at: None,
         dpop_jkt: request.dpop_jkt.clone(),
+        resources: request.resources.clone(),
     };
     provider
         .store()

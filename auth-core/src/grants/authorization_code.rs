@@ -84,6 +84,7 @@ pub async fn exchange(
         // RFC 9449 section 5: the refresh tokens of a public client are bound to its DPoP key;
         // a confidential client's are bound to its authentication.
         dpop_jkt: dpop_jkt.filter(|_| client.is_public()).map(str::to_owned),
+        resources: stored.resources.clone(),
     };
     let (user, grants) = active_user(provider, &family).await?;
     // The code's scope was what the user held when it was issued; a role revoked since takes
@@ -97,6 +98,8 @@ pub async fn exchange(
         scope: scope.to_string(),
         ..family
     };
+    let (audience, access_scope) =
+        crate::resources::token_target(provider, params, &family.resources, &scope).await?;
     let minted = mint(provider, client, &family);
     let redeemed = provider
         .store()
@@ -122,6 +125,9 @@ pub async fn exchange(
         Binding {
             nonce: stored.nonce.as_deref(),
             dpop_jkt,
+            target: audience
+                .as_deref()
+                .map(|audience| (audience, &access_scope)),
         },
     )
 }

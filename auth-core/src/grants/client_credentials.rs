@@ -10,7 +10,7 @@ use crate::tokens::access::AccessTokenRequest;
 use auth_proto::token::TokenResponse;
 
 /// Issues an access token to the authenticated `client` for itself.
-pub fn exchange(
+pub async fn exchange(
     provider: &Provider,
     client: &Client,
     params: &Params,
@@ -24,6 +24,8 @@ pub fn exchange(
         )));
     }
     let scope = granted_scope(client, params.get("scope"))?;
+    // RFC 8707: a `resource` names the API the token is for, narrowing its scope.
+    let (audience, scope) = crate::resources::token_target(provider, params, &[], &scope).await?;
     let issued = provider.issue_access_token(AccessTokenRequest {
         jti: new_id(),
         subject: client.id.as_str(),
@@ -34,6 +36,7 @@ pub fn exchange(
         permissions: Vec::new(),
         client_registration: &client.registration_id,
         dpop_jkt,
+        audience: audience.as_deref(),
     })?;
     // RFC 6749 section 5.1: expires_in RECOMMENDED, scope REQUIRED if it differs from the request.
     Ok(TokenResponse {

@@ -92,7 +92,7 @@ pub async fn token(
     let jkt = jkt.as_deref();
     let response = match grant {
         GrantType::ClientCredentials => {
-            client_credentials::exchange(provider, &client, params, jkt)?
+            client_credentials::exchange(provider, &client, params, jkt).await?
         }
         GrantType::AuthorizationCode => {
             authorization_code::exchange(provider, &client, params, jkt).await?

@@ -87,6 +87,8 @@ pub async fn exchange(
         }
     };
     let scope = current_scope(&scope, client, &grants);
+    let (audience, access_scope) =
+        crate::resources::token_target(provider, params, &family.resources, &scope).await?;
     let minted = mint(provider, client, &family);
     let Some((_, new_refresh)) = &minted.refresh else {
         return Err(OAuthError::unauthorized_client(format!(
@@ -113,6 +115,9 @@ pub async fn exchange(
         Binding {
             nonce: None,
             dpop_jkt,
+            target: audience
+                .as_deref()
+                .map(|audience| (audience, &access_scope)),
         },
     )
 }

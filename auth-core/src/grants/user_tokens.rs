@@ -54,6 +54,9 @@ pub(crate) struct Binding<'a> {
     pub nonce: Option<&'a str>,
     /// The thumbprint of the DPoP key the access token is bound to.
     pub dpop_jkt: Option<&'a str>,
+    /// The resource (RFC 8707) the access token is for, and the part of the scope it
+    /// accepts; `None` for the default audience and the whole scope.
+    pub target: Option<(&'a str, &'a Scope)>,
 }
 
 /// Signs the tokens recorded for `family` and builds the response.
@@ -66,21 +69,30 @@ pub(crate) fn respond(
     minted: Minted,
     binding: Binding<'_>,
 ) -> Result<TokenResponse, OAuthError> {
-    let Binding { nonce, dpop_jkt } = binding;
+    let Binding {
+        nonce,
+        dpop_jkt,
+        target,
+    } = binding;
+    let (audience, access_scope) = match target {
+        Some((audience, access_scope)) => (Some(audience), access_scope),
+        None => (None, scope),
+    };
     let access = provider.issue_access_token(AccessTokenRequest {
         jti: minted.access.jti,
         subject: user.id.as_str(),
         client_id: &family.client_id,
-        scope,
+        scope: access_scope,
         auth_time: Some(family.auth_time),
         roles: grants.roles.clone(),
-        permissions: if scope.contains("permissions") {
+        permissions: if access_scope.contains("permissions") {
             grants.permissions.clone()
         } else {
             Vec::new()
         },
         client_registration: &family.client_registration,
         dpop_jkt,
+        audience,
     })?;
     let id_token = if scope.contains("openid") {
         Some(provider.issue_id_token(IdTokenRequest {
@@ -104,7 +116,8 @@ pub(crate) fn respond(
         refresh_token: minted
             .refresh
             .map(|(token, _)| token.expose_secret().to_owned()),
-        scope: Some(scope.to_string()),
+        // RFC 6749 section 5.1: the scope of the access token.
+        scope: Some(access_scope.to_string()),
         id_token,
     })
 }

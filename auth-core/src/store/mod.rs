@@ -289,6 +289,8 @@ pub struct StoredCode {
     /// The DPoP key the code is bound to (RFC 9449 section 10): the token request's proof must
     /// be signed by it.
     pub dpop_jkt: Option<String>,
+    /// The resources (RFC 8707) the authorization named.
+    pub resources: Vec<String>,
 }
 
 /// The tokens issued from one authorization: revoked together.
@@ -319,6 +321,8 @@ pub struct TokenFamily {
     /// The DPoP key its refresh tokens are bound to (RFC 9449 section 5: those of public
     /// clients are).
     pub dpop_jkt: Option<String>,
+    /// The resources (RFC 8707) its tokens may be for; empty for the default audience only.
+    pub resources: Vec<String>,
 }
 
 /// A refresh token as stored (under its hash).
@@ -782,6 +786,22 @@ pub trait RequestStore: Send + Sync {
     ) -> Result<Option<PushedRequest>, StoreError>;
 }
 
+/// The APIs tokens can be meant for (RFC 8707).
+#[async_trait]
+pub trait ResourceStore: Send + Sync {
+    /// Stores a resource; [`StoreError::Conflict`] if its URI is taken.
+    async fn insert_resource(
+        &self,
+        resource: &crate::resources::Resource,
+    ) -> Result<(), StoreError>;
+    /// The resource with this URI.
+    async fn resource(&self, uri: &str) -> Result<Option<crate::resources::Resource>, StoreError>;
+    /// Every resource, by URI.
+    async fn resources(&self) -> Result<Vec<crate::resources::Resource>, StoreError>;
+    /// Deletes a resource; [`StoreError::NotFound`] if there is none.
+    async fn delete_resource(&self, uri: &str) -> Result<(), StoreError>;
+}
+
 /// The audit log.
 #[async_trait]
 pub trait AuditStore: Send + Sync {
@@ -807,6 +827,7 @@ pub trait Store:
     + MailStore
     + EventStore
     + RequestStore
+    + ResourceStore
     + AuditStore
 {
     /// Checks the database answers (readiness).

@@ -35,6 +35,9 @@ pub struct AccessTokenRequest<'a> {
     pub client_registration: &'a str,
     /// The thumbprint of the DPoP key the token is bound to (RFC 9449 section 6.1).
     pub dpop_jkt: Option<&'a str>,
+    /// The resource (RFC 8707) the token is for, as its `aud`; `None` for the server's
+    /// configured audience.
+    pub audience: Option<&'a str>,
 }
 
 /// A signed access token and its claims.
@@ -84,7 +87,9 @@ impl Provider {
         let claims = AccessTokenClaims {
             iss: self.settings().issuer.as_str().to_owned(),
             exp: now + seconds(ttl),
-            aud: self.settings().audience.clone(),
+            aud: request
+                .audience
+                .map_or_else(|| self.settings().audience.clone(), str::to_owned),
             sub: request.subject.to_owned(),
             client_id: request.client_id.to_owned(),
             iat: now,

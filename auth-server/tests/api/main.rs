@@ -33,6 +33,7 @@ mod races;
 mod refresh;
 mod registration;
 mod request_objects;
+mod resources;
 mod route_rules;
 mod security;
 mod security_events;

@@ -37,6 +37,7 @@ struct CodeRow {
     expires_at: i64,
     used_at: Option<i64>,
     dpop_jkt: Option<String>,
+    resources: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -55,6 +56,7 @@ struct RefreshRow {
     revoked_at: Option<i64>,
     client_registration: String,
     dpop_jkt: Option<String>,
+    resources: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -70,6 +72,7 @@ struct FamilyRow {
     revoked_at: Option<i64>,
     client_registration: String,
     dpop_jkt: Option<String>,
+    resources: String,
 }
 
 #[async_trait]
@@ -186,8 +189,8 @@ impl GrantStore for SqlStore {
         on_pool!(self, pool => {
             sqlx::query(
                 "INSERT INTO authorization_codes (code_hash, client_id, user_id, session_id, redirect_uri, \
-                 scope, nonce, code_challenge, auth_time, amr, family_id, created_at, expires_at, dpop_jkt) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                 scope, nonce, code_challenge, auth_time, amr, family_id, created_at, expires_at, dpop_jkt, \
+                 resources) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
             )
             .bind(code_hash.as_bytes())
             .bind(&code.client_id)
@@ -203,6 +206,7 @@ impl GrantStore for SqlStore {
             .bind(code.created_at)
             .bind(code.expires_at)
             .bind(&code.dpop_jkt)
+            .bind(code.resources.join(" "))
             .execute(pool)
             .await
             .map(|_| ())
@@ -217,7 +221,7 @@ impl GrantStore for SqlStore {
         let row: Option<CodeRow> = on_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT client_id, user_id, session_id, redirect_uri, scope, nonce, code_challenge, \
-                 auth_time, amr, family_id, created_at, expires_at, used_at, dpop_jkt \
+                 auth_time, amr, family_id, created_at, expires_at, used_at, dpop_jkt, resources \
                  FROM authorization_codes WHERE code_hash = $1",
             )
             .bind(code_hash.as_bytes())
@@ -240,6 +244,7 @@ impl GrantStore for SqlStore {
                 expires_at: r.expires_at,
                 used_at: r.used_at,
                 dpop_jkt: r.dpop_jkt,
+                resources: words(&r.resources),
             })
         })
         .transpose()
@@ -266,7 +271,8 @@ impl GrantStore for SqlStore {
             if claimed == 1 {
                 sqlx::query(
                     "INSERT INTO token_families (id, client_id, user_id, session_id, scope, auth_time, amr, \
-                     created_at, client_registration, dpop_jkt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                     created_at, client_registration, dpop_jkt, resources) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 )
                 .bind(&family.id)
                 .bind(&family.client_id)
@@ -278,6 +284,7 @@ impl GrantStore for SqlStore {
                 .bind(family.created_at)
                 .bind(&family.client_registration)
                 .bind(&family.dpop_jkt)
+                .bind(family.resources.join(" "))
                 .execute(&mut *tx)
                 .await?;
                 if let Some(refresh) = refresh {
@@ -312,7 +319,7 @@ impl GrantStore for SqlStore {
             sqlx::query_as(
                 "SELECT r.family_id, r.created_at, r.expires_at, r.rotated_at, f.client_id, f.user_id, \
                  f.session_id, f.scope, f.auth_time, f.amr, f.created_at AS family_created_at, f.revoked_at, \
-                 f.client_registration, f.dpop_jkt FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id WHERE r.token_hash = $1",
+                 f.client_registration, f.dpop_jkt, f.resources FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id WHERE r.token_hash = $1",
             )
             .bind(hash.as_bytes())
             .fetch_optional(pool)
@@ -331,6 +338,7 @@ impl GrantStore for SqlStore {
                 revoked_at: r.revoked_at,
                 client_registration: r.client_registration,
                 dpop_jkt: r.dpop_jkt,
+                resources: words(&r.resources),
             };
             let token = StoredRefreshToken {
                 family_id: r.family_id,
@@ -445,7 +453,7 @@ impl GrantStore for SqlStore {
         let row: Option<FamilyRow> = on_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT f.id, f.client_id, f.user_id, f.session_id, f.scope, f.auth_time, f.amr, \
-                 f.created_at, f.revoked_at, f.client_registration, f.dpop_jkt \
+                 f.created_at, f.revoked_at, f.client_registration, f.dpop_jkt, f.resources \
                  FROM family_access_tokens a JOIN token_families f ON f.id = a.family_id WHERE a.jti = $1",
             )
             .bind(jti)
@@ -465,8 +473,14 @@ impl GrantStore for SqlStore {
                 revoked_at: r.revoked_at,
                 client_registration: r.client_registration,
                 dpop_jkt: r.dpop_jkt,
+                resources: words(&r.resources),
             })
         })
         .transpose()
     }
+}
+
+/// A space-separated list, as stored.
+fn words(text: &str) -> Vec<String> {
+    text.split_whitespace().map(str::to_owned).collect()
 }

@@ -1,8 +1,10 @@
 //! Pushed authorization requests and used JWT ids in SQL.
 
 use super::{SqlStore, on_pool};
+use crate::resources::Resource;
+use crate::scope::Scope;
 use crate::secrets::TokenHash;
-use crate::store::{PushedRequest, RequestStore, StoreError};
+use crate::store::{PushedRequest, RequestStore, ResourceStore, StoreError};
 use async_trait::async_trait;
 
 #[async_trait]
@@ -72,5 +74,75 @@ impl RequestStore for SqlStore {
             params,
             expires_at,
         }))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ResourceRow {
+    uri: String,
+    name: String,
+    scope: String,
+    created_at: i64,
+}
+
+impl ResourceRow {
+    fn into_resource(self) -> Result<Resource, StoreError> {
+        Ok(Resource {
+            scope: Scope::parse(&self.scope)
+                .map_err(|e| super::corrupt(&format!("resource `{}` scope", self.uri), e))?,
+            uri: self.uri,
+            name: self.name,
+            created_at: self.created_at,
+        })
+    }
+}
+
+#[async_trait]
+impl ResourceStore for SqlStore {
+    async fn insert_resource(&self, resource: &Resource) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("INSERT INTO resources (uri, name, scope, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(&resource.uri)
+                .bind(&resource.name)
+                .bind(resource.scope.to_string())
+                .bind(resource.created_at)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    async fn resource(&self, uri: &str) -> Result<Option<Resource>, StoreError> {
+        let row: Option<ResourceRow> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT uri, name, scope, created_at FROM resources WHERE uri = $1")
+                .bind(uri)
+                .fetch_optional(pool)
+                .await
+        })?;
+        row.map(ResourceRow::into_resource).transpose()
+    }
+
+    async fn resources(&self) -> Result<Vec<Resource>, StoreError> {
+        let rows: Vec<ResourceRow> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT uri, name, scope, created_at FROM resources ORDER BY uri")
+                .fetch_all(pool)
+                .await
+        })?;
+        rows.into_iter().map(ResourceRow::into_resource).collect()
+    }
+
+    async fn delete_resource(&self, uri: &str) -> Result<(), StoreError> {
+        let deleted = on_pool!(self, pool => {
+            sqlx::query("DELETE FROM resources WHERE uri = $1")
+                .bind(uri)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        if deleted == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
 }

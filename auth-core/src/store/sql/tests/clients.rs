@@ -51,6 +51,7 @@ async fn deleting_a_client_takes_its_codes_and_revokes_its_families(backend: Bac
         expires_at: 600,
         used_at: None,
         dpop_jkt: None,
+        resources: Vec::new(),
     };
     store.insert_code(&hash(1), &code("f1")).await.unwrap();
     store.insert_code(&hash(2), &code("f2")).await.unwrap();
@@ -66,6 +67,7 @@ async fn deleting_a_client_takes_its_codes_and_revokes_its_families(backend: Bac
         revoked_at: None,
         client_registration: shop.registration_id.clone(),
         dpop_jkt: None,
+        resources: Vec::new(),
     };
     let access = IssuedAccess {
         jti: "j1".to_owned(),

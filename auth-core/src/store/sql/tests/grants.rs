@@ -26,6 +26,7 @@ fn code(user: &UserId, family: &str, session: Option<&str>) -> StoredCode {
         expires_at: 600,
         used_at: None,
         dpop_jkt: None,
+        resources: Vec::new(),
     }
 }
 
@@ -42,6 +43,7 @@ fn family(id: &str, user: &UserId, session: Option<&str>) -> TokenFamily {
         revoked_at: None,
         client_registration: "r1".to_owned(),
         dpop_jkt: None,
+        resources: Vec::new(),
     }
 }
 

@@ -116,6 +116,7 @@ async fn deleting_a_user_takes_everything_of_theirs(backend: Backend) {
         expires_at: 600,
         used_at: None,
         dpop_jkt: None,
+        resources: Vec::new(),
     };
     store.insert_code(&hash(1), &code).await.unwrap();
     let family = TokenFamily {
@@ -130,6 +131,7 @@ async fn deleting_a_user_takes_everything_of_theirs(backend: Backend) {
         revoked_at: None,
         client_registration: "r1".to_owned(),
         dpop_jkt: None,
+        resources: Vec::new(),
     };
     let access = IssuedAccess {
         jti: "j1".to_owned(),
