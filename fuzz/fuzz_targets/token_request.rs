@@ -51,13 +51,14 @@ fuzz_target!(|data: &[u8]| {
         authorization,
         &params,
         "192.0.2.7",
+        None,
     ));
     match result {
         Ok(issued) => {
             assert_eq!(issued.grant, GrantType::ClientCredentials);
             let secret = match Credentials::extract(authorization, &params).unwrap() {
                 Credentials::Basic { secret, .. } | Credentials::Post { secret, .. } => secret,
-                Credentials::IdOnly { .. } | Credentials::Missing => {
+                Credentials::Assertion { .. } | Credentials::IdOnly { .. } | Credentials::Missing => {
                     panic!("a client_credentials token was issued without a secret")
                 }
             };
