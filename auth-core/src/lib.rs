@@ -53,6 +53,7 @@ pub mod scope;
 pub mod secrets;
 pub mod sessions;
 pub mod store;
+pub mod subject;
 pub mod throttle;
 pub mod tokens;
 pub mod userinfo;

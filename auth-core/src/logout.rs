@@ -25,9 +25,15 @@ pub struct LogoutRequest {
 impl LogoutRequest {
     /// Whether the hint proves the request comes from a client of this very session, so the
     /// user need not confirm (section 2: otherwise the OP SHOULD ask).
-    pub fn names_session(&self, session: &Session) -> bool {
+    pub fn names_session(&self, provider: &Provider, session: &Session) -> bool {
         self.hint.as_ref().is_some_and(|hint| {
-            hint.sub == session.user_id.as_str()
+            // The hint's `sub` is the one its client sees (pairwise, OIDC Core section 8).
+            hint.sub
+                == crate::subject::for_client(
+                    provider,
+                    self.client.as_ref(),
+                    session.user_id.as_str(),
+                )
                 && hint.sid.as_deref().is_none_or(|sid| sid == session.id)
         })
     }

@@ -158,6 +158,16 @@ pub async fn update(
         )
         .into());
     }
+    let mut security = new.security;
+    security.sector = clients::sector_of(provider, &security, &new.redirect_uris)
+        .await
+        .map_err(client_error)?;
+    if security.sector != client.security.sector {
+        return Err(invalid_metadata(
+            "the update would change the client's subject identifiers (subject_type, sector_identifier_uri or the redirect URIs' host): register a new client",
+        )
+        .into());
+    }
     let updated = Client {
         name: new.name,
         auth_method: new.auth_method,
@@ -166,7 +176,7 @@ pub async fn update(
         redirect_uris: new.redirect_uris,
         post_logout_redirect_uris: new.post_logout_redirect_uris,
         extras: new.extras,
-        security: new.security,
+        security,
         ..client
     };
     provider.store().update_client(&updated).await?;
@@ -324,6 +334,17 @@ fn new_client(policy: &RegistrationPolicy, m: &ClientMetadata) -> Result<NewClie
         // Not a registration field: an operator puts a client under the profile (admin API,
         // CLI), or the whole deployment (`fapi.enabled`).
         fapi: false,
+        pairwise: match m.subject_type.as_deref() {
+            None | Some("public") => false,
+            Some("pairwise") => true,
+            Some(other) => {
+                return Err(invalid_metadata(format!(
+                    "subject_type `{other}` is not supported; use public or pairwise"
+                )));
+            }
+        },
+        sector_identifier_uri: m.sector_identifier_uri.clone(),
+        sector: None,
     };
     new.validate().map_err(client_error)?;
     Ok(new)
@@ -376,6 +397,15 @@ pub fn response(provider: &Provider, client: &Client) -> RegistrationResponse {
                 .require_pushed_authorization_requests
                 .then_some(true),
             dpop_bound_access_tokens: client.security.dpop_bound_access_tokens.then_some(true),
+            subject_type: Some(
+                if client.security.sector.is_some() {
+                    "pairwise"
+                } else {
+                    "public"
+                }
+                .to_owned(),
+            ),
+            sector_identifier_uri: client.security.sector_identifier_uri.clone(),
             client_id: None,
             client_secret: None,
         },

@@ -159,8 +159,18 @@ pub async fn userinfo(
         .user_grants(&user.id)
         .await
         .map_err(|e| ResourceError::Internal(e.into()))?;
+    // OIDC Core section 5.3.2: the `sub` of the client's ID tokens, pairwise where they are.
+    let client = match crate::clients::ClientId::parse(&claims.client_id) {
+        Ok(id) => provider
+            .store()
+            .client(&id)
+            .await
+            .map_err(|e| ResourceError::Internal(e.into()))?,
+        Err(_) => None,
+    };
+    let subject = crate::subject::for_client(provider, client.as_deref(), user.id.as_str());
     let mut body = Map::new();
-    body.insert("sub".into(), user.id.to_string().into());
+    body.insert("sub".into(), subject.into());
     body.extend(users::claims(&user, &scope, &grants.roles));
     Ok(body)
 }

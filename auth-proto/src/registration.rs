@@ -58,6 +58,12 @@ pub struct ClientMetadata {
     /// Whether every authorization request of the client must be pushed (RFC 9126 section 6).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require_pushed_authorization_requests: Option<bool>,
+    /// `public` or `pairwise` subject identifiers (OIDC Core section 8, Registration section 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_type: Option<String>,
+    /// Where the client lists the redirect URIs of its pairwise sector (OIDC Core section 8.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sector_identifier_uri: Option<String>,
     /// Whether the client always uses DPoP at the token endpoint (RFC 9449 section 5.2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpop_bound_access_tokens: Option<bool>,

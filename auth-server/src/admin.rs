@@ -410,6 +410,9 @@ struct CreateClient {
     /// The client follows the FAPI 2.0 Security Profile.
     #[serde(default)]
     fapi: bool,
+    /// Pairwise subject identifiers (OIDC Core section 8).
+    #[serde(default)]
+    pairwise: bool,
 }
 
 fn default_auth_method() -> String {
@@ -456,6 +459,8 @@ async fn create_client(
         require_pushed_authorization_requests: body.require_pushed_authorization_requests,
         dpop_bound_access_tokens: body.dpop_bound_access_tokens,
         fapi: body.fapi,
+        pairwise: body.pairwise,
+        ..ClientSecurity::default()
     };
     let (client, secret) = clients::register(&state.provider, new).await?;
     audit::record(

@@ -264,6 +264,10 @@ pub struct CreateClient {
     /// DPoP-bound tokens, PS256/ES256/EdDSA.
     #[arg(long)]
     pub fapi: bool,
+    /// Pairwise subject identifiers (OIDC Core section 8): the client sees its own `sub` for
+    /// each user, not the user id. Its redirect URIs must share one host.
+    #[arg(long)]
+    pub pairwise: bool,
     /// Allowed grant type (repeatable). Default: authorization_code and refresh_token when a
     /// redirect URI is given, client_credentials otherwise.
     #[arg(long = "grant")]
@@ -555,6 +559,8 @@ async fn create_client(provider: &Provider, args: CreateClient) -> anyhow::Resul
         require_pushed_authorization_requests: args.require_par,
         dpop_bound_access_tokens: args.require_dpop,
         fapi: args.fapi,
+        pairwise: args.pairwise,
+        ..ClientSecurity::default()
     };
     let (client, secret) = clients::register(provider, new).await?;
     audit::record(

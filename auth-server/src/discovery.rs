@@ -154,7 +154,7 @@ impl Discovery {
             introspection_endpoint: Some(issuer.endpoint(paths::INTROSPECT)),
             introspection_endpoint_auth_methods_supported: client_auth,
             code_challenge_methods_supported: strings(&["S256"]),
-            subject_types_supported: strings(&["public"]),
+            subject_types_supported: strings(&["public", "pairwise"]),
             // Filled in per request from the published keys.
             id_token_signing_alg_values_supported: Vec::new(),
             claims_supported: strings(CLAIMS),

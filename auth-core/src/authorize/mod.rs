@@ -475,10 +475,10 @@ pub async fn next_step(
     // user has just authenticated, however long it took), and it is the user's answer to an
     // id_token_hint naming someone else.
     let fresh = requested_at.is_some_and(|began| session.auth_time >= began);
-    let someone_else = request
-        .hinted_subject
-        .as_deref()
-        .is_some_and(|sub| sub != session.user_id.as_str());
+    // The hint's `sub` is the one this client sees: pairwise for a pairwise client.
+    let someone_else = request.hinted_subject.as_deref().is_some_and(|sub| {
+        sub != crate::subject::for_client(provider, Some(client), session.user_id.as_str())
+    });
     if fresh && someone_else {
         // OIDC Core section 3.1.2.1: the user logged in by the request is not the one the
         // ID token names.

@@ -131,6 +131,13 @@ impl JwksCache {
     }
 
     async fn fetch(&self, uri: &str) -> Result<ClientKeys, String> {
+        let json = self.fetch_json(uri).await?;
+        ClientKeys::parse(&json).map_err(|e| e.to_string())
+    }
+
+    /// Reads the JSON document a client publishes at `uri` (a key set, a sector identifier
+    /// list), with the limits of the module docs; the error is for the log.
+    pub async fn fetch_json(&self, uri: &str) -> Result<serde_json::Value, String> {
         // An address in the URL is never resolved, so the resolver cannot check it.
         let host = url::Url::parse(uri)
             .ok()
@@ -165,9 +172,7 @@ impl JwksCache {
             }
             body.extend_from_slice(&chunk);
         }
-        let json: serde_json::Value =
-            serde_json::from_slice(&body).map_err(|_| "the document is not JSON".to_owned())?;
-        ClientKeys::parse(&json).map_err(|e| e.to_string())
+        serde_json::from_slice(&body).map_err(|_| "the document is not JSON".to_owned())
     }
 }
 

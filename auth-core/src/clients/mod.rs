@@ -199,6 +199,16 @@ pub struct ClientSecurity {
     /// The client follows the FAPI 2.0 Security Profile (see [`crate::fapi`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub fapi: bool,
+    /// Asked for pairwise subject identifiers (OIDC Core section 8); `sector` is then set at
+    /// registration.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pairwise: bool,
+    /// Where the client lists the redirect URIs of its sector (OIDC Core section 8.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sector_identifier_uri: Option<String>,
+    /// The sector of its pairwise subject identifiers (a host), fixed at registration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sector: Option<String>,
 }
 
 impl ClientSecurity {
@@ -436,6 +446,8 @@ pub async fn register(
         ..new.security.clone()
     };
     profile.validate(new.auth_method, !provider.settings().issuer.is_https())?;
+    let mut new = new;
+    new.security.sector = sector_of(provider, &new.security, &new.redirect_uris).await?;
     let secret = matches!(
         new.auth_method,
         AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost
@@ -462,6 +474,67 @@ pub async fn register(
         Err(StoreError::Conflict(_)) => Err(ClientError::Duplicate(client.id)),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The sector of a client asking for pairwise subject identifiers (OIDC Core section 8.1): the
+/// host of its `sector_identifier_uri`, whose JSON array must list every redirect URI; without
+/// one, the single host all its redirect URIs share. `None` for public subjects.
+pub async fn sector_of(
+    provider: &Provider,
+    security: &ClientSecurity,
+    redirect_uris: &[RedirectUri],
+) -> Result<Option<String>, ClientError> {
+    if !security.pairwise {
+        return Ok(None);
+    }
+    let invalid = |m: String| ClientError::InvalidMetadata(m);
+    if let Some(uri) = &security.sector_identifier_uri {
+        let url = url::Url::parse(uri)
+            .ok()
+            .filter(|url| url.scheme() == "https" || !provider.settings().issuer.is_https())
+            .ok_or_else(|| {
+                invalid(format!(
+                    "sector_identifier_uri `{uri}` must be an https URL"
+                ))
+            })?;
+        let listed = provider.client_jwks().fetch_json(uri).await.map_err(|_| {
+            invalid(format!(
+                "sector_identifier_uri `{uri}` could not be read as a JSON array of URIs"
+            ))
+        })?;
+        let listed: Vec<String> = serde_json::from_value(listed).map_err(|_| {
+            invalid(format!(
+                "sector_identifier_uri `{uri}` is not a JSON array of URIs"
+            ))
+        })?;
+        if let Some(missing) = redirect_uris
+            .iter()
+            .find(|r| !listed.iter().any(|l| l == r.as_str()))
+        {
+            return Err(invalid(format!(
+                "redirect URI `{}` is not listed at sector_identifier_uri `{uri}`",
+                missing.as_str()
+            )));
+        }
+        return Ok(url.host_str().map(str::to_owned));
+    }
+    let mut hosts = redirect_uris.iter().filter_map(|r| {
+        url::Url::parse(r.as_str())
+            .ok()?
+            .host_str()
+            .map(str::to_owned)
+    });
+    let Some(first) = hosts.next() else {
+        return Err(invalid(
+            "pairwise subject identifiers need redirect URIs or a sector_identifier_uri".into(),
+        ));
+    };
+    if hosts.any(|host| host != first) {
+        return Err(invalid(
+            "redirect URIs on several hosts need a sector_identifier_uri for pairwise subject identifiers (OIDC Core section 8.1)".into(),
+        ));
+    }
+    Ok(Some(first))
 }
 
 /// Deletes a client. Its refresh tokens and their access tokens are revoked with it, its

@@ -118,6 +118,7 @@ pub async fn exchange(
             target: audience
                 .as_deref()
                 .map(|audience| (audience, &access_scope)),
+            sector: client.security.sector.as_deref(),
         },
     )
 }

@@ -57,6 +57,8 @@ pub(crate) struct Binding<'a> {
     /// The resource (RFC 8707) the access token is for, and the part of the scope it
     /// accepts; `None` for the default audience and the whole scope.
     pub target: Option<(&'a str, &'a Scope)>,
+    /// The client's pairwise sector (OIDC Core section 8), for the ID token's `sub`.
+    pub sector: Option<&'a str>,
 }
 
 /// Signs the tokens recorded for `family` and builds the response.
@@ -73,7 +75,12 @@ pub(crate) fn respond(
         nonce,
         dpop_jkt,
         target,
+        sector,
     } = binding;
+    let subject = match sector {
+        Some(sector) => crate::subject::pairwise(provider, sector, user.id.as_str()),
+        None => user.id.to_string(),
+    };
     let (audience, access_scope) = match target {
         Some((audience, access_scope)) => (Some(audience), access_scope),
         None => (None, scope),
@@ -97,6 +104,7 @@ pub(crate) fn respond(
     let id_token = if scope.contains("openid") {
         Some(provider.issue_id_token(IdTokenRequest {
             user,
+            subject: &subject,
             client_id: &family.client_id,
             scope,
             roles: &grants.roles,

@@ -19,6 +19,8 @@ pub const ID_TOKEN_TYP: &str = "JWT";
 pub struct IdTokenRequest<'a> {
     /// The user.
     pub user: &'a User,
+    /// The `sub` the client sees for the user ([`crate::subject`]).
+    pub subject: &'a str,
     /// The client (`aud`).
     pub client_id: &'a str,
     /// Granted scope (decides the profile and e-mail claims).
@@ -57,7 +59,7 @@ impl Provider {
             .ok_or_else(|| OAuthError::server_error("no signing key is active"))?;
         let claims = IdTokenClaims {
             iss: self.settings().issuer.as_str().to_owned(),
-            sub: request.user.id.to_string(),
+            sub: request.subject.to_owned(),
             aud: request.client_id.to_owned(),
             exp: now + i64::try_from(self.settings().id_token_ttl.as_secs()).unwrap_or(600),
             iat: now,

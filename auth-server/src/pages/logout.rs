@@ -55,7 +55,7 @@ async fn handle(
     let named_session = browser
         .session
         .as_ref()
-        .is_some_and(|session| request.names_session(session));
+        .is_some_and(|session| request.names_session(&state.provider, session));
     if browser.session.is_some() && !confirmed && !named_session {
         return Ok(confirm_page(&state, &browser, &request, &params));
     }

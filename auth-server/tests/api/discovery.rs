@@ -49,7 +49,7 @@ async fn both_metadata_documents_advertise_exactly_what_is_implemented(backend: 
         "request_object_signing_alg_values_supported": ["RS256", "PS256", "ES256", "EdDSA"],
         "dpop_signing_alg_values_supported": ["RS256", "PS256", "ES256", "EdDSA"],
         "code_challenge_methods_supported": ["S256"],
-        "subject_types_supported": ["public"],
+        "subject_types_supported": ["public", "pairwise"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "claims_supported": [
             "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "amr", "sid", "email",

@@ -27,6 +27,7 @@ mod logout;
 mod mail;
 mod ops;
 mod pages;
+mod pairwise;
 mod private_key_jwt;
 mod pushed_requests;
 mod races;

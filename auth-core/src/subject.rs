@@ -1,0 +1,30 @@
+//! Subject identifiers, [OIDC Core section 8](https://openid.net/specs/openid-connect-core-1_0.html#SubjectIDTypes):
+//! `public` (the user id, the same for every client) or `pairwise` (one per sector: clients of
+//! different sectors cannot tell they share a user).
+//!
+//! A pairwise `sub` is the keyed hash (under the key-encryption key) of the sector and the user
+//! id: stable, never stored, and not reversible without the key. The sector is the host of the
+//! client's `sector_identifier_uri`, or of its redirect URIs (section 8.1), fixed when the client
+//! registers. It is the `sub` of the client's ID tokens and userinfo answers; access tokens keep
+//! the user id, which the resource servers of this platform look users up by.
+
+use crate::Provider;
+use crate::clients::Client;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// The `sub` `client` sees for the user `user_id`.
+pub fn for_client(provider: &Provider, client: Option<&Client>, user_id: &str) -> String {
+    match client.and_then(|c| c.security.sector.as_deref()) {
+        Some(sector) => pairwise(provider, sector, user_id),
+        None => user_id.to_owned(),
+    }
+}
+
+/// The pairwise `sub` of `user_id` in `sector`.
+pub fn pairwise(provider: &Provider, sector: &str, user_id: &str) -> String {
+    let hash = provider
+        .hasher()
+        .hash(&format!("pairwise-sub\0{sector}\0{user_id}"));
+    URL_SAFE_NO_PAD.encode(hash.as_bytes())
+}

@@ -1,0 +1,174 @@
+//! Pairwise subject identifiers (OIDC Core section 8): a pairwise client sees its own `sub` for
+//! a user, in ID tokens and userinfo alike; `id_token_hint` and logout still recognise the
+//! user; the sector is the redirect URIs' host, or the host of a `sector_identifier_uri` that
+//! lists them.
+
+use crate::support::{
+    Backend, JwksServer, REDIRECT_URI, TestApp, both_backends, browser, spawn_app_with,
+};
+use auth_testkit::Fetch as _;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+
+fn open_registration(config: &mut auth_server::config::Config) {
+    config.registration.mode = auth_server::config::registration::Mode::Open;
+}
+
+/// Registers a client with `metadata`; status and body.
+async fn register(app: &TestApp, metadata: Value) -> (u16, Value) {
+    let response = app
+        .http
+        .post(app.url("/register"))
+        .json(&metadata)
+        .fetch()
+        .await;
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+fn claims_of(jwt: &str) -> Value {
+    let payload = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+#[both_backends]
+async fn a_pairwise_client_sees_its_own_subject_everywhere(backend: Backend) {
+    let app = spawn_app_with(backend, open_registration).await;
+    let user = app.user("ann@example.com").await;
+    let (status, registered) = register(
+        &app,
+        json!({
+            "redirect_uris": [REDIRECT_URI],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "scope": "openid profile email offline_access",
+            "subject_type": "pairwise",
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{registered}");
+    assert_eq!(registered["subject_type"], "pairwise");
+    let client = registered["client_id"].as_str().unwrap();
+    let secret = registered["client_secret"].as_str().unwrap();
+
+    // One browser throughout: the ID token names its session (`sid`).
+    let browser = browser();
+    let pkce = auth_testkit::Pkce::new();
+    let callback = app
+        .authorize_as(
+            &browser,
+            &app.authorize_url(client, &pkce, &[]),
+            "ann@example.com",
+        )
+        .await;
+    let code = auth_testkit::query_of(&callback)["code"].clone();
+    let tokens: Value = app
+        .exchange(client, secret, &code, &pkce.verifier)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id_token = tokens["id_token"].as_str().unwrap();
+    let sub = claims_of(id_token)["sub"].as_str().unwrap().to_owned();
+    assert_ne!(sub, user.id.as_str(), "not the user id");
+    assert_eq!(
+        sub,
+        auth_core::subject::pairwise(&app.provider, "127.0.0.1", user.id.as_str())
+    );
+    assert_ne!(
+        sub,
+        auth_core::subject::pairwise(&app.provider, "other.example", user.id.as_str()),
+        "another sector sees another sub"
+    );
+    let userinfo: Value = app
+        .http
+        .get(app.url("/userinfo"))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .fetch_json()
+        .await;
+    assert_eq!(
+        userinfo["sub"],
+        sub.as_str(),
+        "userinfo's sub is the ID token's"
+    );
+
+    // The ID token as a hint: prompt=none recognises the signed-in user.
+    let silent = app.authorize_url(
+        client,
+        &auth_testkit::Pkce::new(),
+        &[("prompt", "none"), ("id_token_hint", id_token)],
+    );
+    let location = app.follow(&browser, &silent).await;
+    assert!(location.contains("code="), "{location}");
+    // And logout ends the session at once with it (no confirmation page).
+    let mut logout = url::Url::parse(&app.url("/logout")).unwrap();
+    logout
+        .query_pairs_mut()
+        .append_pair("id_token_hint", id_token);
+    let response = browser.get(logout.as_str()).fetch().await;
+    let page = response.text().await.unwrap();
+    assert!(!page.contains("name=\"confirm\""), "no confirmation asked");
+}
+
+#[both_backends]
+async fn the_sector_is_the_redirect_host_or_a_listed_sector_identifier_uri(backend: Backend) {
+    let app = spawn_app_with(backend, open_registration).await;
+    let two_hosts = json!([REDIRECT_URI, "https://other.example/cb"]);
+    let (status, refused) = register(
+        &app,
+        json!({"redirect_uris": two_hosts, "subject_type": "pairwise"}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        refused["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("sector_identifier_uri"),
+        "{refused}"
+    );
+    let sector = JwksServer::start(two_hosts.clone()).await;
+    let (status, registered) = register(
+        &app,
+        json!({
+            "redirect_uris": two_hosts,
+            "subject_type": "pairwise",
+            "sector_identifier_uri": sector.url,
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{registered}");
+    let partial = JwksServer::start(json!([REDIRECT_URI])).await;
+    let (status, refused) = register(
+        &app,
+        json!({
+            "redirect_uris": two_hosts,
+            "subject_type": "pairwise",
+            "sector_identifier_uri": partial.url,
+        }),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        refused["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("is not listed"),
+        "{refused}"
+    );
+    let (status, _) = register(
+        &app,
+        json!({"redirect_uris": [REDIRECT_URI], "subject_type": "secret"}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let metadata: Value = app
+        .http
+        .get(app.url("/.well-known/openid-configuration"))
+        .fetch_json()
+        .await;
+    assert_eq!(
+        metadata["subject_types_supported"],
+        json!(["public", "pairwise"])
+    );
+}
