@@ -110,14 +110,16 @@ async fn openid_client_binds_its_tokens_to_a_dpop_key(backend: Backend) {
     assert_signed_in(&outcome, &user, request);
 }
 
-/// Everything at once, as a FAPI-minded deployment runs it: pushed requests required, server
-/// nonces on DPoP proofs (openid-client retries on `use_dpop_nonce`), a request object and
-/// client assertions signed with an Ed25519 key (`alg: Ed25519`, RFC 9864).
+/// Everything at once, under the FAPI 2.0 Security Profile for the whole deployment: pushed
+/// requests required, private_key_jwt, DPoP-bound tokens with server nonces (openid-client
+/// retries on `use_dpop_nonce`), a request object and client assertions signed with an Ed25519
+/// key (`alg: Ed25519`, RFC 9864), ID tokens signed with EdDSA.
 #[both_backends]
-async fn openid_client_pushes_signs_and_binds_under_server_nonces(backend: Backend) {
+async fn openid_client_pushes_signs_and_binds_under_fapi_and_server_nonces(backend: Backend) {
     let app = spawn_app_with(backend, |config| {
         open_registration(config);
-        config.requests.require_pushed_authorization_requests = true;
+        config.fapi.enabled = true;
+        config.keys.algorithm = auth_core::keys::SigningAlgorithm::EdDsa;
         config.dpop.require_nonce = true;
     })
     .await;
