@@ -4,7 +4,8 @@
 //   node flow.mjs keygen ES256
 //     prints {"private": <JWK>, "public": <JWK>}: a client key pair, kid, alg and use=sig set.
 //   node flow.mjs '<json>'
-//     with {issuer, client_id, client_secret?, private_jwk?, redirect_uri, scope, par, jar, dpop}:
+//     with {issuer, client_id, client_secret?, private_jwk?, redirect_uri, scope, par, jar, dpop,
+//     resource?}:
 //     prints {"authorize": "<url>"}, reads the callback URL from stdin, then prints
 //     {"ok": true, "sub", "id_token_claims", "userinfo", "token_type", "refreshed", "access_token"}
 //     or {"ok": false, "error": "..."} and exits with 1.
@@ -121,6 +122,9 @@ async function flow(input) {
     state,
     nonce,
   });
+  // RFC 8707: the API the tokens are for, at the authorization and token endpoints.
+  if (input.resource) parameters.set('resource', input.resource);
+  const tokenParameters = input.resource ? { resource: input.resource } : undefined;
   let authorize;
   if (input.jar) {
     // RFC 9101: the parameters go into a request object signed with the client's key; the URL
@@ -151,17 +155,18 @@ async function flow(input) {
       expectedNonce: nonce,
       idTokenExpected: true,
     },
-    undefined,
+    tokenParameters,
     { DPoP: dpop },
   );
   const claims = tokens.claims();
-  const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub, {
-    DPoP: dpop,
-  });
+  // A token for another API is not good at this server's userinfo: not asked then.
+  const userinfo = input.resource
+    ? null
+    : await client.fetchUserInfo(config, tokens.access_token, claims.sub, { DPoP: dpop });
 
   let refreshed = false;
   if (tokens.refresh_token) {
-    await client.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP: dpop });
+    await client.refreshTokenGrant(config, tokens.refresh_token, tokenParameters, { DPoP: dpop });
     refreshed = true;
   }
 

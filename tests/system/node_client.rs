@@ -31,7 +31,7 @@ async fn openid_client_completes_the_code_flow_with_a_client_secret(backend: Bac
 
     let outcome = run_flow(&app, "webapp", Credentials::Secret(secret), request).await;
 
-    assert_signed_in(&outcome, &user, request);
+    assert_signed_in(&outcome, user.id.as_str(), request);
 }
 
 #[both_backends]
@@ -44,7 +44,7 @@ async fn openid_client_authenticates_with_private_key_jwt(backend: Backend) {
 
     let outcome = run_flow(&app, &client_id, Credentials::Key(key.private), request).await;
 
-    assert_signed_in(&outcome, &user, request);
+    assert_signed_in(&outcome, user.id.as_str(), request);
 }
 
 #[both_backends]
@@ -59,7 +59,7 @@ async fn openid_client_pushes_its_request(backend: Backend) {
 
     let outcome = run_flow(&app, "webapp", Credentials::Secret(secret), request).await;
 
-    assert_signed_in(&outcome, &user, request);
+    assert_signed_in(&outcome, user.id.as_str(), request);
 }
 
 #[both_backends]
@@ -75,7 +75,7 @@ async fn openid_client_signs_its_request_object(backend: Backend) {
 
     let outcome = run_flow(&app, &client_id, Credentials::Key(key.private), request).await;
 
-    assert_signed_in(&outcome, &user, request);
+    assert_signed_in(&outcome, user.id.as_str(), request);
 }
 
 #[both_backends]
@@ -92,7 +92,7 @@ async fn openid_client_pushes_a_signed_request_object_with_private_key_jwt(backe
 
     let outcome = run_flow(&app, &client_id, Credentials::Key(key.private), request).await;
 
-    assert_signed_in(&outcome, &user, request);
+    assert_signed_in(&outcome, user.id.as_str(), request);
 }
 
 #[both_backends]
@@ -107,7 +107,7 @@ async fn openid_client_binds_its_tokens_to_a_dpop_key(backend: Backend) {
 
     let outcome = run_flow(&app, "webapp", Credentials::Secret(secret), request).await;
 
-    assert_signed_in(&outcome, &user, request);
+    assert_signed_in(&outcome, user.id.as_str(), request);
 }
 
 /// Everything at once, under the FAPI 2.0 Security Profile for the whole deployment: pushed
@@ -130,11 +130,70 @@ async fn openid_client_pushes_signs_and_binds_under_fapi_and_server_nonces(backe
         par: true,
         jar: true,
         dpop: true,
+        resource: None,
     };
 
     let outcome = run_flow(&app, &client_id, Credentials::Key(key.private), request).await;
 
-    assert_signed_in(&outcome, &user, request);
+    assert_signed_in(&outcome, user.id.as_str(), request);
+}
+
+/// Pairwise subject identifiers (OIDC Core section 8): openid-client checks that userinfo's
+/// `sub` is the ID token's, both the client's own and not the user id.
+#[both_backends]
+async fn openid_client_sees_a_pairwise_subject(backend: Backend) {
+    let app = spawn_app_with(backend, open_registration).await;
+    let user = app.user(EMAIL).await;
+    let key = keygen("ES256").await;
+    let client_id =
+        register_with_key_and(&app, &key.public, json!({"subject_type": "pairwise"})).await;
+    let request = Request::PLAIN;
+
+    let outcome = run_flow(&app, &client_id, Credentials::Key(key.private), request).await;
+
+    let pairwise = auth_core::subject::pairwise(&app.provider, "127.0.0.1", user.id.as_str());
+    assert_ne!(pairwise, user.id.as_str());
+    assert_signed_in(&outcome, &pairwise, request);
+}
+
+/// Resource indicators (RFC 8707): openid-client names an API at the pushed authorization
+/// request and the token endpoint; the access token is for that API alone, with the scope it
+/// accepts.
+#[both_backends]
+async fn openid_client_gets_a_token_for_one_api(backend: Backend) {
+    const TICKETS: &str = "https://tickets.example.com";
+    let app = spawn_app_with(backend, |_| {}).await;
+    app.user(EMAIL).await;
+    let secret = app.code_client("webapp").await;
+    auth_core::resources::register(
+        &app.provider,
+        TICKETS,
+        "Tickets",
+        auth_core::scope::Scope::parse("email").unwrap(),
+    )
+    .await
+    .unwrap();
+    let request = Request {
+        par: true,
+        resource: Some(TICKETS),
+        ..Request::PLAIN
+    };
+
+    let outcome = run_flow(&app, "webapp", Credentials::Secret(secret), request).await;
+
+    assert_eq!(
+        outcome["ok"], true,
+        "openid-client failed: {}",
+        outcome["error"]
+    );
+    assert_eq!(outcome["refreshed"], true);
+    let token = outcome["access_token"].as_str().unwrap();
+    // Verified for the tickets API's audience by a JWT library nobody here wrote.
+    let (_, claims) =
+        auth_testkit::verify_with_jwks(&app.base_url, &app.http, token, &app.base_url, TICKETS)
+            .await
+            .expect("a token for the tickets API");
+    assert_eq!(claims["scope"], "email");
 }
 
 /// How the client authenticates at the token and PAR endpoints.
@@ -154,6 +213,8 @@ struct Request {
     jar: bool,
     /// With DPoP-bound tokens (RFC 9449).
     dpop: bool,
+    /// For this API (RFC 8707 `resource`).
+    resource: Option<&'static str>,
 }
 
 impl Request {
@@ -162,6 +223,7 @@ impl Request {
         par: false,
         jar: false,
         dpop: false,
+        resource: None,
     };
 }
 
@@ -214,13 +276,21 @@ async fn keygen(alg: &str) -> KeyPair {
 
 /// Registers a `private_key_jwt` code-flow client with `public_jwk` (RFC 7591); returns its id.
 async fn register_with_key(app: &TestApp, public_jwk: &Value) -> String {
-    let metadata = json!({
+    register_with_key_and(app, public_jwk, json!({})).await
+}
+
+/// [`register_with_key`] with more metadata.
+async fn register_with_key_and(app: &TestApp, public_jwk: &Value, more: Value) -> String {
+    let mut metadata = json!({
         "redirect_uris": [REDIRECT_URI],
         "token_endpoint_auth_method": "private_key_jwt",
         "jwks": { "keys": [public_jwk] },
         "grant_types": ["authorization_code", "refresh_token"],
         "scope": SCOPE,
     });
+    if let (Some(metadata), Some(more)) = (metadata.as_object_mut(), more.as_object()) {
+        metadata.extend(more.clone());
+    }
     let response = app
         .http
         .post(app.url("/register"))
@@ -260,6 +330,7 @@ async fn run_flow(
         "par": request.par,
         "jar": request.jar,
         "dpop": request.dpop,
+        "resource": request.resource,
     });
     match credentials {
         Credentials::Secret(secret) => input["client_secret"] = json!(secret),
@@ -379,20 +450,19 @@ impl NodeFlow {
 
 /// The flow succeeded for `user`: the ID token and userinfo name them, the refresh worked, and
 /// the tokens are of the type `request` asked for.
-fn assert_signed_in(outcome: &Value, user: &auth_core::users::User, request: Request) {
+/// Asserts the flow signed the user in, the client seeing them as `sub`.
+fn assert_signed_in(outcome: &Value, sub: &str, request: Request) {
     assert_eq!(
         outcome["ok"], true,
         "openid-client failed: {}",
         outcome["error"]
     );
-    let sub = user.id.to_string();
-    assert_eq!(outcome["sub"], sub.as_str(), "the ID token's sub");
+    assert_eq!(outcome["sub"], sub, "the ID token's sub");
     assert_eq!(
-        outcome["id_token_claims"]["sub"],
-        sub.as_str(),
+        outcome["id_token_claims"]["sub"], sub,
         "the ID token claims"
     );
-    assert_eq!(outcome["userinfo"]["sub"], sub.as_str(), "userinfo's sub");
+    assert_eq!(outcome["userinfo"]["sub"], sub, "userinfo's sub");
     assert_eq!(outcome["userinfo"]["email"], EMAIL, "userinfo's email");
     assert_eq!(
         outcome["refreshed"], true,
