@@ -29,24 +29,33 @@ pub async fn introspect(
     // RFC 7662 section 2.1: token_type_hint is optional and the server MUST extend its search
     // past the hinted type, so the hint is not needed to find the token.
     match provider.validate_access_token(token).await {
-        Ok(claims) => Ok(IntrospectionResponse {
-            active: true,
-            scope: claims.scope,
-            client_id: Some(claims.client_id),
-            // RFC 9449 section 6.2: a bound token says so, with the key it is bound to.
-            token_type: Some(
-                crate::grants::token_type(claims.cnf.as_ref().map(|c| c.jkt.as_str())).to_owned(),
-            ),
-            cnf: claims.cnf,
-            exp: Some(claims.exp),
-            iat: Some(claims.iat),
-            sub: Some(claims.sub),
-            aud: Some(claims.aud),
-            iss: Some(claims.iss),
-            jti: Some(claims.jti),
-            roles: (!claims.roles.is_empty()).then_some(claims.roles),
-            permissions: (!claims.permissions.is_empty()).then_some(claims.permissions),
-        }),
+        Ok(claims) => {
+            // A pairwise client's token answers with the `sub` it carries, never the user id.
+            let client = match ClientId::parse(&claims.client_id) {
+                Ok(id) => provider.store().client(&id).await?,
+                Err(_) => None,
+            };
+            let sub = crate::subject::for_client(provider, client.as_deref(), &claims.sub);
+            Ok(IntrospectionResponse {
+                active: true,
+                scope: claims.scope,
+                client_id: Some(claims.client_id),
+                // RFC 9449 section 6.2: a bound token says so, with the key it is bound to.
+                token_type: Some(
+                    crate::grants::token_type(claims.cnf.as_ref().map(|c| c.jkt.as_str()))
+                        .to_owned(),
+                ),
+                cnf: claims.cnf,
+                exp: Some(claims.exp),
+                iat: Some(claims.iat),
+                sub: Some(sub),
+                aud: Some(claims.aud),
+                iss: Some(claims.iss),
+                jti: Some(claims.jti),
+                roles: (!claims.roles.is_empty()).then_some(claims.roles),
+                permissions: (!claims.permissions.is_empty()).then_some(claims.permissions),
+            })
+        }
         Err(ValidationFailure::Invalid(_)) => refresh_token(provider, token).await,
         Err(ValidationFailure::Internal(e)) => Err(e),
     }
@@ -95,7 +104,11 @@ async fn refresh_token(
         token_type: Some("refresh_token".to_owned()),
         exp: Some(ends_at),
         iat: Some(stored.created_at),
-        sub: Some(family.user_id.to_string()),
+        sub: Some(crate::subject::for_client(
+            provider,
+            Some(&client),
+            family.user_id.as_str(),
+        )),
         iss: Some(provider.settings().issuer.as_str().to_owned()),
         ..IntrospectionResponse::default()
     })

@@ -68,6 +68,13 @@ pub async fn register(
     scope: Scope,
 ) -> Result<Resource, ResourceError> {
     check_uri(uri).map_err(ResourceError::Invalid)?;
+    // The server's own audience is not an API of its own: tokens for it would pass the
+    // server's userinfo and APIs with a narrowed scope.
+    if uri == provider.settings().audience {
+        return Err(ResourceError::Invalid(format!(
+            "`{uri}` is this server's own audience (tokens.audience), not an API to register"
+        )));
+    }
     if name.trim().is_empty() || name.len() > 200 {
         return Err(ResourceError::Invalid(
             "a resource name is 1 to 200 characters".to_owned(),

@@ -5,8 +5,9 @@
 //! A pairwise `sub` is the keyed hash (under the key-encryption key) of the sector and the user
 //! id: stable, never stored, and not reversible without the key. The sector is the host of the
 //! client's `sector_identifier_uri`, or of its redirect URIs (section 8.1), fixed when the client
-//! registers. It is the `sub` of the client's ID tokens and userinfo answers; access tokens keep
-//! the user id, which the resource servers of this platform look users up by.
+//! registers. It is the `sub` of everything the client can read: ID tokens, userinfo, its
+//! access tokens (which carry the user id sealed under the key-encryption key, for the server's
+//! own use) and introspection answers.
 
 use crate::Provider;
 use crate::clients::Client;

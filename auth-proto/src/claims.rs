@@ -40,6 +40,10 @@ pub struct AccessTokenClaims {
     /// signed by that key may use it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cnf: Option<Confirmation>,
+    /// Private claim: when `sub` is a pairwise identifier (OIDC Core section 8), the user id
+    /// sealed under the server's key, so the server can find the user and the client cannot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_sealed: Option<String>,
 }
 
 /// A confirmation claim (RFC 7800) naming a DPoP key by its thumbprint (RFC 9449 section 6).

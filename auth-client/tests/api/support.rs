@@ -194,6 +194,7 @@ pub fn user_token_from(provider: &Provider, user_id: &str, scope: &str, roles: &
             client_registration: "",
             dpop_jkt: None,
             audience: None,
+            sealed_subject: None,
         })
         .unwrap()
         .token

@@ -518,12 +518,26 @@ pub async fn sector_of(
         }
         return Ok(url.host_str().map(str::to_owned));
     }
-    let mut hosts = redirect_uris.iter().filter_map(|r| {
-        url::Url::parse(r.as_str())
-            .ok()?
-            .host_str()
-            .map(str::to_owned)
-    });
+    // Only web redirect URIs name a host the client receives codes at: a private-use scheme
+    // (`com.example.app://victim.example/cb`) can name any host, so it would let anyone claim
+    // another site's sector. With such a URI, the sector must come from a sector_identifier_uri.
+    let mut hosts = Vec::new();
+    for uri in redirect_uris {
+        let url = url::Url::parse(uri.as_str()).ok();
+        match url
+            .as_ref()
+            .filter(|url| matches!(url.scheme(), "https" | "http"))
+        {
+            Some(url) => hosts.extend(url.host_str().map(str::to_ascii_lowercase)),
+            None => {
+                return Err(invalid(format!(
+                    "redirect URI `{}` is not an https URL: pairwise subject identifiers need a sector_identifier_uri for it (OIDC Core section 8.1)",
+                    uri.as_str()
+                )));
+            }
+        }
+    }
+    let mut hosts = hosts.into_iter();
     let Some(first) = hosts.next() else {
         return Err(invalid(
             "pairwise subject identifiers need redirect URIs or a sector_identifier_uri".into(),

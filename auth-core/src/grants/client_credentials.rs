@@ -37,6 +37,7 @@ pub async fn exchange(
         client_registration: &client.registration_id,
         dpop_jkt,
         audience: audience.as_deref(),
+        sealed_subject: None,
     })?;
     // RFC 6749 section 5.1: expires_in RECOMMENDED, scope REQUIRED if it differs from the request.
     Ok(TokenResponse {

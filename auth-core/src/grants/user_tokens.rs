@@ -85,9 +85,15 @@ pub(crate) fn respond(
         Some((audience, access_scope)) => (Some(audience), access_scope),
         None => (None, scope),
     };
+    // OIDC Core section 8: a pairwise client sees its own `sub` in the access token too (a JWT
+    // it can read); the server keeps the user id sealed in it.
+    let sealed_subject = match sector {
+        Some(_) => Some(provider.seal_subject(user.id.as_str())?),
+        None => None,
+    };
     let access = provider.issue_access_token(AccessTokenRequest {
         jti: minted.access.jti,
-        subject: user.id.as_str(),
+        subject: &subject,
         client_id: &family.client_id,
         scope: access_scope,
         auth_time: Some(family.auth_time),
@@ -100,6 +106,7 @@ pub(crate) fn respond(
         client_registration: &family.client_registration,
         dpop_jkt,
         audience,
+        sealed_subject,
     })?;
     let id_token = if scope.contains("openid") {
         Some(provider.issue_id_token(IdTokenRequest {

@@ -38,6 +38,8 @@ pub struct AccessTokenRequest<'a> {
     /// The resource (RFC 8707) the token is for, as its `aud`; `None` for the server's
     /// configured audience.
     pub audience: Option<&'a str>,
+    /// When `subject` is pairwise: the user id, sealed ([`Provider::seal_subject`]).
+    pub sealed_subject: Option<String>,
 }
 
 /// A signed access token and its claims.
@@ -71,6 +73,9 @@ pub enum InvalidAccessToken {
     ClientGone,
 }
 
+/// The context the user id of a pairwise access token is sealed under.
+const SEALED_SUBJECT: &[u8] = b"access-token-subject";
+
 impl Provider {
     /// When an access token issued now expires.
     pub fn access_token_expiry(&self) -> i64 {
@@ -102,6 +107,7 @@ impl Provider {
             cnf: request.dpop_jkt.map(|jkt| Confirmation {
                 jkt: jkt.to_owned(),
             }),
+            sub_sealed: request.sealed_subject,
         };
         let ring = self.keys().ring();
         let key = ring
@@ -173,12 +179,36 @@ impl Provider {
         self.follow_client(claims).await
     }
 
+    /// Seals a user id for a pairwise access token: AES-GCM under the key-encryption key,
+    /// base64url.
+    pub fn seal_subject(&self, user_id: &str) -> Result<String, OAuthError> {
+        use base64::Engine;
+        let sealed = self
+            .kek()
+            .seal(SEALED_SUBJECT, user_id.as_bytes())
+            .map_err(|e| OAuthError::server_error(format!("cannot seal a subject: {e}")))?;
+        Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sealed))
+    }
+
     /// The claims as the token's client holds them now: refused when the client is gone or
-    /// registered again (or its secret rotated), the scope narrowed to the client's.
+    /// registered again (or its secret rotated), the scope narrowed to the client's. A pairwise
+    /// token's `sub` is replaced by the user id it seals, for the server's own use.
     async fn follow_client(
         &self,
         mut claims: AccessTokenClaims,
     ) -> Result<AccessTokenClaims, ValidationFailure> {
+        if let Some(sealed) = claims.sub_sealed.take() {
+            use base64::Engine;
+            let user_id = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(sealed)
+                .ok()
+                .and_then(|sealed| self.kek().open(SEALED_SUBJECT, &sealed).ok())
+                .and_then(|plain| String::from_utf8(plain).ok())
+                .ok_or(InvalidAccessToken::NotAnAccessToken(
+                    "its sealed subject cannot be opened",
+                ))?;
+            claims.sub = user_id;
+        }
         let client = match ClientId::parse(&claims.client_id) {
             Ok(id) => self
                 .store()

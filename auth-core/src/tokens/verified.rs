@@ -105,6 +105,7 @@ mod tests {
                 permissions: Vec::new(),
                 client_registration: String::new(),
                 cnf: None,
+                sub_sealed: None,
             },
         }
     }

@@ -91,6 +91,34 @@ async fn a_pairwise_client_sees_its_own_subject_everywhere(backend: Backend) {
         sub.as_str(),
         "userinfo's sub is the ID token's"
     );
+    assert_eq!(
+        userinfo["email"], "ann@example.com",
+        "the server still finds the user"
+    );
+    // Found by the attacker review: the access token (a JWT the client can read) and
+    // introspection carried the user id.
+    let access = tokens["access_token"].as_str().unwrap();
+    let access_claims = claims_of(access);
+    assert_eq!(access_claims["sub"], sub.as_str());
+    assert!(
+        !access_claims.to_string().contains(user.id.as_str()),
+        "the user id is sealed"
+    );
+    for token in [access, tokens["refresh_token"].as_str().unwrap()] {
+        let introspected: Value = app
+            .http
+            .post(app.url("/introspect"))
+            .basic_auth(client, Some(secret))
+            .form(&[("token", token)])
+            .fetch_json()
+            .await;
+        assert_eq!(introspected["active"], true);
+        assert_eq!(
+            introspected["sub"],
+            sub.as_str(),
+            "introspection: {introspected}"
+        );
+    }
 
     // The ID token as a hint: prompt=none recognises the signed-in user.
     let silent = app.authorize_url(
@@ -162,6 +190,20 @@ async fn the_sector_is_the_redirect_host_or_a_listed_sector_identifier_uri(backe
     )
     .await;
     assert_eq!(status, 400);
+    // Found by the attacker review: a private-use scheme can name any host, so it could claim
+    // another site's sector (alone, or beside that site's URI).
+    for redirect_uris in [
+        json!(["com.evil.app://victim.example/cb"]),
+        json!(["https://victim.example/cb", "com.evil.app:/cb"]),
+    ] {
+        let (status, refused) = register(
+            &app,
+            json!({"redirect_uris": redirect_uris, "subject_type": "pairwise"}),
+        )
+        .await;
+        assert_eq!(status, 400, "{refused}");
+        assert_eq!(refused["error"], "invalid_client_metadata");
+    }
     let metadata: Value = app
         .http
         .get(app.url("/.well-known/openid-configuration"))

@@ -91,6 +91,16 @@ async fn a_service_token_for_one_api_is_good_there_only(backend: Backend) {
         assert_eq!(status, 400, "{body}");
         assert_eq!(body["error"], "invalid_target", "{body}");
     }
+    // The server's own audience is not an API to register (found by the attacker review).
+    let own = resources::register(
+        &app.provider,
+        &app.provider.settings().audience.clone(),
+        "Itself",
+        Scope::parse("openid").unwrap(),
+    )
+    .await
+    .unwrap_err();
+    assert!(own.to_string().contains("own audience"), "{own}");
     // Without `resource`: the server's own audience, every scope, as before.
     let (_, plain) = token(
         &app,
