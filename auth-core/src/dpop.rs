@@ -121,6 +121,22 @@ pub fn ask_for_nonce_first(provider: &Provider, proof: &str) -> Result<(), OAuth
     }
 }
 
+/// Checks the proof of a POST by `client` to the endpoint at `presented.url` (the token and
+/// pushed authorization request endpoints), with the algorithms the client may use.
+pub async fn check_client_post(
+    provider: &Provider,
+    client: &crate::clients::Client,
+    presented: Presented<'_>,
+) -> Result<String, OAuthError> {
+    let request = Request {
+        method: "POST",
+        url: presented.url,
+        access_token: None,
+    };
+    let algorithms = crate::fapi::client_algorithms(provider, client);
+    check_with(provider, presented.proof, &request, algorithms).await
+}
+
 /// The nonce of the window holding `now`.
 fn nonce_at(provider: &Provider, now: i64) -> String {
     let window = now.div_euclid(NONCE_WINDOW_SECS);

@@ -9,7 +9,7 @@ use super::{AuthorizeError, Refusal, check_request, request_object};
 use crate::Provider;
 use crate::clients::Client;
 use crate::clients::authentication::{Accept, Credentials, authenticate_throttled};
-use crate::dpop::{self, Presented, ProofRequest};
+use crate::dpop::{self, Presented};
 use crate::error::OAuthError;
 use crate::params::Params;
 use crate::secrets::new_token;
@@ -58,19 +58,7 @@ pub async fn push(
     // The proof before the request object: a retry after `use_dpop_nonce` must find the
     // object unused.
     let jkt = match dpop {
-        Some(presented) => Some(
-            dpop::check_with(
-                provider,
-                presented.proof,
-                &ProofRequest {
-                    method: "POST",
-                    url: presented.url,
-                    access_token: None,
-                },
-                crate::fapi::client_algorithms(provider, &client),
-            )
-            .await?,
-        ),
+        Some(presented) => Some(dpop::check_client_post(provider, &client, presented).await?),
         None => None,
     };
     let mut request = match params.get("request") {

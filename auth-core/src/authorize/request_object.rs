@@ -8,7 +8,7 @@
 
 use crate::Provider;
 use crate::clients::Client;
-use crate::clients::assertion::{Audience, CLIENT_JWT, CLIENT_JWT_IDS, CLOCK_SKEW_SECS, first_use};
+use crate::clients::assertion::{Audience, CLIENT_JWT_IDS, CLOCK_SKEW_SECS, first_use};
 use crate::clients::keys::{self, ClientJwtError};
 use crate::error::OAuthError;
 use crate::params::Params;
@@ -49,22 +49,12 @@ pub async fn resolve(
     object: &str,
 ) -> Result<Params, OAuthError> {
     let id = client.id.as_str();
-    let rules = auth_jose::jws::Rules {
-        algorithms: crate::fapi::client_algorithms(provider, client),
-        ..CLIENT_JWT
-    };
-    let verified = keys::verify(
-        provider.client_jwks(),
-        provider.clock().unix(),
-        client,
-        object,
-        &rules,
-    )
-    .await
-    .map_err(|e| match e {
-        ClientJwtError::Jws(e) => invalid(format!("the request object was refused: {e}")),
-        other => invalid(other.to_string()),
-    })?;
+    let verified = keys::verify_client_jwt(provider, client, object)
+        .await
+        .map_err(|e| match e {
+            ClientJwtError::Jws(e) => invalid(format!("the request object was refused: {e}")),
+            other => invalid(other.to_string()),
+        })?;
     if !acceptable_typ(verified.header.typ.as_deref()) {
         return Err(invalid(
             "the request object's typ must be oauth-authz-req+jwt (or JWT)",

@@ -75,22 +75,12 @@ pub async fn verify(
     let refused = |why: &str| {
         OAuthError::invalid_client(format!("the client assertion of client `{id}` {why}"))
     };
-    let rules = Rules {
-        algorithms: crate::fapi::client_algorithms(provider, client),
-        ..CLIENT_JWT
-    };
-    let verified = keys::verify(
-        provider.client_jwks(),
-        provider.clock().unix(),
-        client,
-        assertion,
-        &rules,
-    )
-    .await
-    .map_err(|e| match e {
-        ClientJwtError::Jws(e) => refused(&format!("was refused: {e}")),
-        other => OAuthError::invalid_client(other.to_string()),
-    })?;
+    let verified = keys::verify_client_jwt(provider, client, assertion)
+        .await
+        .map_err(|e| match e {
+            ClientJwtError::Jws(e) => refused(&format!("was refused: {e}")),
+            other => OAuthError::invalid_client(other.to_string()),
+        })?;
     // RFC 8725 section 3.11 and RFC 7523bis: an explicitly typed JWT of another kind (a
     // request object, a DPoP proof, an access token) is not an assertion, even when its claims
     // would pass.

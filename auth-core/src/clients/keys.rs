@@ -292,6 +292,28 @@ pub async fn verify(
     }
 }
 
+/// Verifies a JWT `client` signed for this server (an assertion, a request object): its keys,
+/// the algorithms it may use (FAPI 2.0 narrows them), any `typ` (the caller checks it), `kid`
+/// optional.
+pub async fn verify_client_jwt(
+    provider: &crate::Provider,
+    client: &Client,
+    token: &str,
+) -> Result<Verified, ClientJwtError> {
+    let rules = Rules {
+        algorithms: crate::fapi::client_algorithms(provider, client),
+        ..super::assertion::CLIENT_JWT
+    };
+    verify(
+        provider.client_jwks(),
+        provider.clock().unix(),
+        client,
+        token,
+        &rules,
+    )
+    .await
+}
+
 /// The claims of a JWT, read without verifying it: only to learn which client sent it, whose
 /// keys then verify it.
 pub fn peek_claims(token: &str) -> Option<serde_json::Map<String, serde_json::Value>> {

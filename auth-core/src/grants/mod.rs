@@ -14,7 +14,7 @@ pub(crate) use user_tokens::family_ends_at;
 use crate::Provider;
 use crate::clients::GrantType;
 use crate::clients::authentication::{Accept, Credentials, authenticate_throttled};
-use crate::dpop::{self, Presented, ProofRequest};
+use crate::dpop::{self, Presented};
 use crate::error::OAuthError;
 use crate::params::Params;
 use auth_proto::error::ErrorCode;
@@ -64,19 +64,7 @@ pub async fn token(
         )));
     }
     let jkt = match dpop {
-        Some(presented) => Some(
-            dpop::check_with(
-                provider,
-                presented.proof,
-                &ProofRequest {
-                    method: "POST",
-                    url: presented.url,
-                    access_token: None,
-                },
-                crate::fapi::client_algorithms(provider, &client),
-            )
-            .await?,
-        ),
+        Some(presented) => Some(dpop::check_client_post(provider, &client, presented).await?),
         // RFC 9449 section 5.2: such a client's token requests without a proof are refused;
         // FAPI 2.0 section 5.3.2.1 item 5: tokens are sender-constrained.
         None if client.security.dpop_bound_access_tokens
