@@ -99,6 +99,32 @@ impl TestApp {
             .output()
             .expect("run auth-server")
     }
+
+    /// Another replica on the same database: its own provider, with its own in-memory copies,
+    /// on this app's clock.
+    pub async fn another_replica(&self) -> auth_core::Provider {
+        self.another_replica_with(|_| {}).await
+    }
+
+    /// [`Self::another_replica`], configured by `configure` (as the app's own configuration
+    /// was, where it matters).
+    pub async fn another_replica_with(
+        &self,
+        configure: impl FnOnce(&mut Config),
+    ) -> auth_core::Provider {
+        let mut config = Config {
+            database_url: self.db.url.clone().into(),
+            issuer: Some(self.url("")),
+            ..Config::default()
+        };
+        configure(&mut config);
+        config.keys.encryption_key = Some(self.kek.clone().into());
+        config.mail.folder = self.config_mail_folder.clone();
+        let settings = config.validate().expect("valid configuration");
+        auth_server::startup::open_provider(&config, &settings, self.clock.clone())
+            .await
+            .expect("a second provider")
+    }
 }
 
 impl Drop for TestApp {

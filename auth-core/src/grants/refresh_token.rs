@@ -3,8 +3,14 @@
 //!
 //! Every use returns a new refresh token and retires the old one in one conditional update, so
 //! of two concurrent refreshes exactly one wins. Presenting a retired token revokes the whole
-//! family: the token was stolen, or a client is misbehaving. A grace period
-//! (`refresh_reuse_grace`, default 0) lets a client that lost a response retry without that.
+//! family: the token was stolen, or a client is misbehaving.
+//!
+//! A grace period (`refresh_reuse_grace`, default 0 = off) lets a client that lost the answer
+//! of a rotation retry it: the token it presented again, by the same client, within the grace
+//! after its rotation, is answered with a new pair, and the successor the client never received
+//! is retired with its access token, so a grant has one live refresh token at a time
+//! (docs/decisions/0007). If that successor was used, the presenter is not the client that
+//! lost an answer: the family is revoked, as for any reuse after the grace.
 //!
 //! A refresh follows the state the grant came from: the user must still exist and be enabled,
 //! the client must be the registration (and secret) the grant was made with, the scope is
@@ -17,6 +23,8 @@ use crate::clients::Client;
 use crate::error::OAuthError;
 use crate::params::Params;
 use crate::scope::Scope;
+use crate::secrets::TokenHash;
+use crate::store::{IssuedAccess, NewRefreshToken, Replacement};
 use auth_proto::token::TokenResponse;
 
 /// Exchanges a refresh token for new tokens.
@@ -52,9 +60,14 @@ pub async fn exchange(
             "the refresh token was issued before the client was registered again or its secret replaced",
         ));
     }
-    if let Some(rotated_at) = stored.rotated_at {
-        return Err(reused(provider, &family.id, now - rotated_at).await);
-    }
+    // A retired token is a reuse, unless its client retries a rotation whose answer it lost.
+    let retrying = match (stored.rotated_at, &stored.replaced_by) {
+        (None, _) => None,
+        (Some(rotated_at), Some(successor)) if now - rotated_at < grace_secs(provider) => {
+            Some(successor)
+        }
+        (Some(_), _) => return Err(reused(provider, &family.id).await),
+    };
     if stored.expires_at <= now || family_ends_at(provider, &family) <= now {
         return Err(OAuthError::invalid_grant("the refresh token has expired"));
     }
@@ -96,13 +109,30 @@ pub async fn exchange(
             client.id
         )));
     };
-    let rotated = provider
-        .store()
-        .rotate_refresh_token(&hash, now, &family.id, new_refresh, &minted.access)
-        .await?;
-    if !rotated {
-        // A concurrent request rotated it first: this one is a reuse.
-        return Err(reused(provider, &family.id, 0).await);
+    match retrying {
+        None => {
+            let rotated = provider
+                .store()
+                .rotate_refresh_token(&hash, now, &family.id, new_refresh, &minted.access)
+                .await?;
+            if !rotated {
+                // A concurrent request rotated it first: within a grace this is the client's
+                // own race (its other request has the answer), otherwise a reuse.
+                return Err(raced(provider, &family.id).await);
+            }
+        }
+        Some(successor) => {
+            retry_rotation(
+                provider,
+                &hash,
+                successor,
+                now,
+                &family.id,
+                new_refresh,
+                &minted.access,
+            )
+            .await?;
+        }
     }
     // OIDC Core section 12.2: a refreshed ID token has no nonce.
     respond(
@@ -123,11 +153,55 @@ pub async fn exchange(
     )
 }
 
-async fn reused(provider: &Provider, family_id: &str, seconds_since_rotation: i64) -> OAuthError {
-    let grace = i64::try_from(provider.settings().refresh_reuse_grace.as_secs()).unwrap_or(0);
-    if seconds_since_rotation < grace {
-        return OAuthError::invalid_grant("the refresh token was already used");
+/// A retry within the grace: the successor `hash` was answered with is retired with its access
+/// token, and the new pair takes its place.
+async fn retry_rotation(
+    provider: &Provider,
+    hash: &TokenHash,
+    successor: &TokenHash,
+    now: i64,
+    family_id: &str,
+    new_refresh: &NewRefreshToken,
+    access: &IssuedAccess,
+) -> Result<(), OAuthError> {
+    let replaced = provider
+        .store()
+        .replace_unreceived_refresh_token(hash, successor, now, family_id, new_refresh, access)
+        .await?;
+    match replaced {
+        Replacement::Replaced => {
+            tracing::info!(
+                event = "refresh_token_retried",
+                "a rotated refresh token was presented again within the grace; its unused successor is retired"
+            );
+            Ok(())
+        }
+        // RFC 9700 section 4.14.2: the client received and used the successor, so whoever
+        // presents the old token now is not that client retrying.
+        Replacement::SuccessorUsed => Err(reused(provider, family_id).await),
+        Replacement::Lost => Err(OAuthError::invalid_grant(
+            "the refresh token was already used by a concurrent request",
+        )),
     }
+}
+
+fn grace_secs(provider: &Provider) -> i64 {
+    i64::try_from(provider.settings().refresh_reuse_grace.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// A concurrent rotation of the same token won: a reuse, unless a grace is set (the client
+/// raced itself, and its other request has the answer).
+async fn raced(provider: &Provider, family_id: &str) -> OAuthError {
+    if grace_secs(provider) > 0 {
+        return OAuthError::invalid_grant(
+            "the refresh token was already used by a concurrent request",
+        );
+    }
+    reused(provider, family_id).await
+}
+
+/// RFC 9700 section 4.14.2: a refresh token presented after it was rotated revokes its grant.
+async fn reused(provider: &Provider, family_id: &str) -> OAuthError {
     if let Err(e) = provider.store().revoke_family(family_id).await {
         return e.into();
     }

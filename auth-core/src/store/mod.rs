@@ -334,8 +334,22 @@ pub struct StoredRefreshToken {
     pub created_at: i64,
     /// Expiry.
     pub expires_at: i64,
-    /// When it was exchanged for its successor.
+    /// When it was exchanged for its successor, or retired unused (superseded after a retry).
     pub rotated_at: Option<i64>,
+    /// Its successor, when it was exchanged for one.
+    pub replaced_by: Option<TokenHash>,
+}
+
+/// What [`GrantStore::replace_unreceived_refresh_token`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replacement {
+    /// The successor was retired and the new token stored in its place.
+    Replaced,
+    /// The successor was already used: the client received it, so the old token's holder
+    /// is not retrying.
+    SuccessorUsed,
+    /// A concurrent retry replaced the successor first; nothing changed.
+    Lost,
 }
 
 /// A refresh token about to be stored.
@@ -423,6 +437,18 @@ pub trait GrantStore: Send + Sync {
         new: &NewRefreshToken,
         access: &IssuedAccess,
     ) -> Result<bool, StoreError>;
+    /// For a client retrying a rotation whose answer it lost: in one transaction, when the
+    /// successor of `old_hash` is `successor` and unused, retires it, revokes the access token
+    /// issued with it, and stores `new` (and the new access token id) as `old_hash`'s successor.
+    async fn replace_unreceived_refresh_token(
+        &self,
+        old_hash: &TokenHash,
+        successor: &TokenHash,
+        now: i64,
+        family_id: &str,
+        new: &NewRefreshToken,
+        access: &IssuedAccess,
+    ) -> Result<Replacement, StoreError>;
     /// The family an access token (by `jti`) belongs to, for user tokens.
     async fn family_of_access_token(&self, jti: &str) -> Result<Option<TokenFamily>, StoreError>;
     /// Revokes a family: its refresh tokens stop working and its access tokens read inactive.

@@ -226,6 +226,66 @@ async fn concurrent_refreshes_of_one_token_let_exactly_one_win(backend: Backend)
 }
 
 #[both_backends]
+async fn concurrent_retries_within_the_refresh_grace_keep_one_live_token(backend: Backend) {
+    let app = spawn_app_with(backend, |c| c.tokens.refresh_reuse_grace_secs = 30).await;
+    let secret = app.code_client("webapp").await;
+    app.user("ann@example.com").await;
+    let browser = browser();
+    for round in 0..ROUNDS {
+        let first = tokens(&app, &browser, &secret).await["refresh_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // The client lost this answer, and retries from several connections at once.
+        let lost = app.refresh("webapp", &secret, &first, None).await;
+        assert_eq!(lost.status(), 200, "round {round}");
+        let answers =
+            answers((0..CONTENDERS).map(|_| app.refresh("webapp", &secret, &first, None))).await;
+        let winners: Vec<&Value> = answers
+            .iter()
+            .filter(|(s, _)| *s == 200)
+            .map(|(_, b)| b)
+            .collect();
+        assert!(!winners.is_empty(), "round {round}: {answers:?}");
+        for (status, body) in answers.iter().filter(|(s, _)| *s != 200) {
+            assert_eq!(*status, 400, "round {round}: {body}");
+            assert_eq!(
+                body["error_description"],
+                "the refresh token was already used by a concurrent request",
+                "round {round}"
+            );
+        }
+        // Each winner retired the one before it: exactly one answer's access token is live,
+        // and its refresh token is the grant's one live token.
+        let mut live = Vec::new();
+        for winner in &winners {
+            let access = winner["access_token"].as_str().unwrap();
+            if app.is_active("webapp", &secret, access).await {
+                live.push(*winner);
+            }
+        }
+        assert_eq!(live.len(), 1, "round {round}: {winners:?}");
+        let next = live[0]["refresh_token"].as_str().unwrap();
+        assert_eq!(
+            app.refresh("webapp", &secret, next, None).await.status(),
+            200,
+            "round {round}: the grant lives on"
+        );
+    }
+    assert_eq!(
+        db_count(
+            &app.db.url,
+            "SELECT COUNT(*) FROM token_families f WHERE revoked_at IS NOT NULL \
+             OR (SELECT COUNT(*) FROM refresh_tokens r \
+                 WHERE r.family_id = f.id AND r.rotated_at IS NULL) <> 1"
+        )
+        .await,
+        0,
+        "no grant was revoked, and each has one live refresh token"
+    );
+}
+
+#[both_backends]
 async fn concurrent_sign_ups_with_one_address_create_one_account(backend: Backend) {
     let (app, mail) = spawn_app_with_mail(backend, unthrottled).await;
     for round in 0..HASHING_ROUNDS {

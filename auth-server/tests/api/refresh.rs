@@ -1,6 +1,6 @@
 //! Refresh tokens: rotation, reuse detection, narrowing, concurrency.
 
-use crate::support::{Backend, both_backends, spawn_app, spawn_app_with};
+use crate::support::{Backend, TestApp, both_backends, db_count, spawn_app, spawn_app_with};
 use auth_testkit::{Fetch as _, ReadJson as _};
 use serde_json::Value;
 
@@ -69,14 +69,197 @@ async fn reusing_a_rotated_token_revokes_the_whole_family(backend: Backend) {
     );
 }
 
+/// A grant of ann's to `webapp`, rotated once under a grace of 10 s: the first refresh token,
+/// and the answer of its rotation (which the client "lost").
+async fn rotated_under_grace(app: &TestApp, secret: &str) -> (String, Value) {
+    app.user("ann@example.com").await;
+    let tokens = app.tokens_for("webapp", secret, "ann@example.com").await;
+    let first = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let lost: Value = app
+        .refresh("webapp", secret, &first, None)
+        .await
+        .read_json()
+        .await;
+    assert!(lost["refresh_token"].is_string(), "{lost}");
+    (first, lost)
+}
+
+fn str_of<'a>(body: &'a Value, key: &str) -> &'a str {
+    body[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {key} in {body}"))
+}
+
 #[both_backends]
-async fn a_grace_period_lets_a_client_retry_without_revoking(backend: Backend) {
+async fn within_the_grace_a_retry_gets_a_new_pair_and_the_lost_one_is_retired(backend: Backend) {
     let app = spawn_app_with(backend, |c| c.tokens.refresh_reuse_grace_secs = 10).await;
+    let secret = app.code_client("webapp").await;
+    let (first, lost) = rotated_under_grace(&app, &secret).await;
+    app.clock.advance(time::Duration::seconds(9));
+
+    // The client lost `lost` and retries with the token it still holds.
+    let retry = app.refresh("webapp", &secret, &first, None).await;
+    assert_eq!(retry.status(), 200);
+    let retry: Value = retry.json().await.unwrap();
+    assert_ne!(
+        str_of(&retry, "refresh_token"),
+        str_of(&lost, "refresh_token")
+    );
+    assert!(
+        retry["id_token"].is_string(),
+        "a whole token response: {retry}"
+    );
+    assert!(
+        app.is_active("webapp", &secret, str_of(&retry, "access_token"))
+            .await
+    );
+    // The pair the client never received is retired (docs/decisions/0007).
+    assert!(
+        !app.is_active("webapp", &secret, str_of(&lost, "access_token"))
+            .await,
+        "the lost access token is revoked"
+    );
+    assert!(
+        !app.is_active("webapp", &secret, str_of(&lost, "refresh_token"))
+            .await,
+        "the lost refresh token is retired"
+    );
+    // A second lost answer: the retry works again within the grace of the first rotation.
+    let again: Value = app
+        .refresh("webapp", &secret, &first, None)
+        .await
+        .read_json()
+        .await;
+    assert!(again["refresh_token"].is_string(), "{again}");
+    assert!(
+        !app.is_active("webapp", &secret, str_of(&retry, "access_token"))
+            .await
+    );
+    // One live refresh token per grant, and the grant lives on.
+    assert_eq!(
+        db_count(
+            &app.db.url,
+            "SELECT COUNT(*) FROM refresh_tokens WHERE rotated_at IS NULL"
+        )
+        .await,
+        1
+    );
+    let next = app
+        .refresh("webapp", &secret, str_of(&again, "refresh_token"), None)
+        .await;
+    assert_eq!(next.status(), 200, "the family lives on");
+}
+
+#[both_backends]
+async fn a_retry_after_the_grace_revokes_the_family(backend: Backend) {
+    let app = spawn_app_with(backend, |c| c.tokens.refresh_reuse_grace_secs = 10).await;
+    let secret = app.code_client("webapp").await;
+    let (first, lost) = rotated_under_grace(&app, &secret).await;
+    app.clock.advance(time::Duration::seconds(10));
+    let reuse: Value = app
+        .refresh("webapp", &secret, &first, None)
+        .await
+        .read_json()
+        .await;
+    assert_eq!(
+        reuse["error_description"],
+        "the refresh token was already used; every token of its grant is revoked"
+    );
+    assert!(
+        !app.is_active("webapp", &secret, str_of(&lost, "access_token"))
+            .await
+    );
+    let after = app
+        .refresh("webapp", &secret, str_of(&lost, "refresh_token"), None)
+        .await;
+    assert_eq!(after.status(), 400);
+}
+
+#[both_backends]
+async fn within_the_grace_an_old_token_whose_successor_was_used_revokes_the_family(
+    backend: Backend,
+) {
+    let app = spawn_app_with(backend, |c| c.tokens.refresh_reuse_grace_secs = 10).await;
+    let secret = app.code_client("webapp").await;
+    let (first, received) = rotated_under_grace(&app, &secret).await;
+    // The client did receive its answer and used it: whoever presents `first` now is not
+    // that client retrying.
+    let used: Value = app
+        .refresh("webapp", &secret, str_of(&received, "refresh_token"), None)
+        .await
+        .read_json()
+        .await;
+    let replay: Value = app
+        .refresh("webapp", &secret, &first, None)
+        .await
+        .read_json()
+        .await;
+    assert_eq!(
+        replay["error_description"],
+        "the refresh token was already used; every token of its grant is revoked"
+    );
+    assert!(
+        !app.is_active("webapp", &secret, str_of(&used, "access_token"))
+            .await
+    );
+}
+
+#[both_backends]
+async fn a_retired_successor_presented_later_revokes_the_family(backend: Backend) {
+    let app = spawn_app_with(backend, |c| c.tokens.refresh_reuse_grace_secs = 10).await;
+    let secret = app.code_client("webapp").await;
+    let (first, lost) = rotated_under_grace(&app, &secret).await;
+    let retry: Value = app
+        .refresh("webapp", &secret, &first, None)
+        .await
+        .read_json()
+        .await;
+    // Someone holds the answer the retry retired (the "lost" one was received after all, by a
+    // thief or by the client): presenting it is a reuse, whatever the grace.
+    let reuse: Value = app
+        .refresh("webapp", &secret, str_of(&lost, "refresh_token"), None)
+        .await
+        .read_json()
+        .await;
+    assert_eq!(
+        reuse["error_description"],
+        "the refresh token was already used; every token of its grant is revoked"
+    );
+    assert!(
+        !app.is_active("webapp", &secret, str_of(&retry, "access_token"))
+            .await
+    );
+}
+
+#[both_backends]
+async fn within_the_grace_another_client_cannot_retry(backend: Backend) {
+    let app = spawn_app_with(backend, |c| c.tokens.refresh_reuse_grace_secs = 10).await;
+    let secret = app.code_client("webapp").await;
+    let other = app.code_client("other").await;
+    let (first, lost) = rotated_under_grace(&app, &secret).await;
+    let stolen: Value = app
+        .refresh("other", &other, &first, None)
+        .await
+        .read_json()
+        .await;
+    assert_eq!(
+        stolen["error_description"],
+        "the refresh token was issued to another client"
+    );
+    assert!(
+        app.is_active("webapp", &secret, str_of(&lost, "access_token"))
+            .await
+    );
+}
+
+#[both_backends]
+async fn without_a_grace_a_retry_revokes_the_family(backend: Backend) {
+    let app = spawn_app(backend).await;
     let secret = app.code_client("webapp").await;
     app.user("ann@example.com").await;
     let tokens = app.tokens_for("webapp", &secret, "ann@example.com").await;
-    let first = tokens["refresh_token"].as_str().unwrap().to_owned();
-    let refreshed: Value = app
+    let first = str_of(&tokens, "refresh_token").to_owned();
+    let lost: Value = app
         .refresh("webapp", &secret, &first, None)
         .await
         .read_json()
@@ -88,13 +271,62 @@ async fn a_grace_period_lets_a_client_retry_without_revoking(backend: Backend) {
         .await;
     assert_eq!(
         retry["error_description"],
-        "the refresh token was already used"
+        "the refresh token was already used; every token of its grant is revoked"
     );
-    let second = refreshed["refresh_token"].as_str().unwrap();
+    assert!(
+        !app.is_active("webapp", &secret, str_of(&lost, "access_token"))
+            .await
+    );
+}
+
+#[both_backends]
+async fn a_retry_at_another_replica_is_answered_like_here(backend: Backend) {
+    let app = spawn_app_with(backend, |c| c.tokens.refresh_reuse_grace_secs = 10).await;
+    let secret = app.code_client("webapp").await;
+    let (first, lost) = rotated_under_grace(&app, &secret).await;
+    // The retry reaches another replica: it knows the rotation from the database alone.
+    let other = app
+        .another_replica_with(|c| c.tokens.refresh_reuse_grace_secs = 10)
+        .await;
+    let params: auth_core::params::Params = [
+        ("grant_type".to_owned(), "refresh_token".to_owned()),
+        ("refresh_token".to_owned(), first.clone()),
+    ]
+    .into_iter()
+    .collect();
+    let basic = format!(
+        "Basic {}",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("webapp:{secret}")
+        )
+    );
+    let retried = auth_core::grants::token(&other, Some(&basic), &params, "127.0.0.1", None)
+        .await
+        .expect("the retry is answered at the other replica");
+    let retried = retried.response;
+    assert!(
+        app.is_active("webapp", &secret, &retried.access_token)
+            .await
+    );
+    assert!(
+        !app.is_active("webapp", &secret, str_of(&lost, "access_token"))
+            .await
+    );
+    // And after the grace, here, the same retry revokes the grant made there.
+    app.clock.advance(time::Duration::seconds(10));
+    let reuse: Value = app
+        .refresh("webapp", &secret, &first, None)
+        .await
+        .read_json()
+        .await;
     assert_eq!(
-        app.refresh("webapp", &secret, second, None).await.status(),
-        200,
-        "the family lives on"
+        reuse["error_description"],
+        "the refresh token was already used; every token of its grant is revoked"
+    );
+    assert!(
+        !app.is_active("webapp", &secret, &retried.access_token)
+            .await
     );
 }
 

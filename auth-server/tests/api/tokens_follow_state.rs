@@ -11,7 +11,6 @@ use auth_core::clients::{AuthMethod, ClientId, GrantType};
 use auth_core::roles::{Role, RoleName};
 use auth_core::users::User;
 use auth_core::users::password::Password;
-use auth_server::config::Config;
 use auth_testkit::{Fetch as _, ReadJson as _};
 use serde_json::Value;
 use std::time::Duration;
@@ -180,20 +179,6 @@ async fn only_session(app: &TestApp, user: &User) -> String {
     sessions[0].id.clone()
 }
 
-/// Another replica on the same database: its own provider, with its own in-memory copies.
-async fn another_replica(app: &TestApp) -> auth_core::Provider {
-    let mut config = Config {
-        database_url: app.db.url.clone().into(),
-        ..Config::default()
-    };
-    config.keys.encryption_key = Some(app.kek.clone().into());
-    config.mail.folder = app.config_mail_folder.clone();
-    let settings = config.validate().expect("valid configuration");
-    auth_server::startup::open_provider(&config, &settings, app.clock.clone())
-        .await
-        .expect("a second provider")
-}
-
 #[both_backends]
 async fn a_change_made_at_another_replica_is_seen_here_within_the_cache_bound(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -217,7 +202,7 @@ async fn a_change_made_at_another_replica_is_seen_here_within_the_cache_bound(ba
     assert!(active(&app, &rs, &access).await);
     assert!(active(&app, &rs, &service).await);
 
-    let other = another_replica(&app).await;
+    let other = app.another_replica().await;
     auth_core::roles::revoke(&other, &ada.id, &RoleName::parse("admin").unwrap())
         .await
         .unwrap();

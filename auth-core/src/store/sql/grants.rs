@@ -7,8 +7,8 @@ use super::{Pool, SqlStore, WritePool, amr, on_pool, token_hash, user_id};
 use crate::clients::ClientId;
 use crate::secrets::TokenHash;
 use crate::store::{
-    GrantStore, IssuedAccess, NewRefreshToken, StoreError, StoredCode, StoredRefreshToken,
-    StoredRequest, TokenFamily,
+    GrantStore, IssuedAccess, NewRefreshToken, Replacement, StoreError, StoredCode,
+    StoredRefreshToken, StoredRequest, TokenFamily,
 };
 use crate::users::UserId;
 use async_trait::async_trait;
@@ -57,6 +57,7 @@ struct RefreshRow {
     client_registration: String,
     dpop_jkt: Option<String>,
     resources: String,
+    replaced_by: Option<Vec<u8>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -289,13 +290,15 @@ impl GrantStore for SqlStore {
                 .await?;
                 if let Some(refresh) = refresh {
                     sqlx::query(
-                        "INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at) \
-                         VALUES ($1, $2, $3, $4)",
+                        "INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at, \
+                         access_jti, access_expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
                     )
                     .bind(refresh.hash.as_bytes())
                     .bind(&family.id)
                     .bind(now)
                     .bind(refresh.expires_at)
+                    .bind(&access.jti)
+                    .bind(access.expires_at)
                     .execute(&mut *tx)
                     .await?;
                 }
@@ -319,7 +322,7 @@ impl GrantStore for SqlStore {
             sqlx::query_as(
                 "SELECT r.family_id, r.created_at, r.expires_at, r.rotated_at, f.client_id, f.user_id, \
                  f.session_id, f.scope, f.auth_time, f.amr, f.created_at AS family_created_at, f.revoked_at, \
-                 f.client_registration, f.dpop_jkt, f.resources FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id WHERE r.token_hash = $1",
+                 f.client_registration, f.dpop_jkt, f.resources, r.replaced_by FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id WHERE r.token_hash = $1",
             )
             .bind(hash.as_bytes())
             .fetch_optional(pool)
@@ -345,6 +348,7 @@ impl GrantStore for SqlStore {
                 created_at: r.created_at,
                 expires_at: r.expires_at,
                 rotated_at: r.rotated_at,
+                replaced_by: r.replaced_by.as_deref().and_then(TokenHash::from_slice),
             };
             Ok((token, family))
         })
@@ -387,9 +391,9 @@ impl GrantStore for SqlStore {
             Pool::Sqlite(pool) => {
                 let mut tx = pool.begin().await?;
                 let changed = rotation_arguments!(sqlx::query(
-                    "UPDATE refresh_tokens SET rotated_at = $2 WHERE token_hash = $1 AND rotated_at IS NULL; \
-                     INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at) \
-                     SELECT $3, $4, $2, $5 WHERE changes() = 1; \
+                    "UPDATE refresh_tokens SET rotated_at = $2, replaced_by = $3 WHERE token_hash = $1 AND rotated_at IS NULL; \
+                     INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at, access_jti, access_expires_at) \
+                     SELECT $3, $4, $2, $5, $6, $7 WHERE changes() = 1; \
                      INSERT INTO family_access_tokens (jti, family_id, expires_at) \
                      SELECT $6, $4, $7 WHERE changes() = 1",
                 ))
@@ -418,11 +422,11 @@ impl GrantStore for SqlStore {
             Pool::Postgres(pool) => {
                 rotation_arguments!(sqlx::query(
                     "WITH claimed AS ( \
-                         UPDATE refresh_tokens SET rotated_at = $2 \
+                         UPDATE refresh_tokens SET rotated_at = $2, replaced_by = $3 \
                          WHERE token_hash = $1 AND rotated_at IS NULL RETURNING family_id), \
                      stored AS ( \
-                         INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at) \
-                         SELECT $3, $4, $2, $5 FROM claimed) \
+                         INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at, access_jti, access_expires_at) \
+                         SELECT $3, $4, $2, $5, $6, $7 FROM claimed) \
                      INSERT INTO family_access_tokens (jti, family_id, expires_at) \
                      SELECT $6, $4, $7 FROM claimed",
                 ))
@@ -433,6 +437,87 @@ impl GrantStore for SqlStore {
             }
         };
         Ok(claimed)
+    }
+
+    async fn replace_unreceived_refresh_token(
+        &self,
+        old_hash: &TokenHash,
+        successor: &TokenHash,
+        now: i64,
+        family_id: &str,
+        new: &NewRefreshToken,
+        access: &IssuedAccess,
+    ) -> Result<Replacement, StoreError> {
+        let replaced = on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            // The successor is retired only while unused and still the old token's successor:
+            // of concurrent retries exactly one gets past this statement.
+            let retired = sqlx::query(
+                "UPDATE refresh_tokens SET rotated_at = $3 \
+                 WHERE token_hash = $2 AND family_id = $4 AND rotated_at IS NULL \
+                 AND EXISTS (SELECT 1 FROM refresh_tokens o WHERE o.token_hash = $1 AND o.replaced_by = $2)",
+            )
+            .bind(old_hash.as_bytes())
+            .bind(successor.as_bytes())
+            .bind(now)
+            .bind(family_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if retired != 1 {
+                // Used by the client (it has a successor of its own), or replaced by a
+                // concurrent retry (retired without one).
+                let used: Option<Option<Vec<u8>>> = sqlx::query_scalar(
+                    "SELECT replaced_by FROM refresh_tokens WHERE token_hash = $1",
+                )
+                .bind(successor.as_bytes())
+                .fetch_optional(&mut *tx)
+                .await?;
+                return Ok(match used {
+                    Some(Some(_)) => Replacement::SuccessorUsed,
+                    _ => Replacement::Lost,
+                });
+            }
+            // The access token answered with the successor was never received either.
+            sqlx::query(
+                "INSERT INTO revoked_access_tokens (jti, expires_at, revoked_at) \
+                 SELECT access_jti, access_expires_at, unixepoch() FROM refresh_tokens \
+                 WHERE token_hash = $1 AND access_jti IS NOT NULL AND access_expires_at IS NOT NULL \
+                 ON CONFLICT (jti) DO NOTHING",
+            )
+            .bind(successor.as_bytes())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE refresh_tokens SET replaced_by = $2 WHERE token_hash = $1")
+                .bind(old_hash.as_bytes())
+                .bind(new.hash.as_bytes())
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at, \
+                 access_jti, access_expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(new.hash.as_bytes())
+            .bind(family_id)
+            .bind(now)
+            .bind(new.expires_at)
+            .bind(&access.jti)
+            .bind(access.expires_at)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("INSERT INTO family_access_tokens (jti, family_id, expires_at) VALUES ($1, $2, $3)")
+                .bind(&access.jti)
+                .bind(family_id)
+                .bind(access.expires_at)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(Replacement::Replaced)
+        })?;
+        if replaced == Replacement::Replaced {
+            self.caches.revocations_changed();
+        }
+        Ok(replaced)
     }
 
     async fn revoke_family(&self, family_id: &str) -> Result<(), StoreError> {
