@@ -46,3 +46,30 @@ impl DeviceConfig {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifetimes_and_intervals_out_of_range_name_the_setting() {
+        let cases = [
+            (0, 5, "device.code_ttl_secs"),
+            (3600, 5, "device.code_ttl_secs"),
+            (600, 0, "device.interval_secs"),
+            (600, 61, "device.interval_secs"),
+            (30, 30, "must be shorter than device.code_ttl_secs"),
+        ];
+        for (code_ttl_secs, interval_secs, expected) in cases {
+            let config = DeviceConfig {
+                code_ttl_secs,
+                interval_secs,
+            };
+            let err = config.policy().unwrap_err().to_string();
+            assert!(err.contains(expected), "{err} should mention {expected}");
+        }
+        let policy = DeviceConfig::default().policy().unwrap();
+        assert_eq!(policy.code_ttl, Duration::from_secs(600));
+        assert_eq!(policy.interval, Duration::from_secs(5));
+    }
+}
