@@ -620,3 +620,139 @@ async fn device_and_user_codes_are_stored_only_as_keyed_hashes(backend: Backend)
     );
     assert_eq!(db_count(&app.db.url, &plain).await, 0);
 }
+
+/// A signed-in browser approves a new request of `client`; returns the device code.
+async fn approved(app: &TestApp, browser: &reqwest::Client, client: &str) -> String {
+    let body = started(app, client).await;
+    let (status, page) = decide(app, browser, text(&body, "user_code"), "approve").await;
+    assert_eq!(status, 200, "{page}");
+    text(&body, "device_code").to_owned()
+}
+
+#[both_backends]
+async fn an_approval_and_its_tokens_end_with_the_session_they_were_given_in(backend: Backend) {
+    let app = spawn_app(backend).await;
+    device_client(&app, "tv").await;
+    app.user("ann@example.com").await;
+    let browser = signed_in(&app, "ann@example.com").await;
+    let redeemed = approved(&app, &browser, "tv").await;
+    let waiting = approved(&app, &browser, "tv").await;
+    let (status, tokens) = poll(&app, "tv", &redeemed).await;
+    assert_eq!(status, 200, "{tokens}");
+
+    // The user signs out where they approved both.
+    let response = app
+        .submit(&browser, "/logout", "/logout", &[("confirm", "yes")])
+        .await;
+    assert_eq!(response.status(), 200);
+    // The approval not yet redeemed went with the session; the tokens of the other too.
+    let (error, _) = poll_error(&app, "tv", &waiting).await;
+    assert_eq!(error, "invalid_grant");
+    let refreshed = app
+        .http
+        .post(app.url("/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", "tv"),
+            ("refresh_token", text(&tokens, "refresh_token")),
+        ])
+        .fetch()
+        .await;
+    assert_eq!(refreshed.status(), 400);
+    let body: Value = refreshed.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant", "{body}");
+}
+
+#[both_backends]
+async fn a_dpop_proof_binds_the_device_tokens_to_its_key(backend: Backend) {
+    let app = spawn_app(backend).await;
+    device_client(&app, "tv").await;
+    app.user("ann@example.com").await;
+    let browser = signed_in(&app, "ann@example.com").await;
+    let code = approved(&app, &browser, "tv").await;
+    let key = app.dpop_key(auth_core::keys::SigningAlgorithm::Es256);
+    let response = app
+        .http
+        .post(app.url("/token"))
+        .header("dpop", key.proof("POST", &app.url("/token"), None, None))
+        .form(&[
+            ("grant_type", DEVICE_GRANT),
+            ("client_id", "tv"),
+            ("device_code", code.as_str()),
+        ])
+        .fetch()
+        .await;
+    assert_eq!(response.status(), 200);
+    let tokens: Value = response.json().await.unwrap();
+    assert_eq!(tokens["token_type"], "DPoP");
+    let issuer = app.provider.settings().issuer.as_str().to_owned();
+    let (_, claims) = verify_with_jwks(
+        &app.base_url,
+        &app.http,
+        text(&tokens, "access_token"),
+        &issuer,
+        &issuer,
+    )
+    .await
+    .unwrap();
+    assert_eq!(claims["cnf"]["jkt"], key.jkt());
+    // A public client's refresh token is bound to the key too: without a proof it is refused.
+    let refreshed = app
+        .http
+        .post(app.url("/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", "tv"),
+            ("refresh_token", text(&tokens, "refresh_token")),
+        ])
+        .fetch()
+        .await;
+    assert_eq!(refreshed.status(), 400);
+}
+
+#[both_backends]
+async fn device_clients_register_dynamically_and_from_the_cli_without_redirect_uris(
+    backend: Backend,
+) {
+    let app = spawn_app_with(backend, |c| {
+        c.registration.mode = auth_server::config::registration::Mode::Open;
+    })
+    .await;
+    let registered: Value = app
+        .http
+        .post(app.url("/register"))
+        .json(&serde_json::json!({
+            "client_name": "Kiosk",
+            "token_endpoint_auth_method": "none",
+            "grant_types": [DEVICE_GRANT, "refresh_token"],
+            "scope": "openid profile",
+        }))
+        .fetch_json()
+        .await;
+    let id = registered["client_id"].as_str().unwrap();
+    assert_eq!(
+        registered["grant_types"],
+        serde_json::json!([DEVICE_GRANT, "refresh_token"])
+    );
+    assert_eq!(start(&app, id, "openid").await.0, 200);
+
+    let created = app.cli(&[
+        "client",
+        "create",
+        "--name",
+        "Tickets CLI",
+        "--id",
+        "tickets-cli",
+        "--public",
+        "--grant",
+        "device_code",
+        "--scope",
+        "openid profile",
+    ]);
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    assert_eq!(start(&app, "tickets-cli", "openid").await.0, 200);
+}
