@@ -107,7 +107,9 @@ impl Browser {
     /// brought, so that signing in comes back there ([`Browser::device_page`]).
     pub fn remember_device_page(&mut self, user_code: Option<&UserCode>) {
         let value = user_code.map_or_else(|| "-".to_owned(), UserCode::display);
-        let cookie = base_cookie(self.cookie_name("device"), value, self.secure);
+        let mut cookie = base_cookie(self.cookie_name("device"), value, self.secure);
+        // Long enough to sign in, not so long that a later sign-in lands there.
+        cookie.set_max_age(time::Duration::minutes(15));
         self.jar = self.jar.clone().add(cookie);
     }
 

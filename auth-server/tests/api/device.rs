@@ -266,6 +266,12 @@ async fn a_decided_code_is_no_longer_accepted_on_the_page(backend: Backend) {
     assert!(page.contains("not valid or has expired"), "{page}");
     let (status, tokens) = poll(&app, "tv", text(&body, "device_code")).await;
     assert_eq!(status, 200, "{tokens}");
+    let audited = db_count(
+        &app.db.url,
+        "SELECT COUNT(*) FROM audit_events WHERE event = 'device_approved' AND client_id = 'tv'",
+    )
+    .await;
+    assert_eq!(audited, 1);
 }
 
 #[both_backends]
@@ -336,6 +342,14 @@ async fn a_denied_request_answers_access_denied(backend: Backend) {
     // A denial is final: the code cannot be approved afterwards.
     let (status, _) = enter_code(&app, &browser, text(&body, "user_code")).await;
     assert_eq!(status, 422);
+    // Recorded in the audit log, with the client and the user.
+    let audited = db_count(
+        &app.db.url,
+        "SELECT COUNT(*) FROM audit_events WHERE event = 'device_denied' AND client_id = 'tv' \
+         AND user_id IS NOT NULL",
+    )
+    .await;
+    assert_eq!(audited, 1);
 }
 
 #[both_backends]
