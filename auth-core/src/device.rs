@@ -37,6 +37,10 @@ pub const USER_CODE_LENGTH: usize = 8;
 /// Prefix of device codes.
 pub const DEVICE_CODE_PREFIX: &str = "dc_";
 
+/// Where, under the issuer, the user enters the code (`verification_uri`, section 3.2); the
+/// server routes its page here.
+pub const VERIFICATION_PATH: &str = "/device";
+
 /// How often drawing a user code may collide with a stored one before the request fails.
 const USER_CODE_DRAWS: usize = 3;
 
@@ -155,7 +159,7 @@ pub async fn start(
             Err(e) => return Err(e.into()),
         }
     };
-    let verification_uri = provider.settings().issuer.endpoint("/device");
+    let verification_uri = provider.settings().issuer.endpoint(VERIFICATION_PATH);
     let shown = user_code.display();
     Ok(DeviceAuthorizationResponse {
         device_code: device_code.expose_secret().to_owned(),
