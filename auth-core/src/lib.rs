@@ -28,6 +28,7 @@ pub mod audit;
 pub mod authorize;
 pub mod clients;
 pub mod clock;
+pub mod device;
 pub mod dpop;
 pub mod error;
 pub mod events;
@@ -62,4 +63,4 @@ pub mod verification;
 
 pub use auth_proto as protocol;
 pub use error::OAuthError;
-pub use provider::{Issuer, Provider, RequestPolicy, Settings};
+pub use provider::{DevicePolicy, Issuer, Provider, RequestPolicy, Settings};

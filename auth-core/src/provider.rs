@@ -111,6 +111,26 @@ pub struct Settings {
     pub dpop: crate::dpop::DpopPolicy,
     /// Every client follows the FAPI 2.0 Security Profile ([`crate::fapi`]).
     pub fapi: bool,
+    /// The device authorization grant (RFC 8628).
+    pub device: DevicePolicy,
+}
+
+/// The device authorization grant (RFC 8628).
+#[derive(Debug, Clone)]
+pub struct DevicePolicy {
+    /// How long a device code and its user code work (`expires_in`, section 3.2).
+    pub code_ttl: Duration,
+    /// The least time a device waits between polls (`interval`, section 3.2).
+    pub interval: Duration,
+}
+
+impl Default for DevicePolicy {
+    fn default() -> Self {
+        Self {
+            code_ttl: Duration::from_secs(600),
+            interval: Duration::from_secs(5),
+        }
+    }
 }
 
 /// Rules for authorization requests (RFC 9126, RFC 9101).
@@ -186,6 +206,10 @@ pub struct RateLimits {
     /// Failed client authentications at the token endpoints; per account: per client and
     /// network.
     pub client_authentication: Limit,
+    /// User codes entered on the `/device` page, per account and per network.
+    pub device_user_codes: Limit,
+    /// Stored device authorization requests; per account: all of them.
+    pub device_authorizations: Limit,
 }
 
 impl Default for RateLimits {
@@ -208,6 +232,8 @@ impl Default for RateLimits {
             client_registration: limit(per(1000, 3600), per(20, 3600)),
             pending_authorizations: limit(per(20_000, 900), per(300, 900)),
             client_authentication: limit(per(20, 900), per(100, 900)),
+            device_user_codes: limit(per(10, 900), per(30, 900)),
+            device_authorizations: limit(per(20_000, 900), per(300, 900)),
         }
     }
 }
@@ -258,6 +284,7 @@ impl Settings {
             requests: RequestPolicy::default(),
             dpop: crate::dpop::DpopPolicy::default(),
             fapi: false,
+            device: DevicePolicy::default(),
         }
     }
 }

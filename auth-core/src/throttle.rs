@@ -82,11 +82,16 @@ pub enum Feature {
     /// Failed client authentications at the token endpoints (per account: per client and
     /// network, so strangers cannot lock a client out everywhere).
     ClientAuthentication,
+    /// User codes entered on the `/device` page, right or wrong (RFC 8628 section 5.1: the
+    /// guesses at a short code are what keeps it safe).
+    DeviceUserCode,
+    /// Device authorization requests stored until they expire (per account: all of them).
+    DeviceAuthorization,
 }
 
 impl Feature {
     /// Every feature.
-    pub const ALL: [Feature; 10] = [
+    pub const ALL: [Feature; 12] = [
         Self::PasswordFailure,
         Self::LoginPost,
         Self::SecondFactor,
@@ -97,6 +102,8 @@ impl Feature {
         Self::ClientRegistration,
         Self::PendingAuthorization,
         Self::ClientAuthentication,
+        Self::DeviceUserCode,
+        Self::DeviceAuthorization,
     ];
 
     /// The prefix of its keys.
@@ -112,6 +119,8 @@ impl Feature {
             Self::ClientRegistration => "client-registration",
             Self::PendingAuthorization => "pending-authorization",
             Self::ClientAuthentication => "client-authentication",
+            Self::DeviceUserCode => "device-user-code",
+            Self::DeviceAuthorization => "device-authorization",
         }
     }
 }
@@ -134,6 +143,8 @@ impl Limit {
             Feature::ClientRegistration => limits.client_registration.clone(),
             Feature::PendingAuthorization => limits.pending_authorizations.clone(),
             Feature::ClientAuthentication => limits.client_authentication.clone(),
+            Feature::DeviceUserCode => limits.device_user_codes.clone(),
+            Feature::DeviceAuthorization => limits.device_authorizations.clone(),
         }
     }
 }

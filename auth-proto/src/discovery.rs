@@ -81,6 +81,9 @@ pub struct ProviderMetadata {
     /// The pushed authorization request endpoint (RFC 9126 section 5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pushed_authorization_request_endpoint: Option<String>,
+    /// The device authorization endpoint (RFC 8628 section 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_authorization_endpoint: Option<String>,
     /// Whether every client must push its authorization requests (RFC 9126 section 5).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub require_pushed_authorization_requests: bool,

@@ -68,6 +68,14 @@ pub enum ErrorCode {
     /// [RFC 8707 section 2](https://www.rfc-editor.org/rfc/rfc8707#section-2): the `resource` is
     /// invalid, unknown, or not one the grant may be used for.
     InvalidTarget,
+    /// [RFC 8628 section 3.5](https://www.rfc-editor.org/rfc/rfc8628#section-3.5): the user has
+    /// not yet decided on the device authorization request; keep polling.
+    AuthorizationPending,
+    /// RFC 8628 section 3.5: still pending, and the device polls too often: add 5 seconds to
+    /// the interval for this and every later request.
+    SlowDown,
+    /// RFC 8628 section 3.5: the device code expired; start a new device authorization request.
+    ExpiredToken,
 }
 
 impl ErrorCode {
@@ -100,6 +108,9 @@ impl ErrorCode {
             Self::InvalidDpopProof => "invalid_dpop_proof",
             Self::UseDpopNonce => "use_dpop_nonce",
             Self::InvalidTarget => "invalid_target",
+            Self::AuthorizationPending => "authorization_pending",
+            Self::SlowDown => "slow_down",
+            Self::ExpiredToken => "expired_token",
         }
     }
 }

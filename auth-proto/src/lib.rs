@@ -17,6 +17,7 @@
 //! - [`events`]: user and client events published to webhooks and NATS.
 
 pub mod claims;
+pub mod device;
 pub mod discovery;
 pub mod error;
 pub mod events;

@@ -111,6 +111,7 @@ pub const ROUTES: &[Route] = &[
     // OAuth and OIDC endpoints for machines (any origin may call them, without cookies).
     route(Method::POST, "/token", Client),
     route(Method::POST, "/par", Client),
+    route(Method::POST, "/device_authorization", Client),
     route(Method::POST, "/introspect", Client),
     route(Method::POST, "/revoke", Client),
     route(Method::GET, "/userinfo", UserToken(OPENID)),
@@ -132,6 +133,10 @@ pub const ROUTES: &[Route] = &[
     route(Method::POST, "/signup", Anonymous),
     route(Method::GET, "/consent", Pending),
     route(Method::POST, "/consent", Pending),
+    // RFC 8628 section 3.3: the user enters a device's code; signed in, or sent to log in.
+    route(Method::GET, "/device", Session),
+    route(Method::POST, "/device", Session),
+    route(Method::POST, "/device/decision", Session),
     route(Method::GET, "/logout", Anonymous),
     route(Method::POST, "/logout", Anonymous),
     route(Method::GET, "/verify-email", Anonymous),

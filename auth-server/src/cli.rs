@@ -522,8 +522,10 @@ async fn create_client(provider: &Provider, args: CreateClient) -> anyhow::Resul
         args.grants
             .iter()
             .map(|g| {
-                GrantType::parse(g).with_context(|| {
-                    format!("--grant `{g}` is not one of authorization_code, client_credentials, refresh_token")
+                // `device_code` is short for the grant's URN (RFC 8628 section 3.4).
+                let urn = if g == "device_code" { GrantType::DeviceCode.as_str() } else { g };
+                GrantType::parse(urn).with_context(|| {
+                    format!("--grant `{g}` is not one of authorization_code, client_credentials, refresh_token, device_code (urn:ietf:params:oauth:grant-type:device_code)")
                 })
             })
             .collect::<anyhow::Result<_>>()?

@@ -167,6 +167,7 @@ impl Discovery {
             request_parameter_supported: Some(true),
             request_uri_parameter_supported: Some(false),
             pushed_authorization_request_endpoint: Some(issuer.endpoint(paths::PAR)),
+            device_authorization_endpoint: Some(issuer.endpoint(paths::DEVICE_AUTHORIZATION)),
             require_pushed_authorization_requests: settings
                 .requests
                 .require_pushed_authorization_requests

@@ -1,5 +1,5 @@
 //! The OAuth endpoints clients call with their credentials: token, pushed authorization
-//! requests, introspection, revocation.
+//! requests, device authorization, introspection, revocation.
 
 use crate::error::{OAuthErrorResponse, no_store};
 use crate::extract::{ClientIp, OAuthForm};
@@ -7,7 +7,7 @@ use crate::paths;
 use crate::state::AppState;
 use auth_core::authorize::pushed;
 use auth_core::dpop::Presented;
-use auth_core::{grants, introspection, revocation};
+use auth_core::{device, grants, introspection, revocation};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode};
@@ -83,6 +83,23 @@ pub async fn push(
         Err(e) => OAuthErrorResponse(e).into_response(),
     };
     with_dpop_nonce(&state, response)
+}
+
+/// `POST /device_authorization` (RFC 8628 section 3.1).
+pub async fn device_authorization(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    form: OAuthForm,
+) -> Result<Response, OAuthErrorResponse> {
+    let started = device::start(
+        &state.provider,
+        form.authorization.as_deref(),
+        &form.params,
+        &ip,
+    )
+    .await?;
+    // Section 3.2: 200 with the codes; they are credentials, not to be cached.
+    Ok((no_store(), Json(started)).into_response())
 }
 
 /// `POST /introspect` (RFC 7662 section 2).

@@ -10,6 +10,12 @@ pub const JWKS: &str = "/jwks.json";
 pub const TOKEN: &str = "/token";
 /// Pushed authorization requests (RFC 9126).
 pub const PAR: &str = "/par";
+/// Device authorization endpoint (RFC 8628 section 3.1).
+pub const DEVICE_AUTHORIZATION: &str = "/device_authorization";
+/// The page where a user enters a device's user code (RFC 8628 section 3.3).
+pub const DEVICE: &str = auth_core::device::VERIFICATION_PATH;
+/// The user's decision on a device's request.
+pub const DEVICE_DECISION: &str = "/device/decision";
 /// Introspection (RFC 7662).
 pub const INTROSPECT: &str = "/introspect";
 /// Revocation (RFC 7009).

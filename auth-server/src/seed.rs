@@ -116,6 +116,16 @@ fn demo_clients() -> Vec<DemoClient> {
             redirects: vec![],
             logouts: vec![],
         },
+        // `tickets-cli` of `examples/`: signs users in with the device authorization grant.
+        DemoClient {
+            id: "tickets-cli",
+            name: "Tickets CLI (example)",
+            auth_method: AuthMethod::None,
+            grants: vec![GrantType::DeviceCode, GrantType::RefreshToken],
+            scope: "openid profile offline_access",
+            redirects: vec![],
+            logouts: vec![],
+        },
         DemoClient {
             id: "demo-admin",
             name: "Demo admin tool",

@@ -10,10 +10,13 @@
 //!   cancels the tickets of disabled or deleted users.
 //! - [`webapp`]: a third-party web app signing users in with the authorization code flow and
 //!   PKCE through the `openidconnect` crate, then calling the events service for them.
+//! - [`device_login`]: signing in on a device without a browser (the device authorization
+//!   grant), for `tickets-cli`, which then lists the user's tickets.
 //!
 //! Each has a binary (`cargo run -p examples --bin <name>`) configured by environment
 //! variables ([`settings`]); `docs/integrations/example-services.md` walks through them.
 
+pub mod device_login;
 pub mod error;
 pub mod events;
 pub mod profiles;

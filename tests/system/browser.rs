@@ -21,8 +21,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Chromium driven by chromedriver, both stopped on drop.
-struct Chrome {
-    client: Client,
+pub(crate) struct Chrome {
+    pub(crate) client: Client,
     driver: Child,
     _profile: tempfile::TempDir,
 }
@@ -34,7 +34,7 @@ impl Drop for Chrome {
     }
 }
 
-async fn chrome() -> Chrome {
+pub(crate) async fn chrome() -> Chrome {
     let chromedriver =
         std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
@@ -113,7 +113,7 @@ async fn callback_server() -> (String, Arc<Mutex<Vec<String>>>) {
     (base, seen)
 }
 
-async fn screenshot(client: &Client, name: &str) {
+pub(crate) async fn screenshot(client: &Client, name: &str) {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     if let Ok(png) = client.screenshot().await {
@@ -121,7 +121,7 @@ async fn screenshot(client: &Client, name: &str) {
     }
 }
 
-async fn fill(b: &Client, id: &str, text: &str) {
+pub(crate) async fn fill(b: &Client, id: &str, text: &str) {
     let field = b
         .find(Locator::Id(id))
         .await
@@ -130,7 +130,7 @@ async fn fill(b: &Client, id: &str, text: &str) {
     field.send_keys(text).await.unwrap();
 }
 
-async fn click(b: &Client, css: &str) {
+pub(crate) async fn click(b: &Client, css: &str) {
     b.find(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("no {css}: {e}"))
@@ -140,7 +140,7 @@ async fn click(b: &Client, css: &str) {
 }
 
 /// Waits for `css` on the next page; on failure shows where the browser is and what it shows.
-async fn expect(b: &Client, css: &str, step: &str) {
+pub(crate) async fn expect(b: &Client, css: &str, step: &str) {
     if b.wait()
         .at_most(Duration::from_secs(10))
         .for_element(Locator::Css(css))
@@ -156,7 +156,7 @@ async fn expect(b: &Client, css: &str, step: &str) {
     }
 }
 
-async fn text_of(b: &Client, css: &str) -> String {
+pub(crate) async fn text_of(b: &Client, css: &str) -> String {
     b.find(Locator::Css(css))
         .await
         .unwrap()
@@ -202,7 +202,7 @@ async fn sign_up_and_verify(
 /// clicked, has an `h1` too).
 const SIGNED_OUT: &str = "nav.links a[href='/login']";
 
-async fn sign_in(b: &Client, email: &str, password: &str) {
+pub(crate) async fn sign_in(b: &Client, email: &str, password: &str) {
     fill(b, "email", email).await;
     fill(b, "password", password).await;
     click(b, "button[type=submit]").await;

@@ -6,7 +6,8 @@
 //!   authorization server.
 //! - `oidc_client`: the code flow driven by `openidconnect`, a client library this project did
 //!   not write.
-//! - `browser`: whole journeys in headless Chromium.
+//! - `browser`: whole journeys in headless Chromium; `device_browser`: the device flow, with
+//!   the user in Chromium and the device a Rust client polling the token endpoint.
 //!
 //! Each crate's own tests stay in the crate (`auth-server/tests/api/`, ...). The server is run
 //! in-process (`auth_testkit::spawn_app`) or as the binary Cargo built for `auth-server`
@@ -16,6 +17,7 @@
 mod support;
 
 mod browser;
+mod device_browser;
 mod example_services;
 mod faults;
 mod node_client;

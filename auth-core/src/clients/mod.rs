@@ -102,6 +102,8 @@ wire_enum! {
         ClientCredentials = "client_credentials",
         /// RFC 6749 section 6.
         RefreshToken = "refresh_token",
+        /// RFC 8628 section 3.4: the device authorization grant.
+        DeviceCode = "urn:ietf:params:oauth:grant-type:device_code",
     }
 }
 
@@ -406,8 +408,12 @@ impl NewClient {
                     .to_owned(),
             ));
         }
-        if self.grant_types.contains(&GrantType::RefreshToken) && !uses_code {
-            return invalid("refresh_token is only issued with authorization_code");
+        // The grants that act for a user; a device needs no redirect URI (RFC 8628 section 3.3).
+        let for_user = uses_code || self.grant_types.contains(&GrantType::DeviceCode);
+        if self.grant_types.contains(&GrantType::RefreshToken) && !for_user {
+            return invalid(
+                "refresh_token is only issued with authorization_code or urn:ietf:params:oauth:grant-type:device_code",
+            );
         }
         if !uses_code && !self.redirect_uris.is_empty() {
             return Err(ClientError::InvalidRedirectUri(
@@ -634,5 +640,19 @@ mod tests {
         .validate()
         .unwrap_err();
         assert!(matches!(err, ClientError::InvalidRedirectUri(_)));
+    }
+
+    #[test]
+    fn device_clients_need_no_redirect_uri_and_may_refresh() {
+        new_client(
+            AuthMethod::None,
+            &[GrantType::DeviceCode, GrantType::RefreshToken],
+        )
+        .validate()
+        .unwrap();
+        let err = new_client(AuthMethod::None, &[GrantType::RefreshToken])
+            .validate()
+            .unwrap_err();
+        assert!(err.to_string().contains("only issued with"));
     }
 }

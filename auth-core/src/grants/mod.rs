@@ -5,6 +5,7 @@
 
 pub mod authorization_code;
 pub mod client_credentials;
+pub mod device_code;
 pub mod refresh_token;
 mod user_tokens;
 
@@ -86,6 +87,7 @@ pub async fn token(
             authorization_code::exchange(provider, &client, params, jkt).await?
         }
         GrantType::RefreshToken => refresh_token::exchange(provider, &client, params, jkt).await?,
+        GrantType::DeviceCode => device_code::exchange(provider, &client, params, jkt).await?,
     };
     Ok(Issued { grant, response })
 }
@@ -100,6 +102,7 @@ pub const SUPPORTED: &[GrantType] = &[
     GrantType::AuthorizationCode,
     GrantType::ClientCredentials,
     GrantType::RefreshToken,
+    GrantType::DeviceCode,
 ];
 
 fn supported_list() -> String {

@@ -812,6 +812,154 @@ pub trait RequestStore: Send + Sync {
     ) -> Result<Option<PushedRequest>, StoreError>;
 }
 
+/// Where a device authorization request (RFC 8628) stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceStatus {
+    /// Waiting for the user.
+    Pending,
+    /// The user approved it; the device has not redeemed it yet.
+    Approved,
+    /// The user denied it.
+    Denied,
+    /// The device redeemed the approval.
+    Used,
+}
+
+impl DeviceStatus {
+    /// The stored value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Denied => "denied",
+            Self::Used => "used",
+        }
+    }
+
+    /// The status stored as `text`.
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "pending" => Self::Pending,
+            "approved" => Self::Approved,
+            "denied" => Self::Denied,
+            "used" => Self::Used,
+            _ => return None,
+        })
+    }
+}
+
+/// A device authorization request about to be stored.
+#[derive(Debug, Clone)]
+pub struct NewDeviceAuthorization {
+    /// The client that asked.
+    pub client_id: String,
+    /// The scope it asked for.
+    pub scope: String,
+    /// When.
+    pub created_at: i64,
+    /// When the codes stop working.
+    pub expires_at: i64,
+    /// Seconds the device must wait between polls.
+    pub interval_secs: i64,
+    /// The id the token family gets once the device redeems an approval.
+    pub family_id: String,
+}
+
+/// A device authorization request as stored.
+#[derive(Debug, Clone)]
+pub struct StoredDeviceAuthorization {
+    /// The client that asked.
+    pub client_id: String,
+    /// The scope asked for; once approved, the scope granted.
+    pub scope: String,
+    /// Where it stands.
+    pub status: DeviceStatus,
+    /// When it was asked for.
+    pub created_at: i64,
+    /// When the codes stop working.
+    pub expires_at: i64,
+    /// Seconds the device must wait between polls (grown by every `slow_down`).
+    pub interval_secs: i64,
+    /// Whether the poll that returned this record came before the interval had passed.
+    pub polled_too_fast: bool,
+    /// The user who decided, once decided.
+    pub user_id: Option<UserId>,
+    /// The browser session it was approved in.
+    pub session_id: Option<String>,
+    /// When the approving user authenticated.
+    pub auth_time: Option<i64>,
+    /// How the approving user authenticated (RFC 8176).
+    pub amr: Vec<String>,
+    /// The id of the token family an approval turns into.
+    pub family_id: String,
+}
+
+/// The user's decision on a device authorization request.
+#[derive(Debug, Clone)]
+pub enum DeviceDecision {
+    /// Approved in `session`, for `scope` (what the user's roles allow of the request).
+    Approve {
+        /// The approving session.
+        session: crate::sessions::Session,
+        /// The scope granted.
+        scope: String,
+    },
+    /// Denied by `user`.
+    Deny {
+        /// Who denied it.
+        user: UserId,
+    },
+}
+
+/// Device authorization requests (RFC 8628). Single use and the polling interval hold across
+/// replicas: each change is one conditional statement or transaction.
+#[async_trait]
+pub trait DeviceStore: Send + Sync {
+    /// Stores a new request under the hashes of its codes; [`StoreError::Conflict`] when the
+    /// user code's hash is taken (draw another).
+    async fn insert_device_authorization(
+        &self,
+        device_code_hash: &TokenHash,
+        user_code_hash: &TokenHash,
+        new: &NewDeviceAuthorization,
+    ) -> Result<(), StoreError>;
+    /// The pending, unexpired request with this user code.
+    async fn pending_device_authorization(
+        &self,
+        user_code_hash: &TokenHash,
+        now: i64,
+    ) -> Result<Option<StoredDeviceAuthorization>, StoreError>;
+    /// Records the user's decision if the request is still pending and unexpired; returns
+    /// whether it was.
+    async fn decide_device_authorization(
+        &self,
+        user_code_hash: &TokenHash,
+        now: i64,
+        decision: &DeviceDecision,
+    ) -> Result<bool, StoreError>;
+    /// A poll by `client_id` at `now` (RFC 8628 section 3.5), in one statement: when it comes
+    /// before the device may poll again, the interval grows by 5 s and the record says
+    /// `polled_too_fast`; either way the next poll is allowed an interval from now. `None` when
+    /// `client_id` has no request with this device code.
+    async fn poll_device_authorization(
+        &self,
+        device_code_hash: &TokenHash,
+        client_id: &str,
+        now: i64,
+    ) -> Result<Option<StoredDeviceAuthorization>, StoreError>;
+    /// In one transaction: marks an approved, unexpired request used, and if that claimed it,
+    /// creates `family` with its refresh token and access token id. Returns false (and changes
+    /// nothing) when another poll redeemed it first.
+    async fn redeem_device_code(
+        &self,
+        device_code_hash: &TokenHash,
+        now: i64,
+        family: &TokenFamily,
+        refresh: Option<&NewRefreshToken>,
+        access: &IssuedAccess,
+    ) -> Result<bool, StoreError>;
+}
+
 /// The APIs tokens can be meant for (RFC 8707).
 #[async_trait]
 pub trait ResourceStore: Send + Sync {
@@ -855,6 +1003,7 @@ pub trait Store:
     + RequestStore
     + ResourceStore
     + AuditStore
+    + DeviceStore
 {
     /// Checks the database answers (readiness).
     async fn ping(&self) -> Result<(), StoreError>;

@@ -16,6 +16,7 @@
 //! fields, and the known top-level keys are read from the type.
 
 mod database;
+mod device;
 mod dpop;
 mod events;
 mod fapi;
@@ -35,6 +36,7 @@ mod ui;
 mod users;
 
 pub use database::DatabaseConfig;
+pub use device::DeviceConfig;
 pub use dpop::DpopConfig;
 pub use events::{EventSettings, EventsConfig, WebhookConfig};
 pub use fapi::FapiConfig;
@@ -87,6 +89,8 @@ pub struct Config {
     pub requests: RequestsConfig,
     /// DPoP proofs.
     pub dpop: DpopConfig,
+    /// The device authorization grant.
+    pub device: DeviceConfig,
     /// The FAPI 2.0 Security Profile for every client.
     pub fapi: FapiConfig,
     /// Hosted pages.
@@ -124,6 +128,7 @@ impl Default for Config {
             registration: RegistrationConfig::default(),
             requests: RequestsConfig::default(),
             dpop: DpopConfig::default(),
+            device: DeviceConfig::default(),
             fapi: FapiConfig::default(),
             ui: UiConfig::default(),
             http: HttpConfig::default(),
@@ -205,6 +210,7 @@ impl Config {
         core.counter_cache_ttl = Duration::from_secs(self.database.cache_secs);
         core.requests = self.requests.policy()?;
         core.dpop = self.dpop.policy();
+        core.device = self.device.policy()?;
         core.fapi = self.fapi.enabled(self.keys.algorithm)?;
         Ok(Settings {
             bind,

@@ -63,6 +63,15 @@ pub struct RateLimitsConfig {
     pub pending_authorizations_per_ip: LimitConfig,
     /// Authorization requests stored from everyone together.
     pub pending_authorizations_total: LimitConfig,
+    /// User codes entered on the `/device` page per account, right or wrong (RFC 8628 section
+    /// 5.1).
+    pub device_user_codes_per_account: LimitConfig,
+    /// User codes entered on the `/device` page per client network.
+    pub device_user_codes_per_ip: LimitConfig,
+    /// Device authorization requests per client network.
+    pub device_authorizations_per_ip: LimitConfig,
+    /// Device authorization requests from everyone together.
+    pub device_authorizations_total: LimitConfig,
 }
 
 impl Default for RateLimitsConfig {
@@ -93,6 +102,10 @@ impl Default for RateLimitsConfig {
             login_per_account: c(&d.login_posts.per_account),
             pending_authorizations_per_ip: c(&d.pending_authorizations.per_network),
             pending_authorizations_total: c(&d.pending_authorizations.per_account),
+            device_user_codes_per_account: c(&d.device_user_codes.per_account),
+            device_user_codes_per_ip: c(&d.device_user_codes.per_network),
+            device_authorizations_per_ip: c(&d.device_authorizations.per_network),
+            device_authorizations_total: c(&d.device_authorizations.per_account),
         }
     }
 }
@@ -185,6 +198,23 @@ impl RateLimitsConfig {
             client_authentication: pair(
                 ("token_failures_per_client", &self.token_failures_per_client),
                 ("token_failures_per_ip", &self.token_failures_per_ip),
+            )?,
+            device_user_codes: pair(
+                (
+                    "device_user_codes_per_account",
+                    &self.device_user_codes_per_account,
+                ),
+                ("device_user_codes_per_ip", &self.device_user_codes_per_ip),
+            )?,
+            device_authorizations: pair(
+                (
+                    "device_authorizations_total",
+                    &self.device_authorizations_total,
+                ),
+                (
+                    "device_authorizations_per_ip",
+                    &self.device_authorizations_per_ip,
+                ),
             )?,
         })
     }

@@ -15,11 +15,14 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-/// Where to go after logging in: back into the authorization request, or the account page.
-pub fn after_login(request: Option<&str>) -> String {
+/// Where to go after logging in: back into the authorization request, back to the device
+/// page the browser came from, or the account page.
+pub fn after_login(browser: &Browser, request: Option<&str>) -> String {
     match request {
         Some(handle) => format!("/authorize/continue?request={}", urlencode(handle)),
-        None => "/account".to_owned(),
+        None => browser
+            .device_page()
+            .unwrap_or_else(|| "/account".to_owned()),
     }
 }
 
@@ -158,7 +161,7 @@ pub async fn submit(
             browser
                 .start_session(&state, &user.id, vec!["pwd".into()])
                 .await?;
-            Ok(see_other(&browser, &after_login(request)))
+            Ok(see_other(&browser, &after_login(&browser, request)))
         }
         Ok(FirstStep::SecondFactor { handle, method }) => Ok(second_factor_page(
             &state,
@@ -255,7 +258,10 @@ pub async fn second_factor(
             browser
                 .start_session(&state, &done.user.id, done.amr)
                 .await?;
-            Ok(see_other(&browser, &after_login(done.request.as_deref())))
+            Ok(see_other(
+                &browser,
+                &after_login(&browser, done.request.as_deref()),
+            ))
         }
         Err(SecondStepError::Expired) => Err(PageError::rendered(page(
             &state,

@@ -8,6 +8,7 @@
 
 pub mod account;
 pub mod consent;
+pub mod device;
 pub mod form;
 pub mod login;
 pub mod logout;
@@ -20,6 +21,7 @@ use crate::error::PageError;
 use crate::extract::ClientIp;
 use crate::state::AppState;
 use askama::Template;
+use auth_core::device::UserCode;
 use auth_core::secrets::new_token;
 use auth_core::sessions::{self, Session};
 use axum::extract::FromRequestParts;
@@ -99,6 +101,40 @@ impl Browser {
         removal.make_removal();
         self.jar = self.jar.clone().add(removal);
         Ok(())
+    }
+
+    /// Remembers that the browser was sent from `/device` to sign in, with the code it
+    /// brought, so that signing in comes back there ([`Browser::device_page`]).
+    pub fn remember_device_page(&mut self, user_code: Option<&UserCode>) {
+        let value = user_code.map_or_else(|| "-".to_owned(), UserCode::display);
+        let mut cookie = base_cookie(self.cookie_name("device"), value, self.secure);
+        // Long enough to sign in, not so long that a later sign-in lands there.
+        cookie.set_max_age(time::Duration::minutes(15));
+        self.jar = self.jar.clone().add(cookie);
+    }
+
+    /// Where to go back to after signing in, when the browser came from `/device`: the page
+    /// with the code it brought (only ever a well-formed code, so nothing else can be injected
+    /// into the location).
+    pub fn device_page(&self) -> Option<String> {
+        let value = self
+            .jar
+            .get(&self.cookie_name("device"))?
+            .value()
+            .to_owned();
+        Some(match UserCode::parse(&value) {
+            Some(code) => format!("/device?user_code={}", code.display()),
+            None => "/device".to_owned(),
+        })
+    }
+
+    /// Forgets the way back to `/device` (the user is there).
+    pub fn forget_device_page(&mut self) {
+        if self.jar.get(&self.cookie_name("device")).is_some() {
+            let mut removal = base_cookie(self.cookie_name("device"), String::new(), self.secure);
+            removal.make_removal();
+            self.jar = self.jar.clone().add(removal);
+        }
     }
 
     /// The cookies to send back (the CSRF cookie when it was just made, session changes).

@@ -43,6 +43,30 @@ pub struct ConsentPage<'a> {
     pub scopes: Vec<(String, &'static str)>,
 }
 
+/// `device.html`: where the user enters a device's code.
+#[derive(Template)]
+#[template(path = "device.html")]
+pub struct DevicePage<'a> {
+    pub product: &'a str,
+    pub csrf: &'a str,
+    pub user_email: &'a str,
+    pub user_code: &'a str,
+    pub error: Option<&'a str>,
+}
+
+/// `device_consent.html`: the user allows or denies a device's request.
+#[derive(Template)]
+#[template(path = "device_consent.html")]
+pub struct DeviceConsentPage<'a> {
+    pub product: &'a str,
+    pub csrf: &'a str,
+    pub user_email: &'a str,
+    pub user_code: &'a str,
+    pub client_name: &'a str,
+    pub client_uri: Option<&'a str>,
+    pub scopes: Vec<(String, &'static str)>,
+}
+
 /// `error.html`
 #[derive(Template)]
 #[template(path = "error.html")]

@@ -14,6 +14,7 @@ mod cli;
 mod client_credentials;
 mod code_flow;
 mod counters;
+mod device;
 mod discovery;
 mod dpop;
 mod events;

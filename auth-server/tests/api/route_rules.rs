@@ -985,6 +985,7 @@ fn is_form_route(path: &str) -> bool {
         "/register",
         "/token",
         "/par",
+        "/device_authorization",
         "/introspect",
         "/revoke",
         "/userinfo",

@@ -5,6 +5,7 @@
 mod events;
 mod profiles;
 mod tickets;
+mod tickets_cli;
 mod webapp;
 
 use crate::support::{Backend, PASSWORD, TestApp, browser, sign_in, spawn_app_with};

@@ -13,6 +13,7 @@ mod account;
 mod backup;
 mod cache;
 mod clients;
+mod device;
 mod events;
 mod grants;
 mod keys;

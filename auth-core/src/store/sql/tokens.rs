@@ -60,6 +60,7 @@ impl TokenStore for SqlStore {
             "DELETE FROM login_challenges WHERE expires_at < $1",
             "DELETE FROM used_jtis WHERE expires_at < $1",
             "DELETE FROM pushed_requests WHERE expires_at < $1",
+            "DELETE FROM device_authorizations WHERE expires_at < $1",
             // Windows are at most a day long (checked in the configuration).
             "DELETE FROM throttle_counters WHERE window_start < $1 - 86400",
             // Events delivered everywhere are kept a week; given-up deliveries stay for review.

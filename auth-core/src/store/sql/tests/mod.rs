@@ -10,6 +10,7 @@
 
 mod accounts;
 mod clients;
+mod device;
 mod grants;
 mod keys;
 mod requests;

@@ -1,0 +1,141 @@
+//! The device authorization grant at the token endpoint,
+//! [RFC 8628 section 3.4](https://www.rfc-editor.org/rfc/rfc8628#section-3.4) and 3.5.
+//!
+//! Each poll is one conditional statement that also keeps the interval (section 3.5): a poll
+//! before the interval has passed answers `slow_down` and adds 5 seconds to it, in the
+//! database, so it holds whichever replica the next poll reaches. An approval is redeemed at
+//! most once: marking it used, the new token family, its refresh token and the access token id
+//! are one transaction, so of two concurrent polls exactly one gets tokens. The tokens are the
+//! code flow's: a family tied to the browser session the user approved in (an approval dies
+//! with that session, `ON DELETE CASCADE`), so logout, revocation and the rules of
+//! tokens-follow-state apply to them alike.
+
+use super::user_tokens::{Binding, active_user, current_scope, mint, respond};
+use crate::Provider;
+use crate::clients::Client;
+use crate::error::OAuthError;
+use crate::params::Params;
+use crate::scope::Scope;
+use crate::store::{DeviceStatus, StoreError, TokenFamily};
+use auth_proto::error::ErrorCode;
+use auth_proto::token::TokenResponse;
+
+/// Redeems a device code (section 3.4), or says why not yet (section 3.5).
+pub async fn exchange(
+    provider: &Provider,
+    client: &Client,
+    params: &Params,
+    dpop_jkt: Option<&str>,
+) -> Result<TokenResponse, OAuthError> {
+    let device_code = params.require("device_code")?;
+    let unknown =
+        || OAuthError::invalid_grant("the device_code is invalid, or was issued to another client");
+    if device_code.len() > 128 {
+        return Err(unknown());
+    }
+    let hash = provider.hasher().hash(device_code);
+    let now = provider.clock().unix();
+    // Another client's code is unknown to this client: its poll neither reads nor moves it.
+    let stored = provider
+        .store()
+        .poll_device_authorization(&hash, client.id.as_str(), now)
+        .await?
+        .ok_or_else(unknown)?;
+    if stored.expires_at <= now {
+        return Err(OAuthError::new(
+            ErrorCode::ExpiredToken,
+            "the device_code has expired; start a new device authorization request",
+        ));
+    }
+    match stored.status {
+        DeviceStatus::Pending if stored.polled_too_fast => Err(OAuthError::new(
+            ErrorCode::SlowDown,
+            format!(
+                "polling too fast; wait at least {} seconds between requests",
+                stored.interval_secs
+            ),
+        )),
+        DeviceStatus::Pending => Err(OAuthError::new(
+            ErrorCode::AuthorizationPending,
+            "the user has not yet approved the request",
+        )),
+        DeviceStatus::Denied => Err(OAuthError::new(
+            ErrorCode::AccessDenied,
+            "the user denied the request",
+        )),
+        DeviceStatus::Used => Err(OAuthError::invalid_grant(
+            "the device_code was already used",
+        )),
+        DeviceStatus::Approved => {
+            let (Some(user_id), Some(auth_time)) = (stored.user_id.clone(), stored.auth_time)
+            else {
+                return Err(StoreError::Corrupt(
+                    "an approved device authorization names no user".into(),
+                )
+                .into());
+            };
+            let family = TokenFamily {
+                id: stored.family_id.clone(),
+                client_id: stored.client_id.clone(),
+                user_id,
+                session_id: stored.session_id.clone(),
+                scope: stored.scope.clone(),
+                auth_time,
+                amr: stored.amr.clone(),
+                created_at: now,
+                revoked_at: None,
+                client_registration: client.registration_id.clone(),
+                // RFC 9449 section 5: a public client's refresh tokens are bound to its DPoP
+                // key; a confidential client's to its authentication.
+                dpop_jkt: dpop_jkt.filter(|_| client.is_public()).map(str::to_owned),
+                resources: Vec::new(),
+            };
+            let (user, grants) = active_user(provider, &family).await?;
+            // A role revoked since the approval takes its scope away.
+            let scope = current_scope(
+                &Scope::parse(&stored.scope).unwrap_or_default(),
+                client,
+                &grants,
+            );
+            let family = TokenFamily {
+                scope: scope.to_string(),
+                ..family
+            };
+            let (audience, access_scope) =
+                crate::resources::token_target(provider, params, &family.resources, &scope).await?;
+            let minted = mint(provider, client, &family);
+            let redeemed = provider
+                .store()
+                .redeem_device_code(
+                    &hash,
+                    now,
+                    &family,
+                    minted.refresh.as_ref().map(|(_, r)| r),
+                    &minted.access,
+                )
+                .await?;
+            if !redeemed {
+                // Another poll redeemed it between our read and our update.
+                return Err(OAuthError::invalid_grant(
+                    "the device_code was already used",
+                ));
+            }
+            respond(
+                provider,
+                &family,
+                &user,
+                &grants,
+                &scope,
+                minted,
+                Binding {
+                    nonce: None,
+                    dpop_jkt,
+                    target: audience
+                        .as_deref()
+                        .map(|audience| (audience, &access_scope)),
+                    sector: client.security.sector.as_deref(),
+                },
+            )
+        }
+    }
+}
