@@ -5,6 +5,7 @@
 //! one `UPDATE`, and redemption claims `approved -> used` inside the transaction that records
 //! the tokens it issues.
 
+use super::grants::record_grant;
 use super::{SqlStore, WritePool, amr, on_pool, user_id};
 use crate::secrets::TokenHash;
 use crate::store::{
@@ -197,42 +198,7 @@ impl DeviceStore for SqlStore {
             .await?
             .rows_affected();
             if claimed == 1 {
-                sqlx::query(
-                    "INSERT INTO token_families (id, client_id, user_id, session_id, scope, auth_time, amr, \
-                     created_at, client_registration, dpop_jkt, resources) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                )
-                .bind(&family.id)
-                .bind(&family.client_id)
-                .bind(family.user_id.as_str())
-                .bind(&family.session_id)
-                .bind(&family.scope)
-                .bind(family.auth_time)
-                .bind(family.amr.join(" "))
-                .bind(family.created_at)
-                .bind(&family.client_registration)
-                .bind(&family.dpop_jkt)
-                .bind(family.resources.join(" "))
-                .execute(&mut *tx)
-                .await?;
-                if let Some(refresh) = refresh {
-                    sqlx::query(
-                        "INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at) \
-                         VALUES ($1, $2, $3, $4)",
-                    )
-                    .bind(refresh.hash.as_bytes())
-                    .bind(&family.id)
-                    .bind(now)
-                    .bind(refresh.expires_at)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                sqlx::query("INSERT INTO family_access_tokens (jti, family_id, expires_at) VALUES ($1, $2, $3)")
-                    .bind(&access.jti)
-                    .bind(&family.id)
-                    .bind(access.expires_at)
-                    .execute(&mut *tx)
-                    .await?;
+                record_grant!(tx, now, family, refresh, access);
                 tx.commit().await?;
             }
             claimed == 1

@@ -13,6 +13,55 @@ use crate::store::{
 use crate::users::UserId;
 use async_trait::async_trait;
 
+/// Records a new grant in the transaction `$tx`: its family, its first refresh token (if any)
+/// and the id of its first access token. Written once for the grants that start a family (code,
+/// device code); a macro because the transaction's type differs per backend.
+macro_rules! record_grant {
+    ($tx:expr, $now:expr, $family:expr, $refresh:expr, $access:expr) => {{
+        let (family, refresh, access): (&TokenFamily, Option<&NewRefreshToken>, &IssuedAccess) =
+            ($family, $refresh, $access);
+        sqlx::query(
+            "INSERT INTO token_families (id, client_id, user_id, session_id, scope, auth_time, amr, \
+             created_at, client_registration, dpop_jkt, resources) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(&family.id)
+        .bind(&family.client_id)
+        .bind(family.user_id.as_str())
+        .bind(&family.session_id)
+        .bind(&family.scope)
+        .bind(family.auth_time)
+        .bind(family.amr.join(" "))
+        .bind(family.created_at)
+        .bind(&family.client_registration)
+        .bind(&family.dpop_jkt)
+        .bind(family.resources.join(" "))
+        .execute(&mut *$tx)
+        .await?;
+        if let Some(refresh) = refresh {
+            sqlx::query(
+                "INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at, \
+                 access_jti, access_expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(refresh.hash.as_bytes())
+            .bind(&family.id)
+            .bind($now)
+            .bind(refresh.expires_at)
+            .bind(&access.jti)
+            .bind(access.expires_at)
+            .execute(&mut *$tx)
+            .await?;
+        }
+        sqlx::query("INSERT INTO family_access_tokens (jti, family_id, expires_at) VALUES ($1, $2, $3)")
+            .bind(&access.jti)
+            .bind(&family.id)
+            .bind(access.expires_at)
+            .execute(&mut *$tx)
+            .await?;
+    }};
+}
+pub(super) use record_grant;
+
 #[derive(sqlx::FromRow)]
 struct RequestRow {
     client_id: String,
@@ -270,44 +319,7 @@ impl GrantStore for SqlStore {
             .await?
             .rows_affected();
             if claimed == 1 {
-                sqlx::query(
-                    "INSERT INTO token_families (id, client_id, user_id, session_id, scope, auth_time, amr, \
-                     created_at, client_registration, dpop_jkt, resources) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                )
-                .bind(&family.id)
-                .bind(&family.client_id)
-                .bind(family.user_id.as_str())
-                .bind(&family.session_id)
-                .bind(&family.scope)
-                .bind(family.auth_time)
-                .bind(family.amr.join(" "))
-                .bind(family.created_at)
-                .bind(&family.client_registration)
-                .bind(&family.dpop_jkt)
-                .bind(family.resources.join(" "))
-                .execute(&mut *tx)
-                .await?;
-                if let Some(refresh) = refresh {
-                    sqlx::query(
-                        "INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at, \
-                         access_jti, access_expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
-                    .bind(refresh.hash.as_bytes())
-                    .bind(&family.id)
-                    .bind(now)
-                    .bind(refresh.expires_at)
-                    .bind(&access.jti)
-                    .bind(access.expires_at)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                sqlx::query("INSERT INTO family_access_tokens (jti, family_id, expires_at) VALUES ($1, $2, $3)")
-                    .bind(&access.jti)
-                    .bind(&family.id)
-                    .bind(access.expires_at)
-                    .execute(&mut *tx)
-                    .await?;
+                record_grant!(tx, now, family, refresh, access);
                 tx.commit().await?;
             }
             claimed == 1
