@@ -6,6 +6,7 @@
 pub mod authorization_code;
 pub mod client_credentials;
 pub mod refresh_token;
+pub mod token_exchange;
 mod user_tokens;
 
 pub use user_tokens::REFRESH_PREFIX;
@@ -86,6 +87,9 @@ pub async fn token(
             authorization_code::exchange(provider, &client, params, jkt).await?
         }
         GrantType::RefreshToken => refresh_token::exchange(provider, &client, params, jkt).await?,
+        GrantType::TokenExchange => {
+            token_exchange::exchange(provider, &client, params, jkt).await?
+        }
     };
     Ok(Issued { grant, response })
 }
@@ -100,6 +104,7 @@ pub const SUPPORTED: &[GrantType] = &[
     GrantType::AuthorizationCode,
     GrantType::ClientCredentials,
     GrantType::RefreshToken,
+    GrantType::TokenExchange,
 ];
 
 fn supported_list() -> String {
