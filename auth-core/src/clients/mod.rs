@@ -750,6 +750,38 @@ mod tests {
     }
 
     #[test]
+    fn token_exchange_audiences_are_distinct_named_services() {
+        let policy = |audiences: &[&str]| TokenExchangePolicy {
+            audiences: audiences.iter().map(|a| (*a).to_owned()).collect(),
+        };
+        let own = "https://id.example.com";
+        assert!(
+            policy(&["https://tickets.example.com"])
+                .validate(own)
+                .is_ok()
+        );
+        for (audiences, says) in [
+            (&[][..], "1 to 32"),
+            (&[own][..], "own audience"),
+            (&["a", "a"][..], "twice"),
+            (&["two words"][..], "without spaces"),
+        ] {
+            let error = policy(audiences).validate(own).unwrap_err();
+            assert!(error.to_string().contains(says), "{error}");
+        }
+        let mut grants = new_client(
+            AuthMethod::ClientSecretBasic,
+            &[GrantType::ClientCredentials, GrantType::TokenExchange],
+        );
+        assert!(grants.validate().is_err(), "the grant needs its audiences");
+        grants.security.token_exchange = Some(policy(&["https://tickets.example.com"]));
+        assert!(grants.validate().is_ok());
+        grants.auth_method = AuthMethod::None;
+        grants.grant_types = vec![GrantType::TokenExchange];
+        assert!(grants.validate().is_err(), "public clients cannot exchange");
+    }
+
+    #[test]
     fn code_clients_need_a_redirect_uri() {
         let err = new_client(
             AuthMethod::ClientSecretBasic,

@@ -5,11 +5,13 @@
 //! the subject token.
 
 use crate::support::{
-    Backend, TestApp, both_backends, spawn_app, spawn_app_with, verify_with_jwks,
+    Backend, Pkce, REDIRECT_URI, TestApp, both_backends, browser, query_of, spawn_app,
+    spawn_app_with, verify_with_jwks,
 };
 use auth_core::clients::{
     self, AuthMethod, ClientId, ClientSecurity, GrantType, NewClient, TokenExchangePolicy,
 };
+use auth_core::keys::SigningAlgorithm;
 use auth_core::resources;
 use auth_core::scope::Scope;
 use auth_testkit::Fetch as _;
@@ -662,4 +664,153 @@ async fn token_exchange_is_configured_by_an_administrator_only(backend: Backend)
     assert_eq!(registered.status(), 400);
     let body: Value = registered.json().await.unwrap();
     assert_eq!(body["error"], "invalid_client_metadata", "{body}");
+}
+
+#[both_backends]
+async fn a_dpop_bound_subject_token_is_refused_and_the_service_can_bind_its_own(backend: Backend) {
+    let p = platform(spawn_app(backend).await).await;
+    // Ann's token at a public app, bound to the app's key.
+    p.app
+        .client_with(
+            "spa",
+            "openid profile email offline_access",
+            AuthMethod::None,
+            &[GrantType::AuthorizationCode, GrantType::RefreshToken],
+            &[REDIRECT_URI],
+        )
+        .await;
+    let app_key = p.app.dpop_key(SigningAlgorithm::EdDsa);
+    let pkce = Pkce::new();
+    let callback = p
+        .app
+        .authorize_as(&browser(), &p.app.authorize_url("spa", &pkce, &[]), EMAIL)
+        .await;
+    let bound: Value = p
+        .app
+        .http
+        .post(p.app.url("/token"))
+        .header(
+            "dpop",
+            app_key.proof("POST", &p.app.url("/token"), None, None),
+        )
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", "spa"),
+            ("code", &query_of(&callback)["code"]),
+            ("redirect_uri", REDIRECT_URI),
+            ("code_verifier", &pkce.verifier),
+        ])
+        .fetch_json()
+        .await;
+    assert_eq!(bound["token_type"], "DPoP", "{bound}");
+    let (status, body) = p
+        .events_exchange(bound["access_token"].as_str().unwrap(), &[])
+        .await;
+    refused(status, &body, "invalid_request");
+    assert!(
+        body["error_description"].as_str().unwrap().contains("DPoP"),
+        "{body}"
+    );
+
+    // The events service proves a key of its own: the new token is bound to it.
+    let service_key = p.app.dpop_key(SigningAlgorithm::EdDsa);
+    let response = p
+        .app
+        .http
+        .post(p.app.url("/token"))
+        .basic_auth("events", Some(&p.events_secret))
+        .header(
+            "dpop",
+            service_key.proof("POST", &p.app.url("/token"), None, None),
+        )
+        .form(&[
+            ("grant_type", GRANT),
+            ("subject_token", &p.subject),
+            ("subject_token_type", ACCESS_TOKEN),
+            ("audience", TICKETS),
+        ])
+        .fetch()
+        .await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["token_type"], "DPoP", "{body}");
+    let claims = p
+        .claims(body["access_token"].as_str().unwrap(), TICKETS)
+        .await;
+    assert_eq!(claims["cnf"]["jkt"], service_key.jkt().as_str());
+}
+
+/// A code-flow client with pairwise subjects in the sector of [`REDIRECT_URI`]'s host, with
+/// `grants`; returns its secret.
+async fn pairwise_client(app: &TestApp, id: &str, grants: &[GrantType], exchange: bool) -> String {
+    let mut new = NewClient::new(
+        format!("Pairwise {id}"),
+        AuthMethod::ClientSecretBasic,
+        grants.to_vec(),
+    );
+    new.id = Some(ClientId::parse(id).unwrap());
+    new.scope = Scope::parse("openid profile email offline_access").unwrap();
+    new.redirect_uris = vec![auth_core::clients::RedirectUri::parse(REDIRECT_URI).unwrap()];
+    new.security = ClientSecurity {
+        pairwise: true,
+        token_exchange: exchange.then(|| TokenExchangePolicy {
+            audiences: vec![TICKETS.to_owned()],
+        }),
+        ..ClientSecurity::default()
+    };
+    let (_, secret) = clients::register(&app.provider, new).await.unwrap();
+    secret.unwrap().expose().to_owned()
+}
+
+#[both_backends]
+async fn a_pairwise_clients_token_is_exchanged_only_within_its_sector(backend: Backend) {
+    let p = platform(spawn_app(backend).await).await;
+    let photos = pairwise_client(
+        &p.app,
+        "photos",
+        &[GrantType::AuthorizationCode, GrantType::RefreshToken],
+        false,
+    )
+    .await;
+    let tokens = p.app.tokens_for("photos", &photos, EMAIL).await;
+    let subject = tokens["access_token"].as_str().unwrap();
+    let pairwise_sub = p.claims(subject, &p.app.base_url).await["sub"].clone();
+    assert_ne!(pairwise_sub, p.user_id.as_str());
+
+    // The events service sees users by their id: it would learn who the pairwise `sub` is.
+    let (status, body) = p.events_exchange(subject, &[]).await;
+    refused(status, &body, "invalid_request");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("pairwise"),
+        "{body}"
+    );
+
+    // A service of the same sector may, and sees the same pairwise `sub`.
+    let sibling = pairwise_client(
+        &p.app,
+        "photo-prints",
+        &[GrantType::AuthorizationCode, GrantType::TokenExchange],
+        true,
+    )
+    .await;
+    let (status, body) = p
+        .exchange_as(
+            "photo-prints",
+            &sibling,
+            &[
+                ("subject_token", subject),
+                ("subject_token_type", ACCESS_TOKEN),
+                ("audience", TICKETS),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let claims = p
+        .claims(body["access_token"].as_str().unwrap(), TICKETS)
+        .await;
+    assert_eq!(claims["sub"], pairwise_sub);
+    assert!(p.is_active(body["access_token"].as_str().unwrap()).await);
 }
