@@ -492,7 +492,16 @@ async fn a_token_exchanged_again_nests_the_actors_and_ends_with_the_first_grant(
         claims["act"],
         json!({"sub": "tickets", "act": {"sub": "events"}})
     );
-    assert!(p.is_active(&for_payments).await);
+    let introspected: Value = p
+        .app
+        .http
+        .post(p.app.url("/introspect"))
+        .basic_auth("events", Some(&p.events_secret))
+        .form(&[("token", for_payments.as_str())])
+        .fetch_json()
+        .await;
+    assert_eq!(introspected["active"], true);
+    assert_eq!(introspected["act"], claims["act"], "{introspected}");
 
     // Ann's grant ends: every token exchanged from it, however far, ends too.
     let family = p
