@@ -7,6 +7,8 @@
 //!   layers, answering per RFC 6750 section 3.
 //! - [`TokenSource`]: this service's client-credentials token, cached, renewed before expiry
 //!   by a single request, retried with backoff.
+//! - [`ExchangeSource`]: tokens to call another service on a user's behalf (RFC 8693 token
+//!   exchange), cached per user token, target and scope.
 //! - [`UserDirectory`]: whether a user id or e-mail address is registered, and user lookups,
 //!   cached; an error (never a silent "no") when the server cannot answer.
 //! - [`webhooks`]: verifies the server's Standard Webhooks event deliveries.
@@ -41,7 +43,7 @@
 //! # Layout
 //!
 //! - `verify`: [`Verifier`], [`Claims`], [`VerifyError`]; the JWKS cache and introspection.
-//! - `token_source`, `directory`, [`webhooks`], `axum` (feature `axum`).
+//! - `token_source`, `token_exchange`, `directory`, [`webhooks`], `axum` (feature `axum`).
 //! - `discovery`, `transport`: provider metadata and the HTTP errors every call shares.
 //! - `clock`, `credentials`: time and the service's client secret.
 
@@ -52,6 +54,7 @@ mod credentials;
 mod directory;
 mod discovery;
 mod dpop;
+mod token_exchange;
 mod token_source;
 mod transport;
 mod verify;
@@ -59,12 +62,14 @@ pub mod webhooks;
 
 pub use auth_jose::SigningAlgorithm;
 pub use auth_proto;
+pub use auth_proto::claims::Actor;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::ClientCredentials;
 pub use directory::{DirectoryError, Registration, UserDirectory, UserDirectoryBuilder, UserInfo};
 pub use discovery::DiscoveryError;
 pub use dpop::{DpopKey, DpopKeyError};
 pub use reqwest;
+pub use token_exchange::{ExchangeSource, ExchangeSourceBuilder, ExchangeTarget};
 pub use token_source::{AccessToken, Authorization, TokenError, TokenSource, TokenSourceBuilder};
 pub use transport::FetchError;
 pub use verify::{Claims, Verifier, VerifierBuilder, VerifyError};

@@ -362,21 +362,49 @@ impl TokenSource {
         ) {
             key.set_nonce(nonce);
         }
-        let now = inner.clock.now();
+        Ok(AccessToken::received(
+            response,
+            inner.clock.now(),
+            inner.dpop.clone(),
+        ))
+    }
+}
+
+impl AccessToken {
+    /// The token of a token response received at `now`, due for renewal once less than
+    /// max(60 s, 10 % of its lifetime) remains (half its lifetime for tokens living under two
+    /// minutes).
+    pub(crate) fn received(
+        response: TokenResponse,
+        now: SystemTime,
+        dpop: Option<DpopKey>,
+    ) -> Self {
         let lifetime = Duration::from_secs(response.expires_in);
         let margin = MIN_RENEW_MARGIN.max(lifetime / 10).min(lifetime / 2);
-        Ok(AccessToken {
+        AccessToken {
             value: Arc::new(SecretString::from(response.access_token)),
             scope: response.scope,
             expires_at: later(now, lifetime),
             renew_at: later(now, lifetime - margin),
-            dpop: inner.dpop.clone(),
-        })
+            dpop,
+        }
+    }
+
+    /// When the token is due for renewal.
+    pub(crate) fn renew_at(&self) -> SystemTime {
+        self.renew_at
+    }
+
+    /// Whether `other` is this very token (not a copy of the same text).
+    pub(crate) fn same(&self, other: &AccessToken) -> bool {
+        Arc::ptr_eq(&self.value, &other.value)
     }
 }
 
-enum Failure {
+pub(crate) enum Failure {
+    /// A network error, `5xx` or `429`: worth retrying.
     Transient(FetchError),
+    /// Anything else.
     Permanent(TokenError),
 }
 

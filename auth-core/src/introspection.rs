@@ -54,6 +54,7 @@ pub async fn introspect(
                 jti: Some(claims.jti),
                 roles: (!claims.roles.is_empty()).then_some(claims.roles),
                 permissions: (!claims.permissions.is_empty()).then_some(claims.permissions),
+                act: claims.act,
             })
         }
         Err(ValidationFailure::Invalid(_)) => refresh_token(provider, token).await,

@@ -254,6 +254,13 @@ fn new_client(policy: &RegistrationPolicy, m: &ClientMetadata) -> Result<NewClie
             "grant type `client_credentials` is not available to dynamically registered clients; ask an administrator to create the client",
         ));
     }
+    // A self-registered client must not act for users at other services either: which
+    // services a client may exchange users' tokens for is an administrator's decision.
+    if grant_types.contains(&GrantType::TokenExchange) {
+        return Err(invalid_metadata(
+            "grant type `urn:ietf:params:oauth:grant-type:token-exchange` is not available to dynamically registered clients; ask an administrator to create the client",
+        ));
+    }
     // RFC 7591 section 2.1: response_types and grant_types must be consistent.
     let response_types = m.response_types.clone().unwrap_or_else(|| {
         if grant_types.contains(&GrantType::AuthorizationCode) {
@@ -345,6 +352,8 @@ fn new_client(policy: &RegistrationPolicy, m: &ClientMetadata) -> Result<NewClie
         },
         sector_identifier_uri: m.sector_identifier_uri.clone(),
         sector: None,
+        // Not for self-registered clients (see the grant type check above).
+        token_exchange: None,
     };
     new.validate().map_err(client_error)?;
     Ok(new)

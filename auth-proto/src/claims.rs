@@ -44,6 +44,29 @@ pub struct AccessTokenClaims {
     /// sealed under the server's key, so the server can find the user and the client cannot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_sealed: Option<String>,
+    /// The party acting for `sub` (RFC 8693 section 4.1), on a token obtained by token
+    /// exchange; nested when the subject token already named an actor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<Actor>,
+}
+
+/// The `act` (actor) claim, [RFC 8693 section 4.1](https://www.rfc-editor.org/rfc/rfc8693#section-4.1):
+/// who acts for the token's subject. `act` inside it names the actor before (the chain of
+/// delegation, most recent first); only the outermost actor is the current one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    /// The acting party: the client id of the service that exchanged the token.
+    pub sub: String,
+    /// The prior actor, when the token this one was exchanged from had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<Box<Actor>>,
+}
+
+impl Actor {
+    /// The actors from the current one back to the first.
+    pub fn chain(&self) -> impl Iterator<Item = &Actor> {
+        std::iter::successors(Some(self), |actor| actor.act.as_deref())
+    }
 }
 
 /// A confirmation claim (RFC 7800) naming a DPoP key by its thumbprint (RFC 9449 section 6).

@@ -44,6 +44,9 @@ pub struct IntrospectionResponse {
     /// Permissions carried by the token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<Vec<String>>,
+    /// Who acts for the subject, on a token obtained by token exchange (RFC 8693 section 4.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<crate::claims::Actor>,
 }
 
 impl IntrospectionResponse {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 pub struct TokenResponse {
     /// The access token (an RFC 9068 JWT).
     pub access_token: String,
-    /// Always `Bearer` (RFC 6750).
+    /// `Bearer` (RFC 6750), or `DPoP` for a token bound to a key (RFC 9449 section 5).
     pub token_type: String,
     /// Lifetime of the access token in seconds.
     pub expires_in: u64,
@@ -22,4 +22,20 @@ pub struct TokenResponse {
     /// The OIDC ID token, when `openid` was granted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// The type of the token issued by a token exchange (RFC 8693 section 2.2.1):
+    /// `urn:ietf:params:oauth:token-type:access_token`. Absent for every other grant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<String>,
+}
+
+/// Token type identifiers, [RFC 8693 section 3](https://www.rfc-editor.org/rfc/rfc8693#section-3).
+pub mod token_types {
+    /// An OAuth 2.0 access token issued by the authorization server.
+    pub const ACCESS_TOKEN: &str = "urn:ietf:params:oauth:token-type:access_token";
+    /// An OAuth 2.0 refresh token.
+    pub const REFRESH_TOKEN: &str = "urn:ietf:params:oauth:token-type:refresh_token";
+    /// An OpenID Connect ID token.
+    pub const ID_TOKEN: &str = "urn:ietf:params:oauth:token-type:id_token";
+    /// A JWT.
+    pub const JWT: &str = "urn:ietf:params:oauth:token-type:jwt";
 }

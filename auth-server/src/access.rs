@@ -215,6 +215,7 @@ pub const ROUTES: &[Route] = &[
     route(Method::GET, "/admin/clients/{id}", Admin),
     route(Method::DELETE, "/admin/clients/{id}", Admin),
     route(Method::POST, "/admin/clients/{id}/secret", Admin),
+    route(Method::PUT, "/admin/clients/{id}/token-exchange", Admin),
     route(Method::GET, "/admin/keys", Admin),
     route(Method::POST, "/admin/keys/rotate", Admin),
     route(Method::GET, "/admin/audit", Admin),

@@ -14,6 +14,7 @@ use auth_core::Provider;
 use auth_core::audit::{self, Entry};
 use auth_core::clients::{
     self, AuthMethod, ClientError, ClientId, ClientSecurity, GrantType, NewClient, RedirectUri,
+    TokenExchangePolicy,
 };
 use auth_core::keys::Activation;
 use auth_core::roles::{self, Role, RoleName};
@@ -59,6 +60,11 @@ pub fn routes(routes: Routes) -> Routes {
         .get("/admin/clients/{id}", show_client)
         .add(Method::DELETE, "/admin/clients/{id}", delete_client)
         .post("/admin/clients/{id}/secret", rotate_client_secret)
+        .add(
+            Method::PUT,
+            "/admin/clients/{id}/token-exchange",
+            set_token_exchange,
+        )
         .get("/admin/keys", list_keys)
         .post("/admin/keys/rotate", rotate_key)
         .get("/admin/audit", audit_log)
@@ -413,6 +419,10 @@ struct CreateClient {
     /// Pairwise subject identifiers (OIDC Core section 8).
     #[serde(default)]
     pairwise: bool,
+    /// The services the client may exchange users' tokens for (RFC 8693), with the
+    /// token-exchange grant type: `{"audiences": [...]}`.
+    #[serde(default)]
+    token_exchange: Option<TokenExchangePolicy>,
 }
 
 fn default_auth_method() -> String {
@@ -460,6 +470,7 @@ async fn create_client(
         dpop_bound_access_tokens: body.dpop_bound_access_tokens,
         fapi: body.fapi,
         pairwise: body.pairwise,
+        token_exchange: body.token_exchange,
         ..ClientSecurity::default()
     };
     let (client, secret) = clients::register(&state.provider, new).await?;
@@ -528,6 +539,32 @@ async fn rotate_client_secret(
         Json(json!({"client_id": id.as_str(), "client_secret": secret.expose()})),
     )
         .into_response())
+}
+
+/// `PUT /admin/clients/{id}/token-exchange` `{"audiences": [...]}`: the services the client
+/// may exchange users' tokens for (RFC 8693); an empty list takes token exchange away.
+async fn set_token_exchange(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<TokenExchangeBody>,
+) -> Result<Json<ClientView>> {
+    let id = ClientId::parse(&id)?;
+    let client = clients::set_token_exchange(&state.provider, &id, body.audiences).await?;
+    audit::record(
+        &state.provider,
+        Entry::new("client_token_exchange_set")
+            .actor(&admin.subject)
+            .client(id.as_str()),
+    )
+    .await;
+    Ok(Json(ClientView::from(&client)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenExchangeBody {
+    audiences: Vec<String>,
 }
 
 async fn list_keys(_: Admin, State(state): State<AppState>) -> Result<Json<Vec<KeyView>>> {

@@ -14,6 +14,7 @@ use auth_core::Provider;
 use auth_core::audit::{self, Entry};
 use auth_core::clients::{
     self, AuthMethod, ClientId, ClientSecurity, GrantType, NewClient, RedirectUri,
+    TokenExchangePolicy,
 };
 use auth_core::clock::{Clock, SystemClock};
 use auth_core::keys::Activation;
@@ -229,6 +230,19 @@ pub enum ClientCommand {
         /// The client id.
         id: String,
     },
+    /// Set the services a confidential client may exchange users' tokens for (RFC 8693 token
+    /// exchange); without --audience, token exchange is taken away.
+    TokenExchange {
+        /// The client id.
+        id: String,
+        /// An audience (a service's `aud`, or a registered resource URI) the client may obtain
+        /// tokens for (repeatable).
+        #[arg(long = "audience")]
+        audiences: Vec<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `client create`
@@ -284,6 +298,10 @@ pub struct CreateClient {
     /// First-party client: users are not asked for consent.
     #[arg(long)]
     pub trusted: bool,
+    /// A service the client may exchange users' tokens for (RFC 8693; repeatable): adds the
+    /// token-exchange grant type.
+    #[arg(long = "exchange-audience")]
+    pub exchange_audiences: Vec<String>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -498,6 +516,28 @@ async fn client_command(provider: &Provider, command: ClientCommand) -> anyhow::
             println!("{}", secret.expose());
             Ok(())
         }
+        ClientCommand::TokenExchange {
+            id,
+            audiences,
+            json,
+        } => {
+            let id = ClientId::parse(&id)?;
+            let client = clients::set_token_exchange(provider, &id, audiences).await?;
+            audit::record(
+                provider,
+                Entry::new("client_token_exchange_set")
+                    .actor("cli")
+                    .client(id.as_str()),
+            )
+            .await;
+            let view = ClientView::from(&client);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&view)?);
+            } else {
+                print_client(&view);
+            }
+            Ok(())
+        }
     }
 }
 
@@ -512,7 +552,7 @@ async fn create_client(provider: &Provider, args: CreateClient) -> anyhow::Resul
             Some(method) => method,
         }
     };
-    let grant_types = if args.grants.is_empty() {
+    let mut grant_types: Vec<GrantType> = if args.grants.is_empty() {
         if args.redirect_uris.is_empty() {
             vec![GrantType::ClientCredentials]
         } else {
@@ -525,11 +565,14 @@ async fn create_client(provider: &Provider, args: CreateClient) -> anyhow::Resul
                 // `device_code` is short for the grant's URN (RFC 8628 section 3.4).
                 let urn = if g == "device_code" { GrantType::DeviceCode.as_str() } else { g };
                 GrantType::parse(urn).with_context(|| {
-                    format!("--grant `{g}` is not one of authorization_code, client_credentials, refresh_token, device_code (urn:ietf:params:oauth:grant-type:device_code)")
+                    format!("--grant `{g}` is not one of authorization_code, client_credentials, refresh_token, device_code (urn:ietf:params:oauth:grant-type:device_code), urn:ietf:params:oauth:grant-type:token-exchange")
                 })
             })
             .collect::<anyhow::Result<_>>()?
     };
+    if !args.exchange_audiences.is_empty() && !grant_types.contains(&GrantType::TokenExchange) {
+        grant_types.push(GrantType::TokenExchange);
+    }
     let scope = if args.scope.trim().is_empty() {
         Scope::empty()
     } else {
@@ -562,6 +605,9 @@ async fn create_client(provider: &Provider, args: CreateClient) -> anyhow::Resul
         dpop_bound_access_tokens: args.require_dpop,
         fapi: args.fapi,
         pairwise: args.pairwise,
+        token_exchange: (!args.exchange_audiences.is_empty()).then(|| TokenExchangePolicy {
+            audiences: args.exchange_audiences.clone(),
+        }),
         ..ClientSecurity::default()
     };
     let (client, secret) = clients::register(provider, new).await?;
@@ -601,6 +647,9 @@ fn print_client(view: &ClientView) {
         println!("logout uri:    {uri}");
     }
     println!("trusted:       {}", view.trusted);
+    if let Some(exchange) = &view.token_exchange {
+        println!("exchanges for: {}", exchange.audiences.join(" "));
+    }
     println!("created:       {}", view.created_at);
 }
 

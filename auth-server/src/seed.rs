@@ -103,7 +103,7 @@ fn demo_clients() -> Vec<DemoClient> {
             name: "Events service (example)",
             auth_method: AuthMethod::ClientSecretBasic,
             grants: machine.clone(),
-            scope: "users:read tickets:write",
+            scope: "users:read tickets:write profile",
             redirects: vec![],
             logouts: vec![],
         },
@@ -137,6 +137,10 @@ fn demo_clients() -> Vec<DemoClient> {
         },
     ]
 }
+
+/// The tickets example's address, the audience of the tokens the events example exchanges
+/// for it (see `examples/`).
+pub const DEMO_TICKETS_AUDIENCE: &str = "http://127.0.0.1:8103";
 
 /// The example web app's address (see `examples/`).
 pub const DEMO_WEB_CALLBACK: &str = "http://127.0.0.1:8090/callback";
@@ -239,6 +243,19 @@ pub async fn seed(provider: &Provider) -> anyhow::Result<()> {
             }
             Err(e) => return Err(e.into()),
         }
+    }
+    // The events example buys tickets for users with tokens it exchanges for the tickets
+    // example (RFC 8693), whose audience is that example's address.
+    let events = ClientId::parse("events-service")?;
+    if provider
+        .store()
+        .client(&events)
+        .await?
+        .is_some_and(|client| client.security.token_exchange.is_none())
+    {
+        clients::set_token_exchange(provider, &events, vec![DEMO_TICKETS_AUDIENCE.to_owned()])
+            .await?;
+        println!("  client  events-service may exchange users' tokens for {DEMO_TICKETS_AUDIENCE}");
     }
     println!("Passwords and secrets are shown only now.");
     Ok(())

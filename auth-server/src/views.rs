@@ -30,6 +30,8 @@ pub struct ClientView {
     pub dpop_bound_access_tokens: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub fapi: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_exchange: Option<auth_core::clients::TokenExchangePolicy>,
     pub created_at: String,
 }
 
@@ -46,6 +48,7 @@ impl From<&Client> for ClientView {
                 .require_pushed_authorization_requests,
             dpop_bound_access_tokens: client.security.dpop_bound_access_tokens,
             fapi: client.security.fapi,
+            token_exchange: client.security.token_exchange.clone(),
             token_endpoint_auth_method: client.auth_method.to_string(),
             grant_types: client.grant_types.iter().map(ToString::to_string).collect(),
             scope: client.scope.to_string(),

@@ -6,13 +6,17 @@
 //!   is opened at the tickets service first, with this service's own client-credentials
 //!   token (`tickets:write`); only then is the event stored, so a failed call leaves nothing
 //!   half-made.
+//! - `POST /events/{id}/register`: a user registers for an event, and this service buys their
+//!   ticket at the tickets service **on their behalf**: it exchanges the user's token (RFC 8693)
+//!   for one to the tickets service, which names the user as `sub` and this service as
+//!   `act.sub`, with a scope no wider than the user's.
 
 use crate::error::ApiError;
 use auth_client::axum::Authenticated;
-use auth_client::{TokenSource, Verifier};
-use axum::extract::{FromRef, State};
-use axum::http::StatusCode;
-use axum::routing::get;
+use auth_client::{ExchangeSource, ExchangeTarget, TokenSource, Verifier};
+use axum::extract::{FromRef, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -30,7 +34,21 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// The events (in memory: this is an example).
     pub events: Events,
+    /// Tokens to the tickets service on users' behalf; `None` turns registration off.
+    pub on_behalf: Option<OnBehalf>,
 }
+
+/// How this service calls the tickets service for a user.
+#[derive(Clone)]
+pub struct OnBehalf {
+    /// Exchanges users' tokens (RFC 8693), cached per user token.
+    pub exchange: ExchangeSource,
+    /// The audience the tickets service verifies.
+    pub tickets_audience: String,
+}
+
+/// The scope the tickets service is called with for a user: the least it needs.
+pub const ON_BEHALF_SCOPE: &str = "profile";
 
 /// The tickets service's base URL.
 #[derive(Clone)]
@@ -66,6 +84,7 @@ pub struct NewEvent {
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/events", get(list).post(create))
+        .route("/events/{id}/register", post(register))
         .with_state(state)
 }
 
@@ -145,5 +164,87 @@ async fn open_sale(state: &AppState, event: &Event) -> Result<(), ApiError> {
     Err(ApiError::upstream(
         "the tickets service",
         "it refused a fresh token",
+    ))
+}
+
+/// A user registers for an event: their ticket is bought at the tickets service with a token
+/// exchanged from theirs. A `401` there means the exchanged token was revoked or the keys
+/// rotated: it is dropped and the call made once more.
+async fn register(
+    State(state): State<AppState>,
+    _: Authenticated,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let on_behalf = state
+        .on_behalf
+        .as_ref()
+        .ok_or_else(|| ApiError::not_found("registration is not configured"))?;
+    let known = state
+        .events
+        .0
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .any(|event| event.id == id);
+    if !known {
+        return Err(ApiError::not_found(format!("no event has id `{id}`")));
+    }
+    // The token the `Authenticated` extractor verified: the user's, to exchange.
+    let user_token = headers
+        .get("authorization")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .ok_or_else(|| ApiError::forbidden("registering needs the user's bearer token"))?;
+    let target = ExchangeTarget::audience(&on_behalf.tickets_audience);
+    for attempt in 0..2 {
+        let token = on_behalf
+            .exchange
+            .exchange(user_token, &target, Some(ON_BEHALF_SCOPE))
+            .await
+            .map_err(|e| ApiError::upstream("exchanging the user's token", e))?;
+        let response = state
+            .http
+            .post(format!(
+                "{}/on-behalf/events/{id}/tickets",
+                state.tickets_url.0
+            ))
+            .header("authorization", token.bearer_header())
+            .send()
+            .await
+            .map_err(|e| ApiError::upstream("the tickets service", e))?;
+        match response.status() {
+            StatusCode::CREATED => {
+                let ticket: serde_json::Value = response
+                    .json()
+                    .await
+                    .map_err(|e| ApiError::upstream("the tickets service", e))?;
+                return Ok((StatusCode::CREATED, Json(ticket)));
+            }
+            StatusCode::UNAUTHORIZED if attempt == 0 => on_behalf.exchange.invalidate(&token),
+            status if status.is_client_error() => {
+                // The tickets service refused the user (sold out, not a player...): its answer
+                // is theirs.
+                let body: serde_json::Value = response.json().await.unwrap_or_default();
+                return Err(ApiError::new(
+                    status,
+                    "refused_by_tickets",
+                    body["error_description"]
+                        .as_str()
+                        .unwrap_or("the tickets service refused")
+                        .to_owned(),
+                ));
+            }
+            status => {
+                return Err(ApiError::upstream(
+                    "the tickets service",
+                    format!("it answered {status}"),
+                ));
+            }
+        }
+    }
+    Err(ApiError::upstream(
+        "the tickets service",
+        "it refused a freshly exchanged token",
     ))
 }

@@ -15,6 +15,12 @@ pub fn audience() -> String {
     var("AUTH_AUDIENCE").unwrap_or_else(issuer)
 }
 
+/// The `aud` the tickets service accepts on tokens the events service exchanged for it
+/// (`TICKETS_AUDIENCE`, default `http://127.0.0.1:8103`, its address).
+pub fn tickets_audience() -> String {
+    var("TICKETS_AUDIENCE").unwrap_or_else(|| "http://127.0.0.1:8103".to_owned())
+}
+
 /// The address a service listens on: `<PREFIX>_BIND`, else `default`.
 pub fn bind(prefix: &str, default: &str) -> anyhow::Result<SocketAddr> {
     let name = format!("{prefix}_BIND");

@@ -6,6 +6,11 @@
 //! - `POST /events/{id}/tickets`: a player or parent buys a ticket. The buyer must be a
 //!   registered, active account: the service asks the authorization server (cached), so a
 //!   token still valid for a few minutes after its user was disabled buys nothing.
+//! - `POST /on-behalf/events/{id}/tickets`: the events service buys a ticket for a user who
+//!   registered there, with a token it obtained by token exchange (RFC 8693): verified for
+//!   this service's own audience, it names the user as `sub` and the events service as
+//!   `act.sub`; a token of any other actor, or none, is refused. The same rules as a user's
+//!   own purchase then apply.
 //! - `GET /tickets/mine`: the caller's tickets.
 //! - `POST /webhooks/auth`: the server's events (Standard Webhooks signature); the tickets of
 //!   a disabled or deleted user are cancelled. Deliveries may repeat; each event is applied once.
@@ -34,7 +39,30 @@ pub struct AppState {
     pub webhooks: Option<Arc<WebhookVerifier>>,
     /// The sales (in memory: this is an example).
     pub sales: Sales,
+    /// Purchases the events service makes for users; `None` turns the route off.
+    pub on_behalf: Option<OnBehalf>,
 }
+
+/// Who may buy tickets for a user, and how their tokens are checked.
+#[derive(Clone)]
+pub struct OnBehalf {
+    /// Verifies tokens for this service's own audience (what token exchange narrows to).
+    pub verifier: Verifier,
+    /// The client id of the events service: the only actor accepted.
+    pub events_client: String,
+}
+
+/// The state of the on-behalf route: its own verifier.
+#[derive(Clone, FromRef)]
+struct OnBehalfState {
+    verifier: Verifier,
+    events_client: EventsClient,
+    directory: UserDirectory,
+    sales: Sales,
+}
+
+#[derive(Clone)]
+struct EventsClient(String);
 
 /// Events on sale and the tickets sold, in memory.
 #[derive(Clone, Default)]
@@ -89,12 +117,23 @@ pub fn app(state: AppState) -> Router {
     let internal = Router::new()
         .route("/internal/events", post(open_sale))
         .route_layer(Require::scope(&state.verifier, "tickets:write"));
+    let on_behalf = state.on_behalf.clone().map(|on_behalf| {
+        Router::new()
+            .route("/on-behalf/events/{id}/tickets", post(buy_on_behalf))
+            .with_state(OnBehalfState {
+                verifier: on_behalf.verifier,
+                events_client: EventsClient(on_behalf.events_client),
+                directory: state.directory.clone(),
+                sales: state.sales.clone(),
+            })
+    });
     Router::new()
         .merge(internal)
         .route("/events/{id}/tickets", post(buy))
         .route("/tickets/mine", get(mine))
         .route("/webhooks/auth", post(webhook))
         .with_state(state)
+        .merge(on_behalf.unwrap_or_default())
 }
 
 async fn open_sale(
@@ -122,6 +161,32 @@ async fn buy(
     Authenticated(claims): Authenticated,
     Path(event_id): Path<String>,
 ) -> Result<(StatusCode, Json<Ticket>), ApiError> {
+    sell(&state.directory, &state.sales, &claims, event_id).await
+}
+
+/// A purchase by the events service for its user. The token was verified for this service's
+/// audience; RFC 8693 section 4.1: the outermost `act` is the party calling now.
+async fn buy_on_behalf(
+    State(state): State<OnBehalfState>,
+    Authenticated(claims): Authenticated,
+    Path(event_id): Path<String>,
+) -> Result<(StatusCode, Json<Ticket>), ApiError> {
+    if claims.actor() != Some(state.events_client.0.as_str()) {
+        return Err(ApiError::forbidden(format!(
+            "only the events service (`{}`) buys tickets for users here, with a token it exchanged",
+            state.events_client.0
+        )));
+    }
+    sell(&state.directory, &state.sales, &claims, event_id).await
+}
+
+/// Sells a ticket of `event_id` to the user of `claims`.
+async fn sell(
+    directory: &UserDirectory,
+    sales: &Sales,
+    claims: &auth_client::Claims,
+    event_id: String,
+) -> Result<(StatusCode, Json<Ticket>), ApiError> {
     let buyer = claims
         .user_id()
         .ok_or_else(|| ApiError::forbidden("tickets are sold to users, not to services"))?
@@ -131,8 +196,7 @@ async fn buy(
             "only players and parents buy tickets (role `player` or `parent`)",
         ));
     }
-    let registration = state
-        .directory
+    let registration = directory
         .is_registered(&buyer)
         .await
         .map_err(|e| ApiError::upstream("the registration check", e))?;
@@ -141,7 +205,7 @@ async fn buy(
             "the buyer's account is not registered or is disabled",
         ));
     }
-    state.sales.with(|s| {
+    sales.with(|s| {
         let sale = s
             .events
             .get_mut(&event_id)

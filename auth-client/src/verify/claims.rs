@@ -1,5 +1,6 @@
 //! The claims of a verified access token.
 
+use auth_proto::claims::Actor;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
@@ -36,11 +37,21 @@ pub struct Claims {
     pub jti: String,
     /// When the user authenticated (`auth_time`), for user tokens.
     pub auth_time: Option<i64>,
+    /// Who acts for the user (`act`, RFC 8693 section 4.1), on a token a service obtained by
+    /// token exchange: `act.sub` is that service's client id; a nested `act` names the
+    /// service before it. Only the outermost actor is the one calling now.
+    pub act: Option<Actor>,
     /// Every other claim, as sent.
     pub extra: Map<String, Value>,
 }
 
 impl Claims {
+    /// The client id of the service acting for the user (`act.sub`), on a token obtained by
+    /// token exchange; `None` when the token's own client calls.
+    pub fn actor(&self) -> Option<&str> {
+        self.act.as_ref().map(|act| act.sub.as_str())
+    }
+
     /// The thumbprint of the DPoP key the token is bound to (`cnf.jkt`, RFC 9449 section 6.1).
     pub fn dpop_jkt(&self) -> Option<&str> {
         self.extra.get("cnf")?.get("jkt")?.as_str()
@@ -94,6 +105,7 @@ pub(crate) struct RawClaims {
     pub auth_time: Option<i64>,
     pub roles: BTreeSet<String>,
     pub permissions: BTreeSet<String>,
+    pub act: Option<Actor>,
     pub extra: Map<String, Value>,
 }
 
@@ -127,6 +139,7 @@ impl<'de> Visitor<'de> for RawClaimsVisitor {
         let mut auth_time: Option<Option<i64>> = None;
         let mut roles: Option<BTreeSet<String>> = None;
         let mut permissions: Option<BTreeSet<String>> = None;
+        let mut act: Option<Option<Actor>> = None;
         let mut extra = Map::new();
         while let Some(name) = map.next_key::<ClaimName>()? {
             match name {
@@ -142,6 +155,7 @@ impl<'de> Visitor<'de> for RawClaimsVisitor {
                 ClaimName::AuthTime => once(&mut auth_time, &mut map, "auth_time")?,
                 ClaimName::Roles => once(&mut roles, &mut map, "roles")?,
                 ClaimName::Permissions => once(&mut permissions, &mut map, "permissions")?,
+                ClaimName::Act => once(&mut act, &mut map, "act")?,
                 ClaimName::Other(name) => {
                     extra.insert(name, map.next_value()?);
                 }
@@ -160,6 +174,7 @@ impl<'de> Visitor<'de> for RawClaimsVisitor {
             auth_time: auth_time.flatten(),
             roles: roles.unwrap_or_default(),
             permissions: permissions.unwrap_or_default(),
+            act: act.flatten(),
             extra,
         })
     }
@@ -192,6 +207,7 @@ enum ClaimName {
     AuthTime,
     Roles,
     Permissions,
+    Act,
     Other(String),
 }
 
@@ -219,6 +235,7 @@ impl<'de> Deserialize<'de> for ClaimName {
                     "auth_time" => ClaimName::AuthTime,
                     "roles" => ClaimName::Roles,
                     "permissions" => ClaimName::Permissions,
+                    "act" => ClaimName::Act,
                     other => ClaimName::Other(other.to_owned()),
                 })
             }
@@ -313,6 +330,20 @@ mod tests {
     }
 
     #[test]
+    fn a_nested_act_claim_is_typed() {
+        let raw: RawClaims = serde_json::from_str(
+            r#"{"act":{"sub":"tickets-service","act":{"sub":"events-service"}}}"#,
+        )
+        .unwrap();
+        let act = raw.act.unwrap();
+        assert_eq!(
+            act.chain().map(|a| a.sub.as_str()).collect::<Vec<_>>(),
+            ["tickets-service", "events-service"]
+        );
+        assert!(raw.extra.is_empty());
+    }
+
+    #[test]
     fn a_claim_named_twice_or_of_the_wrong_type_is_refused() {
         for payload in [
             r#"{"iss":"a","iss":"b"}"#,
@@ -322,6 +353,8 @@ mod tests {
             r#"{"aud":[1]}"#,
             r#"{"scope":["openid"]}"#,
             r#"{"roles":null}"#,
+            r#"{"act":"events-service"}"#,
+            r#"{"act":{"act":{"sub":"a"}}}"#,
             r#"["iss"]"#,
         ] {
             assert!(

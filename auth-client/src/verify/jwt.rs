@@ -82,6 +82,7 @@ pub(crate) fn check(raw: RawClaims, expect: &Expectations<'_>) -> Result<Claims,
         nbf: raw.nbf,
         jti: required(raw.jti, "jti")?,
         auth_time: raw.auth_time,
+        act: raw.act,
         extra: raw.extra,
     })
 }

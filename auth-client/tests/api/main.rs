@@ -6,6 +6,7 @@ mod axum_guard;
 mod directory;
 mod dpop;
 mod support;
+mod token_exchange;
 mod token_source;
 mod verify;
 mod webhooks;

@@ -151,6 +151,43 @@ impl TestServer {
         user_token_from(&self.provider, user_id, scope, roles)
     }
 
+    /// A service that may exchange users' tokens (RFC 8693) for `audiences`; returns its
+    /// secret.
+    pub async fn exchanging_client(&self, id: &str, scope: &str, audiences: &[&str]) -> String {
+        use auth_core::clients::{
+            self, AuthMethod, ClientId, ClientSecurity, GrantType, NewClient, TokenExchangePolicy,
+        };
+        let mut new = NewClient::new(
+            format!("Service {id}"),
+            AuthMethod::ClientSecretBasic,
+            vec![GrantType::ClientCredentials, GrantType::TokenExchange],
+        );
+        new.id = Some(ClientId::parse(id).unwrap());
+        new.scope = Scope::parse(scope).unwrap();
+        new.security = ClientSecurity {
+            token_exchange: Some(TokenExchangePolicy {
+                audiences: audiences.iter().map(|a| (*a).to_owned()).collect(),
+            }),
+            ..ClientSecurity::default()
+        };
+        let (_, secret) = clients::register(&self.provider, new).await.unwrap();
+        secret.unwrap().expose().to_owned()
+    }
+
+    /// A confidential code-flow client (scope `openid profile email offline_access
+    /// permissions`); returns its secret.
+    pub async fn web_client(&self, id: &str) -> String {
+        self.app.code_client(id).await
+    }
+
+    /// The access token of the user `email` at the code-flow client `client`, through the
+    /// hosted login page: a token of a real grant, with the scope `openid profile email
+    /// offline_access`.
+    pub async fn login(&self, client: &str, secret: &str, email: &str) -> String {
+        let tokens = self.app.tokens_for(client, secret, email).await;
+        tokens["access_token"].as_str().unwrap().to_owned()
+    }
+
     /// A user account; returns its id.
     pub async fn user(&self, email: &str) -> String {
         self.app.user(email).await.id.to_string()

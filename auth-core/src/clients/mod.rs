@@ -104,6 +104,8 @@ wire_enum! {
         RefreshToken = "refresh_token",
         /// RFC 8628 section 3.4: the device authorization grant.
         DeviceCode = "urn:ietf:params:oauth:grant-type:device_code",
+        /// RFC 8693: a service exchanges a user's access token for one to another service.
+        TokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange",
     }
 }
 
@@ -211,6 +213,65 @@ pub struct ClientSecurity {
     /// The sector of its pairwise subject identifiers (a host), fixed at registration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sector: Option<String>,
+    /// What the client may obtain by token exchange (RFC 8693); `None`: nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_exchange: Option<TokenExchangePolicy>,
+}
+
+/// The targets a client may exchange a user's token for ([`GrantType::TokenExchange`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenExchangePolicy {
+    /// The audiences (an `audience`, or a registered `resource` URI) the exchanged tokens may
+    /// be for; each token is for exactly one of them.
+    pub audiences: Vec<String>,
+}
+
+impl TokenExchangePolicy {
+    /// Most audiences one client may name.
+    pub const MAX_AUDIENCES: usize = 32;
+
+    /// Checks the list: 1 to [`Self::MAX_AUDIENCES`] distinct values of 1 to 512 printable
+    /// characters, none of them the server's own audience (`own_audience`), whose tokens the
+    /// server's APIs and every default-configured service accept: an exchange is for one
+    /// named service.
+    pub fn validate(&self, own_audience: &str) -> Result<(), ClientError> {
+        let invalid = |m: String| Err(ClientError::InvalidMetadata(m));
+        if self.audiences.is_empty() || self.audiences.len() > Self::MAX_AUDIENCES {
+            return invalid(format!(
+                "token_exchange.audiences lists 1 to {} audiences",
+                Self::MAX_AUDIENCES
+            ));
+        }
+        for (i, audience) in self.audiences.iter().enumerate() {
+            if audience.is_empty()
+                || audience.len() > 512
+                || audience
+                    .chars()
+                    .any(|c| c.is_control() || c.is_whitespace())
+            {
+                return invalid(format!(
+                    "token_exchange audience `{audience}` must be 1 to 512 characters without spaces"
+                ));
+            }
+            if audience == own_audience {
+                return invalid(format!(
+                    "token_exchange audience `{audience}` is this server's own audience (tokens.audience): name the service the tokens are for"
+                ));
+            }
+            if self.audiences[..i].contains(audience) {
+                return invalid(format!(
+                    "token_exchange audience `{audience}` is listed twice"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `audience` is one of the allowed targets.
+    pub fn allows(&self, audience: &str) -> bool {
+        self.audiences.iter().any(|a| a == audience)
+    }
 }
 
 impl ClientSecurity {
@@ -415,6 +476,20 @@ impl NewClient {
                 "refresh_token is only issued with authorization_code or urn:ietf:params:oauth:grant-type:device_code",
             );
         }
+        // RFC 8693 section 2.1 leaves client authentication to the server: only a confidential
+        // client, whose identity is proven, may act for a user at another service.
+        if public && self.grant_types.contains(&GrantType::TokenExchange) {
+            return invalid(
+                "a public client (token_endpoint_auth_method `none`) cannot use token exchange",
+            );
+        }
+        if self.grant_types.contains(&GrantType::TokenExchange)
+            != self.security.token_exchange.is_some()
+        {
+            return invalid(
+                "token exchange needs both the grant type and token_exchange.audiences (the services the client may obtain tokens for)",
+            );
+        }
         if !uses_code && !self.redirect_uris.is_empty() {
             return Err(ClientError::InvalidRedirectUri(
                 "redirect URIs are only used with authorization_code".to_owned(),
@@ -452,6 +527,9 @@ pub async fn register(
         ..new.security.clone()
     };
     profile.validate(new.auth_method, !provider.settings().issuer.is_https())?;
+    if let Some(policy) = &new.security.token_exchange {
+        policy.validate(&provider.settings().audience)?;
+    }
     let mut new = new;
     new.security.sector = sector_of(provider, &new.security, &new.redirect_uris).await?;
     let secret = matches!(
@@ -573,6 +651,52 @@ pub async fn delete(provider: &Provider, id: &ClientId) -> Result<(), ClientErro
     }
 }
 
+/// Sets the services `id` may exchange users' tokens for (RFC 8693), adding the token-exchange
+/// grant type; an empty list takes both away. Tokens already exchanged live until they expire.
+pub async fn set_token_exchange(
+    provider: &Provider,
+    id: &ClientId,
+    audiences: Vec<String>,
+) -> Result<Client, ClientError> {
+    let mut client = provider
+        .store()
+        .client(id)
+        .await?
+        .ok_or_else(|| ClientError::NotFound(id.clone()))?
+        .as_ref()
+        .clone();
+    client
+        .grant_types
+        .retain(|g| *g != GrantType::TokenExchange);
+    client.security.token_exchange = None;
+    if audiences.is_empty() && client.grant_types.is_empty() {
+        return Err(ClientError::InvalidMetadata(format!(
+            "client `{id}` has no grant type but token exchange: delete the client instead"
+        )));
+    }
+    if !audiences.is_empty() {
+        let policy = TokenExchangePolicy { audiences };
+        policy.validate(&provider.settings().audience)?;
+        if client.is_public() {
+            return Err(ClientError::InvalidMetadata(format!(
+                "client `{id}` is public: token exchange needs a confidential client"
+            )));
+        }
+        if client.registered_dynamically() {
+            return Err(ClientError::InvalidMetadata(format!(
+                "client `{id}` registered itself: token exchange is for clients an administrator created"
+            )));
+        }
+        client.grant_types.push(GrantType::TokenExchange);
+        client.security.token_exchange = Some(policy);
+    }
+    match provider.store().update_client(&client).await {
+        Ok(()) => Ok(client),
+        Err(StoreError::NotFound) => Err(ClientError::NotFound(id.clone())),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Gives a confidential client a new secret and returns it (shown once). The old secret stops
 /// working at once, and every token issued under it ends: its refresh tokens are bound to the
 /// client's authentication (RFC 6749 section 10.4, RFC 9700 section 4.14.2), and a rotation is
@@ -629,6 +753,38 @@ mod tests {
             .validate()
             .unwrap_err();
         assert!(err.to_string().contains("cannot use client_credentials"));
+    }
+
+    #[test]
+    fn token_exchange_audiences_are_distinct_named_services() {
+        let policy = |audiences: &[&str]| TokenExchangePolicy {
+            audiences: audiences.iter().map(|a| (*a).to_owned()).collect(),
+        };
+        let own = "https://id.example.com";
+        assert!(
+            policy(&["https://tickets.example.com"])
+                .validate(own)
+                .is_ok()
+        );
+        for (audiences, says) in [
+            (&[][..], "1 to 32"),
+            (&[own][..], "own audience"),
+            (&["a", "a"][..], "twice"),
+            (&["two words"][..], "without spaces"),
+        ] {
+            let error = policy(audiences).validate(own).unwrap_err();
+            assert!(error.to_string().contains(says), "{error}");
+        }
+        let mut grants = new_client(
+            AuthMethod::ClientSecretBasic,
+            &[GrantType::ClientCredentials, GrantType::TokenExchange],
+        );
+        assert!(grants.validate().is_err(), "the grant needs its audiences");
+        grants.security.token_exchange = Some(policy(&["https://tickets.example.com"]));
+        assert!(grants.validate().is_ok());
+        grants.auth_method = AuthMethod::None;
+        grants.grant_types = vec![GrantType::TokenExchange];
+        assert!(grants.validate().is_err(), "public clients cannot exchange");
     }
 
     #[test]

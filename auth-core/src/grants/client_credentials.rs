@@ -47,6 +47,7 @@ pub async fn exchange(
         refresh_token: None,
         scope: (!scope.is_empty()).then(|| scope.to_string()),
         id_token: None,
+        issued_token_type: None,
     })
 }
 

@@ -7,6 +7,7 @@ pub mod authorization_code;
 pub mod client_credentials;
 pub mod device_code;
 pub mod refresh_token;
+pub mod token_exchange;
 mod user_tokens;
 
 pub use user_tokens::REFRESH_PREFIX;
@@ -88,6 +89,9 @@ pub async fn token(
         }
         GrantType::RefreshToken => refresh_token::exchange(provider, &client, params, jkt).await?,
         GrantType::DeviceCode => device_code::exchange(provider, &client, params, jkt).await?,
+        GrantType::TokenExchange => {
+            token_exchange::exchange(provider, &client, params, jkt).await?
+        }
     };
     Ok(Issued { grant, response })
 }
@@ -103,6 +107,7 @@ pub const SUPPORTED: &[GrantType] = &[
     GrantType::ClientCredentials,
     GrantType::RefreshToken,
     GrantType::DeviceCode,
+    GrantType::TokenExchange,
 ];
 
 fn supported_list() -> String {

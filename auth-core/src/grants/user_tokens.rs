@@ -134,6 +134,7 @@ pub(crate) fn respond(
         // RFC 6749 section 5.1: the scope of the access token.
         scope: Some(access_scope.to_string()),
         id_token,
+        issued_token_type: None,
     })
 }
 

@@ -454,6 +454,14 @@ pub trait GrantStore: Send + Sync {
     /// Revokes a family: its refresh tokens stop working and its access tokens read inactive.
     /// Stamped with the database's clock, as [`TokenStore::revoke_access_token`].
     async fn revoke_family(&self, family_id: &str) -> Result<(), StoreError>;
+    /// Records an access token obtained by token exchange in the family of its subject token,
+    /// so that revoking the family revokes it too. Returns false (and records nothing) when
+    /// the family is revoked or gone.
+    async fn record_exchanged_access_token(
+        &self,
+        family_id: &str,
+        access: &IssuedAccess,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Failure and rate counters.

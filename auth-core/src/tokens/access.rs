@@ -10,7 +10,7 @@ use crate::clients::ClientId;
 use crate::error::OAuthError;
 use crate::scope::Scope;
 use auth_proto::ACCESS_TOKEN_TYP;
-use auth_proto::claims::{AccessTokenClaims, Confirmation};
+use auth_proto::claims::{AccessTokenClaims, Actor, Confirmation};
 use std::time::Duration;
 
 /// What an access token is issued for.
@@ -87,11 +87,23 @@ impl Provider {
         &self,
         request: AccessTokenRequest<'_>,
     ) -> Result<IssuedAccessToken, OAuthError> {
+        self.issue_delegated_access_token(request, None, None)
+    }
+
+    /// Signs a new access token naming `act` as the party acting for its subject (RFC 8693
+    /// section 4.1), expiring at `not_after` if that comes before the usual lifetime ends.
+    pub(crate) fn issue_delegated_access_token(
+        &self,
+        request: AccessTokenRequest<'_>,
+        act: Option<Actor>,
+        not_after: Option<i64>,
+    ) -> Result<IssuedAccessToken, OAuthError> {
         let now = self.clock().unix();
         let ttl = self.settings().access_token_ttl;
+        let exp = not_after.map_or(now + seconds(ttl), |cap| cap.min(now + seconds(ttl)));
         let claims = AccessTokenClaims {
             iss: self.settings().issuer.as_str().to_owned(),
-            exp: now + seconds(ttl),
+            exp,
             aud: request
                 .audience
                 .map_or_else(|| self.settings().audience.clone(), str::to_owned),
@@ -108,6 +120,7 @@ impl Provider {
                 jkt: jkt.to_owned(),
             }),
             sub_sealed: request.sealed_subject,
+            act,
         };
         let ring = self.keys().ring();
         let key = ring
@@ -117,7 +130,7 @@ impl Provider {
         Ok(IssuedAccessToken {
             token,
             claims,
-            expires_in: ttl.as_secs(),
+            expires_in: u64::try_from(exp - now).unwrap_or(0),
         })
     }
 

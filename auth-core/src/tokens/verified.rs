@@ -106,6 +106,7 @@ mod tests {
                 client_registration: String::new(),
                 cnf: None,
                 sub_sealed: None,
+                act: None,
             },
         }
     }

@@ -96,6 +96,84 @@ async fn clients_are_created_listed_shown_and_deleted_from_the_cli(backend: Back
 }
 
 #[both_backends]
+async fn token_exchange_is_given_and_taken_from_the_cli(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let created = app.cli(&[
+        "client",
+        "create",
+        "--name",
+        "Events service",
+        "--id",
+        "events",
+        "--scope",
+        "profile",
+        "--exchange-audience",
+        "https://tickets.example.com",
+        "--json",
+    ]);
+    assert!(created.status.success(), "{}", stderr(&created));
+    let created: Value = serde_json::from_slice(&created.stdout).unwrap();
+    assert_eq!(
+        created["grant_types"],
+        serde_json::json!([
+            "client_credentials",
+            "urn:ietf:params:oauth:grant-type:token-exchange"
+        ])
+    );
+    assert_eq!(
+        created["token_exchange"],
+        serde_json::json!({"audiences": ["https://tickets.example.com"]})
+    );
+
+    let changed = app.cli(&[
+        "client",
+        "token-exchange",
+        "events",
+        "--audience",
+        "https://payments.example.com",
+        "--audience",
+        "https://tickets.example.com",
+        "--json",
+    ]);
+    assert!(changed.status.success(), "{}", stderr(&changed));
+    let changed: Value = serde_json::from_slice(&changed.stdout).unwrap();
+    assert_eq!(
+        changed["token_exchange"]["audiences"],
+        serde_json::json!([
+            "https://payments.example.com",
+            "https://tickets.example.com"
+        ])
+    );
+
+    let removed = app.cli(&["client", "token-exchange", "events", "--json"]);
+    assert!(removed.status.success(), "{}", stderr(&removed));
+    let removed: Value = serde_json::from_slice(&removed.stdout).unwrap();
+    assert!(removed.get("token_exchange").is_none(), "{removed}");
+    assert_eq!(
+        removed["grant_types"],
+        serde_json::json!(["client_credentials"])
+    );
+
+    let public = app.cli(&[
+        "client",
+        "create",
+        "--name",
+        "App",
+        "--public",
+        "--redirect-uri",
+        "http://127.0.0.1:9/cb",
+        "--exchange-audience",
+        "https://tickets.example.com",
+    ]);
+    assert!(!public.status.success());
+    assert!(
+        stderr(&public).contains("public client"),
+        "{}",
+        stderr(&public)
+    );
+}
+
+#[both_backends]
 async fn invalid_client_metadata_is_refused_with_the_reason(backend: Backend) {
     let app = spawn_app(backend).await;
     let cases: [(&[&str], &str); 4] = [

@@ -166,7 +166,7 @@ async fn malformed_requests_get_the_rfc6749_error_that_fits(backend: Backend) {
         (
             "grant_type=password&username=a&password=b",
             "unsupported_grant_type",
-            "grant_type `password` is not supported; use one of: authorization_code, client_credentials, refresh_token",
+            "grant_type `password` is not supported; use one of: authorization_code, client_credentials, refresh_token, urn:ietf:params:oauth:grant-type:device_code, urn:ietf:params:oauth:grant-type:token-exchange",
         ),
         (
             "grant_type=client_credentials&scope=admin",

@@ -40,5 +40,6 @@ mod route_rules;
 mod security;
 mod security_events;
 mod sms;
+mod token_exchange;
 mod tokens_follow_state;
 mod userinfo;

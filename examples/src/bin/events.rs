@@ -1,8 +1,9 @@
 //! `cargo run -p examples --bin events`: the events service on 127.0.0.1:8102.
 //! Needs `EVENTS_CLIENT_SECRET` (the secret of `events-service`); calls the tickets service at
-//! `TICKETS_URL` (default `http://127.0.0.1:8103`).
+//! `TICKETS_URL` (default `http://127.0.0.1:8103`), for users with tokens exchanged for
+//! `TICKETS_AUDIENCE` (default the same URL).
 
-use auth_client::{TokenSource, Verifier};
+use auth_client::{ExchangeSource, TokenSource, Verifier};
 use examples::{events, settings};
 
 #[tokio::main]
@@ -13,6 +14,9 @@ async fn main() -> anyhow::Result<()> {
     let credentials = settings::credentials("EVENTS", "events-service")?;
     let verifier = Verifier::new(&issuer, settings::audience()).await?;
     // Fetched now, so a wrong secret stops the service at start-up.
+    let exchange = ExchangeSource::builder(&issuer, credentials.clone())
+        .build()
+        .await?;
     let tokens = TokenSource::builder(&issuer, credentials)
         .scope("tickets:write")
         .build()
@@ -24,6 +28,10 @@ async fn main() -> anyhow::Result<()> {
         tickets_url: events::TicketsUrl(settings::url("TICKETS_URL", "http://127.0.0.1:8103")?),
         http: reqwest::Client::new(),
         events: events::Events::default(),
+        on_behalf: Some(events::OnBehalf {
+            exchange,
+            tickets_audience: settings::tickets_audience(),
+        }),
     };
     examples::run("events", bind, events::app(state)).await
 }

@@ -1,6 +1,8 @@
 //! `cargo run -p examples --bin tickets`: the tickets service on 127.0.0.1:8103.
 //! Needs `TICKETS_CLIENT_SECRET` (the secret of `tickets-service`); `TICKETS_WEBHOOK_SECRET`
 //! (a `whsec_...` secret also configured in the server's `[events]`) turns on the webhook.
+//! Purchases the events service makes for users carry tokens for `TICKETS_AUDIENCE` (default
+//! `http://127.0.0.1:8103`) acting as `EVENTS_CLIENT_ID` (default `events-service`).
 
 use auth_client::webhooks::WebhookVerifier;
 use auth_client::{TokenSource, UserDirectory, Verifier};
@@ -14,6 +16,11 @@ async fn main() -> anyhow::Result<()> {
     let bind = settings::bind("TICKETS", "127.0.0.1:8103")?;
     let credentials = settings::credentials("TICKETS", "tickets-service")?;
     let verifier = Verifier::new(&issuer, settings::audience()).await?;
+    let on_behalf = tickets::OnBehalf {
+        verifier: Verifier::new(&issuer, settings::tickets_audience()).await?,
+        events_client: settings::var("EVENTS_CLIENT_ID")
+            .unwrap_or_else(|| "events-service".to_owned()),
+    };
     let tokens = TokenSource::builder(&issuer, credentials)
         .scope("users:read")
         .build()
@@ -28,6 +35,7 @@ async fn main() -> anyhow::Result<()> {
         directory,
         webhooks,
         sales: tickets::Sales::default(),
+        on_behalf: Some(on_behalf),
     };
     examples::run("tickets", bind, tickets::app(state)).await
 }

@@ -1,15 +1,29 @@
 use super::{AuthServer, auth_server, serve};
-use auth_client::{ClientCredentials, TokenSource, UserDirectory, Verifier};
+use auth_client::{
+    ClientCredentials, ExchangeSource, ExchangeTarget, TokenSource, UserDirectory, Verifier,
+};
+use auth_core::clients::{self, ClientId};
 use auth_testkit::Fetch as _;
 use examples::{events, tickets};
 use serde_json::{Value, json};
 
-/// The tickets and events services wired to `server`; returns their base URLs.
+/// The audience the tickets service accepts on tokens exchanged for it.
+const TICKETS_AUDIENCE: &str = "https://tickets.example.test";
+
+/// The tickets and events services wired to `server`; returns their base URLs. The events
+/// service may exchange users' tokens for the tickets service (RFC 8693).
 pub async fn platform(server: &AuthServer) -> (String, String) {
     let tickets_secret = server.service("tickets-service", "users:read").await;
     let events_secret = server
-        .service("events-service", "users:read tickets:write")
+        .service("events-service", "users:read tickets:write profile")
         .await;
+    clients::set_token_exchange(
+        &server.provider,
+        &ClientId::parse("events-service").unwrap(),
+        vec![TICKETS_AUDIENCE.to_owned()],
+    )
+    .await
+    .unwrap();
     let verifier = Verifier::new(&server.issuer, &server.issuer).await.unwrap();
     let tickets_tokens = TokenSource::builder(
         &server.issuer,
@@ -24,6 +38,12 @@ pub async fn platform(server: &AuthServer) -> (String, String) {
         directory: UserDirectory::new(&server.issuer, tickets_tokens).unwrap(),
         webhooks: None,
         sales: tickets::Sales::default(),
+        on_behalf: Some(tickets::OnBehalf {
+            verifier: Verifier::new(&server.issuer, TICKETS_AUDIENCE)
+                .await
+                .unwrap(),
+            events_client: "events-service".into(),
+        }),
     }))
     .await;
     let events_base = serve(events::app(
@@ -52,6 +72,16 @@ async fn events_state(
         tickets_url: events::TicketsUrl(tickets_url.to_owned()),
         http: reqwest::Client::new(),
         events: events::Events::default(),
+        on_behalf: Some(events::OnBehalf {
+            exchange: ExchangeSource::builder(
+                &server.issuer,
+                ClientCredentials::new("events-service", secret),
+            )
+            .build()
+            .await
+            .unwrap(),
+            tickets_audience: TICKETS_AUDIENCE.to_owned(),
+        }),
     }
 }
 
@@ -175,4 +205,100 @@ async fn an_event_is_not_stored_when_the_tickets_service_is_down() {
         .fetch_json()
         .await;
     assert!(listed.is_empty(), "nothing half-made");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_player_registers_and_the_events_service_buys_the_ticket_on_their_behalf() {
+    let server = auth_server(|_| {}).await;
+    server
+        .user("carl@example.com", "Carl Coach", &["coach"])
+        .await;
+    let pia_id = server
+        .user("pia@example.com", "Pia Player", &["player"])
+        .await;
+    let (events_base, tickets_base) = platform(&server).await;
+    let http = reqwest::Client::new();
+    let carl = server.user_token("carl@example.com").await;
+    let pia = server.user_token("pia@example.com").await;
+    let event: Value = http
+        .post(format!("{events_base}/events"))
+        .bearer_auth(&carl)
+        .json(&json!({"title": "Cup final", "seats": 2}))
+        .fetch_json()
+        .await;
+    let id = event["id"].as_str().unwrap();
+
+    // Pia registers at the events service; it buys her ticket at the tickets service with a
+    // token exchanged from hers.
+    let registered = http
+        .post(format!("{events_base}/events/{id}/register"))
+        .bearer_auth(&pia)
+        .fetch()
+        .await;
+    assert_eq!(registered.status(), 201);
+    let ticket: Value = registered.json().await.unwrap();
+    assert_eq!(ticket["holder"], pia_id.as_str());
+    assert_eq!(ticket["event_id"], id);
+    let mine: Vec<Value> = http
+        .get(format!("{tickets_base}/tickets/mine"))
+        .bearer_auth(&pia)
+        .fetch_json()
+        .await;
+    assert_eq!(mine.len(), 1, "the ticket is Pia's own");
+
+    // A coach is refused by the tickets service's own rules, passed through.
+    let coach = http
+        .post(format!("{events_base}/events/{id}/register"))
+        .bearer_auth(&carl)
+        .fetch()
+        .await;
+    assert_eq!(coach.status(), 403);
+
+    // The on-behalf route accepts only tokens exchanged for the tickets service by the events
+    // service: not Pia's own token (another audience)...
+    let direct = http
+        .post(format!("{tickets_base}/on-behalf/events/{id}/tickets"))
+        .bearer_auth(&pia)
+        .fetch()
+        .await;
+    assert_eq!(direct.status(), 401);
+    // ...nor one another service exchanged for it (`act.sub` names that service).
+    let profiles_secret = server.service("profiles-service", "profile").await;
+    clients::set_token_exchange(
+        &server.provider,
+        &ClientId::parse("profiles-service").unwrap(),
+        vec![TICKETS_AUDIENCE.to_owned()],
+    )
+    .await
+    .unwrap();
+    let exchanged = ExchangeSource::builder(
+        &server.issuer,
+        ClientCredentials::new("profiles-service", profiles_secret),
+    )
+    .build()
+    .await
+    .unwrap()
+    .exchange(&pia, &ExchangeTarget::audience(TICKETS_AUDIENCE), None)
+    .await
+    .unwrap();
+    let verified = Verifier::new(&server.issuer, TICKETS_AUDIENCE)
+        .await
+        .unwrap()
+        .verify(exchanged.secret())
+        .await
+        .unwrap();
+    assert_eq!(verified.actor(), Some("profiles-service"));
+    assert_eq!(verified.sub, pia_id);
+    let other_actor = http
+        .post(format!("{tickets_base}/on-behalf/events/{id}/tickets"))
+        .header("authorization", exchanged.bearer_header())
+        .fetch()
+        .await;
+    assert_eq!(other_actor.status(), 403);
+    let mine: Vec<Value> = http
+        .get(format!("{tickets_base}/tickets/mine"))
+        .bearer_auth(&pia)
+        .fetch_json()
+        .await;
+    assert_eq!(mine.len(), 1, "nothing more was bought");
 }

@@ -32,6 +32,7 @@ async fn a_disabled_account_buys_nothing_even_with_a_token_that_still_verifies()
         directory,
         webhooks: None,
         sales,
+        on_behalf: None,
     }))
     .await;
     let http = reqwest::Client::new();
@@ -121,6 +122,7 @@ async fn the_tickets_of_a_disabled_user_are_cancelled_by_the_servers_webhook() {
             auth_client::webhooks::WebhookVerifier::new(secret).unwrap(),
         )),
         sales,
+        on_behalf: None,
     });
     tokio::spawn(async move { axum::serve(listener, app).await });
     let http = reqwest::Client::new();

@@ -75,6 +75,7 @@ async fn the_tickets_cli_signs_in_with_the_device_grant_and_lists_the_users_tick
         verifier,
         directory,
         webhooks: None,
+        on_behalf: None,
         sales: tickets::Sales::default(),
     }))
     .await;

@@ -24,6 +24,7 @@ async fn a_third_party_app_signs_a_user_in_with_pkce_and_calls_the_events_servic
         tickets_url: events::TicketsUrl("http://127.0.0.1:9".into()),
         http: reqwest::Client::new(),
         events: events::Events::default(),
+        on_behalf: None,
     }))
     .await;
 

@@ -546,6 +546,28 @@ impl GrantStore for SqlStore {
         Ok(())
     }
 
+    async fn record_exchanged_access_token(
+        &self,
+        family_id: &str,
+        access: &IssuedAccess,
+    ) -> Result<bool, StoreError> {
+        // One statement: the token is recorded only in a family not revoked at that moment. A
+        // revocation after it is stamped later, so every replica's revocation feed sees it.
+        let recorded = on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO family_access_tokens (jti, family_id, expires_at) \
+                 SELECT $1, id, $3 FROM token_families WHERE id = $2 AND revoked_at IS NULL",
+            )
+            .bind(&access.jti)
+            .bind(family_id)
+            .bind(access.expires_at)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(recorded == 1)
+    }
+
     async fn family_of_access_token(&self, jti: &str) -> Result<Option<TokenFamily>, StoreError> {
         let row: Option<FamilyRow> = on_pool!(self, pool => {
             sqlx::query_as(

@@ -1,5 +1,6 @@
 //! [`GrantStore`]: a code is redeemed once, a refresh token is rotated once and its reuse is
-//! visible, a failed rotation leaves nothing behind, and ending a session takes its codes.
+//! visible, a failed rotation leaves nothing behind, ending a session takes its codes, and an
+//! exchanged access token joins only a live family.
 
 use super::{TestStore, client, hash, user};
 use crate::store::sql::{Backend, PoolSettings, SqlStore};
@@ -247,4 +248,44 @@ async fn consent_is_replaced_not_duplicated(backend: Backend) {
         .unwrap();
     let consent = store.consent(&user, &shop.id).await.unwrap();
     assert_eq!(consent.as_deref(), Some("openid profile"));
+}
+
+#[both_backends]
+async fn an_exchanged_access_token_joins_a_live_family_only(backend: Backend) {
+    let store = TestStore::new(backend).await;
+    issued_family(&store).await;
+    assert!(
+        store
+            .record_exchanged_access_token("f1", &access("x1"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .family_of_access_token("x1")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        "f1"
+    );
+    assert!(!store.is_access_token_revoked("x1").await.unwrap());
+    assert!(
+        !store
+            .record_exchanged_access_token("no-such-family", &access("x2"))
+            .await
+            .unwrap()
+    );
+    assert!(!has_access(&store, "x2").await);
+
+    store.revoke_family("f1").await.unwrap();
+    assert!(store.is_access_token_revoked("x1").await.unwrap());
+    assert!(
+        !store
+            .record_exchanged_access_token("f1", &access("x3"))
+            .await
+            .unwrap(),
+        "a revoked family takes no new token"
+    );
+    assert!(!has_access(&store, "x3").await);
 }
