@@ -1,6 +1,6 @@
 //! Browser sessions in SQL.
 
-use super::{SqlStore, WritePool, amr, on_pool, user_id};
+use super::{EndingSessions, LogoutTx, SqlStore, WritePool, amr, on_pool, user_id};
 use crate::secrets::TokenHash;
 use crate::sessions::Session;
 use crate::store::{SessionStore, StoreError};
@@ -95,6 +95,7 @@ impl SessionStore for SqlStore {
     async fn end_session(&self, session_id: &str) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
+            tx.queue_logouts(EndingSessions::One(session_id)).await?;
             // The session's codes go with it (`ON DELETE CASCADE`). On PostgreSQL the cascade
             // waits for a redemption of one of them that is under way, so the family that
             // redemption creates is there for the update below to revoke.
@@ -118,6 +119,7 @@ impl SessionStore for SqlStore {
     async fn end_user_sessions(&self, user: &UserId) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
+            tx.queue_logouts(EndingSessions::OfUser(user.as_str())).await?;
             sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                 .bind(user.as_str())
                 .execute(&mut *tx)
@@ -142,6 +144,8 @@ impl SessionStore for SqlStore {
     ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
+            tx.queue_logouts(EndingSessions::OfUserExcept(user.as_str(), keep_session))
+                .await?;
             sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
                 .bind(user.as_str())
                 .bind(keep_session)
