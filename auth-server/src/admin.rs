@@ -12,6 +12,7 @@ use crate::state::AppState;
 use crate::views::{ClientView, KeyView, RoleView, UserView};
 use auth_core::Provider;
 use auth_core::audit::{self, Entry};
+use auth_core::backchannel::BackchannelLogout;
 use auth_core::clients::{
     self, AuthMethod, ClientError, ClientId, ClientSecurity, GrantType, NewClient, RedirectUri,
 };
@@ -413,6 +414,12 @@ struct CreateClient {
     /// Pairwise subject identifiers (OIDC Core section 8).
     #[serde(default)]
     pairwise: bool,
+    /// Where logout tokens are posted (OIDC Back-Channel Logout section 2.2).
+    #[serde(default)]
+    backchannel_logout_uri: Option<String>,
+    /// Logout tokens must carry `sid` (OIDC Back-Channel Logout section 2.2).
+    #[serde(default)]
+    backchannel_logout_session_required: bool,
 }
 
 fn default_auth_method() -> String {
@@ -461,6 +468,10 @@ async fn create_client(
         fapi: body.fapi,
         pairwise: body.pairwise,
         ..ClientSecurity::default()
+    };
+    new.backchannel = BackchannelLogout {
+        uri: body.backchannel_logout_uri,
+        session_required: body.backchannel_logout_session_required,
     };
     let (client, secret) = clients::register(&state.provider, new).await?;
     audit::record(

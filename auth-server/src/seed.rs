@@ -130,6 +130,8 @@ fn demo_clients() -> Vec<DemoClient> {
 
 /// The example web app's address (see `examples/`).
 pub const DEMO_WEB_CALLBACK: &str = "http://127.0.0.1:8090/callback";
+/// Where the example web app takes logout tokens.
+pub const DEMO_WEB_BACKCHANNEL_LOGOUT: &str = "http://127.0.0.1:8090/backchannel-logout";
 
 fn name(text: &str) -> anyhow::Result<RoleName> {
     Ok(RoleName::parse(text)?)
@@ -207,6 +209,11 @@ pub async fn seed(provider: &Provider) -> anyhow::Result<()> {
             .iter()
             .map(|u| RedirectUri::parse(u))
             .collect::<Result<_, _>>()?;
+        // The example web app ends its sessions when the server's end (OIDC Back-Channel
+        // Logout); a loopback URI is only accepted by a server that runs on loopback itself.
+        if id == "demo-web" && !provider.settings().issuer.is_https() {
+            new.backchannel.uri = Some(DEMO_WEB_BACKCHANNEL_LOGOUT.to_owned());
+        }
         match clients::register(provider, new).await {
             Ok((client, secret)) => {
                 audit::record(
