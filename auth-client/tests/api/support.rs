@@ -151,6 +151,11 @@ impl TestServer {
         user_token_from(&self.provider, user_id, scope, roles)
     }
 
+    /// The server as the test kit runs it (its URL is the upstream, not the issuer).
+    pub fn app(&self) -> &TestApp {
+        &self.app
+    }
+
     /// A user account; returns its id.
     pub async fn user(&self, email: &str) -> String {
         self.app.user(email).await.id.to_string()
