@@ -42,6 +42,7 @@ pub fn routes(routes: Routes) -> Routes {
         .add(Method::DELETE, "/admin/users/{id}", delete_user)
         .post("/admin/users/{id}/disable", disable_user)
         .post("/admin/users/{id}/enable", enable_user)
+        .post("/admin/users/{id}/sign-out", sign_out_user)
         .add(Method::PUT, "/admin/users/{id}/roles/{role}", grant_role)
         .add(
             Method::DELETE,
@@ -215,6 +216,27 @@ async fn set_disabled(
     )
     .await;
     user_view(&state.provider, &id).await
+}
+
+/// `POST /admin/users/{id}/sign-out`: ends every session of the account (and the refresh
+/// tokens issued in them) without disabling it; each client that got tokens in one and
+/// registered a `backchannel_logout_uri` is sent a logout token.
+async fn sign_out_user(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    let id = user_id(&id)?;
+    users::get(&state.provider, &id).await?;
+    state.provider.store().end_user_sessions(&id).await?;
+    audit::record(
+        &state.provider,
+        Entry::new("user_signed_out")
+            .actor(&admin.subject)
+            .user(&id),
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `DELETE /admin/users/{id}`: deletes the account and everything that belongs to it; its

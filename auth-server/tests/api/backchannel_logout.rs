@@ -298,7 +298,7 @@ async fn signing_out_on_the_account_page_and_ending_another_session_tell_the_cli
 }
 
 #[both_backends]
-async fn an_admin_disabling_or_deleting_a_user_tells_the_clients(backend: Backend) {
+async fn an_admin_signing_out_disabling_or_deleting_a_user_tells_the_clients(backend: Backend) {
     let app = spawn_app(backend).await;
     let receiver = Receiver::start().await;
     let secret = app.confidential_client("ops", "admin").await;
@@ -332,6 +332,27 @@ async fn an_admin_disabling_or_deleting_a_user_tells_the_clients(backend: Backen
     let of_ann = tokens(&app, &browser(), "shop", &shop, "ann@example.com").await;
     let of_bob = tokens(&app, &browser(), "shop", &shop, "bob@example.com").await;
 
+    // Signing Ann out everywhere ends her session without disabling her.
+    let signed_out = app
+        .http
+        .post(app.url(&format!("/admin/users/{}/sign-out", ann.id.as_str())))
+        .bearer_auth(&token)
+        .fetch()
+        .await;
+    assert_eq!(signed_out.status(), 204);
+    let posts = receiver.wait_for(1).await;
+    let claims = verified(&app, &posts[0]).await;
+    assert_eq!(claims["sid"], id_claims(&of_ann)["sid"]);
+    assert_eq!(claims["sub"], ann.id.as_str());
+    let unknown = app
+        .http
+        .post(app.url("/admin/users/0190a8c4-5b8e-7d4e-9c1a-2f3b4c5d6e7f/sign-out"))
+        .bearer_auth(&token)
+        .fetch()
+        .await;
+    assert_eq!(unknown.status(), 404);
+    let of_ann = tokens(&app, &browser(), "shop", &shop, "ann@example.com").await;
+
     let disabled = app
         .http
         .post(app.url(&format!("/admin/users/{}/disable", ann.id.as_str())))
@@ -339,8 +360,8 @@ async fn an_admin_disabling_or_deleting_a_user_tells_the_clients(backend: Backen
         .fetch()
         .await;
     assert_eq!(disabled.status(), 200);
-    let posts = receiver.wait_for(1).await;
-    let claims = verified(&app, &posts[0]).await;
+    let posts = receiver.wait_for(2).await;
+    let claims = verified(&app, &posts[1]).await;
     assert_eq!(claims["sid"], id_claims(&of_ann)["sid"]);
     assert_eq!(claims["sub"], ann.id.as_str());
 
@@ -351,8 +372,8 @@ async fn an_admin_disabling_or_deleting_a_user_tells_the_clients(backend: Backen
         .fetch()
         .await;
     assert!(deleted.status().is_success());
-    let posts = receiver.wait_for(2).await;
-    let claims = verified(&app, &posts[1]).await;
+    let posts = receiver.wait_for(3).await;
+    let claims = verified(&app, &posts[2]).await;
     assert_eq!(claims["sid"], id_claims(&of_bob)["sid"]);
     assert_eq!(claims["sub"], bob.id.as_str());
 }
