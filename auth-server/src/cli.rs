@@ -137,6 +137,12 @@ pub enum UserCommand {
         /// Id or e-mail address.
         user: String,
     },
+    /// End every session of an account (and the refresh tokens issued in them) without
+    /// disabling it; the clients it used are sent logout tokens by the running server.
+    SignOut {
+        /// Id or e-mail address.
+        user: String,
+    },
     /// Enable a disabled account.
     Enable {
         /// Id or e-mail address.
@@ -794,6 +800,17 @@ async fn user_command(provider: &Provider, command: UserCommand) -> anyhow::Resu
                 "disabled {}; its sessions ended and its tokens are revoked",
                 user.id
             );
+            Ok(())
+        }
+        UserCommand::SignOut { user } => {
+            let user = find_user(provider, &user).await?;
+            provider.store().end_user_sessions(&user.id).await?;
+            audit::record(
+                provider,
+                Entry::new("user_signed_out").actor("cli").user(&user.id),
+            )
+            .await;
+            println!("signed {} out of every session", user.id);
             Ok(())
         }
         UserCommand::Enable { user } => {

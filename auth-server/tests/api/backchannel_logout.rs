@@ -539,3 +539,23 @@ async fn registration_takes_a_backchannel_logout_uri_and_refuses_bad_ones(backen
         .await;
     assert_eq!(without_uri.status(), 400);
 }
+
+#[both_backends]
+async fn the_cli_signing_a_user_out_tells_the_clients(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let receiver = Receiver::start().await;
+    let shop = client(&app, "shop", Some(receiver.uri("shop")), false).await;
+    app.user("ann@example.com").await;
+    let at_shop = tokens(&app, &browser(), "shop", &shop, "ann@example.com").await;
+
+    // Another process writes the notice; this server's worker sends it.
+    let output = app.cli(&["user", "sign-out", "ann@example.com"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let posts = receiver.wait_for(1).await;
+    let claims = verified(&app, &posts[0]).await;
+    assert_eq!(claims["sid"], id_claims(&at_shop)["sid"]);
+}
