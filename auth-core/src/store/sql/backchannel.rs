@@ -7,28 +7,6 @@ use crate::store::{BackchannelStore, StoreError};
 use async_trait::async_trait;
 use sqlx::Transaction;
 
-/// Which sessions a transaction is about to end.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum EndingSessions<'a> {
-    /// One session, by id.
-    One(&'a str),
-    /// Every session of a user.
-    OfUser(&'a str),
-    /// Every session of a user but one.
-    OfUserExcept(&'a str, &'a str),
-}
-
-impl<'a> EndingSessions<'a> {
-    /// The condition on `s` (the sessions) and its parameters.
-    fn condition(self) -> (&'static str, Vec<&'a str>) {
-        match self {
-            Self::One(id) => ("s.id = $1", vec![id]),
-            Self::OfUser(user) => ("s.user_id = $1", vec![user]),
-            Self::OfUserExcept(user, keep) => ("s.user_id = $1 AND s.id <> $2", vec![user, keep]),
-        }
-    }
-}
-
 /// The part of a client's `metadata` column this module reads.
 #[derive(serde::Deserialize)]
 struct LogoutMetadata {
@@ -38,54 +16,49 @@ struct LogoutMetadata {
 
 /// Queuing notices in an open write transaction.
 pub(crate) trait LogoutTx {
-    /// Queues a notice for every client that received tokens in one of the `ending` sessions
+    /// Queues a notice for every client that received tokens in one of the sessions `ended`
     /// (a token family of the session, issued under the client's current registration) and
-    /// registered a `backchannel_logout_uri`. Call it before the sessions are deleted.
-    async fn queue_logouts(&mut self, ending: EndingSessions<'_>) -> Result<(), StoreError>;
+    /// registered a `backchannel_logout_uri`. Call it once the sessions are deleted (so a code
+    /// redemption the deletion waited for has its family) and before their families are.
+    async fn queue_logouts(&mut self, ended: &[String]) -> Result<(), StoreError>;
 }
 
 /// The same body for each backend's transaction, as [`on_pool!`] does for pools.
 macro_rules! impl_logout_tx {
     ($db:ty) => {
         impl LogoutTx for Transaction<'static, $db> {
-            async fn queue_logouts(
-                &mut self,
-                ending: EndingSessions<'_>,
-            ) -> Result<(), StoreError> {
-                let (condition, params) = ending.condition();
-                let sql = sqlx::AssertSqlSafe(format!(
-                    "SELECT DISTINCT s.id, s.user_id, c.client_id, c.metadata FROM sessions s \
-                     JOIN token_families f ON f.session_id = s.id \
-                     JOIN clients c ON c.client_id = f.client_id \
-                       AND c.registration_id = f.client_registration \
-                     WHERE {condition}"
-                ));
-                let mut query = sqlx::query_as(sql);
-                for param in params {
-                    query = query.bind(param);
-                }
-                let used: Vec<(String, String, String, String)> =
-                    query.fetch_all(&mut **self).await?;
-                for (session_id, user_id, client_id, metadata) in used {
-                    // A metadata column that does not parse was written by no version of this
-                    // server; such a client is not told, and ending the session goes on.
-                    let registered = serde_json::from_str::<LogoutMetadata>(&metadata)
-                        .is_ok_and(|m| m.backchannel_logout.uri.is_some());
-                    if !registered {
-                        continue;
-                    }
-                    // Due at once (`next_attempt_at` 0); the database stamps `created_at`.
-                    sqlx::query(
-                        "INSERT INTO backchannel_logouts \
-                         (id, client_id, user_id, session_id, created_at, next_attempt_at) \
-                         VALUES ($1, $2, $3, $4, unixepoch(), 0)",
+            async fn queue_logouts(&mut self, ended: &[String]) -> Result<(), StoreError> {
+                for session_id in ended {
+                    let used: Vec<(String, String, String)> = sqlx::query_as(
+                        "SELECT DISTINCT f.user_id, c.client_id, c.metadata FROM token_families f \
+                         JOIN clients c ON c.client_id = f.client_id \
+                           AND c.registration_id = f.client_registration \
+                         WHERE f.session_id = $1",
                     )
-                    .bind(uuid::Uuid::now_v7().to_string())
-                    .bind(&client_id)
-                    .bind(&user_id)
-                    .bind(&session_id)
-                    .execute(&mut **self)
+                    .bind(session_id)
+                    .fetch_all(&mut **self)
                     .await?;
+                    for (user_id, client_id, metadata) in used {
+                        // A metadata column that does not parse was written by no version of
+                        // this server; such a client is not told, and ending the session goes on.
+                        let registered = serde_json::from_str::<LogoutMetadata>(&metadata)
+                            .is_ok_and(|m| m.backchannel_logout.uri.is_some());
+                        if !registered {
+                            continue;
+                        }
+                        // Due at once (`next_attempt_at` 0); the database stamps `created_at`.
+                        sqlx::query(
+                            "INSERT INTO backchannel_logouts \
+                             (id, client_id, user_id, session_id, created_at, next_attempt_at) \
+                             VALUES ($1, $2, $3, $4, unixepoch(), 0)",
+                        )
+                        .bind(uuid::Uuid::now_v7().to_string())
+                        .bind(&client_id)
+                        .bind(&user_id)
+                        .bind(session_id)
+                        .execute(&mut **self)
+                        .await?;
+                    }
                 }
                 Ok(())
             }

@@ -48,7 +48,7 @@ macro_rules! on_pool {
         }
     };
 }
-pub(crate) use backchannel::{EndingSessions, LogoutTx};
+pub(crate) use backchannel::LogoutTx;
 pub use backup::{BackupError, backup_sqlite};
 pub(crate) use events::EventTx;
 pub(crate) use on_pool;
