@@ -1,5 +1,6 @@
 //! axum 0.8 integration (feature `axum`): an extractor for the verified claims and route
-//! layers that require a scope, role or permission.
+//! layers that require a scope, role or permission; and [`backchannel_logout`], a ready
+//! endpoint for OpenID Connect Back-Channel Logout.
 //!
 //! Refusals follow [RFC 6750 section 3](https://www.rfc-editor.org/rfc/rfc6750#section-3):
 //!
@@ -42,6 +43,10 @@
 //!         .with_state(state)
 //! }
 //! ```
+
+mod backchannel;
+
+pub use backchannel::{EndSessions, backchannel_logout};
 
 use crate::verify::{Claims, Verifier, VerifyError};
 use auth_proto::error::{ErrorCode, ErrorResponse};

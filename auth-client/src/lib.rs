@@ -12,6 +12,8 @@
 //! - [`UserDirectory`]: whether a user id or e-mail address is registered, and user lookups,
 //!   cached; an error (never a silent "no") when the server cannot answer.
 //! - [`webhooks`]: verifies the server's Standard Webhooks event deliveries.
+//! - [`LogoutVerifier`]: verifies OpenID Connect Back-Channel Logout tokens; the axum
+//!   integration's `backchannel_logout` endpoint ends the service's sessions with it.
 //!
 //! The crate depends on `auth-proto` for the wire types, on `auth-jose` for the JWS checks and
 //! the keys, and on nothing of the server.
@@ -72,7 +74,9 @@ pub use reqwest;
 pub use token_exchange::{ExchangeSource, ExchangeSourceBuilder, ExchangeTarget};
 pub use token_source::{AccessToken, Authorization, TokenError, TokenSource, TokenSourceBuilder};
 pub use transport::FetchError;
-pub use verify::{Claims, Verifier, VerifierBuilder, VerifyError};
+pub use verify::{
+    Claims, LogoutToken, LogoutTokenError, LogoutVerifier, Verifier, VerifierBuilder, VerifyError,
+};
 // For the fuzz targets in `fuzz/` only; not part of the supported API.
 #[doc(hidden)]
 pub use verify::fuzzing;

@@ -9,7 +9,8 @@
 //! - [`users`], [`roles`], [`sessions`]: accounts, roles and permissions, browser sessions.
 //! - [`authorize`], [`pkce`]: the authorization endpoint, consent, codes.
 //! - [`grants`]: the token endpoint and one module per grant.
-//! - [`userinfo`], [`logout`]: OIDC userinfo and RP-initiated logout.
+//! - [`userinfo`], [`logout`]: OIDC userinfo and RP-initiated logout; [`backchannel`]: telling
+//!   clients of ended sessions (OIDC Back-Channel Logout).
 //! - [`login`], [`otp`]: the two-step login; TOTP, recovery codes, one-time codes, SMS.
 //! - [`verification`], [`password_reset`], [`account`]: the account lifecycle.
 //! - [`mail`]: composing mail and the durable outbox; [`audit`]: the security log.
@@ -26,6 +27,7 @@
 pub mod account;
 pub mod audit;
 pub mod authorize;
+pub mod backchannel;
 pub mod clients;
 pub mod clock;
 pub mod device;

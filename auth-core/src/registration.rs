@@ -7,6 +7,7 @@
 //! ([`crate::authorize::refuse_before_interaction`]).
 
 use crate::Provider;
+use crate::backchannel::BackchannelLogout;
 use crate::clients::{
     self, AuthMethod, Client, ClientError, ClientExtras, ClientId, ClientSecurity, GrantType,
     NewClient, RedirectUri,
@@ -142,6 +143,9 @@ pub async fn update(
     new.security
         .validate(new.auth_method, !provider.settings().issuer.is_https())
         .map_err(client_error)?;
+    new.backchannel
+        .validate(!provider.settings().issuer.is_https())
+        .map_err(client_error)?;
     if (new.auth_method == AuthMethod::None) != client.is_public() {
         return Err(invalid_metadata(
             "token_endpoint_auth_method cannot switch between public and confidential",
@@ -177,6 +181,7 @@ pub async fn update(
         post_logout_redirect_uris: new.post_logout_redirect_uris,
         extras: new.extras,
         security,
+        backchannel: new.backchannel,
         ..client
     };
     provider.store().update_client(&updated).await?;
@@ -355,6 +360,10 @@ fn new_client(policy: &RegistrationPolicy, m: &ClientMetadata) -> Result<NewClie
         // Not for self-registered clients (see the grant type check above).
         token_exchange: None,
     };
+    new.backchannel = BackchannelLogout {
+        uri: m.backchannel_logout_uri.clone(),
+        session_required: m.backchannel_logout_session_required.unwrap_or(false),
+    };
     new.validate().map_err(client_error)?;
     Ok(new)
 }
@@ -415,6 +424,12 @@ pub fn response(provider: &Provider, client: &Client) -> RegistrationResponse {
                 .to_owned(),
             ),
             sector_identifier_uri: client.security.sector_identifier_uri.clone(),
+            backchannel_logout_uri: client.backchannel.uri.clone(),
+            backchannel_logout_session_required: client
+                .backchannel
+                .uri
+                .is_some()
+                .then_some(client.backchannel.session_required),
             client_id: None,
             client_secret: None,
         },

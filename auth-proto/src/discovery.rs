@@ -66,6 +66,12 @@ pub struct ProviderMetadata {
     /// RP-initiated logout endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_session_endpoint: Option<String>,
+    /// OIDC Back-Channel Logout section 2.1: logout tokens are posted to clients.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub backchannel_logout_supported: bool,
+    /// OIDC Back-Channel Logout section 2.1: logout tokens carry `sid`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub backchannel_logout_session_supported: bool,
     /// RFC 9207: the authorization response carries `iss`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub authorization_response_iss_parameter_supported: bool,

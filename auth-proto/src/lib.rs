@@ -15,6 +15,7 @@
 //! - [`introspection`]: the RFC 7662 introspection response.
 //! - [`registration`]: RFC 7591 / 7592 client metadata and registration response.
 //! - [`events`]: user and client events published to webhooks and NATS.
+//! - [`logout`]: OpenID Connect Back-Channel Logout tokens.
 
 pub mod claims;
 pub mod device;
@@ -23,6 +24,7 @@ pub mod error;
 pub mod events;
 pub mod introspection;
 pub mod jwk;
+pub mod logout;
 pub mod registration;
 pub mod token;
 

@@ -67,6 +67,12 @@ pub struct ClientMetadata {
     /// Whether the client always uses DPoP at the token endpoint (RFC 9449 section 5.2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpop_bound_access_tokens: Option<bool>,
+    /// Where the server posts logout tokens (OIDC Back-Channel Logout section 2.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    /// Whether logout tokens must carry `sid` (OIDC Back-Channel Logout section 2.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_session_required: Option<bool>,
     /// Client id, present in RFC 7592 update requests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,

@@ -205,6 +205,7 @@ pub const ROUTES: &[Route] = &[
     route(Method::DELETE, "/admin/users/{id}", Admin),
     route(Method::POST, "/admin/users/{id}/disable", Admin),
     route(Method::POST, "/admin/users/{id}/enable", Admin),
+    route(Method::POST, "/admin/users/{id}/sign-out", Admin),
     route(Method::PUT, "/admin/users/{id}/roles/{role}", Admin),
     route(Method::DELETE, "/admin/users/{id}/roles/{role}", Admin),
     route(Method::GET, "/admin/roles", Admin),

@@ -12,6 +12,7 @@ use crate::state::AppState;
 use crate::views::{ClientView, KeyView, RoleView, UserView};
 use auth_core::Provider;
 use auth_core::audit::{self, Entry};
+use auth_core::backchannel::BackchannelLogout;
 use auth_core::clients::{
     self, AuthMethod, ClientError, ClientId, ClientSecurity, GrantType, NewClient, RedirectUri,
     TokenExchangePolicy,
@@ -42,6 +43,7 @@ pub fn routes(routes: Routes) -> Routes {
         .add(Method::DELETE, "/admin/users/{id}", delete_user)
         .post("/admin/users/{id}/disable", disable_user)
         .post("/admin/users/{id}/enable", enable_user)
+        .post("/admin/users/{id}/sign-out", sign_out_user)
         .add(Method::PUT, "/admin/users/{id}/roles/{role}", grant_role)
         .add(
             Method::DELETE,
@@ -220,6 +222,27 @@ async fn set_disabled(
     )
     .await;
     user_view(&state.provider, &id).await
+}
+
+/// `POST /admin/users/{id}/sign-out`: ends every session of the account (and the refresh
+/// tokens issued in them) without disabling it; each client that got tokens in one and
+/// registered a `backchannel_logout_uri` is sent a logout token.
+async fn sign_out_user(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    let id = user_id(&id)?;
+    users::get(&state.provider, &id).await?;
+    state.provider.store().end_user_sessions(&id).await?;
+    audit::record(
+        &state.provider,
+        Entry::new("user_signed_out")
+            .actor(&admin.subject)
+            .user(&id),
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `DELETE /admin/users/{id}`: deletes the account and everything that belongs to it; its
@@ -423,6 +446,12 @@ struct CreateClient {
     /// token-exchange grant type: `{"audiences": [...]}`.
     #[serde(default)]
     token_exchange: Option<TokenExchangePolicy>,
+    /// Where logout tokens are posted (OIDC Back-Channel Logout section 2.2).
+    #[serde(default)]
+    backchannel_logout_uri: Option<String>,
+    /// Logout tokens must carry `sid` (OIDC Back-Channel Logout section 2.2).
+    #[serde(default)]
+    backchannel_logout_session_required: bool,
 }
 
 fn default_auth_method() -> String {
@@ -472,6 +501,10 @@ async fn create_client(
         pairwise: body.pairwise,
         token_exchange: body.token_exchange,
         ..ClientSecurity::default()
+    };
+    new.backchannel = BackchannelLogout {
+        uri: body.backchannel_logout_uri,
+        session_required: body.backchannel_logout_session_required,
     };
     let (client, secret) = clients::register(&state.provider, new).await?;
     audit::record(

@@ -12,6 +12,7 @@ use crate::views::{ClientView, KeyView, RoleView, UserView, rfc3339};
 use anyhow::{Context, bail};
 use auth_core::Provider;
 use auth_core::audit::{self, Entry};
+use auth_core::backchannel::BackchannelLogout;
 use auth_core::clients::{
     self, AuthMethod, ClientId, ClientSecurity, GrantType, NewClient, RedirectUri,
     TokenExchangePolicy,
@@ -137,6 +138,12 @@ pub enum UserCommand {
         /// Id or e-mail address.
         user: String,
     },
+    /// End every session of an account (and the refresh tokens issued in them) without
+    /// disabling it; the clients it used are sent logout tokens by the running server.
+    SignOut {
+        /// Id or e-mail address.
+        user: String,
+    },
     /// Enable a disabled account.
     Enable {
         /// Id or e-mail address.
@@ -204,7 +211,7 @@ pub struct ServeArgs {
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
     /// Register a client; its secret is printed once.
-    Create(CreateClient),
+    Create(Box<CreateClient>),
     /// List clients.
     List {
         /// Print JSON.
@@ -282,6 +289,13 @@ pub struct CreateClient {
     /// each user, not the user id. Its redirect URIs must share one host.
     #[arg(long)]
     pub pairwise: bool,
+    /// Where the server posts logout tokens when a session the client used ends (OIDC
+    /// Back-Channel Logout; https, http only for a server on loopback).
+    #[arg(long)]
+    pub backchannel_logout_uri: Option<String>,
+    /// Logout tokens must carry the session id (`sid`); needs --backchannel-logout-uri.
+    #[arg(long)]
+    pub backchannel_logout_session_required: bool,
     /// Allowed grant type (repeatable). Default: authorization_code and refresh_token when a
     /// redirect URI is given, client_credentials otherwise.
     #[arg(long = "grant")]
@@ -454,7 +468,7 @@ async fn resource_command(provider: &Provider, command: ResourceCommand) -> anyh
 
 async fn client_command(provider: &Provider, command: ClientCommand) -> anyhow::Result<()> {
     match command {
-        ClientCommand::Create(args) => create_client(provider, args).await,
+        ClientCommand::Create(args) => create_client(provider, *args).await,
         ClientCommand::List { json } => {
             let clients = provider.store().clients().await?;
             let views: Vec<ClientView> = clients.iter().map(ClientView::from).collect();
@@ -610,6 +624,10 @@ async fn create_client(provider: &Provider, args: CreateClient) -> anyhow::Resul
         }),
         ..ClientSecurity::default()
     };
+    new.backchannel = BackchannelLogout {
+        uri: args.backchannel_logout_uri.clone(),
+        session_required: args.backchannel_logout_session_required,
+    };
     let (client, secret) = clients::register(provider, new).await?;
     audit::record(
         provider,
@@ -645,6 +663,9 @@ fn print_client(view: &ClientView) {
     }
     for uri in &view.post_logout_redirect_uris {
         println!("logout uri:    {uri}");
+    }
+    if let Some(uri) = &view.backchannel_logout_uri {
+        println!("back-channel:  {uri}");
     }
     println!("trusted:       {}", view.trusted);
     if let Some(exchange) = &view.token_exchange {
@@ -830,6 +851,17 @@ async fn user_command(provider: &Provider, command: UserCommand) -> anyhow::Resu
                 "disabled {}; its sessions ended and its tokens are revoked",
                 user.id
             );
+            Ok(())
+        }
+        UserCommand::SignOut { user } => {
+            let user = find_user(provider, &user).await?;
+            provider.store().end_user_sessions(&user.id).await?;
+            audit::record(
+                provider,
+                Entry::new("user_signed_out").actor("cli").user(&user.id),
+            )
+            .await;
+            println!("signed {} out of every session", user.id);
             Ok(())
         }
         UserCommand::Enable { user } => {

@@ -160,6 +160,8 @@ impl Discovery {
             claims_supported: strings(CLAIMS),
             prompt_values_supported: strings(&["none", "login", "consent"]),
             end_session_endpoint: Some(issuer.endpoint(paths::LOGOUT)),
+            backchannel_logout_supported: true,
+            backchannel_logout_session_supported: true,
             authorization_response_iss_parameter_supported: true,
             claims_parameter_supported: Some(false),
             // RFC 9101: request objects by value; by reference only from the pushed

@@ -223,12 +223,31 @@ pub async fn serve(
         state.mail.poll_interval,
     ));
     let events = tokio::spawn(deliver_events(state.clone()));
+    let logouts = tokio::spawn(deliver_logouts(state.clone()));
     let limits = state.web.http;
     let result = connection::run(listener, router(state), limits, shutdown).await;
     background.abort();
     mail.abort();
     events.abort();
+    logouts.abort();
     result
+}
+
+/// Runs the back-channel logout worker (OIDC Back-Channel Logout section 2.5). It reaches
+/// private addresses only when the server itself runs on http (loopback, development).
+async fn deliver_logouts(state: AppState) {
+    let allow_private = !state.provider.settings().issuer.is_https();
+    match auth_core::backchannel::delivery::LogoutSender::new(allow_private) {
+        Ok(sender) => {
+            auth_core::backchannel::delivery::run(
+                state.provider.clone(),
+                sender,
+                state.backchannel_poll_interval,
+            )
+            .await
+        }
+        Err(e) => tracing::error!(error = %e, "cannot start sending back-channel logouts"),
+    }
 }
 
 /// Runs the event delivery worker, when events have somewhere to go.

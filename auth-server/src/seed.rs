@@ -144,6 +144,8 @@ pub const DEMO_TICKETS_AUDIENCE: &str = "http://127.0.0.1:8103";
 
 /// The example web app's address (see `examples/`).
 pub const DEMO_WEB_CALLBACK: &str = "http://127.0.0.1:8090/callback";
+/// Where the example web app takes logout tokens.
+pub const DEMO_WEB_BACKCHANNEL_LOGOUT: &str = "http://127.0.0.1:8090/backchannel-logout";
 
 fn name(text: &str) -> anyhow::Result<RoleName> {
     Ok(RoleName::parse(text)?)
@@ -221,6 +223,11 @@ pub async fn seed(provider: &Provider) -> anyhow::Result<()> {
             .iter()
             .map(|u| RedirectUri::parse(u))
             .collect::<Result<_, _>>()?;
+        // The example web app ends its sessions when the server's end (OIDC Back-Channel
+        // Logout); a loopback URI is only accepted by a server that runs on loopback itself.
+        if id == "demo-web" && !provider.settings().issuer.is_https() {
+            new.backchannel.uri = Some(DEMO_WEB_BACKCHANNEL_LOGOUT.to_owned());
+        }
         match clients::register(provider, new).await {
             Ok((client, secret)) => {
                 audit::record(

@@ -41,6 +41,8 @@ pub struct Shared {
     pub mail: MailDelivery,
     /// Where events go.
     pub events: EventSettings,
+    /// How often the back-channel logout outbox is polled.
+    pub backchannel_poll_interval: Duration,
 }
 
 /// How queued mail leaves the server.
@@ -114,6 +116,7 @@ impl AppState {
             web,
             mail,
             events: settings.events.clone(),
+            backchannel_poll_interval: settings.backchannel_poll_interval,
         })))
     }
 }

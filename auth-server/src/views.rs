@@ -32,6 +32,9 @@ pub struct ClientView {
     pub fapi: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_exchange: Option<auth_core::clients::TokenExchangePolicy>,
+    pub backchannel_logout_uri: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub backchannel_logout_session_required: bool,
     pub created_at: String,
 }
 
@@ -49,6 +52,8 @@ impl From<&Client> for ClientView {
             dpop_bound_access_tokens: client.security.dpop_bound_access_tokens,
             fapi: client.security.fapi,
             token_exchange: client.security.token_exchange.clone(),
+            backchannel_logout_uri: client.backchannel.uri.clone(),
+            backchannel_logout_session_required: client.backchannel.session_required,
             token_endpoint_auth_method: client.auth_method.to_string(),
             grant_types: client.grant_types.iter().map(ToString::to_string).collect(),
             scope: client.scope.to_string(),

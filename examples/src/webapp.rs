@@ -7,6 +7,10 @@
 //! - `GET /callback`: checks `state`, exchanges the code with the PKCE verifier, validates the
 //!   ID token (signature, issuer, audience, expiry, nonce), and starts a session.
 //! - `GET /logout`: ends the session here and at the server (RP-initiated logout).
+//! - `POST /backchannel-logout`: the server says a session ended (OpenID Connect Back-Channel
+//!   Logout: the user signed out elsewhere, an admin disabled the account, the password was
+//!   reset). `auth-client`'s endpoint verifies the logout token and the app ends its sessions
+//!   begun with an ID token of that `sid`. Register it as the client's `backchannel_logout_uri`.
 //!
 //! Sessions are kept in memory, keyed by a random cookie. A pending sign-in (PKCE verifier
 //! and nonce, keyed by `state`) belongs to the browser that began it: `/login` sets a random,
@@ -16,11 +20,15 @@
 //! URL, signing the victim in to the attacker's account (login CSRF). Pending sign-ins expire
 //! after [`PENDING_TTL`] and there are at most [`MAX_PENDING`] of them.
 
+use auth_client::axum::{EndSessions, backchannel_logout};
+use auth_client::{LogoutToken, LogoutVerifier, Verifier};
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
@@ -65,6 +73,8 @@ struct Inner {
     http: reqwest::Client,
     pending: Mutex<HashMap<String, Pending>>,
     sessions: Mutex<HashMap<String, Session>>,
+    /// Verifies the server's logout tokens for this client.
+    logouts: LogoutVerifier,
 }
 
 struct Pending {
@@ -81,6 +91,10 @@ struct Session {
     email: String,
     access_token: String,
     id_token: String,
+    /// The server's session the ID token was issued in (its `sid`).
+    sid: Option<String>,
+    /// The user, as the server names them to this app.
+    sub: String,
 }
 
 impl App {
@@ -108,6 +122,11 @@ impl App {
         let end_session_endpoint = discovery["end_session_endpoint"]
             .as_str()
             .map(str::to_owned);
+        // Logout tokens are signed with the server's keys and meant for this client id.
+        let verifier = Verifier::new(&settings.issuer, &settings.issuer)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot read the keys of {}: {e}", settings.issuer))?;
+        let logouts = LogoutVerifier::new(verifier, settings.client_id.clone());
         Ok(Self(Arc::new(Inner {
             settings,
             metadata,
@@ -116,6 +135,7 @@ impl App {
             http,
             pending: Mutex::default(),
             sessions: Mutex::default(),
+            logouts,
         })))
     }
 
@@ -141,6 +161,10 @@ pub fn app(app: App) -> Router {
         .route("/login", get(login))
         .route("/callback", get(callback))
         .route("/logout", get(logout))
+        .route(
+            "/backchannel-logout",
+            backchannel_logout(app.0.logouts.clone(), app.clone()),
+        )
         .with_state(app)
 }
 
@@ -324,6 +348,8 @@ async fn callback(
             .secret()
             .clone(),
         id_token: id_token.to_string(),
+        sid: sid_of(&id_token.to_string()),
+        sub: claims.subject().as_str().to_owned(),
     };
     let id = uuid::Uuid::new_v4().simple().to_string();
     app.0
@@ -376,6 +402,32 @@ async fn logout(State(app): State<App>, headers: HeaderMap) -> Response {
         }
         _ => (clear, Redirect::to("/")).into_response(),
     }
+}
+
+/// Ends the sessions a logout token names (Back-Channel Logout section 2.7): those begun in
+/// the server's session `sid`, or without a `sid` every session of `sub`.
+impl EndSessions for App {
+    async fn end_sessions(&self, logout: &LogoutToken) -> Result<(), String> {
+        let mut sessions = self
+            .0
+            .sessions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        sessions.retain(|_, session| match (&logout.sid, &logout.sub) {
+            (Some(sid), _) => session.sid.as_ref() != Some(sid),
+            (None, Some(sub)) => session.sub != *sub,
+            (None, None) => true,
+        });
+        Ok(())
+    }
+}
+
+/// The `sid` claim of an ID token `openidconnect` has verified (its claims type has no field
+/// for it).
+fn sid_of(id_token: &str) -> Option<String> {
+    let payload = URL_SAFE_NO_PAD.decode(id_token.split('.').nth(1)?).ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&payload).ok()?;
+    claims["sid"].as_str().map(str::to_owned)
 }
 
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {

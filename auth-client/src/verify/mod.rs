@@ -15,9 +15,11 @@ pub mod fuzzing;
 mod introspection;
 mod jwt;
 mod keys;
+mod logout;
 
 pub use claims::Claims;
 pub use error::VerifyError;
+pub use logout::{LogoutToken, LogoutTokenError, LogoutVerifier};
 
 use crate::clock::{self, Clock, SystemClock};
 use crate::credentials::ClientCredentials;

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod axum_guard;
+mod backchannel_logout;
 mod directory;
 mod dpop;
 mod support;

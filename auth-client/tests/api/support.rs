@@ -188,6 +188,11 @@ impl TestServer {
         tokens["access_token"].as_str().unwrap().to_owned()
     }
 
+    /// The server as the test kit runs it (its URL is the upstream, not the issuer).
+    pub fn app(&self) -> &TestApp {
+        &self.app
+    }
+
     /// A user account; returns its id.
     pub async fn user(&self, email: &str) -> String {
         self.app.user(email).await.id.to_string()

@@ -232,8 +232,39 @@ pub fn is_public(ip: IpAddr) -> bool {
     }
 }
 
+/// Checks a URL a client registers for the server to reach (`jwks_uri`,
+/// `backchannel_logout_uri`): absolute, https without credentials or fragment, on a public
+/// host; http and loopback or private hosts only when `allow_http` (the server itself runs on
+/// http, in development). The message names `field`.
+pub fn check_client_url(field: &str, uri: &str, allow_http: bool) -> Result<url::Url, String> {
+    let url = url::Url::parse(uri).map_err(|_| format!("{field} `{uri}` is not a URL"))?;
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
+    let private_literal = url
+        .host_str()
+        .and_then(|host| host.trim_matches(['[', ']']).parse::<IpAddr>().ok())
+        .is_some_and(|ip| !is_public(ip));
+    if !allow_http && (private_literal || url.host_str() == Some("localhost")) {
+        return Err(format!(
+            "{field} `{uri}` must name a public host: the server does not connect to loopback, private or link-local addresses"
+        ));
+    }
+    let allowed = url.scheme() == "https" || (url.scheme() == "http" && allow_http && loopback);
+    if !allowed || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(format!(
+            "{field} `{uri}` must be an https URL without credentials or fragment"
+        ));
+    }
+    Ok(url)
+}
+
+/// A resolver that drops every address a client's URL must not reach; `allow_private` (a
+/// server on loopback) lets every address through.
+pub(crate) fn public_only_resolver(allow_private: bool) -> Arc<dyn reqwest::dns::Resolve> {
+    Arc::new(PublicOnly { allow_private })
+}
+
 /// What went wrong with a fetch, in words that never repeat the URL (the client chose it).
-fn without_url(error: &reqwest::Error) -> &'static str {
+pub(crate) fn without_url(error: &reqwest::Error) -> &'static str {
     if error.is_timeout() {
         "timed out"
     } else if error.is_connect() {

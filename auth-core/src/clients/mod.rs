@@ -149,6 +149,8 @@ pub struct Client {
     pub extras: ClientExtras,
     /// Its keys and the request rules it registered.
     pub security: ClientSecurity,
+    /// Where it is told of ended sessions (OIDC Back-Channel Logout).
+    pub backchannel: crate::backchannel::BackchannelLogout,
     /// Hash of the RFC 7592 registration access token, for dynamically registered clients.
     pub registration_token_hash: Option<TokenHash>,
     /// Creation time, seconds since the epoch.
@@ -294,30 +296,8 @@ impl ClientSecurity {
             return invalid(e.to_string());
         }
         if let Some(uri) = &self.jwks_uri {
-            let url = url::Url::parse(uri).map_err(|_| {
-                ClientError::InvalidMetadata(format!("jwks_uri `{uri}` is not a URL"))
-            })?;
-            let loopback = matches!(url.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
-            let private_literal = url
-                .host_str()
-                .and_then(|host| {
-                    host.trim_matches(['[', ']'])
-                        .parse::<std::net::IpAddr>()
-                        .ok()
-                })
-                .is_some_and(|ip| !keys::is_public(ip));
-            if !allow_http && (private_literal || url.host_str() == Some("localhost")) {
-                return invalid(format!(
-                    "jwks_uri `{uri}` must name a public host: the server does not fetch from loopback, private or link-local addresses"
-                ));
-            }
-            let allowed =
-                url.scheme() == "https" || (url.scheme() == "http" && allow_http && loopback);
-            if !allowed || url.fragment().is_some() || !url.username().is_empty() {
-                return invalid(format!(
-                    "jwks_uri `{uri}` must be an https URL without credentials or fragment"
-                ));
-            }
+            keys::check_client_url("jwks_uri", uri, allow_http)
+                .map_err(ClientError::InvalidMetadata)?;
         }
         // FAPI 2.0 Security Profile section 5.3.2.1: clients authenticate with private_key_jwt
         // (mTLS is not offered).
@@ -394,6 +374,8 @@ pub struct NewClient {
     pub extras: ClientExtras,
     /// Keys and request rules.
     pub security: ClientSecurity,
+    /// Back-channel logout registration.
+    pub backchannel: crate::backchannel::BackchannelLogout,
     /// Hash of the registration access token (dynamic registration only).
     pub registration_token_hash: Option<TokenHash>,
 }
@@ -416,6 +398,7 @@ impl NewClient {
             trusted: false,
             extras: ClientExtras::default(),
             security: ClientSecurity::default(),
+            backchannel: crate::backchannel::BackchannelLogout::default(),
             registration_token_hash: None,
         }
     }
@@ -530,6 +513,8 @@ pub async fn register(
     if let Some(policy) = &new.security.token_exchange {
         policy.validate(&provider.settings().audience)?;
     }
+    new.backchannel
+        .validate(!provider.settings().issuer.is_https())?;
     let mut new = new;
     new.security.sector = sector_of(provider, &new.security, &new.redirect_uris).await?;
     let secret = matches!(
@@ -549,6 +534,7 @@ pub async fn register(
         trusted: new.trusted,
         extras: new.extras,
         security: new.security,
+        backchannel: new.backchannel,
         registration_token_hash: new.registration_token_hash,
         created_at: provider.clock().unix(),
         registration_id: new_id(),

@@ -745,6 +745,33 @@ pub trait EventStore: Send + Sync {
     async fn pending_deliveries(&self) -> Result<i64, StoreError>;
 }
 
+/// The back-channel logout outbox (OIDC Back-Channel Logout). Notices are written by the store
+/// methods that end sessions, in the same transaction, for every client of the session with a
+/// `backchannel_logout_uri`; this trait is the delivery side ([`crate::backchannel::delivery`]).
+#[async_trait]
+pub trait BackchannelStore: Send + Sync {
+    /// Claims up to `limit` due notices, leasing them for `lease_secs`.
+    async fn claim_due_logouts(
+        &self,
+        now: i64,
+        lease_secs: i64,
+        limit: u32,
+    ) -> Result<Vec<crate::backchannel::LogoutNotice>, StoreError>;
+    /// Records a delivered notice.
+    async fn logout_delivered(&self, id: &str, now: i64) -> Result<(), StoreError>;
+    /// Records a failed attempt; `failed_at` gives the notice up.
+    async fn logout_failed(
+        &self,
+        id: &str,
+        attempts: i64,
+        next_attempt_at: i64,
+        error: &str,
+        failed_at: Option<i64>,
+    ) -> Result<(), StoreError>;
+    /// Notices neither delivered nor given up.
+    async fn pending_logouts(&self) -> Result<i64, StoreError>;
+}
+
 /// A security event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
@@ -1008,6 +1035,7 @@ pub trait Store:
     + EmailTokenStore
     + MailStore
     + EventStore
+    + BackchannelStore
     + RequestStore
     + ResourceStore
     + AuditStore

@@ -15,6 +15,7 @@
 //! `log.format`) are enums, so serde refuses any other value; every section denies unknown
 //! fields, and the known top-level keys are read from the type.
 
+mod backchannel;
 mod database;
 mod device;
 mod dpop;
@@ -35,6 +36,7 @@ mod tokens;
 mod ui;
 mod users;
 
+pub use backchannel::BackchannelLogoutConfig;
 pub use database::DatabaseConfig;
 pub use device::DeviceConfig;
 pub use dpop::DpopConfig;
@@ -107,6 +109,8 @@ pub struct Config {
     pub sms: SmsConfig,
     /// User and client events for other services.
     pub events: EventsConfig,
+    /// Logout tokens for clients (OIDC Back-Channel Logout).
+    pub backchannel_logout: BackchannelLogoutConfig,
     /// Logging.
     pub log: LogConfig,
     /// Who may read `/metrics`.
@@ -137,6 +141,7 @@ impl Default for Config {
             rate_limits: RateLimitsConfig::default(),
             sms: SmsConfig::default(),
             events: EventsConfig::default(),
+            backchannel_logout: BackchannelLogoutConfig::default(),
             log: LogConfig::default(),
             metrics: MetricsConfig::default(),
         }
@@ -174,6 +179,8 @@ pub struct Settings {
     pub sms: Option<SmsSettings>,
     /// Events.
     pub events: EventSettings,
+    /// How often the back-channel logout outbox is polled.
+    pub backchannel_poll_interval: Duration,
     /// The bearer token that may read `/metrics`.
     pub metrics_token: Option<Secret>,
 }
@@ -227,6 +234,7 @@ impl Config {
             redis_url: self.rate_limits.redis()?,
             sms: self.sms.settings()?,
             events: self.events.settings()?,
+            backchannel_poll_interval: self.backchannel_logout.poll_interval()?,
             metrics_token: self.metrics.checked_token()?,
         })
     }

@@ -62,6 +62,8 @@ async fn both_metadata_documents_advertise_exactly_what_is_implemented(backend: 
         ],
         "prompt_values_supported": ["none", "login", "consent"],
         "end_session_endpoint": format!("{base}/logout"),
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
         "authorization_response_iss_parameter_supported": true,
         "claims_parameter_supported": false,
         "request_parameter_supported": true,

@@ -172,3 +172,58 @@ async fn a_callback_from_another_browser_is_refused() {
     let home = attacker.get(format!("{base}/")).fetch_text().await;
     assert!(home.contains("Signed in as"), "{home}");
 }
+
+/// OpenID Connect Back-Channel Logout: when the user's session at the server ends elsewhere
+/// (here an administrator disables the account), the server posts a logout token to the app's
+/// `/backchannel-logout`, and the app's own session of that user ends with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_session_ends_when_the_server_session_ends() {
+    let server = auth_server(|_| {}).await;
+    let pia = server
+        .user("pia@example.com", "Pia Player", &["player"])
+        .await;
+    let base = start_webapp(&server).await;
+    let id = auth_core::clients::ClientId::parse("webapp").unwrap();
+    let mut client = server
+        .provider
+        .store()
+        .client(&id)
+        .await
+        .unwrap()
+        .unwrap()
+        .as_ref()
+        .clone();
+    client.backchannel.uri = Some(format!("{base}/backchannel-logout"));
+    server
+        .provider
+        .store()
+        .update_client(&client)
+        .await
+        .unwrap();
+
+    let b = browser();
+    let login = b.get(format!("{base}/login")).fetch().await;
+    let authorize = login.headers()["location"].to_str().unwrap().to_owned();
+    let callback = sign_in(&b, &server.issuer, &authorize, "pia@example.com").await;
+    assert_eq!(b.get(&callback).fetch().await.status(), 303);
+    let home = b.get(format!("{base}/")).fetch_text().await;
+    assert!(home.contains("Signed in as"), "{home}");
+
+    auth_core::users::set_disabled(
+        &server.provider,
+        &auth_core::users::UserId::parse(&pia).unwrap(),
+        true,
+    )
+    .await
+    .unwrap();
+    // The server's worker polls its outbox every two seconds; wait for the app to hear.
+    let mut home = String::new();
+    for _ in 0..300 {
+        home = b.get(format!("{base}/")).fetch_text().await;
+        if home.contains("You are not signed in") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(home.contains("You are not signed in"), "{home}");
+}

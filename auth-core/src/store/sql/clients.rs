@@ -1,6 +1,7 @@
 //! Clients in SQL.
 
 use super::{EventTx, SqlStore, WritePool, corrupt, on_pool};
+use crate::backchannel::BackchannelLogout;
 use crate::clients::{
     AuthMethod, Client, ClientExtras, ClientId, ClientSecurity, GrantType, RedirectUri,
 };
@@ -24,6 +25,9 @@ struct Metadata {
     extras: ClientExtras,
     #[serde(default, skip_serializing_if = "ClientSecurity::is_empty")]
     security: ClientSecurity,
+    /// OIDC Back-Channel Logout (absent when not registered).
+    #[serde(default, skip_serializing_if = "BackchannelLogout::is_empty")]
+    backchannel_logout: BackchannelLogout,
 }
 
 #[derive(sqlx::FromRow)]
@@ -63,6 +67,7 @@ impl ClientRow {
             metadata: serde_json::to_string(&Metadata {
                 extras: client.extras.clone(),
                 security: client.security.clone(),
+                backchannel_logout: client.backchannel.clone(),
             })
             .map_err(|e| corrupt("client metadata", e))?,
             registration_token_hash: client
@@ -105,6 +110,7 @@ impl ClientRow {
                 .map_err(|e| corrupt(&what("post_logout_redirect_uris"), e))?,
             extras: metadata.extras,
             security: metadata.security,
+            backchannel: metadata.backchannel_logout,
             registration_token_hash: match self.registration_token_hash {
                 Some(bytes) => Some(
                     TokenHash::from_slice(&bytes)

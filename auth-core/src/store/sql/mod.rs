@@ -10,6 +10,7 @@
 //! statements and PostgreSQL as one statement with data-modifying CTEs (`grants.rs` says why).
 
 mod account;
+mod backchannel;
 mod backup;
 mod cache;
 mod clients;
@@ -48,6 +49,7 @@ macro_rules! on_pool {
         }
     };
 }
+pub(crate) use backchannel::LogoutTx;
 pub use backup::{BackupError, backup_sqlite};
 pub(crate) use events::EventTx;
 pub(crate) use on_pool;

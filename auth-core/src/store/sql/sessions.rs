@@ -1,6 +1,6 @@
 //! Browser sessions in SQL.
 
-use super::{SqlStore, WritePool, amr, on_pool, user_id};
+use super::{LogoutTx, SqlStore, WritePool, amr, on_pool, user_id};
 use crate::secrets::TokenHash;
 use crate::sessions::Session;
 use crate::store::{SessionStore, StoreError};
@@ -97,10 +97,11 @@ impl SessionStore for SqlStore {
             let mut tx = pool.begin_write().await?;
             // The session's codes go with it (`ON DELETE CASCADE`). On PostgreSQL the cascade
             // waits for a redemption of one of them that is under way, so the family that
-            // redemption creates is there for the update below to revoke.
-            sqlx::query("DELETE FROM sessions WHERE id = $1")
+            // redemption creates is there for the update below to revoke, and for its client
+            // to be told.
+            let ended: Vec<String> = sqlx::query_scalar("DELETE FROM sessions WHERE id = $1 RETURNING id")
                 .bind(session_id)
-                .execute(&mut *tx)
+                .fetch_all(&mut *tx)
                 .await?;
             sqlx::query(
                 "UPDATE token_families SET revoked_at = unixepoch() \
@@ -109,6 +110,7 @@ impl SessionStore for SqlStore {
             .bind(session_id)
             .execute(&mut *tx)
             .await?;
+            tx.queue_logouts(&ended).await?;
             tx.commit().await?;
         });
         self.caches.revocations_changed();
@@ -118,10 +120,11 @@ impl SessionStore for SqlStore {
     async fn end_user_sessions(&self, user: &UserId) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(user.as_str())
-                .execute(&mut *tx)
-                .await?;
+            let ended: Vec<String> =
+                sqlx::query_scalar("DELETE FROM sessions WHERE user_id = $1 RETURNING id")
+                    .bind(user.as_str())
+                    .fetch_all(&mut *tx)
+                    .await?;
             sqlx::query(
                 "UPDATE token_families SET revoked_at = unixepoch() \
                  WHERE user_id = $1 AND revoked_at IS NULL",
@@ -129,6 +132,7 @@ impl SessionStore for SqlStore {
             .bind(user.as_str())
             .execute(&mut *tx)
             .await?;
+            tx.queue_logouts(&ended).await?;
             tx.commit().await?;
         });
         self.caches.revocations_changed();
@@ -142,11 +146,13 @@ impl SessionStore for SqlStore {
     ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
-                .bind(user.as_str())
-                .bind(keep_session)
-                .execute(&mut *tx)
-                .await?;
+            let ended: Vec<String> = sqlx::query_scalar(
+                "DELETE FROM sessions WHERE user_id = $1 AND id <> $2 RETURNING id",
+            )
+            .bind(user.as_str())
+            .bind(keep_session)
+            .fetch_all(&mut *tx)
+            .await?;
             sqlx::query(
                 "UPDATE token_families SET revoked_at = unixepoch() WHERE user_id = $1 \
                  AND revoked_at IS NULL AND (session_id IS NULL OR session_id <> $2)",
@@ -155,6 +161,7 @@ impl SessionStore for SqlStore {
             .bind(keep_session)
             .execute(&mut *tx)
             .await?;
+            tx.queue_logouts(&ended).await?;
             tx.commit().await?;
         });
         self.caches.revocations_changed();

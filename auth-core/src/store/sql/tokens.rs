@@ -66,6 +66,8 @@ impl TokenStore for SqlStore {
             // Events delivered everywhere are kept a week; given-up deliveries stay for review.
             "DELETE FROM events WHERE occurred_at < $1 - 604800 AND NOT EXISTS ( \
                SELECT 1 FROM event_deliveries d WHERE d.event_id = events.id AND d.delivered_at IS NULL)",
+            // Delivered logout notices likewise; given-up ones stay for review.
+            "DELETE FROM backchannel_logouts WHERE delivered_at < $1 - 604800",
         ] {
             purged += on_pool!(self, pool => {
                 sqlx::query(sql).bind(now).execute(pool).await.map(|r| r.rows_affected())

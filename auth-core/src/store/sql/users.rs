@@ -1,6 +1,6 @@
 //! Users in SQL.
 
-use super::{EventTx, SqlStore, WritePool, corrupt, on_pool, user_id};
+use super::{EventTx, LogoutTx, SqlStore, WritePool, corrupt, on_pool, user_id};
 use crate::events::Subject;
 use crate::roles::RoleName;
 use crate::store::{StoreError, UserStore};
@@ -285,6 +285,13 @@ impl UserStore for SqlStore {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+            // Its sessions end with it: their clients are told (OIDC Back-Channel Logout),
+            // before the families that name them go by the cascade.
+            let ending: Vec<String> = sqlx::query_scalar("SELECT id FROM sessions WHERE user_id = $1")
+                .bind(id.as_str())
+                .fetch_all(&mut *tx)
+                .await?;
+            tx.queue_logouts(&ending).await?;
             // Every other row of the user goes by `ON DELETE CASCADE`.
             let deleted = sqlx::query("DELETE FROM users WHERE id = $1")
                 .bind(id.as_str())

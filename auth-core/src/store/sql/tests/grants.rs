@@ -5,8 +5,8 @@
 use super::{TestStore, client, hash, user};
 use crate::store::sql::{Backend, PoolSettings, SqlStore};
 use crate::store::{
-    ClientStore, GrantStore, IssuedAccess, NewRefreshToken, SessionStore, StoreError, StoredCode,
-    TokenFamily, TokenStore,
+    BackchannelStore, ClientStore, GrantStore, IssuedAccess, NewRefreshToken, SessionStore,
+    StoreError, StoredCode, TokenFamily, TokenStore,
 };
 use crate::users::UserId;
 use auth_testkit_macros::both_backends;
@@ -229,6 +229,72 @@ async fn ending_a_session_takes_its_codes_and_revokes_its_families(backend: Back
     let (_, family) = store.refresh_token(&hash(1)).await.unwrap().unwrap();
     assert!(family.revoked_at.is_some());
     assert!(store.is_access_token_revoked("j0").await.unwrap());
+}
+
+#[both_backends]
+async fn an_ended_session_owes_its_clients_one_logout_notice_each(backend: Backend) {
+    let store = TestStore::new(backend).await;
+    let mut told = client("c1");
+    told.backchannel.uri = Some("https://c1.example.com/bc".to_owned());
+    store.insert_client(&told).await.unwrap();
+    store.insert_client(&client("c2")).await.unwrap();
+    let user = user(&store, "ann@example.com").await.id;
+    let session = crate::sessions::Session {
+        id: "s1".to_owned(),
+        user_id: user.clone(),
+        auth_time: 1,
+        amr: vec!["pwd".to_owned()],
+        created_at: 1,
+        last_seen_at: 1,
+        expires_at: 9_000,
+        user_agent: String::new(),
+        ip: String::new(),
+    };
+    store.insert_session(&session, &hash(50)).await.unwrap();
+    for (byte, client_id) in [(100, "c1"), (101, "c2")] {
+        let mut code = code(&user, &format!("f-{client_id}"), Some("s1"));
+        code.client_id = client_id.to_owned();
+        store.insert_code(&hash(byte), &code).await.unwrap();
+        let mut family = family(&format!("f-{client_id}"), &user, Some("s1"));
+        family.client_id = client_id.to_owned();
+        let redeemed = store
+            .redeem_code(&hash(byte), 10, &family, None, &access(client_id))
+            .await
+            .unwrap();
+        assert!(redeemed);
+    }
+
+    store.end_session("s1").await.unwrap();
+    // Ending it again (another replica, a double click) owes nothing more.
+    store.end_session("s1").await.unwrap();
+
+    assert_eq!(store.pending_logouts().await.unwrap(), 1);
+    let notices = store.claim_due_logouts(10, 60, 10).await.unwrap();
+    assert_eq!(notices.len(), 1);
+    assert_eq!(
+        (
+            notices[0].client_id.as_str(),
+            notices[0].session_id.as_str(),
+            notices[0].user_id.as_str()
+        ),
+        ("c1", "s1", user.as_str())
+    );
+    // Claimed: leased, so no other replica gets it meanwhile.
+    assert!(
+        store
+            .claim_due_logouts(10, 60, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store
+        .logout_failed(&notices[0].id, 1, 20, "down", None)
+        .await
+        .unwrap();
+    let again = store.claim_due_logouts(20, 60, 10).await.unwrap();
+    assert_eq!(again[0].attempts, 1);
+    store.logout_delivered(&again[0].id, 21).await.unwrap();
+    assert_eq!(store.pending_logouts().await.unwrap(), 0);
 }
 
 #[both_backends]

@@ -180,6 +180,7 @@ pub(super) fn client(id: &str) -> Client {
         trusted: false,
         extras: ClientExtras::default(),
         security: Default::default(),
+        backchannel: Default::default(),
         registration_token_hash: None,
         created_at: 1,
         registration_id: "r1".to_owned(),

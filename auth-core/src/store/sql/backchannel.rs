@@ -1,0 +1,169 @@
+//! The back-channel logout outbox in SQL: queuing notices inside the transactions that end
+//! sessions ([`LogoutTx`]), and claiming and settling them ([`BackchannelStore`]).
+
+use super::{SqlStore, on_pool};
+use crate::backchannel::{BackchannelLogout, LogoutNotice};
+use crate::store::{BackchannelStore, StoreError};
+use async_trait::async_trait;
+use sqlx::Transaction;
+
+/// The part of a client's `metadata` column this module reads.
+#[derive(serde::Deserialize)]
+struct LogoutMetadata {
+    #[serde(default)]
+    backchannel_logout: BackchannelLogout,
+}
+
+/// Queuing notices in an open write transaction.
+pub(crate) trait LogoutTx {
+    /// Queues a notice for every client that received tokens in one of the sessions `ended`
+    /// (a token family of the session, issued under the client's current registration) and
+    /// registered a `backchannel_logout_uri`. Call it once the sessions are deleted (so a code
+    /// redemption the deletion waited for has its family) and before their families are.
+    async fn queue_logouts(&mut self, ended: &[String]) -> Result<(), StoreError>;
+}
+
+/// The same body for each backend's transaction, as [`on_pool!`] does for pools.
+macro_rules! impl_logout_tx {
+    ($db:ty) => {
+        impl LogoutTx for Transaction<'static, $db> {
+            async fn queue_logouts(&mut self, ended: &[String]) -> Result<(), StoreError> {
+                for session_id in ended {
+                    let used: Vec<(String, String, String)> = sqlx::query_as(
+                        "SELECT DISTINCT f.user_id, c.client_id, c.metadata FROM token_families f \
+                         JOIN clients c ON c.client_id = f.client_id \
+                           AND c.registration_id = f.client_registration \
+                         WHERE f.session_id = $1",
+                    )
+                    .bind(session_id)
+                    .fetch_all(&mut **self)
+                    .await?;
+                    for (user_id, client_id, metadata) in used {
+                        // A metadata column that does not parse was written by no version of
+                        // this server; such a client is not told, and ending the session goes on.
+                        let registered = serde_json::from_str::<LogoutMetadata>(&metadata)
+                            .is_ok_and(|m| m.backchannel_logout.uri.is_some());
+                        if !registered {
+                            continue;
+                        }
+                        // Due at once (`next_attempt_at` 0); the database stamps `created_at`.
+                        sqlx::query(
+                            "INSERT INTO backchannel_logouts \
+                             (id, client_id, user_id, session_id, created_at, next_attempt_at) \
+                             VALUES ($1, $2, $3, $4, unixepoch(), 0)",
+                        )
+                        .bind(uuid::Uuid::now_v7().to_string())
+                        .bind(&client_id)
+                        .bind(&user_id)
+                        .bind(session_id)
+                        .execute(&mut **self)
+                        .await?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    };
+}
+
+impl_logout_tx!(sqlx::Sqlite);
+impl_logout_tx!(sqlx::Postgres);
+
+#[derive(sqlx::FromRow)]
+struct NoticeRow {
+    id: String,
+    client_id: String,
+    user_id: String,
+    session_id: String,
+    attempts: i64,
+}
+
+#[async_trait]
+impl BackchannelStore for SqlStore {
+    async fn claim_due_logouts(
+        &self,
+        now: i64,
+        lease_secs: i64,
+        limit: u32,
+    ) -> Result<Vec<LogoutNotice>, StoreError> {
+        // As for events: the outer condition is checked again on the locked row, so two
+        // replicas claiming at once never both get a notice.
+        let rows: Vec<NoticeRow> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "UPDATE backchannel_logouts SET next_attempt_at = $2 \
+                 WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
+                   AND id IN ( \
+                     SELECT id FROM backchannel_logouts \
+                     WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
+                     ORDER BY next_attempt_at, id LIMIT $3) \
+                 RETURNING id, client_id, user_id, session_id, attempts",
+            )
+            .bind(now)
+            .bind(now + lease_secs)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|r| LogoutNotice {
+                id: r.id,
+                client_id: r.client_id,
+                user_id: r.user_id,
+                session_id: r.session_id,
+                attempts: r.attempts,
+            })
+            .collect())
+    }
+
+    async fn logout_delivered(&self, id: &str, now: i64) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE backchannel_logouts SET delivered_at = $2, last_error = NULL WHERE id = $1",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    async fn logout_failed(
+        &self,
+        id: &str,
+        attempts: i64,
+        next_attempt_at: i64,
+        error: &str,
+        failed_at: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let error: String = error.chars().take(1000).collect();
+        on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE backchannel_logouts SET attempts = $2, next_attempt_at = $3, \
+                 last_error = $4, failed_at = $5 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(attempts)
+            .bind(next_attempt_at)
+            .bind(&error)
+            .bind(failed_at)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    async fn pending_logouts(&self) -> Result<i64, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM backchannel_logouts \
+                 WHERE delivered_at IS NULL AND failed_at IS NULL",
+            )
+            .fetch_one(pool)
+            .await
+        })?)
+    }
+}
