@@ -22,4 +22,5 @@ mod example_services;
 mod faults;
 mod node_client;
 mod oidc_client;
+mod outbound;
 mod replicas;

@@ -63,7 +63,9 @@ struct Entry {
 
 /// Key sets fetched from clients' `jwks_uri`s, shared by every request of this replica.
 pub struct JwksCache {
-    http: reqwest::Client,
+    /// `Err` when the client could not be built: every fetch then fails (never a client
+    /// without the address rules).
+    http: Result<reqwest::Client, String>,
     entries: Mutex<HashMap<String, Entry>>,
     allow_private: bool,
 }
@@ -78,12 +80,10 @@ impl JwksCache {
     /// An empty cache; `allow_private` lets fetches reach loopback and private addresses (a
     /// server on loopback, in development and tests).
     pub fn new(allow_private: bool) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(Arc::new(PublicOnly { allow_private }))
-            .build()
-            .unwrap_or_default();
+        let http = client_url_http(Duration::from_secs(5), allow_private).map_err(|e| {
+            tracing::error!(error = %e, "cannot build the HTTP client for clients' URLs");
+            "the server's HTTP client is unavailable".to_owned()
+        });
         Self {
             http,
             entries: Mutex::new(HashMap::new()),
@@ -151,6 +151,8 @@ impl JwksCache {
         }
         let mut response = self
             .http
+            .as_ref()
+            .map_err(Clone::clone)?
             .get(uri)
             .header("accept", "application/jwk-set+json, application/json")
             .send()
@@ -221,13 +223,16 @@ pub fn is_public(ip: IpAddr) -> bool {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || first == 0x2001 && v6.segments()[1] == 0x0db8)
+            // Only global unicast (2000::/3, RFC 4291 section 2.4), which leaves out loopback,
+            // unique local, link-local, site-local (fec0::/10), multicast, IPv4-compatible
+            // (::/96) and IPv4-translated forms, and NAT64 (64:ff9b::/96, 64:ff9b:1::/48:
+            // a gateway would carry them to private IPv4 addresses). Within it, the prefixes
+            // that embed or tunnel to an IPv4 address the server cannot check (6to4
+            // 2002::/16, Teredo 2001::/32) and documentation (2001:db8::/32) are refused.
+            let [first, second, ..] = v6.segments();
+            (first & 0xe000) == 0x2000
+                && first != 0x2002
+                && !(first == 0x2001 && (second == 0 || second == 0x0db8))
         }
     }
 }
@@ -255,6 +260,23 @@ pub fn check_client_url(field: &str, uri: &str, allow_http: bool) -> Result<url:
         ));
     }
     Ok(url)
+}
+
+/// The HTTP client for the URLs clients register for the server to reach (`jwks_uri`,
+/// `sector_identifier_uri`, `backchannel_logout_uri`): `timeout`, no redirects, only the
+/// addresses [`is_public`] allows (unless `allow_private`), and never through a proxy from the
+/// environment (`HTTPS_PROXY`...): a proxy resolves the client's host itself, past the
+/// resolver, and would reach internal names and addresses for it.
+pub(crate) fn client_url_http(
+    timeout: Duration,
+    allow_private: bool,
+) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .dns_resolver(public_only_resolver(allow_private))
+        .build()
 }
 
 /// A resolver that drops every address a client's URL must not reach; `allow_private` (a
@@ -380,10 +402,24 @@ mod tests {
             "fe80::1",
             "::ffff:127.0.0.1",
             "::ffff:169.254.169.254",
+            // Forms that embed, translate or tunnel to an IPv4 address, and site-local.
+            "::10.0.0.1",
+            "::ffff:0:a00:1",
+            "64:ff9b::a00:1",
+            "64:ff9b:1::a00:1",
+            "2002:a00:1::1",
+            "2001::a00:1",
+            "2001:db8::1",
+            "fec0::1",
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
-        for public in ["93.184.216.34", "1.1.1.1", "2606:4700::1111"] {
+        for public in [
+            "93.184.216.34",
+            "1.1.1.1",
+            "2606:4700::1111",
+            "2a00:1450:4001::200e",
+        ] {
             assert!(is_public(public.parse().unwrap()), "{public}");
         }
     }
