@@ -163,7 +163,7 @@ pub async fn update(
         .into());
     }
     let mut security = new.security;
-    security.sector = clients::sector_of(provider, &security, &new.redirect_uris)
+    security.sector = clients::sector_of(provider, &security, &new.redirect_uris, &new.grant_types)
         .await
         .map_err(client_error)?;
     if security.sector != client.security.sector {

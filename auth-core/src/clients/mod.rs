@@ -516,7 +516,13 @@ pub async fn register(
     new.backchannel
         .validate(!provider.settings().issuer.is_https())?;
     let mut new = new;
-    new.security.sector = sector_of(provider, &new.security, &new.redirect_uris).await?;
+    new.security.sector = sector_of(
+        provider,
+        &new.security,
+        &new.redirect_uris,
+        &new.grant_types,
+    )
+    .await?;
     let secret = matches!(
         new.auth_method,
         AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost
@@ -549,10 +555,14 @@ pub async fn register(
 /// The sector of a client asking for pairwise subject identifiers (OIDC Core section 8.1): the
 /// host of its `sector_identifier_uri`, whose JSON array must list every redirect URI; without
 /// one, the single host all its redirect URIs share. `None` for public subjects.
+///
+/// A client holding the device grant gets tokens without receiving anything at a redirect URI,
+/// so its redirect URIs' host proves no sector: it needs a `sector_identifier_uri`.
 pub async fn sector_of(
     provider: &Provider,
     security: &ClientSecurity,
     redirect_uris: &[RedirectUri],
+    grant_types: &[GrantType],
 ) -> Result<Option<String>, ClientError> {
     if !security.pairwise {
         return Ok(None);
@@ -587,6 +597,11 @@ pub async fn sector_of(
             )));
         }
         return Ok(url.host_str().map(str::to_owned));
+    }
+    if grant_types.contains(&GrantType::DeviceCode) {
+        return Err(invalid(
+            "a pairwise client with the device grant needs a sector_identifier_uri: it receives tokens without a redirect URI, so the redirect URIs' host does not prove its sector (OIDC Core section 8.1)".into(),
+        ));
     }
     // Only web redirect URIs name a host the client receives codes at: a private-use scheme
     // (`com.example.app://victim.example/cb`) can name any host, so it would let anyone claim

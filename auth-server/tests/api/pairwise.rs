@@ -214,3 +214,48 @@ async fn the_sector_is_the_redirect_host_or_a_listed_sector_identifier_uri(backe
         json!(["public", "pairwise"])
     );
 }
+
+/// Found by the attacker review of issue 22: a client with the device grant receives tokens
+/// without a redirect, so naming another site's redirect URI would have given it that site's
+/// pairwise subjects. It needs a sector_identifier_uri, which lists its redirect URIs at a host
+/// that is then its sector.
+#[both_backends]
+async fn a_pairwise_device_client_needs_a_sector_identifier_uri(backend: Backend) {
+    let app = spawn_app_with(backend, open_registration).await;
+    let device = [
+        "authorization_code",
+        "urn:ietf:params:oauth:grant-type:device_code",
+    ];
+    let (status, refused) = register(
+        &app,
+        json!({
+            "redirect_uris": [REDIRECT_URI],
+            "grant_types": device,
+            "token_endpoint_auth_method": "none",
+            "subject_type": "pairwise",
+        }),
+    )
+    .await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["error"], "invalid_client_metadata");
+    assert!(
+        refused["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("device grant needs a sector_identifier_uri"),
+        "{refused}"
+    );
+    let sector = JwksServer::start(json!([REDIRECT_URI])).await;
+    let (status, registered) = register(
+        &app,
+        json!({
+            "redirect_uris": [REDIRECT_URI],
+            "grant_types": device,
+            "token_endpoint_auth_method": "none",
+            "subject_type": "pairwise",
+            "sector_identifier_uri": sector.url,
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{registered}");
+}
