@@ -55,6 +55,10 @@ pub async fn show(
         request: handle,
         client_name: &client.name,
         client_uri: client.extras.client_uri.as_deref(),
+        client_id: client.id.as_str(),
+        // A name and link the client gave itself (RFC 7591 registration), not checked by the
+        // operator: the page says so, so an app cannot pass for another.
+        self_registered: client.registration_token_hash.is_some(),
         user_email: user.email.as_str(),
         scopes: pending
             .request

@@ -157,6 +157,10 @@ fn consent_page(
         user_code: &user_code,
         client_name: &found.client.name,
         client_uri: found.client.extras.client_uri.as_deref(),
+        client_id: found.client.id.as_str(),
+        // A name and link the client gave itself (RFC 7591 registration), not checked by the
+        // operator: the page says so, so an app cannot pass for another.
+        self_registered: found.client.registration_token_hash.is_some(),
         scopes: found
             .scope
             .iter()

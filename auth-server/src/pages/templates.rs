@@ -39,6 +39,8 @@ pub struct ConsentPage<'a> {
     pub request: &'a str,
     pub client_name: &'a str,
     pub client_uri: Option<&'a str>,
+    pub client_id: &'a str,
+    pub self_registered: bool,
     pub user_email: &'a str,
     pub scopes: Vec<(String, &'static str)>,
 }
@@ -64,6 +66,8 @@ pub struct DeviceConsentPage<'a> {
     pub user_code: &'a str,
     pub client_name: &'a str,
     pub client_uri: Option<&'a str>,
+    pub client_id: &'a str,
+    pub self_registered: bool,
     pub scopes: Vec<(String, &'static str)>,
 }
 

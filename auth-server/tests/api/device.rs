@@ -770,3 +770,43 @@ async fn device_clients_register_dynamically_and_from_the_cli_without_redirect_u
     );
     assert_eq!(start(&app, "tickets-cli", "openid").await.0, 200);
 }
+
+/// Found by the attacker review of issue 22: a self-registered client named like a first-party
+/// one showed a consent page word for word like the real one's. The page shows the client's id
+/// and says when its name is its own claim.
+#[both_backends]
+async fn the_device_page_shows_the_client_id_and_whether_it_registered_itself(backend: Backend) {
+    let app = spawn_app_with(backend, |c| {
+        c.registration.mode = auth_server::config::registration::Mode::Open;
+    })
+    .await;
+    app.user("ann@example.com").await;
+    device_client(&app, "tickets-cli").await;
+    let impostor: Value = app
+        .http
+        .post(app.url("/register"))
+        .json(&serde_json::json!({
+            "client_name": "Test Client tickets-cli",
+            "token_endpoint_auth_method": "none",
+            "grant_types": [DEVICE_GRANT, "refresh_token"],
+            "scope": SCOPE,
+        }))
+        .fetch_json()
+        .await;
+    let impostor_id = text(&impostor, "client_id").to_owned();
+    let browser = signed_in(&app, "ann@example.com").await;
+    for (client, self_registered) in [("tickets-cli", false), (impostor_id.as_str(), true)] {
+        let started = started(&app, client).await;
+        let (status, page) = enter_code(&app, &browser, text(&started, "user_code")).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(
+            page.contains(&format!(r#"<code id="client-id">{client}</code>"#)),
+            "{page}"
+        );
+        assert_eq!(
+            page.contains(r#"id="self-registered""#),
+            self_registered,
+            "{client}: {page}"
+        );
+    }
+}
