@@ -237,7 +237,10 @@ pub async fn serve(
 /// private addresses only when the server itself runs on http (loopback, development).
 async fn deliver_logouts(state: AppState) {
     let allow_private = !state.provider.settings().issuer.is_https();
-    match auth_core::backchannel::delivery::LogoutSender::new(allow_private) {
+    match auth_core::backchannel::delivery::LogoutSender::new(
+        allow_private,
+        state.backchannel_timeout,
+    ) {
         Ok(sender) => {
             auth_core::backchannel::delivery::run(
                 state.provider.clone(),

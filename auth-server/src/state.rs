@@ -43,6 +43,8 @@ pub struct Shared {
     pub events: EventSettings,
     /// How often the back-channel logout outbox is polled.
     pub backchannel_poll_interval: Duration,
+    /// How long a client has to answer a logout token.
+    pub backchannel_timeout: Duration,
 }
 
 /// How queued mail leaves the server.
@@ -117,6 +119,7 @@ impl AppState {
             mail,
             events: settings.events.clone(),
             backchannel_poll_interval: settings.backchannel_poll_interval,
+            backchannel_timeout: settings.backchannel_timeout,
         })))
     }
 }

@@ -750,7 +750,8 @@ pub trait EventStore: Send + Sync {
 /// `backchannel_logout_uri`; this trait is the delivery side ([`crate::backchannel::delivery`]).
 #[async_trait]
 pub trait BackchannelStore: Send + Sync {
-    /// Claims up to `limit` due notices, leasing them for `lease_secs`.
+    /// Claims up to `limit` due notices, earliest due first (in that order), leasing them for
+    /// `lease_secs`: no other claim returns them until the lease ends or they are settled.
     async fn claim_due_logouts(
         &self,
         now: i64,
@@ -768,6 +769,8 @@ pub trait BackchannelStore: Send + Sync {
         error: &str,
         failed_at: Option<i64>,
     ) -> Result<(), StoreError>;
+    /// Hands a claimed notice back unsent, due again at `next_attempt_at`; not an attempt.
+    async fn logout_deferred(&self, id: &str, next_attempt_at: i64) -> Result<(), StoreError>;
     /// Notices neither delivered nor given up.
     async fn pending_logouts(&self) -> Result<i64, StoreError>;
 }

@@ -181,6 +181,8 @@ pub struct Settings {
     pub events: EventSettings,
     /// How often the back-channel logout outbox is polled.
     pub backchannel_poll_interval: Duration,
+    /// How long a client has to answer a logout token.
+    pub backchannel_timeout: Duration,
     /// The bearer token that may read `/metrics`.
     pub metrics_token: Option<Secret>,
 }
@@ -235,6 +237,7 @@ impl Config {
             sms: self.sms.settings()?,
             events: self.events.settings()?,
             backchannel_poll_interval: self.backchannel_logout.poll_interval()?,
+            backchannel_timeout: self.backchannel_logout.timeout()?,
             metrics_token: self.metrics.checked_token()?,
         })
     }

@@ -6,15 +6,17 @@ use crate::support::{
     Backend, Pkce, SmtpSink, TestApp, both_backends, browser, form_field, query_of, spawn_app,
     spawn_app_with, spawn_app_with_mail,
 };
-use auth_core::backchannel::BackchannelLogout;
+use auth_core::backchannel::{BackchannelLogout, delivery};
 use auth_core::clients::{self, AuthMethod, ClientId, GrantType, NewClient, RedirectUri};
 use auth_core::scope::Scope;
 use auth_testkit::{Fetch as _, REDIRECT_URI, ReadJson as _, verify_with_jwks};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::io::AsyncReadExt as _;
 
 const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 
@@ -558,4 +560,107 @@ async fn the_cli_signing_a_user_out_tells_the_clients(backend: Backend) {
     let posts = receiver.wait_for(1).await;
     let claims = verified(&app, &posts[0]).await;
     assert_eq!(claims["sid"], id_claims(&at_shop)["sid"]);
+}
+
+/// A client's endpoint that accepts connections and never answers, keeping them open: counts
+/// the connections it accepted and those the server closed since (a post timing out).
+struct Tarpit {
+    base: String,
+    accepted: Arc<AtomicUsize>,
+    closed: Arc<AtomicUsize>,
+}
+
+impl Tarpit {
+    async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (accepted, closed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let counts = (accepted.clone(), closed.clone());
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                counts.0.fetch_add(1, Ordering::SeqCst);
+                let closed = counts.1.clone();
+                tokio::spawn(async move {
+                    // Reads the request and never answers, until the server hangs up.
+                    let mut buffer = [0u8; 4096];
+                    while socket.read(&mut buffer).await.is_ok_and(|n| n > 0) {}
+                    closed.fetch_add(1, Ordering::SeqCst);
+                });
+            }
+        });
+        Self {
+            base,
+            accepted,
+            closed,
+        }
+    }
+
+    fn uri(&self, client: &str) -> String {
+        format!("{}/bc/{client}", self.base)
+    }
+
+    /// Waits until the server has connected (a post is in flight).
+    async fn wait_for_a_connection(&self) {
+        for _ in 0..300 {
+            if self.accepted.load(Ordering::SeqCst) > 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the server never posted to the tarpit");
+    }
+}
+
+/// Logs the browser's session out (RP-initiated logout with an ID token of the session).
+async fn log_out(app: &TestApp, browser: &reqwest::Client, tokens: &Value) {
+    let mut url = url::Url::parse(&app.url("/logout")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("id_token_hint", tokens["id_token"].as_str().unwrap());
+    let response = browser.get(url.as_str()).fetch().await;
+    assert!(response.status().is_success() || response.status().is_redirection());
+}
+
+/// Finding 1 of the security review: six clients whose endpoint never answers, all used in
+/// Ann's session, held up Bob's client's logout token for minutes (posts went out one at a
+/// time, each waiting out its timeout). Now the healthy client is told while the posts to the
+/// tarpit are still in flight: the wait is bounded (30 s) well below what one-at-a-time
+/// delivery needs (six timeouts), the tarpit has closed no connection by then (the timeout is
+/// set to 60 s so that nothing here depends on how fast the machine is), and it never had more
+/// than its share of posts at once.
+#[both_backends]
+async fn a_receiver_that_never_answers_does_not_hold_up_other_clients(backend: Backend) {
+    let app = spawn_app_with(backend, |c| c.backchannel_logout.timeout_secs = 60).await;
+    let tarpit = Tarpit::start().await;
+    let receiver = Receiver::start().await;
+    app.user("ann@example.com").await;
+    app.user("bob@example.com").await;
+    let ann = browser();
+    let mut of_ann = Vec::new();
+    for n in 0..6 {
+        let id = format!("slow-{n}");
+        let secret = client(&app, &id, Some(tarpit.uri(&id)), false).await;
+        of_ann.push(tokens(&app, &ann, &id, &secret, "ann@example.com").await);
+    }
+    let shop = client(&app, "shop", Some(receiver.uri("shop")), false).await;
+    let bob = browser();
+    let of_bob = tokens(&app, &bob, "shop", &shop, "bob@example.com").await;
+
+    log_out(&app, &ann, &of_ann[0]).await;
+    tarpit.wait_for_a_connection().await;
+    log_out(&app, &bob, &of_bob).await;
+
+    let posts = receiver.wait_for(1).await;
+    let claims = verified(&app, &posts[0]).await;
+    assert_eq!(claims["aud"], "shop");
+    assert_eq!(claims["sid"], id_claims(&of_bob)["sid"]);
+    assert_eq!(
+        tarpit.closed.load(Ordering::SeqCst),
+        0,
+        "Bob's client is told while the posts to the tarpit are in flight"
+    );
+    let accepted = tarpit.accepted.load(Ordering::SeqCst);
+    assert!(
+        (1..=delivery::PER_RECEIVER).contains(&accepted),
+        "{accepted} posts at once to one receiver"
+    );
 }

@@ -1,7 +1,7 @@
 //! The back-channel logout outbox in SQL: queuing notices inside the transactions that end
 //! sessions ([`LogoutTx`]), and claiming and settling them ([`BackchannelStore`]).
 
-use super::{SqlStore, on_pool};
+use super::{Backend, SqlStore, WritePool as _, on_pool};
 use crate::backchannel::{BackchannelLogout, LogoutNotice};
 use crate::store::{BackchannelStore, StoreError};
 use async_trait::async_trait;
@@ -86,24 +86,48 @@ impl BackchannelStore for SqlStore {
         lease_secs: i64,
         limit: u32,
     ) -> Result<Vec<LogoutNotice>, StoreError> {
-        // As for events: the outer condition is checked again on the locked row, so two
-        // replicas claiming at once never both get a notice.
-        let rows: Vec<NoticeRow> = on_pool!(self, pool => {
-            sqlx::query_as(
-                "UPDATE backchannel_logouts SET next_attempt_at = $2 \
+        // Earliest due first (new notices are due at 0, so they never wait behind retries).
+        // An `UPDATE ... RETURNING` keeps no order, on either database, so the due ids are
+        // selected in order, then claimed one by one in that order, in one write transaction:
+        // SQLite's `BEGIN IMMEDIATE` already excludes other writers; PostgreSQL locks the
+        // selected rows and skips those another replica is claiming. Each update checks the
+        // condition again, so a notice is never claimed twice.
+        macro_rules! due {
+            () => {
+                "SELECT id FROM backchannel_logouts \
                  WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
-                   AND id IN ( \
-                     SELECT id FROM backchannel_logouts \
-                     WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
-                     ORDER BY next_attempt_at, id LIMIT $3) \
-                 RETURNING id, client_id, user_id, session_id, attempts",
-            )
-            .bind(now)
-            .bind(now + lease_secs)
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await
-        })?;
+                 ORDER BY next_attempt_at, id LIMIT $2"
+            };
+        }
+        let select = match self.backend() {
+            Backend::Postgres => concat!(due!(), " FOR UPDATE SKIP LOCKED"),
+            Backend::Sqlite => due!(),
+        };
+        let rows: Vec<NoticeRow> = on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let due: Vec<String> = sqlx::query_scalar(select)
+                .bind(now)
+                .bind(i64::from(limit))
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut rows = Vec::with_capacity(due.len());
+            for id in &due {
+                let claimed: Option<NoticeRow> = sqlx::query_as(
+                    "UPDATE backchannel_logouts SET next_attempt_at = $3 \
+                     WHERE id = $1 AND delivered_at IS NULL AND failed_at IS NULL \
+                       AND next_attempt_at <= $2 \
+                     RETURNING id, client_id, user_id, session_id, attempts",
+                )
+                .bind(id)
+                .bind(now)
+                .bind(now + lease_secs)
+                .fetch_optional(&mut *tx)
+                .await?;
+                rows.extend(claimed);
+            }
+            tx.commit().await?;
+            rows
+        });
         Ok(rows
             .into_iter()
             .map(|r| LogoutNotice {
@@ -152,6 +176,18 @@ impl BackchannelStore for SqlStore {
             .execute(pool)
             .await
             .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    async fn logout_deferred(&self, id: &str, next_attempt_at: i64) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("UPDATE backchannel_logouts SET next_attempt_at = $2 WHERE id = $1")
+                .bind(id)
+                .bind(next_attempt_at)
+                .execute(pool)
+                .await
+                .map(|_| ())
         })?;
         Ok(())
     }

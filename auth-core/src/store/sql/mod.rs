@@ -7,7 +7,9 @@
 //! logical schema, native column types), in [`WritePool::begin_write`], which opens SQLite
 //! write transactions with `BEGIN IMMEDIATE` so they queue on the write lock instead of failing,
 //! and in the refresh token rotation (the busiest write), which SQLite gets as one batch of
-//! statements and PostgreSQL as one statement with data-modifying CTEs (`grants.rs` says why).
+//! statements and PostgreSQL as one statement with data-modifying CTEs (`grants.rs` says why),
+//! and in claiming back-channel logout notices, where PostgreSQL adds `FOR UPDATE SKIP LOCKED`
+//! (`backchannel.rs`).
 
 mod account;
 mod backchannel;

@@ -3,7 +3,7 @@
 //! exchanged access token joins only a live family.
 
 use super::{TestStore, client, hash, user};
-use crate::store::sql::{Backend, PoolSettings, SqlStore};
+use crate::store::sql::{Backend, PoolSettings, SqlStore, on_pool};
 use crate::store::{
     BackchannelStore, ClientStore, GrantStore, IssuedAccess, NewRefreshToken, SessionStore,
     StoreError, StoredCode, TokenFamily, TokenStore,
@@ -295,6 +295,47 @@ async fn an_ended_session_owes_its_clients_one_logout_notice_each(backend: Backe
     assert_eq!(again[0].attempts, 1);
     store.logout_delivered(&again[0].id, 21).await.unwrap();
     assert_eq!(store.pending_logouts().await.unwrap(), 0);
+}
+
+/// Finding 1 of the security review: the claim kept no order, so new notices could wait behind
+/// retries. Notices come out earliest due first, ties by id, and deferring one is no attempt.
+#[both_backends]
+async fn logout_notices_are_claimed_earliest_due_first(backend: Backend) {
+    let store = TestStore::new(backend).await;
+    store.insert_client(&client("c1")).await.unwrap();
+    // Ids in an order unlike the due times; `n-e` is not due yet at 10.
+    for (id, due) in [("n-a", 7), ("n-b", 0), ("n-c", 3), ("n-d", 0), ("n-e", 50)] {
+        on_pool!(store, pool => {
+            sqlx::query(
+                "INSERT INTO backchannel_logouts \
+                 (id, client_id, user_id, session_id, created_at, next_attempt_at) \
+                 VALUES ($1, 'c1', 'u1', 's1', 1, $2)",
+            )
+            .bind(id)
+            .bind(due)
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .unwrap()
+        });
+    }
+    let ids = |notices: Vec<crate::backchannel::LogoutNotice>| {
+        notices.into_iter().map(|n| n.id).collect::<Vec<_>>()
+    };
+    let first = store.claim_due_logouts(10, 60, 3).await.unwrap();
+    assert_eq!(ids(first), ["n-b", "n-d", "n-c"]);
+    store.logout_deferred("n-b", 8).await.unwrap();
+    let second = store.claim_due_logouts(10, 60, 10).await.unwrap();
+    assert_eq!(second[1].attempts, 0, "deferring is no attempt");
+    assert_eq!(ids(second), ["n-a", "n-b"]);
+    assert!(
+        store
+            .claim_due_logouts(10, 60, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.pending_logouts().await.unwrap(), 5);
 }
 
 #[both_backends]
