@@ -22,7 +22,7 @@
 use super::{LogoutNotice, logout_token};
 use crate::Provider;
 use crate::clients::ClientId;
-use crate::clients::keys::{is_public, public_only_resolver, without_url};
+use crate::clients::keys::{client_url_http, is_public, without_url};
 use crate::mail::outbox::backoff_secs;
 use crate::store::StoreError;
 use auth_proto::logout::LOGOUT_TOKEN_PARAM;
@@ -60,15 +60,10 @@ pub struct LogoutSender {
 }
 
 impl LogoutSender {
-    /// A sender with `timeout` per post and no redirects; `allow_private` lets it reach
-    /// loopback and private addresses (a server on loopback, in development and tests).
+    /// A sender with `timeout` per post, no redirects and no proxy; `allow_private` lets it
+    /// reach loopback and private addresses (a server on loopback, in development and tests).
     pub fn new(allow_private: bool, timeout: Duration) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(public_only_resolver(allow_private))
-            .build()
-            .map_err(|e| e.to_string())?;
+        let http = client_url_http(timeout, allow_private).map_err(|e| e.to_string())?;
         Ok(Self {
             http,
             allow_private,

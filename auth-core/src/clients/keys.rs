@@ -281,7 +281,7 @@ pub(crate) fn client_url_http(
 
 /// A resolver that drops every address a client's URL must not reach; `allow_private` (a
 /// server on loopback) lets every address through.
-pub(crate) fn public_only_resolver(allow_private: bool) -> Arc<dyn reqwest::dns::Resolve> {
+fn public_only_resolver(allow_private: bool) -> Arc<dyn reqwest::dns::Resolve> {
     Arc::new(PublicOnly { allow_private })
 }
 
