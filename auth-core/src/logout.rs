@@ -34,7 +34,13 @@ impl LogoutRequest {
                     self.client.as_ref(),
                     session.user_id.as_str(),
                 )
-                && hint.sid.as_deref().is_none_or(|sid| sid == session.id)
+                && hint.sid.as_deref().is_none_or(|sid| {
+                    sid == crate::subject::sid_for_client(
+                        provider,
+                        self.client.as_ref(),
+                        &session.id,
+                    )
+                })
         })
     }
 

@@ -100,7 +100,11 @@ pub fn logout_token(
             Some(client),
             &notice.user_id,
         )),
-        sid: Some(notice.session_id.clone()),
+        sid: Some(crate::subject::sid_for_client(
+            provider,
+            Some(client),
+            &notice.session_id,
+        )),
     };
     jws::sign(key, LOGOUT_TOKEN_TYP, &claims)
 }

@@ -108,6 +108,11 @@ pub(crate) fn respond(
         audience,
         sealed_subject,
     })?;
+    // The session's `sid`, a pairwise client's own (see `crate::subject`).
+    let sid = family.session_id.as_deref().map(|session| match sector {
+        Some(sector) => crate::subject::pairwise_sid(provider, sector, session),
+        None => session.to_owned(),
+    });
     let id_token = if scope.contains("openid") {
         Some(provider.issue_id_token(IdTokenRequest {
             user,
@@ -119,7 +124,7 @@ pub(crate) fn respond(
             amr: &family.amr,
             nonce,
             access_token: &access.token,
-            sid: family.session_id.as_deref(),
+            sid: sid.as_deref(),
         })?)
     } else {
         None

@@ -120,6 +120,23 @@ async fn a_pairwise_client_sees_its_own_subject_everywhere(backend: Backend) {
         );
     }
 
+    // Found by the attacker review of issue 22: the session id (`sid`) was the same for every
+    // client, so two pairwise sectors could link their users by it. Each sees its own.
+    let now = auth_core::clock::Clock::unix(&*app.clock);
+    let sessions = app
+        .provider
+        .store()
+        .user_sessions(&user.id, now)
+        .await
+        .unwrap();
+    let session = sessions[0].id.as_str();
+    let sid = claims_of(id_token)["sid"].as_str().unwrap().to_owned();
+    assert_ne!(sid, session, "not the session id");
+    assert_eq!(
+        sid,
+        auth_core::subject::pairwise_sid(&app.provider, "127.0.0.1", session)
+    );
+
     // The ID token as a hint: prompt=none recognises the signed-in user.
     let silent = app.authorize_url(
         client,
