@@ -68,6 +68,7 @@ fn clients(provider: &Provider) -> Vec<Client> {
             trusted: false,
             extras: ClientExtras::default(),
             security: Default::default(),
+            backchannel: Default::default(),
             registration_token_hash: None,
             created_at: 0,
             registration_id: String::new(),
