@@ -10,13 +10,12 @@
 //! account page or API), with its client, and with the user's password (`store` deletes it in
 //! each of those transactions).
 
-use super::user_tokens::{Binding, active_user, current_scope, mint, respond};
+use super::user_tokens::Prepared;
 use crate::Provider;
 use crate::clients::Client;
 use crate::error::OAuthError;
 use crate::params::Params;
 use crate::pkce;
-use crate::scope::Scope;
 use crate::store::TokenFamily;
 use auth_proto::token::TokenResponse;
 
@@ -86,51 +85,24 @@ pub async fn exchange(
         dpop_jkt: dpop_jkt.filter(|_| client.is_public()).map(str::to_owned),
         resources: stored.resources.clone(),
     };
-    let (user, grants) = active_user(provider, &family).await?;
     // The code's scope was what the user held when it was issued; a role revoked since takes
     // its scope away.
-    let scope = current_scope(
-        &Scope::parse(&stored.scope).unwrap_or_default(),
-        client,
-        &grants,
-    );
-    let family = TokenFamily {
-        scope: scope.to_string(),
-        ..family
-    };
-    let (audience, access_scope) =
-        crate::resources::token_target(provider, params, &family.resources, &scope).await?;
-    let minted = mint(provider, client, &family);
+    let prepared = Prepared::new_family(provider, client, params, family).await?;
     let redeemed = provider
         .store()
         .redeem_code(
             &code_hash,
             now,
-            &family,
-            minted.refresh.as_ref().map(|(_, r)| r),
-            &minted.access,
+            &prepared.family,
+            prepared.refresh(),
+            &prepared.minted.access,
         )
         .await?;
     if !redeemed {
         // Another request redeemed it between our read and our update.
         reused(provider, &stored.family_id).await?;
     }
-    respond(
-        provider,
-        &family,
-        &user,
-        &grants,
-        &scope,
-        minted,
-        Binding {
-            nonce: stored.nonce.as_deref(),
-            dpop_jkt,
-            target: audience
-                .as_deref()
-                .map(|audience| (audience, &access_scope)),
-            sector: client.security.sector.as_deref(),
-        },
-    )
+    prepared.respond(provider, client, stored.nonce.as_deref(), dpop_jkt)
 }
 
 async fn reused(provider: &Provider, family_id: &str) -> Result<(), OAuthError> {

@@ -10,12 +10,11 @@
 //! with that session, `ON DELETE CASCADE`), so logout, revocation and the rules of
 //! tokens-follow-state apply to them alike.
 
-use super::user_tokens::{Binding, active_user, current_scope, mint, respond};
+use super::user_tokens::Prepared;
 use crate::Provider;
 use crate::clients::Client;
 use crate::error::OAuthError;
 use crate::params::Params;
-use crate::scope::Scope;
 use crate::store::{DeviceStatus, StoreError, TokenFamily};
 use auth_proto::error::ErrorCode;
 use auth_proto::token::TokenResponse;
@@ -90,28 +89,16 @@ pub async fn exchange(
                 dpop_jkt: dpop_jkt.filter(|_| client.is_public()).map(str::to_owned),
                 resources: Vec::new(),
             };
-            let (user, grants) = active_user(provider, &family).await?;
             // A role revoked since the approval takes its scope away.
-            let scope = current_scope(
-                &Scope::parse(&stored.scope).unwrap_or_default(),
-                client,
-                &grants,
-            );
-            let family = TokenFamily {
-                scope: scope.to_string(),
-                ..family
-            };
-            let (audience, access_scope) =
-                crate::resources::token_target(provider, params, &family.resources, &scope).await?;
-            let minted = mint(provider, client, &family);
+            let prepared = Prepared::new_family(provider, client, params, family).await?;
             let redeemed = provider
                 .store()
                 .redeem_device_code(
                     &hash,
                     now,
-                    &family,
-                    minted.refresh.as_ref().map(|(_, r)| r),
-                    &minted.access,
+                    &prepared.family,
+                    prepared.refresh(),
+                    &prepared.minted.access,
                 )
                 .await?;
             if !redeemed {
@@ -120,22 +107,7 @@ pub async fn exchange(
                     "the device_code was already used",
                 ));
             }
-            respond(
-                provider,
-                &family,
-                &user,
-                &grants,
-                &scope,
-                minted,
-                Binding {
-                    nonce: None,
-                    dpop_jkt,
-                    target: audience
-                        .as_deref()
-                        .map(|audience| (audience, &access_scope)),
-                    sector: client.security.sector.as_deref(),
-                },
-            )
+            prepared.respond(provider, client, None, dpop_jkt)
         }
     }
 }

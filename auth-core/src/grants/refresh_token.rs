@@ -17,7 +17,7 @@
 //! narrowed to what the user and the client hold now, and the roles are read again. A family
 //! ends `refresh_family_lifetime` after the authorization, however often it is refreshed.
 
-use super::user_tokens::{Binding, active_user, current_scope, family_ends_at, mint, respond};
+use super::user_tokens::{Prepared, active_user, current_scope, family_ends_at};
 use crate::Provider;
 use crate::clients::Client;
 use crate::error::OAuthError;
@@ -100,25 +100,26 @@ pub async fn exchange(
         }
     };
     let scope = current_scope(&scope, client, &grants);
-    let (audience, access_scope) =
-        crate::resources::token_target(provider, params, &family.resources, &scope).await?;
-    let minted = mint(provider, client, &family);
-    let Some((_, new_refresh)) = &minted.refresh else {
+    let prepared =
+        Prepared::with_scope(provider, client, params, family, user, grants, scope).await?;
+    let Some(new_refresh) = prepared.refresh() else {
         return Err(OAuthError::unauthorized_client(format!(
             "client `{}` is not allowed to use grant_type `refresh_token`",
             client.id
         )));
     };
+    let family_id = prepared.family.id.as_str();
+    let access = &prepared.minted.access;
     match retrying {
         None => {
             let rotated = provider
                 .store()
-                .rotate_refresh_token(&hash, now, &family.id, new_refresh, &minted.access)
+                .rotate_refresh_token(&hash, now, family_id, new_refresh, access)
                 .await?;
             if !rotated {
                 // A concurrent request rotated it first: within a grace this is the client's
                 // own race (its other request has the answer), otherwise a reuse.
-                return Err(raced(provider, &family.id).await);
+                return Err(raced(provider, family_id).await);
             }
         }
         Some(successor) => {
@@ -127,30 +128,15 @@ pub async fn exchange(
                 &hash,
                 successor,
                 now,
-                &family.id,
+                family_id,
                 new_refresh,
-                &minted.access,
+                access,
             )
             .await?;
         }
     }
     // OIDC Core section 12.2: a refreshed ID token has no nonce.
-    respond(
-        provider,
-        &family,
-        &user,
-        &grants,
-        &scope,
-        minted,
-        Binding {
-            nonce: None,
-            dpop_jkt,
-            target: audience
-                .as_deref()
-                .map(|audience| (audience, &access_scope)),
-            sector: client.security.sector.as_deref(),
-        },
-    )
+    prepared.respond(provider, client, None, dpop_jkt)
 }
 
 /// A retry within the grace: the successor `hash` was answered with is retired with its access

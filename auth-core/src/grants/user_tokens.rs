@@ -143,6 +143,99 @@ pub(crate) fn respond(
     })
 }
 
+/// A grant's tokens, decided and minted, before the store records them.
+pub(crate) struct Prepared {
+    /// The family, with the scope it holds now.
+    pub family: TokenFamily,
+    pub user: User,
+    pub grants: Grants,
+    /// The scope of the grant (ID and refresh tokens).
+    pub scope: Scope,
+    /// The resource (RFC 8707) the access token is for, if one was named or is the only one.
+    pub audience: Option<String>,
+    /// The part of `scope` the access token carries.
+    pub access_scope: Scope,
+    pub minted: Minted,
+}
+
+impl Prepared {
+    /// For a grant that starts a family (authorization code, device code): the user must be
+    /// active, and the scope approved then is narrowed to what the client and the user's roles
+    /// allow now (a role revoked since takes its scope away).
+    pub async fn new_family(
+        provider: &Provider,
+        client: &Client,
+        params: &crate::params::Params,
+        family: TokenFamily,
+    ) -> Result<Self, OAuthError> {
+        let (user, grants) = active_user(provider, &family).await?;
+        let approved = Scope::parse(&family.scope).unwrap_or_default();
+        let scope = current_scope(&approved, client, &grants);
+        let family = TokenFamily {
+            scope: scope.to_string(),
+            ..family
+        };
+        Self::with_scope(provider, client, params, family, user, grants, scope).await
+    }
+
+    /// The tokens of `family` for `scope` (already narrowed; a refresh keeps the family's own
+    /// scope for its refresh tokens), with the access token's target.
+    pub async fn with_scope(
+        provider: &Provider,
+        client: &Client,
+        params: &crate::params::Params,
+        family: TokenFamily,
+        user: User,
+        grants: Grants,
+        scope: Scope,
+    ) -> Result<Self, OAuthError> {
+        let (audience, access_scope) =
+            crate::resources::token_target(provider, params, &family.resources, &scope).await?;
+        let minted = mint(provider, client, &family);
+        Ok(Self {
+            family,
+            user,
+            grants,
+            scope,
+            audience,
+            access_scope,
+            minted,
+        })
+    }
+
+    /// The new refresh token, to record.
+    pub fn refresh(&self) -> Option<&NewRefreshToken> {
+        self.minted.refresh.as_ref().map(|(_, refresh)| refresh)
+    }
+
+    /// Signs the tokens the store recorded and builds the response.
+    pub fn respond(
+        self,
+        provider: &Provider,
+        client: &Client,
+        nonce: Option<&str>,
+        dpop_jkt: Option<&str>,
+    ) -> Result<TokenResponse, OAuthError> {
+        respond(
+            provider,
+            &self.family,
+            &self.user,
+            &self.grants,
+            &self.scope,
+            self.minted,
+            Binding {
+                nonce,
+                dpop_jkt,
+                target: self
+                    .audience
+                    .as_deref()
+                    .map(|audience| (audience, &self.access_scope)),
+                sector: client.security.sector.as_deref(),
+            },
+        )
+    }
+}
+
 /// When a family ends, however often it is refreshed: `refresh_family_lifetime` after the
 /// authorization.
 pub(crate) fn family_ends_at(provider: &Provider, family: &TokenFamily) -> i64 {
