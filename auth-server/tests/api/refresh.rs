@@ -69,17 +69,24 @@ async fn reusing_a_rotated_token_revokes_the_whole_family(backend: Backend) {
     );
 }
 
+/// The body of a refresh with `token` as `client`.
+async fn refreshed(app: &TestApp, client: &str, secret: &str, token: &str) -> Value {
+    app.refresh(client, secret, token, None)
+        .await
+        .read_json()
+        .await
+}
+
+/// What a reuse answers.
+const REVOKED: &str = "the refresh token was already used; every token of its grant is revoked";
+
 /// A grant of ann's to `webapp`, rotated once under a grace of 10 s: the first refresh token,
 /// and the answer of its rotation (which the client "lost").
 async fn rotated_under_grace(app: &TestApp, secret: &str) -> (String, Value) {
     app.user("ann@example.com").await;
     let tokens = app.tokens_for("webapp", secret, "ann@example.com").await;
     let first = tokens["refresh_token"].as_str().unwrap().to_owned();
-    let lost: Value = app
-        .refresh("webapp", secret, &first, None)
-        .await
-        .read_json()
-        .await;
+    let lost: Value = refreshed(app, "webapp", secret, &first).await;
     assert!(lost["refresh_token"].is_string(), "{lost}");
     (first, lost)
 }
@@ -125,11 +132,7 @@ async fn within_the_grace_a_retry_gets_a_new_pair_and_the_lost_one_is_retired(ba
         "the lost refresh token is retired"
     );
     // A second lost answer: the retry works again within the grace of the first rotation.
-    let again: Value = app
-        .refresh("webapp", &secret, &first, None)
-        .await
-        .read_json()
-        .await;
+    let again: Value = refreshed(&app, "webapp", &secret, &first).await;
     assert!(again["refresh_token"].is_string(), "{again}");
     assert!(
         !app.is_active("webapp", &secret, str_of(&retry, "access_token"))
@@ -156,15 +159,8 @@ async fn a_retry_after_the_grace_revokes_the_family(backend: Backend) {
     let secret = app.code_client("webapp").await;
     let (first, lost) = rotated_under_grace(&app, &secret).await;
     app.clock.advance(time::Duration::seconds(10));
-    let reuse: Value = app
-        .refresh("webapp", &secret, &first, None)
-        .await
-        .read_json()
-        .await;
-    assert_eq!(
-        reuse["error_description"],
-        "the refresh token was already used; every token of its grant is revoked"
-    );
+    let reuse: Value = refreshed(&app, "webapp", &secret, &first).await;
+    assert_eq!(reuse["error_description"], REVOKED);
     assert!(
         !app.is_active("webapp", &secret, str_of(&lost, "access_token"))
             .await
@@ -184,20 +180,9 @@ async fn within_the_grace_an_old_token_whose_successor_was_used_revokes_the_fami
     let (first, received) = rotated_under_grace(&app, &secret).await;
     // The client did receive its answer and used it: whoever presents `first` now is not
     // that client retrying.
-    let used: Value = app
-        .refresh("webapp", &secret, str_of(&received, "refresh_token"), None)
-        .await
-        .read_json()
-        .await;
-    let replay: Value = app
-        .refresh("webapp", &secret, &first, None)
-        .await
-        .read_json()
-        .await;
-    assert_eq!(
-        replay["error_description"],
-        "the refresh token was already used; every token of its grant is revoked"
-    );
+    let used: Value = refreshed(&app, "webapp", &secret, str_of(&received, "refresh_token")).await;
+    let replay: Value = refreshed(&app, "webapp", &secret, &first).await;
+    assert_eq!(replay["error_description"], REVOKED);
     assert!(
         !app.is_active("webapp", &secret, str_of(&used, "access_token"))
             .await
@@ -209,22 +194,11 @@ async fn a_retired_successor_presented_later_revokes_the_family(backend: Backend
     let app = spawn_app_with(backend, |c| c.tokens.refresh_reuse_grace_secs = 10).await;
     let secret = app.code_client("webapp").await;
     let (first, lost) = rotated_under_grace(&app, &secret).await;
-    let retry: Value = app
-        .refresh("webapp", &secret, &first, None)
-        .await
-        .read_json()
-        .await;
+    let retry: Value = refreshed(&app, "webapp", &secret, &first).await;
     // Someone holds the answer the retry retired (the "lost" one was received after all, by a
     // thief or by the client): presenting it is a reuse, whatever the grace.
-    let reuse: Value = app
-        .refresh("webapp", &secret, str_of(&lost, "refresh_token"), None)
-        .await
-        .read_json()
-        .await;
-    assert_eq!(
-        reuse["error_description"],
-        "the refresh token was already used; every token of its grant is revoked"
-    );
+    let reuse: Value = refreshed(&app, "webapp", &secret, str_of(&lost, "refresh_token")).await;
+    assert_eq!(reuse["error_description"], REVOKED);
     assert!(
         !app.is_active("webapp", &secret, str_of(&retry, "access_token"))
             .await
@@ -237,11 +211,7 @@ async fn within_the_grace_another_client_cannot_retry(backend: Backend) {
     let secret = app.code_client("webapp").await;
     let other = app.code_client("other").await;
     let (first, lost) = rotated_under_grace(&app, &secret).await;
-    let stolen: Value = app
-        .refresh("other", &other, &first, None)
-        .await
-        .read_json()
-        .await;
+    let stolen: Value = refreshed(&app, "other", &other, &first).await;
     assert_eq!(
         stolen["error_description"],
         "the refresh token was issued to another client"
@@ -259,20 +229,9 @@ async fn without_a_grace_a_retry_revokes_the_family(backend: Backend) {
     app.user("ann@example.com").await;
     let tokens = app.tokens_for("webapp", &secret, "ann@example.com").await;
     let first = str_of(&tokens, "refresh_token").to_owned();
-    let lost: Value = app
-        .refresh("webapp", &secret, &first, None)
-        .await
-        .read_json()
-        .await;
-    let retry: Value = app
-        .refresh("webapp", &secret, &first, None)
-        .await
-        .read_json()
-        .await;
-    assert_eq!(
-        retry["error_description"],
-        "the refresh token was already used; every token of its grant is revoked"
-    );
+    let lost: Value = refreshed(&app, "webapp", &secret, &first).await;
+    let retry: Value = refreshed(&app, "webapp", &secret, &first).await;
+    assert_eq!(retry["error_description"], REVOKED);
     assert!(
         !app.is_active("webapp", &secret, str_of(&lost, "access_token"))
             .await
@@ -315,15 +274,8 @@ async fn a_retry_at_another_replica_is_answered_like_here(backend: Backend) {
     );
     // And after the grace, here, the same retry revokes the grant made there.
     app.clock.advance(time::Duration::seconds(10));
-    let reuse: Value = app
-        .refresh("webapp", &secret, &first, None)
-        .await
-        .read_json()
-        .await;
-    assert_eq!(
-        reuse["error_description"],
-        "the refresh token was already used; every token of its grant is revoked"
-    );
+    let reuse: Value = refreshed(&app, "webapp", &secret, &first).await;
+    assert_eq!(reuse["error_description"], REVOKED);
     assert!(
         !app.is_active("webapp", &secret, &retried.access_token)
             .await
