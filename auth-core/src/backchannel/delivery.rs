@@ -48,6 +48,11 @@ pub const MAX_IN_FLIGHT: usize = 16;
 /// many names for one tarpit still get two slots each, bounded by [`MAX_IN_FLIGHT`] and the
 /// timeout (docs/security.md, what remains open).
 pub const PER_RECEIVER: usize = 2;
+/// Posts in flight at once to self-registered clients (RFC 7591) together. Anyone may register
+/// clients, each naming another receiver that never answers; without this share they would
+/// take every slot and put every later notice behind them. With it, the clients an
+/// administrator created always have `MAX_IN_FLIGHT - SELF_REGISTERED_SHARE` slots.
+pub const SELF_REGISTERED_SHARE: usize = 12;
 /// The lease beyond the timeout: looking the client up, signing, and recording the outcome.
 const LEASE_MARGIN_SECS: i64 = 30;
 
@@ -131,9 +136,12 @@ fn receiver_of(uri: &str) -> String {
 struct Worker {
     provider: Provider,
     sender: LogoutSender,
-    /// Each task posts one notice, records the outcome and returns its receiver.
-    in_flight: JoinSet<String>,
+    /// Each task posts one notice, records the outcome and returns its receiver and whether
+    /// its client registered itself.
+    in_flight: JoinSet<(String, bool)>,
     per_receiver: HashMap<String, usize>,
+    /// Posts in flight to self-registered clients.
+    self_registered: usize,
 }
 
 impl Worker {
@@ -170,8 +178,12 @@ impl Worker {
     /// Starts posting `notice`, or settles it at once (nothing to post), or hands it back
     /// when its receiver has its share in flight. Returns whether a post started.
     async fn start(&mut self, notice: LogoutNotice) -> Result<bool, StoreError> {
-        let (uri, token) = match prepare(&self.provider, &notice).await? {
-            Prepared::Post { uri, token } => (uri, token),
+        let (uri, token, self_registered) = match prepare(&self.provider, &notice).await? {
+            Prepared::Post {
+                uri,
+                token,
+                self_registered,
+            } => (uri, token, self_registered),
             Prepared::Settled(outcome) => {
                 record(&self.provider, &notice, outcome).await?;
                 return Ok(false);
@@ -179,7 +191,9 @@ impl Worker {
         };
         let receiver = receiver_of(&uri);
         let busy = self.per_receiver.entry(receiver.clone()).or_default();
-        if *busy >= PER_RECEIVER {
+        if *busy >= PER_RECEIVER
+            || (self_registered && self.self_registered >= SELF_REGISTERED_SHARE)
+        {
             // Due again once the receiver's posts in flight have had their timeout.
             let later = self.provider.clock().unix() + self.sender.timeout_secs();
             self.provider
@@ -189,6 +203,7 @@ impl Worker {
             return Ok(false);
         }
         *busy += 1;
+        self.self_registered += usize::from(self_registered);
         let (provider, sender) = (self.provider.clone(), self.sender.clone());
         self.in_flight.spawn(async move {
             let outcome = match sender.post(&uri, &token).await {
@@ -199,7 +214,7 @@ impl Worker {
                 // The lease runs out and the notice is tried again.
                 tracing::error!(id = %notice.id, error = %e, "cannot record a back-channel logout");
             }
-            receiver
+            (receiver, self_registered)
         });
         Ok(true)
     }
@@ -208,16 +223,18 @@ impl Worker {
     async fn wait(&mut self, poll: Duration) {
         tokio::select! {
             Some(done) = self.in_flight.join_next() => {
-                let receiver = match done {
-                    Ok(receiver) => receiver,
+                let (receiver, self_registered) = match done {
+                    Ok(done) => done,
                     Err(e) => {
                         // A post that panicked: its receiver's count cannot be told apart, so
                         // the counts start over with the posts still in flight.
                         tracing::error!(error = %e, "a back-channel logout post failed");
                         self.per_receiver.clear();
+                        self.self_registered = 0;
                         return;
                     }
                 };
+                self.self_registered = self.self_registered.saturating_sub(usize::from(self_registered));
                 if let Some(busy) = self.per_receiver.get_mut(&receiver) {
                     *busy = busy.saturating_sub(1);
                     if *busy == 0 {
@@ -291,8 +308,12 @@ enum Outcome {
 
 /// A claimed notice, ready to post or already decided.
 enum Prepared {
-    /// The signed logout token and where it goes.
-    Post { uri: String, token: String },
+    /// The signed logout token, where it goes, and whether the client registered itself.
+    Post {
+        uri: String,
+        token: String,
+        self_registered: bool,
+    },
     /// Nothing to post.
     Settled(Outcome),
 }
@@ -320,7 +341,11 @@ async fn prepare(provider: &Provider, notice: &LogoutNotice) -> Result<Prepared,
         )));
     };
     Ok(match logout_token(provider, key, &client, notice, now) {
-        Ok(token) => Prepared::Post { uri, token },
+        Ok(token) => Prepared::Post {
+            uri,
+            token,
+            self_registered: client.registered_dynamically(),
+        },
         Err(e) => Prepared::Settled(Outcome::Failed(format!("cannot sign: {e}"))),
     })
 }
@@ -334,6 +359,7 @@ pub async fn run(provider: Provider, sender: LogoutSender, poll: Duration) {
         sender,
         in_flight: JoinSet::new(),
         per_receiver: HashMap::new(),
+        self_registered: 0,
     };
     loop {
         if let Err(e) = worker.start_due().await {

@@ -664,3 +664,74 @@ async fn a_receiver_that_never_answers_does_not_hold_up_other_clients(backend: B
         "{accepted} posts at once to one receiver"
     );
 }
+
+/// The second review of issue 22: one receiver each for many self-registered clients (distinct
+/// ports, or wildcard DNS names) took every slot, so a later notice waited a timeout per
+/// sixteen of them. Self-registered clients now share `SELF_REGISTERED_SHARE` slots, and a
+/// client an administrator created is told while all of theirs hang.
+#[both_backends]
+async fn self_registered_receivers_cannot_take_every_slot(backend: Backend) {
+    let app = spawn_app_with(backend, |c| {
+        c.backchannel_logout.timeout_secs = 60;
+        c.registration.mode = auth_server::config::registration::Mode::Open;
+    })
+    .await;
+    app.user("ann@example.com").await;
+    app.user("bob@example.com").await;
+    let ann = browser();
+    let mut tarpits = Vec::new();
+    let mut of_ann = Vec::new();
+    for n in 0..delivery::MAX_IN_FLIGHT {
+        let tarpit = Tarpit::start().await;
+        let registered: Value = app
+            .http
+            .post(app.url("/register"))
+            .json(&json!({
+                "client_name": format!("Silent {n}"),
+                "redirect_uris": [REDIRECT_URI],
+                "grant_types": ["authorization_code", "refresh_token"],
+                "scope": "openid profile email offline_access",
+                "backchannel_logout_uri": tarpit.uri("silent"),
+            }))
+            .fetch_json()
+            .await;
+        let (id, secret) = (
+            registered["client_id"].as_str().unwrap(),
+            registered["client_secret"].as_str().unwrap(),
+        );
+        of_ann.push(tokens(&app, &ann, id, secret, "ann@example.com").await);
+        tarpits.push(tarpit);
+    }
+    let receiver = Receiver::start().await;
+    let shop = client(&app, "shop", Some(receiver.uri("shop")), false).await;
+    let bob = browser();
+    let of_bob = tokens(&app, &bob, "shop", &shop, "bob@example.com").await;
+
+    log_out(&app, &ann, &of_ann[0]).await;
+    let hanging = || {
+        tarpits
+            .iter()
+            .map(|t| t.accepted.load(Ordering::SeqCst))
+            .sum::<usize>()
+    };
+    for _ in 0..300 {
+        if hanging() >= delivery::SELF_REGISTERED_SHARE {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(hanging(), delivery::SELF_REGISTERED_SHARE);
+    log_out(&app, &bob, &of_bob).await;
+
+    let posts = receiver.wait_for(1).await;
+    assert_eq!(verified(&app, &posts[0]).await["aud"], "shop");
+    assert_eq!(
+        tarpits
+            .iter()
+            .map(|t| t.closed.load(Ordering::SeqCst))
+            .sum::<usize>(),
+        0,
+        "Bob's client is told while every post to the silent receivers hangs"
+    );
+    assert_eq!(hanging(), delivery::SELF_REGISTERED_SHARE);
+}
