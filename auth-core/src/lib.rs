@@ -12,6 +12,7 @@
 //! - [`userinfo`], [`logout`]: OIDC userinfo and RP-initiated logout; [`backchannel`]: telling
 //!   clients of ended sessions (OIDC Back-Channel Logout).
 //! - [`login`], [`otp`]: the two-step login; TOTP, recovery codes, one-time codes, SMS.
+//! - [`passkeys`]: WebAuthn passkeys: registration, discoverable sign-in, second step.
 //! - [`verification`], [`password_reset`], [`account`]: the account lifecycle.
 //! - [`mail`]: composing mail and the durable outbox; [`audit`]: the security log.
 //! - [`events`]: user and client events for other services: outbox, webhooks, NATS.
@@ -45,6 +46,7 @@ pub mod logout;
 pub mod mail;
 pub mod otp;
 pub mod params;
+pub mod passkeys;
 pub mod password_reset;
 pub mod pkce;
 pub mod provider;

@@ -15,7 +15,7 @@ use crate::users::{self, LoginError, User, password::Password};
 use secrecy::ExposeSecret;
 
 const CHALLENGE_TTL_SECS: i64 = 300;
-const CHALLENGE_ATTEMPTS: i64 = 5;
+pub(crate) const CHALLENGE_ATTEMPTS: i64 = 5;
 
 /// The second factor a challenge asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

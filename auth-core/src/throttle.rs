@@ -87,11 +87,14 @@ pub enum Feature {
     DeviceUserCode,
     /// Device authorization requests stored until they expire (per account: all of them).
     DeviceAuthorization,
+    /// Passkey sign-ins: every ceremony started or answered counts per network, failed
+    /// assertions per account. Limits: those of login form posts (`login_posts`).
+    PasskeySignIn,
 }
 
 impl Feature {
     /// Every feature.
-    pub const ALL: [Feature; 12] = [
+    pub const ALL: [Feature; 13] = [
         Self::PasswordFailure,
         Self::LoginPost,
         Self::SecondFactor,
@@ -104,6 +107,7 @@ impl Feature {
         Self::ClientAuthentication,
         Self::DeviceUserCode,
         Self::DeviceAuthorization,
+        Self::PasskeySignIn,
     ];
 
     /// The prefix of its keys.
@@ -121,6 +125,7 @@ impl Feature {
             Self::ClientAuthentication => "client-authentication",
             Self::DeviceUserCode => "device-user-code",
             Self::DeviceAuthorization => "device-authorization",
+            Self::PasskeySignIn => "passkey-sign-in",
         }
     }
 }
@@ -145,6 +150,7 @@ impl Limit {
             Feature::ClientAuthentication => limits.client_authentication.clone(),
             Feature::DeviceUserCode => limits.device_user_codes.clone(),
             Feature::DeviceAuthorization => limits.device_authorizations.clone(),
+            Feature::PasskeySignIn => limits.login_posts.clone(),
         }
     }
 }

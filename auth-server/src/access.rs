@@ -129,6 +129,18 @@ pub const ROUTES: &[Route] = &[
     route(Method::GET, "/login", Anonymous),
     route(Method::POST, "/login", Anonymous),
     route(Method::POST, "/login/second-factor", Pending),
+    // Passkeys (W3C WebAuthn): the JSON halves of the ceremonies, form-encoded posts with the
+    // CSRF token. Sign-in is anonymous (the signature is the credential); the second step
+    // needs the browser's own login challenge.
+    route(Method::POST, "/login/passkey/options", Anonymous),
+    route(Method::POST, "/login/passkey", Anonymous),
+    route(
+        Method::POST,
+        "/login/second-factor/passkey/options",
+        Pending,
+    ),
+    route(Method::POST, "/login/second-factor/passkey", Pending),
+    route(Method::GET, "/static/passkeys.js", Anonymous),
     route(Method::GET, "/signup", Anonymous),
     route(Method::POST, "/signup", Anonymous),
     route(Method::GET, "/consent", Pending),
@@ -159,6 +171,10 @@ pub const ROUTES: &[Route] = &[
     route(Method::POST, "/account/totp/disable", Session),
     route(Method::POST, "/account/recovery-codes", Session),
     route(Method::POST, "/account/sessions/end", Session),
+    route(Method::POST, "/account/passkeys/register/options", Session),
+    route(Method::POST, "/account/passkeys/register", Session),
+    route(Method::POST, "/account/passkeys/rename", Session),
+    route(Method::POST, "/account/passkeys/remove", Session),
     // Operations.
     route(Method::GET, "/healthz", Anonymous),
     route(Method::GET, "/readyz", Anonymous),

@@ -158,6 +158,24 @@ pub fn routes(registration: &RegistrationMode) -> (Router<AppState>, access::Bui
         .post("/account/recovery-codes", pages::account::recovery_codes)
         .post("/account/sessions/end", pages::account::end_session)
         .post(paths::SECOND_FACTOR, pages::login::second_factor)
+        .post(
+            "/account/passkeys/register/options",
+            pages::passkeys::register_options,
+        )
+        .post("/account/passkeys/register", pages::passkeys::register)
+        .post("/account/passkeys/rename", pages::passkeys::rename)
+        .post("/account/passkeys/remove", pages::passkeys::remove)
+        .post("/login/passkey/options", pages::passkeys::sign_in_options)
+        .post("/login/passkey", pages::passkeys::sign_in)
+        .post(
+            "/login/second-factor/passkey/options",
+            pages::passkeys::second_factor_options,
+        )
+        .post(
+            "/login/second-factor/passkey",
+            pages::passkeys::second_factor,
+        )
+        .get("/static/passkeys.js", pages::passkeys::script)
         .get(paths::VERIFY_EMAIL, pages::verify::show)
         .post(paths::VERIFY_EMAIL, pages::verify::verify)
         .get(paths::RESEND_VERIFICATION, pages::verify::resend_show)

@@ -45,6 +45,8 @@ pub struct Shared {
     pub backchannel_poll_interval: Duration,
     /// How long a client has to answer a logout token.
     pub backchannel_timeout: Duration,
+    /// This server as a WebAuthn relying party, when passkeys are on.
+    pub passkeys: Option<auth_core::passkeys::RelyingParty>,
 }
 
 /// How queued mail leaves the server.
@@ -110,6 +112,15 @@ impl AppState {
             from: settings.mail.from.clone(),
             poll_interval: settings.mail.poll_interval,
         };
+        let passkeys = settings.passkeys_rp_name.as_deref().and_then(|name| {
+            match auth_core::passkeys::RelyingParty::new(&provider.settings().issuer, name) {
+                Ok(rp) => Some(rp),
+                Err(e) => {
+                    tracing::warn!(error = %e, "passkeys are off");
+                    None
+                }
+            }
+        });
         Ok(Self(Arc::new(Shared {
             provider,
             discovery,
@@ -120,6 +131,7 @@ impl AppState {
             events: settings.events.clone(),
             backchannel_poll_interval: settings.backchannel_poll_interval,
             backchannel_timeout: settings.backchannel_timeout,
+            passkeys,
         })))
     }
 }

@@ -221,3 +221,22 @@ impl TestApp {
         .unwrap()
     }
 }
+
+/// [`spawn_app_with`] with the issuer `http://localhost:PORT` (and [`TestApp::url`] on it):
+/// a WebAuthn relying party id must be a domain name, and `localhost` is one, an IP address
+/// is not, so passkeys are only on with such an issuer.
+pub async fn spawn_app_on_localhost(
+    backend: Backend,
+    configure: impl FnOnce(&mut Config),
+) -> TestApp {
+    let mut issuer = String::new();
+    let mut app = spawn_app_with(backend, |c| {
+        let port = c.bind.rsplit(':').next().unwrap_or_default().to_owned();
+        issuer = format!("http://localhost:{port}");
+        c.issuer = Some(issuer.clone());
+        configure(c);
+    })
+    .await;
+    app.base_url = issuer;
+    app
+}

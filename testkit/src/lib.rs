@@ -24,7 +24,7 @@ pub mod process;
 pub mod sign_in;
 
 pub use answer::{Fetch, ReadJson};
-pub use app::{TestApp, spawn_app, spawn_app_with};
+pub use app::{TestApp, spawn_app, spawn_app_on_localhost, spawn_app_with};
 pub use auth_testkit_macros::{both_backends, postgres_only};
 pub use browser::browser;
 pub use client_keys::{DpopKey, JWT_BEARER, JwksServer, SigningClient, code_request};

@@ -23,4 +23,5 @@ mod faults;
 mod node_client;
 mod oidc_client;
 mod outbound;
+mod passkeys_browser;
 mod replicas;

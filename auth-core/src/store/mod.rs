@@ -1014,6 +1014,104 @@ pub trait ResourceStore: Send + Sync {
     async fn delete_resource(&self, uri: &str) -> Result<(), StoreError>;
 }
 
+/// A passkey as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPasskey {
+    /// Public id (in forms and the account page).
+    pub id: String,
+    /// The owner.
+    pub user_id: UserId,
+    /// The authenticator's credential id.
+    pub credential_id: Vec<u8>,
+    /// The credential as webauthn-rs serialises it (public key, counter, flags; no secret).
+    pub credential: String,
+    /// The name the user gave it.
+    pub name: String,
+    /// The last signature counter seen.
+    pub sign_count: i64,
+    /// Whether the credential may be backed up (synced) off the authenticator.
+    pub backup_eligible: bool,
+    /// Whether it is backed up.
+    pub backup_state: bool,
+    /// Registration time.
+    pub created_at: i64,
+    /// Last sign-in with it.
+    pub last_used_at: Option<i64>,
+}
+
+/// A passkey ceremony between its two requests.
+#[derive(Debug, Clone)]
+pub struct StoredCeremony {
+    /// `register`, `sign_in` or `second_factor`.
+    pub kind: String,
+    /// The user, when known at the start (not for a discoverable sign-in).
+    pub user_id: Option<UserId>,
+    /// The browser it belongs to.
+    pub browser_hash: TokenHash,
+    /// The webauthn-rs state (JSON).
+    pub state: String,
+    /// What to continue with (the pending authorization request, or the login challenge).
+    pub context: Option<String>,
+    /// Start.
+    pub created_at: i64,
+    /// Expiry.
+    pub expires_at: i64,
+}
+
+/// The outcome of a passkey's use, written only if nobody used it in between.
+#[derive(Debug, Clone)]
+pub struct PasskeyUse<'a> {
+    /// The passkey.
+    pub id: &'a str,
+    /// The counter read before the check (the write fails if it changed meanwhile).
+    pub previous_count: i64,
+    /// The new counter.
+    pub sign_count: i64,
+    /// The updated credential (JSON).
+    pub credential: &'a str,
+    /// Flags as the authenticator reported them.
+    pub backup_eligible: bool,
+    /// Flags as the authenticator reported them.
+    pub backup_state: bool,
+    /// When.
+    pub now: i64,
+}
+
+/// Passkeys (WebAuthn credentials) and their ceremonies.
+#[async_trait]
+pub trait PasskeyStore: Send + Sync {
+    /// Stores a new passkey; [`StoreError::Conflict`] when its credential id is registered.
+    async fn insert_passkey(&self, passkey: &StoredPasskey) -> Result<(), StoreError>;
+    /// The user's passkeys, oldest first.
+    async fn user_passkeys(&self, user: &UserId) -> Result<Vec<StoredPasskey>, StoreError>;
+    /// The passkey with this credential id.
+    async fn passkey_by_credential(
+        &self,
+        credential_id: &[u8],
+    ) -> Result<Option<StoredPasskey>, StoreError>;
+    /// Records a successful use: a conditional update on the counter read before, so of two
+    /// concurrent uses with the same counter one fails (false).
+    async fn use_passkey(&self, used: &PasskeyUse<'_>) -> Result<bool, StoreError>;
+    /// Renames one of the user's passkeys; false if the user has no passkey with this id.
+    async fn rename_passkey(&self, user: &UserId, id: &str, name: &str)
+    -> Result<bool, StoreError>;
+    /// Deletes one of the user's passkeys; false if the user has no passkey with this id.
+    async fn delete_passkey(&self, user: &UserId, id: &str) -> Result<bool, StoreError>;
+    /// Stores a ceremony (and drops expired ones).
+    async fn insert_passkey_ceremony(
+        &self,
+        ceremony: &StoredCeremony,
+        handle_hash: &TokenHash,
+    ) -> Result<(), StoreError>;
+    /// Takes (deletes and returns) the live ceremony of `kind` with this handle: single use.
+    async fn take_passkey_ceremony(
+        &self,
+        handle_hash: &TokenHash,
+        kind: &str,
+        now: i64,
+    ) -> Result<Option<StoredCeremony>, StoreError>;
+}
+
 /// The audit log.
 #[async_trait]
 pub trait AuditStore: Send + Sync {
@@ -1043,6 +1141,7 @@ pub trait Store:
     + ResourceStore
     + AuditStore
     + DeviceStore
+    + PasskeyStore
 {
     /// Checks the database answers (readiness).
     async fn ping(&self) -> Result<(), StoreError>;

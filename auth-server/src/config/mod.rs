@@ -27,6 +27,7 @@ mod load;
 pub mod log;
 pub mod mail;
 mod metrics;
+mod passkeys;
 mod rate_limits;
 pub mod registration;
 mod requests;
@@ -47,6 +48,7 @@ pub use keys::KeysConfig;
 pub use log::LogConfig;
 pub use mail::{MailConfig, MailSettings, MailTransportSetting};
 pub use metrics::MetricsConfig;
+pub use passkeys::PasskeysConfig;
 pub use rate_limits::{LimitConfig, RateLimitsConfig};
 pub use registration::{RegistrationConfig, RegistrationSetting};
 pub use requests::RequestsConfig;
@@ -115,6 +117,8 @@ pub struct Config {
     pub log: LogConfig,
     /// Who may read `/metrics`.
     pub metrics: MetricsConfig,
+    /// Passkeys (WebAuthn).
+    pub passkeys: PasskeysConfig,
 }
 
 impl Default for Config {
@@ -144,6 +148,7 @@ impl Default for Config {
             backchannel_logout: BackchannelLogoutConfig::default(),
             log: LogConfig::default(),
             metrics: MetricsConfig::default(),
+            passkeys: PasskeysConfig::default(),
         }
     }
 }
@@ -185,6 +190,8 @@ pub struct Settings {
     pub backchannel_timeout: Duration,
     /// The bearer token that may read `/metrics`.
     pub metrics_token: Option<Secret>,
+    /// The relying party name when passkeys are on.
+    pub passkeys_rp_name: Option<String>,
 }
 
 impl Config {
@@ -239,6 +246,7 @@ impl Config {
             backchannel_poll_interval: self.backchannel_logout.poll_interval()?,
             backchannel_timeout: self.backchannel_logout.timeout()?,
             metrics_token: self.metrics.checked_token()?,
+            passkeys_rp_name: self.passkeys.rp_name(&self.ui.product_name)?,
         })
     }
 }

@@ -33,13 +33,19 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "totp-on" => "The authenticator app is set up.",
         "totp-off" => "The authenticator app is turned off.",
         "session-ended" => "That session is signed out.",
+        "passkey-added" => "The passkey is added.",
+        "passkey-renamed" => "The passkey is renamed.",
+        "passkey-removed" => "The passkey is removed.",
         _ => return None,
     })
 }
 
 /// The signed-in user and their session; without one (or for a disabled account), the
 /// redirect to `/login`.
-async fn signed_in(state: &AppState, browser: &Browser) -> Result<(User, Session), PageError> {
+pub(crate) async fn signed_in(
+    state: &AppState,
+    browser: &Browser,
+) -> Result<(User, Session), PageError> {
     let sign_in = || PageError::redirect(browser, "/login");
     let session = browser.session.clone().ok_or_else(sign_in)?;
     let user = state
@@ -70,6 +76,7 @@ async fn page(
         .is_some_and(|t| t.confirmed_at.is_some());
     let recovery_left = store.recovery_codes_left(&user.id).await?;
     let sessions = store.user_sessions(&user.id, now).await?;
+    let passkeys = super::passkeys::views(state, &user).await?;
     let csrf = browser.csrf_token(state);
     let sessions = sessions
         .into_iter()
@@ -94,8 +101,15 @@ async fn page(
         totp_enabled,
         recovery_left,
         sessions,
+        passkeys_enabled: state.passkeys.is_some(),
+        passkeys,
     };
-    Ok((browser.jar(), render(state, status, &page)).into_response())
+    let scripted = page.passkeys_enabled;
+    Ok((
+        browser.jar(),
+        super::passkeys::render_with_script(state, status, &page, scripted),
+    )
+        .into_response())
 }
 
 /// `GET /account`
@@ -111,7 +125,7 @@ pub async fn show(
 
 /// An account error where it belongs: a 429 notice, a 500 page, or the account page with the
 /// error in place (409 for an address another account has, 422 for anything else refused).
-async fn refused(state: &AppState, browser: &Browser, error: AccountError) -> PageError {
+pub(crate) async fn refused(state: &AppState, browser: &Browser, error: AccountError) -> PageError {
     let status = match error {
         AccountError::Throttled(throttled) | AccountError::Otp(OtpError::Throttled(throttled)) => {
             return PageError::throttled(browser, &throttled, "attempts");
@@ -122,8 +136,17 @@ async fn refused(state: &AppState, browser: &Browser, error: AccountError) -> Pa
         AccountError::User(UserError::EmailTaken) => StatusCode::CONFLICT,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
-    let message = sentence(&error.to_string());
-    match page(state, browser, status, None, Some(&message)).await {
+    refused_with(state, browser, status, &sentence(&error.to_string())).await
+}
+
+/// The account page with `message` as its error.
+pub(crate) async fn refused_with(
+    state: &AppState,
+    browser: &Browser,
+    status: StatusCode,
+    message: &str,
+) -> PageError {
+    match page(state, browser, status, None, Some(message)).await {
         Ok(shown) => PageError::rendered(shown),
         Err(e) => e,
     }

@@ -2,7 +2,7 @@
 
 use super::form::Posted;
 use super::templates::{LoginPage, SecondFactorPage};
-use super::{Browser, render, see_other};
+use super::{Browser, see_other};
 use crate::error::PageError;
 use crate::state::AppState;
 use auth_core::authorize::load_pending;
@@ -86,8 +86,14 @@ fn page(
         notice: None,
         signup_enabled: state.web.signup_enabled,
         unverified,
+        passkeys_enabled: state.passkeys.is_some(),
     };
-    (browser.jar(), render(state, status, &page)).into_response()
+    let scripted = page.passkeys_enabled;
+    (
+        browser.jar(),
+        super::passkeys::render_with_script(state, status, &page, scripted),
+    )
+        .into_response()
 }
 
 fn second_factor_page(
@@ -105,8 +111,14 @@ fn second_factor_page(
         challenge,
         method,
         error,
+        passkeys_enabled: state.passkeys.is_some(),
     };
-    (browser.jar(), render(state, status, &page)).into_response()
+    let scripted = page.passkeys_enabled;
+    (
+        browser.jar(),
+        super::passkeys::render_with_script(state, status, &page, scripted),
+    )
+        .into_response()
 }
 
 /// `POST /login`

@@ -12,6 +12,7 @@ pub mod device;
 pub mod form;
 pub mod login;
 pub mod logout;
+pub mod passkeys;
 pub mod password;
 pub mod signup;
 pub mod templates;

@@ -14,6 +14,7 @@ pub struct LoginPage<'a> {
     pub notice: Option<&'a str>,
     pub signup_enabled: bool,
     pub unverified: bool,
+    pub passkeys_enabled: bool,
 }
 
 /// `signup.html`
@@ -112,6 +113,8 @@ pub struct AccountPage<'a> {
     pub roles: Vec<String>,
     pub totp_enabled: bool,
     pub recovery_left: i64,
+    pub passkeys_enabled: bool,
+    pub passkeys: Vec<super::passkeys::PasskeyView>,
     /// (session id, description, is this browser)
     pub sessions: Vec<(String, String, bool)>,
 }
@@ -168,6 +171,7 @@ pub struct SecondFactorPage<'a> {
     pub challenge: &'a str,
     pub method: &'a str,
     pub error: Option<&'a str>,
+    pub passkeys_enabled: bool,
 }
 
 /// `totp_enrol.html`

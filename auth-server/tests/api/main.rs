@@ -30,6 +30,7 @@ mod mail;
 mod ops;
 mod pages;
 mod pairwise;
+mod passkeys;
 mod private_key_jwt;
 mod pushed_requests;
 mod races;

@@ -21,6 +21,7 @@ mod events;
 mod grants;
 mod keys;
 mod mfa;
+mod passkeys;
 mod requests;
 mod roles;
 mod sessions;

@@ -1,0 +1,211 @@
+//! Passkeys and their ceremonies in SQL. A ceremony is taken with one `DELETE ... RETURNING`
+//! (single use); a passkey's use is one conditional `UPDATE` on the counter read before it.
+
+use super::{SqlStore, on_pool, token_hash, user_id};
+use crate::secrets::TokenHash;
+use crate::store::{PasskeyStore, PasskeyUse, StoreError, StoredCeremony, StoredPasskey};
+use crate::users::UserId;
+use async_trait::async_trait;
+
+#[derive(sqlx::FromRow)]
+struct PasskeyRow {
+    id: String,
+    user_id: String,
+    credential_id: Vec<u8>,
+    credential: String,
+    name: String,
+    sign_count: i64,
+    backup_eligible: bool,
+    backup_state: bool,
+    created_at: i64,
+    last_used_at: Option<i64>,
+}
+
+impl PasskeyRow {
+    fn into_passkey(self) -> Result<StoredPasskey, StoreError> {
+        Ok(StoredPasskey {
+            id: self.id,
+            user_id: user_id(&self.user_id)?,
+            credential_id: self.credential_id,
+            credential: self.credential,
+            name: self.name,
+            sign_count: self.sign_count,
+            backup_eligible: self.backup_eligible,
+            backup_state: self.backup_state,
+            created_at: self.created_at,
+            last_used_at: self.last_used_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct CeremonyRow {
+    kind: String,
+    user_id: Option<String>,
+    browser_hash: Vec<u8>,
+    state: String,
+    context: Option<String>,
+    created_at: i64,
+    expires_at: i64,
+}
+
+const COLUMNS: &str = "id, user_id, credential_id, credential, name, sign_count, backup_eligible, \
+                       backup_state, created_at, last_used_at";
+
+#[async_trait]
+impl PasskeyStore for SqlStore {
+    async fn insert_passkey(&self, passkey: &StoredPasskey) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO passkeys (id, user_id, credential_id, credential, name, sign_count, \
+                 backup_eligible, backup_state, created_at, last_used_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(&passkey.id)
+            .bind(passkey.user_id.as_str())
+            .bind(&passkey.credential_id)
+            .bind(&passkey.credential)
+            .bind(&passkey.name)
+            .bind(passkey.sign_count)
+            .bind(passkey.backup_eligible)
+            .bind(passkey.backup_state)
+            .bind(passkey.created_at)
+            .bind(passkey.last_used_at)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    async fn user_passkeys(&self, user: &UserId) -> Result<Vec<StoredPasskey>, StoreError> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM passkeys WHERE user_id = $1 ORDER BY created_at, id");
+        let rows: Vec<PasskeyRow> = on_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(user.as_str()).fetch_all(pool).await
+        })?;
+        rows.into_iter().map(PasskeyRow::into_passkey).collect()
+    }
+
+    async fn passkey_by_credential(
+        &self,
+        credential_id: &[u8],
+    ) -> Result<Option<StoredPasskey>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM passkeys WHERE credential_id = $1");
+        let row: Option<PasskeyRow> = on_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(credential_id).fetch_optional(pool).await
+        })?;
+        row.map(PasskeyRow::into_passkey).transpose()
+    }
+
+    async fn use_passkey(&self, used: &PasskeyUse<'_>) -> Result<bool, StoreError> {
+        let updated = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE passkeys SET sign_count = $1, credential = $2, backup_eligible = $3, \
+                 backup_state = $4, last_used_at = $5 WHERE id = $6 AND sign_count = $7",
+            )
+            .bind(used.sign_count)
+            .bind(used.credential)
+            .bind(used.backup_eligible)
+            .bind(used.backup_state)
+            .bind(used.now)
+            .bind(used.id)
+            .bind(used.previous_count)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(updated == 1)
+    }
+
+    async fn rename_passkey(
+        &self,
+        user: &UserId,
+        id: &str,
+        name: &str,
+    ) -> Result<bool, StoreError> {
+        let updated = on_pool!(self, pool => {
+            sqlx::query("UPDATE passkeys SET name = $1 WHERE user_id = $2 AND id = $3")
+                .bind(name)
+                .bind(user.as_str())
+                .bind(id)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(updated == 1)
+    }
+
+    async fn delete_passkey(&self, user: &UserId, id: &str) -> Result<bool, StoreError> {
+        let deleted = on_pool!(self, pool => {
+            sqlx::query("DELETE FROM passkeys WHERE user_id = $1 AND id = $2")
+                .bind(user.as_str())
+                .bind(id)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(deleted == 1)
+    }
+
+    async fn insert_passkey_ceremony(
+        &self,
+        ceremony: &StoredCeremony,
+        handle_hash: &TokenHash,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("DELETE FROM passkey_ceremonies WHERE expires_at <= $1")
+                .bind(ceremony.created_at)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })?;
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO passkey_ceremonies (handle_hash, kind, user_id, browser_hash, state, \
+                 context, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(handle_hash.as_bytes())
+            .bind(&ceremony.kind)
+            .bind(ceremony.user_id.as_ref().map(UserId::as_str))
+            .bind(ceremony.browser_hash.as_bytes())
+            .bind(&ceremony.state)
+            .bind(&ceremony.context)
+            .bind(ceremony.created_at)
+            .bind(ceremony.expires_at)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    async fn take_passkey_ceremony(
+        &self,
+        handle_hash: &TokenHash,
+        kind: &str,
+        now: i64,
+    ) -> Result<Option<StoredCeremony>, StoreError> {
+        let row: Option<CeremonyRow> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "DELETE FROM passkey_ceremonies WHERE handle_hash = $1 \
+                 RETURNING kind, user_id, browser_hash, state, context, created_at, expires_at",
+            )
+            .bind(handle_hash.as_bytes())
+            .fetch_optional(pool)
+            .await
+        })?;
+        let Some(row) = row.filter(|r| r.kind == kind && r.expires_at > now) else {
+            return Ok(None);
+        };
+        Ok(Some(StoredCeremony {
+            kind: row.kind,
+            user_id: row.user_id.as_deref().map(user_id).transpose()?,
+            browser_hash: token_hash("passkey ceremony browser", &row.browser_hash)?,
+            state: row.state,
+            context: row.context,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+        }))
+    }
+}
