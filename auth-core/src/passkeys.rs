@@ -314,7 +314,7 @@ pub async fn finish_registration(
     let stored = StoredPasskey {
         id: new_id(),
         user_id: user.id.clone(),
-        credential_id: passkey.cred_id().as_ref().to_vec(),
+        credential_id: passkey.cred_id().to_vec(),
         credential: serialised.to_string(),
         name,
         sign_count: counter,

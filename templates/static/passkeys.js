@@ -202,23 +202,33 @@
       });
     };
 
-    if (PublicKeyCredential.isConditionalMediationAvailable) {
-      waiting = PublicKeyCredential.isConditionalMediationAvailable().then(function (available) {
-        var email = document.getElementById("email");
-        if (!available || !email || clicked) {
-          return;
-        }
-        email.setAttribute("autocomplete", "username webauthn");
-        abort = new AbortController();
-        var mine = abort;
-        // The autofill request waits for the user; only the server's refusal of a passkey
-        // they picked is worth showing.
-        return ceremony(true).then(go, function (error) {
-          if (!mine.signal.aborted && error && error.fromServer) {
-            showError(error);
-          }
-        });
-      }, function () {});
+    // Autofill starts when the e-mail field is first focused (a request that waits for the
+    // user), so a click on the button never races an autofill answer.
+    var email = document.getElementById("email");
+    if (email && PublicKeyCredential.isConditionalMediationAvailable) {
+      email.setAttribute("autocomplete", "username webauthn");
+      email.addEventListener(
+        "focus",
+        function () {
+          waiting = PublicKeyCredential.isConditionalMediationAvailable().then(
+            function (available) {
+              if (!available || clicked) {
+                return;
+              }
+              abort = new AbortController();
+              var mine = abort;
+              // Only the server's refusal of a passkey the user picked is worth showing.
+              return ceremony(true).then(go, function (error) {
+                if (!mine.signal.aborted && error && error.fromServer) {
+                  showError(error);
+                }
+              });
+            },
+            function () {}
+          );
+        },
+        { once: true }
+      );
     }
 
     document.getElementById("sign-in-with-passkey").addEventListener("click", function () {

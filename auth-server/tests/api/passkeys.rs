@@ -359,7 +359,9 @@ async fn a_replayed_forged_or_misdirected_ceremony_is_refused(backend: Backend) 
     assert_eq!(status, 200);
     let (status, body) = post(&app, &b, &token, "/account/passkeys/register", &fields).await;
     assert_eq!(status, 400, "a replayed registration: {body}");
-    // The same credential in a new ceremony: a credential id is registered once.
+    // The same credential in a new ceremony: excluded for its owner (webauthn-rs refuses an
+    // excluded credential), and registered once across users (W3C WebAuthn L3 section 7.1
+    // step 25, the unique credential id).
     let (_, options) = post(&app, &b, &token, "/account/passkeys/register/options", &[]).await;
     let excluded = options["publicKey"]["excludeCredentials"][0]["id"].clone();
     assert_eq!(excluded, b64(&key.credential_id));
@@ -377,7 +379,35 @@ async fn a_replayed_forged_or_misdirected_ceremony_is_refused(backend: Backend) 
         ],
     )
     .await;
-    assert_eq!(status, 409, "a credential registered twice: {body}");
+    assert_eq!(status, 401, "an excluded credential: {body}");
+    app.user("bob@example.com").await;
+    let bob = signed_in(&app, "bob@example.com").await;
+    let bob_token = csrf(&app, &bob, "/account").await;
+    let (_, options) = post(
+        &app,
+        &bob,
+        &bob_token,
+        "/account/passkeys/register/options",
+        &[],
+    )
+    .await;
+    let ann_handle = key.user_handle.clone();
+    let stolen = key.register(&options);
+    key.user_handle = ann_handle;
+    let handle = options["handle"].as_str().unwrap().to_owned();
+    let (status, body) = post(
+        &app,
+        &bob,
+        &bob_token,
+        "/account/passkeys/register",
+        &[
+            ("handle", &handle),
+            ("name", "Ann's"),
+            ("credential", &stolen),
+        ],
+    )
+    .await;
+    assert_eq!(status, 409, "a credential of another user: {body}");
 
     // A sign-in: the answer's challenge must be the ceremony's, the handle this browser's.
     let other = browser();

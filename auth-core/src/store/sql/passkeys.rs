@@ -49,9 +49,6 @@ struct CeremonyRow {
     expires_at: i64,
 }
 
-const COLUMNS: &str = "id, user_id, credential_id, credential, name, sign_count, backup_eligible, \
-                       backup_state, created_at, last_used_at";
-
 #[async_trait]
 impl PasskeyStore for SqlStore {
     async fn insert_passkey(&self, passkey: &StoredPasskey) -> Result<(), StoreError> {
@@ -79,10 +76,15 @@ impl PasskeyStore for SqlStore {
     }
 
     async fn user_passkeys(&self, user: &UserId) -> Result<Vec<StoredPasskey>, StoreError> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM passkeys WHERE user_id = $1 ORDER BY created_at, id");
         let rows: Vec<PasskeyRow> = on_pool!(self, pool => {
-            sqlx::query_as(&sql).bind(user.as_str()).fetch_all(pool).await
+            sqlx::query_as(
+                "SELECT id, user_id, credential_id, credential, name, sign_count, backup_eligible, \
+                 backup_state, created_at, last_used_at FROM passkeys WHERE user_id = $1 \
+                 ORDER BY created_at, id",
+            )
+            .bind(user.as_str())
+            .fetch_all(pool)
+            .await
         })?;
         rows.into_iter().map(PasskeyRow::into_passkey).collect()
     }
@@ -91,9 +93,14 @@ impl PasskeyStore for SqlStore {
         &self,
         credential_id: &[u8],
     ) -> Result<Option<StoredPasskey>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM passkeys WHERE credential_id = $1");
         let row: Option<PasskeyRow> = on_pool!(self, pool => {
-            sqlx::query_as(&sql).bind(credential_id).fetch_optional(pool).await
+            sqlx::query_as(
+                "SELECT id, user_id, credential_id, credential, name, sign_count, backup_eligible, \
+                 backup_state, created_at, last_used_at FROM passkeys WHERE credential_id = $1",
+            )
+            .bind(credential_id)
+            .fetch_optional(pool)
+            .await
         })?;
         row.map(PasskeyRow::into_passkey).transpose()
     }
