@@ -339,11 +339,12 @@ async fn a_passkey_is_registered_signs_in_serves_as_second_step_and_is_removed(b
     // Typing in the e-mail field starts the autofill request (conditional mediation), which
     // the virtual authenticator answers at once; while the user is not verified, that answer
     // is refused (user verification is required) and the password goes on.
+    let uv_path = format!("authenticator/{authenticator}/uv");
     let verified = |on: bool| {
         webauthn(
             b,
             http::Method::POST,
-            &format!("authenticator/{authenticator}/uv"),
+            &uv_path,
             Some(json!({ "isUserVerified": on })),
         )
     };
