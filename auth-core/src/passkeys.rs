@@ -470,7 +470,8 @@ pub async fn finish_sign_in(
         state,
         &[DiscoverableKey::from(&passkey)],
     );
-    let amr = match checked_use(provider, &user, &stored, passkey, result, ip, "sign_in").await {
+    let mut amr = match checked_use(provider, &user, &stored, passkey, result, ip, "sign_in").await
+    {
         Ok(amr) => amr,
         Err(e) => {
             throttle::record(provider, &[&account_key]).await?;
@@ -482,9 +483,11 @@ pub async fn finish_sign_in(
         return Err(PasskeyError::EmailNotVerified);
     }
     // A passkey with user verification is two factors at once: the authenticator (something
-    // held) and its PIN or biometric (something known or been).
-    let mut amr = amr;
-    amr.push("mfa".into());
+    // held) and its PIN or biometric (something known or been). webauthn-rs requires user
+    // verification for this ceremony; `mfa` is claimed only with it all the same.
+    if amr.iter().any(|m| m == "user") {
+        amr.push("mfa".into());
+    }
     login_audit(provider, &user, ip, &amr).await;
     Ok(Completed {
         user,
