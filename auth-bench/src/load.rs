@@ -134,12 +134,12 @@ impl Window {
             first_error = first_error.or(recorder.first_error);
         }
         let mut window = (self.deadline - self.counted_from).as_secs_f64();
-        if histogram.is_empty() {
-            if let Some(last) = last_success {
-                // Nothing ended inside the window: every success, over the time they took.
-                histogram = outside;
-                window = (last - self.start).as_secs_f64().max(f64::EPSILON);
-            }
+        if histogram.is_empty()
+            && let Some(last) = last_success
+        {
+            // Nothing ended inside the window: every success, over the time they took.
+            histogram = outside;
+            window = (last - self.start).as_secs_f64().max(f64::EPSILON);
         }
         if histogram.is_empty() {
             anyhow::bail!(
