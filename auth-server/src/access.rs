@@ -159,6 +159,8 @@ pub const ROUTES: &[Route] = &[
     route(Method::POST, "/account/totp/disable", Session),
     route(Method::POST, "/account/recovery-codes", Session),
     route(Method::POST, "/account/sessions/end", Session),
+    route(Method::GET, "/account/apps", Session),
+    route(Method::POST, "/account/apps/remove", Session),
     // Operations.
     route(Method::GET, "/healthz", Anonymous),
     route(Method::GET, "/readyz", Anonymous),
@@ -194,10 +196,17 @@ pub const ROUTES: &[Route] = &[
         "/api/account/sessions/{id}",
         UserToken(ACCOUNT_WRITERS),
     ),
+    route(Method::GET, "/api/account/apps", UserToken(ACCOUNT_READERS)),
+    route(
+        Method::DELETE,
+        "/api/account/apps/{client_id}",
+        UserToken(ACCOUNT_WRITERS),
+    ),
     route(Method::GET, "/api/users/registered", Token(USER_READERS)),
     route(Method::GET, "/api/users/{id}", Token(USER_READERS)),
     route(Method::GET, "/api/openapi.json", Anonymous),
     route(Method::GET, "/api/docs", Anonymous),
+    route(Method::GET, "/api/docs/{file}", Anonymous),
     // The admin API.
     route(Method::GET, "/admin/users", Admin),
     route(Method::POST, "/admin/users", Admin),

@@ -39,7 +39,10 @@ fn notice_text(code: &str) -> Option<&'static str> {
 
 /// The signed-in user and their session; without one (or for a disabled account), the
 /// redirect to `/login`.
-async fn signed_in(state: &AppState, browser: &Browser) -> Result<(User, Session), PageError> {
+pub(super) async fn signed_in(
+    state: &AppState,
+    browser: &Browser,
+) -> Result<(User, Session), PageError> {
     let sign_in = || PageError::redirect(browser, "/login");
     let session = browser.session.clone().ok_or_else(sign_in)?;
     let user = state
