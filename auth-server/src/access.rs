@@ -175,6 +175,8 @@ pub const ROUTES: &[Route] = &[
     route(Method::POST, "/account/passkeys/register", Session),
     route(Method::POST, "/account/passkeys/rename", Session),
     route(Method::POST, "/account/passkeys/remove", Session),
+    route(Method::GET, "/account/apps", Session),
+    route(Method::POST, "/account/apps/remove", Session),
     // Operations.
     route(Method::GET, "/healthz", Anonymous),
     route(Method::GET, "/readyz", Anonymous),
@@ -210,10 +212,17 @@ pub const ROUTES: &[Route] = &[
         "/api/account/sessions/{id}",
         UserToken(ACCOUNT_WRITERS),
     ),
+    route(Method::GET, "/api/account/apps", UserToken(ACCOUNT_READERS)),
+    route(
+        Method::DELETE,
+        "/api/account/apps/{client_id}",
+        UserToken(ACCOUNT_WRITERS),
+    ),
     route(Method::GET, "/api/users/registered", Token(USER_READERS)),
     route(Method::GET, "/api/users/{id}", Token(USER_READERS)),
     route(Method::GET, "/api/openapi.json", Anonymous),
     route(Method::GET, "/api/docs", Anonymous),
+    route(Method::GET, "/api/docs/{file}", Anonymous),
     // The admin API.
     route(Method::GET, "/admin/users", Admin),
     route(Method::POST, "/admin/users", Admin),

@@ -157,6 +157,8 @@ pub fn routes(registration: &RegistrationMode) -> (Router<AppState>, access::Bui
         .post("/account/totp/disable", pages::account::totp_disable)
         .post("/account/recovery-codes", pages::account::recovery_codes)
         .post("/account/sessions/end", pages::account::end_session)
+        .get(pages::apps::PATH, pages::apps::show)
+        .post("/account/apps/remove", pages::apps::remove)
         .post(paths::SECOND_FACTOR, pages::login::second_factor)
         .post(
             "/account/passkeys/register/options",

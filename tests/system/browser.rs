@@ -34,7 +34,13 @@ impl Drop for Chrome {
     }
 }
 
+/// Chromium with JavaScript off: the hosted pages must work without it.
 pub(crate) async fn chrome() -> Chrome {
+    chrome_with_javascript(false).await
+}
+
+/// Chromium with JavaScript on or off.
+pub(crate) async fn chrome_with_javascript(javascript: bool) -> Chrome {
     let chromedriver =
         std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
@@ -66,8 +72,8 @@ pub(crate) async fn chrome() -> Chrome {
                 "--disable-component-update", "--disable-sync", "--window-size=1000,900",
                 format!("--user-data-dir={}", profile.path().display()),
             ],
-            // The pages must work with JavaScript off.
-            "prefs": {"profile.managed_default_content_settings.javascript": 2},
+            // 1 allows JavaScript, 2 blocks it.
+            "prefs": {"profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 }},
         }),
     );
     // Two rustls crypto providers are linked into this test binary; pick one for WebDriver.

@@ -16,6 +16,7 @@
 
 mod support;
 
+mod api_docs_browser;
 mod browser;
 mod device_browser;
 mod example_services;

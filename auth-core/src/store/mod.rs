@@ -1121,6 +1121,39 @@ pub trait AuditStore: Send + Sync {
     async fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError>;
 }
 
+/// What a user's consent or live tokens say about one client ("apps with access").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppGrant {
+    /// The user consented to `scope` for the client at `granted_at`.
+    Consent {
+        client_id: String,
+        scope: String,
+        granted_at: i64,
+    },
+    /// A token family of the user for the client that is not revoked: created at
+    /// `created_at`, last given a token at `last_used_at`, and `live` while a refresh or
+    /// access token of it is unexpired.
+    Family {
+        client_id: String,
+        scope: String,
+        created_at: i64,
+        last_used_at: i64,
+        live: bool,
+    },
+}
+
+/// The clients a user gave access to.
+#[async_trait]
+pub trait AppAccessStore: Send + Sync {
+    /// The user's consents and unrevoked token families, unordered.
+    async fn app_grants(&self, user: &UserId, now: i64) -> Result<Vec<AppGrant>, StoreError>;
+    /// In one transaction: forgets the user's consent for the client, takes back approvals the
+    /// client has not redeemed yet (unused codes, approved device requests) and revokes every
+    /// token family of the user for the client (its refresh tokens stop working, its access
+    /// tokens read inactive). Returns whether there was anything to remove.
+    async fn remove_app_access(&self, user: &UserId, client_id: &str) -> Result<bool, StoreError>;
+}
+
 /// Everything the provider needs, in one object.
 #[async_trait]
 pub trait Store:
@@ -1142,6 +1175,7 @@ pub trait Store:
     + AuditStore
     + DeviceStore
     + PasskeyStore
+    + AppAccessStore
 {
     /// Checks the database answers (readiness).
     async fn ping(&self) -> Result<(), StoreError>;

@@ -1,16 +1,18 @@
 //! The OpenAPI document of the account API, and a reference page rendered from it.
 
-use super::{account, users};
+use super::{account, apps, users};
 use crate::pages::render;
 use crate::state::AppState;
 use askama::Template;
 use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
+use std::sync::Arc;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::Config;
 
 /// The OpenAPI description of `/api`.
 #[derive(OpenApi)]
@@ -27,6 +29,8 @@ use utoipa::{Modify, OpenApi};
         account::verify_code,
         account::sessions,
         account::end_session,
+        apps::list,
+        apps::remove,
         users::user,
         users::is_registered,
     ),
@@ -149,7 +153,49 @@ fn endpoints(doc: &Value) -> Vec<Endpoint> {
     found
 }
 
-/// `GET /api/docs`: the reference, readable without JavaScript.
+/// What the viewer's page may load: its scripts and styles from this server, and calls to this
+/// server (Swagger UI's "Try it out"); nothing from another origin. Swagger UI draws some
+/// icons as inline SVG (`data:`).
+const VIEWER_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// The viewer's settings: the document of this server, and no validator (Swagger UI would
+/// otherwise send the document to validator.swagger.io).
+fn viewer_config() -> Arc<Config<'static>> {
+    Arc::new(Config::new(["/api/openapi.json"]).validator_url("none"))
+}
+
+/// `GET /api/docs/{file}`: the files of Swagger UI (the `utoipa-swagger-ui` crate's vendored
+/// copy, built into the binary), and its start-up script with this server's settings.
+pub async fn asset(Path(file): Path<String>) -> Response {
+    match utoipa_swagger_ui::serve(&file, viewer_config()) {
+        Ok(Some(found)) if file != "index.html" => {
+            let mut response = found.bytes.into_owned().into_response();
+            let headers = response.headers_mut();
+            if let Ok(kind) = HeaderValue::from_str(&found.content_type) {
+                headers.insert(header::CONTENT_TYPE, kind);
+            }
+            if found.gzpipped {
+                headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            }
+            headers.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            );
+            response
+        }
+        // The viewer's own page is `/api/docs` (with the plain reference for browsers
+        // without JavaScript), not Swagger UI's index.
+        Ok(_) => (StatusCode::NOT_FOUND, "no such file").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot serve a file of the API viewer");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+/// `GET /api/docs`: Swagger UI over `/api/openapi.json`, and the same reference as plain HTML
+/// for browsers without JavaScript.
 pub async fn page(State(state): State<AppState>) -> Response {
     let doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
     let schemas = doc["components"]["schemas"]
@@ -170,5 +216,10 @@ pub async fn page(State(state): State<AppState>) -> Response {
         endpoints: endpoints(&doc),
         schemas,
     };
-    render(&state, StatusCode::OK, &page)
+    let mut response = render(&state, StatusCode::OK, &page);
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(VIEWER_CSP),
+    );
+    response
 }

@@ -8,6 +8,7 @@
 //! Refusals are [`ApiError`]s ([`crate::error::json`]), token refusals RFC 6750 challenges.
 
 pub mod account;
+pub mod apps;
 pub mod docs;
 pub mod users;
 
@@ -45,10 +46,17 @@ pub fn routes(routes: Routes) -> Routes {
             "/api/account/sessions/{id}",
             account::end_session,
         )
+        .get("/api/account/apps", apps::list)
+        .add(
+            Method::DELETE,
+            "/api/account/apps/{client_id}",
+            apps::remove,
+        )
         .get("/api/users/registered", users::is_registered)
         .get("/api/users/{id}", users::user)
         .get("/api/openapi.json", docs::openapi_json)
         .get("/api/docs", docs::page)
+        .get("/api/docs/{file}", docs::asset)
 }
 
 /// The token's claims, if it is a valid access token of this server; otherwise the RFC 6750

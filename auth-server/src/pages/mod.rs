@@ -7,6 +7,7 @@
 //! [`PageError`]s. Pages are never framed and never cached.
 
 pub mod account;
+pub mod apps;
 pub mod consent;
 pub mod device;
 pub mod form;

@@ -192,3 +192,26 @@ pub struct RecoveryCodesPage<'a> {
     pub product: &'a str,
     pub codes: &'a [String],
 }
+
+/// One app on `account_apps.html`.
+pub struct AppView {
+    pub client_id: String,
+    pub name: String,
+    pub client_uri: Option<String>,
+    pub self_registered: bool,
+    pub scopes: Vec<(String, &'static str)>,
+    pub granted: String,
+    pub last_used: Option<String>,
+}
+
+/// `account_apps.html`: the apps with access to the user's account.
+#[derive(Template)]
+#[template(path = "account_apps.html")]
+pub struct AccountAppsPage<'a> {
+    pub product: &'a str,
+    pub csrf: &'a str,
+    pub notice: Option<&'a str>,
+    pub error: Option<&'a str>,
+    pub email: &'a str,
+    pub apps: Vec<AppView>,
+}

@@ -9,6 +9,7 @@ mod support;
 mod account_api;
 mod admin;
 mod algorithms;
+mod apps_with_access;
 mod backchannel_logout;
 mod backup;
 mod cli;

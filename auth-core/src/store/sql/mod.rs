@@ -12,6 +12,7 @@
 //! (`backchannel.rs`).
 
 mod account;
+mod apps;
 mod backchannel;
 mod backup;
 mod cache;
