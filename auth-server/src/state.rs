@@ -45,6 +45,8 @@ pub struct Shared {
     pub backchannel_poll_interval: Duration,
     /// How long a client has to answer a logout token.
     pub backchannel_timeout: Duration,
+    /// Upstream identity providers users may sign in with.
+    pub upstreams: auth_core::upstream::Upstreams,
 }
 
 /// How queued mail leaves the server.
@@ -105,6 +107,12 @@ impl AppState {
                 .map(|token| provider.hasher().hash(token.expose().trim())),
         };
         let discovery = Discovery::new(provider.settings(), &web);
+        // Upstreams are reached under the outbound rules; loopback and private addresses only
+        // when this server itself runs on http (loopback, development).
+        let upstreams = auth_core::upstream::Upstreams::new(
+            settings.upstream.clone(),
+            !provider.settings().issuer.is_https(),
+        );
         let mail = MailDelivery {
             transport: crate::startup::mail_transport(settings)?,
             from: settings.mail.from.clone(),
@@ -120,6 +128,7 @@ impl AppState {
             events: settings.events.clone(),
             backchannel_poll_interval: settings.backchannel_poll_interval,
             backchannel_timeout: settings.backchannel_timeout,
+            upstreams,
         })))
     }
 }

@@ -34,6 +34,7 @@ mod secret;
 mod sms;
 mod tokens;
 mod ui;
+mod upstream;
 mod users;
 
 pub use backchannel::BackchannelLogoutConfig;
@@ -54,6 +55,7 @@ pub use secret::{Secret, SecretUrl};
 pub use sms::{SmsConfig, SmsSettings};
 pub use tokens::{SessionsConfig, TokensConfig};
 pub use ui::UiConfig;
+pub use upstream::{RoleMappingConfig, UpstreamConfig, UpstreamKind, UpstreamProviderConfig};
 pub use users::{AccountConfig, LoginConfig, UsersConfig};
 
 use crate::extract::TrustedProxies;
@@ -115,6 +117,8 @@ pub struct Config {
     pub log: LogConfig,
     /// Who may read `/metrics`.
     pub metrics: MetricsConfig,
+    /// Upstream identity providers users may sign in with.
+    pub upstream: UpstreamConfig,
 }
 
 impl Default for Config {
@@ -144,6 +148,7 @@ impl Default for Config {
             backchannel_logout: BackchannelLogoutConfig::default(),
             log: LogConfig::default(),
             metrics: MetricsConfig::default(),
+            upstream: UpstreamConfig::default(),
         }
     }
 }
@@ -185,6 +190,8 @@ pub struct Settings {
     pub backchannel_timeout: Duration,
     /// The bearer token that may read `/metrics`.
     pub metrics_token: Option<Secret>,
+    /// Upstream identity providers.
+    pub upstream: Vec<auth_core::upstream::ProviderConfig>,
 }
 
 impl Config {
@@ -202,6 +209,7 @@ impl Config {
             None => bail!("issuer must be set when bind `{bind}` is not a loopback address"),
         };
         let issuer = Issuer::parse(&issuer_text).context("issuer is invalid")?;
+        let issuer_is_https = issuer.is_https();
         self.database.check(&self.database_url)?;
         self.tokens.check()?;
         let keys = self.keys.policy(self.tokens.longest_signed())?;
@@ -239,6 +247,9 @@ impl Config {
             backchannel_poll_interval: self.backchannel_logout.poll_interval()?,
             backchannel_timeout: self.backchannel_logout.timeout()?,
             metrics_token: self.metrics.checked_token()?,
+            upstream: self
+                .upstream
+                .providers(self.users.signup_enabled, !issuer_is_https)?,
         })
     }
 }

@@ -33,6 +33,8 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "totp-on" => "The authenticator app is set up.",
         "totp-off" => "The authenticator app is turned off.",
         "session-ended" => "That session is signed out.",
+        "upstream-linked" => "The sign-in provider is linked to your account.",
+        "upstream-unlinked" => "The sign-in provider is unlinked from your account.",
         _ => return None,
     })
 }
@@ -70,6 +72,7 @@ async fn page(
         .is_some_and(|t| t.confirmed_at.is_some());
     let recovery_left = store.recovery_codes_left(&user.id).await?;
     let sessions = store.user_sessions(&user.id, now).await?;
+    let upstream = super::upstream_account::rows(state, &user.id).await?;
     let csrf = browser.csrf_token(state);
     let sessions = sessions
         .into_iter()
@@ -94,6 +97,7 @@ async fn page(
         totp_enabled,
         recovery_left,
         sessions,
+        upstream,
     };
     Ok((browser.jar(), render(state, status, &page)).into_response())
 }

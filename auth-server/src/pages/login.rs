@@ -86,6 +86,12 @@ fn page(
         notice: None,
         signup_enabled: state.web.signup_enabled,
         unverified,
+        upstream: state
+            .upstreams
+            .all()
+            .iter()
+            .map(|u| (u.config.id.as_str(), u.config.label.as_str()))
+            .collect(),
     };
     (browser.jar(), render(state, status, &page)).into_response()
 }

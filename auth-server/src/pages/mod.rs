@@ -15,6 +15,8 @@ pub mod logout;
 pub mod password;
 pub mod signup;
 pub mod templates;
+pub mod upstream;
+pub mod upstream_account;
 pub mod verify;
 
 use crate::error::PageError;

@@ -14,6 +14,8 @@ pub struct LoginPage<'a> {
     pub notice: Option<&'a str>,
     pub signup_enabled: bool,
     pub unverified: bool,
+    /// Upstream providers: (id, button label).
+    pub upstream: Vec<(&'a str, &'a str)>,
 }
 
 /// `signup.html`
@@ -114,6 +116,8 @@ pub struct AccountPage<'a> {
     pub recovery_left: i64,
     /// (session id, description, is this browser)
     pub sessions: Vec<(String, String, bool)>,
+    /// Upstream providers: (id, label, what is linked).
+    pub upstream: Vec<(String, String, Option<String>)>,
 }
 
 /// `notice.html`
@@ -187,4 +191,19 @@ pub struct TotpEnrolPage<'a> {
 pub struct RecoveryCodesPage<'a> {
     pub product: &'a str,
     pub codes: &'a [String],
+}
+
+/// `upstream_continue.html`: prove the local account to link an upstream identity, or the
+/// second factor after an upstream sign-in.
+#[derive(Template)]
+#[template(path = "upstream_continue.html")]
+pub struct UpstreamContinuePage<'a> {
+    pub product: &'a str,
+    pub csrf: &'a str,
+    pub handle: &'a str,
+    pub link: bool,
+    pub totp: bool,
+    pub email: &'a str,
+    pub label: &'a str,
+    pub error: Option<&'a str>,
 }
