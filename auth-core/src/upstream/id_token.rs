@@ -162,7 +162,7 @@ mod tests {
         })
     }
 
-    fn key() -> KeyMaterial {
+    fn new_key() -> KeyMaterial {
         KeyMaterial::generate(SigningAlgorithm::Es256, 2048)
             .unwrap()
             .0
@@ -180,7 +180,7 @@ mod tests {
 
     #[test]
     fn a_token_of_the_provider_for_this_sign_in_passes() {
-        let key = key();
+        let key = new_key();
         let token = sign(&key, "JWT", &claims()).unwrap();
         let claims = verify(&token, &keys_of(&key), &expected()).unwrap();
         assert_eq!(claims["sub"], "user-1");
@@ -188,8 +188,8 @@ mod tests {
 
     #[test]
     fn a_token_signed_with_another_key_is_refused() {
-        let key = key();
-        let other = key();
+        let key = new_key();
+        let other = new_key();
         let token = sign(&other, "JWT", &claims()).unwrap();
         assert!(matches!(
             verify(&token, &keys_of(&key), &expected()),
@@ -212,7 +212,7 @@ mod tests {
 
     #[test]
     fn an_altered_payload_is_refused() {
-        let key = key();
+        let key = new_key();
         let token = sign(&key, "JWT", &claims()).unwrap();
         let parts: Vec<&str> = token.split('.').collect();
         let altered = base64::Engine::encode(
@@ -231,7 +231,7 @@ mod tests {
 
     #[test]
     fn each_claim_check_refuses_its_forgery() {
-        let key = key();
+        let key = new_key();
         let cases: Vec<(Value, IdTokenError)> = vec![
             (
                 with(|c| {
@@ -324,7 +324,7 @@ mod tests {
 
     #[test]
     fn an_unsigned_or_mac_token_is_refused() {
-        let key = key();
+        let key = new_key();
         let b64 = |v: &Value| {
             base64::Engine::encode(
                 &base64::engine::general_purpose::URL_SAFE_NO_PAD,
