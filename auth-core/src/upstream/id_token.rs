@@ -105,14 +105,13 @@ pub fn check_claims(
     }
     // Step 9: the current time MUST be before `exp`.
     let exp = claims.get("exp").and_then(Value::as_i64);
-    if !exp.is_some_and(|exp| expected.now < exp + LEEWAY_SECS) {
+    if exp.is_none_or(|exp| expected.now >= exp + LEEWAY_SECS) {
         return Err(IdTokenError::Expired);
     }
     // Step 10: `iat` too far away from now is refused.
     let iat = claims.get("iat").and_then(Value::as_i64);
-    if !iat
-        .is_some_and(|iat| iat <= expected.now + LEEWAY_SECS && iat >= expected.now - MAX_AGE_SECS)
-    {
+    let too_far = |iat: i64| iat > expected.now + LEEWAY_SECS || iat < expected.now - MAX_AGE_SECS;
+    if iat.is_none_or(too_far) {
         return Err(IdTokenError::Expired);
     }
     // Step 11: a `nonce` was sent, so the claim MUST be present and its value MUST be the one
