@@ -62,6 +62,7 @@ pub mod store;
 pub mod subject;
 pub mod throttle;
 pub mod tokens;
+pub mod upstream;
 pub mod userinfo;
 pub mod users;
 pub mod verification;

@@ -141,6 +141,11 @@ pub const ROUTES: &[Route] = &[
     ),
     route(Method::POST, "/login/second-factor/passkey", Pending),
     route(Method::GET, "/static/passkeys.js", Anonymous),
+    // Sign-in with an upstream provider: the button, the upstream's redirect back (acts only
+    // for the browser whose state it carries), and the link or second-factor step.
+    route(Method::POST, "/login/upstream/{id}", Anonymous),
+    route(Method::GET, "/login/upstream/{id}/callback", Anonymous),
+    route(Method::POST, "/login/upstream-continue", Pending),
     route(Method::GET, "/signup", Anonymous),
     route(Method::POST, "/signup", Anonymous),
     route(Method::GET, "/consent", Pending),
@@ -177,6 +182,8 @@ pub const ROUTES: &[Route] = &[
     route(Method::POST, "/account/passkeys/remove", Session),
     route(Method::GET, "/account/apps", Session),
     route(Method::POST, "/account/apps/remove", Session),
+    route(Method::POST, "/account/upstream/{id}/link", Session),
+    route(Method::POST, "/account/upstream/{id}/unlink", Session),
     // Operations.
     route(Method::GET, "/healthz", Anonymous),
     route(Method::GET, "/readyz", Anonymous),

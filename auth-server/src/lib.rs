@@ -178,6 +178,11 @@ pub fn routes(registration: &RegistrationMode) -> (Router<AppState>, access::Bui
             pages::passkeys::second_factor,
         )
         .get("/static/passkeys.js", pages::passkeys::script)
+        .post("/login/upstream/{id}", pages::upstream::start)
+        .get("/login/upstream/{id}/callback", pages::upstream::callback)
+        .post("/login/upstream-continue", pages::upstream::finish)
+        .post("/account/upstream/{id}/link", pages::upstream::link)
+        .post("/account/upstream/{id}/unlink", pages::upstream::unlink)
         .get(paths::VERIFY_EMAIL, pages::verify::show)
         .post(paths::VERIFY_EMAIL, pages::verify::verify)
         .get(paths::RESEND_VERIFICATION, pages::verify::resend_show)

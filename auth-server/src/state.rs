@@ -47,6 +47,8 @@ pub struct Shared {
     pub backchannel_timeout: Duration,
     /// This server as a WebAuthn relying party, when passkeys are on.
     pub passkeys: Option<auth_core::passkeys::RelyingParty>,
+    /// Upstream identity providers users may sign in with.
+    pub upstreams: auth_core::upstream::Upstreams,
 }
 
 /// How queued mail leaves the server.
@@ -107,6 +109,12 @@ impl AppState {
                 .map(|token| provider.hasher().hash(token.expose().trim())),
         };
         let discovery = Discovery::new(provider.settings(), &web);
+        // Upstreams are reached under the outbound rules; loopback and private addresses only
+        // when this server itself runs on http (loopback, development).
+        let upstreams = auth_core::upstream::Upstreams::new(
+            settings.upstream.clone(),
+            !provider.settings().issuer.is_https(),
+        );
         let mail = MailDelivery {
             transport: crate::startup::mail_transport(settings)?,
             from: settings.mail.from.clone(),
@@ -132,6 +140,7 @@ impl AppState {
             backchannel_poll_interval: settings.backchannel_poll_interval,
             backchannel_timeout: settings.backchannel_timeout,
             passkeys,
+            upstreams,
         })))
     }
 }

@@ -1154,6 +1154,120 @@ pub trait AppAccessStore: Send + Sync {
     async fn remove_app_access(&self, user: &UserId, client_id: &str) -> Result<bool, StoreError>;
 }
 
+/// A sign-in started at an upstream identity provider, waiting for its callback.
+#[derive(Clone)]
+pub struct StoredUpstreamState {
+    /// The configured provider's id.
+    pub provider_id: String,
+    /// Keyed hash of the browser binding of the browser that started it.
+    pub browser_hash: TokenHash,
+    /// Keyed hash of the `nonce` sent in the authentication request.
+    pub nonce_hash: TokenHash,
+    /// The PKCE code verifier, sealed under the key-encryption key.
+    pub sealed_verifier: Vec<u8>,
+    /// The authorization request to continue afterwards.
+    pub request_handle: Option<String>,
+    /// The signed-in user linking the provider from the account page.
+    pub link_user: Option<UserId>,
+    /// Creation time.
+    pub created_at: i64,
+    /// Expiry.
+    pub expires_at: i64,
+}
+
+/// An upstream identity linked to a local account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamIdentity {
+    /// The configured provider's id.
+    pub provider_id: String,
+    /// The upstream's `sub` (or GitHub's numeric user id).
+    pub subject: String,
+    /// The local user.
+    pub user_id: UserId,
+    /// The upstream e-mail address when it was linked (shown on the account page).
+    pub email: Option<String>,
+    /// When it was linked.
+    pub created_at: i64,
+    /// Its last sign-in.
+    pub last_used_at: i64,
+}
+
+/// A verified upstream identity waiting for the user's next step (proving a local account, or
+/// the second factor of the linked one).
+#[derive(Clone)]
+pub struct StoredUpstreamPending {
+    /// `link` or `second_factor`.
+    pub purpose: String,
+    /// The upstream identity.
+    pub identity: UpstreamIdentity,
+    /// Keyed hash of the browser binding.
+    pub browser_hash: TokenHash,
+    /// The authorization request to continue afterwards.
+    pub request_handle: Option<String>,
+    /// Expiry.
+    pub expires_at: i64,
+}
+
+/// Upstream identity providers: sign-ins under way, linked identities, pending links.
+#[async_trait]
+pub trait UpstreamStore: Send + Sync {
+    /// Stores a started sign-in under the keyed hash of its `state`.
+    async fn insert_upstream_state(
+        &self,
+        state_hash: &TokenHash,
+        state: &StoredUpstreamState,
+    ) -> Result<(), StoreError>;
+    /// Takes (deletes and returns) the sign-in of a `state`, expired or not: single use.
+    async fn take_upstream_state(
+        &self,
+        state_hash: &TokenHash,
+    ) -> Result<Option<StoredUpstreamState>, StoreError>;
+    /// The local user an upstream identity is linked to.
+    async fn upstream_identity(
+        &self,
+        provider_id: &str,
+        subject: &str,
+    ) -> Result<Option<UpstreamIdentity>, StoreError>;
+    /// Links an identity; [`StoreError::Conflict`] when it is linked already.
+    async fn insert_upstream_identity(&self, identity: &UpstreamIdentity)
+    -> Result<(), StoreError>;
+    /// Records a sign-in with a linked identity.
+    async fn touch_upstream_identity(
+        &self,
+        provider_id: &str,
+        subject: &str,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// The identities linked to a user.
+    async fn upstream_identities(&self, user: &UserId)
+    -> Result<Vec<UpstreamIdentity>, StoreError>;
+    /// Unlinks the user's identities at a provider, unless that would leave the account
+    /// without a way to sign in (no password and no other linked identity): `Ok(false)` then,
+    /// and [`StoreError::NotFound`] when nothing is linked.
+    async fn delete_upstream_identity(
+        &self,
+        user: &UserId,
+        provider_id: &str,
+    ) -> Result<bool, StoreError>;
+    /// Stores a pending step under the keyed hash of its handle.
+    async fn insert_upstream_pending(
+        &self,
+        handle_hash: &TokenHash,
+        pending: &StoredUpstreamPending,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// Counts an attempt at a pending step and returns it, unless it expired or has no
+    /// attempts left.
+    async fn attempt_upstream_pending(
+        &self,
+        handle_hash: &TokenHash,
+        now: i64,
+        max_attempts: i64,
+    ) -> Result<Option<StoredUpstreamPending>, StoreError>;
+    /// Deletes a pending step; `false` if another request did first.
+    async fn delete_upstream_pending(&self, handle_hash: &TokenHash) -> Result<bool, StoreError>;
+}
+
 /// Everything the provider needs, in one object.
 #[async_trait]
 pub trait Store:
@@ -1176,6 +1290,7 @@ pub trait Store:
     + DeviceStore
     + PasskeyStore
     + AppAccessStore
+    + UpstreamStore
 {
     /// Checks the database answers (readiness).
     async fn ping(&self) -> Result<(), StoreError>;

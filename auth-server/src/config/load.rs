@@ -166,7 +166,7 @@ mod tests {
     fn the_known_keys_are_the_fields() {
         let top = fields_of::<Config>();
         assert!(top.contains(&"database_url") && top.contains(&"metrics"));
-        assert_eq!(top.len(), 25);
+        assert_eq!(top.len(), 26);
         assert!(top.contains(&"passkeys"));
         assert!(top.contains(&"device") && top.contains(&"backchannel_logout"));
         assert!(fields_of::<KeysConfig>().contains(&"encryption_key_file"));

@@ -35,6 +35,7 @@ mod secret;
 mod sms;
 mod tokens;
 mod ui;
+mod upstream;
 mod users;
 
 pub use backchannel::BackchannelLogoutConfig;
@@ -56,6 +57,7 @@ pub use secret::{Secret, SecretUrl};
 pub use sms::{SmsConfig, SmsSettings};
 pub use tokens::{SessionsConfig, TokensConfig};
 pub use ui::UiConfig;
+pub use upstream::{RoleMappingConfig, UpstreamConfig, UpstreamKind, UpstreamProviderConfig};
 pub use users::{AccountConfig, LoginConfig, UsersConfig};
 
 use crate::extract::TrustedProxies;
@@ -119,6 +121,8 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// Passkeys (WebAuthn).
     pub passkeys: PasskeysConfig,
+    /// Upstream identity providers users may sign in with.
+    pub upstream: UpstreamConfig,
 }
 
 impl Default for Config {
@@ -149,6 +153,7 @@ impl Default for Config {
             log: LogConfig::default(),
             metrics: MetricsConfig::default(),
             passkeys: PasskeysConfig::default(),
+            upstream: UpstreamConfig::default(),
         }
     }
 }
@@ -192,6 +197,8 @@ pub struct Settings {
     pub metrics_token: Option<Secret>,
     /// The relying party name when passkeys are on.
     pub passkeys_rp_name: Option<String>,
+    /// Upstream identity providers.
+    pub upstream: Vec<auth_core::upstream::ProviderConfig>,
 }
 
 impl Config {
@@ -209,6 +216,7 @@ impl Config {
             None => bail!("issuer must be set when bind `{bind}` is not a loopback address"),
         };
         let issuer = Issuer::parse(&issuer_text).context("issuer is invalid")?;
+        let issuer_is_https = issuer.is_https();
         self.database.check(&self.database_url)?;
         self.tokens.check()?;
         let keys = self.keys.policy(self.tokens.longest_signed())?;
@@ -247,6 +255,9 @@ impl Config {
             backchannel_timeout: self.backchannel_logout.timeout()?,
             metrics_token: self.metrics.checked_token()?,
             passkeys_rp_name: self.passkeys.rp_name(&self.ui.product_name)?,
+            upstream: self
+                .upstream
+                .providers(self.users.signup_enabled, !issuer_is_https)?,
         })
     }
 }

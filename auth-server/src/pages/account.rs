@@ -36,6 +36,8 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "passkey-added" => "The passkey is added.",
         "passkey-renamed" => "The passkey is renamed.",
         "passkey-removed" => "The passkey is removed.",
+        "upstream-linked" => "The sign-in provider is linked to your account.",
+        "upstream-unlinked" => "The sign-in provider is unlinked from your account.",
         _ => return None,
     })
 }
@@ -77,6 +79,7 @@ async fn page(
     let recovery_left = store.recovery_codes_left(&user.id).await?;
     let sessions = store.user_sessions(&user.id, now).await?;
     let passkeys = super::passkeys::views(state, &user).await?;
+    let upstream = super::upstream_account::rows(state, &user.id).await?;
     let csrf = browser.csrf_token(state);
     let sessions = sessions
         .into_iter()
@@ -103,6 +106,7 @@ async fn page(
         sessions,
         passkeys_enabled: state.passkeys.is_some(),
         passkeys,
+        upstream,
     };
     let scripted = page.passkeys_enabled;
     Ok((

@@ -87,6 +87,12 @@ fn page(
         signup_enabled: state.web.signup_enabled,
         unverified,
         passkeys_enabled: state.passkeys.is_some(),
+        upstream: state
+            .upstreams
+            .all()
+            .iter()
+            .map(|u| (u.config.id.as_str(), u.config.label.as_str()))
+            .collect(),
     };
     let scripted = page.passkeys_enabled;
     (

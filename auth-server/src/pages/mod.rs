@@ -17,6 +17,8 @@ pub mod passkeys;
 pub mod password;
 pub mod signup;
 pub mod templates;
+pub mod upstream;
+pub mod upstream_account;
 pub mod verify;
 
 use crate::error::PageError;

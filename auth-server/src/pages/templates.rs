@@ -15,6 +15,8 @@ pub struct LoginPage<'a> {
     pub signup_enabled: bool,
     pub unverified: bool,
     pub passkeys_enabled: bool,
+    /// Upstream providers: (id, button label).
+    pub upstream: Vec<(&'a str, &'a str)>,
 }
 
 /// `signup.html`
@@ -117,6 +119,8 @@ pub struct AccountPage<'a> {
     pub passkeys: Vec<super::passkeys::PasskeyView>,
     /// (session id, description, is this browser)
     pub sessions: Vec<(String, String, bool)>,
+    /// Upstream providers: (id, label, what is linked).
+    pub upstream: Vec<(String, String, Option<String>)>,
 }
 
 /// `notice.html`
@@ -214,4 +218,19 @@ pub struct AccountAppsPage<'a> {
     pub error: Option<&'a str>,
     pub email: &'a str,
     pub apps: Vec<AppView>,
+}
+
+/// `upstream_continue.html`: prove the local account to link an upstream identity, or the
+/// second factor after an upstream sign-in.
+#[derive(Template)]
+#[template(path = "upstream_continue.html")]
+pub struct UpstreamContinuePage<'a> {
+    pub product: &'a str,
+    pub csrf: &'a str,
+    pub handle: &'a str,
+    pub link: bool,
+    pub totp: bool,
+    pub email: &'a str,
+    pub label: &'a str,
+    pub error: Option<&'a str>,
 }

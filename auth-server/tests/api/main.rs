@@ -45,4 +45,5 @@ mod security_events;
 mod sms;
 mod token_exchange;
 mod tokens_follow_state;
+mod upstream;
 mod userinfo;

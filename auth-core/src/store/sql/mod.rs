@@ -30,6 +30,7 @@ mod sessions;
 mod tests;
 mod throttle;
 mod tokens;
+mod upstream;
 mod users;
 
 use super::{Store, StoreError};

@@ -61,6 +61,8 @@ impl TokenStore for SqlStore {
             "DELETE FROM used_jtis WHERE expires_at < $1",
             "DELETE FROM pushed_requests WHERE expires_at < $1",
             "DELETE FROM device_authorizations WHERE expires_at < $1",
+            "DELETE FROM upstream_states WHERE expires_at < $1",
+            "DELETE FROM upstream_pending WHERE expires_at < $1",
             // Windows are at most a day long (checked in the configuration).
             "DELETE FROM throttle_counters WHERE window_start < $1 - 86400",
             // Events delivered everywhere are kept a week; given-up deliveries stay for review.
