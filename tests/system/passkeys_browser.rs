@@ -7,84 +7,15 @@
 //! A relying party id must be a domain, so the server's issuer is `http://localhost:PORT`
 //! (Chromium counts localhost as a secure context).
 
-use crate::browser::{click, expect, fill, screenshot, sign_in, text_of};
+use crate::browser::{chrome_with_javascript, click, expect, fill, screenshot, sign_in, text_of};
 use crate::support::{Backend, Pkce, TestApp, both_backends, query_of, spawn_app_on_localhost};
 use auth_core::clients::{AuthMethod, GrantType};
 use auth_core::store::AuditFilter;
 use auth_testkit::Fetch as _;
 use fantoccini::wd::WebDriverCompatibleCommand;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-/// Chromium with JavaScript on (passkeys need it), driven by chromedriver; both stopped on
-/// drop. The flags are those of `browser::chrome`, which turns JavaScript off.
-struct Chrome {
-    client: Client,
-    driver: Child,
-    _profile: tempfile::TempDir,
-}
-
-impl Drop for Chrome {
-    fn drop(&mut self) {
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-    }
-}
-
-async fn chrome_with_javascript() -> Chrome {
-    let chromedriver =
-        std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let driver = Command::new(&chromedriver)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start chromedriver");
-    let profile = tempfile::tempdir().unwrap();
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": chromium,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--window-size=1000,900",
-                format!("--user-data-dir={}", profile.path().display()),
-            ],
-        }),
-    );
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let mut client = None;
-    for _ in 0..100 {
-        match ClientBuilder::rustls()
-            .unwrap()
-            .capabilities(capabilities.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(c) => {
-                client = Some(c);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
-    Chrome {
-        client: client.expect("a WebDriver session with Chromium"),
-        driver,
-        _profile: profile,
-    }
-}
 
 /// A command of the WebDriver extension for WebAuthn (W3C WebAuthn L3 section 11).
 #[derive(Debug)]
@@ -265,7 +196,7 @@ async fn a_passkey_is_registered_signs_in_serves_as_second_step_and_is_removed(b
         )
         .await
         .unwrap();
-    let chrome = chrome_with_javascript().await;
+    let chrome = chrome_with_javascript(true).await;
     let b = &chrome.client;
     let authenticator = add_authenticator(b).await;
 
@@ -389,7 +320,7 @@ async fn a_passkey_is_registered_signs_in_serves_as_second_step_and_is_removed(b
 async fn a_cloned_authenticator_whose_counter_goes_backwards_is_refused(backend: Backend) {
     let app = spawn_app_on_localhost(backend, |_| {}).await;
     app.user("ann@example.com").await;
-    let chrome = chrome_with_javascript().await;
+    let chrome = chrome_with_javascript(true).await;
     let b = &chrome.client;
     let original = add_authenticator(b).await;
     password_sign_in(b, &app, "ann@example.com").await;
