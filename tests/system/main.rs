@@ -7,7 +7,8 @@
 //! - `oidc_client`: the code flow driven by `openidconnect`, a client library this project did
 //!   not write.
 //! - `browser`: whole journeys in headless Chromium; `device_browser`: the device flow, with
-//!   the user in Chromium and the device a Rust client polling the token endpoint.
+//!   the user in Chromium and the device a Rust client polling the token endpoint;
+//!   `i18n_browser`: the pages in each shipped language, in Chromium set to that language.
 //!
 //! Each crate's own tests stay in the crate (`auth-server/tests/api/`, ...). The server is run
 //! in-process (`auth_testkit::spawn_app`) or as the binary Cargo built for `auth-server`
@@ -20,6 +21,7 @@ mod browser;
 mod device_browser;
 mod example_services;
 mod faults;
+mod i18n_browser;
 mod node_client;
 mod oidc_client;
 mod outbound;

@@ -340,10 +340,16 @@ pub async fn sign_up(provider: &Provider, new: NewUser, ip: &str) -> Result<(), 
                     .detail("reason", "address taken"),
             )
             .await;
+            // The mail goes out in the language the account's owner chose.
+            let owner = provider.store().user_by_email(email.as_str()).await?;
+            let language = owner.and_then(|owner| owner.profile.locale);
             provider
-                .send_mail(crate::mail::Mail::SignupWithExistingAddress {
-                    to: email.as_str().to_owned(),
-                })
+                .send_mail(
+                    crate::mail::Mail::SignupWithExistingAddress {
+                        to: email.as_str().to_owned(),
+                    },
+                    language.as_deref(),
+                )
                 .await
                 .map_err(|e| UserError::Internal(e.to_string()))
         }

@@ -73,9 +73,16 @@ struct Endpoint {
 #[derive(Template)]
 #[template(path = "api_docs.html")]
 struct DocsPage<'a> {
+    t: &'a crate::i18n::Tr,
     product: &'a str,
     endpoints: Vec<Endpoint>,
     schemas: Vec<(String, String)>,
+}
+
+impl crate::pages::templates::Localized for DocsPage<'_> {
+    fn tr(&self) -> &crate::i18n::Tr {
+        self.t
+    }
 }
 
 fn schema_name(reference: &Value) -> String {
@@ -165,7 +172,10 @@ pub async fn page(State(state): State<AppState>) -> Response {
                 .collect()
         })
         .unwrap_or_default();
+    // The description of the API is in English, for developers: the page says so in its `lang`.
+    let english = state.web.i18n.for_setting(Some("en"));
     let page = DocsPage {
+        t: &english,
         product: &state.web.product_name,
         endpoints: endpoints(&doc),
         schemas,

@@ -166,7 +166,7 @@ mod tests {
     fn the_known_keys_are_the_fields() {
         let top = fields_of::<Config>();
         assert!(top.contains(&"database_url") && top.contains(&"metrics"));
-        assert_eq!(top.len(), 24);
+        assert_eq!(top.len(), 25);
         assert!(top.contains(&"device") && top.contains(&"backchannel_logout"));
         assert!(fields_of::<KeysConfig>().contains(&"encryption_key_file"));
     }

@@ -1,11 +1,29 @@
 //! The askama templates of the hosted pages (files in the top-level `templates/` folder).
 
+use crate::i18n::Tr;
 use askama::Template;
+
+/// A page in a language: what [`super::render`] needs to say which (`Content-Language`).
+pub trait Localized {
+    /// The page's messages.
+    fn tr(&self) -> &Tr;
+}
+
+macro_rules! localized {
+    ($($page:ident),* $(,)?) => {$(
+        impl Localized for $page<'_> {
+            fn tr(&self) -> &Tr {
+                self.t
+            }
+        }
+    )*};
+}
 
 /// `login.html`
 #[derive(Template)]
 #[template(path = "login.html")]
 pub struct LoginPage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub csrf: &'a str,
     pub request: Option<&'a str>,
@@ -20,6 +38,7 @@ pub struct LoginPage<'a> {
 #[derive(Template)]
 #[template(path = "signup.html")]
 pub struct SignupPage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub csrf: &'a str,
     pub request: Option<&'a str>,
@@ -34,6 +53,7 @@ pub struct SignupPage<'a> {
 #[derive(Template)]
 #[template(path = "consent.html")]
 pub struct ConsentPage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub csrf: &'a str,
     pub request: &'a str,
@@ -42,13 +62,14 @@ pub struct ConsentPage<'a> {
     pub client_id: &'a str,
     pub self_registered: bool,
     pub user_email: &'a str,
-    pub scopes: Vec<(String, &'static str)>,
+    pub scopes: Vec<(String, String)>,
 }
 
 /// `device.html`: where the user enters a device's code.
 #[derive(Template)]
 #[template(path = "device.html")]
 pub struct DevicePage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub csrf: &'a str,
     pub user_email: &'a str,
@@ -60,6 +81,7 @@ pub struct DevicePage<'a> {
 #[derive(Template)]
 #[template(path = "device_consent.html")]
 pub struct DeviceConsentPage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub csrf: &'a str,
     pub user_email: &'a str,
@@ -68,13 +90,14 @@ pub struct DeviceConsentPage<'a> {
     pub client_uri: Option<&'a str>,
     pub client_id: &'a str,
     pub self_registered: bool,
-    pub scopes: Vec<(String, &'static str)>,
+    pub scopes: Vec<(String, String)>,
 }
 
 /// `error.html`
 #[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub title: &'a str,
     pub message: &'a str,
@@ -84,6 +107,7 @@ pub struct ErrorPage<'a> {
 #[derive(Template)]
 #[template(path = "logout.html")]
 pub struct LogoutPage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub csrf: &'a str,
     pub client_name: Option<&'a str>,
@@ -94,6 +118,7 @@ pub struct LogoutPage<'a> {
 #[derive(Template)]
 #[template(path = "logged_out.html")]
 pub struct LoggedOutPage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
 }
 
@@ -101,6 +126,7 @@ pub struct LoggedOutPage<'a> {
 #[derive(Template)]
 #[template(path = "account.html")]
 pub struct AccountPage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub csrf: &'a str,
     pub notice: Option<&'a str>,
@@ -109,6 +135,8 @@ pub struct AccountPage<'a> {
     pub email_verified: bool,
     pub profile: &'a auth_core::users::Profile,
     pub phone: &'a str,
+    /// (tag, the language's own name, chosen)
+    pub languages: Vec<(String, String, bool)>,
     pub roles: Vec<String>,
     pub totp_enabled: bool,
     pub recovery_left: i64,
@@ -120,6 +148,7 @@ pub struct AccountPage<'a> {
 #[derive(Template)]
 #[template(path = "notice.html")]
 pub struct NoticePage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub title: &'a str,
     pub message: &'a str,
@@ -130,6 +159,7 @@ pub struct NoticePage<'a> {
 #[derive(Template)]
 #[template(path = "verify_email.html")]
 pub struct VerifyEmailPage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub csrf: &'a str,
     pub token: &'a str,
@@ -139,6 +169,7 @@ pub struct VerifyEmailPage<'a> {
 #[derive(Template)]
 #[template(path = "email_form.html")]
 pub struct EmailFormPage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub csrf: &'a str,
     pub title: &'a str,
@@ -152,6 +183,7 @@ pub struct EmailFormPage<'a> {
 #[derive(Template)]
 #[template(path = "reset_password.html")]
 pub struct ResetPasswordPage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub csrf: &'a str,
     pub token: &'a str,
@@ -163,6 +195,7 @@ pub struct ResetPasswordPage<'a> {
 #[derive(Template)]
 #[template(path = "second_factor.html")]
 pub struct SecondFactorPage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub csrf: &'a str,
     pub challenge: &'a str,
@@ -174,6 +207,7 @@ pub struct SecondFactorPage<'a> {
 #[derive(Template)]
 #[template(path = "totp_enrol.html")]
 pub struct TotpEnrolPage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub csrf: &'a str,
     pub qr_data_uri: &'a str,
@@ -185,6 +219,26 @@ pub struct TotpEnrolPage<'a> {
 #[derive(Template)]
 #[template(path = "recovery_codes.html")]
 pub struct RecoveryCodesPage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub codes: &'a [String],
 }
+
+localized!(
+    LoginPage,
+    SignupPage,
+    ConsentPage,
+    DevicePage,
+    DeviceConsentPage,
+    ErrorPage,
+    LogoutPage,
+    LoggedOutPage,
+    AccountPage,
+    NoticePage,
+    VerifyEmailPage,
+    EmailFormPage,
+    ResetPasswordPage,
+    SecondFactorPage,
+    TotpEnrolPage,
+    RecoveryCodesPage,
+);

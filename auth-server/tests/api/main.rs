@@ -24,6 +24,7 @@ mod hardening;
 mod hostile_input;
 mod introspection;
 mod keys;
+mod languages;
 mod lifecycle;
 mod logout;
 mod mail;

@@ -1,0 +1,219 @@
+# Les pages hébergées, en français.
+
+language-name = Français
+
+## Commun
+
+common-email = Adresse e-mail
+common-password = Mot de passe
+common-new-password = Nouveau mot de passe
+common-password-recent = Mot de passe (inutile dans les cinq minutes qui suivent la connexion)
+common-name = Nom
+common-code = Code
+common-continue = Continuer
+common-allow = Autoriser
+common-deny = Refuser
+common-sign-in = Se connecter
+common-sign-out = Se déconnecter
+common-back-to-sign-in = Retour à la connexion
+common-check-email = Consultez vos e-mails
+common-send-link = Envoyer le lien
+common-link-not-valid = Lien non valide
+common-link-not-valid-text = Ce lien n’est pas valide, a déjà été utilisé ou a expiré.
+common-signed-in-as = Connecté en tant que { $email }.
+common-client-asks = { $client } demande à :
+common-about-client = À propos de cette application :
+common-wait-seconds = { $n ->
+    [one] { $n } seconde
+   *[other] { $n } secondes
+}
+common-wait-minutes = { $n ->
+    [one] { $n } minute
+   *[other] { $n } minutes
+}
+
+client-id = Identifiant de l’application :
+client-self-registered = Cette application s’est enregistrée elle-même auprès de ce serveur : son nom et son lien sont ses propres déclarations, non vérifiées par l’exploitant de ce serveur.
+
+## Ce qu’une permission autorise, sur les pages de consentement
+
+scope-openid = confirmer votre identité
+scope-profile = voir votre nom et votre langue
+scope-email = voir votre adresse e-mail
+scope-offline-access = garder l’accès quand vous ne l’utilisez pas
+scope-permissions = voir les permissions de vos rôles
+scope-admin = administrer ce serveur
+scope-account = voir votre compte : adresse e-mail, numéro de téléphone, connexions et leurs adresses
+scope-account-write = voir et modifier votre compte, et déconnecter vos sessions
+scope-other = utiliser cette permission de votre compte
+
+## Pages d’erreur
+
+error-invalid-request = Requête non valide
+error-invalid-form = Formulaire non valide
+error-form-expired = Formulaire expiré
+error-form-expired-text = Ce formulaire a expiré ou a été envoyé depuis un autre site. Revenez en arrière, rechargez la page et réessayez.
+error-request-refused = Requête refusée
+error-request-expired = Demande expirée
+error-request-expired-text = Cette demande de connexion a expiré ou a été commencée dans un autre navigateur. Revenez à l’application et réessayez.
+error-cannot-complete = Cette demande ne peut pas aboutir
+error-internal = Une erreur s’est produite
+error-internal-text = La demande n’a pas pu aboutir. Veuillez réessayer dans un instant.
+error-please-wait = Veuillez patienter
+error-sign-out-failed = Échec de la déconnexion
+error-choose-decision = Choisissez Autoriser ou Refuser.
+
+## Trop de tentatives ($wait : « 5 minutes »)
+
+throttled-attempts = Trop de tentatives. Réessayez dans { $wait }.
+throttled-network = Trop de requêtes depuis votre réseau. Réessayez dans { $wait }.
+throttled-sign-in-requests = Trop de demandes de connexion. Réessayez dans { $wait }.
+throttled-sign-in = Trop de tentatives de connexion depuis votre réseau ou pour ce compte. Réessayez dans { $wait }.
+throttled-sign-ups = Trop d’inscriptions depuis votre réseau. Réessayez dans { $wait }.
+throttled-codes-requested = Trop de codes demandés. Réessayez dans { $wait }.
+throttled-codes = Trop de codes saisis depuis votre réseau. Réessayez dans { $wait }.
+throttled-codes-entered = Trop de codes saisis. Réessayez dans { $wait }.
+throttled-wrong-codes = Trop de codes erronés pour ce compte. Réessayez dans { $wait }.
+
+## Connexion
+
+login-title = Se connecter
+login-create-account = Créer un compte
+login-forgot-password = Mot de passe oublié ?
+login-resend-confirmation = Envoyer un nouveau lien de confirmation
+login-wrong-credentials = L’adresse e-mail ou le mot de passe est incorrect.
+login-disabled = Ce compte est désactivé. Contactez l’administrateur.
+login-unverified = Confirmez d’abord votre adresse e-mail : ouvrez le lien que nous vous avons envoyé.
+login-locked = Trop de tentatives de connexion échouées. Réessayez dans { $wait }.
+
+second-title = Deuxième étape
+second-heading = Encore une étape
+second-code-totp = Code de votre application d’authentification
+second-code-email = Code envoyé à votre adresse e-mail
+second-lost-device = Appareil perdu ? Utilisez un code de récupération
+second-recovery-code = Code de récupération
+second-enter-code = Saisissez le code.
+second-expired = Cette connexion a expiré ou a reçu trop de codes erronés. Reconnectez-vous.
+second-wrong-code = Le code est incorrect.
+second-wrong-code-left = Le code est incorrect. { $left ->
+    [one] Il reste { $left } essai.
+   *[other] Il reste { $left } essais.
+}
+
+## Inscription
+
+signup-title = Créer un compte
+signup-password-help = Au moins { $min } caractères.
+signup-roles = Je suis
+signup-submit = Créer le compte
+signup-have-account = J’ai déjà un compte
+signup-closed = Les inscriptions sont fermées
+signup-closed-text = Les nouveaux comptes sont créés par un administrateur.
+signup-sent-confirm-first = Nous avons envoyé un lien à votre adresse e-mail. Ouvrez-le pour confirmer l’adresse, puis connectez-vous.
+signup-sent = Nous avons envoyé un lien à votre adresse e-mail pour la confirmer. Vous pouvez vous connecter dès maintenant.
+signup-continue = Continuer vers la connexion
+
+## Consentement et appareils
+
+consent-title = Autoriser l’accès
+consent-heading = Autoriser { $client } à accéder à votre compte ?
+
+device-title = Connecter un appareil
+device-intro = Saisissez le code affiché par votre appareil. Vous verrez quelle application demande l’accès avant que quoi que ce soit ne soit autorisé.
+device-code-malformed = Un code comporte 8 lettres, par exemple BCDF-GHJK. Vérifiez le code sur votre appareil.
+device-code-invalid = Ce code n’est pas valide ou a expiré. Vérifiez le code sur votre appareil, ou recommencez depuis celui-ci.
+device-consent-title = Autoriser un appareil
+device-consent-heading = Autoriser { $client } sur votre appareil ?
+device-consent-warning = N’autorisez ceci que si vous venez de commencer vous-même à vous connecter sur un de vos appareils et qu’il affiche le code { $code }. Si quelqu’un vous a envoyé ce code ou ce lien, choisissez Refuser.
+device-connected = Appareil connecté
+device-connected-text = { $client } a désormais accès sur votre appareil. Vous pouvez fermer cette page et revenir à votre appareil.
+device-denied = Accès refusé
+device-denied-text = { $client } n’a pas reçu l’accès. Vous pouvez fermer cette page.
+
+## Déconnexion
+
+logout-heading = Se déconnecter ?
+logout-client-asks = { $client } demande à vous déconnecter.
+logout-question = Voulez-vous vous déconnecter ?
+logout-done-title = Déconnecté
+logout-done-heading = Vous êtes déconnecté
+logout-done-close = Vous pouvez fermer cette fenêtre.
+logout-done-text = Vous êtes déconnecté.
+logout-sign-in-again = Se reconnecter
+logout-the-application = l’application
+logout-continue-to = Continuer vers { $client } ({ $host })
+
+## Réinitialisation du mot de passe et confirmation de l’adresse
+
+password-forgot-title = Mot de passe oublié ?
+password-forgot-intro = Saisissez votre adresse e-mail et nous vous enverrons un lien pour choisir un nouveau mot de passe.
+password-sent = Si un compte existe pour cette adresse, nous lui avons envoyé un lien pour choisir un nouveau mot de passe. Le lien ne fonctionne qu’une fois et expire bientôt.
+password-changed = Mot de passe modifié
+password-changed-text = Votre mot de passe est modifié et toutes les sessions ont été déconnectées.
+password-new-link = Demander un nouveau lien
+
+reset-title = Choisir un nouveau mot de passe
+reset-password-help = Au moins { $min } caractères. Toutes vos sessions seront déconnectées.
+reset-submit = Enregistrer le mot de passe
+
+verify-title = Confirmer votre adresse e-mail
+verify-intro = Ne confirmez que si vous avez vous-même créé un compte avec cette adresse. Sinon, ignorez cette page et l’e-mail qui vous y a conduit : rien ne se passe sans ce bouton.
+verify-submit = Confirmer mon adresse
+verify-confirmed = Adresse e-mail confirmée
+verify-done = Merci : votre adresse e-mail est confirmée.
+verify-new-link = Envoyer un nouveau lien
+verify-resend-intro = Saisissez votre adresse et nous vous enverrons un nouveau lien de confirmation.
+verify-resent = Si un compte avec cette adresse attend sa confirmation, nous lui avons envoyé un nouveau lien.
+
+## Compte
+
+account-title = Votre compte
+account-signed-in-as = Connecté en tant que { $email }.
+account-signed-in-as-unconfirmed = Connecté en tant que { $email } (pas encore confirmé).
+account-roles = Rôles :
+account-profile = Profil
+account-given-name = Prénom
+account-family-name = Nom de famille
+account-language = Langue de ces pages et de nos e-mails
+account-language-browser = Celle que demande mon navigateur
+account-phone = Numéro de téléphone (pour les codes par SMS)
+account-profile-code = Code (seulement pour changer le numéro de téléphone ; voir « Adresse e-mail » plus bas)
+account-save-profile = Enregistrer le profil
+account-current-password = Mot de passe actuel
+account-change-password = Changer le mot de passe
+account-totp = Application d’authentification
+account-totp-on = Une application d’authentification est configurée. { $left ->
+    [one] Il reste { $left } code de récupération.
+   *[other] Il reste { $left } codes de récupération.
+}
+account-totp-disable-code = Code de l’application (ou un code reçu par e-mail)
+account-totp-turn-off = Désactiver
+account-new-recovery-codes = Nouveaux codes de récupération
+account-totp-offer = Ajoutez une deuxième étape à votre connexion avec une application d’authentification.
+account-code-help = Pour changer votre adresse ou votre numéro de téléphone, ou désactiver l’application d’authentification, il faut un code que nous envoyons à votre adresse actuelle.
+account-send-code = M’envoyer un code par e-mail
+account-new-email = Nouvelle adresse e-mail
+account-change-email = Changer d’adresse
+account-sessions = Sessions
+account-this-browser = (ce navigateur)
+account-notice-saved = Votre profil est enregistré.
+account-notice-password = Votre mot de passe est modifié. Vos autres sessions ont été déconnectées.
+account-notice-code-sent = Nous avons envoyé un code à votre adresse e-mail.
+account-notice-email = Votre adresse est modifiée. Ouvrez le lien envoyé à la nouvelle adresse pour la confirmer.
+account-notice-totp-on = L’application d’authentification est configurée.
+account-notice-totp-off = L’application d’authentification est désactivée.
+account-notice-session-ended = Cette session est déconnectée.
+account-totp-wrong-code = Le code est incorrect. Vérifiez l’heure de votre appareil et réessayez.
+account-no-such-session = Cette session n’existe pas.
+
+totp-title = Configurer une application d’authentification
+totp-scan = Scannez ce code avec votre application d’authentification :
+totp-qr-alt = QR code du secret d’authentification
+totp-by-hand = Ou saisissez cette clé à la main :
+totp-code = Code affiché par l’application
+totp-confirm = Confirmer
+
+recovery-title = Codes de récupération
+recovery-heading = Vos codes de récupération
+recovery-intro = Conservez ces codes en lieu sûr. Chacun vous connecte une fois si vous perdez votre application d’authentification. Ils ne sont affichés que maintenant.
+recovery-saved = Je les ai enregistrés
