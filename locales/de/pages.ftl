@@ -217,3 +217,18 @@ recovery-title = Wiederherstellungscodes
 recovery-heading = Ihre Wiederherstellungscodes
 recovery-intro = Bewahren Sie diese Codes sicher auf. Jeder meldet Sie einmal an, wenn Sie Ihre Authenticator-App verlieren. Sie werden nur jetzt angezeigt.
 recovery-saved = Ich habe sie gespeichert
+
+## Abgelehnte Eingaben
+
+refused-invalid-email = Das ist keine gültige E-Mail-Adresse.
+refused-email-taken = Zu dieser E-Mail-Adresse gibt es schon ein Konto.
+refused-password-too-short = Das Passwort muss mindestens { $min } Zeichen lang sein.
+refused-password-too-long = Das Passwort darf höchstens { $max } Zeichen lang sein.
+refused-password-common = Dieses Passwort gehört zu den häufigsten Passwörtern; wählen Sie ein anderes.
+refused-password-is-email = Das Passwort darf nicht Ihre E-Mail-Adresse sein.
+refused-code-replayed = Dieser Code wurde schon benutzt; warten Sie auf den nächsten.
+refused-code-missing = Es gibt keinen gültigen Code; fordern Sie einen neuen an.
+refused-totp-already-enrolled = Eine Authenticator-App ist schon eingerichtet; schalten Sie sie zuerst aus.
+refused-wrong-password = Das aktuelle Passwort ist nicht richtig.
+refused-reauthenticate = Geben Sie Ihr aktuelles Passwort ein: Sie haben sich vor mehr als { $minutes } Minuten angemeldet.
+refused-step-up = Um die Telefonnummer zu ändern, brauchen Sie einen Code, den wir an Ihre E-Mail-Adresse schicken; fordern Sie zuerst einen an.

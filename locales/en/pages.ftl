@@ -218,3 +218,18 @@ recovery-title = Recovery codes
 recovery-heading = Your recovery codes
 recovery-intro = Keep these codes somewhere safe. Each one signs you in once if you lose your authenticator app. They are shown only now.
 recovery-saved = I have saved them
+
+## Refused form input
+
+refused-invalid-email = This is not a valid e-mail address.
+refused-email-taken = An account with this e-mail address already exists.
+refused-password-too-short = The password must be at least { $min } characters long.
+refused-password-too-long = The password must be at most { $max } characters long.
+refused-password-common = This password is one of the most common passwords; choose another.
+refused-password-is-email = The password must not be your e-mail address.
+refused-code-replayed = This code was already used; wait for the next one.
+refused-code-missing = There is no valid code; request a new one.
+refused-totp-already-enrolled = An authenticator app is already set up; disable it first.
+refused-wrong-password = The current password is not correct.
+refused-reauthenticate = Enter your current password: you signed in more than { $minutes } minutes ago.
+refused-step-up = Changing the phone number needs a code sent to your e-mail address; ask for one first.

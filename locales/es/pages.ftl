@@ -217,3 +217,18 @@ recovery-title = Códigos de recuperación
 recovery-heading = Sus códigos de recuperación
 recovery-intro = Guarde estos códigos en un lugar seguro. Cada uno le permite iniciar sesión una vez si pierde su aplicación de autenticación. Solo se muestran ahora.
 recovery-saved = Ya los he guardado
+
+## Datos rechazados
+
+refused-invalid-email = No es un correo electrónico válido.
+refused-email-taken = Ya existe una cuenta con este correo electrónico.
+refused-password-too-short = La contraseña debe tener al menos { $min } caracteres.
+refused-password-too-long = La contraseña debe tener como máximo { $max } caracteres.
+refused-password-common = Esta contraseña es una de las más comunes; elija otra.
+refused-password-is-email = La contraseña no puede ser su correo electrónico.
+refused-code-replayed = Este código ya se usó; espere al siguiente.
+refused-code-missing = No hay ningún código válido; pida uno nuevo.
+refused-totp-already-enrolled = Ya hay una aplicación de autenticación configurada; desactívela primero.
+refused-wrong-password = La contraseña actual no es correcta.
+refused-reauthenticate = Introduzca su contraseña actual: inició sesión hace más de { $minutes } minutos.
+refused-step-up = Para cambiar el número de teléfono necesita un código que enviamos a su correo electrónico; pídalo primero.

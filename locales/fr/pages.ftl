@@ -217,3 +217,18 @@ recovery-title = Codes de récupération
 recovery-heading = Vos codes de récupération
 recovery-intro = Conservez ces codes en lieu sûr. Chacun vous connecte une fois si vous perdez votre application d’authentification. Ils ne sont affichés que maintenant.
 recovery-saved = Je les ai enregistrés
+
+## Saisies refusées
+
+refused-invalid-email = Ce n’est pas une adresse e-mail valide.
+refused-email-taken = Un compte existe déjà avec cette adresse e-mail.
+refused-password-too-short = Le mot de passe doit comporter au moins { $min } caractères.
+refused-password-too-long = Le mot de passe doit comporter au plus { $max } caractères.
+refused-password-common = Ce mot de passe fait partie des plus courants ; choisissez-en un autre.
+refused-password-is-email = Le mot de passe ne doit pas être votre adresse e-mail.
+refused-code-replayed = Ce code a déjà été utilisé ; attendez le suivant.
+refused-code-missing = Il n’y a pas de code valide ; demandez-en un nouveau.
+refused-totp-already-enrolled = Une application d’authentification est déjà configurée ; désactivez-la d’abord.
+refused-wrong-password = Le mot de passe actuel est incorrect.
+refused-reauthenticate = Saisissez votre mot de passe actuel : vous vous êtes connecté il y a plus de { $minutes } minutes.
+refused-step-up = Pour changer le numéro de téléphone, il faut un code envoyé à votre adresse e-mail ; demandez-en un d’abord.

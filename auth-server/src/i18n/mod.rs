@@ -126,8 +126,11 @@ fn parse(path: &str, text: String) -> Result<FluentResource, LoadError> {
     FluentResource::try_new(text).map_err(|(resource, errors)| {
         let source = resource.source();
         let first = errors.into_iter().next();
+        // The line of the entry that does not parse (the parser may notice only at the next
+        // line, where `pos` points).
         let (start, message) = first.map_or((0, "syntax error".to_owned()), |e| {
-            (e.pos.start, e.to_string())
+            let start = e.slice.as_ref().map_or(e.pos.start, |slice| slice.start);
+            (start, e.to_string())
         });
         let before = source.get(..start).unwrap_or(source);
         let line = before.matches('\n').count() + 1;

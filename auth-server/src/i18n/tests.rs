@@ -52,7 +52,7 @@ fn every_message_of_every_language_formats_without_errors() {
             let mut args = FluentArgs::new();
             for name in [
                 "email", "client", "host", "code", "product", "name", "minutes", "min", "left",
-                "n", "wait",
+                "n", "wait", "max",
             ] {
                 args.set(name, FluentValue::from(2));
             }
@@ -132,7 +132,8 @@ fn every_key_the_templates_and_the_code_use_exists_in_english() {
     let mut used = BTreeSet::new();
     let mut missing = Vec::new();
     for path in &found {
-        if path.ends_with("i18n/tests.rs") {
+        // The i18n module's own comments show the forms with placeholder keys.
+        if path.parent().is_some_and(|dir| dir.ends_with("src/i18n")) {
             continue;
         }
         let text = std::fs::read_to_string(path).expect("readable");

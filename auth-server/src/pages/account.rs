@@ -3,7 +3,6 @@
 //! redirect and a notice, or shows the error in place.
 
 use super::form::Posted;
-use super::login::sentence;
 use super::templates::{AccountPage, RecoveryCodesPage, TotpEnrolPage};
 use super::{Browser, render, see_other};
 use crate::error::PageError;
@@ -147,7 +146,7 @@ async fn refused(state: &AppState, browser: &Browser, error: AccountError) -> Pa
         AccountError::User(UserError::EmailTaken) => StatusCode::CONFLICT,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
-    let message = sentence(&error.to_string());
+    let message = super::refusals::account_error(&browser.tr, &error);
     match page(state, browser, status, None, Some(&message)).await {
         Ok(shown) => PageError::rendered(shown),
         Err(e) => e,

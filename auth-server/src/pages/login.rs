@@ -282,15 +282,7 @@ pub async fn second_factor(
             key("throttled-wrong-codes"),
         )),
         Err(SecondStepError::Otp(e)) => {
-            let message = match &e {
-                OtpError::Wrong {
-                    attempts_left: Some(left),
-                } => browser.tr.arg("second-wrong-code-left", "left", *left),
-                OtpError::Wrong {
-                    attempts_left: None,
-                } => browser.tr.get("second-wrong-code"),
-                other => sentence(&other.to_string()),
-            };
+            let message = super::refusals::otp_error(&browser.tr, &e);
             Err(refused(StatusCode::UNAUTHORIZED, &message))
         }
     }

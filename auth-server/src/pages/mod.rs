@@ -13,6 +13,7 @@ pub mod form;
 pub mod login;
 pub mod logout;
 pub mod password;
+mod refusals;
 pub mod signup;
 pub mod templates;
 pub mod verify;

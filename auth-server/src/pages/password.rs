@@ -1,7 +1,6 @@
 //! Forgotten passwords: asking for a link, and setting a new password with it.
 
 use super::form::Posted;
-use super::login::sentence;
 use super::templates::{EmailFormPage, ResetPasswordPage};
 use super::{Browser, notice, render};
 use crate::error::PageError;
@@ -142,7 +141,7 @@ pub async fn reset(
             &browser,
             StatusCode::UNPROCESSABLE_ENTITY,
             token,
-            Some(&sentence(&e.to_string())),
+            Some(&super::refusals::user_error(&browser.tr, &e)),
         ))),
     }
 }

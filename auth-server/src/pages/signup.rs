@@ -1,7 +1,7 @@
 //! `GET /signup` and `POST /signup`.
 
 use super::form::Posted;
-use super::login::{sentence, urlencode};
+use super::login::urlencode;
 use super::templates::SignupPage;
 use super::{Browser, notice, render};
 use crate::error::PageError;
@@ -86,7 +86,7 @@ pub async fn submit(
             &browser,
             StatusCode::UNPROCESSABLE_ENTITY,
             &params,
-            Some(&sentence(&e.to_string())),
+            Some(&super::refusals::user_error(&browser.tr, &e)),
         ))
     };
     let new = new_user(&state, &browser, &params).map_err(refused)?;
