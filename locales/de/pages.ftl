@@ -220,7 +220,7 @@ recovery-saved = Ich habe sie gespeichert
 
 ## Abgelehnte Eingaben
 
-refused-invalid-email = Das ist keine gültige E-Mail-Adresse.
+refused-invalid-email = `{ $email }` ist keine gültige E-Mail-Adresse.
 refused-email-taken = Zu dieser E-Mail-Adresse gibt es schon ein Konto.
 refused-password-too-short = Das Passwort muss mindestens { $min } Zeichen lang sein.
 refused-password-too-long = Das Passwort darf höchstens { $max } Zeichen lang sein.

@@ -221,7 +221,7 @@ recovery-saved = I have saved them
 
 ## Refused form input
 
-refused-invalid-email = This is not a valid e-mail address.
+refused-invalid-email = `{ $email }` is not a valid e-mail address.
 refused-email-taken = An account with this e-mail address already exists.
 refused-password-too-short = The password must be at least { $min } characters long.
 refused-password-too-long = The password must be at most { $max } characters long.

@@ -220,7 +220,7 @@ recovery-saved = Ya los he guardado
 
 ## Datos rechazados
 
-refused-invalid-email = No es un correo electrónico válido.
+refused-invalid-email = `{ $email }` no es un correo electrónico válido.
 refused-email-taken = Ya existe una cuenta con este correo electrónico.
 refused-password-too-short = La contraseña debe tener al menos { $min } caracteres.
 refused-password-too-long = La contraseña debe tener como máximo { $max } caracteres.

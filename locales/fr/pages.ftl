@@ -220,7 +220,7 @@ recovery-saved = Je les ai enregistrés
 
 ## Saisies refusées
 
-refused-invalid-email = Ce n’est pas une adresse e-mail valide.
+refused-invalid-email = `{ $email }` n’est pas une adresse e-mail valide.
 refused-email-taken = Un compte existe déjà avec cette adresse e-mail.
 refused-password-too-short = Le mot de passe doit comporter au moins { $min } caractères.
 refused-password-too-long = Le mot de passe doit comporter au plus { $max } caractères.

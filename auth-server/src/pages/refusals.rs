@@ -12,7 +12,7 @@ use auth_core::users::password::{MAX_PASSWORD_CHARS, PasswordError};
 /// A refused sign-up, password or profile change, as a sentence in `t`'s language.
 pub fn user_error(t: &Tr, error: &UserError) -> String {
     match error {
-        UserError::InvalidEmail(_) => t.get("refused-invalid-email"),
+        UserError::InvalidEmail(email) => t.arg("refused-invalid-email", "email", email),
         UserError::EmailTaken => t.get("refused-email-taken"),
         UserError::Password(password) => password_error(t, password),
         other => sentence(&other.to_string()),

@@ -234,9 +234,7 @@ async fn a_mail_goes_out_in_the_recipients_language_whoever_asks(backend: Backen
         &[("email", "carl@example.com")],
     )
     .await;
-    let mail = sink
-        .wait_for("carl@example.com", "Reset your Account password")
-        .await;
+    let mail = sink.wait_for("carl@example.com", "Reset your").await;
     assert!(mail.html.contains("<html lang=\"en\">"));
 }
 
@@ -244,12 +242,12 @@ async fn a_mail_goes_out_in_the_recipients_language_whoever_asks(backend: Backen
 async fn values_in_translated_texts_are_escaped(backend: Backend) {
     let app = spawn_app(backend).await;
     let mut new = NewClient::new(
-        "<img src=x onerror=alert(1)> & Co".into(),
+        "<img src=x onerror=alert(1)> & Co",
         AuthMethod::ClientSecretBasic,
-        vec![GrantType::AuthorizationCode],
+        vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
     );
     new.id = Some(ClientId::parse("hostile").unwrap());
-    new.scope = Scope::parse("openid").unwrap();
+    new.scope = Scope::parse("openid profile email offline_access").unwrap();
     new.redirect_uris = vec![RedirectUri::parse(REDIRECT_URI).unwrap()];
     clients::register(&app.provider, new).await.unwrap();
     app.user("ann@example.com").await;
