@@ -149,7 +149,7 @@ async fn user_by_email(app: &TestApp, email: &str) -> auth_core::users::User {
 
 /// Sets the user's language as the account API would (the profile's `locale`).
 async fn set_locale(app: &TestApp, email: &str, locale: &str) {
-    let user = user_by_email(&app, email).await;
+    let user = user_by_email(app, email).await;
     let mut profile = user.profile.clone();
     profile.locale = Some(locale.to_owned());
     app.provider
