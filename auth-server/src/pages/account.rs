@@ -299,7 +299,7 @@ fn current_password(params: &Params) -> Option<Password> {
 }
 
 /// [`account::reauthenticate`] with the form's password and the session's sign-in time.
-async fn reauthenticated(
+pub(crate) async fn reauthenticated(
     state: &AppState,
     browser: &Browser,
     params: &Params,

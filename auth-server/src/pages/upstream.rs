@@ -286,13 +286,16 @@ fn session_user(browser: &Browser) -> Result<auth_core::users::UserId, PageError
         .ok_or_else(|| PageError::redirect(browser, "/login"))
 }
 
-/// `POST /account/upstream/{id}/link`: links a provider to the signed-in account.
+/// `POST /account/upstream/{id}/link`: links a provider to the signed-in account. A link is a
+/// new way into the account, so it needs what adding a passkey or an authenticator app needs:
+/// the password, or a sign-in within minutes ([`auth_core::account::reauthenticate`]).
 pub async fn link(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Posted { browser, .. }: Posted,
+    Posted { browser, params }: Posted,
 ) -> Result<Response, PageError> {
-    let user = session_user(&browser)?;
+    let (user, session) = super::account::signed_in(&state, &browser).await?;
+    super::account::reauthenticated(&state, &browser, &params, &user, &session).await?;
     throttle_network(&state, &browser).await?;
     let location = flow::start(
         &state.provider,
@@ -300,7 +303,7 @@ pub async fn link(
         &id,
         browser.binding(),
         None,
-        Some(&user),
+        Some(&user.id),
     )
     .await
     .map_err(|e| upstream_error(&e))?;

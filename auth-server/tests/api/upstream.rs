@@ -567,9 +567,25 @@ async fn unlink_works_and_refuses_the_last_way_to_sign_in(backend: Backend) {
         .form_page(&bob, &pair.downstream.url("/account"))
         .await;
     assert!(page.contains("id=\"link-up\""), "{page}");
-    let link = bob
+    // A link is a new way in: a session signed in more than five minutes ago needs the
+    // password (attack review of issue 23: a borrowed session linked the attacker's identity).
+    pair.downstream.clock.advance(time::Duration::minutes(6));
+    let stale = bob
         .post(pair.downstream.url("/account/upstream/up/link"))
         .form(&[("csrf_token", csrf.as_str())])
+        .fetch()
+        .await;
+    assert_ne!(
+        stale.status(),
+        303,
+        "a stale session cannot link without the password"
+    );
+    let link = bob
+        .post(pair.downstream.url("/account/upstream/up/link"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("current_password", PASSWORD),
+        ])
         .fetch()
         .await;
     assert_eq!(link.status(), 303);
