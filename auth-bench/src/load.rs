@@ -191,8 +191,13 @@ pub fn drive_threads<E: Display>(
             let mut recorder = window.recorder()?;
             let operation = &operation;
             handles.push(scope.spawn(move || {
-                while recorder.running() {
+                // At least one operation, even for a thread that starts after the deadline
+                // (a loaded machine): a row is never empty for want of a start.
+                loop {
                     recorder.time_blocking(operation);
+                    if !recorder.running() {
+                        break;
+                    }
                 }
                 recorder
             }));
