@@ -197,9 +197,12 @@ pub async fn change_email(
     // The old address hears of the change: if it was not its owner's doing (a stolen session
     // passing a step-up code), the owner learns before the account is lost for good.
     provider
-        .send_mail(Mail::EmailChanged {
-            to: user.email.as_str().to_owned(),
-        })
+        .send_mail(
+            Mail::EmailChanged {
+                to: user.email.as_str().to_owned(),
+            },
+            user.profile.locale.as_deref(),
+        )
         .await
         .map_err(|e| UserError::Internal(e.to_string()))?;
     audit::record(provider, Entry::new("email_changed").user(&user.id).ip(ip)).await;

@@ -74,6 +74,11 @@ pub enum PasskeyError {
     /// The user has no passkey with this id.
     #[error("that passkey does not exist")]
     NotFound,
+    /// The passkey is the account's last way to sign in.
+    #[error(
+        "this passkey is the only way to sign in to your account; set a password or link a sign-in provider before you remove it"
+    )]
+    LastMethod,
     /// The account's e-mail address must be verified first.
     #[error("confirm your e-mail address first: open the link we sent you")]
     EmailNotVerified,
@@ -365,8 +370,11 @@ pub async fn remove(
     id: &str,
     ip: &str,
 ) -> Result<(), PasskeyError> {
-    if !provider.store().delete_passkey(&user.id, id).await? {
-        return Err(PasskeyError::NotFound);
+    match provider.store().delete_passkey(&user.id, id).await {
+        Ok(true) => {}
+        Ok(false) => return Err(PasskeyError::LastMethod),
+        Err(StoreError::NotFound) => return Err(PasskeyError::NotFound),
+        Err(e) => return Err(e.into()),
     }
     audit::record(
         provider,

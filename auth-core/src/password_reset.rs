@@ -82,11 +82,14 @@ async fn send_link(provider: &Provider, email: &str, ip: &str) -> Result<(), Use
         )
         .await?;
     provider
-        .send_mail(Mail::ResetPassword {
-            to: user.email.as_str().to_owned(),
-            token: token.expose_secret().to_owned(),
-            valid_minutes: policy.reset_link_ttl.as_secs().div_ceil(60),
-        })
+        .send_mail(
+            Mail::ResetPassword {
+                to: user.email.as_str().to_owned(),
+                token: token.expose_secret().to_owned(),
+                valid_minutes: policy.reset_link_ttl.as_secs().div_ceil(60),
+            },
+            user.profile.locale.as_deref(),
+        )
         .await
         .map_err(|e| UserError::Internal(e.to_string()))?;
     audit::record(
@@ -183,9 +186,12 @@ pub async fn set_password(
         None => provider.store().end_user_sessions(&user.id).await?,
     }
     provider
-        .send_mail(Mail::PasswordChanged {
-            to: user.email.as_str().to_owned(),
-        })
+        .send_mail(
+            Mail::PasswordChanged {
+                to: user.email.as_str().to_owned(),
+            },
+            user.profile.locale.as_deref(),
+        )
         .await
         .map_err(|e| UserError::Internal(e.to_string()))
 }

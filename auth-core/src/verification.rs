@@ -46,12 +46,15 @@ pub async fn send_link(provider: &Provider, user: &User) -> Result<(), UserError
         )
         .await?;
     provider
-        .send_mail(Mail::VerifyEmail {
-            to: user.email.as_str().to_owned(),
-            name: user.profile.name.clone(),
-            token: token.expose_secret().to_owned(),
-            valid_minutes: policy.verification_link_ttl.as_secs().div_ceil(60),
-        })
+        .send_mail(
+            Mail::VerifyEmail {
+                to: user.email.as_str().to_owned(),
+                name: user.profile.name.clone(),
+                token: token.expose_secret().to_owned(),
+                valid_minutes: policy.verification_link_ttl.as_secs().div_ceil(60),
+            },
+            user.profile.locale.as_deref(),
+        )
         .await
         .map_err(|e| UserError::Internal(e.to_string()))
 }

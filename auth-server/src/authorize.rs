@@ -6,6 +6,7 @@
 //! consent pages can be served by any replica.
 
 use crate::error::PageError;
+use crate::i18n::{Text, key};
 use crate::pages::login::{expired_request, urlencode};
 use crate::pages::{Browser, see_other};
 use crate::state::AppState;
@@ -120,7 +121,7 @@ pub async fn proceed(
                         return Err(PageError::throttled(
                             browser,
                             &throttled,
-                            "sign-in requests",
+                            key("throttled-sign-in-requests"),
                         ));
                     }
                     Err(SavePendingError::Store(e)) => return Err(PageError::internal(e)),
@@ -154,8 +155,8 @@ pub fn answer_error(browser: &Browser, error: AuthorizeError) -> Result<Response
     match error {
         AuthorizeError::Page(message) => Err(PageError::page(
             StatusCode::BAD_REQUEST,
-            "This request cannot be completed",
-            message,
+            key("error-cannot-complete"),
+            Text::Plain(message),
         )),
         AuthorizeError::Internal(cause) => Err(PageError::internal(cause)),
         AuthorizeError::Redirect { location, error } => {

@@ -61,13 +61,13 @@ pub async fn read_body(State(state): State<AppState>, request: Request, next: Ne
         .unwrap_or(Err(Refusal::TooSlow))
     };
     match read {
-        Ok(bytes) if carries_nul(&parts, &bytes) => refuse(&state, parts.uri.path(), Refusal::Nul),
+        Ok(bytes) if carries_nul(&parts, &bytes) => refuse(&state, &parts, Refusal::Nul),
         Ok(bytes) => {
             let mut request = Request::from_parts(parts, Body::from(bytes.clone()));
             request.extensions_mut().insert(ReadBody(bytes));
             next.run(request).await
         }
-        Err(refusal) => refuse(&state, parts.uri.path(), refusal),
+        Err(refusal) => refuse(&state, &parts, refusal),
     }
 }
 
@@ -157,7 +157,8 @@ fn json_has_nul(value: &serde_json::Value) -> bool {
     }
 }
 
-fn refuse(state: &AppState, path: &str, refusal: Refusal) -> Response {
+fn refuse(state: &AppState, parts: &Parts, refusal: Refusal) -> Response {
+    let path = parts.uri.path();
     let (status, message) = match refusal {
         Refusal::TooLarge => (
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -183,7 +184,19 @@ fn refuse(state: &AppState, path: &str, refusal: Refusal) -> Response {
         ),
     };
     let mut response = if is_page(path) {
-        crate::error::PageError::page(status, "Request refused", message).render(state)
+        // In the language the browser asks for (the body was not read, and the session is not
+        // looked up for a request refused before it is handled).
+        let accept = parts
+            .headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok());
+        let tr = state.web.i18n.negotiate(None, None, accept);
+        crate::error::PageError::page(
+            status,
+            crate::i18n::key("error-request-refused"),
+            crate::i18n::Text::Plain(message),
+        )
+        .render(state, &tr)
     } else {
         (
             status,

@@ -26,6 +26,7 @@ pub mod connection;
 pub mod discovery;
 pub mod error;
 pub mod extract;
+pub mod i18n;
 pub mod mail;
 pub mod oauth;
 pub mod ops;
@@ -67,7 +68,6 @@ pub fn router(state: AppState) -> Router {
         .then(|| HeaderValue::from_static("max-age=31536000"));
     let (app, _) = routes(&state.web.registration.mode);
     let body_limit = state.web.http.max_body_bytes;
-    let pages_state = state.clone();
     // One `layer` call for the whole stack: axum boxes each layered route once per call and
     // clones that box for every request, so a single stack is cheaper than one call per layer.
     // Outermost first.
@@ -90,9 +90,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(telemetry::record_metrics))
         // A page error needs the state to be rendered (see `error::page`).
-        .layer(MapResponseLayer::new(move |response: Response| {
-            error::page::render_pending(&pages_state, response)
-        }));
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            error::page::render_pending,
+        ));
     app.layer(edge).with_state(state)
 }
 

@@ -55,6 +55,7 @@ async fn services(settings: &Settings) -> anyhow::Result<Services> {
     services.mail = Arc::new(TemplateComposer::new(
         settings.core.issuer.clone(),
         settings.product_name.clone(),
+        settings.i18n.clone(),
     ));
     if let Some((url, prefix)) = &settings.redis_url {
         let client = redis::Client::open(url.expose())

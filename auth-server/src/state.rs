@@ -66,6 +66,8 @@ pub struct MailDelivery {
 pub struct WebSettings {
     /// Name on the pages.
     pub product_name: String,
+    /// The messages of the pages in every language.
+    pub i18n: std::sync::Arc<crate::i18n::Catalog>,
     /// The stylesheet served at `/static/auth.css`.
     pub stylesheet: String,
     /// Proxies trusted to name the client's address.
@@ -92,6 +94,7 @@ impl AppState {
         };
         let web = WebSettings {
             product_name: settings.product_name.clone(),
+            i18n: settings.i18n.clone(),
             stylesheet: settings
                 .stylesheet
                 .clone()

@@ -71,8 +71,7 @@
         .then(function (data) {
           if (!response.ok || !data) {
             var refused = new Error(
-              (data && data.error) ||
-                "The server refused the request (" + response.status + "). Reload the page and try again."
+              (data && data.error) || pageText("refused") + " (" + response.status + ")"
             );
             refused.fromServer = true;
             throw refused;
@@ -129,6 +128,12 @@
     });
   }
 
+  // The page's own texts, in its language (data attributes of the error box).
+  function pageText(name) {
+    var box = document.getElementById("passkey-error");
+    return (box && box.dataset[name]) || name;
+  }
+
   function showError(error) {
     var box = document.getElementById("passkey-error");
     if (!box) {
@@ -136,7 +141,7 @@
     }
     var message = error && error.message ? error.message : String(error);
     if (error && error.name === "NotAllowedError") {
-      message = "The passkey request was cancelled or timed out.";
+      message = pageText("cancelled");
     }
     box.textContent = message;
     box.hidden = false;

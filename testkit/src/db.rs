@@ -107,3 +107,15 @@ pub async fn db_count(database_url: &str, sql: &str) -> i64 {
         sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
     }
 }
+
+/// Runs one SQL statement on the database at `database_url`, behind the server's back.
+pub async fn db_execute(database_url: &str, sql: &str) {
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    if database_url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(database_url).await.unwrap();
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    } else {
+        let mut conn = sqlx::PgConnection::connect(database_url).await.unwrap();
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    }
+}

@@ -3,7 +3,8 @@
 //! sink ([`mail`]), PKCE ([`pkce`]), HTML forms ([`forms`]), the sign-in and consent walk
 //! ([`sign_in`]), a cookie-keeping HTTP browser ([`browser`]), a client that signs its
 //! assertions and requests ([`client_keys`]) and a JWT check by a library this project did not
-//! write ([`jwks`]).
+//! write ([`jwks`]) and two instances of the server, one the other's upstream identity
+//! provider ([`upstream`]).
 //!
 //! Dev-only: never a dependency of code that ships. A test fails by panicking, so this crate
 //! unwraps where library code may not.
@@ -22,16 +23,18 @@ pub mod mail;
 pub mod pkce;
 pub mod process;
 pub mod sign_in;
+pub mod upstream;
 
 pub use answer::{Fetch, ReadJson};
 pub use app::{TestApp, spawn_app, spawn_app_on_localhost, spawn_app_with};
 pub use auth_testkit_macros::{both_backends, postgres_only};
 pub use browser::browser;
 pub use client_keys::{DpopKey, JWT_BEARER, JwksServer, SigningClient, code_request};
-pub use db::{Backend, TestDb, db_count, postgres_admin_url};
+pub use db::{Backend, TestDb, db_count, db_execute, postgres_admin_url};
 pub use forms::{form_field, query_of, without_csrf};
 pub use jwks::verify_with_jwks;
 pub use mail::{ReceivedMail, SmtpSink, smtp_to, spawn_app_with_mail};
 pub use pkce::Pkce;
 pub use process::{ServerProcess, cli_command, server_binary};
 pub use sign_in::{PASSWORD, REDIRECT_URI, sign_in};
+pub use upstream::UpstreamPair;

@@ -36,11 +36,22 @@ impl Drop for Chrome {
 
 /// Chromium with JavaScript off: the hosted pages must work without it.
 pub(crate) async fn chrome() -> Chrome {
-    chrome_with_javascript(false).await
+    chrome_with(false, None).await
 }
 
 /// Chromium with JavaScript on or off.
 pub(crate) async fn chrome_with_javascript(javascript: bool) -> Chrome {
+    chrome_with(javascript, None).await
+}
+
+/// Chromium with JavaScript off whose interface language and `Accept-Language` are `language`
+/// (`--lang`, `--accept-lang` and the `intl.accept_languages` preference).
+pub(crate) async fn chrome_in(language: Option<&str>) -> Chrome {
+    chrome_with(false, language).await
+}
+
+/// Chromium with JavaScript on or off, in `language` or Chromium's own default.
+async fn chrome_with(javascript: bool, language: Option<&str>) -> Chrome {
     let chromedriver =
         std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
@@ -61,20 +72,30 @@ pub(crate) async fn chrome_with_javascript(javascript: bool) -> Chrome {
         .spawn()
         .expect("start chromedriver");
     let profile = tempfile::tempdir().unwrap();
+    let mut args = vec![
+        "--headless=new".to_owned(),
+        "--no-sandbox".to_owned(),
+        "--disable-gpu".to_owned(),
+        "--disable-dev-shm-usage".to_owned(),
+        "--disable-quic".to_owned(),
+        "--no-first-run".to_owned(),
+        "--disable-background-networking".to_owned(),
+        "--disable-component-update".to_owned(),
+        "--disable-sync".to_owned(),
+        "--window-size=1000,900".to_owned(),
+        format!("--user-data-dir={}", profile.path().display()),
+    ];
+    // 1 allows JavaScript, 2 blocks it: the hosted pages must work without it.
+    let mut prefs = json!({"profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 }});
+    if let Some(language) = language {
+        args.push(format!("--lang={language}"));
+        args.push(format!("--accept-lang={language}"));
+        prefs["intl.accept_languages"] = json!(language);
+    }
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(
         "goog:chromeOptions".into(),
-        json!({
-            "binary": chromium,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--window-size=1000,900",
-                format!("--user-data-dir={}", profile.path().display()),
-            ],
-            // 1 allows JavaScript, 2 blocks it.
-            "prefs": {"profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 }},
-        }),
+        json!({"binary": chromium, "args": args, "prefs": prefs}),
     );
     // Two rustls crypto providers are linked into this test binary; pick one for WebDriver.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();

@@ -7,7 +7,9 @@
 //! - `oidc_client`: the code flow driven by `openidconnect`, a client library this project did
 //!   not write.
 //! - `browser`: whole journeys in headless Chromium; `device_browser`: the device flow, with
-//!   the user in Chromium and the device a Rust client polling the token endpoint.
+//!   the user in Chromium and the device a Rust client polling the token endpoint;
+//!   `i18n_browser`: the pages in each shipped language, in Chromium set to that language;
+//!   `upstream_browser`: sign-in through a second instance of this server as the upstream.
 //!
 //! Each crate's own tests stay in the crate (`auth-server/tests/api/`, ...). The server is run
 //! in-process (`auth_testkit::spawn_app`) or as the binary Cargo built for `auth-server`
@@ -21,8 +23,10 @@ mod browser;
 mod device_browser;
 mod example_services;
 mod faults;
+mod i18n_browser;
 mod node_client;
 mod oidc_client;
 mod outbound;
 mod passkeys_browser;
 mod replicas;
+mod upstream_browser;

@@ -63,6 +63,10 @@ pub struct AuthorizationRequest {
     /// The resources (RFC 8707) the tokens may be for.
     #[serde(default)]
     pub resources: Vec<String>,
+    /// `ui_locales` (OIDC Core section 3.1.2.1): the languages the user prefers for the pages,
+    /// space-separated BCP 47 tags, most preferred first.
+    #[serde(default)]
+    pub ui_locales: Option<String>,
 }
 
 /// OIDC `prompt` values (OIDC Core section 3.1.2.1).
@@ -241,6 +245,7 @@ pub(crate) async fn check_request(
         hinted_subject: None,
         dpop_jkt: None,
         resources: Vec::new(),
+        ui_locales: None,
     };
     // RFC 9126 section 5 and 6: a deployment or a client may require pushed requests; FAPI 2.0
     // section 5.3.2.2 item 2 requires them.
@@ -407,7 +412,12 @@ fn check_parameters(
         })?;
         request.max_age = Some(max_age);
     }
-    for (name, max) in [("state", 2048), ("nonce", 512), ("login_hint", 254)] {
+    for (name, max) in [
+        ("state", 2048),
+        ("nonce", 512),
+        ("login_hint", 254),
+        ("ui_locales", 254),
+    ] {
         if params.get(name).is_some_and(|v| v.len() > max) {
             return Err(OAuthError::invalid_request(format!(
                 "{name} must be at most {max} characters"
@@ -424,6 +434,9 @@ fn check_parameters(
         request.dpop_jkt = Some(jkt.to_owned());
     }
     request.login_hint = params.get("login_hint").map(str::to_owned);
+    // OIDC Core section 3.1.2.1: a preference for the pages' language, not an error when
+    // none of its tags is available.
+    request.ui_locales = params.get("ui_locales").map(str::to_owned);
     // OIDC Core section 3.1.2.1: an ID token this server issued (it may have expired) naming
     // the user the client expects.
     if let Some(hint) = params.get("id_token_hint") {

@@ -60,8 +60,8 @@ pub enum Mail {
         to: String,
         /// The code.
         code: String,
-        /// What it is for, in words ("sign in", "confirm a change").
-        purpose: String,
+        /// What it is for.
+        purpose: crate::otp::codes::CodePurpose,
         /// Minutes the code is valid.
         valid_minutes: u64,
     },
@@ -145,8 +145,9 @@ impl fmt::Debug for Message {
 
 /// Turns a [`Mail`] into a [`Message`].
 pub trait MailComposer: Send + Sync {
-    /// Composes the message.
-    fn compose(&self, mail: &Mail) -> Result<Message, String>;
+    /// Composes the message, in `language` (the recipient's setting, a BCP 47 tag) where the
+    /// composer has it.
+    fn compose(&self, mail: &Mail, language: Option<&str>) -> Result<Message, String>;
 }
 
 /// A composer with plain built-in texts, for embedders without templates. Links point at the
@@ -158,7 +159,7 @@ pub struct PlainComposer {
 }
 
 impl MailComposer for PlainComposer {
-    fn compose(&self, mail: &Mail) -> Result<Message, String> {
+    fn compose(&self, mail: &Mail, _language: Option<&str>) -> Result<Message, String> {
         let (subject, text) = match mail {
             Mail::VerifyEmail {
                 token,
@@ -207,7 +208,8 @@ impl MailComposer for PlainComposer {
             } => (
                 format!("Your code: {code}"),
                 format!(
-                    "Your code to {purpose} is {code}. It is valid for {valid_minutes} minutes.\n"
+                    "Your code to {} is {code}. It is valid for {valid_minutes} minutes.\n",
+                    purpose.words()
                 ),
             ),
         };
@@ -235,12 +237,12 @@ pub enum MailError {
 }
 
 impl Provider {
-    /// Composes `mail` and queues it for delivery. Returns once it is stored: delivery happens
-    /// in the background.
-    pub async fn send_mail(&self, mail: Mail) -> Result<(), MailError> {
+    /// Composes `mail` in `language` (the recipient's setting: [`crate::users::Profile::locale`])
+    /// and queues it for delivery. Returns once it is stored: delivery happens in the background.
+    pub async fn send_mail(&self, mail: Mail, language: Option<&str>) -> Result<(), MailError> {
         let message = self
             .mail_composer()
-            .compose(&mail)
+            .compose(&mail, language)
             .map_err(MailError::Compose)?;
         let id = new_id();
         let queued = Queued {

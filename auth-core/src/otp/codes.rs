@@ -29,7 +29,8 @@ impl CodePurpose {
         }
     }
 
-    fn words(self) -> &'static str {
+    /// What the code is for, in English words ("sign in").
+    pub fn words(self) -> &'static str {
         match self {
             Self::Login => "sign in",
             Self::StepUp => "confirm a change to your account",
@@ -109,12 +110,15 @@ pub async fn send(
     let valid_minutes = policy.one_time_code_ttl.as_secs().div_ceil(60);
     match sms {
         None => provider
-            .send_mail(Mail::OneTimeCode {
-                to: user.email.as_str().to_owned(),
-                code,
-                purpose: purpose.words().to_owned(),
-                valid_minutes,
-            })
+            .send_mail(
+                Mail::OneTimeCode {
+                    to: user.email.as_str().to_owned(),
+                    code,
+                    purpose,
+                    valid_minutes,
+                },
+                user.profile.locale.as_deref(),
+            )
             .await
             .map_err(|e| OtpError::Internal(e.to_string())),
         Some((sender, to)) => {

@@ -1095,7 +1095,9 @@ pub trait PasskeyStore: Send + Sync {
     /// Renames one of the user's passkeys; false if the user has no passkey with this id.
     async fn rename_passkey(&self, user: &UserId, id: &str, name: &str)
     -> Result<bool, StoreError>;
-    /// Deletes one of the user's passkeys; false if the user has no passkey with this id.
+    /// Deletes one of the user's passkeys, unless it is the account's last way to sign in (no
+    /// password, no linked identity, no other passkey): `Ok(false)` then, and
+    /// [`StoreError::NotFound`] when the user has no passkey with this id.
     async fn delete_passkey(&self, user: &UserId, id: &str) -> Result<bool, StoreError>;
     /// Stores a ceremony (and drops expired ones).
     async fn insert_passkey_ceremony(

@@ -254,14 +254,6 @@ async fn callback_inner(
         }
         _ => None,
     };
-    if let Some(error) = params.error {
-        let code: String = error
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .take(40)
-            .collect();
-        return Err(UpstreamError::Refused(code));
-    }
     // RFC 6749 section 10.12 (and OIDC Core section 3.1.2.7): the state binds the answer to
     // the browser that asked; anything else is refused.
     let state = state
@@ -272,6 +264,16 @@ async fn callback_inner(
         && session_user != Some(link_user)
     {
         return Err(UpstreamError::State);
+    }
+    // An error answer counts only for the browser that asked (checked above): anyone else's
+    // link with `error=...` shows the expired-sign-in page, not a message of their choosing.
+    if let Some(error) = params.error {
+        let code: String = error
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .take(40)
+            .collect();
+        return Err(UpstreamError::Refused(code));
     }
     let code = params
         .code

@@ -318,6 +318,10 @@ pub async fn sign_up(provider: &Provider, new: NewUser, ip: &str) -> Result<(), 
     )
     .await?;
     let email = new.email.clone();
+    // The language of the sign-up page: the new account's setting, and the language of the
+    // notice to an existing account (looking up its owner's setting would be one more query
+    // on that branch only, which an observer of timing or store metrics could tell apart).
+    let language = new.profile.locale.clone();
     match register(provider, new, Origin::SignUp).await {
         Ok(user) => {
             crate::audit::record(
@@ -341,9 +345,12 @@ pub async fn sign_up(provider: &Provider, new: NewUser, ip: &str) -> Result<(), 
             )
             .await;
             provider
-                .send_mail(crate::mail::Mail::SignupWithExistingAddress {
-                    to: email.as_str().to_owned(),
-                })
+                .send_mail(
+                    crate::mail::Mail::SignupWithExistingAddress {
+                        to: email.as_str().to_owned(),
+                    },
+                    language.as_deref(),
+                )
                 .await
                 .map_err(|e| UserError::Internal(e.to_string()))
         }

@@ -77,9 +77,16 @@ struct Endpoint {
 #[derive(Template)]
 #[template(path = "api_docs.html")]
 struct DocsPage<'a> {
+    t: &'a crate::i18n::Tr,
     product: &'a str,
     endpoints: Vec<Endpoint>,
     schemas: Vec<(String, String)>,
+}
+
+impl crate::pages::templates::Localized for DocsPage<'_> {
+    fn tr(&self) -> &crate::i18n::Tr {
+        self.t
+    }
 }
 
 fn schema_name(reference: &Value) -> String {
@@ -169,7 +176,9 @@ fn viewer_config() -> Arc<Config<'static>> {
 /// copy, built into the binary), and its start-up script with this server's settings.
 pub async fn asset(Path(file): Path<String>) -> Response {
     match utoipa_swagger_ui::serve(&file, viewer_config()) {
-        Ok(Some(found)) if file != "index.html" => {
+        // Swagger UI's OAuth return page runs inline script and is not used here (the viewer
+        // has no authorization settings): 404, like its index.
+        Ok(Some(found)) if file != "index.html" && file != "oauth2-redirect.html" => {
             let mut response = found.bytes.into_owned().into_response();
             let headers = response.headers_mut();
             if let Ok(kind) = HeaderValue::from_str(&found.content_type) {
@@ -182,10 +191,19 @@ pub async fn asset(Path(file): Path<String>) -> Response {
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("public, max-age=3600"),
             );
+            // Should a file of the viewer ever be opened as a page, it gets the viewer's rules.
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(VIEWER_CSP),
+            );
+            headers.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
             response
         }
         // The viewer's own page is `/api/docs` (with the plain reference for browsers
-        // without JavaScript), not Swagger UI's index.
+        // without JavaScript), not Swagger UI's index; and no OAuth return page.
         Ok(_) => (StatusCode::NOT_FOUND, "no such file").into_response(),
         Err(e) => {
             tracing::error!(error = %e, "cannot serve a file of the API viewer");
@@ -211,7 +229,10 @@ pub async fn page(State(state): State<AppState>) -> Response {
                 .collect()
         })
         .unwrap_or_default();
+    // The description of the API is in English, for developers: the page says so in its `lang`.
+    let english = state.web.i18n.for_setting(Some("en"));
     let page = DocsPage {
+        t: &english,
         product: &state.web.product_name,
         endpoints: endpoints(&doc),
         schemas,

@@ -166,8 +166,9 @@ mod tests {
     fn the_known_keys_are_the_fields() {
         let top = fields_of::<Config>();
         assert!(top.contains(&"database_url") && top.contains(&"metrics"));
-        assert_eq!(top.len(), 26);
+        assert_eq!(top.len(), 27);
         assert!(top.contains(&"passkeys"));
+        assert!(top.contains(&"i18n"));
         assert!(top.contains(&"device") && top.contains(&"backchannel_logout"));
         assert!(fields_of::<KeysConfig>().contains(&"encryption_key_file"));
     }

@@ -22,6 +22,7 @@ mod dpop;
 mod events;
 mod fapi;
 mod http;
+mod i18n;
 mod keys;
 mod load;
 pub mod log;
@@ -45,6 +46,7 @@ pub use dpop::DpopConfig;
 pub use events::{EventSettings, EventsConfig, WebhookConfig};
 pub use fapi::FapiConfig;
 pub use http::{HttpConfig, HttpLimits};
+pub use i18n::I18nConfig;
 pub use keys::KeysConfig;
 pub use log::LogConfig;
 pub use mail::{MailConfig, MailSettings, MailTransportSetting};
@@ -101,6 +103,8 @@ pub struct Config {
     pub fapi: FapiConfig,
     /// Hosted pages.
     pub ui: UiConfig,
+    /// Languages of the hosted pages and mails.
+    pub i18n: I18nConfig,
     /// HTTP details.
     pub http: HttpConfig,
     /// Outgoing mail.
@@ -143,6 +147,7 @@ impl Default for Config {
             device: DeviceConfig::default(),
             fapi: FapiConfig::default(),
             ui: UiConfig::default(),
+            i18n: I18nConfig::default(),
             http: HttpConfig::default(),
             mail: MailConfig::default(),
             account: AccountConfig::default(),
@@ -177,6 +182,8 @@ pub struct Settings {
     pub product_name: String,
     /// Replacement stylesheet, read at start-up.
     pub stylesheet: Option<String>,
+    /// The messages of the pages and mails in every language.
+    pub i18n: std::sync::Arc<crate::i18n::Catalog>,
     /// Proxies trusted to name the client address.
     pub proxies: TrustedProxies,
     /// Request size and time limits.
@@ -227,6 +234,7 @@ impl Config {
         core.users = self.users.policy()?;
         let (registration, registration_scope) = self.registration.settings()?;
         let stylesheet = self.ui.read_stylesheet()?;
+        let i18n = self.i18n.catalog()?;
         let proxies = self.http.trusted_proxies()?;
         let mail = self.mail.settings()?;
         core.account = self.account.policy()?;
@@ -245,6 +253,7 @@ impl Config {
             registration_scope,
             product_name: self.ui.product_name.clone(),
             stylesheet,
+            i18n,
             proxies,
             http: self.http.checked_limits()?,
             mail,

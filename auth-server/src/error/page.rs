@@ -5,17 +5,22 @@
 //! 500 page that logs its cause, a redirect (a page that needs a session sends the browser to
 //! `/login`), or the page's own form again with the error in place, which the handler renders.
 //!
-//! Rendering a page needs the deployment's product name, which `IntoResponse` cannot reach: a
-//! page error that needs it answers with its status and itself in the response's extensions,
-//! and [`render_pending`], a layer of the router, renders it with the state. Nothing else
-//! puts a [`Pending`] there.
+//! Rendering a page needs the deployment's product name and the browser's language, which
+//! `IntoResponse` cannot reach: a page error that needs them answers with its status and itself
+//! in the response's extensions, and [`render_pending`], a layer of the router, renders it with
+//! the state in the language of the request. Nothing else puts a [`Pending`] there. Titles and
+//! messages are message keys ([`Text`]); details from the protocol layer, written for
+//! developers, stay as they are ([`Text::Plain`]).
 
+use crate::i18n::{Text, Tr};
 use crate::pages::templates::{ErrorPage, NoticePage};
 use crate::pages::{Browser, render, see_other};
 use crate::state::AppState;
 use auth_core::store::StoreError;
 use auth_core::throttle::Throttled;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 
@@ -40,7 +45,7 @@ enum Page {
     Message {
         status: StatusCode,
         title: &'static str,
-        message: String,
+        message: Text,
     },
     Throttled {
         throttled: Throttled,
@@ -51,18 +56,23 @@ enum Page {
 }
 
 impl PageError {
-    /// The error page: `title` and `message`, nothing else on it.
-    pub fn page(status: StatusCode, title: &'static str, message: impl Into<String>) -> Self {
+    /// The error page: `title` (a message key) and `message`, nothing else on it.
+    pub fn page(status: StatusCode, title: &'static str, message: Text) -> Self {
         Self(Kind::Pending(Pending(Page::Message {
             status,
             title,
-            message: message.into(),
+            message,
         })))
     }
 
-    /// 400 "Invalid request": the query of a page cannot be read.
+    /// 400 "Invalid request": the query of a page cannot be read (`message` says why, for
+    /// developers).
     pub fn invalid_request(message: impl Into<String>) -> Self {
-        Self::page(StatusCode::BAD_REQUEST, "Invalid request", message)
+        Self::page(
+            StatusCode::BAD_REQUEST,
+            crate::i18n::key("error-invalid-request"),
+            Text::Plain(message.into()),
+        )
     }
 
     /// 500: a page that says something went wrong; `cause` is logged, never shown.
@@ -71,7 +81,8 @@ impl PageError {
         Self(Kind::Pending(Pending(Page::Internal)))
     }
 
-    /// 429: "Too many `what`. Try again in ...", with `Retry-After` and the browser's cookies.
+    /// 429: the message `what` (a key, with `$wait`: "Too many attempts. Try again in
+    /// { $wait }."), with `Retry-After` and the browser's cookies.
     pub fn throttled(browser: &Browser, throttled: &Throttled, what: &'static str) -> Self {
         Self(Kind::Pending(Pending(Page::Throttled {
             throttled: throttled.clone(),
@@ -91,18 +102,18 @@ impl PageError {
         Self(Kind::Ready(page))
     }
 
-    /// The response, rendered with `state` (for code that holds the state, such as a
-    /// middleware; handlers return the error and [`render_pending`] renders it).
-    pub fn render(self, state: &AppState) -> Response {
+    /// The response, rendered with `state` in the language of `tr` (for code that holds the
+    /// state, such as a middleware; handlers return the error and [`render_pending`] renders it).
+    pub fn render(self, state: &AppState, tr: &Tr) -> Response {
         match self.0 {
-            Kind::Pending(pending) => pending.render(state),
+            Kind::Pending(pending) => pending.render(state, tr),
             Kind::Ready(response) => response,
         }
     }
 }
 
 impl Pending {
-    fn render(self, state: &AppState) -> Response {
+    fn render(self, state: &AppState, t: &Tr) -> Response {
         let product = &state.web.product_name;
         match self.0 {
             Page::Message {
@@ -113,18 +124,20 @@ impl Pending {
                 state,
                 status,
                 &ErrorPage {
+                    t,
                     product,
-                    title,
-                    message: &message,
+                    title: &t.get(title),
+                    message: &t.text(&message),
                 },
             ),
             Page::Internal => render(
                 state,
                 StatusCode::INTERNAL_SERVER_ERROR,
                 &ErrorPage {
+                    t,
                     product,
-                    title: "Something went wrong",
-                    message: "The request could not be completed. Please try again in a moment.",
+                    title: &t.get("error-internal"),
+                    message: &t.get("error-internal-text"),
                 },
             ),
             Page::Throttled {
@@ -132,10 +145,11 @@ impl Pending {
                 what,
                 jar,
             } => {
-                let message = format!("Too many {what}. Try again in {}.", throttled.wait());
+                let message = t.arg(what, "wait", t.wait(throttled.retry_after_secs));
                 let page = NoticePage {
+                    t,
                     product,
-                    title: "Please wait",
+                    title: &t.get("error-please-wait"),
                     message: &message,
                     link: None,
                 };
@@ -172,11 +186,20 @@ impl IntoResponse for PageError {
     }
 }
 
-/// Renders the page error a handler answered with, if any (the router's layer: see the
-/// module's header).
-pub fn render_pending(state: &AppState, mut response: Response) -> Response {
+/// Renders the page error a handler answered with, if any, in the language of the request
+/// (the router's layer: see the module's header).
+pub async fn render_pending(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let headers = crate::pages::LanguageHeaders::of(request.headers());
+    let mut response = next.run(request).await;
     match response.extensions_mut().remove::<Pending>() {
-        Some(pending) => pending.render(state),
+        Some(pending) => {
+            let tr = crate::pages::language(&state, &headers).await;
+            pending.render(&state, &tr)
+        }
         None => response,
     }
 }

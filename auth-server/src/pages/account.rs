@@ -3,10 +3,10 @@
 //! redirect and a notice, or shows the error in place.
 
 use super::form::Posted;
-use super::login::sentence;
 use super::templates::{AccountPage, RecoveryCodesPage, TotpEnrolPage};
 use super::{Browser, render, see_other};
 use crate::error::PageError;
+use crate::i18n::key;
 use crate::state::AppState;
 use auth_core::account::{self, AccountError};
 use auth_core::otp::codes::{self, Channel, CodePurpose};
@@ -21,25 +21,44 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-/// The notices a redirect back to `/account` can carry.
-fn notice_text(code: &str) -> Option<&'static str> {
+/// The notices a redirect back to `/account` can carry (their message keys).
+fn notice_key(code: &str) -> Option<&'static str> {
     Some(match code {
-        "saved" => "Your profile is saved.",
-        "password" => "Your password is changed. Your other sessions were signed out.",
-        "code-sent" => "We sent a code to your e-mail address.",
-        "email" => {
-            "Your address is changed. Open the link we sent to the new address to confirm it."
-        }
-        "totp-on" => "The authenticator app is set up.",
-        "totp-off" => "The authenticator app is turned off.",
-        "session-ended" => "That session is signed out.",
-        "passkey-added" => "The passkey is added.",
-        "passkey-renamed" => "The passkey is renamed.",
-        "passkey-removed" => "The passkey is removed.",
-        "upstream-linked" => "The sign-in provider is linked to your account.",
-        "upstream-unlinked" => "The sign-in provider is unlinked from your account.",
+        "saved" => key("account-notice-saved"),
+        "password" => key("account-notice-password"),
+        "code-sent" => key("account-notice-code-sent"),
+        "email" => key("account-notice-email"),
+        "totp-on" => key("account-notice-totp-on"),
+        "totp-off" => key("account-notice-totp-off"),
+        "session-ended" => key("account-notice-session-ended"),
+        "passkey-added" => key("account-notice-passkey-added"),
+        "passkey-renamed" => key("account-notice-passkey-renamed"),
+        "passkey-removed" => key("account-notice-passkey-removed"),
+        "upstream-linked" => key("account-notice-upstream-linked"),
+        "upstream-unlinked" => key("account-notice-upstream-unlinked"),
         _ => return None,
     })
+}
+
+/// The languages to choose from: (tag, name, chosen). A setting that is none of them (made
+/// through the account API, such as `de-CH`) is offered too, so saving the form keeps it.
+fn language_choices(state: &AppState, setting: Option<&str>) -> Vec<(String, String, bool)> {
+    let mut choices: Vec<(String, String, bool)> = state
+        .web
+        .i18n
+        .choices()
+        .into_iter()
+        .map(|(tag, name)| {
+            let chosen = setting.is_some_and(|s| s.eq_ignore_ascii_case(&tag));
+            (tag, name, chosen)
+        })
+        .collect();
+    if let Some(setting) = setting
+        && !choices.iter().any(|c| c.2)
+    {
+        choices.push((setting.to_owned(), setting.to_owned(), true));
+    }
+    choices
 }
 
 /// The signed-in user and their session; without one (or for a disabled account), the
@@ -92,6 +111,7 @@ async fn page(
         })
         .collect();
     let page = AccountPage {
+        t: &browser.tr,
         product: &state.web.product_name,
         csrf: &csrf,
         notice,
@@ -100,6 +120,7 @@ async fn page(
         email_verified: user.email_verified,
         profile: &user.profile,
         phone: user.phone_number.as_deref().unwrap_or(""),
+        languages: language_choices(state, user.profile.locale.as_deref()),
         roles: grants.roles,
         totp_enabled,
         recovery_left,
@@ -123,8 +144,11 @@ pub async fn show(
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
     let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let notice = params.get("notice").and_then(notice_text);
-    page(&state, &browser, StatusCode::OK, notice, None).await
+    let notice = params
+        .get("notice")
+        .and_then(notice_key)
+        .map(|key| browser.tr.get(key));
+    page(&state, &browser, StatusCode::OK, notice.as_deref(), None).await
 }
 
 /// An account error where it belongs: a 429 notice, a 500 page, or the account page with the
@@ -132,7 +156,7 @@ pub async fn show(
 pub(crate) async fn refused(state: &AppState, browser: &Browser, error: AccountError) -> PageError {
     let status = match error {
         AccountError::Throttled(throttled) | AccountError::Otp(OtpError::Throttled(throttled)) => {
-            return PageError::throttled(browser, &throttled, "attempts");
+            return PageError::throttled(browser, &throttled, key("throttled-attempts"));
         }
         AccountError::Otp(OtpError::Internal(e)) | AccountError::User(UserError::Internal(e)) => {
             return PageError::internal(e);
@@ -140,7 +164,8 @@ pub(crate) async fn refused(state: &AppState, browser: &Browser, error: AccountE
         AccountError::User(UserError::EmailTaken) => StatusCode::CONFLICT,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
-    refused_with(state, browser, status, &sentence(&error.to_string())).await
+    let message = super::refusals::account_error(&browser.tr, &error);
+    refused_with(state, browser, status, &message).await
 }
 
 /// The account page with `message` as its error.
@@ -281,6 +306,7 @@ fn enrol_page(
     let qr = qr_data_uri(&enrolment.otpauth_url).map_err(PageError::internal)?;
     let csrf = browser.csrf_token(state);
     let page = TotpEnrolPage {
+        t: &browser.tr,
         product: &state.web.product_name,
         csrf: &csrf,
         qr_data_uri: &qr,
@@ -353,6 +379,7 @@ pub async fn totp_confirm(
             )
             .await;
             let page = RecoveryCodesPage {
+                t: &browser.tr,
                 product: &state.web.product_name,
                 codes: &codes.0,
             };
@@ -367,7 +394,7 @@ pub async fn totp_confirm(
                 &browser,
                 &enrolment,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                Some("The code is not correct. Check the time on your device and try again."),
+                Some(&browser.tr.get("account-totp-wrong-code")),
             )?)),
             None => Ok(see_other(&browser, "/account")),
         },
@@ -409,6 +436,7 @@ pub async fn recovery_codes(
     match recovery::regenerate(&state.provider, &user).await {
         Ok(codes) => {
             let page = RecoveryCodesPage {
+                t: &browser.tr,
                 product: &state.web.product_name,
                 codes: &codes.0,
             };
@@ -439,7 +467,7 @@ pub async fn end_session(
             &browser,
             StatusCode::NOT_FOUND,
             None,
-            Some("That session does not exist."),
+            Some(&browser.tr.get("account-no-such-session")),
         )
         .await?;
         return Err(PageError::rendered(missing));

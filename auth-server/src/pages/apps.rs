@@ -34,7 +34,7 @@ async fn page(
                 .scopes
                 .into_iter()
                 .map(|s| {
-                    let words = describe_scope(&s);
+                    let words = describe_scope(&browser.tr, &s);
                     (s, words)
                 })
                 .collect(),
@@ -48,6 +48,7 @@ async fn page(
         .collect();
     let csrf = browser.csrf_token(state);
     let page = AccountAppsPage {
+        t: &browser.tr,
         product: &state.web.product_name,
         csrf: &csrf,
         notice,
@@ -66,10 +67,10 @@ pub async fn show(
 ) -> Result<Response, PageError> {
     let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
     let notice = match params.get("notice") {
-        Some("removed") => Some("The app's access is removed. Its tokens no longer work."),
+        Some("removed") => Some(browser.tr.get("apps-removed")),
         _ => None,
     };
-    page(&state, &browser, StatusCode::OK, notice, None).await
+    page(&state, &browser, StatusCode::OK, notice.as_deref(), None).await
 }
 
 /// `POST /account/apps/remove`: takes back one app's access to the user's account.
@@ -85,7 +86,7 @@ pub async fn remove(
             &browser,
             StatusCode::NOT_FOUND,
             None,
-            Some("That application has no access to your account."),
+            Some(&browser.tr.get("apps-no-access")),
         )
         .await?;
         return Err(PageError::rendered(missing));

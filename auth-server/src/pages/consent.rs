@@ -6,6 +6,7 @@ use super::templates::ConsentPage;
 use super::{Browser, render};
 use crate::authorize::{answer_error, pending_request, proceed};
 use crate::error::PageError;
+use crate::i18n::{Tr, key};
 use crate::state::AppState;
 use auth_core::OAuthError;
 use auth_core::authorize::{self, forget_pending};
@@ -16,29 +17,30 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 /// What a scope lets the application do, in words for the consent page.
-pub fn describe_scope(scope: &str) -> &'static str {
-    match scope {
-        "openid" => "confirm who you are",
-        "profile" => "see your name and language",
-        "email" => "see your e-mail address",
-        "offline_access" => "keep access while you are not using it",
-        "permissions" => "see the permissions of your roles",
-        "admin" => "administer this server",
-        "account" => "see your account: e-mail address, phone number, sign-ins and their addresses",
-        "account:write" => "see and change your account, and sign out your sessions",
-        _ => "use this permission of your account",
-    }
+pub fn describe_scope(t: &Tr, scope: &str) -> String {
+    t.get(match scope {
+        "openid" => key("scope-openid"),
+        "profile" => key("scope-profile"),
+        "email" => key("scope-email"),
+        "offline_access" => key("scope-offline-access"),
+        "permissions" => key("scope-permissions"),
+        "admin" => key("scope-admin"),
+        "account" => key("scope-account"),
+        "account:write" => key("scope-account-write"),
+        _ => key("scope-other"),
+    })
 }
 
 /// `GET /consent?request=...`
 pub async fn show(
     State(state): State<AppState>,
-    browser: Browser,
+    mut browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
     let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
     let handle = params.get("request").unwrap_or("");
     let (client, pending) = pending_request(&state, &browser, handle).await?;
+    browser.with_ui_locales(pending.request.ui_locales.as_deref());
     let sign_in =
         || PageError::redirect(&browser, &format!("/login?request={}", urlencode(handle)));
     let session = browser.session.as_ref().ok_or_else(sign_in)?;
@@ -50,6 +52,7 @@ pub async fn show(
         .ok_or_else(sign_in)?;
     let csrf = browser.csrf_token(&state);
     let page = ConsentPage {
+        t: &browser.tr,
         product: &state.web.product_name,
         csrf: &csrf,
         request: handle,
@@ -64,7 +67,7 @@ pub async fn show(
             .request
             .scope()
             .iter()
-            .map(|s| (s.to_owned(), describe_scope(s)))
+            .map(|s| (s.to_owned(), describe_scope(&browser.tr, s)))
             .collect(),
     };
     Ok((browser.jar(), render(&state, StatusCode::OK, &page)).into_response())

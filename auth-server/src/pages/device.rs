@@ -9,8 +9,9 @@
 use super::consent::describe_scope;
 use super::form::Posted;
 use super::templates::{DeviceConsentPage, DevicePage};
-use super::{Browser, notice, render};
+use super::{Browser, notice_text, render};
 use crate::error::PageError;
+use crate::i18n::{Text, key};
 use crate::state::AppState;
 use auth_core::device::{self, Decision, DeviceError, PendingDevice, UserCode};
 use auth_core::params::Params;
@@ -55,6 +56,7 @@ fn entry_page(
 ) -> Response {
     let csrf = browser.csrf_token(state);
     let page = DevicePage {
+        t: &browser.tr,
         product: &state.web.product_name,
         csrf: &csrf,
         user_email: user.email.as_str(),
@@ -75,18 +77,15 @@ fn refused(
 ) -> PageError {
     let (status, message) = match error {
         DeviceError::Throttled(throttled) => {
-            return PageError::throttled(browser, &throttled, "codes entered");
+            return PageError::throttled(browser, &throttled, key("throttled-codes-entered"));
         }
         DeviceError::Store(e) => return PageError::internal(e),
         DeviceError::Malformed => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            "A code has 8 letters, such as BCDF-GHJK. Check the code on your device.",
+            key("device-code-malformed"),
         ),
         // Wrong, expired or already used: the page does not say which (section 5.1).
-        DeviceError::Unknown => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "This code is not valid or has expired. Check the code on your device, or start again there.",
-        ),
+        DeviceError::Unknown => (StatusCode::UNPROCESSABLE_ENTITY, key("device-code-invalid")),
     };
     let typed: String = typed.chars().take(20).collect();
     PageError::rendered(entry_page(
@@ -95,7 +94,7 @@ fn refused(
         status,
         user,
         &typed,
-        Some(message),
+        Some(&browser.tr.get(message)),
     ))
 }
 
@@ -151,6 +150,7 @@ fn consent_page(
     let csrf = browser.csrf_token(state);
     let user_code = found.user_code.display();
     let page = DeviceConsentPage {
+        t: &browser.tr,
         product: &state.web.product_name,
         csrf: &csrf,
         user_email: user.email.as_str(),
@@ -164,7 +164,7 @@ fn consent_page(
         scopes: found
             .scope
             .iter()
-            .map(|s| (s.to_owned(), describe_scope(s)))
+            .map(|s| (s.to_owned(), describe_scope(&browser.tr, s)))
             .collect(),
     };
     (browser.jar(), render(state, StatusCode::OK, &page)).into_response()
@@ -186,8 +186,8 @@ pub async fn decide(
         _ => {
             return Err(PageError::page(
                 StatusCode::BAD_REQUEST,
-                "Invalid form",
-                "Choose Allow or Deny.",
+                key("error-invalid-form"),
+                Text::Key("error-choose-decision"),
             ));
         }
     };
@@ -195,26 +195,16 @@ pub async fn decide(
         .await
         .map_err(|e| refused(&state, &browser, &user, typed, e))?;
     let (title, message) = match decision {
-        Decision::Approve => (
-            "Device connected",
-            format!(
-                "{} on your device now has access. You can close this page and return to your device.",
-                found.client.name
-            ),
-        ),
-        Decision::Deny => (
-            "Access denied",
-            format!(
-                "{} was not given access. You can close this page.",
-                found.client.name
-            ),
-        ),
+        Decision::Approve => (key("device-connected"), key("device-connected-text")),
+        Decision::Deny => (key("device-denied"), key("device-denied-text")),
     };
-    Ok(notice(
+    let t = &browser.tr;
+    let message = t.arg(message, "client", found.client.name.as_str());
+    Ok(notice_text(
         &state,
         &browser,
         StatusCode::OK,
-        title,
+        &t.get(title),
         &message,
         None,
     ))

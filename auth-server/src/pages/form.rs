@@ -8,6 +8,7 @@
 
 use super::{Browser, csrf_token};
 use crate::error::PageError;
+use crate::i18n::{Text, key};
 use crate::state::AppState;
 use auth_core::params::Params;
 use axum::body::Bytes;
@@ -70,10 +71,19 @@ async fn read(request: Request, state: &AppState) -> Result<(Browser, Params), P
     let body = Bytes::from_request(Request::from_parts(parts, body), state)
         .await
         .map_err(|rejection| {
-            PageError::page(rejection.status(), "Invalid form", rejection.body_text())
+            PageError::page(
+                rejection.status(),
+                key("error-invalid-form"),
+                Text::Plain(rejection.body_text()),
+            )
         })?;
-    let params = Params::parse(&body)
-        .map_err(|e| PageError::page(StatusCode::BAD_REQUEST, "Invalid form", e.description()))?;
+    let params = Params::parse(&body).map_err(|e| {
+        PageError::page(
+            StatusCode::BAD_REQUEST,
+            key("error-invalid-form"),
+            Text::Plain(e.description().to_owned()),
+        )
+    })?;
     Ok((browser, params))
 }
 
@@ -89,8 +99,8 @@ fn check(browser: &Browser, state: &AppState, params: &Params) -> Result<(), Pag
     } else {
         Err(PageError::page(
             StatusCode::FORBIDDEN,
-            "Form expired",
-            "This form has expired or was sent from another site. Go back, reload the page and try again.",
+            key("error-form-expired"),
+            Text::Key("error-form-expired-text"),
         ))
     }
 }

@@ -4,6 +4,7 @@ use super::form::Posted;
 use super::templates::{LoginPage, SecondFactorPage};
 use super::{Browser, see_other};
 use crate::error::PageError;
+use crate::i18n::{Text, key};
 use crate::state::AppState;
 use auth_core::authorize::load_pending;
 use auth_core::login::{self, FirstStep, FirstStepError, Method, SecondFactor, SecondStepError};
@@ -30,13 +31,10 @@ pub(crate) fn urlencode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
-/// The message for a sign-in request that cannot be continued.
-pub const EXPIRED_REQUEST: &str = "This sign-in request has expired or was started in another browser. Go back to the application and try again.";
-
 /// `GET /login`
 pub async fn show(
     State(state): State<AppState>,
-    browser: Browser,
+    mut browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
     let params = Params::parse(query.unwrap_or_default().as_bytes())
@@ -47,6 +45,7 @@ pub async fn show(
         let pending = load_pending(&state.provider, handle, browser.binding())
             .await?
             .ok_or_else(expired_request)?;
+        browser.with_ui_locales(pending.request.ui_locales.as_deref());
         email = pending.request.login_hint.unwrap_or_default();
     } else if browser.session.is_some() {
         return Ok(see_other(&browser, "/account"));
@@ -64,7 +63,11 @@ pub async fn show(
 
 /// The error page of a sign-in request that cannot be continued.
 pub fn expired_request() -> PageError {
-    PageError::page(StatusCode::BAD_REQUEST, "Request expired", EXPIRED_REQUEST)
+    PageError::page(
+        StatusCode::BAD_REQUEST,
+        key("error-request-expired"),
+        Text::Key("error-request-expired-text"),
+    )
 }
 
 fn page(
@@ -78,6 +81,7 @@ fn page(
 ) -> Response {
     let csrf = browser.csrf_token(state);
     let page = LoginPage {
+        t: &browser.tr,
         product: &state.web.product_name,
         csrf: &csrf,
         request,
@@ -112,6 +116,7 @@ fn second_factor_page(
 ) -> Response {
     let csrf = browser.csrf_token(state);
     let page = SecondFactorPage {
+        t: &browser.tr,
         product: &state.web.product_name,
         csrf: &csrf,
         challenge,
@@ -146,13 +151,7 @@ pub async fn submit(
         ],
     )
     .await
-    .map_err(|throttled| {
-        PageError::throttled(
-            &browser,
-            &throttled,
-            "sign-in attempts from your network or for this account",
-        )
-    })?;
+    .map_err(|throttled| PageError::throttled(&browser, &throttled, key("throttled-sign-in")))?;
     let password = Password::new(params.get("password").unwrap_or(""));
     let step = login::password_step(
         provider,
@@ -170,7 +169,7 @@ pub async fn submit(
             status,
             request,
             email,
-            Some(message),
+            Some(&browser.tr.get(message)),
             unverified,
         ))
     };
@@ -191,23 +190,22 @@ pub async fn submit(
         )),
         Err(FirstStepError::Login(LoginError::InvalidCredentials)) => Err(refused(
             StatusCode::UNAUTHORIZED,
-            "The e-mail address or password is incorrect.",
+            key("login-wrong-credentials"),
             false,
         )),
-        Err(FirstStepError::Login(LoginError::Disabled)) => Err(refused(
-            StatusCode::FORBIDDEN,
-            "This account is disabled. Contact the administrator.",
-            false,
-        )),
+        Err(FirstStepError::Login(LoginError::Disabled)) => {
+            Err(refused(StatusCode::FORBIDDEN, key("login-disabled"), false))
+        }
         Err(FirstStepError::EmailNotVerified) => Err(refused(
             StatusCode::FORBIDDEN,
-            "Confirm your e-mail address first: open the link we sent you.",
+            key("login-unverified"),
             true,
         )),
         Err(FirstStepError::Login(LoginError::Throttled(throttled))) => {
-            let message = format!(
-                "Too many failed sign-in attempts. Try again in {}.",
-                throttled.wait()
+            let message = browser.tr.arg(
+                "login-locked",
+                "wait",
+                browser.tr.wait(throttled.retry_after_secs),
             );
             let mut response = page(
                 &state,
@@ -227,7 +225,7 @@ pub async fn submit(
         Err(FirstStepError::Otp(OtpError::Throttled(throttled))) => Err(PageError::throttled(
             &browser,
             &throttled,
-            "codes requested",
+            key("throttled-codes-requested"),
         )),
         Err(FirstStepError::Login(LoginError::Internal(e))) => Err(PageError::internal(e)),
         Err(FirstStepError::Otp(e)) => Err(PageError::internal(e)),
@@ -247,7 +245,7 @@ pub async fn second_factor(
         .await
         .map_err(|e| match e {
             OtpError::Throttled(throttled) => {
-                PageError::throttled(&browser, &throttled, "codes entered from your network")
+                PageError::throttled(&browser, &throttled, key("throttled-codes"))
             }
             other => PageError::internal(other),
         })?;
@@ -269,7 +267,12 @@ pub async fn second_factor(
     let input = match (params.get("recovery_code"), params.get("code")) {
         (Some(recovery), _) => SecondFactor::RecoveryCode(recovery.to_owned()),
         (None, Some(code)) => SecondFactor::Code(code.to_owned()),
-        (None, None) => return Err(refused(StatusCode::UNPROCESSABLE_ENTITY, "Enter the code.")),
+        (None, None) => {
+            return Err(refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &browser.tr.get("second-enter-code"),
+            ));
+        }
     };
     match login::second_step(provider, challenge, browser.binding(), input, &browser.ip).await {
         Ok(done) => {
@@ -287,25 +290,17 @@ pub async fn second_factor(
             StatusCode::UNAUTHORIZED,
             None,
             "",
-            Some("This sign-in has expired or had too many wrong codes. Sign in again."),
+            Some(&browser.tr.get("second-expired")),
             false,
         ))),
         Err(SecondStepError::Otp(OtpError::Internal(e))) => Err(PageError::internal(e)),
         Err(SecondStepError::Otp(OtpError::Throttled(throttled))) => Err(PageError::throttled(
             &browser,
             &throttled,
-            "wrong codes for this account",
+            key("throttled-wrong-codes"),
         )),
         Err(SecondStepError::Otp(e)) => {
-            let message = match &e {
-                OtpError::Wrong {
-                    attempts_left: Some(left),
-                } => format!("The code is not correct. {left} tries left."),
-                OtpError::Wrong {
-                    attempts_left: None,
-                } => "The code is not correct.".to_owned(),
-                other => sentence(&other.to_string()),
-            };
+            let message = super::refusals::otp_error(&browser.tr, &e);
             Err(refused(StatusCode::UNAUTHORIZED, &message))
         }
     }

@@ -8,6 +8,7 @@ use super::form::LogoutPost;
 use super::templates::{LoggedOutPage, LogoutPage};
 use super::{Browser, notice, render, see_other};
 use crate::error::PageError;
+use crate::i18n::{Text, key};
 use crate::state::AppState;
 use auth_core::logout::{self, LogoutError, LogoutRequest};
 use auth_core::params::Params;
@@ -47,9 +48,11 @@ async fn handle(
     let request = logout::validate(&state.provider, &params)
         .await
         .map_err(|e| match e {
-            LogoutError::Invalid(message) => {
-                PageError::page(StatusCode::BAD_REQUEST, "Sign-out failed", message)
-            }
+            LogoutError::Invalid(message) => PageError::page(
+                StatusCode::BAD_REQUEST,
+                key("error-sign-out-failed"),
+                Text::Plain(message),
+            ),
             LogoutError::Internal(e) => PageError::internal(e),
         })?;
     let named_session = browser
@@ -68,26 +71,29 @@ async fn handle(
         // session's client, a self-registered client's URI is a link the user may follow, not
         // a redirect (else `/logout` is an open redirector for anyone who registers a client).
         Some(location) => {
-            let name = request
-                .client
-                .as_ref()
-                .map_or("the application", |c| c.name.as_str());
+            let name = match &request.client {
+                Some(client) => client.name.clone(),
+                None => browser.tr.get("logout-the-application"),
+            };
             let host = url::Url::parse(&location)
                 .ok()
                 .and_then(|u| u.host_str().map(str::to_owned))
                 .unwrap_or_default();
-            let text = format!("Continue to {name} ({host})");
+            let text = browser
+                .tr
+                .args2("logout-continue-to", "client", name, "host", host);
             notice(
                 &state,
                 &browser,
                 StatusCode::OK,
-                "Signed out",
-                "You are signed out.",
-                Some((location, text.as_str())),
+                key("logout-done-title"),
+                key("logout-done-text"),
+                Some((location, text)),
             )
         }
         None => {
             let page = LoggedOutPage {
+                t: &browser.tr,
                 product: &state.web.product_name,
             };
             (browser.jar(), render(&state, StatusCode::OK, &page)).into_response()
@@ -112,6 +118,7 @@ fn confirm_page(
     .filter_map(|name| params.get(name).map(|value| (name, value.to_owned())))
     .collect();
     let page = LogoutPage {
+        t: &browser.tr,
         product: &state.web.product_name,
         csrf: &csrf,
         client_name: request.client.as_ref().map(|c| c.name.as_str()),

@@ -15,6 +15,7 @@ pub mod login;
 pub mod logout;
 pub mod passkeys;
 pub mod password;
+mod refusals;
 pub mod signup;
 pub mod templates;
 pub mod upstream;
@@ -23,6 +24,7 @@ pub mod verify;
 
 use crate::error::PageError;
 use crate::extract::ClientIp;
+use crate::i18n::Tr;
 use crate::state::AppState;
 use askama::Template;
 use auth_core::device::UserCode;
@@ -37,6 +39,7 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::ExposeSecret;
+use templates::Localized;
 
 /// What the server knows about the browser making a request.
 pub struct Browser {
@@ -50,12 +53,30 @@ pub struct Browser {
     pub ip: String,
     /// `User-Agent`.
     pub user_agent: String,
+    /// The page's language: see [`Browser::language`].
+    pub tr: Tr,
+    /// The signed-in user's language setting, if any.
+    user_language: Option<String>,
+    accept_language: Option<String>,
     origin_ok: bool,
 }
 
 impl Browser {
     fn cookie_name(&self, name: &'static str) -> String {
         cookie_name(self.secure, name)
+    }
+
+    /// Takes the `ui_locales` of the authorization request the page belongs to into account
+    /// (after the user's own setting, before `Accept-Language`: see
+    /// [`crate::i18n::Catalog::negotiate`]).
+    pub fn with_ui_locales(&mut self, ui_locales: Option<&str>) {
+        if ui_locales.is_some() {
+            self.tr = self.tr.catalog().negotiate(
+                self.user_language.as_deref(),
+                ui_locales,
+                self.accept_language.as_deref(),
+            );
+        }
     }
 
     /// The secret that binds pending authorization requests to this browser.
@@ -200,6 +221,21 @@ impl FromRequestParts<AppState> for Browser {
         let Ok(ClientIp(ip)) = ClientIp::from_request_parts(parts, state).await;
         let user_agent = header_text(&parts.headers, header::USER_AGENT).unwrap_or_default();
         let origin_ok = origin_allowed(&parts.headers, state.provider.settings().issuer.as_str());
+        let user_language = match &session {
+            Some(session) => state
+                .provider
+                .store()
+                .user(&session.user_id)
+                .await?
+                .and_then(|user| user.profile.locale),
+            None => None,
+        };
+        let accept_language = header_text(&parts.headers, header::ACCEPT_LANGUAGE);
+        let tr =
+            state
+                .web
+                .i18n
+                .negotiate(user_language.as_deref(), None, accept_language.as_deref());
         Ok(Self {
             jar,
             csrf_secret,
@@ -208,9 +244,66 @@ impl FromRequestParts<AppState> for Browser {
             session,
             ip,
             user_agent,
+            tr,
+            user_language,
+            accept_language,
             origin_ok,
         })
     }
+}
+
+/// What the language of a page depends on, taken from a request before it is handled (for
+/// [`crate::error::page::render_pending`], which renders a page error after).
+pub struct LanguageHeaders {
+    cookie: Option<HeaderValue>,
+    accept_language: Option<String>,
+}
+
+impl LanguageHeaders {
+    /// The headers of `headers` that choose the language.
+    pub fn of(headers: &HeaderMap) -> Self {
+        Self {
+            cookie: headers.get(header::COOKIE).cloned(),
+            accept_language: header_text(headers, header::ACCEPT_LANGUAGE),
+        }
+    }
+}
+
+/// The language of a page for a request with `headers`: the signed-in user's setting, else
+/// `Accept-Language`, else the default.
+pub async fn language(state: &AppState, headers: &LanguageHeaders) -> Tr {
+    let mut cookies = HeaderMap::new();
+    if let Some(cookie) = &headers.cookie {
+        cookies.insert(header::COOKIE, cookie.clone());
+    }
+    let secure = state.provider.settings().issuer.is_https();
+    let user_language = user_language(state, &CookieJar::from_headers(&cookies), secure)
+        .await
+        .unwrap_or_default();
+    state.web.i18n.negotiate(
+        user_language.as_deref(),
+        None,
+        headers.accept_language.as_deref(),
+    )
+}
+
+async fn user_language(
+    state: &AppState,
+    jar: &CookieJar,
+    secure: bool,
+) -> Result<Option<String>, auth_core::store::StoreError> {
+    let Some(cookie) = jar.get(&cookie_name(secure, "session")) else {
+        return Ok(None);
+    };
+    let Some(session) = sessions::find(&state.provider, cookie.value()).await? else {
+        return Ok(None);
+    };
+    Ok(state
+        .provider
+        .store()
+        .user(&session.user_id)
+        .await?
+        .and_then(|user| user.profile.locale))
 }
 
 fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
@@ -235,12 +328,21 @@ fn origin_allowed(headers: &HeaderMap, issuer: &str) -> bool {
     matches!((origin.to_str(), issuer_origin), (Ok(origin), Ok(expected)) if origin == expected)
 }
 
-/// Renders a page with the headers every page carries.
-pub fn render(state: &AppState, status: StatusCode, template: &impl Template) -> Response {
+/// Renders a page with the headers every page carries: its language in `Content-Language`
+/// (RFC 9110 section 8.5) and `Vary: Accept-Language`, as the language follows that header.
+pub fn render(
+    state: &AppState,
+    status: StatusCode,
+    template: &(impl Template + Localized),
+) -> Response {
     match template.render() {
         Ok(html) => {
             let mut response = (status, Html(html)).into_response();
             let headers = response.headers_mut();
+            if let Ok(language) = HeaderValue::from_str(template.tr().lang()) {
+                headers.insert(header::CONTENT_LANGUAGE, language);
+            }
+            headers.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             headers.insert(
                 header::CONTENT_SECURITY_POLICY,
@@ -258,20 +360,37 @@ pub fn render(state: &AppState, status: StatusCode, template: &impl Template) ->
     }
 }
 
-/// An information page with an optional link onwards.
+/// An information page with an optional link onwards: `title` and `message` are message keys
+/// (wrap them in [`crate::i18n::key`]), the link's text is text.
 pub fn notice(
     state: &AppState,
     browser: &Browser,
     status: StatusCode,
     title: &str,
     message: &str,
-    link: Option<(String, &str)>,
+    link: Option<(String, String)>,
+) -> Response {
+    let (title, message) = (browser.tr.get(title), browser.tr.get(message));
+    notice_text(state, browser, status, &title, &message, link)
+}
+
+/// An information page whose title and message are texts already in the page's language.
+pub fn notice_text(
+    state: &AppState,
+    browser: &Browser,
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    link: Option<(String, String)>,
 ) -> Response {
     let page = templates::NoticePage {
+        t: &browser.tr,
         product: &state.web.product_name,
         title,
         message,
-        link,
+        link: link
+            .as_ref()
+            .map(|(href, text)| (href.clone(), text.as_str())),
     };
     (browser.jar(), render(state, status, &page)).into_response()
 }

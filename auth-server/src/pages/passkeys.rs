@@ -20,9 +20,10 @@
 //! ([`render_with_script`]).
 
 use super::form::Posted;
-use super::login::{after_login, sentence};
+use super::login::after_login;
 use super::{Browser, render};
 use crate::error::PageError;
+use crate::i18n::{Text, key};
 use crate::state::AppState;
 use askama::Template;
 use auth_core::account::{self, AccountError};
@@ -65,7 +66,7 @@ pub async fn script() -> Response {
 pub fn render_with_script(
     state: &AppState,
     status: StatusCode,
-    template: &impl Template,
+    template: &(impl Template + super::templates::Localized),
     scripted: bool,
 ) -> Response {
     let mut response = render(state, status, template);
@@ -127,7 +128,7 @@ fn passkey_error(browser: &Browser, error: PasskeyError) -> Response {
         PasskeyError::Throttled(throttled) => {
             let mut response = json_error(
                 StatusCode::TOO_MANY_REQUESTS,
-                &format!("Too many attempts. Try again in {}.", throttled.wait()),
+                &super::refusals::passkey_error(&browser.tr, &error),
             );
             response.headers_mut().insert(
                 header::RETRY_AFTER,
@@ -137,25 +138,28 @@ fn passkey_error(browser: &Browser, error: PasskeyError) -> Response {
         }
         PasskeyError::Internal(cause) => {
             tracing::error!(error = %cause, "passkey ceremony failed");
-            return json_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal error.");
+            return json_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &browser.tr.get("error-internal-text"),
+            );
         }
         PasskeyError::Expired | PasskeyError::InvalidName => StatusCode::BAD_REQUEST,
         PasskeyError::Refused | PasskeyError::Cloned => StatusCode::UNAUTHORIZED,
         PasskeyError::EmailNotVerified => StatusCode::FORBIDDEN,
-        PasskeyError::Duplicate => StatusCode::CONFLICT,
+        PasskeyError::Duplicate | PasskeyError::LastMethod => StatusCode::CONFLICT,
         PasskeyError::NotFound => StatusCode::NOT_FOUND,
     };
     (
         browser.jar(),
-        json_error(status, &sentence(&error.to_string())),
+        json_error(status, &super::refusals::passkey_error(&browser.tr, &error)),
     )
         .into_response()
 }
 
-fn not_enabled() -> Response {
+fn not_enabled(browser: &Browser) -> Response {
     json_error(
         StatusCode::NOT_FOUND,
-        "Passkeys are not enabled on this server.",
+        &browser.tr.get("passkeys-not-enabled"),
     )
 }
 
@@ -169,14 +173,19 @@ fn ceremony_json(browser: &Browser, ceremony: passkeys::Ceremony) -> Response {
 
 /// The session's active user, or a JSON 401.
 async fn session_user(state: &AppState, browser: &Browser) -> Result<(User, Session), Response> {
-    let refused = || json_error(StatusCode::UNAUTHORIZED, "Sign in first.");
+    let refused = || {
+        json_error(
+            StatusCode::UNAUTHORIZED,
+            &browser.tr.get("passkeys-sign-in-first"),
+        )
+    };
     let Some(session) = browser.session.clone() else {
         return Err(refused());
     };
     match state.provider.store().user(&session.user_id).await {
         Ok(Some(user)) if user.is_active() => Ok((user, session)),
         Ok(_) => Err(refused()),
-        Err(e) => Err(PageError::from(e).render(state)),
+        Err(e) => Err(PageError::from(e).render(state, &browser.tr)),
     }
 }
 
@@ -196,12 +205,15 @@ fn account_error(browser: &Browser, error: AccountError) -> Response {
         AccountError::User(auth_core::users::UserError::Internal(e)) => {
             passkey_error(browser, PasskeyError::Internal(e))
         }
-        other => json_error(StatusCode::FORBIDDEN, &sentence(&other.to_string())),
+        other => json_error(
+            StatusCode::FORBIDDEN,
+            &super::refusals::account_error(&browser.tr, &other),
+        ),
     }
 }
 
-fn rp(state: &AppState) -> Result<&RelyingParty, Response> {
-    state.passkeys.as_ref().ok_or_else(not_enabled)
+fn rp<'a>(state: &'a AppState, browser: &Browser) -> Result<&'a RelyingParty, Response> {
+    state.passkeys.as_ref().ok_or_else(|| not_enabled(browser))
 }
 
 /// `POST /account/passkeys/register/options`: after re-authentication, the options for
@@ -212,7 +224,7 @@ pub async fn register_options(State(state): State<AppState>, posted: Posted) -> 
         Ok(found) => found,
         Err(refused) => return refused,
     };
-    let rp = match rp(&state) {
+    let rp = match rp(&state, browser) {
         Ok(rp) => rp,
         Err(off) => return off,
     };
@@ -241,7 +253,7 @@ pub async fn register(State(state): State<AppState>, posted: Posted) -> Response
         Ok(found) => found,
         Err(refused) => return refused,
     };
-    let rp = match rp(&state) {
+    let rp = match rp(&state, browser) {
         Ok(rp) => rp,
         Err(off) => return off,
     };
@@ -281,19 +293,19 @@ async fn account_answer(
             &format!("/account?notice={notice}"),
         )),
         Err(PasskeyError::Internal(e)) => Err(PageError::internal(e)),
-        Err(PasskeyError::Throttled(throttled)) => {
-            Err(PageError::throttled(browser, &throttled, "attempts"))
-        }
+        Err(PasskeyError::Throttled(throttled)) => Err(PageError::throttled(
+            browser,
+            &throttled,
+            key("throttled-attempts"),
+        )),
         Err(e) => {
-            let status = if matches!(e, PasskeyError::NotFound) {
-                StatusCode::NOT_FOUND
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
+            let status = match e {
+                PasskeyError::NotFound => StatusCode::NOT_FOUND,
+                PasskeyError::LastMethod => StatusCode::CONFLICT,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
-            Err(
-                super::account::refused_with(state, browser, status, &sentence(&e.to_string()))
-                    .await,
-            )
+            let message = super::refusals::passkey_error(&browser.tr, &e);
+            Err(super::account::refused_with(state, browser, status, &message).await)
         }
     }
 }
@@ -305,8 +317,8 @@ async fn form_user(state: &AppState, browser: &Browser) -> Result<(User, Session
     if state.passkeys.is_none() {
         return Err(PageError::page(
             StatusCode::NOT_FOUND,
-            "Not found",
-            "Passkeys are not enabled on this server.",
+            key("error-not-found"),
+            Text::Key("passkeys-not-enabled"),
         ));
     }
     Ok((user, session))
@@ -357,7 +369,7 @@ pub async fn remove(State(state): State<AppState>, posted: Posted) -> Result<Res
 /// `POST /login/passkey/options`: the options of a sign-in with a discoverable passkey.
 pub async fn sign_in_options(State(state): State<AppState>, posted: Posted) -> Response {
     let browser = &posted.browser;
-    let rp = match rp(&state) {
+    let rp = match rp(&state, browser) {
         Ok(rp) => rp,
         Err(off) => return off,
     };
@@ -377,7 +389,7 @@ async fn signed_in_json(
     done: auth_core::login::Completed,
 ) -> Response {
     if let Err(e) = browser.start_session(state, &done.user.id, done.amr).await {
-        return PageError::from(e).render(state);
+        return PageError::from(e).render(state, &browser.tr);
     }
     let next = after_login(&browser, done.request.as_deref());
     (browser.jar(), Json(json!({ "redirect": next }))).into_response()
@@ -386,7 +398,7 @@ async fn signed_in_json(
 /// `POST /login/passkey`: the authenticator's answer; signs in.
 pub async fn sign_in(State(state): State<AppState>, posted: Posted) -> Response {
     let Posted { browser, params } = posted;
-    let rp = match rp(&state) {
+    let rp = match rp(&state, &browser) {
         Ok(rp) => rp,
         Err(off) => return off,
     };
@@ -408,7 +420,7 @@ pub async fn sign_in(State(state): State<AppState>, posted: Posted) -> Response 
 /// `POST /login/second-factor/passkey/options`: the options of a passkey as the second step.
 pub async fn second_factor_options(State(state): State<AppState>, posted: Posted) -> Response {
     let browser = &posted.browser;
-    let rp = match rp(&state) {
+    let rp = match rp(&state, browser) {
         Ok(rp) => rp,
         Err(off) => return off,
     };
@@ -430,7 +442,7 @@ pub async fn second_factor_options(State(state): State<AppState>, posted: Posted
 /// `POST /login/second-factor/passkey`: the authenticator's answer; finishes the login.
 pub async fn second_factor(State(state): State<AppState>, posted: Posted) -> Response {
     let Posted { browser, params } = posted;
-    let rp = match rp(&state) {
+    let rp = match rp(&state, &browser) {
         Ok(rp) => rp,
         Err(off) => return off,
     };

@@ -1,10 +1,10 @@
 //! Forgotten passwords: asking for a link, and setting a new password with it.
 
 use super::form::Posted;
-use super::login::sentence;
 use super::templates::{EmailFormPage, ResetPasswordPage};
 use super::{Browser, notice, render};
 use crate::error::PageError;
+use crate::i18n::key;
 use crate::state::AppState;
 use auth_core::params::Params;
 use auth_core::password_reset::{self, ResetError};
@@ -16,19 +16,18 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-/// The one answer to a forgot-password request, whether or not the account exists.
-pub const SENT: &str = "If an account exists for this address, we sent it a link to choose a new password. The link works once and expires soon.";
-
 /// `GET /forgot-password`
 pub async fn forgot_show(State(state): State<AppState>, browser: Browser) -> Response {
     let csrf = browser.csrf_token(&state);
+    let t = &browser.tr;
     let page = EmailFormPage {
+        t,
         product: &state.web.product_name,
         csrf: &csrf,
-        title: "Forgot your password?",
-        intro: "Enter your e-mail address and we will send you a link to choose a new password.",
+        title: &t.get("password-forgot-title"),
+        intro: &t.get("password-forgot-intro"),
         action: "/forgot-password",
-        button: "Send link",
+        button: &t.get("common-send-link"),
         error: None,
     };
     (browser.jar(), render(&state, StatusCode::OK, &page)).into_response()
@@ -48,17 +47,19 @@ pub async fn forgot(
         )],
     )
     .await
-    .map_err(|throttled| {
-        PageError::throttled(&browser, &throttled, "requests from your network")
-    })?;
+    .map_err(|throttled| PageError::throttled(&browser, &throttled, key("throttled-network")))?;
     password_reset::request(provider, params.get("email").unwrap_or(""), &browser.ip);
     Ok(notice(
         &state,
         &browser,
         StatusCode::OK,
-        "Check your e-mail",
-        SENT,
-        Some(("/login".to_owned(), "Back to sign in")),
+        key("common-check-email"),
+        // The one answer, whether or not the account exists.
+        key("password-sent"),
+        Some((
+            "/login".to_owned(),
+            browser.tr.get("common-back-to-sign-in"),
+        )),
     ))
 }
 
@@ -71,6 +72,7 @@ fn reset_form(
 ) -> Response {
     let csrf = browser.csrf_token(state);
     let page = ResetPasswordPage {
+        t: &browser.tr,
         product: &state.web.product_name,
         csrf: &csrf,
         token,
@@ -115,18 +117,21 @@ pub async fn reset(
                 &state,
                 &browser,
                 StatusCode::OK,
-                "Password changed",
-                "Your password is changed and every session was signed out.",
-                Some(("/login".to_owned(), "Sign in")),
+                key("password-changed"),
+                key("password-changed-text"),
+                Some(("/login".to_owned(), browser.tr.get("common-sign-in"))),
             ))
         }
         Err(ResetError::Link(LinkError::Invalid)) => Err(PageError::rendered(notice(
             &state,
             &browser,
             StatusCode::BAD_REQUEST,
-            "Link not valid",
-            "This link is invalid, was already used, or has expired.",
-            Some(("/forgot-password".to_owned(), "Ask for a new link")),
+            key("common-link-not-valid"),
+            key("common-link-not-valid-text"),
+            Some((
+                "/forgot-password".to_owned(),
+                browser.tr.get("password-new-link"),
+            )),
         ))),
         Err(
             ResetError::Link(LinkError::Internal(e)) | ResetError::User(UserError::Internal(e)),
@@ -136,7 +141,7 @@ pub async fn reset(
             &browser,
             StatusCode::UNPROCESSABLE_ENTITY,
             token,
-            Some(&sentence(&e.to_string())),
+            Some(&super::refusals::user_error(&browser.tr, &e)),
         ))),
     }
 }

@@ -1,11 +1,13 @@
 //! `GET /signup` and `POST /signup`.
 
 use super::form::Posted;
-use super::login::{sentence, urlencode};
+use super::login::urlencode;
 use super::templates::SignupPage;
 use super::{Browser, notice, render};
 use crate::error::PageError;
+use crate::i18n::{Text, key};
 use crate::state::AppState;
+use auth_core::authorize::load_pending;
 use auth_core::params::Params;
 use auth_core::users::{self, Email, NewUser, Profile, UserError, password::Password};
 use axum::extract::{RawQuery, State};
@@ -21,6 +23,7 @@ fn page(
 ) -> Response {
     let csrf = browser.csrf_token(state);
     let page = SignupPage {
+        t: &browser.tr,
         product: &state.web.product_name,
         csrf: &csrf,
         request: params.get("request"),
@@ -43,15 +46,15 @@ fn page(
 fn closed() -> PageError {
     PageError::page(
         StatusCode::NOT_FOUND,
-        "Sign-up is closed",
-        "New accounts are created by an administrator.",
+        key("signup-closed"),
+        Text::Key("signup-closed-text"),
     )
 }
 
 /// `GET /signup`
 pub async fn show(
     State(state): State<AppState>,
-    browser: Browser,
+    mut browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
     if !state.web.signup_enabled {
@@ -59,6 +62,7 @@ pub async fn show(
     }
     let params = Params::parse(query.unwrap_or_default().as_bytes())
         .map_err(|e| PageError::invalid_request(e.description()))?;
+    with_request_language(&state, &mut browser, &params).await?;
     Ok(page(&state, &browser, StatusCode::OK, &params, None))
 }
 
@@ -71,17 +75,21 @@ pub async fn submit(
     if !state.web.signup_enabled {
         return Err(closed());
     }
-    let Posted { browser, params } = posted?;
+    let Posted {
+        mut browser,
+        params,
+    } = posted?;
+    with_request_language(&state, &mut browser, &params).await?;
     let refused = |e: UserError| {
         PageError::rendered(page(
             &state,
             &browser,
             StatusCode::UNPROCESSABLE_ENTITY,
             &params,
-            Some(&sentence(&e.to_string())),
+            Some(&super::refusals::user_error(&browser.tr, &e)),
         ))
     };
-    let new = new_user(&state, &params).map_err(refused)?;
+    let new = new_user(&state, &browser, &params).map_err(refused)?;
     match users::sign_up(&state.provider, new, &browser.ip).await {
         Ok(()) => {
             let request = params.get("request");
@@ -90,30 +98,44 @@ pub async fn submit(
                 None => "/login".to_owned(),
             };
             let message = if state.provider.settings().account.require_verified_email {
-                "We sent a link to your e-mail address. Open it to confirm the address, then sign in."
+                key("signup-sent-confirm-first")
             } else {
-                "We sent a link to your e-mail address to confirm it. You can sign in now."
+                key("signup-sent")
             };
             Ok(notice(
                 &state,
                 &browser,
                 StatusCode::OK,
-                "Check your e-mail",
+                key("common-check-email"),
                 message,
-                Some((continue_to, "Continue to sign in")),
+                Some((continue_to, browser.tr.get("signup-continue"))),
             ))
         }
         Err(UserError::Throttled(throttled)) => Err(PageError::throttled(
             &browser,
             &throttled,
-            "sign-ups from your network",
+            key("throttled-sign-ups"),
         )),
         Err(UserError::Internal(e)) => Err(PageError::internal(e)),
         Err(e) => Err(refused(e)),
     }
 }
 
-fn new_user(state: &AppState, params: &Params) -> Result<NewUser, UserError> {
+/// The `ui_locales` of the authorization request the sign-up belongs to, if any.
+async fn with_request_language(
+    state: &AppState,
+    browser: &mut Browser,
+    params: &Params,
+) -> Result<(), PageError> {
+    if let Some(handle) = params.get("request")
+        && let Some(pending) = load_pending(&state.provider, handle, browser.binding()).await?
+    {
+        browser.with_ui_locales(pending.request.ui_locales.as_deref());
+    }
+    Ok(())
+}
+
+fn new_user(state: &AppState, browser: &Browser, params: &Params) -> Result<NewUser, UserError> {
     let email = Email::parse(params.get("email").unwrap_or(""))?;
     let password = Password::new(params.get("password").unwrap_or(""));
     // Checked before anything is stored or sent, so a weak password is explained at once.
@@ -137,6 +159,9 @@ fn new_user(state: &AppState, params: &Params) -> Result<NewUser, UserError> {
         password,
         profile: Profile {
             name: params.get("name").unwrap_or("").trim().to_owned(),
+            // The language of the page they signed up on becomes their setting (their mails
+            // go out in it).
+            locale: Some(browser.tr.lang().to_owned()),
             ..Profile::default()
         },
         roles,

@@ -1,11 +1,29 @@
 //! The askama templates of the hosted pages (files in the top-level `templates/` folder).
 
+use crate::i18n::Tr;
 use askama::Template;
+
+/// A page in a language: what [`super::render`] needs to say which (`Content-Language`).
+pub trait Localized {
+    /// The page's messages.
+    fn tr(&self) -> &Tr;
+}
+
+macro_rules! localized {
+    ($($page:ident),* $(,)?) => {$(
+        impl Localized for $page<'_> {
+            fn tr(&self) -> &Tr {
+                self.t
+            }
+        }
+    )*};
+}
 
 /// `login.html`
 #[derive(Template)]
 #[template(path = "login.html")]
 pub struct LoginPage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub csrf: &'a str,
     pub request: Option<&'a str>,
@@ -23,6 +41,7 @@ pub struct LoginPage<'a> {
 #[derive(Template)]
 #[template(path = "signup.html")]
 pub struct SignupPage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub csrf: &'a str,
     pub request: Option<&'a str>,
@@ -37,6 +56,7 @@ pub struct SignupPage<'a> {
 #[derive(Template)]
 #[template(path = "consent.html")]
 pub struct ConsentPage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub csrf: &'a str,
     pub request: &'a str,
@@ -45,13 +65,14 @@ pub struct ConsentPage<'a> {
     pub client_id: &'a str,
     pub self_registered: bool,
     pub user_email: &'a str,
-    pub scopes: Vec<(String, &'static str)>,
+    pub scopes: Vec<(String, String)>,
 }
 
 /// `device.html`: where the user enters a device's code.
 #[derive(Template)]
 #[template(path = "device.html")]
 pub struct DevicePage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub csrf: &'a str,
     pub user_email: &'a str,
@@ -63,6 +84,7 @@ pub struct DevicePage<'a> {
 #[derive(Template)]
 #[template(path = "device_consent.html")]
 pub struct DeviceConsentPage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub csrf: &'a str,
     pub user_email: &'a str,
@@ -71,13 +93,14 @@ pub struct DeviceConsentPage<'a> {
     pub client_uri: Option<&'a str>,
     pub client_id: &'a str,
     pub self_registered: bool,
-    pub scopes: Vec<(String, &'static str)>,
+    pub scopes: Vec<(String, String)>,
 }
 
 /// `error.html`
 #[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub title: &'a str,
     pub message: &'a str,
@@ -87,6 +110,7 @@ pub struct ErrorPage<'a> {
 #[derive(Template)]
 #[template(path = "logout.html")]
 pub struct LogoutPage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub csrf: &'a str,
     pub client_name: Option<&'a str>,
@@ -97,6 +121,7 @@ pub struct LogoutPage<'a> {
 #[derive(Template)]
 #[template(path = "logged_out.html")]
 pub struct LoggedOutPage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
 }
 
@@ -104,6 +129,7 @@ pub struct LoggedOutPage<'a> {
 #[derive(Template)]
 #[template(path = "account.html")]
 pub struct AccountPage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub csrf: &'a str,
     pub notice: Option<&'a str>,
@@ -112,6 +138,8 @@ pub struct AccountPage<'a> {
     pub email_verified: bool,
     pub profile: &'a auth_core::users::Profile,
     pub phone: &'a str,
+    /// (tag, the language's own name, chosen)
+    pub languages: Vec<(String, String, bool)>,
     pub roles: Vec<String>,
     pub totp_enabled: bool,
     pub recovery_left: i64,
@@ -127,6 +155,7 @@ pub struct AccountPage<'a> {
 #[derive(Template)]
 #[template(path = "notice.html")]
 pub struct NoticePage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub title: &'a str,
     pub message: &'a str,
@@ -137,6 +166,7 @@ pub struct NoticePage<'a> {
 #[derive(Template)]
 #[template(path = "verify_email.html")]
 pub struct VerifyEmailPage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub csrf: &'a str,
     pub token: &'a str,
@@ -146,6 +176,7 @@ pub struct VerifyEmailPage<'a> {
 #[derive(Template)]
 #[template(path = "email_form.html")]
 pub struct EmailFormPage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub csrf: &'a str,
     pub title: &'a str,
@@ -159,6 +190,7 @@ pub struct EmailFormPage<'a> {
 #[derive(Template)]
 #[template(path = "reset_password.html")]
 pub struct ResetPasswordPage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub csrf: &'a str,
     pub token: &'a str,
@@ -170,6 +202,7 @@ pub struct ResetPasswordPage<'a> {
 #[derive(Template)]
 #[template(path = "second_factor.html")]
 pub struct SecondFactorPage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub csrf: &'a str,
     pub challenge: &'a str,
@@ -182,6 +215,7 @@ pub struct SecondFactorPage<'a> {
 #[derive(Template)]
 #[template(path = "totp_enrol.html")]
 pub struct TotpEnrolPage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub csrf: &'a str,
     pub qr_data_uri: &'a str,
@@ -193,6 +227,7 @@ pub struct TotpEnrolPage<'a> {
 #[derive(Template)]
 #[template(path = "recovery_codes.html")]
 pub struct RecoveryCodesPage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub codes: &'a [String],
 }
@@ -203,7 +238,7 @@ pub struct AppView {
     pub name: String,
     pub client_uri: Option<String>,
     pub self_registered: bool,
-    pub scopes: Vec<(String, &'static str)>,
+    pub scopes: Vec<(String, String)>,
     pub granted: String,
     pub last_used: Option<String>,
 }
@@ -212,6 +247,7 @@ pub struct AppView {
 #[derive(Template)]
 #[template(path = "account_apps.html")]
 pub struct AccountAppsPage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub csrf: &'a str,
     pub notice: Option<&'a str>,
@@ -225,6 +261,7 @@ pub struct AccountAppsPage<'a> {
 #[derive(Template)]
 #[template(path = "upstream_continue.html")]
 pub struct UpstreamContinuePage<'a> {
+    pub t: &'a Tr,
     pub product: &'a str,
     pub csrf: &'a str,
     pub handle: &'a str,
@@ -234,3 +271,24 @@ pub struct UpstreamContinuePage<'a> {
     pub label: &'a str,
     pub error: Option<&'a str>,
 }
+
+localized!(
+    LoginPage,
+    SignupPage,
+    ConsentPage,
+    DevicePage,
+    DeviceConsentPage,
+    ErrorPage,
+    LogoutPage,
+    LoggedOutPage,
+    AccountPage,
+    NoticePage,
+    VerifyEmailPage,
+    EmailFormPage,
+    ResetPasswordPage,
+    SecondFactorPage,
+    TotpEnrolPage,
+    RecoveryCodesPage,
+    AccountAppsPage,
+    UpstreamContinuePage,
+);

@@ -13,6 +13,7 @@ use super::login::{after_login, expired_request};
 use super::templates::UpstreamContinuePage;
 use super::{Browser, notice, render, see_other};
 use crate::error::PageError;
+use crate::i18n::{Text, key};
 use crate::state::AppState;
 use auth_core::authorize::load_pending;
 use auth_core::otp::OtpError;
@@ -34,9 +35,7 @@ async fn throttle_network(state: &AppState, browser: &Browser) -> Result<(), Pag
         &[&Key::network(Feature::LoginPost, &Network::of(&browser.ip))],
     )
     .await
-    .map_err(|throttled| {
-        PageError::throttled(browser, &throttled, "sign-in attempts from your network")
-    })
+    .map_err(|throttled| PageError::throttled(browser, &throttled, key("throttled-network")))
 }
 
 fn upstream_error(error: &UpstreamError) -> PageError {
@@ -55,8 +54,8 @@ fn upstream_error(error: &UpstreamError) -> PageError {
     };
     PageError::page(
         status,
-        "Sign-in failed",
-        super::login::sentence(&error.to_string()),
+        key("upstream-sign-in-failed"),
+        super::refusals::upstream_error(error),
     )
 }
 
@@ -188,7 +187,9 @@ fn continue_page(
     error: Option<&str>,
 ) -> Response {
     let csrf = browser.csrf_token(state);
+    let unnamed = browser.tr.get("upstream-the-provider");
     let page = UpstreamContinuePage {
+        t: &browser.tr,
         product: &state.web.product_name,
         csrf: &csrf,
         handle: view.handle,
@@ -196,7 +197,7 @@ fn continue_page(
         totp: view.totp,
         email: view.email,
         label: if view.label.is_empty() {
-            "the provider"
+            &unnamed
         } else {
             view.label
         },
@@ -249,30 +250,30 @@ pub async fn finish(
         Ok(outcome) => outcome_response(&state, &mut browser, outcome, "", None).await,
         Err(FinishError::Expired) => Err(PageError::page(
             StatusCode::UNAUTHORIZED,
-            "Sign-in expired",
-            "This sign-in has expired, was used, had too many wrong attempts, or was started in another browser. Sign in again.",
+            key("upstream-sign-in-expired"),
+            Text::Key("upstream-sign-in-expired-text"),
         )),
         Err(FinishError::Login(LoginError::InvalidCredentials)) => Err(again(
             StatusCode::UNAUTHORIZED,
-            "The password is incorrect.",
+            &browser.tr.get("upstream-wrong-password"),
         )),
         Err(FinishError::Login(LoginError::Disabled)) => Err(PageError::page(
             StatusCode::FORBIDDEN,
-            "Sign-in failed",
-            "This account is disabled. Contact the administrator.",
+            key("upstream-sign-in-failed"),
+            Text::Key("upstream-error-disabled"),
         )),
         Err(FinishError::Login(LoginError::Throttled(throttled)))
         | Err(FinishError::Otp(OtpError::Throttled(throttled))) => Err(PageError::throttled(
             &browser,
             &throttled,
-            "attempts for this account or from your network",
+            key("throttled-sign-in"),
         )),
         Err(FinishError::Otp(OtpError::Internal(e)))
         | Err(FinishError::Login(LoginError::Internal(e)))
         | Err(FinishError::Internal(e)) => Err(PageError::internal(e)),
         Err(FinishError::Otp(e)) => Err(again(
             StatusCode::UNAUTHORIZED,
-            &super::login::sentence(&e.to_string()),
+            &super::refusals::otp_error(&browser.tr, &e),
         )),
     }
 }
@@ -329,9 +330,9 @@ pub async fn unlink(
                 &state,
                 &browser,
                 status,
-                "Not unlinked",
-                &super::login::sentence(&e.to_string()),
-                Some(("/account".to_owned(), "Back to your account")),
+                key("upstream-not-unlinked"),
+                super::refusals::unlink_error(&e),
+                Some(("/account".to_owned(), browser.tr.get("apps-back"))),
             )))
         }
     }

@@ -6,7 +6,8 @@ use crate::state::AppState;
 use auth_core::store::StoreError;
 use auth_core::users::UserId;
 
-/// (provider id, label, what is linked) for the account page.
+/// (provider id, label, what is linked: the upstream address, empty if unknown) for the
+/// account page.
 pub async fn rows(
     state: &AppState,
     user: &UserId,
@@ -16,7 +17,7 @@ pub async fn rows(
         linked
             .iter()
             .find(|l| l.provider_id == provider)
-            .map(|l| l.email.clone().unwrap_or_else(|| "an account".to_owned()))
+            .map(|l| l.email.clone().unwrap_or_default())
     };
     let mut rows: Vec<(String, String, Option<String>)> = state
         .upstreams

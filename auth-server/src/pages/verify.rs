@@ -4,6 +4,7 @@ use super::form::Posted;
 use super::templates::{EmailFormPage, VerifyEmailPage};
 use super::{Browser, notice, render};
 use crate::error::PageError;
+use crate::i18n::key;
 use crate::state::AppState;
 use auth_core::params::Params;
 use auth_core::throttle::{self, Feature, Key, Network};
@@ -23,6 +24,7 @@ pub async fn show(
     let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
     let csrf = browser.csrf_token(&state);
     let page = VerifyEmailPage {
+        t: &browser.tr,
         product: &state.web.product_name,
         csrf: &csrf,
         token: params.get("token").unwrap_or(""),
@@ -41,17 +43,20 @@ pub async fn verify(
             &state,
             &browser,
             StatusCode::OK,
-            "E-mail address confirmed",
-            "Thank you: your e-mail address is confirmed.",
-            Some(("/login".to_owned(), "Sign in")),
+            key("verify-confirmed"),
+            key("verify-done"),
+            Some(("/login".to_owned(), browser.tr.get("common-sign-in"))),
         )),
         Err(LinkError::Invalid) => Err(PageError::rendered(notice(
             &state,
             &browser,
             StatusCode::BAD_REQUEST,
-            "Link not valid",
-            "This link is invalid, was already used, or has expired.",
-            Some(("/verify-email/resend".to_owned(), "Send a new link")),
+            key("common-link-not-valid"),
+            key("common-link-not-valid-text"),
+            Some((
+                "/verify-email/resend".to_owned(),
+                browser.tr.get("verify-new-link"),
+            )),
         ))),
         Err(LinkError::Internal(e)) => Err(PageError::internal(e)),
     }
@@ -64,13 +69,15 @@ fn resend_form(
     error: Option<&str>,
 ) -> Response {
     let csrf = browser.csrf_token(state);
+    let t = &browser.tr;
     let page = EmailFormPage {
+        t,
         product: &state.web.product_name,
         csrf: &csrf,
-        title: "Confirm your e-mail address",
-        intro: "Enter your address and we will send you a new confirmation link.",
+        title: &t.get("verify-title"),
+        intro: &t.get("verify-resend-intro"),
         action: "/verify-email/resend",
-        button: "Send link",
+        button: &t.get("common-send-link"),
         error,
     };
     (browser.jar(), render(state, status, &page)).into_response()
@@ -95,9 +102,7 @@ pub async fn resend(
         )],
     )
     .await
-    .map_err(|throttled| {
-        PageError::throttled(&browser, &throttled, "requests from your network")
-    })?;
+    .map_err(|throttled| PageError::throttled(&browser, &throttled, key("throttled-network")))?;
     verification::resend(provider, params.get("email").unwrap_or(""))
         .await
         .map_err(PageError::internal)?;
@@ -105,8 +110,11 @@ pub async fn resend(
         &state,
         &browser,
         StatusCode::OK,
-        "Check your e-mail",
-        "If an account with this address waits for confirmation, we sent it a new link.",
-        Some(("/login".to_owned(), "Back to sign in")),
+        key("common-check-email"),
+        key("verify-resent"),
+        Some((
+            "/login".to_owned(),
+            browser.tr.get("common-back-to-sign-in"),
+        )),
     ))
 }

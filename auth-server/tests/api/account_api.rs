@@ -1,6 +1,6 @@
 //! The JSON account API and its OpenAPI description.
 
-use crate::support::{Backend, PASSWORD, both_backends, spawn_app_with_mail};
+use crate::support::{Backend, PASSWORD, both_backends, spawn_app, spawn_app_with_mail};
 use auth_testkit::{Fetch as _, ReadJson as _};
 use serde_json::{Value, json};
 
@@ -411,4 +411,34 @@ async fn the_api_is_described_by_openapi_and_a_readable_page(backend: Backend) {
     assert!(page.contains("<code>GET /api/users/registered</code>"));
     assert!(page.contains("Bearer token with users:read"));
     assert!(page.contains("id=\"schema-RegisterRequest\""));
+}
+
+#[both_backends]
+async fn the_api_viewer_serves_only_its_own_files_under_its_policy(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bundle = app
+        .http
+        .get(app.url("/api/docs/swagger-ui-bundle.js"))
+        .fetch()
+        .await;
+    assert_eq!(bundle.status(), 200);
+    let policy = bundle.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(policy.contains("default-src 'none'"), "{policy}");
+    assert_eq!(bundle.headers()["x-content-type-options"], "nosniff");
+    // Swagger UI's own pages run inline script: not served (the viewer is /api/docs).
+    for page in [
+        "index.html",
+        "oauth2-redirect.html",
+        "..%2F..%2FCargo.toml",
+        "nothing.js",
+    ] {
+        let answer = app
+            .http
+            .get(app.url(&format!("/api/docs/{page}")))
+            .fetch()
+            .await;
+        assert_eq!(answer.status(), 404, "{page}");
+    }
 }

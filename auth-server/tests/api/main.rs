@@ -25,6 +25,7 @@ mod hardening;
 mod hostile_input;
 mod introspection;
 mod keys;
+mod languages;
 mod lifecycle;
 mod logout;
 mod mail;

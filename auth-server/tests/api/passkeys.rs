@@ -737,6 +737,65 @@ async fn removing_a_passkey_needs_a_recent_sign_in_and_then_it_no_longer_signs_i
 }
 
 #[both_backends]
+async fn the_last_passkey_of_an_account_without_a_password_is_not_removed(backend: Backend) {
+    let app = spawn_app_on_localhost(backend, |_| {}).await;
+    let user = app.user("ann@example.com").await;
+    let b = signed_in(&app, "ann@example.com").await;
+    let mut laptop = SoftAuthenticator::new(&app);
+    let first = register(&app, &b, &mut laptop).await;
+    // An account without a password (as one made by an upstream sign-in and then unlinked).
+    crate::support::db_execute(
+        &app.db.url,
+        &format!(
+            "UPDATE users SET password_hash = NULL WHERE id = '{}'",
+            user.id.as_str()
+        ),
+    )
+    .await;
+    let passkeys = || async { app.provider.store().user_passkeys(&user.id).await.unwrap() };
+    let token = csrf(&app, &b, "/account").await;
+    let (status, page) = post(
+        &app,
+        &b,
+        &token,
+        "/account/passkeys/remove",
+        &[("passkey", &first)],
+    )
+    .await;
+    assert_eq!(status, 409, "the only way in stays");
+    assert!(page.to_string().contains("only way to sign in"), "{page}");
+    assert_eq!(passkeys().await.len(), 1);
+    assert_eq!(audit_count(&app, "passkey_removed").await, 0);
+
+    // With a second passkey, the first can go; the second is then the last.
+    let mut phone = SoftAuthenticator::new(&app);
+    let second = register(&app, &b, &mut phone).await;
+    let (status, _) = post(
+        &app,
+        &b,
+        &token,
+        "/account/passkeys/remove",
+        &[("passkey", &first)],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let (status, _) = post(
+        &app,
+        &b,
+        &token,
+        "/account/passkeys/remove",
+        &[("passkey", &second)],
+    )
+    .await;
+    assert_eq!(status, 409);
+    let left = passkeys().await;
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].id, second);
+    let (_, status, _) = sign_in_with(&app, &mut phone).await;
+    assert_eq!(status, 200, "the kept passkey still signs in");
+}
+
+#[both_backends]
 async fn ceremony_posts_need_the_csrf_token_and_this_site_as_origin(backend: Backend) {
     let app = spawn_app_on_localhost(backend, |_| {}).await;
     let b = browser();

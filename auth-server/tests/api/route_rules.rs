@@ -615,7 +615,7 @@ async fn an_id_token_hint_for_another_user_is_not_answered_with_the_signed_in_us
 #[both_backends]
 async fn database_errors_are_not_shown_on_the_authorize_and_logout_pages(backend: Backend) {
     let app = spawn_app(backend).await;
-    execute(&app.db.url, "ALTER TABLE clients RENAME TO clients_gone").await;
+    crate::support::db_execute(&app.db.url, "ALTER TABLE clients RENAME TO clients_gone").await;
     for path in [
         "/authorize?client_id=nobody-looked-this-up&response_type=code",
         "/logout?client_id=nobody-looked-this-up-either",
@@ -627,19 +627,6 @@ async fn database_errors_are_not_shown_on_the_authorize_and_logout_pages(backend
             !page.contains("clients") && !page.contains("relation") && !page.contains("table"),
             "{path}: {page}"
         );
-    }
-}
-
-/// Runs one SQL statement on the app's database, behind the server's back.
-async fn execute(database_url: &str, sql: &str) {
-    use sqlx::Connection;
-    let sql = sqlx::AssertSqlSafe(sql.to_owned());
-    if database_url.starts_with("sqlite:") {
-        let mut conn = sqlx::SqliteConnection::connect(database_url).await.unwrap();
-        sqlx::query(sql).execute(&mut conn).await.unwrap();
-    } else {
-        let mut conn = sqlx::PgConnection::connect(database_url).await.unwrap();
-        sqlx::query(sql).execute(&mut conn).await.unwrap();
     }
 }
 

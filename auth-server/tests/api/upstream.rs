@@ -3,13 +3,12 @@
 //! port), with a client registered for the downstream's callback. Nothing is mocked.
 
 use crate::support::{
-    Backend, PASSWORD, Pkce, REDIRECT_URI, TestApp, both_backends, browser, db_count, form_field,
-    query_of, sign_in, spawn_app_with,
+    Backend, PASSWORD, Pkce, REDIRECT_URI, TestApp, UpstreamPair, both_backends, browser, db_count,
+    form_field, query_of, sign_in, spawn_app_with,
 };
-use auth_core::clients::{AuthMethod, ClientId, GrantType, RedirectUri};
 use auth_core::roles::{self, Role, RoleName};
 use auth_core::users::{self, Email, NewUser, Origin, Profile, password::Password};
-use auth_server::config::{Config, RoleMappingConfig, UpstreamKind, UpstreamProviderConfig};
+use auth_server::config::Config;
 use auth_testkit::Fetch as _;
 use serde_json::Value;
 
@@ -27,58 +26,11 @@ impl Pair {
     }
 
     async fn with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Self {
-        let upstream = spawn_app_with(backend, |c| {
-            let port = c.bind.rsplit(':').next().unwrap().to_owned();
-            c.issuer = Some(format!("http://localhost:{port}"));
-            // A provider that signs in users whose address it has not verified (and says so).
-            c.account.require_verified_email = false;
-        })
-        .await;
-        let issuer = upstream.config.issuer.clone().unwrap();
-        let secret = upstream
-            .client_with(
-                "downstream",
-                "openid email profile",
-                AuthMethod::ClientSecretBasic,
-                &[GrantType::AuthorizationCode],
-                &["http://127.0.0.1:9/not-yet"],
-            )
-            .await
-            .unwrap();
-        let provider_issuer = issuer.clone();
-        let downstream = spawn_app_with(backend, move |c| {
-            c.upstream.providers = vec![UpstreamProviderConfig {
-                id: "up".into(),
-                kind: UpstreamKind::Oidc,
-                label: Some("Sign in with Upstream".into()),
-                issuer: Some(provider_issuer),
-                client_id: "downstream".into(),
-                client_secret: secret.into(),
-                scopes: None,
-                create_accounts: Some(true),
-                authorize_url: None,
-                token_url: None,
-                api_base: None,
-                roles: vec![RoleMappingConfig {
-                    claim: "roles".into(),
-                    value: "staff".into(),
-                    role: "coach".into(),
-                }],
-            }];
-            configure(c);
-        })
-        .await;
-        // The downstream's callback, now that its port is known.
-        let store = upstream.provider.store();
-        let mut client = (*store
-            .client(&ClientId::parse("downstream").unwrap())
-            .await
-            .unwrap()
-            .unwrap())
-        .clone();
-        client.redirect_uris =
-            vec![RedirectUri::parse(&downstream.url("/login/upstream/up/callback")).unwrap()];
-        store.update_client(&client).await.unwrap();
+        let UpstreamPair {
+            upstream,
+            issuer,
+            downstream,
+        } = UpstreamPair::start(backend, configure).await;
         Self {
             upstream,
             issuer,
@@ -444,12 +396,28 @@ async fn a_forged_replayed_or_other_browsers_state_is_refused(backend: Backend) 
     assert_eq!(account.status(), 303, "no session in the other browser");
     assert_eq!(pair.linked().await, 1, "only the genuine sign-in");
 
-    // An error from the upstream is shown, not acted on.
-    let refused = browser_a
+    // An error from the upstream is shown only to the browser that asked, and not acted on;
+    // with any other state it is the expired sign-in, whatever the error says.
+    let forged = browser_a
         .get(
             pair.downstream
-                .url("/login/upstream/up/callback?error=access_denied&state=whatever"),
+                .url("/login/upstream/up/callback?error=you_won_a_prize&state=whatever"),
         )
+        .fetch()
+        .await;
+    assert_eq!(forged.status(), 400);
+    let forged = forged.text().await.unwrap();
+    assert!(!forged.contains("you_won_a_prize"), "{forged}");
+    assert!(forged.contains("has expired"), "{forged}");
+    let browser_c = browser();
+    let authorize = pair
+        .press_button(&browser_c, &pair.downstream.url("/login"))
+        .await;
+    let state = query_of(&authorize)["state"].clone();
+    let refused = browser_c
+        .get(pair.downstream.url(&format!(
+            "/login/upstream/up/callback?error=access_denied&state={state}"
+        )))
         .fetch()
         .await;
     assert_eq!(refused.status(), 400);
