@@ -59,9 +59,22 @@ pub async fn send_link(provider: &Provider, user: &User) -> Result<(), UserError
         .map_err(|e| UserError::Internal(e.to_string()))
 }
 
-/// Sends a new link to `email` if an unverified account has it. Answers the same whether or not
-/// it does; mails per account are limited silently.
-pub async fn resend(provider: &Provider, email: &str) -> Result<(), UserError> {
+/// Sends a new link to `email` if an unverified account has it, in a background task, so the
+/// caller answers before anything about the address is looked up: the answer is the same, in
+/// content and in time, whether or not such an account exists (as
+/// [`crate::password_reset::request`]). Mails per account are limited silently; failures are
+/// logged, since nobody waits for them.
+pub fn resend(provider: &Provider, email: &str) {
+    let provider = provider.clone();
+    let email = email.to_owned();
+    tokio::spawn(async move {
+        if let Err(e) = resend_link(&provider, &email).await {
+            tracing::error!(error = %e, "cannot send a new confirmation link");
+        }
+    });
+}
+
+async fn resend_link(provider: &Provider, email: &str) -> Result<(), UserError> {
     let normalized = email.trim().to_lowercase();
     let Some(user) = provider.store().user_by_email(&normalized).await? else {
         return Ok(());

@@ -94,8 +94,11 @@ pub fn upstream_error(error: &UpstreamError) -> Text {
         UpstreamError::Unavailable(_) => key("upstream-error-unavailable"),
         UpstreamError::IdToken(_) => key("upstream-error-id-token"),
         UpstreamError::NoEmail => key("upstream-error-no-email"),
-        UpstreamError::UnverifiedEmailTaken => key("upstream-error-unverified-email-taken"),
-        UpstreamError::UnverifiedEmail => key("upstream-error-unverified-email"),
+        // One answer whether or not an account here has the address: an anonymous caller with
+        // an unverified upstream address must not learn which addresses have accounts.
+        UpstreamError::UnverifiedEmailTaken | UpstreamError::UnverifiedEmail => {
+            key("upstream-error-unverified-email")
+        }
         UpstreamError::SignUpClosed => key("upstream-error-sign-up-closed"),
         UpstreamError::Disabled => key("upstream-error-disabled"),
         UpstreamError::LinkedElsewhere => key("upstream-error-linked-elsewhere"),

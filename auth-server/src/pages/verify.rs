@@ -103,9 +103,7 @@ pub async fn resend(
     )
     .await
     .map_err(|throttled| PageError::throttled(&browser, &throttled, key("throttled-network")))?;
-    verification::resend(provider, params.get("email").unwrap_or(""))
-        .await
-        .map_err(PageError::internal)?;
+    verification::resend(provider, params.get("email").unwrap_or(""));
     Ok(notice(
         &state,
         &browser,

@@ -1065,3 +1065,49 @@ async fn forgot_password_answers_before_it_touches_the_account() {
     sqlx::query("ROLLBACK").execute(&mut lock).await.unwrap();
     app.wait_for_pending_mail(1).await;
 }
+
+/// The same for a new confirmation link (attack review of issue 23: the answer for an
+/// unverified account waited for the token, the mail's rendering and the outbox, a timing
+/// difference from an unknown or verified address). PostgreSQL only, as above.
+#[postgres_only]
+async fn a_new_confirmation_link_is_answered_before_the_account_is_touched() {
+    let port = SmtpSink::reserve_port();
+    let app = spawn_app_with(Backend::Postgres, |c| smtp_to(c, port)).await;
+    auth_core::users::register(
+        &app.provider,
+        auth_core::users::NewUser {
+            email: auth_core::users::Email::parse("ann@example.com").unwrap(),
+            password: auth_core::users::password::Password::new(PASSWORD),
+            profile: auth_core::users::Profile::default(),
+            roles: vec![],
+            email_verified: false,
+        },
+        auth_core::users::Origin::Admin,
+    )
+    .await
+    .unwrap();
+    let before = app.provider.store().pending_mail().await.unwrap();
+    let b = browser();
+    let (_, csrf) = app.form_page(&b, &app.url("/verify-email/resend")).await;
+    let mut lock = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut lock).await.unwrap();
+    sqlx::query("LOCK TABLE email_tokens IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut lock)
+        .await
+        .unwrap();
+    for email in ["ann@example.com", "nobody@example.com"] {
+        let request = b
+            .post(app.url("/verify-email/resend"))
+            .form(&[("csrf_token", csrf.as_str()), ("email", email)])
+            .send();
+        // Not a speed limit: without the fix this request waits for the lock forever.
+        let answer = tokio::time::timeout(std::time::Duration::from_secs(30), request)
+            .await
+            .unwrap_or_else(|_| panic!("the answer for {email} waited for the account's work"))
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+    }
+    assert_eq!(app.provider.store().pending_mail().await.unwrap(), before);
+    sqlx::query("ROLLBACK").execute(&mut lock).await.unwrap();
+    app.wait_for_pending_mail(before + 1).await;
+}

@@ -321,12 +321,26 @@ async fn an_unverified_upstream_address_neither_links_nor_makes_a_second_account
     let answer = pair.sign_in(&browser(), "ann@example.com").await;
     assert_eq!(answer.status(), 409);
     let page = answer.text().await.unwrap();
-    assert!(page.contains("cannot be linked"), "{page}");
+    assert!(
+        page.contains("does not confirm your e-mail address"),
+        "{page}"
+    );
     assert!(
         !page.contains("name=\"password\""),
         "no way to link: {page}"
     );
     assert_eq!(pair.linked().await, 0);
+    assert_eq!(
+        db_count(&pair.downstream.db.url, "SELECT COUNT(*) FROM users").await,
+        1
+    );
+
+    // An anonymous caller with an unverified upstream address learns nothing about the local
+    // accounts: an address nobody has here gets the same answer (attack review of issue 23).
+    unverified_user(&pair.upstream, "nobody@example.com").await;
+    let unknown = pair.sign_in(&browser(), "nobody@example.com").await;
+    assert_eq!(unknown.status(), 409);
+    assert_eq!(unknown.text().await.unwrap(), page);
     assert_eq!(
         db_count(&pair.downstream.db.url, "SELECT COUNT(*) FROM users").await,
         1
