@@ -56,6 +56,8 @@ pub enum FirstStep {
         handle: String,
         /// What it asks for.
         method: Method,
+        /// Whether the user has a passkey, which also serves as this step.
+        passkey: bool,
     },
 }
 
@@ -143,9 +145,16 @@ pub async fn password_step(
         .insert_login_challenge(&challenge, &provider.hasher().hash(handle.expose_secret()))
         .await
         .map_err(|e| FirstStepError::Login(e.into()))?;
+    let passkey = !provider
+        .store()
+        .user_passkeys(&user.id)
+        .await
+        .map_err(|e| FirstStepError::Login(e.into()))?
+        .is_empty();
     Ok(FirstStep::SecondFactor {
         handle: handle.expose_secret().to_owned(),
         method,
+        passkey,
     })
 }
 

@@ -112,6 +112,7 @@ fn second_factor_page(
     status: StatusCode,
     challenge: &str,
     method: &str,
+    passkey: bool,
     error: Option<&str>,
 ) -> Response {
     let csrf = browser.csrf_token(state);
@@ -122,7 +123,8 @@ fn second_factor_page(
         challenge,
         method,
         error,
-        passkeys_enabled: state.passkeys.is_some(),
+        // The button only for a user with a passkey (the ceremony checks it is theirs).
+        passkeys_enabled: state.passkeys.is_some() && passkey,
     };
     let scripted = page.passkeys_enabled;
     (
@@ -180,12 +182,17 @@ pub async fn submit(
                 .await?;
             Ok(see_other(&browser, &after_login(&browser, request)))
         }
-        Ok(FirstStep::SecondFactor { handle, method }) => Ok(second_factor_page(
+        Ok(FirstStep::SecondFactor {
+            handle,
+            method,
+            passkey,
+        }) => Ok(second_factor_page(
             &state,
             &browser,
             StatusCode::OK,
             &handle,
             method.as_str(),
+            passkey,
             None,
         )),
         Err(FirstStepError::Login(LoginError::InvalidCredentials)) => Err(refused(
@@ -254,6 +261,8 @@ pub async fn second_factor(
         .get("method")
         .and_then(Method::parse)
         .unwrap_or(Method::Totp);
+    // Presentation only: the form carries whether the page showed the passkey button.
+    let passkey = params.get("passkey") == Some("yes");
     let refused = |status, message: &str| {
         PageError::rendered(second_factor_page(
             &state,
@@ -261,6 +270,7 @@ pub async fn second_factor(
             status,
             challenge,
             method.as_str(),
+            passkey,
             Some(message),
         ))
     };

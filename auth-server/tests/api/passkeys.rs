@@ -543,6 +543,10 @@ async fn another_users_passkey_cannot_be_renamed_removed_or_used_as_a_second_ste
         .await;
     let html = page.text().await.unwrap();
     let challenge = form_field(&html, "challenge").expect("a second step is asked");
+    assert!(
+        !html.contains("id=\"use-passkey\""),
+        "no passkey button for a user without one"
+    );
     let token = csrf(&app, &ann, "/login").await;
     // Ann has no passkey yet: the second-step options are refused.
     let (status, _) = post(
@@ -603,6 +607,12 @@ async fn another_users_passkey_cannot_be_renamed_removed_or_used_as_a_second_ste
         .unwrap();
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].name, "Laptop");
+
+    // With her passkey, Ann's second step offers it.
+    let page = app
+        .log_in(&browser(), &app.url("/login"), "ann@example.com", PASSWORD)
+        .await;
+    assert!(page.text().await.unwrap().contains("id=\"use-passkey\""));
 
     // Bob passes his password; Ann's passkey does not pass his second step.
     let bob_login = browser();

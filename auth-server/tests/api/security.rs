@@ -1031,6 +1031,29 @@ async fn logs_hold_no_password_address_code_token_or_cookie_through_a_code_flow(
     );
 }
 
+/// A connection holding `email_tokens` locked (PostgreSQL), until it rolls back.
+async fn lock_email_tokens(app: &TestApp) -> sqlx::PgConnection {
+    let mut lock = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut lock).await.unwrap();
+    sqlx::query("LOCK TABLE email_tokens IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut lock)
+        .await
+        .unwrap();
+    lock
+}
+
+/// The answer to `request`, which must not wait for the locked table. Not a speed limit:
+/// without an answer before the account's work, the request waits for the lock forever.
+async fn answered_without_the_lock(
+    request: impl std::future::Future<Output = reqwest::Result<reqwest::Response>>,
+    email: &str,
+) -> reqwest::Response {
+    tokio::time::timeout(std::time::Duration::from_secs(30), request)
+        .await
+        .unwrap_or_else(|_| panic!("the answer for {email} waited for the account's work"))
+        .unwrap()
+}
+
 /// Forgot-password answers before anything about the address is looked up, so a known and an
 /// unknown address take the same time. Proven by making the known address's work impossible
 /// to finish: another connection holds the table of e-mailed links, and the answer still comes.
@@ -1042,23 +1065,14 @@ async fn forgot_password_answers_before_it_touches_the_account() {
     let port = SmtpSink::reserve_port();
     let app = spawn_app_with(Backend::Postgres, |c| smtp_to(c, port)).await;
     app.user("ann@example.com").await;
-    let mut lock = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
-    sqlx::query("BEGIN").execute(&mut lock).await.unwrap();
-    sqlx::query("LOCK TABLE email_tokens IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut lock)
-        .await
-        .unwrap();
+    let mut lock = lock_email_tokens(&app).await;
     for email in ["ann@example.com", "nobody@example.com"] {
         let request = app
             .http
             .post(app.url("/api/account/password/forgot"))
             .json(&json!({ "email": email }))
             .send();
-        // Not a speed limit: without the fix this request waits for the lock forever.
-        let answer = tokio::time::timeout(std::time::Duration::from_secs(30), request)
-            .await
-            .unwrap_or_else(|_| panic!("the answer for {email} waited for the account's work"))
-            .unwrap();
+        let answer = answered_without_the_lock(request, email).await;
         assert_eq!(answer.status(), 202);
     }
     assert_eq!(app.provider.store().pending_mail().await.unwrap(), 0);
@@ -1089,22 +1103,13 @@ async fn a_new_confirmation_link_is_answered_before_the_account_is_touched() {
     let before = app.provider.store().pending_mail().await.unwrap();
     let b = browser();
     let (_, csrf) = app.form_page(&b, &app.url("/verify-email/resend")).await;
-    let mut lock = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
-    sqlx::query("BEGIN").execute(&mut lock).await.unwrap();
-    sqlx::query("LOCK TABLE email_tokens IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut lock)
-        .await
-        .unwrap();
+    let mut lock = lock_email_tokens(&app).await;
     for email in ["ann@example.com", "nobody@example.com"] {
         let request = b
             .post(app.url("/verify-email/resend"))
             .form(&[("csrf_token", csrf.as_str()), ("email", email)])
             .send();
-        // Not a speed limit: without the fix this request waits for the lock forever.
-        let answer = tokio::time::timeout(std::time::Duration::from_secs(30), request)
-            .await
-            .unwrap_or_else(|_| panic!("the answer for {email} waited for the account's work"))
-            .unwrap();
+        let answer = answered_without_the_lock(request, email).await;
         assert_eq!(answer.status(), 200);
     }
     assert_eq!(app.provider.store().pending_mail().await.unwrap(), before);
