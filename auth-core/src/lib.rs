@@ -26,6 +26,7 @@
 //! - [`protocol`]: the wire types (re-exported from `auth-proto`).
 
 pub mod account;
+pub mod admin;
 pub mod apps;
 pub mod audit;
 pub mod authorize;

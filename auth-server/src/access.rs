@@ -48,6 +48,10 @@ pub enum Rule {
     Token(&'static [&'static str]),
     /// An access token with the `admin` scope.
     Admin,
+    /// The admin console: a session of a user whose roles allow a console area, signed in
+    /// with a second factor (form posts also need the CSRF token; each page checks its own
+    /// area); without a session, a redirect to the login page, otherwise a 403 page.
+    Console,
     /// Anyone while registration is open; the initial access token when one is configured
     /// (RFC 7591 section 3).
     Registration,
@@ -74,6 +78,9 @@ impl Rule {
             Self::UserToken(s) => format!("user token with {}", scopes(s)),
             Self::Token(s) => format!("token with {}", scopes(s)),
             Self::Admin => "token with `admin`".into(),
+            Self::Console => {
+                "session of an administrator with a second factor (+ CSRF token on posts)".into()
+            }
             Self::Registration => "anonymous (open) or initial access token".into(),
             Self::RegistrationToken => "registration access token of that client".into(),
             Self::Metrics => "metrics token, or token with `metrics` or `admin`".into(),
@@ -102,8 +109,8 @@ const USER_READERS: &[&str] = &[USERS_READ, ADMIN];
 const OPENID: &[&str] = &["openid"];
 
 use Rule::{
-    Admin, Anonymous, Client, Metrics, Pending, Registration, RegistrationToken, Session, Token,
-    UserToken,
+    Admin, Anonymous, Client, Console, Metrics, Pending, Registration, RegistrationToken, Session,
+    Token, UserToken,
 };
 
 /// Every route of the server and who may call it.
@@ -184,6 +191,40 @@ pub const ROUTES: &[Route] = &[
     route(Method::POST, "/account/apps/remove", Session),
     route(Method::POST, "/account/upstream/{id}/link", Session),
     route(Method::POST, "/account/upstream/{id}/unlink", Session),
+    // The admin console (issue 24); its pages check their own area.
+    route(Method::GET, "/admin", Console),
+    route(Method::GET, "/admin/console/users", Console),
+    route(Method::GET, "/admin/console/users/{id}", Console),
+    route(Method::POST, "/admin/console/users/{id}/disable", Console),
+    route(Method::POST, "/admin/console/users/{id}/enable", Console),
+    route(Method::POST, "/admin/console/users/{id}/sign-out", Console),
+    route(
+        Method::POST,
+        "/admin/console/users/{id}/sessions/end",
+        Console,
+    ),
+    route(
+        Method::POST,
+        "/admin/console/users/{id}/second-factor/reset",
+        Console,
+    ),
+    route(
+        Method::POST,
+        "/admin/console/users/{id}/verification",
+        Console,
+    ),
+    route(
+        Method::POST,
+        "/admin/console/users/{id}/roles/grant",
+        Console,
+    ),
+    route(
+        Method::POST,
+        "/admin/console/users/{id}/roles/revoke",
+        Console,
+    ),
+    route(Method::POST, "/admin/console/users/{id}/delete", Console),
+    route(Method::GET, "/admin/console/audit", Console),
     // Operations.
     route(Method::GET, "/healthz", Anonymous),
     route(Method::GET, "/readyz", Anonymous),

@@ -210,17 +210,7 @@ async fn set_disabled(
     disabled: bool,
 ) -> Result<Json<UserView>> {
     let id = user_id(id)?;
-    users::set_disabled(&state.provider, &id, disabled).await?;
-    let event = if disabled {
-        "user_disabled"
-    } else {
-        "user_enabled"
-    };
-    audit::record(
-        &state.provider,
-        Entry::new(event).actor(&admin.subject).user(&id),
-    )
-    .await;
+    auth_core::admin::set_disabled(&state.provider, &admin.subject, &id, disabled).await?;
     user_view(&state.provider, &id).await
 }
 
@@ -233,15 +223,7 @@ async fn sign_out_user(
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
     let id = user_id(&id)?;
-    users::get(&state.provider, &id).await?;
-    state.provider.store().end_user_sessions(&id).await?;
-    audit::record(
-        &state.provider,
-        Entry::new("user_signed_out")
-            .actor(&admin.subject)
-            .user(&id),
-    )
-    .await;
+    auth_core::admin::sign_out(&state.provider, &admin.subject, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -253,12 +235,7 @@ async fn delete_user(
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
     let id = user_id(&id)?;
-    users::delete(&state.provider, &id).await?;
-    audit::record(
-        &state.provider,
-        Entry::new("user_deleted").actor(&admin.subject).user(&id),
-    )
-    .await;
+    auth_core::admin::delete_user(&state.provider, &admin.subject, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -292,24 +269,8 @@ async fn change_role(
 ) -> Result<Json<UserView>> {
     let id = user_id(id)?;
     let role = role_name(role)?;
-    let event = match change {
-        RoleChange::Grant => {
-            roles::grant(&state.provider, &id, &role).await?;
-            "role_granted"
-        }
-        RoleChange::Revoke => {
-            roles::revoke(&state.provider, &id, &role).await?;
-            "role_revoked"
-        }
-    };
-    audit::record(
-        &state.provider,
-        Entry::new(event)
-            .actor(&admin.subject)
-            .user(&id)
-            .detail("role", role.to_string()),
-    )
-    .await;
+    let grant = matches!(change, RoleChange::Grant);
+    auth_core::admin::change_role(&state.provider, &admin.subject, &id, &role, grant).await?;
     user_view(&state.provider, &id).await
 }
 
@@ -657,6 +618,10 @@ async fn rotate_key(
 struct AuditQuery {
     user: Option<String>,
     event: Option<String>,
+    client: Option<String>,
+    outcome: Option<String>,
+    since: Option<i64>,
+    until: Option<i64>,
     before: Option<String>,
     limit: Option<u32>,
 }
@@ -690,7 +655,8 @@ impl From<AuditEvent> for AuditView {
     }
 }
 
-/// `GET /admin/audit?user=&event=&before=&limit=`: security events, newest first. Page with
+/// `GET /admin/audit?user=&event=&client=&outcome=&since=&until=&before=&limit=`: security
+/// events, newest first (`since`/`until` in seconds since the epoch). Page with
 /// `before` = the id of the last event received.
 async fn audit_log(
     _: Admin,
@@ -701,6 +667,10 @@ async fn audit_log(
     let filter = AuditFilter {
         user_id: query.user,
         event: query.event,
+        client_id: query.client,
+        outcome: query.outcome,
+        since: query.since,
+        until: query.until,
         before: query.before,
         limit: query.limit.unwrap_or(100),
     };

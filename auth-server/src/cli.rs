@@ -383,6 +383,10 @@ async fn serve(config: &Config, settings: &Settings, demo: bool) -> anyhow::Resu
         issuer = %settings.core.issuer,
         "auth-server is listening"
     );
+    if !auth_core::admin::any_admin(&provider).await? {
+        // Issue 24: the first run says how to make the first administrator.
+        tracing::warn!("{}", crate::console::FIRST_ADMIN_HELP);
+    }
     let state = AppState::new(provider, settings)?;
     crate::serve(listener, state, shutdown_signal())
         .await

@@ -23,6 +23,7 @@ pub mod bearer;
 pub mod cli;
 pub mod config;
 pub mod connection;
+pub mod console;
 pub mod discovery;
 pub mod error;
 pub mod extract;
@@ -197,6 +198,7 @@ pub fn routes(registration: &RegistrationMode) -> (Router<AppState>, access::Bui
         .get(paths::READYZ, ops::ready)
         .get(paths::METRICS, ops::metrics);
     app = admin::routes(app);
+    app = console::routes(app);
     app = api::routes(app);
     if !matches!(registration, RegistrationMode::Disabled) {
         app = app

@@ -123,6 +123,30 @@ pub trait TokenStore: Send + Sync {
     async fn purge_expired(&self, now: i64) -> Result<u64, StoreError>;
 }
 
+/// Which field a user search matches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SearchField {
+    /// The normalized (lowercase) e-mail address.
+    #[default]
+    Email,
+    /// The name, compared in lowercase.
+    Name,
+}
+
+/// A page of a user search: users whose field starts with `prefix` (lowercase; empty: all),
+/// ordered by that field and the id, after `after`.
+#[derive(Debug, Clone, Default)]
+pub struct UserSearch {
+    /// The field.
+    pub field: SearchField,
+    /// The lowercase prefix.
+    pub prefix: String,
+    /// The last row of the previous page: (the field's lowercase value, the user id).
+    pub after: Option<(String, String)>,
+    /// At most this many.
+    pub limit: u32,
+}
+
 /// User accounts.
 #[async_trait]
 pub trait UserStore: Send + Sync {
@@ -140,6 +164,11 @@ pub trait UserStore: Send + Sync {
     async fn user_by_email(&self, normalized_email: &str) -> Result<Option<User>, StoreError>;
     /// Users ordered by creation, at most `limit` after `after` (an id), for paging.
     async fn users(&self, after: Option<&UserId>, limit: u32) -> Result<Vec<User>, StoreError>;
+    /// One page of users whose address or name starts with a prefix, in the order of that
+    /// field, after a cursor: an index range scan whatever the number of users.
+    async fn search_users(&self, search: &UserSearch) -> Result<Vec<User>, StoreError>;
+    /// Whether any user holds the `admin` role or a role with the `admin` permission.
+    async fn any_admin(&self) -> Result<bool, StoreError>;
     /// Replaces the profile.
     async fn update_profile(
         &self,
@@ -805,6 +834,14 @@ pub struct AuditFilter {
     pub user_id: Option<String>,
     /// Only this kind.
     pub event: Option<String>,
+    /// Only this client's.
+    pub client_id: Option<String>,
+    /// Only this outcome (`success` or `failure`).
+    pub outcome: Option<String>,
+    /// Only events at or after this time (seconds since the epoch).
+    pub since: Option<i64>,
+    /// Only events before this time.
+    pub until: Option<i64>,
     /// Only events older than this id (paging backwards from the newest).
     pub before: Option<String>,
     /// At most this many.

@@ -15,6 +15,7 @@ mod backup;
 mod cli;
 mod client_credentials;
 mod code_flow;
+mod console;
 mod counters;
 mod device;
 mod discovery;

@@ -709,6 +709,10 @@ fn allows(rule: auth_server::access::Rule, caller: Caller) -> bool {
         Rule::UserToken(scopes) => caller.is_user() && has(scopes),
         Rule::Token(scopes) => has(scopes),
         Rule::Admin => caller == Caller::Admin,
+        // No caller here is an administrator signed in with a second factor (the session is
+        // a plain user's; an admin token is no session): every one is refused or sent to log
+        // in. tests/api/console.rs lets administrators in.
+        Rule::Console => false,
         Rule::RegistrationToken => caller == Caller::RegistrationToken,
         Rule::Metrics => matches!(caller, Caller::MetricsToken | Caller::Admin),
     }

@@ -246,12 +246,20 @@ impl AuditStore for SqlStore {
                  WHERE (CAST($1 AS TEXT) IS NULL OR user_id = $1) \
                    AND (CAST($2 AS TEXT) IS NULL OR event = $2) \
                    AND (CAST($3 AS TEXT) IS NULL OR id < $3) \
+                   AND (CAST($5 AS TEXT) IS NULL OR client_id = $5) \
+                   AND (CAST($6 AS TEXT) IS NULL OR outcome = $6) \
+                   AND (CAST($7 AS BIGINT) IS NULL OR at >= $7) \
+                   AND (CAST($8 AS BIGINT) IS NULL OR at < $8) \
                  ORDER BY id DESC LIMIT $4",
             )
             .bind(&filter.user_id)
             .bind(&filter.event)
             .bind(&filter.before)
             .bind(i64::from(filter.limit.clamp(1, 1000)))
+            .bind(&filter.client_id)
+            .bind(&filter.outcome)
+            .bind(filter.since)
+            .bind(filter.until)
             .fetch_all(pool)
             .await
         })?;

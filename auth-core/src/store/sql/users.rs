@@ -1,9 +1,9 @@
 //! Users in SQL.
 
-use super::{EventTx, LogoutTx, SqlStore, WritePool, corrupt, on_pool, user_id};
+use super::{Backend, EventTx, LogoutTx, SqlStore, WritePool, corrupt, on_pool, user_id};
 use crate::events::Subject;
 use crate::roles::RoleName;
-use crate::store::{StoreError, UserStore};
+use crate::store::{SearchField, StoreError, UserSearch, UserStore};
 use crate::users::{Email, Profile, User, UserId};
 use async_trait::async_trait;
 use auth_proto::events::EventType;
@@ -115,6 +115,72 @@ impl UserStore for SqlStore {
             sqlx::query_as(sql).bind(after).bind(i64::from(limit)).fetch_all(pool).await
         })?;
         rows.into_iter().map(UserRow::into_user).collect()
+    }
+
+    async fn search_users(&self, search: &UserSearch) -> Result<Vec<User>, StoreError> {
+        // Byte order on PostgreSQL too (`COLLATE "C"`, the collation of the indexes of
+        // migration 0014), so a prefix is one range: [prefix, prefix + U+10FFFF).
+        let c = match self.backend() {
+            Backend::Postgres => " COLLATE \"C\"",
+            Backend::Sqlite => "",
+        };
+        let key = match search.field {
+            SearchField::Email => format!("email_normalized{c}"),
+            SearchField::Name => format!("lower(name){c}"),
+        };
+        // Only the parameters a condition uses, numbered in the order they are bound.
+        let mut values: Vec<String> = Vec::new();
+        let mut conditions = Vec::new();
+        if !search.prefix.is_empty() {
+            values.push(search.prefix.clone());
+            values.push(format!("{}\u{10FFFF}", search.prefix));
+            conditions.push(format!(
+                "{key} >= ${} AND {key} < ${}",
+                values.len() - 1,
+                values.len()
+            ));
+        }
+        if let Some((after_key, after_id)) = &search.after {
+            values.push(after_key.clone());
+            values.push(after_id.clone());
+            conditions.push(format!(
+                "({key}, id) > (${}{c}, ${})",
+                values.len() - 1,
+                values.len()
+            ));
+        }
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM users {filter} ORDER BY {key}, id LIMIT ${}",
+            values.len() + 1
+        );
+        let limit = i64::from(search.limit.clamp(1, 1000));
+        let rows: Vec<UserRow> = on_pool!(self, pool => {
+            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+            for value in &values {
+                query = query.bind(value);
+            }
+            query.bind(limit).fetch_all(pool).await
+        })?;
+        rows.into_iter().map(UserRow::into_user).collect()
+    }
+
+    async fn any_admin(&self) -> Result<bool, StoreError> {
+        let found: Option<i64> = on_pool!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT CAST(1 AS BIGINT) FROM user_roles ur JOIN users u ON u.id = ur.user_id \
+                 WHERE u.disabled_at IS NULL AND (ur.role = 'admin' OR EXISTS ( \
+                   SELECT 1 FROM role_permissions rp WHERE rp.role = ur.role AND rp.permission = 'admin')) \
+                 LIMIT 1",
+            )
+            .fetch_optional(pool)
+            .await
+        })?;
+        Ok(found.is_some())
     }
 
     async fn update_profile(

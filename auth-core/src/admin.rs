@@ -1,0 +1,231 @@
+//! What administrators may do and the actions the admin API and the admin console share:
+//! each one checks its object, acts, and records itself in the audit log with the acting
+//! administrator (a user id, or the client id of a client-credentials token).
+//!
+//! A user administers through the console when their grants allow an [`Area`]: the `admin`
+//! role or the `admin` permission allows every area, a permission such as `users:manage`
+//! allows one.
+
+use crate::Provider;
+use crate::audit::{self, Entry};
+use crate::otp::totp;
+use crate::roles::{self, Grants, RoleError, RoleName};
+use crate::users::{self, UserError, UserId};
+use crate::verification;
+
+/// The role or permission that allows every area.
+pub const ADMIN: &str = "admin";
+
+/// A part of the console, with the permission that allows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    /// Users: search, profile, roles, sessions, second factors, disable, delete.
+    Users,
+    /// Clients: create, edit, rotate secrets, delete.
+    Clients,
+    /// Roles and their permissions.
+    Roles,
+    /// Signing keys.
+    Keys,
+    /// The audit log.
+    Audit,
+    /// The mail and event outboxes.
+    Outboxes,
+}
+
+impl Area {
+    /// Every area, in the console's order.
+    pub const ALL: [Self; 6] = [
+        Self::Users,
+        Self::Clients,
+        Self::Roles,
+        Self::Keys,
+        Self::Audit,
+        Self::Outboxes,
+    ];
+
+    /// The permission that allows this area (besides `admin`).
+    pub fn permission(self) -> &'static str {
+        match self {
+            Self::Users => "users:manage",
+            Self::Clients => "clients:manage",
+            Self::Roles => "roles:manage",
+            Self::Keys => "keys:manage",
+            Self::Audit => "audit:read",
+            Self::Outboxes => "outboxes:manage",
+        }
+    }
+
+    /// Whether `grants` allow this area.
+    pub fn allowed(self, grants: &Grants) -> bool {
+        grants.has_role(ADMIN)
+            || grants
+                .permissions
+                .iter()
+                .any(|p| p == ADMIN || p == self.permission())
+    }
+}
+
+/// The areas `grants` allow (empty: no console at all).
+pub fn areas(grants: &Grants) -> Vec<Area> {
+    Area::ALL
+        .into_iter()
+        .filter(|a| a.allowed(grants))
+        .collect()
+}
+
+/// Whether any user holds the `admin` role or an `admin` permission (the console and the
+/// server's start-up explain how to make the first one when none does).
+pub async fn any_admin(provider: &Provider) -> Result<bool, crate::store::StoreError> {
+    provider.store().any_admin().await
+}
+
+/// Disables or enables an account; disabling ends its sessions.
+pub async fn set_disabled(
+    provider: &Provider,
+    actor: &str,
+    user: &UserId,
+    disabled: bool,
+) -> Result<(), UserError> {
+    users::set_disabled(provider, user, disabled).await?;
+    let event = if disabled {
+        "user_disabled"
+    } else {
+        "user_enabled"
+    };
+    audit::record(provider, Entry::new(event).actor(actor).user(user)).await;
+    Ok(())
+}
+
+/// Ends every session of the account (and the refresh tokens issued in them) without
+/// disabling it; clients with a back-channel logout URI are told.
+pub async fn sign_out(provider: &Provider, actor: &str, user: &UserId) -> Result<(), UserError> {
+    users::get(provider, user).await?;
+    provider.store().end_user_sessions(user).await?;
+    audit::record(
+        provider,
+        Entry::new("user_signed_out").actor(actor).user(user),
+    )
+    .await;
+    Ok(())
+}
+
+/// Ends one session of the account.
+pub async fn end_session(
+    provider: &Provider,
+    actor: &str,
+    user: &UserId,
+    session: &str,
+) -> Result<(), UserError> {
+    let now = provider.clock().unix();
+    let sessions = provider.store().user_sessions(user, now).await?;
+    if !sessions.iter().any(|s| s.id == session) {
+        return Err(UserError::NotFound(session.to_owned()));
+    }
+    provider.store().end_session(session).await?;
+    audit::record(
+        provider,
+        Entry::new("session_ended")
+            .actor(actor)
+            .user(user)
+            .detail("session", session.to_owned()),
+    )
+    .await;
+    Ok(())
+}
+
+/// Deletes the account and everything that belongs to it.
+pub async fn delete_user(provider: &Provider, actor: &str, user: &UserId) -> Result<(), UserError> {
+    users::delete(provider, user).await?;
+    audit::record(provider, Entry::new("user_deleted").actor(actor).user(user)).await;
+    Ok(())
+}
+
+/// Removes the account's authenticator app and recovery codes (for a user who lost them):
+/// the next sign-in asks for none until the user sets one up again.
+pub async fn reset_second_factor(
+    provider: &Provider,
+    actor: &str,
+    user: &UserId,
+) -> Result<(), UserError> {
+    let found = users::get(provider, user).await?;
+    totp::disable(provider, &found)
+        .await
+        .map_err(|e| UserError::Internal(e.to_string()))?;
+    audit::record(
+        provider,
+        Entry::new("second_factor_reset").actor(actor).user(user),
+    )
+    .await;
+    Ok(())
+}
+
+/// Sends a new confirmation link to an account whose address is not confirmed yet.
+pub async fn resend_verification(
+    provider: &Provider,
+    actor: &str,
+    user: &UserId,
+) -> Result<bool, UserError> {
+    let found = users::get(provider, user).await?;
+    if found.email_verified {
+        return Ok(false);
+    }
+    verification::send_link(provider, &found).await?;
+    audit::record(
+        provider,
+        Entry::new("verification_resent").actor(actor).user(user),
+    )
+    .await;
+    Ok(true)
+}
+
+/// Grants or revokes a role.
+pub async fn change_role(
+    provider: &Provider,
+    actor: &str,
+    user: &UserId,
+    role: &RoleName,
+    grant: bool,
+) -> Result<(), RoleError> {
+    let event = if grant {
+        roles::grant(provider, user, role).await?;
+        "role_granted"
+    } else {
+        roles::revoke(provider, user, role).await?;
+        "role_revoked"
+    };
+    audit::record(
+        provider,
+        Entry::new(event)
+            .actor(actor)
+            .user(user)
+            .detail("role", role.to_string()),
+    )
+    .await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grants(roles: &[&str], permissions: &[&str]) -> Grants {
+        Grants {
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn the_admin_role_or_permission_allows_every_area_and_a_permission_its_own() {
+        assert_eq!(areas(&grants(&["admin"], &[])), Area::ALL.to_vec());
+        assert_eq!(areas(&grants(&["ops"], &["admin"])), Area::ALL.to_vec());
+        assert_eq!(
+            areas(&grants(&["support"], &["users:manage", "audit:read"])),
+            vec![Area::Users, Area::Audit]
+        );
+        assert!(areas(&grants(&["coach"], &["events:write"])).is_empty());
+        // A role merely named like a permission is not that permission.
+        assert!(areas(&grants(&["users:manage"], &[])).is_empty());
+    }
+}

@@ -1,0 +1,235 @@
+//! `/admin`: the admin console, server-rendered pages for operators, in the hosted pages'
+//! style and without JavaScript. Built on the admin API's rules ([`auth_core::admin`]): the
+//! same actions, each in the audit log with the acting administrator.
+//!
+//! Who may enter ([`Console`]): a signed-in, active user whose roles allow at least one
+//! [`Area`] (the `admin` role or permission, or a permission such as `users:manage`), in a
+//! session that passed a second factor (`mfa` in its `amr`: an authenticator app, an e-mailed
+//! code or a passkey with user verification). Each page checks its own area; every form carries
+//! the CSRF token and passes the origin check ([`crate::pages::form::Posted`]); destructive
+//! actions (deleting a user) need the password or a sign-in within five minutes.
+//!
+//! The console is in English: it is for the operators of the deployment, and its texts name
+//! the API's fields and events.
+//!
+//! The admin API (`/admin/users`, `/admin/audit`, ...) keeps its paths; the console's pages
+//! live under `/admin` and `/admin/console/`.
+
+pub mod audit;
+pub mod users;
+
+use crate::access::Routes;
+use crate::error::PageError;
+use crate::i18n::Tr;
+use crate::pages::templates::Localized;
+use crate::pages::{Browser, notice_text, render};
+use crate::state::AppState;
+use askama::Template;
+use auth_core::admin::{self, Area};
+use auth_core::sessions::Session;
+use auth_core::users::User;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// What a deployment without an administrator is told (at start-up and on `/admin`).
+pub const FIRST_ADMIN_HELP: &str = "no administrator exists yet. Create one with the CLI: \
+`auth-server role create admin --permission admin` (once), then \
+`auth-server user create --email you@example.com --role admin --verified` (or \
+`auth-server role grant you@example.com admin` for an existing account). Sign in, set up an \
+authenticator app or a passkey on /account, sign in again with it, and open /admin.";
+
+/// Adds the console's pages.
+pub fn routes(routes: Routes) -> Routes {
+    let routes = routes.get("/admin", home);
+    let routes = users::routes(routes);
+    audit::routes(routes)
+}
+
+/// The signed-in administrator of a console page.
+pub struct Console {
+    /// The browser (cookies, CSRF token).
+    pub browser: Browser,
+    /// The administrator.
+    pub user: User,
+    /// Their session.
+    pub session: Session,
+    /// The areas their roles allow.
+    pub areas: Vec<Area>,
+    /// English: the console's language.
+    pub t: Tr,
+}
+
+/// A refusal of the console: a page with a way on.
+fn refusal(
+    state: &AppState,
+    browser: &Browser,
+    status: StatusCode,
+    title: &str,
+    message: &str,
+) -> PageError {
+    PageError::rendered(notice_text(
+        state,
+        browser,
+        status,
+        title,
+        message,
+        Some(("/account".to_owned(), "Your account".to_owned())),
+    ))
+}
+
+impl Console {
+    /// Lets the browser in, or answers why not: no session (to the login page), no area
+    /// (403), no second factor in this session (403).
+    pub async fn enter(state: &AppState, browser: Browser) -> Result<Self, PageError> {
+        let (user, session) = crate::pages::account::signed_in(state, &browser).await?;
+        let grants = state.provider.store().user_grants(&user.id).await?;
+        let areas = admin::areas(&grants);
+        if areas.is_empty() {
+            let message = if admin::any_admin(&state.provider).await? {
+                "Your account has no administrator role. Ask an administrator for one.".to_owned()
+            } else {
+                let mut help = FIRST_ADMIN_HELP.to_owned();
+                if let Some(first) = help.get_mut(0..1) {
+                    first.make_ascii_uppercase();
+                }
+                help
+            };
+            return Err(refusal(
+                state,
+                &browser,
+                StatusCode::FORBIDDEN,
+                "Not an administrator",
+                &message,
+            ));
+        }
+        if !session.amr.iter().any(|m| m == "mfa") {
+            return Err(refusal(
+                state,
+                &browser,
+                StatusCode::FORBIDDEN,
+                "Second step needed",
+                "The admin console needs a sign-in with a second step. Set up an authenticator \
+                 app or a passkey on your account page, sign out, and sign in again with it.",
+            ));
+        }
+        let t = state.web.i18n.for_setting(Some("en"));
+        Ok(Self {
+            browser,
+            user,
+            session,
+            areas,
+            t,
+        })
+    }
+
+    /// Refuses a page of an area the administrator's roles do not allow (403).
+    pub fn require(&self, state: &AppState, area: Area) -> Result<(), PageError> {
+        if self.areas.contains(&area) {
+            return Ok(());
+        }
+        Err(refusal(
+            state,
+            &self.browser,
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            &format!(
+                "This part of the console needs the permission `{}` (or `admin`).",
+                area.permission()
+            ),
+        ))
+    }
+
+    /// The frame every console page shares.
+    pub fn frame<'a>(&'a self, csrf: &'a str) -> Frame<'a> {
+        Frame {
+            csrf,
+            admin: self.user.email.as_str(),
+            nav: self
+                .areas
+                .iter()
+                .filter_map(|area| nav_entry(*area))
+                .collect(),
+        }
+    }
+}
+
+/// The console's navigation entry of an area (none for areas without pages yet).
+fn nav_entry(area: Area) -> Option<(&'static str, &'static str)> {
+    match area {
+        Area::Users => Some(("Users", users::PATH)),
+        Area::Audit => Some(("Audit log", audit::PATH)),
+        Area::Clients | Area::Roles | Area::Keys | Area::Outboxes => None,
+    }
+}
+
+/// What every console page shows around its content.
+pub struct Frame<'a> {
+    /// The CSRF token of the forms.
+    pub csrf: &'a str,
+    /// The administrator's address.
+    pub admin: &'a str,
+    /// (label, path) of the areas with pages.
+    pub nav: Vec<(&'static str, &'static str)>,
+}
+
+/// Console pages (fields `t`, `product` for `base.html`, and `frame`) are [`Localized`].
+macro_rules! console_page {
+    ($($page:ident),* $(,)?) => {$(
+        impl $crate::pages::templates::Localized for $page<'_> {
+            fn tr(&self) -> &$crate::i18n::Tr {
+                self.t
+            }
+        }
+    )*};
+}
+pub(crate) use console_page;
+
+/// `admin/home.html`
+#[derive(Template)]
+#[template(path = "admin/home.html")]
+pub struct HomePage<'a> {
+    pub t: &'a Tr,
+    pub product: &'a str,
+    pub frame: Frame<'a>,
+    /// (label, path, what it is for) of the areas the administrator may open.
+    pub areas: Vec<(&'static str, &'static str, &'static str)>,
+}
+
+console_page!(HomePage);
+
+/// A console page with the browser's cookies.
+pub fn page(
+    state: &AppState,
+    console: &Console,
+    status: StatusCode,
+    page: &(impl Template + Localized),
+) -> Response {
+    (console.browser.jar(), render(state, status, page)).into_response()
+}
+
+/// `GET /admin`
+pub async fn home(State(state): State<AppState>, browser: Browser) -> Result<Response, PageError> {
+    let console = Console::enter(&state, browser).await?;
+    let csrf = console.browser.csrf_token(&state);
+    let areas = console
+        .areas
+        .iter()
+        .filter_map(|area| {
+            let (label, path) = nav_entry(*area)?;
+            let about = match area {
+                Area::Users => "Search accounts; see and change a user's roles, sessions and second factors; disable or delete an account.",
+                Area::Audit => "Security events: filter by event, user, client, outcome and time.",
+                _ => "",
+            };
+            Some((label, path, about))
+        })
+        .collect();
+    let home = HomePage {
+        t: &console.t,
+        product: &state.web.product_name,
+        frame: console.frame(&csrf),
+        areas,
+    };
+    Ok(page(&state, &console, StatusCode::OK, &home))
+}

@@ -1,0 +1,440 @@
+//! The admin console (issue 24) over HTTP: who gets in (an administrator signed in with a
+//! second factor), what each area needs, the user search and its paging, the actions with
+//! their CSRF token, re-authentication and audit entries, and the audit log's filters.
+
+use crate::support::{Backend, PASSWORD, TestApp, both_backends, browser, spawn_app};
+use auth_core::roles::{self, Role, RoleName};
+use auth_core::store::AuditFilter;
+use auth_core::users::User;
+use auth_testkit::Fetch as _;
+
+/// A browser holding a fresh session of `user` whose methods are `amr`.
+async fn session_of(app: &TestApp, user: &User, amr: &[&str]) -> reqwest::Client {
+    let client = auth_core::sessions::ClientInfo::default();
+    let (_, secret) = auth_core::sessions::start(
+        &app.provider,
+        &user.id,
+        amr.iter().map(|m| (*m).to_owned()).collect(),
+        &client,
+    )
+    .await
+    .unwrap();
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let url = url::Url::parse(&app.url("/")).unwrap();
+    jar.add_cookie_str(&format!("auth_session={}; Path=/", secret.expose()), &url);
+    reqwest::Client::builder()
+        .cookie_provider(jar)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A role `name` with `permissions`, granted to a new user `email`.
+async fn user_with_role(app: &TestApp, email: &str, name: &str, permissions: &[&str]) -> User {
+    let role = RoleName::parse(name).unwrap();
+    if app
+        .provider
+        .store()
+        .roles()
+        .await
+        .unwrap()
+        .iter()
+        .all(|r| r.name != role)
+    {
+        roles::create(
+            &app.provider,
+            &Role {
+                name: role.clone(),
+                description: String::new(),
+                permissions: permissions
+                    .iter()
+                    .map(|p| RoleName::parse(p).unwrap())
+                    .collect(),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let user = app.user(email).await;
+    roles::grant(&app.provider, &user.id, &role).await.unwrap();
+    user
+}
+
+/// An administrator signed in with a second factor.
+async fn admin(app: &TestApp) -> (User, reqwest::Client) {
+    let user = user_with_role(app, "root@example.com", "admin", &["admin"]).await;
+    let b = session_of(app, &user, &["pwd", "otp", "mfa"]).await;
+    (user, b)
+}
+
+async fn get(app: &TestApp, b: &reqwest::Client, path: &str) -> (u16, String) {
+    let response = b.get(app.url(path)).fetch().await;
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let body = response.text().await.unwrap();
+    (status, if status == 303 { location } else { body })
+}
+
+async fn post(
+    app: &TestApp,
+    b: &reqwest::Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, String) {
+    let response = b.post(app.url(path)).form(form).fetch().await;
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let body = response.text().await.unwrap();
+    (status, if status == 303 { location } else { body })
+}
+
+fn user_path(user: &User) -> String {
+    format!("/admin/console/users/{}", user.id.as_str())
+}
+
+#[both_backends]
+async fn only_administrators_signed_in_with_a_second_factor_get_in(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // Nobody signed in: to the login page.
+    let (status, location) = get(&app, &browser(), "/admin").await;
+    assert_eq!((status, location.as_str()), (303, "/login"));
+
+    // A user while no administrator exists: how to make the first one.
+    let ann = app.user("ann@example.com").await;
+    let ann_browser = session_of(&app, &ann, &["pwd", "otp", "mfa"]).await;
+    let (status, page) = get(&app, &ann_browser, "/admin").await;
+    assert_eq!(status, 403);
+    assert!(page.contains("auth-server role create admin"), "{page}");
+
+    // Once one exists, another user is told they are no administrator.
+    let (root, root_browser) = admin(&app).await;
+    let (status, page) = get(&app, &ann_browser, "/admin").await;
+    assert_eq!(status, 403);
+    assert!(page.contains("no administrator role"), "{page}");
+    for path in [
+        "/admin/console/users",
+        "/admin/console/audit",
+        &user_path(&root),
+    ] {
+        let (status, _) = get(&app, &ann_browser, path).await;
+        assert_eq!(status, 403, "{path}");
+    }
+
+    // The administrator with the password alone: a second step is needed.
+    let password_only = session_of(&app, &root, &["pwd"]).await;
+    let (status, page) = get(&app, &password_only, "/admin").await;
+    assert_eq!(status, 403);
+    assert!(page.contains("second step"), "{page}");
+
+    // With it: in, and an admin token instead of a session is no way in.
+    let (status, page) = get(&app, &root_browser, "/admin").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("href=\"/admin/console/users\""), "{page}");
+    let secret = app
+        .client_with(
+            "ops",
+            "admin",
+            auth_core::clients::AuthMethod::ClientSecretBasic,
+            &[auth_core::clients::GrantType::ClientCredentials],
+            &[],
+        )
+        .await
+        .unwrap();
+    let answer = app
+        .client_credentials_token("ops", &secret, Some("admin"))
+        .await;
+    let token = answer["access_token"].as_str().unwrap().to_owned();
+    let response = app
+        .http
+        .get(app.url("/admin/console/users"))
+        .bearer_auth(&token)
+        .fetch()
+        .await;
+    assert_eq!(response.status(), 303, "a token is not a console session");
+}
+
+#[both_backends]
+async fn each_area_needs_its_own_permission(backend: Backend) {
+    let app = spawn_app(backend).await;
+    admin(&app).await;
+    let support = user_with_role(&app, "sue@example.com", "support", &["users:manage"]).await;
+    let auditor = user_with_role(&app, "al@example.com", "auditor", &["audit:read"]).await;
+    let sue = session_of(&app, &support, &["pwd", "otp", "mfa"]).await;
+    let al = session_of(&app, &auditor, &["pwd", "otp", "mfa"]).await;
+
+    let (status, home) = get(&app, &sue, "/admin").await;
+    assert_eq!(status, 200);
+    assert!(home.contains("/admin/console/users") && !home.contains("/admin/console/audit"));
+    assert_eq!(get(&app, &sue, "/admin/console/users").await.0, 200);
+    let (status, page) = get(&app, &sue, "/admin/console/audit").await;
+    assert_eq!(status, 403);
+    assert!(page.contains("audit:read"), "{page}");
+
+    assert_eq!(get(&app, &al, "/admin/console/audit").await.0, 200);
+    assert_eq!(get(&app, &al, "/admin/console/users").await.0, 403);
+    // Nor can the auditor act on a user.
+    let (_, csrf) = app.form_page(&al, &app.url("/account")).await;
+    let (status, _) = post(
+        &app,
+        &al,
+        &format!("{}/disable", user_path(&support)),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(
+        app.provider
+            .store()
+            .user(&support.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_active()
+    );
+}
+
+#[both_backends]
+async fn users_are_found_by_the_start_of_their_address_or_name_page_by_page(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, b) = admin(&app).await;
+    for i in 0..120 {
+        let user = app.user(&format!("player{i:03}@club.example")).await;
+        let mut profile = user.profile.clone();
+        profile.name = format!("Zed Player {i:03}");
+        app.provider
+            .store()
+            .update_profile(&user.id, &profile, 0)
+            .await
+            .unwrap();
+    }
+    app.user("coach@club.example").await;
+
+    // By address, 50 a page, in order, nothing twice, nothing left out.
+    let mut seen = Vec::new();
+    let mut path = "/admin/console/users?q=PLAYER&by=email".to_owned();
+    // At most a few pages: a cursor that does not move fails the comparison below.
+    for _ in 0..5 {
+        let (status, page) = get(&app, &b, &path).await;
+        assert_eq!(status, 200, "{page}");
+        seen.extend(
+            page.match_indices("@club.example</a>")
+                .map(|(at, _)| page[..at].rsplit('>').next().unwrap().to_owned()),
+        );
+        match page
+            .split("id=\"next-page\"")
+            .next()
+            .and_then(|p| p.rsplit("href=\"").next())
+        {
+            Some(href) if page.contains("id=\"next-page\"") => {
+                path = href
+                    .split('"')
+                    .next()
+                    .unwrap()
+                    .replace("&#38;", "&")
+                    .replace("&amp;", "&");
+            }
+            _ => break,
+        }
+    }
+    let expected: Vec<String> = (0..120).map(|i| format!("player{i:03}")).collect();
+    assert_eq!(seen, expected);
+
+    // By name, case-insensitive.
+    let (_, page) = get(&app, &b, "/admin/console/users?q=zed+player+11&by=name").await;
+    assert_eq!(page.matches("@club.example</a>").count(), 10, "{page}");
+    let (_, page) = get(&app, &b, "/admin/console/users?q=nobody&by=email").await;
+    assert!(page.contains("id=\"no-users\""));
+}
+
+#[both_backends]
+async fn actions_need_the_csrf_token_are_audited_and_deleting_needs_reauthentication(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let (root, b) = admin(&app).await;
+    let ann = app.user("ann@example.com").await;
+    let page = user_path(&ann);
+    let (html, csrf) = app.form_page(&b, &app.url(&page)).await;
+    assert!(html.contains("ann@example.com"));
+
+    // Without the CSRF token nothing happens.
+    let (status, _) = post(&app, &b, &format!("{page}/disable"), &[]).await;
+    assert_eq!(status, 403);
+    assert!(
+        app.provider
+            .store()
+            .user(&ann.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_active()
+    );
+
+    let (status, location) = post(
+        &app,
+        &b,
+        &format!("{page}/disable"),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, format!("{page}?notice=disabled").as_str())
+    );
+    assert!(
+        !app.provider
+            .store()
+            .user(&ann.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_active()
+    );
+    let events = app
+        .provider
+        .store()
+        .audit_events(&AuditFilter {
+            event: Some("user_disabled".into()),
+            limit: 10,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].actor.as_deref(), Some(root.id.as_str()));
+    assert_eq!(events[0].user_id.as_deref(), Some(ann.id.as_str()));
+
+    let (status, _) = post(
+        &app,
+        &b,
+        &format!("{page}/roles/grant"),
+        &[("csrf_token", &csrf), ("role", "admin")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert!(
+        app.provider
+            .store()
+            .user_grants(&ann.id)
+            .await
+            .unwrap()
+            .has_role("admin")
+    );
+
+    // The administrator cannot lock themselves out.
+    for action in ["disable", "delete", "sign-out"] {
+        let (status, _) = post(
+            &app,
+            &b,
+            &format!("{}/{action}", user_path(&root)),
+            &[("csrf_token", &csrf), ("current_password", PASSWORD)],
+        )
+        .await;
+        assert_eq!(status, 409, "{action}");
+    }
+    let (status, _) = post(
+        &app,
+        &b,
+        &format!("{}/roles/revoke", user_path(&root)),
+        &[("csrf_token", &csrf), ("role", "admin")],
+    )
+    .await;
+    assert_eq!(status, 409);
+
+    // Deleting: ten minutes after signing in, only with the password.
+    app.clock.advance(time::Duration::minutes(10));
+    let (status, html) = post(
+        &app,
+        &b,
+        &format!("{page}/delete"),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(html.contains("Enter your password"), "{html}");
+    let (status, _) = post(
+        &app,
+        &b,
+        &format!("{page}/delete"),
+        &[
+            ("csrf_token", &csrf),
+            ("current_password", "wrong password here"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(app.provider.store().user(&ann.id).await.unwrap().is_some());
+    let (status, location) = post(
+        &app,
+        &b,
+        &format!("{page}/delete"),
+        &[("csrf_token", &csrf), ("current_password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/admin/console/users?deleted=1")
+    );
+    assert!(app.provider.store().user(&ann.id).await.unwrap().is_none());
+    assert_eq!(get(&app, &b, &page).await.0, 404);
+}
+
+#[both_backends]
+async fn the_audit_log_is_filtered_by_event_user_outcome_and_day(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, b) = admin(&app).await;
+    let ann = app.user("ann@example.com").await;
+    let login = browser();
+    app.log_in(
+        &login,
+        &app.url("/login"),
+        "ann@example.com",
+        "not the password",
+    )
+    .await;
+    app.log_in(&login, &app.url("/login"), "ann@example.com", PASSWORD)
+        .await;
+
+    // A wrong password is recorded without the account (no user id), the sign-in with it.
+    let (status, page) = get(&app, &b, "/admin/console/audit?event=login&outcome=failure").await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page.matches("<td>failure</td>").count(), 1, "{page}");
+    assert_eq!(page.matches("<td>success</td>").count(), 0, "{page}");
+    let (_, page) = get(
+        &app,
+        &b,
+        &format!("/admin/console/audit?event=login&user={}", ann.id.as_str()),
+    )
+    .await;
+    assert_eq!(page.matches("<td>success</td>").count(), 1, "{page}");
+    assert_eq!(page.matches("<td>failure</td>").count(), 0, "{page}");
+    let today = {
+        use auth_core::clock::Clock as _;
+        app.clock.now().date().to_string()
+    };
+    let (_, page) = get(
+        &app,
+        &b,
+        &format!("/admin/console/audit?event=login&since={today}&until={today}"),
+    )
+    .await;
+    assert_eq!(page.matches("<td>login</td>").count(), 2, "{page}");
+    let (_, page) = get(
+        &app,
+        &b,
+        "/admin/console/audit?event=login&since=2001-01-01&until=2001-01-02",
+    )
+    .await;
+    assert!(page.contains("id=\"no-events\""), "{page}");
+    let (status, page) = get(&app, &b, "/admin/console/audit?since=yesterday").await;
+    assert_eq!(status, 422);
+    assert!(page.contains("not a date"), "{page}");
+}
