@@ -20,6 +20,7 @@ mod support;
 
 mod api_docs_browser;
 mod browser;
+mod console_browser;
 mod device_browser;
 mod example_services;
 mod faults;

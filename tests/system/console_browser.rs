@@ -1,0 +1,149 @@
+//! The admin console in real headless Chromium with JavaScript off (issue 24): an
+//! administrator signs in with a password and an authenticator app, searches a user, grants
+//! a role, disables the account and finds that in the audit log; a user without an
+//! administrator role, and the administrator without the second step, are refused.
+
+use crate::browser::{chrome, click, expect, fill, screenshot, sign_in, text_of};
+use crate::support::{Backend, PASSWORD, TestApp, both_backends, spawn_app};
+use auth_core::clock::Clock;
+use auth_core::otp::totp::{self, code_for};
+use auth_core::roles::{self, Role, RoleName};
+use auth_core::users::User;
+use fantoccini::{Client, Locator};
+
+async fn role(app: &TestApp, name: &str, permissions: &[&str]) -> RoleName {
+    let role = RoleName::parse(name).unwrap();
+    roles::create(
+        &app.provider,
+        &Role {
+            name: role.clone(),
+            description: String::new(),
+            permissions: permissions
+                .iter()
+                .map(|p| RoleName::parse(p).unwrap())
+                .collect(),
+        },
+    )
+    .await
+    .unwrap();
+    role
+}
+
+/// Sets up an authenticator app for `user`; returns its secret.
+async fn with_totp(app: &TestApp, user: &User) -> String {
+    let enrolment = totp::begin(&app.provider, user).await.unwrap();
+    let now = u64::try_from(app.clock.unix()).unwrap();
+    let code = code_for(&enrolment.secret_base32, now).unwrap();
+    totp::confirm(&app.provider, user, &code).await.unwrap();
+    enrolment.secret_base32
+}
+
+/// Signs in on the login page in front of the browser, with the app's code as second step.
+async fn sign_in_with_code(app: &TestApp, b: &Client, email: &str, secret: &str) {
+    b.goto(&app.url("/login")).await.unwrap();
+    sign_in(b, email, PASSWORD).await;
+    expect(b, "#code", "the second step").await;
+    // A step after the one the enrolment used (a code counts once).
+    app.clock.advance(time::Duration::seconds(30));
+    let now = u64::try_from(app.clock.unix()).unwrap();
+    fill(b, "code", &code_for(secret, now).unwrap()).await;
+    click(b, "button[type=submit]").await;
+    expect(b, "#signed-in-as", "the account page").await;
+}
+
+#[both_backends]
+async fn an_administrator_finds_a_user_grants_a_role_disables_and_audits(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = role(&app, "admin", &["admin"]).await;
+    role(&app, "coach", &[]).await;
+    let root = app.user("root@example.com").await;
+    roles::grant(&app.provider, &root.id, &admin).await.unwrap();
+    let secret = with_totp(&app, &root).await;
+    let ann = app.user("ann@example.com").await;
+    app.user("bob@example.com").await;
+
+    let chrome = chrome().await;
+    let b = &chrome.client;
+    sign_in_with_code(&app, b, "root@example.com", &secret).await;
+    b.goto(&app.url("/admin")).await.unwrap();
+    expect(b, "nav.console", "the console's home").await;
+    screenshot(b, "console-home").await;
+    click(b, "main ul.areas a[href='/admin/console/users']").await;
+    expect(b, "#q", "the users page").await;
+    fill(b, "q", "AN").await;
+    click(b, "#search").await;
+    expect(b, "table#users", "the search result").await;
+    screenshot(b, "console-users").await;
+    let rows = b
+        .find_all(Locator::Css("table#users tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1, "only ann@ starts with an");
+    click(b, "table#users a").await;
+    expect(b, "#grant", "ann's page").await;
+    assert_eq!(text_of(b, "main h1").await, "ann@example.com");
+
+    // Grant coach (the only role Ann lacks besides admin; choose it), then disable.
+    b.find(Locator::Css("#grant-role option[value='coach']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click(b, "#grant").await;
+    expect(b, "#notice", "the granted notice").await;
+    assert_eq!(text_of(b, "#notice").await, "The role is granted.");
+    assert!(text_of(b, "#roles").await.contains("coach"));
+    click(b, "#disable").await;
+    expect(b, "#notice", "the disabled notice").await;
+    assert!(text_of(b, "#state").await.starts_with("disabled"));
+    screenshot(b, "console-user").await;
+    let stored = app.provider.store().user(&ann.id).await.unwrap().unwrap();
+    assert!(!stored.is_active());
+
+    // The audit log shows who did it.
+    b.goto(&app.url("/admin/console/audit")).await.unwrap();
+    fill(b, "event", "user_disabled").await;
+    click(b, "#filter").await;
+    expect(b, "table#events", "the filtered audit log").await;
+    screenshot(b, "console-audit").await;
+    let row = text_of(b, "table#events tbody tr").await;
+    assert!(
+        row.contains("user_disabled") && row.contains(root.id.as_str()),
+        "{row}"
+    );
+    chrome.client.clone().close().await.unwrap();
+}
+
+#[both_backends]
+async fn a_user_without_the_role_and_an_administrator_without_a_second_step_are_refused(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let admin = role(&app, "admin", &["admin"]).await;
+    let root = app.user("root@example.com").await;
+    roles::grant(&app.provider, &root.id, &admin).await.unwrap();
+    app.user("ann@example.com").await;
+
+    let chrome = chrome().await;
+    let b = &chrome.client;
+    b.goto(&app.url("/login")).await.unwrap();
+    sign_in(b, "ann@example.com", PASSWORD).await;
+    expect(b, "#signed-in-as", "ann's account page").await;
+    b.goto(&app.url("/admin/console/users")).await.unwrap();
+    expect(b, "main h1", "the refusal").await;
+    assert_eq!(text_of(b, "main h1").await, "Not an administrator");
+    assert!(b.find(Locator::Css("table#users")).await.is_err());
+    chrome.client.clone().close().await.unwrap();
+
+    // The administrator without an authenticator app signs in with the password alone.
+    let chrome = crate::browser::chrome().await;
+    let b = &chrome.client;
+    b.goto(&app.url("/login")).await.unwrap();
+    sign_in(b, "root@example.com", PASSWORD).await;
+    expect(b, "#signed-in-as", "root's account page").await;
+    b.goto(&app.url("/admin")).await.unwrap();
+    expect(b, "main h1", "the refusal").await;
+    assert_eq!(text_of(b, "main h1").await, "Second step needed");
+    chrome.client.clone().close().await.unwrap();
+}
