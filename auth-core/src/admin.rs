@@ -9,7 +9,7 @@
 use crate::Provider;
 use crate::audit::{self, Entry};
 use crate::otp::totp;
-use crate::roles::{self, Grants, RoleError, RoleName};
+use crate::roles::{self, Grants, Role, RoleError, RoleName};
 use crate::users::{self, UserError, UserId};
 use crate::verification;
 
@@ -72,6 +72,18 @@ pub fn areas(grants: &Grants) -> Vec<Area> {
         .into_iter()
         .filter(|a| a.allowed(grants))
         .collect()
+}
+
+/// Whether an administrator with `actor` may grant or revoke `role`: an administrator with
+/// `admin` any role; anyone else only a role that is not `admin` and whose permissions they
+/// hold themselves, so an operator with `users:manage` cannot make anyone (themselves
+/// included) more powerful than they are, nor take a role from someone who has more.
+pub fn may_assign(actor: &Grants, role: &Role) -> bool {
+    let full = actor.has_role(ADMIN) || actor.permissions.iter().any(|p| p == ADMIN);
+    full || (role.name.as_str() != ADMIN
+        && role.permissions.iter().all(|p| {
+            p.as_str() != ADMIN && actor.permissions.iter().any(|held| held == p.as_str())
+        }))
 }
 
 /// Whether any user holds the `admin` role or an `admin` permission (the console and the
@@ -227,5 +239,28 @@ mod tests {
         assert!(areas(&grants(&["coach"], &["events:write"])).is_empty());
         // A role merely named like a permission is not that permission.
         assert!(areas(&grants(&["users:manage"], &[])).is_empty());
+    }
+
+    fn role(name: &str, permissions: &[&str]) -> Role {
+        Role {
+            name: RoleName::parse(name).unwrap(),
+            description: String::new(),
+            permissions: permissions
+                .iter()
+                .map(|p| RoleName::parse(p).unwrap())
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn nobody_assigns_a_role_with_more_than_they_hold() {
+        let support = grants(&["support"], &["users:manage"]);
+        assert!(may_assign(&support, &role("coach", &[])));
+        assert!(may_assign(&support, &role("helpdesk", &["users:manage"])));
+        assert!(!may_assign(&support, &role("admin", &[])));
+        assert!(!may_assign(&support, &role("ops", &["admin"])));
+        assert!(!may_assign(&support, &role("keeper", &["keys:manage"])));
+        let admin = grants(&["admin"], &[]);
+        assert!(may_assign(&admin, &role("ops", &["admin", "keys:manage"])));
     }
 }

@@ -54,6 +54,8 @@ pub struct Console {
     pub user: User,
     /// Their session.
     pub session: Session,
+    /// Their roles and permissions.
+    pub grants: auth_core::roles::Grants,
     /// The areas their roles allow.
     pub areas: Vec<Area>,
     /// English: the console's language.
@@ -118,6 +120,7 @@ impl Console {
             browser,
             user,
             session,
+            grants,
             areas,
             t,
         })

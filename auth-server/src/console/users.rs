@@ -253,6 +253,7 @@ async fn user_page(
         .roles()
         .await?
         .into_iter()
+        .filter(|r| admin::may_assign(&console.grants, r))
         .map(|r| r.name.to_string())
         .filter(|r| !grants.roles.contains(r))
         .collect();
@@ -532,6 +533,21 @@ async fn change_role(
     };
     if !grant && role.as_str() == admin::ADMIN {
         not_on_self(state, &console, &id, "revoke the admin role of").await?;
+    }
+    let stored = state.provider.store().roles().await?;
+    if let Some(found) = stored.iter().find(|r| r.name == role)
+        && !admin::may_assign(&console.grants, found)
+    {
+        return Err(refused(
+            state,
+            &console,
+            &id,
+            StatusCode::FORBIDDEN,
+            &format!(
+                "You cannot grant or revoke the role `{role}`: it carries permissions you do not hold."
+            ),
+        )
+        .await);
     }
     let actor = console.user.id.to_string();
     match admin::change_role(&state.provider, &actor, &id, &role, grant).await {

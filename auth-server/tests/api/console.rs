@@ -178,6 +178,34 @@ async fn each_area_needs_its_own_permission(backend: Backend) {
     assert_eq!(status, 403);
     assert!(page.contains("audit:read"), "{page}");
 
+    // The support operator cannot grant what they do not hold, themselves included.
+    let (html, csrf) = app.form_page(&sue, &app.url(&user_path(&auditor))).await;
+    assert!(
+        !html.contains("<option value=\"admin\">"),
+        "admin is not offered"
+    );
+    for (who, role) in [
+        (&support, "admin"),
+        (&auditor, "admin"),
+        (&support, "auditor"),
+    ] {
+        let (status, _) = post(
+            &app,
+            &sue,
+            &format!("{}/roles/grant", user_path(who)),
+            &[("csrf_token", &csrf), ("role", role)],
+        )
+        .await;
+        assert_eq!(status, 403, "{role}");
+    }
+    assert!(
+        !app.provider
+            .store()
+            .user_grants(&support.id)
+            .await
+            .unwrap()
+            .has_role("admin")
+    );
     assert_eq!(get(&app, &al, "/admin/console/audit").await.0, 200);
     assert_eq!(get(&app, &al, "/admin/console/users").await.0, 403);
     // Nor can the auditor act on a user.
