@@ -8,6 +8,7 @@
 
 use crate::Provider;
 use crate::audit::{self, Entry};
+use crate::keys::{Activation, KeyError, RotatedKey};
 use crate::otp::totp;
 use crate::roles::{self, Grants, Role, RoleError, RoleName};
 use crate::users::{self, UserError, UserId};
@@ -86,6 +87,20 @@ pub fn may_assign(actor: &Grants, role: &Role) -> bool {
         }))
 }
 
+/// Whether an administrator with `actor` may act on an account with `target` (disable,
+/// delete, end its sessions, reset its second factor, change its roles): an administrator with
+/// `admin` on any account; anyone else only on accounts that hold neither `admin` nor a
+/// permission the actor lacks.
+pub fn may_manage(actor: &Grants, target: &Grants) -> bool {
+    let full = |g: &Grants| g.has_role(ADMIN) || g.permissions.iter().any(|p| p == ADMIN);
+    full(actor)
+        || (!full(target)
+            && target
+                .permissions
+                .iter()
+                .all(|p| actor.permissions.contains(p)))
+}
+
 /// Whether any user holds the `admin` role or an `admin` permission (the console and the
 /// server's start-up explain how to make the first one when none does).
 pub async fn any_admin(provider: &Provider) -> Result<bool, crate::store::StoreError> {
@@ -154,7 +169,8 @@ pub async fn delete_user(provider: &Provider, actor: &str, user: &UserId) -> Res
 }
 
 /// Removes the account's authenticator app and recovery codes (for a user who lost them):
-/// the next sign-in asks for none until the user sets one up again.
+/// the next sign-in asks for none until the user sets one up again. Its sessions end too:
+/// they were started with the factor that is gone.
 pub async fn reset_second_factor(
     provider: &Provider,
     actor: &str,
@@ -164,6 +180,7 @@ pub async fn reset_second_factor(
     totp::disable(provider, &found)
         .await
         .map_err(|e| UserError::Internal(e.to_string()))?;
+    provider.store().end_user_sessions(user).await?;
     audit::record(
         provider,
         Entry::new("second_factor_reset").actor(actor).user(user),
@@ -189,6 +206,23 @@ pub async fn resend_verification(
     )
     .await;
     Ok(true)
+}
+
+/// Adds a signing key (see [`crate::keys`]): it signs at once, or after the publish delay.
+pub async fn rotate_key(
+    provider: &Provider,
+    actor: &str,
+    activation: Activation,
+) -> Result<RotatedKey, KeyError> {
+    let rotated = provider.keys().rotate(activation).await?;
+    audit::record(
+        provider,
+        Entry::new("key_rotated")
+            .actor(actor)
+            .detail("kid", rotated.kid.to_string()),
+    )
+    .await;
+    Ok(rotated)
 }
 
 /// Grants or revokes a role.
@@ -262,5 +296,25 @@ mod tests {
         assert!(!may_assign(&support, &role("keeper", &["keys:manage"])));
         let admin = grants(&["admin"], &[]);
         assert!(may_assign(&admin, &role("ops", &["admin", "keys:manage"])));
+    }
+
+    #[test]
+    fn nobody_acts_on_an_account_that_holds_more_than_they_do() {
+        let support = grants(&["support"], &["users:manage"]);
+        assert!(may_manage(&support, &grants(&["coach"], &[])));
+        assert!(may_manage(
+            &support,
+            &grants(&["support"], &["users:manage"])
+        ));
+        assert!(!may_manage(&support, &grants(&["admin"], &[])));
+        assert!(!may_manage(&support, &grants(&["ops"], &["admin"])));
+        assert!(!may_manage(
+            &support,
+            &grants(&["auditor"], &["audit:read"])
+        ));
+        assert!(may_manage(
+            &grants(&["admin"], &[]),
+            &grants(&["admin"], &[])
+        ));
     }
 }

@@ -593,19 +593,9 @@ async fn rotate_key(
     } else {
         Activation::AfterPublishDelay
     };
-    let rotated = state
-        .provider
-        .keys()
-        .rotate(activation)
+    let rotated = auth_core::admin::rotate_key(&state.provider, &admin.subject, activation)
         .await
         .map_err(ApiError::internal)?;
-    audit::record(
-        &state.provider,
-        Entry::new("key_rotated")
-            .actor(&admin.subject)
-            .detail("kid", rotated.kid.to_string()),
-    )
-    .await;
     Ok(Json(json!({
         "kid": rotated.kid,
         "generation": rotated.generation,

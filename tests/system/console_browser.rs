@@ -101,6 +101,12 @@ async fn an_administrator_finds_a_user_grants_a_role_disables_and_audits(backend
     let stored = app.provider.store().user(&ann.id).await.unwrap().unwrap();
     assert!(!stored.is_active());
 
+    // The signing keys, with the current one active.
+    click(b, "nav.console a[href='/admin/console/keys']").await;
+    expect(b, "table#keys", "the keys page").await;
+    assert!(text_of(b, "table#keys").await.contains("active"));
+    screenshot(b, "console-keys").await;
+
     // The audit log shows who did it.
     b.goto(&app.url("/admin/console/audit")).await.unwrap();
     fill(b, "event", "user_disabled").await;

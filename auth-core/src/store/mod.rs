@@ -165,8 +165,9 @@ pub trait UserStore: Send + Sync {
     /// Users ordered by creation, at most `limit` after `after` (an id), for paging.
     async fn users(&self, after: Option<&UserId>, limit: u32) -> Result<Vec<User>, StoreError>;
     /// One page of users whose address or name starts with a prefix, in the order of that
-    /// field, after a cursor: an index range scan whatever the number of users.
-    async fn search_users(&self, search: &UserSearch) -> Result<Vec<User>, StoreError>;
+    /// field, after a cursor: an index range scan whatever the number of users. Each user comes
+    /// with its sort key as the database computed it (the cursor of the next page).
+    async fn search_users(&self, search: &UserSearch) -> Result<Vec<(User, String)>, StoreError>;
     /// Whether any user holds the `admin` role or a role with the `admin` permission.
     async fn any_admin(&self) -> Result<bool, StoreError>;
     /// Replaces the profile.

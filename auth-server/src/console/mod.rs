@@ -16,6 +16,7 @@
 //! live under `/admin` and `/admin/console/`.
 
 pub mod audit;
+pub mod keys;
 pub mod users;
 
 use crate::access::Routes;
@@ -43,6 +44,7 @@ authenticator app or a passkey on /account, sign in again with it, and open /adm
 pub fn routes(routes: Routes) -> Routes {
     let routes = routes.get("/admin", home);
     let routes = users::routes(routes);
+    let routes = keys::routes(routes);
     audit::routes(routes)
 }
 
@@ -143,6 +145,43 @@ impl Console {
         ))
     }
 
+    /// Re-authentication for a destructive action: the administrator's password in the form's
+    /// `current_password`, or a sign-in within five minutes. `Ok(Err(sentence))` says why not.
+    pub async fn reauthenticate(
+        &self,
+        state: &AppState,
+        params: &auth_core::params::Params,
+    ) -> Result<Result<(), String>, PageError> {
+        use auth_core::account::{self, AccountError};
+        let password = params
+            .get("current_password")
+            .filter(|p| !p.is_empty())
+            .map(auth_core::users::password::Password::new);
+        let proof = account::reauthenticate(
+            &state.provider,
+            &self.user,
+            self.session.auth_time,
+            password.as_ref(),
+            &self.browser.ip,
+        )
+        .await;
+        Ok(Err(match proof {
+            Ok(()) => return Ok(Ok(())),
+            Err(AccountError::Throttled(throttled)) => {
+                return Err(PageError::throttled(
+                    &self.browser,
+                    &throttled,
+                    crate::i18n::key("throttled-attempts"),
+                ));
+            }
+            Err(AccountError::WrongPassword) => "Your password is not correct.".to_owned(),
+            Err(AccountError::ReauthenticationRequired) => {
+                "Enter your password: you signed in more than five minutes ago.".to_owned()
+            }
+            Err(other) => crate::pages::login::sentence(&other.to_string()),
+        }))
+    }
+
     /// The frame every console page shares.
     pub fn frame<'a>(&'a self, csrf: &'a str) -> Frame<'a> {
         Frame {
@@ -161,8 +200,9 @@ impl Console {
 fn nav_entry(area: Area) -> Option<(&'static str, &'static str)> {
     match area {
         Area::Users => Some(("Users", users::PATH)),
+        Area::Keys => Some(("Signing keys", keys::PATH)),
         Area::Audit => Some(("Audit log", audit::PATH)),
-        Area::Clients | Area::Roles | Area::Keys | Area::Outboxes => None,
+        Area::Clients | Area::Roles | Area::Outboxes => None,
     }
 }
 
@@ -223,6 +263,7 @@ pub async fn home(State(state): State<AppState>, browser: Browser) -> Result<Res
             let about = match area {
                 Area::Users => "Search accounts; see and change a user's roles, sessions and second factors; disable or delete an account.",
                 Area::Audit => "Security events: filter by event, user, client, outcome and time.",
+                Area::Keys => "The signing keys and their states; add a new key.",
                 _ => "",
             };
             Some((label, path, about))

@@ -90,6 +90,7 @@ pub struct EventRow {
     pub at: String,
     pub event: String,
     pub outcome: String,
+    pub user: String,
     pub actor: String,
     pub client: String,
     pub ip: String,
@@ -102,6 +103,7 @@ impl From<AuditEvent> for EventRow {
             at: rfc3339(e.at),
             event: e.event,
             outcome: e.outcome,
+            user: e.user_id.unwrap_or_default(),
             actor: e.actor.unwrap_or_default(),
             client: e.client_id.unwrap_or_default(),
             ip: e.ip.unwrap_or_default(),
@@ -177,17 +179,13 @@ pub async fn list(
     let mut found = state.provider.store().search_users(&search).await?;
     let more = found.len() > PAGE_SIZE as usize;
     found.truncate(PAGE_SIZE as usize);
-    let next = found.last().filter(|_| more).map(|last| {
-        let key = if by_name {
-            last.profile.name.to_lowercase()
-        } else {
-            last.email.as_str().to_lowercase()
-        };
+    // The cursor is the key the database sorted by (its `lower`, not Rust's).
+    let next = found.last().filter(|_| more).map(|(last, key)| {
         format!(
             "q={}&by={}&after={}&after_id={}",
             encode(text),
             if by_name { "name" } else { "email" },
-            encode(&key),
+            encode(key),
             encode(last.id.as_str())
         )
     });
@@ -198,7 +196,7 @@ pub async fn list(
         frame: console.frame(&csrf),
         query: text,
         by_name,
-        users: found.iter().map(UserRow::from).collect(),
+        users: found.iter().map(|(user, _)| UserRow::from(user)).collect(),
         next,
     };
     Ok(page(&state, &console, StatusCode::OK, &users))
@@ -227,7 +225,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "signed-out" => "Every session of the account is ended.",
         "session-ended" => "The session is ended.",
         "second-factor-reset" => {
-            "The authenticator app and the recovery codes are removed. The user can set up a new one."
+            "The authenticator app and the recovery codes are removed, and the account's sessions ended. The user can set up a new one."
         }
         "verification-sent" => "A new confirmation link is on its way.",
         "role-granted" => "The role is granted.",
@@ -344,6 +342,19 @@ async fn action(
     let console = Console::enter(state, browser).await?;
     console.require(state, Area::Users)?;
     let id = parse_id(&console, state, id)?;
+    // Only accounts that hold nothing the administrator lacks (an operator with
+    // `users:manage` cannot disable, delete or sign out an administrator).
+    let target = state.provider.store().user_grants(&id).await?;
+    if !admin::may_manage(&console.grants, &target) {
+        return Err(refused(
+            state,
+            &console,
+            &id,
+            StatusCode::FORBIDDEN,
+            "This account holds permissions you do not: only an administrator with `admin` can change it.",
+        )
+        .await);
+    }
     Ok((console, id, params))
 }
 
@@ -531,8 +542,10 @@ async fn change_role(
             .await);
         }
     };
-    if !grant && role.as_str() == admin::ADMIN {
-        not_on_self(state, &console, &id, "revoke the admin role of").await?;
+    if !grant {
+        // Any role may be what lets the administrator in (`admin`, or a role with a console
+        // permission): none of their own is revoked here.
+        not_on_self(state, &console, &id, "revoke a role of").await?;
     }
     let stored = state.provider.store().roles().await?;
     if let Some(found) = stored.iter().find(|r| r.name == role)
@@ -601,36 +614,8 @@ pub async fn delete(
 ) -> Result<Response, PageError> {
     let (console, id, params) = action(&state, posted, &id).await?;
     not_on_self(&state, &console, &id, "delete").await?;
-    let password = params
-        .get("current_password")
-        .filter(|p| !p.is_empty())
-        .map(auth_core::users::password::Password::new);
-    let proof = auth_core::account::reauthenticate(
-        &state.provider,
-        &console.user,
-        console.session.auth_time,
-        password.as_ref(),
-        &console.browser.ip,
-    )
-    .await;
-    if let Err(e) = proof {
-        let message = match e {
-            auth_core::account::AccountError::Throttled(throttled) => {
-                return Err(PageError::throttled(
-                    &console.browser,
-                    &throttled,
-                    crate::i18n::key("throttled-attempts"),
-                ));
-            }
-            auth_core::account::AccountError::WrongPassword => {
-                "Your password is not correct: the account is not deleted.".to_owned()
-            }
-            auth_core::account::AccountError::ReauthenticationRequired => {
-                "Enter your password to delete an account (you signed in more than five minutes ago)."
-                    .to_owned()
-            }
-            other => crate::pages::login::sentence(&other.to_string()),
-        };
+    if let Err(message) = console.reauthenticate(&state, &params).await? {
+        let message = format!("{message} The account is not deleted.");
         return Err(refused(&state, &console, &id, StatusCode::FORBIDDEN, &message).await);
     }
     let actor = console.user.id.to_string();

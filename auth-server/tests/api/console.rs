@@ -206,6 +206,41 @@ async fn each_area_needs_its_own_permission(backend: Backend) {
             .unwrap()
             .has_role("admin")
     );
+    // Nor act on an account that holds more than they do, nor drop their own role.
+    let root = app
+        .provider
+        .store()
+        .user_by_email("root@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    for action in ["disable", "delete", "sign-out", "second-factor/reset"] {
+        let (status, _) = post(
+            &app,
+            &sue,
+            &format!("{}/{action}", user_path(&root)),
+            &[("csrf_token", &csrf), ("current_password", PASSWORD)],
+        )
+        .await;
+        assert_eq!(status, 403, "{action} on an administrator");
+    }
+    assert!(
+        app.provider
+            .store()
+            .user(&root.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_active()
+    );
+    let (status, _) = post(
+        &app,
+        &sue,
+        &format!("{}/roles/revoke", user_path(&support)),
+        &[("csrf_token", &csrf), ("role", "support")],
+    )
+    .await;
+    assert_eq!(status, 409, "not their own role");
     assert_eq!(get(&app, &al, "/admin/console/audit").await.0, 200);
     assert_eq!(get(&app, &al, "/admin/console/users").await.0, 403);
     // Nor can the auditor act on a user.
@@ -357,6 +392,24 @@ async fn actions_need_the_csrf_token_are_audited_and_deleting_needs_reauthentica
             .has_role("admin")
     );
 
+    // Resetting the second factor ends the account's sessions (started with it).
+    let cat = app.user("cat@example.com").await;
+    let cat_browser = session_of(&app, &cat, &["pwd", "otp", "mfa"]).await;
+    assert_eq!(get(&app, &cat_browser, "/account").await.0, 200);
+    let (status, _) = post(
+        &app,
+        &b,
+        &format!("{}/second-factor/reset", user_path(&cat)),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(
+        get(&app, &cat_browser, "/account").await.0,
+        303,
+        "signed out"
+    );
+
     // The administrator cannot lock themselves out.
     for action in ["disable", "delete", "sign-out"] {
         let (status, _) = post(
@@ -388,6 +441,7 @@ async fn actions_need_the_csrf_token_are_audited_and_deleting_needs_reauthentica
     .await;
     assert_eq!(status, 403);
     assert!(html.contains("Enter your password"), "{html}");
+    assert!(html.contains("The account is not deleted."), "{html}");
     let (status, _) = post(
         &app,
         &b,
@@ -465,4 +519,68 @@ async fn the_audit_log_is_filtered_by_event_user_outcome_and_day(backend: Backen
     let (status, page) = get(&app, &b, "/admin/console/audit?since=yesterday").await;
     assert_eq!(status, 422);
     assert!(page.contains("not a date"), "{page}");
+}
+
+#[both_backends]
+async fn a_key_rotation_needs_the_permission_and_reauthentication(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (root, b) = admin(&app).await;
+    let support = user_with_role(&app, "sue@example.com", "support", &["users:manage"]).await;
+    let sue = session_of(&app, &support, &["pwd", "otp", "mfa"]).await;
+    assert_eq!(get(&app, &sue, "/admin/console/keys").await.0, 403);
+    let keys = || async { app.provider.keys().ring().keys().len() };
+    let before = keys().await;
+
+    let (page, csrf) = app.form_page(&b, &app.url("/admin/console/keys")).await;
+    assert_eq!(
+        page.matches("<td class=\"state\">active</td>").count(),
+        1,
+        "{page}"
+    );
+    let (status, _) = post(
+        &app,
+        &sue,
+        "/admin/console/keys/rotate",
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert_eq!(status, 403, "not with users:manage");
+    app.clock.advance(time::Duration::minutes(10));
+    let (status, page) = post(
+        &app,
+        &b,
+        "/admin/console/keys/rotate",
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert_eq!(status, 403, "{page}");
+    assert!(page.contains("No key is added."), "{page}");
+    assert_eq!(keys().await, before);
+
+    let (status, location) = post(
+        &app,
+        &b,
+        "/admin/console/keys/rotate",
+        &[("csrf_token", &csrf), ("current_password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/admin/console/keys?notice=rotated")
+    );
+    assert_eq!(keys().await, before + 1);
+    let (_, page) = get(&app, &b, "/admin/console/keys?notice=rotated").await;
+    assert!(page.contains("<td class=\"state\">next</td>"), "{page}");
+    let events = app
+        .provider
+        .store()
+        .audit_events(&AuditFilter {
+            event: Some("key_rotated".into()),
+            limit: 10,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].actor.as_deref(), Some(root.id.as_str()));
 }

@@ -11,6 +11,14 @@ use auth_proto::events::EventType;
 const COLUMNS: &str = "id, email, email_verified, password_hash, name, given_name, family_name, \
      locale, phone_number, disabled_at, created_at, updated_at";
 
+/// A user of a search, with the key it was sorted by.
+#[derive(sqlx::FromRow)]
+struct SearchRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    sort_key: String,
+}
+
 #[derive(sqlx::FromRow)]
 struct UserRow {
     id: String,
@@ -117,7 +125,7 @@ impl UserStore for SqlStore {
         rows.into_iter().map(UserRow::into_user).collect()
     }
 
-    async fn search_users(&self, search: &UserSearch) -> Result<Vec<User>, StoreError> {
+    async fn search_users(&self, search: &UserSearch) -> Result<Vec<(User, String)>, StoreError> {
         // Byte order on PostgreSQL too (`COLLATE "C"`, the collation of the indexes of
         // migration 0014), so a prefix is one range: [prefix, prefix + U+10FFFF).
         let c = match self.backend() {
@@ -155,18 +163,20 @@ impl UserStore for SqlStore {
             format!("WHERE {}", conditions.join(" AND "))
         };
         let sql = format!(
-            "SELECT {COLUMNS} FROM users {filter} ORDER BY {key}, id LIMIT ${}",
+            "SELECT {COLUMNS}, {key} AS sort_key FROM users {filter} ORDER BY {key}, id LIMIT ${}",
             values.len() + 1
         );
         let limit = i64::from(search.limit.clamp(1, 1000));
-        let rows: Vec<UserRow> = on_pool!(self, pool => {
+        let rows: Vec<SearchRow> = on_pool!(self, pool => {
             let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
             for value in &values {
                 query = query.bind(value);
             }
             query.bind(limit).fetch_all(pool).await
         })?;
-        rows.into_iter().map(UserRow::into_user).collect()
+        rows.into_iter()
+            .map(|row| Ok((row.user.into_user()?, row.sort_key)))
+            .collect()
     }
 
     async fn any_admin(&self) -> Result<bool, StoreError> {

@@ -1,0 +1,118 @@
+//! The console's signing keys: each key with its state, and a rotation (after the publish
+//! delay, or at once), which needs re-authentication.
+
+use super::{Console, Frame, console_page, page};
+use crate::access::Routes;
+use crate::error::PageError;
+use crate::i18n::Tr;
+use crate::pages::form::Posted;
+use crate::pages::{Browser, see_other};
+use crate::state::AppState;
+use crate::views::KeyView;
+use askama::Template;
+use auth_core::admin::{self, Area};
+use auth_core::keys::Activation;
+use auth_core::params::Params;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+/// The page's address.
+pub const PATH: &str = "/admin/console/keys";
+
+/// Adds the keys' page and form.
+pub fn routes(routes: Routes) -> Routes {
+    routes
+        .get(PATH, show)
+        .post("/admin/console/keys/rotate", rotate)
+}
+
+/// `admin/keys.html`
+#[derive(Template)]
+#[template(path = "admin/keys.html")]
+pub struct KeysPage<'a> {
+    pub t: &'a Tr,
+    pub product: &'a str,
+    pub frame: Frame<'a>,
+    pub notice: Option<&'a str>,
+    pub error: Option<&'a str>,
+    pub keys: Vec<KeyView>,
+}
+
+console_page!(KeysPage);
+
+fn view(
+    state: &AppState,
+    console: &Console,
+    status: StatusCode,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> Response {
+    let now = state.provider.clock().unix();
+    let keys = state
+        .provider
+        .keys()
+        .ring()
+        .keys()
+        .iter()
+        .map(|k| KeyView::new(k, now))
+        .collect();
+    let csrf = console.browser.csrf_token(state);
+    let shown = KeysPage {
+        t: &console.t,
+        product: &state.web.product_name,
+        frame: console.frame(&csrf),
+        notice,
+        error,
+        keys,
+    };
+    page(state, console, status, &shown)
+}
+
+/// `GET /admin/console/keys`
+pub async fn show(
+    State(state): State<AppState>,
+    browser: Browser,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
+    let console = Console::enter(&state, browser).await?;
+    console.require(&state, Area::Keys)?;
+    let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let notice = match params.get("notice") {
+        Some("rotated") => Some("A new signing key is added."),
+        _ => None,
+    };
+    Ok(view(&state, &console, StatusCode::OK, notice, None))
+}
+
+/// `POST /admin/console/keys/rotate` (`immediately`, `current_password`)
+pub async fn rotate(
+    State(state): State<AppState>,
+    Posted { browser, params }: Posted,
+) -> Result<Response, PageError> {
+    let console = Console::enter(&state, browser).await?;
+    console.require(&state, Area::Keys)?;
+    if let Err(message) = console.reauthenticate(&state, &params).await? {
+        let message = format!("{message} No key is added.");
+        return Err(PageError::rendered(view(
+            &state,
+            &console,
+            StatusCode::FORBIDDEN,
+            None,
+            Some(&message),
+        )));
+    }
+    let activation = if params.get("immediately") == Some("yes") {
+        Activation::Immediately
+    } else {
+        Activation::AfterPublishDelay
+    };
+    let actor = console.user.id.to_string();
+    admin::rotate_key(&state.provider, &actor, activation)
+        .await
+        .map_err(PageError::internal)?;
+    Ok(see_other(
+        &console.browser,
+        &format!("{PATH}?notice=rotated"),
+    ))
+}
