@@ -225,6 +225,37 @@ pub async fn rotate_key(
     Ok(rotated)
 }
 
+/// Creates a role.
+pub async fn create_role(provider: &Provider, actor: &str, role: &Role) -> Result<(), RoleError> {
+    roles::create(provider, role).await?;
+    audit::record(
+        provider,
+        Entry::new("role_created")
+            .actor(actor)
+            .detail("role", role.name.to_string()),
+    )
+    .await;
+    Ok(())
+}
+
+/// Replaces a role's permissions.
+pub async fn set_permissions(
+    provider: &Provider,
+    actor: &str,
+    role: &RoleName,
+    permissions: &[RoleName],
+) -> Result<(), RoleError> {
+    roles::set_permissions(provider, role, permissions).await?;
+    audit::record(
+        provider,
+        Entry::new("role_permissions_set")
+            .actor(actor)
+            .detail("role", role.to_string()),
+    )
+    .await;
+    Ok(())
+}
+
 /// Grants or revokes a role.
 pub async fn change_role(
     provider: &Provider,

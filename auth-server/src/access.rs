@@ -224,6 +224,13 @@ pub const ROUTES: &[Route] = &[
         Console,
     ),
     route(Method::POST, "/admin/console/users/{id}/delete", Console),
+    route(Method::GET, "/admin/console/roles", Console),
+    route(Method::POST, "/admin/console/roles", Console),
+    route(
+        Method::POST,
+        "/admin/console/roles/{name}/permissions",
+        Console,
+    ),
     route(Method::GET, "/admin/console/keys", Console),
     route(Method::POST, "/admin/console/keys/rotate", Console),
     route(Method::GET, "/admin/console/audit", Console),

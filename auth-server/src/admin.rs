@@ -18,7 +18,7 @@ use auth_core::clients::{
     TokenExchangePolicy,
 };
 use auth_core::keys::Activation;
-use auth_core::roles::{self, Role, RoleName};
+use auth_core::roles::{Role, RoleName};
 use auth_core::scope::Scope;
 use auth_core::store::{AuditEvent, AuditFilter};
 use auth_core::users::{self, Email, NewUser, Origin, Profile, UserId, password::Password};
@@ -311,14 +311,7 @@ async fn create_role(
             .map(|p| role_name(p))
             .collect::<Result<_>>()?,
     };
-    roles::create(&state.provider, &role).await?;
-    audit::record(
-        &state.provider,
-        Entry::new("role_created")
-            .actor(&admin.subject)
-            .detail("role", role.name.to_string()),
-    )
-    .await;
+    auth_core::admin::create_role(&state.provider, &admin.subject, &role).await?;
     Ok((StatusCode::CREATED, Json(RoleView::from(&role))))
 }
 
@@ -340,14 +333,7 @@ async fn set_permissions(
         .iter()
         .map(|p| role_name(p))
         .collect::<Result<_>>()?;
-    roles::set_permissions(&state.provider, &name, &permissions).await?;
-    audit::record(
-        &state.provider,
-        Entry::new("role_permissions_set")
-            .actor(&admin.subject)
-            .detail("role", name.to_string()),
-    )
-    .await;
+    auth_core::admin::set_permissions(&state.provider, &admin.subject, &name, &permissions).await?;
     let roles = state.provider.store().roles().await?;
     let role = roles
         .iter()

@@ -17,6 +17,7 @@
 
 pub mod audit;
 pub mod keys;
+pub mod roles;
 pub mod users;
 
 use crate::access::Routes;
@@ -45,6 +46,7 @@ pub fn routes(routes: Routes) -> Routes {
     let routes = routes.get("/admin", home);
     let routes = users::routes(routes);
     let routes = keys::routes(routes);
+    let routes = roles::routes(routes);
     audit::routes(routes)
 }
 
@@ -200,9 +202,10 @@ impl Console {
 fn nav_entry(area: Area) -> Option<(&'static str, &'static str)> {
     match area {
         Area::Users => Some(("Users", users::PATH)),
+        Area::Roles => Some(("Roles", roles::PATH)),
         Area::Keys => Some(("Signing keys", keys::PATH)),
         Area::Audit => Some(("Audit log", audit::PATH)),
-        Area::Clients | Area::Roles | Area::Outboxes => None,
+        Area::Clients | Area::Outboxes => None,
     }
 }
 
@@ -264,6 +267,7 @@ pub async fn home(State(state): State<AppState>, browser: Browser) -> Result<Res
                 Area::Users => "Search accounts; see and change a user's roles, sessions and second factors; disable or delete an account.",
                 Area::Audit => "Security events: filter by event, user, client, outcome and time.",
                 Area::Keys => "The signing keys and their states; add a new key.",
+                Area::Roles => "Roles and the permissions they carry; new roles.",
                 _ => "",
             };
             Some((label, path, about))

@@ -584,3 +584,127 @@ async fn a_key_rotation_needs_the_permission_and_reauthentication(backend: Backe
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].actor.as_deref(), Some(root.id.as_str()));
 }
+
+#[both_backends]
+async fn roles_are_created_and_changed_within_what_the_operator_holds(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (root, b) = admin(&app).await;
+    let keeper = user_with_role(
+        &app,
+        "kay@example.com",
+        "keeper",
+        &["roles:manage", "events:write"],
+    )
+    .await;
+    let kay = session_of(&app, &keeper, &["pwd", "otp", "mfa"]).await;
+    let support = user_with_role(&app, "sue@example.com", "support", &["users:manage"]).await;
+    let sue = session_of(&app, &support, &["pwd", "otp", "mfa"]).await;
+    assert_eq!(get(&app, &sue, "/admin/console/roles").await.0, 403);
+
+    let (page, csrf) = app.form_page(&kay, &app.url("/admin/console/roles")).await;
+    assert!(page.contains("id=\"role-admin\""), "{page}");
+    assert!(
+        !page.contains("id=\"permissions-admin\""),
+        "admin is not changeable by kay"
+    );
+    let role_of = |name: &str| {
+        let name = name.to_owned();
+        let app = &app;
+        async move {
+            app.provider
+                .store()
+                .roles()
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|r| r.name.as_str() == name)
+        }
+    };
+    // Within what Kay holds: fine.
+    let (status, location) = post(
+        &app,
+        &kay,
+        "/admin/console/roles",
+        &[
+            ("csrf_token", &csrf),
+            ("name", "editor"),
+            ("description", "Writes events"),
+            ("permissions", "events:write"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/admin/console/roles?notice=created")
+    );
+    assert_eq!(role_of("editor").await.unwrap().permissions.len(), 1);
+    // Beyond it: refused, nothing changes.
+    for (path, fields) in [
+        (
+            "/admin/console/roles",
+            vec![("name", "boss"), ("permissions", "admin")],
+        ),
+        (
+            "/admin/console/roles",
+            vec![("name", "boss"), ("permissions", "keys:manage")],
+        ),
+        (
+            "/admin/console/roles/editor/permissions",
+            vec![("permissions", "events:write admin")],
+        ),
+        (
+            "/admin/console/roles/admin/permissions",
+            vec![("permissions", "")],
+        ),
+    ] {
+        let mut form = vec![("csrf_token", csrf.as_str())];
+        form.extend(fields);
+        let (status, _) = post(&app, &kay, path, &form).await;
+        assert_eq!(status, 403, "{path} {form:?}");
+    }
+    assert!(role_of("boss").await.is_none());
+    assert_eq!(role_of("admin").await.unwrap().permissions.len(), 1);
+    // A malformed name and a taken one.
+    let (status, _) = post(
+        &app,
+        &kay,
+        "/admin/console/roles",
+        &[("csrf_token", &csrf), ("name", "Not Valid")],
+    )
+    .await;
+    assert_eq!(status, 422);
+    let (status, _) = post(
+        &app,
+        &kay,
+        "/admin/console/roles",
+        &[("csrf_token", &csrf), ("name", "editor")],
+    )
+    .await;
+    assert_eq!(status, 409);
+    // The full administrator may change any role; audited with the actor.
+    let (_, csrf) = app.form_page(&b, &app.url("/admin/console/roles")).await;
+    let (status, _) = post(
+        &app,
+        &b,
+        "/admin/console/roles/editor/permissions",
+        &[
+            ("csrf_token", &csrf),
+            ("permissions", "events:write, audit:read"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(role_of("editor").await.unwrap().permissions.len(), 2);
+    let events = app
+        .provider
+        .store()
+        .audit_events(&AuditFilter {
+            event: Some("role_permissions_set".into()),
+            limit: 10,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].actor.as_deref(), Some(root.id.as_str()));
+}
