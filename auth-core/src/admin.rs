@@ -11,6 +11,7 @@ use crate::audit::{self, Entry};
 use crate::keys::{Activation, KeyError, RotatedKey};
 use crate::otp::totp;
 use crate::roles::{self, Grants, Role, RoleError, RoleName};
+use crate::store::Outbox;
 use crate::users::{self, UserError, UserId};
 use crate::verification;
 
@@ -254,6 +255,39 @@ pub async fn set_permissions(
     )
     .await;
     Ok(())
+}
+
+/// Makes an undelivered mail or event delivery due now (a given-up one too); false if there
+/// is none with this id.
+pub async fn retry_outbox_entry(
+    provider: &Provider,
+    actor: &str,
+    outbox: Outbox,
+    id: &str,
+    destination: &str,
+) -> Result<bool, crate::store::StoreError> {
+    let now = provider.clock().unix();
+    let found = provider
+        .store()
+        .retry_outbox_entry(outbox, id, destination, now)
+        .await?;
+    if found {
+        audit::record(
+            provider,
+            Entry::new("outbox_retried")
+                .actor(actor)
+                .detail(
+                    "outbox",
+                    match outbox {
+                        Outbox::Mail => "mail",
+                        Outbox::Events => "events",
+                    },
+                )
+                .detail("id", id.to_owned()),
+        )
+        .await;
+    }
+    Ok(found)
 }
 
 /// Grants or revokes a role.

@@ -231,6 +231,8 @@ pub const ROUTES: &[Route] = &[
         "/admin/console/roles/{name}/permissions",
         Console,
     ),
+    route(Method::GET, "/admin/console/outboxes", Console),
+    route(Method::POST, "/admin/console/outboxes/retry", Console),
     route(Method::GET, "/admin/console/keys", Console),
     route(Method::POST, "/admin/console/keys/rotate", Console),
     route(Method::GET, "/admin/console/audit", Console),

@@ -727,6 +727,52 @@ pub trait MailStore: Send + Sync {
     async fn pending_mail(&self) -> Result<i64, StoreError>;
 }
 
+/// Which outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outbox {
+    /// Mail (sealed: the console never sees recipients or contents).
+    Mail,
+    /// Event deliveries (webhooks, NATS).
+    Events,
+}
+
+/// A message or delivery not yet delivered, as the console lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    /// The message id, or `event_id destination` of a delivery.
+    pub id: String,
+    /// The destination of a delivery; empty for mail.
+    pub destination: String,
+    /// Attempts so far.
+    pub attempts: i64,
+    /// When the next attempt is due.
+    pub next_attempt_at: i64,
+    /// The last error.
+    pub last_error: Option<String>,
+    /// When it was given up, if it was.
+    pub failed_at: Option<i64>,
+}
+
+/// The outboxes as operators see them: what waits or failed, and "retry now".
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Up to `limit` undelivered entries, given-up ones first, then by due time.
+    async fn outbox_entries(
+        &self,
+        outbox: Outbox,
+        limit: u32,
+    ) -> Result<Vec<OutboxEntry>, StoreError>;
+    /// Makes an undelivered entry due now again (a given-up one too); false if there is none
+    /// with this id.
+    async fn retry_outbox_entry(
+        &self,
+        outbox: Outbox,
+        id: &str,
+        destination: &str,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+}
+
 /// An event delivery due to be sent.
 #[derive(Debug, Clone)]
 pub struct QueuedDelivery {
@@ -1331,6 +1377,7 @@ pub trait Store:
     + PasskeyStore
     + AppAccessStore
     + UpstreamStore
+    + OutboxStore
 {
     /// Checks the database answers (readiness).
     async fn ping(&self) -> Result<(), StoreError>;

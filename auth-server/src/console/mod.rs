@@ -17,6 +17,7 @@
 
 pub mod audit;
 pub mod keys;
+pub mod outboxes;
 pub mod roles;
 pub mod users;
 
@@ -47,6 +48,7 @@ pub fn routes(routes: Routes) -> Routes {
     let routes = users::routes(routes);
     let routes = keys::routes(routes);
     let routes = roles::routes(routes);
+    let routes = outboxes::routes(routes);
     audit::routes(routes)
 }
 
@@ -205,7 +207,8 @@ fn nav_entry(area: Area) -> Option<(&'static str, &'static str)> {
         Area::Roles => Some(("Roles", roles::PATH)),
         Area::Keys => Some(("Signing keys", keys::PATH)),
         Area::Audit => Some(("Audit log", audit::PATH)),
-        Area::Clients | Area::Outboxes => None,
+        Area::Outboxes => Some(("Outboxes", outboxes::PATH)),
+        Area::Clients => None,
     }
 }
 
@@ -268,6 +271,7 @@ pub async fn home(State(state): State<AppState>, browser: Browser) -> Result<Res
                 Area::Audit => "Security events: filter by event, user, client, outcome and time.",
                 Area::Keys => "The signing keys and their states; add a new key.",
                 Area::Roles => "Roles and the permissions they carry; new roles.",
+                Area::Outboxes => "Mail and event deliveries waiting or given up; retry now.",
                 _ => "",
             };
             Some((label, path, about))

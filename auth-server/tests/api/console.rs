@@ -708,3 +708,111 @@ async fn roles_are_created_and_changed_within_what_the_operator_holds(backend: B
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].actor.as_deref(), Some(root.id.as_str()));
 }
+
+#[both_backends]
+async fn the_outboxes_show_what_waits_and_retry_it_now(backend: Backend) {
+    // No SMTP server listens: the mail stays in the outbox.
+    let port = crate::support::SmtpSink::reserve_port();
+    let app = crate::support::spawn_app_with(backend, |c| crate::support::smtp_to(c, port)).await;
+    let (root, b) = admin(&app).await;
+    let support = user_with_role(&app, "sue@example.com", "support", &["users:manage"]).await;
+    let sue = session_of(&app, &support, &["pwd", "otp", "mfa"]).await;
+    assert_eq!(get(&app, &sue, "/admin/console/outboxes").await.0, 403);
+
+    let (_, page) = get(&app, &b, "/admin/console/outboxes").await;
+    assert!(page.contains("id=\"no-mail\""), "{page}");
+    let (_, csrf) = app.form_page(&b, &app.url("/account")).await;
+    // An unconfirmed account and a new link for it: one sealed message waits.
+    auth_core::users::register(
+        &app.provider,
+        auth_core::users::NewUser {
+            email: auth_core::users::Email::parse("new@example.com").unwrap(),
+            password: auth_core::users::password::Password::new(PASSWORD),
+            profile: auth_core::users::Profile::default(),
+            roles: vec![],
+            email_verified: false,
+        },
+        auth_core::users::Origin::Admin,
+    )
+    .await
+    .unwrap();
+    let newcomer = app
+        .provider
+        .store()
+        .user_by_email("new@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    auth_core::admin::resend_verification(&app.provider, root.id.as_str(), &newcomer.id)
+        .await
+        .unwrap();
+    let (_, page) = get(&app, &b, "/admin/console/outboxes").await;
+    assert!(
+        page.contains("<table class=\"list\" id=\"mail\">"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("new@example.com"),
+        "sealed: no recipient shows"
+    );
+    let id = page
+        .split("name=\"id\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let (status, location) = post(
+        &app,
+        &b,
+        "/admin/console/outboxes/retry",
+        &[("csrf_token", &csrf), ("outbox", "mail"), ("id", &id)],
+    )
+    .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/admin/console/outboxes?notice=retried")
+    );
+    let (status, _) = post(
+        &app,
+        &b,
+        "/admin/console/outboxes/retry",
+        &[
+            ("csrf_token", &csrf),
+            ("outbox", "mail"),
+            ("id", "no-such-message"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = post(
+        &app,
+        &b,
+        "/admin/console/outboxes/retry",
+        &[("csrf_token", &csrf), ("outbox", "pigeons"), ("id", &id)],
+    )
+    .await;
+    assert_eq!(status, 422);
+    let (status, _) = post(
+        &app,
+        &sue,
+        "/admin/console/outboxes/retry",
+        &[("csrf_token", &csrf), ("outbox", "mail"), ("id", &id)],
+    )
+    .await;
+    assert_eq!(status, 403);
+    let events = app
+        .provider
+        .store()
+        .audit_events(&AuditFilter {
+            event: Some("outbox_retried".into()),
+            limit: 10,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].actor.as_deref(), Some(root.id.as_str()));
+}

@@ -22,6 +22,7 @@ mod events;
 mod grants;
 mod keys;
 mod mfa;
+mod outboxes;
 mod passkeys;
 mod requests;
 mod roles;

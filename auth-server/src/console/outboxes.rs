@@ -1,0 +1,153 @@
+//! The console's outboxes: mail (sealed: only ids, attempts and errors show) and event
+//! deliveries not yet delivered, given-up ones first, each with "retry now".
+
+use super::{Console, Frame, console_page, page};
+use crate::access::Routes;
+use crate::error::PageError;
+use crate::i18n::Tr;
+use crate::pages::form::Posted;
+use crate::pages::{Browser, see_other};
+use crate::state::AppState;
+use crate::views::rfc3339;
+use askama::Template;
+use auth_core::admin::{self, Area};
+use auth_core::params::Params;
+use auth_core::store::{Outbox, OutboxEntry};
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+/// The page's address.
+pub const PATH: &str = "/admin/console/outboxes";
+
+/// Entries per outbox on the page.
+const SHOWN: u32 = 100;
+
+/// Adds the outboxes' page and form.
+pub fn routes(routes: Routes) -> Routes {
+    routes
+        .get(PATH, show)
+        .post("/admin/console/outboxes/retry", retry)
+}
+
+/// An entry as the page shows it.
+pub struct EntryRow {
+    pub id: String,
+    pub destination: String,
+    pub attempts: i64,
+    pub next_attempt: String,
+    pub last_error: String,
+    pub failed: String,
+}
+
+impl From<OutboxEntry> for EntryRow {
+    fn from(e: OutboxEntry) -> Self {
+        Self {
+            id: e.id,
+            destination: e.destination,
+            attempts: e.attempts,
+            next_attempt: rfc3339(e.next_attempt_at),
+            last_error: e.last_error.unwrap_or_default(),
+            failed: e.failed_at.map(rfc3339).unwrap_or_default(),
+        }
+    }
+}
+
+/// `admin/outboxes.html`
+#[derive(Template)]
+#[template(path = "admin/outboxes.html")]
+pub struct OutboxesPage<'a> {
+    pub t: &'a Tr,
+    pub product: &'a str,
+    pub frame: Frame<'a>,
+    pub notice: Option<&'a str>,
+    pub error: Option<&'a str>,
+    pub mail: Vec<EntryRow>,
+    pub events: Vec<EntryRow>,
+}
+
+console_page!(OutboxesPage);
+
+async fn view(
+    state: &AppState,
+    console: &Console,
+    status: StatusCode,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> Result<Response, PageError> {
+    let store = state.provider.store();
+    let mail = store.outbox_entries(Outbox::Mail, SHOWN).await?;
+    let events = store.outbox_entries(Outbox::Events, SHOWN).await?;
+    let csrf = console.browser.csrf_token(state);
+    let shown = OutboxesPage {
+        t: &console.t,
+        product: &state.web.product_name,
+        frame: console.frame(&csrf),
+        notice,
+        error,
+        mail: mail.into_iter().map(EntryRow::from).collect(),
+        events: events.into_iter().map(EntryRow::from).collect(),
+    };
+    Ok(page(state, console, status, &shown))
+}
+
+/// `GET /admin/console/outboxes`
+pub async fn show(
+    State(state): State<AppState>,
+    browser: Browser,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
+    let console = Console::enter(&state, browser).await?;
+    console.require(&state, Area::Outboxes)?;
+    let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let notice = match params.get("notice") {
+        Some("retried") => Some("It is due now: the next run of the outbox sends it."),
+        _ => None,
+    };
+    view(&state, &console, StatusCode::OK, notice, None).await
+}
+
+/// `POST /admin/console/outboxes/retry` (`outbox` = mail | events, `id`, `destination`)
+pub async fn retry(
+    State(state): State<AppState>,
+    Posted { browser, params }: Posted,
+) -> Result<Response, PageError> {
+    let console = Console::enter(&state, browser).await?;
+    console.require(&state, Area::Outboxes)?;
+    let outbox = match params.get("outbox") {
+        Some("mail") => Outbox::Mail,
+        Some("events") => Outbox::Events,
+        _ => {
+            return Err(PageError::rendered(
+                view(
+                    &state,
+                    &console,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    None,
+                    Some("Choose the mail or the events outbox."),
+                )
+                .await?,
+            ));
+        }
+    };
+    let actor = console.user.id.to_string();
+    let id = params.get("id").unwrap_or("");
+    let destination = params.get("destination").unwrap_or("");
+    if admin::retry_outbox_entry(&state.provider, &actor, outbox, id, destination).await? {
+        Ok(see_other(
+            &console.browser,
+            &format!("{PATH}?notice=retried"),
+        ))
+    } else {
+        Err(PageError::rendered(
+            view(
+                &state,
+                &console,
+                StatusCode::NOT_FOUND,
+                None,
+                Some("That entry is not in the outbox (any more): it may have been delivered."),
+            )
+            .await?,
+        ))
+    }
+}
