@@ -107,6 +107,21 @@ async fn an_administrator_finds_a_user_grants_a_role_disables_and_audits(backend
     assert!(text_of(b, "table#keys").await.contains("active"));
     screenshot(b, "console-keys").await;
 
+    // A role through the roles page, then the outboxes.
+    click(b, "nav.console a[href='/admin/console/roles']").await;
+    expect(b, "#create-role", "the roles page").await;
+    fill(b, "name", "referee").await;
+    fill(b, "description", "Runs matches").await;
+    fill(b, "permissions", "matches:write").await;
+    click(b, "#create-role").await;
+    expect(b, "#notice", "the created notice").await;
+    assert!(text_of(b, "#role-referee").await.contains("Runs matches"));
+    screenshot(b, "console-roles").await;
+    click(b, "nav.console a[href='/admin/console/outboxes']").await;
+    expect(b, "main h1", "the outboxes page").await;
+    assert_eq!(text_of(b, "main h1").await, "Outboxes");
+    screenshot(b, "console-outboxes").await;
+
     // The audit log shows who did it.
     b.goto(&app.url("/admin/console/audit")).await.unwrap();
     fill(b, "event", "user_disabled").await;
@@ -140,6 +155,52 @@ async fn a_user_without_the_role_and_an_administrator_without_a_second_step_are_
     expect(b, "main h1", "the refusal").await;
     assert_eq!(text_of(b, "main h1").await, "Not an administrator");
     assert!(b.find(Locator::Css("table#users")).await.is_err());
+    chrome.client.clone().close().await.unwrap();
+
+    // An operator with users:manage only: the users pages, and no other part.
+    let support = role(&app, "support", &["users:manage"]).await;
+    let sue = app.user("sue@example.com").await;
+    roles::grant(&app.provider, &sue.id, &support)
+        .await
+        .unwrap();
+    let secret = with_totp(&app, &sue).await;
+    let chrome = crate::browser::chrome().await;
+    let b = &chrome.client;
+    sign_in_with_code(&app, b, "sue@example.com", &secret).await;
+    b.goto(&app.url("/admin")).await.unwrap();
+    expect(b, "nav.console", "sue's console").await;
+    let nav = text_of(b, "nav.console").await;
+    assert!(
+        nav.contains("Users") && !nav.contains("Roles") && !nav.contains("Audit log"),
+        "{nav}"
+    );
+    for path in [
+        "/admin/console/roles",
+        "/admin/console/keys",
+        "/admin/console/outboxes",
+        "/admin/console/audit",
+    ] {
+        b.goto(&app.url(path)).await.unwrap();
+        expect(b, "main h1", path).await;
+        assert_eq!(text_of(b, "main h1").await, "Not allowed", "{path}");
+    }
+    // Acting on an administrator from their page is refused.
+    b.goto(&app.url(&format!("/admin/console/users/{}", root.id.as_str())))
+        .await
+        .unwrap();
+    expect(b, "#disable", "root's page").await;
+    click(b, "#disable").await;
+    expect(b, "#error", "the refusal").await;
+    assert!(text_of(b, "#error").await.contains("only an administrator"));
+    assert!(
+        app.provider
+            .store()
+            .user(&root.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_active()
+    );
     chrome.client.clone().close().await.unwrap();
 
     // The administrator without an authenticator app signs in with the password alone.
