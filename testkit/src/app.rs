@@ -222,6 +222,65 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// A browser (no redirects followed) holding a fresh session of `user` signed in with
+    /// `amr` (as after a sign-in just now).
+    pub async fn session_browser(
+        &self,
+        user: &auth_core::users::User,
+        amr: &[&str],
+    ) -> reqwest::Client {
+        let client = auth_core::sessions::ClientInfo::default();
+        let (_, secret) = auth_core::sessions::start(
+            &self.provider,
+            &user.id,
+            amr.iter().map(|m| (*m).to_owned()).collect(),
+            &client,
+        )
+        .await
+        .unwrap();
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        let url = url::Url::parse(&self.url("/")).unwrap();
+        jar.add_cookie_str(&format!("auth_session={}; Path=/", secret.expose()), &url);
+        reqwest::Client::builder()
+            .cookie_provider(jar)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// The role `name` with `permissions` (created if it does not exist yet), granted to a new
+    /// user `email` (with [`PASSWORD`](crate::PASSWORD)).
+    pub async fn user_with_role(
+        &self,
+        email: &str,
+        name: &str,
+        permissions: &[&str],
+    ) -> auth_core::users::User {
+        use auth_core::roles::{self, Role, RoleName};
+        let role = RoleName::parse(name).unwrap();
+        let roles_now = self.provider.store().roles().await.unwrap();
+        if roles_now.iter().all(|r| r.name != role) {
+            roles::create(
+                &self.provider,
+                &Role {
+                    name: role.clone(),
+                    description: String::new(),
+                    permissions: permissions
+                        .iter()
+                        .map(|p| RoleName::parse(p).unwrap())
+                        .collect(),
+                },
+            )
+            .await
+            .unwrap();
+        }
+        let user = self.user(email).await;
+        roles::grant(&self.provider, &user.id, &role).await.unwrap();
+        user
+    }
+}
+
 /// [`spawn_app_with`] with the issuer `http://localhost:PORT` (and [`TestApp::url`] on it):
 /// a WebAuthn relying party id must be a domain name, and `localhost` is one, an IP address
 /// is not, so passkeys are only on with such an issuer.

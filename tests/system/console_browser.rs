@@ -11,7 +11,8 @@ use auth_core::roles::{self, Role, RoleName};
 use auth_core::users::User;
 use fantoccini::{Client, Locator};
 
-async fn role(app: &TestApp, name: &str, permissions: &[&str]) -> RoleName {
+/// A role nobody holds yet.
+async fn role(app: &TestApp, name: &str, permissions: &[&str]) {
     let role = RoleName::parse(name).unwrap();
     roles::create(
         &app.provider,
@@ -26,7 +27,6 @@ async fn role(app: &TestApp, name: &str, permissions: &[&str]) -> RoleName {
     )
     .await
     .unwrap();
-    role
 }
 
 /// Sets up an authenticator app for `user`; returns its secret.
@@ -54,10 +54,10 @@ async fn sign_in_with_code(app: &TestApp, b: &Client, email: &str, secret: &str)
 #[both_backends]
 async fn an_administrator_finds_a_user_grants_a_role_disables_and_audits(backend: Backend) {
     let app = spawn_app(backend).await;
-    let admin = role(&app, "admin", &["admin"]).await;
+    let root = app
+        .user_with_role("root@example.com", "admin", &["admin"])
+        .await;
     role(&app, "coach", &[]).await;
-    let root = app.user("root@example.com").await;
-    roles::grant(&app.provider, &root.id, &admin).await.unwrap();
     let secret = with_totp(&app, &root).await;
     let ann = app.user("ann@example.com").await;
     app.user("bob@example.com").await;
@@ -141,9 +141,9 @@ async fn a_user_without_the_role_and_an_administrator_without_a_second_step_are_
     backend: Backend,
 ) {
     let app = spawn_app(backend).await;
-    let admin = role(&app, "admin", &["admin"]).await;
-    let root = app.user("root@example.com").await;
-    roles::grant(&app.provider, &root.id, &admin).await.unwrap();
+    let root = app
+        .user_with_role("root@example.com", "admin", &["admin"])
+        .await;
     app.user("ann@example.com").await;
 
     let chrome = chrome().await;
@@ -158,11 +158,9 @@ async fn a_user_without_the_role_and_an_administrator_without_a_second_step_are_
     chrome.client.clone().close().await.unwrap();
 
     // An operator with users:manage only: the users pages, and no other part.
-    let support = role(&app, "support", &["users:manage"]).await;
-    let sue = app.user("sue@example.com").await;
-    roles::grant(&app.provider, &sue.id, &support)
-        .await
-        .unwrap();
+    let sue = app
+        .user_with_role("sue@example.com", "support", &["users:manage"])
+        .await;
     let secret = with_totp(&app, &sue).await;
     let chrome = crate::browser::chrome().await;
     let b = &chrome.client;

@@ -418,19 +418,41 @@ async fn not_on_self(
     Ok(())
 }
 
+/// An action on the user of a form that only needs the acting administrator: refused on
+/// their own account when `not_own` names it, then back to the user's page with `notice`.
+async fn simple<F, Fut>(
+    state: AppState,
+    posted: Posted,
+    id: &str,
+    not_own: Option<&str>,
+    notice: &str,
+    act: F,
+) -> Result<Response, PageError>
+where
+    F: FnOnce(AppState, String, UserId) -> Fut,
+    Fut: std::future::Future<Output = Result<(), UserError>>,
+{
+    let (console, id, _) = action(&state, posted, id).await?;
+    if let Some(what) = not_own {
+        not_on_self(&state, &console, &id, what).await?;
+    }
+    let actor = console.user.id.to_string();
+    match act(state.clone(), actor, id.clone()).await {
+        Ok(()) => Ok(done(&console, &id, notice)),
+        Err(e) => Err(user_error(&state, &console, &id, e).await),
+    }
+}
+
 /// `POST .../disable`
 pub async fn disable(
     State(state): State<AppState>,
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, PageError> {
-    let (console, id, _) = action(&state, posted, &id).await?;
-    not_on_self(&state, &console, &id, "disable").await?;
-    let actor = console.user.id.to_string();
-    match admin::set_disabled(&state.provider, &actor, &id, true).await {
-        Ok(()) => Ok(done(&console, &id, "disabled")),
-        Err(e) => Err(user_error(&state, &console, &id, e).await),
-    }
+    simple(state, posted, &id, Some("disable"), "disabled", |state, actor, id| async move {
+        admin::set_disabled(&state.provider, &actor, &id, true).await
+    })
+    .await
 }
 
 /// `POST .../enable`
@@ -439,12 +461,10 @@ pub async fn enable(
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, PageError> {
-    let (console, id, _) = action(&state, posted, &id).await?;
-    let actor = console.user.id.to_string();
-    match admin::set_disabled(&state.provider, &actor, &id, false).await {
-        Ok(()) => Ok(done(&console, &id, "enabled")),
-        Err(e) => Err(user_error(&state, &console, &id, e).await),
-    }
+    simple(state, posted, &id, None, "enabled", |state, actor, id| async move {
+        admin::set_disabled(&state.provider, &actor, &id, false).await
+    })
+    .await
 }
 
 /// `POST .../sign-out`: ends every session of the account.
@@ -453,13 +473,16 @@ pub async fn sign_out(
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, PageError> {
-    let (console, id, _) = action(&state, posted, &id).await?;
-    not_on_self(&state, &console, &id, "sign out every session of").await?;
-    let actor = console.user.id.to_string();
-    match admin::sign_out(&state.provider, &actor, &id).await {
-        Ok(()) => Ok(done(&console, &id, "signed-out")),
-        Err(e) => Err(user_error(&state, &console, &id, e).await),
-    }
+    let own = Some("sign out every session of");
+    simple(
+        state,
+        posted,
+        &id,
+        own,
+        "signed-out",
+        |state, actor, id| async move { admin::sign_out(&state.provider, &actor, &id).await },
+    )
+    .await
 }
 
 /// `POST .../sessions/end` (`session`): ends one session.
@@ -491,12 +514,11 @@ pub async fn reset_second_factor(
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, PageError> {
-    let (console, id, _) = action(&state, posted, &id).await?;
-    let actor = console.user.id.to_string();
-    match admin::reset_second_factor(&state.provider, &actor, &id).await {
-        Ok(()) => Ok(done(&console, &id, "second-factor-reset")),
-        Err(e) => Err(user_error(&state, &console, &id, e).await),
-    }
+    let notice = "second-factor-reset";
+    simple(state, posted, &id, None, notice, |state, actor, id| async move {
+        admin::reset_second_factor(&state.provider, &actor, &id).await
+    })
+    .await
 }
 
 /// `POST .../verification`: a new confirmation link.

@@ -3,61 +3,29 @@
 //! their CSRF token, re-authentication and audit entries, and the audit log's filters.
 
 use crate::support::{Backend, PASSWORD, TestApp, both_backends, browser, spawn_app};
-use auth_core::roles::{self, Role, RoleName};
 use auth_core::store::AuditFilter;
 use auth_core::users::User;
 use auth_testkit::Fetch as _;
 
-/// A browser holding a fresh session of `user` whose methods are `amr`.
 async fn session_of(app: &TestApp, user: &User, amr: &[&str]) -> reqwest::Client {
-    let client = auth_core::sessions::ClientInfo::default();
-    let (_, secret) = auth_core::sessions::start(
-        &app.provider,
-        &user.id,
-        amr.iter().map(|m| (*m).to_owned()).collect(),
-        &client,
-    )
-    .await
-    .unwrap();
-    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-    let url = url::Url::parse(&app.url("/")).unwrap();
-    jar.add_cookie_str(&format!("auth_session={}; Path=/", secret.expose()), &url);
-    reqwest::Client::builder()
-        .cookie_provider(jar)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    app.session_browser(user, amr).await
 }
 
-/// A role `name` with `permissions`, granted to a new user `email`.
 async fn user_with_role(app: &TestApp, email: &str, name: &str, permissions: &[&str]) -> User {
-    let role = RoleName::parse(name).unwrap();
-    if app
-        .provider
+    app.user_with_role(email, name, permissions).await
+}
+
+/// The audit entries of `event`, newest first.
+async fn audited(app: &TestApp, event: &str) -> Vec<auth_core::store::AuditEvent> {
+    app.provider
         .store()
-        .roles()
+        .audit_events(&AuditFilter {
+            event: Some(event.into()),
+            limit: 10,
+            ..AuditFilter::default()
+        })
         .await
         .unwrap()
-        .iter()
-        .all(|r| r.name != role)
-    {
-        roles::create(
-            &app.provider,
-            &Role {
-                name: role.clone(),
-                description: String::new(),
-                permissions: permissions
-                    .iter()
-                    .map(|p| RoleName::parse(p).unwrap())
-                    .collect(),
-            },
-        )
-        .await
-        .unwrap();
-    }
-    let user = app.user(email).await;
-    roles::grant(&app.provider, &user.id, &role).await.unwrap();
-    user
 }
 
 /// An administrator signed in with a second factor.
@@ -361,16 +329,7 @@ async fn actions_need_the_csrf_token_are_audited_and_deleting_needs_reauthentica
             .unwrap()
             .is_active()
     );
-    let events = app
-        .provider
-        .store()
-        .audit_events(&AuditFilter {
-            event: Some("user_disabled".into()),
-            limit: 10,
-            ..AuditFilter::default()
-        })
-        .await
-        .unwrap();
+    let events = audited(&app, "user_disabled").await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].actor.as_deref(), Some(root.id.as_str()));
     assert_eq!(events[0].user_id.as_deref(), Some(ann.id.as_str()));
@@ -571,16 +530,7 @@ async fn a_key_rotation_needs_the_permission_and_reauthentication(backend: Backe
     assert_eq!(keys().await, before + 1);
     let (_, page) = get(&app, &b, "/admin/console/keys?notice=rotated").await;
     assert!(page.contains("<td class=\"state\">next</td>"), "{page}");
-    let events = app
-        .provider
-        .store()
-        .audit_events(&AuditFilter {
-            event: Some("key_rotated".into()),
-            limit: 10,
-            ..AuditFilter::default()
-        })
-        .await
-        .unwrap();
+    let events = audited(&app, "key_rotated").await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].actor.as_deref(), Some(root.id.as_str()));
 }
@@ -695,16 +645,7 @@ async fn roles_are_created_and_changed_within_what_the_operator_holds(backend: B
     .await;
     assert_eq!(status, 303);
     assert_eq!(role_of("editor").await.unwrap().permissions.len(), 2);
-    let events = app
-        .provider
-        .store()
-        .audit_events(&AuditFilter {
-            event: Some("role_permissions_set".into()),
-            limit: 10,
-            ..AuditFilter::default()
-        })
-        .await
-        .unwrap();
+    let events = audited(&app, "role_permissions_set").await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].actor.as_deref(), Some(root.id.as_str()));
 }
@@ -803,16 +744,7 @@ async fn the_outboxes_show_what_waits_and_retry_it_now(backend: Backend) {
     )
     .await;
     assert_eq!(status, 403);
-    let events = app
-        .provider
-        .store()
-        .audit_events(&AuditFilter {
-            event: Some("outbox_retried".into()),
-            limit: 10,
-            ..AuditFilter::default()
-        })
-        .await
-        .unwrap();
+    let events = audited(&app, "outbox_retried").await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].actor.as_deref(), Some(root.id.as_str()));
 }

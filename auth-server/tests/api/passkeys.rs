@@ -679,19 +679,7 @@ async fn another_users_passkey_cannot_be_renamed_removed_or_used_as_a_second_ste
 
 /// A browser with a fresh session of `user` (as after a sign-in just now).
 async fn session_browser(app: &TestApp, user: &auth_core::users::User) -> reqwest::Client {
-    let client = auth_core::sessions::ClientInfo::default();
-    let (_, secret) =
-        auth_core::sessions::start(&app.provider, &user.id, vec!["pwd".into()], &client)
-            .await
-            .unwrap();
-    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-    let url = url::Url::parse(&app.url("/")).unwrap();
-    jar.add_cookie_str(&format!("auth_session={}; Path=/", secret.expose()), &url);
-    reqwest::Client::builder()
-        .cookie_provider(jar)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    app.session_browser(user, &["pwd"]).await
 }
 
 #[both_backends]
