@@ -183,6 +183,22 @@ pub(crate) async fn expect(b: &Client, css: &str, step: &str) {
     }
 }
 
+/// Waits until the browser's address contains `part` (the next page has loaded, where the
+/// page before had the same elements); on failure shows where the browser is.
+pub(crate) async fn expect_url(b: &Client, part: &str, step: &str) {
+    for _ in 0..100 {
+        if b.current_url()
+            .await
+            .is_ok_and(|u| u.as_str().contains(part))
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    screenshot(b, step).await;
+    panic!("{step}: still at {}", b.current_url().await.unwrap());
+}
+
 pub(crate) async fn text_of(b: &Client, css: &str) -> String {
     b.find(Locator::Css(css))
         .await

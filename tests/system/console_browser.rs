@@ -3,7 +3,7 @@
 //! a role, disables the account and finds that in the audit log; a user without an
 //! administrator role, and the administrator without the second step, are refused.
 
-use crate::browser::{chrome, click, expect, fill, screenshot, sign_in, text_of};
+use crate::browser::{chrome, click, expect, expect_url, fill, screenshot, sign_in, text_of};
 use crate::support::{Backend, PASSWORD, TestApp, both_backends, spawn_app};
 use auth_core::clock::Clock;
 use auth_core::otp::totp::{self, code_for};
@@ -72,6 +72,8 @@ async fn an_administrator_finds_a_user_grants_a_role_disables_and_audits(backend
     expect(b, "#q", "the users page").await;
     fill(b, "q", "AN").await;
     click(b, "#search").await;
+    // The page before lists every user: wait for the search's.
+    expect_url(b, "q=AN", "the search result").await;
     expect(b, "table#users", "the search result").await;
     screenshot(b, "console-users").await;
     let rows = b
@@ -91,10 +93,13 @@ async fn an_administrator_finds_a_user_grants_a_role_disables_and_audits(backend
         .await
         .unwrap();
     click(b, "#grant").await;
+    expect_url(b, "notice=role-granted", "the granted notice").await;
     expect(b, "#notice", "the granted notice").await;
     assert_eq!(text_of(b, "#notice").await, "The role is granted.");
     assert!(text_of(b, "#roles").await.contains("coach"));
     click(b, "#disable").await;
+    // The page before had a notice too (the grant's): wait for the disable's.
+    expect_url(b, "notice=disabled", "the disabled notice").await;
     expect(b, "#notice", "the disabled notice").await;
     assert!(text_of(b, "#state").await.starts_with("disabled"));
     screenshot(b, "console-user").await;
@@ -114,10 +119,12 @@ async fn an_administrator_finds_a_user_grants_a_role_disables_and_audits(backend
     fill(b, "description", "Runs matches").await;
     fill(b, "permissions", "matches:write").await;
     click(b, "#create-role").await;
+    expect_url(b, "notice=created", "the created notice").await;
     expect(b, "#notice", "the created notice").await;
     assert!(text_of(b, "#role-referee").await.contains("Runs matches"));
     screenshot(b, "console-roles").await;
     click(b, "nav.console a[href='/admin/console/outboxes']").await;
+    expect_url(b, "/admin/console/outboxes", "the outboxes page").await;
     expect(b, "main h1", "the outboxes page").await;
     assert_eq!(text_of(b, "main h1").await, "Outboxes");
     screenshot(b, "console-outboxes").await;
@@ -126,6 +133,7 @@ async fn an_administrator_finds_a_user_grants_a_role_disables_and_audits(backend
     b.goto(&app.url("/admin/console/audit")).await.unwrap();
     fill(b, "event", "user_disabled").await;
     click(b, "#filter").await;
+    expect_url(b, "event=user_disabled", "the filtered audit log").await;
     expect(b, "table#events", "the filtered audit log").await;
     screenshot(b, "console-audit").await;
     let row = text_of(b, "table#events tbody tr").await;
@@ -188,6 +196,7 @@ async fn a_user_without_the_role_and_an_administrator_without_a_second_step_are_
         .unwrap();
     expect(b, "#disable", "root's page").await;
     click(b, "#disable").await;
+    expect_url(b, "/disable", "the refusal").await;
     expect(b, "#error", "the refusal").await;
     assert!(text_of(b, "#error").await.contains("only an administrator"));
     assert!(
