@@ -1,7 +1,8 @@
 //! Passkeys and their ceremonies in SQL. A ceremony is taken with one `DELETE ... RETURNING`
 //! (single use); a passkey's use is one conditional `UPDATE` on the counter read before it.
 
-use super::{SqlStore, WritePool, on_pool, token_hash, user_id};
+use super::users::WayIn;
+use super::{SqlStore, on_pool, token_hash, user_id};
 use crate::secrets::TokenHash;
 use crate::store::{PasskeyStore, PasskeyUse, StoreError, StoredCeremony, StoredPasskey};
 use crate::users::UserId;
@@ -144,37 +145,7 @@ impl PasskeyStore for SqlStore {
     }
 
     async fn delete_passkey(&self, user: &UserId, id: &str) -> Result<bool, StoreError> {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            // Locks the user row (PostgreSQL; SQLite's write transaction holds the database),
-            // so a removal and an unlink at once cannot both leave the account without a way in.
-            sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
-                .bind(user.as_str())
-                .execute(&mut *tx)
-                .await?;
-            let found: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM passkeys WHERE user_id = $1 AND id = $2")
-                    .bind(user.as_str())
-                    .bind(id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            if found == 0 {
-                return Err(StoreError::NotFound);
-            }
-            let deleted = sqlx::query(
-                "DELETE FROM passkeys WHERE user_id = $1 AND id = $2 AND ( \
-                 EXISTS (SELECT 1 FROM users WHERE id = $1 AND password_hash IS NOT NULL) \
-                 OR EXISTS (SELECT 1 FROM upstream_identities u WHERE u.user_id = $1) \
-                 OR EXISTS (SELECT 1 FROM passkeys o WHERE o.user_id = $1 AND o.id <> $2))",
-            )
-            .bind(user.as_str())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            tx.commit().await?;
-            Ok(deleted > 0)
-        })
+        self.delete_way_in(user, WayIn::Passkey, id).await
     }
 
     async fn insert_passkey_ceremony(

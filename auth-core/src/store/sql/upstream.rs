@@ -1,7 +1,8 @@
 //! Upstream identity providers in SQL: sign-ins under way (`upstream_states`), linked
 //! identities (`upstream_identities`) and pending links (`upstream_pending`).
 
-use super::{SqlStore, WritePool, on_pool, token_hash, user_id};
+use super::users::WayIn;
+use super::{SqlStore, on_pool, token_hash, user_id};
 use crate::secrets::TokenHash;
 use crate::store::{
     StoreError, StoredUpstreamPending, StoredUpstreamState, UpstreamIdentity, UpstreamStore,
@@ -201,38 +202,7 @@ impl UpstreamStore for SqlStore {
         user: &UserId,
         provider_id: &str,
     ) -> Result<bool, StoreError> {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            // Touching the user row locks it (PostgreSQL; SQLite's write transaction holds the
-            // database), so two unlinks at once cannot both leave the account without a way in.
-            sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
-                .bind(user.as_str())
-                .execute(&mut *tx)
-                .await?;
-            let linked: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM upstream_identities WHERE user_id = $1 AND provider_id = $2",
-            )
-            .bind(user.as_str())
-            .bind(provider_id)
-            .fetch_one(&mut *tx)
-            .await?;
-            if linked == 0 {
-                return Err(StoreError::NotFound);
-            }
-            let deleted = sqlx::query(
-                "DELETE FROM upstream_identities WHERE user_id = $1 AND provider_id = $2 AND ( \
-                 EXISTS (SELECT 1 FROM users WHERE id = $1 AND password_hash IS NOT NULL) \
-                 OR EXISTS (SELECT 1 FROM upstream_identities o WHERE o.user_id = $1 AND o.provider_id <> $2) \
-                 OR EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = $1))",
-            )
-            .bind(user.as_str())
-            .bind(provider_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            tx.commit().await?;
-            Ok(deleted > 0)
-        })
+        self.delete_way_in(user, WayIn::Upstream, provider_id).await
     }
 
     async fn insert_upstream_pending(

@@ -406,3 +406,81 @@ impl UserStore for SqlStore {
         Ok(())
     }
 }
+
+/// A way into an account besides its password: a linked upstream identity (keyed by the
+/// provider's id) or a passkey (keyed by its public id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WayIn {
+    Upstream,
+    Passkey,
+}
+
+impl WayIn {
+    /// Its table and the column of its key.
+    fn table(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Upstream => ("upstream_identities", "provider_id"),
+            Self::Passkey => ("passkeys", "id"),
+        }
+    }
+}
+
+impl SqlStore {
+    /// Deletes the user's `way` keyed `key` unless it is the account's last way in (no password,
+    /// no other linked identity, no other passkey): `Ok(false)` then, [`StoreError::NotFound`]
+    /// when the user has no such way. One write transaction that locks the user row
+    /// (PostgreSQL; SQLite's write transaction holds the database), so two removals at once
+    /// cannot both leave the account without a way in.
+    pub(crate) async fn delete_way_in(
+        &self,
+        user: &UserId,
+        way: WayIn,
+        key: &str,
+    ) -> Result<bool, StoreError> {
+        let (table, column) = way.table();
+        // Another row of the same kind counts; this one does not.
+        let others = |kind: WayIn| {
+            let (other, other_column) = kind.table();
+            let this_one = if matches!(
+                (kind, way),
+                (WayIn::Upstream, WayIn::Upstream) | (WayIn::Passkey, WayIn::Passkey)
+            ) {
+                format!(" AND o.{other_column} <> $2")
+            } else {
+                String::new()
+            };
+            format!("EXISTS (SELECT 1 FROM {other} o WHERE o.user_id = $1{this_one})")
+        };
+        let count = format!("SELECT COUNT(*) FROM {table} WHERE user_id = $1 AND {column} = $2");
+        let delete = format!(
+            "DELETE FROM {table} WHERE user_id = $1 AND {column} = $2 AND ( \
+             EXISTS (SELECT 1 FROM users WHERE id = $1 AND password_hash IS NOT NULL) \
+             OR {} OR {})",
+            others(WayIn::Upstream),
+            others(WayIn::Passkey)
+        );
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
+                .bind(user.as_str())
+                .execute(&mut *tx)
+                .await?;
+            let found: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count.clone()))
+                .bind(user.as_str())
+                .bind(key)
+                .fetch_one(&mut *tx)
+                .await?;
+            if found == 0 {
+                return Err(StoreError::NotFound);
+            }
+            let deleted = sqlx::query(sqlx::AssertSqlSafe(delete.clone()))
+                .bind(user.as_str())
+                .bind(key)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            Ok(deleted > 0)
+        })
+    }
+}
