@@ -145,6 +145,25 @@ impl ServerChild {
         Self::start(command, seeding != Seeding::Nothing).await
     }
 
+    /// The authorization server on `database` with the benchmark's clients and an
+    /// administrator signed in for the console ([`Seed::console_session`]).
+    pub async fn with_console_admin(
+        database: &Database,
+        algorithm: Algorithm,
+    ) -> anyhow::Result<Self> {
+        let mut command = own_binary()?;
+        command
+            .arg("serve-auth")
+            .arg("--database-url")
+            .arg(&database.url)
+            .arg("--algorithm")
+            .arg(algorithm.jose())
+            .arg("--data-dir")
+            .arg(database.dir.path().join("data"))
+            .args(["--seed", "--console-admin"]);
+        Self::start(command, true).await
+    }
+
     /// node-oidc-provider (`auth-bench/node/server.mjs`, installed), seeded as asked: it
     /// always registers the clients, and the user with [`Seeding::ClientsAndUser`].
     pub async fn node(algorithm: Algorithm, seeding: Seeding) -> anyhow::Result<Self> {

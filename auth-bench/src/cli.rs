@@ -41,12 +41,19 @@ pub struct Args {
     /// sends. Linux only; the other rows' load keeps the default policy.
     #[arg(long, value_enum, default_value_t = LoadPolicy::Batch)]
     pub load_policy: LoadPolicy,
+    /// Users in the large database of `console-search` (its small one has 1,000).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub search_users: u64,
 }
 
 impl Args {
     /// Whether `row` was selected.
     pub fn selected(&self, row: RowName) -> bool {
-        self.only.is_empty() || self.only.contains(&row)
+        if self.only.is_empty() {
+            !row.opt_in()
+        } else {
+            self.only.contains(&row)
+        }
     }
 }
 
@@ -73,6 +80,16 @@ pub enum RowName {
     IssuanceUnderLogin,
     Startup,
     Rss,
+    /// Opt-in (`--only console-search`): the admin console's user search and paging over
+    /// 1,000 users and over `--search-users` (a million by default).
+    ConsoleSearch,
+}
+
+impl RowName {
+    /// Rows that run only when named in `--only` (they seed large databases).
+    pub fn opt_in(self) -> bool {
+        matches!(self, Self::ConsoleSearch)
+    }
 }
 
 /// Another provider to run the same workload against.
@@ -194,6 +211,10 @@ pub struct ServeAuth {
     /// With `--seed`, register the benchmark's user too (one argon2id hash, 19 MiB).
     #[arg(long, requires = "seed")]
     pub with_user: bool,
+    /// With `--seed`, an administrator too, signed in with a second factor: its session cookie
+    /// opens the admin console.
+    #[arg(long, requires = "seed")]
+    pub console_admin: bool,
 }
 
 /// `8s`, `500ms`, `2m`, or a number of seconds.
@@ -240,6 +261,10 @@ mod tests {
         assert!(args.selected(RowName::Discovery));
         assert!(!args.selected(RowName::Trivial));
         assert!(Args::parse_from(["auth-bench"]).selected(RowName::Trivial));
+        // A row that seeds a million users runs only when asked for.
+        assert!(!Args::parse_from(["auth-bench"]).selected(RowName::ConsoleSearch));
+        let args = Args::parse_from(["auth-bench", "--only", "console-search"]);
+        assert!(args.selected(RowName::ConsoleSearch));
     }
 
     #[test]

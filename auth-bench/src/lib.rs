@@ -14,11 +14,14 @@
 //! node-oidc-provider child and its install), [`load`] (the task pool and its histograms),
 //! [`ceiling`] (raw signing and verification rates), [`flows`] (the HTTP requests of each row),
 //! [`rows`] (what each row runs) and [`report`] (the tables and the targets); [`soak`] is the
-//! long mixed run of `auth-bench soak`, with its verdict (zero 5xx, flat memory).
+//! long mixed run of `auth-bench soak`, with its verdict (zero 5xx, flat memory). [`console`]
+//! is the opt-in row of the admin console's user search over [`dataset`]'s seeded users.
 
 pub mod ceiling;
 pub mod child;
 pub mod cli;
+pub mod console;
+pub mod dataset;
 pub mod flows;
 pub mod lean;
 pub mod load;

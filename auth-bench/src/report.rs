@@ -33,6 +33,8 @@ pub enum Ratio {
     },
     /// This row's p99 over the same requests' p99 when idle.
     OfIdleP99(f64),
+    /// This row's p99 over the same requests' p99 on a small database (`baseline` names it).
+    OfSmallP99 { ratio: f64, baseline: &'static str },
 }
 
 /// A target of issue 6.
@@ -42,6 +44,8 @@ pub enum Target {
     AtLeastOfCeiling(f64),
     /// p99 under load below this multiple of the idle p99.
     P99RatioBelow(f64),
+    /// p99 on the large database below this multiple of its p99 on the small one.
+    P99OfSmallBelow(f64),
     /// The server's peak RSS below this many bytes.
     PeakRssBelow(u64),
     /// Median start-up (spawn to ready) below this.
@@ -53,6 +57,7 @@ impl Target {
         match self {
             Self::AtLeastOfCeiling(f) => format!(">= {:.0}%", f * 100.0),
             Self::P99RatioBelow(r) => format!("< {r}x idle"),
+            Self::P99OfSmallBelow(r) => format!("< {r}x small"),
             Self::PeakRssBelow(bytes) => format!("< {} MiB", bytes / MIB),
             Self::StartupBelow(d) => format!("< {} ms", d.as_millis()),
         }
@@ -65,6 +70,9 @@ impl Target {
                 Some(*fraction >= min)
             }
             (Self::P99RatioBelow(max), Some(Ratio::OfIdleP99(ratio))) => Some(*ratio < max),
+            (Self::P99OfSmallBelow(max), Some(Ratio::OfSmallP99 { ratio, .. })) => {
+                Some(*ratio < max)
+            }
             (Self::PeakRssBelow(max), _) => row.peak_rss.map(|rss| rss < max),
             (Self::StartupBelow(max), _) => row.p50.map(|p50| p50 < max),
             _ => None,
@@ -270,6 +278,19 @@ pub fn format_rate(rate: f64) -> String {
     }
 }
 
+/// A count with thousands separated by commas: `1,000,000`.
+pub fn format_count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 pub fn format_latency(d: Duration) -> String {
     let ms = d.as_secs_f64() * 1000.0;
     if ms >= 1000.0 {
@@ -289,6 +310,7 @@ fn format_ratio(ratio: &Ratio) -> String {
     match ratio {
         Ratio::OfCeiling { fraction, ceiling } => format!("{:.0}% of {ceiling}", fraction * 100.0),
         Ratio::OfIdleP99(r) => format!("{r:.1}x idle p99"),
+        Ratio::OfSmallP99 { ratio, baseline } => format!("{ratio:.2}x p99 at {baseline}"),
     }
 }
 
@@ -298,6 +320,15 @@ pub const RSS_TARGET: u64 = 64 * MIB;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(format_count(0), "0");
+        assert_eq!(format_count(999), "999");
+        assert_eq!(format_count(1_000), "1,000");
+        assert_eq!(format_count(1_000_000), "1,000,000");
+        assert_eq!(format_count(12_345_678), "12,345,678");
+    }
 
     fn row(ratio: Option<Ratio>, target: Option<Target>) -> RowResult {
         RowResult {

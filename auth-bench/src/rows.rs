@@ -147,6 +147,11 @@ impl Bench<'_> {
             RowName::IssuanceUnderLogin => self.issuance_under_login().await,
             RowName::Startup => self.startup().await,
             RowName::Rss => self.rss().await,
+            RowName::ConsoleSearch => {
+                let rows = crate::console::rows(self.args).await?;
+                self.results.extend(rows);
+                Ok(())
+            }
         }
     }
 

@@ -43,6 +43,10 @@ pub struct Seed {
     pub keyed_pkcs8: String,
     pub email: String,
     pub password: String,
+    /// The `auth_session` cookie of an administrator signed in with a second factor
+    /// (`--console-admin`).
+    #[serde(default)]
+    pub console_session: String,
 }
 
 impl Seed {
@@ -121,7 +125,11 @@ pub async fn auth(options: ServeAuth) -> anyhow::Result<()> {
     let state = AppState::new(provider.clone(), &settings)?;
     let server = tokio::spawn(auth_server::serve(listener, state, std::future::pending()));
     if options.seed {
-        announce(&seed(&provider, options.with_user).await?)?;
+        let mut seeded = seed(&provider, options.with_user).await?;
+        if options.console_admin {
+            seeded.console_session = console_admin(&provider).await?;
+        }
+        announce(&seeded)?;
     }
     server.await?.context("the server failed")
 }
@@ -182,6 +190,7 @@ async fn seed(provider: &Provider, with_user: bool) -> anyhow::Result<Seed> {
         keyed_pkcs8,
         email,
         password,
+        console_session: String::new(),
     })
 }
 
@@ -200,6 +209,43 @@ async fn keyed_client(provider: &Provider) -> anyhow::Result<String> {
     new.security.jwks = Some(serde_json::json!({"keys": [key.jwk()]}));
     clients::register(provider, new).await?;
     Ok(base64::engine::general_purpose::STANDARD.encode(pkcs8))
+}
+
+/// An administrator (`console@example.com`, the role `admin`) with a session started with a
+/// password and an authenticator app: the session's cookie value.
+async fn console_admin(provider: &Provider) -> anyhow::Result<String> {
+    use auth_core::roles::{self, Role, RoleName};
+    let admin = RoleName::parse("admin")?;
+    roles::create(
+        provider,
+        &Role {
+            name: admin.clone(),
+            description: "Administrators".into(),
+            permissions: vec![admin.clone()],
+        },
+    )
+    .await?;
+    let user = users::register(
+        provider,
+        NewUser {
+            email: Email::parse("console@example.com")?,
+            password: Password::new("bench-console-password-Hq4"),
+            profile: Profile::default(),
+            roles: vec![admin],
+            email_verified: true,
+        },
+        Origin::Admin,
+    )
+    .await?;
+    let amr = ["pwd", "otp", "mfa"].map(str::to_owned).to_vec();
+    let (_, secret) = auth_core::sessions::start(
+        provider,
+        &user.id,
+        amr,
+        &auth_core::sessions::ClientInfo::default(),
+    )
+    .await?;
+    Ok(secret.expose().to_owned())
 }
 
 async fn register_user(provider: &Provider, email: &str, password: &str) -> anyhow::Result<()> {

@@ -8,9 +8,11 @@
 
 use crate::Provider;
 use crate::audit::{self, Entry};
+use crate::clients::{self, Client, ClientChanges, ClientError, ClientId, ClientSecret, NewClient};
 use crate::keys::{Activation, KeyError, RotatedKey};
 use crate::otp::totp;
 use crate::roles::{self, Grants, Role, RoleError, RoleName};
+use crate::scope::Scope;
 use crate::store::Outbox;
 use crate::users::{self, UserError, UserId};
 use crate::verification;
@@ -81,11 +83,11 @@ pub fn areas(grants: &Grants) -> Vec<Area> {
 /// hold themselves, so an operator with `users:manage` cannot make anyone (themselves
 /// included) more powerful than they are, nor take a role from someone who has more.
 pub fn may_assign(actor: &Grants, role: &Role) -> bool {
-    let full = actor.has_role(ADMIN) || actor.permissions.iter().any(|p| p == ADMIN);
-    full || (role.name.as_str() != ADMIN
-        && role.permissions.iter().all(|p| {
-            p.as_str() != ADMIN && actor.permissions.iter().any(|held| held == p.as_str())
-        }))
+    is_full(actor)
+        || (role.name.as_str() != ADMIN
+            && role.permissions.iter().all(|p| {
+                p.as_str() != ADMIN && actor.permissions.iter().any(|held| held == p.as_str())
+            }))
 }
 
 /// Whether an administrator with `actor` may act on an account with `target` (disable,
@@ -93,13 +95,103 @@ pub fn may_assign(actor: &Grants, role: &Role) -> bool {
 /// `admin` on any account; anyone else only on accounts that hold neither `admin` nor a
 /// permission the actor lacks.
 pub fn may_manage(actor: &Grants, target: &Grants) -> bool {
-    let full = |g: &Grants| g.has_role(ADMIN) || g.permissions.iter().any(|p| p == ADMIN);
-    full(actor)
-        || (!full(target)
+    is_full(actor)
+        || (!is_full(target)
             && target
                 .permissions
                 .iter()
                 .all(|p| actor.permissions.contains(p)))
+}
+
+/// Whether `grants` hold `admin` (the role or the permission): every area, every object.
+pub fn is_full(grants: &Grants) -> bool {
+    grants.has_role(ADMIN) || grants.permissions.iter().any(|p| p == ADMIN)
+}
+
+/// Whether a client with `scope` holds more than a client manager without `admin` may give or
+/// touch: the `admin` scope (a client-credentials token with it is the admin API) or a service
+/// scope ([`roles::SERVICE_SCOPES`]: reading who is registered, the metrics).
+pub fn privileged_scope(scope: &Scope) -> bool {
+    scope
+        .iter()
+        .any(|s| s == ADMIN || roles::SERVICE_SCOPES.contains(&s))
+}
+
+/// Whether an administrator with `actor` may create a client with `scope`, or change, rotate
+/// the secret of or delete a client that has it: an administrator with `admin` any client;
+/// an operator with `clients:manage` only clients without a privileged scope, so that no
+/// client secret they see makes them more than they are.
+pub fn may_manage_client(actor: &Grants, scope: &Scope) -> bool {
+    is_full(actor) || !privileged_scope(scope)
+}
+
+/// Registers a client (its secret, if it has one, is returned once).
+pub async fn create_client(
+    provider: &Provider,
+    actor: &str,
+    new: NewClient,
+) -> Result<(Client, Option<ClientSecret>), ClientError> {
+    let created = clients::register(provider, new).await?;
+    audit::record(
+        provider,
+        Entry::new("client_created")
+            .actor(actor)
+            .client(created.0.id.as_str()),
+    )
+    .await;
+    Ok(created)
+}
+
+/// Changes a client's name, grants, scope, redirect URIs and trust ([`clients::update`]).
+pub async fn update_client(
+    provider: &Provider,
+    actor: &str,
+    id: &ClientId,
+    changes: ClientChanges,
+) -> Result<Client, ClientError> {
+    let updated = clients::update(provider, id, changes).await?;
+    audit::record(
+        provider,
+        Entry::new("client_updated")
+            .actor(actor)
+            .client(id.as_str()),
+    )
+    .await;
+    Ok(updated)
+}
+
+/// Gives a confidential client a new secret (returned once); what the old one obtained ends.
+pub async fn rotate_client_secret(
+    provider: &Provider,
+    actor: &str,
+    id: &ClientId,
+) -> Result<ClientSecret, ClientError> {
+    let secret = clients::rotate_secret(provider, id).await?;
+    audit::record(
+        provider,
+        Entry::new("client_secret_rotated")
+            .actor(actor)
+            .client(id.as_str()),
+    )
+    .await;
+    Ok(secret)
+}
+
+/// Deletes a client; its tokens end with it.
+pub async fn delete_client(
+    provider: &Provider,
+    actor: &str,
+    id: &ClientId,
+) -> Result<(), ClientError> {
+    clients::delete(provider, id).await?;
+    audit::record(
+        provider,
+        Entry::new("client_deleted")
+            .actor(actor)
+            .client(id.as_str()),
+    )
+    .await;
+    Ok(())
 }
 
 /// Whether any user holds the `admin` role or an `admin` permission (the console and the
@@ -361,6 +453,25 @@ mod tests {
         assert!(!may_assign(&support, &role("keeper", &["keys:manage"])));
         let admin = grants(&["admin"], &[]);
         assert!(may_assign(&admin, &role("ops", &["admin", "keys:manage"])));
+    }
+
+    #[test]
+    fn a_client_manager_without_admin_leaves_privileged_clients_alone() {
+        let manager = grants(&["integrations"], &["clients:manage"]);
+        let scope = |s: &str| Scope::parse(s).unwrap();
+        assert!(may_manage_client(
+            &manager,
+            &scope("openid profile orders:read")
+        ));
+        assert!(may_manage_client(&manager, &Scope::empty()));
+        assert!(!may_manage_client(&manager, &scope("openid admin")));
+        assert!(!may_manage_client(&manager, &scope("users:read")));
+        assert!(!may_manage_client(&manager, &scope("metrics")));
+        assert!(may_manage_client(&grants(&["admin"], &[]), &scope("admin")));
+        assert!(may_manage_client(
+            &grants(&["ops"], &["admin"]),
+            &scope("metrics")
+        ));
     }
 
     #[test]

@@ -14,8 +14,8 @@ use auth_core::Provider;
 use auth_core::audit::{self, Entry};
 use auth_core::backchannel::BackchannelLogout;
 use auth_core::clients::{
-    self, AuthMethod, ClientError, ClientId, ClientSecurity, GrantType, NewClient, RedirectUri,
-    TokenExchangePolicy,
+    self, AuthMethod, ClientChanges, ClientError, ClientId, ClientSecurity, GrantType, NewClient,
+    RedirectUri, TokenExchangePolicy,
 };
 use auth_core::keys::Activation;
 use auth_core::roles::{Role, RoleName};
@@ -60,6 +60,7 @@ pub fn routes(routes: Routes) -> Routes {
         .get("/admin/clients", list_clients)
         .post("/admin/clients", create_client)
         .get("/admin/clients/{id}", show_client)
+        .add(Method::PUT, "/admin/clients/{id}", update_client)
         .add(Method::DELETE, "/admin/clients/{id}", delete_client)
         .post("/admin/clients/{id}/secret", rotate_client_secret)
         .add(
@@ -416,28 +417,15 @@ async fn create_client(
             body.token_endpoint_auth_method
         ))
     })?;
-    let grants = body
-        .grant_types
-        .iter()
-        .map(|g| {
-            GrantType::parse(g)
-                .ok_or_else(|| ApiError::invalid(format!("grant type `{g}` is not supported")))
-        })
-        .collect::<Result<_>>()?;
-    let uris = |list: &[String]| -> Result<Vec<RedirectUri>> {
-        list.iter()
-            .map(|u| RedirectUri::parse(u).map_err(ApiError::from))
-            .collect()
-    };
-    let mut new = NewClient::new(body.client_name, auth_method, grants);
+    let mut new = NewClient::new(
+        body.client_name,
+        auth_method,
+        grant_types(&body.grant_types)?,
+    );
     new.id = body.client_id.as_deref().map(ClientId::parse).transpose()?;
-    new.scope = if body.scope.trim().is_empty() {
-        Scope::empty()
-    } else {
-        Scope::parse(body.scope.trim()).map_err(|e| ApiError::invalid(e.to_string()))?
-    };
-    new.redirect_uris = uris(&body.redirect_uris)?;
-    new.post_logout_redirect_uris = uris(&body.post_logout_redirect_uris)?;
+    new.scope = scope(&body.scope)?;
+    new.redirect_uris = redirect_uris(&body.redirect_uris)?;
+    new.post_logout_redirect_uris = redirect_uris(&body.post_logout_redirect_uris)?;
     new.trusted = body.trusted;
     new.security = ClientSecurity {
         jwks: body.jwks,
@@ -453,14 +441,8 @@ async fn create_client(
         uri: body.backchannel_logout_uri,
         session_required: body.backchannel_logout_session_required,
     };
-    let (client, secret) = clients::register(&state.provider, new).await?;
-    audit::record(
-        &state.provider,
-        Entry::new("client_created")
-            .actor(&admin.subject)
-            .client(client.id.as_str()),
-    )
-    .await;
+    let (client, secret) =
+        auth_core::admin::create_client(&state.provider, &admin.subject, new).await?;
     let mut view = ClientView::from(&client);
     view.client_secret = secret.map(|s| s.expose().to_owned());
     Ok((StatusCode::CREATED, Json(view)))
@@ -481,20 +463,73 @@ async fn show_client(
     Ok(Json(ClientView::from(&*client)))
 }
 
+/// `PUT /admin/clients/{id}`: the client's name, grant types, scope, redirect URIs and trust,
+/// replaced (its id, authentication method, keys and token-exchange policy stay).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateClient {
+    client_name: String,
+    grant_types: Vec<String>,
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    redirect_uris: Vec<String>,
+    #[serde(default)]
+    post_logout_redirect_uris: Vec<String>,
+    #[serde(default)]
+    trusted: bool,
+}
+
+async fn update_client(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<UpdateClient>,
+) -> Result<Json<ClientView>> {
+    let id = ClientId::parse(&id)?;
+    let changes = ClientChanges {
+        name: body.client_name,
+        grant_types: grant_types(&body.grant_types)?,
+        scope: scope(&body.scope)?,
+        redirect_uris: redirect_uris(&body.redirect_uris)?,
+        post_logout_redirect_uris: redirect_uris(&body.post_logout_redirect_uris)?,
+        trusted: body.trusted,
+    };
+    let client =
+        auth_core::admin::update_client(&state.provider, &admin.subject, &id, changes).await?;
+    Ok(Json(ClientView::from(&client)))
+}
+
+fn grant_types(names: &[String]) -> Result<Vec<GrantType>> {
+    names
+        .iter()
+        .map(|g| {
+            GrantType::parse(g)
+                .ok_or_else(|| ApiError::invalid(format!("grant type `{g}` is not supported")))
+        })
+        .collect()
+}
+
+fn scope(text: &str) -> Result<Scope> {
+    if text.trim().is_empty() {
+        return Ok(Scope::empty());
+    }
+    Scope::parse(text.trim()).map_err(|e| ApiError::invalid(e.to_string()))
+}
+
+fn redirect_uris(list: &[String]) -> Result<Vec<RedirectUri>> {
+    list.iter()
+        .map(|u| RedirectUri::parse(u).map_err(ApiError::from))
+        .collect()
+}
+
 async fn delete_client(
     admin: Admin,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
     let id = ClientId::parse(&id)?;
-    clients::delete(&state.provider, &id).await?;
-    audit::record(
-        &state.provider,
-        Entry::new("client_deleted")
-            .actor(&admin.subject)
-            .client(id.as_str()),
-    )
-    .await;
+    auth_core::admin::delete_client(&state.provider, &admin.subject, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -506,14 +541,8 @@ async fn rotate_client_secret(
     Path(id): Path<String>,
 ) -> Result<Response> {
     let id = ClientId::parse(&id)?;
-    let secret = clients::rotate_secret(&state.provider, &id).await?;
-    audit::record(
-        &state.provider,
-        Entry::new("client_secret_rotated")
-            .actor(&admin.subject)
-            .client(id.as_str()),
-    )
-    .await;
+    let secret =
+        auth_core::admin::rotate_client_secret(&state.provider, &admin.subject, &id).await?;
     Ok((
         no_store(),
         Json(json!({"client_id": id.as_str(), "client_secret": secret.expose()})),

@@ -1,6 +1,7 @@
 //! The admin console in real headless Chromium with JavaScript off (issue 24): an
 //! administrator signs in with a password and an authenticator app, searches a user, grants
-//! a role, disables the account and finds that in the audit log; a user without an
+//! a role, disables the account, creates a client (its secret shown once), rotates its secret
+//! and deletes it, and finds it all in the audit log; a user without an
 //! administrator role, and the administrator without the second step, are refused.
 
 use crate::browser::{chrome, click, expect, expect_url, fill, screenshot, sign_in, text_of};
@@ -129,6 +130,49 @@ async fn an_administrator_finds_a_user_grants_a_role_disables_and_audits(backend
     assert_eq!(text_of(b, "main h1").await, "Outboxes");
     screenshot(b, "console-outboxes").await;
 
+    // A client: created with its secret shown once, given a new one, deleted.
+    click(b, "nav.console a[href='/admin/console/clients']").await;
+    expect(b, "#create-client", "the clients page").await;
+    fill(b, "client_id", "shop").await;
+    fill(b, "client_name", "Shop").await;
+    click(b, "#grant_authorization_code").await;
+    click(b, "#grant_refresh_token").await;
+    fill(b, "scope", "openid profile offline_access").await;
+    fill(b, "redirect_uris", "https://shop.example/callback").await;
+    screenshot(b, "console-clients").await;
+    click(b, "#create-client").await;
+    expect(b, "#secret", "the new client with its secret").await;
+    let first = text_of(b, "#secret").await;
+    assert!(first.starts_with("Client secret: "), "{first}");
+    let shop = app
+        .provider
+        .store()
+        .client(&auth_core::clients::ClientId::parse("shop").unwrap())
+        .await
+        .unwrap()
+        .expect("the client is stored");
+    assert_eq!(
+        shop.redirect_uris[0].as_str(),
+        "https://shop.example/callback"
+    );
+    b.goto(&app.url("/admin/console/clients/shop"))
+        .await
+        .unwrap();
+    expect(b, "#rotate-secret", "the client's page").await;
+    assert!(b.find(Locator::Css("#secret")).await.is_err(), "shown once");
+    screenshot(b, "console-client").await;
+    click(b, "#rotate-secret").await;
+    expect_url(b, "/secret", "the new secret").await;
+    expect(b, "#secret", "the new secret").await;
+    assert_ne!(text_of(b, "#secret").await, first);
+    click(b, "#delete").await;
+    expect_url(b, "notice=deleted", "the deleted notice").await;
+    expect(b, "#notice", "the deleted notice").await;
+    let gone = b
+        .find(Locator::Css("a[href='/admin/console/clients/shop']"))
+        .await;
+    assert!(gone.is_err(), "the deleted client is not listed");
+
     // The audit log shows who did it.
     b.goto(&app.url("/admin/console/audit")).await.unwrap();
     fill(b, "event", "user_disabled").await;
@@ -177,10 +221,15 @@ async fn a_user_without_the_role_and_an_administrator_without_a_second_step_are_
     expect(b, "nav.console", "sue's console").await;
     let nav = text_of(b, "nav.console").await;
     assert!(
-        nav.contains("Users") && !nav.contains("Roles") && !nav.contains("Audit log"),
+        nav.contains("Users")
+            && !nav.contains("Clients")
+            && !nav.contains("Roles")
+            && !nav.contains("Audit log"),
         "{nav}"
     );
     for path in [
+        "/admin/console/clients",
+        "/admin/console/clients/shop",
         "/admin/console/roles",
         "/admin/console/keys",
         "/admin/console/outboxes",

@@ -698,6 +698,85 @@ pub async fn set_token_exchange(
     }
 }
 
+/// What an administrator changes of a client (the console's edit form): everything but its
+/// id, authentication method, keys, token-exchange policy and subject type.
+#[derive(Debug, Clone)]
+pub struct ClientChanges {
+    /// Human-readable name.
+    pub name: String,
+    /// Grant types. Token exchange is kept as the client has it: it comes with its policy
+    /// ([`set_token_exchange`]), so it is neither added nor removed here.
+    pub grant_types: Vec<GrantType>,
+    /// Allowed scopes.
+    pub scope: Scope,
+    /// Redirect URIs.
+    pub redirect_uris: Vec<RedirectUri>,
+    /// Post-logout redirect URIs.
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
+    /// First-party client (no consent screen).
+    pub trusted: bool,
+}
+
+/// Replaces a client's name, grants, scope, redirect URIs and trust, under the rules a new
+/// client meets. What the change takes away stops working at once: a grant type is checked at
+/// every token request, a refresh narrows to the client's scope as it is now, and a code
+/// issued for a redirect URI that is gone is refused (the authorization code grant checks it
+/// is still registered); access tokens already issued live until they expire. Pairwise
+/// subject identifiers must keep their sector (OIDC Core section 8.1): the users' identifiers
+/// at the client would change.
+pub async fn update(
+    provider: &Provider,
+    id: &ClientId,
+    changes: ClientChanges,
+) -> Result<Client, ClientError> {
+    let current = provider
+        .store()
+        .client(id)
+        .await?
+        .ok_or_else(|| ClientError::NotFound(id.clone()))?;
+    let mut grant_types: Vec<GrantType> = changes
+        .grant_types
+        .into_iter()
+        .filter(|g| *g != GrantType::TokenExchange)
+        .collect();
+    if current.may_use(GrantType::TokenExchange) {
+        grant_types.push(GrantType::TokenExchange);
+    }
+    let mut wanted = NewClient::new(changes.name, current.auth_method, grant_types);
+    wanted.scope = changes.scope;
+    wanted.redirect_uris = changes.redirect_uris;
+    wanted.post_logout_redirect_uris = changes.post_logout_redirect_uris;
+    wanted.trusted = changes.trusted;
+    wanted.security = current.security.clone();
+    wanted.validate()?;
+    let sector = sector_of(
+        provider,
+        &current.security,
+        &wanted.redirect_uris,
+        &wanted.grant_types,
+    )
+    .await?;
+    if sector != current.security.sector {
+        return Err(ClientError::InvalidMetadata(
+            "the change would move the client's pairwise subject identifiers to another sector (the redirect URIs' host): register a new client instead".to_owned(),
+        ));
+    }
+    let updated = Client {
+        name: wanted.name.trim().to_owned(),
+        grant_types: wanted.grant_types,
+        scope: wanted.scope,
+        redirect_uris: wanted.redirect_uris,
+        post_logout_redirect_uris: wanted.post_logout_redirect_uris,
+        trusted: wanted.trusted,
+        ..current.as_ref().clone()
+    };
+    match provider.store().update_client(&updated).await {
+        Ok(()) => Ok(updated),
+        Err(StoreError::NotFound) => Err(ClientError::NotFound(id.clone())),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Gives a confidential client a new secret and returns it (shown once). The old secret stops
 /// working at once, and every token issued under it ends: its refresh tokens are bound to the
 /// client's authentication (RFC 6749 section 10.4, RFC 9700 section 4.14.2), and a rotation is

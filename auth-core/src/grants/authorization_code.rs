@@ -56,6 +56,13 @@ pub async fn exchange(
                 "redirect_uri differs from the one in the authorization request",
             ));
         }
+        // An administrator may have removed the URI since (a host given up or taken over):
+        // a code delivered there is not redeemed.
+        if !client.redirect_uris.iter().any(|r| r.matches(expected)) {
+            return Err(OAuthError::invalid_grant(
+                "the redirect_uri of this code is no longer registered for the client",
+            ));
+        }
     }
     let verifier = params.require("code_verifier")?;
     pkce::verify(&stored.code_challenge, verifier)?;

@@ -16,6 +16,7 @@
 //! live under `/admin` and `/admin/console/`.
 
 pub mod audit;
+pub mod clients;
 pub mod keys;
 pub mod outboxes;
 pub mod roles;
@@ -46,6 +47,7 @@ authenticator app or a passkey on /account, sign in again with it, and open /adm
 pub fn routes(routes: Routes) -> Routes {
     let routes = routes.get("/admin", home);
     let routes = users::routes(routes);
+    let routes = clients::routes(routes);
     let routes = keys::routes(routes);
     let routes = roles::routes(routes);
     let routes = outboxes::routes(routes);
@@ -191,24 +193,20 @@ impl Console {
         Frame {
             csrf,
             admin: self.user.email.as_str(),
-            nav: self
-                .areas
-                .iter()
-                .filter_map(|area| nav_entry(*area))
-                .collect(),
+            nav: self.areas.iter().map(|area| nav_entry(*area)).collect(),
         }
     }
 }
 
-/// The console's navigation entry of an area (none for areas without pages yet).
-fn nav_entry(area: Area) -> Option<(&'static str, &'static str)> {
+/// The console's navigation entry of an area.
+fn nav_entry(area: Area) -> (&'static str, &'static str) {
     match area {
-        Area::Users => Some(("Users", users::PATH)),
-        Area::Roles => Some(("Roles", roles::PATH)),
-        Area::Keys => Some(("Signing keys", keys::PATH)),
-        Area::Audit => Some(("Audit log", audit::PATH)),
-        Area::Outboxes => Some(("Outboxes", outboxes::PATH)),
-        Area::Clients => None,
+        Area::Users => ("Users", users::PATH),
+        Area::Clients => ("Clients", clients::PATH),
+        Area::Roles => ("Roles", roles::PATH),
+        Area::Keys => ("Signing keys", keys::PATH),
+        Area::Audit => ("Audit log", audit::PATH),
+        Area::Outboxes => ("Outboxes", outboxes::PATH),
     }
 }
 
@@ -218,7 +216,7 @@ pub struct Frame<'a> {
     pub csrf: &'a str,
     /// The administrator's address.
     pub admin: &'a str,
-    /// (label, path) of the areas with pages.
+    /// (label, path) of the administrator's areas.
     pub nav: Vec<(&'static str, &'static str)>,
 }
 
@@ -264,17 +262,17 @@ pub async fn home(State(state): State<AppState>, browser: Browser) -> Result<Res
     let areas = console
         .areas
         .iter()
-        .filter_map(|area| {
-            let (label, path) = nav_entry(*area)?;
+        .map(|area| {
+            let (label, path) = nav_entry(*area);
             let about = match area {
                 Area::Users => "Search accounts; see and change a user's roles, sessions and second factors; disable or delete an account.",
                 Area::Audit => "Security events: filter by event, user, client, outcome and time.",
                 Area::Keys => "The signing keys and their states; add a new key.",
                 Area::Roles => "Roles and the permissions they carry; new roles.",
                 Area::Outboxes => "Mail and event deliveries waiting or given up; retry now.",
-                _ => "",
+                Area::Clients => "The applications that use this server: create, change their redirect URIs, scopes and grant types, rotate secrets, delete.",
             };
-            Some((label, path, about))
+            (label, path, about)
         })
         .collect();
     let home = HomePage {

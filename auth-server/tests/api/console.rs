@@ -2,7 +2,7 @@
 //! second factor), what each area needs, the user search and its paging, the actions with
 //! their CSRF token, re-authentication and audit entries, and the audit log's filters.
 
-use crate::support::{Backend, PASSWORD, TestApp, both_backends, browser, spawn_app};
+use crate::support::{Backend, PASSWORD, REDIRECT_URI, TestApp, both_backends, browser, spawn_app};
 use auth_core::store::AuditFilter;
 use auth_core::users::User;
 use auth_testkit::Fetch as _;
@@ -747,4 +747,279 @@ async fn the_outboxes_show_what_waits_and_retry_it_now(backend: Backend) {
     let events = audited(&app, "outbox_retried").await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].actor.as_deref(), Some(root.id.as_str()));
+}
+
+/// The secret a client page shows once.
+fn shown_secret(page: &str) -> String {
+    let start = page
+        .find("Client secret: <code>")
+        .expect("a secret on the page")
+        + 21;
+    let end = start + page[start..].find("</code>").unwrap();
+    page[start..end].to_owned()
+}
+
+#[both_backends]
+async fn clients_are_created_changed_rotated_and_deleted_with_what_must_stop_stopping(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let (root, b) = admin(&app).await;
+    app.user("ann@example.com").await;
+    let (_, csrf) = app.form_page(&b, &app.url("/admin/console/clients")).await;
+    let shop = [
+        ("csrf_token", csrf.as_str()),
+        ("client_id", "shop"),
+        ("client_name", "Shop"),
+        ("token_endpoint_auth_method", "client_secret_basic"),
+        ("grant_authorization_code", "yes"),
+        ("grant_refresh_token", "yes"),
+        ("scope", "openid profile email offline_access"),
+        ("redirect_uris", REDIRECT_URI),
+    ];
+
+    // Without the CSRF token nothing is created.
+    let (status, _) = post(&app, &b, "/admin/console/clients", &shop[1..]).await;
+    assert_eq!(status, 403);
+    let id = auth_core::clients::ClientId::parse("shop").unwrap();
+    assert!(app.provider.store().client(&id).await.unwrap().is_none());
+
+    // A bad redirect URI: refused with the reason, the form keeps what was typed.
+    let mut bad = shop.to_vec();
+    bad.push(("redirect_uris", "not a uri"));
+    bad.retain(|(k, v)| *k != "redirect_uris" || *v == "not a uri");
+    let (status, page) = post(&app, &b, "/admin/console/clients", &bad).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("id=\"error\""), "{page}");
+    assert!(page.contains("value=\"Shop\""), "{page}");
+    assert!(app.provider.store().client(&id).await.unwrap().is_none());
+
+    // Created: the secret is on this answer and nowhere after.
+    let (status, page) = post(&app, &b, "/admin/console/clients", &shop).await;
+    assert_eq!(status, 201, "{page}");
+    let secret = shown_secret(&page);
+    assert!(secret.len() > 30, "{secret}");
+    let (status, page) = get(&app, &b, "/admin/console/clients/shop").await;
+    assert_eq!(status, 200);
+    assert!(!page.contains(&secret));
+    let (status, _) = post(&app, &b, "/admin/console/clients", &shop).await;
+    assert_eq!(status, 409, "the id is taken");
+    let created = audited(&app, "client_created").await;
+    assert_eq!(created[0].actor.as_deref(), Some(root.id.as_str()));
+    assert_eq!(created[0].client_id.as_deref(), Some("shop"));
+
+    // The secret works; then the redirect URI and the refresh grant are taken away: a code
+    // issued for the old URI and the refresh token stop working.
+    let tokens = app.tokens_for("shop", &secret, "ann@example.com").await;
+    let refresh_token = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let (code, pkce) = app.code_for("shop", "ann@example.com").await;
+    let (status, location) = post(
+        &app,
+        &b,
+        "/admin/console/clients/shop",
+        &[
+            ("csrf_token", &csrf),
+            ("client_name", "Shop (new site)"),
+            ("grant_authorization_code", "yes"),
+            ("scope", "openid profile"),
+            ("redirect_uris", "https://shop.example/callback"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/admin/console/clients/shop?notice=updated")
+    );
+    let stored = app.provider.store().client(&id).await.unwrap().unwrap();
+    assert_eq!(stored.name, "Shop (new site)");
+    assert_eq!(
+        stored.redirect_uris[0].as_str(),
+        "https://shop.example/callback"
+    );
+    let response = app.exchange("shop", &secret, &code, &pkce.verifier).await;
+    assert_eq!(response.status(), 400, "a code for a removed redirect URI");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant");
+    let response = app.refresh("shop", &secret, &refresh_token, None).await;
+    assert_eq!(response.status(), 400, "the refresh grant is gone");
+    assert_eq!(audited(&app, "client_updated").await.len(), 1);
+
+    // A change the rules refuse keeps the client as it was.
+    let (status, page) = post(
+        &app,
+        &b,
+        "/admin/console/clients/shop",
+        &[
+            ("csrf_token", &csrf),
+            ("client_name", "Shop"),
+            ("grant_authorization_code", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("at least one redirect URI"), "{page}");
+    let unchanged = app.provider.store().client(&id).await.unwrap().unwrap();
+    assert_eq!(unchanged.name, "Shop (new site)");
+
+    // Rotating and deleting: ten minutes after signing in, only with the password.
+    app.clock.advance(time::Duration::minutes(10));
+    for (path, unchanged) in [
+        (
+            "/admin/console/clients/shop/secret",
+            "The secret is not changed.",
+        ),
+        (
+            "/admin/console/clients/shop/delete",
+            "The client is not deleted.",
+        ),
+    ] {
+        let (status, page) = post(&app, &b, path, &[("csrf_token", &csrf)]).await;
+        assert_eq!(status, 403, "{path}");
+        assert!(page.contains(unchanged), "{page}");
+        let (status, _) = post(
+            &app,
+            &b,
+            path,
+            &[
+                ("csrf_token", &csrf),
+                ("current_password", "wrong password here"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 403, "{path}");
+    }
+    let still = app.provider.store().client(&id).await.unwrap().unwrap();
+    assert_eq!(still.secret_hash, unchanged.secret_hash);
+    let (status, page) = post(
+        &app,
+        &b,
+        "/admin/console/clients/shop/secret",
+        &[("csrf_token", &csrf), ("current_password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    let rotated = shown_secret(&page);
+    assert_ne!(rotated, secret);
+    let answer = app
+        .http
+        .post(app.url("/introspect"))
+        .basic_auth("shop", Some(&secret))
+        .form(&[("token", "x")])
+        .fetch()
+        .await;
+    assert_eq!(answer.status(), 401, "the old secret no longer works");
+    assert_eq!(audited(&app, "client_secret_rotated").await.len(), 1);
+
+    let (status, location) = post(
+        &app,
+        &b,
+        "/admin/console/clients/shop/delete",
+        &[("csrf_token", &csrf), ("current_password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/admin/console/clients?notice=deleted")
+    );
+    assert!(app.provider.store().client(&id).await.unwrap().is_none());
+    assert_eq!(get(&app, &b, "/admin/console/clients/shop").await.0, 404);
+    let deleted = audited(&app, "client_deleted").await;
+    assert_eq!(deleted[0].actor.as_deref(), Some(root.id.as_str()));
+}
+
+#[both_backends]
+async fn a_client_manager_without_admin_cannot_reach_a_privileged_client(backend: Backend) {
+    let app = spawn_app(backend).await;
+    admin(&app).await;
+    let ops_secret = app.confidential_client("ops", "admin").await;
+    app.confidential_client("reader", "users:read").await;
+    app.confidential_client("orders", "orders:read").await;
+    let manager =
+        user_with_role(&app, "ian@example.com", "integrations", &["clients:manage"]).await;
+    let ian = session_of(&app, &manager, &["pwd", "otp", "mfa"]).await;
+    let (page, csrf) = app
+        .form_page(&ian, &app.url("/admin/console/clients"))
+        .await;
+    assert!(
+        page.contains("href=\"/admin/console/clients/ops\""),
+        "{page}"
+    );
+    assert_eq!(get(&app, &ian, "/admin/console/users").await.0, 403);
+
+    // Seeing is allowed; changing, a new secret and deleting are not.
+    for privileged in ["ops", "reader"] {
+        let path = format!("/admin/console/clients/{privileged}");
+        let (status, page) = get(&app, &ian, &path).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("id=\"read-only\""), "{page}");
+        for action in ["", "/secret", "/delete"] {
+            let (status, page) = post(
+                &app,
+                &ian,
+                &format!("{path}{action}"),
+                &[
+                    ("csrf_token", &csrf),
+                    ("current_password", PASSWORD),
+                    ("client_name", "Mine now"),
+                    ("grant_client_credentials", "yes"),
+                    ("scope", "orders:read"),
+                ],
+            )
+            .await;
+            assert_eq!(status, 403, "{path}{action}");
+            assert!(!page.contains("Client secret:"), "{page}");
+        }
+    }
+    let ops = auth_core::clients::ClientId::parse("ops").unwrap();
+    assert!(app.provider.store().client(&ops).await.unwrap().is_some());
+    app.client_credentials_token("ops", &ops_secret, Some("admin"))
+        .await;
+
+    // Nor is a client of their own given `admin` or a service scope, new or changed.
+    for scope in ["admin", "openid users:read", "metrics"] {
+        let (status, _) = post(
+            &app,
+            &ian,
+            "/admin/console/clients",
+            &[
+                ("csrf_token", &csrf),
+                ("client_id", "backdoor"),
+                ("client_name", "Backdoor"),
+                ("token_endpoint_auth_method", "client_secret_basic"),
+                ("grant_client_credentials", "yes"),
+                ("scope", scope),
+            ],
+        )
+        .await;
+        assert_eq!(status, 403, "{scope}");
+    }
+    let (status, _) = post(
+        &app,
+        &ian,
+        "/admin/console/clients/orders",
+        &[
+            ("csrf_token", &csrf),
+            ("client_name", "Orders"),
+            ("grant_client_credentials", "yes"),
+            ("scope", "orders:read admin"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 403);
+    let orders = auth_core::clients::ClientId::parse("orders").unwrap();
+    let stored = app.provider.store().client(&orders).await.unwrap().unwrap();
+    assert_eq!(stored.scope.to_string(), "orders:read");
+
+    // Their own kind of client is theirs to manage.
+    let (status, page) = post(
+        &app,
+        &ian,
+        "/admin/console/clients/orders/secret",
+        &[("csrf_token", &csrf), ("current_password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    let secret = shown_secret(&page);
+    app.client_credentials_token("orders", &secret, Some("orders:read"))
+        .await;
 }
