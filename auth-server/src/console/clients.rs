@@ -599,19 +599,20 @@ pub async fn update(
     }
 }
 
-/// Re-authentication before a destructive action on a client; the page again when it fails.
-async fn reauthenticated(
+/// [`action`] for a destructive post: also re-authentication (the password, or a sign-in
+/// within five minutes); the page again, saying what stays `unchanged`, when it fails.
+async fn destructive(
     state: &AppState,
-    console: &Console,
-    client: &Client,
-    params: &Params,
+    posted: Posted,
+    id: &str,
     unchanged: &str,
-) -> Result<(), PageError> {
-    match console.reauthenticate(state, params).await? {
-        Ok(()) => Ok(()),
+) -> Result<(Console, Client), PageError> {
+    let (console, client, params) = action(state, posted, id).await?;
+    match console.reauthenticate(state, &params).await? {
+        Ok(()) => Ok((console, client)),
         Err(message) => {
             let refusal = Refusal::Said(StatusCode::FORBIDDEN, format!("{message} {unchanged}"));
-            Err(refused(state, console, client, refusal, None))
+            Err(refused(state, &console, &client, refusal, None))
         }
     }
 }
@@ -622,15 +623,7 @@ pub async fn rotate_secret(
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, PageError> {
-    let (console, client, params) = action(&state, posted, &id).await?;
-    reauthenticated(
-        &state,
-        &console,
-        &client,
-        &params,
-        "The secret is not changed.",
-    )
-    .await?;
+    let (console, client) = destructive(&state, posted, &id, "The secret is not changed.").await?;
     let actor = console.user.id.to_string();
     match admin::rotate_client_secret(&state.provider, &actor, &client.id).await {
         Ok(secret) => client_view(
@@ -656,15 +649,7 @@ pub async fn delete(
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, PageError> {
-    let (console, client, params) = action(&state, posted, &id).await?;
-    reauthenticated(
-        &state,
-        &console,
-        &client,
-        &params,
-        "The client is not deleted.",
-    )
-    .await?;
+    let (console, client) = destructive(&state, posted, &id, "The client is not deleted.").await?;
     let actor = console.user.id.to_string();
     match admin::delete_client(&state.provider, &actor, &client.id).await {
         Ok(()) => Ok(see_other(
