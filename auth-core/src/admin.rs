@@ -108,21 +108,47 @@ pub fn is_full(grants: &Grants) -> bool {
     grants.has_role(ADMIN) || grants.permissions.iter().any(|p| p == ADMIN)
 }
 
-/// Whether a client with `scope` holds more than a client manager without `admin` may give or
-/// touch: the `admin` scope (a client-credentials token with it is the admin API) or a service
-/// scope ([`roles::SERVICE_SCOPES`]: reading who is registered, the metrics).
-pub fn privileged_scope(scope: &Scope) -> bool {
-    scope
-        .iter()
-        .any(|s| s == ADMIN || roles::SERVICE_SCOPES.contains(&s))
+/// What a client can do that a client manager without `admin` may neither hand out nor take
+/// over (by changing the client or seeing a new secret of it).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientPowers<'a> {
+    /// Its scopes: `admin` (a client-credentials token with it is the admin API) and the
+    /// service scopes ([`roles::SERVICE_SCOPES`]: reading who is registered, the metrics).
+    pub scope: &'a Scope,
+    /// First-party: users are signed in to it without being asked, so a redirect URI of the
+    /// manager's choosing would receive any signed-in user's code silently.
+    pub trusted: bool,
+    /// It may exchange users' tokens for tokens to other services (RFC 8693).
+    pub token_exchange: bool,
 }
 
-/// Whether an administrator with `actor` may create a client with `scope`, or change, rotate
-/// the secret of or delete a client that has it: an administrator with `admin` any client;
-/// an operator with `clients:manage` only clients without a privileged scope, so that no
-/// client secret they see makes them more than they are.
-pub fn may_manage_client(actor: &Grants, scope: &Scope) -> bool {
-    is_full(actor) || !privileged_scope(scope)
+impl<'a> ClientPowers<'a> {
+    /// The powers of a client as it is.
+    pub fn of(client: &'a Client) -> Self {
+        Self {
+            scope: &client.scope,
+            trusted: client.trusted,
+            token_exchange: client.security.token_exchange.is_some(),
+        }
+    }
+
+    /// Whether any of them needs `admin`.
+    pub fn privileged(&self) -> bool {
+        self.trusted
+            || self.token_exchange
+            || self
+                .scope
+                .iter()
+                .any(|s| s == ADMIN || roles::SERVICE_SCOPES.contains(&s))
+    }
+}
+
+/// Whether an administrator with `actor` may create a client with `powers`, or change, give a
+/// new secret to or delete a client that has them: an administrator with `admin` any client;
+/// an operator with `clients:manage` only clients without privileged powers, so that no client
+/// secret they see and no redirect URI they set makes them more than they are.
+pub fn may_manage_client(actor: &Grants, powers: &ClientPowers<'_>) -> bool {
+    is_full(actor) || !powers.privileged()
 }
 
 /// Registers a client (its secret, if it has one, is returned once).
@@ -149,15 +175,44 @@ pub async fn update_client(
     id: &ClientId,
     changes: ClientChanges,
 ) -> Result<Client, ClientError> {
+    let before = provider.store().client(id).await?;
     let updated = clients::update(provider, id, changes).await?;
+    let changed = before.map(|b| changed_settings(&b, &updated).join(" "));
     audit::record(
         provider,
         Entry::new("client_updated")
             .actor(actor)
-            .client(id.as_str()),
+            .client(id.as_str())
+            .detail("changed", changed.unwrap_or_default()),
     )
     .await;
     Ok(updated)
+}
+
+/// The names of the settings that differ between `before` and `after`, for the audit log.
+fn changed_settings(before: &Client, after: &Client) -> Vec<&'static str> {
+    let uris = |list: &[clients::RedirectUri]| {
+        list.iter()
+            .map(|u| u.as_str().to_owned())
+            .collect::<Vec<_>>()
+    };
+    [
+        ("name", before.name != after.name),
+        ("grant_types", before.grant_types != after.grant_types),
+        ("scope", before.scope.to_string() != after.scope.to_string()),
+        (
+            "redirect_uris",
+            uris(&before.redirect_uris) != uris(&after.redirect_uris),
+        ),
+        (
+            "post_logout_redirect_uris",
+            uris(&before.post_logout_redirect_uris) != uris(&after.post_logout_redirect_uris),
+        ),
+        ("trusted", before.trusted != after.trusted),
+    ]
+    .into_iter()
+    .filter_map(|(name, differs)| differs.then_some(name))
+    .collect()
 }
 
 /// Gives a confidential client a new secret (returned once); what the old one obtained ends.
@@ -458,19 +513,32 @@ mod tests {
     #[test]
     fn a_client_manager_without_admin_leaves_privileged_clients_alone() {
         let manager = grants(&["integrations"], &["clients:manage"]);
-        let scope = |s: &str| Scope::parse(s).unwrap();
-        assert!(may_manage_client(
-            &manager,
-            &scope("openid profile orders:read")
-        ));
-        assert!(may_manage_client(&manager, &Scope::empty()));
-        assert!(!may_manage_client(&manager, &scope("openid admin")));
-        assert!(!may_manage_client(&manager, &scope("users:read")));
-        assert!(!may_manage_client(&manager, &scope("metrics")));
-        assert!(may_manage_client(&grants(&["admin"], &[]), &scope("admin")));
-        assert!(may_manage_client(
+        let check = |actor: &Grants, scope: &str, trusted: bool, token_exchange: bool| {
+            let scope = if scope.is_empty() {
+                Scope::empty()
+            } else {
+                Scope::parse(scope).unwrap()
+            };
+            let powers = ClientPowers {
+                scope: &scope,
+                trusted,
+                token_exchange,
+            };
+            may_manage_client(actor, &powers)
+        };
+        assert!(check(&manager, "openid profile orders:read", false, false));
+        assert!(check(&manager, "", false, false));
+        assert!(!check(&manager, "openid admin", false, false));
+        assert!(!check(&manager, "users:read", false, false));
+        assert!(!check(&manager, "metrics", false, false));
+        assert!(!check(&manager, "openid", true, false), "first-party");
+        assert!(!check(&manager, "openid", false, true), "token exchange");
+        assert!(check(&grants(&["admin"], &[]), "admin", true, true));
+        assert!(check(
             &grants(&["ops"], &["admin"]),
-            &scope("metrics")
+            "metrics",
+            false,
+            false
         ));
     }
 

@@ -172,7 +172,10 @@ pub async fn update(
         )
         .into());
     }
+    let before = client.clone();
     let updated = Client {
+        // A client that registered itself is never first-party, whatever happened before.
+        trusted: false,
         name: new.name,
         auth_method: new.auth_method,
         grant_types: new.grant_types,
@@ -184,7 +187,11 @@ pub async fn update(
         backchannel: new.backchannel,
         ..client
     };
-    provider.store().update_client(&updated).await?;
+    let ends = clients::ChangeEnds::between(&before, &updated);
+    provider
+        .store()
+        .update_client_ending(&updated, ends)
+        .await?;
     Ok(response(provider, &updated))
 }
 

@@ -410,7 +410,7 @@ async fn create_client(
     admin: Admin,
     State(state): State<AppState>,
     JsonBody(body): JsonBody<CreateClient>,
-) -> Result<(StatusCode, Json<ClientView>)> {
+) -> Result<Response> {
     let auth_method = AuthMethod::parse(&body.token_endpoint_auth_method).ok_or_else(|| {
         ApiError::invalid(format!(
             "token_endpoint_auth_method `{}` is not one of client_secret_basic, client_secret_post, private_key_jwt, none",
@@ -445,7 +445,8 @@ async fn create_client(
         auth_core::admin::create_client(&state.provider, &admin.subject, new).await?;
     let mut view = ClientView::from(&client);
     view.client_secret = secret.map(|s| s.expose().to_owned());
-    Ok((StatusCode::CREATED, Json(view)))
+    // The answer carries the secret: no cache keeps it.
+    Ok((StatusCode::CREATED, no_store(), Json(view)).into_response())
 }
 
 async fn show_client(

@@ -14,7 +14,7 @@ use auth_core::authorize::{
     self, AuthorizationRequest, AuthorizeError, NextStep, SavePendingError, forget_pending,
     load_pending, save_pending,
 };
-use auth_core::clients::{Client, ClientId};
+use auth_core::clients::{Client, ClientId, GrantType};
 use auth_core::params::Params;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -70,6 +70,16 @@ pub async fn pending_request(
         Err(_) => None,
     };
     let client = client.ok_or_else(expired_request)?;
+    // An administrator may have taken the redirect URI or the code grant away while the user
+    // signed in: the request ends here, and nothing goes to that URI.
+    let still_allowed = client.may_use(GrantType::AuthorizationCode)
+        && client
+            .redirect_uris
+            .iter()
+            .any(|r| r.matches(&pending.request.redirect_uri));
+    if !still_allowed {
+        return Err(expired_request());
+    }
     Ok((Arc::unwrap_or_clone(client), pending))
 }
 

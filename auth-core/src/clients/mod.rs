@@ -404,6 +404,10 @@ impl NewClient {
     }
 }
 
+/// Most characters of a client's scopes (separated by spaces): far above any real client, and
+/// a bound on what every token and consent of the client carries.
+pub const MAX_SCOPE_CHARS: usize = 2_000;
+
 /// Why a client could not be registered or found.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -436,6 +440,11 @@ impl NewClient {
         }
         if self.grant_types.is_empty() {
             return invalid("a client needs at least one grant type");
+        }
+        if self.scope.to_string().len() > MAX_SCOPE_CHARS {
+            return Err(ClientError::InvalidMetadata(format!(
+                "a client's scopes take at most {MAX_SCOPE_CHARS} characters"
+            )));
         }
         let public = self.auth_method == AuthMethod::None;
         // RFC 6749 section 4.4: the client credentials grant MUST only be used by confidential clients.
@@ -698,6 +707,33 @@ pub async fn set_token_exchange(
     }
 }
 
+/// What a change of a client's settings ends at once, besides the settings themselves.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChangeEnds {
+    /// Its unused authorization codes: a redirect URI they may have gone to is gone, or the
+    /// code grant is.
+    pub unused_codes: bool,
+    /// Its token families (refresh tokens, and their access tokens through the revocation
+    /// feed): the refresh grant is gone (re-adding it later revives none), or the client is no
+    /// longer first-party (its users never consented).
+    pub families: bool,
+}
+
+impl ChangeEnds {
+    /// What changing `before` into `after` ends.
+    pub fn between(before: &Client, after: &Client) -> Self {
+        let uri_removed = before
+            .redirect_uris
+            .iter()
+            .any(|r| !after.redirect_uris.iter().any(|a| a.as_str() == r.as_str()));
+        let lost = |grant| before.may_use(grant) && !after.may_use(grant);
+        Self {
+            unused_codes: uri_removed || lost(GrantType::AuthorizationCode),
+            families: lost(GrantType::RefreshToken) || (before.trusted && !after.trusted),
+        }
+    }
+}
+
 /// What an administrator changes of a client (the console's edit form): everything but its
 /// id, authentication method, keys, token-exchange policy and subject type.
 #[derive(Debug, Clone)]
@@ -749,6 +785,25 @@ pub async fn update(
     wanted.trusted = changes.trusted;
     wanted.security = current.security.clone();
     wanted.validate()?;
+    // A client that registered itself (RFC 7591) stays within what registration gives: never
+    // first-party, no grant or scope it did not have.
+    if current.registered_dynamically() {
+        if wanted.trusted {
+            return Err(ClientError::InvalidMetadata(
+                "a client that registered itself cannot be made first-party (trusted)".to_owned(),
+            ));
+        }
+        if let Some(grant) = wanted.grant_types.iter().find(|g| !current.may_use(**g)) {
+            return Err(ClientError::InvalidMetadata(format!(
+                "a client that registered itself keeps its grant types or fewer: `{grant}` is new"
+            )));
+        }
+        if let Some(scope) = wanted.scope.iter().find(|s| !current.scope.contains(s)) {
+            return Err(ClientError::InvalidMetadata(format!(
+                "a client that registered itself keeps its scopes or fewer: `{scope}` is new"
+            )));
+        }
+    }
     let sector = sector_of(
         provider,
         &current.security,
@@ -770,7 +825,8 @@ pub async fn update(
         trusted: wanted.trusted,
         ..current.as_ref().clone()
     };
-    match provider.store().update_client(&updated).await {
+    let ends = ChangeEnds::between(&current, &updated);
+    match provider.store().update_client_ending(&updated, ends).await {
         Ok(()) => Ok(updated),
         Err(StoreError::NotFound) => Err(ClientError::NotFound(id.clone())),
         Err(e) => Err(e.into()),
@@ -825,6 +881,20 @@ mod tests {
 
     fn new_client(auth: AuthMethod, grants: &[GrantType]) -> NewClient {
         NewClient::new("Shop", auth, grants.to_vec())
+    }
+
+    #[test]
+    fn a_client_s_scopes_are_bounded() {
+        let mut client = new_client(
+            AuthMethod::ClientSecretBasic,
+            &[GrantType::ClientCredentials],
+        );
+        let many: Vec<String> = (0..400).map(|i| format!("scope{i}")).collect();
+        client.scope = Scope::parse(&many.join(" ")).unwrap();
+        let err = client.validate().unwrap_err();
+        assert!(err.to_string().contains("at most 2000 characters"), "{err}");
+        client.scope = Scope::parse("orders:read orders:write").unwrap();
+        assert!(client.validate().is_ok());
     }
 
     #[test]

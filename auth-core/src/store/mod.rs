@@ -8,7 +8,7 @@
 
 pub mod sql;
 
-use crate::clients::{Client, ClientId};
+use crate::clients::{ChangeEnds, Client, ClientId};
 use crate::roles::{Grants, Role, RoleName};
 use crate::secrets::TokenHash;
 use crate::sessions::Session;
@@ -91,7 +91,18 @@ pub trait ClientStore: Send + Sync {
         registration_id: &str,
     ) -> Result<(), StoreError>;
     /// Replaces a client's metadata (not its id, secret or registration token).
-    async fn update_client(&self, client: &Client) -> Result<(), StoreError>;
+    async fn update_client(&self, client: &Client) -> Result<(), StoreError> {
+        self.update_client_ending(client, ChangeEnds::default())
+            .await
+    }
+    /// In one transaction: replaces a client's metadata and ends what the change takes away
+    /// ([`ChangeEnds`]: its unused codes, its token families); [`StoreError::NotFound`] if
+    /// there is no such client.
+    async fn update_client_ending(
+        &self,
+        client: &Client,
+        ends: ChangeEnds,
+    ) -> Result<(), StoreError>;
 }
 
 /// Signing keys.

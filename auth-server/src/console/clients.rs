@@ -2,8 +2,9 @@
 //! with its secret shown once, a client's page with its settings changed, its secret rotated
 //! (shown once; what the old one obtained ends) and the client deleted. Rotating and deleting
 //! need re-authentication. Without `admin`, an operator with `clients:manage` neither creates
-//! nor touches a client holding a privileged scope ([`admin::may_manage_client`]): a client
-//! secret with `admin` in reach is the admin API.
+//! nor touches a privileged client ([`admin::may_manage_client`]: the `admin` scope or a
+//! service scope, first-party, or token exchange): a client secret with `admin` in reach is the
+//! admin API, and a first-party client's redirect URI receives any signed-in user's code.
 
 use super::{Console, Frame, console_page, page};
 use crate::access::Routes;
@@ -14,7 +15,7 @@ use crate::pages::{Browser, see_other};
 use crate::state::AppState;
 use crate::views::rfc3339;
 use askama::Template;
-use auth_core::admin::{self, Area};
+use auth_core::admin::{self, Area, ClientPowers};
 use auth_core::clients::{
     AuthMethod, Client, ClientChanges, ClientError, ClientId, ClientSecurity, GrantType, NewClient,
     RedirectUri,
@@ -318,7 +319,7 @@ fn client_status(e: &ClientError) -> StatusCode {
     }
 }
 
-const BEYOND: &str = "Only an administrator with `admin` gives a client the `admin` scope or a service scope (users:read, metrics), or changes a client that has one.";
+const BEYOND: &str = "Only an administrator with `admin` gives a client the `admin` scope or a service scope (users:read, metrics) or makes it first-party, or changes a client that has one of those or token exchange.";
 
 /// `POST /admin/console/clients` (the new-client form)
 pub async fn create(
@@ -332,7 +333,12 @@ pub async fn create(
         Ok(new) => new,
         Err(e) => return Err(list_refused(&state, &console, e, form).await),
     };
-    if !admin::may_manage_client(&console.grants, &new.scope) {
+    let powers = ClientPowers {
+        scope: &new.scope,
+        trusted: new.trusted,
+        token_exchange: false,
+    };
+    if !admin::may_manage_client(&console.grants, &powers) {
         return Err(list_refused(&state, &console, BEYOND, form).await);
     }
     let actor = console.user.id.to_string();
@@ -474,7 +480,7 @@ fn client_view(
         secret,
         form: form.unwrap_or_else(|| ClientForm::from_client(client)),
         facts,
-        changeable: admin::may_manage_client(&console.grants, &client.scope),
+        changeable: admin::may_manage_client(&console.grants, &ClientPowers::of(client)),
     };
     Ok(page(state, console, status, &shown))
 }
@@ -539,7 +545,7 @@ async fn action(
     let console = Console::enter(state, browser).await?;
     console.require(state, Area::Clients)?;
     let client = find(state, &console, id).await?;
-    if !admin::may_manage_client(&console.grants, &client.scope) {
+    if !admin::may_manage_client(&console.grants, &ClientPowers::of(&client)) {
         return Err(refused(state, &console, &client, BEYOND, None));
     }
     Ok((console, client, params))
@@ -585,7 +591,12 @@ pub async fn update(
         Err(e) => return Err(refused(&state, &console, &client, e, Some(form))),
     };
     // The client as it would be must be within reach too.
-    if !admin::may_manage_client(&console.grants, &changes.scope) {
+    let powers = ClientPowers {
+        scope: &changes.scope,
+        trusted: changes.trusted,
+        token_exchange: client.security.token_exchange.is_some(),
+    };
+    if !admin::may_manage_client(&console.grants, &powers) {
         return Err(refused(&state, &console, &client, BEYOND, Some(form)));
     }
     let actor = console.user.id.to_string();

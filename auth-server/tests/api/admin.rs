@@ -108,8 +108,31 @@ async fn an_admin_token_manages_roles_users_and_clients(backend: Backend) {
         .fetch()
         .await;
     assert_eq!(client.status(), 201);
+    assert_eq!(
+        client.headers()["cache-control"],
+        "no-store",
+        "the answer carries the secret"
+    );
     let client: Value = client.json().await.unwrap();
     assert!(client["client_secret"].as_str().unwrap().starts_with("cs_"));
+    // The same change as the console's.
+    let changed = admin(reqwest::Method::PUT, "/clients/tickets")
+        .json(&json!({
+            "client_name": "Tickets (new)",
+            "grant_types": ["client_credentials"],
+            "scope": "users:read metrics"
+        }))
+        .fetch()
+        .await;
+    assert_eq!(changed.status(), 200);
+    let changed: Value = changed.json().await.unwrap();
+    assert_eq!(changed["client_name"], "Tickets (new)");
+    assert_eq!(changed["scope"], "metrics users:read");
+    let refused = admin(reqwest::Method::PUT, "/clients/tickets")
+        .json(&json!({"client_name": "Tickets", "grant_types": ["authorization_code"]}))
+        .fetch()
+        .await;
+    assert_eq!(refused.status(), 400, "a code client needs a redirect URI");
     let bad = admin(reqwest::Method::POST, "/clients")
         .json(&json!({"client_name": "x", "grant_types": ["password"]}))
         .fetch()

@@ -1023,3 +1023,280 @@ async fn a_client_manager_without_admin_cannot_reach_a_privileged_client(backend
     app.client_credentials_token("orders", &secret, Some("orders:read"))
         .await;
 }
+
+/// A code-flow request without `redirect_uri` (allowed without `openid` when the client has
+/// one), as `authorize_url` would make it otherwise.
+fn request_without_redirect_uri(app: &TestApp, client: &str, pkce: &auth_testkit::Pkce) -> String {
+    let mut url = url::Url::parse(&app.url("/authorize")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", client)
+        .append_pair("scope", "profile")
+        .append_pair("state", "s")
+        .append_pair("code_challenge", &pkce.challenge)
+        .append_pair("code_challenge_method", "S256");
+    url.into()
+}
+
+#[both_backends]
+async fn a_redirect_uri_taken_away_receives_nothing_more(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, b) = admin(&app).await;
+    app.user("ann@example.com").await;
+    let secret = app.code_client("shop").await;
+    let (_, csrf) = app
+        .form_page(&b, &app.url("/admin/console/clients/shop"))
+        .await;
+
+    // A code issued for the only URI, the request naming none (RFC 6749 section 3.1.2.3).
+    let pkce = auth_testkit::Pkce::new();
+    let callback = app
+        .authorize_as(
+            &browser(),
+            &request_without_redirect_uri(&app, "shop", &pkce),
+            "ann@example.com",
+        )
+        .await;
+    let code = auth_testkit::query_of(&callback)["code"].clone();
+    // A second request waits at the login page.
+    let waiting = browser();
+    let pkce_2 = auth_testkit::Pkce::new();
+    let login = app
+        .follow(&waiting, &app.authorize_url("shop", &pkce_2, &[]))
+        .await;
+    assert!(login.contains("/login?"), "{login}");
+
+    let (status, _) = post(
+        &app,
+        &b,
+        "/admin/console/clients/shop",
+        &[
+            ("csrf_token", &csrf),
+            ("client_name", "Shop"),
+            ("grant_authorization_code", "yes"),
+            ("scope", "openid profile"),
+            ("redirect_uris", "https://shop.example/callback"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let response = app
+        .http
+        .post(app.url("/token"))
+        .basic_auth("shop", Some(&secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("code_verifier", pkce.verifier.as_str()),
+        ])
+        .fetch()
+        .await;
+    assert_eq!(response.status(), 400, "the unused code went with the URI");
+    // The waiting sign-in ends on a page of this server: nothing goes to the old URI.
+    let response = app
+        .log_in(&waiting, &login, "ann@example.com", PASSWORD)
+        .await;
+    let location = response
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert!(!location.starts_with(REDIRECT_URI), "{location}");
+    if response.status() == 303 {
+        let next = waiting.get(app.url(&location)).fetch().await;
+        let next_location = next
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        assert!(!next_location.starts_with(REDIRECT_URI), "{next_location}");
+        assert_eq!(next.status(), 400);
+    }
+    let changed = audited(&app, "client_updated").await;
+    assert!(
+        changed[0].details.contains("scope redirect_uris"),
+        "{}",
+        changed[0].details
+    );
+}
+
+#[both_backends]
+async fn a_refresh_grant_taken_away_and_given_back_revives_no_token(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, b) = admin(&app).await;
+    app.user("ann@example.com").await;
+    let secret = app.code_client("shop").await;
+    let tokens = app.tokens_for("shop", &secret, "ann@example.com").await;
+    let refresh_token = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let (_, csrf) = app
+        .form_page(&b, &app.url("/admin/console/clients/shop"))
+        .await;
+    let settings = |refresh: bool| {
+        let mut form = vec![
+            ("csrf_token", csrf.clone()),
+            ("client_name", "Shop".to_owned()),
+            ("grant_authorization_code", "yes".to_owned()),
+            ("scope", "openid profile email offline_access".to_owned()),
+            ("redirect_uris", REDIRECT_URI.to_owned()),
+        ];
+        if refresh {
+            form.push(("grant_refresh_token", "yes".to_owned()));
+        }
+        form
+    };
+    for refresh in [false, true] {
+        let form = settings(refresh);
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (status, _) = post(&app, &b, "/admin/console/clients/shop", &form).await;
+        assert_eq!(status, 303);
+    }
+    let response = app.refresh("shop", &secret, &refresh_token, None).await;
+    assert_eq!(response.status(), 400, "revoked when the grant was taken");
+    assert!(
+        !app.is_active("shop", &secret, tokens["access_token"].as_str().unwrap())
+            .await
+    );
+}
+
+#[both_backends]
+async fn a_self_registered_client_stays_within_what_registration_gives(backend: Backend) {
+    let app = auth_testkit::spawn_app_with(backend, |c| {
+        c.registration.mode = auth_server::config::registration::Mode::Open
+    })
+    .await;
+    let (_, b) = admin(&app).await;
+    let registered: serde_json::Value = app
+        .http
+        .post(app.url("/register"))
+        .json(&serde_json::json!({
+            "client_name": "Dyn App",
+            "redirect_uris": ["https://dyn.example/cb"],
+            "grant_types": ["authorization_code"],
+            "scope": "openid profile",
+        }))
+        .fetch_json()
+        .await;
+    let id = registered["client_id"].as_str().unwrap().to_owned();
+    let path = format!("/admin/console/clients/{id}");
+    let (page, csrf) = app.form_page(&b, &app.url(&path)).await;
+    assert!(page.contains("dynamic registration"), "{page}");
+    let base = [
+        ("csrf_token", csrf.as_str()),
+        ("client_name", "Dyn App"),
+        ("grant_authorization_code", "yes"),
+        ("redirect_uris", "https://dyn.example/cb"),
+    ];
+    for (extra, why) in [
+        (("trusted", "yes"), "first-party"),
+        (("grant_client_credentials", "yes"), "grant types"),
+        (("scope", "openid profile email"), "scopes"),
+    ] {
+        let mut form = base.to_vec();
+        form.push(extra);
+        if extra.0 != "scope" {
+            form.push(("scope", "openid profile"));
+        }
+        let (status, page) = post(&app, &b, &path, &form).await;
+        assert_eq!(status, 422, "{why}: {page}");
+    }
+    let client_id = auth_core::clients::ClientId::parse(&id).unwrap();
+    let stored = app
+        .provider
+        .store()
+        .client(&client_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!stored.trusted);
+    assert!(!stored.may_use(auth_core::clients::GrantType::ClientCredentials));
+    // Narrower is allowed.
+    let mut form = base.to_vec();
+    form.push(("scope", "openid"));
+    let (status, _) = post(&app, &b, &path, &form).await;
+    assert_eq!(status, 303);
+}
+
+#[both_backends]
+async fn a_client_manager_neither_makes_nor_touches_first_party_or_exchanging_clients(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    admin(&app).await;
+    app.code_client("portal").await;
+    let portal = auth_core::clients::ClientId::parse("portal").unwrap();
+    let mut trusted = app
+        .provider
+        .store()
+        .client(&portal)
+        .await
+        .unwrap()
+        .unwrap()
+        .as_ref()
+        .clone();
+    trusted.trusted = true;
+    app.provider.store().update_client(&trusted).await.unwrap();
+    app.confidential_client("exch", "openid").await;
+    let exch = auth_core::clients::ClientId::parse("exch").unwrap();
+    auth_core::clients::set_token_exchange(
+        &app.provider,
+        &exch,
+        vec!["https://svc.example".into()],
+    )
+    .await
+    .unwrap();
+    let manager =
+        user_with_role(&app, "ian@example.com", "integrations", &["clients:manage"]).await;
+    let ian = session_of(&app, &manager, &["pwd", "otp", "mfa"]).await;
+    let (_, csrf) = app
+        .form_page(&ian, &app.url("/admin/console/clients"))
+        .await;
+    for id in ["portal", "exch"] {
+        let path = format!("/admin/console/clients/{id}");
+        let (status, page) = get(&app, &ian, &path).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("id=\"read-only\""), "{id}: {page}");
+        for action in ["", "/secret", "/delete"] {
+            let (status, _) = post(
+                &app,
+                &ian,
+                &format!("{path}{action}"),
+                &[
+                    ("csrf_token", &csrf),
+                    ("current_password", PASSWORD),
+                    ("client_name", "Mine"),
+                    ("grant_authorization_code", "yes"),
+                    ("scope", "openid"),
+                    ("redirect_uris", "https://ian.example/cb"),
+                ],
+            )
+            .await;
+            assert_eq!(status, 403, "{id}{action}");
+        }
+    }
+    let (status, _) = post(
+        &app,
+        &ian,
+        "/admin/console/clients",
+        &[
+            ("csrf_token", &csrf),
+            ("client_id", "silent"),
+            ("client_name", "Silent"),
+            ("token_endpoint_auth_method", "client_secret_basic"),
+            ("grant_authorization_code", "yes"),
+            ("scope", "openid profile"),
+            ("redirect_uris", "https://ian.example/cb"),
+            ("trusted", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 403, "a first-party client needs admin");
+    let silent = auth_core::clients::ClientId::parse("silent").unwrap();
+    assert!(
+        app.provider
+            .store()
+            .client(&silent)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}

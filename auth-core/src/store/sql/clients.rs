@@ -3,7 +3,7 @@
 use super::{EventTx, SqlStore, WritePool, corrupt, on_pool};
 use crate::backchannel::BackchannelLogout;
 use crate::clients::{
-    AuthMethod, Client, ClientExtras, ClientId, ClientSecurity, GrantType, RedirectUri,
+    AuthMethod, ChangeEnds, Client, ClientExtras, ClientId, ClientSecurity, GrantType, RedirectUri,
 };
 use crate::events::Subject;
 use crate::scope::Scope;
@@ -255,10 +255,17 @@ impl ClientStore for SqlStore {
         Ok(())
     }
 
-    async fn update_client(&self, client: &Client) -> Result<(), StoreError> {
+    async fn update_client_ending(
+        &self,
+        client: &Client,
+        ends: ChangeEnds,
+    ) -> Result<(), StoreError> {
         let row = ClientRow::from_client(client)?;
-        let updated = on_pool!(self, pool => {
-            sqlx::query(
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            // The client row first, as in `delete_client`: a redemption under way finishes
+            // before the codes and families below are touched.
+            let updated = sqlx::query(
                 "UPDATE clients SET client_name = $2, auth_method = $3, grant_types = $4, scope = $5, \
                  redirect_uris = $6, post_logout_redirect_uris = $7, trusted = $8, metadata = $9 \
                  WHERE client_id = $1",
@@ -272,13 +279,29 @@ impl ClientStore for SqlStore {
             .bind(&row.post_logout_redirect_uris)
             .bind(row.trusted)
             .bind(&row.metadata)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if updated == 0 {
+                return Err(StoreError::NotFound);
+            }
+            if ends.unused_codes {
+                sqlx::query("DELETE FROM authorization_codes WHERE client_id = $1 AND used_at IS NULL")
+                    .bind(&row.client_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            if ends.families {
+                sqlx::query(REVOKE_CLIENT_FAMILIES)
+                    .bind(&row.client_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
         self.caches.forget_client(&row.client_id);
-        if updated == 0 {
-            return Err(StoreError::NotFound);
+        if ends.families {
+            self.caches.revocations_changed();
         }
         Ok(())
     }
