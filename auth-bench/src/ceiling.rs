@@ -1,6 +1,7 @@
 //! The crypto ceilings: aws-lc-rs signing and verifying a JWT-sized message with a fresh key of
-//! the benchmark's algorithm, on as many threads as there are cores. Nothing that signs or
-//! verifies tokens can beat these on this machine.
+//! the benchmark's algorithm, and argon2id hashing a password at the server's parameters, on
+//! as many threads as there are cores. Nothing that signs or verifies tokens, or checks
+//! passwords, can beat these on this machine.
 
 use crate::cli::Algorithm;
 use crate::load::{Measured, drive_threads};
@@ -147,6 +148,14 @@ impl Verifying {
                 .map_err(|_| "verification failed")
         })
     }
+}
+
+/// Password hashes per second on `threads` threads, at the server's argon2id parameters
+/// (`auth_core::users::password`: m = 19 MiB, t = 2, p = 1), at normal priority.
+pub fn hashes(threads: usize, duration: Duration) -> anyhow::Result<Measured> {
+    drive_threads(threads, duration, || {
+        auth_core::users::password::hash_on_this_thread(b"bench-password-Zq7vX2").map(drop)
+    })
 }
 
 #[cfg(test)]

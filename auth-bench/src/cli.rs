@@ -62,6 +62,8 @@ impl Args {
 pub enum RowName {
     RawSign,
     RawVerify,
+    /// argon2id password hashes on every core: the ceiling of the code-flow row.
+    RawHash,
     Trivial,
     ClientCredentials,
     /// client_credentials with a DPoP proof (ES256) per request, against the same requests

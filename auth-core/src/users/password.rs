@@ -1,19 +1,20 @@
 //! Passwords: the policy they must meet and their argon2id hashes.
 //!
-//! Hashing runs on the blocking pool (`spawn_blocking`): at OWASP parameters one hash takes
-//! about 40 ms of CPU, which must never stall the async runtime. At most half the cores (at
-//! least one) hash at a time: without that bound a burst of logins started one blocking thread
-//! and one 19 MiB block per login, crowded the runtime's workers off the cores (token p99 38x
-//! its idle value in the benchmark) and grew the heap to gigabytes. Logins beyond the bound
-//! wait their turn. A login for an unknown e-mail is checked against a dummy hash, so it costs
-//! the same as a wrong password.
+//! Hashing runs on a pool of its own threads, one per core, each below the async runtime in
+//! the kernel's scheduler (Linux: `SCHED_BATCH` at nice 10, so a runtime worker that wakes
+//! takes the core at once): logins use every core the runtime leaves idle, and tokens keep
+//! their latency while logins queue (docs/decisions/0008).
+//! At OWASP parameters one hash takes about 40 ms of CPU and a 19 MiB block, so at most one
+//! hash a core is in memory: peak RSS grows by at most cores x 19 MiB with logins, however
+//! many wait. A login for an unknown e-mail is checked against a dummy hash, so it costs the
+//! same as a wrong password.
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
-use std::sync::OnceLock;
-use tokio::sync::Semaphore;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// OWASP password storage cheat sheet: argon2id, m=19 MiB, t=2, p=1.
 const M_COST_KIB: u32 = 19 * 1024;
@@ -204,30 +205,128 @@ fn hasher() -> Argon2<'static> {
 #[error("password hashing failed: {0}")]
 pub struct HashError(String);
 
-/// How many hashes may run at once: half the cores, at least one.
-fn hashing_slots() -> &'static Semaphore {
-    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
-    SLOTS.get_or_init(|| {
+/// A hash to compute on the pool.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The hashing threads and the queue they take jobs from.
+struct Pool {
+    jobs: Mutex<Sender<Job>>,
+    /// Threads started (zero: jobs run on tokio's blocking pool instead).
+    threads: usize,
+}
+
+/// The pool, started on first use with one thread per core.
+fn pool() -> &'static Pool {
+    static POOL: OnceLock<Pool> = OnceLock::new();
+    POOL.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        Semaphore::new((cores / 2).max(1))
+        let (jobs, queue) = channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        let threads = (0..cores)
+            .filter(|i| {
+                let queue = Arc::clone(&queue);
+                std::thread::Builder::new()
+                    .name(format!("argon2-{i}"))
+                    .spawn(move || work(&queue))
+                    .is_ok()
+            })
+            .count();
+        Pool {
+            jobs: Mutex::new(jobs),
+            threads,
+        }
     })
+}
+
+/// A hashing thread: below the runtime in the scheduler, then one job after another until
+/// the process ends.
+fn work(queue: &Mutex<Receiver<Job>>) {
+    lower_priority();
+    loop {
+        let job = match queue.lock() {
+            Ok(queue) => queue.recv(),
+            Err(_) => return,
+        };
+        let Ok(job) = job else { return };
+        // A job that panics drops its answer (its caller gets an error); the thread goes on.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+    }
+}
+
+/// The nice value of the hashing threads: weight 110 against the runtime's 1024 (nice 0), so
+/// while the runtime has work a hash gets about a tenth of a core and the runtime the rest; an
+/// idle core is the hash's whole. Not 19 (weight 15): other processes at nice 0 on the same
+/// machine (a database, another service) would then starve logins whenever they are busy.
+pub const HASHING_NICE: i32 = 10;
+
+/// Linux: `SCHED_BATCH` (a CPU-bound thread: it never preempts on waking) at nice
+/// [`HASHING_NICE`]. Lowering one's own priority needs no privilege; if it fails anyway, the
+/// thread hashes at normal priority and says so.
+#[cfg(target_os = "linux")]
+fn lower_priority() {
+    use thread_priority::unix::{
+        NormalThreadSchedulePolicy, ThreadSchedulePolicy, set_thread_priority_and_policy,
+        thread_native_id,
+    };
+    use thread_priority::{ThreadPriority, ThreadPriorityValue};
+    let batch = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch);
+    // The crate sets a normal policy's priority as a nice value, mapping its 0..=99 scale onto
+    // nice 19..=-20: the value of that scale that maps onto HASHING_NICE.
+    let priority = (0..=99u8)
+        .filter_map(|value| ThreadPriorityValue::try_from(value).ok())
+        .map(ThreadPriority::Crossplatform)
+        .find(|priority| priority.to_posix(batch).ok() == Some(HASHING_NICE));
+    let set = priority
+        .ok_or_else(|| "no priority maps onto the nice value".to_owned())
+        .and_then(|priority| {
+            set_thread_priority_and_policy(thread_native_id(), priority, batch)
+                .map_err(|error| format!("{error:?}"))
+        });
+    if let Err(error) = set {
+        tracing::warn!(%error, "password hashing runs at normal priority");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority() {}
+
+/// Runs `work` on the hashing pool and waits for its answer.
+async fn on_pool<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, HashError> {
+    let pool = pool();
+    if pool.threads == 0 {
+        return tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| HashError(e.to_string()));
+    }
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        let _ = answer.send(work());
+    });
+    pool.jobs
+        .lock()
+        .map_err(|e| HashError(e.to_string()))?
+        .send(job)
+        .map_err(|e| HashError(e.to_string()))?;
+    answered
+        .await
+        .map_err(|_| HashError("the hashing thread stopped".to_owned()))
+}
+
+/// Hashes `password` at the configured parameters on the calling thread: the raw hash the
+/// benchmark's ceiling repeats (the server itself hashes through [`hash`]).
+pub fn hash_on_this_thread(password: &[u8]) -> Result<String, HashError> {
+    hasher()
+        .hash_password(password)
+        .map(|h| h.to_string())
+        .map_err(|e| HashError(e.to_string()))
 }
 
 /// Hashes a password to an argon2id PHC string, off the async runtime.
 pub async fn hash(password: &Password) -> Result<String, HashError> {
     let password = password.clone();
-    let _slot = hashing_slots()
-        .acquire()
-        .await
-        .map_err(|e| HashError(e.to_string()))?;
-    tokio::task::spawn_blocking(move || {
-        hasher()
-            .hash_password(password.expose().as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|e| HashError(e.to_string()))
-    })
-    .await
-    .map_err(|e| HashError(e.to_string()))?
+    on_pool(move || hash_on_this_thread(password.expose().as_bytes())).await?
 }
 
 /// Whether `password` matches `stored`; with `None` (unknown user or no password set) it
@@ -237,10 +336,7 @@ pub async fn hash(password: &Password) -> Result<String, HashError> {
 pub async fn verify(password: &Password, stored: Option<&str>) -> bool {
     let password = password.clone();
     let stored = stored.map(str::to_owned);
-    let Ok(_slot) = hashing_slots().acquire().await else {
-        return false;
-    };
-    tokio::task::spawn_blocking(move || {
+    on_pool(move || {
         let (phc, real) = match stored {
             Some(phc) => (phc, true),
             None => (dummy_hash().to_owned(), false),
@@ -295,6 +391,37 @@ mod tests {
         assert_ne!(dummy, real);
         // The dummy's own password still does not log anyone in.
         assert!(!verify(&Password::new("no account has this password"), None).await);
+    }
+
+    /// The nice value of a thread of this process, from `/proc/self/task/{tid}/stat`.
+    #[cfg(target_os = "linux")]
+    fn nice_of(tid: &str) -> Option<i32> {
+        let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;
+        // Fields after the command (which may hold spaces) close with ')'; nice is field 19.
+        let after = &stat[stat.rfind(')')? + 2..];
+        after.split(' ').nth(16)?.parse().ok()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashes_run_on_one_thread_a_core_below_the_runtime() {
+        hash(&Password::new("correct horse")).await.unwrap();
+        let mut hashing = Vec::new();
+        for task in std::fs::read_dir("/proc/self/task").unwrap() {
+            let tid = task.unwrap().file_name().to_string_lossy().into_owned();
+            let name =
+                std::fs::read_to_string(format!("/proc/self/task/{tid}/comm")).unwrap_or_default();
+            if name.trim().starts_with("argon2-") {
+                hashing.push(nice_of(&tid));
+            }
+        }
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        assert_eq!(hashing.len(), cores, "one hashing thread a core");
+        assert!(
+            hashing.iter().all(|nice| *nice == Some(HASHING_NICE)),
+            "{hashing:?}"
+        );
+        assert_eq!(nice_of(&std::process::id().to_string()), Some(0));
     }
 
     #[test]
