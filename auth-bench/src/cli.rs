@@ -41,6 +41,10 @@ pub struct Args {
     /// sends. Linux only; the other rows' load keeps the default policy.
     #[arg(long, value_enum, default_value_t = LoadPolicy::Batch)]
     pub load_policy: LoadPolicy,
+    /// Expired rows `refresh-during-purge` writes for the purge (half revocations, half access
+    /// tokens of a family).
+    #[arg(long, default_value_t = 2_000_000)]
+    pub purge_rows: u64,
     /// Users in the large database of `console-search` (its small one has 1,000).
     #[arg(long, default_value_t = 1_000_000)]
     pub search_users: u64,
@@ -82,6 +86,9 @@ pub enum RowName {
     IssuanceUnderLogin,
     Startup,
     Rss,
+    /// Opt-in (`--only refresh-during-purge`): refresh rotation while the store purges
+    /// `--purge-rows` expired rows, against the same refreshes without a purge.
+    RefreshDuringPurge,
     /// Opt-in (`--only console-search`): the admin console's user search and paging over
     /// 1,000 users and over `--search-users` (a million by default).
     ConsoleSearch,
@@ -90,7 +97,7 @@ pub enum RowName {
 impl RowName {
     /// Rows that run only when named in `--only` (they seed large databases).
     pub fn opt_in(self) -> bool {
-        matches!(self, Self::ConsoleSearch)
+        matches!(self, Self::ConsoleSearch | Self::RefreshDuringPurge)
     }
 }
 

@@ -85,6 +85,45 @@ pub async fn seed_users(url: &str, n: u64) -> anyhow::Result<std::time::Duration
     Ok(started.elapsed())
 }
 
+/// Writes `n` expired rows for the purge into the database at `url`, which holds a token
+/// family already: half revocations of expired access tokens, half expired access tokens of
+/// that family. One statement each (a recursive count, on either database). Returns how long
+/// it took.
+pub async fn seed_expired(url: &str, n: u64) -> anyhow::Result<std::time::Duration> {
+    let started = std::time::Instant::now();
+    let half = i64::try_from(n / 2)?;
+    let statements = [
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
+         INSERT INTO revoked_access_tokens (jti, expires_at, revoked_at) \
+         SELECT 'expired-' || CAST(i AS TEXT), 100, 1 FROM n",
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
+         INSERT INTO family_access_tokens (jti, family_id, expires_at) \
+         SELECT 'expired-' || CAST(i AS TEXT), (SELECT MIN(id) FROM token_families), 100 FROM n",
+    ];
+    macro_rules! seed {
+        ($connection:ty) => {{
+            let mut conn = <$connection>::connect(url)
+                .await
+                .with_context(|| format!("cannot open {url}"))?;
+            for sql in statements {
+                sqlx::query(sql)
+                    .bind(half)
+                    .execute(&mut conn)
+                    .await
+                    .context("writing expired rows")?;
+            }
+            sqlx::query("ANALYZE").execute(&mut conn).await?;
+            conn.close().await?;
+        }};
+    }
+    if url.starts_with("sqlite:") {
+        seed!(sqlx::SqliteConnection);
+    } else {
+        seed!(sqlx::PgConnection);
+    }
+    Ok(started.elapsed())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

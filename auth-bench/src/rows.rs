@@ -148,6 +148,7 @@ impl Bench<'_> {
             RowName::IssuanceUnderLogin => self.issuance_under_login().await,
             RowName::Startup => self.startup().await,
             RowName::Rss => self.rss().await,
+            RowName::RefreshDuringPurge => self.refresh_during_purge().await,
             RowName::ConsoleSearch => {
                 let rows = crate::console::rows(self.args).await?;
                 self.results.extend(rows);
@@ -475,10 +476,16 @@ impl Bench<'_> {
         let server = self
             .consented_server(implementation, self.args.concurrency)
             .await?;
-        // One refresh chain per connection.
+        let measured = self.refreshes(&server.target, self.args.duration).await?;
+        Ok((measured, server.stop().await?))
+    }
+
+    /// One refresh chain per connection (a code flow each), then each chain refreshed one
+    /// token after another for `duration`.
+    async fn refreshes(&self, target: &Target, duration: Duration) -> anyhow::Result<Measured> {
         let mut flows = tokio::task::JoinSet::new();
         for _ in 0..self.args.concurrency {
-            let target = server.target.clone();
+            let target = target.clone();
             flows.spawn(async move { target.code_flow().await });
         }
         let mut chains = Vec::with_capacity(self.args.concurrency);
@@ -486,8 +493,8 @@ impl Bench<'_> {
             chains.push(tokens??.refresh_token.context("no refresh token")?);
         }
         let chains = Arc::new(chains);
-        let target = server.target.clone();
-        let measured = drive(self.args.concurrency, self.args.duration, move |i, rec| {
+        let target = target.clone();
+        drive(self.args.concurrency, duration, move |i, rec| {
             let target = target.clone();
             let mut token = chains[i].clone();
             async move {
@@ -502,8 +509,70 @@ impl Bench<'_> {
                 rec
             }
         })
+        .await
+    }
+
+    /// Refresh rotation while the store purges `--purge-rows` expired rows (written before into
+    /// the server's database), against the same refreshes just before without a purge: the
+    /// purge goes in bounded batches, so the writes of the rotations never wait long for it.
+    async fn refresh_during_purge(&mut self) -> anyhow::Result<()> {
+        let server = self
+            .consented_server(Implementation::Ours, self.args.concurrency)
+            .await?;
+        let url = server
+            .database
+            .as_ref()
+            .context("our server runs on a database of the benchmark")?
+            .url
+            .clone();
+        let duration = self.args.duration;
+        let idle = self.refreshes(&server.target, duration).await?;
+        let rows = self.args.purge_rows;
+        let seeded = crate::dataset::seed_expired(&url, rows).await?;
+        let store = auth_core::store::sql::SqlStore::connect(
+            &url,
+            &auth_core::store::sql::PoolSettings::default(),
+        )
         .await?;
-        Ok((measured, server.stop().await?))
+        let purge = tokio::spawn(async move {
+            use auth_core::clock::Clock as _;
+            use auth_core::store::TokenStore as _;
+            let started = std::time::Instant::now();
+            let purged = store
+                .purge_expired(auth_core::clock::SystemClock.unix())
+                .await;
+            (purged, started.elapsed())
+        });
+        let during = self.refreshes(&server.target, duration).await?;
+        let purge_running = !purge.is_finished();
+        let (purged, took) = purge.await?;
+        let purged = purged?;
+        let rss = server.stop().await?;
+        let mut row = result(
+            "refresh rotation during a purge".into(),
+            self.args.concurrency.to_string(),
+            &during,
+        );
+        row.peak_rss = Some(rss);
+        row.ratio = Some(Ratio::OfIdleP99(
+            during.p99.as_secs_f64() / idle.p99.as_secs_f64().max(1e-6),
+        ));
+        row.target = Some(Goal::P99RatioBelow(1.5));
+        row.note = format!(
+            "no purge: {} ops/s, p99 {}; purged {} rows (written in {:.1} s) in {:.1} s{}",
+            crate::report::format_rate(idle.rate),
+            crate::report::format_latency(idle.p99),
+            crate::report::format_count(purged),
+            seeded.as_secs_f64(),
+            took.as_secs_f64(),
+            if purge_running {
+                ", still purging when the row ended"
+            } else {
+                ""
+            },
+        );
+        self.results.push(row);
+        Ok(())
     }
 
     async fn measure_code_flow(

@@ -48,36 +48,75 @@ impl TokenStore for SqlStore {
 
     async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
         let mut purged = 0;
-        for sql in [
-            "DELETE FROM revoked_access_tokens WHERE expires_at < $1",
-            "DELETE FROM family_access_tokens WHERE expires_at < $1",
-            "DELETE FROM refresh_tokens WHERE expires_at < $1",
-            "DELETE FROM authorization_codes WHERE expires_at < $1 - 3600",
-            "DELETE FROM authorization_requests WHERE expires_at < $1",
-            "DELETE FROM sessions WHERE expires_at < $1",
-            "DELETE FROM email_tokens WHERE expires_at < $1",
-            "DELETE FROM one_time_codes WHERE expires_at < $1",
-            "DELETE FROM login_challenges WHERE expires_at < $1",
-            "DELETE FROM used_jtis WHERE expires_at < $1",
-            "DELETE FROM pushed_requests WHERE expires_at < $1",
-            "DELETE FROM device_authorizations WHERE expires_at < $1",
-            "DELETE FROM upstream_states WHERE expires_at < $1",
-            "DELETE FROM upstream_pending WHERE expires_at < $1",
-            // Windows are at most a day long (checked in the configuration).
-            "DELETE FROM throttle_counters WHERE window_start < $1 - 86400",
-            // Events delivered everywhere are kept a week; given-up deliveries stay for review.
-            "DELETE FROM events WHERE occurred_at < $1 - 604800 AND NOT EXISTS ( \
-               SELECT 1 FROM event_deliveries d WHERE d.event_id = events.id AND d.delivered_at IS NULL)",
-            // Delivered logout notices likewise; given-up ones stay for review.
-            "DELETE FROM backchannel_logouts WHERE delivered_at < $1 - 604800",
-        ] {
-            purged += on_pool!(self, pool => {
-                sqlx::query(sql).bind(now).execute(pool).await.map(|r| r.rows_affected())
-            })?;
+        for (table, key, condition) in PURGED {
+            // One statement text per table, built from this constant list only.
+            // A key of two columns is a row value on the left, a list in the sub-select.
+            let columns = key.trim_start_matches('(').trim_end_matches(')');
+            let sql = format!(
+                "DELETE FROM {table} WHERE {key} IN \
+                 (SELECT {columns} FROM {table} WHERE {condition} LIMIT {PURGE_BATCH})"
+            );
+            loop {
+                let deleted = on_pool!(self, pool => {
+                    sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                        .bind(now)
+                        .execute(pool)
+                        .await
+                        .map(|r| r.rows_affected())
+                })?;
+                purged += deleted;
+                if deleted < PURGE_BATCH {
+                    break;
+                }
+                // Between batches the write lock is free: requests waiting for it go first.
+                tokio::time::sleep(PURGE_PAUSE).await;
+            }
         }
         Ok(purged)
     }
 }
+
+/// Rows a purge batch deletes at most: one short write transaction (a few milliseconds on
+/// SQLite's single writer), so the requests that write (tokens, sign-ins) never wait behind a
+/// purge of millions of rows.
+pub(crate) const PURGE_BATCH: u64 = 1_000;
+
+/// The pause between two batches of one table.
+const PURGE_PAUSE: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// What expires: (table, key, condition on `$1` = now). Each condition is served by an index
+/// on the expiry (migration 0015 and earlier), so each batch is an index range scan.
+const PURGED: [(&str, &str, &str); 17] = [
+    ("revoked_access_tokens", "jti", "expires_at < $1"),
+    ("family_access_tokens", "jti", "expires_at < $1"),
+    ("refresh_tokens", "token_hash", "expires_at < $1"),
+    ("authorization_codes", "code_hash", "expires_at < $1 - 3600"),
+    ("authorization_requests", "handle_hash", "expires_at < $1"),
+    ("sessions", "id", "expires_at < $1"),
+    ("email_tokens", "token_hash", "expires_at < $1"),
+    ("one_time_codes", "(user_id, purpose)", "expires_at < $1"),
+    ("login_challenges", "handle_hash", "expires_at < $1"),
+    ("used_jtis", "jti_hash", "expires_at < $1"),
+    ("pushed_requests", "request_hash", "expires_at < $1"),
+    (
+        "device_authorizations",
+        "device_code_hash",
+        "expires_at < $1",
+    ),
+    ("upstream_states", "state_hash", "expires_at < $1"),
+    ("upstream_pending", "handle_hash", "expires_at < $1"),
+    // Windows are at most a day long (checked in the configuration).
+    ("throttle_counters", "key", "window_start < $1 - 86400"),
+    // Events delivered everywhere are kept a week; given-up deliveries stay for review.
+    (
+        "events",
+        "id",
+        "occurred_at < $1 - 604800 AND NOT EXISTS ( \
+         SELECT 1 FROM event_deliveries d WHERE d.event_id = events.id AND d.delivered_at IS NULL)",
+    ),
+    // Delivered logout notices likewise; given-up ones stay for review.
+    ("backchannel_logouts", "id", "delivered_at < $1 - 604800"),
+];
 
 impl SqlStore {
     /// The revoked access tokens, alone or with their family, revoked at or after `since`

@@ -55,3 +55,32 @@ async fn the_purge_forgets_revocations_of_expired_tokens_only(backend: Backend) 
     });
     assert_eq!(left, ["live"]);
 }
+
+/// A purge of more rows than one batch takes them all, batch after batch, and leaves the rest;
+/// one-time codes (a key of two columns) go by the same path.
+#[both_backends]
+async fn the_purge_goes_batch_by_batch_until_nothing_expired_is_left(backend: Backend) {
+    let store = TestStore::new(backend).await;
+    let expired = crate::store::sql::tokens::PURGE_BATCH * 2 + 500;
+    on_pool!(store, pool => {
+        sqlx::query(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
+             INSERT INTO revoked_access_tokens (jti, expires_at, revoked_at) \
+             SELECT 'old-' || CAST(i AS TEXT), 100, 1 FROM n",
+        )
+        .bind(i64::try_from(expired).unwrap())
+        .execute(pool)
+        .await
+        .unwrap()
+        .rows_affected()
+    });
+    store.revoke_access_token("live", 300).await.unwrap();
+    assert_eq!(store.purge_expired(200).await.unwrap(), expired);
+    let left: Vec<String> = on_pool!(store, pool => {
+        sqlx::query_scalar("SELECT jti FROM revoked_access_tokens")
+            .fetch_all(pool)
+            .await
+            .unwrap()
+    });
+    assert_eq!(left, ["live"]);
+}
