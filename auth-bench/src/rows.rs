@@ -483,6 +483,12 @@ impl Bench<'_> {
     /// One refresh chain per connection (a code flow each), then each chain refreshed one
     /// token after another for `duration`.
     async fn refreshes(&self, target: &Target, duration: Duration) -> anyhow::Result<Measured> {
+        let chains = self.refresh_chains(target).await?;
+        rotate(target, chains, duration).await
+    }
+
+    /// One refresh token per connection, each from a code flow.
+    async fn refresh_chains(&self, target: &Target) -> anyhow::Result<Vec<String>> {
         let mut flows = tokio::task::JoinSet::new();
         for _ in 0..self.args.concurrency {
             let target = target.clone();
@@ -492,24 +498,7 @@ impl Bench<'_> {
         while let Some(tokens) = flows.join_next().await {
             chains.push(tokens??.refresh_token.context("no refresh token")?);
         }
-        let chains = Arc::new(chains);
-        let target = target.clone();
-        drive(self.args.concurrency, duration, move |i, rec| {
-            let target = target.clone();
-            let mut token = chains[i].clone();
-            async move {
-                let mut rec = rec;
-                while rec.running() {
-                    match rec.time(target.refresh(&token)).await {
-                        Some(next) => token = next,
-                        // A broken chain stays broken (the family is revoked).
-                        None => break,
-                    }
-                }
-                rec
-            }
-        })
-        .await
+        Ok(chains)
     }
 
     /// Refresh rotation while the store purges `--purge-rows` expired rows (written before into
@@ -529,6 +518,8 @@ impl Bench<'_> {
         let idle = self.refreshes(&server.target, duration).await?;
         let rows = self.args.purge_rows;
         let seeded = crate::dataset::seed_expired(&url, rows).await?;
+        // The chains first (each a sign-in): the purge starts with the measured load.
+        let chains = self.refresh_chains(&server.target).await?;
         let store = auth_core::store::sql::SqlStore::connect(
             &url,
             &auth_core::store::sql::PoolSettings::default(),
@@ -543,7 +534,7 @@ impl Bench<'_> {
                 .await;
             (purged, started.elapsed())
         });
-        let during = self.refreshes(&server.target, duration).await?;
+        let during = rotate(&server.target, chains, duration).await?;
         let purge_running = !purge.is_finished();
         let (purged, took) = purge.await?;
         let purged = purged?;
@@ -1008,6 +999,32 @@ impl Bench<'_> {
         row.target = target;
         self.results.push(row);
     }
+}
+
+/// Each chain refreshed one token after another for `duration`, a connection each.
+async fn rotate(
+    target: &Target,
+    chains: Vec<String>,
+    duration: Duration,
+) -> anyhow::Result<Measured> {
+    let chains = Arc::new(chains);
+    let target = target.clone();
+    drive(chains.len(), duration, move |i, rec| {
+        let target = target.clone();
+        let mut token = chains[i].clone();
+        async move {
+            let mut rec = rec;
+            while rec.running() {
+                match rec.time(target.refresh(&token)).await {
+                    Some(next) => token = next,
+                    // A broken chain stays broken (the family is revoked).
+                    None => break,
+                }
+            }
+            rec
+        }
+    })
+    .await
 }
 
 /// Turns an HTTP row takes with the trivial handler: the row and the ceiling alternate, a
