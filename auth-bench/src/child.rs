@@ -105,6 +105,9 @@ pub enum Seeding {
     Clients,
     /// The clients and the user (whose password hash costs an argon2id run, 19 MiB of RSS).
     ClientsAndUser,
+    /// The clients and an administrator signed in with a second factor, whose session opens
+    /// the console ([`Seed::console_session`]).
+    ClientsAndConsoleAdmin,
 }
 
 /// A running child server.
@@ -141,27 +144,11 @@ impl ServerChild {
             Seeding::ClientsAndUser => {
                 command.args(["--seed", "--with-user"]);
             }
+            Seeding::ClientsAndConsoleAdmin => {
+                command.args(["--seed", "--console-admin"]);
+            }
         }
         Self::start(command, seeding != Seeding::Nothing).await
-    }
-
-    /// The authorization server on `database` with the benchmark's clients and an
-    /// administrator signed in for the console ([`Seed::console_session`]).
-    pub async fn with_console_admin(
-        database: &Database,
-        algorithm: Algorithm,
-    ) -> anyhow::Result<Self> {
-        let mut command = own_binary()?;
-        command
-            .arg("serve-auth")
-            .arg("--database-url")
-            .arg(&database.url)
-            .arg("--algorithm")
-            .arg(algorithm.jose())
-            .arg("--data-dir")
-            .arg(database.dir.path().join("data"))
-            .args(["--seed", "--console-admin"]);
-        Self::start(command, true).await
     }
 
     /// node-oidc-provider (`auth-bench/node/server.mjs`, installed), seeded as asked: it

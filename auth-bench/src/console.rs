@@ -8,7 +8,7 @@
 //! page of a name prefix (a sixteenth too), the twentieth page of every user by address
 //! (reached by following the pages' cursors), and one exact address.
 
-use crate::child::{Database, ServerChild};
+use crate::child::{Database, Seeding, ServerChild};
 use crate::cli::Args;
 use crate::dataset;
 use crate::load::{Measured, drive};
@@ -52,7 +52,8 @@ pub async fn rows(args: &Args) -> anyhow::Result<Vec<RowResult>> {
 /// The queries on a database of `users` users.
 async fn measure(args: &Args, users: u64) -> anyhow::Result<Vec<RowResult>> {
     let database = Database::create(args.postgres_url.as_deref()).await?;
-    let child = ServerChild::with_console_admin(&database, args.algorithm).await?;
+    let child =
+        ServerChild::auth(&database, args.algorithm, Seeding::ClientsAndConsoleAdmin).await?;
     let seeded = dataset::seed_users(&database.url, users).await?;
     let cookie = format!(
         "auth_session={}",

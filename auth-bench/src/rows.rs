@@ -539,16 +539,14 @@ impl Bench<'_> {
         let (purged, took) = purge.await?;
         let purged = purged?;
         let rss = server.stop().await?;
-        let mut row = result(
-            "refresh rotation during a purge".into(),
+        let mut row = against_idle(
+            "refresh rotation during a purge",
             self.args.concurrency.to_string(),
             &during,
+            &idle,
+            1.5,
         );
         row.peak_rss = Some(rss);
-        row.ratio = Some(Ratio::OfIdleP99(
-            during.p99.as_secs_f64() / idle.p99.as_secs_f64().max(1e-6),
-        ));
-        row.target = Some(Goal::P99RatioBelow(1.5));
         row.note = format!(
             "no purge: {} ops/s, p99 {}; purged {} rows (written in {:.1} s) in {:.1} s{}",
             crate::report::format_rate(idle.rate),
@@ -879,16 +877,14 @@ impl Bench<'_> {
         );
         let (loaded, flows) = (loaded?, flows?);
         let rss = server.stop().await?;
-        let mut row = result(
-            "client_credentials p99 during logins".into(),
+        let mut row = against_idle(
+            "client_credentials p99 during logins",
             format!("{PROBE_CONNECTIONS} + {logins} logins"),
             &loaded,
+            &idle,
+            3.0,
         );
         row.peak_rss = Some(rss);
-        row.ratio = Some(Ratio::OfIdleP99(
-            loaded.p99.as_secs_f64() / idle.p99.as_secs_f64().max(1e-6),
-        ));
-        row.target = Some(Goal::P99RatioBelow(3.0));
         row.note = format!(
             "idle: {} ops/s, p99 {}; {} logins/s alongside",
             crate::report::format_rate(idle.rate),
@@ -1146,6 +1142,23 @@ fn of(measured: &Measured, ceiling: f64, name: &'static str) -> Option<Ratio> {
         fraction: measured.rate / ceiling,
         ceiling: name,
     })
+}
+
+/// A row measured under some other work, its p99 against the same requests' `idle` p99, with
+/// the target `below` times that.
+fn against_idle(
+    label: &str,
+    load: String,
+    loaded: &Measured,
+    idle: &Measured,
+    below: f64,
+) -> RowResult {
+    let mut row = result(label.to_owned(), load, loaded);
+    row.ratio = Some(Ratio::OfIdleP99(
+        loaded.p99.as_secs_f64() / idle.p99.as_secs_f64().max(1e-6),
+    ));
+    row.target = Some(Goal::P99RatioBelow(below));
+    row
 }
 
 fn result(label: String, load: String, measured: &Measured) -> RowResult {
