@@ -257,6 +257,16 @@ impl TestApp {
         name: &str,
         permissions: &[&str],
     ) -> auth_core::users::User {
+        let role = self.role(name, permissions).await;
+        let user = self.user(email).await;
+        auth_core::roles::grant(&self.provider, &user.id, &role)
+            .await
+            .unwrap();
+        user
+    }
+
+    /// The role `name` with `permissions`, created unless it exists.
+    pub async fn role(&self, name: &str, permissions: &[&str]) -> auth_core::roles::RoleName {
         use auth_core::roles::{self, Role, RoleName};
         let role = RoleName::parse(name).unwrap();
         let roles_now = self.provider.store().roles().await.unwrap();
@@ -275,9 +285,7 @@ impl TestApp {
             .await
             .unwrap();
         }
-        let user = self.user(email).await;
-        roles::grant(&self.provider, &user.id, &role).await.unwrap();
-        user
+        role
     }
 }
 

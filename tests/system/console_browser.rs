@@ -8,27 +8,8 @@ use crate::browser::{chrome, click, expect, expect_url, fill, screenshot, sign_i
 use crate::support::{Backend, PASSWORD, TestApp, both_backends, spawn_app};
 use auth_core::clock::Clock;
 use auth_core::otp::totp::{self, code_for};
-use auth_core::roles::{self, Role, RoleName};
 use auth_core::users::User;
 use fantoccini::{Client, Locator};
-
-/// A role nobody holds yet.
-async fn role(app: &TestApp, name: &str, permissions: &[&str]) {
-    let role = RoleName::parse(name).unwrap();
-    roles::create(
-        &app.provider,
-        &Role {
-            name: role.clone(),
-            description: String::new(),
-            permissions: permissions
-                .iter()
-                .map(|p| RoleName::parse(p).unwrap())
-                .collect(),
-        },
-    )
-    .await
-    .unwrap();
-}
 
 /// Sets up an authenticator app for `user`; returns its secret.
 async fn with_totp(app: &TestApp, user: &User) -> String {
@@ -58,7 +39,7 @@ async fn an_administrator_finds_a_user_grants_a_role_disables_and_audits(backend
     let root = app
         .user_with_role("root@example.com", "admin", &["admin"])
         .await;
-    role(&app, "coach", &[]).await;
+    app.role("coach", &[]).await;
     let secret = with_totp(&app, &root).await;
     let ann = app.user("ann@example.com").await;
     app.user("bob@example.com").await;
