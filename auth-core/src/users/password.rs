@@ -9,15 +9,16 @@
 //! many wait. A login for an unknown e-mail is checked against a dummy hash, so it costs the
 //! same as a wrong password.
 
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2_rust::params::Memory;
+use argon2_rust::{Algorithm, Argon2, Hasher, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// OWASP password storage cheat sheet: argon2id, m=19 MiB, t=2, p=1.
-const M_COST_KIB: u32 = 19 * 1024;
+const M_COST_KIB: u64 = 19 * 1024;
 const T_COST: u32 = 2;
 const P_COST: u32 = 1;
 
@@ -193,10 +194,16 @@ const COMMON_PASSWORDS: &[&str] = &[
     "correcthorsebatterystaple",
 ];
 
-fn hasher() -> Argon2<'static> {
+/// The configured argon2id, version 0x13.
+fn hasher() -> Argon2 {
     // These constants are valid argon2 parameters.
     #[allow(clippy::expect_used)]
-    let params = Params::new(M_COST_KIB, T_COST, P_COST, None).expect("valid argon2 parameters");
+    let params = Params::builder()
+        .memory(Memory::kib(M_COST_KIB))
+        .passes(T_COST)
+        .lanes(P_COST)
+        .build()
+        .expect("valid argon2 parameters");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
@@ -210,7 +217,7 @@ type Job = Box<dyn FnOnce() + Send>;
 
 /// The hashing threads and the queue they take jobs from.
 struct Pool {
-    jobs: Mutex<Sender<Job>>,
+    jobs: Sender<Job>,
     /// Threads started (zero: jobs run on tokio's blocking pool instead).
     threads: usize,
 }
@@ -231,10 +238,7 @@ fn pool() -> &'static Pool {
                     .is_ok()
             })
             .count();
-        Pool {
-            jobs: Mutex::new(jobs),
-            threads,
-        }
+        Pool { jobs, threads }
     })
 }
 
@@ -304,23 +308,47 @@ async fn on_pool<T: Send + 'static>(
     let job: Job = Box::new(move || {
         let _ = answer.send(work());
     });
-    pool.jobs
-        .lock()
-        .map_err(|e| HashError(e.to_string()))?
-        .send(job)
-        .map_err(|e| HashError(e.to_string()))?;
+    pool.jobs.send(job).map_err(|e| HashError(e.to_string()))?;
     answered
         .await
         .map_err(|_| HashError("the hashing thread stopped".to_owned()))
 }
 
-/// Hashes `password` at the configured parameters on the calling thread: the raw hash the
-/// benchmark's ceiling repeats (the server itself hashes through [`hash`]).
+thread_local! {
+    /// This thread's hasher, whose arena (one 19 MiB block) is allocated by its first hash
+    /// and filled anew by each one after: a hash costs no allocation, page faults or
+    /// unmapping (a quarter of a hashing thread's time when each hash allocated its own
+    /// block, docs/performance.md). Kept for the thread's life: the memory bound of the pool
+    /// is one block a hashing thread. A stored hash with larger parameters is verified in a
+    /// block of its own, freed after.
+    static HASHER: RefCell<Option<Hasher>> = const { RefCell::new(None) };
+}
+
+/// Runs `work` with this thread's hasher.
+fn with_hasher<T>(work: impl FnOnce(&mut Hasher) -> T) -> T {
+    HASHER.with(|kept| match kept.try_borrow_mut() {
+        Ok(mut kept) => work(kept.get_or_insert_with(|| hasher().hasher())),
+        // A thread runs one hash at a time, so this is never reached; a fresh hasher is right.
+        Err(_) => work(&mut hasher().hasher()),
+    })
+}
+
+/// Hashes `password` at the configured parameters on the calling thread with a fresh
+/// 16-byte salt from the operating system: what the hashing pool runs, and the raw hash
+/// the benchmark's ceiling repeats.
 pub fn hash_on_this_thread(password: &[u8]) -> Result<String, HashError> {
-    hasher()
-        .hash_password(password)
-        .map(|h| h.to_string())
+    with_hasher(|hasher| hasher.hash_password_with_random_salt(password))
         .map_err(|e| HashError(e.to_string()))
+}
+
+/// Whether `password` hashes to the argon2id PHC string `stored` at the parameters the string
+/// names, compared in constant time; false for a string that does not parse.
+fn verify_on_this_thread(password: &[u8], stored: &str) -> bool {
+    with_hasher(|hasher| {
+        hasher
+            .verify_encoded(stored, password, Algorithm::Argon2id)
+            .is_ok()
+    })
 }
 
 /// Hashes a password to an argon2id PHC string, off the async runtime.
@@ -341,9 +369,7 @@ pub async fn verify(password: &Password, stored: Option<&str>) -> bool {
             Some(phc) => (phc, true),
             None => (dummy_hash().to_owned(), false),
         };
-        let matches = hasher()
-            .verify_password(password.expose().as_bytes(), phc.as_str())
-            .is_ok();
+        let matches = verify_on_this_thread(password.expose().as_bytes(), &phc);
         matches && real
     })
     .await
@@ -352,12 +378,7 @@ pub async fn verify(password: &Password, stored: Option<&str>) -> bool {
 
 fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| {
-        hasher()
-            .hash_password(b"no account has this password")
-            .map(|h| h.to_string())
-            .unwrap_or_default()
-    })
+    DUMMY.get_or_init(|| hash_on_this_thread(b"no account has this password").unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -380,7 +401,7 @@ mod tests {
         let real = hash(&Password::new("correct horse")).await.unwrap();
         let dummy = dummy_hash();
         let parsed = |phc: &str| {
-            let parsed = argon2::PasswordHash::new(phc).unwrap();
+            let parsed = argon2::password_hash::phc::PasswordHash::new(phc).unwrap();
             (
                 parsed.algorithm.to_string(),
                 parsed.version,
@@ -391,6 +412,80 @@ mod tests {
         assert_ne!(dummy, real);
         // The dummy's own password still does not log anyone in.
         assert!(!verify(&Password::new("no account has this password"), None).await);
+    }
+
+    /// The hashes are those of RustCrypto's `argon2` (another implementation), both ways,
+    /// at these parameters and others a stored hash may name.
+    #[test]
+    fn hashes_are_those_of_another_implementation() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let other = |m: u32, t: u32| {
+            argon2::Argon2::new(
+                argon2::Algorithm::Argon2id,
+                argon2::Version::V0x13,
+                argon2::Params::new(m, t, 1, None).unwrap(),
+            )
+        };
+        let ours = hash_on_this_thread(b"correct horse").unwrap();
+        assert!(
+            ours.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{ours}"
+        );
+        let reference = other(19 * 1024, 2);
+        assert!(
+            reference
+                .verify_password(b"correct horse", ours.as_str())
+                .is_ok()
+        );
+        assert!(
+            reference
+                .verify_password(b"correct horsf", ours.as_str())
+                .is_err()
+        );
+        // At a smaller (older) and a larger parameter set than the configured one.
+        for (m, t) in [(19 * 1024, 2), (8 * 1024, 1), (24 * 1024, 3)] {
+            for password in ["correct horse", "", "ünïcødé pässwörd", &"x".repeat(256)] {
+                let phc = other(m, t)
+                    .hash_password(password.as_bytes())
+                    .unwrap()
+                    .to_string();
+                assert!(verify_on_this_thread(password.as_bytes(), &phc), "{phc}");
+                assert!(!verify_on_this_thread(b"wrong horse", &phc), "{phc}");
+            }
+        }
+        let cut = &ours[..ours.len() - 3];
+        for broken in ["", "$argon2id$v=19$m=19456,t=2,p=1$", "plain text", cut] {
+            assert!(!verify_on_this_thread(b"correct horse", broken), "{broken}");
+        }
+        // An argon2i or argon2d string is not what this server stores.
+        let argon2i = argon2::Argon2::new(
+            argon2::Algorithm::Argon2i,
+            argon2::Version::V0x13,
+            argon2::Params::new(8 * 1024, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"correct horse")
+        .unwrap()
+        .to_string();
+        assert!(!verify_on_this_thread(b"correct horse", &argon2i));
+    }
+
+    #[test]
+    fn a_thread_keeps_one_block_for_its_hashes() {
+        std::thread::spawn(|| {
+            let reserved = || HASHER.with(|h| h.borrow().as_ref().map(Hasher::reserved_blocks));
+            assert_eq!(reserved(), None);
+            let first = hash_on_this_thread(b"correct horse").unwrap();
+            assert_eq!(reserved(), Some(19 * 1024));
+            let second = hash_on_this_thread(b"correct horse").unwrap();
+            assert_ne!(first, second, "a fresh salt each time");
+            assert!(verify_on_this_thread(b"correct horse", &first));
+            // A stored hash with larger parameters does not grow the kept block.
+            let larger = "$argon2id$v=19$m=24576,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+            assert!(!verify_on_this_thread(b"correct horse", larger));
+            assert_eq!(reserved(), Some(19 * 1024));
+        })
+        .join()
+        .unwrap();
     }
 
     /// The nice value of a thread of this process, from `/proc/self/task/{tid}/stat`.
