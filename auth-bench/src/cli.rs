@@ -48,11 +48,22 @@ pub struct Args {
     /// Users in the large database of `console-search` (its small one has 1,000).
     #[arg(long, default_value_t = 1_000_000)]
     pub search_users: u64,
+    /// Run the rows over a large database (login, refresh, introspection, is-registered on a
+    /// database of `--dataset-users` users, a tenth as many clients and ten times as many
+    /// token rows, next to the same rows on an empty one); alone, unless `--only` names more.
+    #[arg(long)]
+    pub dataset: bool,
+    /// Users of `--dataset` (1,000,000: with 100,000 clients and 10,000,000 token rows).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub dataset_users: u64,
 }
 
 impl Args {
     /// Whether `row` was selected.
     pub fn selected(&self, row: RowName) -> bool {
+        if self.dataset && (row == RowName::Dataset || self.only.is_empty()) {
+            return row == RowName::Dataset;
+        }
         if self.only.is_empty() {
             !row.opt_in()
         } else {
@@ -92,12 +103,18 @@ pub enum RowName {
     /// Opt-in (`--only console-search`): the admin console's user search and paging over
     /// 1,000 users and over `--search-users` (a million by default).
     ConsoleSearch,
+    /// Opt-in (`--dataset`, or `--only dataset`): login, refresh, introspection and the
+    /// is-registered check on an empty database and on a large one.
+    Dataset,
 }
 
 impl RowName {
     /// Rows that run only when named in `--only` (they seed large databases).
     pub fn opt_in(self) -> bool {
-        matches!(self, Self::ConsoleSearch | Self::RefreshDuringPurge)
+        matches!(
+            self,
+            Self::ConsoleSearch | Self::RefreshDuringPurge | Self::Dataset
+        )
     }
 }
 
@@ -274,6 +291,14 @@ mod tests {
         assert!(!Args::parse_from(["auth-bench"]).selected(RowName::ConsoleSearch));
         let args = Args::parse_from(["auth-bench", "--only", "console-search"]);
         assert!(args.selected(RowName::ConsoleSearch));
+        // --dataset runs its rows alone, or beside the rows --only names.
+        let args = Args::parse_from(["auth-bench", "--dataset"]);
+        assert!(args.selected(RowName::Dataset));
+        assert!(!args.selected(RowName::Trivial));
+        let args = Args::parse_from(["auth-bench", "--dataset", "--only", "jwks"]);
+        assert!(args.selected(RowName::Dataset) && args.selected(RowName::Jwks));
+        assert!(!args.selected(RowName::Trivial));
+        assert!(!Args::parse_from(["auth-bench"]).selected(RowName::Dataset));
     }
 
     #[test]

@@ -124,6 +124,160 @@ pub async fn seed_expired(url: &str, n: u64) -> anyhow::Result<std::time::Durati
     Ok(started.elapsed())
 }
 
+/// What [`seed_scale`] writes for `users` users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scale {
+    pub users: u64,
+    pub clients: u64,
+    /// Token families (grants), one in ten revoked.
+    pub families: u64,
+    /// Refresh tokens: three a family, two of them rotated (kept for reuse detection).
+    pub refresh_tokens: u64,
+    /// Access tokens recorded with their family (one for every second family).
+    pub family_access_tokens: u64,
+    /// Access tokens revoked on their own, still live (the revocation cache holds them).
+    pub revoked_access_tokens: u64,
+}
+
+impl Scale {
+    /// A tenth as many clients as users and ten token rows a user: 1,000,000 users make
+    /// 100,000 clients and 10,000,000 token rows.
+    pub fn of(users: u64) -> Self {
+        Self {
+            users,
+            clients: (users / 10).max(1),
+            families: users * 2,
+            refresh_tokens: users * 6,
+            family_access_tokens: users,
+            revoked_access_tokens: users,
+        }
+    }
+
+    /// Token rows in all.
+    pub fn token_rows(&self) -> u64 {
+        self.families + self.refresh_tokens + self.family_access_tokens + self.revoked_access_tokens
+    }
+}
+
+/// Rows one statement of [`seed_scale`] writes at most (bounded transactions).
+const SCALE_BATCH: u64 = 500_000;
+
+/// Writes `scale` into the database at `url`, whose migrations ran and which holds the
+/// benchmark's clients (`bench-web` is the template of the seeded clients): the users of
+/// [`seed_users`], then clients, families, refresh tokens, family access tokens and revoked
+/// access tokens, each by `INSERT ... SELECT` over a recursive count (the same SQL on either
+/// database, but for the refresh tokens' hashes). Every token row is live: nothing here is
+/// for the purge. Returns how long it took.
+pub async fn seed_scale(url: &str, scale: Scale) -> anyhow::Result<std::time::Duration> {
+    let started = std::time::Instant::now();
+    seed_users(url, scale.users).await?;
+    use auth_core::clock::Clock as _;
+    let now = auth_core::clock::SystemClock.unix();
+    let sqlite = url.starts_with("sqlite:");
+    let count = "WITH RECURSIVE n(i) AS (SELECT $1 UNION ALL SELECT i + 1 FROM n WHERE i < $2) ";
+    let hash = if sqlite {
+        "randomblob(32)"
+    } else {
+        "sha256(convert_to('dataset-refresh-' || CAST(i AS TEXT), 'UTF8'))"
+    };
+    // Each statement: its rows, and the text after the count ($3 = now, $4 = clients,
+    // $5 = users in dataset_users).
+    let statements = [
+        (
+            scale.clients,
+            "INSERT INTO clients (client_id, client_name, auth_method, secret_hash, grant_types, \
+             scope, redirect_uris, post_logout_redirect_uris, trusted, created_at, metadata, \
+             registration_id) \
+             SELECT 'dataset-client-' || CAST(i AS TEXT), 'Dataset client ' || CAST(i AS TEXT), \
+             c.auth_method, c.secret_hash, c.grant_types, c.scope, c.redirect_uris, \
+             c.post_logout_redirect_uris, c.trusted, $3, c.metadata, \
+             'dataset-registration-' || CAST(i AS TEXT) \
+             FROM n CROSS JOIN clients c WHERE c.client_id = 'bench-web' AND $4 > 0 AND $5 > 0"
+                .to_owned(),
+        ),
+        (
+            scale.families,
+            "INSERT INTO token_families (id, client_id, user_id, scope, auth_time, amr, \
+             created_at, revoked_at, client_registration) \
+             SELECT 'dataset-family-' || CAST(i AS TEXT), 'dataset-client-' || CAST(i % $4 AS TEXT), \
+             u.id, 'openid offline_access', $3, 'pwd', $3, \
+             CASE WHEN i % 10 = 0 THEN $3 - 600 END, \
+             'dataset-registration-' || CAST(i % $4 AS TEXT) \
+             FROM n JOIN dataset_users u ON u.r = i % $5"
+                .to_owned(),
+        ),
+        (
+            scale.refresh_tokens,
+            format!(
+                "INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at, rotated_at) \
+                 SELECT {hash}, 'dataset-family-' || CAST(i / 3 AS TEXT), $3, $3 + 2592000, \
+                 CASE WHEN i % 3 < 2 THEN $3 END FROM n WHERE $4 > 0 AND $5 > 0"
+            ),
+        ),
+        (
+            scale.family_access_tokens,
+            "INSERT INTO family_access_tokens (jti, family_id, expires_at) \
+             SELECT 'dataset-access-' || CAST(i AS TEXT), 'dataset-family-' || CAST(i * 2 AS TEXT), \
+             $3 + 3600 FROM n WHERE $4 > 0 AND $5 > 0"
+                .to_owned(),
+        ),
+        (
+            scale.revoked_access_tokens,
+            "INSERT INTO revoked_access_tokens (jti, expires_at, revoked_at) \
+             SELECT 'dataset-revoked-' || CAST(i AS TEXT), $3 + 86400, $3 - 7200 \
+             FROM n WHERE $4 > 0 AND $5 > 0"
+                .to_owned(),
+        ),
+    ];
+    let temporary = [
+        "CREATE TEMPORARY TABLE dataset_users (r BIGINT PRIMARY KEY, id TEXT NOT NULL)",
+        "INSERT INTO dataset_users (r, id) SELECT ROW_NUMBER() OVER (ORDER BY id) - 1, id FROM users",
+    ];
+    macro_rules! seed {
+        ($connection:ty, $setup:expr) => {{
+            let mut conn = <$connection>::connect(url)
+                .await
+                .with_context(|| format!("cannot open {url}"))?;
+            for sql in $setup.iter().chain(temporary.iter()) {
+                sqlx::query(sqlx::AssertSqlSafe(*sql)).execute(&mut conn).await?;
+            }
+            let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM dataset_users")
+                .fetch_one(&mut conn)
+                .await?;
+            let clients = i64::try_from(scale.clients)?;
+            for (rows, rest) in &statements {
+                let sql = format!("{count}{rest}");
+                let mut from = 0;
+                while from < *rows {
+                    let to = (from + SCALE_BATCH).min(*rows);
+                    sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                        .bind(i64::try_from(from)?)
+                        .bind(i64::try_from(to)? - 1)
+                        .bind(now)
+                        .bind(clients)
+                        .bind(users)
+                        .execute(&mut conn)
+                        .await
+                        .with_context(|| format!("seeding rows {from}..{to}: {rest}"))?;
+                    from = to;
+                }
+            }
+            sqlx::query("ANALYZE").execute(&mut conn).await?;
+            conn.close().await?;
+        }};
+    }
+    if sqlite {
+        // One writer and a throwaway database: no sync per transaction, a large page cache.
+        seed!(
+            sqlx::SqliteConnection,
+            ["PRAGMA synchronous = OFF", "PRAGMA cache_size = -1048576"]
+        );
+    } else {
+        seed!(sqlx::PgConnection, ["SET synchronous_commit = off"]);
+    }
+    Ok(started.elapsed())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -99,10 +99,17 @@ impl Target {
     /// A client_credentials token for `bench-service`, for the resource server `resource`
     /// (RFC 8707) when given.
     pub async fn client_credentials_for(&self, resource: Option<&str>) -> anyhow::Result<String> {
-        let mut form = vec![
-            ("grant_type", "client_credentials"),
-            ("scope", "bench:read"),
-        ];
+        self.service_token("bench:read", resource).await
+    }
+
+    /// A client_credentials token for `bench-service` with `scope` (one it holds: `bench:read`
+    /// or `users:read`).
+    pub async fn client_credentials_scoped(&self, scope: &str) -> anyhow::Result<String> {
+        self.service_token(scope, None).await
+    }
+
+    async fn service_token(&self, scope: &str, resource: Option<&str>) -> anyhow::Result<String> {
+        let mut form = vec![("grant_type", "client_credentials"), ("scope", scope)];
         form.extend(resource.map(|r| ("resource", r)));
         let response = self
             .http

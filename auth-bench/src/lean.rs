@@ -32,6 +32,10 @@ pub enum Expect {
     Token,
     /// `200` and an introspection response with `"active": true`.
     Active,
+    /// `200` and an is-registered answer `"registered": true`.
+    Registered,
+    /// `200` and an is-registered answer `"registered": false`.
+    Unregistered,
 }
 
 /// One request, built once and sent many times.
@@ -51,6 +55,12 @@ impl Prepared {
     /// A GET of `url`.
     pub fn get(url: &str, expect: Expect) -> anyhow::Result<Self> {
         Self::new(Method::GET, url, None, Vec::new(), expect)
+    }
+
+    /// A GET of `url` with a bearer token (RFC 6750 section 2.1).
+    pub fn get_with_bearer(url: &str, token: &str, expect: Expect) -> anyhow::Result<Self> {
+        let bearer = format!("Bearer {token}");
+        Self::new(Method::GET, url, Some(bearer), Vec::new(), expect)
     }
 
     /// A form POST to `url` with HTTP basic client authentication (RFC 6749 section 2.3.1).
@@ -164,6 +174,19 @@ impl Connection {
                 }
                 let answer: Introspection = serde_json::from_slice(&body)?;
                 ensure!(answer.active, "the token introspects as inactive");
+            }
+            Expect::Registered | Expect::Unregistered => {
+                #[derive(Deserialize)]
+                struct Answer {
+                    registered: bool,
+                }
+                let answer: Answer = serde_json::from_slice(&body)?;
+                let expected = matches!(prepared.expect, Expect::Registered);
+                ensure!(
+                    answer.registered == expected,
+                    "the is-registered answer is {}, not {expected}",
+                    answer.registered
+                );
             }
         }
         Ok(())

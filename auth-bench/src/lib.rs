@@ -28,6 +28,7 @@ pub mod load;
 pub mod node;
 pub mod report;
 pub mod rows;
+pub mod scale;
 pub mod serve;
 pub mod soak;
 

@@ -57,7 +57,7 @@ impl Target {
         match self {
             Self::AtLeastOfCeiling(f) => format!(">= {:.0}%", f * 100.0),
             Self::P99RatioBelow(r) => format!("< {r}x idle"),
-            Self::P99OfSmallBelow(r) => format!("< {r}x small"),
+            Self::P99OfSmallBelow(r) => format!("< {r}x base"),
             Self::PeakRssBelow(bytes) => format!("< {} MiB", bytes / MIB),
             Self::StartupBelow(d) => format!("< {} ms", d.as_millis()),
         }

@@ -154,6 +154,11 @@ impl Bench<'_> {
                 self.results.extend(rows);
                 Ok(())
             }
+            RowName::Dataset => {
+                let rows = crate::scale::rows(self.args).await?;
+                self.results.extend(rows);
+                Ok(())
+            }
         }
     }
 
@@ -998,7 +1003,7 @@ impl Bench<'_> {
 }
 
 /// Each chain refreshed one token after another for `duration`, a connection each.
-async fn rotate(
+pub(crate) async fn rotate(
     target: &Target,
     chains: Vec<String>,
     duration: Duration,

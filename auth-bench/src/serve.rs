@@ -156,7 +156,8 @@ async fn seed(provider: &Provider, with_user: bool) -> anyhow::Result<Seed> {
     let service_secret = client(
         provider,
         Seed::SERVICE,
-        "bench:read",
+        // users:read: the is-registered check of the --dataset rows.
+        "bench:read users:read",
         &[GrantType::ClientCredentials],
         &[],
     )
