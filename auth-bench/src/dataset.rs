@@ -239,7 +239,9 @@ pub async fn seed_scale(url: &str, scale: Scale) -> anyhow::Result<std::time::Du
                 .await
                 .with_context(|| format!("cannot open {url}"))?;
             for sql in $setup.iter().chain(temporary.iter()) {
-                sqlx::query(sqlx::AssertSqlSafe(*sql)).execute(&mut conn).await?;
+                sqlx::query(sqlx::AssertSqlSafe(*sql))
+                    .execute(&mut conn)
+                    .await?;
             }
             let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM dataset_users")
                 .fetch_one(&mut conn)

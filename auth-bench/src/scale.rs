@@ -48,7 +48,10 @@ pub async fn rows(args: &Args) -> anyhow::Result<Vec<RowResult>> {
 async fn measure(args: &Args, scale: Scale, large: bool) -> anyhow::Result<Vec<RowResult>> {
     let database = Database::create(args.postgres_url.as_deref()).await?;
     let first = ServerChild::auth(&database, args.algorithm, Seeding::ClientsAndUser).await?;
-    let seed = first.seed.clone().context("the child printed no credentials")?;
+    let seed = first
+        .seed
+        .clone()
+        .context("the child printed no credentials")?;
     let seeded = if large {
         Some(dataset::seed_scale(&database.url, scale).await?)
     } else {

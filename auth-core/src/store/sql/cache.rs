@@ -9,10 +9,16 @@
 //! the same database) are seen within `ttl`; RFC 7009 section 2.2 allows for such a propagation
 //! delay between servers. A `ttl` of zero turns the caches off: every lookup reads the database.
 //!
-//! Revocations are followed as a feed: each sync reads the rows revoked since the newest one it
-//! has seen, minus [`OVERLAP_SECS`] (for transactions that commit after a later stamp was
-//! read), and every [`FULL_RELOAD`] the whole set is read again, which also forgets tokens the
-//! hourly purge removed. The stamps come from the database's clock (`unixepoch()`), one clock
+//! Revocations are followed as a feed: each sync reads the rows stamped since the database's
+//! clock at the start of the sync before, minus [`OVERLAP_SECS`] (for transactions that commit
+//! after a later stamp was read), and every [`FULL_RELOAD`] the whole set is read again, which
+//! also forgets tokens the hourly purge removed. (The window follows the clock, not the newest
+//! stamp seen: after a mass revocation, say a client's 100,000 grants at one second, a window
+//! that started before the newest stamp re-read them all at every sync until a later
+//! revocation came, which stalled every bearer request behind it; now they are read again
+//! for at most [`OVERLAP_SECS`].) While one task syncs, the others answer from the copy
+//! they have, unless this store wrote a revocation since that copy was read: then they
+//! wait for the sync, so this replica always sees its own writes. The stamps come from the database's clock (`unixepoch()`), one clock
 //! for every replica, so a replica whose own clock is behind cannot write a revocation the
 //! others' feeds have already passed.
 
@@ -24,7 +30,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-/// How far before the newest revocation seen each sync reads again: a transaction that
+/// How far before the start of the sync before each sync reads again: a transaction that
 /// stamps a revocation and commits more than this later is seen only at the full reload.
 pub(crate) const OVERLAP_SECS: i64 = 60;
 
@@ -37,6 +43,13 @@ const MAX_CLIENTS: usize = 10_000;
 
 /// A revoked access token as the feed reads it: its `jti`, when it expires, when it was revoked.
 pub(crate) type RevokedRow = (String, i64, i64);
+
+/// What one read of the feed returns: the database's clock when the read started, and the
+/// rows revoked at or after the asked stamp.
+pub(crate) struct Feed {
+    pub(crate) now: i64,
+    pub(crate) rows: Vec<RevokedRow>,
+}
 
 /// The caches of one store (shared by its clones).
 pub(crate) struct Caches {
@@ -53,8 +66,9 @@ pub(crate) struct Caches {
 #[derive(Default)]
 struct Revoked {
     jtis: HashMap<String, i64>,
-    /// The newest `revoked_at` read so far.
-    newest: Option<i64>,
+    /// The stamp the next incremental sync reads from: the database's clock at the start of
+    /// the last sync, minus [`OVERLAP_SECS`].
+    read_from: Option<i64>,
     /// When the last sync started, and the write generation it saw then.
     synced: Option<(Instant, u64)>,
     full_at: Option<Instant>,
@@ -113,16 +127,25 @@ impl Caches {
 
     /// Whether the access token `jti` is revoked, syncing first (through `feed`, which reads
     /// the rows revoked at or after its argument, or all rows for `None`) when the copy is
-    /// older than `ttl` or a local write changed revocations since.
+    /// older than `ttl` or a local write changed revocations since. While another task
+    /// syncs, a copy that has seen every local write answers at once.
     pub(crate) async fn is_revoked<F, Fut>(&self, jti: &str, feed: F) -> Result<bool, StoreError>
     where
         F: FnOnce(Option<i64>) -> Fut,
-        Fut: Future<Output = Result<Vec<RevokedRow>, StoreError>>,
+        Fut: Future<Output = Result<Feed, StoreError>>,
     {
         if let Some(answer) = self.fresh_answer(jti) {
             return Ok(answer);
         }
-        let _one_sync = self.syncing.lock().await;
+        let _one_sync = match self.syncing.try_lock() {
+            Ok(guard) => guard,
+            Err(_) => {
+                if let Some(answer) = self.answer_while_syncing(jti) {
+                    return Ok(answer);
+                }
+                self.syncing.lock().await
+            }
+        };
         // The sync this task waited for may have made the copy fresh.
         if let Some(answer) = self.fresh_answer(jti) {
             return Ok(answer);
@@ -134,16 +157,16 @@ impl Caches {
             let full = revoked
                 .full_at
                 .is_none_or(|at| started.duration_since(at) >= FULL_RELOAD);
-            (full, revoked.newest.map(|n| n.saturating_sub(OVERLAP_SECS)))
+            (full, revoked.read_from)
         };
-        let rows = feed(if full { None } else { since }).await?;
+        let Feed { now, rows } = feed(if full { None } else { since }).await?;
         let mut revoked = write(&self.revoked);
         if full {
             revoked.jtis.clear();
             revoked.full_at = Some(started);
         }
-        for (jti, expires_at, revoked_at) in rows {
-            revoked.newest = Some(revoked.newest.map_or(revoked_at, |n| n.max(revoked_at)));
+        revoked.read_from = Some(now.saturating_sub(OVERLAP_SECS));
+        for (jti, expires_at, _) in rows {
             revoked.jtis.insert(jti, expires_at);
         }
         revoked.synced = Some((started, generation));
@@ -157,6 +180,15 @@ impl Caches {
         let fresh =
             at.elapsed() < self.ttl && generation == self.generation.load(Ordering::Acquire);
         fresh.then(|| revoked.jtis.contains_key(jti))
+    }
+
+    /// The answer from memory while another task syncs, if the copy has seen every local
+    /// write (it may be older than `ttl` by the length of that sync).
+    fn answer_while_syncing(&self, jti: &str) -> Option<bool> {
+        let revoked = read(&self.revoked);
+        let (_, generation) = revoked.synced?;
+        (generation == self.generation.load(Ordering::Acquire))
+            .then(|| revoked.jtis.contains_key(jti))
     }
 
     /// Called after a local write that may have revoked access tokens: the next check syncs.
@@ -188,6 +220,11 @@ mod tests {
         (jti.to_owned(), i64::MAX, revoked_at)
     }
 
+    /// A feed read at the database's clock `now`.
+    fn feed(now: i64, rows: Vec<RevokedRow>) -> Result<Feed, StoreError> {
+        Ok(Feed { now, rows })
+    }
+
     #[tokio::test]
     async fn a_fresh_copy_answers_without_reading() {
         let caches = Caches::new(Duration::from_secs(60));
@@ -197,7 +234,7 @@ mod tests {
                 .is_revoked("a", |since| {
                     reads.fetch_add(1, Ordering::SeqCst);
                     assert_eq!(since, None, "the first sync reads everything");
-                    async { Ok(vec![row("a", 100)]) }
+                    async { feed(100, vec![row("a", 100)]) }
                 })
                 .await
                 .unwrap();
@@ -207,18 +244,20 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_local_revocation_is_seen_at_once_and_read_from_the_newest_minus_the_overlap() {
+    async fn a_local_revocation_is_seen_at_once_and_read_from_the_last_sync_minus_the_overlap() {
         let caches = Caches::new(Duration::from_secs(60));
+        // The copy was read at 5,000; its newest revocation is far older.
         let first = caches
-            .is_revoked("b", |_| async { Ok(vec![row("a", 1_000)]) })
+            .is_revoked("b", |_| async { feed(5_000, vec![row("a", 1_000)]) })
             .await
             .unwrap();
         assert!(!first);
         caches.revocations_changed();
         let second = caches
             .is_revoked("b", |since| {
-                assert_eq!(since, Some(1_000 - OVERLAP_SECS));
-                async { Ok(vec![row("b", 1_001)]) }
+                // Not 1,000 - 60: rows older than the last read are not read again.
+                assert_eq!(since, Some(5_000 - OVERLAP_SECS));
+                async { feed(5_001, vec![row("b", 5_001)]) }
             })
             .await
             .unwrap();
@@ -234,14 +273,14 @@ mod tests {
     async fn a_stale_copy_is_read_again() {
         let caches = Caches::new(Duration::from_millis(1));
         caches
-            .is_revoked("a", |_| async { Ok(Vec::new()) })
+            .is_revoked("a", |_| async { feed(1, Vec::new()) })
             .await
             .unwrap();
         tokio::time::sleep(Duration::from_millis(5)).await;
         let revoked = caches
             .is_revoked("a", |since| {
-                assert_eq!(since, None, "nothing was seen yet, so everything is read");
-                async { Ok(vec![row("a", 5)]) }
+                assert_eq!(since, Some(1 - OVERLAP_SECS), "from the last read on");
+                async { feed(5, vec![row("a", 5)]) }
             })
             .await
             .unwrap();
@@ -249,6 +288,58 @@ mod tests {
             revoked,
             "a revocation by another replica is seen after the ttl"
         );
+    }
+
+    /// A slow sync (a mass revocation to read) holds back no other check, unless this store
+    /// revoked something the copy has not seen.
+    #[tokio::test]
+    async fn checks_answer_from_the_copy_while_another_syncs_unless_a_local_write_waits() {
+        let caches = Arc::new(Caches::new(Duration::from_millis(1)));
+        caches
+            .is_revoked("a", |_| async { feed(10, vec![row("a", 10)]) })
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let (reading, read) = (
+            Arc::new(tokio::sync::Notify::new()),
+            Arc::new(tokio::sync::Notify::new()),
+        );
+        let slow = {
+            let (caches, reading, read) = (caches.clone(), reading.clone(), read.clone());
+            tokio::spawn(async move {
+                caches
+                    .is_revoked("c", |_| async move {
+                        reading.notify_one();
+                        read.notified().await;
+                        feed(20, vec![row("c", 20)])
+                    })
+                    .await
+            })
+        };
+        reading.notified().await;
+        let answered = tokio::time::timeout(
+            Duration::from_secs(5),
+            caches.is_revoked("a", |_| async { panic!("one sync at a time") }),
+        )
+        .await
+        .expect("answered while the other task syncs")
+        .unwrap();
+        assert!(answered, "from the copy");
+        // After a local revocation, a check waits for a sync that has seen it.
+        caches.revocations_changed();
+        let waiting = {
+            let caches = caches.clone();
+            tokio::spawn(async move {
+                caches
+                    .is_revoked("d", |_| async { feed(21, vec![row("d", 21)]) })
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!waiting.is_finished(), "it waits for the sync under way");
+        read.notify_one();
+        assert!(slow.await.unwrap().unwrap());
+        assert!(waiting.await.unwrap().unwrap(), "the local write is seen");
     }
 
     #[tokio::test]

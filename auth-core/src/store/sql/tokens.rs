@@ -1,6 +1,6 @@
 //! Token state in SQL.
 
-use super::cache::RevokedRow;
+use super::cache::Feed;
 use super::{SqlStore, on_pool};
 use crate::store::{StoreError, TokenStore};
 use async_trait::async_trait;
@@ -129,11 +129,13 @@ const PURGED: [(&str, &str, &str); 17] = [
 impl SqlStore {
     /// The revoked access tokens, alone or with their family, revoked at or after `since`
     /// (all of them for `None`): the feed of the revocation cache.
-    pub(super) async fn revoked_since(
-        &self,
-        since: Option<i64>,
-    ) -> Result<Vec<RevokedRow>, StoreError> {
-        Ok(on_pool!(self, pool => {
+    pub(super) async fn revoked_since(&self, since: Option<i64>) -> Result<Feed, StoreError> {
+        // The clock first: a row committed after the read below, stamped before it, is read
+        // by the next sync (within the overlap).
+        let now: i64 = on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT unixepoch()").fetch_one(pool).await
+        })?;
+        let rows = on_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT jti, expires_at, revoked_at FROM revoked_access_tokens WHERE revoked_at >= $1 \
                  UNION ALL \
@@ -143,6 +145,7 @@ impl SqlStore {
             .bind(since.unwrap_or(i64::MIN))
             .fetch_all(pool)
             .await
-        })?)
+        })?;
+        Ok(Feed { now, rows })
     }
 }

@@ -21,12 +21,20 @@ async fn revocations_are_stamped_with_the_database_clock(backend: Backend) {
     });
     let wall = SystemClock.unix();
     assert!((wall - 5..=wall).contains(&stamp), "{stamp} vs {wall}");
-    assert_eq!(store.revoked_since(Some(stamp)).await.unwrap().len(), 1);
+    let feed = store.revoked_since(Some(stamp)).await.unwrap();
+    assert_eq!(feed.rows.len(), 1);
+    // The feed says when it was read, by the same clock.
+    assert!(
+        (stamp..=stamp + 5).contains(&feed.now),
+        "{} vs {stamp}",
+        feed.now
+    );
     assert!(
         store
             .revoked_since(Some(stamp + 1))
             .await
             .unwrap()
+            .rows
             .is_empty()
     );
 }
