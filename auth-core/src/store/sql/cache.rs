@@ -17,8 +17,9 @@
 //! that started before the newest stamp re-read them all at every sync until a later
 //! revocation came, which stalled every bearer request behind it; now they are read again
 //! for at most [`OVERLAP_SECS`].) While one task syncs, the others answer from the copy
-//! they have, unless this store wrote a revocation since that copy was read: then they
-//! wait for the sync, so this replica always sees its own writes. The stamps come from the database's clock (`unixepoch()`), one clock
+//! they have, unless this store wrote a revocation since that copy was read (then they
+//! wait for the sync, so this replica always sees its own writes) or the copy is older
+//! than `ttl` plus [`STALE_WHILE_SYNCING`] (then they wait, and fail if the sync fails). The stamps come from the database's clock (`unixepoch()`), one clock
 //! for every replica, so a replica whose own clock is behind cannot write a revocation the
 //! others' feeds have already passed.
 
@@ -33,6 +34,11 @@ use std::time::{Duration, Instant};
 /// How far before the start of the sync before each sync reads again: a transaction that
 /// stamps a revocation and commits more than this later is seen only at the full reload.
 pub(crate) const OVERLAP_SECS: i64 = 60;
+
+/// How much older than `ttl` a copy may be to answer while another task syncs. Past this
+/// (a sync that hangs, a database that is down), checks wait for the sync and fail with it
+/// rather than answer from an ever older copy.
+const STALE_WHILE_SYNCING: Duration = Duration::from_secs(5);
 
 /// How often the whole set of revocations is read again.
 const FULL_RELOAD: Duration = Duration::from_secs(300);
@@ -183,12 +189,13 @@ impl Caches {
     }
 
     /// The answer from memory while another task syncs, if the copy has seen every local
-    /// write (it may be older than `ttl` by the length of that sync).
+    /// write and is older than `ttl` by at most [`STALE_WHILE_SYNCING`].
     fn answer_while_syncing(&self, jti: &str) -> Option<bool> {
         let revoked = read(&self.revoked);
-        let (_, generation) = revoked.synced?;
-        (generation == self.generation.load(Ordering::Acquire))
-            .then(|| revoked.jtis.contains_key(jti))
+        let (at, generation) = revoked.synced?;
+        let usable = at.elapsed() < self.ttl + STALE_WHILE_SYNCING
+            && generation == self.generation.load(Ordering::Acquire);
+        usable.then(|| revoked.jtis.contains_key(jti))
     }
 
     /// Called after a local write that may have revoked access tokens: the next check syncs.
@@ -340,6 +347,57 @@ mod tests {
         read.notify_one();
         assert!(slow.await.unwrap().unwrap());
         assert!(waiting.await.unwrap().unwrap(), "the local write is seen");
+    }
+
+    /// A copy older than the grace does not answer for a sync that hangs.
+    #[tokio::test]
+    async fn a_copy_too_old_waits_for_the_sync_under_way() {
+        let caches = Arc::new(Caches::new(Duration::from_millis(1)));
+        caches
+            .is_revoked("a", |_| async { feed(10, Vec::new()) })
+            .await
+            .unwrap();
+        // The copy is made to look older than ttl + STALE_WHILE_SYNCING.
+        if let Some((at, _)) = write(&caches.revoked).synced.as_mut() {
+            *at = at
+                .checked_sub(STALE_WHILE_SYNCING + Duration::from_secs(1))
+                .expect("the machine has been up longer than that");
+        }
+        let (reading, read) = (
+            Arc::new(tokio::sync::Notify::new()),
+            Arc::new(tokio::sync::Notify::new()),
+        );
+        let slow = {
+            let (caches, reading, read) = (caches.clone(), reading.clone(), read.clone());
+            tokio::spawn(async move {
+                caches
+                    .is_revoked("a", |_| async move {
+                        reading.notify_one();
+                        read.notified().await;
+                        Err(StoreError::Corrupt("the database went away".into()))
+                    })
+                    .await
+            })
+        };
+        reading.notified().await;
+        let waiting = {
+            let caches = caches.clone();
+            tokio::spawn(async move {
+                caches
+                    .is_revoked("a", |_| async {
+                        Err(StoreError::Corrupt("still away".into()))
+                    })
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!waiting.is_finished(), "no answer from a copy that old");
+        read.notify_one();
+        assert!(slow.await.unwrap().is_err());
+        assert!(
+            waiting.await.unwrap().is_err(),
+            "it fails with the database"
+        );
     }
 
     #[tokio::test]
