@@ -3,25 +3,31 @@
 
 use std::process::Command;
 
-#[test]
-fn a_short_run_of_one_row_prints_it_with_its_ceiling() {
+/// Runs auth-bench with `args`; it must succeed. Its standard output.
+fn run(args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_auth-bench"))
-        .args([
-            "--only",
-            "jwks",
-            "--duration",
-            "200ms",
-            "--concurrency",
-            "4",
-        ])
+        .args(args)
         .output()
         .expect("run auth-bench");
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
         "auth-bench failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    stdout
+}
+
+#[test]
+fn a_short_run_of_one_row_prints_it_with_its_ceiling() {
+    let stdout = run(&[
+        "--only",
+        "jwks",
+        "--duration",
+        "200ms",
+        "--concurrency",
+        "4",
+    ]);
     let rows: Vec<&str> = stdout.lines().filter(|l| l.starts_with("| ")).collect();
     assert_eq!(rows.len(), 4, "header, rule, ceiling, row:\n{stdout}");
     assert!(rows[2].starts_with("| trivial axum handler "), "{stdout}");
@@ -40,8 +46,7 @@ fn a_tiny_dataset_is_seeded_on_both_databases_and_its_rows_printed() {
         if database.is_some() && skip_postgres {
             continue;
         }
-        let mut command = Command::new(env!("CARGO_BIN_EXE_auth-bench"));
-        command.args([
+        let mut args = vec![
             "--dataset",
             "--dataset-users",
             "300",
@@ -49,17 +54,11 @@ fn a_tiny_dataset_is_seeded_on_both_databases_and_its_rows_printed() {
             "200ms",
             "--concurrency",
             "4",
-        ]);
+        ];
         if let Some(url) = database {
-            command.args(["--postgres-url", url]);
+            args.extend(["--postgres-url", url]);
         }
-        let output = command.output().expect("run auth-bench");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success(),
-            "auth-bench failed:\n{stdout}\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let stdout = run(&args);
         let rows: Vec<&str> = stdout.lines().filter(|l| l.starts_with("| ")).collect();
         assert_eq!(rows.len(), 10, "header, rule, 4 empty, 4 large:\n{stdout}");
         let large = "300 users, 30 clients, 3,000 token rows";
@@ -85,25 +84,16 @@ fn a_tiny_dataset_is_seeded_on_both_databases_and_its_rows_printed() {
 #[test]
 #[ignore = "needs Node.js 20+ and npm; installs oidc-provider"]
 fn a_comparison_with_node_oidc_provider_prints_a_second_table() {
-    let output = Command::new(env!("CARGO_BIN_EXE_auth-bench"))
-        .args([
-            "--only",
-            "introspection,code-flow",
-            "--duration",
-            "300ms",
-            "--concurrency",
-            "2",
-            "--compare",
-            "node-oidc-provider",
-        ])
-        .output()
-        .expect("run auth-bench");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "auth-bench failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = run(&[
+        "--only",
+        "introspection,code-flow",
+        "--duration",
+        "300ms",
+        "--concurrency",
+        "2",
+        "--compare",
+        "node-oidc-provider",
+    ]);
     let (_, compared) = stdout
         .split_once("Against node-oidc-provider:")
         .expect("a second table");

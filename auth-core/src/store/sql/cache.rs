@@ -232,6 +232,36 @@ mod tests {
         Ok(Feed { now, rows })
     }
 
+    /// A check of `jti` whose sync is under way when this returns, and ends with `result`
+    /// once the returned `Notify` is notified: the check's task, and that `Notify`.
+    async fn slow_sync(
+        caches: &Arc<Caches>,
+        jti: &'static str,
+        result: Result<Feed, StoreError>,
+    ) -> (
+        tokio::task::JoinHandle<Result<bool, StoreError>>,
+        Arc<tokio::sync::Notify>,
+    ) {
+        let (reading, read) = (
+            Arc::new(tokio::sync::Notify::new()),
+            Arc::new(tokio::sync::Notify::new()),
+        );
+        let check = {
+            let (caches, reading, read) = (caches.clone(), reading.clone(), read.clone());
+            tokio::spawn(async move {
+                caches
+                    .is_revoked(jti, |_| async move {
+                        reading.notify_one();
+                        read.notified().await;
+                        result
+                    })
+                    .await
+            })
+        };
+        reading.notified().await;
+        (check, read)
+    }
+
     #[tokio::test]
     async fn a_fresh_copy_answers_without_reading() {
         let caches = Caches::new(Duration::from_secs(60));
@@ -307,23 +337,7 @@ mod tests {
             .await
             .unwrap();
         tokio::time::sleep(Duration::from_millis(5)).await;
-        let (reading, read) = (
-            Arc::new(tokio::sync::Notify::new()),
-            Arc::new(tokio::sync::Notify::new()),
-        );
-        let slow = {
-            let (caches, reading, read) = (caches.clone(), reading.clone(), read.clone());
-            tokio::spawn(async move {
-                caches
-                    .is_revoked("c", |_| async move {
-                        reading.notify_one();
-                        read.notified().await;
-                        feed(20, vec![row("c", 20)])
-                    })
-                    .await
-            })
-        };
-        reading.notified().await;
+        let (slow, read) = slow_sync(&caches, "c", feed(20, vec![row("c", 20)])).await;
         let answered = tokio::time::timeout(
             Duration::from_secs(5),
             caches.is_revoked("a", |_| async { panic!("one sync at a time") }),
@@ -363,23 +377,8 @@ mod tests {
                 .checked_sub(STALE_WHILE_SYNCING + Duration::from_secs(1))
                 .expect("the machine has been up longer than that");
         }
-        let (reading, read) = (
-            Arc::new(tokio::sync::Notify::new()),
-            Arc::new(tokio::sync::Notify::new()),
-        );
-        let slow = {
-            let (caches, reading, read) = (caches.clone(), reading.clone(), read.clone());
-            tokio::spawn(async move {
-                caches
-                    .is_revoked("a", |_| async move {
-                        reading.notify_one();
-                        read.notified().await;
-                        Err(StoreError::Corrupt("the database went away".into()))
-                    })
-                    .await
-            })
-        };
-        reading.notified().await;
+        let away = Err(StoreError::Corrupt("the database went away".into()));
+        let (slow, read) = slow_sync(&caches, "a", away).await;
         let waiting = {
             let caches = caches.clone();
             tokio::spawn(async move {
