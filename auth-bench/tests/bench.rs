@@ -8,7 +8,7 @@ fn run(args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_auth-bench"))
         .args(args)
         .output()
-        .expect("run auth-bench");
+        .unwrap_or_else(|e| panic!("cannot run auth-bench: {e}"));
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),

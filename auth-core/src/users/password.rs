@@ -315,12 +315,11 @@ async fn on_pool<T: Send + 'static>(
 }
 
 thread_local! {
-    /// This thread's hasher, whose arena (one 19 MiB block) is allocated by its first hash
-    /// and filled anew by each one after: a hash costs no allocation, page faults or
-    /// unmapping (a quarter of a hashing thread's time when each hash allocated its own
-    /// block, docs/performance.md). Kept for the thread's life: the memory bound of the pool
-    /// is one block a hashing thread. A stored hash with larger parameters is verified in a
-    /// block of its own, freed after.
+    /// This thread's hasher, whose arena (one 19 MiB block) is allocated by its first hash,
+    /// wiped after each and filled anew by the next: a hash costs no allocation, page faults
+    /// or unmapping. Kept for the thread's life: the memory bound of the pool is one block a
+    /// hashing thread. A stored hash with larger parameters is verified in a block of its
+    /// own, freed after.
     static HASHER: RefCell<Option<Hasher>> = const { RefCell::new(None) };
 }
 
