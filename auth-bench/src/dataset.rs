@@ -38,18 +38,37 @@ pub fn user(i: u64) -> (String, String, String) {
     (id, email, name)
 }
 
+/// Opens the database at `url` (SQLite or PostgreSQL: sqlx's connection types differ, the
+/// statements do not), runs `$body` with the connection as `$conn`, then refreshes the
+/// planner's statistics and closes it.
+macro_rules! on_database {
+    ($url:expr, $conn:ident => $body:block) => {{
+        let url: &str = $url;
+        if url.starts_with("sqlite:") {
+            let mut $conn = sqlx::SqliteConnection::connect(url)
+                .await
+                .with_context(|| format!("cannot open {url}"))?;
+            $body
+            sqlx::query("ANALYZE").execute(&mut $conn).await?;
+            $conn.close().await?;
+        } else {
+            let mut $conn = sqlx::PgConnection::connect(url)
+                .await
+                .with_context(|| format!("cannot open {url}"))?;
+            $body
+            sqlx::query("ANALYZE").execute(&mut $conn).await?;
+            $conn.close().await?;
+        }
+    }};
+}
+
 /// Writes users `0..n` into the database at `url` (whose migrations have run), then refreshes
 /// the planner's statistics. Returns how long it took.
 pub async fn seed_users(url: &str, n: u64) -> anyhow::Result<std::time::Duration> {
     let started = std::time::Instant::now();
     use auth_core::clock::Clock as _;
     let now = auth_core::clock::SystemClock.unix();
-    // The same statements on either database; sqlx's connection types differ.
-    macro_rules! seed {
-        ($connection:ty) => {{
-            let mut conn = <$connection>::connect(url)
-                .await
-                .with_context(|| format!("cannot open {url}"))?;
+    on_database!(url, conn => {
             let mut from = 0;
             while from < n {
                 let to = (from + BATCH).min(n);
@@ -73,15 +92,7 @@ pub async fn seed_users(url: &str, n: u64) -> anyhow::Result<std::time::Duration
                     .with_context(|| format!("inserting users {from}..{to}"))?;
                 from = to;
             }
-            sqlx::query("ANALYZE").execute(&mut conn).await?;
-            conn.close().await?;
-        }};
-    }
-    if url.starts_with("sqlite:") {
-        seed!(sqlx::SqliteConnection);
-    } else {
-        seed!(sqlx::PgConnection);
-    }
+    });
     Ok(started.elapsed())
 }
 
@@ -100,27 +111,15 @@ pub async fn seed_expired(url: &str, n: u64) -> anyhow::Result<std::time::Durati
          INSERT INTO family_access_tokens (jti, family_id, expires_at) \
          SELECT 'expired-' || CAST(i AS TEXT), (SELECT MIN(id) FROM token_families), 100 FROM n",
     ];
-    macro_rules! seed {
-        ($connection:ty) => {{
-            let mut conn = <$connection>::connect(url)
+    on_database!(url, conn => {
+        for sql in statements {
+            sqlx::query(sql)
+                .bind(half)
+                .execute(&mut conn)
                 .await
-                .with_context(|| format!("cannot open {url}"))?;
-            for sql in statements {
-                sqlx::query(sql)
-                    .bind(half)
-                    .execute(&mut conn)
-                    .await
-                    .context("writing expired rows")?;
-            }
-            sqlx::query("ANALYZE").execute(&mut conn).await?;
-            conn.close().await?;
-        }};
-    }
-    if url.starts_with("sqlite:") {
-        seed!(sqlx::SqliteConnection);
-    } else {
-        seed!(sqlx::PgConnection);
-    }
+                .context("writing expired rows")?;
+        }
+    });
     Ok(started.elapsed())
 }
 
@@ -233,12 +232,14 @@ pub async fn seed_scale(url: &str, scale: Scale) -> anyhow::Result<std::time::Du
         "CREATE TEMPORARY TABLE dataset_users (r BIGINT PRIMARY KEY, id TEXT NOT NULL)",
         "INSERT INTO dataset_users (r, id) SELECT ROW_NUMBER() OVER (ORDER BY id) - 1, id FROM users",
     ];
-    macro_rules! seed {
-        ($connection:ty, $setup:expr) => {{
-            let mut conn = <$connection>::connect(url)
-                .await
-                .with_context(|| format!("cannot open {url}"))?;
-            for sql in $setup.iter().chain(temporary.iter()) {
+    // One writer and a throwaway database: no sync per transaction, a large page cache.
+    let setup: &[&str] = if sqlite {
+        &["PRAGMA synchronous = OFF", "PRAGMA cache_size = -1048576"]
+    } else {
+        &["SET synchronous_commit = off"]
+    };
+    on_database!(url, conn => {
+            for sql in setup.iter().chain(temporary.iter()) {
                 sqlx::query(sqlx::AssertSqlSafe(*sql))
                     .execute(&mut conn)
                     .await?;
@@ -264,19 +265,7 @@ pub async fn seed_scale(url: &str, scale: Scale) -> anyhow::Result<std::time::Du
                     from = to;
                 }
             }
-            sqlx::query("ANALYZE").execute(&mut conn).await?;
-            conn.close().await?;
-        }};
-    }
-    if sqlite {
-        // One writer and a throwaway database: no sync per transaction, a large page cache.
-        seed!(
-            sqlx::SqliteConnection,
-            ["PRAGMA synchronous = OFF", "PRAGMA cache_size = -1048576"]
-        );
-    } else {
-        seed!(sqlx::PgConnection, ["SET synchronous_commit = off"]);
-    }
+    });
     Ok(started.elapsed())
 }
 

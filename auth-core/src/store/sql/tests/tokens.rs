@@ -49,19 +49,23 @@ async fn revoking_twice_is_revoking_once(backend: Backend) {
     assert!(!store.is_access_token_revoked("j2").await.unwrap());
 }
 
+/// Every jti left in `revoked_access_tokens`.
+async fn revoked_jtis(store: &TestStore) -> Vec<String> {
+    on_pool!(store, pool => {
+        sqlx::query_scalar("SELECT jti FROM revoked_access_tokens")
+            .fetch_all(pool)
+            .await
+            .unwrap()
+    })
+}
+
 #[both_backends]
 async fn the_purge_forgets_revocations_of_expired_tokens_only(backend: Backend) {
     let store = TestStore::new(backend).await;
     store.revoke_access_token("old", 100).await.unwrap();
     store.revoke_access_token("live", 300).await.unwrap();
     assert_eq!(store.purge_expired(200).await.unwrap(), 1);
-    let left: Vec<String> = on_pool!(store, pool => {
-        sqlx::query_scalar("SELECT jti FROM revoked_access_tokens")
-            .fetch_all(pool)
-            .await
-            .unwrap()
-    });
-    assert_eq!(left, ["live"]);
+    assert_eq!(revoked_jtis(&store).await, ["live"]);
 }
 
 /// A purge of more rows than one batch takes them all, batch after batch, and leaves the rest;
@@ -84,11 +88,5 @@ async fn the_purge_goes_batch_by_batch_until_nothing_expired_is_left(backend: Ba
     });
     store.revoke_access_token("live", 300).await.unwrap();
     assert_eq!(store.purge_expired(200).await.unwrap(), expired);
-    let left: Vec<String> = on_pool!(store, pool => {
-        sqlx::query_scalar("SELECT jti FROM revoked_access_tokens")
-            .fetch_all(pool)
-            .await
-            .unwrap()
-    });
-    assert_eq!(left, ["live"]);
+    assert_eq!(revoked_jtis(&store).await, ["live"]);
 }
