@@ -1,10 +1,10 @@
 //! [`ClientStore`]: ids are unique, a missing client is `NotFound`, and deleting a client or
 //! rotating its secret ends what was issued to it.
 
-use super::{TestStore, client, hash, user};
+use super::{TestStore, access, client, code, family, hash, user};
 use crate::clients::ClientId;
 use crate::store::sql::Backend;
-use crate::store::{ClientStore, GrantStore, IssuedAccess, StoreError, StoredCode, TokenFamily};
+use crate::store::{ClientStore, GrantStore, StoreError, StoredCode, TokenFamily};
 use auth_testkit_macros::both_backends;
 
 #[both_backends]
@@ -38,43 +38,17 @@ async fn deleting_a_client_takes_its_codes_and_revokes_its_families(backend: Bac
     store.insert_client(&shop).await.unwrap();
     let code = |family: &str| StoredCode {
         client_id: "shop".to_owned(),
-        user_id: user.clone(),
-        session_id: None,
-        redirect_uri: None,
-        scope: "openid".to_owned(),
-        nonce: None,
-        code_challenge: "challenge".to_owned(),
-        auth_time: 1,
-        amr: Vec::new(),
-        family_id: family.to_owned(),
-        created_at: 1,
-        expires_at: 600,
-        used_at: None,
-        dpop_jkt: None,
-        resources: Vec::new(),
+        ..code(&user, family, None)
     };
     store.insert_code(&hash(1), &code("f1")).await.unwrap();
     store.insert_code(&hash(2), &code("f2")).await.unwrap();
     let family = TokenFamily {
-        id: "f1".to_owned(),
         client_id: "shop".to_owned(),
-        user_id: user.clone(),
-        session_id: None,
-        scope: "openid".to_owned(),
-        auth_time: 1,
-        amr: Vec::new(),
-        created_at: 10,
-        revoked_at: None,
         client_registration: shop.registration_id.clone(),
-        dpop_jkt: None,
-        resources: Vec::new(),
-    };
-    let access = IssuedAccess {
-        jti: "j1".to_owned(),
-        expires_at: 2_000,
+        ..family("f1", &user, None)
     };
     let redeemed = store
-        .redeem_code(&hash(1), 10, &family, None, &access)
+        .redeem_code(&hash(1), 10, &family, None, &access("j1"))
         .await
         .unwrap();
     assert!(redeemed);

@@ -2,14 +2,11 @@
 //! nothing, a request is decided once, an approval is redeemed once (also when racing), and an
 //! approval goes with the session it was given in.
 
-use super::{TestStore, client, hash, user};
-use crate::sessions::Session;
+use super::{TestStore, access, client, family, hash, session, user};
 use crate::store::sql::{Backend, SqlStore};
 use crate::store::{
-    ClientStore, DeviceDecision, DeviceStatus, DeviceStore, IssuedAccess, NewDeviceAuthorization,
-    SessionStore, TokenFamily,
+    ClientStore, DeviceDecision, DeviceStatus, DeviceStore, NewDeviceAuthorization, SessionStore,
 };
-use crate::users::UserId;
 use auth_testkit_macros::both_backends;
 
 /// A pending request of client `c1` with device code `hash(device)` and user code
@@ -27,48 +24,6 @@ async fn requested(store: &SqlStore, device: u8, user_code: u8) {
         .insert_device_authorization(&hash(device), &hash(user_code), &new)
         .await
         .unwrap();
-}
-
-/// A session `s1` of a new user.
-async fn session(store: &SqlStore) -> Session {
-    let user = user(store, "ann@example.com").await.id;
-    let session = Session {
-        id: "s1".to_owned(),
-        user_id: user,
-        auth_time: 1,
-        amr: vec!["pwd".to_owned()],
-        created_at: 1,
-        last_seen_at: 1,
-        expires_at: 9_000,
-        user_agent: String::new(),
-        ip: String::new(),
-    };
-    store.insert_session(&session, &hash(50)).await.unwrap();
-    session
-}
-
-fn family(id: &str, user: &UserId) -> TokenFamily {
-    TokenFamily {
-        id: id.to_owned(),
-        client_id: "c1".to_owned(),
-        user_id: user.clone(),
-        session_id: Some("s1".to_owned()),
-        scope: "openid".to_owned(),
-        auth_time: 1,
-        amr: vec!["pwd".to_owned()],
-        created_at: 10,
-        revoked_at: None,
-        client_registration: "r1".to_owned(),
-        dpop_jkt: None,
-        resources: Vec::new(),
-    }
-}
-
-fn access(jti: &str) -> IssuedAccess {
-    IssuedAccess {
-        jti: jti.to_owned(),
-        expires_at: 2_000,
-    }
 }
 
 #[both_backends]
@@ -104,7 +59,8 @@ async fn polls_keep_the_interval_and_another_clients_poll_matches_nothing(backen
 async fn a_request_is_decided_once_and_an_approval_redeemed_once(backend: Backend) {
     let store = std::sync::Arc::new(TestStore::new(backend).await);
     store.insert_client(&client("c1")).await.unwrap();
-    let session = session(&store).await;
+    let ann = user(&store, "ann@example.com").await.id;
+    let session = session(&store, &ann).await;
     requested(&store, 1, 2).await;
     requested(&store, 3, 4).await;
     let approve = DeviceDecision::Approve {
@@ -166,7 +122,7 @@ async fn a_request_is_decided_once_and_an_approval_redeemed_once(backend: Backen
                 .redeem_device_code(
                     &hash(1),
                     13,
-                    &family("f1", &user),
+                    &family("f1", &user, Some("s1")),
                     None,
                     &access(&format!("j{i}")),
                 )
@@ -191,7 +147,8 @@ async fn a_request_is_decided_once_and_an_approval_redeemed_once(backend: Backen
 async fn an_approval_goes_with_its_session(backend: Backend) {
     let store = TestStore::new(backend).await;
     store.insert_client(&client("c1")).await.unwrap();
-    let session = session(&store).await;
+    let ann = user(&store, "ann@example.com").await.id;
+    let session = session(&store, &ann).await;
     requested(&store, 1, 2).await;
     let approve = DeviceDecision::Approve {
         session: session.clone(),

@@ -2,65 +2,13 @@
 //! visible, a failed rotation leaves nothing behind, ending a session takes its codes, and an
 //! exchanged access token joins only a live family.
 
-use super::{TestStore, client, hash, user};
+use super::{TestStore, access, client, code, family, hash, refresh, session, user};
 use crate::store::sql::{Backend, PoolSettings, SqlStore, on_pool};
 use crate::store::{
-    BackchannelStore, ClientStore, GrantStore, IssuedAccess, NewRefreshToken, SessionStore,
-    StoreError, StoredCode, TokenFamily, TokenStore,
+    BackchannelStore, ClientStore, GrantStore, SessionStore, StoreError, TokenStore,
 };
 use crate::users::UserId;
 use auth_testkit_macros::both_backends;
-
-fn code(user: &UserId, family: &str, session: Option<&str>) -> StoredCode {
-    StoredCode {
-        client_id: "c1".to_owned(),
-        user_id: user.clone(),
-        session_id: session.map(str::to_owned),
-        redirect_uri: Some("https://app.example.com/callback".to_owned()),
-        scope: "openid".to_owned(),
-        nonce: None,
-        code_challenge: "challenge".to_owned(),
-        auth_time: 1,
-        amr: vec!["pwd".to_owned()],
-        family_id: family.to_owned(),
-        created_at: 1,
-        expires_at: 600,
-        used_at: None,
-        dpop_jkt: None,
-        resources: Vec::new(),
-    }
-}
-
-fn family(id: &str, user: &UserId, session: Option<&str>) -> TokenFamily {
-    TokenFamily {
-        id: id.to_owned(),
-        client_id: "c1".to_owned(),
-        user_id: user.clone(),
-        session_id: session.map(str::to_owned),
-        scope: "openid".to_owned(),
-        auth_time: 1,
-        amr: vec!["pwd".to_owned()],
-        created_at: 10,
-        revoked_at: None,
-        client_registration: "r1".to_owned(),
-        dpop_jkt: None,
-        resources: Vec::new(),
-    }
-}
-
-fn access(jti: &str) -> IssuedAccess {
-    IssuedAccess {
-        jti: jti.to_owned(),
-        expires_at: 2_000,
-    }
-}
-
-fn refresh(byte: u8) -> NewRefreshToken {
-    NewRefreshToken {
-        hash: hash(byte),
-        expires_at: 9_000,
-    }
-}
 
 /// Issues the family `f1` of a new user and the client `c1`, with the refresh token `hash(1)` and access token `j0`.
 async fn issued_family(store: &SqlStore) -> UserId {
@@ -181,18 +129,7 @@ async fn ending_a_session_takes_its_codes_and_revokes_its_families(backend: Back
     let store = TestStore::new(backend).await;
     store.insert_client(&client("c1")).await.unwrap();
     let user = user(&store, "ann@example.com").await.id;
-    let session = crate::sessions::Session {
-        id: "s1".to_owned(),
-        user_id: user.clone(),
-        auth_time: 1,
-        amr: vec!["pwd".to_owned()],
-        created_at: 1,
-        last_seen_at: 1,
-        expires_at: 9_000,
-        user_agent: String::new(),
-        ip: String::new(),
-    };
-    store.insert_session(&session, &hash(50)).await.unwrap();
+    session(&store, &user).await;
     for (byte, id) in [(100, "f1"), (101, "f2")] {
         store
             .insert_code(&hash(byte), &code(&user, id, Some("s1")))
@@ -239,18 +176,7 @@ async fn an_ended_session_owes_its_clients_one_logout_notice_each(backend: Backe
     store.insert_client(&told).await.unwrap();
     store.insert_client(&client("c2")).await.unwrap();
     let user = user(&store, "ann@example.com").await.id;
-    let session = crate::sessions::Session {
-        id: "s1".to_owned(),
-        user_id: user.clone(),
-        auth_time: 1,
-        amr: vec!["pwd".to_owned()],
-        created_at: 1,
-        last_seen_at: 1,
-        expires_at: 9_000,
-        user_agent: String::new(),
-        ip: String::new(),
-    };
-    store.insert_session(&session, &hash(50)).await.unwrap();
+    session(&store, &user).await;
     for (byte, client_id) in [(100, "c1"), (101, "c2")] {
         let mut code = code(&user, &format!("f-{client_id}"), Some("s1"));
         code.client_id = client_id.to_owned();

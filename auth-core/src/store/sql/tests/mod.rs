@@ -22,7 +22,10 @@ use super::{Backend, PoolSettings, SqlStore};
 use crate::clients::{AuthMethod, Client, ClientExtras, ClientId, GrantType, RedirectUri};
 use crate::scope::Scope;
 use crate::secrets::TokenHash;
-use crate::store::UserStore;
+use crate::sessions::Session;
+use crate::store::{
+    IssuedAccess, NewRefreshToken, SessionStore, StoredCode, TokenFamily, UserStore,
+};
 use crate::users::{Email, Profile, User, UserId};
 use sqlx::Connection;
 use std::ops::Deref;
@@ -184,5 +187,77 @@ pub(super) fn client(id: &str) -> Client {
         registration_token_hash: None,
         created_at: 1,
         registration_id: "r1".to_owned(),
+    }
+}
+
+/// The session `s1` of `user`, stored with the secret `hash(50)`.
+pub(super) async fn session(store: &SqlStore, user: &UserId) -> Session {
+    let session = Session {
+        id: "s1".to_owned(),
+        user_id: user.clone(),
+        auth_time: 1,
+        amr: vec!["pwd".to_owned()],
+        created_at: 1,
+        last_seen_at: 1,
+        expires_at: 9_000,
+        user_agent: String::new(),
+        ip: String::new(),
+    };
+    store.insert_session(&session, &hash(50)).await.unwrap();
+    session
+}
+
+/// A code of client `c1` for `user`, redeemed into the token family `family`, not stored.
+pub(super) fn code(user: &UserId, family: &str, session: Option<&str>) -> StoredCode {
+    StoredCode {
+        client_id: "c1".to_owned(),
+        user_id: user.clone(),
+        session_id: session.map(str::to_owned),
+        redirect_uri: Some("https://app.example.com/callback".to_owned()),
+        scope: "openid".to_owned(),
+        nonce: None,
+        code_challenge: "challenge".to_owned(),
+        auth_time: 1,
+        amr: vec!["pwd".to_owned()],
+        family_id: family.to_owned(),
+        created_at: 1,
+        expires_at: 600,
+        used_at: None,
+        dpop_jkt: None,
+        resources: Vec::new(),
+    }
+}
+
+/// The token family `id` of client `c1` (registration `r1`) for `user`, not stored.
+pub(super) fn family(id: &str, user: &UserId, session: Option<&str>) -> TokenFamily {
+    TokenFamily {
+        id: id.to_owned(),
+        client_id: "c1".to_owned(),
+        user_id: user.clone(),
+        session_id: session.map(str::to_owned),
+        scope: "openid".to_owned(),
+        auth_time: 1,
+        amr: vec!["pwd".to_owned()],
+        created_at: 10,
+        revoked_at: None,
+        client_registration: "r1".to_owned(),
+        dpop_jkt: None,
+        resources: Vec::new(),
+    }
+}
+
+/// An access token `jti` that expires at 2000.
+pub(super) fn access(jti: &str) -> IssuedAccess {
+    IssuedAccess {
+        jti: jti.to_owned(),
+        expires_at: 2_000,
+    }
+}
+
+/// A refresh token `hash(byte)` that expires at 9000.
+pub(super) fn refresh(byte: u8) -> NewRefreshToken {
+    NewRefreshToken {
+        hash: hash(byte),
+        expires_at: 9_000,
     }
 }

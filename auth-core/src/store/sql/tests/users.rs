@@ -1,13 +1,11 @@
 //! [`UserStore`], [`RoleStore`] and [`SessionStore`]: addresses are unique whatever their case,
 //! references to missing rows are `NotFound`, and deleting a user takes everything of theirs.
 
-use super::{TestStore, client, hash, user};
+use super::{TestStore, access, client, code, family, hash, refresh, session, user};
 use crate::roles::{Role, RoleName};
-use crate::sessions::Session;
 use crate::store::sql::Backend;
 use crate::store::{
-    ClientStore, GrantStore, IssuedAccess, RoleStore, SessionStore, StoreError, StoredCode,
-    TokenFamily, TokenStore, UserStore,
+    ClientStore, GrantStore, RoleStore, SessionStore, StoreError, TokenStore, UserStore,
 };
 use crate::users::{Email, UserId};
 use auth_testkit_macros::both_backends;
@@ -89,60 +87,19 @@ async fn deleting_a_user_takes_everything_of_theirs(backend: Backend) {
     store.insert_client(&client("c1")).await.unwrap();
     let ann = user(&store, "ann@example.com").await.id;
     store.grant_role(&ann, &admin.name, 1).await.unwrap();
-    let session = Session {
-        id: "s1".to_owned(),
-        user_id: ann.clone(),
-        auth_time: 1,
-        amr: vec!["pwd".to_owned()],
-        created_at: 1,
-        last_seen_at: 1,
-        expires_at: 9_000,
-        user_agent: String::new(),
-        ip: String::new(),
-    };
-    store.insert_session(&session, &hash(50)).await.unwrap();
-    let code = StoredCode {
-        client_id: "c1".to_owned(),
-        user_id: ann.clone(),
-        session_id: None,
-        redirect_uri: None,
-        scope: "openid".to_owned(),
-        nonce: None,
-        code_challenge: "challenge".to_owned(),
-        auth_time: 1,
-        amr: Vec::new(),
-        family_id: "f1".to_owned(),
-        created_at: 1,
-        expires_at: 600,
-        used_at: None,
-        dpop_jkt: None,
-        resources: Vec::new(),
-    };
-    store.insert_code(&hash(1), &code).await.unwrap();
-    let family = TokenFamily {
-        id: "f1".to_owned(),
-        client_id: "c1".to_owned(),
-        user_id: ann.clone(),
-        session_id: None,
-        scope: "openid".to_owned(),
-        auth_time: 1,
-        amr: Vec::new(),
-        created_at: 10,
-        revoked_at: None,
-        client_registration: "r1".to_owned(),
-        dpop_jkt: None,
-        resources: Vec::new(),
-    };
-    let access = IssuedAccess {
-        jti: "j1".to_owned(),
-        expires_at: 2_000,
-    };
-    let refresh = crate::store::NewRefreshToken {
-        hash: hash(2),
-        expires_at: 9_000,
-    };
+    session(&store, &ann).await;
+    store
+        .insert_code(&hash(1), &code(&ann, "f1", None))
+        .await
+        .unwrap();
     let redeemed = store
-        .redeem_code(&hash(1), 10, &family, Some(&refresh), &access)
+        .redeem_code(
+            &hash(1),
+            10,
+            &family("f1", &ann, None),
+            Some(&refresh(2)),
+            &access("j1"),
+        )
         .await
         .unwrap();
     assert!(redeemed);
