@@ -7,12 +7,11 @@
 use crate::Provider;
 use crate::audit::{self, Entry};
 use crate::mail::Mail;
-use crate::secrets::new_token;
 use crate::store::EmailTokenPurpose;
 use crate::throttle::{self, Account, Feature, Key};
 use crate::users::password::{self, Password};
 use crate::users::{User, UserError};
-use crate::verification::LinkError;
+use crate::verification::{LinkError, store_link};
 use secrecy::ExposeSecret;
 
 /// Prefix of reset link tokens.
@@ -67,20 +66,15 @@ async fn send_link(provider: &Provider, email: &str, ip: &str) -> Result<(), Use
         return Ok(());
     }
     let policy = &provider.settings().account;
-    let token = new_token(RESET_PREFIX);
-    let now = provider.clock().unix();
     let ttl = i64::try_from(policy.reset_link_ttl.as_secs()).unwrap_or(1800);
-    provider
-        .store()
-        .insert_email_token(
-            &provider.hasher().hash(token.expose_secret()),
-            &user.id,
-            EmailTokenPurpose::ResetPassword,
-            user.email.as_str(),
-            now,
-            now + ttl,
-        )
-        .await?;
+    let token = store_link(
+        provider,
+        &user,
+        RESET_PREFIX,
+        EmailTokenPurpose::ResetPassword,
+        ttl,
+    )
+    .await?;
     provider
         .send_mail(
             Mail::ResetPassword {

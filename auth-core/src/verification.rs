@@ -3,10 +3,10 @@
 use crate::Provider;
 use crate::mail::Mail;
 use crate::secrets::new_token;
-use crate::store::EmailTokenPurpose;
+use crate::store::{EmailTokenPurpose, StoreError};
 use crate::throttle::{self, Account, Feature, Key};
 use crate::users::{User, UserError};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 
 /// Prefix of verification link tokens.
 pub const VERIFY_PREFIX: &str = "ev_";
@@ -31,20 +31,15 @@ impl From<crate::store::StoreError> for LinkError {
 /// Sends a verification link to the user's current address.
 pub async fn send_link(provider: &Provider, user: &User) -> Result<(), UserError> {
     let policy = &provider.settings().account;
-    let token = new_token(VERIFY_PREFIX);
-    let now = provider.clock().unix();
     let ttl = i64::try_from(policy.verification_link_ttl.as_secs()).unwrap_or(86_400);
-    provider
-        .store()
-        .insert_email_token(
-            &provider.hasher().hash(token.expose_secret()),
-            &user.id,
-            EmailTokenPurpose::VerifyEmail,
-            user.email.as_str(),
-            now,
-            now + ttl,
-        )
-        .await?;
+    let token = store_link(
+        provider,
+        user,
+        VERIFY_PREFIX,
+        EmailTokenPurpose::VerifyEmail,
+        ttl,
+    )
+    .await?;
     provider
         .send_mail(
             Mail::VerifyEmail {
@@ -57,6 +52,31 @@ pub async fn send_link(provider: &Provider, user: &User) -> Result<(), UserError
         )
         .await
         .map_err(|e| UserError::Internal(e.to_string()))
+}
+
+/// Stores a new single-use link token (`prefix` and random) for `purpose` and the user's current
+/// address, valid for `ttl_secs`: only its hash is kept. Returns the token to mail.
+pub(crate) async fn store_link(
+    provider: &Provider,
+    user: &User,
+    prefix: &str,
+    purpose: EmailTokenPurpose,
+    ttl_secs: i64,
+) -> Result<SecretString, StoreError> {
+    let token = new_token(prefix);
+    let now = provider.clock().unix();
+    provider
+        .store()
+        .insert_email_token(
+            &provider.hasher().hash(token.expose_secret()),
+            &user.id,
+            purpose,
+            user.email.as_str(),
+            now,
+            now + ttl_secs,
+        )
+        .await?;
+    Ok(token)
 }
 
 /// Sends a new link to `email` if an unverified account has it, in a background task, so the
