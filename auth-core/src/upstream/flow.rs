@@ -555,20 +555,15 @@ async fn resolve(
             .await?;
             return Ok(Outcome::SecondFactor { handle });
         }
-        audit::record(
+        return Ok(signed_in(
             provider,
-            Entry::new("upstream_login")
-                .user(&user.id)
-                .ip(ip)
-                .detail("provider", id)
-                .detail("amr", "fed"),
+            user,
+            vec!["fed".into()],
+            id,
+            ip,
+            state.request_handle.clone(),
         )
-        .await;
-        return Ok(Outcome::SignedIn {
-            user: Box::new(user),
-            amr: vec!["fed".into()],
-            request: state.request_handle.clone(),
-        });
+        .await);
     }
     let email = found
         .email
@@ -627,20 +622,40 @@ async fn resolve(
             .detail("email_verified", found.email_verified),
     )
     .await;
+    Ok(signed_in(
+        provider,
+        user,
+        vec!["fed".into()],
+        id,
+        ip,
+        state.request_handle.clone(),
+    )
+    .await)
+}
+
+/// Records that `user` signed in through upstream `id` with `amr`, and says so.
+async fn signed_in(
+    provider: &Provider,
+    user: User,
+    amr: Vec<String>,
+    id: &str,
+    ip: &str,
+    request: Option<String>,
+) -> Outcome {
     audit::record(
         provider,
         Entry::new("upstream_login")
             .user(&user.id)
             .ip(ip)
             .detail("provider", id)
-            .detail("amr", "fed"),
+            .detail("amr", amr.join(" ")),
     )
     .await;
-    Ok(Outcome::SignedIn {
+    Outcome::SignedIn {
         user: Box::new(user),
-        amr: vec!["fed".into()],
-        request: state.request_handle.clone(),
-    })
+        amr,
+        request,
+    }
 }
 
 /// A new account for an upstream identity: no password (the upstream is its way in), the
@@ -847,20 +862,8 @@ pub async fn finish(
         )
         .await;
     }
-    audit::record(
-        provider,
-        Entry::new("upstream_login")
-            .user(&user.id)
-            .ip(ip)
-            .detail("provider", id)
-            .detail("amr", amr.join(" ")),
-    )
-    .await;
-    Ok(Outcome::SignedIn {
-        user: Box::new(user),
-        amr: amr.into_iter().map(str::to_owned).collect(),
-        request: pending.request_handle,
-    })
+    let amr = amr.into_iter().map(str::to_owned).collect();
+    Ok(signed_in(provider, user, amr, id, ip, pending.request_handle).await)
 }
 
 /// Why an unlink was refused.
