@@ -13,6 +13,7 @@
 
 use crate::Provider;
 use crate::audit::{self, Entry};
+use crate::authorize::requested_scope;
 use crate::clients::authentication::{Accept, Credentials, authenticate_throttled};
 use crate::clients::{Client, ClientId, GrantType};
 use crate::error::OAuthError;
@@ -170,24 +171,6 @@ pub async fn start(
         expires_in,
         interval,
     })
-}
-
-/// The scope of the request: as `/authorize` would take it (RFC 6749 section 3.3): what the
-/// client may ask for, and without `scope` the client's scopes but `openid`.
-fn requested_scope(client: &Client, params: &Params) -> Result<Scope, OAuthError> {
-    let scope = match params.get("scope") {
-        Some(text) => Scope::parse(text).map_err(|e| OAuthError::invalid_scope(e.to_string()))?,
-        None => client.scope.iter().filter(|s| *s != "openid").collect(),
-    };
-    let refused: Vec<&str> = scope.not_in(&client.scope).collect();
-    if !refused.is_empty() {
-        return Err(OAuthError::invalid_scope(format!(
-            "client `{}` may not request scope `{}`",
-            client.id,
-            refused.join(" ")
-        )));
-    }
-    Ok(scope)
 }
 
 /// Why a user code entered on the verification page led nowhere.

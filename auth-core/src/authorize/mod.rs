@@ -361,20 +361,7 @@ fn check_parameters(
             client.id
         )));
     }
-    let scope = match params.get("scope") {
-        Some(text) => Scope::parse(text).map_err(|e| OAuthError::invalid_scope(e.to_string()))?,
-        // RFC 6749 section 3.3: a pre-defined default: the client's scope, as plain OAuth.
-        None => client.scope.iter().filter(|s| *s != "openid").collect(),
-    };
-    let refused: Vec<&str> = scope.not_in(&client.scope).collect();
-    if !refused.is_empty() {
-        return Err(OAuthError::invalid_scope(format!(
-            "client `{}` may not request scope `{}`",
-            client.id,
-            refused.join(" ")
-        )));
-    }
-    request.scope = scope.to_string();
+    request.scope = requested_scope(client, params)?.to_string();
 
     // PKCE is required of every client (RFC 9700 section 2.1.1 recommends it for all).
     let challenge = params.get("code_challenge").ok_or_else(|| {
@@ -622,4 +609,23 @@ pub async fn issue_code(
             q.append_pair("code", secrecy::ExposeSecret::expose_secret(&code));
         },
     ))
+}
+
+/// The scope of an authorization request (also a device authorization request): what the
+/// client may ask for, and without `scope` the client's scopes but `openid`.
+pub(crate) fn requested_scope(client: &Client, params: &Params) -> Result<Scope, OAuthError> {
+    let scope = match params.get("scope") {
+        Some(text) => Scope::parse(text).map_err(|e| OAuthError::invalid_scope(e.to_string()))?,
+        // RFC 6749 section 3.3: a pre-defined default: the client's scope, as plain OAuth.
+        None => client.scope.iter().filter(|s| *s != "openid").collect(),
+    };
+    let refused: Vec<&str> = scope.not_in(&client.scope).collect();
+    if !refused.is_empty() {
+        return Err(OAuthError::invalid_scope(format!(
+            "client `{}` may not request scope `{}`",
+            client.id,
+            refused.join(" ")
+        )));
+    }
+    Ok(scope)
 }
