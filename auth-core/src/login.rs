@@ -119,14 +119,7 @@ pub async fn password_step(
         codes::send(provider, &user, CodePurpose::Login, Channel::Email, ip).await?;
         Method::Email
     } else {
-        audit::record(
-            provider,
-            Entry::new("login")
-                .user(&user.id)
-                .ip(ip)
-                .detail("amr", "pwd"),
-        )
-        .await;
+        record_login(provider, &user, ip, "pwd").await;
         return Ok(FirstStep::Done(Box::new(user)));
     };
     let handle = new_token("lc_");
@@ -252,14 +245,7 @@ pub async fn second_step(
                 )
                 .await;
             }
-            audit::record(
-                provider,
-                Entry::new("login")
-                    .user(&user.id)
-                    .ip(ip)
-                    .detail("amr", amr.join(" ")),
-            )
-            .await;
+            record_login(provider, &user, ip, &amr.join(" ")).await;
             Ok(Completed {
                 user,
                 amr: amr.into_iter().map(str::to_owned).collect(),
@@ -279,4 +265,13 @@ pub async fn second_step(
             Err(e.into())
         }
     }
+}
+
+/// Audits a successful login of `user` with the (space-separated) methods `amr`.
+pub(crate) async fn record_login(provider: &Provider, user: &User, ip: &str, amr: &str) {
+    audit::record(
+        provider,
+        Entry::new("login").user(&user.id).ip(ip).detail("amr", amr),
+    )
+    .await;
 }

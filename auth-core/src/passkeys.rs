@@ -23,7 +23,7 @@
 
 use crate::Provider;
 use crate::audit::{self, Entry};
-use crate::login::Completed;
+use crate::login::{Completed, record_login};
 use crate::provider::Issuer;
 use crate::secrets::{TokenHash, new_id, new_token};
 use crate::store::{PasskeyUse, StoreError, StoredCeremony, StoredPasskey};
@@ -496,7 +496,7 @@ pub async fn finish_sign_in(
     if amr.iter().any(|m| m == "user") {
         amr.push("mfa".into());
     }
-    login_audit(provider, &user, ip, &amr).await;
+    record_login(provider, &user, ip, &amr.join(" ")).await;
     Ok(Completed {
         user,
         amr,
@@ -504,15 +504,17 @@ pub async fn finish_sign_in(
     })
 }
 
-async fn login_audit(provider: &Provider, user: &User, ip: &str, amr: &[String]) {
-    audit::record(
+/// Records the refusal of a passkey that may be cloned (its signature counter went backwards).
+async fn cloned(provider: &Provider, user: &User, ip: &str, step: &str) -> PasskeyError {
+    refused(
         provider,
-        Entry::new("login")
-            .user(&user.id)
-            .ip(ip)
-            .detail("amr", amr.join(" ")),
+        Some(user),
+        ip,
+        step,
+        "signature counter went backwards",
     )
     .await;
+    PasskeyError::Cloned
 }
 
 /// Checks the outcome of an assertion and records the use: the signature counter must go
@@ -532,15 +534,7 @@ async fn checked_use(
         // webauthn-rs compares the counter with the one in the serialised credential and
         // refuses a clone itself; the stored column says the same (it is written with it).
         Err(WebauthnError::CredentialPossibleCompromise) => {
-            refused(
-                provider,
-                Some(user),
-                ip,
-                step,
-                "signature counter went backwards",
-            )
-            .await;
-            return Err(PasskeyError::Cloned);
+            return Err(cloned(provider, user, ip, step).await);
         }
         Err(e) => {
             refused(provider, Some(user), ip, step, &e.to_string()).await;
@@ -552,15 +546,7 @@ async fn checked_use(
     // nonzero, the new one MUST be greater than the stored one; otherwise the authenticator
     // may be cloned, and the assertion is refused.
     if (counter != 0 || stored.sign_count != 0) && counter <= stored.sign_count {
-        refused(
-            provider,
-            Some(user),
-            ip,
-            step,
-            "signature counter went backwards",
-        )
-        .await;
-        return Err(PasskeyError::Cloned);
+        return Err(cloned(provider, user, ip, step).await);
     }
     passkey.update_credential(&result);
     let credential = serde_json::to_string(&passkey).map_err(internal)?;
@@ -723,7 +709,7 @@ pub async fn finish_second_factor(
     let mut all = vec!["pwd".to_owned()];
     all.extend(amr);
     all.push("mfa".into());
-    login_audit(provider, &user, ip, &all).await;
+    record_login(provider, &user, ip, &all.join(" ")).await;
     Ok(Completed {
         user,
         amr: all,
