@@ -138,13 +138,7 @@ pub async fn update_profile(
         let code = code
             .filter(|c| !c.trim().is_empty())
             .ok_or(AccountError::StepUpRequired("changing the phone number"))?;
-        otp::attempt(
-            provider,
-            user,
-            ip,
-            codes::verify(provider, user, CodePurpose::StepUp, code),
-        )
-        .await?;
+        step_up(provider, user, code, ip).await?;
     }
     let now = provider.clock().unix();
     provider
@@ -162,6 +156,18 @@ pub async fn update_profile(
         .ok_or_else(|| AccountError::User(UserError::NotFound(user.id.to_string())))
 }
 
+/// Checks the step-up code sent to the user (counted against the user's and the address's
+/// attempts).
+async fn step_up(provider: &Provider, user: &User, code: &str, ip: &str) -> Result<(), OtpError> {
+    otp::attempt(
+        provider,
+        user,
+        ip,
+        codes::verify(provider, user, CodePurpose::StepUp, code),
+    )
+    .await
+}
+
 /// Changes the e-mail address after a step-up code sent to the current address. The new address
 /// is unverified until the user confirms it through the link sent to it; the old address is
 /// told of the change.
@@ -172,13 +178,7 @@ pub async fn change_email(
     code: &str,
     ip: &str,
 ) -> Result<User, AccountError> {
-    otp::attempt(
-        provider,
-        user,
-        ip,
-        codes::verify(provider, user, CodePurpose::StepUp, code),
-    )
-    .await?;
+    step_up(provider, user, code, ip).await?;
     match provider
         .store()
         .set_email(&user.id, new_email, provider.clock().unix())
