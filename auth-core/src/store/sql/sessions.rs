@@ -93,50 +93,16 @@ impl SessionStore for SqlStore {
     }
 
     async fn end_session(&self, session_id: &str) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            // The session's codes go with it (`ON DELETE CASCADE`). On PostgreSQL the cascade
-            // waits for a redemption of one of them that is under way, so the family that
-            // redemption creates is there for the update below to revoke, and for its client
-            // to be told.
-            let ended: Vec<String> = sqlx::query_scalar("DELETE FROM sessions WHERE id = $1 RETURNING id")
-                .bind(session_id)
-                .fetch_all(&mut *tx)
-                .await?;
-            sqlx::query(
-                "UPDATE token_families SET revoked_at = unixepoch() \
-                 WHERE session_id = $1 AND revoked_at IS NULL",
-            )
-            .bind(session_id)
-            .execute(&mut *tx)
-            .await?;
-            tx.queue_logouts(&ended).await?;
-            tx.commit().await?;
-        });
-        self.caches.revocations_changed();
-        Ok(())
+        // The session's codes go with it (`ON DELETE CASCADE`). On PostgreSQL the cascade
+        // waits for a redemption of one of them that is under way, so the family that
+        // redemption creates is there for the update to revoke, and for its client to be told.
+        self.end_sessions("id = $1", "session_id = $1", &[session_id])
+            .await
     }
 
     async fn end_user_sessions(&self, user: &UserId) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let ended: Vec<String> =
-                sqlx::query_scalar("DELETE FROM sessions WHERE user_id = $1 RETURNING id")
-                    .bind(user.as_str())
-                    .fetch_all(&mut *tx)
-                    .await?;
-            sqlx::query(
-                "UPDATE token_families SET revoked_at = unixepoch() \
-                 WHERE user_id = $1 AND revoked_at IS NULL",
-            )
-            .bind(user.as_str())
-            .execute(&mut *tx)
-            .await?;
-            tx.queue_logouts(&ended).await?;
-            tx.commit().await?;
-        });
-        self.caches.revocations_changed();
-        Ok(())
+        self.end_sessions("user_id = $1", "user_id = $1", &[user.as_str()])
+            .await
     }
 
     async fn end_other_sessions(
@@ -144,23 +110,40 @@ impl SessionStore for SqlStore {
         user: &UserId,
         keep_session: &str,
     ) -> Result<(), StoreError> {
+        self.end_sessions(
+            "user_id = $1 AND id <> $2",
+            "user_id = $1 AND (session_id IS NULL OR session_id <> $2)",
+            &[user.as_str(), keep_session],
+        )
+        .await
+    }
+}
+
+impl SqlStore {
+    /// Deletes the sessions `sessions_where` selects, revokes the token families
+    /// `families_where` selects (`params` are bound to `$1`, `$2`, ... in both), and queues
+    /// the logout notices the ended sessions owe: one transaction.
+    async fn end_sessions(
+        &self,
+        sessions_where: &str,
+        families_where: &str,
+        params: &[&str],
+    ) -> Result<(), StoreError> {
+        let delete = format!("DELETE FROM sessions WHERE {sessions_where} RETURNING id");
+        let revoke = format!(
+            "UPDATE token_families SET revoked_at = unixepoch() \
+             WHERE {families_where} AND revoked_at IS NULL"
+        );
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let ended: Vec<String> = sqlx::query_scalar(
-                "DELETE FROM sessions WHERE user_id = $1 AND id <> $2 RETURNING id",
-            )
-            .bind(user.as_str())
-            .bind(keep_session)
-            .fetch_all(&mut *tx)
-            .await?;
-            sqlx::query(
-                "UPDATE token_families SET revoked_at = unixepoch() WHERE user_id = $1 \
-                 AND revoked_at IS NULL AND (session_id IS NULL OR session_id <> $2)",
-            )
-            .bind(user.as_str())
-            .bind(keep_session)
-            .execute(&mut *tx)
-            .await?;
+            let mut ended = sqlx::query_scalar(sqlx::AssertSqlSafe(delete));
+            let mut revoked = sqlx::query(sqlx::AssertSqlSafe(revoke));
+            for param in params {
+                ended = ended.bind(*param);
+                revoked = revoked.bind(*param);
+            }
+            let ended: Vec<String> = ended.fetch_all(&mut *tx).await?;
+            revoked.execute(&mut *tx).await?;
             tx.queue_logouts(&ended).await?;
             tx.commit().await?;
         });
