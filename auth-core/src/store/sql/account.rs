@@ -1,5 +1,6 @@
 //! E-mail tokens, the mail outbox and the audit log in SQL.
 
+use super::outboxes::OutboxRow;
 use super::{SqlStore, on_pool, user_id};
 use crate::secrets::TokenHash;
 use crate::store::{
@@ -177,21 +178,14 @@ impl MailStore for SqlStore {
         error: &str,
         failed_at: Option<i64>,
     ) -> Result<(), StoreError> {
-        let error: String = error.chars().take(1000).collect();
-        on_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE mail_outbox SET attempts = $2, next_attempt_at = $3, last_error = $4, failed_at = $5 WHERE id = $1",
-            )
-            .bind(id)
-            .bind(attempts)
-            .bind(next_attempt_at)
-            .bind(&error)
-            .bind(failed_at)
-            .execute(pool)
-            .await
-            .map(|_| ())
-        })?;
-        Ok(())
+        self.outbox_attempt_failed(
+            OutboxRow::Mail(id),
+            attempts,
+            next_attempt_at,
+            error,
+            failed_at,
+        )
+        .await
     }
 
     async fn pending_mail(&self) -> Result<i64, StoreError> {

@@ -1,6 +1,7 @@
 //! The back-channel logout outbox in SQL: queuing notices inside the transactions that end
 //! sessions ([`LogoutTx`]), and claiming and settling them ([`BackchannelStore`]).
 
+use super::outboxes::OutboxRow;
 use super::{Backend, SqlStore, WritePool as _, on_pool};
 use crate::backchannel::{BackchannelLogout, LogoutNotice};
 use crate::store::{BackchannelStore, StoreError};
@@ -162,22 +163,14 @@ impl BackchannelStore for SqlStore {
         error: &str,
         failed_at: Option<i64>,
     ) -> Result<(), StoreError> {
-        let error: String = error.chars().take(1000).collect();
-        on_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE backchannel_logouts SET attempts = $2, next_attempt_at = $3, \
-                 last_error = $4, failed_at = $5 WHERE id = $1",
-            )
-            .bind(id)
-            .bind(attempts)
-            .bind(next_attempt_at)
-            .bind(&error)
-            .bind(failed_at)
-            .execute(pool)
-            .await
-            .map(|_| ())
-        })?;
-        Ok(())
+        self.outbox_attempt_failed(
+            OutboxRow::Logout(id),
+            attempts,
+            next_attempt_at,
+            error,
+            failed_at,
+        )
+        .await
     }
 
     async fn logout_deferred(&self, id: &str, next_attempt_at: i64) -> Result<(), StoreError> {

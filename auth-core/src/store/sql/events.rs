@@ -1,6 +1,7 @@
 //! The event outbox in SQL: writing events inside the transactions of the changes they
 //! describe ([`EventTx`]), and claiming and settling deliveries ([`EventStore`]).
 
+use super::outboxes::OutboxRow;
 use super::{SqlStore, on_pool};
 use crate::events::{self, EventRouting, Subject, UserState};
 use crate::store::{EventStore, QueuedDelivery, StoreError};
@@ -168,23 +169,12 @@ impl EventStore for SqlStore {
         error: &str,
         failed_at: Option<i64>,
     ) -> Result<(), StoreError> {
-        let error: String = error.chars().take(1000).collect();
-        on_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE event_deliveries SET attempts = $3, next_attempt_at = $4, last_error = $5, \
-                 failed_at = $6 WHERE event_id = $1 AND destination = $2",
-            )
-            .bind(event_id)
-            .bind(destination)
-            .bind(attempts)
-            .bind(next_attempt_at)
-            .bind(&error)
-            .bind(failed_at)
-            .execute(pool)
+        let row = OutboxRow::Delivery {
+            event_id,
+            destination,
+        };
+        self.outbox_attempt_failed(row, attempts, next_attempt_at, error, failed_at)
             .await
-            .map(|_| ())
-        })?;
-        Ok(())
     }
 
     async fn pending_deliveries(&self) -> Result<i64, StoreError> {

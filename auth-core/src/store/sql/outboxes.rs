@@ -1,4 +1,5 @@
-//! The outboxes as the admin console lists them (see [`OutboxStore`]).
+//! The outboxes as the admin console lists them (see [`OutboxStore`]), and the bookkeeping of
+//! a failed delivery attempt that the mail, event and back-channel logout outboxes share.
 
 use super::{SqlStore, on_pool};
 use crate::store::{Outbox, OutboxEntry, OutboxStore, StoreError};
@@ -83,5 +84,61 @@ impl OutboxStore for SqlStore {
             })?,
         };
         Ok(changed == 1)
+    }
+}
+
+/// One entry of an outbox, by its key.
+pub(super) enum OutboxRow<'a> {
+    /// A queued mail.
+    Mail(&'a str),
+    /// An event's delivery to one destination.
+    Delivery {
+        event_id: &'a str,
+        destination: &'a str,
+    },
+    /// A back-channel logout notice.
+    Logout(&'a str),
+}
+
+impl SqlStore {
+    /// Records a failed attempt at delivering `row`: its attempts, when to try next, the error
+    /// (its first 1000 characters) and, once it is given up, `failed_at`.
+    pub(super) async fn outbox_attempt_failed(
+        &self,
+        row: OutboxRow<'_>,
+        attempts: i64,
+        next_attempt_at: i64,
+        error: &str,
+        failed_at: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let (table, key, keys) = match row {
+            OutboxRow::Mail(id) => ("mail_outbox", "id = $5", vec![id]),
+            OutboxRow::Delivery {
+                event_id,
+                destination,
+            } => (
+                "event_deliveries",
+                "event_id = $5 AND destination = $6",
+                vec![event_id, destination],
+            ),
+            OutboxRow::Logout(id) => ("backchannel_logouts", "id = $5", vec![id]),
+        };
+        let sql = format!(
+            "UPDATE {table} SET attempts = $1, next_attempt_at = $2, last_error = $3, \
+             failed_at = $4 WHERE {key}"
+        );
+        let error: String = error.chars().take(1000).collect();
+        on_pool!(self, pool => {
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(attempts)
+                .bind(next_attempt_at)
+                .bind(&error)
+                .bind(failed_at);
+            for key in keys {
+                query = query.bind(key);
+            }
+            query.execute(pool).await.map(|_| ())
+        })?;
+        Ok(())
     }
 }
