@@ -1,7 +1,7 @@
 //! [`ClientStore`]: ids are unique, a missing client is `NotFound`, and deleting a client or
 //! rotating its secret ends what was issued to it.
 
-use super::{TestStore, access, client, code, family, hash, user};
+use super::{TestStore, client, code, family, hash, redeem, user};
 use crate::clients::ClientId;
 use crate::store::sql::Backend;
 use crate::store::{ClientStore, GrantStore, StoreError, StoredCode, TokenFamily};
@@ -47,10 +47,7 @@ async fn deleting_a_client_takes_its_codes_and_revokes_its_families(backend: Bac
         client_registration: shop.registration_id.clone(),
         ..family("f1", &user, None)
     };
-    let redeemed = store
-        .redeem_code(&hash(1), 10, &family, None, &access("j1"))
-        .await
-        .unwrap();
+    let redeemed = redeem(&store, 1, 10, &family, None, "j1").await;
     assert!(redeemed);
 
     store.delete_client(&shop.id, 20).await.unwrap();

@@ -2,7 +2,7 @@
 //! visible, a failed rotation leaves nothing behind, ending a session takes its codes, and an
 //! exchanged access token joins only a live family.
 
-use super::{TestStore, access, client, code, family, hash, refresh, session, user};
+use super::{TestStore, access, client, code, family, hash, redeem, refresh, session, user};
 use crate::store::sql::{Backend, PoolSettings, SqlStore, on_pool};
 use crate::store::{
     BackchannelStore, ClientStore, GrantStore, SessionStore, StoreError, TokenStore,
@@ -18,16 +18,7 @@ async fn issued_family(store: &SqlStore) -> UserId {
         .insert_code(&hash(100), &code(&user, "f1", None))
         .await
         .unwrap();
-    let redeemed = store
-        .redeem_code(
-            &hash(100),
-            10,
-            &family("f1", &user, None),
-            Some(&refresh(1)),
-            &access("j0"),
-        )
-        .await
-        .unwrap();
+    let redeemed = redeem(store, 100, 10, &family("f1", &user, None), Some(1), "j0").await;
     assert!(redeemed);
     user
 }
@@ -56,16 +47,7 @@ async fn a_code_is_redeemed_once(backend: Backend) {
     let stored = store.authorization_code(&hash(100)).await.unwrap().unwrap();
     assert_eq!(stored.used_at, Some(10));
 
-    let again = store
-        .redeem_code(
-            &hash(100),
-            11,
-            &family("f2", &user, None),
-            Some(&refresh(2)),
-            &access("j1"),
-        )
-        .await
-        .unwrap();
+    let again = redeem(&store, 100, 11, &family("f2", &user, None), Some(2), "j1").await;
     assert!(!again, "a used code is not redeemed twice");
     assert_eq!(token_state(&store, 2).await, None, "and issues nothing");
     assert!(!has_access(&store, "j1").await);
@@ -136,16 +118,15 @@ async fn ending_a_session_takes_its_codes_and_revokes_its_families(backend: Back
             .await
             .unwrap();
     }
-    let redeemed = store
-        .redeem_code(
-            &hash(100),
-            10,
-            &family("f1", &user, Some("s1")),
-            Some(&refresh(1)),
-            &access("j0"),
-        )
-        .await
-        .unwrap();
+    let redeemed = redeem(
+        &store,
+        100,
+        10,
+        &family("f1", &user, Some("s1")),
+        Some(1),
+        "j0",
+    )
+    .await;
     assert!(redeemed);
 
     store.end_session("s1").await.unwrap();
@@ -183,10 +164,7 @@ async fn an_ended_session_owes_its_clients_one_logout_notice_each(backend: Backe
         store.insert_code(&hash(byte), &code).await.unwrap();
         let mut family = family(&format!("f-{client_id}"), &user, Some("s1"));
         family.client_id = client_id.to_owned();
-        let redeemed = store
-            .redeem_code(&hash(byte), 10, &family, None, &access(client_id))
-            .await
-            .unwrap();
+        let redeemed = redeem(&store, byte, 10, &family, None, client_id).await;
         assert!(redeemed);
     }
 

@@ -24,7 +24,7 @@ use crate::scope::Scope;
 use crate::secrets::TokenHash;
 use crate::sessions::Session;
 use crate::store::{
-    IssuedAccess, NewRefreshToken, SessionStore, StoredCode, TokenFamily, UserStore,
+    GrantStore, IssuedAccess, NewRefreshToken, SessionStore, StoredCode, TokenFamily, UserStore,
 };
 use crate::users::{Email, Profile, User, UserId};
 use sqlx::Connection;
@@ -260,4 +260,26 @@ pub(super) fn refresh(byte: u8) -> NewRefreshToken {
         hash: hash(byte),
         expires_at: 9_000,
     }
+}
+
+/// Redeems the code `hash(code)` at `now` into `family`, with the refresh token
+/// `hash(refresh_byte)` if any and the access token `jti`: whether it was redeemed.
+pub(super) async fn redeem(
+    store: &SqlStore,
+    code: u8,
+    now: i64,
+    family: &TokenFamily,
+    refresh_byte: Option<u8>,
+    jti: &str,
+) -> bool {
+    store
+        .redeem_code(
+            &hash(code),
+            now,
+            family,
+            refresh_byte.map(refresh).as_ref(),
+            &access(jti),
+        )
+        .await
+        .unwrap()
 }

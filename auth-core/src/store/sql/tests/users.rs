@@ -1,7 +1,7 @@
 //! [`UserStore`], [`RoleStore`] and [`SessionStore`]: addresses are unique whatever their case,
 //! references to missing rows are `NotFound`, and deleting a user takes everything of theirs.
 
-use super::{TestStore, access, client, code, family, hash, refresh, session, user};
+use super::{TestStore, client, code, family, hash, redeem, session, user};
 use crate::roles::{Role, RoleName};
 use crate::store::sql::Backend;
 use crate::store::{
@@ -92,16 +92,7 @@ async fn deleting_a_user_takes_everything_of_theirs(backend: Backend) {
         .insert_code(&hash(1), &code(&ann, "f1", None))
         .await
         .unwrap();
-    let redeemed = store
-        .redeem_code(
-            &hash(1),
-            10,
-            &family("f1", &ann, None),
-            Some(&refresh(2)),
-            &access("j1"),
-        )
-        .await
-        .unwrap();
+    let redeemed = redeem(&store, 1, 10, &family("f1", &ann, None), Some(2), "j1").await;
     assert!(redeemed);
 
     store.delete_user(&ann, 20).await.unwrap();
