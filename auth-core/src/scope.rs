@@ -1,5 +1,6 @@
 //! Scopes, [RFC 6749 section 3.3](https://www.rfc-editor.org/rfc/rfc6749#section-3.3).
 
+use crate::error::OAuthError;
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -31,6 +32,25 @@ impl Scope {
             tokens.insert(token.to_owned());
         }
         Ok(Self(tokens))
+    }
+
+    /// Parses the `scope` of a request: `invalid_scope` when it is malformed.
+    pub(crate) fn parse_requested(text: &str) -> Result<Self, OAuthError> {
+        Self::parse(text).map_err(|e| OAuthError::invalid_scope(e.to_string()))
+    }
+
+    /// `self`, if every token of it is in `allowed`; otherwise `invalid_scope`, described by
+    /// `refusal` given the tokens outside (space-separated).
+    pub(crate) fn within(
+        self,
+        allowed: &Scope,
+        refusal: impl FnOnce(&str) -> String,
+    ) -> Result<Self, OAuthError> {
+        let outside: Vec<&str> = self.not_in(allowed).collect();
+        if !outside.is_empty() {
+            return Err(OAuthError::invalid_scope(refusal(&outside.join(" "))));
+        }
+        Ok(self)
     }
 
     /// The empty scope.

@@ -615,17 +615,11 @@ pub async fn issue_code(
 /// client may ask for, and without `scope` the client's scopes but `openid`.
 pub(crate) fn requested_scope(client: &Client, params: &Params) -> Result<Scope, OAuthError> {
     let scope = match params.get("scope") {
-        Some(text) => Scope::parse(text).map_err(|e| OAuthError::invalid_scope(e.to_string()))?,
+        Some(text) => Scope::parse_requested(text)?,
         // RFC 6749 section 3.3: a pre-defined default: the client's scope, as plain OAuth.
         None => client.scope.iter().filter(|s| *s != "openid").collect(),
     };
-    let refused: Vec<&str> = scope.not_in(&client.scope).collect();
-    if !refused.is_empty() {
-        return Err(OAuthError::invalid_scope(format!(
-            "client `{}` may not request scope `{}`",
-            client.id,
-            refused.join(" ")
-        )));
-    }
-    Ok(scope)
+    scope.within(&client.scope, |refused| {
+        format!("client `{}` may not request scope `{refused}`", client.id)
+    })
 }

@@ -1,5 +1,6 @@
 //! The client credentials grant, [RFC 6749 section 4.4](https://www.rfc-editor.org/rfc/rfc6749#section-4.4).
 
+use super::Confidential;
 use crate::Provider;
 use crate::clients::Client;
 use crate::error::OAuthError;
@@ -9,20 +10,14 @@ use crate::secrets::new_id;
 use crate::tokens::access::AccessTokenRequest;
 use auth_proto::token::TokenResponse;
 
-/// Issues an access token to the authenticated `client` for itself.
+/// Issues an access token to the authenticated `client` for itself (RFC 6749 section 4.4:
+/// the grant MUST only be used by confidential clients).
 pub async fn exchange(
     provider: &Provider,
-    client: &Client,
+    client: &Confidential<'_>,
     params: &Params,
     dpop_jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
-    // RFC 6749 section 4.4: the client credentials grant MUST only be used by confidential clients.
-    if client.is_public() {
-        return Err(OAuthError::unauthorized_client(format!(
-            "client `{}` is public; client_credentials needs a confidential client",
-            client.id
-        )));
-    }
     let scope = granted_scope(client, params.get("scope"))?;
     // RFC 8707: a `resource` names the API the token is for, narrowing its scope.
     let (audience, scope) = crate::resources::token_target(provider, params, &[], &scope).await?;
@@ -57,15 +52,7 @@ fn granted_scope(client: &Client, requested: Option<&str>) -> Result<Scope, OAut
     let Some(requested) = requested else {
         return Ok(client.scope.clone());
     };
-    let requested =
-        Scope::parse(requested).map_err(|e| OAuthError::invalid_scope(e.to_string()))?;
-    let refused: Vec<&str> = requested.not_in(&client.scope).collect();
-    if !refused.is_empty() {
-        return Err(OAuthError::invalid_scope(format!(
-            "client `{}` may not request scope `{}`",
-            client.id,
-            refused.join(" ")
-        )));
-    }
-    Ok(requested)
+    Scope::parse_requested(requested)?.within(&client.scope, |refused| {
+        format!("client `{}` may not request scope `{refused}`", client.id)
+    })
 }

@@ -14,8 +14,8 @@ pub use user_tokens::REFRESH_PREFIX;
 pub(crate) use user_tokens::family_ends_at;
 
 use crate::Provider;
-use crate::clients::GrantType;
 use crate::clients::authentication::{Accept, Credentials, authenticate_throttled};
+use crate::clients::{Client, GrantType};
 use crate::dpop::{self, Presented};
 use crate::error::OAuthError;
 use crate::params::Params;
@@ -82,6 +82,9 @@ pub async fn token(
     let jkt = jkt.as_deref();
     let response = match grant {
         GrantType::ClientCredentials => {
+            // RFC 6749 section 4.4: the client credentials grant MUST only be used by
+            // confidential clients.
+            let client = Confidential::check(&client, "client_credentials")?;
             client_credentials::exchange(provider, &client, params, jkt).await?
         }
         GrantType::AuthorizationCode => {
@@ -90,10 +93,40 @@ pub async fn token(
         GrantType::RefreshToken => refresh_token::exchange(provider, &client, params, jkt).await?,
         GrantType::DeviceCode => device_code::exchange(provider, &client, params, jkt).await?,
         GrantType::TokenExchange => {
+            // RFC 8693 section 2.1 leaves client authentication to the server; a public client
+            // proves no identity, so it cannot be named as the actor.
+            let client = Confidential::check(&client, "token exchange")?;
             token_exchange::exchange(provider, &client, params, jkt).await?
         }
     };
     Ok(Issued { grant, response })
+}
+
+/// A client that is not public: it authenticated with a credential of its own, so it can
+/// stand for itself (the client credentials grant, token exchange).
+#[derive(Debug, Clone, Copy)]
+pub struct Confidential<'a>(&'a Client);
+
+impl<'a> Confidential<'a> {
+    /// `client`, unless it is public: `unauthorized_client` then, saying that `grant` needs
+    /// a confidential client.
+    pub fn check(client: &'a Client, grant: &str) -> Result<Self, OAuthError> {
+        if client.is_public() {
+            return Err(OAuthError::unauthorized_client(format!(
+                "client `{}` is public; {grant} needs a confidential client",
+                client.id
+            )));
+        }
+        Ok(Self(client))
+    }
+}
+
+impl std::ops::Deref for Confidential<'_> {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        self.0
+    }
 }
 
 /// The `token_type` of an access token (RFC 9449 section 5: `DPoP` when bound to a key).

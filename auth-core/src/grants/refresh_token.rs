@@ -86,18 +86,11 @@ pub async fn exchange(
     let granted = Scope::parse(&family.scope).unwrap_or_default();
     let scope = match params.get("scope") {
         None => granted,
-        Some(requested) => {
-            let requested =
-                Scope::parse(requested).map_err(|e| OAuthError::invalid_scope(e.to_string()))?;
-            let extra: Vec<&str> = requested.not_in(&granted).collect();
-            if !extra.is_empty() {
-                return Err(OAuthError::invalid_scope(format!(
-                    "scope `{}` was not granted to this refresh token; a refresh can only narrow the scope",
-                    extra.join(" ")
-                )));
-            }
-            requested
-        }
+        Some(requested) => Scope::parse_requested(requested)?.within(&granted, |extra| {
+            format!(
+                "scope `{extra}` was not granted to this refresh token; a refresh can only narrow the scope"
+            )
+        })?,
     };
     let scope = current_scope(&scope, client, &grants);
     let prepared =

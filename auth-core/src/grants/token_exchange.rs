@@ -27,6 +27,7 @@
 //! invalid or unacceptable, `invalid_target` for a target the client may not have,
 //! `invalid_scope` for a wider scope.
 
+use super::Confidential;
 use super::user_tokens::current_scope;
 use crate::Provider;
 use crate::clients::{Client, ClientId, TokenExchangePolicy};
@@ -48,18 +49,10 @@ pub const MAX_ACTORS: usize = 4;
 /// Exchanges a user's access token for one to another service.
 pub async fn exchange(
     provider: &Provider,
-    client: &Client,
+    client: &Confidential<'_>,
     params: &Params,
     dpop_jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
-    // RFC 8693 section 2.1 leaves client authentication to the server; a public client
-    // proves no identity, so it cannot be named as the actor.
-    if client.is_public() {
-        return Err(OAuthError::unauthorized_client(format!(
-            "client `{}` is public; token exchange needs a confidential client",
-            client.id
-        )));
-    }
     let policy = client.security.token_exchange.as_ref().ok_or_else(|| {
         OAuthError::unauthorized_client(format!(
             "client `{}` has no token_exchange audiences configured",
@@ -324,22 +317,13 @@ fn granted_scope(
     let Some(requested) = requested else {
         return Ok(held.intersection(&client.scope));
     };
-    let requested =
-        Scope::parse(requested).map_err(|e| OAuthError::invalid_scope(e.to_string()))?;
-    let wider: Vec<&str> = requested.not_in(&held).collect();
-    if !wider.is_empty() {
-        return Err(OAuthError::invalid_scope(format!(
-            "scope `{}` is not in the subject_token; an exchange can only narrow the scope",
-            wider.join(" ")
-        )));
-    }
-    let refused: Vec<&str> = requested.not_in(&client.scope).collect();
-    if !refused.is_empty() {
-        return Err(OAuthError::invalid_scope(format!(
-            "client `{}` may not hold scope `{}`",
-            client.id,
-            refused.join(" ")
-        )));
-    }
-    Ok(requested)
+    Scope::parse_requested(requested)?
+        .within(&held, |wider| {
+            format!(
+                "scope `{wider}` is not in the subject_token; an exchange can only narrow the scope"
+            )
+        })?
+        .within(&client.scope, |refused| {
+            format!("client `{}` may not hold scope `{refused}`", client.id)
+        })
 }
