@@ -2,7 +2,9 @@
 //! visible, a failed rotation leaves nothing behind, ending a session takes its codes, and an
 //! exchanged access token joins only a live family.
 
-use super::{TestStore, access, client, code, family, hash, redeem, refresh, session, user};
+use super::{
+    TestStore, access, client, code, family, has_session, hash, redeem, refresh, session, user,
+};
 use crate::store::sql::{Backend, PoolSettings, SqlStore, on_pool};
 use crate::store::{
     BackchannelStore, ClientStore, GrantStore, SessionStore, StoreError, TokenStore,
@@ -34,6 +36,15 @@ async fn rotate(store: &SqlStore, old: u8, new: u8, jti: &str) -> Result<bool, S
 async fn token_state(store: &SqlStore, byte: u8) -> Option<bool> {
     let stored = store.refresh_token(&hash(byte)).await.unwrap();
     stored.map(|(token, _)| token.rotated_at.is_some())
+}
+
+/// Whether a claim at 10 finds no logout notice due.
+async fn nothing_due(store: &SqlStore) -> bool {
+    store
+        .claim_due_logouts(10, 60, 10)
+        .await
+        .unwrap()
+        .is_empty()
 }
 
 async fn has_access(store: &SqlStore, jti: &str) -> bool {
@@ -130,13 +141,7 @@ async fn ending_a_session_takes_its_codes_and_revokes_its_families(backend: Back
     assert!(redeemed);
 
     store.end_session("s1").await.unwrap();
-    assert!(
-        store
-            .session_by_secret(&hash(50), 2)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(!has_session(&store).await);
     assert!(
         store
             .authorization_code(&hash(101))
@@ -184,13 +189,7 @@ async fn an_ended_session_owes_its_clients_one_logout_notice_each(backend: Backe
         ("c1", "s1", user.as_str())
     );
     // Claimed: leased, so no other replica gets it meanwhile.
-    assert!(
-        store
-            .claim_due_logouts(10, 60, 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(nothing_due(&store).await);
     store
         .logout_failed(&notices[0].id, 1, 20, "down", None)
         .await
@@ -232,13 +231,7 @@ async fn logout_notices_are_claimed_earliest_due_first(backend: Backend) {
     let second = store.claim_due_logouts(10, 60, 10).await.unwrap();
     assert_eq!(second[1].attempts, 0, "deferring is no attempt");
     assert_eq!(ids(second), ["n-a", "n-b"]);
-    assert!(
-        store
-            .claim_due_logouts(10, 60, 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(nothing_due(&store).await);
     assert_eq!(store.pending_logouts().await.unwrap(), 5);
 }
 

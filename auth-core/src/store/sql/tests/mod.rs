@@ -207,6 +207,15 @@ pub(super) async fn session(store: &SqlStore, user: &UserId) -> Session {
     session
 }
 
+/// Whether the secret `hash(50)` of [`session`] still finds a live session (at 2).
+pub(super) async fn has_session(store: &SqlStore) -> bool {
+    store
+        .session_by_secret(&hash(50), 2)
+        .await
+        .unwrap()
+        .is_some()
+}
+
 /// A code of client `c1` for `user`, redeemed into the token family `family`, not stored.
 pub(super) fn code(user: &UserId, family: &str, session: Option<&str>) -> StoredCode {
     StoredCode {
