@@ -6,8 +6,8 @@ use super::{Console, Frame, console_page, page};
 use crate::access::Routes;
 use crate::error::PageError;
 use crate::i18n::Tr;
-use crate::pages::Browser;
 use crate::pages::login::urlencode;
+use crate::pages::{Browser, lenient_query};
 use crate::state::AppState;
 use askama::Template;
 use auth_core::admin::Area;
@@ -70,9 +70,8 @@ pub async fn show(
     browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let console = Console::enter(&state, browser).await?;
-    console.require(&state, Area::Audit)?;
-    let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let console = Console::open(&state, browser, Area::Audit).await?;
+    let params = lenient_query(query);
     let (event, user, client) = (
         value(&params, "event"),
         value(&params, "user"),

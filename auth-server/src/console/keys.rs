@@ -1,12 +1,12 @@
 //! The console's signing keys: each key with its state, and a rotation (after the publish
 //! delay, or at once), which needs re-authentication.
 
-use super::{Console, Frame, console_page, page};
+use super::{Console, Frame, console_page, notice, page};
 use crate::access::Routes;
 use crate::error::PageError;
 use crate::i18n::Tr;
 use crate::pages::form::Posted;
-use crate::pages::{Browser, see_other};
+use crate::pages::{Browser, lenient_query, see_other};
 use crate::state::AppState;
 use crate::views::KeyView;
 use askama::Template;
@@ -75,13 +75,11 @@ pub async fn show(
     browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let console = Console::enter(&state, browser).await?;
-    console.require(&state, Area::Keys)?;
-    let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let notice = match params.get("notice") {
-        Some("rotated") => Some("A new signing key is added."),
-        _ => None,
-    };
+    let console = Console::open(&state, browser, Area::Keys).await?;
+    let notice = notice(
+        &lenient_query(query),
+        &[("rotated", "A new signing key is added.")],
+    );
     Ok(view(&state, &console, StatusCode::OK, notice, None))
 }
 
@@ -90,8 +88,7 @@ pub async fn rotate(
     State(state): State<AppState>,
     Posted { browser, params }: Posted,
 ) -> Result<Response, PageError> {
-    let console = Console::enter(&state, browser).await?;
-    console.require(&state, Area::Keys)?;
+    let console = Console::open(&state, browser, Area::Keys).await?;
     if let Err(message) = console.reauthenticate(&state, &params).await? {
         let message = format!("{message} No key is added.");
         return Err(PageError::rendered(view(

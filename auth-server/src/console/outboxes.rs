@@ -1,12 +1,12 @@
 //! The console's outboxes: mail (sealed: only ids, attempts and errors show) and event
 //! deliveries not yet delivered, given-up ones first, each with "retry now".
 
-use super::{Console, Frame, console_page, page};
+use super::{Console, Frame, console_page, notice, page, refused_with};
 use crate::access::Routes;
 use crate::error::PageError;
 use crate::i18n::Tr;
 use crate::pages::form::Posted;
-use crate::pages::{Browser, see_other};
+use crate::pages::{Browser, lenient_query, see_other};
 use crate::state::AppState;
 use crate::views::rfc3339;
 use askama::Template;
@@ -91,19 +91,30 @@ async fn view(
     Ok(page(state, console, status, &shown))
 }
 
+/// The page again with why a retry was refused.
+async fn refused(
+    state: &AppState,
+    console: &Console,
+    status: StatusCode,
+    message: &str,
+) -> PageError {
+    refused_with(view(state, console, status, None, Some(message)).await)
+}
+
 /// `GET /admin/console/outboxes`
 pub async fn show(
     State(state): State<AppState>,
     browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let console = Console::enter(&state, browser).await?;
-    console.require(&state, Area::Outboxes)?;
-    let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let notice = match params.get("notice") {
-        Some("retried") => Some("It is due now: the next run of the outbox sends it."),
-        _ => None,
-    };
+    let console = Console::open(&state, browser, Area::Outboxes).await?;
+    let notice = notice(
+        &lenient_query(query),
+        &[(
+            "retried",
+            "It is due now: the next run of the outbox sends it.",
+        )],
+    );
     view(&state, &console, StatusCode::OK, notice, None).await
 }
 
@@ -112,22 +123,18 @@ pub async fn retry(
     State(state): State<AppState>,
     Posted { browser, params }: Posted,
 ) -> Result<Response, PageError> {
-    let console = Console::enter(&state, browser).await?;
-    console.require(&state, Area::Outboxes)?;
+    let console = Console::open(&state, browser, Area::Outboxes).await?;
     let outbox = match params.get("outbox") {
         Some("mail") => Outbox::Mail,
         Some("events") => Outbox::Events,
         _ => {
-            return Err(PageError::rendered(
-                view(
-                    &state,
-                    &console,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    None,
-                    Some("Choose the mail or the events outbox."),
-                )
-                .await?,
-            ));
+            return Err(refused(
+                &state,
+                &console,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Choose the mail or the events outbox.",
+            )
+            .await);
         }
     };
     let actor = console.user.id.to_string();
@@ -139,15 +146,12 @@ pub async fn retry(
             &format!("{PATH}?notice=retried"),
         ))
     } else {
-        Err(PageError::rendered(
-            view(
-                &state,
-                &console,
-                StatusCode::NOT_FOUND,
-                None,
-                Some("That entry is not in the outbox (any more): it may have been delivered."),
-            )
-            .await?,
-        ))
+        Err(refused(
+            &state,
+            &console,
+            StatusCode::NOT_FOUND,
+            "That entry is not in the outbox (any more): it may have been delivered.",
+        )
+        .await)
     }
 }

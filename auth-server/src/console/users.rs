@@ -2,12 +2,12 @@
 //! cursor (an index range scan, as fast with a million users as with a thousand), and a
 //! user's page with the actions of [`auth_core::admin`].
 
-use super::{Console, Frame, console_page, page};
+use super::{Console, Frame, console_page, notice, page, refused_with};
 use crate::access::Routes;
 use crate::error::PageError;
 use crate::i18n::Tr;
 use crate::pages::form::Posted;
-use crate::pages::{Browser, see_other};
+use crate::pages::{Browser, lenient_query, see_other};
 use crate::state::AppState;
 use crate::views::rfc3339;
 use askama::Template;
@@ -145,10 +145,6 @@ pub struct UserPage<'a> {
 
 console_page!(UsersPage, UserPage);
 
-fn query_params(query: Option<String>) -> Params {
-    Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default()
-}
-
 use crate::pages::login::urlencode as encode;
 
 /// `GET /admin/console/users?q=&by=email|name&after=&after_id=`
@@ -157,9 +153,8 @@ pub async fn list(
     browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let console = Console::enter(&state, browser).await?;
-    console.require(&state, Area::Users)?;
-    let params = query_params(query);
+    let console = Console::open(&state, browser, Area::Users).await?;
+    let params = lenient_query(query);
     let text = params.get("q").unwrap_or("").trim();
     let by_name = params.get("by") == Some("name");
     let after = match (params.get("after"), params.get("after_id")) {
@@ -207,32 +202,36 @@ fn parse_id(console: &Console, state: &AppState, id: &str) -> Result<UserId, Pag
 }
 
 fn not_found(console: &Console, state: &AppState) -> PageError {
-    PageError::rendered(crate::pages::notice_text(
+    console.not_found(
         state,
-        &console.browser,
-        StatusCode::NOT_FOUND,
-        "No such user",
-        "There is no user with this id. It may have been deleted.",
-        Some((PATH.to_owned(), "Users".to_owned())),
-    ))
+        (
+            "No such user",
+            "There is no user with this id. It may have been deleted.",
+        ),
+        (PATH, "Users"),
+    )
 }
 
 /// The notices a redirect back to a user's page can carry.
-fn notice_text(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "disabled" => "The account is disabled and its sessions are ended.",
-        "enabled" => "The account is enabled.",
-        "signed-out" => "Every session of the account is ended.",
-        "session-ended" => "The session is ended.",
-        "second-factor-reset" => {
-            "The authenticator app and the recovery codes are removed, and the account's sessions ended. The user can set up a new one."
-        }
-        "verification-sent" => "A new confirmation link is on its way.",
-        "role-granted" => "The role is granted.",
-        "role-revoked" => "The role is revoked.",
-        _ => return None,
-    })
-}
+const NOTICES: &[(&str, &str)] = &[
+    (
+        "disabled",
+        "The account is disabled and its sessions are ended.",
+    ),
+    ("enabled", "The account is enabled."),
+    ("signed-out", "Every session of the account is ended."),
+    ("session-ended", "The session is ended."),
+    (
+        "second-factor-reset",
+        "The authenticator app and the recovery codes are removed, and the account's sessions ended. The user can set up a new one.",
+    ),
+    (
+        "verification-sent",
+        "A new confirmation link is on its way.",
+    ),
+    ("role-granted", "The role is granted."),
+    ("role-revoked", "The role is revoked."),
+];
 
 async fn user_page(
     state: &AppState,
@@ -324,11 +323,10 @@ pub async fn show(
     browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let console = Console::enter(&state, browser).await?;
-    console.require(&state, Area::Users)?;
+    let console = Console::open(&state, browser, Area::Users).await?;
     let id = parse_id(&console, &state, &id)?;
-    let params = query_params(query);
-    let notice = params.get("notice").and_then(notice_text);
+    let params = lenient_query(query);
+    let notice = notice(&params, NOTICES);
     user_page(&state, &console, &id, StatusCode::OK, notice, None).await
 }
 
@@ -339,8 +337,7 @@ async fn action(
     id: &str,
 ) -> Result<(Console, UserId, Params), PageError> {
     let Posted { browser, params } = posted;
-    let console = Console::enter(state, browser).await?;
-    console.require(state, Area::Users)?;
+    let console = Console::open(state, browser, Area::Users).await?;
     let id = parse_id(&console, state, id)?;
     // Only accounts that hold nothing the administrator lacks (an operator with
     // `users:manage` cannot disable, delete or sign out an administrator).
@@ -374,10 +371,7 @@ async fn refused(
     status: StatusCode,
     message: &str,
 ) -> PageError {
-    match user_page(state, console, id, status, None, Some(message)).await {
-        Ok(shown) => PageError::rendered(shown),
-        Err(e) => e,
-    }
+    refused_with(user_page(state, console, id, status, None, Some(message)).await)
 }
 
 async fn user_error(state: &AppState, console: &Console, id: &UserId, e: UserError) -> PageError {

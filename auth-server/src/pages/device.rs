@@ -9,7 +9,7 @@
 use super::consent::describe_scope;
 use super::form::Posted;
 use super::templates::{DeviceConsentPage, DevicePage};
-use super::{Browser, notice_text, render};
+use super::{Browser, notice_text, parse_query, render};
 use crate::error::PageError;
 use crate::i18n::{Text, key};
 use crate::state::AppState;
@@ -105,8 +105,7 @@ pub async fn show(
     mut browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let params = Params::parse(query.unwrap_or_default().as_bytes())
-        .map_err(|e| PageError::invalid_request(e.description()))?;
+    let params = parse_query(query)?;
     let user_code = params.get("user_code");
     let (user, _) = signed_in(&state, &mut browser, user_code).await?;
     browser.forget_device_page();

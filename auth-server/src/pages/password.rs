@@ -2,13 +2,13 @@
 
 use super::form::Posted;
 use super::templates::{EmailFormPage, ResetPasswordPage};
-use super::{Browser, notice, render};
+use super::{Browser, check_email, lenient_query, notice, render, throttle_network};
 use crate::error::PageError;
 use crate::i18n::key;
 use crate::state::AppState;
 use auth_core::params::Params;
 use auth_core::password_reset::{self, ResetError};
-use auth_core::throttle::{self, Feature, Key, Network};
+use auth_core::throttle::Feature;
 use auth_core::users::UserError;
 use auth_core::users::password::Password;
 use auth_core::verification::LinkError;
@@ -38,29 +38,11 @@ pub async fn forgot(
     State(state): State<AppState>,
     Posted { browser, params }: Posted,
 ) -> Result<Response, PageError> {
-    let provider = &state.provider;
-    throttle::hit(
-        provider,
-        &[&Key::network(
-            Feature::PasswordReset,
-            &Network::of(&browser.ip),
-        )],
-    )
-    .await
-    .map_err(|throttled| PageError::throttled(&browser, &throttled, key("throttled-network")))?;
-    password_reset::request(provider, params.get("email").unwrap_or(""), &browser.ip);
-    Ok(notice(
-        &state,
-        &browser,
-        StatusCode::OK,
-        key("common-check-email"),
-        // The one answer, whether or not the account exists.
-        key("password-sent"),
-        Some((
-            "/login".to_owned(),
-            browser.tr.get("common-back-to-sign-in"),
-        )),
-    ))
+    throttle_network(&state, &browser, Feature::PasswordReset).await?;
+    let email = params.get("email").unwrap_or("");
+    password_reset::request(&state.provider, email, &browser.ip);
+    // The one answer, whether or not the account exists.
+    Ok(check_email(&state, &browser, key("password-sent")))
 }
 
 fn reset_form(
@@ -88,7 +70,7 @@ pub async fn reset_show(
     browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let params = lenient_query(query);
     reset_form(
         &state,
         &browser,
