@@ -15,7 +15,6 @@ use auth_core::authorize::{
     load_pending, save_pending,
 };
 use auth_core::clients::{Client, ClientId, GrantType};
-use auth_core::params::Params;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;

@@ -6,15 +6,14 @@
 //! service scope, first-party, or token exchange): a client secret with `admin` in reach is the
 //! admin API, and a first-party client's redirect URI receives any signed-in user's code.
 
-use super::{Console, Frame, console_page, notice, page, refused_with};
+use super::{Console, Frame, notice, page, refused_with};
 use crate::access::Routes;
 use crate::error::PageError;
-use crate::i18n::Tr;
 use crate::pages::form::Posted;
+use crate::pages::templates::pages;
 use crate::pages::{Browser, lenient_query, see_other};
 use crate::state::AppState;
 use crate::views::rfc3339;
-use askama::Template;
 use auth_core::admin::{self, Area, ClientPowers};
 use auth_core::clients::{
     AuthMethod, Client, ClientChanges, ClientError, ClientId, ClientSecurity, GrantType, NewClient,
@@ -173,38 +172,32 @@ fn uri_lines(text: &str) -> Result<Vec<RedirectUri>, ClientError> {
         .collect()
 }
 
-/// `admin/clients.html`
-#[derive(Template)]
-#[template(path = "admin/clients.html")]
-pub struct ClientsPage<'a> {
-    pub t: &'a Tr,
-    pub product: &'a str,
-    pub frame: Frame<'a>,
-    pub notice: Option<&'a str>,
-    pub error: Option<&'a str>,
-    pub q: String,
-    pub clients: Vec<ClientRow>,
-    /// How many more match than are shown.
-    pub more: usize,
-    pub form: ClientForm,
-    pub methods: [&'static str; 4],
-}
+pages! {
+    /// `admin/clients.html`
+    ClientsPage("admin/clients.html") {
+        pub frame: Frame<'a>,
+        pub notice: Option<&'a str>,
+        pub error: Option<&'a str>,
+        pub q: String,
+        pub clients: Vec<ClientRow>,
+        /// How many more match than are shown.
+        pub more: usize,
+        pub form: ClientForm,
+        pub methods: [&'static str; 4],
+    }
 
-/// `admin/client.html`
-#[derive(Template)]
-#[template(path = "admin/client.html")]
-pub struct ClientPage<'a> {
-    pub t: &'a Tr,
-    pub product: &'a str,
-    pub frame: Frame<'a>,
-    pub notice: Option<&'a str>,
-    pub error: Option<&'a str>,
-    /// A secret just made: shown on this answer only.
-    pub secret: Option<&'a str>,
-    pub form: ClientForm,
-    pub facts: ClientFacts,
-    /// Whether the administrator may change the client.
-    pub changeable: bool,
+    /// `admin/client.html`
+    ClientPage("admin/client.html") {
+        pub frame: Frame<'a>,
+        pub notice: Option<&'a str>,
+        pub error: Option<&'a str>,
+        /// A secret just made: shown on this answer only.
+        pub secret: Option<&'a str>,
+        pub form: ClientForm,
+        pub facts: ClientFacts,
+        /// Whether the administrator may change the client.
+        pub changeable: bool,
+    }
 }
 
 /// What a client's page shows besides the form.
@@ -219,8 +212,6 @@ pub struct ClientFacts {
     pub dynamic: bool,
     pub created: String,
 }
-
-console_page!(ClientsPage, ClientPage);
 
 const METHODS: [&str; 4] = [
     "client_secret_basic",

@@ -27,6 +27,7 @@ use crate::error::PageError;
 use crate::i18n::Tr;
 use crate::pages::templates::Localized;
 use crate::pages::{Browser, notice_text, render};
+use crate::pages::templates::pages;
 use crate::state::AppState;
 use askama::Template;
 use auth_core::admin::{self, Area};
@@ -260,30 +261,14 @@ pub struct Frame<'a> {
     pub nav: Vec<(&'static str, &'static str)>,
 }
 
-/// Console pages (fields `t`, `product` for `base.html`, and `frame`) are [`Localized`].
-macro_rules! console_page {
-    ($($page:ident),* $(,)?) => {$(
-        impl $crate::pages::templates::Localized for $page<'_> {
-            fn tr(&self) -> &$crate::i18n::Tr {
-                self.t
-            }
-        }
-    )*};
+pages! {
+    /// `admin/home.html`
+    HomePage("admin/home.html") {
+        pub frame: Frame<'a>,
+        /// (label, path, what it is for) of the areas the administrator may open.
+        pub areas: Vec<(&'static str, &'static str, &'static str)>,
+    }
 }
-pub(crate) use console_page;
-
-/// `admin/home.html`
-#[derive(Template)]
-#[template(path = "admin/home.html")]
-pub struct HomePage<'a> {
-    pub t: &'a Tr,
-    pub product: &'a str,
-    pub frame: Frame<'a>,
-    /// (label, path, what it is for) of the areas the administrator may open.
-    pub areas: Vec<(&'static str, &'static str, &'static str)>,
-}
-
-console_page!(HomePage);
 
 /// A console page with the browser's cookies.
 pub fn page(

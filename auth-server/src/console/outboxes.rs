@@ -1,17 +1,15 @@
 //! The console's outboxes: mail (sealed: only ids, attempts and errors show) and event
 //! deliveries not yet delivered, given-up ones first, each with "retry now".
 
-use super::{Console, Frame, console_page, notice, page, refused_with};
+use super::{Console, Frame, notice, page, refused_with};
 use crate::access::Routes;
 use crate::error::PageError;
-use crate::i18n::Tr;
 use crate::pages::form::Posted;
+use crate::pages::templates::pages;
 use crate::pages::{Browser, lenient_query, see_other};
 use crate::state::AppState;
 use crate::views::rfc3339;
-use askama::Template;
 use auth_core::admin::{self, Area};
-use auth_core::params::Params;
 use auth_core::store::{Outbox, OutboxEntry};
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -53,20 +51,16 @@ impl From<OutboxEntry> for EntryRow {
     }
 }
 
-/// `admin/outboxes.html`
-#[derive(Template)]
-#[template(path = "admin/outboxes.html")]
-pub struct OutboxesPage<'a> {
-    pub t: &'a Tr,
-    pub product: &'a str,
-    pub frame: Frame<'a>,
-    pub notice: Option<&'a str>,
-    pub error: Option<&'a str>,
-    pub mail: Vec<EntryRow>,
-    pub events: Vec<EntryRow>,
+pages! {
+    /// `admin/outboxes.html`
+    OutboxesPage("admin/outboxes.html") {
+        pub frame: Frame<'a>,
+        pub notice: Option<&'a str>,
+        pub error: Option<&'a str>,
+        pub mail: Vec<EntryRow>,
+        pub events: Vec<EntryRow>,
+    }
 }
-
-console_page!(OutboxesPage);
 
 async fn view(
     state: &AppState,

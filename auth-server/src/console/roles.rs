@@ -3,16 +3,14 @@
 //! changes only roles they could grant themselves ([`auth_core::admin::may_assign`]): no
 //! `admin`, no permission they lack.
 
-use super::{Console, Frame, console_page, notice, page, refused_with};
+use super::{Console, Frame, notice, page, refused_with};
 use crate::access::Routes;
 use crate::error::PageError;
-use crate::i18n::Tr;
 use crate::pages::form::Posted;
+use crate::pages::templates::pages;
 use crate::pages::{Browser, lenient_query, see_other};
 use crate::state::AppState;
-use askama::Template;
 use auth_core::admin::{self, Area};
-use auth_core::params::Params;
 use auth_core::roles::{Role, RoleError, RoleName};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -38,19 +36,15 @@ pub struct RoleRow {
     pub changeable: bool,
 }
 
-/// `admin/roles.html`
-#[derive(Template)]
-#[template(path = "admin/roles.html")]
-pub struct RolesPage<'a> {
-    pub t: &'a Tr,
-    pub product: &'a str,
-    pub frame: Frame<'a>,
-    pub notice: Option<&'a str>,
-    pub error: Option<&'a str>,
-    pub roles: Vec<RoleRow>,
+pages! {
+    /// `admin/roles.html`
+    RolesPage("admin/roles.html") {
+        pub frame: Frame<'a>,
+        pub notice: Option<&'a str>,
+        pub error: Option<&'a str>,
+        pub roles: Vec<RoleRow>,
+    }
 }
-
-console_page!(RolesPage);
 
 async fn view(
     state: &AppState,

@@ -2,15 +2,14 @@
 //! cursor (an index range scan, as fast with a million users as with a thousand), and a
 //! user's page with the actions of [`auth_core::admin`].
 
-use super::{Console, Frame, console_page, notice, page, refused_with};
+use super::{Console, Frame, notice, page, refused_with};
 use crate::access::Routes;
 use crate::error::PageError;
-use crate::i18n::Tr;
 use crate::pages::form::Posted;
+use crate::pages::templates::pages;
 use crate::pages::{Browser, lenient_query, see_other};
 use crate::state::AppState;
 use crate::views::rfc3339;
-use askama::Template;
 use auth_core::admin::{self, Area};
 use auth_core::params::Params;
 use auth_core::roles::{RoleError, RoleName};
@@ -71,18 +70,16 @@ impl From<&User> for UserRow {
     }
 }
 
-/// `admin/users.html`
-#[derive(Template)]
-#[template(path = "admin/users.html")]
-pub struct UsersPage<'a> {
-    pub t: &'a Tr,
-    pub product: &'a str,
-    pub frame: Frame<'a>,
-    pub query: &'a str,
-    pub by_name: bool,
-    pub users: Vec<UserRow>,
-    /// The query string of the next page, if there may be one.
-    pub next: Option<String>,
+pages! {
+    /// `admin/users.html`
+    UsersPage("admin/users.html") {
+        pub frame: Frame<'a>,
+        pub query: &'a str,
+        pub by_name: bool,
+        pub users: Vec<UserRow>,
+        /// The query string of the next page, if there may be one.
+        pub next: Option<String>,
+    }
 }
 
 /// An audit event as the console shows it.
@@ -112,38 +109,34 @@ impl From<AuditEvent> for EventRow {
     }
 }
 
-/// `admin/user.html`
-#[derive(Template)]
-#[template(path = "admin/user.html")]
-pub struct UserPage<'a> {
-    pub t: &'a Tr,
-    pub product: &'a str,
-    pub frame: Frame<'a>,
-    pub notice: Option<&'a str>,
-    pub error: Option<&'a str>,
-    pub user: UserRow,
-    pub given_name: String,
-    pub family_name: String,
-    pub locale: String,
-    pub phone: String,
-    pub has_password: bool,
-    pub roles: Vec<String>,
-    pub permissions: Vec<String>,
-    /// Roles that exist and the user does not have.
-    pub grantable: Vec<String>,
-    /// (id, created, last seen, user agent, ip, amr)
-    pub sessions: Vec<(String, String, String, String, String, String)>,
-    pub totp: bool,
-    pub passkeys: usize,
-    /// (provider, upstream address)
-    pub upstream: Vec<(String, String)>,
-    pub events: Vec<EventRow>,
-    /// Whether the page shows the administrator's own account (no disable, delete or own
-    /// role revocation from here: the console must not lock its operator out).
-    pub own: bool,
+pages! {
+    /// `admin/user.html`
+    UserPage("admin/user.html") {
+        pub frame: Frame<'a>,
+        pub notice: Option<&'a str>,
+        pub error: Option<&'a str>,
+        pub user: UserRow,
+        pub given_name: String,
+        pub family_name: String,
+        pub locale: String,
+        pub phone: String,
+        pub has_password: bool,
+        pub roles: Vec<String>,
+        pub permissions: Vec<String>,
+        /// Roles that exist and the user does not have.
+        pub grantable: Vec<String>,
+        /// (id, created, last seen, user agent, ip, amr)
+        pub sessions: Vec<(String, String, String, String, String, String)>,
+        pub totp: bool,
+        pub passkeys: usize,
+        /// (provider, upstream address)
+        pub upstream: Vec<(String, String)>,
+        pub events: Vec<EventRow>,
+        /// Whether the page shows the administrator's own account (no disable, delete or own
+        /// role revocation from here: the console must not lock its operator out).
+        pub own: bool,
+    }
 }
-
-console_page!(UsersPage, UserPage);
 
 use crate::pages::login::urlencode as encode;
 

@@ -10,7 +10,6 @@ use crate::error::PageError;
 use crate::state::AppState;
 use crate::views::rfc3339;
 use auth_core::apps;
-use auth_core::params::Params;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

@@ -10,7 +10,6 @@ use crate::i18n::{Tr, key};
 use crate::state::AppState;
 use auth_core::OAuthError;
 use auth_core::authorize::{self, forget_pending};
-use auth_core::params::Params;
 use auth_core::protocol::error::ErrorCode;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;

@@ -14,7 +14,6 @@ use crate::error::PageError;
 use crate::i18n::{Text, key};
 use crate::state::AppState;
 use auth_core::device::{self, Decision, DeviceError, PendingDevice, UserCode};
-use auth_core::params::Params;
 use auth_core::sessions::Session;
 use auth_core::users::User;
 use axum::extract::{RawQuery, State};

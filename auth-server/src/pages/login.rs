@@ -9,7 +9,6 @@ use crate::state::AppState;
 use auth_core::authorize::load_pending;
 use auth_core::login::{self, FirstStep, FirstStepError, Method, SecondFactor, SecondStepError};
 use auth_core::otp::OtpError;
-use auth_core::params::Params;
 use auth_core::throttle::{self, Account, Feature, Key, Network};
 use auth_core::users::{LoginError, password::Password};
 use axum::extract::{RawQuery, State};

@@ -17,7 +17,6 @@ use crate::i18n::{Text, key};
 use crate::state::AppState;
 use auth_core::authorize::load_pending;
 use auth_core::otp::OtpError;
-use auth_core::params::Params;
 use auth_core::throttle::Feature;
 use auth_core::upstream::UpstreamError;
 use auth_core::upstream::flow::{self, Callback, FinishError, Outcome, Proof, UnlinkError};

@@ -6,7 +6,6 @@ use super::{Browser, check_email, lenient_query, notice, render, throttle_networ
 use crate::error::PageError;
 use crate::i18n::key;
 use crate::state::AppState;
-use auth_core::params::Params;
 use auth_core::throttle::Feature;
 use auth_core::verification::{self, LinkError};
 use axum::extract::{RawQuery, State};
