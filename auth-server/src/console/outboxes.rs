@@ -85,16 +85,6 @@ async fn view(
     Ok(page(state, console, status, &shown))
 }
 
-/// The page again with why a retry was refused.
-async fn refused(
-    state: &AppState,
-    console: &Console,
-    status: StatusCode,
-    message: &str,
-) -> PageError {
-    refused_with(view(state, console, status, None, Some(message)).await)
-}
-
 /// `GET /admin/console/outboxes`
 pub async fn show(
     State(state): State<AppState>,
@@ -122,13 +112,11 @@ pub async fn retry(
         Some("mail") => Outbox::Mail,
         Some("events") => Outbox::Events,
         _ => {
-            return Err(refused(
-                &state,
-                &console,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Choose the mail or the events outbox.",
-            )
-            .await);
+            let message = "Choose the mail or the events outbox.";
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return Err(refused_with(
+                view(&state, &console, status, None, Some(message)).await,
+            ));
         }
     };
     let actor = console.user.id.to_string();
@@ -140,12 +128,10 @@ pub async fn retry(
             &format!("{PATH}?notice=retried"),
         ))
     } else {
-        Err(refused(
-            &state,
-            &console,
-            StatusCode::NOT_FOUND,
-            "That entry is not in the outbox (any more): it may have been delivered.",
-        )
-        .await)
+        let message = "That entry is not in the outbox (any more): it may have been delivered.";
+        let status = StatusCode::NOT_FOUND;
+        Err(refused_with(
+            view(&state, &console, status, None, Some(message)).await,
+        ))
     }
 }

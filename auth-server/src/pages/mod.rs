@@ -404,6 +404,31 @@ pub async fn throttle_network(
     .map_err(|throttled| PageError::throttled(browser, &throttled, key("throttled-network")))
 }
 
+/// The form that asks for an e-mail address to send a link to (`texts`: the keys of its title
+/// and introduction), posted to `action`.
+pub fn email_form(
+    state: &AppState,
+    browser: &Browser,
+    status: StatusCode,
+    (title, intro): (&str, &str),
+    action: &str,
+    error: Option<&str>,
+) -> Response {
+    let csrf = browser.csrf_token(state);
+    let t = &browser.tr;
+    let page = templates::EmailFormPage {
+        t,
+        product: &state.web.product_name,
+        csrf: &csrf,
+        title: &t.get(title),
+        intro: &t.get(intro),
+        action,
+        button: &t.get("common-send-link"),
+        error,
+    };
+    (browser.jar(), render(state, status, &page)).into_response()
+}
+
 /// "Check your e-mail": the one answer to a request for a link, whether or not an account
 /// needs one (`message`: the key of what was sent), with the way back to the sign-in.
 pub fn check_email(state: &AppState, browser: &Browser, message: &str) -> Response {

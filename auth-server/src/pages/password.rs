@@ -1,8 +1,8 @@
 //! Forgotten passwords: asking for a link, and setting a new password with it.
 
 use super::form::Posted;
-use super::templates::{EmailFormPage, ResetPasswordPage};
-use super::{Browser, check_email, lenient_query, notice, render, throttle_network};
+use super::templates::ResetPasswordPage;
+use super::{Browser, check_email, email_form, lenient_query, notice, render, throttle_network};
 use crate::error::PageError;
 use crate::i18n::key;
 use crate::state::AppState;
@@ -17,19 +17,15 @@ use axum::response::{IntoResponse, Response};
 
 /// `GET /forgot-password`
 pub async fn forgot_show(State(state): State<AppState>, browser: Browser) -> Response {
-    let csrf = browser.csrf_token(&state);
-    let t = &browser.tr;
-    let page = EmailFormPage {
-        t,
-        product: &state.web.product_name,
-        csrf: &csrf,
-        title: &t.get("password-forgot-title"),
-        intro: &t.get("password-forgot-intro"),
-        action: "/forgot-password",
-        button: &t.get("common-send-link"),
-        error: None,
-    };
-    (browser.jar(), render(&state, StatusCode::OK, &page)).into_response()
+    let texts = ("password-forgot-title", "password-forgot-intro");
+    email_form(
+        &state,
+        &browser,
+        StatusCode::OK,
+        texts,
+        "/forgot-password",
+        None,
+    )
 }
 
 /// `POST /forgot-password`

@@ -1,8 +1,8 @@
 //! E-mail verification: the link target, and asking for a new link.
 
 use super::form::Posted;
-use super::templates::{EmailFormPage, VerifyEmailPage};
-use super::{Browser, check_email, lenient_query, notice, render, throttle_network};
+use super::templates::VerifyEmailPage;
+use super::{Browser, check_email, email_form, lenient_query, notice, render, throttle_network};
 use crate::error::PageError;
 use crate::i18n::key;
 use crate::state::AppState;
@@ -67,19 +67,8 @@ fn resend_form(
     status: StatusCode,
     error: Option<&str>,
 ) -> Response {
-    let csrf = browser.csrf_token(state);
-    let t = &browser.tr;
-    let page = EmailFormPage {
-        t,
-        product: &state.web.product_name,
-        csrf: &csrf,
-        title: &t.get("verify-title"),
-        intro: &t.get("verify-resend-intro"),
-        action: "/verify-email/resend",
-        button: &t.get("common-send-link"),
-        error,
-    };
-    (browser.jar(), render(state, status, &page)).into_response()
+    let texts = ("verify-title", "verify-resend-intro");
+    email_form(state, browser, status, texts, "/verify-email/resend", error)
 }
 
 /// `GET /verify-email/resend`
