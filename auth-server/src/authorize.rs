@@ -8,14 +8,13 @@
 use crate::error::PageError;
 use crate::i18n::{Text, key};
 use crate::pages::login::{expired_request, urlencode};
-use crate::pages::{Browser, see_other};
+use crate::pages::{Browser, lenient_query, parse_query, see_other};
 use crate::state::AppState;
 use auth_core::authorize::{
     self, AuthorizationRequest, AuthorizeError, NextStep, SavePendingError, forget_pending,
     load_pending, save_pending,
 };
 use auth_core::clients::{Client, ClientId, GrantType};
-use auth_core::params::Params;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -27,8 +26,7 @@ pub async fn start(
     browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let params = Params::parse(query.unwrap_or_default().as_bytes())
-        .map_err(|e| PageError::invalid_request(e.description()))?;
+    let params = parse_query(query)?;
     match authorize::validate(&state.provider, &params).await {
         // The request has just arrived: no login can have answered it yet.
         Ok((client, request)) => proceed(&state, &browser, &client, &request, None, None).await,
@@ -42,7 +40,7 @@ pub async fn resume(
     browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let params = lenient_query(query);
     let handle = params.get("request").ok_or_else(expired_request)?;
     let (client, pending) = pending_request(&state, &browser, handle).await?;
     proceed(

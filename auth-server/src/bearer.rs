@@ -30,6 +30,26 @@ pub struct Credential {
 /// The token of `Authorization: Bearer ...` or `Authorization: DPoP ...`; `Ok(None)` when the
 /// header is absent.
 pub fn credential(headers: &HeaderMap) -> Result<Option<Credential>, ResourceError> {
+    const FORMS: &str = "`Bearer <token>` or `DPoP <token>`";
+    let Some((scheme, token)) = authorization(headers, FORMS)? else {
+        return Ok(None);
+    };
+    let dpop = scheme.eq_ignore_ascii_case("dpop");
+    if dpop || scheme.eq_ignore_ascii_case("bearer") {
+        return Ok(Some(Credential {
+            token: token.to_owned(),
+            dpop,
+        }));
+    }
+    Err(malformed(FORMS))
+}
+
+/// The scheme and the (trimmed, not empty) token of the `Authorization` header; `Ok(None)`
+/// when the header is absent. `forms` names the forms the caller accepts, for the error.
+fn authorization<'h>(
+    headers: &'h HeaderMap,
+    forms: &str,
+) -> Result<Option<(&'h str, &'h str)>, ResourceError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
@@ -37,22 +57,14 @@ pub fn credential(headers: &HeaderMap) -> Result<Option<Credential>, ResourceErr
         ResourceError::InvalidRequest("the Authorization header is not visible ASCII".into())
     })?;
     match value.split_once(' ') {
-        Some((scheme, token)) if !token.trim().is_empty() => {
-            let dpop = scheme.eq_ignore_ascii_case("dpop");
-            if dpop || scheme.eq_ignore_ascii_case("bearer") {
-                return Ok(Some(Credential {
-                    token: token.trim().to_owned(),
-                    dpop,
-                }));
-            }
-            Err(ResourceError::InvalidRequest(
-                "the Authorization header must be `Bearer <token>` or `DPoP <token>`".into(),
-            ))
-        }
-        _ => Err(ResourceError::InvalidRequest(
-            "the Authorization header must be `Bearer <token>` or `DPoP <token>`".into(),
-        )),
+        Some((scheme, token)) if !token.trim().is_empty() => Ok(Some((scheme, token.trim()))),
+        _ => Err(malformed(forms)),
     }
+}
+
+/// An `Authorization` header not in one of the `forms` accepted.
+fn malformed(forms: &str) -> ResourceError {
+    ResourceError::InvalidRequest(format!("the Authorization header must be {forms}"))
 }
 
 /// The request's `DPoP` header: none, or exactly one (RFC 9449 section 4.3, item 1).
@@ -124,21 +136,13 @@ pub fn refuse_with_nonce(state: &AppState, error: ResourceError, scope: &str) ->
 
 /// The token of `Authorization: Bearer ...`; `Ok(None)` when the header is absent.
 pub fn from_header(headers: &HeaderMap) -> Result<Option<String>, ResourceError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Ok(None);
-    };
-    let value = value.to_str().map_err(|_| {
-        ResourceError::InvalidRequest("the Authorization header is not visible ASCII".into())
-    })?;
-    match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(Some(token.trim().to_owned()))
+    const FORMS: &str = "`Bearer <token>`";
+    match authorization(headers, FORMS)? {
+        None => Ok(None),
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
+            Ok(Some(token.to_owned()))
         }
-        _ => Err(ResourceError::InvalidRequest(
-            "the Authorization header must be `Bearer <token>`".into(),
-        )),
+        Some(_) => Err(malformed(FORMS)),
     }
 }
 

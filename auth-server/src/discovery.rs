@@ -116,16 +116,11 @@ impl Discovery {
                 "private_key_jwt",
             ])
         };
-        let token_auth = if fapi {
-            strings(&["private_key_jwt"])
-        } else {
-            strings(&[
-                "client_secret_basic",
-                "client_secret_post",
-                "private_key_jwt",
-                "none",
-            ])
-        };
+        // The token endpoint also takes public clients (`none`), except under FAPI.
+        let mut token_auth = client_auth.clone();
+        if !fapi {
+            token_auth.push("none".to_owned());
+        }
         let allowed: &[auth_core::keys::SigningAlgorithm] = if fapi {
             &auth_core::fapi::ALGORITHMS
         } else {

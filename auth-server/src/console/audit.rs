@@ -2,14 +2,13 @@
 //! outcome and time (UTC days), paged by the id of the last event shown.
 
 use super::users::EventRow;
-use super::{Console, Frame, console_page, page};
+use super::{Console, Frame, page};
 use crate::access::Routes;
 use crate::error::PageError;
-use crate::i18n::Tr;
-use crate::pages::Browser;
 use crate::pages::login::urlencode;
+use crate::pages::templates::pages;
+use crate::pages::{Browser, lenient_query};
 use crate::state::AppState;
-use askama::Template;
 use auth_core::admin::Area;
 use auth_core::params::Params;
 use auth_core::store::AuditFilter;
@@ -33,25 +32,21 @@ pub fn routes(routes: Routes) -> Routes {
 /// A row of the event filter's select: (value, label, chosen).
 type Choice = (&'static str, &'static str, bool);
 
-/// `admin/audit.html`
-#[derive(Template)]
-#[template(path = "admin/audit.html")]
-pub struct AuditPage<'a> {
-    pub t: &'a Tr,
-    pub product: &'a str,
-    pub frame: Frame<'a>,
-    pub event: &'a str,
-    pub user: &'a str,
-    pub client: &'a str,
-    pub outcomes: Vec<Choice>,
-    pub since: &'a str,
-    pub until: &'a str,
-    pub error: Option<&'a str>,
-    pub events: Vec<EventRow>,
-    pub next: Option<String>,
+pages! {
+    /// `admin/audit.html`
+    AuditPage("admin/audit.html") {
+        pub frame: Frame<'a>,
+        pub event: &'a str,
+        pub user: &'a str,
+        pub client: &'a str,
+        pub outcomes: Vec<Choice>,
+        pub since: &'a str,
+        pub until: &'a str,
+        pub error: Option<&'a str>,
+        pub events: Vec<EventRow>,
+        pub next: Option<String>,
+    }
 }
-
-console_page!(AuditPage);
 
 /// The start of a UTC day given as `YYYY-MM-DD`, in seconds since the epoch.
 fn day_start(text: &str) -> Option<i64> {
@@ -70,9 +65,8 @@ pub async fn show(
     browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let console = Console::enter(&state, browser).await?;
-    console.require(&state, Area::Audit)?;
-    let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let console = Console::open(&state, browser, Area::Audit).await?;
+    let params = lenient_query(query);
     let (event, user, client) = (
         value(&params, "event"),
         value(&params, "user"),

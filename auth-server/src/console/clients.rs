@@ -6,15 +6,14 @@
 //! service scope, first-party, or token exchange): a client secret with `admin` in reach is the
 //! admin API, and a first-party client's redirect URI receives any signed-in user's code.
 
-use super::{Console, Frame, console_page, page};
+use super::{Console, Frame, notice, page, refused_with};
 use crate::access::Routes;
 use crate::error::PageError;
-use crate::i18n::Tr;
 use crate::pages::form::Posted;
-use crate::pages::{Browser, see_other};
+use crate::pages::templates::pages;
+use crate::pages::{Browser, lenient_query, see_other};
 use crate::state::AppState;
 use crate::views::rfc3339;
-use askama::Template;
 use auth_core::admin::{self, Area, ClientPowers};
 use auth_core::clients::{
     AuthMethod, Client, ClientChanges, ClientError, ClientId, ClientSecurity, GrantType, NewClient,
@@ -173,38 +172,32 @@ fn uri_lines(text: &str) -> Result<Vec<RedirectUri>, ClientError> {
         .collect()
 }
 
-/// `admin/clients.html`
-#[derive(Template)]
-#[template(path = "admin/clients.html")]
-pub struct ClientsPage<'a> {
-    pub t: &'a Tr,
-    pub product: &'a str,
-    pub frame: Frame<'a>,
-    pub notice: Option<&'a str>,
-    pub error: Option<&'a str>,
-    pub q: String,
-    pub clients: Vec<ClientRow>,
-    /// How many more match than are shown.
-    pub more: usize,
-    pub form: ClientForm,
-    pub methods: [&'static str; 4],
-}
+pages! {
+    /// `admin/clients.html`
+    ClientsPage("admin/clients.html") {
+        pub frame: Frame<'a>,
+        pub notice: Option<&'a str>,
+        pub error: Option<&'a str>,
+        pub q: String,
+        pub clients: Vec<ClientRow>,
+        /// How many more match than are shown.
+        pub more: usize,
+        pub form: ClientForm,
+        pub methods: [&'static str; 4],
+    }
 
-/// `admin/client.html`
-#[derive(Template)]
-#[template(path = "admin/client.html")]
-pub struct ClientPage<'a> {
-    pub t: &'a Tr,
-    pub product: &'a str,
-    pub frame: Frame<'a>,
-    pub notice: Option<&'a str>,
-    pub error: Option<&'a str>,
-    /// A secret just made: shown on this answer only.
-    pub secret: Option<&'a str>,
-    pub form: ClientForm,
-    pub facts: ClientFacts,
-    /// Whether the administrator may change the client.
-    pub changeable: bool,
+    /// `admin/client.html`
+    ClientPage("admin/client.html") {
+        pub frame: Frame<'a>,
+        pub notice: Option<&'a str>,
+        pub error: Option<&'a str>,
+        /// A secret just made: shown on this answer only.
+        pub secret: Option<&'a str>,
+        pub form: ClientForm,
+        pub facts: ClientFacts,
+        /// Whether the administrator may change the client.
+        pub changeable: bool,
+    }
 }
 
 /// What a client's page shows besides the form.
@@ -219,8 +212,6 @@ pub struct ClientFacts {
     pub dynamic: bool,
     pub created: String,
 }
-
-console_page!(ClientsPage, ClientPage);
 
 const METHODS: [&str; 4] = [
     "client_secret_basic",
@@ -290,13 +281,15 @@ pub async fn list(
     browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let console = Console::enter(&state, browser).await?;
-    console.require(&state, Area::Clients)?;
-    let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let notice = match params.get("notice") {
-        Some("deleted") => Some("The client is deleted; its tokens ended with it."),
-        _ => None,
-    };
+    let console = Console::open(&state, browser, Area::Clients).await?;
+    let params = lenient_query(query);
+    let notice = notice(
+        &params,
+        &[(
+            "deleted",
+            "The client is deleted; its tokens ended with it.",
+        )],
+    );
     let q = params.get("q").unwrap_or("");
     list_view(
         &state,
@@ -326,8 +319,7 @@ pub async fn create(
     State(state): State<AppState>,
     Posted { browser, params }: Posted,
 ) -> Result<Response, PageError> {
-    let console = Console::enter(&state, browser).await?;
-    console.require(&state, Area::Clients)?;
+    let console = Console::open(&state, browser, Area::Clients).await?;
     let form = ClientForm::from_params(&params);
     let new = match new_client(&form) {
         Ok(new) => new,
@@ -400,10 +392,7 @@ async fn list_refused(
         Refusal::Said(status, message) => (status, message),
         Refusal::Failed(e) => return e,
     };
-    match list_view(state, console, status, "", None, Some(&message), form).await {
-        Ok(shown) => PageError::rendered(shown),
-        Err(e) => e,
-    }
+    refused_with(list_view(state, console, status, "", None, Some(&message), form).await)
 }
 
 /// A new client from the form: its id (or a generated one), method, keys URL and settings.
@@ -486,14 +475,14 @@ fn client_view(
 }
 
 fn not_found(console: &Console, state: &AppState) -> PageError {
-    PageError::rendered(crate::pages::notice_text(
+    console.not_found(
         state,
-        &console.browser,
-        StatusCode::NOT_FOUND,
-        "No such client",
-        "There is no client with this id. It may have been deleted.",
-        Some((PATH.to_owned(), "Clients".to_owned())),
-    ))
+        (
+            "No such client",
+            "There is no client with this id. It may have been deleted.",
+        ),
+        (PATH, "Clients"),
+    )
 }
 
 /// The client of a page or form; 404 alike for a malformed id and an unknown one.
@@ -514,14 +503,12 @@ pub async fn show(
     browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let console = Console::enter(&state, browser).await?;
-    console.require(&state, Area::Clients)?;
+    let console = Console::open(&state, browser, Area::Clients).await?;
     let client = find(&state, &console, &id).await?;
-    let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let notice = match params.get("notice") {
-        Some("updated") => Some("The client's settings are saved."),
-        _ => None,
-    };
+    let notice = notice(
+        &lenient_query(query),
+        &[("updated", "The client's settings are saved.")],
+    );
     client_view(
         &state,
         &console,
@@ -542,8 +529,7 @@ async fn action(
     id: &str,
 ) -> Result<(Console, Client, Params), PageError> {
     let Posted { browser, params } = posted;
-    let console = Console::enter(state, browser).await?;
-    console.require(state, Area::Clients)?;
+    let console = Console::open(state, browser, Area::Clients).await?;
     let client = find(state, &console, id).await?;
     if !admin::may_manage_client(&console.grants, &ClientPowers::of(&client)) {
         return Err(refused(state, &console, &client, BEYOND, None));
@@ -563,7 +549,7 @@ fn refused(
         Refusal::Said(status, message) => (status, message),
         Refusal::Failed(e) => return e,
     };
-    match client_view(
+    refused_with(client_view(
         state,
         console,
         status,
@@ -572,10 +558,7 @@ fn refused(
         Some(&message),
         None,
         form,
-    ) {
-        Ok(shown) => PageError::rendered(shown),
-        Err(e) => e,
-    }
+    ))
 }
 
 /// `POST /admin/console/clients/{id}` (the settings form)

@@ -1,18 +1,16 @@
 //! The console's signing keys: each key with its state, and a rotation (after the publish
 //! delay, or at once), which needs re-authentication.
 
-use super::{Console, Frame, console_page, page};
+use super::{Console, Frame, notice, page};
 use crate::access::Routes;
 use crate::error::PageError;
-use crate::i18n::Tr;
 use crate::pages::form::Posted;
-use crate::pages::{Browser, see_other};
+use crate::pages::templates::pages;
+use crate::pages::{Browser, lenient_query, see_other};
 use crate::state::AppState;
 use crate::views::KeyView;
-use askama::Template;
 use auth_core::admin::{self, Area};
 use auth_core::keys::Activation;
-use auth_core::params::Params;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -27,19 +25,15 @@ pub fn routes(routes: Routes) -> Routes {
         .post("/admin/console/keys/rotate", rotate)
 }
 
-/// `admin/keys.html`
-#[derive(Template)]
-#[template(path = "admin/keys.html")]
-pub struct KeysPage<'a> {
-    pub t: &'a Tr,
-    pub product: &'a str,
-    pub frame: Frame<'a>,
-    pub notice: Option<&'a str>,
-    pub error: Option<&'a str>,
-    pub keys: Vec<KeyView>,
+pages! {
+    /// `admin/keys.html`
+    KeysPage("admin/keys.html") {
+        pub frame: Frame<'a>,
+        pub notice: Option<&'a str>,
+        pub error: Option<&'a str>,
+        pub keys: Vec<KeyView>,
+    }
 }
-
-console_page!(KeysPage);
 
 fn view(
     state: &AppState,
@@ -75,13 +69,11 @@ pub async fn show(
     browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let console = Console::enter(&state, browser).await?;
-    console.require(&state, Area::Keys)?;
-    let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let notice = match params.get("notice") {
-        Some("rotated") => Some("A new signing key is added."),
-        _ => None,
-    };
+    let console = Console::open(&state, browser, Area::Keys).await?;
+    let notice = notice(
+        &lenient_query(query),
+        &[("rotated", "A new signing key is added.")],
+    );
     Ok(view(&state, &console, StatusCode::OK, notice, None))
 }
 
@@ -90,8 +82,7 @@ pub async fn rotate(
     State(state): State<AppState>,
     Posted { browser, params }: Posted,
 ) -> Result<Response, PageError> {
-    let console = Console::enter(&state, browser).await?;
-    console.require(&state, Area::Keys)?;
+    let console = Console::open(&state, browser, Area::Keys).await?;
     if let Err(message) = console.reauthenticate(&state, &params).await? {
         let message = format!("{message} No key is added.");
         return Err(PageError::rendered(view(

@@ -26,10 +26,12 @@ use crate::access::Routes;
 use crate::error::PageError;
 use crate::i18n::Tr;
 use crate::pages::templates::Localized;
+use crate::pages::templates::pages;
 use crate::pages::{Browser, notice_text, render};
 use crate::state::AppState;
 use askama::Template;
 use auth_core::admin::{self, Area};
+use auth_core::params::Params;
 use auth_core::sessions::Session;
 use auth_core::users::User;
 use axum::extract::State;
@@ -70,13 +72,13 @@ pub struct Console {
     pub t: Tr,
 }
 
-/// A refusal of the console: a page with a way on.
+/// A refusal of the console: a page with a way on (`back`: path and label).
 fn refusal(
     state: &AppState,
     browser: &Browser,
     status: StatusCode,
-    title: &str,
-    message: &str,
+    (title, message): (&str, &str),
+    (path, label): (&str, &str),
 ) -> PageError {
     PageError::rendered(notice_text(
         state,
@@ -84,8 +86,29 @@ fn refusal(
         status,
         title,
         message,
-        Some(("/account".to_owned(), "Your account".to_owned())),
+        Some((path.to_owned(), label.to_owned())),
     ))
+}
+
+/// A refusal of the console that leads to the administrator's account.
+const TO_ACCOUNT: (&str, &str) = ("/account", "Your account");
+
+/// The sentence of the `notice` a redirect back to a page carries, among the page's `known`
+/// (code, sentence) pairs.
+pub fn notice(params: &Params, known: &[(&str, &'static str)]) -> Option<&'static str> {
+    let code = params.get("notice")?;
+    known
+        .iter()
+        .find(|(known, _)| *known == code)
+        .map(|(_, sentence)| *sentence)
+}
+
+/// A page shown again with why a form was refused, or the error that kept it from showing.
+pub fn refused_with(shown: Result<Response, PageError>) -> PageError {
+    match shown {
+        Ok(shown) => PageError::rendered(shown),
+        Err(e) => e,
+    }
 }
 
 impl Console {
@@ -109,8 +132,8 @@ impl Console {
                 state,
                 &browser,
                 StatusCode::FORBIDDEN,
-                "Not an administrator",
-                &message,
+                ("Not an administrator", &message),
+                TO_ACCOUNT,
             ));
         }
         if !session.amr.iter().any(|m| m == "mfa") {
@@ -118,9 +141,13 @@ impl Console {
                 state,
                 &browser,
                 StatusCode::FORBIDDEN,
-                "Second step needed",
-                "The admin console needs a sign-in with a second step. Set up an authenticator \
-                 app or a passkey on your account page, sign out, and sign in again with it.",
+                (
+                    "Second step needed",
+                    "The admin console needs a sign-in with a second step. Set up an \
+                     authenticator app or a passkey on your account page, sign out, and sign in \
+                     again with it.",
+                ),
+                TO_ACCOUNT,
             ));
         }
         let t = state.web.i18n.for_setting(Some("en"));
@@ -139,16 +166,30 @@ impl Console {
         if self.areas.contains(&area) {
             return Ok(());
         }
+        let message = format!(
+            "This part of the console needs the permission `{}` (or `admin`).",
+            area.permission()
+        );
         Err(refusal(
             state,
             &self.browser,
             StatusCode::FORBIDDEN,
-            "Not allowed",
-            &format!(
-                "This part of the console needs the permission `{}` (or `admin`).",
-                area.permission()
-            ),
+            ("Not allowed", &message),
+            TO_ACCOUNT,
         ))
+    }
+
+    /// Lets the browser into a page of `area`: [`Self::enter`], then [`Self::require`].
+    pub async fn open(state: &AppState, browser: Browser, area: Area) -> Result<Self, PageError> {
+        let console = Self::enter(state, browser).await?;
+        console.require(state, area)?;
+        Ok(console)
+    }
+
+    /// 404 for a thing of the console that is not there (`what`: title and sentence), with
+    /// the way back to its list (`back`: path and label).
+    pub fn not_found(&self, state: &AppState, what: (&str, &str), back: (&str, &str)) -> PageError {
+        refusal(state, &self.browser, StatusCode::NOT_FOUND, what, back)
     }
 
     /// Re-authentication for a destructive action: the administrator's password in the form's
@@ -220,30 +261,14 @@ pub struct Frame<'a> {
     pub nav: Vec<(&'static str, &'static str)>,
 }
 
-/// Console pages (fields `t`, `product` for `base.html`, and `frame`) are [`Localized`].
-macro_rules! console_page {
-    ($($page:ident),* $(,)?) => {$(
-        impl $crate::pages::templates::Localized for $page<'_> {
-            fn tr(&self) -> &$crate::i18n::Tr {
-                self.t
-            }
-        }
-    )*};
+pages! {
+    /// `admin/home.html`
+    HomePage("admin/home.html") {
+        pub frame: Frame<'a>,
+        /// (label, path, what it is for) of the areas the administrator may open.
+        pub areas: Vec<(&'static str, &'static str, &'static str)>,
+    }
 }
-pub(crate) use console_page;
-
-/// `admin/home.html`
-#[derive(Template)]
-#[template(path = "admin/home.html")]
-pub struct HomePage<'a> {
-    pub t: &'a Tr,
-    pub product: &'a str,
-    pub frame: Frame<'a>,
-    /// (label, path, what it is for) of the areas the administrator may open.
-    pub areas: Vec<(&'static str, &'static str, &'static str)>,
-}
-
-console_page!(HomePage);
 
 /// A console page with the browser's cookies.
 pub fn page(

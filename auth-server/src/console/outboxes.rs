@@ -1,17 +1,15 @@
 //! The console's outboxes: mail (sealed: only ids, attempts and errors show) and event
 //! deliveries not yet delivered, given-up ones first, each with "retry now".
 
-use super::{Console, Frame, console_page, page};
+use super::{Console, Frame, notice, page, refused_with};
 use crate::access::Routes;
 use crate::error::PageError;
-use crate::i18n::Tr;
 use crate::pages::form::Posted;
-use crate::pages::{Browser, see_other};
+use crate::pages::templates::pages;
+use crate::pages::{Browser, lenient_query, see_other};
 use crate::state::AppState;
 use crate::views::rfc3339;
-use askama::Template;
 use auth_core::admin::{self, Area};
-use auth_core::params::Params;
 use auth_core::store::{Outbox, OutboxEntry};
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -53,20 +51,16 @@ impl From<OutboxEntry> for EntryRow {
     }
 }
 
-/// `admin/outboxes.html`
-#[derive(Template)]
-#[template(path = "admin/outboxes.html")]
-pub struct OutboxesPage<'a> {
-    pub t: &'a Tr,
-    pub product: &'a str,
-    pub frame: Frame<'a>,
-    pub notice: Option<&'a str>,
-    pub error: Option<&'a str>,
-    pub mail: Vec<EntryRow>,
-    pub events: Vec<EntryRow>,
+pages! {
+    /// `admin/outboxes.html`
+    OutboxesPage("admin/outboxes.html") {
+        pub frame: Frame<'a>,
+        pub notice: Option<&'a str>,
+        pub error: Option<&'a str>,
+        pub mail: Vec<EntryRow>,
+        pub events: Vec<EntryRow>,
+    }
 }
-
-console_page!(OutboxesPage);
 
 async fn view(
     state: &AppState,
@@ -97,13 +91,14 @@ pub async fn show(
     browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let console = Console::enter(&state, browser).await?;
-    console.require(&state, Area::Outboxes)?;
-    let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let notice = match params.get("notice") {
-        Some("retried") => Some("It is due now: the next run of the outbox sends it."),
-        _ => None,
-    };
+    let console = Console::open(&state, browser, Area::Outboxes).await?;
+    let notice = notice(
+        &lenient_query(query),
+        &[(
+            "retried",
+            "It is due now: the next run of the outbox sends it.",
+        )],
+    );
     view(&state, &console, StatusCode::OK, notice, None).await
 }
 
@@ -112,21 +107,15 @@ pub async fn retry(
     State(state): State<AppState>,
     Posted { browser, params }: Posted,
 ) -> Result<Response, PageError> {
-    let console = Console::enter(&state, browser).await?;
-    console.require(&state, Area::Outboxes)?;
+    let console = Console::open(&state, browser, Area::Outboxes).await?;
     let outbox = match params.get("outbox") {
         Some("mail") => Outbox::Mail,
         Some("events") => Outbox::Events,
         _ => {
-            return Err(PageError::rendered(
-                view(
-                    &state,
-                    &console,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    None,
-                    Some("Choose the mail or the events outbox."),
-                )
-                .await?,
+            let message = "Choose the mail or the events outbox.";
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return Err(refused_with(
+                view(&state, &console, status, None, Some(message)).await,
             ));
         }
     };
@@ -139,15 +128,10 @@ pub async fn retry(
             &format!("{PATH}?notice=retried"),
         ))
     } else {
-        Err(PageError::rendered(
-            view(
-                &state,
-                &console,
-                StatusCode::NOT_FOUND,
-                None,
-                Some("That entry is not in the outbox (any more): it may have been delivered."),
-            )
-            .await?,
+        let message = "That entry is not in the outbox (any more): it may have been delivered.";
+        let status = StatusCode::NOT_FOUND;
+        Err(refused_with(
+            view(&state, &console, status, None, Some(message)).await,
         ))
     }
 }

@@ -3,16 +3,14 @@
 //! changes only roles they could grant themselves ([`auth_core::admin::may_assign`]): no
 //! `admin`, no permission they lack.
 
-use super::{Console, Frame, console_page, page};
+use super::{Console, Frame, notice, page, refused_with};
 use crate::access::Routes;
 use crate::error::PageError;
-use crate::i18n::Tr;
 use crate::pages::form::Posted;
-use crate::pages::{Browser, see_other};
+use crate::pages::templates::pages;
+use crate::pages::{Browser, lenient_query, see_other};
 use crate::state::AppState;
-use askama::Template;
 use auth_core::admin::{self, Area};
-use auth_core::params::Params;
 use auth_core::roles::{Role, RoleError, RoleName};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -38,19 +36,15 @@ pub struct RoleRow {
     pub changeable: bool,
 }
 
-/// `admin/roles.html`
-#[derive(Template)]
-#[template(path = "admin/roles.html")]
-pub struct RolesPage<'a> {
-    pub t: &'a Tr,
-    pub product: &'a str,
-    pub frame: Frame<'a>,
-    pub notice: Option<&'a str>,
-    pub error: Option<&'a str>,
-    pub roles: Vec<RoleRow>,
+pages! {
+    /// `admin/roles.html`
+    RolesPage("admin/roles.html") {
+        pub frame: Frame<'a>,
+        pub notice: Option<&'a str>,
+        pub error: Option<&'a str>,
+        pub roles: Vec<RoleRow>,
+    }
 }
-
-console_page!(RolesPage);
 
 async fn view(
     state: &AppState,
@@ -95,10 +89,7 @@ async fn refused(
     status: StatusCode,
     message: &str,
 ) -> PageError {
-    match view(state, console, status, None, Some(message)).await {
-        Ok(shown) => PageError::rendered(shown),
-        Err(e) => e,
-    }
+    refused_with(view(state, console, status, None, Some(message)).await)
 }
 
 /// `GET /admin/console/roles`
@@ -107,14 +98,14 @@ pub async fn show(
     browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let console = Console::enter(&state, browser).await?;
-    console.require(&state, Area::Roles)?;
-    let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let notice = match params.get("notice") {
-        Some("created") => Some("The role is created."),
-        Some("changed") => Some("The role's permissions are replaced."),
-        _ => None,
-    };
+    let console = Console::open(&state, browser, Area::Roles).await?;
+    let notice = notice(
+        &lenient_query(query),
+        &[
+            ("created", "The role is created."),
+            ("changed", "The role's permissions are replaced."),
+        ],
+    );
     view(&state, &console, StatusCode::OK, notice, None).await
 }
 
@@ -152,8 +143,7 @@ pub async fn create(
     State(state): State<AppState>,
     Posted { browser, params }: Posted,
 ) -> Result<Response, PageError> {
-    let console = Console::enter(&state, browser).await?;
-    console.require(&state, Area::Roles)?;
+    let console = Console::open(&state, browser, Area::Roles).await?;
     let parsed = RoleName::parse(params.get("name").unwrap_or("").trim())
         .and_then(|name| Ok((name, permissions(params.get("permissions").unwrap_or(""))?)));
     let (name, permissions) = match parsed {
@@ -184,8 +174,7 @@ pub async fn set_permissions(
     Path(name): Path<String>,
     Posted { browser, params }: Posted,
 ) -> Result<Response, PageError> {
-    let console = Console::enter(&state, browser).await?;
-    console.require(&state, Area::Roles)?;
+    let console = Console::open(&state, browser, Area::Roles).await?;
     let parsed = RoleName::parse(&name)
         .and_then(|name| Ok((name, permissions(params.get("permissions").unwrap_or(""))?)));
     let (name, permissions) = match parsed {

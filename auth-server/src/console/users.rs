@@ -2,15 +2,14 @@
 //! cursor (an index range scan, as fast with a million users as with a thousand), and a
 //! user's page with the actions of [`auth_core::admin`].
 
-use super::{Console, Frame, console_page, page};
+use super::{Console, Frame, notice, page, refused_with};
 use crate::access::Routes;
 use crate::error::PageError;
-use crate::i18n::Tr;
 use crate::pages::form::Posted;
-use crate::pages::{Browser, see_other};
+use crate::pages::templates::pages;
+use crate::pages::{Browser, lenient_query, see_other};
 use crate::state::AppState;
 use crate::views::rfc3339;
-use askama::Template;
 use auth_core::admin::{self, Area};
 use auth_core::params::Params;
 use auth_core::roles::{RoleError, RoleName};
@@ -71,18 +70,16 @@ impl From<&User> for UserRow {
     }
 }
 
-/// `admin/users.html`
-#[derive(Template)]
-#[template(path = "admin/users.html")]
-pub struct UsersPage<'a> {
-    pub t: &'a Tr,
-    pub product: &'a str,
-    pub frame: Frame<'a>,
-    pub query: &'a str,
-    pub by_name: bool,
-    pub users: Vec<UserRow>,
-    /// The query string of the next page, if there may be one.
-    pub next: Option<String>,
+pages! {
+    /// `admin/users.html`
+    UsersPage("admin/users.html") {
+        pub frame: Frame<'a>,
+        pub query: &'a str,
+        pub by_name: bool,
+        pub users: Vec<UserRow>,
+        /// The query string of the next page, if there may be one.
+        pub next: Option<String>,
+    }
 }
 
 /// An audit event as the console shows it.
@@ -112,41 +109,33 @@ impl From<AuditEvent> for EventRow {
     }
 }
 
-/// `admin/user.html`
-#[derive(Template)]
-#[template(path = "admin/user.html")]
-pub struct UserPage<'a> {
-    pub t: &'a Tr,
-    pub product: &'a str,
-    pub frame: Frame<'a>,
-    pub notice: Option<&'a str>,
-    pub error: Option<&'a str>,
-    pub user: UserRow,
-    pub given_name: String,
-    pub family_name: String,
-    pub locale: String,
-    pub phone: String,
-    pub has_password: bool,
-    pub roles: Vec<String>,
-    pub permissions: Vec<String>,
-    /// Roles that exist and the user does not have.
-    pub grantable: Vec<String>,
-    /// (id, created, last seen, user agent, ip, amr)
-    pub sessions: Vec<(String, String, String, String, String, String)>,
-    pub totp: bool,
-    pub passkeys: usize,
-    /// (provider, upstream address)
-    pub upstream: Vec<(String, String)>,
-    pub events: Vec<EventRow>,
-    /// Whether the page shows the administrator's own account (no disable, delete or own
-    /// role revocation from here: the console must not lock its operator out).
-    pub own: bool,
-}
-
-console_page!(UsersPage, UserPage);
-
-fn query_params(query: Option<String>) -> Params {
-    Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default()
+pages! {
+    /// `admin/user.html`
+    UserPage("admin/user.html") {
+        pub frame: Frame<'a>,
+        pub notice: Option<&'a str>,
+        pub error: Option<&'a str>,
+        pub user: UserRow,
+        pub given_name: String,
+        pub family_name: String,
+        pub locale: String,
+        pub phone: String,
+        pub has_password: bool,
+        pub roles: Vec<String>,
+        pub permissions: Vec<String>,
+        /// Roles that exist and the user does not have.
+        pub grantable: Vec<String>,
+        /// (id, created, last seen, user agent, ip, amr)
+        pub sessions: Vec<(String, String, String, String, String, String)>,
+        pub totp: bool,
+        pub passkeys: usize,
+        /// (provider, upstream address)
+        pub upstream: Vec<(String, String)>,
+        pub events: Vec<EventRow>,
+        /// Whether the page shows the administrator's own account (no disable, delete or own
+        /// role revocation from here: the console must not lock its operator out).
+        pub own: bool,
+    }
 }
 
 use crate::pages::login::urlencode as encode;
@@ -157,9 +146,8 @@ pub async fn list(
     browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let console = Console::enter(&state, browser).await?;
-    console.require(&state, Area::Users)?;
-    let params = query_params(query);
+    let console = Console::open(&state, browser, Area::Users).await?;
+    let params = lenient_query(query);
     let text = params.get("q").unwrap_or("").trim();
     let by_name = params.get("by") == Some("name");
     let after = match (params.get("after"), params.get("after_id")) {
@@ -207,32 +195,36 @@ fn parse_id(console: &Console, state: &AppState, id: &str) -> Result<UserId, Pag
 }
 
 fn not_found(console: &Console, state: &AppState) -> PageError {
-    PageError::rendered(crate::pages::notice_text(
+    console.not_found(
         state,
-        &console.browser,
-        StatusCode::NOT_FOUND,
-        "No such user",
-        "There is no user with this id. It may have been deleted.",
-        Some((PATH.to_owned(), "Users".to_owned())),
-    ))
+        (
+            "No such user",
+            "There is no user with this id. It may have been deleted.",
+        ),
+        (PATH, "Users"),
+    )
 }
 
 /// The notices a redirect back to a user's page can carry.
-fn notice_text(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "disabled" => "The account is disabled and its sessions are ended.",
-        "enabled" => "The account is enabled.",
-        "signed-out" => "Every session of the account is ended.",
-        "session-ended" => "The session is ended.",
-        "second-factor-reset" => {
-            "The authenticator app and the recovery codes are removed, and the account's sessions ended. The user can set up a new one."
-        }
-        "verification-sent" => "A new confirmation link is on its way.",
-        "role-granted" => "The role is granted.",
-        "role-revoked" => "The role is revoked.",
-        _ => return None,
-    })
-}
+const NOTICES: &[(&str, &str)] = &[
+    (
+        "disabled",
+        "The account is disabled and its sessions are ended.",
+    ),
+    ("enabled", "The account is enabled."),
+    ("signed-out", "Every session of the account is ended."),
+    ("session-ended", "The session is ended."),
+    (
+        "second-factor-reset",
+        "The authenticator app and the recovery codes are removed, and the account's sessions ended. The user can set up a new one.",
+    ),
+    (
+        "verification-sent",
+        "A new confirmation link is on its way.",
+    ),
+    ("role-granted", "The role is granted."),
+    ("role-revoked", "The role is revoked."),
+];
 
 async fn user_page(
     state: &AppState,
@@ -324,11 +316,10 @@ pub async fn show(
     browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let console = Console::enter(&state, browser).await?;
-    console.require(&state, Area::Users)?;
+    let console = Console::open(&state, browser, Area::Users).await?;
     let id = parse_id(&console, &state, &id)?;
-    let params = query_params(query);
-    let notice = params.get("notice").and_then(notice_text);
+    let params = lenient_query(query);
+    let notice = notice(&params, NOTICES);
     user_page(&state, &console, &id, StatusCode::OK, notice, None).await
 }
 
@@ -339,8 +330,7 @@ async fn action(
     id: &str,
 ) -> Result<(Console, UserId, Params), PageError> {
     let Posted { browser, params } = posted;
-    let console = Console::enter(state, browser).await?;
-    console.require(state, Area::Users)?;
+    let console = Console::open(state, browser, Area::Users).await?;
     let id = parse_id(&console, state, id)?;
     // Only accounts that hold nothing the administrator lacks (an operator with
     // `users:manage` cannot disable, delete or sign out an administrator).
@@ -374,10 +364,7 @@ async fn refused(
     status: StatusCode,
     message: &str,
 ) -> PageError {
-    match user_page(state, console, id, status, None, Some(message)).await {
-        Ok(shown) => PageError::rendered(shown),
-        Err(e) => e,
-    }
+    refused_with(user_page(state, console, id, status, None, Some(message)).await)
 }
 
 async fn user_error(state: &AppState, console: &Console, id: &UserId, e: UserError) -> PageError {

@@ -4,7 +4,7 @@
 
 use super::form::Posted;
 use super::templates::{AccountPage, RecoveryCodesPage, TotpEnrolPage};
-use super::{Browser, render, see_other};
+use super::{Browser, lenient_query, render, see_other};
 use crate::error::PageError;
 use crate::i18n::key;
 use crate::state::AppState;
@@ -143,7 +143,7 @@ pub async fn show(
     browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let params = lenient_query(query);
     let notice = params
         .get("notice")
         .and_then(notice_key)

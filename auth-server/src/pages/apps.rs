@@ -5,12 +5,11 @@ use super::account::signed_in;
 use super::consent::describe_scope;
 use super::form::Posted;
 use super::templates::{AccountAppsPage, AppView};
-use super::{Browser, render, see_other};
+use super::{Browser, lenient_query, render, see_other};
 use crate::error::PageError;
 use crate::state::AppState;
 use crate::views::rfc3339;
 use auth_core::apps;
-use auth_core::params::Params;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -65,7 +64,7 @@ pub async fn show(
     browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let params = lenient_query(query);
     let notice = match params.get("notice") {
         Some("removed") => Some(browser.tr.get("apps-removed")),
         _ => None,

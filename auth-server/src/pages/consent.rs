@@ -3,14 +3,13 @@
 use super::form::Posted;
 use super::login::urlencode;
 use super::templates::ConsentPage;
-use super::{Browser, render};
+use super::{Browser, lenient_query, render};
 use crate::authorize::{answer_error, pending_request, proceed};
 use crate::error::PageError;
 use crate::i18n::{Tr, key};
 use crate::state::AppState;
 use auth_core::OAuthError;
 use auth_core::authorize::{self, forget_pending};
-use auth_core::params::Params;
 use auth_core::protocol::error::ErrorCode;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -37,7 +36,7 @@ pub async fn show(
     mut browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let params = lenient_query(query);
     let handle = params.get("request").unwrap_or("");
     let (client, pending) = pending_request(&state, &browser, handle).await?;
     browser.with_ui_locales(pending.request.ui_locales.as_deref());

@@ -9,12 +9,11 @@
 use super::consent::describe_scope;
 use super::form::Posted;
 use super::templates::{DeviceConsentPage, DevicePage};
-use super::{Browser, notice_text, render};
+use super::{Browser, notice_text, parse_query, render};
 use crate::error::PageError;
 use crate::i18n::{Text, key};
 use crate::state::AppState;
 use auth_core::device::{self, Decision, DeviceError, PendingDevice, UserCode};
-use auth_core::params::Params;
 use auth_core::sessions::Session;
 use auth_core::users::User;
 use axum::extract::{RawQuery, State};
@@ -105,8 +104,7 @@ pub async fn show(
     mut browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let params = Params::parse(query.unwrap_or_default().as_bytes())
-        .map_err(|e| PageError::invalid_request(e.description()))?;
+    let params = parse_query(query)?;
     let user_code = params.get("user_code");
     let (user, _) = signed_in(&state, &mut browser, user_code).await?;
     browser.forget_device_page();

@@ -2,14 +2,13 @@
 
 use super::form::Posted;
 use super::templates::{LoginPage, SecondFactorPage};
-use super::{Browser, see_other};
+use super::{Browser, parse_query, see_other};
 use crate::error::PageError;
 use crate::i18n::{Text, key};
 use crate::state::AppState;
 use auth_core::authorize::load_pending;
 use auth_core::login::{self, FirstStep, FirstStepError, Method, SecondFactor, SecondStepError};
 use auth_core::otp::OtpError;
-use auth_core::params::Params;
 use auth_core::throttle::{self, Account, Feature, Key, Network};
 use auth_core::users::{LoginError, password::Password};
 use axum::extract::{RawQuery, State};
@@ -37,8 +36,7 @@ pub async fn show(
     mut browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let params = Params::parse(query.unwrap_or_default().as_bytes())
-        .map_err(|e| PageError::invalid_request(e.description()))?;
+    let params = parse_query(query)?;
     let request = params.get("request");
     let mut email = String::new();
     if let Some(handle) = request {

@@ -6,7 +6,7 @@
 
 use super::form::LogoutPost;
 use super::templates::{LoggedOutPage, LogoutPage};
-use super::{Browser, notice, render, see_other};
+use super::{Browser, notice, parse_query, render, see_other};
 use crate::error::PageError;
 use crate::i18n::{Text, key};
 use crate::state::AppState;
@@ -22,8 +22,7 @@ pub async fn get(
     browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let params = Params::parse(query.unwrap_or_default().as_bytes())
-        .map_err(|e| PageError::invalid_request(e.description()))?;
+    let params = parse_query(query)?;
     handle(state, browser, params, false).await
 }
 

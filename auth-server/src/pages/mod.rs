@@ -24,12 +24,14 @@ pub mod verify;
 
 use crate::error::PageError;
 use crate::extract::ClientIp;
-use crate::i18n::Tr;
+use crate::i18n::{Tr, key};
 use crate::state::AppState;
 use askama::Template;
 use auth_core::device::UserCode;
+use auth_core::params::Params;
 use auth_core::secrets::new_token;
 use auth_core::sessions::{self, Session};
+use auth_core::throttle;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -372,6 +374,75 @@ pub fn notice(
 ) -> Response {
     let (title, message) = (browser.tr.get(title), browser.tr.get(message));
     notice_text(state, browser, status, &title, &message, link)
+}
+
+/// A page's query parameters; a query that does not parse is an `invalid_request`.
+pub fn parse_query(query: Option<String>) -> Result<Params, PageError> {
+    Params::parse(query.unwrap_or_default().as_bytes())
+        .map_err(|e| PageError::invalid_request(e.description()))
+}
+
+/// A page's query parameters, none when the query does not parse (for pages whose
+/// parameters are all optional: a notice, a token to check, a handle to look up).
+pub fn lenient_query(query: Option<String>) -> Params {
+    Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default()
+}
+
+/// Counts a post of `feature` against the budget of the browser's network; over it, the
+/// "too many attempts from your network" page.
+pub async fn throttle_network(
+    state: &AppState,
+    browser: &Browser,
+    feature: throttle::Feature,
+) -> Result<(), PageError> {
+    let network = throttle::Network::of(&browser.ip);
+    throttle::hit(
+        &state.provider,
+        &[&throttle::Key::network(feature, &network)],
+    )
+    .await
+    .map_err(|throttled| PageError::throttled(browser, &throttled, key("throttled-network")))
+}
+
+/// The form that asks for an e-mail address to send a link to (`texts`: the keys of its title
+/// and introduction), posted to `action`.
+pub fn email_form(
+    state: &AppState,
+    browser: &Browser,
+    status: StatusCode,
+    (title, intro): (&str, &str),
+    action: &str,
+    error: Option<&str>,
+) -> Response {
+    let csrf = browser.csrf_token(state);
+    let t = &browser.tr;
+    let page = templates::EmailFormPage {
+        t,
+        product: &state.web.product_name,
+        csrf: &csrf,
+        title: &t.get(title),
+        intro: &t.get(intro),
+        action,
+        button: &t.get("common-send-link"),
+        error,
+    };
+    (browser.jar(), render(state, status, &page)).into_response()
+}
+
+/// "Check your e-mail": the one answer to a request for a link, whether or not an account
+/// needs one (`message`: the key of what was sent), with the way back to the sign-in.
+pub fn check_email(state: &AppState, browser: &Browser, message: &str) -> Response {
+    notice(
+        state,
+        browser,
+        StatusCode::OK,
+        key("common-check-email"),
+        message,
+        Some((
+            "/login".to_owned(),
+            browser.tr.get("common-back-to-sign-in"),
+        )),
+    )
 }
 
 /// An information page whose title and message are texts already in the page's language.

@@ -1,14 +1,13 @@
 //! Forgotten passwords: asking for a link, and setting a new password with it.
 
 use super::form::Posted;
-use super::templates::{EmailFormPage, ResetPasswordPage};
-use super::{Browser, notice, render};
+use super::templates::ResetPasswordPage;
+use super::{Browser, check_email, email_form, lenient_query, notice, render, throttle_network};
 use crate::error::PageError;
 use crate::i18n::key;
 use crate::state::AppState;
-use auth_core::params::Params;
 use auth_core::password_reset::{self, ResetError};
-use auth_core::throttle::{self, Feature, Key, Network};
+use auth_core::throttle::Feature;
 use auth_core::users::UserError;
 use auth_core::users::password::Password;
 use auth_core::verification::LinkError;
@@ -18,19 +17,15 @@ use axum::response::{IntoResponse, Response};
 
 /// `GET /forgot-password`
 pub async fn forgot_show(State(state): State<AppState>, browser: Browser) -> Response {
-    let csrf = browser.csrf_token(&state);
-    let t = &browser.tr;
-    let page = EmailFormPage {
-        t,
-        product: &state.web.product_name,
-        csrf: &csrf,
-        title: &t.get("password-forgot-title"),
-        intro: &t.get("password-forgot-intro"),
-        action: "/forgot-password",
-        button: &t.get("common-send-link"),
-        error: None,
-    };
-    (browser.jar(), render(&state, StatusCode::OK, &page)).into_response()
+    let texts = ("password-forgot-title", "password-forgot-intro");
+    email_form(
+        &state,
+        &browser,
+        StatusCode::OK,
+        texts,
+        "/forgot-password",
+        None,
+    )
 }
 
 /// `POST /forgot-password`
@@ -38,29 +33,11 @@ pub async fn forgot(
     State(state): State<AppState>,
     Posted { browser, params }: Posted,
 ) -> Result<Response, PageError> {
-    let provider = &state.provider;
-    throttle::hit(
-        provider,
-        &[&Key::network(
-            Feature::PasswordReset,
-            &Network::of(&browser.ip),
-        )],
-    )
-    .await
-    .map_err(|throttled| PageError::throttled(&browser, &throttled, key("throttled-network")))?;
-    password_reset::request(provider, params.get("email").unwrap_or(""), &browser.ip);
-    Ok(notice(
-        &state,
-        &browser,
-        StatusCode::OK,
-        key("common-check-email"),
-        // The one answer, whether or not the account exists.
-        key("password-sent"),
-        Some((
-            "/login".to_owned(),
-            browser.tr.get("common-back-to-sign-in"),
-        )),
-    ))
+    throttle_network(&state, &browser, Feature::PasswordReset).await?;
+    let email = params.get("email").unwrap_or("");
+    password_reset::request(&state.provider, email, &browser.ip);
+    // The one answer, whether or not the account exists.
+    Ok(check_email(&state, &browser, key("password-sent")))
 }
 
 fn reset_form(
@@ -88,7 +65,7 @@ pub async fn reset_show(
     browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let params = lenient_query(query);
     reset_form(
         &state,
         &browser,

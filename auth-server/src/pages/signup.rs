@@ -3,7 +3,7 @@
 use super::form::Posted;
 use super::login::urlencode;
 use super::templates::SignupPage;
-use super::{Browser, notice, render};
+use super::{Browser, notice, parse_query, render};
 use crate::error::PageError;
 use crate::i18n::{Text, key};
 use crate::state::AppState;
@@ -60,8 +60,7 @@ pub async fn show(
     if !state.web.signup_enabled {
         return Err(closed());
     }
-    let params = Params::parse(query.unwrap_or_default().as_bytes())
-        .map_err(|e| PageError::invalid_request(e.description()))?;
+    let params = parse_query(query)?;
     with_request_language(&state, &mut browser, &params).await?;
     Ok(page(&state, &browser, StatusCode::OK, &params, None))
 }

@@ -11,14 +11,13 @@
 use super::form::Posted;
 use super::login::{after_login, expired_request};
 use super::templates::UpstreamContinuePage;
-use super::{Browser, notice, render, see_other};
+use super::{Browser, notice, parse_query, render, see_other};
 use crate::error::PageError;
 use crate::i18n::{Text, key};
 use crate::state::AppState;
 use auth_core::authorize::load_pending;
 use auth_core::otp::OtpError;
-use auth_core::params::Params;
-use auth_core::throttle::{self, Feature, Key, Network};
+use auth_core::throttle::Feature;
 use auth_core::upstream::UpstreamError;
 use auth_core::upstream::flow::{self, Callback, FinishError, Outcome, Proof, UnlinkError};
 use auth_core::users::LoginError;
@@ -30,12 +29,7 @@ use axum::response::{IntoResponse, Response};
 /// Each start and each callback counts against the network's sign-in budget (the login
 /// form's: an upstream sign-in is a sign-in).
 async fn throttle_network(state: &AppState, browser: &Browser) -> Result<(), PageError> {
-    throttle::hit(
-        &state.provider,
-        &[&Key::network(Feature::LoginPost, &Network::of(&browser.ip))],
-    )
-    .await
-    .map_err(|throttled| PageError::throttled(browser, &throttled, key("throttled-network")))
+    super::throttle_network(state, browser, Feature::LoginPost).await
 }
 
 fn upstream_error(error: &UpstreamError) -> PageError {
@@ -95,8 +89,7 @@ pub async fn callback(
     mut browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let params = Params::parse(query.unwrap_or_default().as_bytes())
-        .map_err(|e| PageError::invalid_request(e.description()))?;
+    let params = parse_query(query)?;
     let Some(upstream) = state.upstreams.get(&id) else {
         return Err(upstream_error(&UpstreamError::UnknownProvider));
     };

@@ -1,13 +1,12 @@
 //! E-mail verification: the link target, and asking for a new link.
 
 use super::form::Posted;
-use super::templates::{EmailFormPage, VerifyEmailPage};
-use super::{Browser, notice, render};
+use super::templates::VerifyEmailPage;
+use super::{Browser, check_email, email_form, lenient_query, notice, render, throttle_network};
 use crate::error::PageError;
 use crate::i18n::key;
 use crate::state::AppState;
-use auth_core::params::Params;
-use auth_core::throttle::{self, Feature, Key, Network};
+use auth_core::throttle::Feature;
 use auth_core::verification::{self, LinkError};
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -21,7 +20,7 @@ pub async fn show(
     browser: Browser,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let params = lenient_query(query);
     let csrf = browser.csrf_token(&state);
     let page = VerifyEmailPage {
         t: &browser.tr,
@@ -68,19 +67,8 @@ fn resend_form(
     status: StatusCode,
     error: Option<&str>,
 ) -> Response {
-    let csrf = browser.csrf_token(state);
-    let t = &browser.tr;
-    let page = EmailFormPage {
-        t,
-        product: &state.web.product_name,
-        csrf: &csrf,
-        title: &t.get("verify-title"),
-        intro: &t.get("verify-resend-intro"),
-        action: "/verify-email/resend",
-        button: &t.get("common-send-link"),
-        error,
-    };
-    (browser.jar(), render(state, status, &page)).into_response()
+    let texts = ("verify-title", "verify-resend-intro");
+    email_form(state, browser, status, texts, "/verify-email/resend", error)
 }
 
 /// `GET /verify-email/resend`
@@ -93,26 +81,7 @@ pub async fn resend(
     State(state): State<AppState>,
     Posted { browser, params }: Posted,
 ) -> Result<Response, PageError> {
-    let provider = &state.provider;
-    throttle::hit(
-        provider,
-        &[&Key::network(
-            Feature::Verification,
-            &Network::of(&browser.ip),
-        )],
-    )
-    .await
-    .map_err(|throttled| PageError::throttled(&browser, &throttled, key("throttled-network")))?;
-    verification::resend(provider, params.get("email").unwrap_or(""));
-    Ok(notice(
-        &state,
-        &browser,
-        StatusCode::OK,
-        key("common-check-email"),
-        key("verify-resent"),
-        Some((
-            "/login".to_owned(),
-            browser.tr.get("common-back-to-sign-in"),
-        )),
-    ))
+    throttle_network(&state, &browser, Feature::Verification).await?;
+    verification::resend(&state.provider, params.get("email").unwrap_or(""));
+    Ok(check_email(&state, &browser, key("verify-resent")))
 }
