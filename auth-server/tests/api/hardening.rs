@@ -62,14 +62,9 @@ async fn a_reset_voids_every_older_reset_link(backend: Backend) {
         "an older link must not undo the reset"
     );
     assert_eq!(
-        app.log_in(
-            &browser(),
-            &app.url("/login"),
-            "ann@example.com",
-            "a brand new password"
-        )
-        .await
-        .status(),
+        app.login(&browser(), "ann@example.com", "a brand new password")
+            .await
+            .status(),
         303
     );
 }
@@ -79,17 +74,10 @@ async fn a_password_change_voids_reset_links_still_out(backend: Backend) {
     let (app, mail) = spawn_app_with_mail(backend, |_| {}).await;
     app.user("ann@example.com").await;
     let link = reset_link(&app, &mail, "ann@example.com", 1).await;
-    let b = browser();
-    assert_eq!(
-        app.log_in(&b, &app.url("/login"), "ann@example.com", PASSWORD)
-            .await
-            .status(),
-        303
-    );
+    let b = app.signed_in_browser("ann@example.com").await;
     let changed = app
-        .submit(
+        .on_account(
             &b,
-            "/account",
             "/account/password",
             &[
                 ("current_password", PASSWORD),
@@ -126,22 +114,9 @@ async fn a_reset_link_is_bound_to_the_address_it_was_sent_to(backend: Backend) {
 async fn changing_the_address_tells_the_old_one(backend: Backend) {
     let (app, mail) = spawn_app_with_mail(backend, |_| {}).await;
     app.user("ann@example.com").await;
-    let b = browser();
-    assert_eq!(
-        app.log_in(&b, &app.url("/login"), "ann@example.com", PASSWORD)
-            .await
-            .status(),
-        303
-    );
-    app.submit(&b, "/account", "/account/code", &[]).await;
-    let code = mail.wait_for("ann@example.com", "code").await.code();
+    let b = app.signed_in_browser("ann@example.com").await;
     let changed = app
-        .submit(
-            &b,
-            "/account",
-            "/account/email",
-            &[("new_email", "ann@new.example.com"), ("code", &code)],
-        )
+        .change_email(&b, &mail, "ann@example.com", "ann@new.example.com")
         .await;
     assert_eq!(changed.headers()["location"], "/account?notice=email");
     let notice = mail
@@ -173,21 +148,10 @@ async fn a_sign_up_under_someone_elses_address_is_not_confirmed_by_a_mail_scanne
     // A scanner or link preview opens the link; nobody presses the button.
     let opened = browser().get(&link).fetch().await;
     assert_eq!(opened.status(), 200);
-    let user = app
-        .provider
-        .store()
-        .user_by_email("victim@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let user = app.stored_user("victim@example.com").await;
     assert!(!user.email_verified, "opening the link confirms nothing");
     let login = app
-        .log_in(
-            &browser(),
-            &app.url("/login"),
-            "victim@example.com",
-            "the attacker's password",
-        )
+        .login(&browser(), "victim@example.com", "the attacker's password")
         .await;
     assert_ne!(
         login.status(),

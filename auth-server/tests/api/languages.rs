@@ -81,9 +81,7 @@ async fn the_users_own_setting_wins_over_accept_language(backend: Backend) {
     let app = spawn_app(backend).await;
     app.user("ann@example.com").await;
     let browser = browser_asking("fr");
-    let response = app
-        .log_in(&browser, &app.url("/login"), "ann@example.com", PASSWORD)
-        .await;
+    let response = app.login(&browser, "ann@example.com", PASSWORD).await;
     assert_eq!(response.status(), 303);
     let (_, page) = get(&browser, &app.url("/account")).await;
     assert_eq!(html_lang(&page), "fr", "no setting yet: the browser's");

@@ -9,6 +9,7 @@ use crate::support::{
 use auth_testkit::Fetch as _;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::Method;
 use serde_json::{Value, json};
 
 fn open_registration(config: &mut auth_server::config::Config) {
@@ -81,9 +82,11 @@ async fn a_pairwise_client_sees_its_own_subject_everywhere(backend: Backend) {
         "another sector sees another sub"
     );
     let userinfo: Value = app
-        .http
-        .get(app.url("/userinfo"))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .bearer_request(
+            Method::GET,
+            "/userinfo",
+            tokens["access_token"].as_str().unwrap(),
+        )
         .fetch_json()
         .await;
     assert_eq!(
@@ -122,13 +125,7 @@ async fn a_pairwise_client_sees_its_own_subject_everywhere(backend: Backend) {
 
     // Found by the attacker review of issue 22: the session id (`sid`) was the same for every
     // client, so two pairwise sectors could link their users by it. Each sees its own.
-    let now = auth_core::clock::Clock::unix(&*app.clock);
-    let sessions = app
-        .provider
-        .store()
-        .user_sessions(&user.id, now)
-        .await
-        .unwrap();
+    let sessions = app.live_sessions(&user.id).await;
     let session = sessions[0].id.as_str();
     let sid = claims_of(id_token)["sid"].as_str().unwrap().to_owned();
     assert_ne!(sid, session, "not the session id");

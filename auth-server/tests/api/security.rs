@@ -595,7 +595,7 @@ async fn a_pending_authorization_request_belongs_to_the_browser_that_began_it(ba
     );
     // Signed in, the other browser still cannot continue (and so complete) the request.
     assert_eq!(
-        app.log_in(&other, &app.url("/login"), "ann@example.com", PASSWORD)
+        app.login(&other, "ann@example.com", PASSWORD)
             .await
             .status(),
         303
