@@ -17,12 +17,20 @@ impl TestApp {
     /// A client-credentials access token of a new confidential client `ops` with the `admin`
     /// scope.
     pub async fn admin_token(&self) -> String {
+        self.admin_client().await.1
+    }
+
+    /// A new confidential client `ops` with the `admin` scope: its secret, and an access token
+    /// it got with it.
+    pub async fn admin_client(&self) -> (String, String) {
         let secret = self.confidential_client("ops", "admin").await;
-        self.client_credentials_token("ops", &secret, Some("admin"))
+        let token = self
+            .client_credentials_token("ops", &secret, Some("admin"))
             .await["access_token"]
             .as_str()
             .unwrap_or_else(|| panic!("no access token for `ops`"))
-            .to_owned()
+            .to_owned();
+        (secret, token)
     }
 
     /// A request to the admin API at `/admin{path}` with the bearer `token`.
@@ -154,15 +162,19 @@ impl TestApp {
         response.read_json().await
     }
 
-    /// Allows what the consent page `page` (as `browser` was shown it) asks; the answer.
-    pub async fn allow_consent(&self, browser: &reqwest::Client, page: &str) -> reqwest::Response {
-        let field = |name| form_field(page, name).unwrap_or_else(|| panic!("no {name} in {page}"));
-        let form = [
-            ("csrf_token", field("csrf_token")),
-            ("request", field("request")),
-            ("decision", "allow".to_owned()),
-        ];
-        browser.post(self.url("/consent")).form(&form).fetch().await
+    /// The answer of refreshing the refresh token of the token response `tokens` at
+    /// `client`.
+    pub async fn refreshed(
+        &self,
+        client: &str,
+        secret: &str,
+        tokens: &serde_json::Value,
+    ) -> serde_json::Value {
+        let refresh_token = tokens["refresh_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no refresh token in {tokens}"));
+        let response = self.refresh(client, secret, refresh_token, None).await;
+        response.read_json().await
     }
 
     /// The stored user with `email`.
@@ -199,6 +211,22 @@ pub fn browser_sending(name: &'static str, value: &str) -> reqwest::Client {
         .unwrap_or_else(|e| panic!("a browser: {e}"))
 }
 
+/// Allows what the consent page `page` (as `browser` was shown it) asks, posting to
+/// `consent_url` (a server's `/consent`); the answer.
+pub async fn allow_consent(
+    browser: &reqwest::Client,
+    consent_url: &str,
+    page: &str,
+) -> reqwest::Response {
+    let field = |name| form_field(page, name).unwrap_or_else(|| panic!("no {name} in {page}"));
+    let form = [
+        ("csrf_token", field("csrf_token")),
+        ("request", field("request")),
+        ("decision", "allow".to_owned()),
+    ];
+    browser.post(consent_url).form(&form).fetch().await
+}
+
 /// Asserts that `response` is a 429 of a counter past its limit (`why` says which): a
 /// `Retry-After` of some seconds, and the OAuth error `temporarily_unavailable`.
 pub async fn assert_waits(response: reqwest::Response, why: &str) {
@@ -214,12 +242,17 @@ pub async fn assert_waits(response: reqwest::Response, why: &str) {
     assert_eq!(body["error"], "temporarily_unavailable", "{why}");
 }
 
-/// The JSON a command printed, which must have succeeded.
-pub fn json_output(output: &std::process::Output) -> serde_json::Value {
+/// Asserts that a command succeeded (its error output says why not).
+pub fn assert_success(output: &std::process::Output) {
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// The JSON a command printed, which must have succeeded.
+pub fn json_output(output: &std::process::Output) -> serde_json::Value {
+    assert_success(output);
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("JSON output: {e}"))
 }

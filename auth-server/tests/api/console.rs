@@ -660,20 +660,7 @@ async fn the_outboxes_show_what_waits_and_retry_it_now(backend: Backend) {
     assert!(page.contains("id=\"no-mail\""), "{page}");
     let (_, csrf) = app.form_page(&b, &app.url("/account")).await;
     // An unconfirmed account and a new link for it: one sealed message waits.
-    auth_core::users::register(
-        &app.provider,
-        auth_core::users::NewUser {
-            email: auth_core::users::Email::parse("new@example.com").unwrap(),
-            password: auth_core::users::password::Password::new(PASSWORD),
-            profile: auth_core::users::Profile::default(),
-            roles: vec![],
-            email_verified: false,
-        },
-        auth_core::users::Origin::Admin,
-    )
-    .await
-    .unwrap();
-    let newcomer = app.stored_user("new@example.com").await;
+    let newcomer = app.unverified_user("new@example.com").await;
     auth_core::admin::resend_verification(&app.provider, root.id.as_str(), &newcomer.id)
         .await
         .unwrap();

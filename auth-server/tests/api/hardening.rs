@@ -168,25 +168,20 @@ async fn json_under_any_media_type_is_scanned_for_nul_and_registration_reads_onl
         c.registration.mode = auth_server::config::registration::Mode::Open
     })
     .await;
-    let body = r#"{"redirect_uris":["https://app.example/cb"],"client_name":"evil\u0000name"}"#;
-    for media_type in ["application/jsonx", "text/plain", "application/json"] {
-        let response = app
-            .http
+    let register = |media_type: &str, body: &'static str| {
+        app.http
             .post(app.url("/register"))
             .header("content-type", media_type)
             .body(body)
             .fetch()
-            .await;
+    };
+    let body = r#"{"redirect_uris":["https://app.example/cb"],"client_name":"evil\u0000name"}"#;
+    for media_type in ["application/jsonx", "text/plain", "application/json"] {
+        let response = register(media_type, body).await;
         assert_eq!(response.status(), 400, "{media_type}");
     }
     let clean = r#"{"redirect_uris":["https://app.example/cb"],"client_name":"fine"}"#;
-    let jsonx = app
-        .http
-        .post(app.url("/register"))
-        .header("content-type", "application/jsonx")
-        .body(clean)
-        .fetch()
-        .await;
+    let jsonx = register("application/jsonx", clean).await;
     assert_eq!(
         jsonx.status(),
         400,
@@ -194,13 +189,7 @@ async fn json_under_any_media_type_is_scanned_for_nul_and_registration_reads_onl
     );
     let error: Value = jsonx.json().await.unwrap();
     assert_eq!(error["error"], "invalid_client_metadata");
-    let json = app
-        .http
-        .post(app.url("/register"))
-        .header("content-type", "application/json; charset=utf-8")
-        .body(clean)
-        .fetch()
-        .await;
+    let json = register("application/json; charset=utf-8", clean).await;
     assert_eq!(json.status(), 201);
     let names: Vec<String> = app
         .provider
@@ -296,11 +285,7 @@ fn the_binary_writes_private_files_and_folders() {
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    auth_testkit::flows_a::assert_success(&output);
     let data = dir.path().join("data");
     assert_eq!(mode(&data), 0o700, "data folder");
     let files: Vec<_> = std::fs::read_dir(&data)

@@ -11,17 +11,7 @@ use auth_core::scope::Scope;
 
 /// A browser (cookies, no redirects followed) that asks for `languages`.
 fn browser_asking(languages: &str) -> reqwest::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::ACCEPT_LANGUAGE,
-        reqwest::header::HeaderValue::from_str(languages).unwrap(),
-    );
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .default_headers(headers)
-        .build()
-        .unwrap()
+    auth_testkit::flows_a::browser_sending("accept-language", languages)
 }
 
 /// The page's `<html lang>`.

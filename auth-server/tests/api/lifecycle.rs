@@ -5,8 +5,8 @@ use crate::support::{
 };
 use auth_core::clock::Clock;
 use auth_core::otp::totp::code_for;
+use auth_testkit::Fetch as _;
 use auth_testkit::flows_a::totp_secret;
-use auth_testkit::{Fetch as _, ReadJson as _};
 
 async fn sign_up(
     app: &crate::support::TestApp,
@@ -226,16 +226,7 @@ async fn a_forgotten_password_is_reset_once_and_ends_every_session(backend: Back
         "/login",
         "the other session ended"
     );
-    let refreshed: serde_json::Value = app
-        .refresh(
-            "webapp",
-            &secret,
-            tokens["refresh_token"].as_str().unwrap(),
-            None,
-        )
-        .await
-        .read_json()
-        .await;
+    let refreshed = app.refreshed("webapp", &secret, &tokens).await;
     assert_eq!(
         refreshed["error"], "invalid_grant",
         "refresh tokens are revoked"

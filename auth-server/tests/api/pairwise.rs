@@ -28,6 +28,12 @@ async fn register(app: &TestApp, metadata: Value) -> (u16, Value) {
     (status, response.json().await.unwrap())
 }
 
+/// Asserts that the registration answer `refused` says `why` in its description.
+fn assert_refused_because(refused: &Value, why: &str) {
+    let description = refused["error_description"].as_str().unwrap_or_default();
+    assert!(description.contains(why), "{refused}");
+}
+
 fn claims_of(jwt: &str) -> Value {
     let payload = jwt.split('.').nth(1).unwrap();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
@@ -162,13 +168,7 @@ async fn the_sector_is_the_redirect_host_or_a_listed_sector_identifier_uri(backe
     )
     .await;
     assert_eq!(status, 400);
-    assert!(
-        refused["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("sector_identifier_uri"),
-        "{refused}"
-    );
+    assert_refused_because(&refused, "sector_identifier_uri");
     let sector = JwksServer::start(two_hosts.clone()).await;
     let (status, registered) = register(
         &app,
@@ -191,13 +191,7 @@ async fn the_sector_is_the_redirect_host_or_a_listed_sector_identifier_uri(backe
     )
     .await;
     assert_eq!(status, 400);
-    assert!(
-        refused["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("is not listed"),
-        "{refused}"
-    );
+    assert_refused_because(&refused, "is not listed");
     let (status, _) = register(
         &app,
         json!({"redirect_uris": [REDIRECT_URI], "subject_type": "secret"}),
@@ -240,36 +234,18 @@ async fn a_pairwise_device_client_needs_a_sector_identifier_uri(backend: Backend
         "authorization_code",
         "urn:ietf:params:oauth:grant-type:device_code",
     ];
-    let (status, refused) = register(
-        &app,
-        json!({
-            "redirect_uris": [REDIRECT_URI],
-            "grant_types": device,
-            "token_endpoint_auth_method": "none",
-            "subject_type": "pairwise",
-        }),
-    )
-    .await;
+    let mut metadata = json!({
+        "redirect_uris": [REDIRECT_URI],
+        "grant_types": device,
+        "token_endpoint_auth_method": "none",
+        "subject_type": "pairwise",
+    });
+    let (status, refused) = register(&app, metadata.clone()).await;
     assert_eq!(status, 400, "{refused}");
     assert_eq!(refused["error"], "invalid_client_metadata");
-    assert!(
-        refused["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("device grant needs a sector_identifier_uri"),
-        "{refused}"
-    );
+    assert_refused_because(&refused, "device grant needs a sector_identifier_uri");
     let sector = JwksServer::start(json!([REDIRECT_URI])).await;
-    let (status, registered) = register(
-        &app,
-        json!({
-            "redirect_uris": [REDIRECT_URI],
-            "grant_types": device,
-            "token_endpoint_auth_method": "none",
-            "subject_type": "pairwise",
-            "sector_identifier_uri": sector.url,
-        }),
-    )
-    .await;
+    metadata["sector_identifier_uri"] = json!(sector.url);
+    let (status, registered) = register(&app, metadata).await;
     assert_eq!(status, 201, "{registered}");
 }
