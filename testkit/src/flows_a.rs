@@ -9,8 +9,10 @@ use crate::forms::{form_field, query_of};
 use crate::mail::SmtpSink;
 use crate::pkce::Pkce;
 use crate::sign_in::PASSWORD;
+use auth_core::clients::{Client, ClientId};
 use auth_core::clock::Clock as _;
 use auth_core::sessions::Session;
+use auth_core::store::{AuditEvent, AuditFilter};
 use auth_core::users::{User, UserId};
 
 impl TestApp {
@@ -175,6 +177,48 @@ impl TestApp {
             .unwrap_or_else(|| panic!("no refresh token in {tokens}"));
         let response = self.refresh(client, secret, refresh_token, None).await;
         response.read_json().await
+    }
+
+    /// Exchanges a code asked for without a `redirect_uri` (so the exchange names none).
+    pub async fn exchange_without_redirect_uri(
+        &self,
+        client: &str,
+        secret: &str,
+        code: &str,
+        verifier: &str,
+    ) -> reqwest::Response {
+        self.http
+            .post(self.url("/token"))
+            .basic_auth(client, Some(secret))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("code_verifier", verifier),
+            ])
+            .fetch()
+            .await
+    }
+
+    /// The audit entries of `event` (up to 100), newest first.
+    pub async fn audit_events_of(&self, event: &str) -> Vec<AuditEvent> {
+        let filter = AuditFilter {
+            event: Some(event.into()),
+            limit: 100,
+            ..AuditFilter::default()
+        };
+        let events = self.provider.store().audit_events(&filter).await;
+        events.unwrap_or_else(|e| panic!("the audit log: {e}"))
+    }
+
+    /// The stored client `id`, as a copy to change.
+    pub async fn stored_client(&self, id: &str) -> Client {
+        let id = ClientId::parse(id).unwrap_or_else(|e| panic!("client id {id}: {e}"));
+        let stored = self.provider.store().client(&id).await;
+        let stored = stored.unwrap_or_else(|e| panic!("the client {id}: {e}"));
+        stored
+            .unwrap_or_else(|| panic!("no client {id}"))
+            .as_ref()
+            .clone()
     }
 
     /// The stored user with `email`.

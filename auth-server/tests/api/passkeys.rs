@@ -10,7 +10,6 @@
 use crate::support::{
     Backend, PASSWORD, TestApp, both_backends, browser, form_field, spawn_app_on_localhost,
 };
-use auth_core::store::AuditFilter;
 use auth_testkit::Fetch as _;
 use aws_lc_rs::digest::{SHA256, digest};
 use aws_lc_rs::rand::SystemRandom;
@@ -268,16 +267,7 @@ async fn sign_in_with(app: &TestApp, key: &mut SoftAuthenticator) -> (reqwest::C
 }
 
 async fn audit_count(app: &TestApp, event: &str) -> usize {
-    app.provider
-        .store()
-        .audit_events(&AuditFilter {
-            event: Some(event.into()),
-            limit: 100,
-            ..AuditFilter::default()
-        })
-        .await
-        .unwrap()
-        .len()
+    app.audit_events_of(event).await.len()
 }
 
 #[both_backends]

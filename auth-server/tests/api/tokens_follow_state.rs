@@ -323,16 +323,7 @@ async fn a_refresh_and_introspection_give_no_more_scope_than_the_client_holds_no
     admin_user(app, "ada@example.com").await;
     let granted = s.tokens("ada@example.com", OFFLINE_ADMIN).await;
     let access = text(&granted, "access_token");
-    let id = ClientId::parse("webapp").unwrap();
-    let mut client = app
-        .provider
-        .store()
-        .client(&id)
-        .await
-        .unwrap()
-        .unwrap()
-        .as_ref()
-        .clone();
+    let mut client = app.stored_client("webapp").await;
     client.scope = auth_core::scope::Scope::parse(OFFLINE).unwrap();
     app.provider.store().update_client(&client).await.unwrap();
 
