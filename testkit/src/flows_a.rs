@@ -179,26 +179,6 @@ impl TestApp {
         response.read_json().await
     }
 
-    /// Exchanges a code asked for without a `redirect_uri` (so the exchange names none).
-    pub async fn exchange_without_redirect_uri(
-        &self,
-        client: &str,
-        secret: &str,
-        code: &str,
-        verifier: &str,
-    ) -> reqwest::Response {
-        self.http
-            .post(self.url("/token"))
-            .basic_auth(client, Some(secret))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("code_verifier", verifier),
-            ])
-            .fetch()
-            .await
-    }
-
     /// The audit entries of `event` (up to 100), newest first.
     pub async fn audit_events_of(&self, event: &str) -> Vec<AuditEvent> {
         let filter = AuditFilter {
