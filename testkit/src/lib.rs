@@ -17,6 +17,7 @@ pub mod app;
 pub mod browser;
 pub mod client_keys;
 pub mod db;
+pub mod flows_a;
 pub mod forms;
 pub mod jwks;
 pub mod mail;

@@ -2,6 +2,7 @@
 
 use crate::support::{Backend, PASSWORD, both_backends, spawn_app, spawn_app_with_mail};
 use auth_testkit::{Fetch as _, ReadJson as _};
+use reqwest::Method;
 use serde_json::{Value, json};
 
 #[both_backends]
@@ -47,9 +48,7 @@ async fn an_app_registers_a_user_who_confirms_and_manages_the_account(backend: B
         crate::route_rules::first_party_tokens(&app, "webapp", &secret, "api@example.com").await;
     let access = tokens["access_token"].as_str().unwrap();
     let me: Value = app
-        .http
-        .get(app.url("/api/account/me"))
-        .bearer_auth(access)
+        .bearer_request(Method::GET, "/api/account/me", access)
         .fetch_json()
         .await;
     assert_eq!(me["email"], "api@example.com");
@@ -57,9 +56,7 @@ async fn an_app_registers_a_user_who_confirms_and_manages_the_account(backend: B
     assert_eq!(me["totp_enabled"], false);
 
     let no_code = app
-        .http
-        .patch(app.url("/api/account/me"))
-        .bearer_auth(access)
+        .bearer_request(Method::PATCH, "/api/account/me", access)
         .json(&json!({"given_name": "Api", "phone_number": "+41 44 668 18 00"}))
         .fetch()
         .await;
@@ -71,9 +68,7 @@ async fn an_app_registers_a_user_who_confirms_and_manages_the_account(backend: B
     let no_code: Value = no_code.json().await.unwrap();
     assert_eq!(no_code["error"], "step_up_required");
     let me_now: Value = app
-        .http
-        .get(app.url("/api/account/me"))
-        .bearer_auth(access)
+        .bearer_request(Method::GET, "/api/account/me", access)
         .fetch_json()
         .await;
     assert_eq!(
@@ -85,18 +80,14 @@ async fn an_app_registers_a_user_who_confirms_and_manages_the_account(backend: B
         "nothing changed"
     );
     let sent = app
-        .http
-        .post(app.url("/api/account/otp/send"))
-        .bearer_auth(access)
+        .bearer_request(Method::POST, "/api/account/otp/send", access)
         .json(&json!({}))
         .fetch()
         .await;
     assert_eq!(sent.status(), 202);
     let code = mail.wait_for("api@example.com", "code").await.code();
     let patched = app
-        .http
-        .patch(app.url("/api/account/me"))
-        .bearer_auth(access)
+        .bearer_request(Method::PATCH, "/api/account/me", access)
         .json(&json!({
             "given_name": "Api",
             "locale": "de-CH",
@@ -116,17 +107,13 @@ async fn an_app_registers_a_user_who_confirms_and_manages_the_account(backend: B
         (Some("Api"), Some("Api User"), Some("+41446681800"))
     );
     let invalid = app
-        .http
-        .patch(app.url("/api/account/me"))
-        .bearer_auth(access)
+        .bearer_request(Method::PATCH, "/api/account/me", access)
         .json(&json!({"locale": "not a tag"}))
         .fetch()
         .await;
     assert_eq!(invalid.status(), 422);
     let unknown_field = app
-        .http
-        .patch(app.url("/api/account/me"))
-        .bearer_auth(access)
+        .bearer_request(Method::PATCH, "/api/account/me", access)
         .json(&json!({"emial": "x"}))
         .fetch()
         .await;
@@ -150,9 +137,11 @@ async fn changing_the_password_by_api_keeps_the_callers_grant_only(backend: Back
     let other =
         crate::route_rules::first_party_tokens(&app, "webapp", &secret, "ann@example.com").await;
     let change = app
-        .http
-        .post(app.url("/api/account/password"))
-        .bearer_auth(caller["access_token"].as_str().unwrap())
+        .bearer_request(
+            Method::POST,
+            "/api/account/password",
+            caller["access_token"].as_str().unwrap(),
+        )
         .json(&json!({"current_password": PASSWORD, "new_password": "another long password"}))
         .fetch()
         .await;
@@ -182,9 +171,11 @@ async fn changing_the_password_by_api_keeps_the_callers_grant_only(backend: Back
     mail.wait_for("ann@example.com", "password was changed")
         .await;
     let wrong = app
-        .http
-        .post(app.url("/api/account/password"))
-        .bearer_auth(caller["access_token"].as_str().unwrap())
+        .bearer_request(
+            Method::POST,
+            "/api/account/password",
+            caller["access_token"].as_str().unwrap(),
+        )
         .json(&json!({
             "current_password": "not the password",
             "new_password": "yet another password"
@@ -238,26 +229,20 @@ async fn a_step_up_code_is_sent_and_accepted_once(backend: Backend) {
         crate::route_rules::first_party_tokens(&app, "webapp", &secret, "ann@example.com").await;
     let access = tokens["access_token"].as_str().unwrap().to_owned();
     let sent = app
-        .http
-        .post(app.url("/api/account/otp/send"))
-        .bearer_auth(&access)
+        .bearer_request(Method::POST, "/api/account/otp/send", &access)
         .json(&json!({}))
         .fetch()
         .await;
     assert_eq!(sent.status(), 202);
     let code = mail.wait_for("ann@example.com", "code").await.code();
     let sms = app
-        .http
-        .post(app.url("/api/account/otp/send"))
-        .bearer_auth(&access)
+        .bearer_request(Method::POST, "/api/account/otp/send", &access)
         .json(&json!({"channel": "sms"}))
         .fetch()
         .await;
     assert_eq!(sms.status(), 400, "no SMS sender is configured");
     let attempts = (0..5).map(|_| {
-        app.http
-            .post(app.url("/api/account/otp/verify"))
-            .bearer_auth(&access)
+        app.bearer_request(Method::POST, "/api/account/otp/verify", &access)
             .json(&json!({"code": code}))
             .send()
     });
@@ -280,7 +265,7 @@ async fn users_see_and_end_their_sessions(backend: Backend) {
     app.user("ann@example.com").await;
     let browser = crate::support::browser();
     assert_eq!(
-        app.log_in(&browser, &app.url("/login"), "ann@example.com", PASSWORD)
+        app.login(&browser, "ann@example.com", PASSWORD)
             .await
             .status(),
         303
@@ -289,33 +274,20 @@ async fn users_see_and_end_their_sessions(backend: Backend) {
         crate::route_rules::first_party_tokens(&app, "webapp", &secret, "ann@example.com").await;
     let access = tokens["access_token"].as_str().unwrap();
     let sessions: Vec<Value> = app
-        .http
-        .get(app.url("/api/account/sessions"))
-        .bearer_auth(access)
+        .bearer_request(Method::GET, "/api/account/sessions", access)
         .fetch_json()
         .await;
     assert_eq!(sessions.len(), 2);
     let id = sessions[0]["id"].as_str().unwrap();
-    assert_eq!(
-        app.http
-            .delete(app.url(&format!("/api/account/sessions/{id}")))
-            .bearer_auth(access)
+    let end_session = || {
+        let path = format!("/api/account/sessions/{id}");
+        app.bearer_request(Method::DELETE, &path, access)
             .fetch_status()
-            .await,
-        204
-    );
-    assert_eq!(
-        app.http
-            .delete(app.url(&format!("/api/account/sessions/{id}")))
-            .bearer_auth(access)
-            .fetch_status()
-            .await,
-        404
-    );
+    };
+    assert_eq!(end_session().await, 204);
+    assert_eq!(end_session().await, 404);
     let left: Vec<Value> = app
-        .http
-        .get(app.url("/api/account/sessions"))
-        .bearer_auth(access)
+        .bearer_request(Method::GET, "/api/account/sessions", access)
         .fetch_json()
         .await;
     assert_eq!(left.len(), 1);
@@ -336,10 +308,11 @@ async fn services_check_registration_with_a_users_read_token(backend: Backend) {
         .unwrap()
         .to_owned();
     let ask = |query: String, token: &str| {
-        let request = app
-            .http
-            .get(app.url(&format!("/api/users/registered?{query}")))
-            .bearer_auth(token);
+        let request = app.bearer_request(
+            Method::GET,
+            &format!("/api/users/registered?{query}"),
+            token,
+        );
         async move { request.fetch().await }
     };
     let by_id: Value = ask(format!("id={}", user.id), &token)
@@ -370,18 +343,18 @@ async fn services_check_registration_with_a_users_read_token(backend: Backend) {
             .contains("scope=\"users:read\"")
     );
     let info: Value = app
-        .http
-        .get(app.url(&format!("/api/users/{}", user.id)))
-        .bearer_auth(&token)
+        .bearer_request(Method::GET, &format!("/api/users/{}", user.id), &token)
         .fetch_json()
         .await;
     assert_eq!(info["email"], "ann@example.com");
     assert_eq!(
-        app.http
-            .get(app.url("/api/users/0190a8c4-5b8e-7d4e-9c1a-2f3b4c5d6e7f"))
-            .bearer_auth(&token)
-            .fetch_status()
-            .await,
+        app.bearer_request(
+            Method::GET,
+            "/api/users/0190a8c4-5b8e-7d4e-9c1a-2f3b4c5d6e7f",
+            &token
+        )
+        .fetch_status()
+        .await,
         404
     );
 }

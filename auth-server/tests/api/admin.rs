@@ -2,23 +2,14 @@
 
 use crate::support::{Backend, both_backends, spawn_app};
 use auth_testkit::Fetch as _;
+use reqwest::Method;
 use serde_json::{Value, json};
 
 #[both_backends]
 async fn an_admin_token_manages_roles_users_and_clients(backend: Backend) {
     let app = spawn_app(backend).await;
-    let secret = app.confidential_client("ops", "admin").await;
-    let token = app
-        .client_credentials_token("ops", &secret, Some("admin"))
-        .await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let admin = |method: reqwest::Method, path: &str| {
-        app.http
-            .request(method, app.url(&format!("/admin{path}")))
-            .bearer_auth(&token)
-    };
+    let token = app.admin_token().await;
+    let admin = |method, path: &str| app.admin_request(&token, method, path);
 
     let role = admin(reqwest::Method::POST, "/roles")
         .json(&json!({
@@ -164,9 +155,7 @@ async fn the_admin_api_needs_the_admin_scope(backend: Backend) {
     let without = app.http.get(app.url("/admin/users")).fetch().await;
     assert_eq!(without.status(), 401);
     let weak = app
-        .http
-        .get(app.url("/admin/users"))
-        .bearer_auth(&token)
+        .bearer_request(Method::GET, "/admin/users", &token)
         .fetch()
         .await;
     assert_eq!(weak.status(), 403);

@@ -4,6 +4,7 @@
 use crate::route_rules::{FIRST_PARTY_SCOPE, first_party_client, first_party_tokens};
 use crate::support::{Backend, Pkce, TestApp, both_backends, browser, query_of, spawn_app};
 use auth_testkit::{Fetch as _, ReadJson as _};
+use reqwest::Method;
 use serde_json::Value;
 
 /// A browser signed in as `email` that went through the code flow of `client` (consenting),
@@ -32,9 +33,7 @@ fn str_of<'a>(value: &'a Value, key: &str) -> &'a str {
 }
 
 async fn apps_of(app: &TestApp, access: &str) -> Vec<Value> {
-    app.http
-        .get(app.url("/api/account/apps"))
-        .bearer_auth(access)
+    app.bearer_request(Method::GET, "/api/account/apps", access)
         .fetch_json::<Value>()
         .await
         .as_array()
@@ -127,9 +126,7 @@ async fn removing_an_apps_access_ends_its_tokens_and_asks_for_consent_again(back
         "a code issued before the removal is taken back"
     );
     let userinfo = app
-        .http
-        .get(app.url("/userinfo"))
-        .bearer_auth(access)
+        .bearer_request(Method::GET, "/userinfo", access)
         .fetch()
         .await;
     assert_eq!(userinfo.status(), 401);
@@ -147,18 +144,12 @@ async fn removing_an_apps_access_ends_its_tokens_and_asks_for_consent_again(back
     // Removing it again: nothing to remove (the form token comes from the account page: the
     // apps page has no form left).
     let twice = app
-        .submit(
-            &ann,
-            "/account",
-            "/account/apps/remove",
-            &[("client_id", "thirdparty")],
-        )
+        .on_account(&ann, "/account/apps/remove", &[("client_id", "thirdparty")])
         .await;
     assert_eq!(twice.status(), 404);
     let unknown = app
-        .submit(
+        .on_account(
             &ann,
-            "/account",
             "/account/apps/remove",
             &[("client_id", "no-such-app")],
         )
@@ -210,9 +201,7 @@ async fn the_account_api_lists_and_removes_apps_with_access(backend: Backend) {
 
     // Reading needs `account`, removing `account:write`; another app's plain token neither.
     let third_only = app
-        .http
-        .get(app.url("/api/account/apps"))
-        .bearer_auth(access)
+        .bearer_request(Method::GET, "/api/account/apps", access)
         .fetch()
         .await;
     assert_eq!(
@@ -222,18 +211,14 @@ async fn the_account_api_lists_and_removes_apps_with_access(backend: Backend) {
     );
     let reader = first_party_tokens_with(&app, &first, "openid account").await;
     let refused = app
-        .http
-        .delete(app.url("/api/account/apps/thirdparty"))
-        .bearer_auth(&reader)
+        .bearer_request(Method::DELETE, "/api/account/apps/thirdparty", &reader)
         .fetch()
         .await;
     assert_eq!(refused.status(), 403, "reading scope cannot remove");
     assert!(app.is_active("thirdparty", &third, access).await);
 
     let removed = app
-        .http
-        .delete(app.url("/api/account/apps/thirdparty"))
-        .bearer_auth(writer)
+        .bearer_request(Method::DELETE, "/api/account/apps/thirdparty", writer)
         .fetch()
         .await;
     assert_eq!(removed.status(), 204);
@@ -252,9 +237,7 @@ async fn the_account_api_lists_and_removes_apps_with_access(backend: Backend) {
         "gone from the list"
     );
     let again = app
-        .http
-        .delete(app.url("/api/account/apps/thirdparty"))
-        .bearer_auth(writer)
+        .bearer_request(Method::DELETE, "/api/account/apps/thirdparty", writer)
         .fetch()
         .await;
     assert_eq!(again.status(), 404);

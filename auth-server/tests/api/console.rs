@@ -6,6 +6,7 @@ use crate::support::{Backend, PASSWORD, REDIRECT_URI, TestApp, both_backends, br
 use auth_core::store::AuditFilter;
 use auth_core::users::User;
 use auth_testkit::Fetch as _;
+use reqwest::Method;
 
 async fn session_of(app: &TestApp, user: &User, amr: &[&str]) -> reqwest::Client {
     app.session_browser(user, amr).await
@@ -36,7 +37,33 @@ async fn admin(app: &TestApp) -> (User, reqwest::Client) {
 }
 
 async fn get(app: &TestApp, b: &reqwest::Client, path: &str) -> (u16, String) {
-    let response = b.get(app.url(path)).fetch().await;
+    answer(b.get(app.url(path)).fetch().await).await
+}
+
+async fn post(
+    app: &TestApp,
+    b: &reqwest::Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, String) {
+    answer(b.post(app.url(path)).form(form).fetch().await).await
+}
+
+/// Posts `fields` to `path` with the CSRF token `csrf`, as a console form does.
+async fn post_form(
+    app: &TestApp,
+    b: &reqwest::Client,
+    csrf: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (u16, String) {
+    let mut form = vec![("csrf_token", csrf)];
+    form.extend_from_slice(fields);
+    post(app, b, path, &form).await
+}
+
+/// The status of a console answer, and where it redirects (a 303) or its page (otherwise).
+async fn answer(response: reqwest::Response) -> (u16, String) {
     let status = response.status().as_u16();
     let location = response
         .headers()
@@ -47,21 +74,52 @@ async fn get(app: &TestApp, b: &reqwest::Client, path: &str) -> (u16, String) {
     (status, if status == 303 { location } else { body })
 }
 
-async fn post(
-    app: &TestApp,
-    b: &reqwest::Client,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (u16, String) {
-    let response = b.post(app.url(path)).form(form).fetch().await;
-    let status = response.status().as_u16();
-    let location = response
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let body = response.text().await.unwrap();
-    (status, if status == 303 { location } else { body })
+/// Whether the stored account of `user` is active.
+async fn account_active(app: &TestApp, user: &User) -> bool {
+    let stored = app.provider.store().user(&user.id).await.unwrap();
+    stored
+        .unwrap_or_else(|| panic!("no user {}", user.id))
+        .is_active()
+}
+
+/// Ian, who manages clients (`clients:manage`, without `admin`), signed in with a second
+/// factor, and the console's client list he sees.
+async fn client_manager(app: &TestApp) -> (Operator<'_>, String) {
+    let manager = user_with_role(app, "ian@example.com", "integrations", &["clients:manage"]).await;
+    let b = session_of(app, &manager, &["pwd", "otp", "mfa"]).await;
+    let (page, csrf) = app.form_page(&b, &app.url("/admin/console/clients")).await;
+    (Operator { app, b, csrf }, page)
+}
+
+/// An operator's browser with the CSRF token of the console's forms.
+struct Operator<'a> {
+    app: &'a TestApp,
+    b: reqwest::Client,
+    csrf: String,
+}
+
+impl Operator<'_> {
+    async fn get(&self, path: &str) -> (u16, String) {
+        get(self.app, &self.b, path).await
+    }
+
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+        post_form(self.app, &self.b, &self.csrf, path, fields).await
+    }
+
+    /// Asserts that the client `id` is shown read-only, and that changing it (with `fields`),
+    /// a new secret and deleting it are refused, showing no secret.
+    async fn assert_read_only(&self, id: &str, fields: &[(&str, &str)]) {
+        let path = format!("/admin/console/clients/{id}");
+        let (status, page) = self.get(&path).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("id=\"read-only\""), "{id}: {page}");
+        for action in ["", "/secret", "/delete"] {
+            let (status, page) = self.post(&format!("{path}{action}"), fields).await;
+            assert_eq!(status, 403, "{path}{action}");
+            assert!(!page.contains("Client secret:"), "{page}");
+        }
+    }
 }
 
 fn user_path(user: &User) -> String {
@@ -121,9 +179,7 @@ async fn only_administrators_signed_in_with_a_second_factor_get_in(backend: Back
         .await;
     let token = answer["access_token"].as_str().unwrap().to_owned();
     let response = app
-        .http
-        .get(app.url("/admin/console/users"))
-        .bearer_auth(&token)
+        .bearer_request(Method::GET, "/admin/console/users", &token)
         .fetch()
         .await;
     assert_eq!(response.status(), 303, "a token is not a console session");
@@ -157,11 +213,12 @@ async fn each_area_needs_its_own_permission(backend: Backend) {
         (&auditor, "admin"),
         (&support, "auditor"),
     ] {
-        let (status, _) = post(
+        let (status, _) = post_form(
             &app,
             &sue,
+            &csrf,
             &format!("{}/roles/grant", user_path(who)),
-            &[("csrf_token", &csrf), ("role", role)],
+            &[("role", role)],
         )
         .await;
         assert_eq!(status, 403, "{role}");
@@ -175,37 +232,25 @@ async fn each_area_needs_its_own_permission(backend: Backend) {
             .has_role("admin")
     );
     // Nor act on an account that holds more than they do, nor drop their own role.
-    let root = app
-        .provider
-        .store()
-        .user_by_email("root@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let root = app.stored_user("root@example.com").await;
     for action in ["disable", "delete", "sign-out", "second-factor/reset"] {
-        let (status, _) = post(
+        let (status, _) = post_form(
             &app,
             &sue,
+            &csrf,
             &format!("{}/{action}", user_path(&root)),
-            &[("csrf_token", &csrf), ("current_password", PASSWORD)],
+            &[("current_password", PASSWORD)],
         )
         .await;
         assert_eq!(status, 403, "{action} on an administrator");
     }
-    assert!(
-        app.provider
-            .store()
-            .user(&root.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .is_active()
-    );
-    let (status, _) = post(
+    assert!(account_active(&app, &root).await);
+    let (status, _) = post_form(
         &app,
         &sue,
+        &csrf,
         &format!("{}/roles/revoke", user_path(&support)),
-        &[("csrf_token", &csrf), ("role", "support")],
+        &[("role", "support")],
     )
     .await;
     assert_eq!(status, 409, "not their own role");
@@ -213,23 +258,16 @@ async fn each_area_needs_its_own_permission(backend: Backend) {
     assert_eq!(get(&app, &al, "/admin/console/users").await.0, 403);
     // Nor can the auditor act on a user.
     let (_, csrf) = app.form_page(&al, &app.url("/account")).await;
-    let (status, _) = post(
+    let (status, _) = post_form(
         &app,
         &al,
+        &csrf,
         &format!("{}/disable", user_path(&support)),
-        &[("csrf_token", &csrf)],
+        &[],
     )
     .await;
     assert_eq!(status, 403);
-    assert!(
-        app.provider
-            .store()
-            .user(&support.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .is_active()
-    );
+    assert!(account_active(&app, &support).await);
 }
 
 #[both_backends]
@@ -299,46 +337,25 @@ async fn actions_need_the_csrf_token_are_audited_and_deleting_needs_reauthentica
     // Without the CSRF token nothing happens.
     let (status, _) = post(&app, &b, &format!("{page}/disable"), &[]).await;
     assert_eq!(status, 403);
-    assert!(
-        app.provider
-            .store()
-            .user(&ann.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .is_active()
-    );
+    assert!(account_active(&app, &ann).await);
 
-    let (status, location) = post(
-        &app,
-        &b,
-        &format!("{page}/disable"),
-        &[("csrf_token", &csrf)],
-    )
-    .await;
+    let (status, location) = post_form(&app, &b, &csrf, &format!("{page}/disable"), &[]).await;
     assert_eq!(
         (status, location.as_str()),
         (303, format!("{page}?notice=disabled").as_str())
     );
-    assert!(
-        !app.provider
-            .store()
-            .user(&ann.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .is_active()
-    );
+    assert!(!account_active(&app, &ann).await);
     let events = audited(&app, "user_disabled").await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].actor.as_deref(), Some(root.id.as_str()));
     assert_eq!(events[0].user_id.as_deref(), Some(ann.id.as_str()));
 
-    let (status, _) = post(
+    let (status, _) = post_form(
         &app,
         &b,
+        &csrf,
         &format!("{page}/roles/grant"),
-        &[("csrf_token", &csrf), ("role", "admin")],
+        &[("role", "admin")],
     )
     .await;
     assert_eq!(status, 303);
@@ -355,11 +372,12 @@ async fn actions_need_the_csrf_token_are_audited_and_deleting_needs_reauthentica
     let cat = app.user("cat@example.com").await;
     let cat_browser = session_of(&app, &cat, &["pwd", "otp", "mfa"]).await;
     assert_eq!(get(&app, &cat_browser, "/account").await.0, 200);
-    let (status, _) = post(
+    let (status, _) = post_form(
         &app,
         &b,
+        &csrf,
         &format!("{}/second-factor/reset", user_path(&cat)),
-        &[("csrf_token", &csrf)],
+        &[],
     )
     .await;
     assert_eq!(status, 303);
@@ -371,53 +389,48 @@ async fn actions_need_the_csrf_token_are_audited_and_deleting_needs_reauthentica
 
     // The administrator cannot lock themselves out.
     for action in ["disable", "delete", "sign-out"] {
-        let (status, _) = post(
+        let (status, _) = post_form(
             &app,
             &b,
+            &csrf,
             &format!("{}/{action}", user_path(&root)),
-            &[("csrf_token", &csrf), ("current_password", PASSWORD)],
+            &[("current_password", PASSWORD)],
         )
         .await;
         assert_eq!(status, 409, "{action}");
     }
-    let (status, _) = post(
+    let (status, _) = post_form(
         &app,
         &b,
+        &csrf,
         &format!("{}/roles/revoke", user_path(&root)),
-        &[("csrf_token", &csrf), ("role", "admin")],
+        &[("role", "admin")],
     )
     .await;
     assert_eq!(status, 409);
 
     // Deleting: ten minutes after signing in, only with the password.
     app.clock.advance(time::Duration::minutes(10));
-    let (status, html) = post(
-        &app,
-        &b,
-        &format!("{page}/delete"),
-        &[("csrf_token", &csrf)],
-    )
-    .await;
+    let (status, html) = post_form(&app, &b, &csrf, &format!("{page}/delete"), &[]).await;
     assert_eq!(status, 403);
     assert!(html.contains("Enter your password"), "{html}");
     assert!(html.contains("The account is not deleted."), "{html}");
-    let (status, _) = post(
+    let (status, _) = post_form(
         &app,
         &b,
+        &csrf,
         &format!("{page}/delete"),
-        &[
-            ("csrf_token", &csrf),
-            ("current_password", "wrong password here"),
-        ],
+        &[("current_password", "wrong password here")],
     )
     .await;
     assert_eq!(status, 403);
     assert!(app.provider.store().user(&ann.id).await.unwrap().is_some());
-    let (status, location) = post(
+    let (status, location) = post_form(
         &app,
         &b,
+        &csrf,
         &format!("{page}/delete"),
-        &[("csrf_token", &csrf), ("current_password", PASSWORD)],
+        &[("current_password", PASSWORD)],
     )
     .await;
     assert_eq!(
@@ -434,15 +447,9 @@ async fn the_audit_log_is_filtered_by_event_user_outcome_and_day(backend: Backen
     let (_, b) = admin(&app).await;
     let ann = app.user("ann@example.com").await;
     let login = browser();
-    app.log_in(
-        &login,
-        &app.url("/login"),
-        "ann@example.com",
-        "not the password",
-    )
-    .await;
-    app.log_in(&login, &app.url("/login"), "ann@example.com", PASSWORD)
+    app.login(&login, "ann@example.com", "not the password")
         .await;
+    app.login(&login, "ann@example.com", PASSWORD).await;
 
     // A wrong password is recorded without the account (no user id), the sign-in with it.
     let (status, page) = get(&app, &b, "/admin/console/audit?event=login&outcome=failure").await;
@@ -496,31 +503,20 @@ async fn a_key_rotation_needs_the_permission_and_reauthentication(backend: Backe
         1,
         "{page}"
     );
-    let (status, _) = post(
-        &app,
-        &sue,
-        "/admin/console/keys/rotate",
-        &[("csrf_token", &csrf)],
-    )
-    .await;
+    let (status, _) = post_form(&app, &sue, &csrf, "/admin/console/keys/rotate", &[]).await;
     assert_eq!(status, 403, "not with users:manage");
     app.clock.advance(time::Duration::minutes(10));
-    let (status, page) = post(
-        &app,
-        &b,
-        "/admin/console/keys/rotate",
-        &[("csrf_token", &csrf)],
-    )
-    .await;
+    let (status, page) = post_form(&app, &b, &csrf, "/admin/console/keys/rotate", &[]).await;
     assert_eq!(status, 403, "{page}");
     assert!(page.contains("No key is added."), "{page}");
     assert_eq!(keys().await, before);
 
-    let (status, location) = post(
+    let (status, location) = post_form(
         &app,
         &b,
+        &csrf,
         "/admin/console/keys/rotate",
-        &[("csrf_token", &csrf), ("current_password", PASSWORD)],
+        &[("current_password", PASSWORD)],
     )
     .await;
     assert_eq!(
@@ -571,12 +567,12 @@ async fn roles_are_created_and_changed_within_what_the_operator_holds(backend: B
         }
     };
     // Within what Kay holds: fine.
-    let (status, location) = post(
+    let (status, location) = post_form(
         &app,
         &kay,
+        &csrf,
         "/admin/console/roles",
         &[
-            ("csrf_token", &csrf),
             ("name", "editor"),
             ("description", "Writes events"),
             ("permissions", "events:write"),
@@ -615,32 +611,32 @@ async fn roles_are_created_and_changed_within_what_the_operator_holds(backend: B
     assert!(role_of("boss").await.is_none());
     assert_eq!(role_of("admin").await.unwrap().permissions.len(), 1);
     // A malformed name and a taken one.
-    let (status, _) = post(
+    let (status, _) = post_form(
         &app,
         &kay,
+        &csrf,
         "/admin/console/roles",
-        &[("csrf_token", &csrf), ("name", "Not Valid")],
+        &[("name", "Not Valid")],
     )
     .await;
     assert_eq!(status, 422);
-    let (status, _) = post(
+    let (status, _) = post_form(
         &app,
         &kay,
+        &csrf,
         "/admin/console/roles",
-        &[("csrf_token", &csrf), ("name", "editor")],
+        &[("name", "editor")],
     )
     .await;
     assert_eq!(status, 409);
     // The full administrator may change any role; audited with the actor.
     let (_, csrf) = app.form_page(&b, &app.url("/admin/console/roles")).await;
-    let (status, _) = post(
+    let (status, _) = post_form(
         &app,
         &b,
+        &csrf,
         "/admin/console/roles/editor/permissions",
-        &[
-            ("csrf_token", &csrf),
-            ("permissions", "events:write, audit:read"),
-        ],
+        &[("permissions", "events:write, audit:read")],
     )
     .await;
     assert_eq!(status, 303);
@@ -664,26 +660,7 @@ async fn the_outboxes_show_what_waits_and_retry_it_now(backend: Backend) {
     assert!(page.contains("id=\"no-mail\""), "{page}");
     let (_, csrf) = app.form_page(&b, &app.url("/account")).await;
     // An unconfirmed account and a new link for it: one sealed message waits.
-    auth_core::users::register(
-        &app.provider,
-        auth_core::users::NewUser {
-            email: auth_core::users::Email::parse("new@example.com").unwrap(),
-            password: auth_core::users::password::Password::new(PASSWORD),
-            profile: auth_core::users::Profile::default(),
-            roles: vec![],
-            email_verified: false,
-        },
-        auth_core::users::Origin::Admin,
-    )
-    .await
-    .unwrap();
-    let newcomer = app
-        .provider
-        .store()
-        .user_by_email("new@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let newcomer = app.unverified_user("new@example.com").await;
     auth_core::admin::resend_verification(&app.provider, root.id.as_str(), &newcomer.id)
         .await
         .unwrap();
@@ -705,42 +682,42 @@ async fn the_outboxes_show_what_waits_and_retry_it_now(backend: Backend) {
         .unwrap()
         .to_owned();
 
-    let (status, location) = post(
+    let (status, location) = post_form(
         &app,
         &b,
+        &csrf,
         "/admin/console/outboxes/retry",
-        &[("csrf_token", &csrf), ("outbox", "mail"), ("id", &id)],
+        &[("outbox", "mail"), ("id", &id)],
     )
     .await;
     assert_eq!(
         (status, location.as_str()),
         (303, "/admin/console/outboxes?notice=retried")
     );
-    let (status, _) = post(
+    let (status, _) = post_form(
         &app,
         &b,
+        &csrf,
         "/admin/console/outboxes/retry",
-        &[
-            ("csrf_token", &csrf),
-            ("outbox", "mail"),
-            ("id", "no-such-message"),
-        ],
+        &[("outbox", "mail"), ("id", "no-such-message")],
     )
     .await;
     assert_eq!(status, 404);
-    let (status, _) = post(
+    let (status, _) = post_form(
         &app,
         &b,
+        &csrf,
         "/admin/console/outboxes/retry",
-        &[("csrf_token", &csrf), ("outbox", "pigeons"), ("id", &id)],
+        &[("outbox", "pigeons"), ("id", &id)],
     )
     .await;
     assert_eq!(status, 422);
-    let (status, _) = post(
+    let (status, _) = post_form(
         &app,
         &sue,
+        &csrf,
         "/admin/console/outboxes/retry",
-        &[("csrf_token", &csrf), ("outbox", "mail"), ("id", &id)],
+        &[("outbox", "mail"), ("id", &id)],
     )
     .await;
     assert_eq!(status, 403);
@@ -813,12 +790,12 @@ async fn clients_are_created_changed_rotated_and_deleted_with_what_must_stop_sto
     let tokens = app.tokens_for("shop", &secret, "ann@example.com").await;
     let refresh_token = tokens["refresh_token"].as_str().unwrap().to_owned();
     let (code, pkce) = app.code_for("shop", "ann@example.com").await;
-    let (status, location) = post(
+    let (status, location) = post_form(
         &app,
         &b,
+        &csrf,
         "/admin/console/clients/shop",
         &[
-            ("csrf_token", &csrf),
             ("client_name", "Shop (new site)"),
             ("grant_authorization_code", "yes"),
             ("scope", "openid profile"),
@@ -845,15 +822,12 @@ async fn clients_are_created_changed_rotated_and_deleted_with_what_must_stop_sto
     assert_eq!(audited(&app, "client_updated").await.len(), 1);
 
     // A change the rules refuse keeps the client as it was.
-    let (status, page) = post(
+    let (status, page) = post_form(
         &app,
         &b,
+        &csrf,
         "/admin/console/clients/shop",
-        &[
-            ("csrf_token", &csrf),
-            ("client_name", "Shop"),
-            ("grant_authorization_code", "yes"),
-        ],
+        &[("client_name", "Shop"), ("grant_authorization_code", "yes")],
     )
     .await;
     assert_eq!(status, 422, "{page}");
@@ -873,28 +847,27 @@ async fn clients_are_created_changed_rotated_and_deleted_with_what_must_stop_sto
             "The client is not deleted.",
         ),
     ] {
-        let (status, page) = post(&app, &b, path, &[("csrf_token", &csrf)]).await;
+        let (status, page) = post_form(&app, &b, &csrf, path, &[]).await;
         assert_eq!(status, 403, "{path}");
         assert!(page.contains(unchanged), "{page}");
-        let (status, _) = post(
+        let (status, _) = post_form(
             &app,
             &b,
+            &csrf,
             path,
-            &[
-                ("csrf_token", &csrf),
-                ("current_password", "wrong password here"),
-            ],
+            &[("current_password", "wrong password here")],
         )
         .await;
         assert_eq!(status, 403, "{path}");
     }
     let still = app.provider.store().client(&id).await.unwrap().unwrap();
     assert_eq!(still.secret_hash, unchanged.secret_hash);
-    let (status, page) = post(
+    let (status, page) = post_form(
         &app,
         &b,
+        &csrf,
         "/admin/console/clients/shop/secret",
-        &[("csrf_token", &csrf), ("current_password", PASSWORD)],
+        &[("current_password", PASSWORD)],
     )
     .await;
     assert_eq!(status, 200, "{page}");
@@ -910,11 +883,12 @@ async fn clients_are_created_changed_rotated_and_deleted_with_what_must_stop_sto
     assert_eq!(answer.status(), 401, "the old secret no longer works");
     assert_eq!(audited(&app, "client_secret_rotated").await.len(), 1);
 
-    let (status, location) = post(
+    let (status, location) = post_form(
         &app,
         &b,
+        &csrf,
         "/admin/console/clients/shop/delete",
-        &[("csrf_token", &csrf), ("current_password", PASSWORD)],
+        &[("current_password", PASSWORD)],
     )
     .await;
     assert_eq!(
@@ -934,41 +908,22 @@ async fn a_client_manager_without_admin_cannot_reach_a_privileged_client(backend
     let ops_secret = app.confidential_client("ops", "admin").await;
     app.confidential_client("reader", "users:read").await;
     app.confidential_client("orders", "orders:read").await;
-    let manager =
-        user_with_role(&app, "ian@example.com", "integrations", &["clients:manage"]).await;
-    let ian = session_of(&app, &manager, &["pwd", "otp", "mfa"]).await;
-    let (page, csrf) = app
-        .form_page(&ian, &app.url("/admin/console/clients"))
-        .await;
+    let (ian, page) = client_manager(&app).await;
     assert!(
         page.contains("href=\"/admin/console/clients/ops\""),
         "{page}"
     );
-    assert_eq!(get(&app, &ian, "/admin/console/users").await.0, 403);
+    assert_eq!(ian.get("/admin/console/users").await.0, 403);
 
     // Seeing is allowed; changing, a new secret and deleting are not.
+    let change = [
+        ("current_password", PASSWORD),
+        ("client_name", "Mine now"),
+        ("grant_client_credentials", "yes"),
+        ("scope", "orders:read"),
+    ];
     for privileged in ["ops", "reader"] {
-        let path = format!("/admin/console/clients/{privileged}");
-        let (status, page) = get(&app, &ian, &path).await;
-        assert_eq!(status, 200);
-        assert!(page.contains("id=\"read-only\""), "{page}");
-        for action in ["", "/secret", "/delete"] {
-            let (status, page) = post(
-                &app,
-                &ian,
-                &format!("{path}{action}"),
-                &[
-                    ("csrf_token", &csrf),
-                    ("current_password", PASSWORD),
-                    ("client_name", "Mine now"),
-                    ("grant_client_credentials", "yes"),
-                    ("scope", "orders:read"),
-                ],
-            )
-            .await;
-            assert_eq!(status, 403, "{path}{action}");
-            assert!(!page.contains("Client secret:"), "{page}");
-        }
+        ian.assert_read_only(privileged, &change).await;
     }
     let ops = auth_core::clients::ClientId::parse("ops").unwrap();
     assert!(app.provider.store().client(&ops).await.unwrap().is_some());
@@ -977,47 +932,42 @@ async fn a_client_manager_without_admin_cannot_reach_a_privileged_client(backend
 
     // Nor is a client of their own given `admin` or a service scope, new or changed.
     for scope in ["admin", "openid users:read", "metrics"] {
-        let (status, _) = post(
-            &app,
-            &ian,
-            "/admin/console/clients",
+        let (status, _) = ian
+            .post(
+                "/admin/console/clients",
+                &[
+                    ("client_id", "backdoor"),
+                    ("client_name", "Backdoor"),
+                    ("token_endpoint_auth_method", "client_secret_basic"),
+                    ("grant_client_credentials", "yes"),
+                    ("scope", scope),
+                ],
+            )
+            .await;
+        assert_eq!(status, 403, "{scope}");
+    }
+    let (status, _) = ian
+        .post(
+            "/admin/console/clients/orders",
             &[
-                ("csrf_token", &csrf),
-                ("client_id", "backdoor"),
-                ("client_name", "Backdoor"),
-                ("token_endpoint_auth_method", "client_secret_basic"),
+                ("client_name", "Orders"),
                 ("grant_client_credentials", "yes"),
-                ("scope", scope),
+                ("scope", "orders:read admin"),
             ],
         )
         .await;
-        assert_eq!(status, 403, "{scope}");
-    }
-    let (status, _) = post(
-        &app,
-        &ian,
-        "/admin/console/clients/orders",
-        &[
-            ("csrf_token", &csrf),
-            ("client_name", "Orders"),
-            ("grant_client_credentials", "yes"),
-            ("scope", "orders:read admin"),
-        ],
-    )
-    .await;
     assert_eq!(status, 403);
     let orders = auth_core::clients::ClientId::parse("orders").unwrap();
     let stored = app.provider.store().client(&orders).await.unwrap().unwrap();
     assert_eq!(stored.scope.to_string(), "orders:read");
 
     // Their own kind of client is theirs to manage.
-    let (status, page) = post(
-        &app,
-        &ian,
-        "/admin/console/clients/orders/secret",
-        &[("csrf_token", &csrf), ("current_password", PASSWORD)],
-    )
-    .await;
+    let (status, page) = ian
+        .post(
+            "/admin/console/clients/orders/secret",
+            &[("current_password", PASSWORD)],
+        )
+        .await;
     assert_eq!(status, 200, "{page}");
     let secret = shown_secret(&page);
     app.client_credentials_token("orders", &secret, Some("orders:read"))
@@ -1066,12 +1016,12 @@ async fn a_redirect_uri_taken_away_receives_nothing_more(backend: Backend) {
         .await;
     assert!(login.contains("/login?"), "{login}");
 
-    let (status, _) = post(
+    let (status, _) = post_form(
         &app,
         &b,
+        &csrf,
         "/admin/console/clients/shop",
         &[
-            ("csrf_token", &csrf),
             ("client_name", "Shop"),
             ("grant_authorization_code", "yes"),
             ("scope", "openid profile"),
@@ -1244,51 +1194,31 @@ async fn a_client_manager_neither_makes_nor_touches_first_party_or_exchanging_cl
     )
     .await
     .unwrap();
-    let manager =
-        user_with_role(&app, "ian@example.com", "integrations", &["clients:manage"]).await;
-    let ian = session_of(&app, &manager, &["pwd", "otp", "mfa"]).await;
-    let (_, csrf) = app
-        .form_page(&ian, &app.url("/admin/console/clients"))
-        .await;
+    let (ian, _) = client_manager(&app).await;
+    let change = [
+        ("current_password", PASSWORD),
+        ("client_name", "Mine"),
+        ("grant_authorization_code", "yes"),
+        ("scope", "openid"),
+        ("redirect_uris", "https://ian.example/cb"),
+    ];
     for id in ["portal", "exch"] {
-        let path = format!("/admin/console/clients/{id}");
-        let (status, page) = get(&app, &ian, &path).await;
-        assert_eq!(status, 200);
-        assert!(page.contains("id=\"read-only\""), "{id}: {page}");
-        for action in ["", "/secret", "/delete"] {
-            let (status, _) = post(
-                &app,
-                &ian,
-                &format!("{path}{action}"),
-                &[
-                    ("csrf_token", &csrf),
-                    ("current_password", PASSWORD),
-                    ("client_name", "Mine"),
-                    ("grant_authorization_code", "yes"),
-                    ("scope", "openid"),
-                    ("redirect_uris", "https://ian.example/cb"),
-                ],
-            )
-            .await;
-            assert_eq!(status, 403, "{id}{action}");
-        }
+        ian.assert_read_only(id, &change).await;
     }
-    let (status, _) = post(
-        &app,
-        &ian,
-        "/admin/console/clients",
-        &[
-            ("csrf_token", &csrf),
-            ("client_id", "silent"),
-            ("client_name", "Silent"),
-            ("token_endpoint_auth_method", "client_secret_basic"),
-            ("grant_authorization_code", "yes"),
-            ("scope", "openid profile"),
-            ("redirect_uris", "https://ian.example/cb"),
-            ("trusted", "yes"),
-        ],
-    )
-    .await;
+    let (status, _) = ian
+        .post(
+            "/admin/console/clients",
+            &[
+                ("client_id", "silent"),
+                ("client_name", "Silent"),
+                ("token_endpoint_auth_method", "client_secret_basic"),
+                ("grant_authorization_code", "yes"),
+                ("scope", "openid profile"),
+                ("redirect_uris", "https://ian.example/cb"),
+                ("trusted", "yes"),
+            ],
+        )
+        .await;
     assert_eq!(status, 403, "a first-party client needs admin");
     let silent = auth_core::clients::ClientId::parse("silent").unwrap();
     assert!(

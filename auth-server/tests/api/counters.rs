@@ -7,6 +7,7 @@ use auth_core::clock::Clock;
 use auth_core::otp::totp::code_for;
 use auth_server::config::{Config, LimitConfig};
 use auth_testkit::Fetch as _;
+use auth_testkit::flows_a::totp_secret;
 
 /// The server's own address in the tests: the "proxy" in front of it.
 fn behind_local_proxy(c: &mut Config) {
@@ -49,29 +50,12 @@ async fn log_in_via(
 
 /// Signs `email` in in `b` and sets up an authenticator app; its secret.
 async fn enrol_totp(app: &TestApp, b: &reqwest::Client, email: &str) -> String {
-    assert_eq!(
-        app.log_in(b, &app.url("/login"), email, PASSWORD)
-            .await
-            .status(),
-        303
-    );
-    let enrol = app
-        .submit(b, "/account", "/account/totp", &[])
-        .await
-        .text()
-        .await
-        .unwrap();
-    let secret = enrol
-        .split("id=\"totp-secret\">")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap()
-        .to_owned();
+    assert_eq!(app.login(b, email, PASSWORD).await.status(), 303);
+    let enrol = app.on_account(b, "/account/totp", &[]).await;
+    let secret = totp_secret(&enrol.text().await.unwrap());
     let code = code_for(&secret, now(app)).unwrap();
     let done = app
-        .submit(b, "/account", "/account/totp/confirm", &[("code", &code)])
+        .on_account(b, "/account/totp/confirm", &[("code", &code)])
         .await;
     assert_eq!(done.status(), 200);
     secret
@@ -97,6 +81,18 @@ fn wrong_code(app: &TestApp, secret: &str) -> String {
     }
 }
 
+/// A login with a wrong password, sent with the `X-Forwarded-For` `lines` (see
+/// [`log_in_via`]); the status.
+async fn wrong_password_via(
+    app: &TestApp,
+    b: &reqwest::Client,
+    lines: &[&str],
+    email: &str,
+) -> reqwest::StatusCode {
+    let answer = log_in_via(app, b, lines, email, "wrong password!").await;
+    answer.status()
+}
+
 /// A fresh password login from `address` (through the trusted proxy); the second-factor form.
 async fn challenge_from(
     app: &TestApp,
@@ -116,6 +112,15 @@ async fn challenge_from(
         form_field(&page, "csrf_token").unwrap(),
         form_field(&page, "challenge").unwrap(),
     )
+}
+
+/// A fresh password login of Ann from 198.51.100.1, answered with the code of `secret` at
+/// `at`; the status.
+async fn right_code_at(app: &TestApp, secret: &str, at: u64) -> u16 {
+    let address = "198.51.100.1";
+    let (b, csrf, challenge) = challenge_from(app, address, "ann@example.com").await;
+    let code = code_for(secret, at).unwrap();
+    second_factor(app, &b, address, &csrf, &challenge, "code", &code).await
 }
 
 async fn second_factor(
@@ -152,29 +157,14 @@ async fn a_forwarded_for_line_sent_by_the_client_does_not_choose_its_address(bac
     for (i, chosen) in ["6.6.6.1", "6.6.6.2", "6.6.6.3"].iter().enumerate() {
         let email = format!("nobody{i}@example.com");
         assert_eq!(
-            log_in_via(
-                &app,
-                &b,
-                &[*chosen, "203.0.113.7"],
-                &email,
-                "wrong password!"
-            )
-            .await
-            .status(),
+            wrong_password_via(&app, &b, &[*chosen, "203.0.113.7"], &email).await,
             401
         );
     }
-    let limited = log_in_via(
-        &app,
-        &b,
-        &["6.6.6.4", "203.0.113.7"],
-        "nobody9@example.com",
-        "wrong password!",
-    )
-    .await;
+    let lines = ["6.6.6.4", "203.0.113.7"];
+    let limited = wrong_password_via(&app, &b, &lines, "nobody9@example.com").await;
     assert_eq!(
-        limited.status(),
-        429,
+        limited, 429,
         "the address the proxy saw is throttled, whatever the client wrote"
     );
 
@@ -192,12 +182,7 @@ async fn a_forwarded_for_line_sent_by_the_client_does_not_choose_its_address(bac
         .status(),
         303
     );
-    let sessions = app
-        .provider
-        .store()
-        .user_sessions(&user.id, app.clock.unix())
-        .await
-        .unwrap();
+    let sessions = app.live_sessions(&user.id).await;
     assert_eq!(sessions.len(), 1);
     assert_eq!(sessions[0].ip, "198.51.100.4");
 }
@@ -214,22 +199,12 @@ async fn forwarded_headers_from_a_peer_that_is_not_a_trusted_proxy_are_ignored(b
     for i in 0..3 {
         let chosen = format!("6.6.6.{i}");
         assert_eq!(
-            log_in_via(
-                &app,
-                &b,
-                &[&chosen],
-                &format!("n{i}@example.com"),
-                "wrong password!"
-            )
-            .await
-            .status(),
+            wrong_password_via(&app, &b, &[&chosen], &format!("n{i}@example.com")).await,
             401
         );
     }
     assert_eq!(
-        log_in_via(&app, &b, &["6.6.6.9"], "n9@example.com", "wrong password!")
-            .await
-            .status(),
+        wrong_password_via(&app, &b, &["6.6.6.9"], "n9@example.com").await,
         429
     );
 }
@@ -260,12 +235,7 @@ async fn the_rfc_7239_forwarded_header_can_name_the_client(backend: Backend) {
         .fetch()
         .await;
     assert_eq!(response.status(), 303);
-    let sessions = app
-        .provider
-        .store()
-        .user_sessions(&user.id, app.clock.unix())
-        .await
-        .unwrap();
+    let sessions = app.live_sessions(&user.id).await;
     assert_eq!(sessions[0].ip, "2001:db8:1::7");
 }
 
@@ -282,40 +252,16 @@ async fn the_addresses_of_one_ipv6_64_share_their_counters(backend: Backend) {
         .enumerate()
     {
         assert_eq!(
-            log_in_via(
-                &app,
-                &b,
-                &[address],
-                &format!("n{i}@example.com"),
-                "wrong password!"
-            )
-            .await
-            .status(),
+            wrong_password_via(&app, &b, &[address], &format!("n{i}@example.com")).await,
             401
         );
     }
     assert_eq!(
-        log_in_via(
-            &app,
-            &b,
-            &["2001:db8:1:2:abcd::9"],
-            "n9@example.com",
-            "wrong password!"
-        )
-        .await
-        .status(),
+        wrong_password_via(&app, &b, &["2001:db8:1:2:abcd::9"], "n9@example.com").await,
         429
     );
     assert_eq!(
-        log_in_via(
-            &app,
-            &b,
-            &["2001:db8:1:3::1"],
-            "n9@example.com",
-            "wrong password!"
-        )
-        .await
-        .status(),
+        wrong_password_via(&app, &b, &["2001:db8:1:3::1"], "n9@example.com").await,
         401,
         "the next /64 is another network"
     );
@@ -350,35 +296,9 @@ async fn wrong_second_factors_across_fresh_logins_and_addresses_lock_the_account
     );
 
     // The right code waits too, until the window ends.
-    let (b, csrf, challenge) = challenge_from(&app, "198.51.100.1", "ann@example.com").await;
-    assert_eq!(
-        second_factor(
-            &app,
-            &b,
-            "198.51.100.1",
-            &csrf,
-            &challenge,
-            "code",
-            &code_for(&secret, now(&app) + 30).unwrap()
-        )
-        .await,
-        429
-    );
+    assert_eq!(right_code_at(&app, &secret, now(&app) + 30).await, 429);
     app.clock.advance(time::Duration::seconds(901));
-    let (b, csrf, challenge) = challenge_from(&app, "198.51.100.1", "ann@example.com").await;
-    assert_eq!(
-        second_factor(
-            &app,
-            &b,
-            "198.51.100.1",
-            &csrf,
-            &challenge,
-            "code",
-            &code_for(&secret, now(&app)).unwrap()
-        )
-        .await,
-        303
-    );
+    assert_eq!(right_code_at(&app, &secret, now(&app)).await, 303);
 }
 
 #[both_backends]
@@ -404,15 +324,14 @@ async fn every_check_of_the_current_password_is_throttled_like_a_login(backend: 
         ),
     ] {
         assert_eq!(
-            app.submit(&b, "/account", action, &fields).await.status(),
+            app.on_account(&b, action, &fields).await.status(),
             422,
             "{action}"
         );
     }
     let limited = app
-        .submit(
+        .on_account(
             &b,
-            "/account",
             "/account/recovery-codes",
             &[("current_password", PASSWORD)],
         )
@@ -424,7 +343,7 @@ async fn every_check_of_the_current_password_is_throttled_like_a_login(backend: 
     );
     assert!(limited.headers().contains_key("retry-after"));
     assert_eq!(
-        app.log_in(&browser(), &app.url("/login"), "ann@example.com", PASSWORD)
+        app.login(&browser(), "ann@example.com", PASSWORD)
             .await
             .status(),
         429,
@@ -464,17 +383,11 @@ async fn forty_wrong_passwords_at_recovery_codes_end_in_429(backend: Backend) {
 async fn setting_up_an_authenticator_app_needs_a_recent_sign_in_or_the_password(backend: Backend) {
     let app = spawn_app_with(backend, |_| {}).await;
     app.user("ann@example.com").await;
-    let b = browser();
-    assert_eq!(
-        app.log_in(&b, &app.url("/login"), "ann@example.com", PASSWORD)
-            .await
-            .status(),
-        303
-    );
+    let b = app.signed_in_browser("ann@example.com").await;
     // A session signed in six minutes ago: a stolen cookie, say.
     app.clock.advance(time::Duration::seconds(360));
     for fields in [vec![], vec![("current_password", "wrong password!")]] {
-        let refused = app.submit(&b, "/account", "/account/totp", &fields).await;
+        let refused = app.on_account(&b, "/account/totp", &fields).await;
         assert_eq!(refused.status(), 422);
         let page = refused.text().await.unwrap();
         assert!(
@@ -483,59 +396,32 @@ async fn setting_up_an_authenticator_app_needs_a_recent_sign_in_or_the_password(
         );
     }
     let confirm = app
-        .submit(
-            &b,
-            "/account",
-            "/account/totp/confirm",
-            &[("code", "123456")],
-        )
+        .on_account(&b, "/account/totp/confirm", &[("code", "123456")])
         .await;
     assert_eq!(confirm.status(), 422);
     assert!(!confirm.text().await.unwrap().contains("totp-secret"));
-    let user = app
-        .provider
-        .store()
-        .user_by_email("ann@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let user = app.stored_user("ann@example.com").await;
     assert!(
         app.provider.store().totp(&user.id).await.unwrap().is_none(),
         "nothing was stored"
     );
 
     let enrol = app
-        .submit(
-            &b,
-            "/account",
-            "/account/totp",
-            &[("current_password", PASSWORD)],
-        )
+        .on_account(&b, "/account/totp", &[("current_password", PASSWORD)])
         .await;
     assert_eq!(enrol.status(), 200);
-    let secret = enrol
-        .text()
-        .await
-        .unwrap()
-        .split("id=\"totp-secret\">")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap()
-        .to_owned();
+    let secret = totp_secret(&enrol.text().await.unwrap());
     let code = code_for(&secret, now(&app)).unwrap();
     assert_eq!(
-        app.submit(&b, "/account", "/account/totp/confirm", &[("code", &code)])
+        app.on_account(&b, "/account/totp/confirm", &[("code", &code)])
             .await
             .status(),
         422,
         "confirming needs it too"
     );
     let done = app
-        .submit(
+        .on_account(
             &b,
-            "/account",
             "/account/totp/confirm",
             &[("code", &code), ("current_password", PASSWORD)],
         )

@@ -182,13 +182,7 @@ async fn a_registered_user_reaches_a_failing_webhook_after_retries_with_one_even
     let event = &events[0];
     assert_eq!(event.kind, EventType::UserRegistered);
     assert_eq!(event.issuer, app.provider.settings().issuer.as_str());
-    let user = app
-        .provider
-        .store()
-        .user_by_email("ann@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let user = app.stored_user("ann@example.com").await;
     assert_eq!(event.data.user_id.as_deref(), Some(user.id.as_str()));
     assert_eq!(event.data.email.as_deref(), Some("ann@example.com"));
     assert_eq!(event.data.email_verified, Some(false));
@@ -246,18 +240,8 @@ async fn a_registered_user_is_published_to_nats_with_the_event_id(backend: Backe
 async fn role_grant_disable_and_delete_each_publish_one_event_in_order(backend: Backend) {
     let receiver = Receiver::start(0).await;
     let app = spawn_app_with(backend, |c| receiver.configure(c)).await;
-    let secret = app.confidential_client("ops", "admin").await;
-    let token = app
-        .client_credentials_token("ops", &secret, Some("admin"))
-        .await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let admin = |method: reqwest::Method, path: &str| {
-        app.http
-            .request(method, app.url(&format!("/admin{path}")))
-            .bearer_auth(&token)
-    };
+    let token = app.admin_token().await;
+    let admin = |method, path: &str| app.admin_request(&token, method, path);
     let web_secret = app.code_client("webapp").await;
     let user = app.user("cat@example.com").await;
     let id = user.id.as_str();

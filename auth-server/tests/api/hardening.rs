@@ -62,14 +62,9 @@ async fn a_reset_voids_every_older_reset_link(backend: Backend) {
         "an older link must not undo the reset"
     );
     assert_eq!(
-        app.log_in(
-            &browser(),
-            &app.url("/login"),
-            "ann@example.com",
-            "a brand new password"
-        )
-        .await
-        .status(),
+        app.login(&browser(), "ann@example.com", "a brand new password")
+            .await
+            .status(),
         303
     );
 }
@@ -79,17 +74,10 @@ async fn a_password_change_voids_reset_links_still_out(backend: Backend) {
     let (app, mail) = spawn_app_with_mail(backend, |_| {}).await;
     app.user("ann@example.com").await;
     let link = reset_link(&app, &mail, "ann@example.com", 1).await;
-    let b = browser();
-    assert_eq!(
-        app.log_in(&b, &app.url("/login"), "ann@example.com", PASSWORD)
-            .await
-            .status(),
-        303
-    );
+    let b = app.signed_in_browser("ann@example.com").await;
     let changed = app
-        .submit(
+        .on_account(
             &b,
-            "/account",
             "/account/password",
             &[
                 ("current_password", PASSWORD),
@@ -126,22 +114,9 @@ async fn a_reset_link_is_bound_to_the_address_it_was_sent_to(backend: Backend) {
 async fn changing_the_address_tells_the_old_one(backend: Backend) {
     let (app, mail) = spawn_app_with_mail(backend, |_| {}).await;
     app.user("ann@example.com").await;
-    let b = browser();
-    assert_eq!(
-        app.log_in(&b, &app.url("/login"), "ann@example.com", PASSWORD)
-            .await
-            .status(),
-        303
-    );
-    app.submit(&b, "/account", "/account/code", &[]).await;
-    let code = mail.wait_for("ann@example.com", "code").await.code();
+    let b = app.signed_in_browser("ann@example.com").await;
     let changed = app
-        .submit(
-            &b,
-            "/account",
-            "/account/email",
-            &[("new_email", "ann@new.example.com"), ("code", &code)],
-        )
+        .change_email(&b, &mail, "ann@example.com", "ann@new.example.com")
         .await;
     assert_eq!(changed.headers()["location"], "/account?notice=email");
     let notice = mail
@@ -173,21 +148,10 @@ async fn a_sign_up_under_someone_elses_address_is_not_confirmed_by_a_mail_scanne
     // A scanner or link preview opens the link; nobody presses the button.
     let opened = browser().get(&link).fetch().await;
     assert_eq!(opened.status(), 200);
-    let user = app
-        .provider
-        .store()
-        .user_by_email("victim@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let user = app.stored_user("victim@example.com").await;
     assert!(!user.email_verified, "opening the link confirms nothing");
     let login = app
-        .log_in(
-            &browser(),
-            &app.url("/login"),
-            "victim@example.com",
-            "the attacker's password",
-        )
+        .login(&browser(), "victim@example.com", "the attacker's password")
         .await;
     assert_ne!(
         login.status(),
@@ -204,25 +168,20 @@ async fn json_under_any_media_type_is_scanned_for_nul_and_registration_reads_onl
         c.registration.mode = auth_server::config::registration::Mode::Open
     })
     .await;
-    let body = r#"{"redirect_uris":["https://app.example/cb"],"client_name":"evil\u0000name"}"#;
-    for media_type in ["application/jsonx", "text/plain", "application/json"] {
-        let response = app
-            .http
+    let register = |media_type: &str, body: &'static str| {
+        app.http
             .post(app.url("/register"))
             .header("content-type", media_type)
             .body(body)
             .fetch()
-            .await;
+    };
+    let body = r#"{"redirect_uris":["https://app.example/cb"],"client_name":"evil\u0000name"}"#;
+    for media_type in ["application/jsonx", "text/plain", "application/json"] {
+        let response = register(media_type, body).await;
         assert_eq!(response.status(), 400, "{media_type}");
     }
     let clean = r#"{"redirect_uris":["https://app.example/cb"],"client_name":"fine"}"#;
-    let jsonx = app
-        .http
-        .post(app.url("/register"))
-        .header("content-type", "application/jsonx")
-        .body(clean)
-        .fetch()
-        .await;
+    let jsonx = register("application/jsonx", clean).await;
     assert_eq!(
         jsonx.status(),
         400,
@@ -230,13 +189,7 @@ async fn json_under_any_media_type_is_scanned_for_nul_and_registration_reads_onl
     );
     let error: Value = jsonx.json().await.unwrap();
     assert_eq!(error["error"], "invalid_client_metadata");
-    let json = app
-        .http
-        .post(app.url("/register"))
-        .header("content-type", "application/json; charset=utf-8")
-        .body(clean)
-        .fetch()
-        .await;
+    let json = register("application/json; charset=utf-8", clean).await;
     assert_eq!(json.status(), 201);
     let names: Vec<String> = app
         .provider
@@ -332,11 +285,7 @@ fn the_binary_writes_private_files_and_folders() {
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    auth_testkit::flows_a::assert_success(&output);
     let data = dir.path().join("data");
     assert_eq!(mode(&data), 0o700, "data folder");
     let files: Vec<_> = std::fs::read_dir(&data)

@@ -11,17 +11,7 @@ use auth_core::scope::Scope;
 
 /// A browser (cookies, no redirects followed) that asks for `languages`.
 fn browser_asking(languages: &str) -> reqwest::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::ACCEPT_LANGUAGE,
-        reqwest::header::HeaderValue::from_str(languages).unwrap(),
-    );
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .default_headers(headers)
-        .build()
-        .unwrap()
+    auth_testkit::flows_a::browser_sending("accept-language", languages)
 }
 
 /// The page's `<html lang>`.
@@ -81,9 +71,7 @@ async fn the_users_own_setting_wins_over_accept_language(backend: Backend) {
     let app = spawn_app(backend).await;
     app.user("ann@example.com").await;
     let browser = browser_asking("fr");
-    let response = app
-        .log_in(&browser, &app.url("/login"), "ann@example.com", PASSWORD)
-        .await;
+    let response = app.login(&browser, "ann@example.com", PASSWORD).await;
     assert_eq!(response.status(), 303);
     let (_, page) = get(&browser, &app.url("/account")).await;
     assert_eq!(html_lang(&page), "fr", "no setting yet: the browser's");

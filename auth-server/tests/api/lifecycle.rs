@@ -5,7 +5,8 @@ use crate::support::{
 };
 use auth_core::clock::Clock;
 use auth_core::otp::totp::code_for;
-use auth_testkit::{Fetch as _, ReadJson as _};
+use auth_testkit::Fetch as _;
+use auth_testkit::flows_a::totp_secret;
 
 async fn sign_up(
     app: &crate::support::TestApp,
@@ -29,6 +30,38 @@ async fn sign_up(
     response.text().await.unwrap()
 }
 
+/// Asks for a password reset link for `email` on the forgotten-password page.
+async fn forgot_password(
+    app: &crate::support::TestApp,
+    b: &reqwest::Client,
+    email: &str,
+) -> reqwest::Response {
+    let fields = [("email", email)];
+    app.submit(b, "/forgot-password", "/forgot-password", &fields)
+        .await
+}
+
+/// Posts the second step of a login whose first step answered `page`: `method` with `answer`
+/// (a code, or a recovery code).
+async fn second_step(
+    app: &crate::support::TestApp,
+    b: &reqwest::Client,
+    page: &str,
+    method: &str,
+    answer: (&str, String),
+) -> reqwest::Response {
+    let form = [
+        ("csrf_token", form_field(page, "csrf_token").unwrap()),
+        ("challenge", form_field(page, "challenge").unwrap()),
+        ("method", method.to_owned()),
+        answer,
+    ];
+    b.post(app.url("/login/second-factor"))
+        .form(&form)
+        .fetch()
+        .await
+}
+
 #[both_backends]
 async fn sign_up_sends_a_link_that_confirms_the_address_once(backend: Backend) {
     let (app, mail) = spawn_app_with_mail(backend, |_| {}).await;
@@ -39,9 +72,7 @@ async fn sign_up_sends_a_link_that_confirms_the_address_once(backend: Backend) {
         "{page}"
     );
 
-    let refused = app
-        .log_in(&b, &app.url("/login"), "new@example.com", PASSWORD)
-        .await;
+    let refused = app.login(&b, "new@example.com", PASSWORD).await;
     assert_eq!(refused.status(), 403);
     assert!(
         refused
@@ -59,13 +90,7 @@ async fn sign_up_sends_a_link_that_confirms_the_address_once(backend: Backend) {
         "an HTML body too"
     );
     let link = message.link(&app.url("/verify-email?token="));
-    let user = app
-        .provider
-        .store()
-        .user_by_email("new@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let user = app.stored_user("new@example.com").await;
     assert_eq!(b.get(&link).fetch_status().await, 200);
     assert!(
         !app.provider
@@ -92,17 +117,9 @@ async fn sign_up_sends_a_link_that_confirms_the_address_once(backend: Backend) {
         "a link works once"
     );
 
-    let login = app
-        .log_in(&b, &app.url("/login"), "new@example.com", PASSWORD)
-        .await;
+    let login = app.login(&b, "new@example.com", PASSWORD).await;
     assert_eq!(login.status(), 303);
-    let token = app
-        .provider
-        .store()
-        .user_by_email("new@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let token = app.stored_user("new@example.com").await;
     assert!(token.email_verified);
 }
 
@@ -133,13 +150,7 @@ async fn signing_up_with_a_taken_address_looks_the_same_and_warns_its_owner(back
     assert!(warning.text.contains("already has one"));
     mail.wait_for("fresh@example.com", "Confirm your e-mail address")
         .await;
-    let user = app
-        .provider
-        .store()
-        .user_by_email("taken@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let user = app.stored_user("taken@example.com").await;
     assert!(
         auth_core::users::password::verify(
             &auth_core::users::password::Password::new(PASSWORD),
@@ -156,37 +167,12 @@ async fn a_forgotten_password_is_reset_once_and_ends_every_session(backend: Back
     let secret = app.code_client("webapp").await;
     app.user("ann@example.com").await;
     let tokens = app.tokens_for("webapp", &secret, "ann@example.com").await;
-    let signed_in = browser();
-    assert_eq!(
-        app.log_in(&signed_in, &app.url("/login"), "ann@example.com", PASSWORD)
-            .await
-            .status(),
-        303
-    );
+    let signed_in = app.signed_in_browser("ann@example.com").await;
 
     let b = browser();
-    let known = app
-        .submit(
-            &b,
-            "/forgot-password",
-            "/forgot-password",
-            &[("email", "ann@example.com")],
-        )
-        .await
-        .text()
-        .await
-        .unwrap();
-    let unknown = app
-        .submit(
-            &b,
-            "/forgot-password",
-            "/forgot-password",
-            &[("email", "nobody@example.com")],
-        )
-        .await
-        .text()
-        .await
-        .unwrap();
+    let known = forgot_password(&app, &b, "ann@example.com").await;
+    let unknown = forgot_password(&app, &b, "nobody@example.com").await;
+    let (known, unknown) = (known.text().await.unwrap(), unknown.text().await.unwrap());
     assert_eq!(without_csrf(&known), without_csrf(&unknown));
     assert!(known.contains("If an account exists for this address"));
     let message = mail.wait_for("ann@example.com", "Reset your").await;
@@ -195,25 +181,17 @@ async fn a_forgotten_password_is_reset_once_and_ends_every_session(backend: Back
 
     let form = b.get(&link).fetch_text().await;
     let csrf = form_field(&form, "csrf_token").unwrap();
-    let weak = b
-        .post(app.url("/reset-password"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
+    let reset = |password: &str| {
+        let form = [
+            ("csrf_token", &*csrf),
             ("token", &token),
-            ("password", "short"),
-        ])
-        .fetch()
-        .await;
+            ("password", password),
+        ];
+        b.post(app.url("/reset-password")).form(&form).fetch()
+    };
+    let weak = reset("short").await;
     assert_eq!(weak.status(), 422);
-    let done = b
-        .post(app.url("/reset-password"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("token", &token),
-            ("password", "a brand new password"),
-        ])
-        .fetch()
-        .await;
+    let done = reset("a brand new password").await;
     assert_eq!(
         done.status(),
         200,
@@ -225,34 +203,21 @@ async fn a_forgotten_password_is_reset_once_and_ends_every_session(backend: Back
             .unwrap()
             .contains("every session was signed out")
     );
-    let again = b
-        .post(app.url("/reset-password"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("token", &token),
-            ("password", "yet another password"),
-        ])
-        .fetch()
-        .await;
+    let again = reset("yet another password").await;
     assert_eq!(again.status(), 400);
 
     mail.wait_for("ann@example.com", "password was changed")
         .await;
     assert_eq!(
-        app.log_in(&browser(), &app.url("/login"), "ann@example.com", PASSWORD)
+        app.login(&browser(), "ann@example.com", PASSWORD)
             .await
             .status(),
         401
     );
     assert_eq!(
-        app.log_in(
-            &browser(),
-            &app.url("/login"),
-            "ann@example.com",
-            "a brand new password"
-        )
-        .await
-        .status(),
+        app.login(&browser(), "ann@example.com", "a brand new password")
+            .await
+            .status(),
         303
     );
     let account = signed_in.get(app.url("/account")).fetch().await;
@@ -261,16 +226,7 @@ async fn a_forgotten_password_is_reset_once_and_ends_every_session(backend: Back
         "/login",
         "the other session ended"
     );
-    let refreshed: serde_json::Value = app
-        .refresh(
-            "webapp",
-            &secret,
-            tokens["refresh_token"].as_str().unwrap(),
-            None,
-        )
-        .await
-        .read_json()
-        .await;
+    let refreshed = app.refreshed("webapp", &secret, &tokens).await;
     assert_eq!(
         refreshed["error"], "invalid_grant",
         "refresh tokens are revoked"
@@ -281,13 +237,7 @@ async fn a_forgotten_password_is_reset_once_and_ends_every_session(backend: Back
 async fn totp_is_enrolled_required_at_login_and_backed_by_recovery_codes(backend: Backend) {
     let (app, mail) = spawn_app_with_mail(backend, |_| {}).await;
     app.user("ann@example.com").await;
-    let b = browser();
-    assert_eq!(
-        app.log_in(&b, &app.url("/login"), "ann@example.com", PASSWORD)
-            .await
-            .status(),
-        303
-    );
+    let b = app.signed_in_browser("ann@example.com").await;
     let enrol = app
         .submit(&b, "/account", "/account/totp", &[])
         .await
@@ -295,28 +245,15 @@ async fn totp_is_enrolled_required_at_login_and_backed_by_recovery_codes(backend
         .await
         .unwrap();
     assert!(enrol.contains("data:image/svg+xml;base64,"), "a QR code");
-    let secret = enrol
-        .split("id=\"totp-secret\">")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap()
-        .to_owned();
+    let secret = totp_secret(&enrol);
     let now = || u64::try_from(app.clock.unix()).unwrap();
     let wrong = app
-        .submit(
-            &b,
-            "/account",
-            "/account/totp/confirm",
-            &[("code", "000000")],
-        )
+        .on_account(&b, "/account/totp/confirm", &[("code", "000000")])
         .await;
     assert_eq!(wrong.status(), 422);
     let codes_page = app
-        .submit(
+        .on_account(
             &b,
-            "/account",
             "/account/totp/confirm",
             &[("code", &code_for(&secret, now()).unwrap())],
         )
@@ -333,29 +270,17 @@ async fn totp_is_enrolled_required_at_login_and_backed_by_recovery_codes(backend
 
     // Log in again: the password alone is not enough.
     let b = browser();
-    let second = app
-        .log_in(&b, &app.url("/login"), "ann@example.com", PASSWORD)
-        .await;
+    let second = app.login(&b, "ann@example.com", PASSWORD).await;
     assert_eq!(second.status(), 200);
     let page = second.text().await.unwrap();
     assert!(page.contains("Code from your authenticator app"));
-    let challenge = form_field(&page, "challenge").unwrap();
-    let csrf = form_field(&page, "csrf_token").unwrap();
-    let post = |code: String, field: &'static str| {
-        let request = b.post(app.url("/login/second-factor")).form(&[
-            ("csrf_token", csrf.clone()),
-            ("challenge", challenge.clone()),
-            ("method", "totp".to_owned()),
-            (field, code),
-        ]);
-        async move { request.fetch().await }
-    };
+    let post = |code: String| second_step(&app, &b, &page, "totp", ("code", code));
     // The code used to confirm the enrolment is spent (RFC 6238 section 5.2).
-    let replay = post(code_for(&secret, now()).unwrap(), "code").await;
+    let replay = post(code_for(&secret, now()).unwrap()).await;
     assert_eq!(replay.status(), 401);
     assert!(replay.text().await.unwrap().contains("already used"));
     app.clock.advance(time::Duration::seconds(30));
-    let ok = post(code_for(&secret, now()).unwrap(), "code").await;
+    let ok = post(code_for(&secret, now()).unwrap()).await;
     assert_eq!(ok.status(), 303);
     let audit = app
         .provider
@@ -372,48 +297,32 @@ async fn totp_is_enrolled_required_at_login_and_backed_by_recovery_codes(backend
     // A recovery code works once.
     for (attempt, expected) in [(&recovery[0], 303), (&recovery[0], 401)] {
         let b = browser();
-        let page = app
-            .log_in(&b, &app.url("/login"), "ann@example.com", PASSWORD)
-            .await
-            .text()
-            .await
-            .unwrap();
-        let response = b
-            .post(app.url("/login/second-factor"))
-            .form(&[
-                ("csrf_token", form_field(&page, "csrf_token").unwrap()),
-                ("challenge", form_field(&page, "challenge").unwrap()),
-                ("method", "totp".to_owned()),
-                ("recovery_code", attempt.to_uppercase()),
-            ])
-            .fetch()
-            .await;
+        let page = app.second_step_page(&b, "ann@example.com").await;
+        let recovery_code = ("recovery_code", attempt.to_uppercase());
+        let response = second_step(&app, &b, &page, "totp", recovery_code).await;
         assert_eq!(response.status(), expected);
     }
 
     // Turning it off needs the password and a code.
     let refused = app
-        .submit(
+        .on_account(
             &b,
-            "/account",
             "/account/totp/disable",
             &[("current_password", "wrong password!"), ("code", "123456")],
         )
         .await;
     assert_eq!(refused.status(), 422);
-    app.submit(&b, "/account", "/account/code", &[]).await;
-    let code = mail.wait_for("ann@example.com", "code").await.code();
+    let code = app.account_code(&b, &mail, "ann@example.com").await;
     let off = app
-        .submit(
+        .on_account(
             &b,
-            "/account",
             "/account/totp/disable",
             &[("current_password", PASSWORD), ("code", &code)],
         )
         .await;
     assert_eq!(off.headers()["location"], "/account?notice=totp-off");
     assert_eq!(
-        app.log_in(&browser(), &app.url("/login"), "ann@example.com", PASSWORD)
+        app.login(&browser(), "ann@example.com", PASSWORD)
             .await
             .status(),
         303
@@ -426,23 +335,10 @@ async fn an_emailed_code_is_the_second_factor_when_configured(backend: Backend) 
         spawn_app_with_mail(backend, |c| c.account.email_code_second_factor = true).await;
     app.user("ann@example.com").await;
     let b = browser();
-    let page = app
-        .log_in(&b, &app.url("/login"), "ann@example.com", PASSWORD)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = app.second_step_page(&b, "ann@example.com").await;
     assert!(page.contains("Code we sent to your e-mail address"));
     let code = mail.wait_for("ann@example.com", "code").await.code();
-    let submit = |code: String| {
-        let request = b.post(app.url("/login/second-factor")).form(&[
-            ("csrf_token", form_field(&page, "csrf_token").unwrap()),
-            ("challenge", form_field(&page, "challenge").unwrap()),
-            ("method", "email".to_owned()),
-            ("code", code),
-        ]);
-        async move { request.fetch().await }
-    };
+    let submit = |code: String| second_step(&app, &b, &page, "email", ("code", code));
     let wrong = submit("000000".into()).await;
     assert_eq!(wrong.status(), 401);
     assert!(wrong.text().await.unwrap().contains("4 tries left"));
@@ -456,16 +352,13 @@ async fn changing_the_password_signs_out_other_sessions(backend: Backend) {
     let (here, elsewhere) = (browser(), browser());
     for b in [&here, &elsewhere] {
         assert_eq!(
-            app.log_in(b, &app.url("/login"), "ann@example.com", PASSWORD)
-                .await
-                .status(),
+            app.login(b, "ann@example.com", PASSWORD).await.status(),
             303
         );
     }
     let wrong = app
-        .submit(
+        .on_account(
             &here,
-            "/account",
             "/account/password",
             &[
                 ("current_password", "not it at all"),
@@ -482,9 +375,8 @@ async fn changing_the_password_signs_out_other_sessions(backend: Backend) {
             .contains("The current password is not correct.")
     );
     let changed = app
-        .submit(
+        .on_account(
             &here,
-            "/account",
             "/account/password",
             &[
                 ("current_password", PASSWORD),
@@ -511,26 +403,17 @@ async fn changing_the_address_needs_a_code_and_confirming_the_new_one(backend: B
     let (app, mail) = spawn_app_with_mail(backend, |_| {}).await;
     app.user("ann@example.com").await;
     let b = browser();
-    app.log_in(&b, &app.url("/login"), "ann@example.com", PASSWORD)
-        .await;
+    app.login(&b, "ann@example.com", PASSWORD).await;
     let without = app
-        .submit(
+        .on_account(
             &b,
-            "/account",
             "/account/email",
             &[("new_email", "ann@new.example.com"), ("code", "123456")],
         )
         .await;
     assert_eq!(without.status(), 422);
-    app.submit(&b, "/account", "/account/code", &[]).await;
-    let code = mail.wait_for("ann@example.com", "code").await.code();
     let changed = app
-        .submit(
-            &b,
-            "/account",
-            "/account/email",
-            &[("new_email", "ann@new.example.com"), ("code", &code)],
-        )
+        .change_email(&b, &mail, "ann@example.com", "ann@new.example.com")
         .await;
     assert_eq!(changed.headers()["location"], "/account?notice=email");
     let link = mail
@@ -538,18 +421,11 @@ async fn changing_the_address_needs_a_code_and_confirming_the_new_one(backend: B
         .await
         .link(&app.url("/verify-email?token="));
     assert_eq!(app.confirm_email(&b, &link).await.status(), 200);
-    let user = app
-        .provider
-        .store()
-        .user_by_email("ann@new.example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let user = app.stored_user("ann@new.example.com").await;
     assert!(user.email_verified);
     let without_code = app
-        .submit(
+        .on_account(
             &b,
-            "/account",
             "/account/profile",
             &[("name", "Ann New"), ("phone_number", "+44 20 7946 0958")],
         )
@@ -562,12 +438,10 @@ async fn changing_the_address_needs_a_code_and_confirming_the_new_one(backend: B
             .unwrap()
             .contains("Changing the phone number needs a code")
     );
-    app.submit(&b, "/account", "/account/code", &[]).await;
-    let code = mail.wait_for("ann@new.example.com", "code").await.code();
+    let code = app.account_code(&b, &mail, "ann@new.example.com").await;
     let profile = app
-        .submit(
+        .on_account(
             &b,
-            "/account",
             "/account/profile",
             &[
                 ("name", "Ann New"),
@@ -581,9 +455,8 @@ async fn changing_the_address_needs_a_code_and_confirming_the_new_one(backend: B
     let user = app.provider.store().user(&user.id).await.unwrap().unwrap();
     assert_eq!(user.phone_number.as_deref(), Some("+442079460958"));
     let bad = app
-        .submit(
+        .on_account(
             &b,
-            "/account",
             "/account/profile",
             &[("name", "x"), ("locale", "en_GB")],
         )
@@ -606,26 +479,10 @@ async fn too_many_codes_or_reset_requests_from_one_address_are_refused(backend: 
     .await;
     let b = browser();
     for _ in 0..2 {
-        assert_eq!(
-            app.submit(
-                &b,
-                "/forgot-password",
-                "/forgot-password",
-                &[("email", "x@example.com")]
-            )
-            .await
-            .status(),
-            200
-        );
+        let asked = forgot_password(&app, &b, "x@example.com").await;
+        assert_eq!(asked.status(), 200);
     }
-    let limited = app
-        .submit(
-            &b,
-            "/forgot-password",
-            "/forgot-password",
-            &[("email", "x@example.com")],
-        )
-        .await;
+    let limited = forgot_password(&app, &b, "x@example.com").await;
     assert_eq!(limited.status(), 429);
     let retry: u64 = limited.headers()["retry-after"]
         .to_str()

@@ -9,6 +9,7 @@ use crate::support::{
 use auth_testkit::Fetch as _;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::Method;
 use serde_json::{Value, json};
 
 fn open_registration(config: &mut auth_server::config::Config) {
@@ -25,6 +26,12 @@ async fn register(app: &TestApp, metadata: Value) -> (u16, Value) {
         .await;
     let status = response.status().as_u16();
     (status, response.json().await.unwrap())
+}
+
+/// Asserts that the registration answer `refused` says `why` in its description.
+fn assert_refused_because(refused: &Value, why: &str) {
+    let description = refused["error_description"].as_str().unwrap_or_default();
+    assert!(description.contains(why), "{refused}");
 }
 
 fn claims_of(jwt: &str) -> Value {
@@ -81,9 +88,11 @@ async fn a_pairwise_client_sees_its_own_subject_everywhere(backend: Backend) {
         "another sector sees another sub"
     );
     let userinfo: Value = app
-        .http
-        .get(app.url("/userinfo"))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .bearer_request(
+            Method::GET,
+            "/userinfo",
+            tokens["access_token"].as_str().unwrap(),
+        )
         .fetch_json()
         .await;
     assert_eq!(
@@ -122,13 +131,7 @@ async fn a_pairwise_client_sees_its_own_subject_everywhere(backend: Backend) {
 
     // Found by the attacker review of issue 22: the session id (`sid`) was the same for every
     // client, so two pairwise sectors could link their users by it. Each sees its own.
-    let now = auth_core::clock::Clock::unix(&*app.clock);
-    let sessions = app
-        .provider
-        .store()
-        .user_sessions(&user.id, now)
-        .await
-        .unwrap();
+    let sessions = app.live_sessions(&user.id).await;
     let session = sessions[0].id.as_str();
     let sid = claims_of(id_token)["sid"].as_str().unwrap().to_owned();
     assert_ne!(sid, session, "not the session id");
@@ -165,13 +168,7 @@ async fn the_sector_is_the_redirect_host_or_a_listed_sector_identifier_uri(backe
     )
     .await;
     assert_eq!(status, 400);
-    assert!(
-        refused["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("sector_identifier_uri"),
-        "{refused}"
-    );
+    assert_refused_because(&refused, "sector_identifier_uri");
     let sector = JwksServer::start(two_hosts.clone()).await;
     let (status, registered) = register(
         &app,
@@ -194,13 +191,7 @@ async fn the_sector_is_the_redirect_host_or_a_listed_sector_identifier_uri(backe
     )
     .await;
     assert_eq!(status, 400);
-    assert!(
-        refused["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("is not listed"),
-        "{refused}"
-    );
+    assert_refused_because(&refused, "is not listed");
     let (status, _) = register(
         &app,
         json!({"redirect_uris": [REDIRECT_URI], "subject_type": "secret"}),
@@ -243,36 +234,18 @@ async fn a_pairwise_device_client_needs_a_sector_identifier_uri(backend: Backend
         "authorization_code",
         "urn:ietf:params:oauth:grant-type:device_code",
     ];
-    let (status, refused) = register(
-        &app,
-        json!({
-            "redirect_uris": [REDIRECT_URI],
-            "grant_types": device,
-            "token_endpoint_auth_method": "none",
-            "subject_type": "pairwise",
-        }),
-    )
-    .await;
+    let mut metadata = json!({
+        "redirect_uris": [REDIRECT_URI],
+        "grant_types": device,
+        "token_endpoint_auth_method": "none",
+        "subject_type": "pairwise",
+    });
+    let (status, refused) = register(&app, metadata.clone()).await;
     assert_eq!(status, 400, "{refused}");
     assert_eq!(refused["error"], "invalid_client_metadata");
-    assert!(
-        refused["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("device grant needs a sector_identifier_uri"),
-        "{refused}"
-    );
+    assert_refused_because(&refused, "device grant needs a sector_identifier_uri");
     let sector = JwksServer::start(json!([REDIRECT_URI])).await;
-    let (status, registered) = register(
-        &app,
-        json!({
-            "redirect_uris": [REDIRECT_URI],
-            "grant_types": device,
-            "token_endpoint_auth_method": "none",
-            "subject_type": "pairwise",
-            "sector_identifier_uri": sector.url,
-        }),
-    )
-    .await;
+    metadata["sector_identifier_uri"] = json!(sector.url);
+    let (status, registered) = register(&app, metadata).await;
     assert_eq!(status, 201, "{registered}");
 }

@@ -10,7 +10,6 @@
 use crate::support::{
     Backend, PASSWORD, TestApp, both_backends, browser, form_field, spawn_app_on_localhost,
 };
-use auth_core::store::AuditFilter;
 use auth_testkit::Fetch as _;
 use aws_lc_rs::digest::{SHA256, digest};
 use aws_lc_rs::rand::SystemRandom;
@@ -186,83 +185,96 @@ async fn post(
     )
 }
 
-/// A browser signed in as `email` (with its password).
-async fn signed_in(app: &TestApp, email: &str) -> reqwest::Client {
-    let b = browser();
-    let response = app.log_in(&b, &app.url("/login"), email, PASSWORD).await;
-    assert_eq!(response.status(), 303, "the password login failed");
-    b
+/// A page's form in a browser: what it posts carries the page's CSRF token.
+struct Form<'a> {
+    app: &'a TestApp,
+    browser: &'a reqwest::Client,
+    csrf: String,
 }
 
-/// Registers a passkey for the user signed in to `b`; returns its public id.
-async fn register(app: &TestApp, b: &reqwest::Client, key: &mut SoftAuthenticator) -> String {
-    let token = csrf(app, b, "/account").await;
-    let (status, options) = post(app, b, &token, "/account/passkeys/register/options", &[]).await;
-    assert_eq!(status, 200, "{options}");
-    let answer = key.register(&options);
-    let handle = options["handle"].as_str().unwrap();
-    let (status, done) = post(
-        app,
-        b,
-        &token,
-        "/account/passkeys/register",
-        &[
-            ("handle", handle),
-            ("name", "Laptop"),
-            ("credential", &answer),
-        ],
-    )
-    .await;
-    assert_eq!(status, 200, "{done}");
-    assert_eq!(done["redirect"], "/account?notice=passkey-added");
+impl<'a> Form<'a> {
+    /// The form of the page at `path` in `browser`.
+    async fn of(app: &'a TestApp, browser: &'a reqwest::Client, path: &str) -> Self {
+        let csrf = csrf(app, browser, path).await;
+        Self { app, browser, csrf }
+    }
+
+    /// Posts `fields` (and the CSRF token) to `path`; the status and the JSON answer.
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (u16, Value) {
+        post(self.app, self.browser, &self.csrf, path, fields).await
+    }
+
+    /// A ceremony signed by `key`: posts `fields` to `{path}/options`, then the answer to those
+    /// options with `fields` and the ceremony's handle to `path`. The options' status and
+    /// answer, then the finish's.
+    async fn ceremony(
+        &self,
+        key: &mut SoftAuthenticator,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> [(u16, Value); 2] {
+        let (status, options) = self.post(&format!("{path}/options"), fields).await;
+        let answer = key.assert(&options);
+        let handle = options["handle"].as_str().unwrap_or_default().to_owned();
+        let mut finish = fields.to_vec();
+        finish.extend([("handle", handle.as_str()), ("credential", &answer)]);
+        let done = self.post(path, &finish).await;
+        [(status, options), done]
+    }
+}
+
+/// The stored passkey of `key`.
+async fn stored_passkey(app: &TestApp, key: &SoftAuthenticator) -> auth_core::store::StoredPasskey {
     app.provider
         .store()
         .passkey_by_credential(&key.credential_id)
         .await
         .unwrap()
         .expect("the passkey is stored")
-        .id
 }
+
+/// Registers a passkey for the user signed in to `b`; returns its public id.
+async fn register(app: &TestApp, b: &reqwest::Client, key: &mut SoftAuthenticator) -> String {
+    let account = Form::of(app, b, "/account").await;
+    let (status, options) = account.post(REGISTER_OPTIONS, &[]).await;
+    assert_eq!(status, 200, "{options}");
+    let answer = key.register(&options);
+    let handle = options["handle"].as_str().unwrap();
+    let fields = [
+        ("handle", handle),
+        ("name", "Laptop"),
+        ("credential", &answer),
+    ];
+    let (status, done) = account.post(REGISTER, &fields).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["redirect"], "/account?notice=passkey-added");
+    stored_passkey(app, key).await.id
+}
+
+const REGISTER_OPTIONS: &str = "/account/passkeys/register/options";
+const REGISTER: &str = "/account/passkeys/register";
+const REMOVE: &str = "/account/passkeys/remove";
 
 /// A discoverable sign-in in a fresh browser: the options' status and answer, then the
 /// finish's status and answer.
 async fn sign_in_with(app: &TestApp, key: &mut SoftAuthenticator) -> (reqwest::Client, u16, Value) {
     let b = browser();
-    let token = csrf(app, &b, "/login").await;
-    let (status, options) = post(app, &b, &token, "/login/passkey/options", &[]).await;
+    let login = Form::of(app, &b, "/login").await;
+    let [(status, options), (done, body)] = login.ceremony(key, "/login/passkey", &[]).await;
     assert_eq!(status, 200, "{options}");
     assert_eq!(options["mediation"], "conditional");
-    let answer = key.assert(&options);
-    let handle = options["handle"].as_str().unwrap().to_owned();
-    let (status, body) = post(
-        app,
-        &b,
-        &token,
-        "/login/passkey",
-        &[("handle", &handle), ("credential", &answer)],
-    )
-    .await;
-    (b, status, body)
+    (b, done, body)
 }
 
 async fn audit_count(app: &TestApp, event: &str) -> usize {
-    app.provider
-        .store()
-        .audit_events(&AuditFilter {
-            event: Some(event.into()),
-            limit: 100,
-            ..AuditFilter::default()
-        })
-        .await
-        .unwrap()
-        .len()
+    app.audit_events_of(event).await.len()
 }
 
 #[both_backends]
 async fn a_registered_passkey_signs_in_without_an_email_address_as_multi_factor(backend: Backend) {
     let app = spawn_app_on_localhost(backend, |_| {}).await;
     let user = app.user("ann@example.com").await;
-    let b = signed_in(&app, "ann@example.com").await;
+    let b = app.signed_in_browser("ann@example.com").await;
     let mut key = SoftAuthenticator::new(&app);
     register(&app, &b, &mut key).await;
     let account = b.get(app.url("/account")).fetch_text().await;
@@ -277,13 +289,7 @@ async fn a_registered_passkey_signs_in_without_an_email_address_as_multi_factor(
         200,
         "the passkey's session opens the account page"
     );
-    let now = app.provider.clock().unix();
-    let sessions = app
-        .provider
-        .store()
-        .user_sessions(&user.id, now)
-        .await
-        .unwrap();
+    let sessions = app.live_sessions(&user.id).await;
     let newest = sessions.iter().max_by_key(|s| s.created_at).unwrap();
     // RFC 8176: a key bound to its authenticator (not backup eligible), user verification.
     assert!(
@@ -293,13 +299,7 @@ async fn a_registered_passkey_signs_in_without_an_email_address_as_multi_factor(
         "{:?}",
         newest.amr
     );
-    let stored = app
-        .provider
-        .store()
-        .passkey_by_credential(&key.credential_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = stored_passkey(&app, &key).await;
     assert_eq!(stored.sign_count, 1);
     assert!(stored.last_used_at.is_some());
     assert!(!stored.backup_eligible);
@@ -321,7 +321,7 @@ async fn registering_needs_a_session_and_a_recent_sign_in_or_the_password(backen
         assert_eq!(status, 401, "{path} without a session: {body}");
     }
 
-    let b = signed_in(&app, "ann@example.com").await;
+    let b = app.signed_in_browser("ann@example.com").await;
     app.clock.advance(time::Duration::minutes(10));
     let token = csrf(&app, &b, "/account").await;
     let path = "/account/passkeys/register/options";
@@ -342,12 +342,12 @@ async fn registering_needs_a_session_and_a_recent_sign_in_or_the_password(backen
 async fn a_replayed_forged_or_misdirected_ceremony_is_refused(backend: Backend) {
     let app = spawn_app_on_localhost(backend, |_| {}).await;
     app.user("ann@example.com").await;
-    let b = signed_in(&app, "ann@example.com").await;
+    let b = app.signed_in_browser("ann@example.com").await;
     let mut key = SoftAuthenticator::new(&app);
 
     // A registration answer posted twice: the ceremony is single use.
-    let token = csrf(&app, &b, "/account").await;
-    let (_, options) = post(&app, &b, &token, "/account/passkeys/register/options", &[]).await;
+    let account = Form::of(&app, &b, "/account").await;
+    let (_, options) = account.post(REGISTER_OPTIONS, &[]).await;
     let answer = key.register(&options);
     let handle = options["handle"].as_str().unwrap().to_owned();
     let fields = [
@@ -355,140 +355,78 @@ async fn a_replayed_forged_or_misdirected_ceremony_is_refused(backend: Backend) 
         ("name", "Laptop"),
         ("credential", answer.as_str()),
     ];
-    let (status, _) = post(&app, &b, &token, "/account/passkeys/register", &fields).await;
+    let (status, _) = account.post(REGISTER, &fields).await;
     assert_eq!(status, 200);
-    let (status, body) = post(&app, &b, &token, "/account/passkeys/register", &fields).await;
+    let (status, body) = account.post(REGISTER, &fields).await;
     assert_eq!(status, 400, "a replayed registration: {body}");
     // The same credential in a new ceremony: excluded for its owner (webauthn-rs refuses an
     // excluded credential), and registered once across users (W3C WebAuthn L3 section 7.1
     // step 25, the unique credential id).
-    let (_, options) = post(&app, &b, &token, "/account/passkeys/register/options", &[]).await;
+    let (_, options) = account.post(REGISTER_OPTIONS, &[]).await;
     let excluded = options["publicKey"]["excludeCredentials"][0]["id"].clone();
     assert_eq!(excluded, b64(&key.credential_id));
     let again = key.register(&options);
     let handle = options["handle"].as_str().unwrap().to_owned();
-    let (status, body) = post(
-        &app,
-        &b,
-        &token,
-        "/account/passkeys/register",
-        &[
-            ("handle", &handle),
-            ("name", "Again"),
-            ("credential", &again),
-        ],
-    )
-    .await;
+    let fields = [
+        ("handle", &*handle),
+        ("name", "Again"),
+        ("credential", &again),
+    ];
+    let (status, body) = account.post(REGISTER, &fields).await;
     assert_eq!(status, 401, "an excluded credential: {body}");
     app.user("bob@example.com").await;
-    let bob = signed_in(&app, "bob@example.com").await;
-    let bob_token = csrf(&app, &bob, "/account").await;
-    let (_, options) = post(
-        &app,
-        &bob,
-        &bob_token,
-        "/account/passkeys/register/options",
-        &[],
-    )
-    .await;
+    let bob = app.signed_in_browser("bob@example.com").await;
+    let bob_account = Form::of(&app, &bob, "/account").await;
+    let (_, options) = bob_account.post(REGISTER_OPTIONS, &[]).await;
     let ann_handle = key.user_handle.clone();
     let stolen = key.register(&options);
     key.user_handle = ann_handle;
     let handle = options["handle"].as_str().unwrap().to_owned();
-    let (status, body) = post(
-        &app,
-        &bob,
-        &bob_token,
-        "/account/passkeys/register",
-        &[
-            ("handle", &handle),
-            ("name", "Ann's"),
-            ("credential", &stolen),
-        ],
-    )
-    .await;
+    let fields = [
+        ("handle", &*handle),
+        ("name", "Ann's"),
+        ("credential", &stolen),
+    ];
+    let (status, body) = bob_account.post(REGISTER, &fields).await;
     assert_eq!(status, 409, "a credential of another user: {body}");
 
     // A sign-in: the answer's challenge must be the ceremony's, the handle this browser's.
-    let other = browser();
-    let other_token = csrf(&app, &other, "/login").await;
-    let attacker = browser();
-    let attacker_token = csrf(&app, &attacker, "/login").await;
-    let (_, options) = post(&app, &other, &other_token, "/login/passkey/options", &[]).await;
+    let other_browser = browser();
+    let other = Form::of(&app, &other_browser, "/login").await;
+    let attacker_browser = browser();
+    let attacker = Form::of(&app, &attacker_browser, "/login").await;
+    let (_, options) = other.post("/login/passkey/options", &[]).await;
     let handle = options["handle"].as_str().unwrap().to_owned();
     let signed = key.assert(&options);
+    let answer = [("handle", handle.as_str()), ("credential", &signed)];
     // Another browser cannot finish it (and burns it).
-    let (status, body) = post(
-        &app,
-        &attacker,
-        &attacker_token,
-        "/login/passkey",
-        &[("handle", &handle), ("credential", &signed)],
-    )
-    .await;
+    let (status, body) = attacker.post("/login/passkey", &answer).await;
     assert_eq!(status, 400, "another browser's ceremony: {body}");
-    let (status, _) = post(
-        &app,
-        &other,
-        &other_token,
-        "/login/passkey",
-        &[("handle", &handle), ("credential", &signed)],
-    )
-    .await;
+    let (status, _) = other.post("/login/passkey", &answer).await;
     assert_eq!(status, 400, "the ceremony was used up");
 
     // A forged handle.
-    let (status, _) = post(
-        &app,
-        &other,
-        &other_token,
-        "/login/passkey",
-        &[("handle", "pk_forged"), ("credential", &signed)],
-    )
-    .await;
+    let forged_handle = [("handle", "pk_forged"), ("credential", &signed)];
+    let (status, _) = other.post("/login/passkey", &forged_handle).await;
     assert_eq!(status, 400, "a forged handle");
 
     // A signature over a challenge the server did not issue.
-    let (_, options) = post(&app, &other, &other_token, "/login/passkey/options", &[]).await;
+    let (_, options) = other.post("/login/passkey/options", &[]).await;
     let handle = options["handle"].as_str().unwrap().to_owned();
     let forged = key.assert_challenge(&b64(b"a challenge the server never issued"));
-    let (status, body) = post(
-        &app,
-        &other,
-        &other_token,
-        "/login/passkey",
-        &[("handle", &handle), ("credential", &forged)],
-    )
-    .await;
+    let answer = [("handle", handle.as_str()), ("credential", &forged)];
+    let (status, body) = other.post("/login/passkey", &answer).await;
     assert_eq!(status, 401, "a signature over another challenge: {body}");
 
     // Garbage instead of a credential.
-    let (_, options) = post(&app, &other, &other_token, "/login/passkey/options", &[]).await;
+    let (_, options) = other.post("/login/passkey/options", &[]).await;
     let handle = options["handle"].as_str().unwrap().to_owned();
-    let (status, _) = post(
-        &app,
-        &other,
-        &other_token,
-        "/login/passkey",
-        &[("handle", &handle), ("credential", "{\"id\": 1}")],
-    )
-    .await;
+    let garbage = [("handle", handle.as_str()), ("credential", "{\"id\": 1}")];
+    let (status, _) = other.post("/login/passkey", &garbage).await;
     assert_eq!(status, 401);
-    let now = app.provider.clock().unix();
-    let user = app
-        .provider
-        .store()
-        .user_by_email("ann@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let user = app.stored_user("ann@example.com").await;
     assert_eq!(
-        app.provider
-            .store()
-            .user_sessions(&user.id, now)
-            .await
-            .unwrap()
-            .len(),
+        app.live_sessions(&user.id).await.len(),
         1,
         "only the password's session exists"
     );
@@ -498,7 +436,7 @@ async fn a_replayed_forged_or_misdirected_ceremony_is_refused(backend: Backend) 
 async fn a_signature_counter_that_goes_backwards_is_refused_and_audited(backend: Backend) {
     let app = spawn_app_on_localhost(backend, |_| {}).await;
     app.user("ann@example.com").await;
-    let b = signed_in(&app, "ann@example.com").await;
+    let b = app.signed_in_browser("ann@example.com").await;
     let mut key = SoftAuthenticator::new(&app);
     register(&app, &b, &mut key).await;
     key.counter = 10;
@@ -517,13 +455,7 @@ async fn a_signature_counter_that_goes_backwards_is_refused_and_audited(backend:
     let (_, status, _) = sign_in_with(&app, &mut key).await;
     assert_eq!(status, 401);
     assert_eq!(audit_count(&app, "passkey_refused").await, 2);
-    let stored = app
-        .provider
-        .store()
-        .passkey_by_credential(&key.credential_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = stored_passkey(&app, &key).await;
     assert_eq!(stored.sign_count, 11);
 }
 
@@ -538,66 +470,34 @@ async fn another_users_passkey_cannot_be_renamed_removed_or_used_as_a_second_ste
     // recent sign-in, so the password step of the second-factor page is enough to test; Ann
     // gets her passkey through the store-backed ceremony after a full login.
     let ann = browser();
-    let page = app
-        .log_in(&ann, &app.url("/login"), "ann@example.com", PASSWORD)
-        .await;
+    let page = app.login(&ann, "ann@example.com", PASSWORD).await;
     let html = page.text().await.unwrap();
     let challenge = form_field(&html, "challenge").expect("a second step is asked");
     assert!(
         !html.contains("id=\"use-passkey\""),
         "no passkey button for a user without one"
     );
-    let token = csrf(&app, &ann, "/login").await;
+    let ann_login = Form::of(&app, &ann, "/login").await;
     // Ann has no passkey yet: the second-step options are refused.
-    let (status, _) = post(
-        &app,
-        &ann,
-        &token,
-        "/login/second-factor/passkey/options",
-        &[("challenge", &challenge)],
-    )
-    .await;
+    let step = [("challenge", challenge.as_str())];
+    let (status, _) = ann_login.post(SECOND_STEP_OPTIONS, &step).await;
     assert_eq!(status, 401);
 
     // Ann's passkey, registered in a session the test opens for her.
-    let ann_user = app
-        .provider
-        .store()
-        .user_by_email("ann@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let ann_user = app.stored_user("ann@example.com").await;
     let ann_session = session_browser(&app, &ann_user).await;
     let mut ann_key = SoftAuthenticator::new(&app);
     let ann_passkey = register(&app, &ann_session, &mut ann_key).await;
 
     // Bob, signed in, names Ann's passkey in his forms.
-    let bob_user = app
-        .provider
-        .store()
-        .user_by_email("bob@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let bob_user = app.stored_user("bob@example.com").await;
     let bob = session_browser(&app, &bob_user).await;
-    let token = csrf(&app, &bob, "/account").await;
-    let (status, _) = post(
-        &app,
-        &bob,
-        &token,
-        "/account/passkeys/remove",
-        &[("passkey", &ann_passkey), ("current_password", PASSWORD)],
-    )
-    .await;
+    let bob_account = Form::of(&app, &bob, "/account").await;
+    let remove = [("passkey", &*ann_passkey), ("current_password", PASSWORD)];
+    let (status, _) = bob_account.post(REMOVE, &remove).await;
     assert_eq!(status, 404, "Bob cannot remove Ann's passkey");
-    let (status, _) = post(
-        &app,
-        &bob,
-        &token,
-        "/account/passkeys/rename",
-        &[("passkey", &ann_passkey), ("name", "mine now")],
-    )
-    .await;
+    let rename = [("passkey", &*ann_passkey), ("name", "mine now")];
+    let (status, _) = bob_account.post("/account/passkeys/rename", &rename).await;
     assert_eq!(status, 404, "Bob cannot rename Ann's passkey");
     let stored = app
         .provider
@@ -609,73 +509,39 @@ async fn another_users_passkey_cannot_be_renamed_removed_or_used_as_a_second_ste
     assert_eq!(stored[0].name, "Laptop");
 
     // With her passkey, Ann's second step offers it.
-    let page = app
-        .log_in(&browser(), &app.url("/login"), "ann@example.com", PASSWORD)
-        .await;
+    let page = app.login(&browser(), "ann@example.com", PASSWORD).await;
     assert!(page.text().await.unwrap().contains("id=\"use-passkey\""));
 
     // Bob passes his password; Ann's passkey does not pass his second step.
     let bob_login = browser();
-    let page = app
-        .log_in(&bob_login, &app.url("/login"), "bob@example.com", PASSWORD)
-        .await;
+    let page = app.login(&bob_login, "bob@example.com", PASSWORD).await;
     let html = page.text().await.unwrap();
     let challenge = form_field(&html, "challenge").unwrap();
-    let token = form_field(&html, "csrf_token").unwrap();
+    let bob_second_step = Form {
+        app: &app,
+        browser: &bob_login,
+        csrf: form_field(&html, "csrf_token").unwrap(),
+    };
     let mut bob_key = SoftAuthenticator::new(&app);
     let bob_session = session_browser(&app, &bob_user).await;
     register(&app, &bob_session, &mut bob_key).await;
-    let (status, options) = post(
-        &app,
-        &bob_login,
-        &token,
-        "/login/second-factor/passkey/options",
-        &[("challenge", &challenge)],
-    )
-    .await;
+    let step = [("challenge", challenge.as_str())];
+    let [(status, options), (done, body)] = bob_second_step
+        .ceremony(&mut ann_key, SECOND_STEP, &step)
+        .await;
     assert_eq!(status, 200, "{options}");
-    let handle = options["handle"].as_str().unwrap().to_owned();
-    let answer = ann_key.assert(&options);
-    let (status, body) = post(
-        &app,
-        &bob_login,
-        &token,
-        "/login/second-factor/passkey",
-        &[
-            ("challenge", &challenge),
-            ("handle", &handle),
-            ("credential", &answer),
-        ],
-    )
-    .await;
-    assert_eq!(status, 401, "Ann's passkey for Bob: {body}");
+    assert_eq!(done, 401, "Ann's passkey for Bob: {body}");
 
     // His own passkey does, with a fresh ceremony (the refused one is used up).
-    let (_, options) = post(
-        &app,
-        &bob_login,
-        &token,
-        "/login/second-factor/passkey/options",
-        &[("challenge", &challenge)],
-    )
-    .await;
-    let handle = options["handle"].as_str().unwrap().to_owned();
-    let answer = bob_key.assert(&options);
-    let (status, body) = post(
-        &app,
-        &bob_login,
-        &token,
-        "/login/second-factor/passkey",
-        &[
-            ("challenge", &challenge),
-            ("handle", &handle),
-            ("credential", &answer),
-        ],
-    )
-    .await;
+    let [_, (status, body)] = bob_second_step
+        .ceremony(&mut bob_key, SECOND_STEP, &step)
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["redirect"], "/account");
 }
+
+const SECOND_STEP: &str = "/login/second-factor/passkey";
+const SECOND_STEP_OPTIONS: &str = "/login/second-factor/passkey/options";
 
 /// A browser with a fresh session of `user` (as after a sign-in just now).
 async fn session_browser(app: &TestApp, user: &auth_core::users::User) -> reqwest::Client {
@@ -688,19 +554,12 @@ async fn removing_a_passkey_needs_a_recent_sign_in_and_then_it_no_longer_signs_i
 ) {
     let app = spawn_app_on_localhost(backend, |_| {}).await;
     let user = app.user("ann@example.com").await;
-    let b = signed_in(&app, "ann@example.com").await;
+    let b = app.signed_in_browser("ann@example.com").await;
     let mut key = SoftAuthenticator::new(&app);
     let id = register(&app, &b, &mut key).await;
     app.clock.advance(time::Duration::minutes(10));
     let token = csrf(&app, &b, "/account").await;
-    let (status, _) = post(
-        &app,
-        &b,
-        &token,
-        "/account/passkeys/remove",
-        &[("passkey", &id)],
-    )
-    .await;
+    let (status, _) = post(&app, &b, &token, REMOVE, &[("passkey", &id)]).await;
     assert_eq!(status, 422, "an old sign-in without the password");
     assert_eq!(
         app.provider
@@ -738,7 +597,7 @@ async fn removing_a_passkey_needs_a_recent_sign_in_and_then_it_no_longer_signs_i
 async fn the_last_passkey_of_an_account_without_a_password_is_not_removed(backend: Backend) {
     let app = spawn_app_on_localhost(backend, |_| {}).await;
     let user = app.user("ann@example.com").await;
-    let b = signed_in(&app, "ann@example.com").await;
+    let b = app.signed_in_browser("ann@example.com").await;
     let mut laptop = SoftAuthenticator::new(&app);
     let first = register(&app, &b, &mut laptop).await;
     // An account without a password (as one made by an upstream sign-in and then unlinked).
@@ -751,15 +610,8 @@ async fn the_last_passkey_of_an_account_without_a_password_is_not_removed(backen
     )
     .await;
     let passkeys = || async { app.provider.store().user_passkeys(&user.id).await.unwrap() };
-    let token = csrf(&app, &b, "/account").await;
-    let (status, page) = post(
-        &app,
-        &b,
-        &token,
-        "/account/passkeys/remove",
-        &[("passkey", &first)],
-    )
-    .await;
+    let account = Form::of(&app, &b, "/account").await;
+    let (status, page) = account.post(REMOVE, &[("passkey", &first)]).await;
     assert_eq!(status, 409, "the only way in stays");
     assert!(page.to_string().contains("only way to sign in"), "{page}");
     assert_eq!(passkeys().await.len(), 1);
@@ -768,23 +620,9 @@ async fn the_last_passkey_of_an_account_without_a_password_is_not_removed(backen
     // With a second passkey, the first can go; the second is then the last.
     let mut phone = SoftAuthenticator::new(&app);
     let second = register(&app, &b, &mut phone).await;
-    let (status, _) = post(
-        &app,
-        &b,
-        &token,
-        "/account/passkeys/remove",
-        &[("passkey", &first)],
-    )
-    .await;
+    let (status, _) = account.post(REMOVE, &[("passkey", &first)]).await;
     assert_eq!(status, 303);
-    let (status, _) = post(
-        &app,
-        &b,
-        &token,
-        "/account/passkeys/remove",
-        &[("passkey", &second)],
-    )
-    .await;
+    let (status, _) = account.post(REMOVE, &[("passkey", &second)]).await;
     assert_eq!(status, 409);
     let left = passkeys().await;
     assert_eq!(left.len(), 1);
@@ -817,7 +655,7 @@ async fn ceremony_posts_need_the_csrf_token_and_this_site_as_origin(backend: Bac
 async fn deleting_a_user_deletes_their_passkeys(backend: Backend) {
     let app = spawn_app_on_localhost(backend, |_| {}).await;
     let user = app.user("ann@example.com").await;
-    let b = signed_in(&app, "ann@example.com").await;
+    let b = app.signed_in_browser("ann@example.com").await;
     let mut key = SoftAuthenticator::new(&app);
     register(&app, &b, &mut key).await;
     let now = app.provider.clock().unix();

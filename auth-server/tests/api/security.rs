@@ -8,6 +8,7 @@ use crate::support::{
     browser, cli_command, form_field, postgres_only, query_of, smtp_to, spawn_app, spawn_app_with,
 };
 use auth_server::config::{Config, LimitConfig};
+use auth_testkit::flows_a::{allow_consent, assert_waits, browser_sending, json_output};
 use auth_testkit::{Fetch as _, ReadJson as _};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -37,14 +38,7 @@ fn authorize_with(app: &TestApp, pairs: &[(&str, &str)]) -> String {
 
 /// A browser whose requests claim to come from `ip` (read from the trusted proxy 127.0.0.1).
 fn browser_at(ip: &str) -> reqwest::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert("x-forwarded-for", ip.parse().unwrap());
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .default_headers(headers)
-        .build()
-        .unwrap()
+    browser_sending("x-forwarded-for", ip)
 }
 
 fn decode_part(part: &str) -> Value {
@@ -298,18 +292,7 @@ async fn guessing_client_secrets_is_throttled_at_introspection_and_revocation(ba
     }
     // Failures anywhere count everywhere; past the limit even the right secret waits.
     for path in ["/introspect", "/revoke", "/token"] {
-        let limited = call(path, secret.clone()).await;
-        assert_eq!(limited.status(), 429, "{path}");
-        assert!(
-            limited.headers()["retry-after"]
-                .to_str()
-                .unwrap()
-                .parse::<u64>()
-                .unwrap()
-                > 0
-        );
-        let body: Value = limited.json().await.unwrap();
-        assert_eq!(body["error"], "temporarily_unavailable", "{path}");
+        assert_waits(call(path, secret.clone()).await, path).await;
     }
     app.clock.advance(time::Duration::seconds(601));
     assert_eq!(call("/introspect", secret.clone()).await.status(), 200);
@@ -370,23 +353,8 @@ async fn an_access_token_is_not_accepted_as_id_token_hint(backend: Backend) {
     let secret = app.code_client("webapp").await;
     app.user("ann@example.com").await;
     let b = browser();
-    let pkce = Pkce::new();
-    let callback = app
-        .authorize_as(
-            &b,
-            &app.authorize_url("webapp", &pkce, &[]),
-            "ann@example.com",
-        )
-        .await;
-    let tokens: Value = app
-        .exchange(
-            "webapp",
-            &secret,
-            &query_of(&callback)["code"],
-            &pkce.verifier,
-        )
-        .await
-        .read_json()
+    let tokens = app
+        .tokens_in(&b, "webapp", &secret, "ann@example.com")
         .await;
     let logout_with = |hint: &str| {
         let mut url = url::Url::parse(&app.url("/logout")).unwrap();
@@ -595,7 +563,7 @@ async fn a_pending_authorization_request_belongs_to_the_browser_that_began_it(ba
     );
     // Signed in, the other browser still cannot continue (and so complete) the request.
     assert_eq!(
-        app.log_in(&other, &app.url("/login"), "ann@example.com", PASSWORD)
+        app.login(&other, "ann@example.com", PASSWORD)
             .await
             .status(),
         303
@@ -766,14 +734,13 @@ async fn responses_send_no_referrer_and_only_machine_endpoints_answer_other_orig
     backend: Backend,
 ) {
     let app = spawn_app(backend).await;
-    let secret = app.confidential_client("ops", "admin").await;
-    let token = app
-        .client_credentials_token("ops", &secret, Some("admin"))
-        .await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (secret, token) = app.admin_client().await;
     let origin = "https://other.example";
+    let get_from_origin = |path: &str| {
+        app.bearer_request(reqwest::Method::GET, path, &token)
+            .header("origin", origin)
+            .fetch()
+    };
     for path in [
         "/login",
         "/signup",
@@ -784,13 +751,7 @@ async fn responses_send_no_referrer_and_only_machine_endpoints_answer_other_orig
         "/api/account/me",
         "/admin/clients",
     ] {
-        let response = app
-            .http
-            .get(app.url(path))
-            .header("origin", origin)
-            .bearer_auth(&token)
-            .fetch()
-            .await;
+        let response = get_from_origin(path).await;
         assert_eq!(
             response.headers()["referrer-policy"],
             "no-referrer",
@@ -819,13 +780,7 @@ async fn responses_send_no_referrer_and_only_machine_endpoints_answer_other_orig
                 .is_none(),
             "{path}"
         );
-        let get = app
-            .http
-            .get(app.url(path))
-            .header("origin", origin)
-            .bearer_auth(&token)
-            .fetch()
-            .await;
+        let get = get_from_origin(path).await;
         assert!(
             get.headers().get("access-control-allow-origin").is_none(),
             "{path}"
@@ -869,12 +824,7 @@ async fn logs_hold_no_password_address_code_token_or_cookie_through_a_code_flow(
         ])
         .output()
         .unwrap();
-    assert!(
-        created.status.success(),
-        "{}",
-        String::from_utf8_lossy(&created.stderr)
-    );
-    let created: Value = serde_json::from_slice(&created.stdout).unwrap();
+    let created = json_output(&created);
     let secret = created["client_secret"].as_str().unwrap().to_owned();
     let email = "secret.person@example.com";
     let mut user = cli_command(&db.url, &kek)
@@ -957,15 +907,7 @@ async fn logs_hold_no_password_address_code_token_or_cookie_through_a_code_flow(
         let response = b.get(&location).fetch().await;
         if response.status() == 200 {
             let page = response.text().await.unwrap();
-            let answer = b
-                .post(server.url("/consent"))
-                .form(&[
-                    ("csrf_token", form_field(&page, "csrf_token").unwrap()),
-                    ("request", form_field(&page, "request").unwrap()),
-                    ("decision", "allow".to_owned()),
-                ])
-                .fetch()
-                .await;
+            let answer = allow_consent(&b, &server.url("/consent"), &page).await;
             location = absolute(answer.headers()["location"].to_str().unwrap());
         } else {
             location = absolute(response.headers()["location"].to_str().unwrap());
@@ -1087,19 +1029,7 @@ async fn forgot_password_answers_before_it_touches_the_account() {
 async fn a_new_confirmation_link_is_answered_before_the_account_is_touched() {
     let port = SmtpSink::reserve_port();
     let app = spawn_app_with(Backend::Postgres, |c| smtp_to(c, port)).await;
-    auth_core::users::register(
-        &app.provider,
-        auth_core::users::NewUser {
-            email: auth_core::users::Email::parse("ann@example.com").unwrap(),
-            password: auth_core::users::password::Password::new(PASSWORD),
-            profile: auth_core::users::Profile::default(),
-            roles: vec![],
-            email_verified: false,
-        },
-        auth_core::users::Origin::Admin,
-    )
-    .await
-    .unwrap();
+    app.unverified_user("ann@example.com").await;
     let before = app.provider.store().pending_mail().await.unwrap();
     let b = browser();
     let (_, csrf) = app.form_page(&b, &app.url("/verify-email/resend")).await;

@@ -1,49 +1,38 @@
 //! The audit log, rate limits at the token endpoint, and Redis-backed counters.
 
-use crate::support::{Backend, PASSWORD, both_backends, browser, spawn_app, spawn_app_with};
+use crate::support::{
+    Backend, PASSWORD, TestApp, both_backends, browser, spawn_app, spawn_app_with,
+};
 use auth_testkit::Fetch as _;
+use reqwest::Method;
 use serde_json::Value;
 
 #[both_backends]
 async fn security_events_are_in_the_audit_log_for_admins(backend: Backend) {
     let app = spawn_app(backend).await;
     let user = app.user("ann@example.com").await;
-    let admin = app.confidential_client("ops", "admin").await;
-    let token = app
-        .client_credentials_token("ops", &admin, Some("admin"))
-        .await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.log_in(
-        &browser(),
-        &app.url("/login"),
-        "ann@example.com",
-        "wrong password!",
-    )
-    .await;
-    app.log_in(&browser(), &app.url("/login"), "ann@example.com", PASSWORD)
+    let token = app.admin_token().await;
+    app.login(&browser(), "ann@example.com", "wrong password!")
         .await;
+    app.login(&browser(), "ann@example.com", PASSWORD).await;
     let created = app.cli(&["client", "create", "--name", "Svc", "--id", "svc"]);
     assert!(created.status.success());
     let role = app
-        .http
-        .post(app.url("/admin/roles"))
-        .bearer_auth(&token)
+        .bearer_request(Method::POST, "/admin/roles", &token)
         .json(&serde_json::json!({"name": "coach"}))
         .fetch()
         .await;
     assert_eq!(role.status(), 201);
-    app.http
-        .put(app.url(&format!("/admin/users/{}/roles/coach", user.id)))
-        .bearer_auth(&token)
-        .fetch()
-        .await;
+    app.bearer_request(
+        Method::PUT,
+        &format!("/admin/users/{}/roles/coach", user.id),
+        &token,
+    )
+    .fetch()
+    .await;
 
     let events: Vec<Value> = app
-        .http
-        .get(app.url("/admin/audit"))
-        .bearer_auth(&token)
+        .bearer_request(Method::GET, "/admin/audit", &token)
         .fetch_json()
         .await;
     let kinds: Vec<(&str, &str)> = events
@@ -73,9 +62,11 @@ async fn security_events_are_in_the_audit_log_for_admins(backend: Backend) {
             == "cli"
     );
     let logins: Vec<Value> = app
-        .http
-        .get(app.url(&format!("/admin/audit?user={}&event=login", user.id)))
-        .bearer_auth(&token)
+        .bearer_request(
+            Method::GET,
+            &format!("/admin/audit?user={}&event=login", user.id),
+            &token,
+        )
         .fetch_json()
         .await;
     assert_eq!(logins.len(), 1, "only the successful login names the user");
@@ -108,46 +99,25 @@ async fn guessing_client_secrets_is_throttled_at_the_token_endpoint(backend: Bac
     .await;
     let secret = app.confidential_client("svc", "").await;
     for _ in 0..3 {
-        let response = app
-            .http
-            .post(app.url("/token"))
-            .basic_auth("svc", Some("cs_guess"))
-            .form(&[("grant_type", "client_credentials")])
-            .fetch()
-            .await;
+        let response = service_token(&app, "cs_guess").await;
         assert_eq!(response.status(), 401);
     }
-    let limited = app
-        .http
-        .post(app.url("/token"))
-        .basic_auth("svc", Some(&secret))
-        .form(&[("grant_type", "client_credentials")])
-        .fetch()
-        .await;
-    assert_eq!(
-        limited.status(),
-        429,
-        "even the right secret waits until the window ends"
-    );
-    assert!(
-        limited.headers()["retry-after"]
-            .to_str()
-            .unwrap()
-            .parse::<u64>()
-            .unwrap()
-            > 0
-    );
-    let body: Value = limited.json().await.unwrap();
-    assert_eq!(body["error"], "temporarily_unavailable");
+    let limited = service_token(&app, &secret).await;
+    let why = "even the right secret waits until the window ends";
+    auth_testkit::flows_a::assert_waits(limited, why).await;
     app.clock.advance(time::Duration::seconds(601));
-    let after = app
-        .http
+    let after = service_token(&app, &secret).await;
+    assert_eq!(after.status(), 200);
+}
+
+/// A client-credentials token request of the client `svc` with `secret`; the answer.
+async fn service_token(app: &TestApp, secret: &str) -> reqwest::Response {
+    app.http
         .post(app.url("/token"))
-        .basic_auth("svc", Some(&secret))
+        .basic_auth("svc", Some(secret))
         .form(&[("grant_type", "client_credentials")])
         .fetch()
-        .await;
-    assert_eq!(after.status(), 200);
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -161,20 +131,13 @@ async fn counters_can_live_in_redis_and_expire_there() {
     app.user("ann@example.com").await;
     for _ in 0..5 {
         assert_eq!(
-            app.log_in(
-                &browser(),
-                &app.url("/login"),
-                "ann@example.com",
-                "wrong password!"
-            )
-            .await
-            .status(),
+            app.login(&browser(), "ann@example.com", "wrong password!")
+                .await
+                .status(),
             401
         );
     }
-    let locked = app
-        .log_in(&browser(), &app.url("/login"), "ann@example.com", PASSWORD)
-        .await;
+    let locked = app.login(&browser(), "ann@example.com", PASSWORD).await;
     assert_eq!(locked.status(), 429);
     // The counters are in Redis, not in the database.
     let client = redis::Client::open("redis://127.0.0.1:6379").unwrap();

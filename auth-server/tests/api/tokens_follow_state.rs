@@ -12,33 +12,128 @@ use auth_core::roles::{Role, RoleName};
 use auth_core::users::User;
 use auth_core::users::password::Password;
 use auth_testkit::{Fetch as _, ReadJson as _};
+use reqwest::Method;
 use serde_json::Value;
 use std::time::Duration;
 
 const NEW_PASSWORD: &str = "another correct horse battery";
+/// The scope of a grant with a refresh token and nothing more.
+const OFFLINE: &str = "openid offline_access";
+/// The scope of a grant an admin asks for with the `admin` scope.
+const OFFLINE_ADMIN: &str = "openid offline_access admin";
 
-/// A resource server that may introspect: the observer in every test.
-async fn resource_server(app: &TestApp) -> String {
-    app.confidential_client("rs", "").await
+/// What every test starts from: the app, the resource server `rs` that may introspect (the
+/// observer in every test) and the client `webapp` (code flow, refresh and client
+/// credentials, with the `admin` scope among those it may obtain), with their secrets.
+struct Scene {
+    app: TestApp,
+    rs: String,
+    secret: String,
 }
 
-/// Whether `token` introspects as active, asked by the resource server `rs`.
-async fn active(app: &TestApp, rs_secret: &str, token: &str) -> bool {
-    app.is_active("rs", rs_secret, token).await
+impl Scene {
+    async fn new(backend: Backend) -> Self {
+        let app = spawn_app(backend).await;
+        let rs = app.confidential_client("rs", "").await;
+        let secret = webapp(&app).await;
+        Self { app, rs, secret }
+    }
+
+    /// Whether `token` introspects as active, asked by the resource server `rs`.
+    async fn active(&self, token: &str) -> bool {
+        self.app.is_active("rs", &self.rs, token).await
+    }
+
+    /// What `rs` reads when it introspects `token`.
+    async fn introspect(&self, token: &str) -> Value {
+        self.app
+            .http
+            .post(self.app.url("/introspect"))
+            .basic_auth("rs", Some(&self.rs))
+            .form(&[("token", token)])
+            .fetch_json()
+            .await
+    }
+
+    /// The token response of `webapp` for `email` with `scope`, through a fresh browser.
+    async fn tokens(&self, email: &str, scope: &str) -> Value {
+        let (code, verifier) = code_in(&self.app, &browser(), "webapp", email, scope).await;
+        self.exchange(&self.secret, &code, &verifier).await
+    }
+
+    /// Exchanges `code` at `webapp` with `secret`, which succeeds.
+    async fn exchange(&self, secret: &str, code: &str, verifier: &str) -> Value {
+        let response = self.app.exchange("webapp", secret, code, verifier).await;
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    /// A client-credentials access token of `webapp` with `secret`.
+    async fn service_token(&self, secret: &str) -> String {
+        let answer = self
+            .app
+            .client_credentials_token("webapp", secret, None)
+            .await;
+        text(&answer, "access_token")
+    }
+
+    /// The error code of refreshing `refresh_token` at `webapp` with `secret`.
+    async fn refresh_error(&self, secret: &str, refresh_token: &str) -> String {
+        let refreshed = self
+            .app
+            .refresh("webapp", secret, refresh_token, None)
+            .await;
+        token_error(refreshed).await
+    }
+
+    /// Asserts that neither the access nor the refresh token of `granted` introspects as
+    /// active, and that the refresh token no longer refreshes.
+    async fn assert_tokens_ended(&self, granted: &Value) {
+        assert!(!self.active(&text(granted, "access_token")).await);
+        assert!(!self.active(&text(granted, "refresh_token")).await);
+        let refresh = text(granted, "refresh_token");
+        assert_eq!(
+            self.refresh_error(&self.secret, &refresh).await,
+            "invalid_grant"
+        );
+    }
+
+    /// Asserts what an event that ends a grant leaves of it: the pending `code` no longer
+    /// exchanges (`why` says which event), and the grant's tokens neither introspect as active
+    /// nor refresh.
+    async fn assert_grant_ended(&self, granted: &Value, (code, verifier): (&str, &str), why: &str) {
+        let exchanged = self
+            .app
+            .exchange("webapp", &self.secret, code, verifier)
+            .await;
+        assert_eq!(token_error(exchanged).await, "invalid_grant", "{why}");
+        self.assert_tokens_ended(granted).await;
+    }
+
+    /// In browser `b`, a grant with a refresh token and then a code not yet exchanged.
+    async fn grant_and_pending_code(&self, b: &reqwest::Client) -> (Value, (String, String)) {
+        let (first, first_verifier) = code_in(&self.app, b, "webapp", ANN, OFFLINE).await;
+        let granted: Value = self
+            .app
+            .exchange("webapp", &self.secret, &first, &first_verifier)
+            .await
+            .read_json()
+            .await;
+        let pending = code_in(&self.app, b, "webapp", ANN, "openid").await;
+        (granted, pending)
+    }
+
+    /// Sends the `ops` client's admin API request `request` (with its token `ops`), which
+    /// answers `status`.
+    async fn admin(&self, ops: &str, request: reqwest::RequestBuilder, status: u16) {
+        let answer = request.bearer_auth(ops).fetch().await;
+        assert_eq!(answer.status(), status);
+    }
 }
 
-/// A token of the `ops` client with the `admin` scope.
-async fn operator(app: &TestApp) -> String {
-    let secret = app.confidential_client("ops", "admin").await;
-    app.client_credentials_token("ops", &secret, Some("admin"))
-        .await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
+const ANN: &str = "ann@example.com";
 
-/// The client `webapp`: code flow, refresh and client credentials, with the `admin` scope
-/// among those it may obtain. Returns its secret.
+/// Registers the client `webapp` (see [`Scene`]). Returns its secret.
 async fn webapp(app: &TestApp) -> String {
     app.client_with(
         "webapp",
@@ -105,14 +200,6 @@ async fn code_in(
     (query_of(&callback)["code"].clone(), pkce.verifier)
 }
 
-/// The token response for `email` at `client` with `scope`, through a fresh browser.
-async fn tokens(app: &TestApp, client: &str, secret: &str, email: &str, scope: &str) -> Value {
-    let (code, verifier) = code_in(app, &browser(), client, email, scope).await;
-    let response = app.exchange(client, secret, &code, &verifier).await;
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
-}
-
 fn text(value: &Value, field: &str) -> String {
     value[field]
         .as_str()
@@ -128,81 +215,18 @@ async fn token_error(response: reqwest::Response) -> String {
     body["error"].as_str().unwrap_or_default().to_owned()
 }
 
-/// The one live session of a user.
-/// Asserts what an event that ends a grant leaves of it: the pending `code` no longer
-/// exchanges (`why` says which event), and the grant's tokens neither introspect as active nor
-/// refresh.
-async fn assert_grant_ended(
-    app: &TestApp,
-    rs: &str,
-    secret: &str,
-    granted: &Value,
-    (code, verifier): (&str, &str),
-    why: &str,
-) {
-    let exchanged = app.exchange("webapp", secret, code, verifier).await;
-    assert_eq!(token_error(exchanged).await, "invalid_grant", "{why}");
-    assert!(!active(app, rs, &text(granted, "access_token")).await);
-    assert!(!active(app, rs, &text(granted, "refresh_token")).await);
-    let refreshed = app
-        .refresh("webapp", secret, &text(granted, "refresh_token"), None)
-        .await;
-    assert_eq!(token_error(refreshed).await, "invalid_grant");
-}
-
-/// In browser `b`, a grant with a refresh token and then a code not yet exchanged.
-async fn grant_and_pending_code(
-    app: &TestApp,
-    b: &reqwest::Client,
-    secret: &str,
-) -> (Value, (String, String)) {
-    let scope = "openid offline_access";
-    let (first, first_verifier) = code_in(app, b, "webapp", "ann@example.com", scope).await;
-    let granted: Value = app
-        .exchange("webapp", secret, &first, &first_verifier)
-        .await
-        .read_json()
-        .await;
-    let pending = code_in(app, b, "webapp", "ann@example.com", "openid").await;
-    (granted, pending)
-}
-
-async fn only_session(app: &TestApp, user: &User) -> String {
-    let now = auth_core::clock::Clock::unix(&*app.clock);
-    let sessions = app
-        .provider
-        .store()
-        .user_sessions(&user.id, now)
-        .await
-        .unwrap();
-    assert_eq!(sessions.len(), 1, "one session");
-    sessions[0].id.clone()
-}
-
 #[both_backends]
 async fn a_change_made_at_another_replica_is_seen_here_within_the_cache_bound(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let rs = resource_server(&app).await;
-    let secret = webapp(&app).await;
-    let ada = admin_user(&app, "ada@example.com").await;
-    let granted = tokens(
-        &app,
-        "webapp",
-        &secret,
-        "ada@example.com",
-        "openid offline_access admin",
-    )
-    .await;
+    let s = Scene::new(backend).await;
+    let ada = admin_user(&s.app, "ada@example.com").await;
+    let granted = s.tokens("ada@example.com", OFFLINE_ADMIN).await;
     let access = text(&granted, "access_token");
-    let service = text(
-        &app.client_credentials_token("webapp", &secret, None).await,
-        "access_token",
-    );
+    let service = s.service_token(&s.secret).await;
     // This replica has read the client and the revocations, and keeps them for a second.
-    assert!(active(&app, &rs, &access).await);
-    assert!(active(&app, &rs, &service).await);
+    assert!(s.active(&access).await);
+    assert!(s.active(&service).await);
 
-    let other = app.another_replica().await;
+    let other = s.app.another_replica().await;
     auth_core::roles::revoke(&other, &ada.id, &RoleName::parse("admin").unwrap())
         .await
         .unwrap();
@@ -213,36 +237,26 @@ async fn a_change_made_at_another_replica_is_seen_here_within_the_cache_bound(ba
     tokio::time::sleep(Duration::from_millis(1_200)).await;
 
     assert!(
-        !active(&app, &rs, &access).await,
+        !s.active(&access).await,
         "the role revoked elsewhere ended the user's token here"
     );
     assert!(
-        !active(&app, &rs, &service).await,
+        !s.active(&service).await,
         "the secret rotated elsewhere ended the service token here"
     );
 }
 
 #[both_backends]
 async fn a_revoked_role_ends_the_grants_it_was_part_of(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let rs = resource_server(&app).await;
-    let ops = operator(&app).await;
-    let secret = webapp(&app).await;
-    let ada = admin_user(&app, "ada@example.com").await;
-    let granted = tokens(
-        &app,
-        "webapp",
-        &secret,
-        "ada@example.com",
-        "openid offline_access admin",
-    )
-    .await;
+    let s = Scene::new(backend).await;
+    let app = &s.app;
+    let ops = app.admin_token().await;
+    let ada = admin_user(app, "ada@example.com").await;
+    let granted = s.tokens("ada@example.com", OFFLINE_ADMIN).await;
     assert_eq!(granted["scope"], "admin offline_access openid", "{granted}");
     let access = text(&granted, "access_token");
     let users = || {
-        app.http
-            .get(app.url("/admin/users"))
-            .bearer_auth(&access)
+        app.bearer_request(Method::GET, "/admin/users", &access)
             .send()
     };
     assert_eq!(
@@ -251,91 +265,51 @@ async fn a_revoked_role_ends_the_grants_it_was_part_of(backend: Backend) {
         "an admin's token opens the admin API"
     );
 
-    let demoted = app
-        .http
-        .delete(app.url(&format!("/admin/users/{}/roles/admin", ada.id)))
-        .bearer_auth(&ops)
-        .fetch()
-        .await;
-    assert_eq!(demoted.status(), 200);
+    let demote = app.url(&format!("/admin/users/{}/roles/admin", ada.id));
+    s.admin(&ops, app.http.delete(demote), 200).await;
 
     assert_eq!(
         users().await.unwrap().status(),
         401,
         "the demoted admin's token no longer works"
     );
-    assert!(!active(&app, &rs, &access).await);
-    let refresh = text(&granted, "refresh_token");
-    assert!(!active(&app, &rs, &refresh).await);
-    let refreshed = app.refresh("webapp", &secret, &refresh, None).await;
-    assert_eq!(token_error(refreshed).await, "invalid_grant");
+    s.assert_tokens_ended(&granted).await;
     // Authorizing again gives what the user holds now.
-    let again = tokens(
-        &app,
-        "webapp",
-        &secret,
-        "ada@example.com",
-        "openid offline_access admin",
-    )
-    .await;
+    let again = s.tokens("ada@example.com", OFFLINE_ADMIN).await;
     assert_eq!(again["scope"], "offline_access openid", "{again}");
 }
 
 #[both_backends]
 async fn a_permission_taken_from_a_role_ends_the_grants_that_list_it(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let rs = resource_server(&app).await;
-    let ops = operator(&app).await;
-    let secret = webapp(&app).await;
-    admin_user(&app, "ada@example.com").await;
-    let listed = tokens(
-        &app,
-        "webapp",
-        &secret,
-        "ada@example.com",
-        "openid offline_access permissions",
-    )
-    .await;
-    let unlisted = tokens(
-        &app,
-        "webapp",
-        &secret,
-        "ada@example.com",
-        "openid offline_access",
-    )
-    .await;
-    let introspected: Value = app
-        .http
-        .post(app.url("/introspect"))
-        .basic_auth("rs", Some(&rs))
-        .form(&[("token", text(&listed, "access_token").as_str())])
-        .fetch_json()
+    let s = Scene::new(backend).await;
+    let app = &s.app;
+    let ops = app.admin_token().await;
+    admin_user(app, "ada@example.com").await;
+    let listed = s
+        .tokens("ada@example.com", "openid offline_access permissions")
         .await;
+    let unlisted = s.tokens("ada@example.com", OFFLINE).await;
+    let introspected = s.introspect(&text(&listed, "access_token")).await;
     assert_eq!(
         introspected["permissions"],
         serde_json::json!(["users:write"]),
         "{introspected}"
     );
 
-    let changed = app
+    let change = app
         .http
         .put(app.url("/admin/roles/admin/permissions"))
-        .bearer_auth(&ops)
-        .json(&serde_json::json!({"permissions": []}))
-        .fetch()
-        .await;
-    assert_eq!(changed.status(), 200);
+        .json(&serde_json::json!({"permissions": []}));
+    s.admin(&ops, change, 200).await;
 
     assert!(
-        !active(&app, &rs, &text(&listed, "access_token")).await,
+        !s.active(&text(&listed, "access_token")).await,
         "a token listing the permission ends"
     );
-    let refreshed = app
-        .refresh("webapp", &secret, &text(&listed, "refresh_token"), None)
-        .await;
-    assert_eq!(token_error(refreshed).await, "invalid_grant");
+    let refresh = text(&listed, "refresh_token");
+    assert_eq!(s.refresh_error(&s.secret, &refresh).await, "invalid_grant");
     assert!(
-        active(&app, &rs, &text(&unlisted, "access_token")).await,
+        s.active(&text(&unlisted, "access_token")).await,
         "a grant without `permissions` lists none and goes on"
     );
 }
@@ -344,48 +318,23 @@ async fn a_permission_taken_from_a_role_ends_the_grants_that_list_it(backend: Ba
 async fn a_refresh_and_introspection_give_no_more_scope_than_the_client_holds_now(
     backend: Backend,
 ) {
-    let app = spawn_app(backend).await;
-    let rs = resource_server(&app).await;
-    let secret = webapp(&app).await;
-    admin_user(&app, "ada@example.com").await;
-    let granted = tokens(
-        &app,
-        "webapp",
-        &secret,
-        "ada@example.com",
-        "openid offline_access admin",
-    )
-    .await;
+    let s = Scene::new(backend).await;
+    let app = &s.app;
+    admin_user(app, "ada@example.com").await;
+    let granted = s.tokens("ada@example.com", OFFLINE_ADMIN).await;
     let access = text(&granted, "access_token");
-    let id = ClientId::parse("webapp").unwrap();
-    let mut client = app
-        .provider
-        .store()
-        .client(&id)
-        .await
-        .unwrap()
-        .unwrap()
-        .as_ref()
-        .clone();
-    client.scope = auth_core::scope::Scope::parse("openid offline_access").unwrap();
+    let mut client = app.stored_client("webapp").await;
+    client.scope = auth_core::scope::Scope::parse(OFFLINE).unwrap();
     app.provider.store().update_client(&client).await.unwrap();
 
-    let introspected: Value = app
-        .http
-        .post(app.url("/introspect"))
-        .basic_auth("rs", Some(&rs))
-        .form(&[("token", access.as_str())])
-        .fetch_json()
-        .await;
+    let introspected = s.introspect(&access).await;
     assert_eq!(introspected["active"], true);
     assert_eq!(
         introspected["scope"], "offline_access openid",
         "{introspected}"
     );
     let users = app
-        .http
-        .get(app.url("/admin/users"))
-        .bearer_auth(&access)
+        .bearer_request(Method::GET, "/admin/users", &access)
         .fetch()
         .await;
     assert_eq!(
@@ -394,7 +343,7 @@ async fn a_refresh_and_introspection_give_no_more_scope_than_the_client_holds_no
         "the token no longer carries `admin` for this client"
     );
     let refreshed: Value = app
-        .refresh("webapp", &secret, &text(&granted, "refresh_token"), None)
+        .refresh("webapp", &s.secret, &text(&granted, "refresh_token"), None)
         .await
         .read_json()
         .await;
@@ -403,129 +352,79 @@ async fn a_refresh_and_introspection_give_no_more_scope_than_the_client_holds_no
 
 #[both_backends]
 async fn a_disabled_user_s_tokens_end(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let rs = resource_server(&app).await;
-    let ops = operator(&app).await;
-    let secret = webapp(&app).await;
-    let ann = app.user("ann@example.com").await;
-    let granted = tokens(
-        &app,
-        "webapp",
-        &secret,
-        "ann@example.com",
-        "openid offline_access",
-    )
-    .await;
-    let disabled = app
-        .http
-        .post(app.url(&format!("/admin/users/{}/disable", ann.id)))
-        .bearer_auth(&ops)
-        .fetch()
-        .await;
-    assert_eq!(disabled.status(), 200);
-    assert!(!active(&app, &rs, &text(&granted, "access_token")).await);
-    assert!(!active(&app, &rs, &text(&granted, "refresh_token")).await);
+    let s = Scene::new(backend).await;
+    let app = &s.app;
+    let ops = app.admin_token().await;
+    let ann = app.user(ANN).await;
+    let granted = s.tokens(ANN, OFFLINE).await;
+    let disable = app.url(&format!("/admin/users/{}/disable", ann.id));
+    s.admin(&ops, app.http.post(disable), 200).await;
+    assert!(!s.active(&text(&granted, "access_token")).await);
+    assert!(!s.active(&text(&granted, "refresh_token")).await);
     let userinfo = app
-        .http
-        .get(app.url("/userinfo"))
-        .bearer_auth(text(&granted, "access_token"))
+        .bearer_request(Method::GET, "/userinfo", &text(&granted, "access_token"))
         .fetch()
         .await;
     assert_eq!(userinfo.status(), 401);
-    let refreshed = app
-        .refresh("webapp", &secret, &text(&granted, "refresh_token"), None)
-        .await;
-    assert_eq!(token_error(refreshed).await, "invalid_grant");
+    let refresh = text(&granted, "refresh_token");
+    assert_eq!(s.refresh_error(&s.secret, &refresh).await, "invalid_grant");
 }
 
 #[both_backends]
 async fn a_deleted_user_s_tokens_end(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let rs = resource_server(&app).await;
-    let ops = operator(&app).await;
-    let secret = webapp(&app).await;
-    let ann = app.user("ann@example.com").await;
-    let granted = tokens(
-        &app,
-        "webapp",
-        &secret,
-        "ann@example.com",
-        "openid offline_access",
-    )
-    .await;
+    let s = Scene::new(backend).await;
+    let app = &s.app;
+    let ops = app.admin_token().await;
+    let ann = app.user(ANN).await;
+    let granted = s.tokens(ANN, OFFLINE).await;
     let deleted = app
-        .http
-        .delete(app.url(&format!("/admin/users/{}", ann.id)))
-        .bearer_auth(&ops)
+        .bearer_request(Method::DELETE, &format!("/admin/users/{}", ann.id), &ops)
         .fetch()
         .await;
     assert!(deleted.status().is_success(), "{}", deleted.status());
-    assert!(!active(&app, &rs, &text(&granted, "access_token")).await);
-    assert!(!active(&app, &rs, &text(&granted, "refresh_token")).await);
-    let refreshed = app
-        .refresh("webapp", &secret, &text(&granted, "refresh_token"), None)
-        .await;
-    assert_eq!(token_error(refreshed).await, "invalid_grant");
+    s.assert_tokens_ended(&granted).await;
 }
 
 #[both_backends]
 async fn a_deleted_client_s_tokens_end_and_a_new_client_with_its_id_revives_none(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let rs = resource_server(&app).await;
-    let ops = operator(&app).await;
-    let secret = webapp(&app).await;
-    app.user("ann@example.com").await;
-    let granted = tokens(
-        &app,
-        "webapp",
-        &secret,
-        "ann@example.com",
-        "openid offline_access",
-    )
-    .await;
-    let (code, verifier) = code_in(&app, &browser(), "webapp", "ann@example.com", "openid").await;
-    let service = text(
-        &app.client_credentials_token("webapp", &secret, None).await,
-        "access_token",
-    );
-    let access = text(&granted, "access_token");
-    let refresh = text(&granted, "refresh_token");
-    for token in [&access, &refresh, &service] {
-        assert!(active(&app, &rs, token).await);
+    let s = Scene::new(backend).await;
+    let app = &s.app;
+    let ops = app.admin_token().await;
+    app.user(ANN).await;
+    let granted = s.tokens(ANN, OFFLINE).await;
+    let (code, verifier) = code_in(app, &browser(), "webapp", ANN, "openid").await;
+    let service = s.service_token(&s.secret).await;
+    let tokens = [
+        ("user access token", text(&granted, "access_token")),
+        ("refresh token", text(&granted, "refresh_token")),
+        ("service token", service),
+    ];
+    for (_, token) in &tokens {
+        assert!(s.active(token).await);
     }
 
-    let deleted = app
-        .http
-        .delete(app.url("/admin/clients/webapp"))
-        .bearer_auth(&ops)
-        .fetch()
-        .await;
-    assert_eq!(deleted.status(), 204);
-    for (what, token) in [
-        ("user access token", &access),
-        ("refresh token", &refresh),
-        ("service token", &service),
-    ] {
+    let delete = app.http.delete(app.url("/admin/clients/webapp"));
+    s.admin(&ops, delete, 204).await;
+    for (what, token) in &tokens {
         assert!(
-            !active(&app, &rs, token).await,
+            !s.active(token).await,
             "the {what} of a deleted client is inactive"
         );
     }
 
     // Someone registers a client with the same id: the old grants stay dead.
-    let new_secret = webapp(&app).await;
-    for (what, token) in [
-        ("user access token", &access),
-        ("refresh token", &refresh),
-        ("service token", &service),
-    ] {
+    let new_secret = webapp(app).await;
+    for (what, token) in &tokens {
         assert!(
-            !active(&app, &rs, token).await,
+            !s.active(token).await,
             "the {what} of the old registration is inactive"
         );
     }
-    let refreshed = app.refresh("webapp", &new_secret, &refresh, None).await;
-    assert_eq!(token_error(refreshed).await, "invalid_grant");
+    let refresh = text(&granted, "refresh_token");
+    assert_eq!(
+        s.refresh_error(&new_secret, &refresh).await,
+        "invalid_grant"
+    );
     let exchanged = app.exchange("webapp", &new_secret, &code, &verifier).await;
     assert_eq!(
         token_error(exchanged).await,
@@ -536,39 +435,26 @@ async fn a_deleted_client_s_tokens_end_and_a_new_client_with_its_id_revives_none
 
 #[both_backends]
 async fn a_rotated_client_secret_ends_the_tokens_issued_under_the_old_one(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let rs = resource_server(&app).await;
-    let ops = operator(&app).await;
-    let secret = webapp(&app).await;
-    app.user("ann@example.com").await;
-    let granted = tokens(
-        &app,
-        "webapp",
-        &secret,
-        "ann@example.com",
-        "openid offline_access",
-    )
-    .await;
-    let service = text(
-        &app.client_credentials_token("webapp", &secret, None).await,
-        "access_token",
-    );
+    let s = Scene::new(backend).await;
+    let app = &s.app;
+    let ops = app.admin_token().await;
+    app.user(ANN).await;
+    let granted = s.tokens(ANN, OFFLINE).await;
+    let service = s.service_token(&s.secret).await;
 
     let rotated = app
-        .http
-        .post(app.url("/admin/clients/webapp/secret"))
-        .bearer_auth(&ops)
+        .bearer_request(Method::POST, "/admin/clients/webapp/secret", &ops)
         .fetch()
         .await;
     assert_eq!(rotated.status(), 200);
     let rotated: Value = rotated.json().await.unwrap();
     let new_secret = text(&rotated, "client_secret");
-    assert_ne!(new_secret, secret);
+    assert_ne!(new_secret, s.secret);
 
     let old = app
         .http
         .post(app.url("/token"))
-        .basic_auth("webapp", Some(&secret))
+        .basic_auth("webapp", Some(&s.secret))
         .form(&[("grant_type", "client_credentials")])
         .fetch()
         .await;
@@ -579,53 +465,29 @@ async fn a_rotated_client_secret_ends_the_tokens_issued_under_the_old_one(backen
         ("service token", service),
     ] {
         assert!(
-            !active(&app, &rs, &token).await,
+            !s.active(&token).await,
             "the {what} issued under the old secret is inactive"
         );
     }
-    let refreshed = app
-        .refresh(
-            "webapp",
-            &new_secret,
-            &text(&granted, "refresh_token"),
-            None,
-        )
-        .await;
-    assert_eq!(token_error(refreshed).await, "invalid_grant");
-    let fresh = text(
-        &app.client_credentials_token("webapp", &new_secret, None)
-            .await,
-        "access_token",
+    let refresh = text(&granted, "refresh_token");
+    assert_eq!(
+        s.refresh_error(&new_secret, &refresh).await,
+        "invalid_grant"
     );
-    assert!(active(&app, &rs, &fresh).await, "the new secret works");
+    let fresh = s.service_token(&new_secret).await;
+    assert!(s.active(&fresh).await, "the new secret works");
 }
 
 #[both_backends]
 async fn a_password_change_ends_other_sessions_grants_and_every_pending_code(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let rs = resource_server(&app).await;
-    let secret = webapp(&app).await;
-    let ann = app.user("ann@example.com").await;
-    let elsewhere = tokens(
-        &app,
-        "webapp",
-        &secret,
-        "ann@example.com",
-        "openid offline_access",
-    )
-    .await;
+    let s = Scene::new(backend).await;
+    let app = &s.app;
+    let ann = app.user(ANN).await;
+    let elsewhere = s.tokens(ANN, OFFLINE).await;
     app.clock.advance(time::Duration::seconds(2));
     let here = browser();
-    let (code, verifier) = code_in(&app, &here, "webapp", "ann@example.com", "openid").await;
-    let now = auth_core::clock::Clock::unix(&*app.clock);
-    let current = app
-        .provider
-        .store()
-        .user_sessions(&ann.id, now)
-        .await
-        .unwrap()[0]
-        .id
-        .clone();
+    let (code, verifier) = code_in(app, &here, "webapp", ANN, "openid").await;
+    let current = app.live_sessions(&ann.id).await[0].id.clone();
 
     auth_core::account::change_password(
         &app.provider,
@@ -638,70 +500,39 @@ async fn a_password_change_ends_other_sessions_grants_and_every_pending_code(bac
     .await
     .unwrap();
 
-    assert_grant_ended(
-        &app,
-        &rs,
-        &secret,
-        &elsewhere,
-        (&code, &verifier),
-        "a code issued before the change is void",
-    )
-    .await;
+    let why = "a code issued before the change is void";
+    s.assert_grant_ended(&elsewhere, (&code, &verifier), why)
+        .await;
     // The session the password was changed in goes on.
-    let (code, verifier) = code_in(&app, &here, "webapp", "ann@example.com", "openid").await;
-    assert_eq!(
-        app.exchange("webapp", &secret, &code, &verifier)
-            .await
-            .status(),
-        200
-    );
+    let (code, verifier) = code_in(app, &here, "webapp", ANN, "openid").await;
+    s.exchange(&s.secret, &code, &verifier).await;
 }
 
 #[both_backends]
 async fn a_password_reset_ends_every_grant_and_every_pending_code(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let rs = resource_server(&app).await;
-    let secret = webapp(&app).await;
-    let ann = app.user("ann@example.com").await;
-    let granted = tokens(
-        &app,
-        "webapp",
-        &secret,
-        "ann@example.com",
-        "openid offline_access",
-    )
-    .await;
-    let (code, verifier) = code_in(&app, &browser(), "webapp", "ann@example.com", "openid").await;
+    let s = Scene::new(backend).await;
+    let ann = s.app.user(ANN).await;
+    let granted = s.tokens(ANN, OFFLINE).await;
+    let code = code_in(&s.app, &browser(), "webapp", ANN, "openid").await;
 
     // What a reset link does once it is checked and used.
-    auth_core::password_reset::set_password(
-        &app.provider,
-        &ann,
-        &Password::new(NEW_PASSWORD),
-        None,
-    )
-    .await
-    .unwrap();
+    let new_password = Password::new(NEW_PASSWORD);
+    auth_core::password_reset::set_password(&s.app.provider, &ann, &new_password, None)
+        .await
+        .unwrap();
 
-    assert_grant_ended(
-        &app,
-        &rs,
-        &secret,
-        &granted,
-        (&code, &verifier),
-        "a code issued before the reset is void",
-    )
-    .await;
+    let why = "a code issued before the reset is void";
+    s.assert_grant_ended(&granted, (&code.0, &code.1), why)
+        .await;
 }
 
 #[both_backends]
 async fn logout_ends_the_session_s_grants_and_its_pending_codes(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let rs = resource_server(&app).await;
-    let secret = webapp(&app).await;
-    app.user("ann@example.com").await;
+    let s = Scene::new(backend).await;
+    let app = &s.app;
+    app.user(ANN).await;
     let b = browser();
-    let (granted, (code, verifier)) = grant_and_pending_code(&app, &b, &secret).await;
+    let (granted, code) = s.grant_and_pending_code(&b).await;
 
     let page = b
         .get(app.url("/logout?client_id=webapp"))
@@ -719,69 +550,46 @@ async fn logout_ends_the_session_s_grants_and_its_pending_codes(backend: Backend
         done.status()
     );
 
-    assert_grant_ended(
-        &app,
-        &rs,
-        &secret,
-        &granted,
-        (&code, &verifier),
-        "a code issued before the logout is void",
-    )
-    .await;
+    let why = "a code issued before the logout is void";
+    s.assert_grant_ended(&granted, (&code.0, &code.1), why)
+        .await;
 }
 
 #[both_backends]
 async fn a_session_ended_from_the_account_takes_its_grants_and_pending_codes(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let rs = resource_server(&app).await;
-    let secret = webapp(&app).await;
-    let ann = app.user("ann@example.com").await;
-    let b = browser();
-    let (granted, (code, verifier)) = grant_and_pending_code(&app, &b, &secret).await;
+    let s = Scene::new(backend).await;
+    let ann = s.app.user(ANN).await;
+    let (granted, code) = s.grant_and_pending_code(&browser()).await;
 
     // What the account page and `DELETE /api/account/sessions/{id}` do.
-    let session = only_session(&app, &ann).await;
-    auth_core::sessions::end(&app.provider, &session)
+    let sessions = s.app.live_sessions(&ann.id).await;
+    assert_eq!(sessions.len(), 1, "one session");
+    auth_core::sessions::end(&s.app.provider, &sessions[0].id)
         .await
         .unwrap();
 
-    assert_grant_ended(
-        &app,
-        &rs,
-        &secret,
-        &granted,
-        (&code, &verifier),
-        "a code of the ended session is void",
-    )
-    .await;
+    let why = "a code of the ended session is void";
+    s.assert_grant_ended(&granted, (&code.0, &code.1), why)
+        .await;
 }
 
 #[both_backends]
 async fn refreshing_does_not_extend_a_grant_past_its_absolute_lifetime(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let rs = resource_server(&app).await;
-    let secret = webapp(&app).await;
-    app.user("ann@example.com").await;
-    let granted = tokens(
-        &app,
-        "webapp",
-        &secret,
-        "ann@example.com",
-        "openid offline_access",
-    )
-    .await;
+    let s = Scene::new(backend).await;
+    let app = &s.app;
+    app.user(ANN).await;
+    let granted = s.tokens(ANN, OFFLINE).await;
     let day = time::Duration::days(1);
     let mut refresh = text(&granted, "refresh_token");
     // Each refresh inside the 30-day refresh token lifetime, up to day 87 of the grant.
     for _ in 0..3 {
         app.clock.advance(day * 29);
-        let refreshed = app.refresh("webapp", &secret, &refresh, None).await;
+        let refreshed = app.refresh("webapp", &s.secret, &refresh, None).await;
         assert_eq!(refreshed.status(), 200);
         refresh = text(&refreshed.json().await.unwrap(), "refresh_token");
     }
     // The grant is 90 days old at day 90, however recently it was refreshed.
     app.clock.advance(day * 4);
-    assert!(!active(&app, &rs, &refresh).await);
-    let refreshed = app.refresh("webapp", &secret, &refresh, None).await;
-    assert_eq!(token_error(refreshed).await, "invalid_grant");
+    assert!(!s.active(&refresh).await);
+    assert_eq!(s.refresh_error(&s.secret, &refresh).await, "invalid_grant");
 }

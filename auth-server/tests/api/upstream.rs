@@ -7,7 +7,7 @@ use crate::support::{
     form_field, query_of, sign_in, spawn_app_with,
 };
 use auth_core::roles::{self, Role, RoleName};
-use auth_core::users::{self, Email, NewUser, Origin, Profile, password::Password};
+use auth_core::users;
 use auth_server::config::Config;
 use auth_testkit::Fetch as _;
 use serde_json::Value;
@@ -72,6 +72,11 @@ impl Pair {
         callback
     }
 
+    /// How many accounts the downstream has.
+    async fn accounts_here(&self) -> i64 {
+        db_count(&self.downstream.db.url, "SELECT COUNT(*) FROM users").await
+    }
+
     /// Signs in at the downstream through the upstream as `email`: the callback's answer.
     async fn sign_in(&self, browser: &reqwest::Client, email: &str) -> reqwest::Response {
         let callback = self.callback_url(browser, email).await;
@@ -105,22 +110,6 @@ fn location(response: &reqwest::Response) -> String {
 }
 
 /// A user at `app` whose address is not verified.
-async fn unverified_user(app: &TestApp, email: &str) {
-    users::register(
-        &app.provider,
-        NewUser {
-            email: Email::parse(email).unwrap(),
-            password: Password::new(PASSWORD),
-            profile: Profile::default(),
-            roles: vec![],
-            email_verified: false,
-        },
-        Origin::Admin,
-    )
-    .await
-    .unwrap();
-}
-
 fn claims_of(id_token: &str) -> Value {
     use base64::Engine;
     let payload = id_token.split('.').nth(1).unwrap();
@@ -188,14 +177,7 @@ async fn a_first_upstream_sign_in_creates_the_account_and_the_code_flow_goes_on(
         .unwrap();
     let claims = claims_of(tokens["id_token"].as_str().unwrap());
 
-    let user = pair
-        .downstream
-        .provider
-        .store()
-        .user_by_email("ann@example.com")
-        .await
-        .unwrap()
-        .expect("the account was created");
+    let user = pair.downstream.stored_user("ann@example.com").await;
     assert_eq!(claims["sub"], user.id.as_str());
     assert_eq!(claims["amr"], serde_json::json!(["fed"]));
     assert!(
@@ -217,10 +199,7 @@ async fn a_first_upstream_sign_in_creates_the_account_and_the_code_flow_goes_on(
     // The next sign-in, in another browser, finds the same account.
     let sessions = browser_signed_in(&pair, "ann@example.com").await;
     assert_eq!(sessions, 2, "one session per browser, both `fed`");
-    assert_eq!(
-        db_count(&pair.downstream.db.url, "SELECT COUNT(*) FROM users").await,
-        1
-    );
+    assert_eq!(pair.accounts_here().await, 1);
 }
 
 /// Signs in through the upstream in a fresh browser and returns how many sessions the
@@ -316,7 +295,7 @@ async fn linking_an_existing_account_needs_its_password(backend: Backend) {
 #[both_backends]
 async fn an_unverified_upstream_address_neither_links_nor_makes_a_second_account(backend: Backend) {
     let pair = Pair::new(backend).await;
-    unverified_user(&pair.upstream, "ann@example.com").await;
+    pair.upstream.unverified_user("ann@example.com").await;
     pair.downstream.user("ann@example.com").await;
     let answer = pair.sign_in(&browser(), "ann@example.com").await;
     assert_eq!(answer.status(), 409);
@@ -330,21 +309,15 @@ async fn an_unverified_upstream_address_neither_links_nor_makes_a_second_account
         "no way to link: {page}"
     );
     assert_eq!(pair.linked().await, 0);
-    assert_eq!(
-        db_count(&pair.downstream.db.url, "SELECT COUNT(*) FROM users").await,
-        1
-    );
+    assert_eq!(pair.accounts_here().await, 1);
 
     // An anonymous caller with an unverified upstream address learns nothing about the local
     // accounts: an address nobody has here gets the same answer (attack review of issue 23).
-    unverified_user(&pair.upstream, "nobody@example.com").await;
+    pair.upstream.unverified_user("nobody@example.com").await;
     let unknown = pair.sign_in(&browser(), "nobody@example.com").await;
     assert_eq!(unknown.status(), 409);
     assert_eq!(unknown.text().await.unwrap(), page);
-    assert_eq!(
-        db_count(&pair.downstream.db.url, "SELECT COUNT(*) FROM users").await,
-        1
-    );
+    assert_eq!(pair.accounts_here().await, 1);
 }
 
 #[both_backends]
@@ -353,26 +326,16 @@ async fn an_unverified_address_makes_an_unverified_account_only_where_that_is_al
 ) {
     // The default (`account.require_verified_email`): refused, no account.
     let pair = Pair::new(backend).await;
-    unverified_user(&pair.upstream, "bob@example.com").await;
+    pair.upstream.unverified_user("bob@example.com").await;
     let answer = pair.sign_in(&browser(), "bob@example.com").await;
     assert_eq!(answer.status(), 409);
-    assert_eq!(
-        db_count(&pair.downstream.db.url, "SELECT COUNT(*) FROM users").await,
-        0
-    );
+    assert_eq!(pair.accounts_here().await, 0);
 
     let pair = Pair::with(backend, |c| c.account.require_verified_email = false).await;
-    unverified_user(&pair.upstream, "bob@example.com").await;
+    pair.upstream.unverified_user("bob@example.com").await;
     let answer = pair.sign_in(&browser(), "bob@example.com").await;
     assert_eq!(answer.status(), 303);
-    let user = pair
-        .downstream
-        .provider
-        .store()
-        .user_by_email("bob@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let user = pair.downstream.stored_user("bob@example.com").await;
     assert!(!user.email_verified);
 }
 
@@ -628,14 +591,7 @@ async fn a_disabled_account_cannot_sign_in_through_the_upstream(backend: Backend
         pair.sign_in(&browser(), "ann@example.com").await.status(),
         303
     );
-    let user = pair
-        .downstream
-        .provider
-        .store()
-        .user_by_email("ann@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let user = pair.downstream.stored_user("ann@example.com").await;
     users::set_disabled(&pair.downstream.provider, &user.id, true)
         .await
         .unwrap();
@@ -655,10 +611,7 @@ async fn without_account_creation_an_unknown_identity_is_refused(backend: Backen
     pair.upstream.user("ann@example.com").await;
     let answer = pair.sign_in(&browser(), "ann@example.com").await;
     assert_eq!(answer.status(), 403);
-    assert_eq!(
-        db_count(&pair.downstream.db.url, "SELECT COUNT(*) FROM users").await,
-        0
-    );
+    assert_eq!(pair.accounts_here().await, 0);
 }
 
 #[both_backends]
