@@ -6,7 +6,7 @@ use crate::support::{
 };
 use auth_core::clients::{AuthMethod, ClientId, GrantType, RedirectUri};
 use auth_server::config::Config;
-use auth_testkit::{Fetch as _, ReadJson as _};
+use auth_testkit::Fetch as _;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -179,6 +179,37 @@ async fn a_token_without_the_account_scope_cannot_use_the_account_api(backend: B
     }
 }
 
+/// A public client that registered itself, redirecting to [`EVIL`]; its id.
+async fn self_registered(app: &TestApp) -> String {
+    let registered: Value = app
+        .http
+        .post(app.url("/register"))
+        .json(&json!({
+            "client_name": "Some App",
+            "redirect_uris": [EVIL],
+            "token_endpoint_auth_method": "none"
+        }))
+        .fetch_json()
+        .await;
+    registered["client_id"].as_str().unwrap().to_owned()
+}
+
+/// The `/authorize` URL of the client `id` (redirecting to [`EVIL`]) with `params` and PKCE.
+fn authorize_url_of(app: &TestApp, id: &str, params: &[(&str, &str)]) -> url::Url {
+    let mut url = url::Url::parse(&app.url("/authorize")).unwrap();
+    url.query_pairs_mut().extend_pairs([
+        ("response_type", "code"),
+        ("client_id", id),
+        ("redirect_uri", EVIL),
+    ]);
+    url.query_pairs_mut().extend_pairs(params);
+    url.query_pairs_mut().extend_pairs([
+        ("code_challenge", Pkce::new().challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ]);
+    url
+}
+
 #[both_backends]
 async fn third_party_apps_cannot_obtain_the_account_scopes(backend: Backend) {
     let app = spawn_app_with(backend, open_registration).await;
@@ -190,26 +221,8 @@ async fn third_party_apps_cannot_obtain_the_account_scopes(backend: Backend) {
         .fetch()
         .await;
     assert_eq!(refused.status(), 400);
-    let registered: Value = app
-        .http
-        .post(app.url("/register"))
-        .json(&json!({
-            "client_name": "Some App",
-            "redirect_uris": [EVIL],
-            "token_endpoint_auth_method": "none"
-        }))
-        .fetch_json()
-        .await;
-    let id = registered["client_id"].as_str().unwrap();
-    let mut url = url::Url::parse(&app.url("/authorize")).unwrap();
-    url.query_pairs_mut().extend_pairs([
-        ("response_type", "code"),
-        ("client_id", id),
-        ("redirect_uri", EVIL),
-        ("scope", "openid account"),
-        ("code_challenge", &Pkce::new().challenge),
-        ("code_challenge_method", "S256"),
-    ]);
+    let id = self_registered(&app).await;
+    let url = authorize_url_of(&app, &id, &[("scope", "openid account")]);
     let response = browser().get(url.as_str()).fetch().await;
     assert_eq!(response.status(), 400);
     assert!(response.text().await.unwrap().contains("invalid_scope"));
@@ -246,16 +259,7 @@ async fn a_users_token_never_carries_service_scopes_whatever_its_client_holds(ba
         .fetch()
         .await;
     assert_eq!(lookup.status(), 403);
-    let refreshed: Value = app
-        .refresh(
-            "portal",
-            &secret,
-            tokens["refresh_token"].as_str().unwrap(),
-            None,
-        )
-        .await
-        .read_json()
-        .await;
+    let refreshed = crate::walks_b::refreshed(&app, "portal", &secret, &tokens).await;
     assert_eq!(refreshed["scope"], "offline_access openid", "{refreshed}");
 }
 
@@ -439,28 +443,12 @@ async fn a_self_registered_client_gets_login_required_at_its_redirect_uri_after_
 ) {
     let app = spawn_app_with(backend, open_registration).await;
     app.user("ann@example.com").await;
-    let registered: Value = app
-        .http
-        .post(app.url("/register"))
-        .json(&json!({
-            "client_name": "Some App",
-            "redirect_uris": [EVIL],
-            "token_endpoint_auth_method": "none"
-        }))
-        .fetch_json()
-        .await;
-    let id = registered["client_id"].as_str().unwrap();
-    let mut url = url::Url::parse(&app.url("/authorize")).unwrap();
-    url.query_pairs_mut().extend_pairs([
-        ("response_type", "code"),
-        ("client_id", id),
-        ("redirect_uri", EVIL),
-        ("scope", "openid"),
-        ("state", "s1"),
-        ("prompt", "none"),
-        ("code_challenge", &Pkce::new().challenge),
-        ("code_challenge_method", "S256"),
-    ]);
+    let id = self_registered(&app).await;
+    let url = authorize_url_of(
+        &app,
+        &id,
+        &[("scope", "openid"), ("state", "s1"), ("prompt", "none")],
+    );
     let location = app.follow(&browser(), url.as_str()).await;
     assert!(location.starts_with(EVIL), "{location}");
     let query = query_of(&location);
