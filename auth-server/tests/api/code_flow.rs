@@ -1,7 +1,7 @@
 //! The authorization code flow with PKCE, end to end over HTTP.
 
 use crate::support::{Backend, Pkce, REDIRECT_URI, both_backends, browser, query_of, spawn_app};
-use crate::walks_b::{code_in, public_client, public_exchange, verify_at};
+use crate::walks_b::{code_in, decide_consent, public_client, public_exchange, verify_at};
 use auth_core::clients::{AuthMethod, GrantType};
 use auth_testkit::{Fetch as _, ReadJson as _};
 use serde_json::Value;
@@ -397,19 +397,7 @@ async fn denied_consent_is_access_denied_at_the_client(backend: Backend) {
         .await;
     let next = response.headers()["location"].to_str().unwrap().to_owned();
     let consent = app.follow(&browser, &app.url(&next)).await;
-    let page = browser.get(&consent).fetch_text().await;
-    let form = [
-        (
-            "csrf_token",
-            crate::support::form_field(&page, "csrf_token").unwrap(),
-        ),
-        (
-            "request",
-            crate::support::form_field(&page, "request").unwrap(),
-        ),
-        ("decision", "deny".to_owned()),
-    ];
-    let response = browser.post(app.url("/consent")).form(&form).fetch().await;
+    let response = decide_consent(&app, &browser, &consent, "deny").await;
     let query = query_of(response.headers()["location"].to_str().unwrap());
     assert_eq!(query["error"], "access_denied");
     assert_eq!(query["state"], "state-123");

@@ -1,25 +1,14 @@
 //! RP-initiated logout.
 
 use crate::support::{Backend, Pkce, REDIRECT_URI, both_backends, browser, form_field, spawn_app};
-use crate::walks_b::{code_in, refreshed, tokens_in};
-use auth_core::clients::{ClientId, RedirectUri};
+use crate::walks_b::{allow_post_logout_redirect, code_in, refreshed, tokens_in};
 use auth_testkit::Fetch as _;
 
 const AFTER_LOGOUT: &str = "http://127.0.0.1:9/signed-out";
 
 async fn setup(app: &crate::support::TestApp) -> String {
     let secret = app.code_client("webapp").await;
-    let mut client = app
-        .provider
-        .store()
-        .client(&ClientId::parse("webapp").unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-        .as_ref()
-        .clone();
-    client.post_logout_redirect_uris = vec![RedirectUri::parse(AFTER_LOGOUT).unwrap()];
-    app.provider.store().update_client(&client).await.unwrap();
+    allow_post_logout_redirect(app, "webapp", AFTER_LOGOUT).await;
     app.user("ann@example.com").await;
     secret
 }

@@ -391,20 +391,17 @@ async fn concurrent_attempts_with_one_emailed_code_let_exactly_one_succeed(backe
         .as_str()
         .unwrap()
         .to_owned();
-    let verify = |code: String| {
+    let account_api = |path: &str, body: Value| {
         app.http
-            .post(app.url("/api/account/otp/verify"))
+            .post(app.url(path))
             .bearer_auth(&access)
-            .json(&json!({"code": code}))
-            .send()
+            .json(&body)
     };
+    let verify =
+        |code: String| account_api("/api/account/otp/verify", json!({"code": code})).send();
     for round in 0..ROUNDS {
         let seen = mail.received().len();
-        let sent = app
-            .http
-            .post(app.url("/api/account/otp/send"))
-            .bearer_auth(&access)
-            .json(&json!({}))
+        let sent = account_api("/api/account/otp/send", json!({}))
             .fetch()
             .await;
         assert_eq!(sent.status(), 202);

@@ -1,10 +1,10 @@
 //! Who may call each route: the route table, scopes at the account API, metrics, logout redirects and prompt=none answers (issue 19).
 
 use crate::support::{
-    Backend, PASSWORD, Pkce, REDIRECT_URI, TestApp, both_backends, browser, form_field, query_of,
-    spawn_app, spawn_app_with,
+    Backend, PASSWORD, Pkce, REDIRECT_URI, TestApp, both_backends, browser, query_of, spawn_app,
+    spawn_app_with,
 };
-use auth_core::clients::{AuthMethod, ClientId, GrantType, RedirectUri};
+use auth_core::clients::{AuthMethod, GrantType};
 use auth_server::config::Config;
 use auth_testkit::Fetch as _;
 use serde_json::{Value, json};
@@ -419,18 +419,8 @@ async fn logout_does_not_redirect_to_a_self_registered_client_without_proof(back
 
     // A client an administrator registered keeps its redirect.
     app.code_client("webapp").await;
-    let mut client = app
-        .provider
-        .store()
-        .client(&ClientId::parse("webapp").unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-        .as_ref()
-        .clone();
-    client.post_logout_redirect_uris =
-        vec![RedirectUri::parse("http://127.0.0.1:9/signed-out").unwrap()];
-    app.provider.store().update_client(&client).await.unwrap();
+    crate::walks_b::allow_post_logout_redirect(&app, "webapp", "http://127.0.0.1:9/signed-out")
+        .await;
     let logout = "/logout?client_id=webapp\
         &post_logout_redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fsigned-out";
     let trusted = browser().get(app.url(logout)).fetch().await;
@@ -486,16 +476,7 @@ async fn max_age_accepts_a_login_made_for_this_request_however_long_it_took(back
         "the login of this request satisfies max_age: {after}"
     );
     let callback = if after.contains("/consent?") {
-        let page = b.get(&after).fetch_text().await;
-        let done = b
-            .post(app.url("/consent"))
-            .form(&[
-                ("csrf_token", form_field(&page, "csrf_token").unwrap()),
-                ("request", form_field(&page, "request").unwrap()),
-                ("decision", "allow".to_owned()),
-            ])
-            .fetch()
-            .await;
+        let done = crate::walks_b::decide_consent(&app, &b, &after, "allow").await;
         done.headers()["location"].to_str().unwrap().to_owned()
     } else {
         after

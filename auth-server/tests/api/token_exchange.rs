@@ -112,6 +112,12 @@ impl Platform {
             .await
     }
 
+    /// The events service exchanges Ann's token with `target` (and nothing else) after it.
+    async fn events_exchange_for(&self, target: &[(&str, &str)]) -> (u16, Value) {
+        self.subject_exchange("events", &self.events_secret, &self.subject, target)
+            .await
+    }
+
     /// The web app revokes `token`.
     async fn revoke(&self, token: &str) {
         let revoked = self
@@ -202,14 +208,7 @@ async fn a_service_exchanges_a_users_token_for_one_to_another_service(backend: B
     )
     .await
     .unwrap();
-    let (status, body) = p
-        .subject_exchange(
-            "events",
-            &p.events_secret,
-            &p.subject,
-            &[("resource", TICKETS)],
-        )
-        .await;
+    let (status, body) = p.events_exchange_for(&[("resource", TICKETS)]).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["scope"], "email");
 
@@ -245,14 +244,7 @@ async fn a_client_without_the_grant_or_the_target_is_refused(backend: Backend) {
     assert_eq!(body["error"], "unauthorized_client", "{status} {body}");
 
     // The events service, for a target it is not configured for (RFC 8693 section 2.2.2).
-    let (status, body) = p
-        .subject_exchange(
-            "events",
-            &p.events_secret,
-            &p.subject,
-            &[("audience", PAYMENTS)],
-        )
-        .await;
+    let (status, body) = p.events_exchange_for(&[("audience", PAYMENTS)]).await;
     refused_naming(status, &body, "invalid_target", PAYMENTS);
     // Two targets: a token is for one service.
     let (status, body) = p
@@ -260,19 +252,10 @@ async fn a_client_without_the_grant_or_the_target_is_refused(backend: Backend) {
         .await;
     refused(status, &body, "invalid_target");
     // A resource that is allowed but not registered.
-    let (status, body) = p
-        .subject_exchange(
-            "events",
-            &p.events_secret,
-            &p.subject,
-            &[("resource", TICKETS)],
-        )
-        .await;
+    let (status, body) = p.events_exchange_for(&[("resource", TICKETS)]).await;
     refused(status, &body, "invalid_target");
     // No target at all.
-    let (status, body) = p
-        .subject_exchange("events", &p.events_secret, &p.subject, &[])
-        .await;
+    let (status, body) = p.events_exchange_for(&[]).await;
     refused(status, &body, "invalid_request");
 
     // Taking the configuration away takes the grant away.

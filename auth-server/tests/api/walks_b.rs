@@ -1,9 +1,11 @@
 //! Steps that several suites take the same way: of the code flow, a code in a browser that
-//! keeps its session, the tokens for it, a refresh read as JSON and a public client's code
-//! exchange, a token checked against the published keys, userinfo for a token; of the command line, a run that must succeed and the JSON it prints.
+//! keeps its session, a consent decision, the tokens for it, a refresh read as JSON and a public client's code
+//! exchange, a redirect after logout, a token checked against the published keys, userinfo for a token; of the command line, a run that must succeed and the JSON it prints.
 
-use crate::support::{Pkce, REDIRECT_URI, ReadJson as _, TestApp, query_of, verify_with_jwks};
-use auth_core::clients::{AuthMethod, GrantType};
+use crate::support::{
+    Pkce, REDIRECT_URI, ReadJson as _, TestApp, form_field, query_of, verify_with_jwks,
+};
+use auth_core::clients::{AuthMethod, ClientId, GrantType, RedirectUri};
 use auth_testkit::Fetch as _;
 use serde_json::Value;
 
@@ -20,6 +22,26 @@ pub async fn code_in(
         .authorize_as(browser, &app.authorize_url(client, &pkce, &[]), email)
         .await;
     (query_of(&callback)["code"].clone(), pkce)
+}
+
+/// Opens the consent page at `consent_url` in `browser` and presses `decision` (`allow` or
+/// `deny`); the answer (a redirect to the client).
+pub async fn decide_consent(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    consent_url: &str,
+    decision: &str,
+) -> reqwest::Response {
+    let page = browser.get(consent_url).fetch_text().await;
+    browser
+        .post(app.url("/consent"))
+        .form(&[
+            ("csrf_token", form_field(&page, "csrf_token").unwrap()),
+            ("request", form_field(&page, "request").unwrap()),
+            ("decision", decision.to_owned()),
+        ])
+        .fetch()
+        .await
 }
 
 /// The token response for the code of [`code_in`], exchanged by the confidential `client`.
@@ -42,6 +64,21 @@ pub async fn refreshed(app: &TestApp, client: &str, secret: &str, tokens: &Value
         .await
         .read_json()
         .await
+}
+
+/// Registers `uri` as where `client` may send browsers after a logout.
+pub async fn allow_post_logout_redirect(app: &TestApp, client: &str, uri: &str) {
+    let mut client = app
+        .provider
+        .store()
+        .client(&ClientId::parse(client).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .as_ref()
+        .clone();
+    client.post_logout_redirect_uris = vec![RedirectUri::parse(uri).unwrap()];
+    app.provider.store().update_client(&client).await.unwrap();
 }
 
 /// A client-credentials access token of the client `id`.
