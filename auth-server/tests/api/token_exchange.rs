@@ -8,9 +8,7 @@ use crate::support::{
     Backend, REDIRECT_URI, TestApp, both_backends, browser, spawn_app, spawn_app_with,
 };
 use crate::walks_b::{code_in, public_client, public_exchange, service_token, verify_at};
-use auth_core::clients::{
-    self, AuthMethod, ClientId, ClientSecurity, GrantType, NewClient, TokenExchangePolicy,
-};
+use auth_core::clients::{self, AuthMethod, ClientId, GrantType, NewClient, TokenExchangePolicy};
 use auth_core::keys::SigningAlgorithm;
 use auth_core::resources;
 use auth_core::scope::Scope;
@@ -23,23 +21,33 @@ const TICKETS: &str = "https://tickets.example.com";
 const PAYMENTS: &str = "https://payments.example.com";
 const EMAIL: &str = "ann@example.com";
 
-/// A confidential service that may exchange users' tokens for `audiences`; returns its secret.
-async fn exchanging_service(app: &TestApp, id: &str, scope: &str, audiences: &[&str]) -> String {
-    let mut new = NewClient::new(
-        format!("Service {id}"),
-        AuthMethod::ClientSecretBasic,
-        vec![GrantType::ClientCredentials, GrantType::TokenExchange],
-    );
+/// Registers the confidential client `id` named `name` with `grants` and `scope`, set up further
+/// by `configure`; returns its secret.
+async fn confidential(
+    app: &TestApp,
+    id: &str,
+    name: String,
+    grants: Vec<GrantType>,
+    scope: &str,
+    configure: impl FnOnce(&mut NewClient),
+) -> String {
+    let mut new = NewClient::new(name, AuthMethod::ClientSecretBasic, grants);
     new.id = Some(ClientId::parse(id).unwrap());
     new.scope = Scope::parse(scope).unwrap();
-    new.security = ClientSecurity {
-        token_exchange: Some(TokenExchangePolicy {
-            audiences: audiences.iter().map(|a| (*a).to_owned()).collect(),
-        }),
-        ..ClientSecurity::default()
-    };
+    configure(&mut new);
     let (_, secret) = clients::register(&app.provider, new).await.unwrap();
     secret.unwrap().expose().to_owned()
+}
+
+/// A confidential service that may exchange users' tokens for `audiences`; returns its secret.
+async fn exchanging_service(app: &TestApp, id: &str, scope: &str, audiences: &[&str]) -> String {
+    let grants = vec![GrantType::ClientCredentials, GrantType::TokenExchange];
+    confidential(app, id, format!("Service {id}"), grants, scope, |new| {
+        new.security.token_exchange = Some(TokenExchangePolicy {
+            audiences: audiences.iter().map(|a| (*a).to_owned()).collect(),
+        });
+    })
+    .await
 }
 
 /// The platform: the user Ann, her tokens at the web app `webapp` (scope `openid profile email
@@ -630,23 +638,22 @@ async fn put_token_exchange(app: &TestApp, token: &str, audiences: Value) -> req
 /// A code-flow client with pairwise subjects in the sector of [`REDIRECT_URI`]'s host, with
 /// `grants`; returns its secret.
 async fn pairwise_client(app: &TestApp, id: &str, grants: &[GrantType], exchange: bool) -> String {
-    let mut new = NewClient::new(
+    let scope = "openid profile email offline_access";
+    confidential(
+        app,
+        id,
         format!("Pairwise {id}"),
-        AuthMethod::ClientSecretBasic,
         grants.to_vec(),
-    );
-    new.id = Some(ClientId::parse(id).unwrap());
-    new.scope = Scope::parse("openid profile email offline_access").unwrap();
-    new.redirect_uris = vec![auth_core::clients::RedirectUri::parse(REDIRECT_URI).unwrap()];
-    new.security = ClientSecurity {
-        pairwise: true,
-        token_exchange: exchange.then(|| TokenExchangePolicy {
-            audiences: vec![TICKETS.to_owned()],
-        }),
-        ..ClientSecurity::default()
-    };
-    let (_, secret) = clients::register(&app.provider, new).await.unwrap();
-    secret.unwrap().expose().to_owned()
+        scope,
+        |new| {
+            new.redirect_uris = vec![auth_core::clients::RedirectUri::parse(REDIRECT_URI).unwrap()];
+            new.security.pairwise = true;
+            new.security.token_exchange = exchange.then(|| TokenExchangePolicy {
+                audiences: vec![TICKETS.to_owned()],
+            });
+        },
+    )
+    .await
 }
 
 #[both_backends]
