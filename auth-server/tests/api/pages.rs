@@ -110,6 +110,9 @@ async fn weak_passwords_and_bad_addresses_are_explained(backend: Backend) {
     );
 }
 
+/// A login post: the browser it comes from, its extra headers, the status it gets and why.
+type LoginAttempt<'a> = (&'a reqwest::Client, &'a [(&'a str, &'a str)], u16, &'a str);
+
 #[both_backends]
 async fn forms_without_a_valid_csrf_token_or_from_another_site_are_refused(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -133,7 +136,7 @@ async fn forms_without_a_valid_csrf_token_or_from_another_site_are_refused(backe
     // A token from another browser (cookie) does not work, nor one sent from another site;
     // the same origin, even as `null`, does.
     let other = crate::support::browser();
-    let attempts: [(&reqwest::Client, &[(&str, &str)], u16, &str); 4] = [
+    let attempts: [LoginAttempt; 4] = [
         (&other, &[], 403, "another browser's token"),
         (
             &browser,
