@@ -1,4 +1,4 @@
-use crate::support::{Backend, both_backends, spawn_app, verify_with_jwks};
+use crate::support::{Backend, TestApp, both_backends, spawn_app};
 use auth_core::clients::{AuthMethod, GrantType};
 use auth_testkit::Fetch as _;
 use reqwest::StatusCode;
@@ -17,16 +17,34 @@ async fn error_of(response: reqwest::Response) -> (StatusCode, String, String) {
     )
 }
 
+/// A request to the token endpoint authenticated with HTTP Basic as `id`.
+fn token_request(app: &TestApp, id: &str, secret: &str) -> reqwest::RequestBuilder {
+    app.http
+        .post(app.url("/token"))
+        .basic_auth(id, Some(secret))
+}
+
+/// Asserts that `response` is the error `code` with `status` and, where given, `description`.
+async fn assert_refused(
+    response: reqwest::Response,
+    expected_status: StatusCode,
+    code: &str,
+    expected_description: Option<&str>,
+) {
+    let (status, error, description) = error_of(response).await;
+    assert_eq!((status, error.as_str()), (expected_status, code));
+    if let Some(expected) = expected_description {
+        assert_eq!(description, expected);
+    }
+}
+
 #[both_backends]
 async fn issues_an_rfc9068_token_that_verifies_with_the_jwks(backend: Backend) {
     let app = spawn_app(backend).await;
     let secret = app
         .confidential_client("events", "users:read events:write")
         .await;
-    let response = app
-        .http
-        .post(app.url("/token"))
-        .basic_auth("events", Some(&secret))
+    let response = token_request(&app, "events", &secret)
         .form(&[
             ("grant_type", "client_credentials"),
             ("scope", "users:read"),
@@ -43,15 +61,9 @@ async fn issues_an_rfc9068_token_that_verifies_with_the_jwks(backend: Backend) {
     assert!(body.get("refresh_token").is_none());
 
     let token = body["access_token"].as_str().unwrap();
-    let (header, claims) = verify_with_jwks(
-        &app.base_url,
-        &app.http,
-        token,
-        &app.base_url,
-        &app.base_url,
-    )
-    .await
-    .expect("token verifies against the JWKS");
+    let (header, claims) = crate::walks_b::verify_at(&app, token, &app.base_url)
+        .await
+        .expect("token verifies against the JWKS");
     assert_eq!(header.typ.as_deref(), Some("at+jwt"));
     assert_eq!(claims["sub"], "events");
     assert_eq!(claims["client_id"], "events");
@@ -96,22 +108,17 @@ async fn client_secret_post_works_for_clients_registered_for_it(backend: Backend
         .await;
     assert_eq!(response.status(), 200);
 
-    let response = app
-        .http
-        .post(app.url("/token"))
-        .basic_auth("poster", Some(&secret))
+    let response = token_request(&app, "poster", &secret)
         .form(&[("grant_type", "client_credentials")])
         .fetch()
         .await;
-    let (status, error, description) = error_of(response).await;
-    assert_eq!(
-        (status, error.as_str()),
-        (StatusCode::UNAUTHORIZED, "invalid_client")
-    );
-    assert_eq!(
-        description,
-        "client `poster` is registered for client_secret_post, not client_secret_basic"
-    );
+    assert_refused(
+        response,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        Some("client `poster` is registered for client_secret_post, not client_secret_basic"),
+    )
+    .await;
 }
 
 #[both_backends]
@@ -227,62 +234,51 @@ async fn a_client_without_the_grant_is_unauthorized_client(backend: Backend) {
         )
         .await
         .unwrap();
-    let response = app
-        .http
-        .post(app.url("/token"))
-        .basic_auth("webapp", Some(&secret))
+    let response = token_request(&app, "webapp", &secret)
         .form(&[("grant_type", "client_credentials")])
         .fetch()
         .await;
-    let (status, error, description) = error_of(response).await;
-    assert_eq!(
-        (status, error.as_str()),
-        (StatusCode::BAD_REQUEST, "unauthorized_client")
-    );
-    assert_eq!(
-        description,
-        "client `webapp` is not allowed to use grant_type `client_credentials`"
-    );
+    assert_refused(
+        response,
+        StatusCode::BAD_REQUEST,
+        "unauthorized_client",
+        Some("client `webapp` is not allowed to use grant_type `client_credentials`"),
+    )
+    .await;
 }
 
 #[both_backends]
 async fn the_body_must_be_a_form_of_bounded_size(backend: Backend) {
     let app = spawn_app(backend).await;
     let secret = app.confidential_client("svc", "x").await;
-    let response = app
-        .http
-        .post(app.url("/token"))
-        .basic_auth("svc", Some(&secret))
+    let response = token_request(&app, "svc", &secret)
         .json(&serde_json::json!({"grant_type": "client_credentials"}))
         .fetch()
         .await;
-    let (status, error, description) = error_of(response).await;
-    assert_eq!(
-        (status, error.as_str()),
-        (StatusCode::BAD_REQUEST, "invalid_request")
-    );
-    assert_eq!(
-        description,
-        "the request body must be application/x-www-form-urlencoded"
-    );
+    assert_refused(
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        Some("the request body must be application/x-www-form-urlencoded"),
+    )
+    .await;
 
     let huge = format!(
         "grant_type=client_credentials&pad={}",
         "a".repeat(70 * 1024)
     );
-    let response = app
-        .http
-        .post(app.url("/token"))
-        .basic_auth("svc", Some(&secret))
+    let response = token_request(&app, "svc", &secret)
         .header("content-type", "application/x-www-form-urlencoded")
         .body(huge)
         .fetch()
         .await;
-    let (status, error, _) = error_of(response).await;
-    assert_eq!(
-        (status, error.as_str()),
-        (StatusCode::PAYLOAD_TOO_LARGE, "invalid_request")
-    );
+    assert_refused(
+        response,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "invalid_request",
+        None,
+    )
+    .await;
 
     let response = app.http.get(app.url("/token")).fetch().await;
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
@@ -292,10 +288,7 @@ async fn the_body_must_be_a_form_of_bounded_size(backend: Backend) {
 async fn two_authentication_methods_in_one_request_are_refused(backend: Backend) {
     let app = spawn_app(backend).await;
     let secret = app.confidential_client("svc", "x").await;
-    let response = app
-        .http
-        .post(app.url("/token"))
-        .basic_auth("svc", Some(&secret))
+    let response = token_request(&app, "svc", &secret)
         .form(&[
             ("grant_type", "client_credentials"),
             ("client_id", "svc"),
@@ -303,11 +296,7 @@ async fn two_authentication_methods_in_one_request_are_refused(backend: Backend)
         ])
         .fetch()
         .await;
-    let (status, error, _) = error_of(response).await;
-    assert_eq!(
-        (status, error.as_str()),
-        (StatusCode::BAD_REQUEST, "invalid_request")
-    );
+    assert_refused(response, StatusCode::BAD_REQUEST, "invalid_request", None).await;
 }
 
 #[both_backends]

@@ -1,11 +1,24 @@
 //! The authorization code flow with PKCE, end to end over HTTP.
 
-use crate::support::{
-    Backend, Pkce, REDIRECT_URI, both_backends, browser, query_of, spawn_app, verify_with_jwks,
-};
+use crate::support::{Backend, Pkce, REDIRECT_URI, both_backends, browser, query_of, spawn_app};
+use crate::walks_b::{code_in, decide_consent, public_client, public_exchange, verify_at};
 use auth_core::clients::{AuthMethod, GrantType};
 use auth_testkit::{Fetch as _, ReadJson as _};
 use serde_json::Value;
+
+/// A token request of the client `webapp` with `form` exactly as given.
+async fn webapp_token(
+    app: &crate::support::TestApp,
+    secret: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    app.http
+        .post(app.url("/token"))
+        .basic_auth("webapp", Some(secret))
+        .form(form)
+        .fetch()
+        .await
+}
 
 #[both_backends]
 async fn the_code_flow_issues_verifiable_access_id_and_refresh_tokens(backend: Backend) {
@@ -35,11 +48,9 @@ async fn the_code_flow_issues_verifiable_access_id_and_refresh_tokens(backend: B
     assert_eq!(tokens["scope"], "email offline_access openid profile");
     assert!(tokens["refresh_token"].as_str().unwrap().starts_with("rt_"));
 
-    let (header, access) = verify_with_jwks(
-        &app.base_url,
-        &app.http,
+    let (header, access) = verify_at(
+        &app,
         tokens["access_token"].as_str().unwrap(),
-        &app.base_url,
         &app.base_url,
     )
     .await
@@ -50,10 +61,7 @@ async fn the_code_flow_issues_verifiable_access_id_and_refresh_tokens(backend: B
     assert!(access["auth_time"].is_i64());
 
     let id_token = tokens["id_token"].as_str().unwrap();
-    let (header, id) =
-        verify_with_jwks(&app.base_url, &app.http, id_token, &app.base_url, "webapp")
-            .await
-            .unwrap();
+    let (header, id) = verify_at(&app, id_token, "webapp").await.unwrap();
     assert_eq!(header.typ.as_deref(), Some("JWT"));
     assert_eq!(id["sub"], user.id.as_str());
     assert_eq!(id["nonce"], "nonce-456");
@@ -169,17 +177,16 @@ async fn a_missing_or_wrong_code_verifier_is_refused(backend: Backend) {
     app.user("ann@example.com").await;
     let (code, pkce) = app.code_for("webapp", "ann@example.com").await;
 
-    let missing = app
-        .http
-        .post(app.url("/token"))
-        .basic_auth("webapp", Some(&secret))
-        .form(&[
+    let missing = webapp_token(
+        &app,
+        &secret,
+        &[
             ("grant_type", "authorization_code"),
             ("code", code.as_str()),
             ("redirect_uri", REDIRECT_URI),
-        ])
-        .fetch()
-        .await;
+        ],
+    )
+    .await;
     assert_eq!(missing.status(), 400);
     let body: Value = missing.json().await.unwrap();
     assert_eq!(body["error"], "invalid_request");
@@ -244,16 +251,7 @@ async fn codes_expire_after_sixty_seconds_and_belong_to_their_client(backend: Ba
     let secret = app.code_client("webapp").await;
     let other = app.code_client("other").await;
     app.user("ann@example.com").await;
-    let browser = browser();
-    let pkce = Pkce::new();
-    let callback = app
-        .authorize_as(
-            &browser,
-            &app.authorize_url("webapp", &pkce, &[]),
-            "ann@example.com",
-        )
-        .await;
-    let code = query_of(&callback)["code"].clone();
+    let (code, pkce) = code_in(&app, &browser(), "webapp", "ann@example.com").await;
     let stolen: Value = app
         .exchange("other", &other, &code, &pkce.verifier)
         .await
@@ -282,18 +280,17 @@ async fn the_token_request_must_repeat_the_redirect_uri(backend: Backend) {
     let secret = app.code_client("webapp").await;
     app.user("ann@example.com").await;
     let (code, pkce) = app.code_for("webapp", "ann@example.com").await;
-    let response = app
-        .http
-        .post(app.url("/token"))
-        .basic_auth("webapp", Some(&secret))
-        .form(&[
+    let response = webapp_token(
+        &app,
+        &secret,
+        &[
             ("grant_type", "authorization_code"),
             ("code", code.as_str()),
             ("redirect_uri", "http://127.0.0.1:9/other"),
             ("code_verifier", pkce.verifier.as_str()),
-        ])
-        .fetch()
-        .await;
+        ],
+    )
+    .await;
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], "invalid_grant");
     assert_eq!(
@@ -305,14 +302,7 @@ async fn the_token_request_must_repeat_the_redirect_uri(backend: Backend) {
 #[both_backends]
 async fn public_clients_use_pkce_without_a_secret(backend: Backend) {
     let app = spawn_app(backend).await;
-    app.client_with(
-        "spa",
-        "openid",
-        AuthMethod::None,
-        &[GrantType::AuthorizationCode, GrantType::RefreshToken],
-        &[REDIRECT_URI],
-    )
-    .await;
+    public_client(&app, "spa", "openid").await;
     app.user("ann@example.com").await;
     let pkce = Pkce::new();
     let browser = browser();
@@ -320,18 +310,7 @@ async fn public_clients_use_pkce_without_a_secret(backend: Backend) {
     url = url.replace("scope=openid+profile+email+offline_access", "scope=openid");
     let callback = app.authorize_as(&browser, &url, "ann@example.com").await;
     let code = query_of(&callback)["code"].clone();
-    let response = app
-        .http
-        .post(app.url("/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", "spa"),
-            ("code", code.as_str()),
-            ("redirect_uri", REDIRECT_URI),
-            ("code_verifier", pkce.verifier.as_str()),
-        ])
-        .fetch()
-        .await;
+    let response = public_exchange(&app, "spa", &code, &pkce, None).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["access-control-allow-origin"], "*");
     let tokens: Value = response.json().await.unwrap();
@@ -418,19 +397,7 @@ async fn denied_consent_is_access_denied_at_the_client(backend: Backend) {
         .await;
     let next = response.headers()["location"].to_str().unwrap().to_owned();
     let consent = app.follow(&browser, &app.url(&next)).await;
-    let page = browser.get(&consent).fetch_text().await;
-    let form = [
-        (
-            "csrf_token",
-            crate::support::form_field(&page, "csrf_token").unwrap(),
-        ),
-        (
-            "request",
-            crate::support::form_field(&page, "request").unwrap(),
-        ),
-        ("decision", "deny".to_owned()),
-    ];
-    let response = browser.post(app.url("/consent")).form(&form).fetch().await;
+    let response = decide_consent(&app, &browser, &consent, "deny").await;
     let query = query_of(response.headers()["location"].to_str().unwrap());
     assert_eq!(query["error"], "access_denied");
     assert_eq!(query["state"], "state-123");

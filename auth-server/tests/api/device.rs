@@ -107,9 +107,20 @@ async fn decide(
 ) -> (u16, String) {
     let (status, page) = enter_code(app, browser, user_code).await;
     assert_eq!(status, 200, "{page}");
+    press(app, browser, &page, decision).await
+}
+
+/// Presses `decision` (`approve` or `deny`) on the device consent `page`; returns status and
+/// page of the answer.
+async fn press(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    page: &str,
+    decision: &str,
+) -> (u16, String) {
     let form = [
-        ("csrf_token", form_field(&page, "csrf_token").unwrap()),
-        ("user_code", form_field(&page, "user_code").unwrap()),
+        ("csrf_token", form_field(page, "csrf_token").unwrap()),
+        ("user_code", form_field(page, "user_code").unwrap()),
         ("decision", decision.to_owned()),
     ];
     let response = browser
@@ -119,6 +130,39 @@ async fn decide(
         .await;
     let status = response.status().as_u16();
     (status, response.text().await.unwrap())
+}
+
+/// Refreshes `tokens` as the public client `client`.
+async fn refresh_public(app: &TestApp, client: &str, tokens: &Value) -> reqwest::Response {
+    app.http
+        .post(app.url("/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", client),
+            ("refresh_token", text(tokens, "refresh_token")),
+        ])
+        .fetch()
+        .await
+}
+
+/// The claims of `token`, checked against the server's JWKS for `audience` (the issuer when
+/// `None`, as for access tokens).
+async fn verified(app: &TestApp, token: &str, audience: Option<&str>) -> Value {
+    let issuer = app.provider.settings().issuer.as_str().to_owned();
+    let audience = audience.unwrap_or(&issuer);
+    let (_, claims) = verify_with_jwks(&app.base_url, &app.http, token, &issuer, audience)
+        .await
+        .unwrap();
+    claims
+}
+
+/// A server with the device client `tv` and the user ann, and a browser ann is signed in with.
+async fn ann_signed_in(backend: Backend) -> (TestApp, reqwest::Client) {
+    let app = spawn_app(backend).await;
+    device_client(&app, "tv").await;
+    app.user("ann@example.com").await;
+    let browser = signed_in(&app, "ann@example.com").await;
+    (app, browser)
 }
 
 fn text<'a>(body: &'a Value, field: &str) -> &'a str {
@@ -192,71 +236,32 @@ async fn a_device_gets_tokens_after_the_user_signs_in_and_approves_on_the_device
     for scope in ["openid", "profile", "offline_access"] {
         assert!(consent.contains(scope), "{scope}: {consent}");
     }
-    let form = [
-        ("csrf_token", form_field(&consent, "csrf_token").unwrap()),
-        ("user_code", form_field(&consent, "user_code").unwrap()),
-        ("decision", "approve".to_owned()),
-    ];
-    let response = browser
-        .post(app.url("/device/decision"))
-        .form(&form)
-        .fetch()
-        .await;
-    assert_eq!(response.status(), 200);
-    let done = response.text().await.unwrap();
+    let (status, done) = press(&app, &browser, &consent, "approve").await;
+    assert_eq!(status, 200);
     assert!(done.contains("Device connected"), "{done}");
     let (status, tokens) = poll(&app, "tv", device_code).await;
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(tokens["token_type"], "Bearer");
     assert_eq!(tokens["scope"], "offline_access openid profile");
     assert!(tokens["refresh_token"].as_str().unwrap().starts_with("rt_"));
-    let issuer = app.provider.settings().issuer.as_str().to_owned();
-    let (_, claims) = verify_with_jwks(
-        &app.base_url,
-        &app.http,
-        text(&tokens, "access_token"),
-        &issuer,
-        &issuer,
-    )
-    .await
-    .unwrap();
+    let claims = verified(&app, text(&tokens, "access_token"), None).await;
     assert_eq!(claims["client_id"], "tv");
     let ann = app.provider.store().user_by_email("ann@example.com").await;
     assert_eq!(claims["sub"], ann.unwrap().unwrap().id.to_string());
-    let (_, id_claims) = verify_with_jwks(
-        &app.base_url,
-        &app.http,
-        text(&tokens, "id_token"),
-        &issuer,
-        "tv",
-    )
-    .await
-    .unwrap();
+    let id_claims = verified(&app, text(&tokens, "id_token"), Some("tv")).await;
     assert!(id_claims["sid"].is_string(), "{id_claims}");
 
     // Used once.
     let (error, _) = poll_error(&app, "tv", device_code).await;
     assert_eq!(error, "invalid_grant");
     // The refresh token works like the code flow's.
-    let refreshed = app
-        .http
-        .post(app.url("/token"))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("client_id", "tv"),
-            ("refresh_token", text(&tokens, "refresh_token")),
-        ])
-        .fetch()
-        .await;
+    let refreshed = refresh_public(&app, "tv", &tokens).await;
     assert_eq!(refreshed.status(), 200);
 }
 
 #[both_backends]
 async fn a_decided_code_is_no_longer_accepted_on_the_page(backend: Backend) {
-    let app = spawn_app(backend).await;
-    device_client(&app, "tv").await;
-    app.user("ann@example.com").await;
-    let browser = signed_in(&app, "ann@example.com").await;
+    let (app, browser) = ann_signed_in(backend).await;
     let body = started(&app, "tv").await;
     let user_code = text(&body, "user_code");
     let (status, _) = decide(&app, &browser, user_code, "approve").await;
@@ -314,10 +319,7 @@ async fn polling_faster_than_the_interval_slows_the_device_down(backend: Backend
 async fn an_expired_device_code_answers_expired_token_and_its_user_code_is_refused(
     backend: Backend,
 ) {
-    let app = spawn_app(backend).await;
-    device_client(&app, "tv").await;
-    app.user("ann@example.com").await;
-    let browser = signed_in(&app, "ann@example.com").await;
+    let (app, browser) = ann_signed_in(backend).await;
     let body = started(&app, "tv").await;
     app.clock.advance(time::Duration::seconds(601));
     let (error, _) = poll_error(&app, "tv", text(&body, "device_code")).await;
@@ -329,10 +331,7 @@ async fn an_expired_device_code_answers_expired_token_and_its_user_code_is_refus
 
 #[both_backends]
 async fn a_denied_request_answers_access_denied(backend: Backend) {
-    let app = spawn_app(backend).await;
-    device_client(&app, "tv").await;
-    app.user("ann@example.com").await;
-    let browser = signed_in(&app, "ann@example.com").await;
+    let (app, browser) = ann_signed_in(backend).await;
     let body = started(&app, "tv").await;
     let (status, page) = decide(&app, &browser, text(&body, "user_code"), "deny").await;
     assert_eq!(status, 200);
@@ -354,10 +353,7 @@ async fn a_denied_request_answers_access_denied(backend: Backend) {
 
 #[both_backends]
 async fn wrong_user_codes_get_a_clear_message_and_approve_nothing(backend: Backend) {
-    let app = spawn_app(backend).await;
-    device_client(&app, "tv").await;
-    app.user("ann@example.com").await;
-    let browser = signed_in(&app, "ann@example.com").await;
+    let (app, browser) = ann_signed_in(backend).await;
     let body = started(&app, "tv").await;
     let (status, page) = enter_code(&app, &browser, "ABC").await;
     assert_eq!(status, 422);
@@ -575,10 +571,7 @@ async fn device_authorizations_are_bounded_per_network(backend: Backend) {
 
 #[both_backends]
 async fn of_concurrent_polls_after_the_approval_exactly_one_gets_tokens(backend: Backend) {
-    let app = spawn_app(backend).await;
-    device_client(&app, "tv").await;
-    app.user("ann@example.com").await;
-    let browser = signed_in(&app, "ann@example.com").await;
+    let (app, browser) = ann_signed_in(backend).await;
     let body = started(&app, "tv").await;
     let (status, _) = decide(&app, &browser, text(&body, "user_code"), "approve").await;
     assert_eq!(status, 200);
@@ -645,10 +638,7 @@ async fn approved(app: &TestApp, browser: &reqwest::Client, client: &str) -> Str
 
 #[both_backends]
 async fn an_approval_and_its_tokens_end_with_the_session_they_were_given_in(backend: Backend) {
-    let app = spawn_app(backend).await;
-    device_client(&app, "tv").await;
-    app.user("ann@example.com").await;
-    let browser = signed_in(&app, "ann@example.com").await;
+    let (app, browser) = ann_signed_in(backend).await;
     let redeemed = approved(&app, &browser, "tv").await;
     let waiting = approved(&app, &browser, "tv").await;
     let (status, tokens) = poll(&app, "tv", &redeemed).await;
@@ -662,16 +652,7 @@ async fn an_approval_and_its_tokens_end_with_the_session_they_were_given_in(back
     // The approval not yet redeemed went with the session; the tokens of the other too.
     let (error, _) = poll_error(&app, "tv", &waiting).await;
     assert_eq!(error, "invalid_grant");
-    let refreshed = app
-        .http
-        .post(app.url("/token"))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("client_id", "tv"),
-            ("refresh_token", text(&tokens, "refresh_token")),
-        ])
-        .fetch()
-        .await;
+    let refreshed = refresh_public(&app, "tv", &tokens).await;
     assert_eq!(refreshed.status(), 400);
     let body: Value = refreshed.json().await.unwrap();
     assert_eq!(body["error"], "invalid_grant", "{body}");
@@ -679,10 +660,7 @@ async fn an_approval_and_its_tokens_end_with_the_session_they_were_given_in(back
 
 #[both_backends]
 async fn a_dpop_proof_binds_the_device_tokens_to_its_key(backend: Backend) {
-    let app = spawn_app(backend).await;
-    device_client(&app, "tv").await;
-    app.user("ann@example.com").await;
-    let browser = signed_in(&app, "ann@example.com").await;
+    let (app, browser) = ann_signed_in(backend).await;
     let code = approved(&app, &browser, "tv").await;
     let key = app.dpop_key(auth_core::keys::SigningAlgorithm::Es256);
     let response = app
@@ -699,28 +677,10 @@ async fn a_dpop_proof_binds_the_device_tokens_to_its_key(backend: Backend) {
     assert_eq!(response.status(), 200);
     let tokens: Value = response.json().await.unwrap();
     assert_eq!(tokens["token_type"], "DPoP");
-    let issuer = app.provider.settings().issuer.as_str().to_owned();
-    let (_, claims) = verify_with_jwks(
-        &app.base_url,
-        &app.http,
-        text(&tokens, "access_token"),
-        &issuer,
-        &issuer,
-    )
-    .await
-    .unwrap();
+    let claims = verified(&app, text(&tokens, "access_token"), None).await;
     assert_eq!(claims["cnf"]["jkt"], key.jkt());
     // A public client's refresh token is bound to the key too: without a proof it is refused.
-    let refreshed = app
-        .http
-        .post(app.url("/token"))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("client_id", "tv"),
-            ("refresh_token", text(&tokens, "refresh_token")),
-        ])
-        .fetch()
-        .await;
+    let refreshed = refresh_public(&app, "tv", &tokens).await;
     assert_eq!(refreshed.status(), 400);
 }
 
@@ -763,11 +723,7 @@ async fn device_clients_register_dynamically_and_from_the_cli_without_redirect_u
         "--scope",
         "openid profile",
     ]);
-    assert!(
-        created.status.success(),
-        "{}",
-        String::from_utf8_lossy(&created.stderr)
-    );
+    crate::walks_b::assert_succeeded(&created);
     assert_eq!(start(&app, "tickets-cli", "openid").await.0, 200);
 }
 

@@ -8,7 +8,8 @@ use crate::support::{
     Backend, DpopKey, Pkce, REDIRECT_URI, TestApp, both_backends, browser, code_request, query_of,
     spawn_app, spawn_app_with,
 };
-use auth_core::clients::{AuthMethod, ClientId, GrantType};
+use crate::walks_b::{code_in, public_client, public_exchange};
+use auth_core::clients::{ClientId, GrantType};
 use auth_core::keys::SigningAlgorithm;
 use auth_testkit::Fetch as _;
 use serde_json::Value;
@@ -64,37 +65,11 @@ async fn userinfo(app: &TestApp, authorization: &str, proof: Option<&str>) -> An
 
 /// A public code-flow client `spa` and a user; the tokens of a DPoP-bound code flow.
 async fn spa_tokens(app: &TestApp, key: &DpopKey) -> Value {
-    app.client_with(
-        "spa",
-        "openid profile email offline_access",
-        AuthMethod::None,
-        &[GrantType::AuthorizationCode, GrantType::RefreshToken],
-        &[REDIRECT_URI],
-    )
-    .await;
+    public_client(app, "spa", "openid profile email offline_access").await;
     app.user("ann@example.com").await;
-    let pkce = Pkce::new();
-    let callback = app
-        .authorize_as(
-            &browser(),
-            &app.authorize_url("spa", &pkce, &[]),
-            "ann@example.com",
-        )
-        .await;
-    let code = query_of(&callback)["code"].clone();
-    let response = app
-        .http
-        .post(app.url("/token"))
-        .header("dpop", key.proof("POST", &app.url("/token"), None, None))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", "spa"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT_URI),
-            ("code_verifier", &pkce.verifier),
-        ])
-        .fetch()
-        .await;
+    let (code, pkce) = code_in(app, &browser(), "spa", "ann@example.com").await;
+    let proof = key.proof("POST", &app.url("/token"), None, None);
+    let response = public_exchange(app, "spa", &code, &pkce, Some(proof)).await;
     let tokens = answer(response).await;
     assert_eq!(tokens.status, 200, "{}", tokens.body);
     tokens.body

@@ -3,7 +3,7 @@
 //! answer (or a closed connection), never a 500 or a hang, and the server keeps serving others.
 
 use crate::support::{
-    Backend, PASSWORD, TestApp, both_backends, query_of, spawn_app, spawn_app_with,
+    Backend, PASSWORD, TestApp, both_backends, db_count, query_of, spawn_app, spawn_app_with,
 };
 use auth_testkit::Fetch as _;
 use base64::Engine;
@@ -30,11 +30,7 @@ async fn open_app(backend: Backend) -> TestApp {
 /// A token with the `admin` scope.
 async fn admin_token(app: &TestApp) -> String {
     let secret = app.confidential_client("ops", "admin").await;
-    app.client_credentials_token("ops", &secret, Some("admin"))
-        .await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    crate::walks_b::service_token(app, "ops", &secret, Some("admin")).await
 }
 
 /// Status and JSON body of a response.
@@ -63,6 +59,40 @@ async fn raw_form_as_svc(
         .fetch()
         .await;
     json_of(response).await
+}
+
+/// Posts `form` to `path`, authenticated as the client `svc`.
+async fn form_as_svc(
+    app: &TestApp,
+    secret: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    app.http
+        .post(app.url(path))
+        .basic_auth("svc", Some(secret))
+        .form(form)
+        .fetch()
+        .await
+}
+
+/// Posts the JSON `body` to `path`, with the bearer `token` where given; the answer's status
+/// and JSON body.
+async fn json_post(
+    app: &TestApp,
+    path: &str,
+    body: impl Into<reqwest::Body>,
+    token: Option<&str>,
+) -> (u16, Value) {
+    let mut request = app
+        .http
+        .post(app.url(path))
+        .header("content-type", "application/json")
+        .body(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    json_of(request.fetch().await).await
 }
 
 /// Sends raw bytes on a new connection and reads until the server closes it (at most 20 s).
@@ -114,22 +144,7 @@ fn forged_jwt(size: usize) -> String {
 
 /// Rows in `table`, read straight from the database.
 async fn count_rows(app: &TestApp, table: &str) -> i64 {
-    let sql = format!("SELECT COUNT(*) FROM {table}");
-    if app.db.url.starts_with("sqlite:") {
-        let pool = sqlx::SqlitePool::connect(&app.db.url).await.unwrap();
-        let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        n
-    } else {
-        let pool = sqlx::PgPool::connect(&app.db.url).await.unwrap();
-        let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        n
-    }
+    db_count(&app.db.url, &format!("SELECT COUNT(*) FROM {table}")).await
 }
 
 /// The server still answers an ordinary request.
@@ -360,22 +375,14 @@ async fn invalid_utf8_anywhere_is_a_400_naming_the_problem(backend: Backend) {
     for (path, token) in [
         ("/register", None),
         ("/api/account/register", None),
-        ("/admin/users", Some(&admin)),
+        ("/admin/users", Some(admin.as_str())),
     ] {
         let body: &[u8] = if path == "/register" {
             b"{\"client_name\": \"\xff\xfe\"}"
         } else {
             b"{\"email\": \"\xff@example.com\", \"password\": \"x\"}"
         };
-        let mut request = app
-            .http
-            .post(app.url(path))
-            .header("content-type", "application/json")
-            .body(body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let (status, error) = json_of(request.fetch().await).await;
+        let (status, error) = json_post(&app, path, body, token).await;
         assert_eq!(status, 400, "{path}: {error}");
         let expected = if path == "/register" {
             "invalid_client_metadata"
@@ -539,18 +546,10 @@ async fn repeated_parameters_are_refused_at_every_endpoint(backend: Backend) {
         (
             "/admin/users",
             r#"{"email": "a@example.com", "password": "correct horse battery", "password": "other horse battery"}"#,
-            Some(&admin),
+            Some(admin.as_str()),
         ),
     ] {
-        let mut request = app
-            .http
-            .post(app.url(path))
-            .header("content-type", "application/json")
-            .body(body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let (status, error) = json_of(request.fetch().await).await;
+        let (status, error) = json_post(&app, path, body, token).await;
         assert_eq!(status, 400, "{path}: {error}");
         assert!(
             error["error_description"]
@@ -603,13 +602,13 @@ async fn sql_meta_characters_are_stored_byte_exact_or_refused_and_tables_stay_in
 
     // A scope value is a token of limited characters: refused, not looked up.
     let secret = app.confidential_client("svc", "x").await;
-    let response = app
-        .http
-        .post(app.url("/token"))
-        .basic_auth("svc", Some(&secret))
-        .form(&[("grant_type", "client_credentials"), ("scope", META)])
-        .fetch()
-        .await;
+    let response = form_as_svc(
+        &app,
+        &secret,
+        "/token",
+        &[("grant_type", "client_credentials"), ("scope", META)],
+    )
+    .await;
     let (status, error) = json_of(response).await;
     assert_eq!(
         (status, error["error"].as_str()),
@@ -824,13 +823,7 @@ async fn oversized_tokens_are_refused_before_they_are_decoded(backend: Backend) 
     }
     // About 1 MiB in a body: 413.
     for path in ["/introspect", "/revoke", "/userinfo"] {
-        let response = app
-            .http
-            .post(app.url(path))
-            .basic_auth("svc", Some(&secret))
-            .form(&[("token", huge.as_str())])
-            .fetch()
-            .await;
+        let response = form_as_svc(&app, &secret, path, &[("token", huge.as_str())]).await;
         assert_eq!(response.status(), 413, "{path}");
     }
 
@@ -858,22 +851,10 @@ async fn oversized_tokens_are_refused_before_they_are_decoded(backend: Backend) 
         "the token is malformed: longer than 16 KiB"
     );
     // RFC 7662 section 2.2: an unusable token is inactive; RFC 7009 section 2.2: 200.
-    let response = app
-        .http
-        .post(app.url("/introspect"))
-        .basic_auth("svc", Some(&secret))
-        .form(&[("token", long.as_str())])
-        .fetch()
-        .await;
+    let response = form_as_svc(&app, &secret, "/introspect", &[("token", long.as_str())]).await;
     let (status, body) = json_of(response).await;
     assert_eq!((status, body), (200, json!({"active": false})));
-    let response = app
-        .http
-        .post(app.url("/revoke"))
-        .basic_auth("svc", Some(&secret))
-        .form(&[("token", long.as_str())])
-        .fetch()
-        .await;
+    let response = form_as_svc(&app, &secret, "/revoke", &[("token", long.as_str())]).await;
     assert_eq!(response.status(), 200);
     // The end-session endpoint: an error page naming the problem.
     let response = app
@@ -912,12 +893,7 @@ async fn oversized_request_heads_get_431_and_the_server_keeps_serving() {
         .fetch()
         .await;
     assert_eq!(response.status(), 431);
-    let response = app
-        .http
-        .get(app.url("/userinfo"))
-        .bearer_auth(&big)
-        .fetch()
-        .await;
+    let response = crate::walks_b::userinfo(&app, &big).await;
     assert_eq!(response.status(), 431);
     let answer = raw(
         &app,
@@ -1076,12 +1052,7 @@ async fn a_token_header_s_text_is_never_repeated_and_the_challenge_survives_it(b
         json!({"alg": "HS256 call +1 555 0100", "kid": kid}),
     ] {
         let token = token_with_header(&header);
-        let response = app
-            .http
-            .get(app.url("/userinfo"))
-            .bearer_auth(&token)
-            .fetch()
-            .await;
+        let response = crate::walks_b::userinfo(&app, &token).await;
         assert_eq!(response.status(), 401);
         let challenge = response
             .headers()

@@ -1,4 +1,4 @@
-use crate::support::{Backend, both_backends, spawn_app, spawn_app_with, verify_with_jwks};
+use crate::support::{Backend, both_backends, spawn_app, spawn_app_with};
 use auth_core::keys::Activation;
 use auth_testkit::Fetch as _;
 use serde_json::Value;
@@ -46,10 +46,7 @@ async fn a_rotated_key_is_published_before_it_signs_and_old_tokens_keep_verifyin
 ) {
     let app = spawn_app(backend).await;
     let secret = app.confidential_client("svc", "").await;
-    let before = app.client_credentials_token("svc", &secret, None).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let before = crate::walks_b::service_token(&app, "svc", &secret, None).await;
     let old_kid = kid_of(&before);
 
     let rotated = app
@@ -66,10 +63,7 @@ async fn a_rotated_key_is_published_before_it_signs_and_old_tokens_keep_verifyin
         .map(|k| k["kid"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(published, vec![rotated.kid.clone(), old_kid.clone()]);
-    let during_delay = app.client_credentials_token("svc", &secret, None).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let during_delay = crate::walks_b::service_token(&app, "svc", &secret, None).await;
     assert_eq!(
         kid_of(&during_delay),
         old_kid,
@@ -77,21 +71,12 @@ async fn a_rotated_key_is_published_before_it_signs_and_old_tokens_keep_verifyin
     );
 
     app.clock.advance(time::Duration::seconds(300));
-    let after = app.client_credentials_token("svc", &secret, None).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let after = crate::walks_b::service_token(&app, "svc", &secret, None).await;
     assert_eq!(kid_of(&after), rotated.kid);
     for token in [&before, &during_delay, &after] {
-        verify_with_jwks(
-            &app.base_url,
-            &app.http,
-            token,
-            &app.base_url,
-            &app.base_url,
-        )
-        .await
-        .expect("every token verifies after the rotation");
+        crate::walks_b::verify_at(&app, token, &app.base_url)
+            .await
+            .expect("every token verifies after the rotation");
     }
 
     // Once every token of the old key has expired (600 s + 60 s leeway), it is withdrawn.
@@ -111,10 +96,7 @@ async fn an_immediate_rotation_signs_at_once(backend: Backend) {
         .rotate(Activation::Immediately)
         .await
         .unwrap();
-    let token = app.client_credentials_token("svc", &secret, None).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = crate::walks_b::service_token(&app, "svc", &secret, None).await;
     assert_eq!(kid_of(&token), rotated.kid);
 }
 
@@ -128,12 +110,7 @@ async fn a_rotation_made_by_another_process_is_picked_up_without_restart(backend
             .unwrap(),
     );
     let output = app.cli(&["keys", "rotate", "--now", "--json"]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let rotated: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rotated = crate::walks_b::json_printed(&output);
     let new_kid = rotated["kid"].as_str().unwrap().to_owned();
     // The CLI used the real clock; move this server's clock past the activation.
     app.clock.advance(time::Duration::seconds(5));

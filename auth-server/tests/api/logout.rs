@@ -1,28 +1,14 @@
 //! RP-initiated logout.
 
-use crate::support::{
-    Backend, Pkce, REDIRECT_URI, both_backends, browser, form_field, query_of, spawn_app,
-};
-use auth_core::clients::{ClientId, RedirectUri};
+use crate::support::{Backend, Pkce, REDIRECT_URI, both_backends, browser, form_field, spawn_app};
+use crate::walks_b::{allow_post_logout_redirect, code_in, refreshed, tokens_in};
 use auth_testkit::Fetch as _;
-use auth_testkit::ReadJson as _;
-use serde_json::Value;
 
 const AFTER_LOGOUT: &str = "http://127.0.0.1:9/signed-out";
 
 async fn setup(app: &crate::support::TestApp) -> String {
     let secret = app.code_client("webapp").await;
-    let mut client = app
-        .provider
-        .store()
-        .client(&ClientId::parse("webapp").unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-        .as_ref()
-        .clone();
-    client.post_logout_redirect_uris = vec![RedirectUri::parse(AFTER_LOGOUT).unwrap()];
-    app.provider.store().update_client(&client).await.unwrap();
+    allow_post_logout_redirect(app, "webapp", AFTER_LOGOUT).await;
     app.user("ann@example.com").await;
     secret
 }
@@ -32,24 +18,7 @@ async fn logout_with_an_id_token_hint_ends_the_session_and_returns_with_state(ba
     let app = spawn_app(backend).await;
     let secret = setup(&app).await;
     let browser = browser();
-    let pkce = Pkce::new();
-    let callback = app
-        .authorize_as(
-            &browser,
-            &app.authorize_url("webapp", &pkce, &[]),
-            "ann@example.com",
-        )
-        .await;
-    let tokens: Value = app
-        .exchange(
-            "webapp",
-            &secret,
-            &query_of(&callback)["code"],
-            &pkce.verifier,
-        )
-        .await
-        .read_json()
-        .await;
+    let tokens = tokens_in(&app, &browser, ("webapp", &secret), "ann@example.com").await;
     let mut url = url::Url::parse(&app.url("/logout")).unwrap();
     url.query_pairs_mut()
         .append_pair("id_token_hint", tokens["id_token"].as_str().unwrap())
@@ -63,16 +32,7 @@ async fn logout_with_an_id_token_hint_ends_the_session_and_returns_with_state(ba
         .follow(&browser, &app.authorize_url("webapp", &Pkce::new(), &[]))
         .await;
     assert!(again.contains("/login?"), "{again}");
-    let refreshed: Value = app
-        .refresh(
-            "webapp",
-            &secret,
-            tokens["refresh_token"].as_str().unwrap(),
-            None,
-        )
-        .await
-        .read_json()
-        .await;
+    let refreshed = refreshed(&app, "webapp", &secret, &tokens).await;
     assert_eq!(refreshed["error"], "invalid_grant");
 }
 
@@ -81,12 +41,7 @@ async fn logout_without_a_hint_asks_the_user_first(backend: Backend) {
     let app = spawn_app(backend).await;
     setup(&app).await;
     let browser = browser();
-    app.authorize_as(
-        &browser,
-        &app.authorize_url("webapp", &Pkce::new(), &[]),
-        "ann@example.com",
-    )
-    .await;
+    code_in(&app, &browser, "webapp", "ann@example.com").await;
     let response = browser
         .get(app.url("/logout?client_id=webapp"))
         .fetch()

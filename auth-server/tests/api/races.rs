@@ -7,9 +7,10 @@
 //! transactions. A round that let two through, or lost every attempt, fails the test.
 
 use crate::support::{
-    Backend, PASSWORD, Pkce, ReceivedMail, SmtpSink, TestApp, both_backends, browser, db_count,
-    form_field, query_of, spawn_app_with, spawn_app_with_mail,
+    Backend, PASSWORD, ReceivedMail, SmtpSink, TestApp, both_backends, browser, db_count,
+    form_field, spawn_app_with, spawn_app_with_mail,
 };
+use crate::walks_b::{code_in, tokens_in};
 use auth_core::clock::Clock;
 use auth_server::config::Config;
 use auth_testkit::Fetch as _;
@@ -53,21 +54,47 @@ async fn answers(
     .await
 }
 
-/// Tokens for ann through the code flow in `browser`, which keeps its session and consent, so
-/// only the first call logs in.
-async fn tokens(app: &TestApp, browser: &reqwest::Client, secret: &str) -> Value {
-    let pkce = Pkce::new();
-    let callback = app
-        .authorize_as(
-            browser,
-            &app.authorize_url("webapp", &pkce, &[]),
-            "ann@example.com",
-        )
-        .await;
-    let code = &query_of(&callback)["code"];
-    let response = app.exchange("webapp", secret, code, &pkce.verifier).await;
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+/// A server with the code-flow client `webapp` (`configure`d) and the user ann, the client's
+/// secret, and a browser that keeps ann's session and consent across rounds, so only the first
+/// round logs in.
+async fn webapp_and_ann(
+    backend: Backend,
+    configure: impl FnOnce(&mut Config),
+) -> (TestApp, String, reqwest::Client) {
+    let app = spawn_app_with(backend, configure).await;
+    let secret = app.code_client("webapp").await;
+    app.user("ann@example.com").await;
+    (app, secret, browser())
+}
+
+/// A refresh token of ann's at `webapp`, through the code flow in `browser`.
+async fn refresh_token(app: &TestApp, browser: &reqwest::Client, secret: &str) -> String {
+    tokens_in(app, browser, ("webapp", secret), "ann@example.com").await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The bodies of the answers with status 200.
+fn winners(answers: &[(u16, Value)]) -> Vec<&Value> {
+    answers
+        .iter()
+        .filter(|(s, _)| *s == 200)
+        .map(|(_, b)| b)
+        .collect()
+}
+
+/// The audit log's entries of `event`.
+async fn audited(app: &TestApp, event: &str) -> Vec<auth_core::store::AuditEvent> {
+    app.provider
+        .store()
+        .audit_events(&auth_core::store::AuditFilter {
+            event: Some(event.into()),
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
 }
 
 /// The next mail the sink receives after the first `seen`.
@@ -83,29 +110,14 @@ async fn next_mail(sink: &SmtpSink, seen: usize) -> ReceivedMail {
 
 #[both_backends]
 async fn concurrent_redemptions_of_one_code_let_exactly_one_win(backend: Backend) {
-    let app = spawn_app_with(backend, |_| {}).await;
-    let secret = app.code_client("webapp").await;
-    app.user("ann@example.com").await;
-    let browser = browser();
+    let (app, secret, browser) = webapp_and_ann(backend, |_| {}).await;
     for round in 0..ROUNDS {
-        let pkce = Pkce::new();
-        let callback = app
-            .authorize_as(
-                &browser,
-                &app.authorize_url("webapp", &pkce, &[]),
-                "ann@example.com",
-            )
-            .await;
-        let code = query_of(&callback)["code"].clone();
+        let (code, pkce) = code_in(&app, &browser, "webapp", "ann@example.com").await;
         let answers = answers(
             (0..CONTENDERS).map(|_| app.exchange("webapp", &secret, &code, &pkce.verifier)),
         )
         .await;
-        let winners: Vec<&Value> = answers
-            .iter()
-            .filter(|(s, _)| *s == 200)
-            .map(|(_, b)| b)
-            .collect();
+        let winners = winners(&answers);
         assert_eq!(winners.len(), 1, "round {round}: {answers:?}");
         for (status, body) in answers.iter().filter(|(s, _)| *s != 200) {
             assert_eq!(*status, 400, "round {round}: {body}");
@@ -157,22 +169,12 @@ async fn concurrent_redemptions_of_one_code_let_exactly_one_win(backend: Backend
 
 #[both_backends]
 async fn concurrent_refreshes_of_one_token_let_exactly_one_win(backend: Backend) {
-    let app = spawn_app_with(backend, |_| {}).await;
-    let secret = app.code_client("webapp").await;
-    app.user("ann@example.com").await;
-    let browser = browser();
+    let (app, secret, browser) = webapp_and_ann(backend, |_| {}).await;
     for round in 0..ROUNDS {
-        let token = tokens(&app, &browser, &secret).await["refresh_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let token = refresh_token(&app, &browser, &secret).await;
         let answers =
             answers((0..CONTENDERS).map(|_| app.refresh("webapp", &secret, &token, None))).await;
-        let winners: Vec<&Value> = answers
-            .iter()
-            .filter(|(s, _)| *s == 200)
-            .map(|(_, b)| b)
-            .collect();
+        let winners = winners(&answers);
         assert_eq!(winners.len(), 1, "round {round}: {answers:?}");
         for (status, body) in answers.iter().filter(|(s, _)| *s != 200) {
             assert_eq!(*status, 400, "round {round}: {body}");
@@ -227,25 +229,16 @@ async fn concurrent_refreshes_of_one_token_let_exactly_one_win(backend: Backend)
 
 #[both_backends]
 async fn concurrent_retries_within_the_refresh_grace_keep_one_live_token(backend: Backend) {
-    let app = spawn_app_with(backend, |c| c.tokens.refresh_reuse_grace_secs = 30).await;
-    let secret = app.code_client("webapp").await;
-    app.user("ann@example.com").await;
-    let browser = browser();
+    let (app, secret, browser) =
+        webapp_and_ann(backend, |c| c.tokens.refresh_reuse_grace_secs = 30).await;
     for round in 0..ROUNDS {
-        let first = tokens(&app, &browser, &secret).await["refresh_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let first = refresh_token(&app, &browser, &secret).await;
         // The client lost this answer, and retries from several connections at once.
         let lost = app.refresh("webapp", &secret, &first, None).await;
         assert_eq!(lost.status(), 200, "round {round}");
         let answers =
             answers((0..CONTENDERS).map(|_| app.refresh("webapp", &secret, &first, None))).await;
-        let winners: Vec<&Value> = answers
-            .iter()
-            .filter(|(s, _)| *s == 200)
-            .map(|(_, b)| b)
-            .collect();
+        let winners = winners(&answers);
         assert!(!winners.is_empty(), "round {round}: {answers:?}");
         for (status, body) in answers.iter().filter(|(s, _)| *s != 200) {
             assert_eq!(*status, 400, "round {round}: {body}");
@@ -372,16 +365,7 @@ async fn concurrent_sign_ups_with_one_address_create_one_account(backend: Backen
             theirs.iter().map(|m| &m.subject).collect::<Vec<_>>()
         );
     }
-    let audit = app
-        .provider
-        .store()
-        .audit_events(&auth_core::store::AuditFilter {
-            event: Some("signup".into()),
-            limit: 1000,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let audit = audited(&app, "signup").await;
     assert_eq!(
         audit.iter().filter(|e| e.outcome == "success").count(),
         HASHING_ROUNDS
@@ -407,20 +391,17 @@ async fn concurrent_attempts_with_one_emailed_code_let_exactly_one_succeed(backe
         .as_str()
         .unwrap()
         .to_owned();
-    let verify = |code: String| {
+    let account_api = |path: &str, body: Value| {
         app.http
-            .post(app.url("/api/account/otp/verify"))
+            .post(app.url(path))
             .bearer_auth(&access)
-            .json(&json!({"code": code}))
-            .send()
+            .json(&body)
     };
+    let verify =
+        |code: String| account_api("/api/account/otp/verify", json!({"code": code})).send();
     for round in 0..ROUNDS {
         let seen = mail.received().len();
-        let sent = app
-            .http
-            .post(app.url("/api/account/otp/send"))
-            .bearer_auth(&access)
-            .json(&json!({}))
+        let sent = account_api("/api/account/otp/send", json!({}))
             .fetch()
             .await;
         assert_eq!(sent.status(), 202);
@@ -547,16 +528,7 @@ async fn concurrent_logins_with_one_totp_code_let_exactly_one_through(backend: B
             );
         }
     }
-    let logins = app
-        .provider
-        .store()
-        .audit_events(&auth_core::store::AuditFilter {
-            event: Some("login".into()),
-            limit: 1000,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let logins = audited(&app, "login").await;
     assert_eq!(
         logins.iter().filter(|e| e.outcome == "success").count(),
         HASHING_ROUNDS,

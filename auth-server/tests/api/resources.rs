@@ -5,7 +5,6 @@
 
 use crate::support::{
     Backend, Pkce, REDIRECT_URI, TestApp, both_backends, browser, query_of, spawn_app,
-    verify_with_jwks,
 };
 use auth_core::resources;
 use auth_core::scope::Scope;
@@ -42,7 +41,7 @@ async fn token(app: &TestApp, client: &str, secret: &str, form: &[(&str, &str)])
 
 /// Whether `token` verifies for `audience` with a JWT library nobody here wrote.
 async fn verifies_for(app: &TestApp, token: &str, audience: &str) -> bool {
-    verify_with_jwks(&app.base_url, &app.http, token, &app.base_url, audience)
+    crate::walks_b::verify_at(app, token, audience)
         .await
         .is_ok()
 }
@@ -180,12 +179,7 @@ async fn a_user_authorizes_apis_and_each_token_is_for_one_of_them(backend: Backe
     let access = body["access_token"].as_str().unwrap();
     assert!(verifies_for(&app, access, TICKETS).await);
     // Not good at the server's own resources.
-    let userinfo = app
-        .http
-        .get(app.url("/userinfo"))
-        .bearer_auth(access)
-        .fetch()
-        .await;
+    let userinfo = crate::walks_b::userinfo(&app, access).await;
     assert_eq!(userinfo.status(), 401);
     let challenge = userinfo.headers()["www-authenticate"]
         .to_str()

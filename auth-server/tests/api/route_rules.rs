@@ -1,12 +1,12 @@
 //! Who may call each route: the route table, scopes at the account API, metrics, logout redirects and prompt=none answers (issue 19).
 
 use crate::support::{
-    Backend, PASSWORD, Pkce, REDIRECT_URI, TestApp, both_backends, browser, form_field, query_of,
-    spawn_app, spawn_app_with,
+    Backend, PASSWORD, Pkce, REDIRECT_URI, TestApp, both_backends, browser, query_of, spawn_app,
+    spawn_app_with,
 };
-use auth_core::clients::{AuthMethod, ClientId, GrantType, RedirectUri};
+use auth_core::clients::{AuthMethod, GrantType};
 use auth_server::config::Config;
-use auth_testkit::{Fetch as _, ReadJson as _};
+use auth_testkit::Fetch as _;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -179,6 +179,37 @@ async fn a_token_without_the_account_scope_cannot_use_the_account_api(backend: B
     }
 }
 
+/// A public client that registered itself, redirecting to [`EVIL`]; its id.
+async fn self_registered(app: &TestApp) -> String {
+    let registered: Value = app
+        .http
+        .post(app.url("/register"))
+        .json(&json!({
+            "client_name": "Some App",
+            "redirect_uris": [EVIL],
+            "token_endpoint_auth_method": "none"
+        }))
+        .fetch_json()
+        .await;
+    registered["client_id"].as_str().unwrap().to_owned()
+}
+
+/// The `/authorize` URL of the client `id` (redirecting to [`EVIL`]) with `params` and PKCE.
+fn authorize_url_of(app: &TestApp, id: &str, params: &[(&str, &str)]) -> url::Url {
+    let mut url = url::Url::parse(&app.url("/authorize")).unwrap();
+    url.query_pairs_mut().extend_pairs([
+        ("response_type", "code"),
+        ("client_id", id),
+        ("redirect_uri", EVIL),
+    ]);
+    url.query_pairs_mut().extend_pairs(params);
+    url.query_pairs_mut().extend_pairs([
+        ("code_challenge", Pkce::new().challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ]);
+    url
+}
+
 #[both_backends]
 async fn third_party_apps_cannot_obtain_the_account_scopes(backend: Backend) {
     let app = spawn_app_with(backend, open_registration).await;
@@ -190,26 +221,8 @@ async fn third_party_apps_cannot_obtain_the_account_scopes(backend: Backend) {
         .fetch()
         .await;
     assert_eq!(refused.status(), 400);
-    let registered: Value = app
-        .http
-        .post(app.url("/register"))
-        .json(&json!({
-            "client_name": "Some App",
-            "redirect_uris": [EVIL],
-            "token_endpoint_auth_method": "none"
-        }))
-        .fetch_json()
-        .await;
-    let id = registered["client_id"].as_str().unwrap();
-    let mut url = url::Url::parse(&app.url("/authorize")).unwrap();
-    url.query_pairs_mut().extend_pairs([
-        ("response_type", "code"),
-        ("client_id", id),
-        ("redirect_uri", EVIL),
-        ("scope", "openid account"),
-        ("code_challenge", &Pkce::new().challenge),
-        ("code_challenge_method", "S256"),
-    ]);
+    let id = self_registered(&app).await;
+    let url = authorize_url_of(&app, &id, &[("scope", "openid account")]);
     let response = browser().get(url.as_str()).fetch().await;
     assert_eq!(response.status(), 400);
     assert!(response.text().await.unwrap().contains("invalid_scope"));
@@ -246,16 +259,7 @@ async fn a_users_token_never_carries_service_scopes_whatever_its_client_holds(ba
         .fetch()
         .await;
     assert_eq!(lookup.status(), 403);
-    let refreshed: Value = app
-        .refresh(
-            "portal",
-            &secret,
-            tokens["refresh_token"].as_str().unwrap(),
-            None,
-        )
-        .await
-        .read_json()
-        .await;
+    let refreshed = crate::walks_b::refreshed(&app, "portal", &secret, &tokens).await;
     assert_eq!(refreshed["scope"], "offline_access openid", "{refreshed}");
 }
 
@@ -415,18 +419,8 @@ async fn logout_does_not_redirect_to_a_self_registered_client_without_proof(back
 
     // A client an administrator registered keeps its redirect.
     app.code_client("webapp").await;
-    let mut client = app
-        .provider
-        .store()
-        .client(&ClientId::parse("webapp").unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-        .as_ref()
-        .clone();
-    client.post_logout_redirect_uris =
-        vec![RedirectUri::parse("http://127.0.0.1:9/signed-out").unwrap()];
-    app.provider.store().update_client(&client).await.unwrap();
+    crate::walks_b::allow_post_logout_redirect(&app, "webapp", "http://127.0.0.1:9/signed-out")
+        .await;
     let logout = "/logout?client_id=webapp\
         &post_logout_redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fsigned-out";
     let trusted = browser().get(app.url(logout)).fetch().await;
@@ -439,28 +433,12 @@ async fn a_self_registered_client_gets_login_required_at_its_redirect_uri_after_
 ) {
     let app = spawn_app_with(backend, open_registration).await;
     app.user("ann@example.com").await;
-    let registered: Value = app
-        .http
-        .post(app.url("/register"))
-        .json(&json!({
-            "client_name": "Some App",
-            "redirect_uris": [EVIL],
-            "token_endpoint_auth_method": "none"
-        }))
-        .fetch_json()
-        .await;
-    let id = registered["client_id"].as_str().unwrap();
-    let mut url = url::Url::parse(&app.url("/authorize")).unwrap();
-    url.query_pairs_mut().extend_pairs([
-        ("response_type", "code"),
-        ("client_id", id),
-        ("redirect_uri", EVIL),
-        ("scope", "openid"),
-        ("state", "s1"),
-        ("prompt", "none"),
-        ("code_challenge", &Pkce::new().challenge),
-        ("code_challenge_method", "S256"),
-    ]);
+    let id = self_registered(&app).await;
+    let url = authorize_url_of(
+        &app,
+        &id,
+        &[("scope", "openid"), ("state", "s1"), ("prompt", "none")],
+    );
     let location = app.follow(&browser(), url.as_str()).await;
     assert!(location.starts_with(EVIL), "{location}");
     let query = query_of(&location);
@@ -498,16 +476,7 @@ async fn max_age_accepts_a_login_made_for_this_request_however_long_it_took(back
         "the login of this request satisfies max_age: {after}"
     );
     let callback = if after.contains("/consent?") {
-        let page = b.get(&after).fetch_text().await;
-        let done = b
-            .post(app.url("/consent"))
-            .form(&[
-                ("csrf_token", form_field(&page, "csrf_token").unwrap()),
-                ("request", form_field(&page, "request").unwrap()),
-                ("decision", "allow".to_owned()),
-            ])
-            .fetch()
-            .await;
+        let done = crate::walks_b::decide_consent(&app, &b, &after, "allow").await;
         done.headers()["location"].to_str().unwrap().to_owned()
     } else {
         after

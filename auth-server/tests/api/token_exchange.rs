@@ -5,16 +5,14 @@
 //! the subject token.
 
 use crate::support::{
-    Backend, Pkce, REDIRECT_URI, TestApp, both_backends, browser, query_of, spawn_app,
-    spawn_app_with, verify_with_jwks,
+    Backend, REDIRECT_URI, TestApp, both_backends, browser, spawn_app, spawn_app_with,
 };
-use auth_core::clients::{
-    self, AuthMethod, ClientId, ClientSecurity, GrantType, NewClient, TokenExchangePolicy,
-};
+use crate::walks_b::{code_in, public_client, public_exchange, service_token, verify_at};
+use auth_core::clients::{self, AuthMethod, ClientId, GrantType, NewClient, TokenExchangePolicy};
 use auth_core::keys::SigningAlgorithm;
 use auth_core::resources;
 use auth_core::scope::Scope;
-use auth_testkit::Fetch as _;
+use auth_testkit::{Fetch as _, ReadJson as _};
 use serde_json::{Value, json};
 
 const GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -23,23 +21,33 @@ const TICKETS: &str = "https://tickets.example.com";
 const PAYMENTS: &str = "https://payments.example.com";
 const EMAIL: &str = "ann@example.com";
 
-/// A confidential service that may exchange users' tokens for `audiences`; returns its secret.
-async fn exchanging_service(app: &TestApp, id: &str, scope: &str, audiences: &[&str]) -> String {
-    let mut new = NewClient::new(
-        format!("Service {id}"),
-        AuthMethod::ClientSecretBasic,
-        vec![GrantType::ClientCredentials, GrantType::TokenExchange],
-    );
+/// Registers the confidential client `id` named `name` with `grants` and `scope`, set up further
+/// by `configure`; returns its secret.
+async fn confidential(
+    app: &TestApp,
+    id: &str,
+    name: String,
+    grants: Vec<GrantType>,
+    scope: &str,
+    configure: impl FnOnce(&mut NewClient),
+) -> String {
+    let mut new = NewClient::new(name, AuthMethod::ClientSecretBasic, grants);
     new.id = Some(ClientId::parse(id).unwrap());
     new.scope = Scope::parse(scope).unwrap();
-    new.security = ClientSecurity {
-        token_exchange: Some(TokenExchangePolicy {
-            audiences: audiences.iter().map(|a| (*a).to_owned()).collect(),
-        }),
-        ..ClientSecurity::default()
-    };
+    configure(&mut new);
     let (_, secret) = clients::register(&app.provider, new).await.unwrap();
     secret.unwrap().expose().to_owned()
+}
+
+/// A confidential service that may exchange users' tokens for `audiences`; returns its secret.
+async fn exchanging_service(app: &TestApp, id: &str, scope: &str, audiences: &[&str]) -> String {
+    let grants = vec![GrantType::ClientCredentials, GrantType::TokenExchange];
+    confidential(app, id, format!("Service {id}"), grants, scope, |new| {
+        new.security.token_exchange = Some(TokenExchangePolicy {
+            audiences: audiences.iter().map(|a| (*a).to_owned()).collect(),
+        });
+    })
+    .await
 }
 
 /// The platform: the user Ann, her tokens at the web app `webapp` (scope `openid profile email
@@ -88,30 +96,53 @@ impl Platform {
         (status, response.json().await.unwrap())
     }
 
-    /// The events service exchanges `subject` for the tickets service with `extra`.
-    async fn events_exchange(&self, subject: &str, extra: &[(&str, &str)]) -> (u16, Value) {
+    /// `client` exchanges the access token `subject` with `rest` (target, scope, ...).
+    async fn subject_exchange(
+        &self,
+        client: &str,
+        secret: &str,
+        subject: &str,
+        rest: &[(&str, &str)],
+    ) -> (u16, Value) {
         let mut form = vec![
             ("subject_token", subject),
             ("subject_token_type", ACCESS_TOKEN),
-            ("audience", TICKETS),
         ];
-        form.extend_from_slice(extra);
-        self.exchange_as("events", &self.events_secret, &form).await
+        form.extend_from_slice(rest);
+        self.exchange_as(client, secret, &form).await
+    }
+
+    /// The events service exchanges `subject` for the tickets service with `extra`.
+    async fn events_exchange(&self, subject: &str, extra: &[(&str, &str)]) -> (u16, Value) {
+        let mut rest = vec![("audience", TICKETS)];
+        rest.extend_from_slice(extra);
+        self.subject_exchange("events", &self.events_secret, subject, &rest)
+            .await
+    }
+
+    /// The events service exchanges Ann's token with `target` (and nothing else) after it.
+    async fn events_exchange_for(&self, target: &[(&str, &str)]) -> (u16, Value) {
+        self.subject_exchange("events", &self.events_secret, &self.subject, target)
+            .await
+    }
+
+    /// The web app revokes `token`.
+    async fn revoke(&self, token: &str) {
+        let revoked = self
+            .app
+            .http
+            .post(self.app.url("/revoke"))
+            .basic_auth("webapp", Some(&self.webapp_secret))
+            .form(&[("token", token)])
+            .fetch()
+            .await;
+        assert_eq!(revoked.status(), 200);
     }
 
     /// The claims of `token` verified for `audience` by a JWT library this project did not
     /// write.
     async fn claims(&self, token: &str, audience: &str) -> Value {
-        verify_with_jwks(
-            &self.app.base_url,
-            &self.app.http,
-            token,
-            &self.app.base_url,
-            audience,
-        )
-        .await
-        .unwrap()
-        .1
+        verify_at(&self.app, token, audience).await.unwrap().1
     }
 
     async fn is_active(&self, token: &str) -> bool {
@@ -128,6 +159,15 @@ fn refused(status: u16, body: &Value, error: &str) {
         body["error_description"]
             .as_str()
             .is_some_and(|d| !d.is_empty()),
+        "{body}"
+    );
+}
+
+/// [`refused`] with `error`, and a description that names `what`.
+fn refused_naming(status: u16, body: &Value, error: &str, what: &str) {
+    refused(status, body, error);
+    assert!(
+        body["error_description"].as_str().unwrap().contains(what),
         "{body}"
     );
 }
@@ -155,15 +195,7 @@ async fn a_service_exchanges_a_users_token_for_one_to_another_service(backend: B
     assert!(claims["exp"].as_i64() <= subject["exp"].as_i64());
     assert_eq!(claims["auth_time"], subject["auth_time"]);
     assert!(
-        verify_with_jwks(
-            &p.app.base_url,
-            &p.app.http,
-            exchanged,
-            &p.app.base_url,
-            &p.app.base_url
-        )
-        .await
-        .is_err(),
+        verify_at(&p.app, exchanged, &p.app.base_url).await.is_err(),
         "the exchanged token is not good for the server's own audience"
     );
     assert!(p.is_active(exchanged).await);
@@ -184,17 +216,7 @@ async fn a_service_exchanges_a_users_token_for_one_to_another_service(backend: B
     )
     .await
     .unwrap();
-    let (status, body) = p
-        .exchange_as(
-            "events",
-            &p.events_secret,
-            &[
-                ("subject_token", &p.subject),
-                ("subject_token_type", ACCESS_TOKEN),
-                ("resource", TICKETS),
-            ],
-        )
-        .await;
+    let (status, body) = p.events_exchange_for(&[("resource", TICKETS)]).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["scope"], "email");
 
@@ -230,53 +252,18 @@ async fn a_client_without_the_grant_or_the_target_is_refused(backend: Backend) {
     assert_eq!(body["error"], "unauthorized_client", "{status} {body}");
 
     // The events service, for a target it is not configured for (RFC 8693 section 2.2.2).
-    let (status, body) = p
-        .exchange_as(
-            "events",
-            &p.events_secret,
-            &[
-                ("subject_token", &p.subject),
-                ("subject_token_type", ACCESS_TOKEN),
-                ("audience", PAYMENTS),
-            ],
-        )
-        .await;
-    refused(status, &body, "invalid_target");
-    assert!(
-        body["error_description"]
-            .as_str()
-            .unwrap()
-            .contains(PAYMENTS)
-    );
+    let (status, body) = p.events_exchange_for(&[("audience", PAYMENTS)]).await;
+    refused_naming(status, &body, "invalid_target", PAYMENTS);
     // Two targets: a token is for one service.
     let (status, body) = p
         .events_exchange(&p.subject, &[("resource", PAYMENTS)])
         .await;
     refused(status, &body, "invalid_target");
     // A resource that is allowed but not registered.
-    let (status, body) = p
-        .exchange_as(
-            "events",
-            &p.events_secret,
-            &[
-                ("subject_token", &p.subject),
-                ("subject_token_type", ACCESS_TOKEN),
-                ("resource", TICKETS),
-            ],
-        )
-        .await;
+    let (status, body) = p.events_exchange_for(&[("resource", TICKETS)]).await;
     refused(status, &body, "invalid_target");
     // No target at all.
-    let (status, body) = p
-        .exchange_as(
-            "events",
-            &p.events_secret,
-            &[
-                ("subject_token", &p.subject),
-                ("subject_token_type", ACCESS_TOKEN),
-            ],
-        )
-        .await;
+    let (status, body) = p.events_exchange_for(&[]).await;
     refused(status, &body, "invalid_request");
 
     // Taking the configuration away takes the grant away.
@@ -309,15 +296,7 @@ async fn a_scope_wider_than_the_subject_tokens_is_refused(backend: Backend) {
     // Nothing in common between the token and the client.
     let narrow = exchanging_service(&p.app, "narrow", "tickets:write", &[TICKETS]).await;
     let (status, body) = p
-        .exchange_as(
-            "narrow",
-            &narrow,
-            &[
-                ("subject_token", &p.subject),
-                ("subject_token_type", ACCESS_TOKEN),
-                ("audience", TICKETS),
-            ],
-        )
+        .subject_exchange("narrow", &narrow, &p.subject, &[("audience", TICKETS)])
         .await;
     refused(status, &body, "invalid_scope");
 }
@@ -340,14 +319,7 @@ async fn the_exchanged_token_never_outlives_the_subject_token(backend: Backend) 
     // Once it has expired, it is exchanged no more.
     p.app.clock.advance(time::Duration::seconds(31));
     let (status, body) = p.events_exchange(&p.subject, &[]).await;
-    refused(status, &body, "invalid_request");
-    assert!(
-        body["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("expired"),
-        "{body}"
-    );
+    refused_naming(status, &body, "invalid_request", "expired");
     assert!(!p.is_active(&exchanged).await);
 }
 
@@ -363,41 +335,18 @@ async fn a_revoked_subject_token_is_refused_and_revoking_its_grant_ends_the_exch
 
     // The web app revokes Ann's refresh token: the whole grant ends (RFC 7009 section 2.1),
     // the exchanged token with it.
-    let revoked = p
-        .app
-        .http
-        .post(p.app.url("/revoke"))
-        .basic_auth("webapp", Some(&p.webapp_secret))
-        .form(&[("token", p.refresh.as_str())])
-        .fetch()
-        .await;
-    assert_eq!(revoked.status(), 200);
+    p.revoke(&p.refresh).await;
     assert!(
         !p.is_active(&exchanged).await,
         "the exchanged token ends with the subject token's grant"
     );
     let (status, body) = p.events_exchange(&p.subject, &[]).await;
-    refused(status, &body, "invalid_request");
-    assert!(
-        body["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("revoked"),
-        "{body}"
-    );
+    refused_naming(status, &body, "invalid_request", "revoked");
 
     // A second grant, whose access token alone is revoked.
     let tokens = p.app.tokens_for("webapp", &p.webapp_secret, EMAIL).await;
     let subject = tokens["access_token"].as_str().unwrap();
-    let revoked = p
-        .app
-        .http
-        .post(p.app.url("/revoke"))
-        .basic_auth("webapp", Some(&p.webapp_secret))
-        .form(&[("token", subject)])
-        .fetch()
-        .await;
-    assert_eq!(revoked.status(), 200);
+    p.revoke(subject).await;
     let (status, body) = p.events_exchange(subject, &[]).await;
     refused(status, &body, "invalid_request");
 }
@@ -405,13 +354,7 @@ async fn a_revoked_subject_token_is_refused_and_revoking_its_grant_ends_the_exch
 #[both_backends]
 async fn the_actor_token_must_be_the_requesting_services_own(backend: Backend) {
     let p = platform(spawn_app(backend).await).await;
-    let own = p
-        .app
-        .client_credentials_token("events", &p.events_secret, Some("tickets:write"))
-        .await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let own = service_token(&p.app, "events", &p.events_secret, Some("tickets:write")).await;
     let (status, body) = p
         .events_exchange(
             &p.subject,
@@ -446,10 +389,7 @@ async fn the_actor_token_must_be_the_requesting_services_own(backend: Backend) {
 
     // Another service's token, and the user's own token, do not name the events service.
     let other = p.app.confidential_client("other", "profile").await;
-    let others = p.app.client_credentials_token("other", &other, None).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let others = service_token(&p.app, "other", &other, None).await;
     for actor in [others.as_str(), p.subject.as_str(), "not-a-token"] {
         let (status, body) = p
             .events_exchange(
@@ -471,15 +411,11 @@ async fn a_token_exchanged_again_nests_the_actors_and_ends_with_the_first_grant(
 
     // The tickets service, holding the token the events service sent it, calls payments.
     let (status, body) = p
-        .exchange_as(
+        .subject_exchange(
             "tickets",
             &tickets,
-            &[
-                ("subject_token", &for_tickets),
-                ("subject_token_type", ACCESS_TOKEN),
-                ("audience", PAYMENTS),
-                ("scope", "email"),
-            ],
+            &for_tickets,
+            &[("audience", PAYMENTS), ("scope", "email")],
         )
         .await;
     assert_eq!(status, 200, "{body}");
@@ -542,8 +478,7 @@ async fn tokens_of_other_types_are_refused(backend: Backend) {
                 ],
             )
             .await;
-        refused(status, &body, "invalid_request");
-        assert!(body["error_description"].as_str().unwrap().contains(kind));
+        refused_naming(status, &body, "invalid_request", kind);
     }
     // A refresh token passed off as an access token.
     let (status, body) = p.events_exchange(&p.refresh, &[]).await;
@@ -565,10 +500,7 @@ async fn tokens_of_other_types_are_refused(backend: Backend) {
     assert_eq!(status, 200, "{body}");
     // A client-credentials token has no user to act for.
     let other = p.app.confidential_client("other", "profile").await;
-    let service_token = p.app.client_credentials_token("other", &other, None).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let service_token = service_token(&p.app, "other", &other, None).await;
     let (status, body) = p.events_exchange(&service_token, &[]).await;
     refused(status, &body, "invalid_request");
     // subject_token and subject_token_type are required.
@@ -597,21 +529,10 @@ async fn token_exchange_is_configured_by_an_administrator_only(backend: Backend)
     })
     .await;
     let ops = app.confidential_client("ops", "admin").await;
-    let admin = app
-        .client_credentials_token("ops", &ops, Some("admin"))
-        .await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let admin = service_token(&app, "ops", &ops, Some("admin")).await;
     app.confidential_client("events", "profile").await;
 
-    let set = app
-        .http
-        .put(app.url("/admin/clients/events/token-exchange"))
-        .bearer_auth(&admin)
-        .json(&json!({"audiences": [TICKETS]}))
-        .fetch()
-        .await;
+    let set = put_token_exchange(&app, &admin, json!({"audiences": [TICKETS]})).await;
     assert_eq!(set.status(), 200);
     let view: Value = set.json().await.unwrap();
     assert_eq!(view["token_exchange"], json!({"audiences": [TICKETS]}));
@@ -622,34 +543,16 @@ async fn token_exchange_is_configured_by_an_administrator_only(backend: Backend)
             .contains(&json!(GRANT))
     );
     // The server's own audience is not a service to exchange for.
-    let own = app
-        .http
-        .put(app.url("/admin/clients/events/token-exchange"))
-        .bearer_auth(&admin)
-        .json(&json!({"audiences": [app.base_url]}))
-        .fetch()
-        .await;
+    let own = put_token_exchange(&app, &admin, json!({"audiences": [app.base_url]})).await;
     assert_eq!(own.status(), 400);
     // A token without the admin scope may not configure it.
     let plain = app.confidential_client("plain", "profile").await;
-    let plain = app.client_credentials_token("plain", &plain, None).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let forbidden = app
-        .http
-        .put(app.url("/admin/clients/events/token-exchange"))
-        .bearer_auth(&plain)
-        .json(&json!({"audiences": [TICKETS]}))
-        .fetch()
-        .await;
+    let plain = service_token(&app, "plain", &plain, None).await;
+    let forbidden = put_token_exchange(&app, &plain, json!({"audiences": [TICKETS]})).await;
     assert_eq!(forbidden.status(), 403);
-    let removed: Value = app
-        .http
-        .put(app.url("/admin/clients/events/token-exchange"))
-        .bearer_auth(&admin)
-        .json(&json!({"audiences": []}))
-        .fetch_json()
+    let removed: Value = put_token_exchange(&app, &admin, json!({"audiences": []}))
+        .await
+        .read_json()
         .await;
     assert!(removed.get("token_exchange").is_none(), "{removed}");
     assert!(
@@ -679,47 +582,19 @@ async fn token_exchange_is_configured_by_an_administrator_only(backend: Backend)
 async fn a_dpop_bound_subject_token_is_refused_and_the_service_can_bind_its_own(backend: Backend) {
     let p = platform(spawn_app(backend).await).await;
     // Ann's token at a public app, bound to the app's key.
-    p.app
-        .client_with(
-            "spa",
-            "openid profile email offline_access",
-            AuthMethod::None,
-            &[GrantType::AuthorizationCode, GrantType::RefreshToken],
-            &[REDIRECT_URI],
-        )
-        .await;
+    public_client(&p.app, "spa", "openid profile email offline_access").await;
     let app_key = p.app.dpop_key(SigningAlgorithm::EdDsa);
-    let pkce = Pkce::new();
-    let callback = p
-        .app
-        .authorize_as(&browser(), &p.app.authorize_url("spa", &pkce, &[]), EMAIL)
-        .await;
-    let bound: Value = p
-        .app
-        .http
-        .post(p.app.url("/token"))
-        .header(
-            "dpop",
-            app_key.proof("POST", &p.app.url("/token"), None, None),
-        )
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", "spa"),
-            ("code", &query_of(&callback)["code"]),
-            ("redirect_uri", REDIRECT_URI),
-            ("code_verifier", &pkce.verifier),
-        ])
-        .fetch_json()
+    let (code, pkce) = code_in(&p.app, &browser(), "spa", EMAIL).await;
+    let proof = app_key.proof("POST", &p.app.url("/token"), None, None);
+    let bound: Value = public_exchange(&p.app, "spa", &code, &pkce, Some(proof))
+        .await
+        .read_json()
         .await;
     assert_eq!(bound["token_type"], "DPoP", "{bound}");
     let (status, body) = p
         .events_exchange(bound["access_token"].as_str().unwrap(), &[])
         .await;
-    refused(status, &body, "invalid_request");
-    assert!(
-        body["error_description"].as_str().unwrap().contains("DPoP"),
-        "{body}"
-    );
+    refused_naming(status, &body, "invalid_request", "DPoP");
 
     // The events service proves a key of its own: the new token is bound to it.
     let service_key = p.app.dpop_key(SigningAlgorithm::EdDsa);
@@ -749,26 +624,36 @@ async fn a_dpop_bound_subject_token_is_refused_and_the_service_can_bind_its_own(
     assert_eq!(claims["cnf"]["jkt"], service_key.jkt().as_str());
 }
 
+/// The administrator API call that sets the audiences the client `events` may exchange for,
+/// with the bearer `token`.
+async fn put_token_exchange(app: &TestApp, token: &str, audiences: Value) -> reqwest::Response {
+    app.http
+        .put(app.url("/admin/clients/events/token-exchange"))
+        .bearer_auth(token)
+        .json(&audiences)
+        .fetch()
+        .await
+}
+
 /// A code-flow client with pairwise subjects in the sector of [`REDIRECT_URI`]'s host, with
 /// `grants`; returns its secret.
 async fn pairwise_client(app: &TestApp, id: &str, grants: &[GrantType], exchange: bool) -> String {
-    let mut new = NewClient::new(
+    let scope = "openid profile email offline_access";
+    confidential(
+        app,
+        id,
         format!("Pairwise {id}"),
-        AuthMethod::ClientSecretBasic,
         grants.to_vec(),
-    );
-    new.id = Some(ClientId::parse(id).unwrap());
-    new.scope = Scope::parse("openid profile email offline_access").unwrap();
-    new.redirect_uris = vec![auth_core::clients::RedirectUri::parse(REDIRECT_URI).unwrap()];
-    new.security = ClientSecurity {
-        pairwise: true,
-        token_exchange: exchange.then(|| TokenExchangePolicy {
-            audiences: vec![TICKETS.to_owned()],
-        }),
-        ..ClientSecurity::default()
-    };
-    let (_, secret) = clients::register(&app.provider, new).await.unwrap();
-    secret.unwrap().expose().to_owned()
+        scope,
+        |new| {
+            new.redirect_uris = vec![auth_core::clients::RedirectUri::parse(REDIRECT_URI).unwrap()];
+            new.security.pairwise = true;
+            new.security.token_exchange = exchange.then(|| TokenExchangePolicy {
+                audiences: vec![TICKETS.to_owned()],
+            });
+        },
+    )
+    .await
 }
 
 #[both_backends]
@@ -788,14 +673,7 @@ async fn a_pairwise_clients_token_is_exchanged_only_within_its_sector(backend: B
 
     // The events service sees users by their id: it would learn who the pairwise `sub` is.
     let (status, body) = p.events_exchange(subject, &[]).await;
-    refused(status, &body, "invalid_request");
-    assert!(
-        body["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("pairwise"),
-        "{body}"
-    );
+    refused_naming(status, &body, "invalid_request", "pairwise");
 
     // A service of the same sector may, and sees the same pairwise `sub`.
     let sibling = pairwise_client(
@@ -806,15 +684,7 @@ async fn a_pairwise_clients_token_is_exchanged_only_within_its_sector(backend: B
     )
     .await;
     let (status, body) = p
-        .exchange_as(
-            "photo-prints",
-            &sibling,
-            &[
-                ("subject_token", subject),
-                ("subject_token_type", ACCESS_TOKEN),
-                ("audience", TICKETS),
-            ],
-        )
+        .subject_exchange("photo-prints", &sibling, subject, &[("audience", TICKETS)])
         .await;
     assert_eq!(status, 200, "{body}");
     let claims = p
