@@ -11,8 +11,8 @@
 use crate::clock::{Clock, SystemClock};
 use crate::credentials::ClientCredentials;
 use crate::discovery::discover;
-use crate::token_source::{AccessToken, Failure, TokenError};
-use crate::transport::{FetchError, default_http_client, send_json};
+use crate::token_source::{AccessToken, Failure, TokenError, with_retries};
+use crate::transport::{FetchError, default_http_client, http_and_clock_settings, send_json};
 use auth_proto::token::TokenResponse;
 use auth_proto::token::token_types::ACCESS_TOKEN;
 use aws_lc_rs::digest::{SHA256, digest};
@@ -210,26 +210,10 @@ impl ExchangeSource {
         scope: Option<&str>,
     ) -> Result<AccessToken, TokenError> {
         let inner = &*self.inner;
-        let mut backoff = inner.first_backoff;
-        let mut attempt = 1;
-        loop {
-            match self.request(subject_token, target, scope).await {
-                Ok(token) => return Ok(token),
-                Err(Failure::Permanent(error)) => return Err(error),
-                Err(Failure::Transient(last)) if attempt >= inner.attempts => {
-                    return Err(TokenError::Unavailable {
-                        attempts: attempt,
-                        last,
-                    });
-                }
-                Err(Failure::Transient(error)) => {
-                    tracing::warn!(%error, attempt, "token exchange failed; retrying");
-                    tokio::time::sleep(backoff).await;
-                    backoff = backoff.saturating_mul(2).min(Duration::from_secs(10));
-                    attempt += 1;
-                }
-            }
-        }
+        with_retries(inner.attempts, inner.first_backoff, "token exchange", || {
+            self.request(subject_token, target, scope)
+        })
+        .await
     }
 
     async fn request(
@@ -259,23 +243,7 @@ impl ExchangeSource {
                 .form(&form),
         )
         .await;
-        let (response, _): (TokenResponse, _) = match answer {
-            Ok(answer) => answer,
-            Err(error) if error.is_transient() => return Err(Failure::Transient(error)),
-            Err(FetchError::Status {
-                status,
-                error,
-                description,
-                ..
-            }) => {
-                return Err(Failure::Permanent(TokenError::Rejected {
-                    status,
-                    error,
-                    description,
-                }));
-            }
-            Err(error) => return Err(Failure::Permanent(TokenError::InvalidResponse(error))),
-        };
+        let (response, _): (TokenResponse, _) = answer.map_err(Failure::of)?;
         // RFC 8693 section 2.2.1: issued_token_type is REQUIRED; RFC 6749 section 7.1: a token
         // of a type the client does not understand MUST NOT be used.
         let unusable = if response.issued_token_type.as_deref() != Some(ACCESS_TOKEN) {
@@ -343,17 +311,7 @@ impl ExchangeSourceBuilder {
         self
     }
 
-    /// The HTTP client (default: no redirects, 10 s timeout).
-    pub fn http_client(mut self, http: reqwest::Client) -> Self {
-        self.http = Some(http);
-        self
-    }
-
-    /// The clock (default: the system clock).
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
+    http_and_clock_settings!();
 
     /// Reads the token endpoint from the provider metadata (unless given).
     pub async fn build(self) -> Result<ExchangeSource, TokenError> {

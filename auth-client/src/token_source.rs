@@ -8,7 +8,7 @@ use crate::clock::{Clock, SystemClock, later};
 use crate::credentials::ClientCredentials;
 use crate::discovery::{DiscoveryError, discover};
 use crate::dpop::DpopKey;
-use crate::transport::{FetchError, default_http_client, send_json};
+use crate::transport::{FetchError, default_http_client, http_and_clock_settings, send_json};
 use auth_proto::token::TokenResponse;
 use reqwest::header::AUTHORIZATION;
 use secrecy::{ExposeSecret, SecretString};
@@ -275,26 +275,10 @@ impl TokenSource {
     /// Requests a token, retrying transient failures with exponential backoff.
     async fn fetch(&self) -> Result<AccessToken, TokenError> {
         let inner = &*self.inner;
-        let mut backoff = inner.first_backoff;
-        let mut attempt = 1;
-        loop {
-            match self.request().await {
-                Ok(token) => return Ok(token),
-                Err(Failure::Permanent(error)) => return Err(error),
-                Err(Failure::Transient(last)) if attempt >= inner.attempts => {
-                    return Err(TokenError::Unavailable {
-                        attempts: attempt,
-                        last,
-                    });
-                }
-                Err(Failure::Transient(error)) => {
-                    tracing::warn!(%error, attempt, "token request failed; retrying");
-                    tokio::time::sleep(backoff).await;
-                    backoff = backoff.saturating_mul(2).min(Duration::from_secs(10));
-                    attempt += 1;
-                }
-            }
-        }
+        with_retries(inner.attempts, inner.first_backoff, "token request", || {
+            self.request()
+        })
+        .await
     }
 
     async fn request(&self) -> Result<AccessToken, Failure> {
@@ -324,23 +308,7 @@ impl TokenSource {
             key.set_nonce(nonce);
             answer = send_json(&inner.endpoint, build()).await;
         }
-        let (response, headers): (TokenResponse, _) = match answer {
-            Ok(answer) => answer,
-            Err(error) if error.is_transient() => return Err(Failure::Transient(error)),
-            Err(FetchError::Status {
-                status,
-                error,
-                description,
-                ..
-            }) => {
-                return Err(Failure::Permanent(TokenError::Rejected {
-                    status,
-                    error,
-                    description,
-                }));
-            }
-            Err(error) => return Err(Failure::Permanent(TokenError::InvalidResponse(error))),
-        };
+        let (response, headers): (TokenResponse, _) = answer.map_err(Failure::of)?;
         // RFC 6749 section 7.1: the client MUST NOT use a token whose type it does not
         // understand; with a DPoP key it asked for a bound token (RFC 9449 section 5).
         let expected = if inner.dpop.is_some() {
@@ -401,11 +369,68 @@ impl AccessToken {
     }
 }
 
+/// Why one request to the token endpoint gave no token.
 pub(crate) enum Failure {
     /// A network error, `5xx` or `429`: worth retrying.
     Transient(FetchError),
     /// Anything else.
     Permanent(TokenError),
+}
+
+impl Failure {
+    /// A failed call to the token endpoint: worth retrying, a refusal (an error status), or
+    /// an unusable answer.
+    pub(crate) fn of(error: FetchError) -> Self {
+        match error {
+            error if error.is_transient() => Self::Transient(error),
+            FetchError::Status {
+                status,
+                error,
+                description,
+                ..
+            } => Self::Permanent(TokenError::Rejected {
+                status,
+                error,
+                description,
+            }),
+            error => Self::Permanent(TokenError::InvalidResponse(error)),
+        }
+    }
+}
+
+/// Calls `request` until it gives a token or fails for good, at most `attempts` times;
+/// after a transient failure waits `first_backoff`, doubling each time, at most 10 s.
+/// `what` names the request in the log.
+pub(crate) async fn with_retries<F, R>(
+    attempts: u32,
+    first_backoff: Duration,
+    what: &str,
+    mut request: F,
+) -> Result<AccessToken, TokenError>
+where
+    F: FnMut() -> R,
+    R: Future<Output = Result<AccessToken, Failure>>,
+{
+    let mut backoff = first_backoff;
+    let mut attempt = 1;
+    loop {
+        match request().await {
+            Ok(token) => return Ok(token),
+            Err(Failure::Permanent(error)) => return Err(error),
+            Err(Failure::Transient(last)) if attempt >= attempts => {
+                return Err(TokenError::Unavailable {
+                    attempts: attempt,
+                    last,
+                });
+            }
+            Err(Failure::Transient(error)) => {
+                tracing::warn!(%error, attempt, "{what} failed; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = backoff.saturating_mul(2).min(Duration::from_secs(10));
+                attempt += 1;
+            }
+        }
+    }
 }
 
 /// Settings of a [`TokenSource`].
@@ -452,17 +477,7 @@ impl TokenSourceBuilder {
         self
     }
 
-    /// The HTTP client (default: no redirects, 10 s timeout).
-    pub fn http_client(mut self, http: reqwest::Client) -> Self {
-        self.http = Some(http);
-        self
-    }
-
-    /// The clock (default: the system clock).
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
+    http_and_clock_settings!();
 
     /// Reads the token endpoint from the provider metadata (unless given). No token is
     /// fetched yet.
