@@ -10,8 +10,7 @@
 
 use crate::clock::{Clock, SystemClock};
 use crate::credentials::ClientCredentials;
-use crate::discovery::discover;
-use crate::token_source::{AccessToken, Failure, TokenError, with_retries};
+use crate::token_source::{AccessToken, Failure, Retries, TokenError, token_endpoint};
 use crate::transport::{FetchError, default_http_client, http_and_clock_settings, send_json};
 use auth_proto::token::TokenResponse;
 use auth_proto::token::token_types::ACCESS_TOKEN;
@@ -87,8 +86,7 @@ struct Inner {
     credentials: ClientCredentials,
     http: reqwest::Client,
     clock: Arc<dyn Clock>,
-    attempts: u32,
-    first_backoff: Duration,
+    retries: Retries,
     capacity: usize,
     cache: Mutex<HashMap<Key, AccessToken>>,
 }
@@ -122,8 +120,7 @@ impl ExchangeSource {
             credentials,
             http: None,
             clock: Arc::new(SystemClock),
-            attempts: 3,
-            first_backoff: Duration::from_millis(200),
+            retries: Retries::new(3, Duration::from_millis(200)),
             capacity: 1024,
         }
     }
@@ -209,11 +206,12 @@ impl ExchangeSource {
         target: &ExchangeTarget,
         scope: Option<&str>,
     ) -> Result<AccessToken, TokenError> {
-        let inner = &*self.inner;
-        with_retries(inner.attempts, inner.first_backoff, "token exchange", || {
-            self.request(subject_token, target, scope)
-        })
-        .await
+        self.inner
+            .retries
+            .run("token exchange", || {
+                self.request(subject_token, target, scope)
+            })
+            .await
     }
 
     async fn request(
@@ -285,8 +283,7 @@ pub struct ExchangeSourceBuilder {
     credentials: ClientCredentials,
     http: Option<reqwest::Client>,
     clock: Arc<dyn Clock>,
-    attempts: u32,
-    first_backoff: Duration,
+    retries: Retries,
     capacity: usize,
 }
 
@@ -306,8 +303,7 @@ impl ExchangeSourceBuilder {
     /// Attempts per exchange on network and server errors (default 3, at least 1), and the
     /// wait before the first retry (default 200 ms, doubling each time, at most 10 s).
     pub fn retry(mut self, attempts: u32, first_backoff: Duration) -> Self {
-        self.attempts = attempts.max(1);
-        self.first_backoff = first_backoff;
+        self.retries = Retries::new(attempts, first_backoff);
         self
     }
 
@@ -316,18 +312,14 @@ impl ExchangeSourceBuilder {
     /// Reads the token endpoint from the provider metadata (unless given).
     pub async fn build(self) -> Result<ExchangeSource, TokenError> {
         let http = self.http.unwrap_or_else(default_http_client);
-        let endpoint = match self.token_endpoint {
-            Some(endpoint) => endpoint,
-            None => discover(&http, &self.issuer).await?.token_endpoint,
-        };
+        let endpoint = token_endpoint(&http, &self.issuer, self.token_endpoint).await?;
         Ok(ExchangeSource {
             inner: Arc::new(Inner {
                 endpoint,
                 credentials: self.credentials,
                 http,
                 clock: self.clock,
-                attempts: self.attempts,
-                first_backoff: self.first_backoff,
+                retries: self.retries,
                 capacity: self.capacity,
                 cache: Mutex::new(HashMap::new()),
             }),

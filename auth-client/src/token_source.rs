@@ -167,8 +167,7 @@ struct Inner {
     dpop: Option<DpopKey>,
     http: reqwest::Client,
     clock: Arc<dyn Clock>,
-    attempts: u32,
-    first_backoff: Duration,
+    retries: Retries,
     current: RwLock<Option<AccessToken>>,
     /// Held while a token is requested: the single flight.
     fetching: Mutex<()>,
@@ -198,8 +197,7 @@ impl TokenSource {
             dpop: None,
             http: None,
             clock: Arc::new(SystemClock),
-            attempts: 4,
-            first_backoff: Duration::from_millis(200),
+            retries: Retries::new(4, Duration::from_millis(200)),
         }
     }
 
@@ -274,11 +272,10 @@ impl TokenSource {
 
     /// Requests a token, retrying transient failures with exponential backoff.
     async fn fetch(&self) -> Result<AccessToken, TokenError> {
-        let inner = &*self.inner;
-        with_retries(inner.attempts, inner.first_backoff, "token request", || {
-            self.request()
-        })
-        .await
+        self.inner
+            .retries
+            .run("token request", || self.request())
+            .await
     }
 
     async fn request(&self) -> Result<AccessToken, Failure> {
@@ -398,39 +395,67 @@ impl Failure {
     }
 }
 
-/// Calls `request` until it gives a token or fails for good, at most `attempts` times;
-/// after a transient failure waits `first_backoff`, doubling each time, at most 10 s.
-/// `what` names the request in the log.
-pub(crate) async fn with_retries<F, R>(
+/// How often a token request is tried and how long to wait between tries.
+#[derive(Clone, Copy)]
+pub(crate) struct Retries {
     attempts: u32,
     first_backoff: Duration,
-    what: &str,
-    mut request: F,
-) -> Result<AccessToken, TokenError>
-where
-    F: FnMut() -> R,
-    R: Future<Output = Result<AccessToken, Failure>>,
-{
-    let mut backoff = first_backoff;
-    let mut attempt = 1;
-    loop {
-        match request().await {
-            Ok(token) => return Ok(token),
-            Err(Failure::Permanent(error)) => return Err(error),
-            Err(Failure::Transient(last)) if attempt >= attempts => {
-                return Err(TokenError::Unavailable {
-                    attempts: attempt,
-                    last,
-                });
-            }
-            Err(Failure::Transient(error)) => {
-                tracing::warn!(%error, attempt, "{what} failed; retrying");
-                tokio::time::sleep(backoff).await;
-                backoff = backoff.saturating_mul(2).min(Duration::from_secs(10));
-                attempt += 1;
+}
+
+impl Retries {
+    /// At most `attempts` tries (at least 1); after a transient failure wait `first_backoff`,
+    /// doubling each time, at most 10 s.
+    pub(crate) fn new(attempts: u32, first_backoff: Duration) -> Self {
+        Self {
+            attempts: attempts.max(1),
+            first_backoff,
+        }
+    }
+
+    /// Calls `request` until it gives a token, fails for good, or the tries are used up.
+    /// `what` names the request in the log.
+    pub(crate) async fn run<F, R>(
+        self,
+        what: &str,
+        mut request: F,
+    ) -> Result<AccessToken, TokenError>
+    where
+        F: FnMut() -> R,
+        R: Future<Output = Result<AccessToken, Failure>>,
+    {
+        let mut backoff = self.first_backoff;
+        let mut attempt = 1;
+        loop {
+            match request().await {
+                Ok(token) => return Ok(token),
+                Err(Failure::Permanent(error)) => return Err(error),
+                Err(Failure::Transient(last)) if attempt >= self.attempts => {
+                    return Err(TokenError::Unavailable {
+                        attempts: attempt,
+                        last,
+                    });
+                }
+                Err(Failure::Transient(error)) => {
+                    tracing::warn!(%error, attempt, "{what} failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = backoff.saturating_mul(2).min(Duration::from_secs(10));
+                    attempt += 1;
+                }
             }
         }
     }
+}
+
+/// The token endpoint: `given`, or the one in `issuer`'s provider metadata.
+pub(crate) async fn token_endpoint(
+    http: &reqwest::Client,
+    issuer: &str,
+    given: Option<String>,
+) -> Result<String, TokenError> {
+    Ok(match given {
+        Some(endpoint) => endpoint,
+        None => discover(http, issuer).await?.token_endpoint,
+    })
 }
 
 /// Settings of a [`TokenSource`].
@@ -442,8 +467,7 @@ pub struct TokenSourceBuilder {
     scope: Option<String>,
     http: Option<reqwest::Client>,
     clock: Arc<dyn Clock>,
-    attempts: u32,
-    first_backoff: Duration,
+    retries: Retries,
     dpop: Option<DpopKey>,
 }
 
@@ -472,8 +496,7 @@ impl TokenSourceBuilder {
     /// Attempts per token on network and server errors (default 4, at least 1), and the wait
     /// before the first retry (default 200 ms, doubling each time, at most 10 s).
     pub fn retry(mut self, attempts: u32, first_backoff: Duration) -> Self {
-        self.attempts = attempts.max(1);
-        self.first_backoff = first_backoff;
+        self.retries = Retries::new(attempts, first_backoff);
         self
     }
 
@@ -483,10 +506,7 @@ impl TokenSourceBuilder {
     /// fetched yet.
     pub async fn build(self) -> Result<TokenSource, TokenError> {
         let http = self.http.unwrap_or_else(default_http_client);
-        let endpoint = match self.token_endpoint {
-            Some(endpoint) => endpoint,
-            None => discover(&http, &self.issuer).await?.token_endpoint,
-        };
+        let endpoint = token_endpoint(&http, &self.issuer, self.token_endpoint).await?;
         Ok(TokenSource {
             inner: Arc::new(Inner {
                 endpoint,
@@ -495,8 +515,7 @@ impl TokenSourceBuilder {
                 dpop: self.dpop,
                 http,
                 clock: self.clock,
-                attempts: self.attempts,
-                first_backoff: self.first_backoff,
+                retries: self.retries,
                 current: RwLock::new(None),
                 fetching: Mutex::new(()),
             }),
