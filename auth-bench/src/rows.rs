@@ -608,16 +608,13 @@ impl Bench<'_> {
         )
         .await?;
         let rss = server.stop().await?;
-        let mut row = result(
+        let row = result(
             "client_credentials token".into(),
             connections.to_string(),
             &measured,
         );
-        row.peak_rss = Some(rss);
-        row.ratio = of(&measured, ceiling, "raw sign");
-        row.target = Some(Goal::AtLeastOfCeiling(0.8));
-        row.note = alongside(&row.note, "raw sign", ceiling);
-        self.results.push(row);
+        let ceiling = (ceiling, "raw sign", "raw sign");
+        self.push_against_ceiling(row, &measured, Some(rss), ceiling, 0.8);
         self.keep(RowName::ClientCredentials, &measured, rss);
         Ok(())
     }
@@ -715,6 +712,24 @@ impl Bench<'_> {
         self.push_against_trivial(label, &measured, ceiling, rss, None)
     }
 
+    /// Adds `row`, measured in turns with a raw-crypto ceiling ([`paired`]): `rate` the
+    /// ceiling's rate then, named `name` in the ratio and `shown` in the note; the target is
+    /// `fraction` of the ceiling.
+    fn push_against_ceiling(
+        &mut self,
+        mut row: RowResult,
+        measured: &Measured,
+        peak_rss: Option<u64>,
+        (rate, name, shown): (f64, &'static str, &str),
+        fraction: f64,
+    ) {
+        row.peak_rss = peak_rss;
+        row.ratio = of(measured, rate, name);
+        row.target = Some(Goal::AtLeastOfCeiling(fraction));
+        row.note = alongside(&row.note, shown, rate);
+        self.results.push(row);
+    }
+
     /// Adds a row measured in turns with the trivial handler (`ceiling`, its rate then): the
     /// ratio to it, and its rate in the note.
     fn push_against_trivial(
@@ -795,15 +810,11 @@ impl Bench<'_> {
             concurrency.to_string(),
             &measured,
         );
-        row.peak_rss = Some(rss);
-        row.ratio = of(&measured, ceiling, "raw hash");
-        row.target = Some(Goal::AtLeastOfCeiling(0.85));
-        row.note = alongside(
-            format!("flows/s; {}", row.note).trim_end_matches("; "),
-            "raw argon2id",
-            ceiling,
-        );
-        self.results.push(row);
+        row.note = format!("flows/s; {}", row.note)
+            .trim_end_matches("; ")
+            .to_owned();
+        let ceiling = (ceiling, "raw hash", "raw argon2id");
+        self.push_against_ceiling(row, &measured, Some(rss), ceiling, 0.85);
         self.keep(RowName::CodeFlow, &measured, rss);
         Ok(())
     }
@@ -853,15 +864,13 @@ impl Bench<'_> {
             )
             .await?;
         server.stop().await?;
-        let mut row = result(
+        let row = result(
             "auth-client verify (in process)".into(),
             format!("{cores} threads"),
             &measured,
         );
-        row.ratio = of(&measured, ceiling, "raw verify");
-        row.target = Some(Goal::AtLeastOfCeiling(0.9));
-        row.note = alongside(&row.note, "raw verify", ceiling);
-        self.results.push(row);
+        let ceiling = (ceiling, "raw verify", "raw verify");
+        self.push_against_ceiling(row, &measured, None, ceiling, 0.9);
         Ok(())
     }
 
