@@ -1,5 +1,5 @@
 use super::{auth_server, serve};
-use auth_client::{ClientCredentials, TokenSource, UserDirectory, Verifier};
+use auth_client::{UserDirectory, Verifier};
 use auth_core::users::UserId;
 use auth_testkit::Fetch as _;
 use examples::tickets;
@@ -14,14 +14,9 @@ async fn a_disabled_account_buys_nothing_even_with_a_token_that_still_verifies()
         .user("pia@example.com", "Pia Player", &["player"])
         .await;
     let verifier = Verifier::new(&server.issuer, &server.issuer).await.unwrap();
-    let tokens = TokenSource::builder(
-        &server.issuer,
-        ClientCredentials::new("tickets-service", secret),
-    )
-    .scope("users:read")
-    .build()
-    .await
-    .unwrap();
+    let tokens = server
+        .service_tokens("tickets-service", &secret, Some("users:read"))
+        .await;
     let directory = UserDirectory::builder(&server.issuer, tokens)
         .ttl(Duration::from_millis(1))
         .build()
@@ -107,13 +102,9 @@ async fn the_tickets_of_a_disabled_user_are_cancelled_by_the_servers_webhook() {
         .user("pia@example.com", "Pia Player", &["player"])
         .await;
     let verifier = Verifier::new(&server.issuer, &server.issuer).await.unwrap();
-    let tokens = TokenSource::builder(
-        &server.issuer,
-        ClientCredentials::new("tickets-service", service),
-    )
-    .build()
-    .await
-    .unwrap();
+    let tokens = server
+        .service_tokens("tickets-service", &service, None)
+        .await;
     let sales = tickets::Sales::default();
     let app = tickets::app(tickets::AppState {
         verifier,
