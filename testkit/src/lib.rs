@@ -23,7 +23,6 @@ pub mod jwks;
 pub mod mail;
 pub mod pkce;
 pub mod process;
-pub mod redeem;
 pub mod sign_in;
 pub mod upstream;
 

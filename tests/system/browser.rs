@@ -334,7 +334,16 @@ async fn a_user_signs_up_consents_and_logs_out_in_a_real_browser(backend: Backen
 
     // The relying party's back channel.
     let response = app
-        .exchange_for_redirect("shop", &secret, &query["code"], &callback, &pkce.verifier)
+        .http
+        .post(app.url("/token"))
+        .basic_auth("shop", Some(&secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", query["code"].as_str()),
+            ("redirect_uri", callback.as_str()),
+            ("code_verifier", pkce.verifier.as_str()),
+        ])
+        .fetch()
         .await;
     assert_eq!(response.status(), 200);
     let tokens: Value = response.json().await.unwrap();
