@@ -1,10 +1,28 @@
-use super::{auth_server, serve};
+use super::{AuthServer, auth_server, serve};
 use auth_client::{UserDirectory, Verifier};
 use auth_core::users::UserId;
 use auth_testkit::Fetch as _;
 use examples::tickets;
 use serde_json::{Value, json};
 use std::time::Duration;
+
+/// Opens the sale of event `e1` (10 seats) at the tickets service at `base`, as the events
+/// service (registered here) does.
+async fn open_sale_of_e1(server: &AuthServer, base: &str) -> reqwest::Response {
+    let http = reqwest::Client::new();
+    let secret = server.service("events-service", "tickets:write").await;
+    let opener: Value = http
+        .post(server.url("/token"))
+        .basic_auth("events-service", Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .fetch_json()
+        .await;
+    http.post(format!("{base}/internal/events"))
+        .bearer_auth(opener["access_token"].as_str().unwrap())
+        .json(&json!({"event_id": "e1", "title": "Cup", "seats": 10}))
+        .fetch()
+        .await
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_disabled_account_buys_nothing_even_with_a_token_that_still_verifies() {
@@ -31,19 +49,7 @@ async fn a_disabled_account_buys_nothing_even_with_a_token_that_still_verifies()
     }))
     .await;
     let http = reqwest::Client::new();
-    let service = server.service("events-service", "tickets:write").await;
-    let opener: Value = http
-        .post(server.url("/token"))
-        .basic_auth("events-service", Some(&service))
-        .form(&[("grant_type", "client_credentials")])
-        .fetch_json()
-        .await;
-    let opened = http
-        .post(format!("{base}/internal/events"))
-        .bearer_auth(opener["access_token"].as_str().unwrap())
-        .json(&json!({"event_id": "e1", "title": "Cup", "seats": 10}))
-        .fetch()
-        .await;
+    let opened = open_sale_of_e1(&server, &base).await;
     assert_eq!(opened.status(), 201);
     let token = server.user_token("pia@example.com").await;
     assert_eq!(
@@ -117,18 +123,7 @@ async fn the_tickets_of_a_disabled_user_are_cancelled_by_the_servers_webhook() {
     });
     tokio::spawn(async move { axum::serve(listener, app).await });
     let http = reqwest::Client::new();
-    let opener_secret = server.service("events-service", "tickets:write").await;
-    let opener: Value = http
-        .post(server.url("/token"))
-        .basic_auth("events-service", Some(&opener_secret))
-        .form(&[("grant_type", "client_credentials")])
-        .fetch_json()
-        .await;
-    http.post(format!("{base}/internal/events"))
-        .bearer_auth(opener["access_token"].as_str().unwrap())
-        .json(&json!({"event_id": "e1", "title": "Cup", "seats": 10}))
-        .fetch()
-        .await;
+    open_sale_of_e1(&server, &base).await;
     let token = server.user_token("pia@example.com").await;
     assert_eq!(
         http.post(format!("{base}/events/e1/tickets"))

@@ -96,6 +96,13 @@ async fn start_webapp(server: &super::AuthServer, trusted: bool, events_url: Str
     base
 }
 
+/// `browser` following `callback` gets a `400` page that says `why`.
+async fn assert_callback_refused(browser: &reqwest::Client, callback: &str, why: &str) {
+    let refused = browser.get(callback).fetch().await;
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().await.unwrap().contains(why));
+}
+
 /// Login CSRF (RFC 6749 section 10.12): an attacker begins a sign-in with their own account,
 /// stops before the callback and sends the victim the callback URL. The app must refuse it in
 /// the victim's browser, whether or not that browser began a sign-in of its own.
@@ -125,27 +132,11 @@ async fn a_callback_from_another_browser_is_refused() {
     );
 
     let fresh_victim = browser();
-    let refused = fresh_victim.get(&callback).fetch().await;
-    assert_eq!(refused.status(), 400);
-    assert!(
-        refused
-            .text()
-            .await
-            .unwrap()
-            .contains("did not start a sign-in")
-    );
+    assert_callback_refused(&fresh_victim, &callback, "did not start a sign-in").await;
 
     let busy_victim = browser();
     busy_victim.get(format!("{base}/login")).fetch().await;
-    let refused = busy_victim.get(&callback).fetch().await;
-    assert_eq!(refused.status(), 400);
-    assert!(
-        refused
-            .text()
-            .await
-            .unwrap()
-            .contains("started in another browser")
-    );
+    assert_callback_refused(&busy_victim, &callback, "started in another browser").await;
     let home = busy_victim.get(format!("{base}/")).fetch_text().await;
     assert!(home.contains("You are not signed in"), "{home}");
 
