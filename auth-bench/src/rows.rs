@@ -548,14 +548,13 @@ impl Bench<'_> {
             "refresh rotation during a purge",
             self.args.concurrency.to_string(),
             &during,
-            &idle,
+            (&idle, "no purge"),
             1.5,
         );
         row.peak_rss = Some(rss);
         row.note = format!(
-            "no purge: {} ops/s, p99 {}; purged {} rows (written in {:.1} s) in {:.1} s{}",
-            crate::report::format_rate(idle.rate),
-            crate::report::format_latency(idle.p99),
+            "{}purged {} rows (written in {:.1} s) in {:.1} s{}",
+            row.note,
             crate::report::format_count(purged),
             seeded.as_secs_f64(),
             took.as_secs_f64(),
@@ -895,14 +894,13 @@ impl Bench<'_> {
             "client_credentials p99 during logins",
             format!("{PROBE_CONNECTIONS} + {logins} logins"),
             &loaded,
-            &idle,
+            (&idle, "idle"),
             3.0,
         );
         row.peak_rss = Some(rss);
         row.note = format!(
-            "idle: {} ops/s, p99 {}; {} logins/s alongside",
-            crate::report::format_rate(idle.rate),
-            crate::report::format_latency(idle.p99),
+            "{}{} logins/s alongside",
+            row.note,
             crate::report::format_rate(flows.rate),
         );
         self.results.push(row);
@@ -1159,12 +1157,13 @@ fn of(measured: &Measured, ceiling: f64, name: &'static str) -> Option<Ratio> {
 }
 
 /// A row measured under some other work, its p99 against the same requests' `idle` p99, with
-/// the target `below` times that.
+/// the target `below` times that. Its note begins with the idle rate and p99, under
+/// `idle_name`, and a `; ` for what the caller adds.
 fn against_idle(
     label: &str,
     load: String,
     loaded: &Measured,
-    idle: &Measured,
+    (idle, idle_name): (&Measured, &str),
     below: f64,
 ) -> RowResult {
     let mut row = result(label.to_owned(), load, loaded);
@@ -1172,6 +1171,11 @@ fn against_idle(
         loaded.p99.as_secs_f64() / idle.p99.as_secs_f64().max(1e-6),
     ));
     row.target = Some(Goal::P99RatioBelow(below));
+    row.note = format!(
+        "{idle_name}: {} ops/s, p99 {}; ",
+        crate::report::format_rate(idle.rate),
+        crate::report::format_latency(idle.p99),
+    );
     row
 }
 
