@@ -24,6 +24,20 @@ async fn open_sale_of_e1(server: &AuthServer, base: &str) -> reqwest::Response {
         .await
 }
 
+/// pia@example.com signs in and buys a ticket to `e1` at `base`; returns her token.
+async fn pia_buys_a_ticket_to_e1(server: &AuthServer, base: &str) -> String {
+    let token = server.user_token("pia@example.com").await;
+    assert_eq!(
+        reqwest::Client::new()
+            .post(format!("{base}/events/e1/tickets"))
+            .bearer_auth(&token)
+            .fetch_status()
+            .await,
+        201
+    );
+    token
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_disabled_account_buys_nothing_even_with_a_token_that_still_verifies() {
     let server = auth_server(|_| {}).await;
@@ -51,14 +65,7 @@ async fn a_disabled_account_buys_nothing_even_with_a_token_that_still_verifies()
     let http = reqwest::Client::new();
     let opened = open_sale_of_e1(&server, &base).await;
     assert_eq!(opened.status(), 201);
-    let token = server.user_token("pia@example.com").await;
-    assert_eq!(
-        http.post(format!("{base}/events/e1/tickets"))
-            .bearer_auth(&token)
-            .fetch_status()
-            .await,
-        201
-    );
+    let token = pia_buys_a_ticket_to_e1(&server, &base).await;
 
     auth_core::users::set_disabled(&server.provider, &UserId::parse(&pia).unwrap(), true)
         .await
@@ -124,14 +131,7 @@ async fn the_tickets_of_a_disabled_user_are_cancelled_by_the_servers_webhook() {
     tokio::spawn(async move { axum::serve(listener, app).await });
     let http = reqwest::Client::new();
     open_sale_of_e1(&server, &base).await;
-    let token = server.user_token("pia@example.com").await;
-    assert_eq!(
-        http.post(format!("{base}/events/e1/tickets"))
-            .bearer_auth(&token)
-            .fetch_status()
-            .await,
-        201
-    );
+    let token = pia_buys_a_ticket_to_e1(&server, &base).await;
 
     let forged = http
         .post(format!("{base}/webhooks/auth"))
