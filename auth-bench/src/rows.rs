@@ -548,14 +548,13 @@ impl Bench<'_> {
             "refresh rotation during a purge",
             self.args.concurrency.to_string(),
             &during,
-            &idle,
+            (&idle, "no purge"),
             1.5,
         );
         row.peak_rss = Some(rss);
         row.note = format!(
-            "no purge: {} ops/s, p99 {}; purged {} rows (written in {:.1} s) in {:.1} s{}",
-            crate::report::format_rate(idle.rate),
-            crate::report::format_latency(idle.p99),
+            "{}purged {} rows (written in {:.1} s) in {:.1} s{}",
+            row.note,
             crate::report::format_count(purged),
             seeded.as_secs_f64(),
             took.as_secs_f64(),
@@ -608,16 +607,13 @@ impl Bench<'_> {
         )
         .await?;
         let rss = server.stop().await?;
-        let mut row = result(
+        let row = result(
             "client_credentials token".into(),
             connections.to_string(),
             &measured,
         );
-        row.peak_rss = Some(rss);
-        row.ratio = of(&measured, ceiling, "raw sign");
-        row.target = Some(Goal::AtLeastOfCeiling(0.8));
-        row.note = alongside(&row.note, "raw sign", ceiling);
-        self.results.push(row);
+        let ceiling = (ceiling, "raw sign", "raw sign");
+        self.push_against_ceiling(row, &measured, Some(rss), ceiling, 0.8);
         self.keep(RowName::ClientCredentials, &measured, rss);
         Ok(())
     }
@@ -715,6 +711,24 @@ impl Bench<'_> {
         self.push_against_trivial(label, &measured, ceiling, rss, None)
     }
 
+    /// Adds `row`, measured in turns with a raw-crypto ceiling ([`paired`]): `rate` the
+    /// ceiling's rate then, named `name` in the ratio and `shown` in the note; the target is
+    /// `fraction` of the ceiling.
+    fn push_against_ceiling(
+        &mut self,
+        mut row: RowResult,
+        measured: &Measured,
+        peak_rss: Option<u64>,
+        (rate, name, shown): (f64, &'static str, &str),
+        fraction: f64,
+    ) {
+        row.peak_rss = peak_rss;
+        row.ratio = of(measured, rate, name);
+        row.target = Some(Goal::AtLeastOfCeiling(fraction));
+        row.note = alongside(&row.note, shown, rate);
+        self.results.push(row);
+    }
+
     /// Adds a row measured in turns with the trivial handler (`ceiling`, its rate then): the
     /// ratio to it, and its rate in the note.
     fn push_against_trivial(
@@ -795,15 +809,11 @@ impl Bench<'_> {
             concurrency.to_string(),
             &measured,
         );
-        row.peak_rss = Some(rss);
-        row.ratio = of(&measured, ceiling, "raw hash");
-        row.target = Some(Goal::AtLeastOfCeiling(0.85));
-        row.note = alongside(
-            format!("flows/s; {}", row.note).trim_end_matches("; "),
-            "raw argon2id",
-            ceiling,
-        );
-        self.results.push(row);
+        row.note = format!("flows/s; {}", row.note)
+            .trim_end_matches("; ")
+            .to_owned();
+        let ceiling = (ceiling, "raw hash", "raw argon2id");
+        self.push_against_ceiling(row, &measured, Some(rss), ceiling, 0.85);
         self.keep(RowName::CodeFlow, &measured, rss);
         Ok(())
     }
@@ -853,15 +863,13 @@ impl Bench<'_> {
             )
             .await?;
         server.stop().await?;
-        let mut row = result(
+        let row = result(
             "auth-client verify (in process)".into(),
             format!("{cores} threads"),
             &measured,
         );
-        row.ratio = of(&measured, ceiling, "raw verify");
-        row.target = Some(Goal::AtLeastOfCeiling(0.9));
-        row.note = alongside(&row.note, "raw verify", ceiling);
-        self.results.push(row);
+        let ceiling = (ceiling, "raw verify", "raw verify");
+        self.push_against_ceiling(row, &measured, None, ceiling, 0.9);
         Ok(())
     }
 
@@ -886,14 +894,13 @@ impl Bench<'_> {
             "client_credentials p99 during logins",
             format!("{PROBE_CONNECTIONS} + {logins} logins"),
             &loaded,
-            &idle,
+            (&idle, "idle"),
             3.0,
         );
         row.peak_rss = Some(rss);
         row.note = format!(
-            "idle: {} ops/s, p99 {}; {} logins/s alongside",
-            crate::report::format_rate(idle.rate),
-            crate::report::format_latency(idle.p99),
+            "{}{} logins/s alongside",
+            row.note,
             crate::report::format_rate(flows.rate),
         );
         self.results.push(row);
@@ -1150,12 +1157,13 @@ fn of(measured: &Measured, ceiling: f64, name: &'static str) -> Option<Ratio> {
 }
 
 /// A row measured under some other work, its p99 against the same requests' `idle` p99, with
-/// the target `below` times that.
+/// the target `below` times that. Its note begins with the idle rate and p99, under
+/// `idle_name`, and a `; ` for what the caller adds.
 fn against_idle(
     label: &str,
     load: String,
     loaded: &Measured,
-    idle: &Measured,
+    (idle, idle_name): (&Measured, &str),
     below: f64,
 ) -> RowResult {
     let mut row = result(label.to_owned(), load, loaded);
@@ -1163,6 +1171,11 @@ fn against_idle(
         loaded.p99.as_secs_f64() / idle.p99.as_secs_f64().max(1e-6),
     ));
     row.target = Some(Goal::P99RatioBelow(below));
+    row.note = format!(
+        "{idle_name}: {} ops/s, p99 {}; ",
+        crate::report::format_rate(idle.rate),
+        crate::report::format_latency(idle.p99),
+    );
     row
 }
 

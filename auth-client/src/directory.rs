@@ -7,7 +7,7 @@
 
 use crate::clock::{Clock, SystemClock, later};
 use crate::token_source::{TokenError, TokenSource};
-use crate::transport::{FetchError, default_http_client, send_json};
+use crate::transport::{FetchError, default_http_client, http_and_clock_settings, send_json};
 use reqwest::header::AUTHORIZATION;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -358,17 +358,7 @@ impl UserDirectoryBuilder {
         self
     }
 
-    /// The HTTP client (default: no redirects, 10 s timeout).
-    pub fn http_client(mut self, http: reqwest::Client) -> Self {
-        self.http = Some(http);
-        self
-    }
-
-    /// The clock (default: the system clock).
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
+    http_and_clock_settings!();
 
     /// The directory; nothing is fetched yet (see [`UserDirectory::ensure_ready`]).
     pub fn build(self) -> Result<UserDirectory, DirectoryError> {

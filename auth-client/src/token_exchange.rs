@@ -10,9 +10,8 @@
 
 use crate::clock::{Clock, SystemClock};
 use crate::credentials::ClientCredentials;
-use crate::discovery::discover;
-use crate::token_source::{AccessToken, Failure, TokenError};
-use crate::transport::{FetchError, default_http_client, send_json};
+use crate::token_source::{AccessToken, Failure, Retries, TokenError, token_endpoint};
+use crate::transport::{FetchError, default_http_client, http_and_clock_settings, send_json};
 use auth_proto::token::TokenResponse;
 use auth_proto::token::token_types::ACCESS_TOKEN;
 use aws_lc_rs::digest::{SHA256, digest};
@@ -87,8 +86,7 @@ struct Inner {
     credentials: ClientCredentials,
     http: reqwest::Client,
     clock: Arc<dyn Clock>,
-    attempts: u32,
-    first_backoff: Duration,
+    retries: Retries,
     capacity: usize,
     cache: Mutex<HashMap<Key, AccessToken>>,
 }
@@ -122,8 +120,7 @@ impl ExchangeSource {
             credentials,
             http: None,
             clock: Arc::new(SystemClock),
-            attempts: 3,
-            first_backoff: Duration::from_millis(200),
+            retries: Retries::new(3, Duration::from_millis(200)),
             capacity: 1024,
         }
     }
@@ -209,27 +206,12 @@ impl ExchangeSource {
         target: &ExchangeTarget,
         scope: Option<&str>,
     ) -> Result<AccessToken, TokenError> {
-        let inner = &*self.inner;
-        let mut backoff = inner.first_backoff;
-        let mut attempt = 1;
-        loop {
-            match self.request(subject_token, target, scope).await {
-                Ok(token) => return Ok(token),
-                Err(Failure::Permanent(error)) => return Err(error),
-                Err(Failure::Transient(last)) if attempt >= inner.attempts => {
-                    return Err(TokenError::Unavailable {
-                        attempts: attempt,
-                        last,
-                    });
-                }
-                Err(Failure::Transient(error)) => {
-                    tracing::warn!(%error, attempt, "token exchange failed; retrying");
-                    tokio::time::sleep(backoff).await;
-                    backoff = backoff.saturating_mul(2).min(Duration::from_secs(10));
-                    attempt += 1;
-                }
-            }
-        }
+        self.inner
+            .retries
+            .run("token exchange", || {
+                self.request(subject_token, target, scope)
+            })
+            .await
     }
 
     async fn request(
@@ -259,23 +241,7 @@ impl ExchangeSource {
                 .form(&form),
         )
         .await;
-        let (response, _): (TokenResponse, _) = match answer {
-            Ok(answer) => answer,
-            Err(error) if error.is_transient() => return Err(Failure::Transient(error)),
-            Err(FetchError::Status {
-                status,
-                error,
-                description,
-                ..
-            }) => {
-                return Err(Failure::Permanent(TokenError::Rejected {
-                    status,
-                    error,
-                    description,
-                }));
-            }
-            Err(error) => return Err(Failure::Permanent(TokenError::InvalidResponse(error))),
-        };
+        let (response, _): (TokenResponse, _) = answer.map_err(Failure::of)?;
         // RFC 8693 section 2.2.1: issued_token_type is REQUIRED; RFC 6749 section 7.1: a token
         // of a type the client does not understand MUST NOT be used.
         let unusable = if response.issued_token_type.as_deref() != Some(ACCESS_TOKEN) {
@@ -317,8 +283,7 @@ pub struct ExchangeSourceBuilder {
     credentials: ClientCredentials,
     http: Option<reqwest::Client>,
     clock: Arc<dyn Clock>,
-    attempts: u32,
-    first_backoff: Duration,
+    retries: Retries,
     capacity: usize,
 }
 
@@ -338,38 +303,23 @@ impl ExchangeSourceBuilder {
     /// Attempts per exchange on network and server errors (default 3, at least 1), and the
     /// wait before the first retry (default 200 ms, doubling each time, at most 10 s).
     pub fn retry(mut self, attempts: u32, first_backoff: Duration) -> Self {
-        self.attempts = attempts.max(1);
-        self.first_backoff = first_backoff;
+        self.retries = Retries::new(attempts, first_backoff);
         self
     }
 
-    /// The HTTP client (default: no redirects, 10 s timeout).
-    pub fn http_client(mut self, http: reqwest::Client) -> Self {
-        self.http = Some(http);
-        self
-    }
-
-    /// The clock (default: the system clock).
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
+    http_and_clock_settings!();
 
     /// Reads the token endpoint from the provider metadata (unless given).
     pub async fn build(self) -> Result<ExchangeSource, TokenError> {
         let http = self.http.unwrap_or_else(default_http_client);
-        let endpoint = match self.token_endpoint {
-            Some(endpoint) => endpoint,
-            None => discover(&http, &self.issuer).await?.token_endpoint,
-        };
+        let endpoint = token_endpoint(&http, &self.issuer, self.token_endpoint).await?;
         Ok(ExchangeSource {
             inner: Arc::new(Inner {
                 endpoint,
                 credentials: self.credentials,
                 http,
                 clock: self.clock,
-                attempts: self.attempts,
-                first_backoff: self.first_backoff,
+                retries: self.retries,
                 capacity: self.capacity,
                 cache: Mutex::new(HashMap::new()),
             }),

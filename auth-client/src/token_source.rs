@@ -8,7 +8,7 @@ use crate::clock::{Clock, SystemClock, later};
 use crate::credentials::ClientCredentials;
 use crate::discovery::{DiscoveryError, discover};
 use crate::dpop::DpopKey;
-use crate::transport::{FetchError, default_http_client, send_json};
+use crate::transport::{FetchError, default_http_client, http_and_clock_settings, send_json};
 use auth_proto::token::TokenResponse;
 use reqwest::header::AUTHORIZATION;
 use secrecy::{ExposeSecret, SecretString};
@@ -167,8 +167,7 @@ struct Inner {
     dpop: Option<DpopKey>,
     http: reqwest::Client,
     clock: Arc<dyn Clock>,
-    attempts: u32,
-    first_backoff: Duration,
+    retries: Retries,
     current: RwLock<Option<AccessToken>>,
     /// Held while a token is requested: the single flight.
     fetching: Mutex<()>,
@@ -198,8 +197,7 @@ impl TokenSource {
             dpop: None,
             http: None,
             clock: Arc::new(SystemClock),
-            attempts: 4,
-            first_backoff: Duration::from_millis(200),
+            retries: Retries::new(4, Duration::from_millis(200)),
         }
     }
 
@@ -274,27 +272,10 @@ impl TokenSource {
 
     /// Requests a token, retrying transient failures with exponential backoff.
     async fn fetch(&self) -> Result<AccessToken, TokenError> {
-        let inner = &*self.inner;
-        let mut backoff = inner.first_backoff;
-        let mut attempt = 1;
-        loop {
-            match self.request().await {
-                Ok(token) => return Ok(token),
-                Err(Failure::Permanent(error)) => return Err(error),
-                Err(Failure::Transient(last)) if attempt >= inner.attempts => {
-                    return Err(TokenError::Unavailable {
-                        attempts: attempt,
-                        last,
-                    });
-                }
-                Err(Failure::Transient(error)) => {
-                    tracing::warn!(%error, attempt, "token request failed; retrying");
-                    tokio::time::sleep(backoff).await;
-                    backoff = backoff.saturating_mul(2).min(Duration::from_secs(10));
-                    attempt += 1;
-                }
-            }
-        }
+        self.inner
+            .retries
+            .run("token request", || self.request())
+            .await
     }
 
     async fn request(&self) -> Result<AccessToken, Failure> {
@@ -324,23 +305,7 @@ impl TokenSource {
             key.set_nonce(nonce);
             answer = send_json(&inner.endpoint, build()).await;
         }
-        let (response, headers): (TokenResponse, _) = match answer {
-            Ok(answer) => answer,
-            Err(error) if error.is_transient() => return Err(Failure::Transient(error)),
-            Err(FetchError::Status {
-                status,
-                error,
-                description,
-                ..
-            }) => {
-                return Err(Failure::Permanent(TokenError::Rejected {
-                    status,
-                    error,
-                    description,
-                }));
-            }
-            Err(error) => return Err(Failure::Permanent(TokenError::InvalidResponse(error))),
-        };
+        let (response, headers): (TokenResponse, _) = answer.map_err(Failure::of)?;
         // RFC 6749 section 7.1: the client MUST NOT use a token whose type it does not
         // understand; with a DPoP key it asked for a bound token (RFC 9449 section 5).
         let expected = if inner.dpop.is_some() {
@@ -401,11 +366,96 @@ impl AccessToken {
     }
 }
 
+/// Why one request to the token endpoint gave no token.
 pub(crate) enum Failure {
     /// A network error, `5xx` or `429`: worth retrying.
     Transient(FetchError),
     /// Anything else.
     Permanent(TokenError),
+}
+
+impl Failure {
+    /// A failed call to the token endpoint: worth retrying, a refusal (an error status), or
+    /// an unusable answer.
+    pub(crate) fn of(error: FetchError) -> Self {
+        match error {
+            error if error.is_transient() => Self::Transient(error),
+            FetchError::Status {
+                status,
+                error,
+                description,
+                ..
+            } => Self::Permanent(TokenError::Rejected {
+                status,
+                error,
+                description,
+            }),
+            error => Self::Permanent(TokenError::InvalidResponse(error)),
+        }
+    }
+}
+
+/// How often a token request is tried and how long to wait between tries.
+#[derive(Clone, Copy)]
+pub(crate) struct Retries {
+    attempts: u32,
+    first_backoff: Duration,
+}
+
+impl Retries {
+    /// At most `attempts` tries (at least 1); after a transient failure wait `first_backoff`,
+    /// doubling each time, at most 10 s.
+    pub(crate) fn new(attempts: u32, first_backoff: Duration) -> Self {
+        Self {
+            attempts: attempts.max(1),
+            first_backoff,
+        }
+    }
+
+    /// Calls `request` until it gives a token, fails for good, or the tries are used up.
+    /// `what` names the request in the log.
+    pub(crate) async fn run<F, R>(
+        self,
+        what: &str,
+        mut request: F,
+    ) -> Result<AccessToken, TokenError>
+    where
+        F: FnMut() -> R,
+        R: Future<Output = Result<AccessToken, Failure>>,
+    {
+        let mut backoff = self.first_backoff;
+        let mut attempt = 1;
+        loop {
+            match request().await {
+                Ok(token) => return Ok(token),
+                Err(Failure::Permanent(error)) => return Err(error),
+                Err(Failure::Transient(last)) if attempt >= self.attempts => {
+                    return Err(TokenError::Unavailable {
+                        attempts: attempt,
+                        last,
+                    });
+                }
+                Err(Failure::Transient(error)) => {
+                    tracing::warn!(%error, attempt, "{what} failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = backoff.saturating_mul(2).min(Duration::from_secs(10));
+                    attempt += 1;
+                }
+            }
+        }
+    }
+}
+
+/// The token endpoint: `given`, or the one in `issuer`'s provider metadata.
+pub(crate) async fn token_endpoint(
+    http: &reqwest::Client,
+    issuer: &str,
+    given: Option<String>,
+) -> Result<String, TokenError> {
+    Ok(match given {
+        Some(endpoint) => endpoint,
+        None => discover(http, issuer).await?.token_endpoint,
+    })
 }
 
 /// Settings of a [`TokenSource`].
@@ -417,8 +467,7 @@ pub struct TokenSourceBuilder {
     scope: Option<String>,
     http: Option<reqwest::Client>,
     clock: Arc<dyn Clock>,
-    attempts: u32,
-    first_backoff: Duration,
+    retries: Retries,
     dpop: Option<DpopKey>,
 }
 
@@ -447,31 +496,17 @@ impl TokenSourceBuilder {
     /// Attempts per token on network and server errors (default 4, at least 1), and the wait
     /// before the first retry (default 200 ms, doubling each time, at most 10 s).
     pub fn retry(mut self, attempts: u32, first_backoff: Duration) -> Self {
-        self.attempts = attempts.max(1);
-        self.first_backoff = first_backoff;
+        self.retries = Retries::new(attempts, first_backoff);
         self
     }
 
-    /// The HTTP client (default: no redirects, 10 s timeout).
-    pub fn http_client(mut self, http: reqwest::Client) -> Self {
-        self.http = Some(http);
-        self
-    }
-
-    /// The clock (default: the system clock).
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
+    http_and_clock_settings!();
 
     /// Reads the token endpoint from the provider metadata (unless given). No token is
     /// fetched yet.
     pub async fn build(self) -> Result<TokenSource, TokenError> {
         let http = self.http.unwrap_or_else(default_http_client);
-        let endpoint = match self.token_endpoint {
-            Some(endpoint) => endpoint,
-            None => discover(&http, &self.issuer).await?.token_endpoint,
-        };
+        let endpoint = token_endpoint(&http, &self.issuer, self.token_endpoint).await?;
         Ok(TokenSource {
             inner: Arc::new(Inner {
                 endpoint,
@@ -480,8 +515,7 @@ impl TokenSourceBuilder {
                 dpop: self.dpop,
                 http,
                 clock: self.clock,
-                attempts: self.attempts,
-                first_backoff: self.first_backoff,
+                retries: self.retries,
                 current: RwLock::new(None),
                 fetching: Mutex::new(()),
             }),

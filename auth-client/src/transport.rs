@@ -136,3 +136,28 @@ pub(crate) fn status_error(url: &str, status: u16, body: &[u8]) -> FetchError {
         nonce: None,
     }
 }
+
+/// The `http_client` and `clock` settings that every builder calling the server has, for a
+/// builder with the fields `http: Option<reqwest::Client>` and `clock: Arc<dyn Clock>`;
+/// `$http_doc` documents `http_client` where the client serves more than one kind of call.
+macro_rules! http_and_clock_settings {
+    () => {
+        $crate::transport::http_and_clock_settings!(
+            "The HTTP client (default: no redirects, 10 s timeout)."
+        );
+    };
+    ($http_doc:literal) => {
+        #[doc = $http_doc]
+        pub fn http_client(mut self, http: reqwest::Client) -> Self {
+            self.http = Some(http);
+            self
+        }
+
+        /// The clock (default: the system clock).
+        pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+            self.clock = clock;
+            self
+        }
+    };
+}
+pub(crate) use http_and_clock_settings;

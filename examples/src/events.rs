@@ -13,7 +13,7 @@
 
 use crate::error::ApiError;
 use auth_client::axum::Authenticated;
-use auth_client::{ExchangeSource, ExchangeTarget, TokenSource, Verifier};
+use auth_client::{AccessToken, ExchangeSource, ExchangeTarget, TokenSource, Verifier};
 use axum::extract::{FromRef, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
@@ -131,40 +131,63 @@ async fn create(
     Ok((StatusCode::CREATED, Json(event)))
 }
 
-/// Calls the tickets service as this service. A `401` means the token was revoked or the
-/// keys rotated under it: the token is dropped and the call made once more with a new one.
+/// Calls the tickets service as this service; a `401` is tried once more with a new token.
 async fn open_sale(state: &AppState, event: &Event) -> Result<(), ApiError> {
     let body =
         serde_json::json!({"event_id": event.id, "title": event.title, "seats": event.seats});
-    for attempt in 0..2 {
-        let token = state
-            .tokens
-            .token()
-            .await
-            .map_err(|e| ApiError::upstream("getting this service's token", e))?;
-        let response = state
-            .http
-            .post(format!("{}/internal/events", state.tickets_url.0))
-            .header("authorization", token.bearer_header())
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| ApiError::upstream("the tickets service", e))?;
-        match response.status() {
-            status if status.is_success() => return Ok(()),
-            StatusCode::UNAUTHORIZED if attempt == 0 => state.tokens.invalidate(&token),
-            status => {
-                return Err(ApiError::upstream(
-                    "the tickets service",
-                    format!("it answered {status}"),
-                ));
-            }
-        }
+    let response = call_tickets(
+        move || async move {
+            state
+                .tokens
+                .token()
+                .await
+                .map_err(|e| ApiError::upstream("getting this service's token", e))
+        },
+        |token| state.tokens.invalidate(token),
+        |token| {
+            state
+                .http
+                .post(format!("{}/internal/events", state.tickets_url.0))
+                .header("authorization", token.bearer_header())
+                .json(&body)
+        },
+    )
+    .await?;
+    match response.status() {
+        status if status.is_success() => Ok(()),
+        status => Err(ApiError::upstream(
+            "the tickets service",
+            format!("it answered {status}"),
+        )),
     }
-    Err(ApiError::upstream(
-        "the tickets service",
-        "it refused a fresh token",
-    ))
+}
+
+/// Sends the request `request` makes with a token from `token`. A `401` means the token was
+/// revoked or the keys rotated under it: the token is dropped (`invalidate`) and the call made
+/// once more with a new one. The answer is the last call's.
+async fn call_tickets<T, F>(
+    token: T,
+    invalidate: impl Fn(&AccessToken),
+    request: impl Fn(&AccessToken) -> reqwest::RequestBuilder,
+) -> Result<reqwest::Response, ApiError>
+where
+    T: Fn() -> F,
+    F: Future<Output = Result<AccessToken, ApiError>>,
+{
+    let first = token().await?;
+    let response = send_to_tickets(request(&first)).await?;
+    if response.status() != StatusCode::UNAUTHORIZED {
+        return Ok(response);
+    }
+    invalidate(&first);
+    send_to_tickets(request(&token().await?)).await
+}
+
+async fn send_to_tickets(request: reqwest::RequestBuilder) -> Result<reqwest::Response, ApiError> {
+    request
+        .send()
+        .await
+        .map_err(|e| ApiError::upstream("the tickets service", e))
 }
 
 /// A user registers for an event: their ticket is bought at the tickets service with a token
@@ -196,55 +219,51 @@ async fn register(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .ok_or_else(|| ApiError::forbidden("registering needs the user's bearer token"))?;
-    let target = ExchangeTarget::audience(&on_behalf.tickets_audience);
-    for attempt in 0..2 {
-        let token = on_behalf
-            .exchange
-            .exchange(user_token, &target, Some(ON_BEHALF_SCOPE))
-            .await
-            .map_err(|e| ApiError::upstream("exchanging the user's token", e))?;
-        let response = state
-            .http
-            .post(format!(
-                "{}/on-behalf/events/{id}/tickets",
-                state.tickets_url.0
-            ))
-            .header("authorization", token.bearer_header())
-            .send()
-            .await
-            .map_err(|e| ApiError::upstream("the tickets service", e))?;
-        match response.status() {
-            StatusCode::CREATED => {
-                let ticket: serde_json::Value = response
-                    .json()
-                    .await
-                    .map_err(|e| ApiError::upstream("the tickets service", e))?;
-                return Ok((StatusCode::CREATED, Json(ticket)));
-            }
-            StatusCode::UNAUTHORIZED if attempt == 0 => on_behalf.exchange.invalidate(&token),
-            status if status.is_client_error() => {
-                // The tickets service refused the user (sold out, not a player...): its answer
-                // is theirs.
-                let body: serde_json::Value = response.json().await.unwrap_or_default();
-                return Err(ApiError::new(
-                    status,
-                    "refused_by_tickets",
-                    body["error_description"]
-                        .as_str()
-                        .unwrap_or("the tickets service refused")
-                        .to_owned(),
-                ));
-            }
-            status => {
-                return Err(ApiError::upstream(
-                    "the tickets service",
-                    format!("it answered {status}"),
-                ));
-            }
+    let target = &ExchangeTarget::audience(&on_behalf.tickets_audience);
+    let response = call_tickets(
+        move || async move {
+            on_behalf
+                .exchange
+                .exchange(user_token, target, Some(ON_BEHALF_SCOPE))
+                .await
+                .map_err(|e| ApiError::upstream("exchanging the user's token", e))
+        },
+        |token| on_behalf.exchange.invalidate(token),
+        |token| {
+            state
+                .http
+                .post(format!(
+                    "{}/on-behalf/events/{id}/tickets",
+                    state.tickets_url.0
+                ))
+                .header("authorization", token.bearer_header())
+        },
+    )
+    .await?;
+    match response.status() {
+        StatusCode::CREATED => {
+            let ticket: serde_json::Value = response
+                .json()
+                .await
+                .map_err(|e| ApiError::upstream("the tickets service", e))?;
+            Ok((StatusCode::CREATED, Json(ticket)))
         }
+        status if status.is_client_error() => {
+            // The tickets service refused the user (sold out, not a player...): its answer
+            // is theirs.
+            let body: serde_json::Value = response.json().await.unwrap_or_default();
+            Err(ApiError::new(
+                status,
+                "refused_by_tickets",
+                body["error_description"]
+                    .as_str()
+                    .unwrap_or("the tickets service refused")
+                    .to_owned(),
+            ))
+        }
+        status => Err(ApiError::upstream(
+            "the tickets service",
+            format!("it answered {status}"),
+        )),
     }
-    Err(ApiError::upstream(
-        "the tickets service",
-        "it refused a freshly exchanged token",
-    ))
 }

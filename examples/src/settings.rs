@@ -2,8 +2,54 @@
 //! `auth-server serve --demo` on this machine.
 
 use anyhow::{Context, bail};
-use auth_client::ClientCredentials;
+use auth_client::{ClientCredentials, TokenSource, UserDirectory, Verifier};
 use std::net::SocketAddr;
+
+/// What every example service reads at start-up.
+pub struct Service {
+    /// See [`issuer`].
+    pub issuer: String,
+    /// Where it listens (see [`bind`]).
+    pub bind: SocketAddr,
+    /// Its client (see [`credentials`]).
+    pub credentials: ClientCredentials,
+    /// Verifies the access tokens it is called with (`aud`: [`audience`]).
+    pub verifier: Verifier,
+}
+
+impl Service {
+    /// The settings of the service whose variables start with `prefix`, listening at
+    /// `default_bind` and calling as client `default_id` unless they say otherwise; reads the
+    /// provider metadata and keys for its verifier.
+    pub async fn from_env(
+        prefix: &str,
+        default_bind: &str,
+        default_id: &str,
+    ) -> anyhow::Result<Self> {
+        let issuer = issuer();
+        let bind = bind(prefix, default_bind)?;
+        let credentials = credentials(prefix, default_id)?;
+        let verifier = Verifier::new(&issuer, audience()).await?;
+        Ok(Self {
+            issuer,
+            bind,
+            credentials,
+            verifier,
+        })
+    }
+
+    /// The user directory, asked with the service's own tokens (scope `users:read`). Fails now,
+    /// with the reason, if the directory cannot be asked.
+    pub async fn user_directory(&self) -> anyhow::Result<UserDirectory> {
+        let tokens = TokenSource::builder(&self.issuer, self.credentials.clone())
+            .scope("users:read")
+            .build()
+            .await?;
+        let directory = UserDirectory::new(&self.issuer, tokens)?;
+        directory.ensure_ready().await?;
+        Ok(directory)
+    }
+}
 
 /// The authorization server's issuer (`AUTH_ISSUER`, default `http://127.0.0.1:8080`).
 pub fn issuer() -> String {

@@ -15,6 +15,7 @@
 pub mod answer;
 pub mod app;
 pub mod browser;
+pub mod cli_run;
 pub mod client_keys;
 pub mod db;
 pub mod flows_a;

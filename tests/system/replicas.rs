@@ -43,11 +43,10 @@ async fn two_replicas_share_tokens_revocations_and_key_rotations() {
     assert_eq!(first_kids.len(), 1, "one first key, whoever created it");
     assert_eq!(kids(&http, &b).await, first_kids);
 
-    let created = cli_command(&db.url, &kek)
-        .args(["client", "create", "--name", "Svc", "--id", "svc", "--json"])
-        .output()
-        .unwrap();
-    assert!(created.status.success());
+    let created = auth_testkit::cli_run::run_to_success(
+        cli_command(&db.url, &kek)
+            .args(["client", "create", "--name", "Svc", "--id", "svc", "--json"]),
+    );
     let secret = serde_json::from_slice::<Value>(&created.stdout).unwrap()["client_secret"]
         .as_str()
         .unwrap()
@@ -165,29 +164,24 @@ async fn single_use_client_jwts_and_pushed_requests_are_shared_by_replicas() {
     let folder = tempfile::tempdir().unwrap();
     let jwks_file = folder.path().join("keyed.jwks.json");
     std::fs::write(&jwks_file, client.jwks().to_string()).unwrap();
-    let created = replica(&db, &kek)
-        .args(["client", "create", "--name", "Keyed", "--id", "keyed"])
-        .args([
-            "--auth-method",
-            "private_key_jwt",
-            "--grant",
-            "client_credentials",
-        ])
-        .args([
-            "--grant",
-            "authorization_code",
-            "--redirect-uri",
-            REDIRECT_URI,
-        ])
-        .args(["--scope", "openid profile email"])
-        .arg("--jwks-file")
-        .arg(&jwks_file)
-        .output()
-        .unwrap();
-    assert!(
-        created.status.success(),
-        "{}",
-        String::from_utf8_lossy(&created.stderr)
+    auth_testkit::cli_run::run_to_success(
+        replica(&db, &kek)
+            .args(["client", "create", "--name", "Keyed", "--id", "keyed"])
+            .args([
+                "--auth-method",
+                "private_key_jwt",
+                "--grant",
+                "client_credentials",
+            ])
+            .args([
+                "--grant",
+                "authorization_code",
+                "--redirect-uri",
+                REDIRECT_URI,
+            ])
+            .args(["--scope", "openid profile email"])
+            .arg("--jwks-file")
+            .arg(&jwks_file),
     );
     client.now = auth_core::clock::Clock::unix(&auth_core::clock::SystemClock);
 

@@ -25,7 +25,7 @@ use crate::clock::{self, Clock, SystemClock};
 use crate::credentials::ClientCredentials;
 use crate::discovery::{DiscoveryError, discover};
 use crate::dpop::SeenProofs;
-use crate::transport::default_http_client;
+use crate::transport::{default_http_client, http_and_clock_settings};
 use introspection::Introspector;
 use keys::KeyCache;
 use std::sync::Arc;
@@ -306,18 +306,10 @@ impl VerifierBuilder {
         self
     }
 
-    /// The HTTP client for metadata, keys and introspection (default: no redirects, 10 s
-    /// timeout).
-    pub fn http_client(mut self, http: reqwest::Client) -> Self {
-        self.http = Some(http);
-        self
-    }
-
-    /// The clock (default: the system clock).
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
+    http_and_clock_settings!(
+        "The HTTP client for metadata, keys and introspection (default: no redirects, 10 s \
+         timeout)."
+    );
 
     /// Reads the provider metadata (checking its `issuer` is exactly the configured one) and
     /// fetches the key set once, so a wrong issuer or an unreachable server fails at start-up.

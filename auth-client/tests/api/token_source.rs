@@ -105,6 +105,17 @@ async fn a_scope_the_client_may_not_have_is_reported_as_invalid_scope() {
     );
 }
 
+/// A source for client `events` asking `endpoint` directly, `attempts` times, 10 ms apart at
+/// first.
+async fn source_at(endpoint: String, attempts: u32) -> TokenSource {
+    TokenSource::builder("http://unused.test", ClientCredentials::new("events", "x"))
+        .token_endpoint(endpoint)
+        .retry(attempts, Duration::from_millis(10))
+        .build()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn server_errors_are_retried_a_bounded_number_of_times() {
     let calls = Arc::new(AtomicUsize::new(0));
@@ -119,12 +130,7 @@ async fn server_errors_are_retried_a_bounded_number_of_times() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}/token", listener.local_addr().unwrap());
     let stub = tokio::spawn(async move { axum::serve(listener, app).await });
-    let tokens = TokenSource::builder("http://unused.test", ClientCredentials::new("events", "x"))
-        .token_endpoint(endpoint)
-        .retry(3, Duration::from_millis(10))
-        .build()
-        .await
-        .unwrap();
+    let tokens = source_at(endpoint, 3).await;
 
     let error = tokens.token().await.unwrap_err();
 
@@ -144,12 +150,8 @@ async fn server_errors_are_retried_a_bounded_number_of_times() {
 
 #[tokio::test]
 async fn an_unreachable_server_is_reported_after_the_retries() {
-    let tokens = TokenSource::builder("http://unused.test", ClientCredentials::new("events", "x"))
-        .token_endpoint(format!("{}/token", crate::support::dead_address().await))
-        .retry(2, Duration::from_millis(10))
-        .build()
-        .await
-        .unwrap();
+    let endpoint = format!("{}/token", crate::support::dead_address().await);
+    let tokens = source_at(endpoint, 2).await;
 
     let error = tokens.token().await.unwrap_err();
 

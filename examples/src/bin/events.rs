@@ -3,16 +3,18 @@
 //! `TICKETS_URL` (default `http://127.0.0.1:8103`), for users with tokens exchanged for
 //! `TICKETS_AUDIENCE` (default the same URL).
 
-use auth_client::{ExchangeSource, TokenSource, Verifier};
+use auth_client::{ExchangeSource, TokenSource};
 use examples::{events, settings};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     examples::init_logging();
-    let issuer = settings::issuer();
-    let bind = settings::bind("EVENTS", "127.0.0.1:8102")?;
-    let credentials = settings::credentials("EVENTS", "events-service")?;
-    let verifier = Verifier::new(&issuer, settings::audience()).await?;
+    let settings::Service {
+        issuer,
+        bind,
+        credentials,
+        verifier,
+    } = settings::Service::from_env("EVENTS", "127.0.0.1:8102", "events-service").await?;
     // Fetched now, so a wrong secret stops the service at start-up.
     let exchange = ExchangeSource::builder(&issuer, credentials.clone())
         .build()

@@ -1,7 +1,5 @@
 use super::{AuthServer, auth_server, serve};
-use auth_client::{
-    ClientCredentials, ExchangeSource, ExchangeTarget, TokenSource, UserDirectory, Verifier,
-};
+use auth_client::{ClientCredentials, ExchangeSource, ExchangeTarget, Verifier};
 use auth_core::clients::{self, ClientId};
 use auth_testkit::Fetch as _;
 use examples::{events, tickets};
@@ -25,17 +23,9 @@ pub async fn platform(server: &AuthServer) -> (String, String) {
     .await
     .unwrap();
     let verifier = Verifier::new(&server.issuer, &server.issuer).await.unwrap();
-    let tickets_tokens = TokenSource::builder(
-        &server.issuer,
-        ClientCredentials::new("tickets-service", tickets_secret),
-    )
-    .scope("users:read")
-    .build()
-    .await
-    .unwrap();
     let tickets_base = serve(tickets::app(tickets::AppState {
         verifier: verifier.clone(),
-        directory: UserDirectory::new(&server.issuer, tickets_tokens).unwrap(),
+        directory: server.directory("tickets-service", &tickets_secret).await,
         webhooks: None,
         sales: tickets::Sales::default(),
         on_behalf: Some(tickets::OnBehalf {
@@ -61,14 +51,9 @@ async fn events_state(
 ) -> events::AppState {
     events::AppState {
         verifier,
-        tokens: TokenSource::builder(
-            &server.issuer,
-            ClientCredentials::new("events-service", secret),
-        )
-        .scope("tickets:write")
-        .build()
-        .await
-        .unwrap(),
+        tokens: server
+            .service_tokens("events-service", secret, Some("tickets:write"))
+            .await,
         tickets_url: events::TicketsUrl(tickets_url.to_owned()),
         http: reqwest::Client::new(),
         events: events::Events::default(),

@@ -9,6 +9,7 @@ mod tickets_cli;
 mod webapp;
 
 use crate::support::{Backend, PASSWORD, TestApp, browser, sign_in, spawn_app_with};
+use auth_client::{ClientCredentials, TokenSource, UserDirectory};
 use auth_core::Provider;
 use auth_core::clients::{self, AuthMethod, ClientId, GrantType, NewClient, RedirectUri};
 use auth_core::roles::{self, Role, RoleName};
@@ -88,6 +89,22 @@ impl AuthServer {
     /// A client-credentials client with `scope`; returns its secret.
     pub async fn service(&self, id: &str, scope: &str) -> String {
         self.app.confidential_client(id, scope).await
+    }
+
+    /// The token source of client `id` (secret `secret`), asking for `scope` if one is given
+    /// (else it gets the client's whole scope).
+    pub async fn service_tokens(&self, id: &str, secret: &str, scope: Option<&str>) -> TokenSource {
+        let mut builder = TokenSource::builder(&self.issuer, ClientCredentials::new(id, secret));
+        if let Some(scope) = scope {
+            builder = builder.scope(scope);
+        }
+        builder.build().await.unwrap()
+    }
+
+    /// The user directory as client `id` (secret `secret`) asks it, with `users:read` tokens.
+    pub async fn directory(&self, id: &str, secret: &str) -> UserDirectory {
+        let tokens = self.service_tokens(id, secret, Some("users:read")).await;
+        UserDirectory::new(&self.issuer, tokens).unwrap()
     }
 
     /// A confidential code-flow client redirecting to `redirect_uri`; `trusted` skips consent.

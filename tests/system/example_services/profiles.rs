@@ -4,15 +4,6 @@ use auth_testkit::Fetch as _;
 use examples::profiles;
 use serde_json::Value;
 
-async fn directory(issuer: &str, id: &str, secret: &str) -> UserDirectory {
-    let tokens = TokenSource::builder(issuer, ClientCredentials::new(id, secret))
-        .scope("users:read")
-        .build()
-        .await
-        .unwrap();
-    UserDirectory::new(issuer, tokens).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn profiles_are_shown_to_their_user_and_to_team_managers_only() {
     let server = auth_server(|_| {}).await;
@@ -23,7 +14,7 @@ async fn profiles_are_shown_to_their_user_and_to_team_managers_only() {
     server
         .user("carl@example.com", "Carl Coach", &["coach"])
         .await;
-    let directory = directory(&server.issuer, "profiles-service", &secret).await;
+    let directory = server.directory("profiles-service", &secret).await;
     directory
         .ensure_ready()
         .await
@@ -92,7 +83,9 @@ async fn profiles_are_shown_to_their_user_and_to_team_managers_only() {
 async fn the_start_up_check_fails_loudly_on_a_wrong_secret_or_a_dead_server() {
     let server = auth_server(|_| {}).await;
     server.service("profiles-service", "users:read").await;
-    let wrong = directory(&server.issuer, "profiles-service", "cs_not-the-secret").await;
+    let wrong = server
+        .directory("profiles-service", "cs_not-the-secret")
+        .await;
     let error = wrong
         .ensure_ready()
         .await

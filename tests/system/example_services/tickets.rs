@@ -1,10 +1,42 @@
-use super::{auth_server, serve};
-use auth_client::{ClientCredentials, TokenSource, UserDirectory, Verifier};
+use super::{AuthServer, auth_server, serve};
+use auth_client::{UserDirectory, Verifier};
 use auth_core::users::UserId;
 use auth_testkit::Fetch as _;
 use examples::tickets;
 use serde_json::{Value, json};
 use std::time::Duration;
+
+/// Opens the sale of event `e1` (10 seats) at the tickets service at `base`, as the events
+/// service (registered here) does.
+async fn open_sale_of_e1(server: &AuthServer, base: &str) -> reqwest::Response {
+    let http = reqwest::Client::new();
+    let secret = server.service("events-service", "tickets:write").await;
+    let opener: Value = http
+        .post(server.url("/token"))
+        .basic_auth("events-service", Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .fetch_json()
+        .await;
+    http.post(format!("{base}/internal/events"))
+        .bearer_auth(opener["access_token"].as_str().unwrap())
+        .json(&json!({"event_id": "e1", "title": "Cup", "seats": 10}))
+        .fetch()
+        .await
+}
+
+/// pia@example.com signs in and buys a ticket to `e1` at `base`; returns her token.
+async fn pia_buys_a_ticket_to_e1(server: &AuthServer, base: &str) -> String {
+    let token = server.user_token("pia@example.com").await;
+    assert_eq!(
+        reqwest::Client::new()
+            .post(format!("{base}/events/e1/tickets"))
+            .bearer_auth(&token)
+            .fetch_status()
+            .await,
+        201
+    );
+    token
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_disabled_account_buys_nothing_even_with_a_token_that_still_verifies() {
@@ -14,14 +46,9 @@ async fn a_disabled_account_buys_nothing_even_with_a_token_that_still_verifies()
         .user("pia@example.com", "Pia Player", &["player"])
         .await;
     let verifier = Verifier::new(&server.issuer, &server.issuer).await.unwrap();
-    let tokens = TokenSource::builder(
-        &server.issuer,
-        ClientCredentials::new("tickets-service", secret),
-    )
-    .scope("users:read")
-    .build()
-    .await
-    .unwrap();
+    let tokens = server
+        .service_tokens("tickets-service", &secret, Some("users:read"))
+        .await;
     let directory = UserDirectory::builder(&server.issuer, tokens)
         .ttl(Duration::from_millis(1))
         .build()
@@ -36,28 +63,9 @@ async fn a_disabled_account_buys_nothing_even_with_a_token_that_still_verifies()
     }))
     .await;
     let http = reqwest::Client::new();
-    let service = server.service("events-service", "tickets:write").await;
-    let opener: Value = http
-        .post(server.url("/token"))
-        .basic_auth("events-service", Some(&service))
-        .form(&[("grant_type", "client_credentials")])
-        .fetch_json()
-        .await;
-    let opened = http
-        .post(format!("{base}/internal/events"))
-        .bearer_auth(opener["access_token"].as_str().unwrap())
-        .json(&json!({"event_id": "e1", "title": "Cup", "seats": 10}))
-        .fetch()
-        .await;
+    let opened = open_sale_of_e1(&server, &base).await;
     assert_eq!(opened.status(), 201);
-    let token = server.user_token("pia@example.com").await;
-    assert_eq!(
-        http.post(format!("{base}/events/e1/tickets"))
-            .bearer_auth(&token)
-            .fetch_status()
-            .await,
-        201
-    );
+    let token = pia_buys_a_ticket_to_e1(&server, &base).await;
 
     auth_core::users::set_disabled(&server.provider, &UserId::parse(&pia).unwrap(), true)
         .await
@@ -107,13 +115,9 @@ async fn the_tickets_of_a_disabled_user_are_cancelled_by_the_servers_webhook() {
         .user("pia@example.com", "Pia Player", &["player"])
         .await;
     let verifier = Verifier::new(&server.issuer, &server.issuer).await.unwrap();
-    let tokens = TokenSource::builder(
-        &server.issuer,
-        ClientCredentials::new("tickets-service", service),
-    )
-    .build()
-    .await
-    .unwrap();
+    let tokens = server
+        .service_tokens("tickets-service", &service, None)
+        .await;
     let sales = tickets::Sales::default();
     let app = tickets::app(tickets::AppState {
         verifier,
@@ -126,26 +130,8 @@ async fn the_tickets_of_a_disabled_user_are_cancelled_by_the_servers_webhook() {
     });
     tokio::spawn(async move { axum::serve(listener, app).await });
     let http = reqwest::Client::new();
-    let opener_secret = server.service("events-service", "tickets:write").await;
-    let opener: Value = http
-        .post(server.url("/token"))
-        .basic_auth("events-service", Some(&opener_secret))
-        .form(&[("grant_type", "client_credentials")])
-        .fetch_json()
-        .await;
-    http.post(format!("{base}/internal/events"))
-        .bearer_auth(opener["access_token"].as_str().unwrap())
-        .json(&json!({"event_id": "e1", "title": "Cup", "seats": 10}))
-        .fetch()
-        .await;
-    let token = server.user_token("pia@example.com").await;
-    assert_eq!(
-        http.post(format!("{base}/events/e1/tickets"))
-            .bearer_auth(&token)
-            .fetch_status()
-            .await,
-        201
-    );
+    open_sale_of_e1(&server, &base).await;
+    let token = pia_buys_a_ticket_to_e1(&server, &base).await;
 
     let forged = http
         .post(format!("{base}/webhooks/auth"))

@@ -1,6 +1,6 @@
 use super::{auth_server, serve};
 use crate::support::{PASSWORD, browser, form_field};
-use auth_client::{ClientCredentials, TokenSource, UserDirectory, Verifier};
+use auth_client::Verifier;
 use auth_core::clients::{self, AuthMethod, ClientId, GrantType, NewClient};
 use auth_core::scope::Scope;
 use auth_testkit::Fetch as _;
@@ -62,15 +62,7 @@ async fn the_tickets_cli_signs_in_with_the_device_grant_and_lists_the_users_tick
     cli.scope = Scope::parse("openid profile offline_access").unwrap();
     clients::register(&server.provider, cli).await.unwrap();
     let verifier = Verifier::new(&server.issuer, &server.issuer).await.unwrap();
-    let tokens = TokenSource::builder(
-        &server.issuer,
-        ClientCredentials::new("tickets-service", secret),
-    )
-    .scope("users:read")
-    .build()
-    .await
-    .unwrap();
-    let directory = UserDirectory::new(&server.issuer, tokens).unwrap();
+    let directory = server.directory("tickets-service", &secret).await;
     let base = serve(tickets::app(tickets::AppState {
         verifier,
         directory,

@@ -1,6 +1,6 @@
 use super::{auth_server, serve};
 use crate::support::{browser, sign_in};
-use auth_client::{ClientCredentials, TokenSource, Verifier};
+use auth_client::Verifier;
 use auth_testkit::Fetch as _;
 use examples::{events, webapp};
 
@@ -14,13 +14,9 @@ async fn a_third_party_app_signs_a_user_in_with_pkce_and_calls_the_events_servic
     let verifier = Verifier::new(&server.issuer, &server.issuer).await.unwrap();
     let events_base = serve(events::app(events::AppState {
         verifier,
-        tokens: TokenSource::builder(
-            &server.issuer,
-            ClientCredentials::new("events-service", events_secret),
-        )
-        .build()
-        .await
-        .unwrap(),
+        tokens: server
+            .service_tokens("events-service", &events_secret, None)
+            .await,
         tickets_url: events::TicketsUrl("http://127.0.0.1:9".into()),
         http: reqwest::Client::new(),
         events: events::Events::default(),
@@ -28,21 +24,7 @@ async fn a_third_party_app_signs_a_user_in_with_pkce_and_calls_the_events_servic
     }))
     .await;
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let secret = server
-        .web_client("webapp", &format!("{base}/callback"), false)
-        .await;
-    let app = webapp::App::new(webapp::Settings {
-        issuer: server.issuer.clone(),
-        client_id: "webapp".into(),
-        client_secret: secret,
-        base_url: base.clone(),
-        events_url: events_base,
-    })
-    .await
-    .unwrap();
-    tokio::spawn(async move { axum::serve(listener, webapp::app(app)).await });
+    let base = start_webapp(&server, false, events_base).await;
 
     let b = browser();
     let home = b.get(format!("{base}/")).fetch_text().await;
@@ -93,24 +75,32 @@ async fn a_third_party_app_signs_a_user_in_with_pkce_and_calls_the_events_servic
     assert!(home.contains("You are not signed in"));
 }
 
-/// Starts the example app for the client `webapp` of `server`; returns its base URL.
-async fn start_webapp(server: &super::AuthServer) -> String {
+/// Starts the example app for the client `webapp` of `server` (`trusted`: no consent), listing
+/// events from `events_url`; returns its base URL.
+async fn start_webapp(server: &super::AuthServer, trusted: bool, events_url: String) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let secret = server
-        .web_client("webapp", &format!("{base}/callback"), true)
+        .web_client("webapp", &format!("{base}/callback"), trusted)
         .await;
     let app = webapp::App::new(webapp::Settings {
         issuer: server.issuer.clone(),
         client_id: "webapp".into(),
         client_secret: secret,
         base_url: base.clone(),
-        events_url: "http://127.0.0.1:9".into(),
+        events_url,
     })
     .await
     .unwrap();
     tokio::spawn(async move { axum::serve(listener, webapp::app(app)).await });
     base
+}
+
+/// `browser` following `callback` gets a `400` page that says `why`.
+async fn assert_callback_refused(browser: &reqwest::Client, callback: &str, why: &str) {
+    let refused = browser.get(callback).fetch().await;
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().await.unwrap().contains(why));
 }
 
 /// Login CSRF (RFC 6749 section 10.12): an attacker begins a sign-in with their own account,
@@ -122,7 +112,7 @@ async fn a_callback_from_another_browser_is_refused() {
     server
         .user("mallory@example.com", "Mallory", &["player"])
         .await;
-    let base = start_webapp(&server).await;
+    let base = start_webapp(&server, true, "http://127.0.0.1:9".into()).await;
 
     let attacker = browser();
     let login = attacker.get(format!("{base}/login")).fetch().await;
@@ -142,27 +132,11 @@ async fn a_callback_from_another_browser_is_refused() {
     );
 
     let fresh_victim = browser();
-    let refused = fresh_victim.get(&callback).fetch().await;
-    assert_eq!(refused.status(), 400);
-    assert!(
-        refused
-            .text()
-            .await
-            .unwrap()
-            .contains("did not start a sign-in")
-    );
+    assert_callback_refused(&fresh_victim, &callback, "did not start a sign-in").await;
 
     let busy_victim = browser();
     busy_victim.get(format!("{base}/login")).fetch().await;
-    let refused = busy_victim.get(&callback).fetch().await;
-    assert_eq!(refused.status(), 400);
-    assert!(
-        refused
-            .text()
-            .await
-            .unwrap()
-            .contains("started in another browser")
-    );
+    assert_callback_refused(&busy_victim, &callback, "started in another browser").await;
     let home = busy_victim.get(format!("{base}/")).fetch_text().await;
     assert!(home.contains("You are not signed in"), "{home}");
 
@@ -182,7 +156,7 @@ async fn the_app_session_ends_when_the_server_session_ends() {
     let pia = server
         .user("pia@example.com", "Pia Player", &["player"])
         .await;
-    let base = start_webapp(&server).await;
+    let base = start_webapp(&server, true, "http://127.0.0.1:9".into()).await;
     let id = auth_core::clients::ClientId::parse("webapp").unwrap();
     let mut client = server
         .provider
