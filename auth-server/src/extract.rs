@@ -35,8 +35,9 @@ enum Refusal {
 
 /// Middleware: reads the whole body of every request before routing, so no handler or
 /// extractor reads from the network itself. A body declared or found larger than
-/// `http.max_body_bytes` is refused with 413 (a chunked one as soon as it passes the limit),
-/// one not complete within `http.body_read_timeout_secs` with 408 and the connection closed.
+/// `http.max_body_bytes` is refused with 413 (a chunked one as soon as it passes the limit)
+/// and its rest read and dropped while the answer goes out ([`linger`]); one not complete
+/// within `http.body_read_timeout_secs` is refused with 408 and the connection closed.
 /// A NUL character anywhere in the path, query or body is refused with 400: no parameter or
 /// field accepts one, and PostgreSQL cannot store one in text.
 ///
@@ -44,7 +45,7 @@ enum Refusal {
 /// `invalid_request` error (OAuth endpoints, `/register`, `/api`, `/admin`).
 pub async fn read_body(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let limits = state.web.http;
-    let (parts, body) = request.into_parts();
+    let (parts, mut body) = request.into_parts();
     let declared = parts
         .headers
         .get(header::CONTENT_LENGTH)
@@ -55,7 +56,7 @@ pub async fn read_body(State(state): State<AppState>, request: Request, next: Ne
     } else {
         tokio::time::timeout(
             limits.body_read_timeout,
-            collect(body, limits.max_body_bytes),
+            collect(&mut body, limits.max_body_bytes),
         )
         .await
         .unwrap_or(Err(Refusal::TooSlow))
@@ -67,8 +68,36 @@ pub async fn read_body(State(state): State<AppState>, request: Request, next: Ne
             request.extensions_mut().insert(ReadBody(bytes));
             next.run(request).await
         }
+        Err(Refusal::TooLarge) => {
+            tokio::spawn(linger(body, limits.body_read_timeout));
+            refuse(&state, &parts, Refusal::TooLarge)
+        }
         Err(refusal) => refuse(&state, &parts, refusal),
     }
+}
+
+/// The most of a refused body [`linger`] reads and throws away: the largest `max_body_bytes`
+/// allowed, so a client sending up to 16 MiB still reads its 413.
+const LINGER_BYTES: usize = 16 * 1024 * 1024;
+
+/// Reads and discards the rest of a body refused as too large, for at most `within` and
+/// [`LINGER_BYTES`], while the 413 goes out; then the connection closes. Closing at once with
+/// the body unread makes the client's writes fail (or its kernel drop the answer on the
+/// reset), so it sees a broken connection instead of the 413: RFC 9112 section 9.6 asks a
+/// server to close in stages for this reason.
+async fn linger(mut body: Body, within: std::time::Duration) {
+    let drain = async {
+        let mut read = 0usize;
+        while let Some(Ok(frame)) =
+            std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
+        {
+            read += frame.data_ref().map_or(0, |data| data.len());
+            if read > LINGER_BYTES {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(within, drain).await;
 }
 
 /// The whole body as [`read_body`] read it, for extractors that would otherwise collect the
@@ -78,9 +107,9 @@ pub async fn read_body(State(state): State<AppState>, request: Request, next: Ne
 struct ReadBody(Bytes);
 
 /// The body's bytes, refused as soon as they pass `limit`.
-async fn collect(mut body: Body, limit: usize) -> Result<Bytes, Refusal> {
+async fn collect(body: &mut Body, limit: usize) -> Result<Bytes, Refusal> {
     let mut bytes = Vec::new();
-    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut *body).poll_frame(cx)).await {
         let frame = frame.map_err(|_| Refusal::Unreadable)?;
         if let Ok(data) = frame.into_data() {
             if bytes.len() + data.len() > limit {
