@@ -3,7 +3,7 @@
 //! Single use is one conditional `UPDATE ... WHERE used_at IS NULL` (or `rotated_at IS NULL`)
 //! inside the transaction that records what it issues; its row count says who won.
 
-use super::{Pool, SqlStore, WritePool, amr, on_pool, token_hash, user_id};
+use super::{Pool, SqlStore, WritePool, amr, execute, on_pool, token_hash, user_id};
 use crate::clients::ClientId;
 use crate::secrets::TokenHash;
 use crate::store::{
@@ -136,21 +136,17 @@ impl GrantStore for SqlStore {
         created_at: i64,
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO authorization_requests (handle_hash, client_id, request, browser_hash, \
-                 created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(handle_hash.as_bytes())
-            .bind(client_id)
-            .bind(request)
-            .bind(browser_hash.as_bytes())
-            .bind(created_at)
-            .bind(expires_at)
-            .execute(pool)
-            .await
-            .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "INSERT INTO authorization_requests (handle_hash, client_id, request, browser_hash, \
+             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            handle_hash.as_bytes(),
+            client_id,
+            request,
+            browser_hash.as_bytes(),
+            created_at,
+            expires_at
+        )?;
         Ok(())
     }
 
@@ -184,13 +180,11 @@ impl GrantStore for SqlStore {
         &self,
         handle_hash: &TokenHash,
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query("DELETE FROM authorization_requests WHERE handle_hash = $1")
-                .bind(handle_hash.as_bytes())
-                .execute(pool)
-                .await
-                .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "DELETE FROM authorization_requests WHERE handle_hash = $1",
+            handle_hash.as_bytes()
+        )?;
         Ok(())
     }
 
@@ -215,19 +209,15 @@ impl GrantStore for SqlStore {
         scope: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO consents (user_id, client_id, scope, granted_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (user_id, client_id) DO UPDATE SET scope = $3, granted_at = $4",
-            )
-            .bind(user.as_str())
-            .bind(client.as_str())
-            .bind(scope)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "INSERT INTO consents (user_id, client_id, scope, granted_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (user_id, client_id) DO UPDATE SET scope = $3, granted_at = $4",
+            user.as_str(),
+            client.as_str(),
+            scope,
+            now
+        )?;
         Ok(())
     }
 
@@ -236,31 +226,27 @@ impl GrantStore for SqlStore {
         code_hash: &TokenHash,
         code: &StoredCode,
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO authorization_codes (code_hash, client_id, user_id, session_id, redirect_uri, \
-                 scope, nonce, code_challenge, auth_time, amr, family_id, created_at, expires_at, dpop_jkt, \
-                 resources) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-            )
-            .bind(code_hash.as_bytes())
-            .bind(&code.client_id)
-            .bind(code.user_id.as_str())
-            .bind(&code.session_id)
-            .bind(&code.redirect_uri)
-            .bind(&code.scope)
-            .bind(&code.nonce)
-            .bind(&code.code_challenge)
-            .bind(code.auth_time)
-            .bind(code.amr.join(" "))
-            .bind(&code.family_id)
-            .bind(code.created_at)
-            .bind(code.expires_at)
-            .bind(&code.dpop_jkt)
-            .bind(code.resources.join(" "))
-            .execute(pool)
-            .await
-            .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "INSERT INTO authorization_codes (code_hash, client_id, user_id, session_id, redirect_uri, \
+             scope, nonce, code_challenge, auth_time, amr, family_id, created_at, expires_at, dpop_jkt, \
+             resources) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            code_hash.as_bytes(),
+            &code.client_id,
+            code.user_id.as_str(),
+            &code.session_id,
+            &code.redirect_uri,
+            &code.scope,
+            &code.nonce,
+            &code.code_challenge,
+            code.auth_time,
+            code.amr.join(" "),
+            &code.family_id,
+            code.created_at,
+            code.expires_at,
+            &code.dpop_jkt,
+            code.resources.join(" ")
+        )?;
         Ok(())
     }
 
@@ -533,15 +519,11 @@ impl GrantStore for SqlStore {
     }
 
     async fn revoke_family(&self, family_id: &str) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE token_families SET revoked_at = unixepoch() WHERE id = $1 AND revoked_at IS NULL",
-            )
-                .bind(family_id)
-                .execute(pool)
-                .await
-                .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "UPDATE token_families SET revoked_at = unixepoch() WHERE id = $1 AND revoked_at IS NULL",
+            family_id
+        )?;
         self.caches.revocations_changed();
         Ok(())
     }
@@ -553,18 +535,14 @@ impl GrantStore for SqlStore {
     ) -> Result<bool, StoreError> {
         // One statement: the token is recorded only in a family not revoked at that moment. A
         // revocation after it is stamped later, so every replica's revocation feed sees it.
-        let recorded = on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO family_access_tokens (jti, family_id, expires_at) \
-                 SELECT $1, id, $3 FROM token_families WHERE id = $2 AND revoked_at IS NULL",
-            )
-            .bind(&access.jti)
-            .bind(family_id)
-            .bind(access.expires_at)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
+        let recorded = execute!(
+            self,
+            "INSERT INTO family_access_tokens (jti, family_id, expires_at) \
+             SELECT $1, id, $3 FROM token_families WHERE id = $2 AND revoked_at IS NULL",
+            &access.jti,
+            family_id,
+            access.expires_at
+        )?;
         Ok(recorded == 1)
     }
 

@@ -1,6 +1,6 @@
 //! Signing keys in SQL.
 
-use super::{SqlStore, WritePool, on_pool};
+use super::{SqlStore, WritePool, execute, on_pool};
 use crate::store::{KeyStore, StoreError, StoredKey};
 use async_trait::async_trait;
 
@@ -78,12 +78,10 @@ impl KeyStore for SqlStore {
     }
 
     async fn delete_expired_keys(&self, now: i64) -> Result<u64, StoreError> {
-        Ok(on_pool!(self, pool => {
-            sqlx::query("DELETE FROM signing_keys WHERE expires_at IS NOT NULL AND expires_at < $1")
-                .bind(now)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-        })?)
+        Ok(execute!(
+            self,
+            "DELETE FROM signing_keys WHERE expires_at IS NOT NULL AND expires_at < $1",
+            now
+        )?)
     }
 }

@@ -55,10 +55,20 @@ macro_rules! on_pool {
         }
     };
 }
+
+/// Runs one statement on `$store`'s pool with each `$arg` bound in turn (`$1`, `$2`, ...), giving
+/// the number of rows it changed.
+macro_rules! execute {
+    ($store:expr, $sql:expr $(, $arg:expr)* $(,)?) => {
+        $crate::store::sql::on_pool!($store, pool => {
+            sqlx::query($sql)$(.bind($arg))*.execute(pool).await.map(|done| done.rows_affected())
+        })
+    };
+}
 pub(crate) use backchannel::LogoutTx;
 pub use backup::{BackupError, backup_sqlite};
 pub(crate) use events::EventTx;
-pub(crate) use on_pool;
+pub(crate) use {execute, on_pool};
 
 /// Which database a URL points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

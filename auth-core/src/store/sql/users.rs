@@ -1,6 +1,6 @@
 //! Users in SQL.
 
-use super::{Backend, EventTx, LogoutTx, SqlStore, WritePool, corrupt, on_pool, user_id};
+use super::{Backend, EventTx, LogoutTx, SqlStore, WritePool, corrupt, execute, on_pool, user_id};
 use crate::events::Subject;
 use crate::roles::RoleName;
 use crate::store::{SearchField, StoreError, UserSearch, UserStore};
@@ -391,15 +391,13 @@ impl UserStore for SqlStore {
         phone: Option<&str>,
         now: i64,
     ) -> Result<(), StoreError> {
-        let updated = on_pool!(self, pool => {
-            sqlx::query("UPDATE users SET phone_number = $2, updated_at = $3 WHERE id = $1")
-                .bind(id.as_str())
-                .bind(phone)
-                .bind(now)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
+        let updated = execute!(
+            self,
+            "UPDATE users SET phone_number = $2, updated_at = $3 WHERE id = $1",
+            id.as_str(),
+            phone,
+            now
+        )?;
         if updated == 0 {
             return Err(StoreError::NotFound);
         }
