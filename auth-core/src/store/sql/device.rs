@@ -178,17 +178,15 @@ impl DeviceStore for SqlStore {
     ) -> Result<bool, StoreError> {
         Ok(on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let claimed = sqlx::query(
+            let claimed = execute!(
+                &mut *tx,
                 "UPDATE device_authorizations SET status = $3 \
                  WHERE device_code_hash = $1 AND status = $4 AND expires_at > $2",
-            )
-            .bind(device_code_hash.as_bytes())
-            .bind(now)
-            .bind(DeviceStatus::Used.as_str())
-            .bind(DeviceStatus::Approved.as_str())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+                device_code_hash.as_bytes(),
+                now,
+                DeviceStatus::Used.as_str(),
+                DeviceStatus::Approved.as_str(),
+            )?;
             if claimed == 1 {
                 record_grant!(tx, now, family, refresh, access);
                 tx.commit().await?;

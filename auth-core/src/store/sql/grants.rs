@@ -296,14 +296,12 @@ impl GrantStore for SqlStore {
     ) -> Result<bool, StoreError> {
         Ok(on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let claimed = sqlx::query(
+            let claimed = execute!(
+                &mut *tx,
                 "UPDATE authorization_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL",
-            )
-            .bind(code_hash.as_bytes())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+                code_hash.as_bytes(),
+                now,
+            )?;
             if claimed == 1 {
                 record_grant!(tx, now, family, refresh, access);
                 tx.commit().await?;
@@ -450,18 +448,16 @@ impl GrantStore for SqlStore {
             let mut tx = pool.begin_write().await?;
             // The successor is retired only while unused and still the old token's successor:
             // of concurrent retries exactly one gets past this statement.
-            let retired = sqlx::query(
+            let retired = execute!(
+                &mut *tx,
                 "UPDATE refresh_tokens SET rotated_at = $3 \
                  WHERE token_hash = $2 AND family_id = $4 AND rotated_at IS NULL \
                  AND EXISTS (SELECT 1 FROM refresh_tokens o WHERE o.token_hash = $1 AND o.replaced_by = $2)",
-            )
-            .bind(old_hash.as_bytes())
-            .bind(successor.as_bytes())
-            .bind(now)
-            .bind(family_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+                old_hash.as_bytes(),
+                successor.as_bytes(),
+                now,
+                family_id,
+            )?;
             if retired != 1 {
                 // Used by the client (it has a successor of its own), or replaced by a
                 // concurrent retry (retired without one).
@@ -477,38 +473,38 @@ impl GrantStore for SqlStore {
                 });
             }
             // The access token answered with the successor was never received either.
-            sqlx::query(
+            execute!(
+                &mut *tx,
                 "INSERT INTO revoked_access_tokens (jti, expires_at, revoked_at) \
                  SELECT access_jti, access_expires_at, unixepoch() FROM refresh_tokens \
                  WHERE token_hash = $1 AND access_jti IS NOT NULL AND access_expires_at IS NOT NULL \
                  ON CONFLICT (jti) DO NOTHING",
-            )
-            .bind(successor.as_bytes())
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("UPDATE refresh_tokens SET replaced_by = $2 WHERE token_hash = $1")
-                .bind(old_hash.as_bytes())
-                .bind(new.hash.as_bytes())
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
+                successor.as_bytes(),
+            )?;
+            execute!(
+                &mut *tx,
+                "UPDATE refresh_tokens SET replaced_by = $2 WHERE token_hash = $1",
+                old_hash.as_bytes(),
+                new.hash.as_bytes(),
+            )?;
+            execute!(
+                &mut *tx,
                 "INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at, \
                  access_jti, access_expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(new.hash.as_bytes())
-            .bind(family_id)
-            .bind(now)
-            .bind(new.expires_at)
-            .bind(&access.jti)
-            .bind(access.expires_at)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("INSERT INTO family_access_tokens (jti, family_id, expires_at) VALUES ($1, $2, $3)")
-                .bind(&access.jti)
-                .bind(family_id)
-                .bind(access.expires_at)
-                .execute(&mut *tx)
-                .await?;
+                new.hash.as_bytes(),
+                family_id,
+                now,
+                new.expires_at,
+                &access.jti,
+                access.expires_at,
+            )?;
+            execute!(
+                &mut *tx,
+                "INSERT INTO family_access_tokens (jti, family_id, expires_at) VALUES ($1, $2, $3)",
+                &access.jti,
+                family_id,
+                access.expires_at,
+            )?;
             tx.commit().await?;
             Ok::<_, StoreError>(Replacement::Replaced)
         })?;

@@ -90,8 +90,8 @@ impl MfaStore for SqlStore {
     async fn delete_totp(&self, user: &UserId) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            sqlx::query("DELETE FROM totp_credentials WHERE user_id = $1").bind(user.as_str()).execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user.as_str()).execute(&mut *tx).await?;
+            execute!(&mut *tx, "DELETE FROM totp_credentials WHERE user_id = $1", user.as_str())?;
+            execute!(&mut *tx, "DELETE FROM recovery_codes WHERE user_id = $1", user.as_str())?;
             tx.commit().await?;
         });
         Ok(())
@@ -105,14 +105,15 @@ impl MfaStore for SqlStore {
     ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user.as_str()).execute(&mut *tx).await?;
+            execute!(&mut *tx, "DELETE FROM recovery_codes WHERE user_id = $1", user.as_str())?;
             for hash in hashes {
-                sqlx::query("INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES ($1, $2, $3)")
-                    .bind(user.as_str())
-                    .bind(hash.as_bytes())
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                execute!(
+                    &mut *tx,
+                    "INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES ($1, $2, $3)",
+                    user.as_str(),
+                    hash.as_bytes(),
+                    now,
+                )?;
             }
             tx.commit().await?;
         });

@@ -56,9 +56,12 @@ macro_rules! on_pool {
     };
 }
 
-/// Runs one statement on `$store`'s pool with each `$arg` bound in turn (`$1`, `$2`, ...), giving
-/// the number of rows it changed.
+/// Runs one statement with each `$arg` bound in turn (`$1`, `$2`, ...), in the transaction `tx`
+/// (`execute!(&mut *tx, ...)`) or else on `$store`'s pool, giving the number of rows it changed.
 macro_rules! execute {
+    (&mut *$tx:ident, $sql:expr $(, $arg:expr)* $(,)?) => {
+        sqlx::query($sql)$(.bind($arg))*.execute(&mut *$tx).await.map(|done| done.rows_affected())
+    };
     ($store:expr, $sql:expr $(, $arg:expr)* $(,)?) => {
         $crate::store::sql::on_pool!($store, pool => {
             sqlx::query($sql)$(.bind($arg))*.execute(pool).await.map(|done| done.rows_affected())
@@ -278,6 +281,14 @@ impl From<sqlx::Error> for StoreError {
             other => StoreError::Backend(Box::new(other)),
         }
     }
+}
+
+/// [`StoreError::NotFound`] when a statement changed no row (the row it names is not there).
+pub(crate) fn found(rows_affected: u64) -> Result<(), StoreError> {
+    if rows_affected == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
 }
 
 /// Reads a stored text column back into a domain type.

@@ -1,6 +1,6 @@
 //! Pushed authorization requests and used JWT ids in SQL.
 
-use super::{SqlStore, execute, on_pool};
+use super::{SqlStore, execute, found, on_pool};
 use crate::resources::Resource;
 use crate::scope::Scope;
 use crate::secrets::TokenHash;
@@ -123,10 +123,7 @@ impl ResourceStore for SqlStore {
     }
 
     async fn delete_resource(&self, uri: &str) -> Result<(), StoreError> {
-        let deleted = execute!(self, "DELETE FROM resources WHERE uri = $1", uri)?;
-        if deleted == 0 {
-            return Err(StoreError::NotFound);
-        }
+        found(execute!(self, "DELETE FROM resources WHERE uri = $1", uri)?)?;
         Ok(())
     }
 }
