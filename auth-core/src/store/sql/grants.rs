@@ -89,23 +89,14 @@ struct CodeRow {
     resources: String,
 }
 
+/// A refresh token with its family (the family's columns as [`FamilyRow`] names them).
 #[derive(sqlx::FromRow)]
 struct RefreshRow {
-    family_id: String,
-    created_at: i64,
+    #[sqlx(flatten)]
+    family: FamilyRow,
+    token_created_at: i64,
     expires_at: i64,
     rotated_at: Option<i64>,
-    client_id: String,
-    user_id: String,
-    session_id: Option<String>,
-    scope: String,
-    auth_time: i64,
-    amr: String,
-    family_created_at: i64,
-    revoked_at: Option<i64>,
-    client_registration: String,
-    dpop_jkt: Option<String>,
-    resources: String,
     replaced_by: Option<Vec<u8>>,
 }
 
@@ -123,6 +114,33 @@ struct FamilyRow {
     client_registration: String,
     dpop_jkt: Option<String>,
     resources: String,
+}
+
+impl FamilyRow {
+    fn into_family(self) -> Result<TokenFamily, StoreError> {
+        Ok(TokenFamily {
+            id: self.id,
+            client_id: self.client_id,
+            user_id: user_id(&self.user_id)?,
+            session_id: self.session_id,
+            scope: self.scope,
+            auth_time: self.auth_time,
+            amr: amr(&self.amr),
+            created_at: self.created_at,
+            revoked_at: self.revoked_at,
+            client_registration: self.client_registration,
+            dpop_jkt: self.dpop_jkt,
+            resources: words(&self.resources),
+        })
+    }
+}
+
+/// The columns of a [`FamilyRow`] of `token_families f`.
+macro_rules! family_columns {
+    () => {
+        "f.id, f.client_id, f.user_id, f.session_id, f.scope, f.auth_time, f.amr, f.created_at, \
+         f.revoked_at, f.client_registration, f.dpop_jkt, f.resources"
+    };
 }
 
 #[async_trait]
@@ -315,38 +333,25 @@ impl GrantStore for SqlStore {
         hash: &TokenHash,
     ) -> Result<Option<(StoredRefreshToken, TokenFamily)>, StoreError> {
         let row: Option<RefreshRow> = on_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT r.family_id, r.created_at, r.expires_at, r.rotated_at, f.client_id, f.user_id, \
-                 f.session_id, f.scope, f.auth_time, f.amr, f.created_at AS family_created_at, f.revoked_at, \
-                 f.client_registration, f.dpop_jkt, f.resources, r.replaced_by FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id WHERE r.token_hash = $1",
-            )
+            sqlx::query_as(concat!(
+                "SELECT ",
+                family_columns!(),
+                ", r.created_at AS token_created_at, r.expires_at, r.rotated_at, r.replaced_by \
+                 FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id WHERE r.token_hash = $1",
+            ))
             .bind(hash.as_bytes())
             .fetch_optional(pool)
             .await
         })?;
         row.map(|r| {
-            let family = TokenFamily {
-                id: r.family_id.clone(),
-                client_id: r.client_id,
-                user_id: user_id(&r.user_id)?,
-                session_id: r.session_id,
-                scope: r.scope,
-                auth_time: r.auth_time,
-                amr: amr(&r.amr),
-                created_at: r.family_created_at,
-                revoked_at: r.revoked_at,
-                client_registration: r.client_registration,
-                dpop_jkt: r.dpop_jkt,
-                resources: words(&r.resources),
-            };
             let token = StoredRefreshToken {
-                family_id: r.family_id,
-                created_at: r.created_at,
+                family_id: r.family.id.clone(),
+                created_at: r.token_created_at,
                 expires_at: r.expires_at,
                 rotated_at: r.rotated_at,
                 replaced_by: r.replaced_by.as_deref().and_then(TokenHash::from_slice),
             };
-            Ok((token, family))
+            Ok((token, r.family.into_family()?))
         })
         .transpose()
     }
@@ -544,32 +549,16 @@ impl GrantStore for SqlStore {
 
     async fn family_of_access_token(&self, jti: &str) -> Result<Option<TokenFamily>, StoreError> {
         let row: Option<FamilyRow> = on_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT f.id, f.client_id, f.user_id, f.session_id, f.scope, f.auth_time, f.amr, \
-                 f.created_at, f.revoked_at, f.client_registration, f.dpop_jkt, f.resources \
-                 FROM family_access_tokens a JOIN token_families f ON f.id = a.family_id WHERE a.jti = $1",
-            )
+            sqlx::query_as(concat!(
+                "SELECT ",
+                family_columns!(),
+                " FROM family_access_tokens a JOIN token_families f ON f.id = a.family_id WHERE a.jti = $1",
+            ))
             .bind(jti)
             .fetch_optional(pool)
             .await
         })?;
-        row.map(|r| {
-            Ok(TokenFamily {
-                id: r.id,
-                client_id: r.client_id,
-                user_id: user_id(&r.user_id)?,
-                session_id: r.session_id,
-                scope: r.scope,
-                auth_time: r.auth_time,
-                amr: amr(&r.amr),
-                created_at: r.created_at,
-                revoked_at: r.revoked_at,
-                client_registration: r.client_registration,
-                dpop_jkt: r.dpop_jkt,
-                resources: words(&r.resources),
-            })
-        })
-        .transpose()
+        row.map(FamilyRow::into_family).transpose()
     }
 }
 
