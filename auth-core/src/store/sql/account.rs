@@ -41,19 +41,14 @@ impl EmailTokenStore for SqlStore {
         purpose: EmailTokenPurpose,
         now: i64,
     ) -> Result<Option<(UserId, String)>, StoreError> {
-        let row: Option<(String, String)> = on_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT user_id, email FROM email_tokens \
-                 WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
-            )
-            .bind(hash.as_bytes())
-            .bind(purpose.as_str())
-            .bind(now)
-            .fetch_optional(pool)
-            .await
-        })?;
-        row.map(|(user, email)| Ok((user_id(&user)?, email)))
-            .transpose()
+        self.live_email_token(
+            "SELECT user_id, email FROM email_tokens \
+             WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
+            hash,
+            purpose,
+            now,
+        )
+        .await
     }
 
     async fn consume_email_token(
@@ -62,20 +57,15 @@ impl EmailTokenStore for SqlStore {
         purpose: EmailTokenPurpose,
         now: i64,
     ) -> Result<Option<(UserId, String)>, StoreError> {
-        let row: Option<(String, String)> = on_pool!(self, pool => {
-            sqlx::query_as(
-                "UPDATE email_tokens SET used_at = $3 \
-                 WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 \
-                 RETURNING user_id, email",
-            )
-            .bind(hash.as_bytes())
-            .bind(purpose.as_str())
-            .bind(now)
-            .fetch_optional(pool)
-            .await
-        })?;
-        row.map(|(user, email)| Ok((user_id(&user)?, email)))
-            .transpose()
+        self.live_email_token(
+            "UPDATE email_tokens SET used_at = $3 \
+             WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 \
+             RETURNING user_id, email",
+            hash,
+            purpose,
+            now,
+        )
+        .await
     }
 
     async fn retire_email_tokens(
@@ -93,6 +83,29 @@ impl EmailTokenStore for SqlStore {
             now
         )?;
         Ok(retired)
+    }
+}
+
+impl SqlStore {
+    /// The user and address of the e-mail token `hash` for `purpose`, unused and unexpired at
+    /// `now`, as `sql` (`$1` the hash, `$2` the purpose, `$3` now) reads or consumes it.
+    async fn live_email_token(
+        &self,
+        sql: &'static str,
+        hash: &TokenHash,
+        purpose: EmailTokenPurpose,
+        now: i64,
+    ) -> Result<Option<(UserId, String)>, StoreError> {
+        let row: Option<(String, String)> = on_pool!(self, pool => {
+            sqlx::query_as(sql)
+                .bind(hash.as_bytes())
+                .bind(purpose.as_str())
+                .bind(now)
+                .fetch_optional(pool)
+                .await
+        })?;
+        row.map(|(user, email)| Ok((user_id(&user)?, email)))
+            .transpose()
     }
 }
 
