@@ -239,18 +239,15 @@ impl MfaStore for SqlStore {
         now: i64,
         max_attempts: i64,
     ) -> Result<Option<StoredChallenge>, StoreError> {
-        let row: Option<ChallengeRow> = on_pool!(self, pool => {
-            sqlx::query_as(
-                "UPDATE login_challenges SET attempts = attempts + 1 \
-                 WHERE handle_hash = $1 AND attempts < $2 AND expires_at > $3 \
-                 RETURNING user_id, browser_hash, request_handle, method, attempts, created_at, expires_at",
+        let row: Option<ChallengeRow> = self
+            .take_attempt(
+                "login_challenges",
+                "user_id, browser_hash, request_handle, method, attempts, created_at, expires_at",
+                handle_hash,
+                now,
+                max_attempts,
             )
-            .bind(handle_hash.as_bytes())
-            .bind(max_attempts)
-            .bind(now)
-            .fetch_optional(pool)
-            .await
-        })?;
+            .await?;
         row.map(|r| {
             Ok(StoredChallenge {
                 user_id: user_id(&r.user_id)?,

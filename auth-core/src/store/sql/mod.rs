@@ -245,6 +245,40 @@ impl Store for SqlStore {
     }
 }
 
+impl SqlStore {
+    /// Spends an attempt on the row of `table` (`login_challenges`, `upstream_pending`) keyed
+    /// `handle_hash`, if it has attempts left below `max_attempts` and has not expired at `now`,
+    /// and reads its `columns` as they are after. One statement, so concurrent attempts each
+    /// spend one.
+    pub(crate) async fn take_attempt<R>(
+        &self,
+        table: &str,
+        columns: &str,
+        handle_hash: &crate::secrets::TokenHash,
+        now: i64,
+        max_attempts: i64,
+    ) -> Result<Option<R>, StoreError>
+    where
+        R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+    {
+        let sql = format!(
+            "UPDATE {table} SET attempts = attempts + 1 \
+             WHERE handle_hash = $1 AND attempts < $2 AND expires_at > $3 RETURNING {columns}"
+        );
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(handle_hash.as_bytes())
+                .bind(max_attempts)
+                .bind(now)
+                .fetch_optional(pool)
+                .await
+        })?)
+    }
+}
+
 /// Opening a transaction that will write.
 pub(crate) trait WritePool {
     type Db: Database;

@@ -225,19 +225,16 @@ impl UpstreamStore for SqlStore {
         now: i64,
         max_attempts: i64,
     ) -> Result<Option<StoredUpstreamPending>, StoreError> {
-        let row: Option<PendingRow> = on_pool!(self, pool => {
-            sqlx::query_as(
-                "UPDATE upstream_pending SET attempts = attempts + 1 \
-                 WHERE handle_hash = $1 AND attempts < $2 AND expires_at > $3 \
-                 RETURNING purpose, provider_id, subject, email, user_id, browser_hash, \
-                 request_handle, created_at, expires_at",
+        let row: Option<PendingRow> = self
+            .take_attempt(
+                "upstream_pending",
+                "purpose, provider_id, subject, email, user_id, browser_hash, request_handle, \
+                 created_at, expires_at",
+                handle_hash,
+                now,
+                max_attempts,
             )
-            .bind(handle_hash.as_bytes())
-            .bind(max_attempts)
-            .bind(now)
-            .fetch_optional(pool)
-            .await
-        })?;
+            .await?;
         row.map(|r| {
             Ok(StoredUpstreamPending {
                 purpose: r.purpose,
