@@ -1,7 +1,7 @@
 //! E-mail tokens, the mail outbox and the audit log in SQL.
 
 use super::outboxes::OutboxRow;
-use super::{SqlStore, on_pool, user_id};
+use super::{SqlStore, execute, on_pool, user_id};
 use crate::secrets::TokenHash;
 use crate::store::{
     AuditEvent, AuditFilter, AuditStore, EmailTokenPurpose, EmailTokenStore, MailStore, QueuedMail,
@@ -21,21 +21,17 @@ impl EmailTokenStore for SqlStore {
         now: i64,
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO email_tokens (token_hash, user_id, purpose, email, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(hash.as_bytes())
-            .bind(user.as_str())
-            .bind(purpose.as_str())
-            .bind(email)
-            .bind(now)
-            .bind(expires_at)
-            .execute(pool)
-            .await
-            .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "INSERT INTO email_tokens (token_hash, user_id, purpose, email, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            hash.as_bytes(),
+            user.as_str(),
+            purpose.as_str(),
+            email,
+            now,
+            expires_at
+        )?;
         Ok(())
     }
 
@@ -45,19 +41,14 @@ impl EmailTokenStore for SqlStore {
         purpose: EmailTokenPurpose,
         now: i64,
     ) -> Result<Option<(UserId, String)>, StoreError> {
-        let row: Option<(String, String)> = on_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT user_id, email FROM email_tokens \
-                 WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
-            )
-            .bind(hash.as_bytes())
-            .bind(purpose.as_str())
-            .bind(now)
-            .fetch_optional(pool)
-            .await
-        })?;
-        row.map(|(user, email)| Ok((user_id(&user)?, email)))
-            .transpose()
+        self.live_email_token(
+            "SELECT user_id, email FROM email_tokens \
+             WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
+            hash,
+            purpose,
+            now,
+        )
+        .await
     }
 
     async fn consume_email_token(
@@ -66,20 +57,15 @@ impl EmailTokenStore for SqlStore {
         purpose: EmailTokenPurpose,
         now: i64,
     ) -> Result<Option<(UserId, String)>, StoreError> {
-        let row: Option<(String, String)> = on_pool!(self, pool => {
-            sqlx::query_as(
-                "UPDATE email_tokens SET used_at = $3 \
-                 WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 \
-                 RETURNING user_id, email",
-            )
-            .bind(hash.as_bytes())
-            .bind(purpose.as_str())
-            .bind(now)
-            .fetch_optional(pool)
-            .await
-        })?;
-        row.map(|(user, email)| Ok((user_id(&user)?, email)))
-            .transpose()
+        self.live_email_token(
+            "UPDATE email_tokens SET used_at = $3 \
+             WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 \
+             RETURNING user_id, email",
+            hash,
+            purpose,
+            now,
+        )
+        .await
     }
 
     async fn retire_email_tokens(
@@ -88,19 +74,38 @@ impl EmailTokenStore for SqlStore {
         purpose: EmailTokenPurpose,
         now: i64,
     ) -> Result<u64, StoreError> {
-        let retired = on_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE email_tokens SET used_at = $3 \
-                 WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
-            )
-            .bind(user.as_str())
-            .bind(purpose.as_str())
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected())
-        })?;
+        let retired = execute!(
+            self,
+            "UPDATE email_tokens SET used_at = $3 \
+             WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
+            user.as_str(),
+            purpose.as_str(),
+            now
+        )?;
         Ok(retired)
+    }
+}
+
+impl SqlStore {
+    /// The user and address of the e-mail token `hash` for `purpose`, unused and unexpired at
+    /// `now`, as `sql` (`$1` the hash, `$2` the purpose, `$3` now) reads or consumes it.
+    async fn live_email_token(
+        &self,
+        sql: &'static str,
+        hash: &TokenHash,
+        purpose: EmailTokenPurpose,
+        now: i64,
+    ) -> Result<Option<(UserId, String)>, StoreError> {
+        let row: Option<(String, String)> = on_pool!(self, pool => {
+            sqlx::query_as(sql)
+                .bind(hash.as_bytes())
+                .bind(purpose.as_str())
+                .bind(now)
+                .fetch_optional(pool)
+                .await
+        })?;
+        row.map(|(user, email)| Ok((user_id(&user)?, email)))
+            .transpose()
     }
 }
 
@@ -119,15 +124,13 @@ impl MailStore for SqlStore {
         sealed_message: &[u8],
         now: i64,
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query("INSERT INTO mail_outbox (id, sealed_message, created_at, next_attempt_at) VALUES ($1, $2, $3, $3)")
-                .bind(id)
-                .bind(sealed_message)
-                .bind(now)
-                .execute(pool)
-                .await
-                .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "INSERT INTO mail_outbox (id, sealed_message, created_at, next_attempt_at) VALUES ($1, $2, $3, $3)",
+            id,
+            sealed_message,
+            now
+        )?;
         Ok(())
     }
 
@@ -164,9 +167,7 @@ impl MailStore for SqlStore {
     }
 
     async fn mail_sent(&self, id: &str) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query("DELETE FROM mail_outbox WHERE id = $1").bind(id).execute(pool).await.map(|_| ())
-        })?;
+        execute!(self, "DELETE FROM mail_outbox WHERE id = $1", id)?;
         Ok(())
     }
 
@@ -211,24 +212,20 @@ struct AuditRow {
 #[async_trait]
 impl AuditStore for SqlStore {
     async fn insert_audit(&self, e: &AuditEvent) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO audit_events (id, at, event, outcome, user_id, client_id, actor, ip, details) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(&e.id)
-            .bind(e.at)
-            .bind(&e.event)
-            .bind(&e.outcome)
-            .bind(&e.user_id)
-            .bind(&e.client_id)
-            .bind(&e.actor)
-            .bind(&e.ip)
-            .bind(&e.details)
-            .execute(pool)
-            .await
-            .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "INSERT INTO audit_events (id, at, event, outcome, user_id, client_id, actor, ip, details) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            &e.id,
+            e.at,
+            &e.event,
+            &e.outcome,
+            &e.user_id,
+            &e.client_id,
+            &e.actor,
+            &e.ip,
+            &e.details
+        )?;
         Ok(())
     }
 

@@ -1,6 +1,6 @@
 //! The clients a user gave access to, in SQL: consents and the token families behind them.
 
-use super::{SqlStore, WritePool, on_pool};
+use super::{SqlStore, WritePool, execute, on_pool};
 use crate::store::{AppAccessStore, AppGrant, StoreError};
 use crate::users::UserId;
 use async_trait::async_trait;
@@ -65,38 +65,32 @@ impl AppAccessStore for SqlStore {
             // Approvals not redeemed yet go first: on PostgreSQL, deleting a code waits for a
             // redemption of it under way, so the family that redemption creates is committed
             // before the update below reads the families, and is revoked with them.
-            let codes = sqlx::query(
+            let codes = execute!(
+                &mut *tx,
                 "DELETE FROM authorization_codes WHERE user_id = $1 AND client_id = $2 AND used_at IS NULL",
-            )
-            .bind(user.as_str())
-            .bind(client_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            let devices = sqlx::query(
+                user.as_str(),
+                client_id,
+            )?;
+            let devices = execute!(
+                &mut *tx,
                 "UPDATE device_authorizations SET status = 'denied' \
                  WHERE user_id = $1 AND client_id = $2 AND status = 'approved'",
-            )
-            .bind(user.as_str())
-            .bind(client_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            let consents = sqlx::query("DELETE FROM consents WHERE user_id = $1 AND client_id = $2")
-                .bind(user.as_str())
-                .bind(client_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            let families = sqlx::query(
+                user.as_str(),
+                client_id,
+            )?;
+            let consents = execute!(
+                &mut *tx,
+                "DELETE FROM consents WHERE user_id = $1 AND client_id = $2",
+                user.as_str(),
+                client_id,
+            )?;
+            let families = execute!(
+                &mut *tx,
                 "UPDATE token_families SET revoked_at = unixepoch() \
                  WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL",
-            )
-            .bind(user.as_str())
-            .bind(client_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+                user.as_str(),
+                client_id,
+            )?;
             tx.commit().await?;
             Ok::<_, StoreError>(codes + devices + consents + families > 0)
         })?;

@@ -2,7 +2,7 @@
 //! sessions ([`LogoutTx`]), and claiming and settling them ([`BackchannelStore`]).
 
 use super::outboxes::OutboxRow;
-use super::{Backend, SqlStore, WritePool as _, on_pool};
+use super::{Backend, SqlStore, WritePool as _, execute, on_pool};
 use crate::backchannel::{BackchannelLogout, LogoutNotice};
 use crate::store::{BackchannelStore, StoreError};
 use async_trait::async_trait;
@@ -142,16 +142,12 @@ impl BackchannelStore for SqlStore {
     }
 
     async fn logout_delivered(&self, id: &str, now: i64) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE backchannel_logouts SET delivered_at = $2, last_error = NULL WHERE id = $1",
-            )
-            .bind(id)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "UPDATE backchannel_logouts SET delivered_at = $2, last_error = NULL WHERE id = $1",
+            id,
+            now
+        )?;
         Ok(())
     }
 
@@ -174,14 +170,12 @@ impl BackchannelStore for SqlStore {
     }
 
     async fn logout_deferred(&self, id: &str, next_attempt_at: i64) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query("UPDATE backchannel_logouts SET next_attempt_at = $2 WHERE id = $1")
-                .bind(id)
-                .bind(next_attempt_at)
-                .execute(pool)
-                .await
-                .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "UPDATE backchannel_logouts SET next_attempt_at = $2 WHERE id = $1",
+            id,
+            next_attempt_at
+        )?;
         Ok(())
     }
 

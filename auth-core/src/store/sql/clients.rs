@@ -1,6 +1,6 @@
 //! Clients in SQL.
 
-use super::{EventTx, SqlStore, WritePool, corrupt, on_pool};
+use super::{EventTx, SqlStore, WritePool, corrupt, execute, found, on_pool};
 use crate::backchannel::BackchannelLogout;
 use crate::clients::{
     AuthMethod, ChangeEnds, Client, ClientExtras, ClientId, ClientSecurity, GrantType, RedirectUri,
@@ -145,27 +145,26 @@ impl ClientStore for SqlStore {
         let row = ClientRow::from_client(client)?;
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            sqlx::query(
+            execute!(
+                &mut *tx,
                 "INSERT INTO clients (client_id, client_name, auth_method, secret_hash, grant_types, \
                  scope, redirect_uris, post_logout_redirect_uris, trusted, metadata, \
                  registration_token_hash, created_at, registration_id) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-            )
-            .bind(&row.client_id)
-            .bind(&row.client_name)
-            .bind(&row.auth_method)
-            .bind(&row.secret_hash)
-            .bind(&row.grant_types)
-            .bind(&row.scope)
-            .bind(&row.redirect_uris)
-            .bind(&row.post_logout_redirect_uris)
-            .bind(row.trusted)
-            .bind(&row.metadata)
-            .bind(&row.registration_token_hash)
-            .bind(row.created_at)
-            .bind(&row.registration_id)
-            .execute(&mut *tx)
-            .await?;
+                &row.client_id,
+                &row.client_name,
+                &row.auth_method,
+                &row.secret_hash,
+                &row.grant_types,
+                &row.scope,
+                &row.redirect_uris,
+                &row.post_logout_redirect_uris,
+                row.trusted,
+                &row.metadata,
+                &row.registration_token_hash,
+                row.created_at,
+                &row.registration_id,
+            )?;
             tx.write_event(&self.events, EventType::ClientCreated, Subject::Client(&row.client_id), row.created_at)
                 .await?;
             tx.commit().await?;
@@ -200,20 +199,10 @@ impl ClientStore for SqlStore {
             // The client row goes first: on PostgreSQL its lock makes a concurrent code
             // redemption (whose code row the cascade deletes) finish first, so the family it
             // creates is there for the revocation below to find.
-            let deleted = sqlx::query("DELETE FROM clients WHERE client_id = $1")
-                .bind(id.as_str())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if deleted == 0 {
-                return Err(StoreError::NotFound);
-            }
+            found(execute!(&mut *tx, "DELETE FROM clients WHERE client_id = $1", id.as_str())?)?;
             // Its codes went by `ON DELETE CASCADE`; its refresh tokens and their access
             // tokens are revoked (the rows stay, for reuse detection and the revocation feed).
-            sqlx::query(REVOKE_CLIENT_FAMILIES)
-                .bind(id.as_str())
-                .execute(&mut *tx)
-                .await?;
+            execute!(&mut *tx, REVOKE_CLIENT_FAMILIES, id.as_str())?;
             tx.write_event(&self.events, EventType::ClientDeleted, Subject::Client(id.as_str()), now)
                 .await?;
             tx.commit().await?;
@@ -231,23 +220,15 @@ impl ClientStore for SqlStore {
     ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let updated = sqlx::query(
+            found(execute!(
+                &mut *tx,
                 "UPDATE clients SET secret_hash = $2, registration_id = $3 \
                  WHERE client_id = $1 AND secret_hash IS NOT NULL",
-            )
-            .bind(id.as_str())
-            .bind(secret_hash.as_bytes())
-            .bind(registration_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if updated == 0 {
-                return Err(StoreError::NotFound);
-            }
-            sqlx::query(REVOKE_CLIENT_FAMILIES)
-                .bind(id.as_str())
-                .execute(&mut *tx)
-                .await?;
+                id.as_str(),
+                secret_hash.as_bytes(),
+                registration_id,
+            )?)?;
+            execute!(&mut *tx, REVOKE_CLIENT_FAMILIES, id.as_str())?;
             tx.commit().await?;
         });
         self.caches.forget_client(id.as_str());
@@ -265,37 +246,30 @@ impl ClientStore for SqlStore {
             let mut tx = pool.begin_write().await?;
             // The client row first, as in `delete_client`: a redemption under way finishes
             // before the codes and families below are touched.
-            let updated = sqlx::query(
+            found(execute!(
+                &mut *tx,
                 "UPDATE clients SET client_name = $2, auth_method = $3, grant_types = $4, scope = $5, \
                  redirect_uris = $6, post_logout_redirect_uris = $7, trusted = $8, metadata = $9 \
                  WHERE client_id = $1",
-            )
-            .bind(&row.client_id)
-            .bind(&row.client_name)
-            .bind(&row.auth_method)
-            .bind(&row.grant_types)
-            .bind(&row.scope)
-            .bind(&row.redirect_uris)
-            .bind(&row.post_logout_redirect_uris)
-            .bind(row.trusted)
-            .bind(&row.metadata)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if updated == 0 {
-                return Err(StoreError::NotFound);
-            }
+                &row.client_id,
+                &row.client_name,
+                &row.auth_method,
+                &row.grant_types,
+                &row.scope,
+                &row.redirect_uris,
+                &row.post_logout_redirect_uris,
+                row.trusted,
+                &row.metadata,
+            )?)?;
             if ends.unused_codes {
-                sqlx::query("DELETE FROM authorization_codes WHERE client_id = $1 AND used_at IS NULL")
-                    .bind(&row.client_id)
-                    .execute(&mut *tx)
-                    .await?;
+                execute!(
+                    &mut *tx,
+                    "DELETE FROM authorization_codes WHERE client_id = $1 AND used_at IS NULL",
+                    &row.client_id,
+                )?;
             }
             if ends.families {
-                sqlx::query(REVOKE_CLIENT_FAMILIES)
-                    .bind(&row.client_id)
-                    .execute(&mut *tx)
-                    .await?;
+                execute!(&mut *tx, REVOKE_CLIENT_FAMILIES, &row.client_id)?;
             }
             tx.commit().await?;
         });

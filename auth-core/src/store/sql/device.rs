@@ -6,7 +6,7 @@
 //! the tokens it issues.
 
 use super::grants::record_grant;
-use super::{SqlStore, WritePool, amr, on_pool, user_id};
+use super::{SqlStore, WritePool, amr, execute, on_pool, user_id};
 use crate::secrets::TokenHash;
 use crate::store::{
     DeviceDecision, DeviceStatus, DeviceStore, IssuedAccess, NewDeviceAuthorization,
@@ -65,25 +65,21 @@ impl DeviceStore for SqlStore {
         user_code_hash: &TokenHash,
         new: &NewDeviceAuthorization,
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO device_authorizations (device_code_hash, user_code_hash, client_id, scope, \
-                 status, created_at, expires_at, interval_secs, family_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(device_code_hash.as_bytes())
-            .bind(user_code_hash.as_bytes())
-            .bind(&new.client_id)
-            .bind(&new.scope)
-            .bind(DeviceStatus::Pending.as_str())
-            .bind(new.created_at)
-            .bind(new.expires_at)
-            .bind(new.interval_secs)
-            .bind(&new.family_id)
-            .execute(pool)
-            .await
-            .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "INSERT INTO device_authorizations (device_code_hash, user_code_hash, client_id, scope, \
+             status, created_at, expires_at, interval_secs, family_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            device_code_hash.as_bytes(),
+            user_code_hash.as_bytes(),
+            &new.client_id,
+            &new.scope,
+            DeviceStatus::Pending.as_str(),
+            new.created_at,
+            new.expires_at,
+            new.interval_secs,
+            &new.family_id
+        )?;
         Ok(())
     }
 
@@ -128,25 +124,21 @@ impl DeviceStore for SqlStore {
                 (DeviceStatus::Denied, user.as_str(), None, None, None, None)
             }
         };
-        let decided = on_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE device_authorizations SET status = $3, user_id = $4, session_id = $5, \
-                 auth_time = $6, amr = $7, scope = COALESCE($8, scope), decided_at = $2 \
-                 WHERE user_code_hash = $1 AND status = $9 AND expires_at > $2",
-            )
-            .bind(user_code_hash.as_bytes())
-            .bind(now)
-            .bind(status.as_str())
-            .bind(user)
-            .bind(session)
-            .bind(auth_time)
-            .bind(methods)
-            .bind(scope)
-            .bind(DeviceStatus::Pending.as_str())
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
+        let decided = execute!(
+            self,
+            "UPDATE device_authorizations SET status = $3, user_id = $4, session_id = $5, \
+             auth_time = $6, amr = $7, scope = COALESCE($8, scope), decided_at = $2 \
+             WHERE user_code_hash = $1 AND status = $9 AND expires_at > $2",
+            user_code_hash.as_bytes(),
+            now,
+            status.as_str(),
+            user,
+            session,
+            auth_time,
+            methods,
+            scope,
+            DeviceStatus::Pending.as_str()
+        )?;
         Ok(decided == 1)
     }
 
@@ -186,17 +178,15 @@ impl DeviceStore for SqlStore {
     ) -> Result<bool, StoreError> {
         Ok(on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let claimed = sqlx::query(
+            let claimed = execute!(
+                &mut *tx,
                 "UPDATE device_authorizations SET status = $3 \
                  WHERE device_code_hash = $1 AND status = $4 AND expires_at > $2",
-            )
-            .bind(device_code_hash.as_bytes())
-            .bind(now)
-            .bind(DeviceStatus::Used.as_str())
-            .bind(DeviceStatus::Approved.as_str())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+                device_code_hash.as_bytes(),
+                now,
+                DeviceStatus::Used.as_str(),
+                DeviceStatus::Approved.as_str(),
+            )?;
             if claimed == 1 {
                 record_grant!(tx, now, family, refresh, access);
                 tx.commit().await?;

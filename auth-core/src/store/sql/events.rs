@@ -2,7 +2,7 @@
 //! describe ([`EventTx`]), and claiming and settling deliveries ([`EventStore`]).
 
 use super::outboxes::OutboxRow;
-use super::{SqlStore, on_pool};
+use super::{SqlStore, execute, on_pool};
 use crate::events::{self, EventRouting, Subject, UserState};
 use crate::store::{EventStore, QueuedDelivery, StoreError};
 use async_trait::async_trait;
@@ -145,18 +145,14 @@ impl EventStore for SqlStore {
         destination: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE event_deliveries SET delivered_at = $3, last_error = NULL \
-                 WHERE event_id = $1 AND destination = $2",
-            )
-            .bind(event_id)
-            .bind(destination)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "UPDATE event_deliveries SET delivered_at = $3, last_error = NULL \
+             WHERE event_id = $1 AND destination = $2",
+            event_id,
+            destination,
+            now
+        )?;
         Ok(())
     }
 

@@ -3,7 +3,7 @@
 //! Single use is one conditional `UPDATE ... WHERE used_at IS NULL` (or `rotated_at IS NULL`)
 //! inside the transaction that records what it issues; its row count says who won.
 
-use super::{Pool, SqlStore, WritePool, amr, on_pool, token_hash, user_id};
+use super::{Pool, SqlStore, WritePool, amr, execute, on_pool, token_hash, user_id};
 use crate::clients::ClientId;
 use crate::secrets::TokenHash;
 use crate::store::{
@@ -89,23 +89,14 @@ struct CodeRow {
     resources: String,
 }
 
+/// A refresh token with its family (the family's columns as [`FamilyRow`] names them).
 #[derive(sqlx::FromRow)]
 struct RefreshRow {
-    family_id: String,
-    created_at: i64,
+    #[sqlx(flatten)]
+    family: FamilyRow,
+    token_created_at: i64,
     expires_at: i64,
     rotated_at: Option<i64>,
-    client_id: String,
-    user_id: String,
-    session_id: Option<String>,
-    scope: String,
-    auth_time: i64,
-    amr: String,
-    family_created_at: i64,
-    revoked_at: Option<i64>,
-    client_registration: String,
-    dpop_jkt: Option<String>,
-    resources: String,
     replaced_by: Option<Vec<u8>>,
 }
 
@@ -125,6 +116,33 @@ struct FamilyRow {
     resources: String,
 }
 
+impl FamilyRow {
+    fn into_family(self) -> Result<TokenFamily, StoreError> {
+        Ok(TokenFamily {
+            id: self.id,
+            client_id: self.client_id,
+            user_id: user_id(&self.user_id)?,
+            session_id: self.session_id,
+            scope: self.scope,
+            auth_time: self.auth_time,
+            amr: amr(&self.amr),
+            created_at: self.created_at,
+            revoked_at: self.revoked_at,
+            client_registration: self.client_registration,
+            dpop_jkt: self.dpop_jkt,
+            resources: words(&self.resources),
+        })
+    }
+}
+
+/// The columns of a [`FamilyRow`] of `token_families f`.
+macro_rules! family_columns {
+    () => {
+        "f.id, f.client_id, f.user_id, f.session_id, f.scope, f.auth_time, f.amr, f.created_at, \
+         f.revoked_at, f.client_registration, f.dpop_jkt, f.resources"
+    };
+}
+
 #[async_trait]
 impl GrantStore for SqlStore {
     async fn insert_authorization_request(
@@ -136,21 +154,17 @@ impl GrantStore for SqlStore {
         created_at: i64,
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO authorization_requests (handle_hash, client_id, request, browser_hash, \
-                 created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(handle_hash.as_bytes())
-            .bind(client_id)
-            .bind(request)
-            .bind(browser_hash.as_bytes())
-            .bind(created_at)
-            .bind(expires_at)
-            .execute(pool)
-            .await
-            .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "INSERT INTO authorization_requests (handle_hash, client_id, request, browser_hash, \
+             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            handle_hash.as_bytes(),
+            client_id,
+            request,
+            browser_hash.as_bytes(),
+            created_at,
+            expires_at
+        )?;
         Ok(())
     }
 
@@ -184,13 +198,11 @@ impl GrantStore for SqlStore {
         &self,
         handle_hash: &TokenHash,
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query("DELETE FROM authorization_requests WHERE handle_hash = $1")
-                .bind(handle_hash.as_bytes())
-                .execute(pool)
-                .await
-                .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "DELETE FROM authorization_requests WHERE handle_hash = $1",
+            handle_hash.as_bytes()
+        )?;
         Ok(())
     }
 
@@ -215,19 +227,15 @@ impl GrantStore for SqlStore {
         scope: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO consents (user_id, client_id, scope, granted_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (user_id, client_id) DO UPDATE SET scope = $3, granted_at = $4",
-            )
-            .bind(user.as_str())
-            .bind(client.as_str())
-            .bind(scope)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "INSERT INTO consents (user_id, client_id, scope, granted_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (user_id, client_id) DO UPDATE SET scope = $3, granted_at = $4",
+            user.as_str(),
+            client.as_str(),
+            scope,
+            now
+        )?;
         Ok(())
     }
 
@@ -236,31 +244,27 @@ impl GrantStore for SqlStore {
         code_hash: &TokenHash,
         code: &StoredCode,
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO authorization_codes (code_hash, client_id, user_id, session_id, redirect_uri, \
-                 scope, nonce, code_challenge, auth_time, amr, family_id, created_at, expires_at, dpop_jkt, \
-                 resources) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-            )
-            .bind(code_hash.as_bytes())
-            .bind(&code.client_id)
-            .bind(code.user_id.as_str())
-            .bind(&code.session_id)
-            .bind(&code.redirect_uri)
-            .bind(&code.scope)
-            .bind(&code.nonce)
-            .bind(&code.code_challenge)
-            .bind(code.auth_time)
-            .bind(code.amr.join(" "))
-            .bind(&code.family_id)
-            .bind(code.created_at)
-            .bind(code.expires_at)
-            .bind(&code.dpop_jkt)
-            .bind(code.resources.join(" "))
-            .execute(pool)
-            .await
-            .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "INSERT INTO authorization_codes (code_hash, client_id, user_id, session_id, redirect_uri, \
+             scope, nonce, code_challenge, auth_time, amr, family_id, created_at, expires_at, dpop_jkt, \
+             resources) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            code_hash.as_bytes(),
+            &code.client_id,
+            code.user_id.as_str(),
+            &code.session_id,
+            &code.redirect_uri,
+            &code.scope,
+            &code.nonce,
+            &code.code_challenge,
+            code.auth_time,
+            code.amr.join(" "),
+            &code.family_id,
+            code.created_at,
+            code.expires_at,
+            &code.dpop_jkt,
+            code.resources.join(" ")
+        )?;
         Ok(())
     }
 
@@ -310,14 +314,12 @@ impl GrantStore for SqlStore {
     ) -> Result<bool, StoreError> {
         Ok(on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let claimed = sqlx::query(
+            let claimed = execute!(
+                &mut *tx,
                 "UPDATE authorization_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL",
-            )
-            .bind(code_hash.as_bytes())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+                code_hash.as_bytes(),
+                now,
+            )?;
             if claimed == 1 {
                 record_grant!(tx, now, family, refresh, access);
                 tx.commit().await?;
@@ -331,38 +333,25 @@ impl GrantStore for SqlStore {
         hash: &TokenHash,
     ) -> Result<Option<(StoredRefreshToken, TokenFamily)>, StoreError> {
         let row: Option<RefreshRow> = on_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT r.family_id, r.created_at, r.expires_at, r.rotated_at, f.client_id, f.user_id, \
-                 f.session_id, f.scope, f.auth_time, f.amr, f.created_at AS family_created_at, f.revoked_at, \
-                 f.client_registration, f.dpop_jkt, f.resources, r.replaced_by FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id WHERE r.token_hash = $1",
-            )
+            sqlx::query_as(concat!(
+                "SELECT ",
+                family_columns!(),
+                ", r.created_at AS token_created_at, r.expires_at, r.rotated_at, r.replaced_by \
+                 FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id WHERE r.token_hash = $1",
+            ))
             .bind(hash.as_bytes())
             .fetch_optional(pool)
             .await
         })?;
         row.map(|r| {
-            let family = TokenFamily {
-                id: r.family_id.clone(),
-                client_id: r.client_id,
-                user_id: user_id(&r.user_id)?,
-                session_id: r.session_id,
-                scope: r.scope,
-                auth_time: r.auth_time,
-                amr: amr(&r.amr),
-                created_at: r.family_created_at,
-                revoked_at: r.revoked_at,
-                client_registration: r.client_registration,
-                dpop_jkt: r.dpop_jkt,
-                resources: words(&r.resources),
-            };
             let token = StoredRefreshToken {
-                family_id: r.family_id,
-                created_at: r.created_at,
+                family_id: r.family.id.clone(),
+                created_at: r.token_created_at,
                 expires_at: r.expires_at,
                 rotated_at: r.rotated_at,
                 replaced_by: r.replaced_by.as_deref().and_then(TokenHash::from_slice),
             };
-            Ok((token, family))
+            Ok((token, r.family.into_family()?))
         })
         .transpose()
     }
@@ -464,18 +453,16 @@ impl GrantStore for SqlStore {
             let mut tx = pool.begin_write().await?;
             // The successor is retired only while unused and still the old token's successor:
             // of concurrent retries exactly one gets past this statement.
-            let retired = sqlx::query(
+            let retired = execute!(
+                &mut *tx,
                 "UPDATE refresh_tokens SET rotated_at = $3 \
                  WHERE token_hash = $2 AND family_id = $4 AND rotated_at IS NULL \
                  AND EXISTS (SELECT 1 FROM refresh_tokens o WHERE o.token_hash = $1 AND o.replaced_by = $2)",
-            )
-            .bind(old_hash.as_bytes())
-            .bind(successor.as_bytes())
-            .bind(now)
-            .bind(family_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+                old_hash.as_bytes(),
+                successor.as_bytes(),
+                now,
+                family_id,
+            )?;
             if retired != 1 {
                 // Used by the client (it has a successor of its own), or replaced by a
                 // concurrent retry (retired without one).
@@ -491,38 +478,38 @@ impl GrantStore for SqlStore {
                 });
             }
             // The access token answered with the successor was never received either.
-            sqlx::query(
+            execute!(
+                &mut *tx,
                 "INSERT INTO revoked_access_tokens (jti, expires_at, revoked_at) \
                  SELECT access_jti, access_expires_at, unixepoch() FROM refresh_tokens \
                  WHERE token_hash = $1 AND access_jti IS NOT NULL AND access_expires_at IS NOT NULL \
                  ON CONFLICT (jti) DO NOTHING",
-            )
-            .bind(successor.as_bytes())
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("UPDATE refresh_tokens SET replaced_by = $2 WHERE token_hash = $1")
-                .bind(old_hash.as_bytes())
-                .bind(new.hash.as_bytes())
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
+                successor.as_bytes(),
+            )?;
+            execute!(
+                &mut *tx,
+                "UPDATE refresh_tokens SET replaced_by = $2 WHERE token_hash = $1",
+                old_hash.as_bytes(),
+                new.hash.as_bytes(),
+            )?;
+            execute!(
+                &mut *tx,
                 "INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at, \
                  access_jti, access_expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(new.hash.as_bytes())
-            .bind(family_id)
-            .bind(now)
-            .bind(new.expires_at)
-            .bind(&access.jti)
-            .bind(access.expires_at)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("INSERT INTO family_access_tokens (jti, family_id, expires_at) VALUES ($1, $2, $3)")
-                .bind(&access.jti)
-                .bind(family_id)
-                .bind(access.expires_at)
-                .execute(&mut *tx)
-                .await?;
+                new.hash.as_bytes(),
+                family_id,
+                now,
+                new.expires_at,
+                &access.jti,
+                access.expires_at,
+            )?;
+            execute!(
+                &mut *tx,
+                "INSERT INTO family_access_tokens (jti, family_id, expires_at) VALUES ($1, $2, $3)",
+                &access.jti,
+                family_id,
+                access.expires_at,
+            )?;
             tx.commit().await?;
             Ok::<_, StoreError>(Replacement::Replaced)
         })?;
@@ -533,15 +520,11 @@ impl GrantStore for SqlStore {
     }
 
     async fn revoke_family(&self, family_id: &str) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE token_families SET revoked_at = unixepoch() WHERE id = $1 AND revoked_at IS NULL",
-            )
-                .bind(family_id)
-                .execute(pool)
-                .await
-                .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "UPDATE token_families SET revoked_at = unixepoch() WHERE id = $1 AND revoked_at IS NULL",
+            family_id
+        )?;
         self.caches.revocations_changed();
         Ok(())
     }
@@ -553,49 +536,29 @@ impl GrantStore for SqlStore {
     ) -> Result<bool, StoreError> {
         // One statement: the token is recorded only in a family not revoked at that moment. A
         // revocation after it is stamped later, so every replica's revocation feed sees it.
-        let recorded = on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO family_access_tokens (jti, family_id, expires_at) \
-                 SELECT $1, id, $3 FROM token_families WHERE id = $2 AND revoked_at IS NULL",
-            )
-            .bind(&access.jti)
-            .bind(family_id)
-            .bind(access.expires_at)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
+        let recorded = execute!(
+            self,
+            "INSERT INTO family_access_tokens (jti, family_id, expires_at) \
+             SELECT $1, id, $3 FROM token_families WHERE id = $2 AND revoked_at IS NULL",
+            &access.jti,
+            family_id,
+            access.expires_at
+        )?;
         Ok(recorded == 1)
     }
 
     async fn family_of_access_token(&self, jti: &str) -> Result<Option<TokenFamily>, StoreError> {
         let row: Option<FamilyRow> = on_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT f.id, f.client_id, f.user_id, f.session_id, f.scope, f.auth_time, f.amr, \
-                 f.created_at, f.revoked_at, f.client_registration, f.dpop_jkt, f.resources \
-                 FROM family_access_tokens a JOIN token_families f ON f.id = a.family_id WHERE a.jti = $1",
-            )
+            sqlx::query_as(concat!(
+                "SELECT ",
+                family_columns!(),
+                " FROM family_access_tokens a JOIN token_families f ON f.id = a.family_id WHERE a.jti = $1",
+            ))
             .bind(jti)
             .fetch_optional(pool)
             .await
         })?;
-        row.map(|r| {
-            Ok(TokenFamily {
-                id: r.id,
-                client_id: r.client_id,
-                user_id: user_id(&r.user_id)?,
-                session_id: r.session_id,
-                scope: r.scope,
-                auth_time: r.auth_time,
-                amr: amr(&r.amr),
-                created_at: r.created_at,
-                revoked_at: r.revoked_at,
-                client_registration: r.client_registration,
-                dpop_jkt: r.dpop_jkt,
-                resources: words(&r.resources),
-            })
-        })
-        .transpose()
+        row.map(FamilyRow::into_family).transpose()
     }
 }
 

@@ -1,6 +1,6 @@
 //! Signing keys in SQL.
 
-use super::{SqlStore, WritePool, on_pool};
+use super::{SqlStore, WritePool, execute, on_pool};
 use crate::store::{KeyStore, StoreError, StoredKey};
 use async_trait::async_trait;
 
@@ -50,40 +50,36 @@ impl KeyStore for SqlStore {
     async fn rotate_signing_key(&self, key: &StoredKey, expire_at: i64) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            sqlx::query(
+            execute!(
+                &mut *tx,
                 "INSERT INTO signing_keys (kid, alg, generation, public_jwk, sealed_private_key, \
                  created_at, activates_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(&key.kid)
-            .bind(&key.alg)
-            .bind(key.generation)
-            .bind(&key.public_jwk)
-            .bind(&key.sealed_private_key)
-            .bind(key.created_at)
-            .bind(key.activates_at)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
+                &key.kid,
+                &key.alg,
+                key.generation,
+                &key.public_jwk,
+                &key.sealed_private_key,
+                key.created_at,
+                key.activates_at,
+            )?;
+            execute!(
+                &mut *tx,
                 "UPDATE signing_keys SET retires_at = $1, expires_at = $2 \
                  WHERE retires_at IS NULL AND kid <> $3",
-            )
-            .bind(key.activates_at)
-            .bind(expire_at)
-            .bind(&key.kid)
-            .execute(&mut *tx)
-            .await?;
+                key.activates_at,
+                expire_at,
+                &key.kid,
+            )?;
             tx.commit().await?;
         });
         Ok(())
     }
 
     async fn delete_expired_keys(&self, now: i64) -> Result<u64, StoreError> {
-        Ok(on_pool!(self, pool => {
-            sqlx::query("DELETE FROM signing_keys WHERE expires_at IS NOT NULL AND expires_at < $1")
-                .bind(now)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-        })?)
+        Ok(execute!(
+            self,
+            "DELETE FROM signing_keys WHERE expires_at IS NOT NULL AND expires_at < $1",
+            now
+        )?)
     }
 }

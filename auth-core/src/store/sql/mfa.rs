@@ -1,7 +1,7 @@
 //! Second factors in SQL. Every single-use check is one conditional statement, so concurrent
 //! attempts cannot both succeed.
 
-use super::{SqlStore, WritePool, on_pool, token_hash, user_id};
+use super::{SqlStore, WritePool, execute, on_pool, token_hash, user_id};
 use crate::secrets::TokenHash;
 use crate::store::{CodeCheck, MfaStore, StoreError, StoredChallenge, StoredTotp};
 use crate::users::UserId;
@@ -47,19 +47,15 @@ impl MfaStore for SqlStore {
         sealed_secret: &[u8],
         now: i64,
     ) -> Result<(), StoreError> {
-        let written = on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO totp_credentials (user_id, sealed_secret, created_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (user_id) DO UPDATE SET sealed_secret = $2, created_at = $3, last_step = 0 \
-                 WHERE totp_credentials.confirmed_at IS NULL",
-            )
-            .bind(user.as_str())
-            .bind(sealed_secret)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
+        let written = execute!(
+            self,
+            "INSERT INTO totp_credentials (user_id, sealed_secret, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id) DO UPDATE SET sealed_secret = $2, created_at = $3, last_step = 0 \
+             WHERE totp_credentials.confirmed_at IS NULL",
+            user.as_str(),
+            sealed_secret,
+            now
+        )?;
         if written == 0 {
             return Err(StoreError::Conflict(
                 "an authenticator app is already confirmed".into(),
@@ -69,41 +65,33 @@ impl MfaStore for SqlStore {
     }
 
     async fn confirm_totp(&self, user: &UserId, step: i64, now: i64) -> Result<bool, StoreError> {
-        let updated = on_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE totp_credentials SET confirmed_at = $3, last_step = $2 \
-                 WHERE user_id = $1 AND confirmed_at IS NULL",
-            )
-            .bind(user.as_str())
-            .bind(step)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
+        let updated = execute!(
+            self,
+            "UPDATE totp_credentials SET confirmed_at = $3, last_step = $2 \
+             WHERE user_id = $1 AND confirmed_at IS NULL",
+            user.as_str(),
+            step,
+            now
+        )?;
         Ok(updated == 1)
     }
 
     async fn use_totp_step(&self, user: &UserId, step: i64) -> Result<bool, StoreError> {
-        let updated = on_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE totp_credentials SET last_step = $2 \
-                 WHERE user_id = $1 AND confirmed_at IS NOT NULL AND last_step < $2",
-            )
-            .bind(user.as_str())
-            .bind(step)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
+        let updated = execute!(
+            self,
+            "UPDATE totp_credentials SET last_step = $2 \
+             WHERE user_id = $1 AND confirmed_at IS NOT NULL AND last_step < $2",
+            user.as_str(),
+            step
+        )?;
         Ok(updated == 1)
     }
 
     async fn delete_totp(&self, user: &UserId) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            sqlx::query("DELETE FROM totp_credentials WHERE user_id = $1").bind(user.as_str()).execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user.as_str()).execute(&mut *tx).await?;
+            execute!(&mut *tx, "DELETE FROM totp_credentials WHERE user_id = $1", user.as_str())?;
+            execute!(&mut *tx, "DELETE FROM recovery_codes WHERE user_id = $1", user.as_str())?;
             tx.commit().await?;
         });
         Ok(())
@@ -117,14 +105,15 @@ impl MfaStore for SqlStore {
     ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user.as_str()).execute(&mut *tx).await?;
+            execute!(&mut *tx, "DELETE FROM recovery_codes WHERE user_id = $1", user.as_str())?;
             for hash in hashes {
-                sqlx::query("INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES ($1, $2, $3)")
-                    .bind(user.as_str())
-                    .bind(hash.as_bytes())
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                execute!(
+                    &mut *tx,
+                    "INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES ($1, $2, $3)",
+                    user.as_str(),
+                    hash.as_bytes(),
+                    now,
+                )?;
             }
             tx.commit().await?;
         });
@@ -137,17 +126,13 @@ impl MfaStore for SqlStore {
         hash: &TokenHash,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let updated = on_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
-            )
-            .bind(user.as_str())
-            .bind(hash.as_bytes())
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
+        let updated = execute!(
+            self,
+            "UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
+            user.as_str(),
+            hash.as_bytes(),
+            now
+        )?;
         Ok(updated == 1)
     }
 
@@ -168,21 +153,17 @@ impl MfaStore for SqlStore {
         now: i64,
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO one_time_codes (user_id, purpose, code_hash, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (user_id, purpose) DO UPDATE SET code_hash = $3, attempts = 0, created_at = $4, expires_at = $5",
-            )
-            .bind(user.as_str())
-            .bind(purpose)
-            .bind(hash.as_bytes())
-            .bind(now)
-            .bind(expires_at)
-            .execute(pool)
-            .await
-            .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "INSERT INTO one_time_codes (user_id, purpose, code_hash, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (user_id, purpose) DO UPDATE SET code_hash = $3, attempts = 0, created_at = $4, expires_at = $5",
+            user.as_str(),
+            purpose,
+            hash.as_bytes(),
+            now,
+            expires_at
+        )?;
         Ok(())
     }
 
@@ -217,15 +198,13 @@ impl MfaStore for SqlStore {
             });
         }
         // Only one of several concurrent correct attempts deletes the row.
-        let deleted = on_pool!(self, pool => {
-            sqlx::query("DELETE FROM one_time_codes WHERE user_id = $1 AND purpose = $2 AND code_hash = $3")
-                .bind(user.as_str())
-                .bind(purpose)
-                .bind(hash.as_bytes())
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
+        let deleted = execute!(
+            self,
+            "DELETE FROM one_time_codes WHERE user_id = $1 AND purpose = $2 AND code_hash = $3",
+            user.as_str(),
+            purpose,
+            hash.as_bytes()
+        )?;
         Ok(if deleted == 1 {
             CodeCheck::Valid
         } else {
@@ -238,23 +217,19 @@ impl MfaStore for SqlStore {
         challenge: &StoredChallenge,
         handle_hash: &TokenHash,
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO login_challenges (handle_hash, user_id, browser_hash, request_handle, method, \
-                 attempts, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(handle_hash.as_bytes())
-            .bind(challenge.user_id.as_str())
-            .bind(challenge.browser_hash.as_bytes())
-            .bind(&challenge.request_handle)
-            .bind(&challenge.method)
-            .bind(challenge.attempts)
-            .bind(challenge.created_at)
-            .bind(challenge.expires_at)
-            .execute(pool)
-            .await
-            .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "INSERT INTO login_challenges (handle_hash, user_id, browser_hash, request_handle, method, \
+             attempts, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            handle_hash.as_bytes(),
+            challenge.user_id.as_str(),
+            challenge.browser_hash.as_bytes(),
+            &challenge.request_handle,
+            &challenge.method,
+            challenge.attempts,
+            challenge.created_at,
+            challenge.expires_at
+        )?;
         Ok(())
     }
 
@@ -264,18 +239,15 @@ impl MfaStore for SqlStore {
         now: i64,
         max_attempts: i64,
     ) -> Result<Option<StoredChallenge>, StoreError> {
-        let row: Option<ChallengeRow> = on_pool!(self, pool => {
-            sqlx::query_as(
-                "UPDATE login_challenges SET attempts = attempts + 1 \
-                 WHERE handle_hash = $1 AND attempts < $2 AND expires_at > $3 \
-                 RETURNING user_id, browser_hash, request_handle, method, attempts, created_at, expires_at",
+        let row: Option<ChallengeRow> = self
+            .take_attempt(
+                "login_challenges",
+                "user_id, browser_hash, request_handle, method, attempts, created_at, expires_at",
+                handle_hash,
+                now,
+                max_attempts,
             )
-            .bind(handle_hash.as_bytes())
-            .bind(max_attempts)
-            .bind(now)
-            .fetch_optional(pool)
-            .await
-        })?;
+            .await?;
         row.map(|r| {
             Ok(StoredChallenge {
                 user_id: user_id(&r.user_id)?,
@@ -291,13 +263,11 @@ impl MfaStore for SqlStore {
     }
 
     async fn delete_login_challenge(&self, handle_hash: &TokenHash) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query("DELETE FROM login_challenges WHERE handle_hash = $1")
-                .bind(handle_hash.as_bytes())
-                .execute(pool)
-                .await
-                .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "DELETE FROM login_challenges WHERE handle_hash = $1",
+            handle_hash.as_bytes()
+        )?;
         Ok(())
     }
 }

@@ -55,10 +55,23 @@ macro_rules! on_pool {
         }
     };
 }
+
+/// Runs one statement with each `$arg` bound in turn (`$1`, `$2`, ...), in the transaction `tx`
+/// (`execute!(&mut *tx, ...)`) or else on `$store`'s pool, giving the number of rows it changed.
+macro_rules! execute {
+    (&mut *$tx:ident, $sql:expr $(, $arg:expr)* $(,)?) => {
+        sqlx::query($sql)$(.bind($arg))*.execute(&mut *$tx).await.map(|done| done.rows_affected())
+    };
+    ($store:expr, $sql:expr $(, $arg:expr)* $(,)?) => {
+        $crate::store::sql::on_pool!($store, pool => {
+            sqlx::query($sql)$(.bind($arg))*.execute(pool).await.map(|done| done.rows_affected())
+        })
+    };
+}
 pub(crate) use backchannel::LogoutTx;
 pub use backup::{BackupError, backup_sqlite};
 pub(crate) use events::EventTx;
-pub(crate) use on_pool;
+pub(crate) use {execute, on_pool};
 
 /// Which database a URL points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,6 +245,40 @@ impl Store for SqlStore {
     }
 }
 
+impl SqlStore {
+    /// Spends an attempt on the row of `table` (`login_challenges`, `upstream_pending`) keyed
+    /// `handle_hash`, if it has attempts left below `max_attempts` and has not expired at `now`,
+    /// and reads its `columns` as they are after. One statement, so concurrent attempts each
+    /// spend one.
+    pub(crate) async fn take_attempt<R>(
+        &self,
+        table: &str,
+        columns: &str,
+        handle_hash: &crate::secrets::TokenHash,
+        now: i64,
+        max_attempts: i64,
+    ) -> Result<Option<R>, StoreError>
+    where
+        R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+    {
+        let sql = format!(
+            "UPDATE {table} SET attempts = attempts + 1 \
+             WHERE handle_hash = $1 AND attempts < $2 AND expires_at > $3 RETURNING {columns}"
+        );
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(handle_hash.as_bytes())
+                .bind(max_attempts)
+                .bind(now)
+                .fetch_optional(pool)
+                .await
+        })?)
+    }
+}
+
 /// Opening a transaction that will write.
 pub(crate) trait WritePool {
     type Db: Database;
@@ -268,6 +315,14 @@ impl From<sqlx::Error> for StoreError {
             other => StoreError::Backend(Box::new(other)),
         }
     }
+}
+
+/// [`StoreError::NotFound`] when a statement changed no row (the row it names is not there).
+pub(crate) fn found(rows_affected: u64) -> Result<(), StoreError> {
+    if rows_affected == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
 }
 
 /// Reads a stored text column back into a domain type.

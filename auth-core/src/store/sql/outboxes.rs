@@ -1,7 +1,7 @@
 //! The outboxes as the admin console lists them (see [`OutboxStore`]), and the bookkeeping of
 //! a failed delivery attempt that the mail, event and back-channel logout outboxes share.
 
-use super::{SqlStore, on_pool};
+use super::{SqlStore, execute, on_pool};
 use crate::store::{Outbox, OutboxEntry, OutboxStore, StoreError};
 use async_trait::async_trait;
 
@@ -60,28 +60,20 @@ impl OutboxStore for SqlStore {
         now: i64,
     ) -> Result<bool, StoreError> {
         let changed = match outbox {
-            Outbox::Mail => on_pool!(self, pool => {
-                sqlx::query(
-                    "UPDATE mail_outbox SET failed_at = NULL, next_attempt_at = $2 WHERE id = $1",
-                )
-                .bind(id)
-                .bind(now)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-            })?,
-            Outbox::Events => on_pool!(self, pool => {
-                sqlx::query(
-                    "UPDATE event_deliveries SET failed_at = NULL, next_attempt_at = $3 \
-                     WHERE event_id = $1 AND destination = $2 AND delivered_at IS NULL",
-                )
-                .bind(id)
-                .bind(destination)
-                .bind(now)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-            })?,
+            Outbox::Mail => execute!(
+                self,
+                "UPDATE mail_outbox SET failed_at = NULL, next_attempt_at = $2 WHERE id = $1",
+                id,
+                now
+            )?,
+            Outbox::Events => execute!(
+                self,
+                "UPDATE event_deliveries SET failed_at = NULL, next_attempt_at = $3 \
+                 WHERE event_id = $1 AND destination = $2 AND delivered_at IS NULL",
+                id,
+                destination,
+                now
+            )?,
         };
         Ok(changed == 1)
     }

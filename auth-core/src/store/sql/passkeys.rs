@@ -2,7 +2,7 @@
 //! (single use); a passkey's use is one conditional `UPDATE` on the counter read before it.
 
 use super::users::WayIn;
-use super::{SqlStore, on_pool, token_hash, user_id};
+use super::{SqlStore, execute, on_pool, token_hash, user_id};
 use crate::secrets::TokenHash;
 use crate::store::{PasskeyStore, PasskeyUse, StoreError, StoredCeremony, StoredPasskey};
 use crate::users::UserId;
@@ -53,26 +53,22 @@ struct CeremonyRow {
 #[async_trait]
 impl PasskeyStore for SqlStore {
     async fn insert_passkey(&self, passkey: &StoredPasskey) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO passkeys (id, user_id, credential_id, credential, name, sign_count, \
-                 backup_eligible, backup_state, created_at, last_used_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(&passkey.id)
-            .bind(passkey.user_id.as_str())
-            .bind(&passkey.credential_id)
-            .bind(&passkey.credential)
-            .bind(&passkey.name)
-            .bind(passkey.sign_count)
-            .bind(passkey.backup_eligible)
-            .bind(passkey.backup_state)
-            .bind(passkey.created_at)
-            .bind(passkey.last_used_at)
-            .execute(pool)
-            .await
-            .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "INSERT INTO passkeys (id, user_id, credential_id, credential, name, sign_count, \
+             backup_eligible, backup_state, created_at, last_used_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            &passkey.id,
+            passkey.user_id.as_str(),
+            &passkey.credential_id,
+            &passkey.credential,
+            &passkey.name,
+            passkey.sign_count,
+            passkey.backup_eligible,
+            passkey.backup_state,
+            passkey.created_at,
+            passkey.last_used_at
+        )?;
         Ok(())
     }
 
@@ -107,22 +103,18 @@ impl PasskeyStore for SqlStore {
     }
 
     async fn use_passkey(&self, used: &PasskeyUse<'_>) -> Result<bool, StoreError> {
-        let updated = on_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE passkeys SET sign_count = $1, credential = $2, backup_eligible = $3, \
-                 backup_state = $4, last_used_at = $5 WHERE id = $6 AND sign_count = $7",
-            )
-            .bind(used.sign_count)
-            .bind(used.credential)
-            .bind(used.backup_eligible)
-            .bind(used.backup_state)
-            .bind(used.now)
-            .bind(used.id)
-            .bind(used.previous_count)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
+        let updated = execute!(
+            self,
+            "UPDATE passkeys SET sign_count = $1, credential = $2, backup_eligible = $3, \
+             backup_state = $4, last_used_at = $5 WHERE id = $6 AND sign_count = $7",
+            used.sign_count,
+            used.credential,
+            used.backup_eligible,
+            used.backup_state,
+            used.now,
+            used.id,
+            used.previous_count
+        )?;
         Ok(updated == 1)
     }
 
@@ -132,15 +124,13 @@ impl PasskeyStore for SqlStore {
         id: &str,
         name: &str,
     ) -> Result<bool, StoreError> {
-        let updated = on_pool!(self, pool => {
-            sqlx::query("UPDATE passkeys SET name = $1 WHERE user_id = $2 AND id = $3")
-                .bind(name)
-                .bind(user.as_str())
-                .bind(id)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
+        let updated = execute!(
+            self,
+            "UPDATE passkeys SET name = $1 WHERE user_id = $2 AND id = $3",
+            name,
+            user.as_str(),
+            id
+        )?;
         Ok(updated == 1)
     }
 
@@ -153,30 +143,24 @@ impl PasskeyStore for SqlStore {
         ceremony: &StoredCeremony,
         handle_hash: &TokenHash,
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query("DELETE FROM passkey_ceremonies WHERE expires_at <= $1")
-                .bind(ceremony.created_at)
-                .execute(pool)
-                .await
-                .map(|_| ())
-        })?;
-        on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO passkey_ceremonies (handle_hash, kind, user_id, browser_hash, state, \
-                 context, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(handle_hash.as_bytes())
-            .bind(&ceremony.kind)
-            .bind(ceremony.user_id.as_ref().map(UserId::as_str))
-            .bind(ceremony.browser_hash.as_bytes())
-            .bind(&ceremony.state)
-            .bind(&ceremony.context)
-            .bind(ceremony.created_at)
-            .bind(ceremony.expires_at)
-            .execute(pool)
-            .await
-            .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "DELETE FROM passkey_ceremonies WHERE expires_at <= $1",
+            ceremony.created_at
+        )?;
+        execute!(
+            self,
+            "INSERT INTO passkey_ceremonies (handle_hash, kind, user_id, browser_hash, state, \
+             context, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            handle_hash.as_bytes(),
+            &ceremony.kind,
+            ceremony.user_id.as_ref().map(UserId::as_str),
+            ceremony.browser_hash.as_bytes(),
+            &ceremony.state,
+            &ceremony.context,
+            ceremony.created_at,
+            ceremony.expires_at
+        )?;
         Ok(())
     }
 

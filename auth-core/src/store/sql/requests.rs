@@ -1,6 +1,6 @@
 //! Pushed authorization requests and used JWT ids in SQL.
 
-use super::{SqlStore, on_pool};
+use super::{SqlStore, execute, found, on_pool};
 use crate::resources::Resource;
 use crate::scope::Scope;
 use crate::secrets::TokenHash;
@@ -17,19 +17,15 @@ impl RequestStore for SqlStore {
     ) -> Result<bool, StoreError> {
         // One statement, so two replicas racing with the same JWT cannot both win: the insert
         // succeeds, or the row is taken over only when what it remembered has expired.
-        let written = on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO used_jtis (jti_hash, expires_at) VALUES ($1, $2) \
-                 ON CONFLICT (jti_hash) DO UPDATE SET expires_at = excluded.expires_at \
-                 WHERE used_jtis.expires_at < $3",
-            )
-            .bind(jti_hash.as_bytes())
-            .bind(expires_at)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
+        let written = execute!(
+            self,
+            "INSERT INTO used_jtis (jti_hash, expires_at) VALUES ($1, $2) \
+             ON CONFLICT (jti_hash) DO UPDATE SET expires_at = excluded.expires_at \
+             WHERE used_jtis.expires_at < $3",
+            jti_hash.as_bytes(),
+            expires_at,
+            now
+        )?;
         Ok(written == 1)
     }
 
@@ -38,19 +34,15 @@ impl RequestStore for SqlStore {
         request_hash: &TokenHash,
         request: &PushedRequest,
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO pushed_requests (request_hash, client_id, params, expires_at) \
-                 VALUES ($1, $2, $3, $4)",
-            )
-            .bind(request_hash.as_bytes())
-            .bind(&request.client_id)
-            .bind(&request.params)
-            .bind(request.expires_at)
-            .execute(pool)
-            .await
-            .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "INSERT INTO pushed_requests (request_hash, client_id, params, expires_at) \
+             VALUES ($1, $2, $3, $4)",
+            request_hash.as_bytes(),
+            &request.client_id,
+            &request.params,
+            request.expires_at
+        )?;
         Ok(())
     }
 
@@ -100,16 +92,14 @@ impl ResourceRow {
 #[async_trait]
 impl ResourceStore for SqlStore {
     async fn insert_resource(&self, resource: &Resource) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query("INSERT INTO resources (uri, name, scope, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(&resource.uri)
-                .bind(&resource.name)
-                .bind(resource.scope.to_string())
-                .bind(resource.created_at)
-                .execute(pool)
-                .await
-                .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "INSERT INTO resources (uri, name, scope, created_at) VALUES ($1, $2, $3, $4)",
+            &resource.uri,
+            &resource.name,
+            resource.scope.to_string(),
+            resource.created_at
+        )?;
         Ok(())
     }
 
@@ -133,16 +123,7 @@ impl ResourceStore for SqlStore {
     }
 
     async fn delete_resource(&self, uri: &str) -> Result<(), StoreError> {
-        let deleted = on_pool!(self, pool => {
-            sqlx::query("DELETE FROM resources WHERE uri = $1")
-                .bind(uri)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
-        if deleted == 0 {
-            return Err(StoreError::NotFound);
-        }
+        found(execute!(self, "DELETE FROM resources WHERE uri = $1", uri)?)?;
         Ok(())
     }
 }

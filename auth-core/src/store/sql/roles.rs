@@ -1,6 +1,6 @@
 //! Roles in SQL.
 
-use super::{EventTx, SqlStore, WritePool, corrupt, on_pool};
+use super::{EventTx, SqlStore, WritePool, corrupt, execute, found, on_pool};
 use crate::events::Subject;
 use crate::roles::{Grants, Role, RoleName};
 use crate::store::{RoleStore, StoreError};
@@ -18,18 +18,20 @@ impl RoleStore for SqlStore {
     async fn create_role(&self, role: &Role, now: i64) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            sqlx::query("INSERT INTO roles (name, description, created_at) VALUES ($1, $2, $3)")
-                .bind(role.name.as_str())
-                .bind(&role.description)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            execute!(
+                &mut *tx,
+                "INSERT INTO roles (name, description, created_at) VALUES ($1, $2, $3)",
+                role.name.as_str(),
+                &role.description,
+                now,
+            )?;
             for permission in &role.permissions {
-                sqlx::query("INSERT INTO role_permissions (role, permission) VALUES ($1, $2)")
-                    .bind(role.name.as_str())
-                    .bind(permission.as_str())
-                    .execute(&mut *tx)
-                    .await?;
+                execute!(
+                    &mut *tx,
+                    "INSERT INTO role_permissions (role, permission) VALUES ($1, $2)",
+                    role.name.as_str(),
+                    permission.as_str(),
+                )?;
             }
             tx.commit().await?;
         });
@@ -86,25 +88,22 @@ impl RoleStore for SqlStore {
                 .any(|old| !permissions.iter().any(|p| p.as_str() == old));
             if taken_away {
                 // Tokens granted the `permissions` scope list the role's permissions.
-                sqlx::query(
+                execute!(
+                    &mut *tx,
                     "UPDATE token_families SET revoked_at = unixepoch() \
                      WHERE revoked_at IS NULL AND (' ' || scope || ' ') LIKE '% permissions %' \
                      AND user_id IN (SELECT user_id FROM user_roles WHERE role = $1)",
-                )
-                .bind(role.as_str())
-                .execute(&mut *tx)
-                .await?;
+                    role.as_str(),
+                )?;
             }
-            sqlx::query("DELETE FROM role_permissions WHERE role = $1")
-                .bind(role.as_str())
-                .execute(&mut *tx)
-                .await?;
+            execute!(&mut *tx, "DELETE FROM role_permissions WHERE role = $1", role.as_str())?;
             for permission in permissions {
-                sqlx::query("INSERT INTO role_permissions (role, permission) VALUES ($1, $2)")
-                    .bind(role.as_str())
-                    .bind(permission.as_str())
-                    .execute(&mut *tx)
-                    .await?;
+                execute!(
+                    &mut *tx,
+                    "INSERT INTO role_permissions (role, permission) VALUES ($1, $2)",
+                    role.as_str(),
+                    permission.as_str(),
+                )?;
             }
             tx.commit().await?;
         });
@@ -115,16 +114,14 @@ impl RoleStore for SqlStore {
     async fn grant_role(&self, user: &UserId, role: &RoleName, now: i64) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let granted = sqlx::query(
+            let granted = execute!(
+                &mut *tx,
                 "INSERT INTO user_roles (user_id, role, granted_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (user_id, role) DO NOTHING",
-            )
-            .bind(user.as_str())
-            .bind(role.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+                user.as_str(),
+                role.as_str(),
+                now,
+            )?;
             // Granting a role the user has changes nothing and is no event.
             if granted == 1 {
                 tx.write_event(&self.events, EventType::UserRolesChanged, Subject::User(user.as_str()), now)
@@ -143,23 +140,19 @@ impl RoleStore for SqlStore {
     ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let deleted = sqlx::query("DELETE FROM user_roles WHERE user_id = $1 AND role = $2")
-                .bind(user.as_str())
-                .bind(role.as_str())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if deleted == 0 {
-                return Err(StoreError::NotFound);
-            }
+            found(execute!(
+                &mut *tx,
+                "DELETE FROM user_roles WHERE user_id = $1 AND role = $2",
+                user.as_str(),
+                role.as_str(),
+            )?)?;
             // Every token of the user carries the role; a grant made with it ends.
-            sqlx::query(
+            execute!(
+                &mut *tx,
                 "UPDATE token_families SET revoked_at = unixepoch() \
                  WHERE user_id = $1 AND revoked_at IS NULL",
-            )
-            .bind(user.as_str())
-            .execute(&mut *tx)
-            .await?;
+                user.as_str(),
+            )?;
             tx.write_event(&self.events, EventType::UserRolesChanged, Subject::User(user.as_str()), now)
                 .await?;
             tx.commit().await?;

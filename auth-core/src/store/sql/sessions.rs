@@ -1,6 +1,6 @@
 //! Browser sessions in SQL.
 
-use super::{LogoutTx, SqlStore, WritePool, amr, on_pool, user_id};
+use super::{LogoutTx, SqlStore, WritePool, amr, execute, on_pool, user_id};
 use crate::secrets::TokenHash;
 use crate::sessions::Session;
 use crate::store::{SessionStore, StoreError};
@@ -46,25 +46,21 @@ impl SessionStore for SqlStore {
         session: &Session,
         secret_hash: &TokenHash,
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO sessions (id, secret_hash, user_id, auth_time, amr, created_at, \
-                 last_seen_at, expires_at, user_agent, ip) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(&session.id)
-            .bind(secret_hash.as_bytes())
-            .bind(session.user_id.as_str())
-            .bind(session.auth_time)
-            .bind(session.amr.join(" "))
-            .bind(session.created_at)
-            .bind(session.last_seen_at)
-            .bind(session.expires_at)
-            .bind(&session.user_agent)
-            .bind(&session.ip)
-            .execute(pool)
-            .await
-            .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "INSERT INTO sessions (id, secret_hash, user_id, auth_time, amr, created_at, \
+             last_seen_at, expires_at, user_agent, ip) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            &session.id,
+            secret_hash.as_bytes(),
+            session.user_id.as_str(),
+            session.auth_time,
+            session.amr.join(" "),
+            session.created_at,
+            session.last_seen_at,
+            session.expires_at,
+            &session.user_agent,
+            &session.ip
+        )?;
         Ok(())
     }
 

@@ -1,6 +1,6 @@
 //! Throttle counters in SQL: one upsert per attempt, so concurrent replicas count together.
 
-use super::{SqlStore, on_pool};
+use super::{SqlStore, execute, on_pool};
 use crate::store::{StoreError, ThrottleStore};
 use async_trait::async_trait;
 
@@ -50,13 +50,7 @@ impl ThrottleStore for SqlStore {
     }
 
     async fn throttle_reset(&self, key: &str) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query("DELETE FROM throttle_counters WHERE key = $1")
-                .bind(key)
-                .execute(pool)
-                .await
-                .map(|_| ())
-        })?;
+        execute!(self, "DELETE FROM throttle_counters WHERE key = $1", key)?;
         Ok(())
     }
 }

@@ -1,24 +1,20 @@
 //! Token state in SQL.
 
 use super::cache::Feed;
-use super::{SqlStore, on_pool};
+use super::{SqlStore, execute, on_pool};
 use crate::store::{StoreError, TokenStore};
 use async_trait::async_trait;
 
 #[async_trait]
 impl TokenStore for SqlStore {
     async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO revoked_access_tokens (jti, expires_at, revoked_at) \
-                 VALUES ($1, $2, unixepoch()) ON CONFLICT (jti) DO NOTHING",
-            )
-            .bind(jti)
-            .bind(expires_at)
-            .execute(pool)
-            .await
-            .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "INSERT INTO revoked_access_tokens (jti, expires_at, revoked_at) \
+             VALUES ($1, $2, unixepoch()) ON CONFLICT (jti) DO NOTHING",
+            jti,
+            expires_at
+        )?;
         self.caches.revocations_changed();
         Ok(())
     }
@@ -58,13 +54,7 @@ impl TokenStore for SqlStore {
             );
             loop {
                 let started = std::time::Instant::now();
-                let deleted = on_pool!(self, pool => {
-                    sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-                        .bind(now)
-                        .execute(pool)
-                        .await
-                        .map(|r| r.rows_affected())
-                })?;
+                let deleted = execute!(self, sqlx::AssertSqlSafe(sql.clone()), now)?;
                 purged += deleted;
                 if deleted < PURGE_BATCH {
                     break;

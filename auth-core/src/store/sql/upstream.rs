@@ -2,7 +2,7 @@
 //! identities (`upstream_identities`) and pending links (`upstream_pending`).
 
 use super::users::WayIn;
-use super::{SqlStore, on_pool, token_hash, user_id};
+use super::{SqlStore, execute, on_pool, token_hash, user_id};
 use crate::secrets::TokenHash;
 use crate::store::{
     StoreError, StoredUpstreamPending, StoredUpstreamState, UpstreamIdentity, UpstreamStore,
@@ -75,25 +75,21 @@ impl UpstreamStore for SqlStore {
         state_hash: &TokenHash,
         state: &StoredUpstreamState,
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO upstream_states (state_hash, provider_id, browser_hash, nonce_hash, \
-                 sealed_verifier, request_handle, link_user_id, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(state_hash.as_bytes())
-            .bind(&state.provider_id)
-            .bind(state.browser_hash.as_bytes())
-            .bind(state.nonce_hash.as_bytes())
-            .bind(&state.sealed_verifier)
-            .bind(&state.request_handle)
-            .bind(state.link_user.as_ref().map(UserId::as_str))
-            .bind(state.created_at)
-            .bind(state.expires_at)
-            .execute(pool)
-            .await
-            .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "INSERT INTO upstream_states (state_hash, provider_id, browser_hash, nonce_hash, \
+             sealed_verifier, request_handle, link_user_id, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            state_hash.as_bytes(),
+            &state.provider_id,
+            state.browser_hash.as_bytes(),
+            state.nonce_hash.as_bytes(),
+            &state.sealed_verifier,
+            &state.request_handle,
+            state.link_user.as_ref().map(UserId::as_str),
+            state.created_at,
+            state.expires_at
+        )?;
         Ok(())
     }
 
@@ -146,21 +142,17 @@ impl UpstreamStore for SqlStore {
         &self,
         identity: &UpstreamIdentity,
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO upstream_identities (provider_id, subject, user_id, email, created_at, \
-                 last_used_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(&identity.provider_id)
-            .bind(&identity.subject)
-            .bind(identity.user_id.as_str())
-            .bind(&identity.email)
-            .bind(identity.created_at)
-            .bind(identity.last_used_at)
-            .execute(pool)
-            .await
-            .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "INSERT INTO upstream_identities (provider_id, subject, user_id, email, created_at, \
+             last_used_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            &identity.provider_id,
+            &identity.subject,
+            identity.user_id.as_str(),
+            &identity.email,
+            identity.created_at,
+            identity.last_used_at
+        )?;
         Ok(())
     }
 
@@ -170,17 +162,13 @@ impl UpstreamStore for SqlStore {
         subject: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE upstream_identities SET last_used_at = $3 WHERE provider_id = $1 AND subject = $2",
-            )
-            .bind(provider_id)
-            .bind(subject)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "UPDATE upstream_identities SET last_used_at = $3 WHERE provider_id = $1 AND subject = $2",
+            provider_id,
+            subject,
+            now
+        )?;
         Ok(())
     }
 
@@ -212,26 +200,22 @@ impl UpstreamStore for SqlStore {
         now: i64,
     ) -> Result<(), StoreError> {
         let identity = &pending.identity;
-        on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO upstream_pending (handle_hash, purpose, provider_id, subject, email, \
-                 user_id, browser_hash, request_handle, attempts, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10)",
-            )
-            .bind(handle_hash.as_bytes())
-            .bind(&pending.purpose)
-            .bind(&identity.provider_id)
-            .bind(&identity.subject)
-            .bind(&identity.email)
-            .bind(identity.user_id.as_str())
-            .bind(pending.browser_hash.as_bytes())
-            .bind(&pending.request_handle)
-            .bind(now)
-            .bind(pending.expires_at)
-            .execute(pool)
-            .await
-            .map(|_| ())
-        })?;
+        execute!(
+            self,
+            "INSERT INTO upstream_pending (handle_hash, purpose, provider_id, subject, email, \
+             user_id, browser_hash, request_handle, attempts, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10)",
+            handle_hash.as_bytes(),
+            &pending.purpose,
+            &identity.provider_id,
+            &identity.subject,
+            &identity.email,
+            identity.user_id.as_str(),
+            pending.browser_hash.as_bytes(),
+            &pending.request_handle,
+            now,
+            pending.expires_at
+        )?;
         Ok(())
     }
 
@@ -241,19 +225,16 @@ impl UpstreamStore for SqlStore {
         now: i64,
         max_attempts: i64,
     ) -> Result<Option<StoredUpstreamPending>, StoreError> {
-        let row: Option<PendingRow> = on_pool!(self, pool => {
-            sqlx::query_as(
-                "UPDATE upstream_pending SET attempts = attempts + 1 \
-                 WHERE handle_hash = $1 AND attempts < $2 AND expires_at > $3 \
-                 RETURNING purpose, provider_id, subject, email, user_id, browser_hash, \
-                 request_handle, created_at, expires_at",
+        let row: Option<PendingRow> = self
+            .take_attempt(
+                "upstream_pending",
+                "purpose, provider_id, subject, email, user_id, browser_hash, request_handle, \
+                 created_at, expires_at",
+                handle_hash,
+                now,
+                max_attempts,
             )
-            .bind(handle_hash.as_bytes())
-            .bind(max_attempts)
-            .bind(now)
-            .fetch_optional(pool)
-            .await
-        })?;
+            .await?;
         row.map(|r| {
             Ok(StoredUpstreamPending {
                 purpose: r.purpose,
@@ -274,13 +255,11 @@ impl UpstreamStore for SqlStore {
     }
 
     async fn delete_upstream_pending(&self, handle_hash: &TokenHash) -> Result<bool, StoreError> {
-        let deleted = on_pool!(self, pool => {
-            sqlx::query("DELETE FROM upstream_pending WHERE handle_hash = $1")
-                .bind(handle_hash.as_bytes())
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
+        let deleted = execute!(
+            self,
+            "DELETE FROM upstream_pending WHERE handle_hash = $1",
+            handle_hash.as_bytes()
+        )?;
         Ok(deleted == 1)
     }
 }

@@ -1,6 +1,8 @@
 //! Users in SQL.
 
-use super::{Backend, EventTx, LogoutTx, SqlStore, WritePool, corrupt, on_pool, user_id};
+use super::{
+    Backend, EventTx, LogoutTx, SqlStore, WritePool, corrupt, execute, found, on_pool, user_id,
+};
 use crate::events::Subject;
 use crate::roles::RoleName;
 use crate::store::{SearchField, StoreError, UserSearch, UserStore};
@@ -66,32 +68,32 @@ impl UserStore for SqlStore {
     ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            sqlx::query(
+            execute!(
+                &mut *tx,
                 "INSERT INTO users (id, email, email_normalized, email_verified, password_hash, name, \
                  given_name, family_name, locale, disabled_at, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            )
-            .bind(user.id.as_str())
-            .bind(user.email.as_str())
-            .bind(user.email.normalized())
-            .bind(user.email_verified)
-            .bind(&user.password_hash)
-            .bind(&user.profile.name)
-            .bind(&user.profile.given_name)
-            .bind(&user.profile.family_name)
-            .bind(&user.profile.locale)
-            .bind(user.disabled_at)
-            .bind(user.created_at)
-            .bind(user.updated_at)
-            .execute(&mut *tx)
-            .await?;
+                user.id.as_str(),
+                user.email.as_str(),
+                user.email.normalized(),
+                user.email_verified,
+                &user.password_hash,
+                &user.profile.name,
+                &user.profile.given_name,
+                &user.profile.family_name,
+                &user.profile.locale,
+                user.disabled_at,
+                user.created_at,
+                user.updated_at,
+            )?;
             for role in roles {
-                sqlx::query("INSERT INTO user_roles (user_id, role, granted_at) VALUES ($1, $2, $3)")
-                    .bind(user.id.as_str())
-                    .bind(role.as_str())
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                execute!(
+                    &mut *tx,
+                    "INSERT INTO user_roles (user_id, role, granted_at) VALUES ($1, $2, $3)",
+                    user.id.as_str(),
+                    role.as_str(),
+                    now,
+                )?;
             }
             tx.write_event(&self.events, EventType::UserRegistered, Subject::User(user.id.as_str()), now)
                 .await?;
@@ -201,22 +203,17 @@ impl UserStore for SqlStore {
     ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let updated = sqlx::query(
+            found(execute!(
+                &mut *tx,
                 "UPDATE users SET name = $2, given_name = $3, family_name = $4, locale = $5, \
                  updated_at = $6 WHERE id = $1",
-            )
-            .bind(id.as_str())
-            .bind(&profile.name)
-            .bind(&profile.given_name)
-            .bind(&profile.family_name)
-            .bind(&profile.locale)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if updated == 0 {
-                return Err(StoreError::NotFound);
-            }
+                id.as_str(),
+                &profile.name,
+                &profile.given_name,
+                &profile.family_name,
+                &profile.locale,
+                now,
+            )?)?;
             tx.write_event(&self.events, EventType::UserUpdated, Subject::User(id.as_str()), now)
                 .await?;
             tx.commit().await?;
@@ -236,16 +233,13 @@ impl UserStore for SqlStore {
         };
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let updated = sqlx::query("UPDATE users SET disabled_at = $2, updated_at = $3 WHERE id = $1")
-                .bind(id.as_str())
-                .bind(disabled_at)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if updated == 0 {
-                return Err(StoreError::NotFound);
-            }
+            found(execute!(
+                &mut *tx,
+                "UPDATE users SET disabled_at = $2, updated_at = $3 WHERE id = $1",
+                id.as_str(),
+                disabled_at,
+                now,
+            )?)?;
             tx.write_event(&self.events, kind, Subject::User(id.as_str()), now).await?;
             tx.commit().await?;
         });
@@ -260,27 +254,22 @@ impl UserStore for SqlStore {
     ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let updated = sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
-                .bind(id.as_str())
-                .bind(password_hash)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if updated == 0 {
-                return Err(StoreError::NotFound);
-            }
+            found(execute!(
+                &mut *tx,
+                "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",
+                id.as_str(),
+                password_hash,
+                now,
+            )?)?;
             // What was begun with the old password does not outlive it: codes not yet
             // redeemed (a used code stays, for reuse detection) and logins waiting for their
             // second factor.
-            sqlx::query("DELETE FROM authorization_codes WHERE user_id = $1 AND used_at IS NULL")
-                .bind(id.as_str())
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM login_challenges WHERE user_id = $1")
-                .bind(id.as_str())
-                .execute(&mut *tx)
-                .await?;
+            execute!(
+                &mut *tx,
+                "DELETE FROM authorization_codes WHERE user_id = $1 AND used_at IS NULL",
+                id.as_str(),
+            )?;
+            execute!(&mut *tx, "DELETE FROM login_challenges WHERE user_id = $1", id.as_str())?;
             tx.commit().await?;
         });
         Ok(())
@@ -295,16 +284,14 @@ impl UserStore for SqlStore {
         let updated = on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
             // Only a change is an event: an address already verified stays quiet.
-            let updated = sqlx::query(
+            let updated = execute!(
+                &mut *tx,
                 "UPDATE users SET email_verified = TRUE, updated_at = $3 \
                  WHERE id = $1 AND email = $2 AND NOT email_verified",
-            )
-            .bind(id.as_str())
-            .bind(email)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+                id.as_str(),
+                email,
+                now,
+            )?;
             if updated == 1 {
                 tx.write_event(&self.events, EventType::UserUpdated, Subject::User(id.as_str()), now)
                     .await?;
@@ -324,20 +311,15 @@ impl UserStore for SqlStore {
     async fn set_email(&self, id: &UserId, email: &Email, now: i64) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let updated = sqlx::query(
+            found(execute!(
+                &mut *tx,
                 "UPDATE users SET email = $2, email_normalized = $3, email_verified = FALSE, updated_at = $4 \
                  WHERE id = $1",
-            )
-            .bind(id.as_str())
-            .bind(email.as_str())
-            .bind(email.normalized())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if updated == 0 {
-                return Err(StoreError::NotFound);
-            }
+                id.as_str(),
+                email.as_str(),
+                email.normalized(),
+                now,
+            )?)?;
             tx.write_event(&self.events, EventType::UserUpdated, Subject::User(id.as_str()), now)
                 .await?;
             tx.commit().await?;
@@ -350,17 +332,16 @@ impl UserStore for SqlStore {
             let mut tx = pool.begin_write().await?;
             // The family rows go with the user; their access tokens are recorded as revoked
             // first, so they read inactive until they expire.
-            sqlx::query(
+            execute!(
+                &mut *tx,
                 "INSERT INTO revoked_access_tokens (jti, expires_at, revoked_at) \
                  SELECT a.jti, a.expires_at, unixepoch() FROM family_access_tokens a \
                  JOIN token_families f ON f.id = a.family_id \
                  WHERE f.user_id = $1 AND a.expires_at > $2 \
                  ON CONFLICT (jti) DO NOTHING",
-            )
-            .bind(id.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+                id.as_str(),
+                now,
+            )?;
             // Its sessions end with it: their clients are told (OIDC Back-Channel Logout),
             // before the families that name them go by the cascade.
             let ending: Vec<String> = sqlx::query_scalar("SELECT id FROM sessions WHERE user_id = $1")
@@ -369,14 +350,7 @@ impl UserStore for SqlStore {
                 .await?;
             tx.queue_logouts(&ending).await?;
             // Every other row of the user goes by `ON DELETE CASCADE`.
-            let deleted = sqlx::query("DELETE FROM users WHERE id = $1")
-                .bind(id.as_str())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if deleted == 0 {
-                return Err(StoreError::NotFound);
-            }
+            found(execute!(&mut *tx, "DELETE FROM users WHERE id = $1", id.as_str())?)?;
             tx.write_event(&self.events, EventType::UserDeleted, Subject::User(id.as_str()), now)
                 .await?;
             tx.commit().await?;
@@ -391,18 +365,13 @@ impl UserStore for SqlStore {
         phone: Option<&str>,
         now: i64,
     ) -> Result<(), StoreError> {
-        let updated = on_pool!(self, pool => {
-            sqlx::query("UPDATE users SET phone_number = $2, updated_at = $3 WHERE id = $1")
-                .bind(id.as_str())
-                .bind(phone)
-                .bind(now)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
-        if updated == 0 {
-            return Err(StoreError::NotFound);
-        }
+        found(execute!(
+            self,
+            "UPDATE users SET phone_number = $2, updated_at = $3 WHERE id = $1",
+            id.as_str(),
+            phone,
+            now
+        )?)?;
         Ok(())
     }
 }
@@ -461,10 +430,11 @@ impl SqlStore {
         );
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
-                .bind(user.as_str())
-                .execute(&mut *tx)
-                .await?;
+            execute!(
+                &mut *tx,
+                "UPDATE users SET updated_at = updated_at WHERE id = $1",
+                user.as_str(),
+            )?;
             let found: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count.clone()))
                 .bind(user.as_str())
                 .bind(key)
@@ -473,12 +443,7 @@ impl SqlStore {
             if found == 0 {
                 return Err(StoreError::NotFound);
             }
-            let deleted = sqlx::query(sqlx::AssertSqlSafe(delete.clone()))
-                .bind(user.as_str())
-                .bind(key)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            let deleted = execute!(&mut *tx, sqlx::AssertSqlSafe(delete.clone()), user.as_str(), key)?;
             tx.commit().await?;
             Ok(deleted > 0)
         })
