@@ -79,6 +79,26 @@ pub fn render_with_script(
     response
 }
 
+/// [`super::form_page`] for a page that may have a passkey section (`scripted`: it has one).
+pub fn scripted_form_page<'a, P: Template + super::templates::Localized>(
+    state: &'a AppState,
+    browser: &'a Browser,
+    status: StatusCode,
+    scripted: bool,
+    page: impl FnOnce(&'a crate::i18n::Tr, &'a str, String) -> P,
+) -> Response {
+    let page = page(
+        &browser.tr,
+        &state.web.product_name,
+        browser.csrf_token(state),
+    );
+    (
+        browser.jar(),
+        render_with_script(state, status, &page, scripted),
+    )
+        .into_response()
+}
+
 /// A passkey as the account page lists it.
 #[derive(Debug, Clone)]
 pub struct PasskeyView {
