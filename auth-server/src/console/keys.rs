@@ -42,15 +42,7 @@ fn view(
     notice: Option<&str>,
     error: Option<&str>,
 ) -> Response {
-    let now = state.provider.clock().unix();
-    let keys = state
-        .provider
-        .keys()
-        .ring()
-        .keys()
-        .iter()
-        .map(|k| KeyView::new(k, now))
-        .collect();
+    let keys = KeyView::ring(&state.provider);
     let shown = |t, product, frame| KeysPage {
         t,
         product,
