@@ -714,7 +714,7 @@ async fn keys_command(provider: &Provider, command: KeysCommand) -> anyhow::Resu
             Ok(())
         }
         KeysCommand::List { json } => {
-            let views = KeyView::ring(&provider);
+            let views = KeyView::ring(provider);
             if json {
                 println!("{}", serde_json::to_string_pretty(&views)?);
             } else {
