@@ -129,13 +129,8 @@ async fn page(
         passkeys,
         upstream,
     };
-    Ok(super::passkeys::scripted_form_page(
-        state,
-        browser,
-        status,
-        passkeys_enabled,
-        page,
-    ))
+    let page = form_page(state, browser, status, page);
+    Ok(super::passkeys::with_script(page, status, passkeys_enabled))
 }
 
 /// `GET /account`

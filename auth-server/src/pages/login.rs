@@ -1,9 +1,9 @@
 //! `GET /login`, `POST /login` and the second step, `POST /login/second-factor`.
 
 use super::form::Posted;
-use super::passkeys::scripted_form_page;
+use super::passkeys::with_script;
 use super::templates::{LoginPage, SecondFactorPage};
-use super::{Browser, parse_query, see_other};
+use super::{Browser, form_page, parse_query, see_other};
 use crate::error::PageError;
 use crate::i18n::{Text, key};
 use crate::state::AppState;
@@ -79,30 +79,25 @@ fn page(
     unverified: bool,
 ) -> Response {
     let passkeys_enabled = state.passkeys.is_some();
-    scripted_form_page(
-        state,
-        browser,
-        status,
+    let page = form_page(state, browser, status, |t, product, csrf| LoginPage {
+        t,
+        product,
+        csrf,
+        request,
+        email,
+        error,
+        notice: None,
+        signup_enabled: state.web.signup_enabled,
+        unverified,
         passkeys_enabled,
-        |t, product, csrf| LoginPage {
-            t,
-            product,
-            csrf,
-            request,
-            email,
-            error,
-            notice: None,
-            signup_enabled: state.web.signup_enabled,
-            unverified,
-            passkeys_enabled,
-            upstream: state
-                .upstreams
-                .all()
-                .iter()
-                .map(|u| (u.config.id.as_str(), u.config.label.as_str()))
-                .collect(),
-        },
-    )
+        upstream: state
+            .upstreams
+            .all()
+            .iter()
+            .map(|u| (u.config.id.as_str(), u.config.label.as_str()))
+            .collect(),
+    });
+    with_script(page, status, passkeys_enabled)
 }
 
 fn second_factor_page(
@@ -116,12 +111,8 @@ fn second_factor_page(
 ) -> Response {
     // The button only for a user with a passkey (the ceremony checks it is theirs).
     let passkeys_enabled = state.passkeys.is_some() && passkey;
-    scripted_form_page(
-        state,
-        browser,
-        status,
-        passkeys_enabled,
-        |t, product, csrf| SecondFactorPage {
+    let page = form_page(state, browser, status, |t, product, csrf| {
+        SecondFactorPage {
             t,
             product,
             csrf,
@@ -129,8 +120,9 @@ fn second_factor_page(
             method,
             error,
             passkeys_enabled,
-        },
-    )
+        }
+    });
+    with_script(page, status, passkeys_enabled)
 }
 
 /// `POST /login`

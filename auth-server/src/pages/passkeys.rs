@@ -17,15 +17,14 @@
 //!   browser holding the login challenge of a password it just passed.
 //!
 //! Only the pages with a passkey section allow scripts, and only this server's own
-//! ([`render_with_script`]).
+//! ([`with_script`]).
 
+use super::Browser;
 use super::form::Posted;
 use super::login::after_login;
-use super::{Browser, render};
 use crate::error::PageError;
 use crate::i18n::{Text, key};
 use crate::state::AppState;
-use askama::Template;
 use auth_core::account::{self, AccountError};
 use auth_core::passkeys::{self, PasskeyError, RelyingParty};
 use auth_core::sessions::Session;
@@ -62,14 +61,9 @@ pub async fn script() -> Response {
         .into_response()
 }
 
-/// [`render`], allowing this server's scripts when `scripted` (the page has a passkey section).
-pub fn render_with_script(
-    state: &AppState,
-    status: StatusCode,
-    template: &(impl Template + super::templates::Localized),
-    scripted: bool,
-) -> Response {
-    let mut response = render(state, status, template);
+/// A page rendered with [`super::render`] (or [`super::form_page`]) with `status`, allowing
+/// this server's scripts when `scripted` (the page has a passkey section).
+pub fn with_script(mut response: Response, status: StatusCode, scripted: bool) -> Response {
     if scripted && response.status() == status {
         response.headers_mut().insert(
             header::CONTENT_SECURITY_POLICY,
@@ -77,26 +71,6 @@ pub fn render_with_script(
         );
     }
     response
-}
-
-/// [`super::form_page`] for a page that may have a passkey section (`scripted`: it has one).
-pub fn scripted_form_page<'a, P: Template + super::templates::Localized>(
-    state: &'a AppState,
-    browser: &'a Browser,
-    status: StatusCode,
-    scripted: bool,
-    page: impl FnOnce(&'a crate::i18n::Tr, &'a str, String) -> P,
-) -> Response {
-    let page = page(
-        &browser.tr,
-        &state.web.product_name,
-        browser.csrf_token(state),
-    );
-    (
-        browser.jar(),
-        render_with_script(state, status, &page, scripted),
-    )
-        .into_response()
 }
 
 /// A passkey as the account page lists it.
