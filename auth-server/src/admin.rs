@@ -578,17 +578,7 @@ struct TokenExchangeBody {
 }
 
 async fn list_keys(_: Admin, State(state): State<AppState>) -> Result<Json<Vec<KeyView>>> {
-    let now = state.provider.clock().unix();
-    Ok(Json(
-        state
-            .provider
-            .keys()
-            .ring()
-            .keys()
-            .iter()
-            .map(|k| KeyView::new(k, now))
-            .collect(),
-    ))
+    Ok(Json(KeyView::ring(&state.provider)))
 }
 
 #[derive(Debug, Default, Deserialize)]

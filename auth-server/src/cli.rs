@@ -714,9 +714,7 @@ async fn keys_command(provider: &Provider, command: KeysCommand) -> anyhow::Resu
             Ok(())
         }
         KeysCommand::List { json } => {
-            let now = provider.clock().unix();
-            let ring = provider.keys().ring();
-            let views: Vec<KeyView> = ring.keys().iter().map(|k| KeyView::new(k, now)).collect();
+            let views = KeyView::ring(provider);
             if json {
                 println!("{}", serde_json::to_string_pretty(&views)?);
             } else {

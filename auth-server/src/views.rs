@@ -1,5 +1,6 @@
 //! JSON views of clients, keys, users and roles, shared by the CLI and the admin API.
 
+use auth_core::Provider;
 use auth_core::clients::Client;
 use auth_core::keys::SigningKey;
 use auth_core::roles::{Grants, Role};
@@ -105,6 +106,13 @@ impl KeyView {
             retires_at: key.retires_at.map(rfc3339),
             expires_at: key.expires_at.map(rfc3339),
         }
+    }
+
+    /// The provider's signing keys and their states now.
+    pub fn ring(provider: &Provider) -> Vec<Self> {
+        let now = provider.clock().unix();
+        let ring = provider.keys().ring();
+        ring.keys().iter().map(|k| Self::new(k, now)).collect()
     }
 }
 

@@ -2,7 +2,7 @@
 //! outcome and time (UTC days), paged by the id of the last event shown.
 
 use super::users::EventRow;
-use super::{Console, Frame, page};
+use super::{Console, Frame};
 use crate::access::Routes;
 use crate::error::PageError;
 use crate::pages::login::urlencode;
@@ -127,11 +127,10 @@ pub async fn show(
     } else {
         StatusCode::OK
     };
-    let csrf = console.browser.csrf_token(&state);
-    let view = AuditPage {
-        t: &console.t,
-        product: &state.web.product_name,
-        frame: console.frame(&csrf),
+    let view = |t, product, frame| AuditPage {
+        t,
+        product,
+        frame,
         event,
         user,
         client,
@@ -146,5 +145,5 @@ pub async fn show(
         events: events.into_iter().map(EventRow::from).collect(),
         next,
     };
-    Ok(page(&state, &console, status, &view))
+    Ok(console.page(&state, status, view))
 }

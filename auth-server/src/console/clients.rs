@@ -6,7 +6,7 @@
 //! service scope, first-party, or token exchange): a client secret with `admin` in reach is the
 //! admin API, and a first-party client's redirect URI receives any signed-in user's code.
 
-use super::{Console, Frame, notice, page, refused_with};
+use super::{Console, Frame, notice, refused_with};
 use crate::access::Routes;
 use crate::error::PageError;
 use crate::pages::form::Posted;
@@ -259,11 +259,10 @@ async fn list_view(
             created: rfc3339(c.created_at),
         })
         .collect();
-    let csrf = console.browser.csrf_token(state);
-    let shown = ClientsPage {
-        t: &console.t,
-        product: &state.web.product_name,
-        frame: console.frame(&csrf),
+    let shown = |t, product, frame| ClientsPage {
+        t,
+        product,
+        frame,
         notice,
         error,
         q: q.to_owned(),
@@ -272,7 +271,7 @@ async fn list_view(
         form,
         methods: METHODS,
     };
-    Ok(page(state, console, status, &shown))
+    Ok(console.page(state, status, shown))
 }
 
 /// `GET /admin/console/clients` (`q`: the start of an id or a name)
@@ -459,11 +458,10 @@ fn client_view(
         dynamic: client.registered_dynamically(),
         created: rfc3339(client.created_at),
     };
-    let csrf = console.browser.csrf_token(state);
-    let shown = ClientPage {
-        t: &console.t,
-        product: &state.web.product_name,
-        frame: console.frame(&csrf),
+    let shown = |t, product, frame| ClientPage {
+        t,
+        product,
+        frame,
         notice,
         error,
         secret,
@@ -471,7 +469,7 @@ fn client_view(
         facts,
         changeable: admin::may_manage_client(&console.grants, &ClientPowers::of(client)),
     };
-    Ok(page(state, console, status, &shown))
+    Ok(console.page(state, status, shown))
 }
 
 fn not_found(console: &Console, state: &AppState) -> PageError {

@@ -1,7 +1,7 @@
 //! The console's signing keys: each key with its state, and a rotation (after the publish
 //! delay, or at once), which needs re-authentication.
 
-use super::{Console, Frame, notice, page};
+use super::{Console, Frame, notice};
 use crate::access::Routes;
 use crate::error::PageError;
 use crate::pages::form::Posted;
@@ -42,25 +42,16 @@ fn view(
     notice: Option<&str>,
     error: Option<&str>,
 ) -> Response {
-    let now = state.provider.clock().unix();
-    let keys = state
-        .provider
-        .keys()
-        .ring()
-        .keys()
-        .iter()
-        .map(|k| KeyView::new(k, now))
-        .collect();
-    let csrf = console.browser.csrf_token(state);
-    let shown = KeysPage {
-        t: &console.t,
-        product: &state.web.product_name,
-        frame: console.frame(&csrf),
+    let keys = KeyView::ring(&state.provider);
+    let shown = |t, product, frame| KeysPage {
+        t,
+        product,
+        frame,
         notice,
         error,
         keys,
     };
-    page(state, console, status, &shown)
+    console.page(state, status, shown)
 }
 
 /// `GET /admin/console/keys`

@@ -229,13 +229,21 @@ impl Console {
         }))
     }
 
-    /// The frame every console page shares.
-    pub fn frame<'a>(&'a self, csrf: &'a str) -> Frame<'a> {
-        Frame {
-            csrf,
+    /// A console page with the browser's cookies: `page` builds it from what every console
+    /// page has, its messages (`t`), the product's name and the [`Frame`].
+    pub fn page<'a, P: Template + Localized>(
+        &'a self,
+        state: &'a AppState,
+        status: StatusCode,
+        page: impl FnOnce(&'a Tr, &'a str, Frame<'a>) -> P,
+    ) -> Response {
+        let frame = Frame {
+            csrf: self.browser.csrf_token(state),
             admin: self.user.email.as_str(),
             nav: self.areas.iter().map(|area| nav_entry(*area)).collect(),
-        }
+        };
+        let page = page(&self.t, &state.web.product_name, frame);
+        (self.browser.jar(), render(state, status, &page)).into_response()
     }
 }
 
@@ -254,7 +262,7 @@ fn nav_entry(area: Area) -> (&'static str, &'static str) {
 /// What every console page shows around its content.
 pub struct Frame<'a> {
     /// The CSRF token of the forms.
-    pub csrf: &'a str,
+    pub csrf: String,
     /// The administrator's address.
     pub admin: &'a str,
     /// (label, path) of the administrator's areas.
@@ -270,20 +278,9 @@ pages! {
     }
 }
 
-/// A console page with the browser's cookies.
-pub fn page(
-    state: &AppState,
-    console: &Console,
-    status: StatusCode,
-    page: &(impl Template + Localized),
-) -> Response {
-    (console.browser.jar(), render(state, status, page)).into_response()
-}
-
 /// `GET /admin`
 pub async fn home(State(state): State<AppState>, browser: Browser) -> Result<Response, PageError> {
     let console = Console::enter(&state, browser).await?;
-    let csrf = console.browser.csrf_token(&state);
     let areas = console
         .areas
         .iter()
@@ -300,11 +297,11 @@ pub async fn home(State(state): State<AppState>, browser: Browser) -> Result<Res
             (label, path, about)
         })
         .collect();
-    let home = HomePage {
-        t: &console.t,
-        product: &state.web.product_name,
-        frame: console.frame(&csrf),
+    let home = |t, product, frame| HomePage {
+        t,
+        product,
+        frame,
         areas,
     };
-    Ok(page(&state, &console, StatusCode::OK, &home))
+    Ok(console.page(&state, StatusCode::OK, home))
 }

@@ -1,7 +1,7 @@
 //! The console's outboxes: mail (sealed: only ids, attempts and errors show) and event
 //! deliveries not yet delivered, given-up ones first, each with "retry now".
 
-use super::{Console, Frame, notice, page, refused_with};
+use super::{Console, Frame, notice, refused_with};
 use crate::access::Routes;
 use crate::error::PageError;
 use crate::pages::form::Posted;
@@ -72,17 +72,16 @@ async fn view(
     let store = state.provider.store();
     let mail = store.outbox_entries(Outbox::Mail, SHOWN).await?;
     let events = store.outbox_entries(Outbox::Events, SHOWN).await?;
-    let csrf = console.browser.csrf_token(state);
-    let shown = OutboxesPage {
-        t: &console.t,
-        product: &state.web.product_name,
-        frame: console.frame(&csrf),
+    let shown = |t, product, frame| OutboxesPage {
+        t,
+        product,
+        frame,
         notice,
         error,
         mail: mail.into_iter().map(EntryRow::from).collect(),
         events: events.into_iter().map(EntryRow::from).collect(),
     };
-    Ok(page(state, console, status, &shown))
+    Ok(console.page(state, status, shown))
 }
 
 /// `GET /admin/console/outboxes`

@@ -3,7 +3,7 @@
 //! changes only roles they could grant themselves ([`auth_core::admin::may_assign`]): no
 //! `admin`, no permission they lack.
 
-use super::{Console, Frame, notice, page, refused_with};
+use super::{Console, Frame, notice, refused_with};
 use crate::access::Routes;
 use crate::error::PageError;
 use crate::pages::form::Posted;
@@ -71,16 +71,15 @@ async fn view(
             changeable: admin::may_assign(&console.grants, r),
         })
         .collect();
-    let csrf = console.browser.csrf_token(state);
-    let shown = RolesPage {
-        t: &console.t,
-        product: &state.web.product_name,
-        frame: console.frame(&csrf),
+    let shown = |t, product, frame| RolesPage {
+        t,
+        product,
+        frame,
         notice,
         error,
         roles,
     };
-    Ok(page(state, console, status, &shown))
+    Ok(console.page(state, status, shown))
 }
 
 async fn refused(

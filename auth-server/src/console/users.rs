@@ -2,7 +2,7 @@
 //! cursor (an index range scan, as fast with a million users as with a thousand), and a
 //! user's page with the actions of [`auth_core::admin`].
 
-use super::{Console, Frame, notice, page, refused_with};
+use super::{Console, Frame, notice, refused_with};
 use crate::access::Routes;
 use crate::error::PageError;
 use crate::pages::form::Posted;
@@ -177,17 +177,16 @@ pub async fn list(
             encode(last.id.as_str())
         )
     });
-    let csrf = console.browser.csrf_token(&state);
-    let users = UsersPage {
-        t: &console.t,
-        product: &state.web.product_name,
-        frame: console.frame(&csrf),
+    let users = |t, product, frame| UsersPage {
+        t,
+        product,
+        frame,
         query: text,
         by_name,
         users: found.iter().map(|(user, _)| UserRow::from(user)).collect(),
         next,
     };
-    Ok(page(&state, &console, StatusCode::OK, &users))
+    Ok(console.page(&state, StatusCode::OK, users))
 }
 
 fn parse_id(console: &Console, state: &AppState, id: &str) -> Result<UserId, PageError> {
@@ -283,11 +282,10 @@ async fn user_page(
         .into_iter()
         .map(EventRow::from)
         .collect();
-    let csrf = console.browser.csrf_token(state);
-    let view = UserPage {
-        t: &console.t,
-        product: &state.web.product_name,
-        frame: console.frame(&csrf),
+    let view = |t, product, frame| UserPage {
+        t,
+        product,
+        frame,
         notice,
         error,
         user: UserRow::from(&user),
@@ -306,7 +304,7 @@ async fn user_page(
         events,
         own: user.id == console.user.id,
     };
-    Ok(page(state, console, status, &view))
+    Ok(console.page(state, status, view))
 }
 
 /// `GET /admin/console/users/{id}`

@@ -4,7 +4,7 @@
 
 use super::form::Posted;
 use super::templates::{AccountPage, RecoveryCodesPage, TotpEnrolPage};
-use super::{Browser, lenient_query, render, see_other};
+use super::{Browser, form_page, lenient_query, render, see_other};
 use crate::error::PageError;
 use crate::i18n::key;
 use crate::state::AppState;
@@ -99,7 +99,6 @@ async fn page(
     let sessions = store.user_sessions(&user.id, now).await?;
     let passkeys = super::passkeys::views(state, &user).await?;
     let upstream = super::upstream_account::rows(state, &user.id).await?;
-    let csrf = browser.csrf_token(state);
     let sessions = sessions
         .into_iter()
         .map(|s| {
@@ -110,10 +109,11 @@ async fn page(
             (s.id, description, current)
         })
         .collect();
-    let page = AccountPage {
-        t: &browser.tr,
-        product: &state.web.product_name,
-        csrf: &csrf,
+    let passkeys_enabled = state.passkeys.is_some();
+    let page = |t, product, csrf| AccountPage {
+        t,
+        product,
+        csrf,
         notice,
         error,
         email: user.email.as_str(),
@@ -125,16 +125,12 @@ async fn page(
         totp_enabled,
         recovery_left,
         sessions,
-        passkeys_enabled: state.passkeys.is_some(),
+        passkeys_enabled,
         passkeys,
         upstream,
     };
-    let scripted = page.passkeys_enabled;
-    Ok((
-        browser.jar(),
-        super::passkeys::render_with_script(state, status, &page, scripted),
-    )
-        .into_response())
+    let page = form_page(state, browser, status, page);
+    Ok(super::passkeys::with_script(page, status, passkeys_enabled))
 }
 
 /// `GET /account`
@@ -304,16 +300,16 @@ fn enrol_page(
     error: Option<&str>,
 ) -> Result<Response, PageError> {
     let qr = qr_data_uri(&enrolment.otpauth_url).map_err(PageError::internal)?;
-    let csrf = browser.csrf_token(state);
-    let page = TotpEnrolPage {
-        t: &browser.tr,
-        product: &state.web.product_name,
-        csrf: &csrf,
-        qr_data_uri: &qr,
-        secret: &enrolment.secret_base32,
-        error,
-    };
-    Ok((browser.jar(), render(state, status, &page)).into_response())
+    Ok(form_page(state, browser, status, |t, product, csrf| {
+        TotpEnrolPage {
+            t,
+            product,
+            csrf,
+            qr_data_uri: &qr,
+            secret: &enrolment.secret_base32,
+            error,
+        }
+    }))
 }
 
 /// The current password typed in a form, if any.

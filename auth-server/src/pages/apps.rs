@@ -5,14 +5,14 @@ use super::account::signed_in;
 use super::consent::describe_scope;
 use super::form::Posted;
 use super::templates::{AccountAppsPage, AppView};
-use super::{Browser, lenient_query, render, see_other};
+use super::{Browser, form_page, lenient_query, see_other};
 use crate::error::PageError;
 use crate::state::AppState;
 use crate::views::rfc3339;
 use auth_core::apps;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 /// The page's address.
 pub const PATH: &str = "/account/apps";
@@ -45,17 +45,17 @@ async fn page(
             self_registered: app.self_registered,
         })
         .collect();
-    let csrf = browser.csrf_token(state);
-    let page = AccountAppsPage {
-        t: &browser.tr,
-        product: &state.web.product_name,
-        csrf: &csrf,
-        notice,
-        error,
-        email: user.email.as_str(),
-        apps,
-    };
-    Ok((browser.jar(), render(state, status, &page)).into_response())
+    Ok(form_page(state, browser, status, |t, product, csrf| {
+        AccountAppsPage {
+            t,
+            product,
+            csrf,
+            notice,
+            error,
+            email: user.email.as_str(),
+            apps,
+        }
+    }))
 }
 
 /// `GET /account/apps`

@@ -3,7 +3,7 @@
 use super::form::Posted;
 use super::login::urlencode;
 use super::templates::ConsentPage;
-use super::{Browser, lenient_query, render};
+use super::{Browser, form_page, lenient_query};
 use crate::authorize::{answer_error, pending_request, proceed};
 use crate::error::PageError;
 use crate::i18n::{Tr, key};
@@ -13,7 +13,7 @@ use auth_core::authorize::{self, forget_pending};
 use auth_core::protocol::error::ErrorCode;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 /// What a scope lets the application do, in words for the consent page.
 pub fn describe_scope(t: &Tr, scope: &str) -> String {
@@ -49,11 +49,10 @@ pub async fn show(
         .user(&session.user_id)
         .await?
         .ok_or_else(sign_in)?;
-    let csrf = browser.csrf_token(&state);
-    let page = ConsentPage {
-        t: &browser.tr,
-        product: &state.web.product_name,
-        csrf: &csrf,
+    let page = |t, product, csrf| ConsentPage {
+        t,
+        product,
+        csrf,
         request: handle,
         client_name: &client.name,
         client_uri: client.extras.client_uri.as_deref(),
@@ -66,10 +65,10 @@ pub async fn show(
             .request
             .scope()
             .iter()
-            .map(|s| (s.to_owned(), describe_scope(&browser.tr, s)))
+            .map(|s| (s.to_owned(), describe_scope(t, s)))
             .collect(),
     };
-    Ok((browser.jar(), render(&state, StatusCode::OK, &page)).into_response())
+    Ok(form_page(&state, &browser, StatusCode::OK, page))
 }
 
 /// `POST /consent`

@@ -9,7 +9,7 @@
 use super::consent::describe_scope;
 use super::form::Posted;
 use super::templates::{DeviceConsentPage, DevicePage};
-use super::{Browser, notice_text, parse_query, render};
+use super::{Browser, form_page, notice_text, parse_query};
 use crate::error::PageError;
 use crate::i18n::{Text, key};
 use crate::state::AppState;
@@ -18,7 +18,7 @@ use auth_core::sessions::Session;
 use auth_core::users::User;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 /// The signed-in, active user and their session; without one, the redirect to `/login`,
 /// remembering to come back with `user_code`.
@@ -53,16 +53,14 @@ fn entry_page(
     user_code: &str,
     error: Option<&str>,
 ) -> Response {
-    let csrf = browser.csrf_token(state);
-    let page = DevicePage {
-        t: &browser.tr,
-        product: &state.web.product_name,
-        csrf: &csrf,
+    form_page(state, browser, status, |t, product, csrf| DevicePage {
+        t,
+        product,
+        csrf,
         user_email: user.email.as_str(),
         user_code,
         error,
-    };
-    (browser.jar(), render(state, status, &page)).into_response()
+    })
 }
 
 /// The entry page again with what went wrong with the code, or the throttled or internal
@@ -145,27 +143,27 @@ fn consent_page(
     user: &User,
     found: &PendingDevice,
 ) -> Response {
-    let csrf = browser.csrf_token(state);
     let user_code = found.user_code.display();
-    let page = DeviceConsentPage {
-        t: &browser.tr,
-        product: &state.web.product_name,
-        csrf: &csrf,
-        user_email: user.email.as_str(),
-        user_code: &user_code,
-        client_name: &found.client.name,
-        client_uri: found.client.extras.client_uri.as_deref(),
-        client_id: found.client.id.as_str(),
-        // A name and link the client gave itself (RFC 7591 registration), not checked by the
-        // operator: the page says so, so an app cannot pass for another.
-        self_registered: found.client.registration_token_hash.is_some(),
-        scopes: found
-            .scope
-            .iter()
-            .map(|s| (s.to_owned(), describe_scope(&browser.tr, s)))
-            .collect(),
-    };
-    (browser.jar(), render(state, StatusCode::OK, &page)).into_response()
+    form_page(state, browser, StatusCode::OK, |t, product, csrf| {
+        DeviceConsentPage {
+            t,
+            product,
+            csrf,
+            user_email: user.email.as_str(),
+            user_code: &user_code,
+            client_name: &found.client.name,
+            client_uri: found.client.extras.client_uri.as_deref(),
+            client_id: found.client.id.as_str(),
+            // A name and link the client gave itself (RFC 7591 registration), not checked by the
+            // operator: the page says so, so an app cannot pass for another.
+            self_registered: found.client.registration_token_hash.is_some(),
+            scopes: found
+                .scope
+                .iter()
+                .map(|s| (s.to_owned(), describe_scope(t, s)))
+                .collect(),
+        }
+    })
 }
 
 /// `POST /device/decision`: Allow or Deny.

@@ -1,8 +1,9 @@
 //! `GET /login`, `POST /login` and the second step, `POST /login/second-factor`.
 
 use super::form::Posted;
+use super::passkeys::with_script;
 use super::templates::{LoginPage, SecondFactorPage};
-use super::{Browser, parse_query, see_other};
+use super::{Browser, form_page, parse_query, see_other};
 use crate::error::PageError;
 use crate::i18n::{Text, key};
 use crate::state::AppState;
@@ -13,7 +14,7 @@ use auth_core::throttle::{self, Account, Feature, Key, Network};
 use auth_core::users::{LoginError, password::Password};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 /// Where to go after logging in: back into the authorization request, back to the device
 /// page the browser came from, or the account page.
@@ -77,31 +78,26 @@ fn page(
     error: Option<&str>,
     unverified: bool,
 ) -> Response {
-    let csrf = browser.csrf_token(state);
-    let page = LoginPage {
-        t: &browser.tr,
-        product: &state.web.product_name,
-        csrf: &csrf,
+    let passkeys_enabled = state.passkeys.is_some();
+    let page = form_page(state, browser, status, |t, product, csrf| LoginPage {
+        t,
+        product,
+        csrf,
         request,
         email,
         error,
         notice: None,
         signup_enabled: state.web.signup_enabled,
         unverified,
-        passkeys_enabled: state.passkeys.is_some(),
+        passkeys_enabled,
         upstream: state
             .upstreams
             .all()
             .iter()
             .map(|u| (u.config.id.as_str(), u.config.label.as_str()))
             .collect(),
-    };
-    let scripted = page.passkeys_enabled;
-    (
-        browser.jar(),
-        super::passkeys::render_with_script(state, status, &page, scripted),
-    )
-        .into_response()
+    });
+    with_script(page, status, passkeys_enabled)
 }
 
 fn second_factor_page(
@@ -113,23 +109,20 @@ fn second_factor_page(
     passkey: bool,
     error: Option<&str>,
 ) -> Response {
-    let csrf = browser.csrf_token(state);
-    let page = SecondFactorPage {
-        t: &browser.tr,
-        product: &state.web.product_name,
-        csrf: &csrf,
-        challenge,
-        method,
-        error,
-        // The button only for a user with a passkey (the ceremony checks it is theirs).
-        passkeys_enabled: state.passkeys.is_some() && passkey,
-    };
-    let scripted = page.passkeys_enabled;
-    (
-        browser.jar(),
-        super::passkeys::render_with_script(state, status, &page, scripted),
-    )
-        .into_response()
+    // The button only for a user with a passkey (the ceremony checks it is theirs).
+    let passkeys_enabled = state.passkeys.is_some() && passkey;
+    let page = form_page(state, browser, status, |t, product, csrf| {
+        SecondFactorPage {
+            t,
+            product,
+            csrf,
+            challenge,
+            method,
+            error,
+            passkeys_enabled,
+        }
+    });
+    with_script(page, status, passkeys_enabled)
 }
 
 /// `POST /login`

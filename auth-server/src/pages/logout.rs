@@ -6,7 +6,7 @@
 
 use super::form::LogoutPost;
 use super::templates::{LoggedOutPage, LogoutPage};
-use super::{Browser, notice, parse_query, render, see_other};
+use super::{Browser, form_page, notice, parse_query, render, see_other};
 use crate::error::PageError;
 use crate::i18n::{Text, key};
 use crate::state::AppState;
@@ -106,7 +106,6 @@ fn confirm_page(
     request: &LogoutRequest,
     params: &Params,
 ) -> Response {
-    let csrf = browser.csrf_token(state);
     let hidden = [
         "id_token_hint",
         "client_id",
@@ -116,12 +115,13 @@ fn confirm_page(
     .into_iter()
     .filter_map(|name| params.get(name).map(|value| (name, value.to_owned())))
     .collect();
-    let page = LogoutPage {
-        t: &browser.tr,
-        product: &state.web.product_name,
-        csrf: &csrf,
-        client_name: request.client.as_ref().map(|c| c.name.as_str()),
-        hidden,
-    };
-    (browser.jar(), render(state, StatusCode::OK, &page)).into_response()
+    form_page(state, browser, StatusCode::OK, |t, product, csrf| {
+        LogoutPage {
+            t,
+            product,
+            csrf,
+            client_name: request.client.as_ref().map(|c| c.name.as_str()),
+            hidden,
+        }
+    })
 }

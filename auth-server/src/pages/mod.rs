@@ -362,6 +362,23 @@ pub fn render(
     }
 }
 
+/// A page with a form, with the browser's cookies: `page` builds it from what every form page
+/// has, its messages (`t`), the product's name and the browser's CSRF token (the one
+/// [`form::Posted`] checks the post against).
+pub fn form_page<'a, P: Template + Localized>(
+    state: &'a AppState,
+    browser: &'a Browser,
+    status: StatusCode,
+    page: impl FnOnce(&'a Tr, &'a str, String) -> P,
+) -> Response {
+    let page = page(
+        &browser.tr,
+        &state.web.product_name,
+        browser.csrf_token(state),
+    );
+    (browser.jar(), render(state, status, &page)).into_response()
+}
+
 /// An information page with an optional link onwards: `title` and `message` are message keys
 /// (wrap them in [`crate::i18n::key`]), the link's text is text.
 pub fn notice(
@@ -414,19 +431,20 @@ pub fn email_form(
     action: &str,
     error: Option<&str>,
 ) -> Response {
-    let csrf = browser.csrf_token(state);
     let t = &browser.tr;
-    let page = templates::EmailFormPage {
-        t,
-        product: &state.web.product_name,
-        csrf: &csrf,
-        title: &t.get(title),
-        intro: &t.get(intro),
-        action,
-        button: &t.get("common-send-link"),
-        error,
-    };
-    (browser.jar(), render(state, status, &page)).into_response()
+    let (title, intro, button) = (t.get(title), t.get(intro), t.get("common-send-link"));
+    form_page(state, browser, status, |t, product, csrf| {
+        templates::EmailFormPage {
+            t,
+            product,
+            csrf,
+            title: &title,
+            intro: &intro,
+            action,
+            button: &button,
+            error,
+        }
+    })
 }
 
 /// "Check your e-mail": the one answer to a request for a link, whether or not an account

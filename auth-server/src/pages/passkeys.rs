@@ -17,15 +17,14 @@
 //!   browser holding the login challenge of a password it just passed.
 //!
 //! Only the pages with a passkey section allow scripts, and only this server's own
-//! ([`render_with_script`]).
+//! ([`with_script`]).
 
+use super::Browser;
 use super::form::Posted;
 use super::login::after_login;
-use super::{Browser, render};
 use crate::error::PageError;
 use crate::i18n::{Text, key};
 use crate::state::AppState;
-use askama::Template;
 use auth_core::account::{self, AccountError};
 use auth_core::passkeys::{self, PasskeyError, RelyingParty};
 use auth_core::sessions::Session;
@@ -62,14 +61,9 @@ pub async fn script() -> Response {
         .into_response()
 }
 
-/// [`render`], allowing this server's scripts when `scripted` (the page has a passkey section).
-pub fn render_with_script(
-    state: &AppState,
-    status: StatusCode,
-    template: &(impl Template + super::templates::Localized),
-    scripted: bool,
-) -> Response {
-    let mut response = render(state, status, template);
+/// A page rendered with [`super::render`] (or [`super::form_page`]) with `status`, allowing
+/// this server's scripts when `scripted` (the page has a passkey section).
+pub fn with_script(mut response: Response, status: StatusCode, scripted: bool) -> Response {
     if scripted && response.status() == status {
         response.headers_mut().insert(
             header::CONTENT_SECURITY_POLICY,
@@ -216,18 +210,28 @@ fn rp<'a>(state: &'a AppState, browser: &Browser) -> Result<&'a RelyingParty, Re
     state.passkeys.as_ref().ok_or_else(|| not_enabled(browser))
 }
 
+/// Counts a try at a second factor ([`auth_core::otp::count_attempt`]); over the budget, the
+/// JSON error.
+async fn count_attempt(state: &AppState, browser: &Browser) -> Result<(), Response> {
+    auth_core::otp::count_attempt(&state.provider, &browser.ip)
+        .await
+        .map_err(|e| match e {
+            auth_core::otp::OtpError::Throttled(t) => {
+                passkey_error(browser, PasskeyError::Throttled(t))
+            }
+            other => passkey_error(browser, PasskeyError::Internal(other.to_string())),
+        })
+}
+
 /// `POST /account/passkeys/register/options`: after re-authentication, the options for
 /// `navigator.credentials.create`.
-pub async fn register_options(State(state): State<AppState>, posted: Posted) -> Response {
+pub async fn register_options(
+    State(state): State<AppState>,
+    posted: Posted,
+) -> Result<Response, Response> {
     let browser = &posted.browser;
-    let (user, session) = match session_user(&state, browser).await {
-        Ok(found) => found,
-        Err(refused) => return refused,
-    };
-    let rp = match rp(&state, browser) {
-        Ok(rp) => rp,
-        Err(off) => return off,
-    };
+    let (user, session) = session_user(&state, browser).await?;
+    let rp = rp(&state, browser)?;
     let provider = &state.provider;
     let proof = account::reauthenticate(
         provider,
@@ -237,26 +241,18 @@ pub async fn register_options(State(state): State<AppState>, posted: Posted) -> 
         &browser.ip,
     )
     .await;
-    if let Err(e) = proof {
-        return account_error(browser, e);
-    }
+    proof.map_err(|e| account_error(browser, e))?;
     match passkeys::begin_registration(provider, rp, &user, browser.binding()).await {
-        Ok(ceremony) => ceremony_json(browser, ceremony),
-        Err(e) => passkey_error(browser, e),
+        Ok(ceremony) => Ok(ceremony_json(browser, ceremony)),
+        Err(e) => Err(passkey_error(browser, e)),
     }
 }
 
 /// `POST /account/passkeys/register`: the authenticator's answer; stores the passkey.
-pub async fn register(State(state): State<AppState>, posted: Posted) -> Response {
+pub async fn register(State(state): State<AppState>, posted: Posted) -> Result<Response, Response> {
     let browser = &posted.browser;
-    let (user, _) = match session_user(&state, browser).await {
-        Ok(found) => found,
-        Err(refused) => return refused,
-    };
-    let rp = match rp(&state, browser) {
-        Ok(rp) => rp,
-        Err(off) => return off,
-    };
+    let (user, _) = session_user(&state, browser).await?;
+    let rp = rp(&state, browser)?;
     let params = &posted.params;
     let done = passkeys::finish_registration(
         &state.provider,
@@ -270,12 +266,12 @@ pub async fn register(State(state): State<AppState>, posted: Posted) -> Response
     )
     .await;
     match done {
-        Ok(_) => (
+        Ok(_) => Ok((
             browser.jar(),
             Json(json!({ "redirect": "/account?notice=passkey-added" })),
         )
-            .into_response(),
-        Err(e) => passkey_error(browser, e),
+            .into_response()),
+        Err(e) => Err(passkey_error(browser, e)),
     }
 }
 
@@ -367,18 +363,18 @@ pub async fn remove(State(state): State<AppState>, posted: Posted) -> Result<Res
 }
 
 /// `POST /login/passkey/options`: the options of a sign-in with a discoverable passkey.
-pub async fn sign_in_options(State(state): State<AppState>, posted: Posted) -> Response {
+pub async fn sign_in_options(
+    State(state): State<AppState>,
+    posted: Posted,
+) -> Result<Response, Response> {
     let browser = &posted.browser;
-    let rp = match rp(&state, browser) {
-        Ok(rp) => rp,
-        Err(off) => return off,
-    };
+    let rp = rp(&state, browser)?;
     let request = posted.params.get("request").filter(|r| !r.is_empty());
     match passkeys::begin_sign_in(&state.provider, rp, browser.binding(), request, &browser.ip)
         .await
     {
-        Ok(ceremony) => ceremony_json(browser, ceremony),
-        Err(e) => passkey_error(browser, e),
+        Ok(ceremony) => Ok(ceremony_json(browser, ceremony)),
+        Err(e) => Err(passkey_error(browser, e)),
     }
 }
 
@@ -396,12 +392,9 @@ async fn signed_in_json(
 }
 
 /// `POST /login/passkey`: the authenticator's answer; signs in.
-pub async fn sign_in(State(state): State<AppState>, posted: Posted) -> Response {
+pub async fn sign_in(State(state): State<AppState>, posted: Posted) -> Result<Response, Response> {
     let Posted { browser, params } = posted;
-    let rp = match rp(&state, &browser) {
-        Ok(rp) => rp,
-        Err(off) => return off,
-    };
+    let rp = rp(&state, &browser)?;
     let done = passkeys::finish_sign_in(
         &state.provider,
         rp,
@@ -412,48 +405,34 @@ pub async fn sign_in(State(state): State<AppState>, posted: Posted) -> Response 
     )
     .await;
     match done {
-        Ok(done) => signed_in_json(&state, browser, done).await,
-        Err(e) => passkey_error(&browser, e),
+        Ok(done) => Ok(signed_in_json(&state, browser, done).await),
+        Err(e) => Err(passkey_error(&browser, e)),
     }
 }
 
 /// `POST /login/second-factor/passkey/options`: the options of a passkey as the second step.
-pub async fn second_factor_options(State(state): State<AppState>, posted: Posted) -> Response {
+pub async fn second_factor_options(
+    State(state): State<AppState>,
+    posted: Posted,
+) -> Result<Response, Response> {
     let browser = &posted.browser;
-    let rp = match rp(&state, browser) {
-        Ok(rp) => rp,
-        Err(off) => return off,
-    };
-    if let Err(e) = auth_core::otp::count_attempt(&state.provider, &browser.ip).await {
-        return match e {
-            auth_core::otp::OtpError::Throttled(t) => {
-                passkey_error(browser, PasskeyError::Throttled(t))
-            }
-            other => passkey_error(browser, PasskeyError::Internal(other.to_string())),
-        };
-    }
+    let rp = rp(&state, browser)?;
+    count_attempt(&state, browser).await?;
     let challenge = posted.params.get("challenge").unwrap_or("");
     match passkeys::begin_second_factor(&state.provider, rp, browser.binding(), challenge).await {
-        Ok(ceremony) => ceremony_json(browser, ceremony),
-        Err(e) => passkey_error(browser, e),
+        Ok(ceremony) => Ok(ceremony_json(browser, ceremony)),
+        Err(e) => Err(passkey_error(browser, e)),
     }
 }
 
 /// `POST /login/second-factor/passkey`: the authenticator's answer; finishes the login.
-pub async fn second_factor(State(state): State<AppState>, posted: Posted) -> Response {
+pub async fn second_factor(
+    State(state): State<AppState>,
+    posted: Posted,
+) -> Result<Response, Response> {
     let Posted { browser, params } = posted;
-    let rp = match rp(&state, &browser) {
-        Ok(rp) => rp,
-        Err(off) => return off,
-    };
-    if let Err(e) = auth_core::otp::count_attempt(&state.provider, &browser.ip).await {
-        return match e {
-            auth_core::otp::OtpError::Throttled(t) => {
-                passkey_error(&browser, PasskeyError::Throttled(t))
-            }
-            other => passkey_error(&browser, PasskeyError::Internal(other.to_string())),
-        };
-    }
+    let rp = rp(&state, &browser)?;
+    count_attempt(&state, &browser).await?;
     let done = passkeys::finish_second_factor(
         &state.provider,
         rp,
@@ -465,7 +444,7 @@ pub async fn second_factor(State(state): State<AppState>, posted: Posted) -> Res
     )
     .await;
     match done {
-        Ok(done) => signed_in_json(&state, browser, done).await,
-        Err(e) => passkey_error(&browser, e),
+        Ok(done) => Ok(signed_in_json(&state, browser, done).await),
+        Err(e) => Err(passkey_error(&browser, e)),
     }
 }

@@ -2,7 +2,7 @@
 
 use super::form::Posted;
 use super::templates::ResetPasswordPage;
-use super::{Browser, check_email, email_form, lenient_query, notice, render, throttle_network};
+use super::{Browser, check_email, email_form, form_page, lenient_query, notice, throttle_network};
 use crate::error::PageError;
 use crate::i18n::key;
 use crate::state::AppState;
@@ -13,7 +13,7 @@ use auth_core::users::password::Password;
 use auth_core::verification::LinkError;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 /// `GET /forgot-password`
 pub async fn forgot_show(State(state): State<AppState>, browser: Browser) -> Response {
@@ -47,16 +47,16 @@ fn reset_form(
     token: &str,
     error: Option<&str>,
 ) -> Response {
-    let csrf = browser.csrf_token(state);
-    let page = ResetPasswordPage {
-        t: &browser.tr,
-        product: &state.web.product_name,
-        csrf: &csrf,
-        token,
-        min_length: state.provider.settings().users.password.min_length,
-        error,
-    };
-    (browser.jar(), render(state, status, &page)).into_response()
+    form_page(state, browser, status, |t, product, csrf| {
+        ResetPasswordPage {
+            t,
+            product,
+            csrf,
+            token,
+            min_length: state.provider.settings().users.password.min_length,
+            error,
+        }
+    })
 }
 
 /// `GET /reset-password?token=...`

@@ -3,7 +3,7 @@
 use super::form::Posted;
 use super::login::urlencode;
 use super::templates::SignupPage;
-use super::{Browser, notice, parse_query, render};
+use super::{Browser, form_page, notice, parse_query};
 use crate::error::PageError;
 use crate::i18n::{Text, key};
 use crate::state::AppState;
@@ -12,7 +12,7 @@ use auth_core::params::Params;
 use auth_core::users::{self, Email, NewUser, Profile, UserError, password::Password};
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 fn page(
     state: &AppState,
@@ -21,11 +21,10 @@ fn page(
     params: &Params,
     error: Option<&str>,
 ) -> Response {
-    let csrf = browser.csrf_token(state);
-    let page = SignupPage {
-        t: &browser.tr,
-        product: &state.web.product_name,
-        csrf: &csrf,
+    form_page(state, browser, status, |t, product, csrf| SignupPage {
+        t,
+        product,
+        csrf,
         request: params.get("request"),
         email: params.get("email").unwrap_or(""),
         name: params.get("name").unwrap_or(""),
@@ -39,8 +38,7 @@ fn page(
             .collect(),
         min_length: state.provider.settings().users.password.min_length,
         error,
-    };
-    (browser.jar(), render(state, status, &page)).into_response()
+    })
 }
 
 fn closed() -> PageError {

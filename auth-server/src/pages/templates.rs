@@ -10,7 +10,8 @@ pub trait Localized {
 
 /// Declares hosted pages: each a struct with the fields every page has (`t`, its messages, and
 /// `product`, the product's name, for `base.html`) before its own, its askama template (a path
-/// in `templates/`) and its [`Localized`].
+/// in `templates/`) and its [`Localized`]. A page with a form has a `csrf` field, the token
+/// [`super::form_page`] fills in.
 macro_rules! pages {
     ($(
         $(#[$doc:meta])*
@@ -50,7 +51,7 @@ pub struct AppView {
 pages! {
     /// `login.html`
     LoginPage("login.html") {
-        pub csrf: &'a str,
+        pub csrf: String,
         pub request: Option<&'a str>,
         pub email: &'a str,
         pub error: Option<&'a str>,
@@ -64,7 +65,7 @@ pages! {
 
     /// `signup.html`
     SignupPage("signup.html") {
-        pub csrf: &'a str,
+        pub csrf: String,
         pub request: Option<&'a str>,
         pub email: &'a str,
         pub name: &'a str,
@@ -75,7 +76,7 @@ pages! {
 
     /// `consent.html`
     ConsentPage("consent.html") {
-        pub csrf: &'a str,
+        pub csrf: String,
         pub request: &'a str,
         pub client_name: &'a str,
         pub client_uri: Option<&'a str>,
@@ -87,7 +88,7 @@ pages! {
 
     /// `device.html`: where the user enters a device's code.
     DevicePage("device.html") {
-        pub csrf: &'a str,
+        pub csrf: String,
         pub user_email: &'a str,
         pub user_code: &'a str,
         pub error: Option<&'a str>,
@@ -95,7 +96,7 @@ pages! {
 
     /// `device_consent.html`: the user allows or denies a device's request.
     DeviceConsentPage("device_consent.html") {
-        pub csrf: &'a str,
+        pub csrf: String,
         pub user_email: &'a str,
         pub user_code: &'a str,
         pub client_name: &'a str,
@@ -113,7 +114,7 @@ pages! {
 
     /// `logout.html`
     LogoutPage("logout.html") {
-        pub csrf: &'a str,
+        pub csrf: String,
         pub client_name: Option<&'a str>,
         pub hidden: Vec<(&'static str, String)>,
     }
@@ -123,7 +124,7 @@ pages! {
 
     /// `account.html`
     AccountPage("account.html") {
-        pub csrf: &'a str,
+        pub csrf: String,
         pub notice: Option<&'a str>,
         pub error: Option<&'a str>,
         pub email: &'a str,
@@ -152,13 +153,13 @@ pages! {
 
     /// `verify_email.html`
     VerifyEmailPage("verify_email.html") {
-        pub csrf: &'a str,
+        pub csrf: String,
         pub token: &'a str,
     }
 
     /// `email_form.html`
     EmailFormPage("email_form.html") {
-        pub csrf: &'a str,
+        pub csrf: String,
         pub title: &'a str,
         pub intro: &'a str,
         pub action: &'a str,
@@ -168,7 +169,7 @@ pages! {
 
     /// `reset_password.html`
     ResetPasswordPage("reset_password.html") {
-        pub csrf: &'a str,
+        pub csrf: String,
         pub token: &'a str,
         pub min_length: usize,
         pub error: Option<&'a str>,
@@ -176,7 +177,7 @@ pages! {
 
     /// `second_factor.html`
     SecondFactorPage("second_factor.html") {
-        pub csrf: &'a str,
+        pub csrf: String,
         pub challenge: &'a str,
         pub method: &'a str,
         pub error: Option<&'a str>,
@@ -185,7 +186,7 @@ pages! {
 
     /// `totp_enrol.html`
     TotpEnrolPage("totp_enrol.html") {
-        pub csrf: &'a str,
+        pub csrf: String,
         pub qr_data_uri: &'a str,
         pub secret: &'a str,
         pub error: Option<&'a str>,
@@ -198,7 +199,7 @@ pages! {
 
     /// `account_apps.html`: the apps with access to the user's account.
     AccountAppsPage("account_apps.html") {
-        pub csrf: &'a str,
+        pub csrf: String,
         pub notice: Option<&'a str>,
         pub error: Option<&'a str>,
         pub email: &'a str,
@@ -208,7 +209,7 @@ pages! {
     /// `upstream_continue.html`: prove the local account to link an upstream identity, or the
     /// second factor after an upstream sign-in.
     UpstreamContinuePage("upstream_continue.html") {
-        pub csrf: &'a str,
+        pub csrf: String,
         pub handle: &'a str,
         pub link: bool,
         pub totp: bool,

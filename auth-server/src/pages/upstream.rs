@@ -11,7 +11,7 @@
 use super::form::Posted;
 use super::login::{after_login, expired_request};
 use super::templates::UpstreamContinuePage;
-use super::{Browser, notice, parse_query, render, see_other};
+use super::{Browser, form_page, notice, parse_query, see_other};
 use crate::error::PageError;
 use crate::i18n::{Text, key};
 use crate::state::AppState;
@@ -24,7 +24,7 @@ use auth_core::users::LoginError;
 use auth_core::users::password::Password;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 /// Each start and each callback counts against the network's sign-in budget (the login
 /// form's: an upstream sign-in is a sign-in).
@@ -179,24 +179,24 @@ fn continue_page(
     view: &ContinueView<'_>,
     error: Option<&str>,
 ) -> Response {
-    let csrf = browser.csrf_token(state);
     let unnamed = browser.tr.get("upstream-the-provider");
-    let page = UpstreamContinuePage {
-        t: &browser.tr,
-        product: &state.web.product_name,
-        csrf: &csrf,
-        handle: view.handle,
-        link: view.link,
-        totp: view.totp,
-        email: view.email,
-        label: if view.label.is_empty() {
-            &unnamed
-        } else {
-            view.label
-        },
-        error,
-    };
-    (browser.jar(), render(state, status, &page)).into_response()
+    form_page(state, browser, status, |t, product, csrf| {
+        UpstreamContinuePage {
+            t,
+            product,
+            csrf,
+            handle: view.handle,
+            link: view.link,
+            totp: view.totp,
+            email: view.email,
+            label: if view.label.is_empty() {
+                &unnamed
+            } else {
+                view.label
+            },
+            error,
+        }
+    })
 }
 
 /// `POST /login/upstream-continue`: the password (and code) that link the accounts, or the

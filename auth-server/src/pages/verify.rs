@@ -2,7 +2,7 @@
 
 use super::form::Posted;
 use super::templates::VerifyEmailPage;
-use super::{Browser, check_email, email_form, lenient_query, notice, render, throttle_network};
+use super::{Browser, check_email, email_form, form_page, lenient_query, notice, throttle_network};
 use crate::error::PageError;
 use crate::i18n::key;
 use crate::state::AppState;
@@ -10,7 +10,7 @@ use auth_core::throttle::Feature;
 use auth_core::verification::{self, LinkError};
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 /// `GET /verify-email?token=...`: a page with a button, and nothing confirmed yet. Mail
 /// scanners and link previews open links; only a person submits the form, so an account
@@ -21,14 +21,14 @@ pub async fn show(
     RawQuery(query): RawQuery,
 ) -> Response {
     let params = lenient_query(query);
-    let csrf = browser.csrf_token(&state);
-    let page = VerifyEmailPage {
-        t: &browser.tr,
-        product: &state.web.product_name,
-        csrf: &csrf,
-        token: params.get("token").unwrap_or(""),
-    };
-    (browser.jar(), render(&state, StatusCode::OK, &page)).into_response()
+    form_page(&state, &browser, StatusCode::OK, |t, product, csrf| {
+        VerifyEmailPage {
+            t,
+            product,
+            csrf,
+            token: params.get("token").unwrap_or(""),
+        }
+    })
 }
 
 /// `POST /verify-email`: confirms the address of the link's token.
