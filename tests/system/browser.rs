@@ -334,16 +334,13 @@ async fn a_user_signs_up_consents_and_logs_out_in_a_real_browser(backend: Backen
 
     // The relying party's back channel.
     let response = app
-        .http
-        .post(app.url("/token"))
-        .basic_auth("shop", Some(&secret))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", query["code"].as_str()),
-            ("redirect_uri", callback.as_str()),
-            ("code_verifier", pkce.verifier.as_str()),
-        ])
-        .fetch()
+        .exchange_with(
+            "shop",
+            &secret,
+            &query["code"],
+            &pkce.verifier,
+            Some(callback.as_str()),
+        )
         .await;
     assert_eq!(response.status(), 200);
     let tokens: Value = response.json().await.unwrap();
