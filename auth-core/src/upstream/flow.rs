@@ -212,7 +212,82 @@ pub async fn callback(
     ip: &str,
     session_user: Option<&UserId>,
 ) -> Result<Outcome, UpstreamError> {
-    let result = callback_inner(provider, upstreams, id, browser, params, ip, session_user).await;
+    let result: Result<Outcome, UpstreamError> = async {
+        let upstream = upstreams.get(id).ok_or(UpstreamError::UnknownProvider)?;
+        let now = provider.clock().unix();
+        let state_text = params.state.unwrap_or("");
+        // Single use: the row is deleted whatever comes next.
+        let state = match params.state {
+            Some(state) if !state.is_empty() && state.len() <= 200 => {
+                provider
+                    .store()
+                    .take_upstream_state(&provider.hasher().hash(state))
+                    .await?
+            }
+            _ => None,
+        };
+        // RFC 6749 section 10.12 (and OIDC Core section 3.1.2.7): the state binds the answer to
+        // the browser that asked; anything else is refused.
+        let state = state
+            .filter(|s| s.provider_id == id && s.expires_at > now)
+            .filter(|s| s.browser_hash.ct_eq(&provider.hasher().hash(browser)))
+            .ok_or(UpstreamError::State)?;
+        if let Some(link_user) = &state.link_user
+            && session_user != Some(link_user)
+        {
+            return Err(UpstreamError::State);
+        }
+        // An error answer counts only for the browser that asked (checked above): anyone else's
+        // link with `error=...` shows the expired-sign-in page, not a message of their choosing.
+        if let Some(error) = params.error {
+            let code: String = error
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .take(40)
+                .collect();
+            return Err(UpstreamError::Refused(code));
+        }
+        let code = params
+            .code
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| UpstreamError::Unavailable("the callback has no code".into()))?;
+        let verifier = provider
+            .kek()
+            .open(VERIFIER_CONTEXT, &state.sealed_verifier)
+            .map_err(|e| UpstreamError::Internal(e.to_string()))?;
+        let verifier = String::from_utf8(verifier)
+            .map_err(|_| UpstreamError::Internal("stored verifier is not text".into()))?;
+        let nonce = nonce_of(provider, state_text);
+        if !provider.hasher().hash(&nonce).ct_eq(&state.nonce_hash) {
+            return Err(UpstreamError::State);
+        }
+        let redirect = redirect_uri(provider, id);
+        let form: [(&str, &str); 4] = [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect.as_str()),
+            ("code_verifier", verifier.as_str()),
+        ];
+        // RFC 9207 section 2.4: an `iss` in the answer MUST be the issuer the request went to
+        // (a mix-up with another provider is refused before its code is sent anywhere).
+        if let (Some(iss), Kind::Oidc { issuer }) = (params.iss, &upstream.config.kind)
+            && iss != issuer
+        {
+            return Err(UpstreamError::IdToken(IdTokenError::Issuer));
+        }
+        let user = match &upstream.config.kind {
+            Kind::Oidc { issuer } => {
+                oidc_user(provider, upstreams, upstream, issuer, &form, &nonce, now).await?
+            }
+            Kind::Github {
+                token_url,
+                api_base,
+                ..
+            } => github_user(upstreams, upstream, token_url, api_base, &form).await?,
+        };
+        resolve(provider, upstream, user, &state, browser, ip, now).await
+    }
+    .await;
     if let Err(e) = &result
         && !matches!(
             e,
@@ -230,90 +305,6 @@ pub async fn callback(
         .await;
     }
     result
-}
-
-async fn callback_inner(
-    provider: &Provider,
-    upstreams: &Upstreams,
-    id: &str,
-    browser: &str,
-    params: Callback<'_>,
-    ip: &str,
-    session_user: Option<&UserId>,
-) -> Result<Outcome, UpstreamError> {
-    let upstream = upstreams.get(id).ok_or(UpstreamError::UnknownProvider)?;
-    let now = provider.clock().unix();
-    let state_text = params.state.unwrap_or("");
-    // Single use: the row is deleted whatever comes next.
-    let state = match params.state {
-        Some(state) if !state.is_empty() && state.len() <= 200 => {
-            provider
-                .store()
-                .take_upstream_state(&provider.hasher().hash(state))
-                .await?
-        }
-        _ => None,
-    };
-    // RFC 6749 section 10.12 (and OIDC Core section 3.1.2.7): the state binds the answer to
-    // the browser that asked; anything else is refused.
-    let state = state
-        .filter(|s| s.provider_id == id && s.expires_at > now)
-        .filter(|s| s.browser_hash.ct_eq(&provider.hasher().hash(browser)))
-        .ok_or(UpstreamError::State)?;
-    if let Some(link_user) = &state.link_user
-        && session_user != Some(link_user)
-    {
-        return Err(UpstreamError::State);
-    }
-    // An error answer counts only for the browser that asked (checked above): anyone else's
-    // link with `error=...` shows the expired-sign-in page, not a message of their choosing.
-    if let Some(error) = params.error {
-        let code: String = error
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .take(40)
-            .collect();
-        return Err(UpstreamError::Refused(code));
-    }
-    let code = params
-        .code
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| UpstreamError::Unavailable("the callback has no code".into()))?;
-    let verifier = provider
-        .kek()
-        .open(VERIFIER_CONTEXT, &state.sealed_verifier)
-        .map_err(|e| UpstreamError::Internal(e.to_string()))?;
-    let verifier = String::from_utf8(verifier)
-        .map_err(|_| UpstreamError::Internal("stored verifier is not text".into()))?;
-    let nonce = nonce_of(provider, state_text);
-    if !provider.hasher().hash(&nonce).ct_eq(&state.nonce_hash) {
-        return Err(UpstreamError::State);
-    }
-    let redirect = redirect_uri(provider, id);
-    let form: [(&str, &str); 4] = [
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("redirect_uri", redirect.as_str()),
-        ("code_verifier", verifier.as_str()),
-    ];
-    // RFC 9207 section 2.4: an `iss` in the answer MUST be the issuer the request went to
-    // (a mix-up with another provider is refused before its code is sent anywhere).
-    if let (Some(iss), Kind::Oidc { issuer }) = (params.iss, &upstream.config.kind)
-        && iss != issuer
-    {
-        return Err(UpstreamError::IdToken(IdTokenError::Issuer));
-    }
-    let user = match &upstream.config.kind {
-        Kind::Oidc { issuer } => {
-            oidc_user(provider, upstreams, upstream, issuer, &form, &nonce, now).await?
-        }
-        Kind::Github {
-            token_url,
-            api_base,
-            ..
-        } => github_user(upstreams, upstream, token_url, api_base, &form).await?,
-    };
-    resolve(provider, upstream, user, &state, browser, ip, now).await
 }
 
 async fn oidc_user(
