@@ -112,12 +112,7 @@ impl TestApp {
             form.push(("redirect_uri", redirect_uri));
         }
         form.push(("code_verifier", verifier));
-        self.http
-            .post(self.url("/token"))
-            .basic_auth(client, Some(secret))
-            .form(&form)
-            .fetch()
-            .await
+        self.token_request(client, secret, &form).await
     }
 
     /// Refreshes at the token endpoint.
@@ -135,10 +130,20 @@ impl TestApp {
         if let Some(scope) = scope {
             form.push(("scope", scope));
         }
+        self.token_request(client, secret, &form).await
+    }
+
+    /// Posts `form` to the token endpoint as `client`, authenticated with `secret`.
+    async fn token_request(
+        &self,
+        client: &str,
+        secret: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
         self.http
             .post(self.url("/token"))
             .basic_auth(client, Some(secret))
-            .form(&form)
+            .form(form)
             .fetch()
             .await
     }
