@@ -502,23 +502,10 @@ async fn resolve(
         return match linked {
             Some(existing) if existing.user_id != *link_user => Err(UpstreamError::LinkedElsewhere),
             Some(_) => Ok(Outcome::Linked),
-            None => {
-                match store.insert_upstream_identity(&identity(link_user)).await {
-                    Ok(()) => {}
-                    Err(StoreError::Conflict(_)) => return Err(UpstreamError::LinkedElsewhere),
-                    Err(e) => return Err(e.into()),
-                }
-                audit::record(
-                    provider,
-                    Entry::new("upstream_link")
-                        .user(link_user)
-                        .ip(ip)
-                        .detail("provider", id)
-                        .detail("from", "account page"),
-                )
-                .await;
+            None if link(provider, &identity(link_user), ip, "account page").await? => {
                 Ok(Outcome::Linked)
             }
+            None => Err(UpstreamError::LinkedElsewhere),
         };
     }
     let roles = mapped_roles(upstream, &found.claims);
@@ -833,28 +820,36 @@ pub async fn finish(
         return Err(FinishError::Expired);
     }
     let id = pending.identity.provider_id.as_str();
-    if linking {
-        match provider
-            .store()
-            .insert_upstream_identity(&pending.identity)
-            .await
-        {
-            Ok(()) => {}
-            Err(StoreError::Conflict(_)) => return Err(FinishError::Expired),
-            Err(e) => return Err(e.into()),
-        }
-        audit::record(
-            provider,
-            Entry::new("upstream_link")
-                .user(&user.id)
-                .ip(ip)
-                .detail("provider", id)
-                .detail("from", "sign-in"),
-        )
-        .await;
+    if linking && !link(provider, &pending.identity, ip, "sign-in").await? {
+        return Err(FinishError::Expired);
     }
     let amr = amr.into_iter().map(str::to_owned).collect();
     Ok(signed_in(provider, user, amr, id, ip, pending.request_handle).await)
+}
+
+/// Links `identity` to its user and records it (`from`: where the user asked for it); `false`
+/// when the identity is linked already (to another account, or by a concurrent request).
+async fn link(
+    provider: &Provider,
+    identity: &UpstreamIdentity,
+    ip: &str,
+    from: &str,
+) -> Result<bool, StoreError> {
+    match provider.store().insert_upstream_identity(identity).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(_)) => return Ok(false),
+        Err(e) => return Err(e),
+    }
+    audit::record(
+        provider,
+        Entry::new("upstream_link")
+            .user(&identity.user_id)
+            .ip(ip)
+            .detail("provider", identity.provider_id.as_str())
+            .detail("from", from),
+    )
+    .await;
+    Ok(true)
 }
 
 /// Why an unlink was refused.
