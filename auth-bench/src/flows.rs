@@ -7,6 +7,7 @@
 
 use crate::serve::{REDIRECT_URI, Seed};
 use anyhow::{Context, bail, ensure};
+use auth_testkit::sign_in::authorize_url;
 use auth_testkit::{Pkce, form_field};
 use reqwest::{Client, RequestBuilder, Response, StatusCode, header};
 use serde::Deserialize;
@@ -231,19 +232,9 @@ impl Target {
     pub async fn code_flow(&self) -> anyhow::Result<Tokens> {
         let pkce = Pkce::new();
         let mut browser = Browser::default();
-        let mut authorize = url::Url::parse(&self.endpoints.authorization)?;
-        authorize
-            .query_pairs_mut()
-            .append_pair("response_type", "code")
-            .append_pair("client_id", Seed::WEB)
-            .append_pair("redirect_uri", REDIRECT_URI)
-            .append_pair("scope", "openid profile email offline_access")
-            .append_pair("state", "bench-state")
-            .append_pair("nonce", "bench-nonce")
-            .append_pair("code_challenge", &pkce.challenge)
-            .append_pair("code_challenge_method", "S256");
+        let authorize = authorize_url(&self.endpoints.authorization, Seed::WEB, &pkce, &[])?;
         let location = self
-            .redirect(&mut browser, self.http.get(authorize.as_str()))
+            .redirect(&mut browser, self.http.get(&authorize))
             .await?;
         let location = match self.implementation {
             Implementation::Ours => self.our_login_and_consent(&mut browser, location).await?,

@@ -126,6 +126,15 @@ enum Document {
     Discovery,
 }
 
+/// What a row sends, in turn, to a server seeded with the clients.
+#[derive(Debug, Clone, Copy)]
+enum Requests {
+    /// Introspection of this many live tokens, each introspected in turn.
+    Introspection { tokens: usize },
+    /// GET of a document.
+    Get(Document),
+}
+
 impl Bench<'_> {
     async fn row(&mut self, row: RowName) -> anyhow::Result<()> {
         match row {
@@ -317,19 +326,20 @@ impl Bench<'_> {
                     .await?
             }
             RowName::Introspection => {
-                let (measured, _, rss) =
-                    self.measure_introspection(implementation, 1, false).await?;
+                let (measured, _, rss) = self
+                    .measure_requests(implementation, Requests::Introspection { tokens: 1 }, false)
+                    .await?;
                 (measured, rss)
             }
             RowName::Jwks => {
                 let (measured, _, rss) = self
-                    .measure_get(implementation, Document::Jwks, false)
+                    .measure_requests(implementation, Requests::Get(Document::Jwks), false)
                     .await?;
                 (measured, rss)
             }
             RowName::Discovery => {
                 let (measured, _, rss) = self
-                    .measure_get(implementation, Document::Discovery, false)
+                    .measure_requests(implementation, Requests::Get(Document::Discovery), false)
                     .await?;
                 (measured, rss)
             }
@@ -375,18 +385,41 @@ impl Bench<'_> {
         Ok((measured, server.stop().await?))
     }
 
-    /// Introspection of `tokens` live tokens, each introspected in turn. With
-    /// `with_trivial`, measured in turns with the trivial handler, whose rate comes second.
-    async fn measure_introspection(
+    /// Sends `requests` to a server of `implementation`. With `with_trivial`, measured in turns
+    /// with the trivial handler, whose rate comes second.
+    async fn measure_requests(
         &self,
         implementation: Implementation,
-        tokens: usize,
+        requests: Requests,
         with_trivial: bool,
     ) -> anyhow::Result<(Measured, Option<f64>, u64)> {
         let server = self
             .server(implementation, Seeding::Clients, self.args.concurrency)
             .await?;
-        let target = &server.target;
+        let pool = match requests {
+            Requests::Introspection { tokens } => {
+                self.introspections(implementation, &server.target, tokens)
+                    .await?
+            }
+            Requests::Get(document) => {
+                let url = match document {
+                    Document::Jwks => server.target.endpoints.jwks.clone(),
+                    Document::Discovery => server.target.url(crate::flows::DISCOVERY),
+                };
+                vec![Prepared::get(&url, Expect::Ok)?]
+            }
+        };
+        let (measured, ceiling) = self.load(pool, with_trivial).await?;
+        Ok((measured, ceiling, server.stop().await?))
+    }
+
+    /// Introspections of `tokens` live tokens, issued by `target` first.
+    async fn introspections(
+        &self,
+        implementation: Implementation,
+        target: &Target,
+        tokens: usize,
+    ) -> anyhow::Result<Vec<Prepared>> {
         let mut pool = Vec::with_capacity(tokens);
         let mut issued = tokio::task::JoinSet::new();
         for _ in 0..tokens {
@@ -413,8 +446,7 @@ impl Bench<'_> {
             pool.iter().collect::<std::collections::HashSet<_>>().len() == tokens,
             "the server issued the same token twice"
         );
-        let pool = pool
-            .iter()
+        pool.iter()
             .map(|token| {
                 Prepared::form_post(
                     &target.endpoints.introspection,
@@ -423,29 +455,7 @@ impl Bench<'_> {
                     Expect::Active,
                 )
             })
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        let (measured, ceiling) = self.load(pool, with_trivial).await?;
-        Ok((measured, ceiling, server.stop().await?))
-    }
-
-    /// GET of a document. With `with_trivial`, measured in turns with the trivial handler,
-    /// whose rate comes second.
-    async fn measure_get(
-        &self,
-        implementation: Implementation,
-        document: Document,
-        with_trivial: bool,
-    ) -> anyhow::Result<(Measured, Option<f64>, u64)> {
-        let server = self
-            .server(implementation, Seeding::Clients, self.args.concurrency)
-            .await?;
-        let url = match document {
-            Document::Jwks => server.target.endpoints.jwks.clone(),
-            Document::Discovery => server.target.url(crate::flows::DISCOVERY),
-        };
-        let request = Prepared::get(&url, Expect::Ok)?;
-        let (measured, ceiling) = self.load(vec![request], with_trivial).await?;
-        Ok((measured, ceiling, server.stop().await?))
+            .collect()
     }
 
     /// Sends `pool` in turn for the row's duration; with `with_trivial`, in turns with the
@@ -689,7 +699,11 @@ impl Bench<'_> {
         // server does with the token of its caller.
         let tokens = self.args.concurrency;
         let (measured, ceiling, rss) = self
-            .measure_introspection(Implementation::Ours, tokens, true)
+            .measure_requests(
+                Implementation::Ours,
+                Requests::Introspection { tokens },
+                true,
+            )
             .await?;
         let label = format!("introspection ({tokens} live tokens)");
         let goal = Some(Goal::AtLeastOfCeiling(0.3));
@@ -705,7 +719,11 @@ impl Bench<'_> {
         self.trivial_rate().await?;
         let tokens = 3 * auth_core::tokens::verified::GENERATION;
         let (measured, ceiling, rss) = self
-            .measure_introspection(Implementation::Ours, tokens, true)
+            .measure_requests(
+                Implementation::Ours,
+                Requests::Introspection { tokens },
+                true,
+            )
             .await?;
         let label = format!("introspection ({tokens} tokens, uncached)");
         self.push_against_trivial(label, &measured, ceiling, rss, None)
@@ -752,7 +770,7 @@ impl Bench<'_> {
     async fn get(&mut self, label: &str, document: Document) -> anyhow::Result<()> {
         self.trivial_rate().await?;
         let (measured, ceiling, rss) = self
-            .measure_get(Implementation::Ours, document, true)
+            .measure_requests(Implementation::Ours, Requests::Get(document), true)
             .await?;
         let goal = Some(Goal::AtLeastOfCeiling(0.3));
         self.push_against_trivial(label.into(), &measured, ceiling, rss, goal)?;

@@ -23,7 +23,8 @@ use tokio::net::TcpListener;
 pub const KEK: &str = "YXV0aC1iZW5jaCBmaXhlZCBrZXktZW5jcnlwdGlvbiE=";
 
 /// Where the code-flow client redirects; nothing listens there, the bench reads the `Location`.
-pub const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
+/// The test kit's, which its authorization requests name.
+pub const REDIRECT_URI: &str = auth_testkit::REDIRECT_URI;
 
 /// Requests allowed per window by every rate limit of the benchmark server: never reached.
 const UNTHROTTLED: u32 = 1_000_000_000;

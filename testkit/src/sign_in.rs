@@ -16,20 +16,7 @@ pub const PASSWORD: &str = "correct horse battery";
 impl TestApp {
     /// The `/authorize` URL for `client` with `pkce` and extra parameters.
     pub fn authorize_url(&self, client: &str, pkce: &Pkce, extra: &[(&str, &str)]) -> String {
-        let mut url = url::Url::parse(&self.url("/authorize")).unwrap();
-        url.query_pairs_mut()
-            .append_pair("response_type", "code")
-            .append_pair("client_id", client)
-            .append_pair("redirect_uri", REDIRECT_URI)
-            .append_pair("scope", "openid profile email offline_access")
-            .append_pair("state", "state-123")
-            .append_pair("nonce", "nonce-456")
-            .append_pair("code_challenge", &pkce.challenge)
-            .append_pair("code_challenge_method", "S256");
-        for (k, v) in extra {
-            url.query_pairs_mut().append_pair(k, v);
-        }
-        url.into()
+        authorize_url(&self.url("/authorize"), client, pkce, extra).unwrap()
     }
 
     /// GETs `url` and returns the `Location` it redirects to (panics if it does not redirect).
@@ -98,7 +85,7 @@ impl TestApp {
         location
     }
 
-    /// Exchanges a code at the token endpoint.
+    /// Exchanges a code at the token endpoint, for the [`REDIRECT_URI`] it was asked with.
     pub async fn exchange(
         &self,
         client: &str,
@@ -106,17 +93,26 @@ impl TestApp {
         code: &str,
         verifier: &str,
     ) -> reqwest::Response {
-        self.http
-            .post(self.url("/token"))
-            .basic_auth(client, Some(secret))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("redirect_uri", REDIRECT_URI),
-                ("code_verifier", verifier),
-            ])
-            .fetch()
+        self.exchange_with(client, secret, code, verifier, Some(REDIRECT_URI))
             .await
+    }
+
+    /// Exchanges a code at the token endpoint, sending `redirect_uri` as the authorization
+    /// request named it (`None`: it named none, RFC 6749 section 4.1.3).
+    pub async fn exchange_with(
+        &self,
+        client: &str,
+        secret: &str,
+        code: &str,
+        verifier: &str,
+        redirect_uri: Option<&str>,
+    ) -> reqwest::Response {
+        let mut form = vec![("grant_type", "authorization_code"), ("code", code)];
+        if let Some(redirect_uri) = redirect_uri {
+            form.push(("redirect_uri", redirect_uri));
+        }
+        form.push(("code_verifier", verifier));
+        self.token_request(client, secret, &form).await
     }
 
     /// Refreshes at the token endpoint.
@@ -134,10 +130,20 @@ impl TestApp {
         if let Some(scope) = scope {
             form.push(("scope", scope));
         }
+        self.token_request(client, secret, &form).await
+    }
+
+    /// Posts `form` to the token endpoint as `client`, authenticated with `secret`.
+    async fn token_request(
+        &self,
+        client: &str,
+        secret: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
         self.http
             .post(self.url("/token"))
             .basic_auth(client, Some(secret))
-            .form(&form)
+            .form(form)
             .fetch()
             .await
     }
@@ -173,6 +179,31 @@ impl TestApp {
     }
 }
 
+/// The code-flow authorization request at `authorization_endpoint` for `client` with `pkce`
+/// and extra parameters: the scopes `openid profile email offline_access`, state `state-123`,
+/// nonce `nonce-456`, back to [`REDIRECT_URI`].
+pub fn authorize_url(
+    authorization_endpoint: &str,
+    client: &str,
+    pkce: &Pkce,
+    extra: &[(&str, &str)],
+) -> Result<String, url::ParseError> {
+    let mut url = url::Url::parse(authorization_endpoint)?;
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", client)
+        .append_pair("redirect_uri", REDIRECT_URI)
+        .append_pair("scope", "openid profile email offline_access")
+        .append_pair("state", "state-123")
+        .append_pair("nonce", "nonce-456")
+        .append_pair("code_challenge", &pkce.challenge)
+        .append_pair("code_challenge_method", "S256");
+    for (k, v) in extra {
+        url.query_pairs_mut().append_pair(k, v);
+    }
+    Ok(url.into())
+}
+
 fn absolute(base: &str, location: &str) -> String {
     if location.starts_with('/') {
         format!("{base}{location}")
@@ -181,13 +212,51 @@ fn absolute(base: &str, location: &str) -> String {
     }
 }
 
-async fn redirect_of(response: reqwest::Response, base: &str) -> String {
-    assert!(
-        response.status().is_redirection(),
+/// Where `response`, a redirect (303) from the server at `base`, sends the browser, as an
+/// absolute URL.
+pub async fn redirect_of(response: reqwest::Response, base: &str) -> String {
+    assert_eq!(
+        response.status(),
+        303,
         "expected a redirect, got {}",
         response.status()
     );
     absolute(base, response.headers()["location"].to_str().unwrap())
+}
+
+/// Logs in as `email` with [`PASSWORD`] on the login page at `login_url` of the server
+/// `issuer`, and follows the login back to the pending authorization. Returns where that sends
+/// the browser: the consent page, or the client's callback when consent is not asked.
+pub async fn log_in(
+    browser: &reqwest::Client,
+    issuer: &str,
+    login_url: &str,
+    email: &str,
+) -> String {
+    let page = browser.get(login_url).fetch_text().await;
+    let mut form = vec![
+        (
+            "csrf_token",
+            form_field(&page, "csrf_token").expect("a csrf token"),
+        ),
+        ("email", email.to_owned()),
+        ("password", PASSWORD.to_owned()),
+    ];
+    if let Some(request) = form_field(&page, "request") {
+        form.push(("request", request));
+    }
+    let response = browser
+        .post(format!("{issuer}/login"))
+        .form(&form)
+        .fetch()
+        .await;
+    let location = redirect_of(response, issuer).await;
+    // Back to the pending authorization (`/authorize/continue`), which redirects on.
+    if location.starts_with(issuer) && !location.starts_with(&format!("{issuer}/consent")) {
+        redirect_of(browser.get(&location).fetch().await, issuer).await
+    } else {
+        location
+    }
 }
 
 /// Runs the browser side of a sign-in from `authorize_url` at the server `issuer`: the login
@@ -201,28 +270,7 @@ pub async fn sign_in(
 ) -> String {
     let mut location = redirect_of(browser.get(authorize_url).fetch().await, issuer).await;
     if location.starts_with(&format!("{issuer}/login")) {
-        let page = browser.get(&location).fetch_text().await;
-        let mut form = vec![
-            (
-                "csrf_token",
-                form_field(&page, "csrf_token").expect("a csrf token"),
-            ),
-            ("email", email.to_owned()),
-            ("password", PASSWORD.to_owned()),
-        ];
-        if let Some(request) = form_field(&page, "request") {
-            form.push(("request", request));
-        }
-        let response = browser
-            .post(format!("{issuer}/login"))
-            .form(&form)
-            .fetch()
-            .await;
-        location = redirect_of(response, issuer).await;
-        // Back to the pending authorization (`/authorize/continue`), which redirects on.
-        if location.starts_with(issuer) && !location.starts_with(&format!("{issuer}/consent")) {
-            location = redirect_of(browser.get(&location).fetch().await, issuer).await;
-        }
+        location = log_in(browser, issuer, &location, email).await;
     }
     if location.starts_with(&format!("{issuer}/consent")) {
         let page = browser.get(&location).fetch_text().await;

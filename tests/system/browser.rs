@@ -7,7 +7,8 @@
 //! are reported as skipped (never in CI).
 
 use crate::support::{
-    Backend, Pkce, SmtpSink, both_backends, query_of, spawn_app_with_mail, verify_with_jwks,
+    Backend, Pkce, SmtpSink, TestApp, both_backends, query_of, spawn_app_with_mail,
+    verify_with_jwks,
 };
 use auth_core::clients::{AuthMethod, ClientId, GrantType, RedirectUri};
 use auth_core::clock::Clock;
@@ -140,6 +141,20 @@ async fn callback_server() -> (String, Arc<Mutex<Vec<String>>>) {
     (base, seen)
 }
 
+/// Registers `shop`, the relying party the browser tests sign in to: a confidential code-flow
+/// client with refresh tokens, sending the browser back to `callback`. Returns its secret.
+pub(crate) async fn register_shop(app: &TestApp, callback: &str) -> String {
+    app.client_with(
+        "shop",
+        "openid profile email offline_access",
+        AuthMethod::ClientSecretBasic,
+        &[GrantType::AuthorizationCode, GrantType::RefreshToken],
+        &[callback],
+    )
+    .await
+    .unwrap()
+}
+
 pub(crate) async fn screenshot(client: &Client, name: &str) {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     std::fs::create_dir_all(&dir).unwrap();
@@ -257,16 +272,7 @@ async fn a_user_signs_up_consents_and_logs_out_in_a_real_browser(backend: Backen
     let (client_base, seen) = callback_server().await;
     let callback = format!("{client_base}/callback");
     let signed_out = format!("{client_base}/signed-out");
-    let secret = app
-        .client_with(
-            "shop",
-            "openid profile email offline_access",
-            AuthMethod::ClientSecretBasic,
-            &[GrantType::AuthorizationCode, GrantType::RefreshToken],
-            &[&callback],
-        )
-        .await
-        .unwrap();
+    let secret = register_shop(&app, &callback).await;
     let mut client = app
         .provider
         .store()
@@ -334,16 +340,13 @@ async fn a_user_signs_up_consents_and_logs_out_in_a_real_browser(backend: Backen
 
     // The relying party's back channel.
     let response = app
-        .http
-        .post(app.url("/token"))
-        .basic_auth("shop", Some(&secret))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", query["code"].as_str()),
-            ("redirect_uri", callback.as_str()),
-            ("code_verifier", pkce.verifier.as_str()),
-        ])
-        .fetch()
+        .exchange_with(
+            "shop",
+            &secret,
+            &query["code"],
+            &pkce.verifier,
+            Some(callback.as_str()),
+        )
         .await;
     assert_eq!(response.status(), 200);
     let tokens: Value = response.json().await.unwrap();

@@ -7,11 +7,12 @@
 //! A relying party id must be a domain, so the server's issuer is `http://localhost:PORT`
 //! (Chromium counts localhost as a secure context).
 
-use crate::browser::{chrome_with_javascript, click, expect, fill, screenshot, sign_in, text_of};
+use crate::browser::{
+    chrome_with_javascript, click, expect, fill, register_shop, screenshot, sign_in, text_of,
+};
 use crate::support::{Backend, Pkce, TestApp, both_backends, query_of, spawn_app_on_localhost};
-use auth_core::clients::{AuthMethod, GrantType};
 use auth_core::store::AuditFilter;
-use auth_testkit::Fetch as _;
+use auth_testkit::ReadJson as _;
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
@@ -186,16 +187,7 @@ async fn a_passkey_is_registered_signs_in_serves_as_second_step_and_is_removed(b
     let app = spawn_app_on_localhost(backend, |_| {}).await;
     let user = app.user("ann@example.com").await;
     let callback = format!("{}/callback", callback_server().await);
-    let secret = app
-        .client_with(
-            "shop",
-            "openid profile email offline_access",
-            AuthMethod::ClientSecretBasic,
-            &[GrantType::AuthorizationCode, GrantType::RefreshToken],
-            &[&callback],
-        )
-        .await
-        .unwrap();
+    let secret = register_shop(&app, &callback).await;
     let chrome = chrome_with_javascript(true).await;
     let b = &chrome.client;
     let authenticator = add_authenticator(b).await;
@@ -225,16 +217,15 @@ async fn a_passkey_is_registered_signs_in_serves_as_second_step_and_is_removed(b
     let landed = b.current_url().await.unwrap().to_string();
     let query = query_of(&landed);
     let tokens: Value = app
-        .http
-        .post(app.url("/token"))
-        .basic_auth("shop", Some(&secret))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", query["code"].as_str()),
-            ("redirect_uri", callback.as_str()),
-            ("code_verifier", pkce.verifier.as_str()),
-        ])
-        .fetch_json()
+        .exchange_with(
+            "shop",
+            &secret,
+            &query["code"],
+            &pkce.verifier,
+            Some(callback.as_str()),
+        )
+        .await
+        .read_json()
         .await;
     let claims = claims_of(tokens["id_token"].as_str().expect("an ID token"));
     assert_eq!(claims["sub"], user.id.as_str());

@@ -10,13 +10,12 @@
 //! account page or API), with its client, and with the user's password (`store` deletes it in
 //! each of those transactions).
 
-use super::user_tokens::Prepared;
+use super::user_tokens::{Approval, Prepared, Redeeming};
 use crate::Provider;
 use crate::clients::Client;
 use crate::error::OAuthError;
 use crate::params::Params;
 use crate::pkce;
-use crate::store::TokenFamily;
 use auth_proto::token::TokenResponse;
 
 /// Exchanges a code for tokens.
@@ -76,36 +75,22 @@ pub async fn exchange(
         ));
     }
 
-    let family = TokenFamily {
-        id: stored.family_id.clone(),
-        client_id: stored.client_id.clone(),
+    let approval = Approval {
+        family_id: stored.family_id.clone(),
         user_id: stored.user_id.clone(),
         session_id: stored.session_id.clone(),
         scope: stored.scope.clone(),
         auth_time: stored.auth_time,
         amr: stored.amr.clone(),
-        created_at: now,
-        revoked_at: None,
-        client_registration: client.registration_id.clone(),
-        // RFC 9449 section 5: the refresh tokens of a public client are bound to its DPoP key;
-        // a confidential client's are bound to its authentication.
-        dpop_jkt: dpop_jkt.filter(|_| client.is_public()).map(str::to_owned),
         resources: stored.resources.clone(),
     };
     // The code's scope was what the user held when it was issued; a role revoked since takes
     // its scope away.
-    let prepared = Prepared::new_family(provider, client, params, family).await?;
-    let redeemed = provider
-        .store()
-        .redeem_code(
-            &code_hash,
-            now,
-            &prepared.family,
-            prepared.refresh(),
-            &prepared.minted.access,
-        )
-        .await?;
-    if !redeemed {
+    let prepared = Prepared::new_family(provider, client, params, approval, dpop_jkt, now).await?;
+    if !prepared
+        .redeem(provider, Redeeming::Code(&code_hash), now)
+        .await?
+    {
         // Another request redeemed it between our read and our update.
         reused(provider, &stored.family_id).await?;
     }

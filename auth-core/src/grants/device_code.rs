@@ -10,12 +10,12 @@
 //! with that session, `ON DELETE CASCADE`), so logout, revocation and the rules of
 //! tokens-follow-state apply to them alike.
 
-use super::user_tokens::Prepared;
+use super::user_tokens::{Approval, Prepared, Redeeming};
 use crate::Provider;
 use crate::clients::Client;
 use crate::error::OAuthError;
 use crate::params::Params;
-use crate::store::{DeviceStatus, StoreError, TokenFamily};
+use crate::store::{DeviceStatus, StoreError};
 use auth_proto::error::ErrorCode;
 use auth_proto::token::TokenResponse;
 
@@ -73,35 +73,22 @@ pub async fn exchange(
                 )
                 .into());
             };
-            let family = TokenFamily {
-                id: stored.family_id.clone(),
-                client_id: stored.client_id.clone(),
+            let approval = Approval {
+                family_id: stored.family_id.clone(),
                 user_id,
                 session_id: stored.session_id.clone(),
                 scope: stored.scope.clone(),
                 auth_time,
                 amr: stored.amr.clone(),
-                created_at: now,
-                revoked_at: None,
-                client_registration: client.registration_id.clone(),
-                // RFC 9449 section 5: a public client's refresh tokens are bound to its DPoP
-                // key; a confidential client's to its authentication.
-                dpop_jkt: dpop_jkt.filter(|_| client.is_public()).map(str::to_owned),
                 resources: Vec::new(),
             };
             // A role revoked since the approval takes its scope away.
-            let prepared = Prepared::new_family(provider, client, params, family).await?;
-            let redeemed = provider
-                .store()
-                .redeem_device_code(
-                    &hash,
-                    now,
-                    &prepared.family,
-                    prepared.refresh(),
-                    &prepared.minted.access,
-                )
-                .await?;
-            if !redeemed {
+            let prepared =
+                Prepared::new_family(provider, client, params, approval, dpop_jkt, now).await?;
+            if !prepared
+                .redeem(provider, Redeeming::DeviceCode(&hash), now)
+                .await?
+            {
                 // Another poll redeemed it between our read and our update.
                 return Err(OAuthError::invalid_grant(
                     "the device_code was already used",

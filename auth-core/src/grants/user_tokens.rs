@@ -8,10 +8,10 @@ use crate::error::OAuthError;
 use crate::roles::Grants;
 use crate::scope::Scope;
 use crate::secrets::{TokenHash, new_id, new_token};
-use crate::store::{IssuedAccess, NewRefreshToken, TokenFamily};
+use crate::store::{IssuedAccess, NewRefreshToken, StoreError, TokenFamily};
 use crate::tokens::access::{AccessTokenRequest, seconds};
 use crate::tokens::id_token::IdTokenRequest;
-use crate::users::User;
+use crate::users::{User, UserId};
 use auth_proto::token::TokenResponse;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -143,6 +143,31 @@ pub(crate) fn respond(
     })
 }
 
+/// What a user approved (an authorization code, a device request), from which a grant starts
+/// a token family.
+pub(crate) struct Approval {
+    /// The id the family will have.
+    pub family_id: String,
+    pub user_id: UserId,
+    /// The browser session the user approved in.
+    pub session_id: Option<String>,
+    /// The scope approved.
+    pub scope: String,
+    pub auth_time: i64,
+    pub amr: Vec<String>,
+    /// The resources (RFC 8707) approved; empty for the default audience only.
+    pub resources: Vec<String>,
+}
+
+/// The approval a new family redeems, at most once.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Redeeming<'a> {
+    /// An authorization code, by its hash.
+    Code(&'a TokenHash),
+    /// An approved device authorization request, by the hash of its device code.
+    DeviceCode(&'a TokenHash),
+}
+
 /// A grant's tokens, decided and minted, before the store records them.
 pub(crate) struct Prepared {
     /// The family, with the scope it holds now.
@@ -159,15 +184,34 @@ pub(crate) struct Prepared {
 }
 
 impl Prepared {
-    /// For a grant that starts a family (authorization code, device code): the user must be
-    /// active, and the scope approved then is narrowed to what the client and the user's roles
-    /// allow now (a role revoked since takes its scope away).
+    /// For a grant that starts a family (authorization code, device code): the family of what
+    /// the user approved, issued to `client` now. The user must be active, and the scope
+    /// approved then is narrowed to what the client and the user's roles allow now (a role
+    /// revoked since takes its scope away).
     pub async fn new_family(
         provider: &Provider,
         client: &Client,
         params: &crate::params::Params,
-        family: TokenFamily,
+        approval: Approval,
+        dpop_jkt: Option<&str>,
+        now: i64,
     ) -> Result<Self, OAuthError> {
+        let family = TokenFamily {
+            id: approval.family_id,
+            client_id: client.id.as_str().to_owned(),
+            user_id: approval.user_id,
+            session_id: approval.session_id,
+            scope: approval.scope,
+            auth_time: approval.auth_time,
+            amr: approval.amr,
+            created_at: now,
+            revoked_at: None,
+            client_registration: client.registration_id.clone(),
+            // RFC 9449 section 5: the refresh tokens of a public client are bound to its DPoP
+            // key; a confidential client's are bound to its authentication.
+            dpop_jkt: dpop_jkt.filter(|_| client.is_public()).map(str::to_owned),
+            resources: approval.resources,
+        };
         let (user, grants) = active_user(provider, &family).await?;
         let approved = Scope::parse(&family.scope).unwrap_or_default();
         let scope = current_scope(&approved, client, &grants);
@@ -176,6 +220,26 @@ impl Prepared {
             ..family
         };
         Self::with_scope(provider, client, params, family, user, grants, scope).await
+    }
+
+    /// Records the tokens in the transaction that redeems `approval`, with the new family, its
+    /// refresh token and the access token id; `false` when another request redeemed it first.
+    pub async fn redeem(
+        &self,
+        provider: &Provider,
+        approval: Redeeming<'_>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let store = provider.store();
+        let (family, refresh, access) = (&self.family, self.refresh(), &self.minted.access);
+        match approval {
+            Redeeming::Code(hash) => store.redeem_code(hash, now, family, refresh, access).await,
+            Redeeming::DeviceCode(hash) => {
+                store
+                    .redeem_device_code(hash, now, family, refresh, access)
+                    .await
+            }
+        }
     }
 
     /// The tokens of `family` for `scope` (already narrowed; a refresh keeps the family's own

@@ -212,7 +212,82 @@ pub async fn callback(
     ip: &str,
     session_user: Option<&UserId>,
 ) -> Result<Outcome, UpstreamError> {
-    let result = callback_inner(provider, upstreams, id, browser, params, ip, session_user).await;
+    let result: Result<Outcome, UpstreamError> = async {
+        let upstream = upstreams.get(id).ok_or(UpstreamError::UnknownProvider)?;
+        let now = provider.clock().unix();
+        let state_text = params.state.unwrap_or("");
+        // Single use: the row is deleted whatever comes next.
+        let state = match params.state {
+            Some(state) if !state.is_empty() && state.len() <= 200 => {
+                provider
+                    .store()
+                    .take_upstream_state(&provider.hasher().hash(state))
+                    .await?
+            }
+            _ => None,
+        };
+        // RFC 6749 section 10.12 (and OIDC Core section 3.1.2.7): the state binds the answer to
+        // the browser that asked; anything else is refused.
+        let state = state
+            .filter(|s| s.provider_id == id && s.expires_at > now)
+            .filter(|s| s.browser_hash.ct_eq(&provider.hasher().hash(browser)))
+            .ok_or(UpstreamError::State)?;
+        if let Some(link_user) = &state.link_user
+            && session_user != Some(link_user)
+        {
+            return Err(UpstreamError::State);
+        }
+        // An error answer counts only for the browser that asked (checked above): anyone else's
+        // link with `error=...` shows the expired-sign-in page, not a message of their choosing.
+        if let Some(error) = params.error {
+            let code: String = error
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .take(40)
+                .collect();
+            return Err(UpstreamError::Refused(code));
+        }
+        let code = params
+            .code
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| UpstreamError::Unavailable("the callback has no code".into()))?;
+        let verifier = provider
+            .kek()
+            .open(VERIFIER_CONTEXT, &state.sealed_verifier)
+            .map_err(|e| UpstreamError::Internal(e.to_string()))?;
+        let verifier = String::from_utf8(verifier)
+            .map_err(|_| UpstreamError::Internal("stored verifier is not text".into()))?;
+        let nonce = nonce_of(provider, state_text);
+        if !provider.hasher().hash(&nonce).ct_eq(&state.nonce_hash) {
+            return Err(UpstreamError::State);
+        }
+        let redirect = redirect_uri(provider, id);
+        let form: [(&str, &str); 4] = [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect.as_str()),
+            ("code_verifier", verifier.as_str()),
+        ];
+        // RFC 9207 section 2.4: an `iss` in the answer MUST be the issuer the request went to
+        // (a mix-up with another provider is refused before its code is sent anywhere).
+        if let (Some(iss), Kind::Oidc { issuer }) = (params.iss, &upstream.config.kind)
+            && iss != issuer
+        {
+            return Err(UpstreamError::IdToken(IdTokenError::Issuer));
+        }
+        let user = match &upstream.config.kind {
+            Kind::Oidc { issuer } => {
+                oidc_user(provider, upstreams, upstream, issuer, &form, &nonce, now).await?
+            }
+            Kind::Github {
+                token_url,
+                api_base,
+                ..
+            } => github_user(upstreams, upstream, token_url, api_base, &form).await?,
+        };
+        resolve(provider, upstream, user, &state, browser, ip, now).await
+    }
+    .await;
     if let Err(e) = &result
         && !matches!(
             e,
@@ -230,90 +305,6 @@ pub async fn callback(
         .await;
     }
     result
-}
-
-async fn callback_inner(
-    provider: &Provider,
-    upstreams: &Upstreams,
-    id: &str,
-    browser: &str,
-    params: Callback<'_>,
-    ip: &str,
-    session_user: Option<&UserId>,
-) -> Result<Outcome, UpstreamError> {
-    let upstream = upstreams.get(id).ok_or(UpstreamError::UnknownProvider)?;
-    let now = provider.clock().unix();
-    let state_text = params.state.unwrap_or("");
-    // Single use: the row is deleted whatever comes next.
-    let state = match params.state {
-        Some(state) if !state.is_empty() && state.len() <= 200 => {
-            provider
-                .store()
-                .take_upstream_state(&provider.hasher().hash(state))
-                .await?
-        }
-        _ => None,
-    };
-    // RFC 6749 section 10.12 (and OIDC Core section 3.1.2.7): the state binds the answer to
-    // the browser that asked; anything else is refused.
-    let state = state
-        .filter(|s| s.provider_id == id && s.expires_at > now)
-        .filter(|s| s.browser_hash.ct_eq(&provider.hasher().hash(browser)))
-        .ok_or(UpstreamError::State)?;
-    if let Some(link_user) = &state.link_user
-        && session_user != Some(link_user)
-    {
-        return Err(UpstreamError::State);
-    }
-    // An error answer counts only for the browser that asked (checked above): anyone else's
-    // link with `error=...` shows the expired-sign-in page, not a message of their choosing.
-    if let Some(error) = params.error {
-        let code: String = error
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .take(40)
-            .collect();
-        return Err(UpstreamError::Refused(code));
-    }
-    let code = params
-        .code
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| UpstreamError::Unavailable("the callback has no code".into()))?;
-    let verifier = provider
-        .kek()
-        .open(VERIFIER_CONTEXT, &state.sealed_verifier)
-        .map_err(|e| UpstreamError::Internal(e.to_string()))?;
-    let verifier = String::from_utf8(verifier)
-        .map_err(|_| UpstreamError::Internal("stored verifier is not text".into()))?;
-    let nonce = nonce_of(provider, state_text);
-    if !provider.hasher().hash(&nonce).ct_eq(&state.nonce_hash) {
-        return Err(UpstreamError::State);
-    }
-    let redirect = redirect_uri(provider, id);
-    let form: [(&str, &str); 4] = [
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("redirect_uri", redirect.as_str()),
-        ("code_verifier", verifier.as_str()),
-    ];
-    // RFC 9207 section 2.4: an `iss` in the answer MUST be the issuer the request went to
-    // (a mix-up with another provider is refused before its code is sent anywhere).
-    if let (Some(iss), Kind::Oidc { issuer }) = (params.iss, &upstream.config.kind)
-        && iss != issuer
-    {
-        return Err(UpstreamError::IdToken(IdTokenError::Issuer));
-    }
-    let user = match &upstream.config.kind {
-        Kind::Oidc { issuer } => {
-            oidc_user(provider, upstreams, upstream, issuer, &form, &nonce, now).await?
-        }
-        Kind::Github {
-            token_url,
-            api_base,
-            ..
-        } => github_user(upstreams, upstream, token_url, api_base, &form).await?,
-    };
-    resolve(provider, upstream, user, &state, browser, ip, now).await
 }
 
 async fn oidc_user(
@@ -511,23 +502,10 @@ async fn resolve(
         return match linked {
             Some(existing) if existing.user_id != *link_user => Err(UpstreamError::LinkedElsewhere),
             Some(_) => Ok(Outcome::Linked),
-            None => {
-                match store.insert_upstream_identity(&identity(link_user)).await {
-                    Ok(()) => {}
-                    Err(StoreError::Conflict(_)) => return Err(UpstreamError::LinkedElsewhere),
-                    Err(e) => return Err(e.into()),
-                }
-                audit::record(
-                    provider,
-                    Entry::new("upstream_link")
-                        .user(link_user)
-                        .ip(ip)
-                        .detail("provider", id)
-                        .detail("from", "account page"),
-                )
-                .await;
+            None if link(provider, &identity(link_user), ip, "account page").await? => {
                 Ok(Outcome::Linked)
             }
+            None => Err(UpstreamError::LinkedElsewhere),
         };
     }
     let roles = mapped_roles(upstream, &found.claims);
@@ -842,28 +820,36 @@ pub async fn finish(
         return Err(FinishError::Expired);
     }
     let id = pending.identity.provider_id.as_str();
-    if linking {
-        match provider
-            .store()
-            .insert_upstream_identity(&pending.identity)
-            .await
-        {
-            Ok(()) => {}
-            Err(StoreError::Conflict(_)) => return Err(FinishError::Expired),
-            Err(e) => return Err(e.into()),
-        }
-        audit::record(
-            provider,
-            Entry::new("upstream_link")
-                .user(&user.id)
-                .ip(ip)
-                .detail("provider", id)
-                .detail("from", "sign-in"),
-        )
-        .await;
+    if linking && !link(provider, &pending.identity, ip, "sign-in").await? {
+        return Err(FinishError::Expired);
     }
     let amr = amr.into_iter().map(str::to_owned).collect();
     Ok(signed_in(provider, user, amr, id, ip, pending.request_handle).await)
+}
+
+/// Links `identity` to its user and records it (`from`: where the user asked for it); `false`
+/// when the identity is linked already (to another account, or by a concurrent request).
+async fn link(
+    provider: &Provider,
+    identity: &UpstreamIdentity,
+    ip: &str,
+    from: &str,
+) -> Result<bool, StoreError> {
+    match provider.store().insert_upstream_identity(identity).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(_)) => return Ok(false),
+        Err(e) => return Err(e),
+    }
+    audit::record(
+        provider,
+        Entry::new("upstream_link")
+            .user(&identity.user_id)
+            .ip(ip)
+            .detail("provider", identity.provider_id.as_str())
+            .detail("from", from),
+    )
+    .await;
+    Ok(true)
 }
 
 /// Why an unlink was refused.

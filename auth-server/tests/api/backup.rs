@@ -5,11 +5,12 @@
 //! the tokens issued before the backup.
 
 use crate::support::{
-    Backend, PASSWORD, Pkce, REDIRECT_URI, ServerProcess, TestApp, TestDb, both_backends, browser,
-    cli_command, form_field, query_of, spawn_app, verify_with_jwks,
+    Backend, Pkce, REDIRECT_URI, ServerProcess, TestApp, TestDb, both_backends, browser,
+    cli_command, query_of, spawn_app, verify_with_jwks,
 };
 use auth_core::clients::{self, AuthMethod, ClientId, GrantType, NewClient};
 use auth_testkit::Fetch as _;
+use auth_testkit::sign_in::{authorize_url, log_in, redirect_of};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -196,44 +197,13 @@ async fn back_up_and_restore(
 async fn log_in_at(server: &ServerProcess, client: &str, secret: &str) -> Value {
     let http = browser();
     let pkce = Pkce::new();
-    let mut authorize = url::Url::parse(&server.url("/authorize")).unwrap();
-    authorize
-        .query_pairs_mut()
-        .append_pair("response_type", "code")
-        .append_pair("client_id", client)
-        .append_pair("redirect_uri", REDIRECT_URI)
-        .append_pair("scope", "openid profile email offline_access")
-        .append_pair("state", "after-restore")
-        .append_pair("nonce", "n-0S6")
-        .append_pair("code_challenge", &pkce.challenge)
-        .append_pair("code_challenge_method", "S256");
-    let location = |response: &reqwest::Response| {
-        assert_eq!(response.status(), 303, "expected a redirect");
-        let location = response.headers()["location"].to_str().unwrap();
-        if location.starts_with('/') {
-            server.url(location)
-        } else {
-            location.to_owned()
-        }
-    };
-    let login = location(&http.get(authorize.as_str()).fetch().await);
+    let authorize = authorize_url(&server.url("/authorize"), client, &pkce, &[]).unwrap();
+    let login = redirect_of(http.get(&authorize).fetch().await, &server.base_url).await;
     assert!(
         login.contains("/login?"),
         "the restored server asks to log in: {login}"
     );
-    let page = http.get(&login).fetch_text().await;
-    let mut form = vec![
-        (
-            "csrf_token",
-            form_field(&page, "csrf_token").expect("a CSRF token"),
-        ),
-        ("email", EMAIL.to_owned()),
-        ("password", PASSWORD.to_owned()),
-    ];
-    form.extend(form_field(&page, "request").map(|r| ("request", r)));
-    let logged_in = http.post(server.url("/login")).form(&form).fetch().await;
-    let next = location(&logged_in);
-    let callback = location(&http.get(&next).fetch().await);
+    let callback = log_in(&http, &server.base_url, &login, EMAIL).await;
     assert!(
         callback.starts_with(REDIRECT_URI),
         "the consent given before the backup is remembered: {callback}"

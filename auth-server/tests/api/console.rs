@@ -1031,15 +1031,7 @@ async fn a_redirect_uri_taken_away_receives_nothing_more(backend: Backend) {
     .await;
     assert_eq!(status, 303);
     let response = app
-        .http
-        .post(app.url("/token"))
-        .basic_auth("shop", Some(&secret))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("code_verifier", pkce.verifier.as_str()),
-        ])
-        .fetch()
+        .exchange_with("shop", &secret, &code, &pkce.verifier, None)
         .await;
     assert_eq!(response.status(), 400, "the unused code went with the URI");
     // The waiting sign-in ends on a page of this server: nothing goes to the old URI.
