@@ -3,8 +3,10 @@
 //! sink ([`mail`]), PKCE ([`pkce`]), HTML forms ([`forms`]), the sign-in and consent walk
 //! ([`sign_in`]), a cookie-keeping HTTP browser ([`browser`]), a client that signs its
 //! assertions and requests ([`client_keys`]) and a JWT check by a library this project did not
-//! write ([`jwks`]) and two instances of the server, one the other's upstream identity
-//! provider ([`upstream`]).
+//! write ([`jwks`]), two instances of the server, one the other's upstream identity provider
+//! ([`upstream`]), what many tests ask of a running app besides the code flow (a login, the
+//! account page's forms, an admin token, users and their sessions: [`accounts`]) and a command
+//! line that must succeed ([`cli_run`]).
 //!
 //! Dev-only: never a dependency of code that ships. A test fails by panicking, so this crate
 //! unwraps where library code may not.
@@ -12,13 +14,13 @@
 //! Everything is re-exported at the root, so a suite's own support module is one `pub use`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod accounts;
 pub mod answer;
 pub mod app;
 pub mod browser;
 pub mod cli_run;
 pub mod client_keys;
 pub mod db;
-pub mod flows_a;
 pub mod forms;
 pub mod jwks;
 pub mod mail;

@@ -156,7 +156,7 @@ async fn a_rotation_from_rs256_to_es256_keeps_old_tokens_verifying(backend: Back
         .args(["keys", "rotate", "--json"])
         .output()
         .unwrap();
-    let rotated = crate::walks_b::json_printed(&output);
+    let rotated = crate::walks::json_printed(&output);
     let ec_kid = rotated["kid"].as_str().unwrap().to_owned();
     app.provider.keys().refresh().await.unwrap();
 

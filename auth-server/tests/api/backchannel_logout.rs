@@ -304,7 +304,7 @@ async fn an_admin_signing_out_disabling_or_deleting_a_user_tells_the_clients(bac
     let app = spawn_app(backend).await;
     let receiver = Receiver::start().await;
     let secret = app.confidential_client("ops", "admin").await;
-    let token = crate::walks_b::service_token(&app, "ops", &secret, Some("admin")).await;
+    let token = crate::walks::service_token(&app, "ops", &secret, Some("admin")).await;
     // The client is created through the admin API, with its back-channel logout URI.
     let created: Value = app
         .http
@@ -547,7 +547,7 @@ async fn the_cli_signing_a_user_out_tells_the_clients(backend: Backend) {
 
     // Another process writes the notice; this server's worker sends it.
     let output = app.cli(&["user", "sign-out", "ann@example.com"]);
-    crate::walks_b::assert_succeeded(&output);
+    crate::walks::assert_succeeded(&output);
     let posts = receiver.wait_for(1).await;
     let claims = verified(&app, &posts[0]).await;
     assert_eq!(claims["sid"], id_claims(&at_shop)["sid"]);

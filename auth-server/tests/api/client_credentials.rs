@@ -61,7 +61,7 @@ async fn issues_an_rfc9068_token_that_verifies_with_the_jwks(backend: Backend) {
     assert!(body.get("refresh_token").is_none());
 
     let token = body["access_token"].as_str().unwrap();
-    let (header, claims) = crate::walks_b::verify_at(&app, token, &app.base_url)
+    let (header, claims) = crate::walks::verify_at(&app, token, &app.base_url)
         .await
         .expect("token verifies against the JWKS");
     assert_eq!(header.typ.as_deref(), Some("at+jwt"));

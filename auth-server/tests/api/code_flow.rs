@@ -1,7 +1,7 @@
 //! The authorization code flow with PKCE, end to end over HTTP.
 
 use crate::support::{Backend, Pkce, REDIRECT_URI, both_backends, browser, query_of, spawn_app};
-use crate::walks_b::{code_in, decide_consent, public_client, public_exchange, verify_at};
+use crate::walks::{code_in, decide_consent, public_client, public_exchange, verify_at};
 use auth_core::clients::{AuthMethod, GrantType};
 use auth_testkit::{Fetch as _, ReadJson as _};
 use serde_json::Value;

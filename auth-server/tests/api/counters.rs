@@ -7,7 +7,7 @@ use auth_core::clock::Clock;
 use auth_core::otp::totp::code_for;
 use auth_server::config::{Config, LimitConfig};
 use auth_testkit::Fetch as _;
-use auth_testkit::flows_a::totp_secret;
+use auth_testkit::accounts::totp_secret;
 
 /// The server's own address in the tests: the "proxy" in front of it.
 fn behind_local_proxy(c: &mut Config) {

@@ -723,7 +723,7 @@ async fn device_clients_register_dynamically_and_from_the_cli_without_redirect_u
         "--scope",
         "openid profile",
     ]);
-    crate::walks_b::assert_succeeded(&created);
+    crate::walks::assert_succeeded(&created);
     assert_eq!(start(&app, "tickets-cli", "openid").await.0, 200);
 }
 

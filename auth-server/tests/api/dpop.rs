@@ -8,7 +8,7 @@ use crate::support::{
     Backend, DpopKey, Pkce, REDIRECT_URI, TestApp, both_backends, browser, code_request, query_of,
     spawn_app, spawn_app_with,
 };
-use crate::walks_b::{code_in, public_client, public_exchange};
+use crate::walks::{code_in, public_client, public_exchange};
 use auth_core::clients::{ClientId, GrantType};
 use auth_core::keys::SigningAlgorithm;
 use auth_testkit::Fetch as _;

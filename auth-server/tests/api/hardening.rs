@@ -285,7 +285,7 @@ fn the_binary_writes_private_files_and_folders() {
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
-    auth_testkit::flows_a::assert_success(&output);
+    auth_testkit::accounts::assert_success(&output);
     let data = dir.path().join("data");
     assert_eq!(mode(&data), 0o700, "data folder");
     let files: Vec<_> = std::fs::read_dir(&data)

@@ -30,7 +30,7 @@ async fn open_app(backend: Backend) -> TestApp {
 /// A token with the `admin` scope.
 async fn admin_token(app: &TestApp) -> String {
     let secret = app.confidential_client("ops", "admin").await;
-    crate::walks_b::service_token(app, "ops", &secret, Some("admin")).await
+    crate::walks::service_token(app, "ops", &secret, Some("admin")).await
 }
 
 /// Status and JSON body of a response.
@@ -893,7 +893,7 @@ async fn oversized_request_heads_get_431_and_the_server_keeps_serving() {
         .fetch()
         .await;
     assert_eq!(response.status(), 431);
-    let response = crate::walks_b::userinfo(&app, &big).await;
+    let response = crate::walks::userinfo(&app, &big).await;
     assert_eq!(response.status(), 431);
     let answer = raw(
         &app,
@@ -1052,7 +1052,7 @@ async fn a_token_header_s_text_is_never_repeated_and_the_challenge_survives_it(b
         json!({"alg": "HS256 call +1 555 0100", "kid": kid}),
     ] {
         let token = token_with_header(&header);
-        let response = crate::walks_b::userinfo(&app, &token).await;
+        let response = crate::walks::userinfo(&app, &token).await;
         assert_eq!(response.status(), 401);
         let challenge = response
             .headers()

@@ -46,7 +46,7 @@ async fn a_rotated_key_is_published_before_it_signs_and_old_tokens_keep_verifyin
 ) {
     let app = spawn_app(backend).await;
     let secret = app.confidential_client("svc", "").await;
-    let before = crate::walks_b::service_token(&app, "svc", &secret, None).await;
+    let before = crate::walks::service_token(&app, "svc", &secret, None).await;
     let old_kid = kid_of(&before);
 
     let rotated = app
@@ -63,7 +63,7 @@ async fn a_rotated_key_is_published_before_it_signs_and_old_tokens_keep_verifyin
         .map(|k| k["kid"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(published, vec![rotated.kid.clone(), old_kid.clone()]);
-    let during_delay = crate::walks_b::service_token(&app, "svc", &secret, None).await;
+    let during_delay = crate::walks::service_token(&app, "svc", &secret, None).await;
     assert_eq!(
         kid_of(&during_delay),
         old_kid,
@@ -71,10 +71,10 @@ async fn a_rotated_key_is_published_before_it_signs_and_old_tokens_keep_verifyin
     );
 
     app.clock.advance(time::Duration::seconds(300));
-    let after = crate::walks_b::service_token(&app, "svc", &secret, None).await;
+    let after = crate::walks::service_token(&app, "svc", &secret, None).await;
     assert_eq!(kid_of(&after), rotated.kid);
     for token in [&before, &during_delay, &after] {
-        crate::walks_b::verify_at(&app, token, &app.base_url)
+        crate::walks::verify_at(&app, token, &app.base_url)
             .await
             .expect("every token verifies after the rotation");
     }
@@ -96,7 +96,7 @@ async fn an_immediate_rotation_signs_at_once(backend: Backend) {
         .rotate(Activation::Immediately)
         .await
         .unwrap();
-    let token = crate::walks_b::service_token(&app, "svc", &secret, None).await;
+    let token = crate::walks::service_token(&app, "svc", &secret, None).await;
     assert_eq!(kid_of(&token), rotated.kid);
 }
 
@@ -110,7 +110,7 @@ async fn a_rotation_made_by_another_process_is_picked_up_without_restart(backend
             .unwrap(),
     );
     let output = app.cli(&["keys", "rotate", "--now", "--json"]);
-    let rotated = crate::walks_b::json_printed(&output);
+    let rotated = crate::walks::json_printed(&output);
     let new_kid = rotated["kid"].as_str().unwrap().to_owned();
     // The CLI used the real clock; move this server's clock past the activation.
     app.clock.advance(time::Duration::seconds(5));

@@ -11,7 +11,7 @@ use auth_core::scope::Scope;
 
 /// A browser (cookies, no redirects followed) that asks for `languages`.
 fn browser_asking(languages: &str) -> reqwest::Client {
-    auth_testkit::flows_a::browser_sending("accept-language", languages)
+    auth_testkit::accounts::browser_sending("accept-language", languages)
 }
 
 /// The page's `<html lang>`.

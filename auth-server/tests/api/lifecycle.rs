@@ -6,7 +6,7 @@ use crate::support::{
 use auth_core::clock::Clock;
 use auth_core::otp::totp::code_for;
 use auth_testkit::Fetch as _;
-use auth_testkit::flows_a::totp_secret;
+use auth_testkit::accounts::totp_secret;
 
 async fn sign_up(
     app: &crate::support::TestApp,

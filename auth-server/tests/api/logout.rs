@@ -1,7 +1,7 @@
 //! RP-initiated logout.
 
 use crate::support::{Backend, Pkce, REDIRECT_URI, both_backends, browser, form_field, spawn_app};
-use crate::walks_b::{allow_post_logout_redirect, code_in, refreshed, tokens_in};
+use crate::walks::{allow_post_logout_redirect, code_in, refreshed, tokens_in};
 use auth_testkit::Fetch as _;
 
 const AFTER_LOGOUT: &str = "http://127.0.0.1:9/signed-out";

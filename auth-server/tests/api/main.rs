@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
-mod walks_b;
+mod walks;
 
 mod account_api;
 mod admin;

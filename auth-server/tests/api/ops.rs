@@ -126,7 +126,7 @@ async fn secrets_and_tokens_never_reach_the_logs(backend: Backend) {
         .args(["client", "create", "--name", "Svc", "--id", "svc", "--json"])
         .output()
         .unwrap();
-    let created = crate::walks_b::json_printed(&created);
+    let created = crate::walks::json_printed(&created);
     let secret = created["client_secret"].as_str().unwrap().to_owned();
 
     let mut command = cli_command(&db.url, &kek);

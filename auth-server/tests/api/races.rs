@@ -10,7 +10,7 @@ use crate::support::{
     Backend, PASSWORD, ReceivedMail, SmtpSink, TestApp, both_backends, browser, db_count,
     form_field, spawn_app_with, spawn_app_with_mail,
 };
-use crate::walks_b::{code_in, tokens_in};
+use crate::walks::{code_in, tokens_in};
 use auth_core::clock::Clock;
 use auth_server::config::Config;
 use auth_testkit::Fetch as _;

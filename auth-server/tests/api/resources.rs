@@ -41,9 +41,7 @@ async fn token(app: &TestApp, client: &str, secret: &str, form: &[(&str, &str)])
 
 /// Whether `token` verifies for `audience` with a JWT library nobody here wrote.
 async fn verifies_for(app: &TestApp, token: &str, audience: &str) -> bool {
-    crate::walks_b::verify_at(app, token, audience)
-        .await
-        .is_ok()
+    crate::walks::verify_at(app, token, audience).await.is_ok()
 }
 
 #[both_backends]
@@ -179,7 +177,7 @@ async fn a_user_authorizes_apis_and_each_token_is_for_one_of_them(backend: Backe
     let access = body["access_token"].as_str().unwrap();
     assert!(verifies_for(&app, access, TICKETS).await);
     // Not good at the server's own resources.
-    let userinfo = crate::walks_b::userinfo(&app, access).await;
+    let userinfo = crate::walks::userinfo(&app, access).await;
     assert_eq!(userinfo.status(), 401);
     let challenge = userinfo.headers()["www-authenticate"]
         .to_str()

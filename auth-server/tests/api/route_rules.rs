@@ -259,7 +259,7 @@ async fn a_users_token_never_carries_service_scopes_whatever_its_client_holds(ba
         .fetch()
         .await;
     assert_eq!(lookup.status(), 403);
-    let refreshed = crate::walks_b::refreshed(&app, "portal", &secret, &tokens).await;
+    let refreshed = crate::walks::refreshed(&app, "portal", &secret, &tokens).await;
     assert_eq!(refreshed["scope"], "offline_access openid", "{refreshed}");
 }
 
@@ -419,8 +419,7 @@ async fn logout_does_not_redirect_to_a_self_registered_client_without_proof(back
 
     // A client an administrator registered keeps its redirect.
     app.code_client("webapp").await;
-    crate::walks_b::allow_post_logout_redirect(&app, "webapp", "http://127.0.0.1:9/signed-out")
-        .await;
+    crate::walks::allow_post_logout_redirect(&app, "webapp", "http://127.0.0.1:9/signed-out").await;
     let logout = "/logout?client_id=webapp\
         &post_logout_redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fsigned-out";
     let trusted = browser().get(app.url(logout)).fetch().await;
@@ -476,7 +475,7 @@ async fn max_age_accepts_a_login_made_for_this_request_however_long_it_took(back
         "the login of this request satisfies max_age: {after}"
     );
     let callback = if after.contains("/consent?") {
-        let done = crate::walks_b::decide_consent(&app, &b, &after, "allow").await;
+        let done = crate::walks::decide_consent(&app, &b, &after, "allow").await;
         done.headers()["location"].to_str().unwrap().to_owned()
     } else {
         after

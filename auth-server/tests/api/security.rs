@@ -8,7 +8,7 @@ use crate::support::{
     browser, cli_command, form_field, postgres_only, query_of, smtp_to, spawn_app, spawn_app_with,
 };
 use auth_server::config::{Config, LimitConfig};
-use auth_testkit::flows_a::{allow_consent, assert_waits, browser_sending, json_output};
+use auth_testkit::accounts::{allow_consent, assert_waits, browser_sending, json_output};
 use auth_testkit::{Fetch as _, ReadJson as _};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

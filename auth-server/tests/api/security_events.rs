@@ -104,7 +104,7 @@ async fn guessing_client_secrets_is_throttled_at_the_token_endpoint(backend: Bac
     }
     let limited = service_token(&app, &secret).await;
     let why = "even the right secret waits until the window ends";
-    auth_testkit::flows_a::assert_waits(limited, why).await;
+    auth_testkit::accounts::assert_waits(limited, why).await;
     app.clock.advance(time::Duration::seconds(601));
     let after = service_token(&app, &secret).await;
     assert_eq!(after.status(), 200);

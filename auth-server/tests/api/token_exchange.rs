@@ -7,7 +7,7 @@
 use crate::support::{
     Backend, REDIRECT_URI, TestApp, both_backends, browser, spawn_app, spawn_app_with,
 };
-use crate::walks_b::{code_in, public_client, public_exchange, service_token, verify_at};
+use crate::walks::{code_in, public_client, public_exchange, service_token, verify_at};
 use auth_core::clients::{self, AuthMethod, ClientId, GrantType, NewClient, TokenExchangePolicy};
 use auth_core::keys::SigningAlgorithm;
 use auth_core::resources;

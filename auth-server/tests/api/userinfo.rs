@@ -11,10 +11,7 @@ async fn userinfo_answers_claims_by_scope_on_get_and_post(backend: Backend) {
     let user = app.user("ann@example.com").await;
     let tokens = app.tokens_for("webapp", &secret, "ann@example.com").await;
     let access = tokens["access_token"].as_str().unwrap();
-    let get: Value = crate::walks_b::userinfo(&app, access)
-        .await
-        .read_json()
-        .await;
+    let get: Value = crate::walks::userinfo(&app, access).await.read_json().await;
     assert_eq!(get["sub"], user.id.as_str());
     assert_eq!(get["email"], "ann@example.com");
     assert_eq!(get["name"], "Test User");
@@ -101,7 +98,7 @@ async fn tokens_carry_roles_and_permissions_when_asked(backend: Backend) {
         access.get("permissions").is_none(),
         "permissions need the permissions scope"
     );
-    let narrowed = crate::walks_b::refreshed(&app, "webapp", &secret, &tokens).await;
+    let narrowed = crate::walks::refreshed(&app, "webapp", &secret, &tokens).await;
     assert!(narrowed.get("permissions").is_none());
 
     let pkce = crate::support::Pkce::new();
@@ -121,7 +118,7 @@ async fn tokens_carry_roles_and_permissions_when_asked(backend: Backend) {
             .unwrap()
             .claims;
     assert_eq!(access["permissions"], serde_json::json!(["events:create"]));
-    let info: Value = crate::walks_b::userinfo(&app, tokens["access_token"].as_str().unwrap())
+    let info: Value = crate::walks::userinfo(&app, tokens["access_token"].as_str().unwrap())
         .await
         .read_json()
         .await;

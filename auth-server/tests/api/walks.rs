@@ -1,6 +1,8 @@
-//! Steps that several suites take the same way: of the code flow, a code in a browser that
-//! keeps its session, a consent decision, the tokens for it, a refresh read as JSON and a public client's code
-//! exchange, a redirect after logout, a token checked against the published keys, userinfo for a token; of the command line, a run that must succeed and the JSON it prints.
+//! Steps that several suites take the same way. Of the code flow: a code in a browser that
+//! keeps its session, a consent decision, the tokens for it, a refresh read as JSON, a public
+//! client's code exchange, a redirect after logout, a token checked against the published keys
+//! and userinfo for a token. Of the command line: a run that must succeed and the JSON it
+//! prints.
 
 use crate::support::{
     Pkce, REDIRECT_URI, ReadJson as _, TestApp, form_field, query_of, verify_with_jwks,
